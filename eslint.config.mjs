@@ -1,0 +1,39 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'miniapp/dist/', 'dist/', '.cache/', '.data/', 'coverage/', '**/*.js', 'tools/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'error',
+      'no-console': 'off',
+    },
+  },
+  {
+    // mongoose lives only in repository/.
+    files: ['server/src/{core,port,adapter}/**/*.ts', 'shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['mongoose', 'mongodb'], message: 'mongoose lives only in server/src/repository/.' }] }],
+    },
+  },
+  {
+    // shared/ is bundled into the mini-program: no Node-only modules.
+    files: ['shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', 'crypto', 'fs', 'path', 'mongoose', 'mongodb'], message: 'shared/ runs in the mini-program too: no Node-only imports.' }] }],
+    },
+  },
+  {
+    // Layering: core decides, it does not touch mongoose, HTTP or the payment SDKs.
+    files: ['server/src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['mongoose', 'mongodb', 'koa', '@koa/*', 'wechatpay-node-v3', 'alipay-sdk'], message: 'core/ has no I/O libraries: define an interface and implement it in repository/ or adapter/.' },
+        { group: ['**/port/**', '**/repository/**', '**/adapter/**'], message: 'imports point inward: core/ must not import ports, repositories or adapters.' },
+      ] }],
+    },
+  },
+);

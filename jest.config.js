@@ -1,0 +1,43 @@
+// Two projects: the server side (node) and the mini-program (jsdom). Both compile with swc;
+// type checking is `npm run typecheck`, not jest's job.
+const swc = (tsx) => ['@swc/jest', {
+  jsc: { parser: { syntax: 'typescript', tsx, decorators: false }, target: 'es2022',
+    transform: tsx ? { react: { runtime: 'automatic' } } : undefined },
+  module: { type: 'commonjs' },
+}];
+
+module.exports = {
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
+  projects: [
+    {
+      displayName: 'server',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/test'],
+      testMatch: ['<rootDir>/test/{server,shared,scripts}/**/*.test.ts'],
+      transform: { '^.+\\.ts$': swc(false) },
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+    },
+    {
+      displayName: 'miniapp',
+      testEnvironment: 'jsdom',
+      roots: ['<rootDir>/test/miniapp'],
+      testMatch: ['<rootDir>/test/miniapp/**/*.test.{ts,tsx}'],
+      transform: { '^.+\\.(t|j)sx?$|^.+\\.mjs$': swc(true) },
+      transformIgnorePatterns: ['/node_modules/(?!(@tarojs|@stencil|swiper|classnames|tslib|\\.pnpm)/)'],
+      setupFiles: ['<rootDir>/test/miniapp/support/setup.ts'],
+      globals: {
+        ENABLE_INNER_HTML: true, ENABLE_ADJACENT_HTML: true, ENABLE_SIZE_APIS: true, ENABLE_TEMPLATE_CONTENT: true,
+        ENABLE_MUTATION_OBSERVER: true, ENABLE_CLONE_NODE: true, ENABLE_CONTAINS: true,
+        DEPRECATED_ADAPTER_COMPONENT: false, __TARO_FRAMEWORK__: 'react',
+      },
+      moduleNameMapper: {
+        '^@tarojs/taro$': '<rootDir>/test/miniapp/support/taro-mock.ts',
+        '^@tarojs/components$': '@tarojs/components/lib/react/index',
+        '\\.(css|less|scss)$': '<rootDir>/test/miniapp/support/style-stub.ts',
+        '^@shared/(.*)$': '<rootDir>/shared/$1',
+        '^@/(.*)$': '<rootDir>/miniapp/src/$1',
+      },
+    },
+  ],
+};

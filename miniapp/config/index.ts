@@ -1,0 +1,40 @@
+import path from 'node:path';
+import { defineConfig } from '@tarojs/cli';
+import TsconfigPathsPlugin from 'tsconfig-paths-webpack-plugin';
+
+// Code outside the app folder (the repo's shared/) must be compiled by Taro's babel too.
+const SHARED_DIR = path.resolve(__dirname, '..', '..', 'shared');
+
+export default defineConfig<'webpack5'>(() => ({
+  projectName: 'parkpay',
+  date: '2026-11-28',
+  designWidth: 750,
+  deviceRatio: { 640: 2.34 / 2, 750: 1, 375: 2, 828: 1.81 / 2 },
+  sourceRoot: 'src',
+  outputRoot: `dist/${process.env.TARO_ENV}`,
+  plugins: [],
+  defineConstants: {},
+  alias: { '@shared': SHARED_DIR },
+  copy: { patterns: [], options: {} },
+  framework: 'react',
+  compiler: { type: 'webpack5', prebundle: { enable: false } },
+  cache: { enable: false },
+  mini: {
+    compile: { include: [SHARED_DIR] },
+    postcss: { pxtransform: { enable: true, config: {} }, cssModules: { enable: false } },
+    webpackChain(chain) {
+      chain.resolve.plugin('tsconfig-paths').use(TsconfigPathsPlugin);
+    },
+  },
+  h5: {
+    publicPath: '/',
+    staticDirectory: 'static',
+    compile: { include: [SHARED_DIR] },
+    router: { mode: 'hash' },
+    output: { filename: 'js/[name].[hash:8].js', chunkFilename: 'js/[name].[chunkhash:8].js' },
+    postcss: { autoprefixer: { enable: true, config: {} }, cssModules: { enable: false } },
+    webpackChain(chain) {
+      chain.resolve.plugin('tsconfig-paths').use(TsconfigPathsPlugin);
+    },
+  },
+}));

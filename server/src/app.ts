@@ -1,0 +1,29 @@
+/**
+ * The Koa app factory: testable without listening (supertest takes app.callback()).
+ * Order: request id + logging → the one error middleware → routers.
+ */
+import Koa from 'koa';
+import type Router from '@koa/router';
+import type { Logger } from './logger';
+import { errorHandler, requestContext, type AppState } from './port/http/middleware';
+import { healthRouter } from './port/http/health';
+
+export interface AppDeps {
+  logger: Logger;
+  databaseReady: () => Promise<boolean>;
+  /** Further routers (Bluecard callbacks, payment notifications, the app API), mounted in order. */
+  routers?: Router[];
+}
+
+export function createApp(deps: AppDeps): Koa<AppState> {
+  const app = new Koa<AppState>();
+  app.proxy = true;
+  app.silent = true; // errors are logged by errorHandler, not by koa's default printer
+  app.use(requestContext(deps.logger));
+  app.use(errorHandler());
+  for (const r of [healthRouter({ databaseReady: deps.databaseReady }), ...(deps.routers ?? [])]) {
+    app.use(r.routes());
+    app.use(r.allowedMethods());
+  }
+  return app;
+}

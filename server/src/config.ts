@@ -1,0 +1,172 @@
+/**
+ * The one validated configuration. Sources, later wins: embedded defaults → the JSON file named by
+ * PARKPAY_CONFIG → environment variables. Parsed with zod at boot; a missing or malformed value stops the
+ * boot with a message naming the key. No value of this object is ever logged whole (see redactedConfig).
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
+const parkSchema = z.strictObject({
+  parkNumber: z.string().trim().min(1, 'must not be empty'),
+  /** Bluecard's per-park key: the `sign` header is md5(key + parkNumber). */
+  key: z.string().min(1, 'must not be empty'),
+  /** Base URL of this park's Bluecard cloud, e.g. http://host:port (down calls go to <base>/bcopenapi/out/<name>). */
+  bluecardBaseUrl: httpUrl,
+  name: z.string().optional(),
+});
+
+const wechatPaySchema = z.strictObject({
+  appId: z.string().min(1),
+  mchId: z.string().min(1),
+  /** Merchant API certificate serial number (hex). */
+  merchantSerialNo: z.string().min(1),
+  /** Merchant private key, PEM text. */
+  merchantPrivateKey: z.string().min(1),
+  /** APIv3 key, 32 bytes. */
+  apiV3Key: z.string().length(32, 'must be exactly 32 characters'),
+  /** How WeChat Pay's answers and notifications are verified. */
+  verification: z.discriminatedUnion('mode', [
+    z.strictObject({ mode: z.literal('platformCertificate') }),
+    z.strictObject({
+      mode: z.literal('publicKey'),
+      publicKeyId: z.string().startsWith('PUB_KEY_ID_', 'must start with PUB_KEY_ID_'),
+      publicKey: z.string().min(1),
+    }),
+  ]),
+  baseUrl: httpUrl.default('https://api.mch.weixin.qq.com'),
+  notifyUrl: httpUrl.optional(),
+});
+
+const alipaySchema = z.strictObject({
+  appId: z.string().min(1),
+  privateKey: z.string().min(1),
+  alipayPublicKey: z.string().min(1),
+  keyType: z.enum(['PKCS1', 'PKCS8']).default('PKCS8'),
+  gateway: httpUrl.default('https://openapi.alipay.com/gateway.do'),
+  notifyUrl: httpUrl.optional(),
+});
+
+export const configSchema = z
+  .strictObject({
+    /** demo: embedded sandboxes and a demo park; production: real hosts, everything configured. */
+    mode: z.enum(['demo', 'production']).default('demo'),
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.coerce.number().int().min(0).max(65535).default(8080),
+    /** A MongoDB URI. Unset: the server starts an embedded engine that keeps its data in dataDir. */
+    mongodbUri: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').optional(),
+    /** Where the embedded database (and other local state) lives. */
+    dataDir: z.string().min(1).default('.data'),
+    /** Where build products such as the FerretDB binary are cached. */
+    cacheDir: z.string().min(1).default('.cache'),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** The public base URL of this server (used in notify URLs and lane QR links). */
+    publicBaseUrl: httpUrl.optional(),
+    parks: z.array(parkSchema).default([]),
+    wechatPay: wechatPaySchema.optional(),
+    alipay: alipaySchema.optional(),
+  })
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.parks.forEach((p, i) => {
+      if (seen.has(p.parkNumber)) {
+        ctx.addIssue({ code: 'custom', path: ['parks', i, 'parkNumber'], message: `duplicate park ${p.parkNumber}` });
+      }
+      seen.add(p.parkNumber);
+    });
+    if (c.mode === 'production') {
+      if (!c.mongodbUri) ctx.addIssue({ code: 'custom', path: ['mongodbUri'], message: 'is required in production mode' });
+      if (c.parks.length === 0) ctx.addIssue({ code: 'custom', path: ['parks'], message: 'at least one park is required in production mode' });
+      if (!c.publicBaseUrl) ctx.addIssue({ code: 'custom', path: ['publicBaseUrl'], message: 'is required in production mode' });
+      if (!c.wechatPay && !c.alipay) {
+        ctx.addIssue({ code: 'custom', path: ['wechatPay'], message: 'wechatPay or alipay is required in production mode' });
+      }
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;
+export type ParkConfig = z.infer<typeof parkSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Environment variables and the config key each one sets. */
+const ENV_KEYS: Record<string, keyof Config> = {
+  PARKPAY_MODE: 'mode',
+  HOST: 'host',
+  PORT: 'port',
+  MONGODB_URI: 'mongodbUri',
+  PARKPAY_DATA_DIR: 'dataDir',
+  PARKPAY_CACHE_DIR: 'cacheDir',
+  LOG_LEVEL: 'logLevel',
+  PARKPAY_PUBLIC_BASE_URL: 'publicBaseUrl',
+};
+/** JSON-valued environment variables (for deployments that configure by environment alone). */
+const ENV_JSON_KEYS: Record<string, keyof Config> = {
+  PARKPAY_PARKS: 'parks',
+  PARKPAY_WECHATPAY: 'wechatPay',
+  PARKPAY_ALIPAY: 'alipay',
+};
+
+function formatPath(p: PropertyKey[]): string {
+  return p.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? String(s) : `.${String(s)}`)).join('') || '(root)';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const problems: string[] = [];
+  let raw: Record<string, unknown> = {};
+  const file = env.PARKPAY_CONFIG;
+  if (file) {
+    try {
+      raw = JSON.parse(readFileSync(path.resolve(cwd, file), 'utf8'));
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error('not a JSON object');
+    } catch (e) {
+      throw new ConfigError([`PARKPAY_CONFIG (${file}): ${(e as Error).message}`]);
+    }
+  }
+  for (const [name, key] of Object.entries(ENV_KEYS)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') raw[key] = v;
+  }
+  for (const [name, key] of Object.entries(ENV_JSON_KEYS)) {
+    const v = env[name];
+    if (v === undefined || v === '') continue;
+    try {
+      raw[key] = JSON.parse(v);
+    } catch (e) {
+      problems.push(`${key} (from ${name}): not valid JSON: ${(e as Error).message}`);
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`));
+  }
+  const c = parsed.data;
+  return { ...c, dataDir: path.resolve(cwd, c.dataDir), cacheDir: path.resolve(cwd, c.cacheDir) };
+}
+
+/** What may be printed of the configuration: shape and non-secret values only. */
+export function redactedConfig(c: Config): Record<string, unknown> {
+  return {
+    mode: c.mode,
+    host: c.host,
+    port: c.port,
+    database: c.mongodbUri ? redactUri(c.mongodbUri) : 'embedded',
+    dataDir: c.dataDir,
+    parks: c.parks.map((p) => ({ parkNumber: p.parkNumber, bluecardBaseUrl: p.bluecardBaseUrl })),
+    wechatPay: c.wechatPay ? { appId: c.wechatPay.appId, mchId: c.wechatPay.mchId, baseUrl: c.wechatPay.baseUrl } : undefined,
+    alipay: c.alipay ? { appId: c.alipay.appId, gateway: c.alipay.gateway } : undefined,
+  };
+}
+
+/** mongodb://user:secret@host/db → mongodb://user:***@host/db */
+export function redactUri(uri: string): string {
+  return uri.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
+}

@@ -1,0 +1,67 @@
+/**
+ * Boot and shutdown of one ParkPay process: config → database (embedded engine if needed) → app → listen.
+ * stop(): stop accepting, let in-flight requests finish, close the database, stop the engine we started.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app';
+import { redactedConfig, type Config } from './config';
+import { createLogger, type Logger } from './logger';
+import { Database, type EngineInfo } from './repository/database';
+
+export interface RunningServer {
+  url: string;
+  config: Config;
+  logger: Logger;
+  database: Database;
+  engine: EngineInfo;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** How long in-flight requests may take to finish on stop before their connections are cut. */
+  drainMs?: number;
+}
+
+export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  logger.info({ config: redactedConfig(config) }, 'starting');
+  const database = await Database.open({
+    uri: config.mongodbUri,
+    dataDir: config.dataDir,
+    cacheDir: config.cacheDir,
+    log: (m) => logger.info(m),
+  });
+  const engine = await database.describe();
+  logger.info({ engine }, `database: ${engine.engine} ${engine.version}${database.embedded ? ' (embedded)' : ''}`);
+
+  const app = createApp({ logger, databaseReady: () => database.ping() });
+  const server = http.createServer(app.callback());
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+  } catch (e) {
+    await database.close();
+    throw e;
+  }
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.info('stopping: no new connections, finishing in-flight requests');
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const cut = setTimeout(() => server.closeAllConnections(), opts.drainMs ?? 10_000);
+      await closed;
+      clearTimeout(cut);
+      await database.close();
+      logger.info('stopped');
+    })());
+
+  return { url, config, logger, database, engine, stop };
+}
