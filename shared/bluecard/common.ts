@@ -318,7 +318,17 @@ export const tolerantKit: Kit = {
 
 const exactString = () => z.string({ error: required('string') });
 const exactTime = () =>
-  check(exactString().regex(TIME_EXACT, 'expected yyyy-MM-dd HH:mm:ss'), (s) => (isChinaTime(s) ? undefined : `no such time ${s}`));
+  check(exactString(), (s) =>
+    !TIME_EXACT.test(s)
+      ? `expected yyyy-MM-dd HH:mm:ss, got ${JSON.stringify(s)}`
+      : isChinaTime(s)
+        ? undefined
+        : `no such time ${JSON.stringify(s)}`,
+  );
+const exactMoney = () =>
+  check(exactString(), (s) =>
+    YUAN_EXACT.test(s) ? moneyProblem(s) : `expected a yuan amount like "12" or "12.00", got ${JSON.stringify(s)}`,
+  );
 
 export const exactKit: Kit = {
   mode: 'exact',
@@ -329,8 +339,8 @@ export const exactKit: Kit = {
   int: () => z.number({ error: required('integer') }).int(),
   optInt: () => z.number({ error: required('integer') }).int(),
   needInt: () => z.number({ error: required('integer') }).int(),
-  money: () => check(exactString().regex(YUAN_EXACT, 'expected a yuan amount like "12" or "12.00"'), moneyProblem),
-  money0: () => check(exactString().regex(YUAN_EXACT, 'expected a yuan amount like "12" or "12.00"'), moneyProblem),
+  money: exactMoney,
+  money0: exactMoney,
   digits: () => exactString().regex(DIGITS, 'expected a non-negative whole number as a string'),
   time: exactTime,
   needTime: exactTime,
@@ -339,7 +349,9 @@ export const exactKit: Kit = {
       s === '' || (TIME_EXACT.test(s) && isChinaTime(s)) ? undefined : `expected "" or yyyy-MM-dd HH:mm:ss, got ${JSON.stringify(s)}`,
     ),
   date: () =>
-    check(exactString().regex(DATE_EXACT, 'expected yyyy-MM-dd'), (s) => (isChinaTime(s) ? undefined : `no such date ${s}`)),
+    check(exactString(), (s) =>
+      !DATE_EXACT.test(s) ? `expected yyyy-MM-dd, got ${JSON.stringify(s)}` : isChinaTime(s) ? undefined : `no such date ${JSON.stringify(s)}`,
+    ),
   stamp: () => exactString().regex(DIGITS, 'expected a timeStamp: milliseconds since the epoch as digits'),
   code: <const T extends readonly [string, ...string[]]>(values: T) =>
     z.enum(values as unknown as [T[number], ...T[number][]]) as unknown as Schema<T[number]>,
