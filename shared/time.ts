@@ -20,7 +20,7 @@ export function formatChinaTime(at: Date | number): string {
   if (!Number.isFinite(ms)) throw new TimeFormatError(at, 'not a valid instant');
   const d = new Date(ms + CST_OFFSET_MS);
   return (
-    `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
+    `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
     `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`
   );
 }
@@ -49,7 +49,10 @@ export function parseChinaTime(input: string): Date {
   if (M < 1 || M > 12 || D < 1 || D > 31 || H > 23 || Mi > 59 || S > 59) {
     throw new TimeFormatError(input, 'a field is out of range');
   }
-  const ms = Date.UTC(Y, M - 1, D, H, Mi, S) - CST_OFFSET_MS;
+  // Date.UTC maps years 0–99 to 1900–1999; setUTCFullYear does not.
+  const utc = new Date(Date.UTC(2000, 0, 1, H, Mi, S));
+  utc.setUTCFullYear(Y, M - 1, D);
+  const ms = utc.getTime() - CST_OFFSET_MS;
   const back = new Date(ms + CST_OFFSET_MS);
   if (back.getUTCDate() !== D) throw new TimeFormatError(input, 'no such day');
   return new Date(ms);
