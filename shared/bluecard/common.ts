@@ -305,7 +305,10 @@ export const tolerantKit: Kit = {
     }, z.looseObject(shape, { error: required('object') })) as unknown as Schema<Out<S>>;
   },
   optObj: <S extends Shape>(shape: S, options?: ObjOptions<S>) =>
-    (tolerantKit.obj(shape, options) as z.ZodType<Out<S>, unknown>).prefault({} as never) as unknown as Schema<Out<S>>,
+    z.preprocess(
+      (v) => (v === null ? undefined : v),
+      (tolerantKit.obj(shape, options) as z.ZodType<Out<S>, unknown>).prefault({} as never),
+    ) as unknown as Schema<Out<S>>,
   arr: <T>(item: Schema<T>, options?: ArrOptions) =>
     z.preprocess(
       (v) => (v === null ? undefined : options?.acceptSingle && isPlainObject(v) ? [v] : v),
@@ -313,7 +316,9 @@ export const tolerantKit: Kit = {
     ) as unknown as Schema<T[]>,
   needArr: <T>(item: Schema<T>, options?: ArrOptions) =>
     z.preprocess((v) => (v === null ? undefined : options?.acceptSingle && isPlainObject(v) ? [v] : v), arrayOf(item)),
-  opt: <T>(schema: Schema<T>) => z.preprocess((v) => (v === null ? undefined : v), schema).optional() as z.ZodOptional<Schema<T>>,
+  // null → absent, inside and out (the outer optional() makes the key optional for zod and TS).
+  opt: <T>(schema: Schema<T>) =>
+    z.preprocess((v) => (v === null ? undefined : v), schema.optional()).optional() as unknown as z.ZodOptional<Schema<T>>,
 };
 
 const exactString = () => z.string({ error: required('string') });

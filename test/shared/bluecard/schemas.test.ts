@@ -41,6 +41,7 @@ import {
   USERPAYING,
   withholdOrQrAnswer,
   withholdOrQrAnswerDatas,
+  withholdOrQrAnswerTolerant,
   withholdOrQrRequest,
   couponRequest,
   type GetChargebfRequest,
@@ -209,6 +210,17 @@ describe('tolerant: what Bluecard sends', () => {
     expect(paths(entryRecordsRequest, { ...entryRequest(), datas: { orderId: '1' } })).toEqual(['datas']);
     expect(paths(getChargebfAnswer, { status: 'success', datas: [] })).toEqual(['datas']);
     expect(paths(queryWhiteAnswer, { status: 'success', datas: { plate: 'x' } })).toEqual(['datas']);
+  });
+
+  it('null reads as missing', () => {
+    const r = withholdOrQrAnswerTolerant.parse({ status: 'success', errorCode: null, datas: { qrCode: 'https://qr', agreement: null, timeStamp: null } });
+    expect(r).toEqual({ status: 'success', errorCode: '', datas: { qrCode: 'https://qr', timeStamp: '' } });
+    expect(entryRecordsRequest.parse({ parkNumber: 'p1', datas: [{ orderId: '1', plate: null, userInfo: null, placeInfo: null, confidence: null }] }).datas[0]).toMatchObject({
+      plate: '',
+      userInfo: { idCard: '' },
+      placeInfo: [],
+      confidence: 0,
+    });
   });
 
   it('4.21 accepts datas as a single object (the table says Json 对象)', () => {
