@@ -8,6 +8,11 @@ import { createApp } from './app';
 import { redactedConfig, type Config } from './config';
 import { createLogger, type Logger } from './logger';
 import { Database, type EngineInfo } from './repository/database';
+import { systemClock, type Clock } from './core/clock';
+import { LotRecordsService } from './core/lot/lot-records';
+import { MongoLotRecordsRepository } from './repository/lot-records';
+import { MongoParkDirectory } from './repository/parks';
+import { bluecardRouter } from './port/bluecard/router';
 
 export interface RunningServer {
   url: string;
@@ -22,6 +27,7 @@ export interface StartOptions {
   logger?: Logger;
   /** How long in-flight requests may take to finish on stop before their connections are cut. */
   drainMs?: number;
+  clock?: Clock;
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
@@ -36,7 +42,18 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const engine = await database.describe();
   logger.info({ engine }, `database: ${engine.engine} ${engine.version}${database.embedded ? ' (embedded)' : ''}`);
 
-  const app = createApp({ logger, databaseReady: () => database.ping() });
+  const clock = opts.clock ?? systemClock;
+  const parks = new MongoParkDirectory(database.connection);
+  const lotRecords = new MongoLotRecordsRepository(database.connection);
+  await Promise.all([parks.init(), lotRecords.init()]);
+  // The configuration's parks are the registered ones (operators edit them in the database later).
+  for (const park of config.parks) await parks.upsert(park);
+
+  const app = createApp({
+    logger,
+    databaseReady: () => database.ping(),
+    routers: [bluecardRouter({ parks, clock, records: new LotRecordsService(lotRecords, clock) })],
+  });
   const server = http.createServer(app.callback());
   try {
     await new Promise<void>((resolve, reject) => {
