@@ -72,9 +72,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     (stopping ??= (async () => {
       logger.info('stopping: no new connections, finishing in-flight requests');
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive connections go as soon as their request is answered.
       server.closeIdleConnections();
+      const idle = setInterval(() => server.closeIdleConnections(), 50);
       const cut = setTimeout(() => server.closeAllConnections(), opts.drainMs ?? 10_000);
       await closed;
+      clearInterval(idle);
       clearTimeout(cut);
       await database.close();
       logger.info('stopped');
