@@ -389,7 +389,7 @@ export class BluecardClient {
     try {
       built = build();
     } catch (e) {
-      throw invalid(e instanceof Error ? e.message : String(e), e);
+      throw invalid(messageOf(e), e);
     }
     const parsed = spec.request.safeParse(built);
     if (!parsed.success) {
@@ -559,7 +559,7 @@ export class BluecardClient {
     try {
       result = map ? map(answer.datas) : (answer.datas as unknown as R);
     } catch (e) {
-      throw fail('bad_answer', `answer unusable: ${e instanceof Error ? e.message : String(e)}`, { httpStatus: status, cause: e });
+      throw fail('bad_answer', `answer unusable: ${messageOf(e)}`, { httpStatus: status, cause: e });
     }
     this.log.info({ parkNumber: park.parkNumber, iface: spec.label, attempt, ms: this.clock.now() - started }, 'bluecard call succeeded');
     return result;
@@ -627,9 +627,16 @@ function errorCodeIn(text: string): string | undefined {
   return undefined;
 }
 
+function messageOf(e: unknown): string {
+  const m = typeof e === 'object' && e !== null ? (e as { message?: unknown }).message : undefined;
+  return typeof m === 'string' ? m : String(e);
+}
+
 function describeNetworkError(e: unknown): string {
-  const cause = e instanceof Error ? (e.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
-  const code = typeof cause?.code === 'string' ? cause.code : undefined;
-  const message = e instanceof Error ? e.message : String(e);
+  // Duck-typed: fetch's errors may come from another realm (jest's vm), where instanceof Error fails.
+  const o = (typeof e === 'object' && e !== null ? e : {}) as { message?: unknown; cause?: unknown; code?: unknown };
+  const cause = (typeof o.cause === 'object' && o.cause !== null ? o.cause : {}) as { code?: unknown; message?: unknown };
+  const code = typeof cause.code === 'string' ? cause.code : typeof o.code === 'string' ? o.code : undefined;
+  const message = typeof o.message === 'string' ? o.message : String(e);
   return code ? `${code} (${message})` : message;
 }
