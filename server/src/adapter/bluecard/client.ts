@@ -131,8 +131,9 @@ export interface SyncOptions {
   /** Called after each acknowledged chunk. */
   onProgress?: (progress: SyncProgress) => void;
   /**
-   * Stops the sync before the next chunk (also while waiting for the 5 s pace). A chunk already on the
-   * wire is let finish, so its outcome is known.
+   * Stops the sync before the next request (also while waiting for the 5 s pace or a retry backoff). A
+   * request already on the wire is let finish, so its outcome is known; a chunk whose automatic retry was
+   * skipped by the abort is not counted as applied.
    */
   signal?: AbortSignal;
 }
