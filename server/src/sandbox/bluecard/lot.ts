@@ -1,0 +1,648 @@
+/**
+ * One sandbox park as tests and the control API drive it: the state (ParkState) plus what the lot says to
+ * ParkPay — records through the outbox (resent), the heartbeat, and the lane interactions that wait for
+ * ParkPay's answer (4.13, 4.16, 4.17, 4.24–4.28), whose answers are returned to the caller and acted on
+ * the way the lot would (a withheld or face-to-face payment is recorded and opens the barrier).
+ */
+import type { Clock } from '../../core/clock';
+import { bluecardSign } from '../../core/parks';
+import { USERPAYING, type ExitRecord, type Renewal, type WhiteEntry } from '../../../../shared/bluecard';
+import { fenToYuan, yuanToFen } from '../../../../shared/money';
+import { normalizePlate } from '../../../../shared/plate';
+import { formatChinaDate, formatChinaTime, parseChinaTime } from '../../../../shared/time';
+import type { ParkDefinition } from './definitions';
+import { compactChinaTime } from './images';
+import type { Outbox, OutboxItem } from './outbox';
+import { type ArriveOptions, type Car, type LeaveOptions, type ParkState, type Payment, Refusal } from './park';
+import type { SandboxScheduler } from './scheduler';
+import type { ParkPayLink, UpResult } from './uplink';
+
+const yuan = fenToYuan;
+
+export interface LotDeps {
+  clock: Clock;
+  link: ParkPayLink;
+  outbox: Outbox;
+  scheduler: SandboxScheduler;
+  makeState: (def: ParkDefinition, orderIdStart: number | undefined) => ParkState;
+}
+
+export interface Ask {
+  /** Ask ParkPay first with 4.28 opengate: fail refuses, success opens, self (or no answer) lets the lot decide. */
+  askParkPay?: boolean;
+  /** Wait for the record's prompt delivery attempts before answering (default true). */
+  wait?: boolean;
+}
+
+export interface HeartbeatLog {
+  at: string;
+  acknowledged: boolean;
+  error?: string;
+}
+
+export interface LaneFlowResult {
+  result: UpResult;
+  outTradeNo?: string;
+  /** A payment the lot recorded from ParkPay's answer. */
+  payment?: Payment;
+  /** Why a payment in the answer could not be recorded. */
+  recordError?: string;
+  /** What the car still owes (yuan). */
+  owed?: string;
+  /** The car went out (its barrier opened on the payment). */
+  left?: boolean;
+}
+
+export class SandboxPark {
+  state: ParkState;
+  readonly heartbeats: HeartbeatLog[] = [];
+  private readonly faceToFace = new Map<string, { orderId: string; until: number; cancel?: () => void }>();
+  private renewalSeq = 0;
+
+  constructor(
+    readonly definition: ParkDefinition,
+    private readonly deps: LotDeps,
+  ) {
+    this.state = deps.makeState(definition, undefined);
+  }
+
+  get parkNumber(): string {
+    return this.definition.parkNumber;
+  }
+
+  /** The sign header Bluecard expects on our down calls for this park. */
+  get sign(): string {
+    return bluecardSign(this.definition.key, this.definition.parkNumber);
+  }
+
+  /** Back to the definition: no cars, lists, payments. orderIds continue (ParkPay remembers old ones). */
+  reset(): void {
+    for (const f of this.faceToFace.values()) f.cancel?.();
+    this.faceToFace.clear();
+    this.heartbeats.length = 0;
+    this.state = this.deps.makeState(this.definition, this.state.peekNextOrderId());
+  }
+
+  private now(): number {
+    return this.deps.clock.now();
+  }
+
+  private async settle(wait: boolean | undefined): Promise<void> {
+    const p = this.deps.outbox.flush({ parkNumber: this.parkNumber });
+    if (wait !== false) await p;
+  }
+
+  private delivery(kind: 'entry' | 'exit', orderId: string): OutboxItem | undefined {
+    return this.deps.outbox.list(this.parkNumber).find((i) => i.kind === kind && i.key === orderId);
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Cars
+
+  /** A car arrives at an entry lane; the 4.2 record goes to ParkPay. */
+  async arrive(o: ArriveOptions & Ask) {
+    let openGate: UpResult | undefined;
+    let force = o.force;
+    if (o.askParkPay) {
+      const lane = this.state.lane(o.lane);
+      if (!lane) throw new Refusal('unknown_lane', `no lane ${o.lane}`);
+      const areaId = Number(lane.targetAreaId);
+      const plate = o.authId ? (o.ephemeralPlate ?? '') : (o.plate ?? '');
+      openGate = await this.openGate({
+        plate,
+        plateColor: o.plateColor ?? (plate === '' ? '' : '蓝牌'),
+        carType: this.state.carTypeFor(plate, areaId),
+        confidence: plate === '' ? 0 : 98,
+        passageway: lane.name,
+        inOutType: 1,
+        area: this.state.area(areaId)?.name ?? '',
+      });
+      if (openGate.httpStatus === 200 && openGate.status === 'fail') {
+        throw new Refusal('refused_by_parkpay', `ParkPay refused: ${openGate.errorCode ?? ''}`, { openGate });
+      }
+      if (openGate.httpStatus === 200 && openGate.status === 'success') force = true;
+    }
+    const car = this.state.arrive({ ...o, force });
+    await this.settle(o.wait);
+    return {
+      orderId: car.orderId,
+      plate: car.plate,
+      ticketCode: car.ticketCode,
+      carType: car.carType,
+      inTime: formatChinaTime(car.inTime),
+      inImage: car.inImage,
+      spaceId: car.spaceId,
+      entryDelivery: this.deps.outbox.view(this.parkNumber).find((i) => i.id === this.delivery('entry', car.orderId)?.id),
+      openGate,
+    };
+  }
+
+  /** A car comes to an exit lane: leaves when nothing is owed (or forced); the 4.3 record goes to ParkPay. */
+  async leave(o: LeaveOptions & Ask): Promise<{ orderId: string; record: ExitRecord; exitDelivery: unknown; openGate?: UpResult }> {
+    let openGate: UpResult | undefined;
+    let options: LeaveOptions = o;
+    if (o.askParkPay) {
+      const lane = this.state.lane(o.lane);
+      if (!lane) throw new Refusal('unknown_lane', `no lane ${o.lane}`);
+      const car = this.state.findCar(o);
+      if (!car) throw new Refusal('not_in_park', 'no such car in the park');
+      openGate = await this.openGate({
+        plate: car.plate,
+        plateColor: car.plateColor,
+        carType: car.carType,
+        confidence: car.confidence,
+        passageway: lane.name,
+        inOutType: 2,
+        area: this.state.area(car.areaId)?.name ?? '',
+      });
+      if (openGate.httpStatus === 200 && openGate.status === 'fail') {
+        car.waitingAt = lane.passagewayId;
+        throw new Refusal('refused_by_parkpay', `ParkPay refused: ${openGate.errorCode ?? ''}`, { openGate });
+      }
+      // ParkPay agreed to open: what is owed is ParkPay's business now.
+      if (openGate.httpStatus === 200 && openGate.status === 'success') {
+        options = { ...o, force: true, settle: 'waive', openGateMode: o.openGateMode ?? '第三方开闸' };
+      }
+    }
+    const { car, record } = this.state.leave(options);
+    await this.settle(o.wait);
+    const exitItem = this.delivery('exit', car.orderId);
+    return {
+      orderId: car.orderId,
+      record,
+      exitDelivery: this.deps.outbox.view(this.parkNumber).find((i) => i.id === exitItem?.id),
+      openGate,
+    };
+  }
+
+  /** What the stay costs now (no quote is made). */
+  priceNow(orderId: string) {
+    const car = this.state.cars.get(orderId);
+    if (!car) throw new Refusal('not_found', `no stay ${orderId}`);
+    const p = this.state.price(car);
+    return {
+      orderId,
+      plate: car.plate,
+      inTime: formatChinaTime(car.inTime),
+      at: formatChinaTime(p.at),
+      pricedUntil: formatChinaTime(p.end),
+      charge: yuan(p.chargeFen),
+      paidTotal: yuan(p.paidFen),
+      profitChargeTotal: yuan(p.profitFen),
+      profitTimeTotal: p.profitMinutes,
+      payCharge: yuan(p.payChargeFen),
+      stopTimeTotal: p.stopMinutes,
+      paidfreeTime: p.paidFreeMinutes,
+      inPaidFreeTime: p.inPaidFreeTime,
+      left: car.outTime !== undefined,
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Heartbeat (4.1) and records through the outbox
+
+  async heartbeat(): Promise<UpResult> {
+    const result = await this.deps.link.send(this.definition, '4.1', this.state.counts());
+    this.heartbeats.push({ at: formatChinaTime(result.at), acknowledged: result.acknowledged, error: result.error });
+    if (this.heartbeats.length > 50) this.heartbeats.splice(0, this.heartbeats.length - 50);
+    return result;
+  }
+
+  /** 4.21: every lane (the lot sends them when they change). */
+  async sendChannels(wait?: boolean): Promise<OutboxItem> {
+    const datas = this.state.channels();
+    const item = this.deps.outbox.enqueue(this.parkNumber, 'channels', 'lanes', { parkNumber: this.parkNumber, size: datas.length, datas });
+    await this.settle(wait);
+    return item;
+  }
+
+  /** 4.14: pictures by name, or the entry and exit pictures of a stay. */
+  async sendImages(o: { names?: string[]; orderId?: string }, wait?: boolean): Promise<OutboxItem[]> {
+    let names = o.names ?? [];
+    if (o.orderId) {
+      const car = this.state.cars.get(o.orderId);
+      if (!car) throw new Refusal('not_found', `no stay ${o.orderId}`);
+      names = [car.inImage, ...(car.outImage ? [car.outImage] : [])];
+    }
+    const items: OutboxItem[] = [];
+    for (const name of names) {
+      const bytes = this.state.images.get(name);
+      if (!bytes) throw new Refusal('not_found', `no picture ${name}`);
+      items.push(
+        this.deps.outbox.enqueue(this.parkNumber, 'image', name, {
+          parkNumber: this.parkNumber,
+          imageName: name,
+          image: bytes.toString('base64'),
+        }),
+      );
+    }
+    await this.settle(wait);
+    return items;
+  }
+
+  /** 4.15 record of one payment. */
+  chargeRecord(car: Car, p: Payment) {
+    const outLane = !p.online && car.waitingAt ? this.state.lane(car.waitingAt) : undefined;
+    return {
+      plate: car.plate,
+      inTime: formatChinaTime(car.inTime),
+      outTime: p.getTime,
+      inChannel: car.inChannel,
+      outChannel: p.online ? '' : (outLane?.name ?? car.outChannel ?? ''),
+      payKind: p.payKind,
+      payChannel: p.payChannel,
+      orderId: car.orderId,
+      carType: car.carType,
+      payNo: p.payNo,
+      memo: '',
+      charge: yuan(p.quotedFen),
+      realCharge: yuan(p.fen),
+      couponCharge: '0.00',
+    };
+  }
+
+  /** 4.15: the payments of a stay (the lot sends its cash payments by itself). */
+  async sendChargeRecords(orderId: string, wait?: boolean): Promise<OutboxItem[]> {
+    const car = this.state.cars.get(orderId);
+    if (!car) throw new Refusal('not_found', `no stay ${orderId}`);
+    if (car.payments.length === 0) throw new Refusal('no_payments', `stay ${orderId} has no payments`);
+    const items = car.payments.map((p) => this.deps.outbox.enqueue(this.parkNumber, 'chargeRecord', orderId, this.chargeRecord(car, p), p.receivedAt));
+    await this.settle(wait);
+    return items;
+  }
+
+  /** 4.31 fixed-car renewals paid at the lot (fields default to a one-month cash renewal). */
+  async sendRenewals(datas: (Partial<Renewal> & { plate: string })[], wait?: boolean): Promise<OutboxItem> {
+    const now = this.now();
+    const full = datas.map((d) => {
+      this.renewalSeq += 1;
+      return {
+        plate: d.plate,
+        carGroupName: d.carGroupName ?? '月租车',
+        payTime: d.payTime ?? formatChinaTime(now),
+        payCharge: d.payCharge ?? '300.00',
+        number: d.number ?? '',
+        feeMonth: d.feeMonth ?? '1',
+        end: d.end ?? `${formatChinaDate(now + 30 * 86_400_000)} 23:59:59`,
+        placeFeeOrderRecId: d.placeFeeOrderRecId ?? `RN${this.parkNumber}${String(this.renewalSeq).padStart(6, '0')}`,
+        carOwnerName: d.carOwnerName ?? '',
+        payType: d.payType ?? '现金',
+        orderNo: d.orderNo ?? '',
+      };
+    });
+    const item = this.deps.outbox.enqueue(this.parkNumber, 'renewals', full.map((d) => d.plate).join(','), {
+      parkNumber: this.parkNumber,
+      method: 'parkingspacefee',
+      size: full.length,
+      datas: full,
+    });
+    await this.settle(wait);
+    return item;
+  }
+
+  /** 4.32: the whole whitelist (online and offline) or some plates, with one operate code. */
+  async sendFixedList(o: { plates?: string[]; operate?: '1' | '2' | '3' } = {}, wait?: boolean): Promise<OutboxItem> {
+    const records = [...this.state.white.values()].filter(
+      (w) => !o.plates || o.plates.some((p) => this.state.white.get(normalizePlate(p)) === w),
+    );
+    if (records.length === 0) throw new Refusal('empty', 'no whitelist entries to send');
+    const datas = records.map((w) => ({
+      ...w.entry,
+      fixedId: w.fixedId,
+      timeStamp: String(w.updatedAt),
+      source: w.source,
+      operate: o.operate ?? '1',
+    }));
+    const item = this.deps.outbox.enqueue(this.parkNumber, 'fixedList', `${datas.length} entries`, {
+      parkNumber: this.parkNumber,
+      method: 'fixedListUp',
+      size: datas.length,
+      datas,
+    });
+    await this.settle(wait);
+    return item;
+  }
+
+  /** Enter, change or delete a whitelist entry AT THE LOT (offline, source "2") and sync it (4.32). */
+  async offlineWhite(entry: WhiteEntry, operate: '1' | '2' | '3' = '1', wait?: boolean): Promise<OutboxItem> {
+    const record = this.state.upsertWhite(entry, '2');
+    const item = this.deps.outbox.enqueue(this.parkNumber, 'fixedList', entry.plate, {
+      parkNumber: this.parkNumber,
+      method: 'fixedListUp',
+      size: 1,
+      datas: [{ ...record.entry, fixedId: record.fixedId, timeStamp: String(record.updatedAt), source: '2', operate }],
+    });
+    if (operate === '3') this.state.white.delete(normalizePlate(entry.plate));
+    await this.settle(wait);
+    return item;
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Lane interactions that wait for ParkPay's answer
+
+  /** 4.28: may this car pass? (success open / fail refuse / self the lot decides) */
+  openGate(o: { plate: string; plateColor: string; carType: string; confidence: number; passageway: string; inOutType: 1 | 2; area: string }): Promise<UpResult> {
+    return this.deps.link.send(this.definition, '4.28', {
+      parkNumber: this.parkNumber,
+      method: 'opengate',
+      plate: o.plate,
+      plateColor: o.plateColor,
+      carType: o.carType,
+      confidence: o.confidence,
+      doTime: formatChinaTime(this.now()),
+      passageway: o.passageway,
+      inOutType: o.inOutType,
+      area: o.area,
+    });
+  }
+
+  /** The car stands at an exit lane: price it there (outTradeNo with the lane's id). */
+  private atExit(laneIdOrName: string, orderId: string) {
+    const lane = this.state.lane(laneIdOrName);
+    if (!lane) throw new Refusal('unknown_lane', `no lane ${laneIdOrName}`);
+    if (lane.direction !== 'out') throw new Refusal('not_an_exit_lane', `lane ${lane.name} is an entry`);
+    const car = this.state.findCar({ orderId });
+    if (!car) throw new Refusal('not_in_park', `stay ${orderId} is not in the park`);
+    car.waitingAt = lane.passagewayId;
+    const { quote, priced } = this.state.quote(car, lane.passagewayId, 0, 'lane');
+    return { lane, car, quote, priced };
+  }
+
+  private record(car: Car, p: { payNo: string; outTradeNo: string; fen: number; quotedFen: number; payTime?: string; payKind: string; payChannel: string; via: string }) {
+    try {
+      const { payment } = this.state.recordOnlinePayment({
+        payNo: p.payNo,
+        orderId: car.orderId,
+        outTradeNo: p.outTradeNo,
+        plate: car.plate,
+        fen: p.fen,
+        quotedFen: p.quotedFen,
+        payTime: p.payTime && p.payTime !== '' ? p.payTime : formatChinaTime(this.now()),
+        payKind: p.payKind,
+        payChannel: p.payChannel,
+        via: p.via,
+      });
+      return { payment };
+    } catch (e) {
+      return { recordError: (e as Error).message };
+    }
+  }
+
+  private async finish(car: Car, r: LaneFlowResult): Promise<LaneFlowResult> {
+    await this.settle(true);
+    const left = car.outTime !== undefined;
+    return { ...r, left, owed: left ? '0.00' : yuan(this.state.price(car).payChargeFen) };
+  }
+
+  /** 4.13: ask ParkPay to price the stay at the exit; a realCharge it says it collected is recorded. */
+  async preExitPricing(o: { lane: string; orderId: string }): Promise<LaneFlowResult> {
+    const { car, quote, priced, lane } = this.atExit(o.lane, o.orderId);
+    const now = this.now();
+    const outImage = this.state.images.take(lane.passagewayId, now, car.orderId, compactChinaTime(formatChinaTime(now)));
+    const result = await this.deps.link.send(this.definition, '4.13', {
+      parkNumber: this.parkNumber,
+      plate: car.plate,
+      orderId: car.orderId,
+      charge: yuan(priced.chargeFen),
+      onLineCharge: yuan(priced.onlineFen),
+      offLineCharge: yuan(priced.offlineFen),
+      profitCharge: yuan(priced.profitFen),
+      profitTime: String(priced.profitMinutes),
+      payCharge: yuan(priced.payChargeFen),
+      outTradeNo: quote.outTradeNo,
+      userType: '0',
+      value: '0',
+      memo: '',
+      inTime: formatChinaTime(car.inTime),
+      outTime: formatChinaTime(now),
+      inImage: car.inImage,
+      outImage,
+      inChannel: car.inChannel,
+      outChannel: lane.name,
+    });
+    let rec: { payment?: Payment; recordError?: string } = {};
+    if (result.acknowledged) {
+      const d = (result.answer as { datas: { realCharge: string; payKind: string; chargeList: { payNo: string }[] } }).datas;
+      const fen = yuanToFen(d.realCharge);
+      if (fen > 0) {
+        rec = this.record(car, {
+          payNo: d.chargeList[0]?.payNo || `PRE${quote.outTradeNo}`,
+          outTradeNo: quote.outTradeNo,
+          fen,
+          quotedFen: quote.payChargeFen,
+          payKind: d.payKind,
+          payChannel: '第三方算费',
+          via: '4.13',
+        });
+      }
+    }
+    return this.finish(car, { result, outTradeNo: quote.outTradeNo, ...rec });
+  }
+
+  /** 4.16: ask ParkPay to withhold (agreement → paid, the barrier opens) or for a payment QR (poll 4.17). */
+  async withholdOrQr(o: { lane: string; orderId: string }): Promise<LaneFlowResult> {
+    const { car, quote } = this.atExit(o.lane, o.orderId);
+    if (car.plate === '') throw new Refusal('no_plate', '4.16 needs a plate');
+    const result = await this.deps.link.send(this.definition, '4.16', {
+      parkNumber: this.parkNumber,
+      outTradeNo: quote.outTradeNo,
+      payCharge: yuan(quote.payChargeFen),
+      plate: car.plate,
+    });
+    let rec: { payment?: Payment; recordError?: string } = {};
+    const agreement = result.acknowledged
+      ? (result.answer as { datas: { agreement?: { payType: string; totalFee: string; tradeNo: string } } }).datas.agreement
+      : undefined;
+    if (agreement) {
+      rec = this.record(car, {
+        payNo: agreement.tradeNo || `WH${quote.outTradeNo}`,
+        outTradeNo: quote.outTradeNo,
+        fen: yuanToFen(agreement.totalFee),
+        quotedFen: quote.payChargeFen,
+        payKind: agreement.payType,
+        payChannel: '无感付',
+        via: '4.16',
+      });
+    }
+    return this.finish(car, { result, outTradeNo: quote.outTradeNo, ...rec });
+  }
+
+  /** 4.17: has the 4.16 QR been paid? */
+  async qrPayResult(o: { outTradeNo: string }): Promise<LaneFlowResult> {
+    const quote = this.state.quotes.get(o.outTradeNo);
+    if (!quote) throw new Refusal('not_found', `no quote ${o.outTradeNo}`);
+    const car = this.state.cars.get(quote.orderId)!;
+    const result = await this.deps.link.send(this.definition, '4.17', { parkNumber: this.parkNumber, outTradeNo: o.outTradeNo });
+    let rec: { payment?: Payment; recordError?: string } = {};
+    if (result.acknowledged && car.outTime === undefined) {
+      const d = (result.answer as { datas: { payType: string; totalFee: string; tradeNo: string } }).datas;
+      rec = this.record(car, {
+        payNo: d.tradeNo || `QR${o.outTradeNo}`,
+        outTradeNo: o.outTradeNo,
+        fen: yuanToFen(d.totalFee),
+        quotedFen: quote.payChargeFen,
+        payKind: d.payType,
+        payChannel: '扫码付',
+        via: '4.17',
+      });
+    }
+    return this.finish(car, { result, outTradeNo: o.outTradeNo, ...rec });
+  }
+
+  /** 4.24: the booth scanned the driver's payment code (USERPAYING starts 4.25 polling every second for 5 min, then 4.26). */
+  async faceToFacePay(o: { lane: string; orderId: string; authCode: string; poll?: boolean }): Promise<LaneFlowResult> {
+    const { car, quote } = this.atExit(o.lane, o.orderId);
+    const result = await this.deps.link.send(this.definition, '4.24', {
+      parkNumber: this.parkNumber,
+      outTradeNo: quote.outTradeNo,
+      payCharge: yuan(quote.payChargeFen),
+      plate: car.plate,
+      authCode: o.authCode,
+      orderId: car.orderId,
+    });
+    let rec: { payment?: Payment; recordError?: string } = {};
+    if (result.acknowledged) {
+      const d = (result.answer as { datas: { payContent?: PayContent; discountContent?: DiscountContent } }).datas;
+      if (d.payContent) rec = this.recordFaceToFace(car, quote.outTradeNo, quote.payChargeFen, d.payContent, '4.24');
+      if (d.discountContent) rec = this.recordDiscount(car, d.discountContent);
+    } else if (result.httpStatus === 200 && result.errorCode === USERPAYING && o.poll !== false) {
+      this.startPolling(quote.outTradeNo, car.orderId);
+    }
+    return this.finish(car, { result, outTradeNo: quote.outTradeNo, ...rec });
+  }
+
+  private recordFaceToFace(car: Car, outTradeNo: string, quotedFen: number, p: PayContent, via: string) {
+    return this.record(car, {
+      payNo: p.tradeNo || `F2F${outTradeNo}`,
+      outTradeNo,
+      fen: yuanToFen(p.payCharge),
+      quotedFen,
+      payTime: p.payTime,
+      payKind: p.payType || '第三方当面付',
+      payChannel: '当面付',
+      via,
+    });
+  }
+
+  private recordDiscount(car: Car, d: DiscountContent): { recordError?: string } {
+    try {
+      this.state.addCoupons(
+        [
+          {
+            id: d.id,
+            couponCode: d.coupon_code,
+            couponModeId: d.coupon_mode_id,
+            end: d.end,
+            endMs: d.end === '' ? Number.MAX_SAFE_INTEGER : parseChinaTime(d.end).getTime(),
+            orderId: car.orderId,
+            plate: '',
+            position: Number(d.position),
+          },
+        ],
+        '4.24',
+      );
+      return {};
+    } catch (e) {
+      return { recordError: (e as Error).message };
+    }
+  }
+
+  private startPolling(outTradeNo: string, orderId: string): void {
+    const until = this.now() + 5 * 60_000;
+    const entry: { orderId: string; until: number; cancel?: () => void } = { orderId, until };
+    const tick = async () => {
+      if (this.faceToFace.get(outTradeNo) !== entry) return;
+      const r = await this.faceToFacePoll({ outTradeNo });
+      if (this.faceToFace.get(outTradeNo) !== entry) return;
+      if (r.payment || r.left) {
+        this.faceToFace.delete(outTradeNo);
+      } else if (this.now() >= until) {
+        await this.faceToFaceCancel({ outTradeNo });
+      } else {
+        entry.cancel = this.deps.scheduler.at(this.now() + 1000, tick);
+      }
+    };
+    entry.cancel = this.deps.scheduler.at(this.now() + 1000, tick);
+    this.faceToFace.set(outTradeNo, entry);
+  }
+
+  private faceToFaceOrder(outTradeNo: string) {
+    const quote = this.state.quotes.get(outTradeNo);
+    if (!quote) throw new Refusal('not_found', `no quote ${outTradeNo}`);
+    const car = this.state.cars.get(quote.orderId)!;
+    return { quote, car, body: { parkNumber: this.parkNumber, outTradeNo, plate: car.plate, orderId: car.orderId } };
+  }
+
+  /** 4.25: poll a face-to-face payment. */
+  async faceToFacePoll(o: { outTradeNo: string }): Promise<LaneFlowResult> {
+    const { quote, car, body } = this.faceToFaceOrder(o.outTradeNo);
+    const result = await this.deps.link.send(this.definition, '4.25', body);
+    let rec: { payment?: Payment; recordError?: string } = {};
+    if (result.acknowledged && car.outTime === undefined) {
+      rec = this.recordFaceToFace(car, o.outTradeNo, quote.payChargeFen, (result.answer as { datas: PayContent }).datas, '4.25');
+      this.faceToFace.get(o.outTradeNo)?.cancel?.();
+      this.faceToFace.delete(o.outTradeNo);
+    }
+    return this.finish(car, { result, outTradeNo: o.outTradeNo, ...rec });
+  }
+
+  /** 4.26: give up on a face-to-face payment. */
+  async faceToFaceCancel(o: { outTradeNo: string }): Promise<LaneFlowResult> {
+    const { car, body } = this.faceToFaceOrder(o.outTradeNo);
+    this.faceToFace.get(o.outTradeNo)?.cancel?.();
+    this.faceToFace.delete(o.outTradeNo);
+    const result = await this.deps.link.send(this.definition, '4.26', body);
+    return this.finish(car, { result, outTradeNo: o.outTradeNo });
+  }
+
+  /** 4.27: the driver chose ParkPay in Bluecard's page: success means paid, the barrier opens. */
+  async channelPay(o: { lane: string; orderId: string }): Promise<LaneFlowResult> {
+    const { car, quote } = this.atExit(o.lane, o.orderId);
+    if (car.plate === '') throw new Refusal('no_plate', '4.27 needs a plate');
+    const result = await this.deps.link.send(this.definition, '4.27', {
+      parkNumber: this.parkNumber,
+      plateID: encodeURIComponent(car.plate),
+      payCharge: yuan(quote.payChargeFen),
+      outTradeNo: quote.outTradeNo,
+    });
+    let rec: { payment?: Payment; recordError?: string } = {};
+    if (result.acknowledged) {
+      rec = this.record(car, {
+        payNo: `CP${quote.outTradeNo}`,
+        outTradeNo: quote.outTradeNo,
+        fen: quote.payChargeFen,
+        quotedFen: quote.payChargeFen,
+        payKind: '第三方支付',
+        payChannel: '通道付',
+        via: '4.27',
+      });
+    }
+    return this.finish(car, { result, outTradeNo: quote.outTradeNo, ...rec });
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+
+  dump() {
+    return {
+      ...this.state.dump(),
+      heartbeats: this.heartbeats,
+      faceToFacePolling: [...this.faceToFace.entries()].map(([outTradeNo, f]) => ({ outTradeNo, orderId: f.orderId, until: formatChinaTime(f.until) })),
+      outbox: this.deps.outbox.view(this.parkNumber),
+    };
+  }
+}
+
+interface PayContent {
+  tradeNo: string;
+  payCharge: string;
+  payTime: string;
+  payType: string;
+}
+
+interface DiscountContent {
+  coupon_code: string;
+  coupon_mode_id: '0' | '1';
+  end: string;
+  id: string;
+  position: string;
+}

@@ -1,0 +1,276 @@
+/**
+ * The Bluecard sandbox: a local HTTP server that behaves like a Bluecard cloud for one or more parks, so
+ * ParkPay's tests and demo mode run against it instead of the real (unreachable) Bluecard.
+ *
+ *   POST /bcopenapi/out/<name>   the down interfaces (4.4–4.11, 4.18–4.20, 4.22, 4.23, 4.29, 4.30, 4.33, 4.34)
+ *   GET  /images/<name>          the pictures 4.20 / 4.34 point at
+ *   /sandbox/...                 the control API (control-router.ts)
+ *
+ * and calls ParkPay's inbound URLs like the lot: heartbeat every `heartbeatMs` (real time), entry and exit
+ * records (resent on the sandbox clock, outbox.ts), and the lane interactions on demand (lot.ts).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import Router from '@koa/router';
+import { type Clock, ScaledClock } from '../../core/clock';
+import { controlRouter } from './control-router';
+import { type ParkDefinition, definitionProblems } from './definitions';
+import { downRouter } from './down-router';
+import { FaultInjector } from './faults';
+import { SandboxPark } from './lot';
+import { DEFAULT_RESEND, Outbox, type ResendPolicy } from './outbox';
+import { ParkState } from './park';
+import { ClockScheduler, type SandboxScheduler } from './scheduler';
+import { DEFAULT_PARKPAY_PATHS, ParkPayLink, type ParkPayPaths, type UpResult } from './uplink';
+
+export interface BluecardSandboxOptions {
+  parks: ParkDefinition[];
+  /** ParkPay's base URL (e.g. http://127.0.0.1:8080); settable later with setParkPayBaseUrl. */
+  parkPayBaseUrl?: string;
+  /** ParkPay's inbound paths, when they differ from DEFAULT_PARKPAY_PATHS. */
+  parkPayPaths?: Partial<ParkPayPaths>;
+  /** Drives every time of the lot. Default: a ScaledClock at speed 1 from now. */
+  clock?: Clock;
+  /** Timers on the sandbox clock (resends, face-to-face polls). Default: a ClockScheduler polling every 200 ms. */
+  scheduler?: SandboxScheduler;
+  /** Real ms between heartbeats (4.1, spec: 30 s); 0 turns them off. */
+  heartbeatMs?: number;
+  host?: string;
+  /** 0 (default): any free port. */
+  port?: number;
+  /** Base URL the lot's picture links use (default: the sandbox's own URL). */
+  publicUrl?: string;
+  resend?: Partial<ResendPolicy>;
+  /** Real ms an up call may take (default 10 s). */
+  parkPayTimeoutMs?: number;
+  /** First orderId (default: derived from the real time, so a restarted sandbox does not reuse ids). */
+  orderIdStart?: number;
+  /** A payment (4.5, lane pay) that settles a car waiting at an exit lane lets it out (default true). */
+  autoExitOnPayment?: boolean;
+  /** Send the lanes (4.21) at start, as a lot does when its lanes change (default true). */
+  announceLanesOnStart?: boolean;
+  /** 4.14: send base64 '+' as ' ' like the HTTP stack the spec describes (default false). */
+  manglePlusInImages?: boolean;
+  /** Where the sandbox reports its own problems (default: console.error). */
+  onError?: (e: unknown) => void;
+}
+
+export interface BluecardSandbox {
+  url: string;
+  clock: Clock;
+  scheduler: SandboxScheduler;
+  outbox: Outbox;
+  faults: FaultInjector;
+  /** The in-process API of one park (throws for an unknown park). */
+  park(parkNumber: string): SandboxPark;
+  parks(): SandboxPark[];
+  parkPayBaseUrl(): string | undefined;
+  /** Point the lot at ParkPay (or nowhere) and deliver what waited. */
+  setParkPayBaseUrl(url: string | undefined): Promise<void>;
+  heartbeatNow(parkNumber?: string): Promise<UpResult[]>;
+  /** Deliver every pending record now, due or not. */
+  flushOutbox(options?: { parkNumber?: string }): Promise<void>;
+  clockSettable(): boolean;
+  clockSpeed(): number | undefined;
+  /** Move a settable clock forward, running each timer at its due instant (the resend schedule, instantly). */
+  advanceClock(ms: number): Promise<void>;
+  setClock(ms: number): Promise<void>;
+  setClockSpeed(factor: number): void;
+  /** Every park back to its definition; outbox, faults and pollers cleared. */
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+type SettableClock = Clock & { set(ms: number): void };
+const isSettable = (c: Clock): c is SettableClock => typeof (c as Partial<SettableClock>).set === 'function';
+
+export async function startBluecardSandbox(options: BluecardSandboxOptions): Promise<BluecardSandbox> {
+  const problems = options.parks.flatMap(definitionProblems);
+  const numbers = options.parks.map((p) => p.parkNumber);
+  if (new Set(numbers).size !== numbers.length) problems.push('the same parkNumber twice');
+  if (options.parks.length === 0) problems.push('no parks');
+  if (problems.length > 0) throw new Error(`bluecard sandbox: ${problems.join('; ')}`);
+
+  const onError = options.onError ?? ((e: unknown) => console.error('[bluecard-sandbox]', e));
+  const clock = options.clock ?? new ScaledClock(Date.now(), 1);
+  const scheduler = options.scheduler ?? new ClockScheduler(clock, { pollMs: 200, onError });
+  let parkPayBaseUrl = options.parkPayBaseUrl;
+  let url = '';
+  const policy: ResendPolicy = { ...DEFAULT_RESEND, ...(options.resend ?? {}) };
+  const orderIdStart = options.orderIdStart ?? Math.floor((Date.now() - Date.UTC(2020, 0, 1)) / 1000) * 10;
+
+  const link = new ParkPayLink({
+    baseUrl: () => parkPayBaseUrl,
+    paths: { ...DEFAULT_PARKPAY_PATHS, ...(options.parkPayPaths ?? {}) },
+    timeoutMs: options.parkPayTimeoutMs ?? 10_000,
+    clock,
+    manglePlusInImages: options.manglePlusInImages,
+  });
+  const lots = new Map<string, SandboxPark>();
+  const outbox = new Outbox({
+    clock,
+    scheduler,
+    link,
+    park: (pn) => lots.get(pn)?.definition,
+    policy,
+    onError,
+  });
+  const kick = () => void outbox.flush();
+  const faults = new FaultInjector();
+
+  const makeState = (def: ParkDefinition, start: number | undefined) =>
+    new ParkState(def, {
+      clock,
+      orderIdStart: start ?? orderIdStart,
+      autoExitOnPayment: options.autoExitOnPayment ?? true,
+      imageBaseUrl: () => (options.publicUrl ?? url).replace(/\/+$/, ''),
+      events: {
+        entered: (park, car) => {
+          outbox.enqueue(park.parkNumber, 'entry', car.orderId, park.entryRecord(car), car.inTime);
+          kick();
+        },
+        left: (park, car, record) => {
+          // 4.2: an entry record is resent "直至发送成功或者车辆已出场为止".
+          outbox.drop(park.parkNumber, 'entry', car.orderId, 'car left');
+          outbox.enqueue(park.parkNumber, 'exit', car.orderId, record, car.outTime);
+          kick();
+        },
+        offlinePayment: (park, car, payment) => {
+          const lot = lots.get(park.parkNumber);
+          if (lot) outbox.enqueue(park.parkNumber, 'chargeRecord', car.orderId, lot.chargeRecord(car, payment), payment.receivedAt);
+          kick();
+        },
+      },
+    });
+  for (const def of options.parks) lots.set(def.parkNumber, new SandboxPark(def, { clock, link, outbox, scheduler, makeState }));
+
+  // Timeout faults hold connections; stop() lets them go.
+  const hangs = new Set<() => void>();
+  const hang = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        hangs.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      hangs.add(done);
+    });
+
+  const app = new Koa();
+  app.silent = true;
+  app.on('error', (e: unknown) => onError(e));
+  const holder: { sandbox?: BluecardSandbox } = {};
+  const images = new Router();
+  images.get('/images/:name', (ctx) => {
+    const name = ctx.params.name;
+    for (const lot of lots.values()) {
+      const bytes = lot.state.images.get(name);
+      if (bytes) {
+        ctx.type = 'image/jpeg';
+        ctx.body = bytes;
+        return;
+      }
+    }
+    ctx.status = 404;
+    ctx.body = { error: { code: 'not_found', message: `no picture ${name}` } };
+  });
+  const down = downRouter({
+    park: (pn) => lots.get(pn)?.state,
+    faults,
+    afterCall: kick,
+    hang,
+    onBug: onError,
+  });
+  const control = controlRouter(() => holder.sandbox!);
+  for (const r of [down, images, control]) {
+    app.use(r.routes());
+    app.use(r.allowedMethods());
+  }
+
+  const server = http.createServer(app.callback());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host ?? '127.0.0.1';
+  url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  const heartbeatNow = async (parkNumber?: string) => {
+    const targets = [...lots.values()].filter((l) => parkNumber === undefined || l.parkNumber === parkNumber);
+    return Promise.all(targets.map((l) => l.heartbeat()));
+  };
+  const heartbeatMs = options.heartbeatMs ?? 30_000;
+  const heartbeatTimer =
+    heartbeatMs > 0
+      ? setInterval(() => {
+          if (parkPayBaseUrl) heartbeatNow().catch(onError);
+        }, heartbeatMs)
+      : undefined;
+  heartbeatTimer?.unref();
+
+  let stopped: Promise<void> | undefined;
+  const sandbox: BluecardSandbox = {
+    url,
+    clock,
+    scheduler,
+    outbox,
+    faults,
+    park(parkNumber) {
+      const lot = lots.get(parkNumber);
+      if (!lot) throw new Error(`bluecard sandbox: no park ${parkNumber}`);
+      return lot;
+    },
+    parks: () => [...lots.values()],
+    parkPayBaseUrl: () => parkPayBaseUrl,
+    async setParkPayBaseUrl(u) {
+      parkPayBaseUrl = u;
+      if (u) await outbox.flush({ force: true });
+    },
+    heartbeatNow,
+    flushOutbox: (o = {}) => outbox.flush({ force: true, parkNumber: o.parkNumber }),
+    clockSettable: () => isSettable(clock),
+    clockSpeed: () => (clock instanceof ScaledClock ? clock.speed : undefined),
+    async advanceClock(ms) {
+      if (!isSettable(clock)) throw new Error('the sandbox clock cannot be set');
+      await scheduler.runUntil(clock.now() + ms, (t) => clock.set(t));
+    },
+    async setClock(ms) {
+      if (!isSettable(clock)) throw new Error('the sandbox clock cannot be set');
+      // Forward: run the timers on the way; backward: just set.
+      if (ms >= clock.now()) await scheduler.runUntil(ms, (t) => clock.set(t));
+      else clock.set(ms);
+    },
+    setClockSpeed(factor) {
+      if (!(clock instanceof ScaledClock)) throw new Error('only a ScaledClock has a speed');
+      clock.setFactor(factor);
+    },
+    async reset() {
+      await outbox.idle();
+      outbox.clear();
+      faults.clear();
+      for (const lot of lots.values()) lot.reset();
+    },
+    stop() {
+      return (stopped ??= (async () => {
+        if (heartbeatTimer) clearInterval(heartbeatTimer);
+        scheduler.stop();
+        outbox.stop();
+        link.abortAll();
+        for (const done of [...hangs]) done();
+        await outbox.idle();
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await closed;
+      })());
+    },
+  };
+
+  holder.sandbox = sandbox;
+  if (options.announceLanesOnStart ?? true) {
+    for (const lot of lots.values()) void lot.sendChannels(false).catch(onError);
+  }
+  return sandbox;
+}
