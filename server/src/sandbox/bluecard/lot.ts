@@ -242,13 +242,14 @@ export class SandboxPark {
 
   /** 4.15 record of one payment. */
   chargeRecord(car: Car, p: Payment) {
-    const outLane = !p.online && car.waitingAt ? this.state.lane(car.waitingAt) : undefined;
+    // 4.15 outChannel: "只在出口通道处现金缴费才有".
+    const outLane = p.laneId !== undefined ? this.state.lane(p.laneId) : undefined;
     return {
       plate: car.plate,
       inTime: formatChinaTime(car.inTime),
       outTime: p.getTime,
       inChannel: car.inChannel,
-      outChannel: p.online ? '' : (outLane?.name ?? car.outChannel ?? ''),
+      outChannel: outLane?.name ?? '',
       payKind: p.payKind,
       payChannel: p.payChannel,
       orderId: car.orderId,

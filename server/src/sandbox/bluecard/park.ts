@@ -57,6 +57,8 @@ export interface Payment {
   receivedAt: number;
   /** Which door it came through: "4.5", "cash", "4.16", "4.17", "4.24", "4.25", "4.27". */
   via: string;
+  /** The lane where the lot took it (cash at an exit lane booth). */
+  laneId?: string;
 }
 
 export interface CouponRecord {
@@ -515,6 +517,7 @@ export class ParkState {
       online: false,
       receivedAt: at,
       via: 'cash',
+      laneId: lane.passagewayId,
     };
     this.payments.set(payment.payNo, payment);
     car.payments.push(payment);

@@ -7,7 +7,7 @@ import { bluecardInterfaces } from '../../../../shared/bluecard';
 import type { BluecardSandbox } from '../../../../server/src/sandbox/bluecard';
 import type { ManualClock } from '../../../../server/src/core/clock';
 import { formatChinaTime } from '../../../../shared/time';
-import { HOUR, KEY, KEY2, MIN, PN, PN2, Receiver, T0, control, down, signOf, startTestSandbox, validBodies } from './support';
+import { type DownAnswer, HOUR, KEY, KEY2, MIN, PN, PN2, Receiver, T0, control, down, signOf, startTestSandbox, validBodies } from './support';
 
 let receiver: Receiver;
 let sb: BluecardSandbox;
@@ -401,7 +401,7 @@ describe('bookings (4.18 / 4.19)', () => {
     ...extra,
   });
   const query = (plateList: string[], start = '', end = '') => down(sb, 'queryBookingCar', { parkNumber: PN, datas: { plateList, start, end } });
-  const ids = (a: { datas: { bookList: { bookOrderId: string }[] } }) => a.datas.bookList.map((b) => b.bookOrderId).sort();
+  const ids = (a: DownAnswer) => (a.datas.bookList as { bookOrderId: string }[]).map((b) => b.bookOrderId).sort();
 
   it('answers the four filter combinations, cancels with flag 0, and admits a booked car as 预约车', async () => {
     const syn = await down(sb, 'synBookingCar', {
