@@ -156,6 +156,9 @@ export function controlRouter(sandbox: () => BluecardSandbox): Router {
     if ((b.set !== undefined || b.advanceMs !== undefined || b.advanceMinutes !== undefined) && !s.clockSettable()) {
       throw new ControlError(409, 'clock_not_settable', 'the sandbox runs on a clock that cannot be set');
     }
+    if (b.speed !== undefined && s.clockSpeed() === undefined) {
+      throw new ControlError(409, 'clock_has_no_speed', 'only a ScaledClock has a speed');
+    }
     if (b.set !== undefined) {
       const ms = typeof b.set === 'number' ? b.set : parseChinaTime(b.set).getTime();
       await s.setClock(ms);
