@@ -1,0 +1,39 @@
+export {
+  WechatPayAdapter,
+  toWechatTime,
+  type CloseResult,
+  type JsapiOrder,
+  type JsapiOrderInput,
+  type NativeOrder,
+  type NativeOrderInput,
+  type RefundInput,
+  type WechatOrderView,
+  type WechatPayAdapterOptions,
+  type WechatPayConfig,
+  type WechatPayLogger,
+  type WechatRefundView,
+} from './client';
+export { WechatPayError, isWechatPayError, type VerificationFailure, type WechatPayErrorKind } from './errors';
+export {
+  checkTransactionMatches,
+  type ExpectedTransaction,
+  type IncomingNotification,
+  type RefundNotification,
+  type TransactionCheck,
+  type TransactionMismatch,
+  type TransactionNotification,
+} from './notifications';
+export { CertificateStore, PublicKeyStore, type PlatformKeyStore } from './platform-keys';
+export {
+  SIGNATURE_TYPE,
+  TIMESTAMP_WINDOW_MS,
+  decryptAes256Gcm,
+  requestPaymentMessage,
+  signedMessage,
+  timestampProblem,
+  verifyRsaSha256,
+  type HeaderBag,
+  type RequestPaymentParams,
+} from './signature';
+export { mapWechatStatus, REFUND_STATES, TRADE_STATES, type PaymentStatus, type RefundStatus } from './status';
+export type { WechatRefund, WechatRefundResource, WechatTransaction } from './wire';

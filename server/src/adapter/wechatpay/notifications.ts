@@ -1,0 +1,174 @@
+/**
+ * WeChat Pay notifications (支付成功回调 / 退款结果回调), verified in this order, every step refusing with a
+ * WechatPayError kind 'bad_signature' (retryable false: answer WeChat with a 4xx/5xx and it repeats):
+ *
+ *  1. the four Wechatpay-* headers are there, and Wechatpay-Signature-Type (if sent) is RSA;
+ *  2. Wechatpay-Timestamp is within ±5 minutes of our clock (replays);
+ *  3. Wechatpay-Serial is a trusted platform certificate serial / our PUB_KEY_ID_…;
+ *  4. the signature verifies over `ts\nnonce\n<RAW body>\n` — the raw text, never re-serialized JSON;
+ *  5. the envelope parses, resource_type/algorithm/original_type are what this endpoint expects;
+ *  6. the resource decrypts with AES-256-GCM, tag AND associated_data checked (decipher.final());
+ *  7. the plaintext parses as the resource type.
+ *
+ * Deciding on the content (is this OUR order, for THIS amount, appid and mchid) is checkTransactionMatches,
+ * the caller's next step before it marks anything paid.
+ */
+import type { Clock } from '../../core/clock';
+import { verificationError, type WechatPayError } from './errors';
+import type { PlatformKeyStore } from './platform-keys';
+import { mapWechatStatus, type PaymentStatus, type RefundStatus } from './status';
+import {
+  DecryptError,
+  SIGNATURE_TYPE,
+  type HeaderBag,
+  decryptAes256Gcm,
+  readSignatureHeaders,
+  signedMessage,
+  timestampProblem,
+  verifyRsaSha256,
+} from './signature';
+import {
+  type NotificationEnvelope,
+  type WechatRefundResource,
+  type WechatTransaction,
+  notificationEnvelope,
+  wechatRefundResource,
+  wechatTransaction,
+} from './wire';
+
+export interface IncomingNotification {
+  headers: HeaderBag;
+  /** The request body exactly as received (@koa/bodyparser's ctx.request.rawBody). */
+  rawBody: string | Buffer;
+}
+
+export interface NotificationMeta {
+  /** WeChat's notification id: the same on every retry of one notification. */
+  id: string;
+  eventType: string;
+  createTime: string;
+  summary?: string;
+}
+
+export interface TransactionNotification extends NotificationMeta {
+  transaction: WechatTransaction;
+  status: PaymentStatus;
+}
+
+export interface RefundNotification extends NotificationMeta {
+  refund: WechatRefundResource;
+  status: RefundStatus;
+}
+
+export interface NotificationVerifierDeps {
+  keys: PlatformKeyStore;
+  apiV3Key: string;
+  clock: Clock;
+}
+
+const fail = (step: Parameters<typeof verificationError>[1], detail: string, cause?: unknown): WechatPayError =>
+  verificationError('notification', step, detail, false, cause);
+
+/** Steps 1–6: the verified envelope and the decrypted plaintext. */
+export async function openNotification(
+  deps: NotificationVerifierDeps,
+  input: IncomingNotification,
+  originalType: 'transaction' | 'refund',
+): Promise<{ envelope: NotificationEnvelope; plaintext: string }> {
+  const h = readSignatureHeaders(input.headers);
+  if ('missing' in h) throw fail('missing_headers', `missing ${h.missing.join(', ')}`);
+  if (h.signatureType !== undefined && h.signatureType !== SIGNATURE_TYPE) {
+    throw fail('unsupported_signature_type', `Wechatpay-Signature-Type ${h.signatureType} is not ${SIGNATURE_TYPE}`);
+  }
+  const late = timestampProblem(h.timestamp, deps.clock.now());
+  if (late) throw fail('timestamp', late);
+  let key;
+  try {
+    key = await deps.keys.keyFor(h.serial);
+  } catch (e) {
+    // Could not fetch certificates: WeChat will retry the notification; say why.
+    throw fail('unknown_serial', `cannot check serial ${h.serial}: ${(e as Error).message}`, e);
+  }
+  if (!key) throw fail('unknown_serial', `Wechatpay-Serial ${h.serial} is not a trusted ${deps.keys.mode === 'publicKey' ? 'public key id' : 'platform certificate'}`);
+  const body = typeof input.rawBody === 'string' ? input.rawBody : input.rawBody.toString('utf8');
+  if (!verifyRsaSha256(key, signedMessage(h.timestamp, h.nonce, body), h.signature)) {
+    throw fail('signature', 'Wechatpay-Signature does not verify over the raw body');
+  }
+  let envelope: NotificationEnvelope;
+  try {
+    envelope = notificationEnvelope.parse(JSON.parse(body));
+  } catch (e) {
+    throw fail('malformed', 'the notification body is not a WeChat Pay encrypt-resource envelope', e);
+  }
+  if (envelope.resource.original_type !== originalType) {
+    throw fail('malformed', `resource.original_type is ${envelope.resource.original_type}, expected ${originalType}`);
+  }
+  let plaintext: string;
+  try {
+    plaintext = decryptAes256Gcm(deps.apiV3Key, {
+      ciphertext: envelope.resource.ciphertext,
+      nonce: envelope.resource.nonce,
+      associatedData: envelope.resource.associated_data,
+    });
+  } catch (e) {
+    throw fail('decrypt', e instanceof DecryptError ? e.message : 'decryption failed', e);
+  }
+  return { envelope, plaintext };
+}
+
+function meta(e: NotificationEnvelope): NotificationMeta {
+  const m: NotificationMeta = { id: e.id, eventType: e.event_type, createTime: e.create_time };
+  if (e.summary !== undefined) m.summary = e.summary;
+  return m;
+}
+
+export async function verifyTransactionNotification(deps: NotificationVerifierDeps, input: IncomingNotification): Promise<TransactionNotification> {
+  const { envelope, plaintext } = await openNotification(deps, input, 'transaction');
+  let transaction: WechatTransaction;
+  try {
+    transaction = wechatTransaction.parse(JSON.parse(plaintext));
+  } catch (e) {
+    throw fail('malformed', 'the decrypted resource is not a transaction', e);
+  }
+  return { ...meta(envelope), transaction, status: mapWechatStatus('trade', transaction.trade_state) };
+}
+
+export async function verifyRefundNotification(deps: NotificationVerifierDeps, input: IncomingNotification): Promise<RefundNotification> {
+  const { envelope, plaintext } = await openNotification(deps, input, 'refund');
+  let refund: WechatRefundResource;
+  try {
+    refund = wechatRefundResource.parse(JSON.parse(plaintext));
+  } catch (e) {
+    throw fail('malformed', 'the decrypted resource is not a refund', e);
+  }
+  return { ...meta(envelope), refund, status: mapWechatStatus('refund', refund.refund_status) };
+}
+
+export interface ExpectedTransaction {
+  appid: string;
+  mchid: string;
+  outTradeNo: string;
+  totalFen: number;
+}
+
+export interface TransactionMismatch {
+  field: 'appid' | 'mchid' | 'out_trade_no' | 'amount.total';
+  expected: string | number;
+  actual: string | number | undefined;
+}
+
+export type TransactionCheck = { ok: true } | { ok: false; mismatches: TransactionMismatch[] };
+
+/**
+ * Is this verified transaction the one we created? A genuine WeChat notification can still be for another
+ * appid of the same merchant, another order, or (our bug or a reused out_trade_no) another amount: mark
+ * the order paid only on `ok: true`.
+ */
+export function checkTransactionMatches(tx: WechatTransaction, expected: ExpectedTransaction): TransactionCheck {
+  const mismatches: TransactionMismatch[] = [];
+  if (tx.appid !== expected.appid) mismatches.push({ field: 'appid', expected: expected.appid, actual: tx.appid });
+  if (tx.mchid !== expected.mchid) mismatches.push({ field: 'mchid', expected: expected.mchid, actual: tx.mchid });
+  if (tx.out_trade_no !== expected.outTradeNo) mismatches.push({ field: 'out_trade_no', expected: expected.outTradeNo, actual: tx.out_trade_no });
+  if (tx.amount?.total !== expected.totalFen) mismatches.push({ field: 'amount.total', expected: expected.totalFen, actual: tx.amount?.total });
+  return mismatches.length ? { ok: false, mismatches } : { ok: true };
+}
