@@ -322,6 +322,15 @@ export class WechatPayAdapter {
     return verifyRefundNotification(this.notificationDeps(), input).catch((e) => this.warned(e));
   }
 
+  /** Never print key material, whatever logs this object. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `WechatPayAdapter { appId: ${this.appId}, mchId: ${this.mchId}, verification: ${this.keys.mode} }`;
+  }
+
+  toJSON(): Record<string, string> {
+    return { appId: this.appId, mchId: this.mchId, verification: this.keys.mode };
+  }
+
   // ---- internals ----------------------------------------------------------------------------------
 
   private notificationDeps() {
