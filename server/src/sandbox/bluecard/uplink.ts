@@ -35,12 +35,12 @@ export const DEFAULT_PARKPAY_PATHS: ParkPayPaths = {
   chargeRecords: '/bluecard/v2/charge-records',
   channels: '/bluecard/v2/channels',
   common: '/bluecard/v2',
-  preExitPricing: '/bluecard/v2/pre-exit-pricing',
-  withholdOrQr: '/bluecard/v2/withhold-or-qr',
-  qrPayResult: '/bluecard/v2/qr-pay-result',
-  faceToFacePay: '/bluecard/v2/face-to-face/pay',
-  faceToFacePoll: '/bluecard/v2/face-to-face/poll',
-  faceToFaceCancel: '/bluecard/v2/face-to-face/cancel',
+  preExitPricing: '/bluecard/v2/pre-exit-charge',
+  withholdOrQr: '/bluecard/v2/withhold-or-qrcode',
+  qrPayResult: '/bluecard/v2/qrcode-pay-result',
+  faceToFacePay: '/bluecard/v2/face-pay',
+  faceToFacePoll: '/bluecard/v2/face-pay-query',
+  faceToFaceCancel: '/bluecard/v2/face-pay-cancel',
   channelPay: '/bluecard/v2/channel-pay',
 };
 

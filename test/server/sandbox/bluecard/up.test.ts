@@ -250,13 +250,13 @@ describe('lane interactions that wait for ParkPay', () => {
     const { orderId } = await sb.park(PN).arrive({ lane: '1', plate: '京A12345' });
     await sb.advanceClock(61 * MIN);
     receiver.reply = (c) =>
-      c.path === '/bluecard/v2/withhold-or-qr'
+      c.path === '/bluecard/v2/withhold-or-qrcode'
         ? { body: { status: 'success', datas: { timeStamp: '1', agreement: { outTradeNo: String(c.body.outTradeNo), payType: '微信', totalFee: String(c.body.payCharge), tradeNo: 'WX-777', userId: '' } } } }
         : ok();
     const r = await control(sb, 'POST', `/parks/${PN}/send/withhold-or-qr`, { lane: '2', orderId });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ left: true, owed: '0.00', outTradeNo: `${PN}_2_${orderId}_110100`, payment: { payNo: 'WX-777', fen: 400, payChannel: '无感付' } });
-    const req = receiver.on('/bluecard/v2/withhold-or-qr')[0];
+    const req = receiver.on('/bluecard/v2/withhold-or-qrcode')[0];
     expectWellFormed(req, '4.16');
     expect(req.body).toMatchObject({ payCharge: '4.00', plate: '京A12345' });
     const out = receiver.on(OUT)[0];
@@ -270,8 +270,8 @@ describe('lane interactions that wait for ParkPay', () => {
     await sb.advanceClock(61 * MIN);
     let polls = 0;
     receiver.reply = (c) => {
-      if (c.path === '/bluecard/v2/face-to-face/pay') return { body: { status: 'fail', errorCode: 'USERPAYING' } };
-      if (c.path === '/bluecard/v2/face-to-face/poll') {
+      if (c.path === '/bluecard/v2/face-pay') return { body: { status: 'fail', errorCode: 'USERPAYING' } };
+      if (c.path === '/bluecard/v2/face-pay-query') {
         polls += 1;
         if (polls < 3) return { body: { status: 'fail', errorCode: 'USERPAYING' } };
         return {
@@ -285,23 +285,23 @@ describe('lane interactions that wait for ParkPay', () => {
     };
     const r = await sb.park(PN).faceToFacePay({ lane: '2', orderId, authCode: '134567890123456789' });
     expect(r).toMatchObject({ left: false, owed: '4.00' });
-    expectWellFormed(receiver.on('/bluecard/v2/face-to-face/pay')[0], '4.24');
+    expectWellFormed(receiver.on('/bluecard/v2/face-pay')[0], '4.24');
     await sb.advanceClock(10_000);
     expect(polls).toBe(3);
-    expectWellFormed(receiver.on('/bluecard/v2/face-to-face/poll')[0], '4.25');
+    expectWellFormed(receiver.on('/bluecard/v2/face-pay-query')[0], '4.25');
     expect(sb.park(PN).state.cars.get(orderId)!.outTime).toBe(T0 + 61 * MIN + 3000);
-    expect(receiver.on('/bluecard/v2/face-to-face/cancel')).toHaveLength(0);
+    expect(receiver.on('/bluecard/v2/face-pay-cancel')).toHaveLength(0);
   });
 
   it('4.24 never paid: polls for 5 minutes, then cancels (4.26)', async () => {
     const { orderId } = await sb.park(PN).arrive({ lane: '1', plate: '京A12345' });
     await sb.advanceClock(61 * MIN);
-    receiver.reply = (c) => (c.path.startsWith('/bluecard/v2/face-to-face/') && !c.path.endsWith('cancel') ? { body: { status: 'fail', errorCode: 'USERPAYING' } } : ok());
+    receiver.reply = (c) => (c.path.startsWith('/bluecard/v2/face-pay') && !c.path.endsWith('cancel') ? { body: { status: 'fail', errorCode: 'USERPAYING' } } : ok());
     await sb.park(PN).faceToFacePay({ lane: '2', orderId, authCode: '134567890123456789' });
     await sb.advanceClock(6 * MIN);
-    expect(receiver.on('/bluecard/v2/face-to-face/poll')).toHaveLength(300);
-    expect(receiver.on('/bluecard/v2/face-to-face/cancel')).toHaveLength(1);
-    expectWellFormed(receiver.on('/bluecard/v2/face-to-face/cancel')[0], '4.26');
+    expect(receiver.on('/bluecard/v2/face-pay-query')).toHaveLength(300);
+    expect(receiver.on('/bluecard/v2/face-pay-cancel')).toHaveLength(1);
+    expectWellFormed(receiver.on('/bluecard/v2/face-pay-cancel')[0], '4.26');
     expect(sb.park(PN).state.cars.get(orderId)!.outTime).toBeUndefined();
   });
 
@@ -317,17 +317,17 @@ describe('lane interactions that wait for ParkPay', () => {
     expect(cp.body.plateID).toBe(encodeURIComponent('京A12345'));
 
     receiver.reply = (c) =>
-      c.path === '/bluecard/v2/pre-exit-pricing'
+      c.path === '/bluecard/v2/pre-exit-charge'
         ? { body: { status: 'success', datas: { payCharge: '4.00', realCharge: '0', payKind: '', timeStamp: '1', chargeList: [] } } }
         : ok();
     const pre = await park.preExitPricing({ lane: '2', orderId: b.orderId });
     expect(pre).toMatchObject({ left: false, owed: '4.00', result: { acknowledged: true } });
-    expectWellFormed(receiver.on('/bluecard/v2/pre-exit-pricing')[0], '4.13');
+    expectWellFormed(receiver.on('/bluecard/v2/pre-exit-charge')[0], '4.13');
 
-    receiver.reply = (c) => (c.path === '/bluecard/v2/qr-pay-result' ? { body: { status: 'fail', errorCode: 'NOTPAY' } } : ok());
+    receiver.reply = (c) => (c.path === '/bluecard/v2/qrcode-pay-result' ? { body: { status: 'fail', errorCode: 'NOTPAY' } } : ok());
     const qr = await control(sb, 'POST', `/parks/${PN}/send/qr-pay-result`, { outTradeNo: pre.outTradeNo });
     expect(qr.body).toMatchObject({ left: false, result: { acknowledged: false, status: 'fail', errorCode: 'NOTPAY' } });
-    expectWellFormed(receiver.on('/bluecard/v2/qr-pay-result')[0], '4.17');
+    expectWellFormed(receiver.on('/bluecard/v2/qrcode-pay-result')[0], '4.17');
   });
 });
 
