@@ -6,8 +6,8 @@
  * - 4.13 request: parkNumber, `orderId` (the stay we price) and `payCharge` (what is still due);
  * - 4.5 answer: nothing beyond the envelope (a missing datas reads as {}).
  */
-import type { z } from 'zod';
-import { type Kit, downMessage, upMessage } from './common';
+import { z } from 'zod';
+import { type Kit, TIME_EXACT, downMessage, normalizeKeys, upMessage } from './common';
 import { chargeItemOf } from './records';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -67,9 +67,35 @@ export type StayPrice = GetChargebfAnswerDatas;
 /** payChannel values the table lists. */
 export const PAY_CHANNELS = ['扫码付', '当面付', '提前付', '中央收费', '自助缴费'] as const;
 
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isBlank = (v: unknown) => v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
+
+/**
+ * Tolerant 4.5: read the settle time under either spelling and fill the other from it, so a body with only
+ * `getTimes` (the spec's example) or only `getTime` (the table) parses with both set. Keys are normalized
+ * first ("GetTimes " → getTimes), as k.obj would.
+ */
+function settleTimeUnderBothSpellings(input: unknown, declared: readonly string[]): unknown {
+  const o = normalizeKeys(input, declared);
+  if (!isPlainObject(o)) return o;
+  if (isBlank(o.getTime) && !isBlank(o.getTimes)) o.getTime = o.getTimes;
+  else if (isBlank(o.getTimes) && !isBlank(o.getTime)) o.getTimes = o.getTime;
+  return o;
+}
+
+/**
+ * Exact 4.5: getTimes must equal getTime. Compared only when both are well-formed times (a malformed or
+ * missing one is already reported on its own).
+ */
+function sameSettleTime(getTime: string, getTimes: string) {
+  if (getTimes === getTime || !TIME_EXACT.test(getTime) || !TIME_EXACT.test(getTimes)) return [];
+  const message = `getTimes ${JSON.stringify(getTimes)} ≠ getTime ${JSON.stringify(getTime)}: send the same time under both spellings`;
+  return [{ path: ['getTimes'], message }];
+}
+
 const sendPayRes = downMessage(
-  (k) =>
-    k.obj({
+  (k) => {
+    const shape = {
       parkNumber: k.id(),
       orderId: k.id(),
       plate: k.raw(),
@@ -78,10 +104,21 @@ const sendPayRes = downMessage(
       payTime: k.needTime(),
       payType: k.str(), // 支付宝/微信; 云优惠 for a cloud discount
       payChannel: k.str(), // see PAY_CHANNELS
-      getTime: k.needTime(), // the 4.4/4.30 getTime (the example spells it getTimes; we send getTime)
+      // The 4.4/4.30 getTime (本次结算时间), sent under BOTH spellings with the same value: the 4.5 table says
+      // `getTime`, but the 4.5 example and the glossary (§3 item 6) say `getTimes`. The barrier opens on this
+      // call, so a Bluecard that reads either spelling must find it; Java JSON readers ignore the unknown one.
+      // Exact: both present, valid, and equal. Tolerant: either one alone is enough (the other is filled from it).
+      getTime: k.needTime(),
+      getTimes: k.time(),
       transactionID: k.id(), // ours, unique per payment
       outTradeNo: k.id(), // Bluecard's, from 4.4/4.30
-    }),
+    };
+    const body = k.obj(shape, { exactCheck: (v) => sameSettleTime(v.getTime, v.getTimes) });
+    if (k.mode === 'exact') return body;
+    // The Kit has no hook to fill one field from another, so the tolerant flavour is wrapped here.
+    const declared = Object.keys(shape);
+    return z.preprocess((input) => settleTimeUnderBothSpellings(input, declared), body) as unknown as typeof body;
+  },
   (k) => k.optObj({ transactionID: k.str(), orderId: k.str(), timeStamp: k.stamp() }),
 );
 export const sendPayResRequest = sendPayRes.request;

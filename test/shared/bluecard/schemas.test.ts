@@ -32,6 +32,7 @@ import {
   selfEnvelope,
   sendPayResAnswer,
   sendPayResRequest,
+  sendPayResRequestTolerant,
   successEnvelope,
   synBookingCarRequest,
   synWhiteRequest,
@@ -94,6 +95,7 @@ const payRes = (): SendPayResRequest => ({
   payType: '微信',
   payChannel: '提前付',
   getTime: '2018-03-29 17:28:00',
+  getTimes: '2018-03-29 17:28:00',
   transactionID: 'pp-1',
   outTradeNo: 'p180329111018_0_12_175104',
 });
@@ -239,6 +241,20 @@ describe('tolerant: what Bluecard sends', () => {
     expect(paths(getChargebfAnswer, { status: 'success', datas: { payCharge: '1' } })).toEqual(['datas.outTradeNo']);
     expect(paths(getChargebfAnswer, { status: 'success', datas: { outTradeNo: 'x' } })).toEqual(['datas.payCharge']);
   });
+
+  it('4.5 read liberally: getTimes alone (the example) or getTime alone (the table) fills the other', () => {
+    const { getTime: t, getTimes: _t, ...rest } = payRes();
+    expect(sendPayResRequestTolerant.parse({ ...rest, getTimes: t })).toMatchObject({ getTime: t, getTimes: t });
+    expect(sendPayResRequestTolerant.parse({ ...rest, getTime: t })).toMatchObject({ getTime: t, getTimes: t });
+    expect(sendPayResRequestTolerant.parse({ ...rest, ' GetTimes ': ` ${t} ` })).toMatchObject({ getTime: t, getTimes: t });
+    expect(sendPayResRequestTolerant.parse({ ...rest, getTime: '', getTimes: t })).toMatchObject({ getTime: t, getTimes: t });
+    // Both given: kept as given (the tolerant side does not insist they agree).
+    expect(sendPayResRequestTolerant.parse({ ...rest, getTime: t, getTimes: '2018-03-29 17:28:01' })).toMatchObject({
+      getTime: t,
+      getTimes: '2018-03-29 17:28:01',
+    });
+    expect(paths(sendPayResRequestTolerant, rest)).toEqual(['getTime']);
+  });
 });
 
 describe('bluecardAnswer: the envelope of Bluecard answers', () => {
@@ -290,7 +306,7 @@ describe('exact: what we send', () => {
     const nested = white();
     (nested.datas[0] as Record<string, unknown>).nickname = 'x';
     expect(issues(synWhiteRequest, nested).map((i) => [i.code, i.path.join('.')])).toEqual([['unrecognized_keys', 'datas.0']]);
-    expect(paths(sendPayResRequest, { ...payRes(), getTimes: payRes().getTime })).toEqual(['']);
+    expect(paths(sendPayResRequest, { ...payRes(), 'getTime ': payRes().getTime })).toEqual(['']);
   });
 
   it('rejects missing fields (every table field is sent)', () => {
@@ -312,6 +328,18 @@ describe('exact: what we send', () => {
       expect(paths(sendPayResRequest, { ...payRes(), payTime: bad })).toEqual(['payTime']);
     },
   );
+
+  it('4.5 sends the settle time as both getTime (table) and getTimes (example, glossary), equal', () => {
+    const { getTimes: _noTimes, ...withoutGetTimes } = payRes();
+    expect(paths(sendPayResRequest, withoutGetTimes)).toEqual(['getTimes']);
+    const { getTime: _noTime, ...withoutGetTime } = payRes();
+    expect(paths(sendPayResRequest, withoutGetTime)).toEqual(['getTime']);
+    const differ = issues(sendPayResRequest, { ...payRes(), getTimes: '2018-03-29 17:28:01' });
+    expect(differ.map((i) => [i.path.join('.'), i.message])).toEqual([['getTimes', expect.stringMatching(/≠ getTime/)]]);
+    // A malformed getTimes is reported once, as malformed (not also as different).
+    expect(paths(sendPayResRequest, { ...payRes(), getTimes: '2018-03-29T17:28:00' })).toEqual(['getTimes']);
+    expect(paths(sendPayResRequest, { ...payRes(), getTimes: '' })).toEqual(['getTimes']);
+  });
 
   it('rejects Int sent as a string and size that does not count datas', () => {
     expect(paths(synWhiteRequest, { ...white(), size: '1' })).toEqual(['size']);

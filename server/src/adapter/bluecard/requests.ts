@@ -88,7 +88,7 @@ export interface SendPayResArgs {
   /** '微信', '支付宝', or '云优惠' for a cloud discount. */
   payType: string;
   payChannel: PayChannel;
-  /** The getTime of the 4.4 / 4.30 answer the payment was priced by. */
+  /** The getTime of the 4.4 / 4.30 answer the payment was priced by (sent as both getTime and getTimes). */
   getTime: TimeArg;
   /** Ours, unique per payment and STABLE across re-deliveries. */
   transactionID: string;
@@ -97,6 +97,7 @@ export interface SendPayResArgs {
 }
 
 export function sendPayResBody(parkNumber: string, a: SendPayResArgs): SendPayResRequest {
+  const getTime = wireTime(a.getTime);
   return {
     parkNumber,
     orderId: a.orderId,
@@ -106,7 +107,9 @@ export function sendPayResBody(parkNumber: string, a: SendPayResArgs): SendPayRe
     payTime: wireTime(a.payTime),
     payType: a.payType,
     payChannel: a.payChannel,
-    getTime: wireTime(a.getTime),
+    // Both spellings, same value: the 4.5 table says getTime, its example and the glossary (§3) say getTimes.
+    getTime,
+    getTimes: getTime,
     transactionID: a.transactionID,
     outTradeNo: a.outTradeNo,
   };

@@ -86,7 +86,7 @@ describe('4.4 getChargebf', () => {
 });
 
 describe('4.5 sendPayRes', () => {
-  it('sends the eleven fields: fen → yuan, instants → China time, getTime (not getTimes)', async () => {
+  it('sends the twelve fields: fen → yuan, instants → China time, getTime and getTimes (same value)', async () => {
     const datas = await client.sendPayRes(park, {
       orderId: '126',
       plate: '京 A12345',
@@ -101,7 +101,7 @@ describe('4.5 sendPayRes', () => {
     });
     const { body } = onlyHit('sendPayRes');
     expect(keys(body)).toEqual(
-      sorted('parkNumber', 'orderId', 'plate', 'payCharge', 'realCharge', 'payTime', 'payType', 'payChannel', 'getTime', 'transactionID', 'outTradeNo'),
+      sorted('parkNumber', 'orderId', 'plate', 'payCharge', 'realCharge', 'payTime', 'payType', 'payChannel', 'getTime', 'getTimes', 'transactionID', 'outTradeNo'),
     );
     expect(body).toEqual({
       parkNumber: PARK_NUMBER,
@@ -113,6 +113,7 @@ describe('4.5 sendPayRes', () => {
       payType: '微信',
       payChannel: '提前付',
       getTime: '2018-03-29 17:28:02',
+      getTimes: '2018-03-29 17:28:02',
       transactionID: 'pp-tx-000001',
       outTradeNo: 'p180329111018_0_12_175104',
     });
@@ -132,7 +133,13 @@ describe('4.5 sendPayRes', () => {
       transactionID: 't',
       outTradeNo: 'o',
     });
-    expect(onlyHit('sendPayRes').body).toMatchObject({ payCharge: '0.05', realCharge: '0.00', payTime: '2019-02-14 12:02:45', getTime: '2019-02-14 12:02:45' });
+    expect(onlyHit('sendPayRes').body).toMatchObject({
+      payCharge: '0.05',
+      realCharge: '0.00',
+      payTime: '2019-02-14 12:02:45',
+      getTime: '2019-02-14 12:02:45',
+      getTimes: '2019-02-14 12:02:45',
+    });
   });
 });
 

@@ -39,6 +39,7 @@ function payFor(quote: { orderId: string; plate: string; payCharge: string; getT
     payType: '微信',
     payChannel: '提前付',
     getTime: quote.getTime,
+    getTimes: quote.getTime, // 4.5 is sent with both spellings
     transactionID,
     outTradeNo: quote.outTradeNo,
     ...extra,
@@ -214,7 +215,7 @@ describe('a whole stay priced, paid and left', () => {
     expect((await payFor({ ...qa, outTradeNo: `${PN}_0_${a.orderId}_000000` }, 'TX-x')).errorCode).toMatch(/outTradeNo/);
     expect((await payFor({ ...qa, outTradeNo: qb.outTradeNo }, 'TX-x')).errorCode).toMatch(/outTradeNo/);
     expect((await payFor(qa, 'TX-x', { payCharge: '3.00', realCharge: '3.00' })).errorCode).toMatch(/payCharge/);
-    expect((await payFor(qa, 'TX-x', { getTime: '2026-01-15 11:00:00' })).errorCode).toMatch(/getTime/);
+    expect((await payFor(qa, 'TX-x', { getTime: '2026-01-15 11:00:00', getTimes: '2026-01-15 11:00:00' })).errorCode).toMatch(/getTime/);
     expect((await payFor(qa, 'TX-x', { plate: '京B22222' })).errorCode).toBe('车牌与订单不符');
     expect(park.state.payments.size).toBe(0);
 

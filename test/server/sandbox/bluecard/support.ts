@@ -207,6 +207,7 @@ export function validBodies(parkNumber: string): Record<string, Record<string, u
       payType: '微信',
       payChannel: '提前付',
       getTime: '2026-01-15 11:00:00',
+      getTimes: '2026-01-15 11:00:00',
       transactionID: 'TX-forged',
       outTradeNo: `${parkNumber}_0_1001_110000`,
     },
