@@ -43,6 +43,8 @@ export type AlipayFault =
   | { type: 'tampered_response'; method?: string }
   /** The real answer without any sign field. */
   | { type: 'unsigned_response'; method?: string }
+  /** A signed business error instead of the work (default 40004 ACQ.SYSTEM_ERROR, "系统错误"). */
+  | { type: 'business_error'; method?: string; code?: string; subCode?: string; subMsg?: string }
   /** The next notification delivery is signed with a wrong key ('wrong_key') or altered after signing. */
   | { type: 'forged_notification'; how?: NotificationForgery };
 
@@ -321,6 +323,13 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
         return; // never answered; stop() drops the connection
       }
       return send(res, fault.status ?? 500, '<html><body><h1>500 Internal Server Error</h1></body></html>');
+    }
+    if (fault?.type === 'business_error') {
+      const subCode = fault.subCode ?? 'ACQ.SYSTEM_ERROR';
+      hit.outcome = `fault:${subCode}`;
+      const code = fault.code ?? (subCode.startsWith('isp.') ? '20000' : '40004');
+      const msg = code === '20000' ? 'Service Currently Unavailable' : 'Business Failed';
+      return answer(res, method, { inner: { code, msg, sub_code: subCode, sub_msg: fault.subMsg ?? '系统错误' } });
     }
     const a = dispatch(params);
     hit.outcome = fault ? `fault:${fault.type}` : a.inner.code === '10000' || a.inner.code === undefined ? 'ok' : String(a.inner.sub_code ?? a.inner.code);

@@ -8,8 +8,8 @@
  *  - RESPONSE (Alipay → us): `{"<method_with_underscores>_response":<inner>,"sign":"<sig>"}`, sig =
  *    SHA256withRSA over THE EXACT INNER JSON TEXT with the Alipay private key. We build the body by string
  *    concatenation so the bytes signed are the bytes sent (and, like Alipay, write '/' as '\/').
- *  - NOTIFICATION (Alipay → our notify_url): every form field except `sign` AND `sign_type`, empty values
- *    left out, sorted, `k=v` joined with '&', SHA256withRSA with the Alipay private key.
+ *  - NOTIFICATION (Alipay → our notify_url): every form field except `sign` AND `sign_type` (empty ones
+ *    kept), sorted, `k=v` joined with '&', SHA256withRSA with the Alipay private key.
  */
 import { createSign, createVerify, generateKeyPairSync } from 'node:crypto';
 
@@ -40,9 +40,9 @@ export function rsa2Verify(text: string, sign: string, publicKey: string): boole
   }
 }
 
-function sortedPairs(params: Record<string, string>, exclude: readonly string[]): string {
+function sortedPairs(params: Record<string, string>, exclude: readonly string[], dropEmpty: boolean): string {
   return Object.keys(params)
-    .filter((k) => !exclude.includes(k) && params[k] !== undefined && params[k] !== '')
+    .filter((k) => !exclude.includes(k) && params[k] !== undefined && !(dropEmpty && params[k] === ''))
     .sort()
     .map((k) => `${k}=${params[k]}`)
     .join('&');
@@ -50,7 +50,7 @@ function sortedPairs(params: Record<string, string>, exclude: readonly string[])
 
 /** The text a request's `sign` covers (sign_type included). */
 export function requestSignContent(params: Record<string, string>): string {
-  return sortedPairs(params, ['sign']);
+  return sortedPairs(params, ['sign'], true);
 }
 
 export function verifyRequestSignature(params: Record<string, string>, appPublicKey: string): boolean {
@@ -93,9 +93,12 @@ export function responseKey(method: string): string {
   return `${method.replace(/\./g, '_')}_response`;
 }
 
-/** The text a notification's `sign` covers (sign and sign_type left out). */
+/**
+ * The text a notification's `sign` covers: every field Alipay sent except sign and sign_type ("凡是通知返回
+ * 回来的参数皆是待验签的参数"), empty ones included, as the SDK's checkNotifySignV2 rebuilds it.
+ */
 export function notificationSignContent(fields: Record<string, string>): string {
-  return sortedPairs(fields, ['sign', 'sign_type']);
+  return sortedPairs(fields, ['sign', 'sign_type'], false);
 }
 
 export function signNotification(fields: Record<string, string>, alipayPrivateKey: string): Record<string, string> {

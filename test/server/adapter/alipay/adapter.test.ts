@@ -3,6 +3,7 @@
  * the sandbox's `app` block is exactly what config.ts's `alipay` takes.
  */
 import { AlipayAdapter, AlipayError } from '../../../../server/src/adapter/alipay';
+import { configSchema } from '../../../../server/src/config';
 import { startAlipaySandbox, type AlipaySandbox } from '../../../../server/src/sandbox/alipay';
 import { startReceiver, type Receiver } from './receiver';
 
@@ -272,8 +273,7 @@ describe('oauth (driver login)', () => {
 });
 
 describe('configuration', () => {
-  it('the sandbox app block has config.ts’s alipay shape', async () => {
-    const { configSchema } = await import('../../../../server/src/config');
+  it('the sandbox app block has config.ts’s alipay shape', () => {
     const parsed = configSchema.parse({ alipay: sandbox.app });
     expect(parsed.alipay).toEqual({ ...sandbox.app });
   });
