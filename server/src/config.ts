@@ -65,6 +65,10 @@ export const configSchema = z
     /** The public base URL of this server (used in notify URLs and lane QR links). */
     publicBaseUrl: httpUrl.optional(),
     parks: z.array(parkSchema).default([]),
+    /** Demo mode's stand-ins. */
+    demo: z
+      .strictObject({ bluecardSandboxPort: z.coerce.number().int().min(0).max(65535).default(8081) })
+      .default({ bluecardSandboxPort: 8081 }),
     wechatPay: wechatPaySchema.optional(),
     alipay: alipaySchema.optional(),
   })
@@ -107,6 +111,10 @@ const ENV_KEYS: Record<string, keyof Config> = {
   LOG_LEVEL: 'logLevel',
   PARKPAY_PUBLIC_BASE_URL: 'publicBaseUrl',
 };
+/** Nested keys set by environment variables. */
+const ENV_NESTED: Record<string, [keyof Config, string]> = {
+  PARKPAY_DEMO_BLUECARD_PORT: ['demo', 'bluecardSandboxPort'],
+};
 /** JSON-valued environment variables (for deployments that configure by environment alone). */
 const ENV_JSON_KEYS: Record<string, keyof Config> = {
   PARKPAY_PARKS: 'parks',
@@ -133,6 +141,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   for (const [name, key] of Object.entries(ENV_KEYS)) {
     const v = env[name];
     if (v !== undefined && v !== '') raw[key] = v;
+  }
+  for (const [name, [key, sub]] of Object.entries(ENV_NESTED)) {
+    const v = env[name];
+    if (v === undefined || v === '') continue;
+    const current = raw[key];
+    raw[key] = { ...(typeof current === 'object' && current !== null ? current : {}), [sub]: v };
   }
   for (const [name, key] of Object.entries(ENV_JSON_KEYS)) {
     const v = env[name];

@@ -32,6 +32,7 @@ async function main() {
   if (config.mode === 'demo') {
     console.log(`ParkPay (demo mode) listening on ${url}  —  database: ${db}`);
     console.log(`  health: ${url}/healthz   ready: ${url}/readyz`);
+    for (const line of running.demo?.describe() ?? []) console.log(line);
   } else {
     logger.info({ url }, `ParkPay listening on ${url} (database: ${db})`);
   }

@@ -13,9 +13,12 @@ import { LotRecordsService } from './core/lot/lot-records';
 import { MongoLotRecordsRepository } from './repository/lot-records';
 import { MongoParkDirectory } from './repository/parks';
 import { bluecardRouter } from './port/bluecard/router';
+import { startDemo, type Demo } from './demo';
 
 export interface RunningServer {
   url: string;
+  /** Demo mode's stand-ins (undefined in production mode). */
+  demo?: Demo;
   config: Config;
   logger: Logger;
   database: Database;
@@ -28,6 +31,8 @@ export interface StartOptions {
   /** How long in-flight requests may take to finish on stop before their connections are cut. */
   drainMs?: number;
   clock?: Clock;
+  /** Start demo mode's stand-ins (default: when config.mode is 'demo'). Tests that bring their own pass false. */
+  demo?: boolean;
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
@@ -48,6 +53,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   await Promise.all([parks.init(), lotRecords.init()]);
   // The configuration's parks are the registered ones (operators edit them in the database later).
   for (const park of config.parks) await parks.upsert(park);
+  let demo: Demo | undefined;
+  if (opts.demo ?? config.mode === 'demo') {
+    demo = await startDemo({ logger, host: config.host, bluecardPort: config.demo.bluecardSandboxPort });
+    for (const park of demo.parks) await parks.upsert(park);
+  }
 
   const app = createApp({
     logger,
@@ -61,16 +71,19 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       server.listen(config.port, config.host, () => resolve());
     });
   } catch (e) {
+    await demo?.stop();
     await database.close();
     throw e;
   }
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  await demo?.connect(url);
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       logger.info('stopping: no new connections, finishing in-flight requests');
+      await demo?.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive connections go as soon as their request is answered.
       server.closeIdleConnections();
@@ -83,5 +96,5 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       logger.info('stopped');
     })());
 
-  return { url, config, logger, database, engine, stop };
+  return { url, demo, config, logger, database, engine, stop };
 }

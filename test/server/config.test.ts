@@ -18,7 +18,8 @@ function problemsOf(fn: () => unknown): string[] {
 describe('configuration', () => {
   it('boots on embedded defaults in demo mode', () => {
     const c = loadConfig({}, '/srv/pp');
-    expect(c).toMatchObject({ mode: 'demo', host: '127.0.0.1', port: 8080, parks: [], dataDir: '/srv/pp/.data' });
+    expect(c).toMatchObject({ mode: 'demo', host: '127.0.0.1', port: 8080, parks: [], dataDir: '/srv/pp/.data', demo: { bluecardSandboxPort: 8081 } });
+    expect(loadConfig({ PARKPAY_DEMO_BLUECARD_PORT: '0' }).demo.bluecardSandboxPort).toBe(0);
     expect(c.mongodbUri).toBeUndefined();
   });
 

@@ -21,7 +21,7 @@ describe('server process', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('starts in demo mode on an embedded engine, serves health, and shuts down cleanly on SIGTERM', async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', PARKPAY_DATA_DIR: dataDir, PARKPAY_CACHE_DIR: path.join(REPO, '.cache'), LOG_LEVEL: 'warn' };
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', PARKPAY_DATA_DIR: dataDir, PARKPAY_CACHE_DIR: path.join(REPO, '.cache'), LOG_LEVEL: 'warn', PARKPAY_DEMO_BLUECARD_PORT: '0' };
     delete env.MONGODB_URI;
     delete env.PARKPAY_MODE;
     const child = spawn(TSX, ['server/src/main.ts'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -29,12 +29,14 @@ describe('server process', () => {
     child.stderr.on('data', (b) => stderr.push(String(b)));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
+      const lines: string[] = [];
       const banner = await new Promise<string>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no banner; stderr: ${stderr.join('')}`)), 30_000);
         readline.createInterface({ input: child.stdout }).on('line', (line) => {
-          if (line.includes('listening on')) {
+          lines.push(line);
+          if (line.includes('demo park')) {
             clearTimeout(timer);
-            resolve(line);
+            resolve(lines.find((l) => l.includes('listening on'))!);
           }
         });
       });
@@ -43,12 +45,18 @@ describe('server process', () => {
       expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });
       expect(await (await fetch(`${url}/readyz`)).json()).toEqual({ status: 'ready', database: 'up' });
       expect(enginesUsing(dataDir).length).toBeGreaterThan(0);
+      // Demo mode runs the Bluecard sandbox with the demo park, registered with ParkPay.
+      const sandboxUrl = /Bluecard sandbox: (http:\/\/127\.0\.0\.1:\d+)/.exec(lines.join('\n'))![1]!;
+      expect(lines.join('\n')).toMatch(/demo park p_demo_001 "示例停车场", key demo-key-not-secret-001, lanes: 1 东门入口/);
+      const overview = await (await fetch(`${sandboxUrl}/sandbox/`)).json();
+      expect(JSON.stringify(overview)).toContain('p_demo_001');
 
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
       await expect(fetch(`${url}/healthz`)).rejects.toThrow();
-      // The engine it started is gone too.
+      // The engine it started is gone too, and so is the sandbox.
       expect(enginesUsing(dataDir)).toEqual([]);
+      await expect(fetch(`${sandboxUrl}/sandbox/`)).rejects.toThrow();
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }

@@ -16,7 +16,7 @@ describe('graceful stop', () => {
       MONGODB_URI: `${testDatabaseUri()}pp_graceful`,
       PARKPAY_PARKS: JSON.stringify([park]),
     });
-    const running = await startServer(config, { logger: createLogger('silent') });
+    const running = await startServer(config, { logger: createLogger('silent'), demo: false });
     const { port } = new URL(running.url);
     const body = JSON.stringify({
       parkNumber: park.parkNumber,

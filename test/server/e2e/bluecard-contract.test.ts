@@ -40,7 +40,7 @@ beforeAll(async () => {
   const dbName = `pp_contract_${Date.now()}`;
   server = await startServer(
     loadConfig({ PORT: '0', MONGODB_URI: `${testDatabaseUri()}${dbName}`, PARKPAY_PARKS: JSON.stringify([park]) }),
-    { logger: createLogger('silent'), clock },
+    { logger: createLogger('silent'), clock, demo: false },
   );
   repo = new MongoLotRecordsRepository(server.database.connection);
   await sandbox.setParkPayBaseUrl(server.url);
