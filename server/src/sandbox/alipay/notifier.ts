@@ -114,6 +114,7 @@ export class Notifier {
 
   private async deliver(n: SandboxNotification): Promise<void> {
     const at = this.o.clock.now();
+    const realAt = Date.now(); // taken with `at`, before signing, so both describe the same instant
     n.firstAt ??= at;
     const fields: Record<string, string> = {
       ...n.base,
@@ -131,7 +132,7 @@ export class Notifier {
     const attempt: NotificationAttempt = {
       attempt: n.attempts.length + 1,
       at,
-      realAt: Date.now(),
+      realAt,
       offsetMs: at - n.firstAt,
       fields: signed,
       accepted: false,
