@@ -24,6 +24,7 @@ export {
   type TransactionNotification,
 } from './notifications';
 export { CertificateStore, PublicKeyStore, type PlatformKeyStore } from './platform-keys';
+export { WECHAT_ORIGIN, type FetchLike } from './http';
 export {
   SIGNATURE_TYPE,
   TIMESTAMP_WINDOW_MS,

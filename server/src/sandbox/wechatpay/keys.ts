@@ -94,7 +94,7 @@ function run(file: string, args: string[]): Promise<void> {
 }
 
 /** Certificate mode: a self-signed X.509 certificate over a fresh key, serial random, valid 5 years. */
-export async function makeCertificateSigner(): Promise<PlatformSigner> {
+export async function makeCertificateSigner(openssl = 'openssl'): Promise<PlatformSigner> {
   const k = rsaKeyPair();
   const serial = randomSerial();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'wechatpay-sandbox-'));
@@ -102,7 +102,7 @@ export async function makeCertificateSigner(): Promise<PlatformSigner> {
     const keyFile = path.join(dir, 'platform_key.pem');
     const certFile = path.join(dir, 'platform_cert.pem');
     await writeFile(keyFile, k.privateKeyPem, { mode: 0o600 });
-    await run('openssl', [
+    await run(openssl, [
       'req', '-x509', '-new', '-key', keyFile, '-sha256', '-days', '1825', '-set_serial', `0x${serial}`,
       '-subj', '/C=CN/O=ParkPay WeChat Pay sandbox/OU=Tenpay.com CA Center (sandbox)/CN=Tenpay.com Root CA (sandbox)',
       '-out', certFile,

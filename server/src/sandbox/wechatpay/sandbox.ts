@@ -75,6 +75,8 @@ export interface WechatPaySandboxOptions {
   refundNotifyUrl?: string;
   /** Real ms a notification receiver has to answer. Default 5000. */
   notifyTimeoutMs?: number;
+  /** The openssl executable (certificate mode). Default 'openssl' on the PATH. */
+  openssl?: string;
 }
 
 export interface SandboxHit {
@@ -290,7 +292,7 @@ class Sandbox implements WechatPaySandbox {
 
   async rotatePlatformKey(): Promise<string> {
     if (this.mode !== 'platformCertificate') throw new SandboxControlError('public-key mode has one fixed WeChat Pay public key');
-    const next = await makeCertificateSigner();
+    const next = await makeCertificateSigner(this.options.openssl);
     this.signers.push(next);
     return next.serial;
   }
@@ -669,7 +671,7 @@ export async function startWechatPaySandbox(options: WechatPaySandboxOptions): P
   const appId = options.appId ?? 'wxd678efh567hg6787';
   const mchId = options.mchId ?? '1230000109';
   const keys = makeMerchantKeys();
-  const signer = options.mode === 'publicKey' ? makePublicKeySigner(mchId, clock.now()) : await makeCertificateSigner();
+  const signer = options.mode === 'publicKey' ? makePublicKeySigner(mchId, clock.now()) : await makeCertificateSigner(options.openssl);
   const sandbox = new Sandbox(options.mode, appId, mchId, keys, [signer], clock, options);
   await sandbox.listen(options.port ?? 0, options.host ?? '127.0.0.1');
   return sandbox;
