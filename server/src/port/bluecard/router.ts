@@ -70,8 +70,8 @@ const notYet =
 export function bluecardRouter(deps: BluecardPortDeps): Router {
   const r = deps.records;
   const handlers: Partial<Record<Section, UpHandler>> = {
-    '4.1': (async ({ request, ack }) => {
-      await r.heartbeat(request);
+    '4.1': (async ({ park, request, ack }) => {
+      await r.heartbeat({ ...request, parkNumber: park.parkNumber });
       return ack();
     }) as UpHandler<HeartbeatRequest> as UpHandler,
     '4.2': (async ({ park, request, ack }) => {
