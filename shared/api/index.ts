@@ -1,0 +1,5 @@
+/** The app API: every endpoint's contract, shared by the server and the mini-program. */
+export * from './contract';
+export * from './auth';
+export * from './me';
+export * from './orders';
