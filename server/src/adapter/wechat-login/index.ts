@@ -1,0 +1,3 @@
+/** WeChat mini-program login (code2Session). */
+export * from './client';
+export * from './errors';
