@@ -1,0 +1,47 @@
+/** The order service's PaymentGateway over Alipay (alipay.trade.create JSAPI_PAY, for my.tradePay). */
+import type { PaymentGateway, PayParams, ProviderPayment } from '../../core/orders/gateways';
+import type { AlipayAdapter } from '../alipay';
+
+/** Alipay's timeout_express in whole minutes (at least 1). */
+const minutesUntil = (at: Date, now: number) => `${Math.max(1, Math.floor((at.getTime() - now) / 60_000))}m`;
+
+export class AlipayPaymentGateway implements PaymentGateway {
+  readonly provider = 'alipay' as const;
+  constructor(
+    private readonly alipay: AlipayAdapter,
+    private readonly notifyUrl: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async create(o: { orderNo: string; description: string; amountFen: number; payer: { openId?: string; userId?: string }; expiresAt: Date }) {
+    if (!o.payer.openId && !o.payer.userId) throw Object.assign(new Error('an Alipay payer needs an open_id or user_id'), { retryable: false });
+    const t = await this.alipay.createTrade({
+      outTradeNo: o.orderNo,
+      subject: o.description,
+      totalFen: o.amountFen,
+      ...(o.payer.openId ? { buyerOpenId: o.payer.openId } : { buyerId: o.payer.userId }),
+      timeoutExpress: minutesUntil(o.expiresAt, this.now()),
+      notifyUrl: this.notifyUrl,
+    });
+    return { ref: { tradeNo: t.tradeNo }, pay: { provider: 'alipay' as const, tradeNo: t.tradeNo } };
+  }
+
+  payParams(ref: { tradeNo?: string }): PayParams {
+    return { provider: 'alipay', tradeNo: ref.tradeNo! };
+  }
+
+  async query(orderNo: string): Promise<ProviderPayment> {
+    const t = await this.alipay.query(orderNo);
+    return { status: t.status, transactionId: t.tradeNo, paidFen: t.totalFen, paidAt: t.paidAt };
+  }
+
+  async close(orderNo: string): Promise<'closed' | 'paid'> {
+    const r = await this.alipay.close(orderNo);
+    return r.outcome === 'paid' ? 'paid' : 'closed';
+  }
+
+  async refund(o: { orderNo: string; refundNo: string; refundFen: number; reason: string }): Promise<'done' | 'pending'> {
+    const r = await this.alipay.refund({ outTradeNo: o.orderNo, outRequestNo: o.refundNo, refundFen: o.refundFen, reason: o.reason });
+    return r.status === 'refunded' ? 'done' : 'pending';
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * A driver's payment for a stay: one order per Bluecard outTradeNo (the priced stay, 4.4 / 4.30).
+ *
+ *   quoted ──pay──▶ pending ──paid──▶ paid ──sendPayRes acknowledged──▶ delivered   (barrier opens)
+ *     │               │                 │
+ *     └─expired───────┴──▶ closed       └──the payment cannot count──▶ refunding ──▶ refunded
+ *
+ * Every change is one conditional single-document update (no transactions): the payment and the pending lot
+ * notification are written together, so a crash between them cannot lose a paid barrier opening.
+ * Money is integer fen.
+ */
+
+export type Provider = 'wechat' | 'alipay';
+export type OrderKind = 'prepay' | 'unlicensed_exit';
+export type OrderStatus = 'quoted' | 'pending' | 'paid' | 'delivered' | 'closed' | 'refunding' | 'refunded';
+
+/** The lot's price of the stay, as 4.4 / 4.30 gave it. */
+export interface Quote {
+  chargeFen: number;
+  paidTotalFen: number;
+  profitChargeTotalFen: number;
+  /** What the driver pays now (payCharge). */
+  payFen: number;
+  inTime: string;
+  /** The lot's settlement time: echoed back in sendPayRes. */
+  getTime: string;
+  stopMinutes: number;
+  /** Minutes to leave after paying (paidfreeTime). */
+  paidFreeMinutes: number;
+  profitMinutes: number;
+  imgName: string;
+}
+
+export interface Payment {
+  provider: Provider;
+  /** The provider's transaction id (WeChat transaction_id, Alipay trade_no). */
+  transactionId: string;
+  paidFen: number;
+  paidAt: Date;
+  /** How we learned it: a notification, or our own query. */
+  via: 'notification' | 'query';
+}
+
+export interface Delivery {
+  /** sendPayRes's transactionID: ours, the same on every attempt (the order number). */
+  transactionID: string;
+  state: 'pending' | 'done' | 'abandoned';
+  attempts: number;
+  /** Attempts the lot answered `fail` to. */
+  refusals: number;
+  nextAttemptAt: Date;
+  leaseOwner?: string;
+  leaseUntil?: Date;
+  lastError?: string;
+  deliveredAt?: Date;
+}
+
+export interface Refund {
+  /** Our refund number (out_refund_no / out_request_no): the same on every attempt. */
+  refundNo: string;
+  reason: string;
+  fen: number;
+  state: 'pending' | 'done';
+  attempts: number;
+  nextAttemptAt: Date;
+  leaseOwner?: string;
+  leaseUntil?: Date;
+  lastError?: string;
+  refundedAt?: Date;
+}
+
+export interface GatewayRef {
+  /** WeChat prepay_id (re-signed for the app on each ask). */
+  prepayId?: string;
+  /** Alipay trade_no, for my.tradePay. */
+  tradeNo?: string;
+}
+
+export interface Order {
+  /** Ours: also the out_trade_no at WeChat/Alipay and sendPayRes's transactionID. */
+  orderNo: string;
+  driverId: string;
+  kind: OrderKind;
+  parkNumber: string;
+  /** Bluecard's stay id. */
+  orderId: string;
+  /** As the lot spells it (echoed in sendPayRes). */
+  plate: string;
+  /** Bluecard's id of this price: parkNumber_channelId_orderId_HHmmss (opaque). */
+  outTradeNo: string;
+  quote: Quote;
+  amountFen: number;
+  status: OrderStatus;
+  provider?: Provider;
+  gateway?: GatewayRef;
+  /** A quoted order must be paid before this; a pending one is closed at the provider after it. */
+  expiresAt: Date;
+  lastQueriedAt?: Date;
+  payment?: Payment;
+  delivery?: Delivery;
+  refund?: Refund;
+  /** Why the order closed without payment. */
+  closedReason?: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Persistence (implemented under repository/). Every method is one atomic operation. */
+export interface OrderRepository {
+  /** Insert; false when an order with this parkNumber+outTradeNo exists already. */
+  insert(order: Order): Promise<boolean>;
+  get(orderNo: string): Promise<Order | undefined>;
+  byOutTradeNo(parkNumber: string, outTradeNo: string): Promise<Order | undefined>;
+  /** Open (quoted/pending) orders of one driver for one stay. */
+  openForStay(driverId: string, parkNumber: string, orderId: string): Promise<Order[]>;
+  listForDriver(driverId: string, limit: number): Promise<Order[]>;
+  /** Apply `set` (dotted paths allowed) when the order is in one of `from`; the updated order or undefined. */
+  transition(orderNo: string, from: OrderStatus[], set: Record<string, unknown>, extra?: Record<string, unknown>): Promise<Order | undefined>;
+  /** Claim one paid order whose delivery is due and not leased by a live worker. */
+  claimDelivery(now: Date, owner: string, leaseMs: number, orderNo?: string): Promise<Order | undefined>;
+  /** Claim one refunding order whose refund is due. */
+  claimRefund(now: Date, owner: string, leaseMs: number, orderNo?: string): Promise<Order | undefined>;
+  /** quoted/pending orders past expiresAt. */
+  expired(now: Date, limit: number): Promise<Order[]>;
+  /** Set `set` only while the caller still holds the lease of delivery or refund. */
+  releaseLease(orderNo: string, which: 'delivery' | 'refund', owner: string, set: Record<string, unknown>): Promise<Order | undefined>;
+}

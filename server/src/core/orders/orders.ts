@@ -1,0 +1,475 @@
+/**
+ * The order service: fees, payments, and the way from a payment to the barrier (sendPayRes), with refunds
+ * for payments that cannot count. No I/O libraries here: repositories and gateways are interfaces.
+ */
+import { randomBytes } from 'node:crypto';
+import { normalizePlate } from '../../../../shared/plate';
+import { formatChinaTime } from '../../../../shared/time';
+import type { Clock } from '../clock';
+import { AppError } from '../errors';
+import type { LotRecordsRepository } from '../lot/model';
+import type { ParkDirectory } from '../parks';
+import { LotCallError, type LotGateway, type Payer, type PayParams, type PaymentGateway, type PricedStay } from './gateways';
+import type { Order, OrderKind, OrderRepository, Payment, Provider } from './model';
+import { backoff, DEFAULT_ORDER_POLICY, type OrderPolicy } from './policy';
+
+export interface OrderServiceDeps {
+  orders: OrderRepository;
+  parks: ParkDirectory;
+  stays: Pick<LotRecordsRepository, 'findStay' | 'staysInPark'>;
+  lot: LotGateway;
+  gateways: Partial<Record<Provider, PaymentGateway>>;
+  clock: Clock;
+  policy?: Partial<OrderPolicy>;
+  /** Called when a payment is recorded, so a worker can deliver it at once. */
+  onPaid?: (orderNo: string) => void;
+  /** Called when a refund starts. */
+  onRefund?: (orderNo: string) => void;
+  log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
+  newOrderNo?: () => string;
+}
+
+/** The fee of a stay with its parts, as the driver sees it. */
+export interface Fee {
+  parkNumber: string;
+  plate: string;
+  orderId: string;
+  inTime: string;
+  stopMinutes: number;
+  chargeFen: number;
+  paidFen: number;
+  discountFen: number;
+  payFen: number;
+  /** Minutes to leave once paid. */
+  paidFreeMinutes: number;
+  /** Present when there is something to pay. */
+  order?: { orderNo: string; status: Order['status']; expiresAt: Date };
+}
+
+const ORDER_NO_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** PP + China time yyMMddHHmmss + 8 random characters: 22 of [0-9A-Z], fits WeChat (6–32) and Alipay (≤64). */
+export function newOrderNo(now: number = Date.now()): string {
+  const t = formatChinaTime(now).replace(/\D/g, '').slice(2, 14);
+  const r = [...randomBytes(8)].map((b) => ORDER_NO_ALPHABET[b % 32]).join('');
+  return `PP${t}${r}`;
+}
+
+export class OrderService {
+  private readonly policy: OrderPolicy;
+  private readonly newOrderNo: () => string;
+
+  constructor(private readonly deps: OrderServiceDeps) {
+    this.policy = { ...DEFAULT_ORDER_POLICY, ...deps.policy };
+    this.newOrderNo = deps.newOrderNo ?? (() => newOrderNo(deps.clock.now()));
+  }
+
+  private now(): Date {
+    return new Date(this.deps.clock.now());
+  }
+
+  private async park(parkNumber: string) {
+    const park = await this.deps.parks.get(parkNumber);
+    if (!park) throw new AppError('park_unknown', `park ${parkNumber} is not served by ParkPay`, 404);
+    return park;
+  }
+
+  /** Lot errors as the app sees them: the lot unreachable is a clear 503, a refusal says what the lot said. */
+  private lotError(e: unknown): never {
+    if (e instanceof LotCallError) {
+      if (e.refused) throw new AppError('lot_refused', `the parking lot says: ${e.errorCode ?? e.message}`, 409);
+      throw new AppError('lot_unreachable', 'the parking lot cannot be reached right now; please try again or pay at the exit', 503);
+    }
+    throw e;
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Fees
+
+  /** Pre-pay: the plate's stay (from the lot's 4.2 records) priced by the lot now (4.4). */
+  async quotePrepay(driverId: string, parkNumber: string, plate: string): Promise<Fee> {
+    const park = await this.park(parkNumber);
+    const [stay] = await this.deps.stays.staysInPark(parkNumber, normalizePlate(plate));
+    if (!stay) {
+      throw new AppError('stay_unknown', `no car with plate ${plate} is in this park (no entry record)`, 404);
+    }
+    let priced: PricedStay;
+    try {
+      priced = await this.deps.lot.priceStay(park, { orderId: stay.orderId, plate: stay.plate });
+    } catch (e) {
+      this.lotError(e);
+    }
+    return this.settleQuote(driverId, 'prepay', parkNumber, stay.orderId, stay.plate, priced);
+  }
+
+  /** Unlicensed entry: the driver scanned the entry lane's code; the lot lets the car in on a temporary plate (4.29). */
+  async enterUnlicensed(parkNumber: string, who: { codeKind: '1' | '2'; authId: string; passagewayId: string }) {
+    const park = await this.park(parkNumber);
+    try {
+      return await this.deps.lot.unlicensedEntry(park, who);
+    } catch (e) {
+      this.lotError(e);
+    }
+  }
+
+  /** Unlicensed exit: the driver scanned the exit lane's code with the identity they entered with (4.30). */
+  async quoteUnlicensedExit(
+    driverId: string,
+    parkNumber: string,
+    who: { codeKind: '1' | '2'; authId: string; passagewayId: string },
+  ): Promise<Fee> {
+    const park = await this.park(parkNumber);
+    let priced: PricedStay & { orderId: string; plate: string };
+    try {
+      priced = await this.deps.lot.unlicensedExit(park, who);
+    } catch (e) {
+      this.lotError(e);
+    }
+    return this.settleQuote(driverId, 'unlicensed_exit', parkNumber, priced.orderId, priced.plate, priced);
+  }
+
+  private async settleQuote(driverId: string, kind: OrderKind, parkNumber: string, orderId: string, plate: string, priced: PricedStay): Promise<Fee> {
+    const q = priced.quote;
+    const fee: Fee = {
+      parkNumber,
+      plate,
+      orderId,
+      inTime: q.inTime,
+      stopMinutes: q.stopMinutes,
+      chargeFen: q.chargeFen,
+      paidFen: q.paidTotalFen,
+      discountFen: q.profitChargeTotalFen,
+      payFen: q.payFen,
+      paidFreeMinutes: q.paidFreeMinutes,
+    };
+    const open = await this.deps.orders.openForStay(driverId, parkNumber, orderId);
+    // A payment already under way for the same amount is the one to continue (a double tap, a re-open).
+    const same = open.find((o) => o.outTradeNo === priced.outTradeNo || (o.status === 'pending' && o.amountFen === q.payFen));
+    for (const o of open) {
+      if (o === same) continue;
+      await this.supersede(o).catch((e: unknown) =>
+        // The expiry job closes it later; a new price must not wait for that.
+        this.deps.log?.warn({ orderNo: o.orderNo, err: (e as Error).message }, 'could not close a superseded order yet'),
+      );
+    }
+    if (q.payFen === 0) return fee; // nothing to pay: drive out
+    if (same) return { ...fee, order: { orderNo: same.orderNo, status: same.status, expiresAt: same.expiresAt } };
+
+    const now = this.now();
+    const order: Order = {
+      orderNo: this.newOrderNo(),
+      driverId,
+      kind,
+      parkNumber,
+      orderId,
+      plate,
+      outTradeNo: priced.outTradeNo,
+      quote: q,
+      amountFen: q.payFen,
+      status: 'quoted',
+      expiresAt: new Date(now.getTime() + this.policy.quoteTtlMs),
+      createdAt: now,
+      updatedAt: now,
+    };
+    if (!(await this.deps.orders.insert(order))) {
+      // The lot gave the same outTradeNo again (priced twice within a second).
+      const existing = await this.deps.orders.byOutTradeNo(parkNumber, priced.outTradeNo);
+      if (!existing || existing.driverId !== driverId) {
+        throw new AppError('quote_taken', 'this stay is being paid by someone else right now', 409);
+      }
+      return { ...fee, order: { orderNo: existing.orderNo, status: existing.status, expiresAt: existing.expiresAt } };
+    }
+    return { ...fee, order: { orderNo: order.orderNo, status: order.status, expiresAt: order.expiresAt } };
+  }
+
+  /** A newer price replaces an unpaid order: close it (at the provider too), or take its payment if it was paid. */
+  private async supersede(o: Order): Promise<void> {
+    if (o.status === 'quoted') {
+      await this.deps.orders.transition(o.orderNo, ['quoted'], { status: 'closed', closedReason: 'superseded', updatedAt: this.now() });
+      return;
+    }
+    await this.closeAtProvider(o, 'superseded');
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Paying
+
+  private gateway(provider: Provider): PaymentGateway {
+    const g = this.deps.gateways[provider];
+    if (!g) throw new AppError('provider_unavailable', `${provider === 'wechat' ? 'WeChat Pay' : 'Alipay'} is not set up`, 503);
+    return g;
+  }
+
+  /** Start (or continue) paying an order with the driver's provider; the app passes the result to the wallet. */
+  async pay(driverId: string, orderNo: string, provider: Provider, payer: Payer): Promise<{ order: Order; pay: PayParams }> {
+    const order = await this.own(driverId, orderNo);
+    if (order.provider && order.provider !== provider) {
+      throw new AppError('provider_mismatch', `this order is being paid with ${order.provider}`, 409);
+    }
+    if (order.status === 'pending' && order.gateway) {
+      return { order, pay: this.gateway(provider).payParams(order.gateway) };
+    }
+    if (order.status !== 'quoted' && order.status !== 'pending') {
+      throw new AppError('order_not_payable', `the order is ${order.status}`, 409);
+    }
+    const now = this.now();
+    if (order.status === 'quoted' && order.expiresAt <= now) {
+      await this.deps.orders.transition(orderNo, ['quoted'], { status: 'closed', closedReason: 'quote_expired', updatedAt: now });
+      throw new AppError('quote_expired', 'the price is out of date; check the fee again', 409);
+    }
+    const gateway = this.gateway(provider);
+    const expiresAt = new Date(now.getTime() + this.policy.paymentTtlMs);
+    // Claim the order for this provider first: a concurrent pay() then reuses the same provider order
+    // (the provider's order is idempotent by our orderNo and amount).
+    const claimed =
+      (await this.deps.orders.transition(orderNo, ['quoted'], { status: 'pending', provider, expiresAt, updatedAt: now })) ??
+      (await this.deps.orders.get(orderNo));
+    if (!claimed || claimed.status !== 'pending' || claimed.provider !== provider) {
+      throw new AppError('order_not_payable', `the order is ${claimed?.status ?? 'gone'}`, 409);
+    }
+    const created = await gateway
+      .create({ orderNo, description: `停车费 ${order.plate}`.slice(0, 127), amountFen: order.amountFen, payer, expiresAt: claimed.expiresAt })
+      .catch((e: unknown) => {
+        const retryable = (e as { retryable?: boolean }).retryable === true;
+        throw new AppError(retryable ? 'provider_unreachable' : 'provider_refused', `could not start the payment: ${(e as Error).message}`, retryable ? 503 : 502);
+      });
+    const updated = await this.deps.orders.transition(orderNo, ['pending'], { gateway: created.ref, updatedAt: this.now() });
+    return { order: updated ?? claimed, pay: created.pay };
+  }
+
+  /** The driver's own order (anyone else's reads as not found). */
+  async own(driverId: string, orderNo: string): Promise<Order> {
+    const order = await this.deps.orders.get(orderNo);
+    if (!order || order.driverId !== driverId) throw new AppError('not_found', 'order not found', 404);
+    return order;
+  }
+
+  /**
+   * The order as the app polls it. A pending order whose notification is late is asked of the provider
+   * (at most every few seconds), so the driver is never left wondering.
+   */
+  async view(driverId: string, orderNo: string): Promise<Order> {
+    let order = await this.own(driverId, orderNo);
+    const now = this.now();
+    if (order.status === 'pending' && order.provider && (!order.lastQueriedAt || now.getTime() - order.lastQueriedAt.getTime() >= this.policy.queryEveryMs)) {
+      const marked = await this.deps.orders.transition(orderNo, ['pending'], { lastQueriedAt: now });
+      if (marked) {
+        try {
+          const p = await this.gateway(order.provider).query(orderNo);
+          if (p.status === 'paid' && p.transactionId) {
+            await this.recordPayment(orderNo, { provider: order.provider, transactionId: p.transactionId, paidFen: p.paidFen ?? order.amountFen, paidAt: p.paidAt ?? now, via: 'query' });
+          }
+        } catch (e) {
+          this.deps.log?.warn({ orderNo, err: (e as Error).message }, 'late-payment query failed');
+        }
+        order = (await this.deps.orders.get(orderNo)) ?? order;
+      }
+    }
+    return order;
+  }
+
+  async list(driverId: string, limit = 50): Promise<Order[]> {
+    return this.deps.orders.listForDriver(driverId, limit);
+  }
+
+  /** The driver gives up paying: close it (if it turns out paid, it proceeds as paid). */
+  async cancel(driverId: string, orderNo: string): Promise<Order> {
+    const order = await this.own(driverId, orderNo);
+    if (order.status === 'quoted') {
+      await this.deps.orders.transition(orderNo, ['quoted'], { status: 'closed', closedReason: 'cancelled', updatedAt: this.now() });
+    } else if (order.status === 'pending') {
+      await this.closeAtProvider(order, 'cancelled');
+    }
+    return (await this.deps.orders.get(orderNo))!;
+  }
+
+  private async closeAtProvider(order: Order, reason: string): Promise<void> {
+    if (!order.provider) {
+      await this.deps.orders.transition(order.orderNo, ['pending', 'quoted'], { status: 'closed', closedReason: reason, updatedAt: this.now() });
+      return;
+    }
+    const outcome = await this.gateway(order.provider).close(order.orderNo);
+    if (outcome === 'paid') {
+      const p = await this.gateway(order.provider).query(order.orderNo);
+      if (p.status === 'paid' && p.transactionId) {
+        await this.recordPayment(order.orderNo, { provider: order.provider, transactionId: p.transactionId, paidFen: p.paidFen ?? order.amountFen, paidAt: p.paidAt ?? this.now(), via: 'query' });
+      }
+      return;
+    }
+    await this.deps.orders.transition(order.orderNo, ['pending'], { status: 'closed', closedReason: reason, updatedAt: this.now() });
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Payments arrive (notification or query)
+
+  /**
+   * Record a payment, once. The payment and the pending lot notification are one write. A repeat (same
+   * transaction) changes nothing. A payment of another amount than the order's is refunded.
+   */
+  async recordPayment(orderNo: string, payment: Payment): Promise<'applied' | 'duplicate' | 'refunding' | 'unknown'> {
+    const order = await this.deps.orders.get(orderNo);
+    if (!order) return 'unknown';
+    if (order.payment) {
+      if (order.payment.transactionId !== payment.transactionId) {
+        this.deps.log?.error({ orderNo, first: order.payment.transactionId, second: payment.transactionId }, 'a second transaction for one order');
+      }
+      return 'duplicate';
+    }
+    const now = this.now();
+    if (payment.paidFen !== order.amountFen) {
+      const started = await this.deps.orders.transition(orderNo, ['quoted', 'pending', 'closed'], {
+        status: 'refunding',
+        payment,
+        refund: this.newRefund(orderNo, payment.paidFen, `amount_mismatch: paid ${payment.paidFen} fen for an order of ${order.amountFen}`),
+        updatedAt: now,
+      });
+      if (!started) return 'duplicate';
+      this.deps.onRefund?.(orderNo);
+      return 'refunding';
+    }
+    const paid = await this.deps.orders.transition(orderNo, ['quoted', 'pending', 'closed'], {
+      status: 'paid',
+      payment,
+      delivery: { transactionID: orderNo, state: 'pending', attempts: 0, refusals: 0, nextAttemptAt: now },
+      updatedAt: now,
+    });
+    if (!paid) return 'duplicate';
+    this.deps.log?.info({ orderNo, via: payment.via, fen: payment.paidFen }, 'payment recorded');
+    this.deps.onPaid?.(orderNo);
+    return 'applied';
+  }
+
+  private newRefund(orderNo: string, fen: number, reason: string) {
+    return { refundNo: `${orderNo}R1`, reason, fen, state: 'pending' as const, attempts: 0, nextAttemptAt: this.now() };
+  }
+
+  private async startRefund(order: Order, owner: string, reason: string): Promise<void> {
+    await this.deps.orders.releaseLease(order.orderNo, 'delivery', owner, {
+      status: 'refunding',
+      'delivery.state': 'abandoned',
+      refund: this.newRefund(order.orderNo, order.payment!.paidFen, reason),
+      updatedAt: this.now(),
+    });
+    this.deps.log?.warn({ orderNo: order.orderNo, reason }, 'payment cannot count: refunding');
+    this.deps.onRefund?.(order.orderNo);
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Jobs: deliver, refund, expire
+
+  /**
+   * One delivery attempt for a claimed order: tell the lot (4.5). Acknowledged → delivered (the barrier
+   * opens). The lot refusing, the car gone, or the lot unreachable for a day → refund.
+   */
+  async deliver(owner: string, orderNo?: string): Promise<Order | undefined> {
+    const order = await this.deps.orders.claimDelivery(this.now(), owner, this.policy.leaseMs, orderNo);
+    if (!order) return undefined;
+    const d = order.delivery!;
+    const p = order.payment!;
+    const park = await this.deps.parks.get(order.parkNumber);
+    const retry = (error: string) =>
+      this.deps.orders.releaseLease(order.orderNo, 'delivery', owner, {
+        'delivery.nextAttemptAt': new Date(this.deps.clock.now() + backoff(this.policy.deliveryBackoffMs, d.attempts)),
+        'delivery.lastError': error,
+      });
+    if (!park) return retry(`park ${order.parkNumber} is not registered`);
+
+    // The car left before it was paid for: the payment cannot open anything.
+    const stay = await this.deps.stays.findStay(order.parkNumber, order.orderId);
+    const out = stay?.status === 'out' ? stay.exit?.outTime : undefined;
+    if (out && out.getTime() < p.paidAt.getTime()) {
+      await this.startRefund(order, owner, `car_left: the car left at ${formatChinaTime(out)}, before the payment`);
+      return this.deps.orders.get(order.orderNo);
+    }
+    try {
+      await this.deps.lot.sendPayRes(park, {
+        orderId: order.orderId,
+        plate: order.plate,
+        payChargeFen: order.amountFen,
+        realChargeFen: p.paidFen,
+        payTime: p.paidAt,
+        payType: p.provider === 'wechat' ? '微信' : '支付宝',
+        payChannel: order.kind === 'prepay' ? '提前付' : '扫码付',
+        getTime: order.quote.getTime,
+        transactionID: d.transactionID,
+        outTradeNo: order.outTradeNo,
+      });
+    } catch (e) {
+      const err = e instanceof LotCallError ? e : new LotCallError((e as Error).message, true, false);
+      if (err.refused) {
+        if (d.refusals + 1 >= this.policy.maxRefusals) {
+          await this.startRefund(order, owner, `lot_refused: ${err.errorCode ?? err.message}`);
+          return this.deps.orders.get(order.orderNo);
+        }
+        return this.deps.orders.releaseLease(order.orderNo, 'delivery', owner, {
+          'delivery.refusals': d.refusals + 1,
+          'delivery.nextAttemptAt': new Date(this.deps.clock.now() + backoff(this.policy.deliveryBackoffMs, 2)),
+          'delivery.lastError': `refused: ${err.errorCode ?? err.message}`,
+        });
+      }
+      if (!err.retryable || this.deps.clock.now() - p.paidAt.getTime() > this.policy.giveUpAfterMs) {
+        await this.startRefund(order, owner, err.retryable ? 'lot_unreachable: the lot could not be told for a day' : `lot_call_failed: ${err.message}`);
+        return this.deps.orders.get(order.orderNo);
+      }
+      return retry(err.message);
+    }
+    return this.deps.orders.releaseLease(order.orderNo, 'delivery', owner, {
+      status: 'delivered',
+      'delivery.state': 'done',
+      'delivery.deliveredAt': this.now(),
+      'delivery.lastError': null,
+      updatedAt: this.now(),
+    });
+  }
+
+  /** One refund attempt for a claimed order. */
+  async refund(owner: string, orderNo?: string): Promise<Order | undefined> {
+    const order = await this.deps.orders.claimRefund(this.now(), owner, this.policy.leaseMs, orderNo);
+    if (!order) return undefined;
+    const r = order.refund!;
+    try {
+      const outcome = await this.gateway(order.payment!.provider).refund({
+        orderNo: order.orderNo,
+        refundNo: r.refundNo,
+        refundFen: r.fen,
+        totalFen: order.payment!.paidFen,
+        reason: r.reason.split(':')[0]!,
+      });
+      if (outcome === 'done') {
+        return this.deps.orders.releaseLease(order.orderNo, 'refund', owner, {
+          status: 'refunded',
+          'refund.state': 'done',
+          'refund.refundedAt': this.now(),
+          'refund.lastError': null,
+          updatedAt: this.now(),
+        });
+      }
+      return this.deps.orders.releaseLease(order.orderNo, 'refund', owner, {
+        'refund.nextAttemptAt': new Date(this.deps.clock.now() + backoff(this.policy.refundBackoffMs, r.attempts + 1)),
+        'refund.lastError': 'pending at the provider',
+      });
+    } catch (e) {
+      return this.deps.orders.releaseLease(order.orderNo, 'refund', owner, {
+        'refund.nextAttemptAt': new Date(this.deps.clock.now() + backoff(this.policy.refundBackoffMs, r.attempts)),
+        'refund.lastError': (e as Error).message,
+      });
+    }
+  }
+
+  /** Close what expired: quotes never paid, provider orders never paid (asking the provider first). */
+  async expire(limit = 50): Promise<number> {
+    const due = await this.deps.orders.expired(this.now(), limit);
+    for (const o of due) {
+      try {
+        if (o.status === 'quoted') {
+          await this.deps.orders.transition(o.orderNo, ['quoted'], { status: 'closed', closedReason: 'quote_expired', updatedAt: this.now() });
+        } else {
+          await this.closeAtProvider(o, 'payment_expired');
+        }
+      } catch (e) {
+        this.deps.log?.warn({ orderNo: o.orderNo, err: (e as Error).message }, 'expiry failed; will retry');
+      }
+    }
+    return due.length;
+  }
+}

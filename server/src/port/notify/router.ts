@@ -1,0 +1,111 @@
+/**
+ * Payment notifications from WeChat Pay and Alipay. Verified by the adapters (signatures over the raw body,
+ * timestamps, GCM tag; checkNotifySignV2), matched to our order (app id, merchant, amount, order number),
+ * then recorded once by the order service. Providers resend until acknowledged, so a repeat is a success
+ * that changes nothing; a forged or tampered one is refused and changes nothing.
+ */
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import type { Context, Middleware } from 'koa';
+import type { AlipayAdapter } from '../../adapter/alipay';
+import { checkNotificationMatches, NOTIFY_ACK, NOTIFY_NACK } from '../../adapter/alipay';
+import { checkTransactionMatches, type WechatPayAdapter } from '../../adapter/wechatpay';
+import type { OrderService } from '../../core/orders/orders';
+import type { OrderRepository } from '../../core/orders/model';
+import type { AppState } from '../http/middleware';
+
+export const NOTIFY_PATHS = { wechat: '/notify/wechatpay', alipay: '/notify/alipay' } as const;
+
+export interface NotifyDeps {
+  orders: OrderService;
+  orderRepo: Pick<OrderRepository, 'get'>;
+  wechat?: WechatPayAdapter;
+  alipay?: AlipayAdapter;
+}
+
+const rawJson = bodyParser({ enableTypes: ['json'], detectJSON: () => true, jsonLimit: '64kb', encoding: 'utf-8' }) as unknown as Middleware;
+const form = bodyParser({ enableTypes: ['form'], formLimit: '64kb', encoding: 'utf-8' }) as unknown as Middleware;
+
+/** WeChat reads any 2xx as received; anything else is retried on its schedule. */
+function wechatAnswer(ctx: Context, status: number, message?: string) {
+  ctx.status = status;
+  ctx.body = status < 300 ? undefined : { code: 'FAIL', message: message ?? 'rejected' };
+}
+
+export function notifyRouter(deps: NotifyDeps): Router {
+  const router = new Router();
+  const log = (ctx: Context) => (ctx.state as AppState).log;
+
+  if (deps.wechat) {
+    const wechat = deps.wechat;
+    router.post(NOTIFY_PATHS.wechat, rawJson, async (ctx) => {
+      const rawBody = ctx.request.rawBody ?? '';
+      let verified;
+      try {
+        verified = await wechat.verifyNotification({ headers: ctx.headers as Record<string, string>, rawBody });
+      } catch (e) {
+        log(ctx).warn({ err: (e as Error).message }, 'WeChat notification refused');
+        return wechatAnswer(ctx, 401, 'verification failed');
+      }
+      const tx = verified.transaction;
+      if (verified.eventType !== 'TRANSACTION.SUCCESS' || verified.status !== 'paid') return wechatAnswer(ctx, 204);
+      const order = await deps.orderRepo.get(tx.out_trade_no);
+      if (!order) {
+        log(ctx).error({ outTradeNo: tx.out_trade_no }, 'WeChat says an order we do not know was paid');
+        return wechatAnswer(ctx, 404, 'unknown order');
+      }
+      const check = checkTransactionMatches(tx, { appid: wechat.appId, mchid: wechat.mchId, outTradeNo: order.orderNo, totalFen: order.amountFen });
+      const wrongAccount = !check.ok && check.mismatches.some((m) => m.field !== 'amount.total');
+      if (wrongAccount) {
+        log(ctx).error({ orderNo: order.orderNo, mismatches: check.ok ? [] : check.mismatches }, 'WeChat notification for another merchant or app');
+        return wechatAnswer(ctx, 400, 'not our merchant');
+      }
+      // Verified money of another amount is still money: recordPayment refunds it.
+      await deps.orders.recordPayment(order.orderNo, {
+        provider: 'wechat',
+        transactionId: tx.transaction_id ?? verified.id,
+        paidFen: tx.amount?.total ?? 0,
+        paidAt: tx.success_time ? new Date(tx.success_time) : new Date(),
+        via: 'notification',
+      });
+      return wechatAnswer(ctx, 204);
+    });
+  }
+
+  if (deps.alipay) {
+    const alipay = deps.alipay;
+    router.post(NOTIFY_PATHS.alipay, form, async (ctx) => {
+      const answer = (ok: boolean) => {
+        ctx.status = 200;
+        ctx.type = 'text/plain';
+        ctx.body = ok ? NOTIFY_ACK : NOTIFY_NACK;
+      };
+      const verdict = alipay.verifyNotification(ctx.request.body);
+      if (!verdict.ok) {
+        log(ctx).warn({ reason: verdict.reason }, 'Alipay notification refused');
+        return answer(false);
+      }
+      const n = verdict.notification;
+      if (n.status !== 'paid') return answer(true); // WAIT_BUYER_PAY, closes, refunds: our jobs track those
+      const order = await deps.orderRepo.get(n.outTradeNo);
+      if (!order) {
+        log(ctx).error({ outTradeNo: n.outTradeNo }, 'Alipay says an order we do not know was paid');
+        return answer(false);
+      }
+      const match = checkNotificationMatches(n, { appId: alipay.appId, outTradeNo: order.orderNo, totalFen: order.amountFen });
+      if (!match.ok && match.reason !== 'amount_mismatch') {
+        log(ctx).error({ orderNo: order.orderNo, reason: match.reason }, 'Alipay notification for another app');
+        return answer(false);
+      }
+      await deps.orders.recordPayment(order.orderNo, {
+        provider: 'alipay',
+        transactionId: n.tradeNo,
+        paidFen: n.totalFen,
+        paidAt: n.gmtPayment ?? new Date(),
+        via: 'notification',
+      });
+      return answer(true);
+    });
+  }
+  return router;
+}

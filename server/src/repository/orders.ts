@@ -1,0 +1,146 @@
+/**
+ * mongoose implementation of OrderRepository. Each method is one atomic single-document operation;
+ * claims are conditional findOneAndUpdate with a lease, so two server processes never deliver (or refund)
+ * the same order at the same time, and a crashed worker's lease simply runs out.
+ */
+import { Schema, type Connection, type Model } from 'mongoose';
+import type { Order, OrderRepository, OrderStatus } from '../core/orders/model';
+import { isDuplicateKey } from './util';
+
+type Doc = Order & { _id: string };
+const Mixed = Schema.Types.Mixed;
+
+function orderModel(conn: Connection): Model<Doc> {
+  const existing = conn.models.Order as Model<Doc> | undefined;
+  if (existing) return existing;
+  const schema = new Schema<Doc>(
+    {
+      _id: { type: String, required: true }, // orderNo
+      driverId: { type: String, required: true },
+      kind: String,
+      parkNumber: { type: String, required: true },
+      orderId: String,
+      plate: String,
+      outTradeNo: { type: String, required: true },
+      quote: Mixed,
+      amountFen: Number,
+      status: { type: String, required: true },
+      provider: String,
+      gateway: Mixed,
+      expiresAt: Date,
+      lastQueriedAt: Date,
+      payment: Mixed,
+      delivery: Mixed,
+      refund: Mixed,
+      closedReason: String,
+      createdAt: Date,
+      updatedAt: Date,
+    },
+    { versionKey: false, minimize: false },
+  );
+  schema.index({ parkNumber: 1, outTradeNo: 1 }, { unique: true });
+  schema.index({ driverId: 1, createdAt: -1 });
+  schema.index({ driverId: 1, parkNumber: 1, orderId: 1, status: 1 });
+  schema.index({ status: 1, 'delivery.nextAttemptAt': 1 });
+  schema.index({ status: 1, 'refund.nextAttemptAt': 1 });
+  schema.index({ status: 1, expiresAt: 1 });
+  return conn.model<Doc>('Order', schema);
+}
+
+/** Mixed sub-documents come back with their dates as Date (BSON); nothing to convert. */
+function toOrder(doc: Doc | null | undefined): Order | undefined {
+  if (!doc) return undefined;
+  const { _id, ...rest } = doc;
+  return { ...rest, orderNo: _id } as Order;
+}
+
+export class MongoOrderRepository implements OrderRepository {
+  private readonly m: Model<Doc>;
+  constructor(conn: Connection) {
+    this.m = orderModel(conn);
+  }
+
+  async init(): Promise<void> {
+    await this.m.init();
+  }
+
+  async insert(order: Order): Promise<boolean> {
+    const { orderNo, ...rest } = order;
+    try {
+      await this.m.create({ _id: orderNo, ...rest });
+      return true;
+    } catch (e) {
+      if (isDuplicateKey(e)) return false;
+      throw e;
+    }
+  }
+
+  async get(orderNo: string): Promise<Order | undefined> {
+    return toOrder(await this.m.findById(orderNo).lean<Doc>());
+  }
+
+  async byOutTradeNo(parkNumber: string, outTradeNo: string): Promise<Order | undefined> {
+    return toOrder(await this.m.findOne({ parkNumber, outTradeNo }).lean<Doc>());
+  }
+
+  async openForStay(driverId: string, parkNumber: string, orderId: string): Promise<Order[]> {
+    const docs = await this.m.find({ driverId, parkNumber, orderId, status: { $in: ['quoted', 'pending'] } }).lean<Doc[]>();
+    return docs.map((d) => toOrder(d)!);
+  }
+
+  async listForDriver(driverId: string, limit: number): Promise<Order[]> {
+    const docs = await this.m.find({ driverId, status: { $ne: 'quoted' } }).sort({ createdAt: -1 }).limit(limit).lean<Doc[]>();
+    return docs.map((d) => toOrder(d)!);
+  }
+
+  async transition(orderNo: string, from: OrderStatus[], set: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<Order | undefined> {
+    const doc = await this.m
+      .findOneAndUpdate({ _id: orderNo, status: { $in: from }, ...extra }, { $set: set }, { returnDocument: 'after' })
+      .lean<Doc>();
+    return toOrder(doc);
+  }
+
+  private async claim(which: 'delivery' | 'refund', status: OrderStatus, now: Date, owner: string, leaseMs: number, orderNo?: string) {
+    const doc = await this.m
+      .findOneAndUpdate(
+        {
+          ...(orderNo ? { _id: orderNo } : {}),
+          status,
+          [`${which}.state`]: 'pending',
+          [`${which}.nextAttemptAt`]: { $lte: now },
+          $or: [{ [`${which}.leaseUntil`]: { $exists: false } }, { [`${which}.leaseUntil`]: null }, { [`${which}.leaseUntil`]: { $lte: now } }],
+        },
+        {
+          $set: { [`${which}.leaseOwner`]: owner, [`${which}.leaseUntil`]: new Date(now.getTime() + leaseMs) },
+          $inc: { [`${which}.attempts`]: 1 },
+        },
+        { returnDocument: 'after', sort: { [`${which}.nextAttemptAt`]: 1 } },
+      )
+      .lean<Doc>();
+    return toOrder(doc);
+  }
+
+  claimDelivery(now: Date, owner: string, leaseMs: number, orderNo?: string): Promise<Order | undefined> {
+    return this.claim('delivery', 'paid', now, owner, leaseMs, orderNo);
+  }
+
+  claimRefund(now: Date, owner: string, leaseMs: number, orderNo?: string): Promise<Order | undefined> {
+    return this.claim('refund', 'refunding', now, owner, leaseMs, orderNo);
+  }
+
+  async expired(now: Date, limit: number): Promise<Order[]> {
+    const docs = await this.m.find({ status: { $in: ['quoted', 'pending'] }, expiresAt: { $lte: now } }).limit(limit).lean<Doc[]>();
+    return docs.map((d) => toOrder(d)!);
+  }
+
+  async releaseLease(orderNo: string, which: 'delivery' | 'refund', owner: string, set: Record<string, unknown>): Promise<Order | undefined> {
+    const doc = await this.m
+      .findOneAndUpdate(
+        { _id: orderNo, [`${which}.leaseOwner`]: owner },
+        { $set: { ...set, [`${which}.leaseUntil`]: null } },
+        { returnDocument: 'after' },
+      )
+      .lean<Doc>();
+    return toOrder(doc);
+  }
+}

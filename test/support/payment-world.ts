@@ -1,0 +1,144 @@
+/**
+ * A whole payment world for tests: a real database, ParkPay's ports on a listening server, the Bluecard,
+ * WeChat Pay and Alipay sandboxes, and the order service wired as in production (adapters, not fakes).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AlipayAdapter } from '../../server/src/adapter/alipay';
+import { BluecardClient } from '../../server/src/adapter/bluecard';
+import { BluecardLotGateway } from '../../server/src/adapter/bluecard/lot-gateway';
+import { AlipayPaymentGateway } from '../../server/src/adapter/payments/alipay-gateway';
+import { WechatPaymentGateway } from '../../server/src/adapter/payments/wechat-gateway';
+import { WechatPayAdapter } from '../../server/src/adapter/wechatpay';
+import { createApp } from '../../server/src/app';
+import { ManualClock, systemClock } from '../../server/src/core/clock';
+import { LotRecordsService } from '../../server/src/core/lot/lot-records';
+import { OrderService } from '../../server/src/core/orders/orders';
+import type { OrderPolicy } from '../../server/src/core/orders/policy';
+import type { Park } from '../../server/src/core/parks';
+import { createLogger } from '../../server/src/logger';
+import { bluecardRouter } from '../../server/src/port/bluecard/router';
+import { OrderWorker } from '../../server/src/port/jobs/order-worker';
+import { NOTIFY_PATHS, notifyRouter } from '../../server/src/port/notify/router';
+import { MongoLotRecordsRepository } from '../../server/src/repository/lot-records';
+import { MongoOrderRepository } from '../../server/src/repository/orders';
+import { MongoParkDirectory } from '../../server/src/repository/parks';
+import { startAlipaySandbox, type AlipaySandbox } from '../../server/src/sandbox/alipay';
+import { DEMO_PARK_KEY, DEMO_PARK_NUMBER, demoParks, startBluecardSandbox, type BluecardSandbox } from '../../server/src/sandbox/bluecard';
+import { startWechatPaySandbox, type WechatPaySandbox } from '../../server/src/sandbox/wechatpay';
+import { openTestDatabase, type TestDatabase } from './db';
+
+export interface PaymentWorld {
+  db: TestDatabase;
+  url: string;
+  park: Park;
+  lotClock: ManualClock;
+  bluecard: BluecardSandbox;
+  wechat: WechatPaySandbox;
+  alipay: AlipaySandbox;
+  wechatAdapter: WechatPayAdapter;
+  alipayAdapter: AlipayAdapter;
+  orders: OrderService;
+  orderRepo: MongoOrderRepository;
+  stays: MongoLotRecordsRepository;
+  worker: OrderWorker;
+  /** Build another order service + worker on the same database (a second process, or a restart). */
+  secondProcess(opts?: { kick?: boolean }): { orders: OrderService; worker: OrderWorker };
+  /** The car arrives at the sandbox lot; its 4.2 record reaches ParkPay. */
+  arrive(plate: string, minutesAgo: number): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startPaymentWorld(label: string, opts: { policy?: Partial<OrderPolicy>; kick?: boolean; wechatNotifyUrl?: string } = {}): Promise<PaymentWorld> {
+  const db = await openTestDatabase(label);
+  const logger = createLogger('silent');
+  const lotClock = new ManualClock(Date.UTC(2026, 10, 28, 1, 0, 0));
+  const bluecard = await startBluecardSandbox({ parks: demoParks(), clock: lotClock, heartbeatMs: 0, announceLanesOnStart: false, onError: (e) => console.error('bluecard sandbox', e) });
+  const wechat = await startWechatPaySandbox({ mode: 'publicKey', timeScale: 1000, refundSettleMs: 0 });
+  const alipay = await startAlipaySandbox({ timeScale: 1000 });
+  const park: Park = { parkNumber: DEMO_PARK_NUMBER, key: DEMO_PARK_KEY, bluecardBaseUrl: bluecard.url };
+
+  const parks = new MongoParkDirectory(db.connection, 0);
+  const stays = new MongoLotRecordsRepository(db.connection);
+  const orderRepo = new MongoOrderRepository(db.connection);
+  await Promise.all([parks.init(), stays.init(), orderRepo.init()]);
+  await parks.upsert(park);
+
+  // The server listens first so the notify URLs are known.
+  let handler: http.RequestListener = (_req, res) => res.writeHead(503).end();
+  const server = http.createServer((req, res) => handler(req, res));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const wechatAdapter = new WechatPayAdapter({ config: wechat.merchant });
+  const alipayAdapter = new AlipayAdapter(alipay.app);
+  const lot = new BluecardLotGateway(new BluecardClient({ backoffMs: [], timeoutMs: 1_000 }));
+  const build = (kick: boolean) => {
+    let worker: OrderWorker | undefined;
+    const orders = new OrderService({
+      orders: orderRepo,
+      parks,
+      stays,
+      lot,
+      gateways: {
+        wechat: new WechatPaymentGateway(wechatAdapter, opts.wechatNotifyUrl ?? `${url}${NOTIFY_PATHS.wechat}`),
+        alipay: new AlipayPaymentGateway(alipayAdapter, `${url}${NOTIFY_PATHS.alipay}`),
+      },
+      clock: systemClock,
+      policy: { deliveryBackoffMs: [0, 50, 100, 200], refundBackoffMs: [0, 50, 100], ...opts.policy },
+      onPaid: kick ? (no) => worker?.kick(no) : undefined,
+      onRefund: kick ? (no) => worker?.kickRefund(no) : undefined,
+    });
+    worker = new OrderWorker(orders, { logger, pollMs: 50, expireEveryMs: 0 });
+    return { orders, worker };
+  };
+  const main = build(opts.kick ?? true);
+  const others: OrderWorker[] = [];
+  const app = createApp({
+    logger,
+    databaseReady: async () => true,
+    routers: [
+      bluecardRouter({ parks, clock: systemClock, records: new LotRecordsService(stays, systemClock) }),
+      notifyRouter({ orders: main.orders, orderRepo, wechat: wechatAdapter, alipay: alipayAdapter }),
+    ],
+  });
+  handler = app.callback();
+  await bluecard.setParkPayBaseUrl(url);
+  // A running worker retries and refunds on its own; without `kick` the test drives the worker by hand.
+  if (opts.kick ?? true) main.worker.start();
+
+  return {
+    db, url, park, lotClock, bluecard, wechat, alipay, wechatAdapter, alipayAdapter, orderRepo, stays,
+    orders: main.orders,
+    worker: main.worker,
+    secondProcess(o = {}) {
+      const p = build(o.kick ?? false);
+      others.push(p.worker);
+      return p;
+    },
+    async arrive(plate, minutesAgo) {
+      const { orderId } = await bluecard.park(DEMO_PARK_NUMBER).arrive({ lane: '东门入口', plate, wait: true });
+      lotClock.advance(minutesAgo * 60_000);
+      return orderId;
+    },
+    async close() {
+      await main.worker.stop();
+      for (const w of others) await w.stop();
+      await Promise.all([bluecard.stop(), wechat.stop(), alipay.stop()]);
+      await new Promise<void>((r) => server.close(() => r()));
+      await db.dispose();
+    },
+  };
+}
+
+/** Poll until the check passes (real time), or fail with the last value seen. */
+export async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T;
+  do {
+    last = await read();
+    if (ok(last)) return last;
+    await new Promise((r) => setTimeout(r, 20));
+  } while (Date.now() < deadline);
+  throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
+}
