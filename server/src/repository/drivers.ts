@@ -1,0 +1,224 @@
+/**
+ * mongoose implementation of core/identity's DriverRepository and SessionRepository.
+ *
+ * Drivers: one document each, plates inside it (at most a handful), so binding is one atomic update.
+ * Unique sparse indexes on wechatOpenId, alipayUserId and alipayOpenId make find-or-create atomic: the
+ * upsert's insert of a second concurrent first login hits the index, and we read the winner instead.
+ * Sessions: keyed by sha256(token); the token itself is never here.
+ */
+import { Schema, type Connection, type Model } from 'mongoose';
+import type {
+  AddPlateOutcome,
+  BoundPlate,
+  Driver,
+  DriverRepository,
+  ProviderIdentity,
+  SessionRecord,
+  SessionRepository,
+} from '../core/identity/model';
+import { isDuplicateKey } from './util';
+
+interface DriverDoc {
+  _id: string;
+  wechatOpenId?: string;
+  wechatUnionId?: string;
+  alipayUserId?: string;
+  alipayOpenId?: string;
+  createdAt: Date;
+  plates: BoundPlate[];
+}
+
+interface SessionDoc {
+  /** sha256(token), hex. */
+  _id: string;
+  driverId: string;
+  provider: string;
+  createdAt: Date;
+  expiresAt: Date;
+  revokedAt?: Date;
+}
+
+const opts = { versionKey: false } as const;
+
+export function identityModels(conn: Connection) {
+  const reuse = <T>(name: string, schema: Schema<T>): Model<T> =>
+    (conn.models[name] as Model<T> | undefined) ?? conn.model<T>(name, schema);
+  return {
+    drivers: reuse(
+      'Driver',
+      new Schema<DriverDoc>(
+        {
+          _id: { type: String, required: true },
+          wechatOpenId: String,
+          wechatUnionId: String,
+          alipayUserId: String,
+          alipayOpenId: String,
+          createdAt: { type: Date, required: true },
+          plates: [new Schema<BoundPlate>({ plate: String, plateKey: String, boundAt: Date }, { _id: false })],
+        },
+        opts,
+      )
+        // Sparse: most drivers have only one of these. (Never store null in them: null would be indexed.)
+        .index({ wechatOpenId: 1 }, { unique: true, sparse: true })
+        .index({ alipayUserId: 1 }, { unique: true, sparse: true })
+        .index({ alipayOpenId: 1 }, { unique: true, sparse: true })
+        // "Which drivers have bound this plate" (several may: family members).
+        .index({ 'plates.plateKey': 1 }),
+    ),
+    sessions: reuse(
+      'DriverSession',
+      new Schema<SessionDoc>(
+        {
+          _id: { type: String, required: true },
+          driverId: { type: String, required: true },
+          provider: String,
+          createdAt: Date,
+          expiresAt: Date,
+          revokedAt: Date,
+        },
+        opts,
+      ).index({ driverId: 1 }),
+    ),
+  };
+}
+
+function toDriver(d: DriverDoc): Driver {
+  const driver: Driver = {
+    id: d._id,
+    createdAt: d.createdAt,
+    plates: (d.plates ?? []).map((p) => ({ plate: p.plate, plateKey: p.plateKey, boundAt: p.boundAt })),
+  };
+  if (d.wechatOpenId) driver.wechatOpenId = d.wechatOpenId;
+  if (d.wechatUnionId) driver.wechatUnionId = d.wechatUnionId;
+  if (d.alipayUserId) driver.alipayUserId = d.alipayUserId;
+  if (d.alipayOpenId) driver.alipayOpenId = d.alipayOpenId;
+  return driver;
+}
+
+/** The filter a provider identity is found by, and the fields a found driver gets updated with. */
+function keyOf(identity: ProviderIdentity): { filter: Record<string, string>; set: Record<string, string> } {
+  if (identity.provider === 'wechat') {
+    return { filter: { wechatOpenId: identity.wechatOpenId }, set: identity.wechatUnionId ? { wechatUnionId: identity.wechatUnionId } : {} };
+  }
+  // user_id is Alipay's global id; open_id is per app. Prefer user_id when both are given.
+  if (identity.alipayUserId) {
+    return { filter: { alipayUserId: identity.alipayUserId }, set: identity.alipayOpenId ? { alipayOpenId: identity.alipayOpenId } : {} };
+  }
+  if (identity.alipayOpenId) return { filter: { alipayOpenId: identity.alipayOpenId }, set: {} };
+  throw new Error('an Alipay identity needs a user_id or an open_id');
+}
+
+export class MongoDriverRepository implements DriverRepository {
+  private readonly model: Model<DriverDoc>;
+  constructor(conn: Connection) {
+    this.model = identityModels(conn).drivers;
+  }
+
+  async init(): Promise<void> {
+    await this.model.init();
+  }
+
+  async findOrCreate(identity: ProviderIdentity, fresh: { id: string; createdAt: Date }): Promise<{ driver: Driver; created: boolean }> {
+    const { filter, set } = keyOf(identity);
+    const update = {
+      $setOnInsert: { _id: fresh.id, createdAt: fresh.createdAt, plates: [] },
+      ...(Object.keys(set).length ? { $set: set } : {}),
+    };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const doc = await this.model.findOneAndUpdate(filter, update, { upsert: true, returnDocument: 'after' }).lean<DriverDoc>();
+        if (!doc) throw new Error('upsert answered no document');
+        // fresh.id is new and random: only the insert can have written it.
+        return { driver: toDriver(doc), created: doc._id === fresh.id };
+      } catch (e) {
+        // A concurrent first login inserted the driver between our find and insert: the next try finds it.
+        if (!isDuplicateKey(e) || attempt >= 2) throw e;
+      }
+    }
+  }
+
+  async findById(id: string): Promise<Driver | undefined> {
+    const doc = await this.model.findById(id).lean<DriverDoc>();
+    return doc ? toDriver(doc) : undefined;
+  }
+
+  async addPlate(driverId: string, plate: BoundPlate, max: number): Promise<AddPlateOutcome> {
+    // One atomic update: not bound yet, and fewer than `max` plates (no element at index max-1).
+    const doc = await this.model
+      .findOneAndUpdate(
+        { _id: driverId, 'plates.plateKey': { $ne: plate.plateKey }, [`plates.${max - 1}`]: { $exists: false } },
+        { $push: { plates: plate } },
+        { returnDocument: 'after' },
+      )
+      .lean<DriverDoc>();
+    if (doc) return { outcome: 'added', driver: toDriver(doc) };
+    const now = await this.model.findById(driverId).lean<DriverDoc>();
+    if (!now) return { outcome: 'no_driver' };
+    const driver = toDriver(now);
+    if (driver.plates.some((p) => p.plateKey === plate.plateKey)) return { outcome: 'already', driver };
+    return { outcome: 'full' };
+  }
+
+  async removePlate(driverId: string, plateKey: string): Promise<Driver | undefined> {
+    // FerretDB v1's $pull removes elements EQUAL to the value given (MongoDB reads it as a query), so
+    // `$pull: {plates: {plateKey}}` would remove nothing there. We pull the exact element as stored, which
+    // both engines remove; a concurrent change to the array between read and pull makes us read again.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const doc = await this.model.findById(driverId).lean<DriverDoc>();
+      const element = doc?.plates?.find((p) => p.plateKey === plateKey);
+      if (!doc || !element) return undefined;
+      const after = await this.model.collection.findOneAndUpdate(
+        { _id: driverId } as object,
+        { $pull: { plates: element } } as object,
+        { returnDocument: 'after' },
+      );
+      const left = after as unknown as DriverDoc | null;
+      if (!left) return undefined;
+      if (!(left.plates ?? []).some((p) => p.plateKey === plateKey)) return toDriver(left);
+    }
+    throw new Error(`could not unbind ${plateKey}: the plates kept changing`);
+  }
+}
+
+export class MongoSessionRepository implements SessionRepository {
+  private readonly model: Model<SessionDoc>;
+  constructor(conn: Connection) {
+    this.model = identityModels(conn).sessions;
+  }
+
+  async init(): Promise<void> {
+    await this.model.init();
+  }
+
+  async insert(s: SessionRecord): Promise<void> {
+    await this.model.create({ _id: s.tokenHash, driverId: s.driverId, provider: s.provider, createdAt: s.createdAt, expiresAt: s.expiresAt });
+  }
+
+  async find(tokenHash: string): Promise<SessionRecord | undefined> {
+    const d = await this.model.findById(tokenHash).lean<SessionDoc>();
+    if (!d) return undefined;
+    const s: SessionRecord = {
+      tokenHash: d._id,
+      driverId: d.driverId,
+      provider: d.provider as SessionRecord['provider'],
+      createdAt: d.createdAt,
+      expiresAt: d.expiresAt,
+    };
+    if (d.revokedAt) s.revokedAt = d.revokedAt;
+    return s;
+  }
+
+  async extend(tokenHash: string, expiresAt: Date): Promise<void> {
+    await this.model.updateOne({ _id: tokenHash, revokedAt: { $exists: false } }, { $set: { expiresAt } });
+  }
+
+  async revoke(tokenHash: string, at: Date): Promise<boolean> {
+    const r = await this.model.updateOne({ _id: tokenHash, revokedAt: { $exists: false } }, { $set: { revokedAt: at } });
+    return r.modifiedCount === 1;
+  }
+
+  async revokeAll(driverId: string, at: Date): Promise<number> {
+    const r = await this.model.updateMany({ driverId, revokedAt: { $exists: false } }, { $set: { revokedAt: at } });
+    return r.modifiedCount;
+  }
+}
