@@ -74,7 +74,7 @@ export async function startPaymentWorld(label: string, opts: { policy?: Partial<
   const alipayAdapter = new AlipayAdapter(alipay.app);
   const lot = new BluecardLotGateway(new BluecardClient({ backoffMs: [], timeoutMs: 1_000 }));
   const build = (kick: boolean) => {
-    let worker: OrderWorker | undefined;
+    const ref: { worker?: OrderWorker } = {};
     const orders = new OrderService({
       orders: orderRepo,
       parks,
@@ -86,10 +86,11 @@ export async function startPaymentWorld(label: string, opts: { policy?: Partial<
       },
       clock: systemClock,
       policy: { deliveryBackoffMs: [0, 50, 100, 200], refundBackoffMs: [0, 50, 100], ...opts.policy },
-      onPaid: kick ? (no) => worker?.kick(no) : undefined,
-      onRefund: kick ? (no) => worker?.kickRefund(no) : undefined,
+      onPaid: kick ? (no) => ref.worker?.kick(no) : undefined,
+      onRefund: kick ? (no) => ref.worker?.kickRefund(no) : undefined,
     });
-    worker = new OrderWorker(orders, { logger, pollMs: 50, expireEveryMs: 0 });
+    const worker = new OrderWorker(orders, { logger, pollMs: 50, expireEveryMs: 0 });
+    ref.worker = worker;
     return { orders, worker };
   };
   const main = build(opts.kick ?? true);
