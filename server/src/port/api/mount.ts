@@ -1,0 +1,140 @@
+/**
+ * Mounting a shared contract (shared/api) on a @koa/router Router:
+ *
+ *   mount(router, meEndpoints.bindPlate, async ({ body, driver }) => ({ plates: … }));
+ *
+ * For each request: auth ('driver': bearer token → driver, else 401 `unauthenticated`) → JSON body (only
+ * application/json, at most 64 KB) → params, query and body parsed with the contract (400
+ * `validation_failed`, the zod issues in `details`) → the handler → its answer parsed with the contract's
+ * response schema and sent as parsed (fields the contract does not name are dropped, so nothing leaks by
+ * accident). An answer that does not fit is our bug: logged, and the client gets a 500.
+ *
+ * Errors: throw AppError (core/errors.ts); the one error middleware answers `{error:{code,message}}`.
+ * A code the contract does not declare is still answered, with a warning in the log.
+ */
+import { bodyParser } from '@koa/bodyparser';
+import type Router from '@koa/router';
+import type { Context, Middleware, Next } from 'koa';
+import type { z } from 'zod';
+import {
+  COMMON_ERROR_CODES,
+  UNAUTHENTICATED,
+  type ApiIssue,
+  type EndpointDef,
+  type ParsedRequestOf,
+  type ResponseInputOf,
+} from '../../../../shared/api/contract';
+import type { Driver } from '../../core/identity/model';
+import { AppError } from '../../core/errors';
+import { authenticateRequest, authenticatorOf, type ApiState } from './driver-auth';
+
+export const API_BODY_LIMIT = '64kb';
+
+export interface HandlerArgs<E extends EndpointDef> extends ParsedRequestOf<E> {
+  /** The logged-in driver on `auth: 'driver'` endpoints. */
+  driver: E['auth'] extends 'driver' ? Driver : undefined;
+  /** For what the contract does not cover (headers, the request's logger: ctx.state.log). */
+  ctx: Context;
+}
+
+export type Handler<E extends EndpointDef> = (args: HandlerArgs<E>) => Promise<ResponseInputOf<E>>;
+
+export interface MountOptions {
+  /** JSON body limit (bytes or '64kb'-style). Default 64 KB. */
+  bodyLimit?: string | number;
+}
+
+/** The JSON body parser of the app API: JSON only, small, errors coded. */
+export function apiJsonBody(limit: string | number = API_BODY_LIMIT): Middleware {
+  const parse = bodyParser({
+    enableTypes: ['json'],
+    jsonLimit: limit,
+    jsonStrict: true,
+    encoding: 'utf-8',
+    onError(err) {
+      const e = err as { status?: number; type?: string };
+      if (e.status === 413 || e.type === 'entity.too.large') throw new AppError('body_too_large', `the body is larger than ${limit}`, 413);
+      if (e.status === 415 || e.type === 'encoding.unsupported') throw new AppError('unsupported_media_type', 'send UTF-8 JSON', 415);
+      throw new AppError('bad_json', 'the body is not JSON');
+    },
+  }) as unknown as Middleware;
+  return async (ctx: Context, next: Next) => {
+    // ctx.is: null without a body, false for a body of another type (a form post, text). An empty POST
+    // with no content type at all is let through: it is validated like {}.
+    const typed = Boolean(ctx.get('content-type')) || (ctx.request.length ?? 0) > 0;
+    if (typed && ctx.is('application/json', '+json') === false) {
+      throw new AppError('unsupported_media_type', 'the body must be application/json', 415);
+    }
+    await parse(ctx, next);
+  };
+}
+
+function issuesOf(where: ApiIssue['in'], error: z.ZodError): ApiIssue[] {
+  return error.issues.map((i) => ({ in: where, path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: i.message }));
+}
+
+/** Parse one part of the request with its schema (a missing schema takes nothing: {} or undefined). */
+function parsePart(where: ApiIssue['in'], schema: z.ZodType | undefined, value: unknown, issues: ApiIssue[]): unknown {
+  if (!schema) return where === 'body' ? undefined : {};
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  issues.push(...issuesOf(where, r.error));
+  return undefined;
+}
+
+const METHODS = { GET: 'get', POST: 'post', DELETE: 'delete' } as const;
+
+export function mount<E extends EndpointDef>(router: Router, endpoint: E, handler: Handler<E>, options: MountOptions = {}): void {
+  const name = `${endpoint.method} ${endpoint.path}`;
+  const auth = authenticatorOf(router);
+  // Fail at boot, not at the first request: a driver endpoint on a router nobody can authenticate on.
+  if (endpoint.auth === 'driver' && !auth) {
+    throw new Error(`${name}: auth 'driver' needs withDriverAuth(router, identity) (createApiRouter does it) before mount`);
+  }
+  const declared = new Set<string>([...COMMON_ERROR_CODES, ...(endpoint.errors ?? []), ...(endpoint.auth === 'driver' ? [UNAUTHENTICATED] : [])]);
+
+  const chain: Middleware[] = [];
+  // Auth before the body: an anonymous caller learns nothing about what the endpoint would accept.
+  chain.push(async (ctx, next) => {
+    ctx.set('cache-control', 'no-store');
+    if (endpoint.auth === 'driver') await authenticateRequest(ctx, auth!);
+    await next();
+  });
+  if (endpoint.body) chain.push(apiJsonBody(options.bodyLimit));
+  chain.push(async (ctx) => {
+    const state = ctx.state as ApiState;
+    const issues: ApiIssue[] = [];
+    const params = parsePart('params', endpoint.params, { ...ctx.params }, issues);
+    const query = parsePart('query', endpoint.query, { ...ctx.query }, issues);
+    const body = parsePart('body', endpoint.body, ctx.request.body, issues);
+    if (issues.length) {
+      const first = issues[0]!;
+      const at = [first.in, ...first.path].join('.');
+      throw new AppError('validation_failed', `${at}: ${first.message}`, 400, issues.slice(0, 20));
+    }
+
+    let answer: unknown;
+    try {
+      answer = await handler({ params, query, body, driver: state.driver, ctx } as HandlerArgs<E>);
+    } catch (e) {
+      if (e instanceof AppError && !declared.has(e.code)) {
+        state.log?.warn({ endpoint: name, code: e.code }, 'answered an error code the contract does not declare');
+      }
+      throw e;
+    }
+
+    const checked = endpoint.response.safeParse(answer);
+    if (!checked.success) {
+      // Paths and messages only: the values may be personal data.
+      state.log?.error(
+        { endpoint: name, issues: checked.error.issues.slice(0, 10).map((i) => ({ path: i.path.map(String).join('.'), message: i.message })) },
+        'our answer does not fit the contract',
+      );
+      throw new Error(`${name}: the answer does not fit the contract`);
+    }
+    ctx.status = 200;
+    ctx.body = checked.data;
+  });
+
+  router[METHODS[endpoint.method]](endpoint.path, ...chain);
+}
