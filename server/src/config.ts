@@ -49,6 +49,13 @@ const alipaySchema = z.strictObject({
   notifyUrl: httpUrl.optional(),
 });
 
+/** The WeChat mini-program drivers log in with (wx.login → code2Session). */
+const wechatMiniProgramSchema = z.strictObject({
+  appId: z.string().min(1),
+  appSecret: z.string().min(1),
+  apiBaseUrl: httpUrl.default('https://api.weixin.qq.com'),
+});
+
 export const configSchema = z
   .strictObject({
     /** demo: embedded sandboxes and a demo park; production: real hosts, everything configured. */
@@ -67,8 +74,14 @@ export const configSchema = z
     parks: z.array(parkSchema).default([]),
     /** Demo mode's stand-ins. */
     demo: z
-      .strictObject({ bluecardSandboxPort: z.coerce.number().int().min(0).max(65535).default(8081) })
-      .default({ bluecardSandboxPort: 8081 }),
+      .strictObject({
+        bluecardSandboxPort: z.coerce.number().int().min(0).max(65535).default(8081),
+        wechatPaySandboxPort: z.coerce.number().int().min(0).max(65535).default(8082),
+        alipaySandboxPort: z.coerce.number().int().min(0).max(65535).default(8083),
+        wechatLoginSandboxPort: z.coerce.number().int().min(0).max(65535).default(8084),
+      })
+      .default({ bluecardSandboxPort: 8081, wechatPaySandboxPort: 8082, alipaySandboxPort: 8083, wechatLoginSandboxPort: 8084 }),
+    wechatMiniProgram: wechatMiniProgramSchema.optional(),
     wechatPay: wechatPaySchema.optional(),
     alipay: alipaySchema.optional(),
   })
@@ -86,6 +99,9 @@ export const configSchema = z
       if (!c.publicBaseUrl) ctx.addIssue({ code: 'custom', path: ['publicBaseUrl'], message: 'is required in production mode' });
       if (!c.wechatPay && !c.alipay) {
         ctx.addIssue({ code: 'custom', path: ['wechatPay'], message: 'wechatPay or alipay is required in production mode' });
+      }
+      if (c.wechatPay && !c.wechatMiniProgram) {
+        ctx.addIssue({ code: 'custom', path: ['wechatMiniProgram'], message: "is required with wechatPay (JSAPI payments need the driver's openid)" });
       }
     }
   });
@@ -114,12 +130,16 @@ const ENV_KEYS: Record<string, keyof Config> = {
 /** Nested keys set by environment variables. */
 const ENV_NESTED: Record<string, [keyof Config, string]> = {
   PARKPAY_DEMO_BLUECARD_PORT: ['demo', 'bluecardSandboxPort'],
+  PARKPAY_DEMO_WECHAT_LOGIN_PORT: ['demo', 'wechatLoginSandboxPort'],
+  PARKPAY_DEMO_WECHATPAY_PORT: ['demo', 'wechatPaySandboxPort'],
+  PARKPAY_DEMO_ALIPAY_PORT: ['demo', 'alipaySandboxPort'],
 };
 /** JSON-valued environment variables (for deployments that configure by environment alone). */
 const ENV_JSON_KEYS: Record<string, keyof Config> = {
   PARKPAY_PARKS: 'parks',
   PARKPAY_WECHATPAY: 'wechatPay',
   PARKPAY_ALIPAY: 'alipay',
+  PARKPAY_WECHAT_MINIPROGRAM: 'wechatMiniProgram',
 };
 
 function formatPath(p: PropertyKey[]): string {
@@ -177,6 +197,7 @@ export function redactedConfig(c: Config): Record<string, unknown> {
     parks: c.parks.map((p) => ({ parkNumber: p.parkNumber, bluecardBaseUrl: p.bluecardBaseUrl })),
     wechatPay: c.wechatPay ? { appId: c.wechatPay.appId, mchId: c.wechatPay.mchId, baseUrl: c.wechatPay.baseUrl } : undefined,
     alipay: c.alipay ? { appId: c.alipay.appId, gateway: c.alipay.gateway } : undefined,
+    wechatMiniProgram: c.wechatMiniProgram ? { appId: c.wechatMiniProgram.appId, apiBaseUrl: c.wechatMiniProgram.apiBaseUrl } : undefined,
   };
 }
 

@@ -1,15 +1,28 @@
 /**
- * Demo mode: the stand-ins ParkPay talks to when nothing real is configured. Today the Bluecard sandbox with
- * its demo park (`p_demo_001`), registered with ParkPay and pointed back at it; the payment sandboxes join
- * here as they are built.
+ * Demo mode: the stand-ins ParkPay talks to when nothing real is configured, each a faithful sandbox that
+ * checks our signatures and signs its answers like the real service:
+ *  - the Bluecard sandbox with its demo park (`p_demo_001`), registered with ParkPay and pointed back at it;
+ *  - the WeChat mini-program login sandbox (code2Session);
+ *  - the WeChat Pay sandbox (public-key mode, the same appid as the login) and the Alipay sandbox, whose
+ *    generated merchant credentials become ParkPay's payment configuration.
  */
+import type { Config } from './config';
 import type { Logger } from './logger';
 import type { Park } from './core/parks';
+import { startAlipaySandbox, type AlipaySandbox } from './sandbox/alipay';
 import { DEMO_PARK_KEY, DEMO_PARK_NUMBER, demoParks, startBluecardSandbox, type BluecardSandbox } from './sandbox/bluecard';
+import { startWechatLoginSandbox, type WechatLoginSandbox, type WechatLoginSandboxApp } from './sandbox/wechat-login';
+import { startWechatPaySandbox, type WechatPaySandbox } from './sandbox/wechatpay';
 
 export interface Demo {
   /** Parks to register with ParkPay (pointing at the sandbox). */
   parks: Park[];
+  /** The WeChat login sandbox's app, shaped like config.wechatMiniProgram. */
+  wechatLogin: WechatLoginSandboxApp;
+  /** Merchant credentials of the payment sandboxes, shaped like config.wechatPay / config.alipay. */
+  wechatPay: NonNullable<Config['wechatPay']>;
+  alipay: NonNullable<Config['alipay']>;
+  sandboxes: { bluecard: BluecardSandbox; wechatLogin: WechatLoginSandbox; wechatPay: WechatPaySandbox; alipay: AlipaySandbox };
   /** Tell the stand-ins where ParkPay listens (they start calling it). */
   connect(parkPayUrl: string): Promise<void>;
   /** Lines for the start banner. */
@@ -20,25 +33,47 @@ export interface Demo {
 export interface DemoOptions {
   logger: Logger;
   host: string;
-  /** Port of the Bluecard sandbox (0: any free port). */
-  bluecardPort: number;
+  ports: Config['demo'];
 }
 
 export async function startDemo(opts: DemoOptions): Promise<Demo> {
-  const bluecard: BluecardSandbox = await startBluecardSandbox({
-    parks: demoParks(),
-    host: opts.host,
-    port: opts.bluecardPort,
-    onError: (e) => opts.logger.warn({ err: e }, 'Bluecard sandbox problem'),
-  });
-  const def = demoParks()[0]!;
-  return {
-    parks: [{ parkNumber: DEMO_PARK_NUMBER, key: DEMO_PARK_KEY, bluecardBaseUrl: bluecard.url, name: def.name }],
-    connect: (url) => bluecard.setParkPayBaseUrl(url),
-    describe: () => [
-      `  Bluecard sandbox: ${bluecard.url}  (control API: ${bluecard.url}/sandbox/)`,
-      `  demo park ${DEMO_PARK_NUMBER} "${def.name}", key ${DEMO_PARK_KEY}, lanes: ${def.lanes.map((l) => `${l.passagewayId} ${l.name}`).join(', ')}`,
-    ],
-    stop: () => bluecard.stop(),
-  };
+  const started: { stop(): Promise<void> }[] = [];
+  const track = <T extends { stop(): Promise<void> }>(s: T) => (started.push(s), s);
+  try {
+    const bluecard = track(
+      await startBluecardSandbox({
+        parks: demoParks(),
+        host: opts.host,
+        port: opts.ports.bluecardSandboxPort,
+        onError: (e) => opts.logger.warn({ err: e }, 'Bluecard sandbox problem'),
+      }),
+    );
+    const wechatLogin = track(await startWechatLoginSandbox({ host: opts.host, port: opts.ports.wechatLoginSandboxPort }));
+    const wechatPay = track(
+      await startWechatPaySandbox({ mode: 'publicKey', appId: wechatLogin.app.appId, host: opts.host, port: opts.ports.wechatPaySandboxPort }),
+    );
+    const alipay = track(await startAlipaySandbox({ host: opts.host, port: opts.ports.alipaySandboxPort }));
+    const def = demoParks()[0]!;
+    return {
+      parks: [{ parkNumber: DEMO_PARK_NUMBER, key: DEMO_PARK_KEY, bluecardBaseUrl: bluecard.url, name: def.name }],
+      wechatLogin: wechatLogin.app,
+      wechatPay: { ...wechatPay.merchant, baseUrl: wechatPay.url } as NonNullable<Config['wechatPay']>,
+      alipay: { ...alipay.app, keyType: 'PKCS8' as const, gateway: alipay.gateway },
+      sandboxes: { bluecard, wechatLogin, wechatPay, alipay },
+      connect: (url) => bluecard.setParkPayBaseUrl(url),
+      describe: () => [
+        `  Bluecard sandbox: ${bluecard.url}  (control API: ${bluecard.url}/sandbox/)`,
+        `  WeChat login sandbox: ${wechatLogin.url}  (a wx.login code: POST ${wechatLogin.url}/__sandbox/code {"user":"zhang"}; H5: POST /api/auth/demo {"name":"zhang"})`,
+        `  WeChat Pay sandbox: ${wechatPay.url}  (the payer pays: POST ${wechatPay.url}/__sandbox/…)`,
+        `  Alipay sandbox: ${alipay.url}  (control: ${alipay.url}/__sandbox/)`,
+        `  demo park ${DEMO_PARK_NUMBER} "${def.name}", key ${DEMO_PARK_KEY}, lanes: ${def.lanes.map((l) => `${l.passagewayId} ${l.name}`).join(', ')}`,
+      ],
+      stop: async () => {
+        await Promise.all(started.map((s) => s.stop()));
+      },
+    };
+  } catch (e) {
+    await Promise.all(started.map((s) => s.stop().catch(() => undefined)));
+    throw e;
+  }
 }

@@ -1,19 +1,39 @@
 /**
- * Boot and shutdown of one ParkPay process: config → database (embedded engine if needed) → app → listen.
- * stop(): stop accepting, let in-flight requests finish, close the database, stop the engine we started.
+ * Boot and shutdown of one ParkPay process:
+ *   config → database (embedded engine if needed) → demo stand-ins (demo mode) → listen → adapters, core
+ *   services, ports → the order worker.
+ * The server listens before the app is built (answering 503 for that instant) because payment notify URLs
+ * need our address. stop(): no new connections, in-flight requests finish, the worker finishes its step,
+ * the stand-ins stop, the database closes, the embedded engine stops.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AlipayAdapter } from './adapter/alipay';
+import { BluecardClient } from './adapter/bluecard';
+import { BluecardLotGateway } from './adapter/bluecard/lot-gateway';
+import { AlipayPaymentGateway } from './adapter/payments/alipay-gateway';
+import { WechatPaymentGateway } from './adapter/payments/wechat-gateway';
+import { WechatLoginClient } from './adapter/wechat-login';
+import { WechatPayAdapter } from './adapter/wechatpay';
 import { createApp } from './app';
 import { redactedConfig, type Config } from './config';
-import { createLogger, type Logger } from './logger';
-import { Database, type EngineInfo } from './repository/database';
 import { systemClock, type Clock } from './core/clock';
+import { IdentityService } from './core/identity';
 import { LotRecordsService } from './core/lot/lot-records';
-import { MongoLotRecordsRepository } from './repository/lot-records';
-import { MongoParkDirectory } from './repository/parks';
-import { bluecardRouter } from './port/bluecard/router';
+import { OrderService } from './core/orders/orders';
+import type { OrderPolicy } from './core/orders/policy';
 import { startDemo, type Demo } from './demo';
+import { createLogger, type Logger } from './logger';
+import { apiRouter } from './port/api';
+import { mountOrderRoutes } from './port/api/orders-routes';
+import { bluecardRouter } from './port/bluecard/router';
+import { OrderWorker } from './port/jobs/order-worker';
+import { NOTIFY_PATHS, notifyRouter } from './port/notify/router';
+import { Database, type EngineInfo } from './repository/database';
+import { MongoDriverRepository, MongoSessionRepository } from './repository/drivers';
+import { MongoLotRecordsRepository } from './repository/lot-records';
+import { MongoOrderRepository } from './repository/orders';
+import { MongoParkDirectory } from './repository/parks';
 
 export interface RunningServer {
   url: string;
@@ -23,6 +43,8 @@ export interface RunningServer {
   logger: Logger;
   database: Database;
   engine: EngineInfo;
+  orders: OrderService;
+  worker: OrderWorker;
   stop(): Promise<void>;
 }
 
@@ -33,6 +55,10 @@ export interface StartOptions {
   clock?: Clock;
   /** Start demo mode's stand-ins (default: when config.mode is 'demo'). Tests that bring their own pass false. */
   demo?: boolean;
+  /** Order timings (tests shorten them). */
+  orderPolicy?: Partial<OrderPolicy>;
+  /** How often the order worker looks for due work (default 1 s). */
+  workerPollMs?: number;
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
@@ -44,57 +70,110 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     cacheDir: config.cacheDir,
     log: (m) => logger.info(m),
   });
-  const engine = await database.describe();
-  logger.info({ engine }, `database: ${engine.engine} ${engine.version}${database.embedded ? ' (embedded)' : ''}`);
-
-  const clock = opts.clock ?? systemClock;
-  const parks = new MongoParkDirectory(database.connection);
-  const lotRecords = new MongoLotRecordsRepository(database.connection);
-  await Promise.all([parks.init(), lotRecords.init()]);
-  // The configuration's parks are the registered ones (operators edit them in the database later).
-  for (const park of config.parks) await parks.upsert(park);
   let demo: Demo | undefined;
-  if (opts.demo ?? config.mode === 'demo') {
-    demo = await startDemo({ logger, host: config.host, bluecardPort: config.demo.bluecardSandboxPort });
-    for (const park of demo.parks) await parks.upsert(park);
-  }
-
-  const app = createApp({
-    logger,
-    databaseReady: () => database.ping(),
-    routers: [bluecardRouter({ parks, clock, records: new LotRecordsService(lotRecords, clock) })],
-  });
-  const server = http.createServer(app.callback());
+  let server: http.Server | undefined;
   try {
+    const engine = await database.describe();
+    logger.info({ engine }, `database: ${engine.engine} ${engine.version}${database.embedded ? ' (embedded)' : ''}`);
+
+    const clock = opts.clock ?? systemClock;
+    const parks = new MongoParkDirectory(database.connection);
+    const lotRecords = new MongoLotRecordsRepository(database.connection);
+    const drivers = new MongoDriverRepository(database.connection);
+    const sessions = new MongoSessionRepository(database.connection);
+    const orderRepo = new MongoOrderRepository(database.connection);
+    await Promise.all([parks.init(), lotRecords.init(), drivers.init(), sessions.init(), orderRepo.init()]);
+    // The configuration's parks are the registered ones (operators edit them in the database later).
+    for (const park of config.parks) await parks.upsert(park);
+    if (opts.demo ?? config.mode === 'demo') {
+      demo = await startDemo({ logger, host: config.host, ports: config.demo });
+      for (const park of demo.parks) await parks.upsert(park);
+    }
+
+    // Listen first: the notify URLs we give WeChat Pay and Alipay carry our address.
+    let handler: http.RequestListener = (_req, res) => res.writeHead(503, { 'retry-after': '1' }).end();
+    const srv = http.createServer((req, res) => handler(req, res));
+    server = srv;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.port, config.host, () => resolve());
+      srv.once('error', reject);
+      srv.listen(config.port, config.host, () => resolve());
     });
+    const { port } = srv.address() as AddressInfo;
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    const publicUrl = (config.publicBaseUrl ?? url).replace(/\/$/, '');
+
+    // Adapters: configured services, else demo mode's sandboxes.
+    const wechatPayConfig = config.wechatPay ?? demo?.wechatPay;
+    const alipayConfig = config.alipay ?? demo?.alipay;
+    const wechatLoginConfig = config.wechatMiniProgram ?? demo?.wechatLogin;
+    const wechatPay = wechatPayConfig ? new WechatPayAdapter({ config: wechatPayConfig, clock, logger }) : undefined;
+    const alipay = alipayConfig ? new AlipayAdapter(alipayConfig, { clock }) : undefined;
+
+    const identity = new IdentityService({
+      drivers,
+      sessions,
+      clock,
+      wechat: wechatLoginConfig ? new WechatLoginClient(wechatLoginConfig) : undefined,
+      alipay,
+      demoLogin: config.mode === 'demo',
+    });
+    const workerRef: { worker?: OrderWorker } = {};
+    const orders = new OrderService({
+      orders: orderRepo,
+      parks,
+      stays: lotRecords,
+      lot: new BluecardLotGateway(new BluecardClient({ clock, logger })),
+      gateways: {
+        wechat: wechatPay ? new WechatPaymentGateway(wechatPay, wechatPayConfig?.notifyUrl ?? `${publicUrl}${NOTIFY_PATHS.wechat}`) : undefined,
+        alipay: alipay ? new AlipayPaymentGateway(alipay, alipayConfig?.notifyUrl ?? `${publicUrl}${NOTIFY_PATHS.alipay}`, () => clock.now()) : undefined,
+      },
+      clock,
+      policy: opts.orderPolicy,
+      onPaid: (no) => workerRef.worker?.kick(no),
+      onRefund: (no) => workerRef.worker?.kickRefund(no),
+      log: logger,
+    });
+    const worker = new OrderWorker(orders, { logger, pollMs: opts.workerPollMs });
+    workerRef.worker = worker;
+
+    const api = apiRouter({ identity });
+    mountOrderRoutes(api, orders);
+    const app = createApp({
+      logger,
+      databaseReady: () => database.ping(),
+      routers: [
+        bluecardRouter({ parks, clock, records: new LotRecordsService(lotRecords, clock) }),
+        notifyRouter({ orders, orderRepo, wechat: wechatPay, alipay }),
+        api,
+      ],
+    });
+    handler = app.callback();
+    worker.start();
+    await demo?.connect(url);
+
+    let stopping: Promise<void> | undefined;
+    const stop = () =>
+      (stopping ??= (async () => {
+        logger.info('stopping: no new connections, finishing in-flight requests');
+        const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
+        // Keep-alive connections go as soon as their request is answered.
+        srv.closeIdleConnections();
+        const idle = setInterval(() => srv.closeIdleConnections(), 50);
+        const cut = setTimeout(() => srv.closeAllConnections(), opts.drainMs ?? 10_000);
+        await closed;
+        clearInterval(idle);
+        clearTimeout(cut);
+        await worker.stop();
+        await demo?.stop();
+        await database.close();
+        logger.info('stopped');
+      })());
+
+    return { url, demo, config, logger, database, engine, orders, worker, stop };
   } catch (e) {
-    await demo?.stop();
+    if (server?.listening) await new Promise<void>((r) => server!.close(() => r()));
+    await demo?.stop().catch(() => undefined);
     await database.close();
     throw e;
   }
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  await demo?.connect(url);
-
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
-      logger.info('stopping: no new connections, finishing in-flight requests');
-      await demo?.stop();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Keep-alive connections go as soon as their request is answered.
-      server.closeIdleConnections();
-      const idle = setInterval(() => server.closeIdleConnections(), 50);
-      const cut = setTimeout(() => server.closeAllConnections(), opts.drainMs ?? 10_000);
-      await closed;
-      clearInterval(idle);
-      clearTimeout(cut);
-      await database.close();
-      logger.info('stopped');
-    })());
-
-  return { url, demo, config, logger, database, engine, stop };
 }

@@ -1,0 +1,97 @@
+/**
+ * The driver's fees and payments (contracts: shared/api/orders.ts). Every route acts for the session's
+ * driver only: another driver's order number reads as not found.
+ */
+import type Router from '@koa/router';
+import { orderEndpoints, type OrderView, type Wallet } from '../../../../shared/api/orders';
+import { AppError } from '../../core/errors';
+import type { Driver } from '../../core/identity/model';
+import type { Payer } from '../../core/orders/gateways';
+import type { Order } from '../../core/orders/model';
+import type { Fee, OrderService } from '../../core/orders/orders';
+import { mount } from './mount';
+
+/** The driver's identity in one wallet: who pays, and (for unlicensed cars) who scanned (4.29/4.30 codeKind + authId). */
+function walletIdentity(driver: Driver, wallet: Wallet): { payer: Payer; codeKind: '1' | '2'; authId: string } {
+  if (wallet === 'wechat') {
+    if (!driver.wechatOpenId) throw new AppError('wallet_not_linked', 'log in with WeChat to pay with WeChat Pay', 409);
+    return { payer: { openId: driver.wechatOpenId }, codeKind: '1', authId: driver.wechatOpenId };
+  }
+  const authId = driver.alipayUserId ?? driver.alipayOpenId;
+  if (!authId) throw new AppError('wallet_not_linked', 'log in with Alipay to pay with Alipay', 409);
+  return { payer: { openId: driver.alipayOpenId, userId: driver.alipayUserId }, codeKind: '2', authId };
+}
+
+const iso = (d: Date | undefined | null) => (d ? new Date(d).toISOString() : null);
+
+function feeView(f: Fee) {
+  return {
+    parkNumber: f.parkNumber,
+    plate: f.plate,
+    inTime: f.inTime,
+    stopMinutes: f.stopMinutes,
+    chargeFen: f.chargeFen,
+    paidFen: f.paidFen,
+    discountFen: f.discountFen,
+    payFen: f.payFen,
+    paidFreeMinutes: f.paidFreeMinutes,
+    order: f.order ? { orderNo: f.order.orderNo, status: f.order.status, expiresAt: f.order.expiresAt.toISOString() } : null,
+  };
+}
+
+export function orderView(o: Order): OrderView {
+  const delivered = o.delivery?.deliveredAt;
+  return {
+    orderNo: o.orderNo,
+    kind: o.kind,
+    parkNumber: o.parkNumber,
+    plate: o.plate,
+    status: o.status,
+    amountFen: o.amountFen,
+    fee: {
+      inTime: o.quote.inTime,
+      stopMinutes: o.quote.stopMinutes,
+      chargeFen: o.quote.chargeFen,
+      paidFen: o.quote.paidTotalFen,
+      discountFen: o.quote.profitChargeTotalFen,
+      paidFreeMinutes: o.quote.paidFreeMinutes,
+    },
+    wallet: o.provider ?? null,
+    createdAt: o.createdAt.toISOString(),
+    expiresAt: o.expiresAt.toISOString(),
+    paidAt: iso(o.payment?.paidAt),
+    deliveredAt: iso(delivered),
+    // The lot's paid free time runs from the payment it was told of.
+    leaveBy: delivered && o.payment ? new Date(new Date(o.payment.paidAt).getTime() + o.quote.paidFreeMinutes * 60_000).toISOString() : null,
+    refund: o.refund ? { reason: o.refund.reason, fen: o.refund.fen, state: o.refund.state, refundedAt: iso(o.refund.refundedAt) } : null,
+    closedReason: o.closedReason ?? null,
+  };
+}
+
+export function mountOrderRoutes(router: Router, orders: OrderService): void {
+  mount(router, orderEndpoints.prepayFee, async ({ driver, body }) => feeView(await orders.quotePrepay(driver.id, body.parkNumber, body.plate)));
+
+  mount(router, orderEndpoints.unlicensedEntry, async ({ driver, body }) => {
+    const who = walletIdentity(driver, body.wallet);
+    const entered = await orders.enterUnlicensed(body.parkNumber, { codeKind: who.codeKind, authId: who.authId, passagewayId: body.passagewayId });
+    return { parkNumber: body.parkNumber, ...entered };
+  });
+
+  mount(router, orderEndpoints.unlicensedExitFee, async ({ driver, body }) => {
+    const who = walletIdentity(driver, body.wallet);
+    return feeView(await orders.quoteUnlicensedExit(driver.id, body.parkNumber, { codeKind: who.codeKind, authId: who.authId, passagewayId: body.passagewayId }));
+  });
+
+  mount(router, orderEndpoints.pay, async ({ driver, params, body }) => {
+    const { payer } = walletIdentity(driver, body.wallet);
+    const { order, pay } = await orders.pay(driver.id, params.orderNo, body.wallet, payer);
+    return {
+      order: orderView(order),
+      pay: pay.provider === 'wechat' ? { wallet: 'wechat' as const, requestPayment: pay.requestPayment } : { wallet: 'alipay' as const, tradeNo: pay.tradeNo },
+    };
+  });
+
+  mount(router, orderEndpoints.order, async ({ driver, params }) => orderView(await orders.view(driver.id, params.orderNo)));
+  mount(router, orderEndpoints.cancel, async ({ driver, params }) => orderView(await orders.cancel(driver.id, params.orderNo)));
+  mount(router, orderEndpoints.orders, async ({ driver }) => ({ orders: (await orders.list(driver.id)).map(orderView) }));
+}
