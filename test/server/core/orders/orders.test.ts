@@ -250,3 +250,30 @@ describe('payments that can no longer count are refunded', () => {
     await w.bluecard.setParkPayBaseUrl(w.url);
   });
 });
+
+describe('expiry', () => {
+  it('closes an unpaid order at the provider, and takes a paid one whose notification never came', async () => {
+    // time_expire has whole seconds: the shortest payable window the sandbox takes is about two.
+    const x = await startPaymentWorld('orders_expiry', { kick: true, policy: { paymentTtlMs: 2_000, quoteTtlMs: 2_000 }, wechatNotifyUrl: 'http://127.0.0.1:9/lost' });
+    try {
+      await x.arrive('京F60001', 70);
+      await x.arrive('京F60002', 70);
+      await x.arrive('京F60003', 70);
+      const unpaid = (await x.orders.quotePrepay(DRIVER, DEMO_PARK_NUMBER, '京F60001')).order!.orderNo;
+      const paidSilently = (await x.orders.quotePrepay(DRIVER, DEMO_PARK_NUMBER, '京F60002')).order!.orderNo;
+      const neverPaid = (await x.orders.quotePrepay(DRIVER, DEMO_PARK_NUMBER, '京F60003')).order!.orderNo;
+      await x.orders.pay(DRIVER, unpaid, 'wechat', { openId: OPENID });
+      await x.orders.pay(DRIVER, paidSilently, 'wechat', { openId: OPENID });
+      x.wechat.pay(paidSilently, { openid: OPENID }); // its notification goes nowhere
+      // The running worker sweeps expired orders.
+      await eventually(() => x.orderRepo.get(unpaid), (o) => o!.status === 'closed', 6_000);
+      expect(await x.orderRepo.get(unpaid)).toMatchObject({ status: 'closed', closedReason: 'payment_expired' });
+      expect(x.wechat.orders().find((o) => JSON.stringify(o).includes(unpaid))).toMatchObject({ tradeState: 'CLOSED' });
+      expect(await x.orderRepo.get(neverPaid)).toMatchObject({ status: 'closed', closedReason: 'quote_expired' });
+      const late = await eventually(() => x.orderRepo.get(paidSilently), (o) => o!.status === 'delivered');
+      expect(late!.payment!.via).toBe('query');
+    } finally {
+      await x.close();
+    }
+  }, 15_000);
+});
