@@ -45,6 +45,8 @@ export function lotModels(conn: Connection) {
       'Stay',
       new Schema(
         {
+          // stayId(parkNumber, orderId): lookups by _id are what FerretDB v1 answers fastest.
+          _id: { type: String, required: true },
           parkNumber: { type: String, required: true },
           orderId: { type: String, required: true },
           plate: String,
@@ -108,6 +110,9 @@ export function lotModels(conn: Connection) {
 }
 
 type Doc<T> = T & { _id?: unknown };
+
+/** A stay's _id: unambiguous for any parkNumber and orderId. */
+export const stayId = (parkNumber: string, orderId: string) => JSON.stringify([parkNumber, orderId]);
 function strip<T>(doc: Doc<T> | null | undefined): T | undefined {
   if (!doc) return undefined;
   const { _id: _ignored, ...rest } = doc;
@@ -137,14 +142,14 @@ export class MongoLotRecordsRepository implements LotRecordsRepository {
   async recordEntry(s: { parkNumber: string; orderId: string; plate: string; plateKey: string; ticketCode: string; entry: StayEntry }): Promise<boolean> {
     const entry = { ...s.entry, record: storable(s.entry.record) };
     try {
-      await this.m.stays.create({ parkNumber: s.parkNumber, orderId: s.orderId, plate: s.plate, plateKey: s.plateKey, ticketCode: s.ticketCode, status: 'in', entry });
+      await this.m.stays.create({ _id: stayId(s.parkNumber, s.orderId), parkNumber: s.parkNumber, orderId: s.orderId, plate: s.plate, plateKey: s.plateKey, ticketCode: s.ticketCode, status: 'in', entry });
       return true;
     } catch (e) {
       if (!isDuplicateKey(e)) throw e;
     }
     // The stay exists: either this is a resend (entry already there: nothing changes), or the exit reached
     // us first and the entry fills in.
-    const r = await this.m.stays.updateOne({ parkNumber: s.parkNumber, orderId: s.orderId, entry: { $exists: false } }, { $set: { entry } });
+    const r = await this.m.stays.updateOne({ _id: stayId(s.parkNumber, s.orderId), entry: { $exists: false } }, { $set: { entry } });
     return r.modifiedCount === 1;
   }
 
@@ -152,8 +157,8 @@ export class MongoLotRecordsRepository implements LotRecordsRepository {
     const exit = { ...s.exit, record: storable(s.exit.record) };
     try {
       const r = await this.m.stays.updateOne(
-        { parkNumber: s.parkNumber, orderId: s.orderId, exit: { $exists: false } },
-        { $set: { exit, status: 'out' }, $setOnInsert: { plate: s.plate, plateKey: s.plateKey, ticketCode: s.ticketCode } },
+        { _id: stayId(s.parkNumber, s.orderId), exit: { $exists: false } },
+        { $set: { exit, status: 'out' }, $setOnInsert: { parkNumber: s.parkNumber, orderId: s.orderId, plate: s.plate, plateKey: s.plateKey, ticketCode: s.ticketCode } },
         { upsert: true },
       );
       return r.modifiedCount === 1 || r.upsertedCount === 1;
@@ -165,7 +170,7 @@ export class MongoLotRecordsRepository implements LotRecordsRepository {
   }
 
   async findStay(parkNumber: string, orderId: string): Promise<Stay | undefined> {
-    return strip(await this.m.stays.findOne({ parkNumber, orderId }).lean<Doc<Stay>>());
+    return strip(await this.m.stays.findById(stayId(parkNumber, orderId)).lean<Doc<Stay>>());
   }
 
   async staysInPark(parkNumber: string, plateKey: string): Promise<Stay[]> {

@@ -307,6 +307,24 @@ export class OrderService {
    * transaction) changes nothing. A payment of another amount than the order's is refunded.
    */
   async recordPayment(orderNo: string, payment: Payment): Promise<'applied' | 'duplicate' | 'refunding' | 'unknown'> {
+    const now = this.now();
+    // The usual case in one write (the driver waits at the barrier): unpaid, and the amount is the order's.
+    const paid = await this.deps.orders.transition(
+      orderNo,
+      ['quoted', 'pending', 'closed'],
+      {
+        status: 'paid',
+        payment,
+        delivery: { transactionID: orderNo, state: 'pending', attempts: 0, refusals: 0, nextAttemptAt: now },
+        updatedAt: now,
+      },
+      { amountFen: payment.paidFen },
+    );
+    if (paid) {
+      this.deps.log?.info({ orderNo, via: payment.via, fen: payment.paidFen }, 'payment recorded');
+      this.deps.onPaid?.(orderNo);
+      return 'applied';
+    }
     const order = await this.deps.orders.get(orderNo);
     if (!order) return 'unknown';
     if (order.payment) {
@@ -315,28 +333,16 @@ export class OrderService {
       }
       return 'duplicate';
     }
-    const now = this.now();
-    if (payment.paidFen !== order.amountFen) {
-      const started = await this.deps.orders.transition(orderNo, ['quoted', 'pending', 'closed'], {
-        status: 'refunding',
-        payment,
-        refund: this.newRefund(orderNo, payment.paidFen, `amount_mismatch: paid ${payment.paidFen} fen for an order of ${order.amountFen}`),
-        updatedAt: now,
-      });
-      if (!started) return 'duplicate';
-      this.deps.onRefund?.(orderNo);
-      return 'refunding';
-    }
-    const paid = await this.deps.orders.transition(orderNo, ['quoted', 'pending', 'closed'], {
-      status: 'paid',
+    // Verified money of another amount than the order's: it cannot count; it goes back.
+    const started = await this.deps.orders.transition(orderNo, ['quoted', 'pending', 'closed'], {
+      status: 'refunding',
       payment,
-      delivery: { transactionID: orderNo, state: 'pending', attempts: 0, refusals: 0, nextAttemptAt: now },
+      refund: this.newRefund(orderNo, payment.paidFen, `amount_mismatch: paid ${payment.paidFen} fen for an order of ${order.amountFen}`),
       updatedAt: now,
     });
-    if (!paid) return 'duplicate';
-    this.deps.log?.info({ orderNo, via: payment.via, fen: payment.paidFen }, 'payment recorded');
-    this.deps.onPaid?.(orderNo);
-    return 'applied';
+    if (!started) return 'duplicate';
+    this.deps.onRefund?.(orderNo);
+    return 'refunding';
   }
 
   private newRefund(orderNo: string, fen: number, reason: string) {
