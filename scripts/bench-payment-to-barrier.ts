@@ -91,6 +91,8 @@ async function main() {
     lot,
     gateways: { wechat: new WechatPaymentGateway(wechatAdapter, `${url}${NOTIFY_PATHS.wechat}`) },
     clock: systemClock,
+    // Preparing 1,000 payments on FerretDB takes minutes: keep the first ones payable.
+    policy: { paymentTtlMs: 3 * 3_600_000 },
     onPaid: (no) => ref.worker?.kick(no),
   });
   ref.worker = new OrderWorker(orders, { logger, pollMs: 1000 });
