@@ -3,3 +3,4 @@ export * from './contract';
 export * from './auth';
 export * from './me';
 export * from './orders';
+export * from './parks';
