@@ -72,6 +72,10 @@ export const configSchema = z
     /** The public base URL of this server (used in notify URLs and lane QR links). */
     publicBaseUrl: httpUrl.optional(),
     parks: z.array(parkSchema).default([]),
+    /** Signs short-lived picture links; set the same value in every process (unset: random per process). */
+    urlSigningKey: z.string().min(16, 'at least 16 characters').optional(),
+    /** The mini-program's H5 build served at / (when it exists). */
+    h5Dir: z.string().min(1).default('miniapp/dist/h5'),
     /** Demo mode's stand-ins. */
     demo: z
       .strictObject({
@@ -126,6 +130,8 @@ const ENV_KEYS: Record<string, keyof Config> = {
   PARKPAY_CACHE_DIR: 'cacheDir',
   LOG_LEVEL: 'logLevel',
   PARKPAY_PUBLIC_BASE_URL: 'publicBaseUrl',
+  PARKPAY_URL_SIGNING_KEY: 'urlSigningKey',
+  PARKPAY_H5_DIR: 'h5Dir',
 };
 /** Nested keys set by environment variables. */
 const ENV_NESTED: Record<string, [keyof Config, string]> = {
@@ -183,7 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     throw new ConfigError(parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`));
   }
   const c = parsed.data;
-  return { ...c, dataDir: path.resolve(cwd, c.dataDir), cacheDir: path.resolve(cwd, c.cacheDir) };
+  return { ...c, dataDir: path.resolve(cwd, c.dataDir), cacheDir: path.resolve(cwd, c.cacheDir), h5Dir: path.resolve(cwd, c.h5Dir) };
 }
 
 /** What may be printed of the configuration: shape and non-secret values only. */

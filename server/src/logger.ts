@@ -20,6 +20,7 @@ export const REDACT_PATHS = [
   '*.apiV3Key',
   '*.alipayPublicKey',
   'appSecret',
+  'urlSigningKey',
   '*.appSecret',
   '*.session_key',
   '*.sessionKey',

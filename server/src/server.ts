@@ -34,6 +34,12 @@ import { MongoDriverRepository, MongoSessionRepository } from './repository/driv
 import { MongoLotRecordsRepository } from './repository/lot-records';
 import { MongoOrderRepository } from './repository/orders';
 import { MongoParkDirectory } from './repository/parks';
+import { MongoVisitRepository } from './repository/visits';
+import { ParkingService } from './core/parking/service';
+import { mountParkRoutes } from './port/api/parks-routes';
+import { mountDemoRoutes } from './port/api/demo-routes';
+import { staticAppRouter } from './port/http/static-app';
+import { randomBytes } from 'node:crypto';
 
 export interface RunningServer {
   url: string;
@@ -82,7 +88,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const drivers = new MongoDriverRepository(database.connection);
     const sessions = new MongoSessionRepository(database.connection);
     const orderRepo = new MongoOrderRepository(database.connection);
-    await Promise.all([parks.init(), lotRecords.init(), drivers.init(), sessions.init(), orderRepo.init()]);
+    const visits = new MongoVisitRepository(database.connection);
+    await Promise.all([parks.init(), lotRecords.init(), drivers.init(), sessions.init(), orderRepo.init(), visits.init()]);
     // The configuration's parks are the registered ones (operators edit them in the database later).
     for (const park of config.parks) await parks.upsert(park);
     if (opts.demo ?? config.mode === 'demo') {
@@ -117,12 +124,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       alipay,
       demoLogin: config.mode === 'demo',
     });
+    const bluecard = new BluecardClient({ clock, logger });
     const workerRef: { worker?: OrderWorker } = {};
     const orders = new OrderService({
       orders: orderRepo,
       parks,
       stays: lotRecords,
-      lot: new BluecardLotGateway(new BluecardClient({ clock, logger })),
+      lot: new BluecardLotGateway(bluecard),
       gateways: {
         wechat: wechatPay ? new WechatPaymentGateway(wechatPay, wechatPayConfig?.notifyUrl ?? `${publicUrl}${NOTIFY_PATHS.wechat}`) : undefined,
         alipay: alipay ? new AlipayPaymentGateway(alipay, alipayConfig?.notifyUrl ?? `${publicUrl}${NOTIFY_PATHS.alipay}`, () => clock.now()) : undefined,
@@ -136,8 +144,29 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const worker = new OrderWorker(orders, { logger, pollMs: opts.workerPollMs });
     workerRef.worker = worker;
 
+    const parking = new ParkingService({
+      parks,
+      records: lotRecords,
+      visits,
+      orders: orderRepo,
+      findCar: async (park, plate) =>
+        (await bluecard.getSpaceStatusByPlate(park, plate)).map((s) => ({
+          layerName: s.layerName,
+          spaceId: s.spaceId,
+          plate: s.plate,
+          x: Number.isFinite(Number.parseFloat(s.space_x)) ? Number.parseFloat(s.space_x) : null,
+          y: Number.isFinite(Number.parseFloat(s.space_y)) ? Number.parseFloat(s.space_y) : null,
+          imageUrl: s.imgPath || null,
+        })),
+      clock,
+      urlSigningKey: config.urlSigningKey ?? randomBytes(32).toString('hex'),
+    });
+
     const api = apiRouter({ identity });
-    mountOrderRoutes(api, orders);
+    mountOrderRoutes(api, orders, { onUnlicensedEntry: (driverId, parkNumber, entered) => parking.rememberUnlicensed(driverId, parkNumber, entered) });
+    mountParkRoutes(api, parking);
+    mountDemoRoutes(api, demo);
+    const h5 = staticAppRouter(config.h5Dir);
     const app = createApp({
       logger,
       databaseReady: () => database.ping(),
@@ -145,6 +174,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         bluecardRouter({ parks, clock, records: new LotRecordsService(lotRecords, clock) }),
         notifyRouter({ orders, orderRepo, wechat: wechatPay, alipay }),
         api,
+        ...(h5 ? [h5] : []),
       ],
     });
     handler = app.callback();

@@ -4,3 +4,4 @@ export * from './auth';
 export * from './me';
 export * from './orders';
 export * from './parks';
+export * from './demo';

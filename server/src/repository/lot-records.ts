@@ -180,6 +180,14 @@ export class MongoLotRecordsRepository implements LotRecordsRepository {
       .sort((a, b) => (b.entry?.inTime?.getTime() ?? 0) - (a.entry?.inTime?.getTime() ?? 0));
   }
 
+  /** Cars of these plates in any park, newest entry first. */
+  async staysByPlateKeys(plateKeys: string[]): Promise<Stay[]> {
+    const docs = await this.m.stays.find({ plateKey: { $in: plateKeys }, status: 'in' }).lean<Doc<Stay>[]>();
+    return docs
+      .map((d) => strip(d)!)
+      .sort((a, b) => (b.entry?.inTime?.getTime() ?? 0) - (a.entry?.inTime?.getTime() ?? 0));
+  }
+
   async saveImage(img: LotImage): Promise<void> {
     await this.m.images.updateOne({ parkNumber: img.parkNumber, imageName: img.imageName }, { $set: img }, { upsert: true });
   }

@@ -176,3 +176,52 @@ describe('drivers see only their own orders', () => {
     expect((await api('GET', path(orderEndpoints.order, { orderNo }))).status).toBe(401);
   });
 });
+
+describe('parks, my parking, pictures, finding the car', () => {
+  it('a park: name, free spaces from the heartbeat, lanes with their direction', async () => {
+    await sb().bluecard.heartbeatNow(P);
+    await sb().bluecard.flushOutbox();
+    const r = await api<{ name: string; spaces: { total: number; free: number }; lanes: { passagewayId: string; direction: string }[] }>('GET', `/api/parks/${P}`);
+    expect(r.status).toBe(200);
+    expect(r.body.name).toBe('示例停车场');
+    expect(r.body.spaces.total).toBe(200);
+    expect(r.body.lanes.map((l) => [l.passagewayId, l.direction])).toEqual([['1', 'in'], ['2', 'out'], ['3', 'in'], ['4', 'out']]);
+    expect((await api<{ error: { code: string } }>('GET', '/api/parks/p_nowhere')).body.error.code).toBe('park_unknown');
+  });
+
+  it("my parking: a bound plate's car with its entry picture behind a signed link; an unlicensed entry", async () => {
+    const token = await wechatDriver('chen');
+    await api('POST', '/api/me/plates', token, { plate: '苏F77001' });
+    await carIn('苏F77001', 20);
+    const stay = (await lot().dump()).cars.find((c: { plate: string }) => c.plate === '苏F77001') as { orderId: string };
+    await lot().sendImages({ orderId: stay.orderId }, true);
+    const entry = await api<{ plate: string }>('POST', '/api/unlicensed/entry', token, { parkNumber: P, passagewayId: '3', wallet: 'wechat' });
+    const mine = await api<{ stays: { plate: string; source: string; inImageUrl: string | null }[] }>('GET', '/api/me/stays', token);
+    expect(mine.body.stays.map((s) => [s.plate, s.source])).toEqual(
+      expect.arrayContaining([['苏F77001', 'plate'], [entry.body.plate, 'unlicensed']]),
+    );
+    const link = mine.body.stays.find((s) => s.plate === '苏F77001')!.inImageUrl!;
+    const img = await fetch(`${server.url}${link}`);
+    expect(img.status).toBe(200);
+    expect(img.headers.get('content-type')).toBe('image/jpeg');
+    const forged = link.replace(/\.[^.]+$/, '.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
+    expect((await fetch(`${server.url}${forged}`)).status).toBe(404);
+    // Another driver sees none of it.
+    const other = await wechatDriver('chen-neighbour');
+    expect((await api<{ stays: unknown[] }>('GET', '/api/me/stays', other)).body.stays).toEqual([]);
+  });
+
+  it('finds where a car is parked (4.34)', async () => {
+    const token = await wechatDriver('he');
+    const { spaceId } = await lot().arrive({ lane: '西门入口', plate: '京G66001', wait: true });
+    expect(spaceId).toMatch(/^B00\d$/); // a guidance space on the basement layer
+    const r = await api<{ spaces: { spaceId: string; layerName: string }[] }>('GET', `/api/parks/${P}/find-car?plate=${encodeURIComponent('G66001')}`, token);
+    expect(r.status).toBe(200);
+    expect(r.body.spaces).toEqual([expect.objectContaining({ spaceId, layerName: '地下一层' })]);
+  });
+
+  it('demo mode tells the H5 app where the sandboxes are', async () => {
+    const r = await api<{ parkNumber: string; wechatPaySandbox: string }>('GET', '/api/demo');
+    expect(r.body).toMatchObject({ parkNumber: P, wechatPaySandbox: sb().wechatPay.url });
+  });
+});

@@ -68,12 +68,18 @@ export function orderView(o: Order): OrderView {
   };
 }
 
-export function mountOrderRoutes(router: Router, orders: OrderService): void {
+export interface OrderRouteHooks {
+  /** An unlicensed car entered on this driver's identity (for "my parking"). */
+  onUnlicensedEntry?: (driverId: string, parkNumber: string, entered: { plate: string; inTime: string; inImage: string }) => Promise<void>;
+}
+
+export function mountOrderRoutes(router: Router, orders: OrderService, hooks: OrderRouteHooks = {}): void {
   mount(router, orderEndpoints.prepayFee, async ({ driver, body }) => feeView(await orders.quotePrepay(driver.id, body.parkNumber, body.plate)));
 
   mount(router, orderEndpoints.unlicensedEntry, async ({ driver, body }) => {
     const who = walletIdentity(driver, body.wallet);
     const entered = await orders.enterUnlicensed(body.parkNumber, { codeKind: who.codeKind, authId: who.authId, passagewayId: body.passagewayId });
+    await hooks.onUnlicensedEntry?.(driver.id, body.parkNumber, entered);
     return { parkNumber: body.parkNumber, ...entered };
   });
 

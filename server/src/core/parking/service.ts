@@ -1,0 +1,167 @@
+/**
+ * Parks as drivers see them: name, free spaces (4.1 heartbeats), lanes (4.21), the driver's cars in parks
+ * (bound plates' stays from 4.2 records, and the unlicensed entries the driver made), where a car is
+ * parked (4.34), and entry pictures (4.14) behind short-lived signed links.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { normalizePlate } from '../../../../shared/plate';
+import type { Clock } from '../clock';
+import { AppError } from '../errors';
+import type { Lane, LotImage, LotRecordsRepository, Stay } from '../lot/model';
+import type { Order } from '../orders/model';
+import type { Park, ParkDirectory } from '../parks';
+import { formatChinaTime } from '../../../../shared/time';
+
+/** An unlicensed entry a driver made (4.29), so "my parking" can show the temporary plate. */
+export interface UnlicensedVisit {
+  driverId: string;
+  parkNumber: string;
+  plate: string;
+  plateKey: string;
+  inTime: string;
+  inImage: string;
+  createdAt: Date;
+}
+
+export interface VisitRepository {
+  add(v: UnlicensedVisit): Promise<void>;
+  recent(driverId: string, since: Date): Promise<UnlicensedVisit[]>;
+}
+
+export interface ParkingDeps {
+  parks: ParkDirectory;
+  records: Pick<LotRecordsRepository, 'latestHeartbeat' | 'lanes' | 'staysInPark' | 'findImage'> & {
+    staysByPlateKeys(plateKeys: string[]): Promise<Stay[]>;
+  };
+  visits: VisitRepository;
+  /** The driver's delivered orders (for "leave by"). */
+  orders: { listForDriver(driverId: string, limit: number): Promise<Order[]> };
+  /** 4.34 */
+  findCar(park: Park, plate: string): Promise<{ layerName: string; spaceId: string; plate: string; x: number | null; y: number | null; imageUrl: string | null }[]>;
+  clock: Clock;
+  /** Key of the picture links (the same in every process of one deployment). */
+  urlSigningKey: string;
+  /** How long a picture link works. */
+  imageLinkTtlMs?: number;
+}
+
+export function laneDirection(l: Pick<Lane, 'sourceAreaId' | 'targetAreaId'>): 'in' | 'out' | null {
+  if (l.sourceAreaId === '0' && l.targetAreaId !== '0') return 'in';
+  if (l.targetAreaId === '0' && l.sourceAreaId !== '0') return 'out';
+  return null;
+}
+
+export class ParkingService {
+  constructor(private readonly deps: ParkingDeps) {}
+
+  private async park(parkNumber: string): Promise<Park> {
+    const park = await this.deps.parks.get(parkNumber);
+    if (!park) throw new AppError('park_unknown', `park ${parkNumber} is not served by ParkPay`, 404);
+    return park;
+  }
+
+  async view(parkNumber: string) {
+    const park = await this.park(parkNumber);
+    const [hb, lanes] = await Promise.all([this.deps.records.latestHeartbeat(parkNumber), this.deps.records.lanes(parkNumber)]);
+    return {
+      parkNumber,
+      name: park.name ?? hb?.parkName ?? parkNumber,
+      spaces: hb ? { total: hb.spaceCount ?? null, free: hb.freeSpaceCount ?? null, updatedAt: hb.receivedAt.toISOString() } : null,
+      areas: (hb?.areas ?? []).map((a) => ({ name: a.areaName, total: a.spaceCount ?? null, free: a.freeSpaceCount ?? null })),
+      lanes: lanes.map((l) => ({ passagewayId: l.passagewayId, name: l.name, direction: laneDirection(l) })),
+    };
+  }
+
+  /** Record an unlicensed entry this driver made. */
+  async rememberUnlicensed(driverId: string, parkNumber: string, entered: { plate: string; inTime: string; inImage: string }): Promise<void> {
+    await this.deps.visits.add({ driverId, parkNumber, ...entered, plateKey: normalizePlate(entered.plate), createdAt: new Date(this.deps.clock.now()) });
+  }
+
+  /** The driver's cars in parks now. */
+  async myStays(driverId: string, plateKeys: string[]) {
+    const now = this.deps.clock.now();
+    const [plated, visits, orders] = await Promise.all([
+      plateKeys.length ? this.deps.records.staysByPlateKeys(plateKeys) : Promise.resolve([]),
+      this.deps.visits.recent(driverId, new Date(now - 86_400_000)),
+      this.deps.orders.listForDriver(driverId, 100),
+    ]);
+    const names = new Map<string, string>();
+    const nameOf = async (parkNumber: string) => {
+      if (!names.has(parkNumber)) names.set(parkNumber, (await this.deps.parks.get(parkNumber))?.name ?? parkNumber);
+      return names.get(parkNumber)!;
+    };
+    const leaveBy = (parkNumber: string, orderId: string | undefined, plateKey: string) => {
+      const o = orders.find(
+        (x) => x.status === 'delivered' && x.parkNumber === parkNumber && (orderId ? x.orderId === orderId : normalizePlate(x.plate) === plateKey),
+      );
+      return o?.payment ? new Date(new Date(o.payment.paidAt).getTime() + o.quote.paidFreeMinutes * 60_000).toISOString() : null;
+    };
+    const out = [];
+    const seen = new Set<string>();
+    for (const s of plated) {
+      seen.add(`${s.parkNumber}|${s.plateKey}`);
+      out.push({
+        parkNumber: s.parkNumber,
+        parkName: await nameOf(s.parkNumber),
+        plate: s.plate,
+        source: 'plate' as const,
+        inTime: s.entry?.inTime ? formatChinaTime(s.entry.inTime) : '',
+        inImageUrl: s.entry?.inImage ? this.imageLink(s.parkNumber, s.entry.inImage) : null,
+        leaveBy: leaveBy(s.parkNumber, s.orderId, s.plateKey),
+        at: s.entry?.inTime?.getTime() ?? 0,
+      });
+    }
+    for (const v of visits) {
+      const key = `${v.parkNumber}|${v.plateKey}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      // Still in the park? Its entry record (when it came) says; gone once the exit record closed it.
+      const [stay] = await this.deps.records.staysInPark(v.parkNumber, v.plateKey);
+      const left = !stay && orders.some((o) => o.parkNumber === v.parkNumber && normalizePlate(o.plate) === v.plateKey && o.status === 'delivered' && o.createdAt > v.createdAt);
+      if (left) continue;
+      out.push({
+        parkNumber: v.parkNumber,
+        parkName: await nameOf(v.parkNumber),
+        plate: v.plate,
+        source: 'unlicensed' as const,
+        inTime: v.inTime,
+        inImageUrl: v.inImage ? this.imageLink(v.parkNumber, v.inImage) : null,
+        leaveBy: leaveBy(v.parkNumber, stay?.orderId, v.plateKey),
+        at: v.createdAt.getTime(),
+      });
+    }
+    return out.sort((a, b) => b.at - a.at).map(({ at: _at, ...s }) => s);
+  }
+
+  async findCar(parkNumber: string, plate: string) {
+    const park = await this.park(parkNumber);
+    return this.deps.findCar(park, plate);
+  }
+
+  // ── picture links ────────────────────────────────────────────────────────────────────────────
+
+  private sign(payload: string): string {
+    return createHmac('sha256', this.deps.urlSigningKey).update(payload).digest('base64url').slice(0, 32);
+  }
+
+  /** /api/images/<token>: base64url(parkNumber \n imageName \n expiry) . signature */
+  imageLink(parkNumber: string, imageName: string): string {
+    const exp = this.deps.clock.now() + (this.deps.imageLinkTtlMs ?? 15 * 60_000);
+    const payload = Buffer.from(`${parkNumber}\n${imageName}\n${exp}`).toString('base64url');
+    return `/api/images/${payload}.${this.sign(payload)}`;
+  }
+
+  /** The picture a link names, if the link is genuine and current. */
+  async image(token: string): Promise<LotImage> {
+    const [payload, sig] = token.split('.');
+    const expected = payload ? this.sign(payload) : '';
+    if (!payload || !sig || sig.length !== expected.length || !timingSafeEqual(Buffer.from(sig), Buffer.from(expected))) {
+      throw new AppError('not_found', 'no such picture', 404);
+    }
+    const [parkNumber, imageName, exp] = Buffer.from(payload, 'base64url').toString('utf8').split('\n');
+    if (!parkNumber || !imageName || !(Number(exp) > this.deps.clock.now())) throw new AppError('link_expired', 'the picture link has expired', 410);
+    const img = await this.deps.records.findImage(parkNumber, imageName);
+    if (!img) throw new AppError('not_found', 'the lot has not sent this picture', 404);
+    return img;
+  }
+}

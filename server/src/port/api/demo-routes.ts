@@ -1,0 +1,21 @@
+/** GET /api/demo (shared/api/demo.ts): in demo mode, where the sandboxes are; otherwise 404. */
+import type Router from '@koa/router';
+import { demoEndpoints } from '../../../../shared/api/demo';
+import { AppError } from '../../core/errors';
+import { DEMO_PARK_NUMBER } from '../../sandbox/bluecard';
+import type { Demo } from '../../demo';
+import { mount } from './mount';
+
+export function mountDemoRoutes(router: Router, demo: Demo | undefined): void {
+  mount(router, demoEndpoints.demo, async () => {
+    if (!demo) throw new AppError('not_found', 'not in demo mode', 404);
+    const s = demo.sandboxes;
+    return {
+      parkNumber: DEMO_PARK_NUMBER,
+      bluecardSandbox: s.bluecard.url,
+      wechatPaySandbox: s.wechatPay.url,
+      alipaySandbox: s.alipay.url,
+      wechatLoginSandbox: s.wechatLogin.url,
+    };
+  });
+}
