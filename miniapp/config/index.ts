@@ -13,7 +13,9 @@ export default defineConfig<'webpack5'>(() => ({
   sourceRoot: 'src',
   outputRoot: `dist/${process.env.TARO_ENV}`,
   plugins: [],
-  defineConstants: {},
+  // The API's absolute https base for weapp/alipay builds (H5 uses same-origin URLs). Set PARKPAY_API_BASE
+  // at build time; the mini-program's request domain whitelist must list it.
+  defineConstants: { API_BASE: JSON.stringify(process.env.PARKPAY_API_BASE ?? 'https://parkpay.example.com') },
   alias: { '@shared': SHARED_DIR },
   copy: { patterns: [], options: {} },
   framework: 'react',
@@ -35,6 +37,8 @@ export default defineConfig<'webpack5'>(() => ({
     postcss: { autoprefixer: { enable: true, config: {} }, cssModules: { enable: false } },
     webpackChain(chain) {
       chain.resolve.plugin('tsconfig-paths').use(TsconfigPathsPlugin);
+      // Pages are lazy chunks; Taro's 'initial' splitting would copy zod and the contracts into each one.
+      chain.optimization.merge({ splitChunks: { chunks: 'all' } });
     },
   },
 }));

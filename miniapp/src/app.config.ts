@@ -1,5 +1,10 @@
+// Main package: what a scan needs (home, lane, pay). The less used pages are subpackages, loaded on demand.
 export default defineAppConfig({
-  pages: ['pages/index/index'],
+  pages: ['pages/index/index', 'pages/lane/index', 'pages/pay/index'],
+  subPackages: [
+    { root: 'packages/park', pages: ['prepay/index', 'park/index'] },
+    { root: 'packages/me', pages: ['plates/index', 'parking/index', 'history/index'] },
+  ],
   window: {
     backgroundTextStyle: 'light',
     navigationBarBackgroundColor: '#0b5fff',

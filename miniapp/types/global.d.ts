@@ -6,3 +6,22 @@ declare namespace NodeJS {
     TARO_ENV: 'weapp' | 'alipay' | 'h5' | 'swan' | 'tt' | 'qq' | 'jd';
   }
 }
+
+/** Build-time constant (config/index.ts): the API's absolute https base for weapp/alipay builds. */
+declare const API_BASE: string | undefined;
+
+/** Alipay's native API object (only in the Alipay mini-program). */
+declare const my:
+  | {
+      getAuthCode(o: {
+        scopes: string | string[];
+        success?: (r: { authCode?: string }) => void;
+        fail?: (e: { error?: number; errorMessage?: string }) => void;
+      }): void;
+      tradePay(o: {
+        tradeNO: string;
+        success?: (r: { resultCode?: string; memo?: string }) => void;
+        fail?: (e: { resultCode?: string; error?: number; errorMessage?: string }) => void;
+      }): void;
+    }
+  | undefined;

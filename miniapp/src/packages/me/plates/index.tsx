@@ -1,0 +1,66 @@
+/** My plates: bind (plate keyboard, at most 5) and unbind. */
+import { Button, Text, View } from '@tarojs/components';
+import { useState } from 'react';
+import { MAX_PLATES, meEndpoints } from '@shared/api/me';
+import { isPlausiblePlate } from '@shared/plate';
+import { PlateKeyboard } from '../../../components/PlateKeyboard';
+import { ErrorState, Loading } from '../../../components/ui';
+import { useLoader } from '../../../hooks/useLoader';
+import { call, errorOf } from '../../../services/api';
+import { dateTime } from '../../../services/format';
+
+export default function PlatesPage() {
+  const plates = useLoader(() => call(meEndpoints.listPlates, {}), []);
+  const [typed, setTyped] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<{ code: string; message: string } | undefined>();
+
+  const act = async (f: () => Promise<{ plates: { plate: string; plateKey: string; boundAt: string }[] }>) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      plates.set(await f());
+      return true;
+    } catch (e) {
+      setError(errorOf(e));
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  };
+  const bind = async () => {
+    if (await act(() => call(meEndpoints.bindPlate, { body: { plate: typed } }))) setTyped('');
+  };
+  const unbind = (plateKey: string) => act(() => call(meEndpoints.unbindPlate, { params: { plateKey } }));
+
+  if (plates.state === 'loading') return <Loading />;
+  if (plates.state === 'error') return <ErrorState error={plates.error} onRetry={plates.reload} />;
+  const list = plates.data.plates;
+  return (
+    <View className="page page-plates">
+      <Text className="page-title">我的车牌（{list.length}/{MAX_PLATES}）</Text>
+      {list.length === 0 ? <Text className="muted">还没有绑定车牌</Text> : null}
+      {list.map((p) => (
+        <View key={p.plateKey} className="card plate-item">
+          <View>
+            <Text className="plate-text">{p.plate}</Text>
+            <Text className="muted"> 绑定于 {dateTime(p.boundAt)}</Text>
+          </View>
+          <Button className="btn btn-small btn-secondary" disabled={busy} onClick={() => unbind(p.plateKey)}>
+            解绑
+          </Button>
+        </View>
+      ))}
+      {error ? <ErrorState error={error} /> : null}
+      {list.length < MAX_PLATES ? (
+        <View className="card">
+          <Text className="section-title">绑定新车牌</Text>
+          <PlateKeyboard value={typed} onChange={setTyped} />
+          <Button className="btn btn-primary" disabled={busy || !isPlausiblePlate(typed)} onClick={bind}>
+            绑定
+          </Button>
+        </View>
+      ) : null}
+    </View>
+  );
+}

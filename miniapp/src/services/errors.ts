@@ -1,0 +1,33 @@
+/** What a failure means to the driver: a title, a hint, and whether trying again can help. */
+export interface ErrorText {
+  title: string;
+  hint: string;
+  retry: boolean;
+}
+
+const TEXTS: Record<string, ErrorText> = {
+  network: { title: '网络已断开', hint: '请检查手机网络后重试。', retry: true },
+  lot_unreachable: { title: '车场系统暂时连不上', hint: '请稍后重试；着急离场可到出口岗亭缴费。', retry: true },
+  lot_refused: { title: '车场系统拒绝了这次请求', hint: '请稍后重试，或联系车场工作人员。', retry: true },
+  park_unknown: { title: '未知的停车场', hint: '这个停车场还没有接入 ParkPay。', retry: false },
+  stay_unknown: { title: '没有找到这辆车的在场记录', hint: '请核对车牌号；刚入场的车辆可能需要稍等片刻。', retry: true },
+  wallet_not_linked: { title: '当前账号无法用这个钱包支付', hint: '请用微信或支付宝重新扫码。', retry: false },
+  quote_taken: { title: '这辆车正在由别人缴费', hint: '请稍后再查看费用。', retry: true },
+  quote_expired: { title: '费用已过期', hint: '请重新查询费用。', retry: true },
+  order_not_payable: { title: '这笔订单已不能支付', hint: '请重新查询费用。', retry: true },
+  provider_unavailable: { title: '支付暂不可用', hint: '请稍后重试。', retry: true },
+  provider_unreachable: { title: '支付服务暂时连不上', hint: '请稍后重试。', retry: true },
+  provider_refused: { title: '支付服务拒绝了这笔订单', hint: '请稍后重试。', retry: true },
+  provider_mismatch: { title: '这笔订单正在用另一个钱包支付', hint: '请回到原来的钱包完成支付。', retry: false },
+  invalid_plate: { title: '车牌号格式不对', hint: '请检查车牌号。', retry: false },
+  plate_limit: { title: '最多绑定 5 个车牌', hint: '请先解绑一个车牌。', retry: false },
+  login_failed: { title: '登录失败', hint: '请重试。', retry: true },
+  invalid_code: { title: '登录失败', hint: '请重试。', retry: true },
+  rate_limited: { title: '操作太频繁', hint: '请稍后再试。', retry: true },
+  bad_response: { title: '应用需要更新', hint: '服务器的应答与应用不一致，请更新后重试。', retry: true },
+  not_found: { title: '没有找到', hint: '', retry: false },
+};
+
+export function errorText(e: { code: string; message: string }): ErrorText {
+  return TEXTS[e.code] ?? { title: '出错了', hint: e.message, retry: true };
+}
