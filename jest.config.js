@@ -6,6 +6,18 @@ const swc = (tsx) => ['@swc/jest', {
   module: { type: 'commonjs' },
 }];
 
+// Browser journeys on the H5 build (headless Chromium): only with PARKPAY_E2E=1 (scripts/e2e.sh), because
+// they need `npm run build:h5` and /usr/bin/chromium first.
+const e2e = {
+  displayName: 'e2e',
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test/e2e'],
+  testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+  transform: { '^.+\\.ts$': swc(false) },
+  globalSetup: '<rootDir>/test/e2e/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/e2e/support/global-teardown.ts',
+};
+
 module.exports = {
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   projects: [
@@ -39,5 +51,6 @@ module.exports = {
         '^@/(.*)$': '<rootDir>/miniapp/src/$1',
       },
     },
+    ...(process.env.PARKPAY_E2E === '1' ? [e2e] : []),
   ],
 };
