@@ -2,17 +2,17 @@
  * My parking: the driver's cars in parks now (GET /api/me/stays: bound plates and unlicensed entries), each
  * with its entry picture and the live fee (POST /api/fees/prepay), and a way to pay it.
  */
-import { Button, Image, Text, View } from '@tarojs/components';
+import { Button, Text, View } from '@tarojs/components';
 import { orderEndpoints } from '@shared/api/orders';
 import { parkEndpoints, type StayView } from '@shared/api/parks';
 import { LeaveCountdown } from '../../../components/LeaveCountdown';
+import { Picture } from '../../../components/Picture';
 import { ErrorState, Loading, Row } from '../../../components/ui';
 import { useLoader } from '../../../hooks/useLoader';
 import { call } from '../../../services/api';
 import { errorText } from '../../../services/errors';
 import { lotTime, yuan } from '../../../services/format';
 import { unlicensedEntries } from '../../../services/memory';
-import { pictureUrl } from '../../../services/platform';
 import { go } from '../../../services/routes';
 
 function LiveFee({ stay }: { stay: StayView }) {
@@ -49,7 +49,7 @@ function Stay({ stay }: { stay: StayView }) {
       <Text className="section-title">{stay.parkName}</Text>
       <Row label={stay.source === 'unlicensed' ? '临时车牌' : '车牌'}>{stay.plate}</Row>
       <Row label="入场时间">{lotTime(stay.inTime)}</Row>
-      {stay.inImageUrl ? <Image className="stay-image" src={pictureUrl(stay.inImageUrl)} mode="aspectFit" /> : null}
+      {stay.inImageUrl ? <Picture className="stay-image" src={stay.inImageUrl} missing="入场照片暂未上传" /> : null}
       {stay.leaveBy ? <LeaveCountdown leaveBy={stay.leaveBy} /> : <LiveFee stay={stay} />}
     </View>
   );

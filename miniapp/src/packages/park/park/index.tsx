@@ -1,14 +1,14 @@
 /** A park's free spaces (from the lot's heartbeats) and "find my car" (GET /api/parks/:parkNumber/find-car). */
-import { Button, Image, Input, Text, View } from '@tarojs/components';
+import { Button, Input, Text, View } from '@tarojs/components';
 import { useRouter } from '@tarojs/taro';
 import { useState } from 'react';
 import { parkEndpoints, type ParkView } from '@shared/api/parks';
+import { Picture } from '../../../components/Picture';
 import { ErrorState, Loading, Notice } from '../../../components/ui';
 import { useLoader } from '../../../hooks/useLoader';
 import { call, errorOf } from '../../../services/api';
 import { dateTime } from '../../../services/format';
 import { lastPark } from '../../../services/memory';
-import { pictureUrl } from '../../../services/platform';
 import { param } from '../../../services/routes';
 
 type Spaces = Awaited<ReturnType<typeof findCar>>;
@@ -64,7 +64,7 @@ function FindCar({ parkNumber }: { parkNumber: string }) {
               <Text className="space-title">
                 {s.plate} · {s.layerName} {s.spaceId} 号车位
               </Text>
-              {s.imageUrl ? <Image className="space-image" src={pictureUrl(s.imageUrl)} mode="aspectFit" /> : null}
+              {s.imageUrl ? <Picture className="space-image" src={s.imageUrl} missing="车位照片暂不可用" /> : null}
             </View>
           ))
         : null}
