@@ -120,17 +120,20 @@ describe('a driver in the browser (H5 demo)', () => {
     await browser.shot('1-unlicensed-entry-done');
     expect(carsInLot()).toContain(plate);
 
-    // Remembered in "my parking".
+    // Remembered in "my parking", with its live fee.
     await tap('我的停车');
-    await see(plate);
+    await page.locator('.page-parking .stay', { hasText: plate }).filter({ visible: true }).first().waitFor({ timeout: 15_000 });
+    await see('当前费用');
     await browser.shot('1-my-parking');
   });
 
   it('unlicensed exit: scan the exit lane → fee → sandbox payment → the barrier opens', async () => {
     const plate = carsInLot().find((p) => p.startsWith('临'))!;
     await sb().bluecard.advanceClock(50 * 60_000);
+    const t0 = Date.now();
     await page.goto(`${server.url}/q/${P}/2`);
     await see('东门出口 · 出口');
+    console.log(`first screen after a second scan (assets cached): ${Date.now() - t0} ms`);
     await browser.shot('2-unlicensed-exit-lane');
     await tap('我没有车牌，无牌车出场缴费');
     await see('无牌车出场缴费');
@@ -220,6 +223,47 @@ describe('a driver in the browser (H5 demo)', () => {
     await see('无需缴费，请直接驶出');
     await browser.shot('6-nothing-to-pay');
     expect(await text(/沙箱支付/).count()).toBe(0);
+  });
+
+  it("my parking: a bound plate's car with its entry picture and live fee → pay from there", async () => {
+    await page.goto(`${server.url}/#/packages/me/plates/index`);
+    await see('绑定新车牌');
+    await typePlate('苏F77001');
+    await tap('绑定');
+    await see('苏F77001');
+    await carIn('苏F77001', 100);
+    const car = (lot().dump() as { cars: { plate: string; orderId: string }[] }).cars.find((c) => c.plate === '苏F77001')!;
+    await lot().sendImages({ orderId: car.orderId }, true);
+    await page.goto(`${server.url}/#/packages/me/parking/index`);
+    const stay = page.locator('.page-parking .stay', { hasText: '苏F77001' }).filter({ visible: true }).first();
+    await stay.waitFor({ timeout: 15_000 });
+    await stay.getByText('¥4.00').waitFor({ timeout: 15_000 });
+    await stay.locator('img').first().waitFor({ timeout: 15_000 });
+    // The entry picture really loaded (a string: this file is type-checked without the DOM library).
+    await page.waitForFunction("Array.from(document.querySelectorAll('.stay img')).some((i) => i.naturalWidth > 0)", undefined, { timeout: 10_000 });
+    await browser.shot('8-my-parking-picture-fee');
+    await stay.getByText('去缴费', { exact: true }).click();
+    await see('停车缴费');
+    await payInSandbox('¥4.00');
+    await see('缴费成功，车场已收到');
+    // Back in my parking: paid, leave before HH:mm.
+    await page.goto('about:blank');
+    await page.goto(`${server.url}/#/packages/me/parking/index`);
+    await page.locator('.page-parking .stay', { hasText: '苏F77001' }).getByText(/请在 \d{2}:\d{2} 前离场/).waitFor({ timeout: 15_000 });
+    await browser.shot('8-my-parking-paid');
+  });
+
+  it('free spaces and find my car', async () => {
+    const { spaceId } = (await lot().arrive({ lane: '西门入口', plate: '京G66001', wait: true })) as { spaceId: string };
+    await sb().bluecard.heartbeatNow(P);
+    await sb().bluecard.flushOutbox();
+    await page.goto(`${server.url}/#/packages/park/park/index?park=${P}`);
+    await see('空余车位');
+    await see('地下停车场');
+    await page.locator('.input input').filter({ visible: true }).first().fill('G66001');
+    await tap('查找');
+    await see(`京G66001 · 地下一层 ${spaceId} 号车位`);
+    await browser.shot('9-park-find-car');
   });
 
   it('a damaged lane code: a clear screen', async () => {
