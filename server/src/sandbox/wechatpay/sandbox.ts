@@ -585,8 +585,15 @@ class Sandbox implements WechatPaySandbox {
   // ---- HTTP control API (demo) --------------------------------------------------------------------
 
   private control(method: string, url: URL, rawBody: string, res: ServerResponse): void {
+    // The H5 demo (another origin) plays the payer through these routes from the browser.
+    const cors = { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET, POST, DELETE', 'access-control-allow-headers': 'content-type' };
+    if (method === 'OPTIONS') {
+      res.writeHead(204, cors);
+      res.end();
+      return;
+    }
     const json = (status: number, body: unknown) => {
-      res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8' });
+      res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', ...cors });
       res.end(JSON.stringify(body));
     };
     let body: Record<string, unknown> = {};
