@@ -101,20 +101,29 @@ export class MongoOrderRepository implements OrderRepository {
   }
 
   private async claim(which: 'delivery' | 'refund', status: OrderStatus, now: Date, owner: string, leaseMs: number, orderNo?: string) {
+    const due = {
+      status,
+      [`${which}.state`]: 'pending',
+      [`${which}.nextAttemptAt`]: { $lte: now },
+      $or: [{ [`${which}.leaseUntil`]: { $exists: false } }, { [`${which}.leaseUntil`]: null }, { [`${which}.leaseUntil`]: { $lte: now } }],
+    };
+    let id = orderNo;
+    if (!id) {
+      // Look first with a read, then claim that one order by _id. On FerretDB v1 a claim that has to search
+      // holds the write lock for the whole search (tools/ferretdb/writelock.go), stalling the payments that
+      // are being recorded meanwhile; a read does not. A race with another worker just claims nothing.
+      const next = await this.m.findOne(due, { _id: 1 }).sort({ [`${which}.nextAttemptAt`]: 1 }).lean<{ _id: string }>();
+      if (!next) return undefined;
+      id = next._id;
+    }
     const doc = await this.m
       .findOneAndUpdate(
-        {
-          ...(orderNo ? { _id: orderNo } : {}),
-          status,
-          [`${which}.state`]: 'pending',
-          [`${which}.nextAttemptAt`]: { $lte: now },
-          $or: [{ [`${which}.leaseUntil`]: { $exists: false } }, { [`${which}.leaseUntil`]: null }, { [`${which}.leaseUntil`]: { $lte: now } }],
-        },
+        { _id: id, ...due },
         {
           $set: { [`${which}.leaseOwner`]: owner, [`${which}.leaseUntil`]: new Date(now.getTime() + leaseMs) },
           $inc: { [`${which}.attempts`]: 1 },
         },
-        { returnDocument: 'after', sort: { [`${which}.nextAttemptAt`]: 1 } },
+        { returnDocument: 'after' },
       )
       .lean<Doc>();
     return toOrder(doc);
