@@ -12,8 +12,12 @@
 import { z } from 'zod';
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE';
-/** 'none': anyone; 'driver': `Authorization: Bearer <session token>` of a logged-in driver. */
-export type AuthMode = 'none' | 'driver';
+/**
+ * 'none': anyone; 'driver': `Authorization: Bearer <session token>` of a logged-in driver;
+ * 'operator': `Authorization: Bearer <operator session token>` (paths under `/api/op/`). An operator
+ * endpoint with a `:parkNumber` path param is scoped: an operator of other parks gets 403 `forbidden_park`.
+ */
+export type AuthMode = 'none' | 'driver' | 'operator';
 
 /** Any zod object schema (path params and query are always objects). */
 export type ObjectSchema = z.ZodObject<z.ZodRawShape>;
@@ -52,8 +56,12 @@ export const COMMON_ERROR_CODES = [
   'internal',
 ] as const;
 
-/** Answered by every `auth: 'driver'` endpoint without a valid session token. (401) */
+/** Answered by every `auth: 'driver'` or `auth: 'operator'` endpoint without a valid session token. (401) */
 export const UNAUTHENTICATED = 'unauthenticated';
+/** Answered by operator endpoints: the park is not one of the operator's (403). */
+export const FORBIDDEN_PARK = 'forbidden_park';
+/** Answered by operator endpoints: the operator's role may not do this (403). */
+export const FORBIDDEN_ROLE = 'forbidden_role';
 
 export const apiIssueSchema = z.object({
   /** Which part of the request: 'params', 'query' or 'body'. */
@@ -199,8 +207,8 @@ export function prepareRequest<E extends EndpointDef>(endpoint: E, req: RequestO
   const r = req as { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown };
   const path = (buildPath as (e: EndpointDef, p?: Record<string, unknown>) => string)(endpoint, r.params);
   const headers: Record<string, string> = { accept: 'application/json' };
-  if (endpoint.auth === 'driver') {
-    if (!token) throw new Error(`${endpoint.method} ${endpoint.path}: needs a driver's session token`);
+  if (endpoint.auth === 'driver' || endpoint.auth === 'operator') {
+    if (!token) throw new Error(`${endpoint.method} ${endpoint.path}: needs a ${endpoint.auth}'s session token`);
     headers.authorization = `Bearer ${token}`;
   }
   const out: PreparedRequest = { method: endpoint.method, url: path + buildQuery(r.query), headers };

@@ -10,6 +10,7 @@
 import type Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
 import type { Driver } from '../../core/identity/model';
+import type { AuditLog, Operator, OperatorAuthenticator } from '../../core/operators/model';
 import type { DriverAuthenticator } from '../../core/identity/service';
 import { AppError } from '../../core/errors';
 import type { AppState } from '../http/middleware';
@@ -20,6 +21,8 @@ export type { DriverAuthenticator };
 export interface ApiState extends AppState {
   /** The authenticated driver (routes with auth 'driver'). */
   driver?: Driver;
+  /** The authenticated operator (routes with auth 'operator'). */
+  operator?: Operator;
 }
 
 const BEARER = /^Bearer +(\S+)\s*$/i;
@@ -64,4 +67,32 @@ export function withDriverAuth<R extends Router>(router: R, auth: DriverAuthenti
 
 export function authenticatorOf(router: Router): DriverAuthenticator | undefined {
   return registered.get(router);
+}
+
+/** The operator side: how mount() authenticates `auth: 'operator'` contracts and where it audits them. */
+export interface OperatorAuthDeps {
+  authenticator: OperatorAuthenticator;
+  audit: AuditLog;
+}
+
+const operatorRegistered = new WeakMap<Router, OperatorAuthDeps>();
+
+/** Make `mount()` on this router authenticate (and audit) `auth: 'operator'` contracts. */
+export function withOperatorAuth<R extends Router>(router: R, deps: OperatorAuthDeps): R {
+  operatorRegistered.set(router, deps);
+  return router;
+}
+
+export function operatorAuthOf(router: Router): OperatorAuthDeps | undefined {
+  return operatorRegistered.get(router);
+}
+
+/** The request's operator, or a 401 `unauthenticated` AppError. Sets ctx.state.operator. */
+export async function authenticateOperator(ctx: Context, auth: OperatorAuthenticator): Promise<Operator> {
+  const token = bearerToken(ctx);
+  if (!token) throw unauthenticated(ctx, 'log in as an operator first: Authorization: Bearer <token> is missing');
+  const op = await auth.authenticateOperator(token);
+  if (!op) throw unauthenticated(ctx, 'the operator session is unknown, expired or logged out: log in again');
+  (ctx.state as ApiState).operator = op;
+  return op;
 }

@@ -6,6 +6,9 @@ export {
   bearerToken,
   driverAuth,
   withDriverAuth,
+  withOperatorAuth,
+  authenticateOperator,
+  type OperatorAuthDeps,
   type ApiState,
   type DriverAuthenticator,
 } from './driver-auth';

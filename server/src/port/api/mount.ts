@@ -18,6 +18,8 @@ import type { Context, Middleware, Next } from 'koa';
 import type { z } from 'zod';
 import {
   COMMON_ERROR_CODES,
+  FORBIDDEN_PARK,
+  FORBIDDEN_ROLE,
   UNAUTHENTICATED,
   type ApiIssue,
   type EndpointDef,
@@ -26,14 +28,20 @@ import {
 } from '../../../../shared/api/contract';
 import type { Driver } from '../../core/identity/model';
 import { AppError } from '../../core/errors';
-import { authenticateRequest, authenticatorOf, type ApiState } from './driver-auth';
+import { assertParkAccess, type Operator } from '../../core/operators/model';
+import { authenticateOperator, authenticateRequest, authenticatorOf, operatorAuthOf, type ApiState } from './driver-auth';
 
 export const API_BODY_LIMIT = '64kb';
 
 export interface HandlerArgs<E extends EndpointDef> extends ParsedRequestOf<E> {
   /** The logged-in driver on `auth: 'driver'` endpoints. */
   driver: E['auth'] extends 'driver' ? Driver : undefined;
-  /** For what the contract does not cover (headers, the request's logger: ctx.state.log). */
+  /** The logged-in operator on `auth: 'operator'` endpoints (park access already checked for `:parkNumber`). */
+  operator: E['auth'] extends 'operator' ? Operator : undefined;
+  /**
+   * For what the contract does not cover (headers, the request's logger: ctx.state.log). Operator handlers
+   * name what they acted on for the audit log with `ctx.state.auditTarget = 'plate 粤B12345'` (no secrets).
+   */
   ctx: Context;
 }
 
@@ -91,13 +99,44 @@ export function mount<E extends EndpointDef>(router: Router, endpoint: E, handle
   if (endpoint.auth === 'driver' && !auth) {
     throw new Error(`${name}: auth 'driver' needs withDriverAuth(router, identity) (createApiRouter does it) before mount`);
   }
-  const declared = new Set<string>([...COMMON_ERROR_CODES, ...(endpoint.errors ?? []), ...(endpoint.auth === 'driver' ? [UNAUTHENTICATED] : [])]);
+  const opAuth = operatorAuthOf(router);
+  if (endpoint.auth === 'operator' && !opAuth) {
+    throw new Error(`${name}: auth 'operator' needs withOperatorAuth(router, …) before mount`);
+  }
+  const declared = new Set<string>([
+    ...COMMON_ERROR_CODES,
+    ...(endpoint.errors ?? []),
+    ...(endpoint.auth === 'driver' ? [UNAUTHENTICATED] : []),
+    ...(endpoint.auth === 'operator' ? [UNAUTHENTICATED, FORBIDDEN_PARK, FORBIDDEN_ROLE] : []),
+  ]);
 
   const chain: Middleware[] = [];
   // Auth before the body: an anonymous caller learns nothing about what the endpoint would accept.
   chain.push(async (ctx, next) => {
     ctx.set('cache-control', 'no-store');
     if (endpoint.auth === 'driver') await authenticateRequest(ctx, auth!);
+    if (endpoint.auth === 'operator') {
+      const op = await authenticateOperator(ctx, opAuth!.authenticator);
+      const parkNumber = typeof ctx.params?.parkNumber === 'string' ? ctx.params.parkNumber : undefined;
+      // Every action that changes something is audited (who, what, when, result), refusals included.
+      const audited = endpoint.method !== 'GET';
+      let code: string | undefined;
+      try {
+        if (parkNumber !== undefined) assertParkAccess(op, parkNumber);
+        await next();
+      } catch (e) {
+        code = e instanceof AppError ? e.code : 'internal';
+        throw e;
+      } finally {
+        if (audited) {
+          const st = ctx.state as ApiState & { auditTarget?: string };
+          await opAuth!.audit
+            .record({ at: new Date(), operatorId: op.id, username: op.username, action: name, parkNumber, target: st.auditTarget, result: code ? 'error' : 'ok', code })
+            .catch((err: unknown) => st.log?.error({ err, endpoint: name }, 'audit entry not written'));
+        }
+      }
+      return;
+    }
     await next();
   });
   if (endpoint.body) chain.push(apiJsonBody(options.bodyLimit));
@@ -115,7 +154,7 @@ export function mount<E extends EndpointDef>(router: Router, endpoint: E, handle
 
     let answer: unknown;
     try {
-      answer = await handler({ params, query, body, driver: state.driver, ctx } as HandlerArgs<E>);
+      answer = await handler({ params, query, body, driver: state.driver, operator: state.operator, ctx } as HandlerArgs<E>);
     } catch (e) {
       if (e instanceof AppError && !declared.has(e.code)) {
         state.log?.warn({ endpoint: name, code: e.code }, 'answered an error code the contract does not declare');
