@@ -12,6 +12,20 @@ export interface Park {
   /** Base URL of the park's Bluecard cloud; down calls go to <base>/bcopenapi/out/<name>. */
   bluecardBaseUrl: string;
   name?: string;
+  /** What ParkPay does for this park (operators edit it, issue 7); absent fields take the defaults named. */
+  settings?: ParkSettings;
+}
+
+export interface ParkSettings {
+  /** 4.16 fallback QR: WeChat Native code_url or Alipay precreate qr_code. Default: the first configured provider, WeChat first. */
+  laneQrProvider?: 'wechat' | 'alipay';
+  /**
+   * 4.27 third-party channel pay: 'secured' (default) answers success only when the money is taken;
+   * 'accepted' also when the provider accepted the deduction and guarantees it (WeChat parking service ACCEPTED).
+   */
+  channelPayPolicy?: 'secured' | 'accepted';
+  /** 4.28 open-gate rules; both default to on. */
+  openGate?: { blacklist?: boolean; bookings?: boolean };
 }
 
 /** Where the port looks parks up. */
