@@ -36,7 +36,8 @@ export type OrderStatusView = z.infer<typeof orderStatusSchema>;
 
 export const orderViewSchema = z.object({
   orderNo: z.string(),
-  kind: z.enum(['prepay', 'unlicensed_exit']),
+  /** 'booking': a booking bought from a park's offer (shared/api/bookings.ts). */
+  kind: z.enum(['prepay', 'unlicensed_exit', 'booking']),
   parkNumber: z.string(),
   plate: z.string(),
   /** quoted → pending (paying) → paid (telling the lot) → delivered (the barrier opens); or closed / refunded. */

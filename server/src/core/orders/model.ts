@@ -11,7 +11,8 @@
  */
 
 export type Provider = 'wechat' | 'alipay';
-export type OrderKind = 'prepay' | 'unlicensed_exit';
+/** 'booking': a booking bought from an operator's offer (core/bookings), delivered by 4.18 instead of 4.5. */
+export type OrderKind = 'prepay' | 'unlicensed_exit' | 'booking';
 export type OrderStatus = 'quoted' | 'pending' | 'paid' | 'delivered' | 'closed' | 'refunding' | 'refunded';
 
 /** The lot's price of the stay, as 4.4 / 4.30 gave it. */

@@ -9,6 +9,7 @@ import type { Clock } from '../clock';
 import { AppError } from '../errors';
 import type { LotRecordsRepository } from '../lot/model';
 import type { ParkDirectory } from '../parks';
+import type { OrderDelivery } from './deliveries';
 import { LotCallError, type LotGateway, type Payer, type PayParams, type PaymentGateway, type PricedStay } from './gateways';
 import type { Order, OrderKind, OrderRepository, Payment, Provider } from './model';
 import { backoff, DEFAULT_ORDER_POLICY, type OrderPolicy } from './policy';
@@ -19,6 +20,8 @@ export interface OrderServiceDeps {
   stays: Pick<LotRecordsRepository, 'findStay' | 'staysInPark'>;
   lot: LotGateway;
   gateways: Partial<Record<Provider, PaymentGateway>>;
+  /** Kinds delivered another way than 4.5 sendPayRes (a booking: 4.18). */
+  deliveries?: Partial<Record<OrderKind, OrderDelivery>>;
   clock: Clock;
   policy?: Partial<OrderPolicy>;
   /** Called when a payment is recorded, so a worker can deliver it at once. */
@@ -228,7 +231,7 @@ export class OrderService {
       throw new AppError('order_not_payable', `the order is ${claimed?.status ?? 'gone'}`, 409);
     }
     const created = await gateway
-      .create({ orderNo, description: `停车费 ${order.plate}`.slice(0, 127), amountFen: order.amountFen, payer, expiresAt: claimed.expiresAt })
+      .create({ orderNo, description: `${order.kind === 'booking' ? '车位预约' : '停车费'} ${order.plate}`.slice(0, 127), amountFen: order.amountFen, payer, expiresAt: claimed.expiresAt })
       .catch((e: unknown) => {
         const retryable = (e as { retryable?: boolean }).retryable === true;
         throw new AppError(retryable ? 'provider_unreachable' : 'provider_refused', `could not start the payment: ${(e as Error).message}`, retryable ? 503 : 502);
@@ -380,15 +383,19 @@ export class OrderService {
       });
     if (!park) return retry(`park ${order.parkNumber} is not registered`);
 
-    // The car left before it was paid for: the payment cannot open anything.
-    const stay = await this.deps.stays.findStay(order.parkNumber, order.orderId);
-    const out = stay?.status === 'out' ? stay.exit?.outTime : undefined;
-    if (out && out.getTime() < p.paidAt.getTime()) {
-      await this.startRefund(order, owner, `car_left: the car left at ${formatChinaTime(out)}, before the payment`);
-      return this.deps.orders.get(order.orderNo);
+    const special = this.deps.deliveries?.[order.kind];
+    if (!special) {
+      // The car left before it was paid for: the payment cannot open anything.
+      const stay = await this.deps.stays.findStay(order.parkNumber, order.orderId);
+      const out = stay?.status === 'out' ? stay.exit?.outTime : undefined;
+      if (out && out.getTime() < p.paidAt.getTime()) {
+        await this.startRefund(order, owner, `car_left: the car left at ${formatChinaTime(out)}, before the payment`);
+        return this.deps.orders.get(order.orderNo);
+      }
     }
     try {
-      await this.deps.lot.sendPayRes(park, {
+      if (special) await special.deliver(park, order);
+      else await this.deps.lot.sendPayRes(park, {
         orderId: order.orderId,
         plate: order.plate,
         payChargeFen: order.amountFen,
@@ -426,6 +433,24 @@ export class OrderService {
       'delivery.lastError': null,
       updatedAt: this.now(),
     });
+  }
+
+  /**
+   * Give back part or all of a delivered payment (a booking cancelled under its rule). Idempotent: only a
+   * delivered order starts refunding; a repeat answers the order as it is.
+   */
+  async refundDelivered(orderNo: string, fen: number, reason: string): Promise<Order | undefined> {
+    const order = await this.deps.orders.get(orderNo);
+    if (!order?.payment || fen <= 0) return order;
+    const started = await this.deps.orders.transition(orderNo, ['delivered'], {
+      status: 'refunding',
+      refund: this.newRefund(orderNo, Math.min(fen, order.payment.paidFen), reason),
+      updatedAt: this.now(),
+    });
+    if (!started) return this.deps.orders.get(orderNo);
+    this.deps.log?.info({ orderNo, fen, reason }, 'refunding a delivered payment');
+    this.deps.onRefund?.(orderNo);
+    return started;
   }
 
   /** One refund attempt for a claimed order. */

@@ -62,7 +62,7 @@ export function orderView(o: Order): OrderView {
     paidAt: iso(o.payment?.paidAt),
     deliveredAt: iso(delivered),
     // The lot's paid free time runs from the payment it was told of.
-    leaveBy: delivered && o.payment ? new Date(new Date(o.payment.paidAt).getTime() + o.quote.paidFreeMinutes * 60_000).toISOString() : null,
+    leaveBy: delivered && o.payment && o.kind !== 'booking' ? new Date(new Date(o.payment.paidAt).getTime() + o.quote.paidFreeMinutes * 60_000).toISOString() : null,
     refund: o.refund ? { reason: o.refund.reason, fen: o.refund.fen, state: o.refund.state, refundedAt: iso(o.refund.refundedAt) } : null,
     closedReason: o.closedReason ?? null,
   };
