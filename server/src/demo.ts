@@ -9,6 +9,8 @@
 import type { Config } from './config';
 import type { Logger } from './logger';
 import type { Park } from './core/parks';
+import { AppError } from './core/errors';
+import type { OperatorService } from './core/operators/service';
 import { startAlipaySandbox, type AlipaySandbox } from './sandbox/alipay';
 import { DEMO_PARK_KEY, DEMO_PARK_NUMBER, demoParks, startBluecardSandbox, type BluecardSandbox } from './sandbox/bluecard';
 import { startWechatLoginSandbox, type WechatLoginSandbox, type WechatLoginSandboxApp } from './sandbox/wechat-login';
@@ -66,6 +68,7 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
         `  WeChat login sandbox: ${wechatLogin.url}  (a wx.login code: POST ${wechatLogin.url}/__sandbox/code {"user":"zhang"}; H5: POST /api/auth/demo {"name":"zhang"})`,
         `  WeChat Pay sandbox: ${wechatPay.url}  (the payer pays: POST ${wechatPay.url}/__sandbox/…)`,
         `  Alipay sandbox: ${alipay.url}  (control: ${alipay.url}/__sandbox/)`,
+        `  operator console login (demo admin): username ${DEMO_OPERATOR.username}, password ${DEMO_OPERATOR.password}  (POST /api/op/auth/login)`,
         `  demo park ${DEMO_PARK_NUMBER} "${def.name}", key ${DEMO_PARK_KEY}, lanes: ${def.lanes.map((l) => `${l.passagewayId} ${l.name}`).join(', ')}`,
       ],
       stop: async () => {
@@ -75,5 +78,18 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
   } catch (e) {
     await Promise.all(started.map((s) => s.stop().catch(() => undefined)));
     throw e;
+  }
+}
+
+/** Demo mode's operator account (an admin): named in the README and the start banner. Demo mode only. */
+export const DEMO_OPERATOR = { username: 'demo-admin', password: 'parkpay-demo-2026', displayName: '演示管理员' } as const;
+
+/** Create the demo operator unless it exists (a kept data directory): its password is then left as it is. */
+export async function ensureDemoOperator(operators: OperatorService, logger: Logger): Promise<void> {
+  try {
+    await operators.createOperator('system', { ...DEMO_OPERATOR, role: 'admin' });
+    logger.info({ username: DEMO_OPERATOR.username }, 'demo operator created');
+  } catch (e) {
+    if (!(e instanceof AppError && e.code === 'username_taken')) throw e;
   }
 }

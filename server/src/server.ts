@@ -35,6 +35,10 @@ import { MongoLotRecordsRepository } from './repository/lot-records';
 import { MongoOrderRepository } from './repository/orders';
 import { MongoParkDirectory } from './repository/parks';
 import { MongoVisitRepository } from './repository/visits';
+import { OperatorService } from './core/operators/service';
+import { MongoAuditLog, MongoLoginThrottle, MongoOperatorAccountRepository, MongoOperatorSessionRepository } from './repository/operators';
+import { mountOpAccountRoutes } from './port/api/op-accounts-routes';
+import { ensureDemoOperator } from './demo';
 import { ParkingService } from './core/parking/service';
 import { mountParkRoutes } from './port/api/parks-routes';
 import { mountDemoRoutes } from './port/api/demo-routes';
@@ -50,6 +54,8 @@ export interface RunningServer {
   database: Database;
   engine: EngineInfo;
   orders: OrderService;
+  /** Operator accounts and sessions (tests create operators with it). */
+  operators: OperatorService;
   worker: OrderWorker;
   stop(): Promise<void>;
 }
@@ -90,6 +96,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const orderRepo = new MongoOrderRepository(database.connection);
     const visits = new MongoVisitRepository(database.connection);
     await Promise.all([parks.init(), lotRecords.init(), drivers.init(), sessions.init(), orderRepo.init(), visits.init()]);
+    const auditLog = new MongoAuditLog(database.connection);
+    const operatorRepos = {
+      accounts: new MongoOperatorAccountRepository(database.connection),
+      sessions: new MongoOperatorSessionRepository(database.connection),
+      throttle: new MongoLoginThrottle(database.connection),
+    };
+    await Promise.all([auditLog.init(), ...Object.values(operatorRepos).map((r) => r.init())]);
     // The configuration's parks are the registered ones (operators edit them in the database later).
     for (const park of config.parks) await parks.upsert(park);
     if (opts.demo ?? config.mode === 'demo') {
@@ -162,7 +175,15 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       urlSigningKey: config.urlSigningKey ?? randomBytes(32).toString('hex'),
     });
 
-    const api = apiRouter({ identity });
+    const operators = new OperatorService({
+      ...operatorRepos,
+      clock,
+      audit: auditLog,
+      parkExists: async (parkNumber) => (await parks.get(parkNumber)) !== undefined,
+    });
+    if (demo) await ensureDemoOperator(operators, logger);
+    const api = apiRouter({ identity, operators: { authenticator: operators, audit: auditLog, clock } });
+    mountOpAccountRoutes(api, operators, auditLog);
     mountOrderRoutes(api, orders, { onUnlicensedEntry: (driverId, parkNumber, entered) => parking.rememberUnlicensed(driverId, parkNumber, entered) });
     mountParkRoutes(api, parking);
     mountDemoRoutes(api, demo);
@@ -199,7 +220,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         logger.info('stopped');
       })());
 
-    return { url, demo, config, logger, database, engine, orders, worker, stop };
+    return { url, demo, config, logger, database, engine, orders, operators, worker, stop };
   } catch (e) {
     if (server?.listening) await new Promise<void>((r) => server!.close(() => r()));
     await demo?.stop().catch(() => undefined);

@@ -5,3 +5,4 @@ export * from './me';
 export * from './orders';
 export * from './parks';
 export * from './demo';
+export * from './op-accounts';

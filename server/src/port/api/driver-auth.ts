@@ -11,6 +11,7 @@ import type Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
 import type { Driver } from '../../core/identity/model';
 import type { AuditLog, Operator, OperatorAuthenticator } from '../../core/operators/model';
+import type { Clock } from '../../core/clock';
 import type { DriverAuthenticator } from '../../core/identity/service';
 import { AppError } from '../../core/errors';
 import type { AppState } from '../http/middleware';
@@ -73,6 +74,8 @@ export function authenticatorOf(router: Router): DriverAuthenticator | undefined
 export interface OperatorAuthDeps {
   authenticator: OperatorAuthenticator;
   audit: AuditLog;
+  /** Stamps audit entries (default: the system clock); pass the app's injected Clock. */
+  clock?: Clock;
 }
 
 const operatorRegistered = new WeakMap<Router, OperatorAuthDeps>();

@@ -131,7 +131,7 @@ export function mount<E extends EndpointDef>(router: Router, endpoint: E, handle
         if (audited) {
           const st = ctx.state as ApiState & { auditTarget?: string };
           await opAuth!.audit
-            .record({ at: new Date(), operatorId: op.id, username: op.username, action: name, parkNumber, target: st.auditTarget, result: code ? 'error' : 'ok', code })
+            .record({ at: new Date(opAuth!.clock?.now() ?? Date.now()), operatorId: op.id, username: op.username, action: name, parkNumber, target: st.auditTarget, result: code ? 'error' : 'ok', code })
             .catch((err: unknown) => st.log?.error({ err, endpoint: name }, 'audit entry not written'));
         }
       }

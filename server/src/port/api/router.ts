@@ -5,11 +5,13 @@
 import Router from '@koa/router';
 import type { DriverAuthenticator, IdentityService } from '../../core/identity/service';
 import { mountAuthRoutes } from './auth-routes';
-import { withDriverAuth } from './driver-auth';
+import { withDriverAuth, withOperatorAuth, type OperatorAuthDeps } from './driver-auth';
 import { mountMeRoutes } from './me-routes';
 
 export interface ApiRouterDeps {
   identity: IdentityService;
+  /** Operator sessions and the audit log: `auth: 'operator'` contracts may then be mounted on this router. */
+  operators?: OperatorAuthDeps;
 }
 
 /** An empty router on which mount() authenticates `auth: 'driver'` contracts with `auth`. */
@@ -19,6 +21,7 @@ export function createApiRouter(auth: DriverAuthenticator): Router {
 
 export function apiRouter(deps: ApiRouterDeps): Router {
   const router = createApiRouter(deps.identity);
+  if (deps.operators) withOperatorAuth(router, deps.operators);
   mountAuthRoutes(router, deps.identity);
   mountMeRoutes(router, deps.identity);
   return router;

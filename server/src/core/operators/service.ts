@@ -1,0 +1,358 @@
+/**
+ * Operator accounts, sessions and the login lock-out (issue 7).
+ *
+ * Accounts: a username (lower-case), a scrypt password hash (passwords.ts), a role and the parks it may
+ * touch. Only admins create, edit and disable accounts; everyone may change their own password.
+ *
+ * Sessions: a random token (32 bytes, base64url) handed out once at login; only sha256(token) is stored.
+ * A session lasts 12 hours from login (no sliding: an operator's desk session should end the same day),
+ * ends at logout, when the account is disabled, or when its password changes (other sessions only).
+ *
+ * Lock-out: 5 failed logins for one username within 15 minutes lock that username for 15 minutes. The
+ * failures are counted per username whether or not an account has it, and an unknown username is checked
+ * against a decoy hash, so neither the answers nor their timing tell which usernames exist. A locked login
+ * is told so plainly, with the time it may try again.
+ */
+import type { Clock } from '../clock';
+import { AppError } from '../errors';
+import { hashSessionToken, looksLikeSessionToken, newSessionToken } from '../identity/tokens';
+import { randomBytes } from 'node:crypto';
+import { assertRole, type AuditEntry, type AuditLog, type Operator, type OperatorAuthenticator, type OperatorRole } from './model';
+import { DEFAULT_SCRYPT_COST, decoyHash, hashPassword, passwordProblem, verifyPassword } from './passwords';
+
+// ── records and stores (repository/operators.ts implements them) ─────────────────────────────────
+
+export interface OperatorAccount {
+  id: string;
+  /** Lower-case, unique. */
+  username: string;
+  role: OperatorRole;
+  /** Empty for admins. */
+  parks: string[];
+  displayName?: string;
+  /** `scrypt$N$r$p$salt$hash` (passwords.ts). Never leaves the server. */
+  passwordHash: string;
+  disabled: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+  passwordChangedAt: Date;
+  lastLoginAt?: Date;
+}
+
+export type AccountPatch = Partial<Pick<OperatorAccount, 'role' | 'parks' | 'displayName' | 'passwordHash' | 'disabled' | 'passwordChangedAt' | 'lastLoginAt'>> & {
+  updatedAt: Date;
+};
+
+export interface OperatorAccountRepository {
+  /** False when the username is taken (unique index). */
+  insert(account: OperatorAccount): Promise<boolean>;
+  findById(id: string): Promise<OperatorAccount | undefined>;
+  findByUsername(username: string): Promise<OperatorAccount | undefined>;
+  list(): Promise<OperatorAccount[]>;
+  /** One atomic update; the account after it, or undefined when there is no such account. */
+  update(id: string, patch: AccountPatch): Promise<OperatorAccount | undefined>;
+}
+
+export interface OperatorSessionRecord {
+  /** sha256(token), hex. */
+  tokenHash: string;
+  operatorId: string;
+  createdAt: Date;
+  expiresAt: Date;
+  revokedAt?: Date;
+}
+
+export interface OperatorSessionRepository {
+  insert(s: OperatorSessionRecord): Promise<void>;
+  find(tokenHash: string): Promise<OperatorSessionRecord | undefined>;
+  /** False when it was not live. */
+  revoke(tokenHash: string, at: Date): Promise<boolean>;
+  /** Revoke every live session of the operator except `keep` (a token hash); answers how many. */
+  revokeAll(operatorId: string, at: Date, keep?: string): Promise<number>;
+}
+
+/** Failed-login counters per username key (whether or not an account has that username). */
+export interface LoginThrottleRepository {
+  /** The lock of this key, if any (may be in the past). */
+  lockedUntil(key: string): Promise<Date | undefined>;
+  /**
+   * Count one failure at `now`: added to the current window when it started after `windowStart`, else a
+   * new window of one. Answers the count in the window.
+   */
+  addFailure(key: string, now: Date, windowStart: Date): Promise<number>;
+  /** Lock the key until `until` and start counting afresh. */
+  lock(key: string, until: Date): Promise<void>;
+  /** A successful login forgets the failures. */
+  clear(key: string): Promise<void>;
+}
+
+export interface AuditQuery {
+  /** Only these parks' entries (undefined: every entry); `orOperatorId`'s own entries are added. */
+  parks?: string[];
+  orOperatorId?: string;
+  parkNumber?: string;
+  operatorId?: string;
+  /** Entries strictly before this moment (paging back). */
+  before?: Date;
+  limit: number;
+}
+
+/** The audit log (core/operators/model.ts AuditLog) and its reading side. */
+export interface AuditStore extends AuditLog {
+  /** Newest first. */
+  list(q: AuditQuery): Promise<AuditEntry[]>;
+}
+
+// ── the service ─────────────────────────────────────────────────────────────────────────────────
+
+export const OPERATOR_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+export const DEFAULT_LOCKOUT = { maxFailures: 5, windowMs: 15 * 60 * 1000, lockMs: 15 * 60 * 1000 };
+export type LockoutPolicy = typeof DEFAULT_LOCKOUT;
+
+/** Usernames: 3–64 of a–z 0–9 _ . @ -, starting with a letter or digit (case is folded). */
+export const OPERATOR_USERNAME = /^[a-z0-9][a-z0-9_.@-]{2,63}$/;
+
+export interface OperatorServiceDeps {
+  accounts: OperatorAccountRepository;
+  sessions: OperatorSessionRepository;
+  throttle: LoginThrottleRepository;
+  clock: Clock;
+  /** Login successes and refusals of existing accounts are written here (other actions: by mount()). */
+  audit?: AuditLog;
+  sessionTtlMs?: number;
+  lockout?: Partial<LockoutPolicy>;
+  /** scrypt N for new hashes (tests may lower it; existing hashes keep their own). */
+  scryptCost?: number;
+  /** When given, an operator's parks must be known parks. */
+  parkExists?: (parkNumber: string) => Promise<boolean>;
+}
+
+export interface OperatorLogin {
+  /** Give to the client once; only its hash is kept. */
+  token: string;
+  expiresAt: Date;
+  operator: Operator;
+  account: OperatorAccount;
+}
+
+export interface NewOperator {
+  username: string;
+  password: string;
+  role: OperatorRole;
+  parks?: string[];
+  displayName?: string;
+}
+
+export interface OperatorEdit {
+  role?: OperatorRole;
+  parks?: string[];
+  displayName?: string | null;
+  disabled?: boolean;
+  /** A new password set by an admin (the operator's sessions end). */
+  password?: string;
+}
+
+export const normalizeUsername = (u: string) => u.trim().toLowerCase();
+
+export function operatorOf(a: OperatorAccount): Operator {
+  const op: Operator = { id: a.id, username: a.username, role: a.role, parks: a.role === 'admin' ? [] : [...a.parks] };
+  if (a.displayName) op.displayName = a.displayName;
+  return op;
+}
+
+const invalidCredentials = () => new AppError('invalid_credentials', 'wrong username or password', 401);
+
+export class OperatorService implements OperatorAuthenticator {
+  private readonly ttlMs: number;
+  private readonly lockout: LockoutPolicy;
+  private readonly cost: number;
+  private decoy?: Promise<string>;
+
+  constructor(private readonly deps: OperatorServiceDeps) {
+    this.ttlMs = deps.sessionTtlMs ?? OPERATOR_SESSION_TTL_MS;
+    this.lockout = { ...DEFAULT_LOCKOUT, ...deps.lockout };
+    this.cost = deps.scryptCost ?? DEFAULT_SCRYPT_COST;
+  }
+
+  private now(): Date {
+    return new Date(this.deps.clock.now());
+  }
+
+  // ── login, sessions ────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Username + password → a session. Refusals: `login_locked` (429, details.retryAfterSeconds) while the
+   * username is locked; `invalid_credentials` (401) for a wrong password or an unknown username alike;
+   * `account_disabled` (403) only to someone who gave the right password.
+   */
+  async login(usernameRaw: string, password: string): Promise<OperatorLogin> {
+    const username = normalizeUsername(usernameRaw);
+    const key = username.slice(0, 64);
+    const now = this.now();
+    const locked = await this.deps.throttle.lockedUntil(key);
+    if (locked && locked.getTime() > now.getTime()) throw this.lockedError(locked, now);
+
+    const account = OPERATOR_USERNAME.test(username) ? await this.deps.accounts.findByUsername(username) : undefined;
+    // Unknown usernames cost one scrypt too: the answer's timing does not tell whether the account exists.
+    const ok = account ? await verifyPassword(password, account.passwordHash) : await verifyPassword(password, await this.decoyHash()).then(() => false);
+    if (!ok || !account) {
+      const count = await this.deps.throttle.addFailure(key, now, new Date(now.getTime() - this.lockout.windowMs));
+      if (account) await this.auditLogin(account, 'error', 'invalid_credentials');
+      if (count >= this.lockout.maxFailures) {
+        const until = new Date(now.getTime() + this.lockout.lockMs);
+        await this.deps.throttle.lock(key, until);
+        if (account) await this.auditLogin(account, 'error', 'login_locked');
+        throw this.lockedError(until, now);
+      }
+      throw invalidCredentials();
+    }
+    if (account.disabled) {
+      await this.auditLogin(account, 'error', 'account_disabled');
+      throw new AppError('account_disabled', 'this operator account is disabled: ask an admin', 403);
+    }
+    await this.deps.throttle.clear(key);
+    const token = newSessionToken();
+    const expiresAt = new Date(now.getTime() + this.ttlMs);
+    await this.deps.sessions.insert({ tokenHash: hashSessionToken(token), operatorId: account.id, createdAt: now, expiresAt });
+    const after = (await this.deps.accounts.update(account.id, { lastLoginAt: now, updatedAt: account.updatedAt })) ?? account;
+    await this.auditLogin(account, 'ok');
+    return { token, expiresAt, operator: operatorOf(after), account: after };
+  }
+
+  private lockedError(until: Date, now: Date): AppError {
+    const seconds = Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
+    const minutes = Math.ceil(seconds / 60);
+    return new AppError(
+      'login_locked',
+      `too many failed logins: this username is locked for ${minutes} more minute${minutes === 1 ? '' : 's'}; try again after that`,
+      429,
+      { retryAfterSeconds: seconds, lockedUntil: until.toISOString() },
+    );
+  }
+
+  private decoyHash(): Promise<string> {
+    return (this.decoy ??= decoyHash(this.cost));
+  }
+
+  private async auditLogin(a: OperatorAccount, result: 'ok' | 'error', code?: string): Promise<void> {
+    const entry: AuditEntry = { at: this.now(), operatorId: a.id, username: a.username, action: 'POST /api/op/auth/login', result };
+    if (code) entry.code = code;
+    await this.deps.audit?.record(entry).catch(() => undefined);
+  }
+
+  /** The operator of a live session (OperatorAuthenticator), or undefined. */
+  async authenticateOperator(token: string): Promise<Operator | undefined> {
+    const a = await this.sessionAccount(token);
+    return a ? operatorOf(a) : undefined;
+  }
+
+  private async sessionAccount(token: string): Promise<OperatorAccount | undefined> {
+    if (!looksLikeSessionToken(token)) return undefined;
+    const s = await this.deps.sessions.find(hashSessionToken(token));
+    if (!s || s.revokedAt || s.expiresAt.getTime() <= this.deps.clock.now()) return undefined;
+    const a = await this.deps.accounts.findById(s.operatorId);
+    if (!a || a.disabled) return undefined;
+    return a;
+  }
+
+  async logout(token: string): Promise<boolean> {
+    if (!looksLikeSessionToken(token)) return false;
+    return this.deps.sessions.revoke(hashSessionToken(token), this.now());
+  }
+
+  // ── accounts ───────────────────────────────────────────────────────────────────────────────
+
+  async account(id: string): Promise<OperatorAccount | undefined> {
+    return this.deps.accounts.findById(id);
+  }
+
+  /** Admins only (`by`), or 'system' (the create-admin command, demo mode, tests). */
+  async createOperator(by: Operator | 'system', input: NewOperator): Promise<OperatorAccount> {
+    if (by !== 'system') assertRole(by, 'admin');
+    const username = normalizeUsername(input.username);
+    if (!OPERATOR_USERNAME.test(username)) {
+      throw new AppError('invalid_username', 'a username is 3–64 characters: a–z, 0–9, _ . @ -, starting with a letter or digit');
+    }
+    this.checkPassword(input.password, username);
+    const parks = await this.checkParks(input.role, input.parks ?? []);
+    const now = this.now();
+    const account: OperatorAccount = {
+      id: `op_${randomBytes(8).toString('hex')}`,
+      username,
+      role: input.role,
+      parks,
+      passwordHash: await hashPassword(input.password, this.cost),
+      disabled: false,
+      createdAt: now,
+      updatedAt: now,
+      passwordChangedAt: now,
+    };
+    const displayName = input.displayName?.trim();
+    if (displayName) account.displayName = displayName;
+    if (!(await this.deps.accounts.insert(account))) throw new AppError('username_taken', `the username ${username} is taken`, 409);
+    return account;
+  }
+
+  /** Admins only. An admin may not disable or demote their own account (someone must stay admin). */
+  async updateOperator(by: Operator, id: string, edit: OperatorEdit): Promise<OperatorAccount> {
+    assertRole(by, 'admin');
+    const current = await this.deps.accounts.findById(id);
+    if (!current) throw new AppError('not_found', 'no such operator', 404);
+    if (id === by.id && (edit.disabled === true || (edit.role !== undefined && edit.role !== 'admin'))) {
+      throw new AppError('own_account', 'you may not disable or demote your own account', 409);
+    }
+    const now = this.now();
+    const patch: AccountPatch = { updatedAt: now };
+    const role = edit.role ?? current.role;
+    if (edit.role !== undefined || edit.parks !== undefined) patch.parks = await this.checkParks(role, edit.parks ?? current.parks);
+    if (edit.role !== undefined) patch.role = edit.role;
+    if (edit.displayName !== undefined) patch.displayName = edit.displayName?.trim() ?? '';
+    if (edit.disabled !== undefined) patch.disabled = edit.disabled;
+    if (edit.password !== undefined) {
+      this.checkPassword(edit.password, current.username);
+      patch.passwordHash = await hashPassword(edit.password, this.cost);
+      patch.passwordChangedAt = now;
+    }
+    const after = await this.deps.accounts.update(id, patch);
+    if (!after) throw new AppError('not_found', 'no such operator', 404);
+    // A disabled account, a reset password or changed parks/role: its sessions end (the next login sees the new rights).
+    if (edit.disabled === true || edit.password !== undefined || edit.role !== undefined || edit.parks !== undefined) {
+      await this.deps.sessions.revokeAll(id, now);
+    }
+    return after;
+  }
+
+  async listOperators(by: Operator): Promise<OperatorAccount[]> {
+    assertRole(by, 'admin');
+    return this.deps.accounts.list();
+  }
+
+  /** Change one's own password (the current one is asked for); every other session of the account ends. */
+  async changeOwnPassword(op: Operator, currentPassword: string, newPassword: string, currentToken?: string): Promise<void> {
+    const a = await this.deps.accounts.findById(op.id);
+    if (!a || a.disabled) throw new AppError('unauthenticated', 'log in again', 401);
+    if (!(await verifyPassword(currentPassword, a.passwordHash))) {
+      throw new AppError('invalid_credentials', 'the current password is wrong', 400);
+    }
+    this.checkPassword(newPassword, a.username);
+    if (await verifyPassword(newPassword, a.passwordHash)) throw new AppError('weak_password', 'the new password is the current one');
+    const now = this.now();
+    await this.deps.accounts.update(a.id, { passwordHash: await hashPassword(newPassword, this.cost), passwordChangedAt: now, updatedAt: now });
+    await this.deps.sessions.revokeAll(a.id, now, currentToken && looksLikeSessionToken(currentToken) ? hashSessionToken(currentToken) : undefined);
+  }
+
+  private checkPassword(password: string, username: string): void {
+    const problem = passwordProblem(password, username);
+    if (problem) throw new AppError('weak_password', problem);
+  }
+
+  private async checkParks(role: OperatorRole, parks: string[]): Promise<string[]> {
+    if (role === 'admin') return [];
+    const unique = [...new Set(parks.map((p) => p.trim()).filter(Boolean))];
+    if (!unique.length) throw new AppError('parks_required', `a${role === 'operator' ? 'n operator' : ' merchant'} needs at least one park`);
+    if (this.deps.parkExists) {
+      for (const p of unique) if (!(await this.deps.parkExists(p))) throw new AppError('park_unknown', `no park ${p} is registered`, 404);
+    }
+    return unique;
+  }
+}
