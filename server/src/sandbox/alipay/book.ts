@@ -35,7 +35,8 @@ export interface SandboxRefund {
 export interface SandboxTrade {
   outTradeNo: string;
   tradeNo: string;
-  via: 'alipay.trade.create' | 'alipay.trade.precreate';
+  /** alipay.trade.pay: an agreement deduction (agreement-book.ts), born paid. */
+  via: 'alipay.trade.create' | 'alipay.trade.precreate' | 'alipay.trade.pay';
   subject: string;
   totalFen: number;
   productCode?: string;
@@ -391,6 +392,38 @@ export class TradeBook {
       auth_start: formatChinaTime(this.now()),
     };
     return { inner };
+  }
+
+  /**
+   * A trade that alipay.trade.pay opens for a buyer who is not there (agreement withholding,
+   * agreement-book.ts, which checks the out_trade_no first): paid at once, with its notification; or, with
+   * `holdMs`, left WAIT_BUYER_PAY (Alipay's 10003) until pay() or its timeout.
+   */
+  openPaid(o: { outTradeNo: string; subject: string; totalFen: number; productCode: string; payer: SandboxUser; notifyUrl?: string; holdMs?: number }): SandboxTrade {
+    const now = this.now();
+    const t: SandboxTrade = {
+      outTradeNo: o.outTradeNo,
+      tradeNo: tradeNoAt(now),
+      via: 'alipay.trade.pay',
+      subject: o.subject,
+      totalFen: o.totalFen,
+      productCode: o.productCode,
+      tradeStatus: 'WAIT_BUYER_PAY',
+      scanned: true,
+      createdAt: now,
+      expiresAt: now + (o.holdMs ?? DEFAULT_TIMEOUT_MS),
+      payer: o.payer,
+      refunds: [],
+      refundedFen: 0,
+      events: [],
+    };
+    if (o.notifyUrl) t.notifyUrl = o.notifyUrl;
+    this.trades.set(t.outTradeNo, t);
+    this.byTradeNo.set(t.tradeNo, t.outTradeNo);
+    this.log(t, `alipay.trade.pay ${o.productCode} ${yuan(o.totalFen)}`);
+    if (o.holdMs !== undefined) this.o.schedule(o.holdMs, () => this.expireIfDue(t));
+    else this.pay(t.outTradeNo, o.payer);
+    return t;
   }
 
   // ── what buyers and time do (the control API) ───────────────────────────────────────────────

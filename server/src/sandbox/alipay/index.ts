@@ -20,6 +20,8 @@ import type { AddressInfo } from 'node:net';
 import { createPublicKey } from 'node:crypto';
 import { formatChinaTime, parseChinaTime } from '../../../../shared/time';
 import { ScaledClock, systemClock, type Clock } from '../../core/clock';
+import { AgreementBook } from './agreement-book';
+import { AGREEMENT_METHODS, createAgreementDesk, PAGE_SIGN_METHOD, WITHHOLDING_PRODUCT, type AgreementSandbox } from './agreements';
 import { SandboxControlError, TradeBook, type GatewayAnswer, type IdMode, type SandboxTrade } from './book';
 import { Notifier, type NotificationForgery, type SandboxNotification } from './notifier';
 import { SandboxScheduler, type SchedulerMode } from './scheduler';
@@ -30,6 +32,7 @@ export { ALIPAY_NOTIFY_RETRY_MS, type NotificationAttempt, type SandboxNotificat
 export type { SandboxTrade, SandboxRefund, TradeStatus, IdMode } from './book';
 export { SandboxControlError } from './book';
 export { SANDBOX_USERS, sandboxUser, type SandboxUser } from './users';
+export { AgreementControlError, type AgreementSandbox, type AgreementStatus, type PageRefusal, type SandboxAgreement, type SignRequest } from './agreements';
 export * from './signing';
 
 export type AlipayFault =
@@ -109,6 +112,8 @@ export interface AlipaySandbox {
   trade(outTradeNo: string): SandboxTrade | undefined;
   notifications(): SandboxNotification[];
   requests(): GatewayHit[];
+  /** Withholding agreements (agreements.ts): play the user on the sign-up page, unsign, pause, balances. */
+  agreements: AgreementSandbox;
   /** Run due retries / timeouts now (manual clock). */
   runDue(): Promise<number>;
   /** Wait until no notification delivery is in flight. */
@@ -126,6 +131,8 @@ const KNOWN_METHODS = new Set([
   'alipay.trade.refund',
   'alipay.trade.fastpay.refund.query',
   'alipay.system.oauth.token',
+  'alipay.trade.pay',
+  ...AGREEMENT_METHODS,
 ]);
 
 const MAX_BODY = 1024 * 1024;
@@ -194,6 +201,14 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
     schedule: (delayMs, task) => void scheduler.after(delayMs, task),
   });
   for (const u of Object.values(SANDBOX_USERS)) book.knowUser(u);
+  const agreementBook = new AgreementBook({
+    clock,
+    appId,
+    idMode: options.idMode ?? 'open_id',
+    trades: book,
+    notify: (n) =>
+      void notifier.sendNotice({ notifyUrl: n.notifyUrl, notifyType: n.notifyType, agreementNo: n.agreement.agreementNo, status: n.agreement.status, fields: n.fields }),
+  });
 
   const faults: AlipayFault[] = [];
   const hits: GatewayHit[] = [];
@@ -292,6 +307,14 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
         return book.close(biz, notifyUrl);
       case 'alipay.trade.refund':
         return book.refund(biz);
+      case 'alipay.trade.pay':
+        // Agreement payment (withholding). Other alipay.trade.pay products are not served here.
+        if (biz.product_code === WITHHOLDING_PRODUCT) return agreementBook.tradePay(biz, notifyUrl);
+        return { inner: { code: '40004', msg: 'Business Failed', sub_code: 'ACQ.ACCESS_FORBIDDEN', sub_msg: '无权限使用接口' } };
+      case 'alipay.user.agreement.query':
+        return agreementBook.query(biz);
+      case 'alipay.user.agreement.unsign':
+        return agreementBook.unsign(biz, notifyUrl);
       default:
         return book.refundQuery(biz);
     }
@@ -309,6 +332,11 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
     hits.push(hit);
 
     const refused = checkCommon(params);
+    if (method === PAGE_SIGN_METHOD) {
+      // A page the user's browser opens, not an API answer (an error page when refused).
+      hit.outcome = agreementDesk.page(res, params, refused);
+      return;
+    }
     if (refused) {
       hit.outcome = String(refused.inner.sub_code);
       return answer(res, method, refused);
@@ -345,10 +373,19 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
 
   const snapshot = <T>(v: T): T => structuredClone(v);
 
+  const agreementDesk = createAgreementDesk({
+    book: agreementBook,
+    appId,
+    verify: (p) => checkCommon(p),
+    userOf: (u) => userOf(u) as SandboxUser,
+    readBody,
+  });
+
   const control = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => {
     const json = (status: number, v: unknown) => send(res, status, JSON.stringify(v), 'application/json; charset=utf-8');
     try {
       const path = url.pathname.slice('/__sandbox/'.length);
+      if (path === 'agreements' || path.startsWith('agreements/')) return await agreementDesk.control(req, res, path);
       if (req.method === 'GET' && path === 'trades') return json(200, sandbox.trades());
       if (req.method === 'GET' && path === 'notifications') return json(200, sandbox.notifications());
       if (req.method === 'GET' && path === 'app') return json(200, { appId, gateway: sandbox.gateway, sellerId });
@@ -430,6 +467,7 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
     },
     notifications: () => snapshot(notifier.list()),
     requests: () => snapshot(hits),
+    agreements: agreementDesk.api,
     runDue: () => scheduler.runDue(),
     idle: async () => {
       await scheduler.idle();

@@ -43,8 +43,14 @@ export interface NotificationAttempt {
 export interface SandboxNotification {
   notifyId: string;
   notifyUrl: string;
+  /** trade_status_sync, or an agreement's dut_user_sign / dut_user_unsign (sendNotice). */
+  notifyType: string;
+  /** The trade's ('' for agreement notices). */
   outTradeNo: string;
+  /** trade_status; for agreement notices the agreement's status (NORMAL, UNSIGN). */
   tradeStatus: string;
+  /** Agreement notices: the agreement_no. */
+  agreementNo?: string;
   /** The business fields (without notify_* and sign). */
   base: Record<string, string>;
   firstAt?: number;
@@ -77,8 +83,30 @@ export class Notifier {
     const n: SandboxNotification = {
       notifyId: randomBytes(17).toString('hex'),
       notifyUrl: req.notifyUrl,
+      notifyType: 'trade_status_sync',
       outTradeNo: req.trade.outTradeNo,
       tradeStatus: req.fields.trade_status ?? req.trade.tradeStatus,
+      base: { ...req.fields },
+      attempts: [],
+      state: 'pending',
+    };
+    this.all.push(n);
+    n.nextAt = this.o.scheduler.after(0, () => this.start(n));
+    return n;
+  }
+
+  /**
+   * A notification about something else than a trade: an agreement's dut_user_sign / dut_user_unsign
+   * (agreement-book.ts), sent, signed and retried exactly like trade notifications.
+   */
+  sendNotice(req: { notifyUrl: string; notifyType: string; agreementNo: string; status: string; fields: Record<string, string> }): SandboxNotification {
+    const n: SandboxNotification = {
+      notifyId: randomBytes(17).toString('hex'),
+      notifyUrl: req.notifyUrl,
+      notifyType: req.notifyType,
+      outTradeNo: '',
+      tradeStatus: req.status,
+      agreementNo: req.agreementNo,
       base: { ...req.fields },
       attempts: [],
       state: 'pending',
@@ -120,7 +148,7 @@ export class Notifier {
       ...n.base,
       notify_id: n.notifyId,
       notify_time: formatChinaTime(at),
-      notify_type: 'trade_status_sync',
+      notify_type: n.notifyType,
       app_id: this.o.appId,
       charset: 'utf-8',
       version: '1.0',
