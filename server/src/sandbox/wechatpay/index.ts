@@ -12,3 +12,14 @@ export {
 export { SandboxSetupError } from './keys';
 export { WECHAT_NOTIFY_RETRY_INTERVALS_MS, type DeliveryAttempt, type NotificationRecord } from './notifier';
 export { SandboxControlError, type RefundState, type SandboxOrder, type SandboxRefund, type TradeState } from './state';
+export {
+  PARKING_SERVICE_MINIPROGRAM,
+  PLATE_COLORS,
+  type ParkingSandboxOptions,
+  type ParkingTradeState,
+  type PlateColor,
+  type SandboxParking,
+  type SandboxParkingTransaction,
+  type SandboxPlateService,
+  type WechatParkingSandbox,
+} from './parking';

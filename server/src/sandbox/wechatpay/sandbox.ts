@@ -28,6 +28,7 @@ import {
   rsaKeyPair,
 } from './keys';
 import { type NotificationRecord, Notifier } from './notifier';
+import { ParkingService, type ParkingSandboxOptions, type WechatParkingSandbox } from './parking';
 import {
   type Answer,
   MerchantState,
@@ -77,6 +78,8 @@ export interface WechatPaySandboxOptions {
   notifyTimeoutMs?: number;
   /** The openssl executable (certificate mode). Default 'openssl' on the PATH. */
   openssl?: string;
+  /** The vehicle parking service (parking.ts): direct merchant by default, service provider with `subMchid`. */
+  parking?: ParkingSandboxOptions;
 }
 
 export interface SandboxHit {
@@ -130,6 +133,8 @@ export interface WechatPaySandbox {
   settleRefund(outRefundNo: string, status?: Exclude<RefundState, 'PROCESSING'>): void;
   /** Certificate mode: a new platform certificate signs from now on (the old one stays listed). */
   rotatePlatformKey(): Promise<string>;
+  /** 微信支付分停车服务: users' plate services, entries, deductions, the H5 sign-up page (parking.ts). */
+  readonly parking: WechatParkingSandbox;
 
   inject(fault: SandboxFault): void;
   clearFaults(): void;
@@ -141,7 +146,10 @@ export interface WechatPaySandbox {
   /** Resolves when no notification is pending (delivered or given up). */
   notificationsSettled(timeoutMs?: number): Promise<void>;
   /** A correctly (or deliberately wrongly) signed notification for an order/refund, for receiver tests. */
-  makeNotification(target: { outTradeNo: string } | { outRefundNo: string }, opts?: MakeNotificationOptions): MadeNotification;
+  makeNotification(
+    target: { outTradeNo: string } | { outRefundNo: string } | { parkingOutTradeNo: string } | { outParkingNo: string },
+    opts?: MakeNotificationOptions,
+  ): MadeNotification;
 }
 
 const SKEW_LIMIT_MS = 5 * 60 * 1000;
@@ -169,6 +177,7 @@ class Sandbox implements WechatPaySandbox {
   private readonly refundTimers = new Set<NodeJS.Timeout>();
   private forger: KeyObject | undefined;
   private readonly timeScale: number;
+  readonly parking: ParkingService;
 
   constructor(
     readonly mode: 'platformCertificate' | 'publicKey',
@@ -202,6 +211,19 @@ class Sandbox implements WechatPaySandbox {
       timeoutMs: options.notifyTimeoutMs ?? 5000,
       sign: (record) => this.signNotification(record),
     });
+    this.parking = new ParkingService(
+      {
+        appId,
+        mchId,
+        apiV3Key: keys.apiV3Key,
+        clock,
+        timeScale: this.timeScale,
+        baseUrl: () => this.url,
+        enqueue: (record) => this.notifier.enqueue(record),
+        takeTamper: () => this.takeNotificationTamper(),
+      },
+      options.parking,
+    );
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((e) => {
         if (!res.headersSent) this.sendUnsigned(res, 500, { code: 'SYSTEM_ERROR', message: `sandbox bug: ${(e as Error).message}` });
@@ -234,6 +256,7 @@ class Sandbox implements WechatPaySandbox {
 
   async stop(): Promise<void> {
     this.notifier.stop();
+    this.parking.stop();
     for (const t of this.refundTimers) clearTimeout(t);
     this.refundTimers.clear();
     for (const res of this.held) res.destroy();
@@ -325,11 +348,16 @@ class Sandbox implements WechatPaySandbox {
     return this.notifier.settled(timeoutMs);
   }
 
-  makeNotification(target: { outTradeNo: string } | { outRefundNo: string }, opts: MakeNotificationOptions = {}): MadeNotification {
+  makeNotification(
+    target: { outTradeNo: string } | { outRefundNo: string } | { parkingOutTradeNo: string } | { outParkingNo: string },
+    opts: MakeNotificationOptions = {},
+  ): MadeNotification {
     const built =
       'outTradeNo' in target
         ? this.transactionNotification(this.state.order(target.outTradeNo), opts.tamper, opts.eventType)
-        : this.refundNotification(this.refundOf(target.outRefundNo), opts.tamper, opts.eventType);
+        : 'outRefundNo' in target
+          ? this.refundNotification(this.refundOf(target.outRefundNo), opts.tamper, opts.eventType)
+          : this.parking.notification(target, opts.tamper, opts.eventType);
     const signer = { serial: opts.serial ?? this.signer().serial, privateKey: opts.signWith ?? this.signer().privateKey };
     const headers = { ...signBody(signer, built.body, this.clock.now() + (opts.timestampOffsetMs ?? 0)) };
     return { id: built.id, headers, body: built.body, plaintext: built.plaintext };
@@ -482,6 +510,7 @@ class Sandbox implements WechatPaySandbox {
       return m ? decodeURIComponent(m[1]) : undefined;
     };
     let v: string | undefined;
+    if (p.startsWith('/v3/vehicle/')) return this.parking.route(method, url, body);
     if (method === 'GET' && p === '/v3/certificates') return this.certificates();
     if (method === 'POST' && p === '/v3/pay/transactions/jsapi') return this.state.createOrder('JSAPI', body);
     if (method === 'POST' && p === '/v3/pay/transactions/native') return this.state.createOrder('NATIVE', body);
@@ -596,6 +625,13 @@ class Sandbox implements WechatPaySandbox {
       res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', ...cors });
       res.end(JSON.stringify(body));
     };
+    if (url.pathname.startsWith('/__sandbox/parking/')) {
+      // Its own bodies (JSON, and the sign-up page's form posts) and answers (JSON or HTML).
+      const out = this.parking.control(method, url, rawBody);
+      res.writeHead(out.status, { 'Content-Type': out.contentType, ...cors });
+      res.end(out.body);
+      return;
+    }
     let body: Record<string, unknown> = {};
     if (rawBody.trim()) {
       try {
