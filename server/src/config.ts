@@ -38,6 +38,26 @@ const wechatPaySchema = z.strictObject({
   ]),
   baseUrl: httpUrl.default('https://api.mch.weixin.qq.com'),
   notifyUrl: httpUrl.optional(),
+  /**
+   * Booth face-to-face payment (4.24–4.26) uses WeChat Pay's API v2 (XML; 付款码支付 micropay, orderquery,
+   * reverse), signed with the API v2 key (32 characters). Unset: WeChat payment codes are refused at the booth.
+   */
+  apiV2Key: z.string().length(32, 'must be exactly 32 characters').optional(),
+  /** v2 sign type (default HMAC-SHA256). */
+  v2SignType: z.enum(['HMAC-SHA256', 'MD5']).optional(),
+  /**
+   * The merchant API client certificate (apiclient_cert.pem + apiclient_key.pem, or apiclient_cert.p12 as
+   * base64 with its passphrase, which is the mchId by default): v2 /secapi/ calls (reverse) need mutual TLS
+   * with it. Required for booth payments against an https base URL; the sandbox (http) does without.
+   */
+  apiClientCertificate: z
+    .union([
+      z.strictObject({ certPem: z.string().min(1), keyPem: z.string().min(1) }),
+      z.strictObject({ pfxBase64: z.string().min(1), passphrase: z.string().optional() }),
+    ])
+    .optional(),
+  /** spbill_create_ip of micropay: the IPv4 address of the booth / server (default 127.0.0.1). */
+  terminalIp: z.ipv4().optional(),
 });
 
 const alipaySchema = z.strictObject({
@@ -97,6 +117,14 @@ export const configSchema = z
       }
       seen.add(p.parkNumber);
     });
+    const wp = c.wechatPay;
+    if (wp?.apiV2Key && wp.baseUrl.startsWith('https:') && !wp.apiClientCertificate) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['wechatPay', 'apiClientCertificate'],
+        message: 'is required with apiV2Key: booth payments are reversed at /secapi/pay/reverse, which needs mutual TLS',
+      });
+    }
     if (c.mode === 'production') {
       if (!c.mongodbUri) ctx.addIssue({ code: 'custom', path: ['mongodbUri'], message: 'is required in production mode' });
       if (c.parks.length === 0) ctx.addIssue({ code: 'custom', path: ['parks'], message: 'at least one park is required in production mode' });

@@ -29,6 +29,7 @@ import {
 } from './keys';
 import { type NotificationRecord, Notifier } from './notifier';
 import { ParkingService, type ParkingSandboxOptions, type WechatParkingSandbox } from './parking';
+import { MicropayDesk, type V2Fault } from './micropay';
 import {
   type Answer,
   MerchantState,
@@ -80,6 +81,8 @@ export interface WechatPaySandboxOptions {
   openssl?: string;
   /** The vehicle parking service (parking.ts): direct merchant by default, service provider with `subMchid`. */
   parking?: ParkingSandboxOptions;
+  /** The merchant's API v2 key (booth payment codes, micropay.ts). Default: generated. */
+  apiV2Key?: string;
 }
 
 export interface SandboxHit {
@@ -135,6 +138,8 @@ export interface WechatPaySandbox {
   rotatePlatformKey(): Promise<string>;
   /** 微信支付分停车服务: users' plate services, entries, deductions, the H5 sign-up page (parking.ts). */
   readonly parking: WechatParkingSandbox;
+  /** API v2 付款码支付 (booth payment codes): issue codes, play the payer, see the orders (micropay.ts). */
+  readonly micropay: MicropayDesk;
 
   inject(fault: SandboxFault): void;
   clearFaults(): void;
@@ -178,6 +183,7 @@ class Sandbox implements WechatPaySandbox {
   private forger: KeyObject | undefined;
   private readonly timeScale: number;
   readonly parking: ParkingService;
+  readonly micropay: MicropayDesk;
 
   constructor(
     readonly mode: 'platformCertificate' | 'publicKey',
@@ -191,6 +197,7 @@ class Sandbox implements WechatPaySandbox {
     this.timeScale = options.timeScale ?? 1;
     if (!(this.timeScale > 0)) throw new SandboxSetupError('timeScale must be > 0');
     const signer = this.signer();
+    this.micropay = new MicropayDesk(appId, mchId, clock, options.apiV2Key);
     this.merchant = {
       appId,
       mchId,
@@ -199,6 +206,7 @@ class Sandbox implements WechatPaySandbox {
       apiV3Key: keys.apiV3Key,
       verification: mode === 'publicKey' ? { mode: 'publicKey', publicKeyId: signer.serial, publicKey: signer.publicKeyPem } : { mode: 'platformCertificate' },
       baseUrl: 'http://127.0.0.1',
+      apiV2Key: this.micropay.apiV2Key,
     };
     this.state = new MerchantState(appId, mchId, clock, {
       onPaid: (order) => this.notifyTransaction(order),
@@ -464,6 +472,7 @@ class Sandbox implements WechatPaySandbox {
     }
     const url = new URL(target, 'http://sandbox');
     if (url.pathname.startsWith('/__sandbox/')) return this.control(method, url, rawBody, res);
+    if (MicropayDesk.owns(url.pathname)) return this.handleV2(method, target, url.pathname, rawBody, req, res);
 
     const hit: SandboxHit = { method, path: target, status: 0, at: this.clock.now() };
     this.hitLog.push(hit);
@@ -501,6 +510,32 @@ class Sandbox implements WechatPaySandbox {
     if (sabotage.after) return this.sabotage(sabotage.after, req, res, hit);
     hit.status = answer.status;
     this.sendSigned(res, answer, sabotage.badSignature === true);
+  }
+
+  /** API v2 (XML): the micropay desk answers; faults from the same list, matched by path. */
+  private handleV2(method: string, target: string, pathname: string, rawBody: string, req: IncomingMessage, res: ServerResponse): void {
+    const hit: SandboxHit = { method, path: target, status: 0, at: this.clock.now() };
+    this.hitLog.push(hit);
+    const answer = this.micropay.handle(method, pathname, rawBody, {
+      takeFault: (path) => {
+        const f = this.takeFault(path);
+        return f && f.kind !== 'tamperNotification' ? (f as V2Fault) : undefined;
+      },
+    });
+    if (answer.hold) {
+      hit.status = -1;
+      this.held.add(res);
+      res.on('close', () => this.held.delete(res));
+      return;
+    }
+    if (answer.reset) {
+      hit.status = -2;
+      req.socket.destroy();
+      return;
+    }
+    hit.status = answer.status;
+    res.writeHead(answer.status, { 'Content-Type': answer.status === 200 ? 'text/plain; charset=utf-8' : 'text/html; charset=utf-8', Server: 'nginx' });
+    res.end(answer.body);
   }
 
   private route(method: string, url: URL, body: unknown): Answer {
@@ -655,6 +690,16 @@ class Sandbox implements WechatPaySandbox {
           hits: this.hitLog,
           faults: this.faults,
         });
+      }
+      if (method === 'POST' && p === '/micropay/codes') {
+        const behaviour = typeof body.behaviour === 'string' ? (body.behaviour as never) : undefined;
+        return json(200, this.micropay.issueCode({ behaviour, ...(typeof body.openid === 'string' ? { openid: body.openid } : {}) }));
+      }
+      if (method === 'GET' && p === '/micropay/orders') return json(200, [...this.micropay.orders.values()]);
+      const mp = /^\/micropay\/orders\/([^/]+)\/(pay|give-up)$/.exec(p);
+      if (method === 'POST' && mp) {
+        const no = decodeURIComponent(mp[1]);
+        return json(200, mp[2] === 'pay' ? this.micropay.userPays(no) : this.micropay.userGivesUp(no));
       }
       if (method === 'POST' && p === '/request-payment') {
         return json(200, this.requestPayment((body.params ?? {}) as Record<string, unknown>, { outcome: body.outcome === 'cancel' ? 'cancel' : 'pay' }));
