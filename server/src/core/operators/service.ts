@@ -322,6 +322,25 @@ export class OperatorService implements OperatorAuthenticator {
     return after;
   }
 
+  /**
+   * The create-admin command's --reset (no operator acts: whoever runs it has the database): give an
+   * existing account this password, make it an enabled admin, end its sessions and lift a lock.
+   */
+  async resetAsAdmin(usernameRaw: string, password: string, displayName?: string): Promise<OperatorAccount> {
+    const username = normalizeUsername(usernameRaw);
+    const current = await this.deps.accounts.findByUsername(username);
+    if (!current) throw new AppError('not_found', `no operator ${username}`, 404);
+    this.checkPassword(password, username);
+    const now = this.now();
+    const patch: AccountPatch = { role: 'admin', parks: [], disabled: false, passwordHash: await hashPassword(password, this.cost), passwordChangedAt: now, updatedAt: now };
+    if (displayName?.trim()) patch.displayName = displayName.trim();
+    const after = await this.deps.accounts.update(current.id, patch);
+    if (!after) throw new AppError('not_found', `no operator ${username}`, 404);
+    await this.deps.sessions.revokeAll(current.id, now);
+    await this.deps.throttle.clear(username.slice(0, 64));
+    return after;
+  }
+
   async listOperators(by: Operator): Promise<OperatorAccount[]> {
     assertRole(by, 'admin');
     return this.deps.accounts.list();
