@@ -1,0 +1,68 @@
+/**
+ * Withholding agreements as ParkPay keeps them (issue 6): one record per driver + plate + provider.
+ *
+ *   (none) ──startSignup──▶ signing ──provider says signed──▶ active ◀──▶ paused
+ *                              ▲                                  │
+ *                              └──────── startSignup again ◀── ended ◀── end (Alipay unsign) / the provider ends it
+ *
+ * `signNo` is ours and new for every sign-up round after an agreement ended, so a late notification about
+ * an old agreement never touches the new one. The provider is the truth: states are refreshed from it
+ * (check) when a driver looks and the record is stale, after the app returns from signing, and on every
+ * verified notification. Every change is one conditional single-document update (no transactions).
+ */
+import type { Payer } from '../orders/gateways';
+import type { Provider } from '../orders/model';
+import type { AgreementRef, AgreementState } from './gateways';
+
+export interface AgreementRecord {
+  /** Ours ("agr_…"). */
+  id: string;
+  driverId: string;
+  /** As the driver bound it ("京A12345"). */
+  plate: string;
+  /** normalizePlate(plate): what lanes look agreements up by. */
+  plateKey: string;
+  provider: Provider;
+  state: AgreementState;
+  /** Our sign-up number of the current round (Alipay external_agreement_no). */
+  signNo: string;
+  /** The provider's agreement number (Alipay agreement_no), once signed. */
+  agreementNo?: string;
+  /** Who pays: WeChat openid (required for the parking service); Alipay ids once the provider tells them. */
+  payer: Payer;
+  signedAt?: Date;
+  endedAt?: Date;
+  /** Why it is paused or ended, when known. */
+  reason?: string;
+  /** When the provider last told us how it stands (a check or a verified notification). */
+  checkedAt?: Date;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** What a gateway call needs of a record. */
+export function agreementRef(r: AgreementRecord): AgreementRef {
+  return { signNo: r.signNo, plate: r.plate, payer: r.payer, ...(r.agreementNo ? { agreementNo: r.agreementNo } : {}) };
+}
+
+/** Persistence (repository/agreements.ts). Every method is one atomic operation. */
+export interface AgreementRepository {
+  /** Insert; false when the driver has a record for this plate and provider already. */
+  insert(r: AgreementRecord): Promise<boolean>;
+  get(id: string): Promise<AgreementRecord | undefined>;
+  find(driverId: string, plateKey: string, provider: Provider): Promise<AgreementRecord | undefined>;
+  bySignNo(provider: Provider, signNo: string): Promise<AgreementRecord | undefined>;
+  /** Every record of a plate (any driver, any provider). */
+  byPlate(plateKey: string): Promise<AgreementRecord[]>;
+  listForDriver(driverId: string): Promise<AgreementRecord[]>;
+  /**
+   * Apply `set` when the record still has `when` (its signNo, and a state among `states` when given); the
+   * updated record, or undefined when the condition did not hold.
+   */
+  update(
+    id: string,
+    when: { signNo?: string; states?: AgreementState[] },
+    set: Partial<Omit<AgreementRecord, 'id' | 'driverId' | 'plateKey' | 'provider' | 'createdAt'>>,
+    unset?: ('agreementNo' | 'signedAt' | 'endedAt' | 'reason')[],
+  ): Promise<AgreementRecord | undefined>;
+}
