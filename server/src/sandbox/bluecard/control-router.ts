@@ -7,6 +7,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
+import { normalizePlate } from '../../../../shared/plate';
 import { formatChinaDate, formatChinaTime, parseChinaTime } from '../../../../shared/time';
 import { readRawBody } from './down-router';
 import { FAULT_KINDS } from './faults';
@@ -257,6 +258,26 @@ export function controlRouter(sandbox: () => BluecardSandbox): Router {
     };
     ctx.status = 201;
     ctx.body = { item: await l.offlineWhite(entry, b.operate ?? '1') };
+  });
+
+  // Bookings (4.18 / 4.19) -----------------------------------------------------------------------------
+  router.get('/parks/:parkNumber/bookings', (ctx) => {
+    ctx.body = { bookings: lot(ctx).dump().bookings, refusals: lot(ctx).state.bookingRefusals };
+  });
+  router.post('/parks/:parkNumber/bookings/refuse', async (ctx) => {
+    // The next `count` new bookings (of `plate`, or any) are refused with `errorCode`.
+    const l = lot(ctx);
+    const b = parse(z.strictObject({ plate: str, errorCode: str, count: z.number().int().positive().default(1) }), await jsonBody(ctx));
+    const refusal = { plateKey: b.plate ? normalizePlate(b.plate) : undefined, errorCode: b.errorCode ?? '车场拒绝预约(sandbox)', remaining: b.count };
+    l.state.bookingRefusals.push(refusal);
+    ctx.status = 201;
+    ctx.body = { refusal };
+  });
+  router.delete('/parks/:parkNumber/bookings/:bookOrderId', (ctx) => {
+    // The lot loses a booking (someone deleted it at the booth): what reconciliation must notice.
+    const l = lot(ctx);
+    if (!l.state.bookings.delete(ctx.params.bookOrderId)) throw new Refusal('not_found', `no booking ${ctx.params.bookOrderId}`);
+    ctx.body = { deleted: ctx.params.bookOrderId };
   });
 
   // What the lot sends by itself (through the outbox) ------------------------------------------------------

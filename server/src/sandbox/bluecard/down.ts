@@ -119,10 +119,27 @@ function queryBlack(park: ParkState, r: QueryBlackRequest) {
 }
 
 function synBookingCar(park: ParkState, r: SynBookingCarRequest) {
+  // New bookings per area key in this call, so one call cannot take more than is left.
+  const taking = new Map<string, number>();
   for (const b of r.datas) {
     if (b.areaId !== '0' && !park.area(Number(b.areaId))) throw new BluecardFail(`区域不存在: ${b.areaId}`);
     if (b.flag === '0' && !park.bookings.has(b.bookOrderId)) throw new BluecardFail(`预约订单不存在: ${b.bookOrderId}`);
     if (b.flag === '1' && park.bookings.get(b.bookOrderId)?.cancelled) throw new BluecardFail(`预约订单已取消: ${b.bookOrderId}`);
+    if (b.flag === '1' && !park.bookings.has(b.bookOrderId)) {
+      const i = park.bookingRefusals.findIndex((x) => x.remaining > 0 && (x.plateKey === undefined || x.plateKey === normalizePlate(b.plate)));
+      if (i >= 0) {
+        const refusal = park.bookingRefusals[i]!;
+        refusal.remaining -= 1;
+        if (refusal.remaining === 0) park.bookingRefusals.splice(i, 1);
+        throw new BluecardFail(refusal.errorCode);
+      }
+      // The lot's own capacity: an area's bookable spaces, and the whole lot's for any-area bookings.
+      for (const key of b.areaId === '0' ? ['0'] : [b.areaId, '0']) {
+        const n = (taking.get(key) ?? 0) + 1;
+        if (park.bookableLeft(key) < n) throw new BluecardFail(`可预约车位不足: ${key === '0' ? '全场' : `区域 ${key}`}`);
+        taking.set(key, n);
+      }
+    }
   }
   const now = park.now();
   for (const b of r.datas) {

@@ -172,6 +172,13 @@ export interface BookingRecord {
   completed: boolean;
 }
 
+export interface BookingRefusal {
+  /** normalizePlate of the plate to refuse; any plate when missing. */
+  plateKey?: string;
+  errorCode: string;
+  remaining: number;
+}
+
 export interface Lift {
   passagewayId: string;
   laneName: string;
@@ -260,6 +267,8 @@ export class ParkState {
   readonly white = new Map<string, WhiteRecord>();
   readonly black = new Map<string, BlackRecord>();
   readonly bookings = new Map<string, BookingRecord>();
+  /** Control: the next 4.18 flag-1 calls (of one plate, or any) are refused with this errorCode. */
+  readonly bookingRefusals: BookingRefusal[] = [];
   readonly lifts: Lift[] = [];
   readonly downCalls: DownCallLog[] = [];
 
@@ -910,15 +919,26 @@ export class ParkState {
     };
   }
 
+  /** Bookings still holding a space: not cancelled, not used, not over. */
+  openBookingsIn(areaId: string, at = this.now()): BookingRecord[] {
+    const nowText = formatChinaTime(at);
+    return [...this.bookings.values()].filter(
+      (b) => !b.cancelled && !b.completed && b.orderId === undefined && b.booking.areaId === areaId && b.booking.end >= nowText,
+    );
+  }
+
+  /** Bookable spaces left: of one area, or (areaId "0") of the whole lot, where any-area bookings count too. */
+  bookableLeft(areaId: string): number {
+    const counts = this.counts();
+    if (areaId === '0') return counts.bookSpaceCount;
+    return counts.areaList.find((a) => String(a.areaId) === areaId)?.bookSpaceCount ?? 0;
+  }
+
   /** 4.1 counts: spaces from the definition, free = spaces − cars in the area, bookable − open bookings. */
   counts() {
-    const now = this.now();
-    const nowText = formatChinaTime(now);
     const areaList = this.areas.map((a) => {
       const cars = this.inPark().filter((c) => c.areaId === a.id);
-      const openBookings = [...this.bookings.values()].filter(
-        (b) => !b.cancelled && !b.completed && b.orderId === undefined && b.booking.areaId === String(a.id) && b.booking.end >= nowText,
-      ).length;
+      const openBookings = this.openBookingsIn(String(a.id)).length;
       return {
         areaName: a.name,
         spaceCount: a.spaces,
@@ -934,7 +954,8 @@ export class ParkState {
       parkName: this.name,
       spaceCount: sum((x) => x.spaceCount),
       freeSpaceCount: sum((x) => x.lastSpaceCount),
-      bookSpaceCount: sum((x) => x.bookSpaceCount),
+      // Any-area bookings (areaId "0") take from the lot's total.
+      bookSpaceCount: Math.max(0, sum((x) => x.bookSpaceCount) - this.openBookingsIn('0').length),
       bookInParkCount: sum((x) => x.bookInParkCount),
       areaList,
     };
