@@ -28,6 +28,14 @@ export const feeSchema = z.object({
   /** Minutes the driver has to leave once paid. */
   paidFreeMinutes: z.number().int().min(0),
   order: z.object({ orderNo: z.string(), status: z.string(), expiresAt: z.iso.datetime() }).nullable(),
+  /**
+   * ParkPay coupons of this stay (given by the park or a shop): 'applied' ones are already in discountFen
+   * (the lot counts them); 'pending' ones are not confirmed by the lot yet (a money coupon then counts at
+   * the exit); 'used' were taken off at the exit. amount: minutes for 'hours', fen for 'money'.
+   */
+  coupons: z
+    .array(z.object({ kind: z.enum(['hours', 'money']), amount: z.number().int().min(0), end: z.iso.datetime(), state: z.enum(['applied', 'pending', 'used']), from: z.string().nullable() }))
+    .optional(),
 });
 export type FeeView = z.infer<typeof feeSchema>;
 
@@ -37,7 +45,7 @@ export type OrderStatusView = z.infer<typeof orderStatusSchema>;
 export const orderViewSchema = z.object({
   orderNo: z.string(),
   /** 'booking': a booking bought from a park's offer (shared/api/bookings.ts). */
-  kind: z.enum(['prepay', 'unlicensed_exit', 'booking']),
+  kind: z.enum(['prepay', 'unlicensed_exit', 'booking', 'lane_qr']),
   parkNumber: z.string(),
   plate: z.string(),
   /** quoted → pending (paying) → paid (telling the lot) → delivered (the barrier opens); or closed / refunded. */

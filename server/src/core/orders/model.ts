@@ -11,8 +11,12 @@
  */
 
 export type Provider = 'wechat' | 'alipay';
-/** 'booking': a booking bought from an operator's offer (core/bookings), delivered by 4.18 instead of 4.5. */
-export type OrderKind = 'prepay' | 'unlicensed_exit' | 'booking';
+/**
+ * 'booking': a booking bought from an operator's offer (core/bookings), delivered by 4.18 instead of 4.5.
+ * 'lane_qr': a 4.16 payment QR on a lane screen (core/lanepay/lane-qr.ts), paid by whoever scans it; the
+ * lot collects it with its 4.17 poll, sendPayRes only as the fallback.
+ */
+export type OrderKind = 'prepay' | 'unlicensed_exit' | 'booking' | 'lane_qr';
 export type OrderStatus = 'quoted' | 'pending' | 'paid' | 'delivered' | 'closed' | 'refunding' | 'refunded';
 
 /** The lot's price of the stay, as 4.4 / 4.30 gave it. */
@@ -54,6 +58,8 @@ export interface Delivery {
   leaseUntil?: Date;
   lastError?: string;
   deliveredAt?: Date;
+  /** '4.17': the lot collected a lane QR payment with its own poll (core/lanepay/lane-qr.ts), no sendPayRes. */
+  via?: '4.17';
 }
 
 export interface Refund {
@@ -75,6 +81,8 @@ export interface GatewayRef {
   prepayId?: string;
   /** Alipay trade_no, for my.tradePay. */
   tradeNo?: string;
+  /** A lane QR (4.16): WeChat Native code_url or Alipay precreate qr_code, answered again on a resend. */
+  qrCode?: string;
 }
 
 export interface Order {

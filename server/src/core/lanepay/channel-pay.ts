@@ -1,0 +1,392 @@
+/**
+ * Taking a stay's fee from the plate's withholding agreement at the lane: the deduction machinery shared by
+ * 4.16 (withholding or QR, lane-qr.ts) and 4.27 (third-party channel pay, below).
+ *
+ * 4.27 (spec 4.27.1): the driver scanned the lane's fixed code, opened Bluecard's pay page and chose our
+ * payment; Bluecard sends plateID (URL-encoded), payCharge and outTradeNo, and opens the barrier when we
+ * answer success. The spec allows answering success before the money is taken ("第三方可先返回 success
+ * 再扣费"); ParkPay answers success only when the money is secured — or, when the park's
+ * channelPayPolicy is 'accepted', also when the provider accepted the deduction and guarantees it (WeChat's
+ * parking service answers ACCEPTED and debits later). Otherwise fail with the reason: no_agreement,
+ * insufficient_funds, refused, deduction_pending, provider_unreachable, in_progress, amount_mismatch.
+ *
+ * Repeats of one outTradeNo never deduct twice (channel-pay-model.ts): the first request inserts the
+ * record (the claim); a concurrent repeat waits for its outcome (up to waitMs) or reports it in progress;
+ * a later repeat answers the recorded outcome, and after a failure (nothing taken) tries again.
+ */
+import { randomBytes } from 'node:crypto';
+import { fenToYuan, yuanToFen } from '../../../../shared/money';
+import { decodePlate, normalizePlate } from '../../../../shared/plate';
+import { formatChinaTime } from '../../../../shared/time';
+import type { DeductResult } from '../agreements/gateways';
+import { agreementRef, type AgreementRecord } from '../agreements/model';
+import type { AgreementService } from '../agreements/service';
+import type { Clock } from '../clock';
+import type { LotRecordsRepository } from '../lot/model';
+import type { OrderRepository, Provider } from '../orders/model';
+import type { OrderService } from '../orders/orders';
+import type { Park } from '../parks';
+import { deductionId, type DeductionFailureCode, type LaneDeduction, type LaneDeductionRepository } from './channel-pay-model';
+import { parseOutTradeNo } from './lane-qr-trade';
+
+export type DeductPolicy = 'secured' | 'accepted';
+
+export interface DeductRequest {
+  park: Park;
+  outTradeNo: string;
+  /** As the lot sent it (decoded). */
+  plate: string;
+  amountFen: number;
+  via: '4.16' | '4.27';
+  policy: DeductPolicy;
+}
+
+export type DeductOutcome =
+  /** The money is taken. */
+  | { kind: 'secured'; deduction: LaneDeduction }
+  /** The provider accepted it and guarantees it, and the park's policy takes that. */
+  | { kind: 'accepted'; deduction: LaneDeduction }
+  | { kind: 'no_agreement'; reason: string }
+  /** Nothing was taken. */
+  | { kind: 'failed'; code: DeductionFailureCode | 'amount_mismatch'; reason: string }
+  /** Not known yet (money may be moving): ask again; never offer another way to pay meanwhile. */
+  | { kind: 'pending'; code: 'in_progress' | 'provider_unreachable' | 'deduction_pending'; reason: string };
+
+export interface LaneDeductionDeps {
+  deductions: LaneDeductionRepository;
+  agreements: Pick<AgreementService, 'liveForPlate' | 'noticeNoAgreement' | 'record' | 'gatewayFor'>;
+  stays: Pick<LotRecordsRepository, 'findStay' | 'staysInPark'>;
+  clock: Clock;
+  /** This process, as the holder of claims. */
+  owner?: string;
+  /** A claim's lease (longer than a provider call may take). Default 30 s of the clock. */
+  leaseMs?: number;
+  /** How long a concurrent repeat waits for the first request's outcome (real ms). Default 8 s. */
+  waitMs?: number;
+  /** 'secured' policy: how long to wait for an accepted deduction to be confirmed (real ms). Default 5 s. */
+  settleWaitMs?: number;
+  /** Real ms between looks while waiting. Default 100 (repeats) and 500 (provider queries). */
+  pollMs?: number;
+  settlePollMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
+}
+
+const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** "PW" + China time yyMMddHHmmss + 8 random: 22 of [0-9A-Z] (WeChat out_trade_no 6–32, Alipay ≤ 64). */
+export function newDeductionNo(now: number): string {
+  return `PW${formatChinaTime(now).replace(/\D/g, '').slice(2, 14)}${[...randomBytes(8)].map((b) => ALPHABET[b % 32]).join('')}`;
+}
+
+export const PAY_TYPE: Record<Provider, string> = { wechat: '微信', alipay: '支付宝' };
+const PROVIDER_NAME: Record<Provider, string> = { wechat: 'WeChat Pay', alipay: 'Alipay' };
+
+export class LaneDeductionService {
+  private readonly owner: string;
+  private readonly leaseMs: number;
+  private readonly waitMs: number;
+  private readonly settleWaitMs: number;
+  private readonly pollMs: number;
+  private readonly settlePollMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly deps: LaneDeductionDeps) {
+    this.owner = deps.owner ?? `lane-${randomBytes(6).toString('hex')}`;
+    this.leaseMs = deps.leaseMs ?? 30_000;
+    this.waitMs = deps.waitMs ?? 8_000;
+    this.settleWaitMs = deps.settleWaitMs ?? 5_000;
+    this.pollMs = deps.pollMs ?? 100;
+    this.settlePollMs = deps.settlePollMs ?? 500;
+    this.sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  private now(): Date {
+    return new Date(this.deps.clock.now());
+  }
+
+  private lease(now: Date): Date {
+    return new Date(now.getTime() + this.leaseMs);
+  }
+
+  /** The recorded deduction of an outTradeNo, if any. */
+  find(parkNumber: string, outTradeNo: string): Promise<LaneDeduction | undefined> {
+    return this.deps.deductions.get(deductionId(parkNumber, outTradeNo));
+  }
+
+  /** Take `amountFen` for this outTradeNo from the plate's agreement, at most once. */
+  async deduct(req: DeductRequest): Promise<DeductOutcome> {
+    const repo = this.deps.deductions;
+    const id = deductionId(req.park.parkNumber, req.outTradeNo);
+    const plateKey = normalizePlate(req.plate);
+    const deadline = Date.now() + this.waitMs;
+    for (;;) {
+      const d = await repo.get(id);
+      const now = this.now();
+      if (!d) {
+        const live = await this.deps.agreements.liveForPlate(plateKey);
+        if (!live.length) return noAgreement(req.plate);
+        const fresh: LaneDeduction = {
+          id,
+          parkNumber: req.park.parkNumber,
+          outTradeNo: req.outTradeNo,
+          plate: req.plate,
+          plateKey,
+          amountFen: req.amountFen,
+          via: req.via,
+          state: 'deducting',
+          attempts: 0,
+          owner: this.owner,
+          leaseUntil: this.lease(now),
+          createdAt: now,
+          updatedAt: now,
+        };
+        if (await repo.insert(fresh)) return this.run(fresh, req, live, false);
+        continue; // someone else claimed it a moment ago: read theirs
+      }
+      if (d.amountFen !== req.amountFen) {
+        return { kind: 'failed', code: 'amount_mismatch', reason: `amount_mismatch: this outTradeNo was asked for ${fenToYuan(d.amountFen)} yuan before, not ${fenToYuan(req.amountFen)}` };
+      }
+      if (d.state === 'paid') return { kind: 'secured', deduction: d };
+      if (d.state === 'accepted') return this.settle(d, req.policy);
+      if (d.state === 'failed') {
+        // Nothing was taken: a repeat may try again (the driver topped up, signed up meanwhile).
+        const live = await this.deps.agreements.liveForPlate(plateKey);
+        if (!live.length) return noAgreement(req.plate);
+        const claimed = await repo.update(id, { states: ['failed'] }, { state: 'deducting', owner: this.owner, leaseUntil: this.lease(now), updatedAt: now }, ['failure']);
+        if (claimed) return this.run(claimed, req, live, false);
+        continue;
+      }
+      // deducting: someone holds it, or held it and is gone.
+      if (d.leaseUntil && d.leaseUntil.getTime() > now.getTime()) {
+        if (Date.now() >= deadline) {
+          return { kind: 'pending', code: 'in_progress', reason: 'in_progress: the first request for this outTradeNo is still being paid; ask again' };
+        }
+        await this.sleep(this.pollMs);
+        continue;
+      }
+      const taken = await repo.update(id, { states: ['deducting'], leaseFreeAt: now }, { owner: this.owner, leaseUntil: this.lease(now), updatedAt: now });
+      if (taken) return this.run(taken, req, await this.deps.agreements.liveForPlate(plateKey), true);
+      if (Date.now() >= deadline) {
+        return { kind: 'pending', code: 'in_progress', reason: 'in_progress: the first request for this outTradeNo is still being paid; ask again' };
+      }
+    }
+  }
+
+  /** Holding the claim: ask the providers, best agreement first. `recover`: finish the attempt a lost holder left. */
+  private async run(d: LaneDeduction, req: DeductRequest, live: AgreementRecord[], recover: boolean): Promise<DeductOutcome> {
+    const repo = this.deps.deductions;
+    const tried = new Set<string>();
+    let current = d;
+    if (recover && d.attempt) {
+      // Its answer was lost: the same provider order number again (idempotent at the provider).
+      const r = await this.deps.agreements.record(d.attempt.agreementId);
+      if (r) {
+        tried.add(r.id);
+        const out = await this.attempt(current, r, d.attempt.tradeNo, req);
+        if (out !== 'next') return out;
+      }
+    }
+    for (const r of live) {
+      if (tried.has(r.id)) continue;
+      tried.add(r.id);
+      const now = this.now();
+      const tradeNo = newDeductionNo(now.getTime());
+      const next = await repo.update(
+        d.id,
+        { owner: this.owner },
+        { attempt: { tradeNo, agreementId: r.id, provider: r.provider, driverId: r.driverId }, attempts: current.attempts + 1, updatedAt: now },
+      );
+      if (!next) return { kind: 'pending', code: 'in_progress', reason: 'in_progress: another request took over this outTradeNo; ask again' };
+      current = next;
+      const out = await this.attempt(current, r, tradeNo, req);
+      if (out !== 'next') return out;
+    }
+    const { reason } = noAgreement(req.plate);
+    const now = this.now();
+    await repo.update(d.id, { owner: this.owner }, { state: 'failed', failure: { code: 'no_agreement', reason }, leaseUntil: null, updatedAt: now });
+    return { kind: 'no_agreement', reason };
+  }
+
+  private async stayTimes(req: DeductRequest): Promise<{ enteredAt: Date; leftAt: Date }> {
+    const leftAt = this.now();
+    const parts = parseOutTradeNo(req.outTradeNo, req.park.parkNumber);
+    const stay =
+      (parts ? await this.deps.stays.findStay(req.park.parkNumber, parts.orderId) : undefined) ??
+      (await this.deps.stays.staysInPark(req.park.parkNumber, normalizePlate(req.plate)))[0];
+    return { enteredAt: stay?.entry?.inTime ?? leftAt, leftAt };
+  }
+
+  /** One provider deduction; 'next' when this agreement turned out not to exist (try the next one). */
+  private async attempt(d: LaneDeduction, r: AgreementRecord, tradeNo: string, req: DeductRequest): Promise<DeductOutcome | 'next'> {
+    const gateway = this.deps.agreements.gatewayFor(r.provider);
+    if (!gateway) return 'next';
+    const { enteredAt, leftAt } = await this.stayTimes(req);
+    let res: DeductResult;
+    try {
+      res = await gateway.deduct({
+        outTradeNo: tradeNo,
+        agreement: agreementRef(r),
+        amountFen: d.amountFen,
+        parkNumber: req.park.parkNumber,
+        parkName: req.park.name ?? req.park.parkNumber,
+        enteredAt,
+        leftAt,
+        description: `停车费 ${req.plate}`.slice(0, 127),
+      });
+    } catch (e) {
+      // Whether the money moved is unknown: keep the attempt, free the claim; a repeat asks again with the
+      // same number (never another order meanwhile).
+      const message = (e as Error).message;
+      this.deps.log?.warn({ outTradeNo: d.outTradeNo, tradeNo, provider: r.provider, err: message }, 'lane deduction: no answer from the provider');
+      await this.deps.deductions.update(d.id, { owner: this.owner }, { leaseUntil: this.now(), lastError: message, updatedAt: this.now() });
+      return { kind: 'pending', code: 'provider_unreachable', reason: `provider_unreachable: ${PROVIDER_NAME[r.provider]} did not answer; ask again` };
+    }
+    if (res.status === 'failed' && res.code === 'no_agreement') {
+      this.deps.agreements.noticeNoAgreement(r);
+      return 'next';
+    }
+    return this.keep(d, tradeNo, res, req.policy);
+  }
+
+  /** Record a provider's answer about the current attempt and say what it means for the lane. */
+  private async keep(d: LaneDeduction, tradeNo: string, res: DeductResult, policy: DeductPolicy): Promise<DeductOutcome> {
+    const repo = this.deps.deductions;
+    const now = this.now();
+    if (res.status === 'paid') {
+      if (res.paidFen !== d.amountFen) {
+        this.deps.log?.error({ outTradeNo: d.outTradeNo, tradeNo, asked: d.amountFen, paid: res.paidFen }, 'a provider took another amount than asked');
+      }
+      const u = await repo.update(
+        d.id,
+        { tradeNo },
+        { state: 'paid', transactionId: res.transactionId, paidFen: res.paidFen, paidAt: res.paidAt, leaseUntil: null, updatedAt: now },
+        ['failure', 'lastError'],
+      );
+      return { kind: 'secured', deduction: u ?? (await repo.get(d.id))! };
+    }
+    if (res.status === 'accepted') {
+      const u = await repo.update(
+        d.id,
+        { tradeNo, states: ['deducting'] },
+        { state: 'accepted', ...(res.transactionId ? { transactionId: res.transactionId } : {}), leaseUntil: null, updatedAt: now },
+        ['lastError'],
+      );
+      const cur = u ?? (await repo.get(d.id))!;
+      return this.settle(cur, policy);
+    }
+    const failure = { code: res.code, reason: res.reason };
+    await repo.update(d.id, { tradeNo, states: ['deducting'] }, { state: 'failed', failure, leaseUntil: null, updatedAt: now }, ['lastError']);
+    return { kind: 'failed', code: res.code, reason: `${res.code}: ${res.reason}` };
+  }
+
+  /** An accepted deduction: taken as is under the 'accepted' policy; otherwise wait (a while) for the provider to confirm it. */
+  private async settle(d: LaneDeduction, policy: DeductPolicy): Promise<DeductOutcome> {
+    const outcome = (x: LaneDeduction): DeductOutcome | undefined => {
+      if (x.state === 'paid') return { kind: 'secured', deduction: x };
+      if (x.state === 'failed') {
+        const code = x.failure?.code ?? 'refused';
+        return code === 'no_agreement' ? { kind: 'no_agreement', reason: x.failure!.reason } : { kind: 'failed', code, reason: `${code}: ${x.failure?.reason ?? ''}` };
+      }
+      return undefined;
+    };
+    const done = outcome(d);
+    if (done) return done;
+    if (policy === 'accepted') return { kind: 'accepted', deduction: d };
+    const tradeNo = d.attempt?.tradeNo;
+    const gateway = d.attempt ? this.deps.agreements.gatewayFor(d.attempt.provider) : undefined;
+    const deadline = Date.now() + this.settleWaitMs;
+    for (;;) {
+      if (gateway && tradeNo) {
+        try {
+          const q = await gateway.queryDeduction(tradeNo);
+          if (q.status === 'paid' || q.status === 'failed') await this.onDeduction(tradeNo, q);
+        } catch (e) {
+          this.deps.log?.warn({ tradeNo, err: (e as Error).message }, 'lane deduction: query failed');
+        }
+      }
+      const cur = (await this.deps.deductions.get(d.id)) ?? d;
+      const out = outcome(cur);
+      if (out) return out;
+      if (Date.now() >= deadline) {
+        return { kind: 'pending', code: 'deduction_pending', reason: 'deduction_pending: the provider accepted the deduction but has not confirmed it yet; ask again' };
+      }
+      await this.sleep(this.settlePollMs);
+    }
+  }
+
+  /**
+   * What a provider says about a deduction of ours (a verified notification, or our query): the record of
+   * that attempt follows it. A repeat changes nothing. Money reported taken is kept even when we had
+   * recorded a failure (the provider is the truth; logged, the lot learns it when it asks again).
+   */
+  async onDeduction(tradeNo: string, result: DeductResult): Promise<'applied' | 'unchanged' | 'unknown'> {
+    const repo = this.deps.deductions;
+    const d = await repo.byTradeNo(tradeNo);
+    if (!d) return 'unknown';
+    const now = this.now();
+    if (result.status === 'paid') {
+      if (d.state === 'failed') this.deps.log?.error({ outTradeNo: d.outTradeNo, tradeNo }, 'a deduction recorded as failed was paid after all');
+      const u = await repo.update(
+        d.id,
+        { tradeNo, states: ['deducting', 'accepted', 'failed'] },
+        { state: 'paid', transactionId: result.transactionId, paidFen: result.paidFen, paidAt: result.paidAt, updatedAt: now },
+        ['failure'],
+      );
+      return u ? 'applied' : 'unchanged';
+    }
+    if (result.status === 'failed') {
+      const u = await repo.update(d.id, { tradeNo, states: ['accepted'] }, { state: 'failed', failure: { code: result.code, reason: result.reason }, updatedAt: now });
+      return u ? 'applied' : 'unchanged';
+    }
+    return 'unchanged';
+  }
+}
+
+function noAgreement(plate: string): { kind: 'no_agreement'; reason: string } {
+  return { kind: 'no_agreement', reason: `no_agreement: ${plate} has no active withholding agreement with ParkPay` };
+}
+
+// ── 4.27 ─────────────────────────────────────────────────────────────────────────────────────
+
+export interface ChannelPayDeps {
+  deductions: LaneDeductionService;
+  /** A 4.16 QR for the same outTradeNo (lane-qr.ts) must not be paid as well. */
+  orders: Pick<OrderRepository, 'byOutTradeNo'>;
+  orderService: Pick<OrderService, 'cancel'>;
+}
+
+export type ChannelPayOutcome = { ok: true } | { ok: false; errorCode: string };
+
+export class ChannelPayService {
+  constructor(private readonly deps: ChannelPayDeps) {}
+
+  async pay(park: Park, req: { plateID: string; payCharge: string; outTradeNo: string }): Promise<ChannelPayOutcome> {
+    const plate = decodePlate(req.plateID).trim();
+    const amountFen = yuanToFen(req.payCharge);
+    // Nothing owed: nothing to take, and the barrier may open.
+    if (amountFen === 0) return { ok: true };
+
+    // The same price was put on the lane screen as a QR (4.16): paid → that is the money; unpaid → close it first.
+    const qr = await this.deps.orders.byOutTradeNo(park.parkNumber, req.outTradeNo);
+    if (qr) {
+      let status = qr.status;
+      if (status === 'pending' || status === 'quoted') status = (await this.deps.orderService.cancel(qr.driverId, qr.orderNo)).status;
+      if (status === 'paid' || status === 'delivered') {
+        return qr.amountFen === amountFen ? { ok: true } : { ok: false, errorCode: `amount_mismatch: this outTradeNo was paid ${fenToYuan(qr.amountFen)} yuan by QR` };
+      }
+      if (status === 'pending' || status === 'quoted') return { ok: false, errorCode: 'in_progress: a payment QR for this outTradeNo is still open; ask again' };
+    }
+
+    const out = await this.deps.deductions.deduct({
+      park,
+      outTradeNo: req.outTradeNo,
+      plate,
+      amountFen,
+      via: '4.27',
+      policy: park.settings?.channelPayPolicy ?? 'secured',
+    });
+    if (out.kind === 'secured' || out.kind === 'accepted') return { ok: true };
+    return { ok: false, errorCode: out.reason };
+  }
+}

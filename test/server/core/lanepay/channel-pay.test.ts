@@ -1,0 +1,268 @@
+/**
+ * The lane deduction machinery (4.16's withholding and 4.27) on the real database, against a test double
+ * of the WithholdingGateway interface: outcomes, and above all that one outTradeNo never takes money
+ * twice — sequential repeats, concurrent repeats, lost answers, a crashed holder.
+ * (Through the real sandboxes and the Bluecard port: test/server/e2e/agreements-lanes.test.ts.)
+ */
+import { AgreementService } from '../../../../server/src/core/agreements/service';
+import { ManualClock } from '../../../../server/src/core/clock';
+import { ChannelPayService, LaneDeductionService } from '../../../../server/src/core/lanepay/channel-pay';
+import { deductionId } from '../../../../server/src/core/lanepay/channel-pay-model';
+import type { Park } from '../../../../server/src/core/parks';
+import { MongoLaneDeductionRepository } from '../../../../server/src/repository/agreement-deductions';
+import { MongoAgreementRepository } from '../../../../server/src/repository/agreements';
+import { MongoDriverRepository } from '../../../../server/src/repository/drivers';
+import { MongoLotRecordsRepository } from '../../../../server/src/repository/lot-records';
+import { MongoOrderRepository } from '../../../../server/src/repository/orders';
+import { openTestDatabase, type TestDatabase } from '../../../support/db';
+import { FakeWithholding } from '../agreements/fake-withholding';
+
+let db: TestDatabase;
+let agreementsRepo: MongoAgreementRepository;
+let deductionsRepo: MongoLaneDeductionRepository;
+let drivers: MongoDriverRepository;
+let stays: MongoLotRecordsRepository;
+let orders: MongoOrderRepository;
+const clock = new ManualClock(Date.UTC(2026, 10, 28, 2, 0, 0));
+let wechat: FakeWithholding;
+let alipay: FakeWithholding;
+let agreements: AgreementService;
+const park: Park = { parkNumber: 'p_lane_001', key: 'k', bluecardBaseUrl: 'http://127.0.0.1:1', name: '测试停车场' };
+const accepting: Park = { ...park, settings: { channelPayPolicy: 'accepted' } };
+
+beforeAll(async () => {
+  db = await openTestDatabase('channelpay');
+  agreementsRepo = new MongoAgreementRepository(db.connection);
+  deductionsRepo = new MongoLaneDeductionRepository(db.connection);
+  drivers = new MongoDriverRepository(db.connection);
+  stays = new MongoLotRecordsRepository(db.connection);
+  orders = new MongoOrderRepository(db.connection);
+  await Promise.all([agreementsRepo.init(), deductionsRepo.init(), drivers.init(), stays.init(), orders.init()]);
+});
+afterAll(async () => {
+  await db.dispose();
+});
+beforeEach(() => {
+  wechat = new FakeWithholding('wechat');
+  alipay = new FakeWithholding('alipay');
+  agreements = new AgreementService({ agreements: agreementsRepo, drivers, gateways: { wechat, alipay }, clock });
+});
+
+function lanes(opts: { waitMs?: number; settleWaitMs?: number; owner?: string } = {}) {
+  const deductions = new LaneDeductionService({
+    deductions: deductionsRepo,
+    agreements,
+    stays,
+    clock,
+    waitMs: opts.waitMs ?? 3_000,
+    settleWaitMs: opts.settleWaitMs ?? 300,
+    pollMs: 20,
+    settlePollMs: 30,
+    owner: opts.owner,
+  });
+  const channel = new ChannelPayService({
+    deductions,
+    orders,
+    orderService: { cancel: async () => Promise.reject(new Error('no QR orders in these tests')) },
+  });
+  return { deductions, channel };
+}
+
+let n = 0;
+const nextTrade = () => `${park.parkNumber}_2_${1000 + ++n}_101500`;
+
+/** A driver with the plate bound and an active agreement with `gateway`. */
+async function signed(plate: string, gateway: FakeWithholding) {
+  const id = `drv_cp_${++n}`;
+  await drivers.findOrCreate({ provider: 'wechat', wechatOpenId: `oCP${n}` }, { id, createdAt: new Date(clock.now()) });
+  await drivers.addPlate(id, { plate, plateKey: plate, boundAt: new Date(clock.now()) }, 5);
+  const { agreement } = await agreements.startSignup(id, plate, gateway.provider);
+  gateway.sign(agreement.signNo);
+  return agreements.confirm(id, agreement.id);
+}
+
+const pay = (channel: ChannelPayService, p: Park, plate: string, outTradeNo: string, payCharge = '5.00') =>
+  channel.pay(p, { plateID: encodeURIComponent(plate), payCharge, outTradeNo });
+
+describe('4.27 outcomes', () => {
+  it('secured: the money is taken → success; the record says paid with our number at the provider', async () => {
+    await signed('京A00001', alipay);
+    const { channel } = lanes();
+    const t = nextTrade();
+    expect(await pay(channel, park, '京A00001', t)).toEqual({ ok: true });
+    expect(alipay.debits).toEqual([{ outTradeNo: expect.stringMatching(/^PW\d{12}[0-9A-Z]{8}$/), fen: 500 }]);
+    const d = await deductionsRepo.get(deductionId(park.parkNumber, t));
+    expect(d).toMatchObject({ state: 'paid', paidFen: 500, via: '4.27', plate: '京A00001', attempt: { tradeNo: alipay.debits[0]!.outTradeNo, provider: 'alipay' } });
+  });
+
+  it('no agreement, insufficient funds, refused: fail with the reason; nothing taken', async () => {
+    const { channel } = lanes();
+    expect(await pay(channel, park, '京A00002', nextTrade())).toEqual({ ok: false, errorCode: expect.stringMatching(/^no_agreement: 京A00002/) });
+    await signed('京A00003', wechat);
+    wechat.mode = 'insufficient_funds';
+    expect(await pay(channel, park, '京A00003', nextTrade())).toEqual({ ok: false, errorCode: 'insufficient_funds: 余额不足' });
+    wechat.mode = 'refused';
+    expect(await pay(channel, park, '京A00003', nextTrade())).toEqual({ ok: false, errorCode: 'refused: 风控拒绝' });
+    expect(wechat.debits).toEqual([]);
+  });
+
+  it('after insufficient funds a repeat tries again (a new provider order) and takes the money once', async () => {
+    await signed('京A00004', wechat);
+    const { channel } = lanes();
+    const t = nextTrade();
+    wechat.mode = 'insufficient_funds';
+    expect((await pay(channel, park, '京A00004', t)).ok).toBe(false);
+    wechat.mode = 'paid';
+    expect(await pay(channel, park, '京A00004', t)).toEqual({ ok: true });
+    expect(await pay(channel, park, '京A00004', t)).toEqual({ ok: true });
+    expect(wechat.debits.length).toBe(1);
+    expect(new Set(wechat.calls.filter((c) => c.op === 'deduct').map((c) => c.arg)).size).toBe(2);
+    expect((await deductionsRepo.get(deductionId(park.parkNumber, t)))!.attempts).toBe(2);
+  });
+
+  it('payCharge 0: nothing to take, success without asking anyone', async () => {
+    const { channel } = lanes();
+    expect(await pay(channel, park, '京A00005', nextTrade(), '0')).toEqual({ ok: true });
+  });
+
+  it('another amount for an outTradeNo already paid: refused, nothing taken', async () => {
+    await signed('京A00006', alipay);
+    const { channel } = lanes();
+    const t = nextTrade();
+    await pay(channel, park, '京A00006', t, '5.00');
+    expect(await pay(channel, park, '京A00006', t, '6.00')).toEqual({ ok: false, errorCode: expect.stringMatching(/^amount_mismatch/) });
+    expect(alipay.debits.length).toBe(1);
+  });
+});
+
+describe('one outTradeNo never deducts twice', () => {
+  it('sequential repeats answer the first outcome without asking the provider again', async () => {
+    await signed('京B00001', alipay);
+    const { channel } = lanes();
+    const t = nextTrade();
+    for (let i = 0; i < 4; i++) expect(await pay(channel, park, '京B00001', t)).toEqual({ ok: true });
+    expect(alipay.calls.filter((c) => c.op === 'deduct').length).toBe(1);
+    expect(alipay.debits.length).toBe(1);
+  });
+
+  it('concurrent repeats (two processes) wait for the first and report it: one debit', async () => {
+    await signed('京B00002', alipay);
+    alipay.delayMs = 300;
+    const a = lanes({ owner: 'process-a' });
+    const b = lanes({ owner: 'process-b' });
+    const t = nextTrade();
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => pay((i % 2 ? a : b).channel, park, '京B00002', t)));
+    expect(answers).toEqual(Array(8).fill({ ok: true }));
+    expect(alipay.calls.filter((c) => c.op === 'deduct').length).toBe(1);
+    expect(alipay.debits.length).toBe(1);
+  });
+
+  it('a concurrent repeat that cannot wait longer reports the first as in progress (still one debit)', async () => {
+    await signed('京B00003', wechat);
+    wechat.delayMs = 400;
+    const slow = lanes();
+    const impatient = lanes({ waitMs: 50 });
+    const t = nextTrade();
+    const first = pay(slow.channel, park, '京B00003', t);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await pay(impatient.channel, park, '京B00003', t)).toEqual({ ok: false, errorCode: expect.stringMatching(/^in_progress/) });
+    expect(await first).toEqual({ ok: true });
+    expect(await pay(impatient.channel, park, '京B00003', t)).toEqual({ ok: true });
+    expect(wechat.debits.length).toBe(1);
+  });
+
+  it('a lost answer: fail provider_unreachable; the repeat asks with the same provider number and finds it paid', async () => {
+    await signed('京B00004', alipay);
+    const { channel } = lanes();
+    const t = nextTrade();
+    alipay.loseAnswers = 1;
+    expect(await pay(channel, park, '京B00004', t)).toEqual({ ok: false, errorCode: expect.stringMatching(/^provider_unreachable/) });
+    expect(alipay.debits.length).toBe(1); // the provider did take it
+    expect(await pay(channel, park, '京B00004', t)).toEqual({ ok: true });
+    const deducts = alipay.calls.filter((c) => c.op === 'deduct').map((c) => c.arg);
+    expect(deducts.length).toBe(2);
+    expect(deducts[0]).toBe(deducts[1]);
+    expect(alipay.debits.length).toBe(1);
+  });
+
+  it('a holder that crashed mid-call: after its lease the repeat takes over with the same provider number', async () => {
+    const r = await signed('京B00005', alipay);
+    const t = nextTrade();
+    // Process A claimed, asked the provider (which took the money), and died before writing the answer.
+    await alipay.deduct({ outTradeNo: 'PWCRASHED0001', agreement: { signNo: r.signNo, plate: r.plate, payer: r.payer }, amountFen: 500, parkNumber: park.parkNumber, parkName: '', enteredAt: new Date(), leftAt: new Date(), description: '' });
+    const now = new Date(clock.now());
+    await deductionsRepo.insert({
+      id: deductionId(park.parkNumber, t), parkNumber: park.parkNumber, outTradeNo: t, plate: '京B00005', plateKey: '京B00005', amountFen: 500, via: '4.27',
+      state: 'deducting', attempts: 1, owner: 'dead-process', leaseUntil: new Date(now.getTime() + 30_000),
+      attempt: { tradeNo: 'PWCRASHED0001', agreementId: r.id, provider: 'alipay', driverId: r.driverId }, createdAt: now, updatedAt: now,
+    });
+    const { channel } = lanes({ waitMs: 100 });
+    expect(await pay(channel, park, '京B00005', t)).toEqual({ ok: false, errorCode: expect.stringMatching(/^in_progress/) });
+    clock.advance(31_000);
+    expect(await pay(channel, park, '京B00005', t)).toEqual({ ok: true });
+    expect(alipay.debits).toEqual([{ outTradeNo: 'PWCRASHED0001', fen: 500 }]);
+  });
+});
+
+describe('accepted deductions (WeChat parking service debits later)', () => {
+  it("policy 'accepted': success at once; 'secured': success once the provider confirms within the wait", async () => {
+    await signed('京C00001', wechat);
+    wechat.mode = 'accepted';
+    const { channel } = lanes({ settleWaitMs: 2_000 });
+    expect(await pay(channel, accepting, '京C00001', nextTrade())).toEqual({ ok: true });
+
+    const t = nextTrade();
+    const answer = pay(channel, park, '京C00001', t);
+    await new Promise((r) => setTimeout(r, 150));
+    const tradeNo = (await deductionsRepo.get(deductionId(park.parkNumber, t)))!.attempt!.tradeNo;
+    wechat.settle(tradeNo, true);
+    expect(await answer).toEqual({ ok: true });
+    expect((await deductionsRepo.get(deductionId(park.parkNumber, t)))!.state).toBe('paid');
+  });
+
+  it("'secured' and not confirmed in time: deduction_pending; the notification settles it; the repeat succeeds without a new deduction", async () => {
+    await signed('京C00002', wechat);
+    wechat.mode = 'accepted';
+    const { channel, deductions } = lanes({ settleWaitMs: 100 });
+    const t = nextTrade();
+    expect(await pay(channel, park, '京C00002', t)).toEqual({ ok: false, errorCode: expect.stringMatching(/^deduction_pending/) });
+    const tradeNo = (await deductionsRepo.get(deductionId(park.parkNumber, t)))!.attempt!.tradeNo;
+    const result = wechat.settle(tradeNo, true);
+    expect(await deductions.onDeduction(tradeNo, result)).toBe('applied');
+    expect(await deductions.onDeduction(tradeNo, result)).toBe('unchanged');
+    expect(await pay(channel, park, '京C00002', t)).toEqual({ ok: true });
+    expect(wechat.calls.filter((c) => c.op === 'deduct').length).toBe(1);
+  });
+
+  it('an accepted deduction that fails later (PAY_FAIL) answers insufficient_funds', async () => {
+    await signed('京C00003', wechat);
+    wechat.mode = 'accepted';
+    const { channel } = lanes({ settleWaitMs: 2_000 });
+    const t = nextTrade();
+    const answer = pay(channel, park, '京C00003', t);
+    await new Promise((r) => setTimeout(r, 150));
+    wechat.settle((await deductionsRepo.get(deductionId(park.parkNumber, t)))!.attempt!.tradeNo, false);
+    expect(await answer).toEqual({ ok: false, errorCode: 'insufficient_funds: 余额不足' });
+    expect(wechat.debits).toEqual([]);
+  });
+});
+
+describe('several agreements for one plate', () => {
+  it('the most recently signed pays; one the provider no longer has is skipped and refreshed', async () => {
+    const older = await signed('京D00001', alipay);
+    clock.advance(1_000);
+    const newer = await signed('京D00001', wechat);
+    const { channel } = lanes();
+    expect(await pay(channel, park, '京D00001', nextTrade())).toEqual({ ok: true });
+    expect(wechat.debits.length).toBe(1);
+    expect(alipay.debits.length).toBe(0);
+
+    // The WeChat user ended the service in WeChat: the next payment falls to the Alipay agreement.
+    wechat.setState(newer.signNo, 'ended');
+    expect(await pay(channel, park, '京D00001', nextTrade())).toEqual({ ok: true });
+    expect(alipay.debits.length).toBe(1);
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await agreementsRepo.get(newer.id))!.state).toBe('ended');
+    expect((await agreementsRepo.get(older.id))!.state).toBe('active');
+  });
+});
