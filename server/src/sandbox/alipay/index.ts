@@ -23,6 +23,7 @@ import { ScaledClock, systemClock, type Clock } from '../../core/clock';
 import { AgreementBook } from './agreement-book';
 import { AGREEMENT_METHODS, createAgreementDesk, PAGE_SIGN_METHOD, WITHHOLDING_PRODUCT, type AgreementSandbox } from './agreements';
 import { SandboxControlError, TradeBook, type GatewayAnswer, type IdMode, type SandboxTrade } from './book';
+import { FaceToFaceCounter, type AlipayCodeBehaviour, type AlipayPaymentCode } from './face-to-face';
 import { Notifier, type NotificationForgery, type SandboxNotification } from './notifier';
 import { SandboxScheduler, type SchedulerMode } from './scheduler';
 import { generateRsaKeyPair, requestSignContent, responseKey, rsa2Verify, signedResponseBody } from './signing';
@@ -114,6 +115,11 @@ export interface AlipaySandbox {
   requests(): GatewayHit[];
   /** Withholding agreements (agreements.ts): play the user on the sign-up page, unsign, pause, balances. */
   agreements: AgreementSandbox;
+  /**
+   * 当面付 at the booth (face-to-face.ts): a payment code for a user and what the buyer does with it
+   * (pay at once, confirm with a password — then pay(outTradeNo) — or not enough balance).
+   */
+  paymentCode(user: string | SandboxUser, behaviour?: AlipayCodeBehaviour): AlipayPaymentCode;
   /** Run due retries / timeouts now (manual clock). */
   runDue(): Promise<number>;
   /** Wait until no notification delivery is in flight. */
@@ -132,6 +138,7 @@ const KNOWN_METHODS = new Set([
   'alipay.trade.fastpay.refund.query',
   'alipay.system.oauth.token',
   'alipay.trade.pay',
+  'alipay.trade.cancel',
   ...AGREEMENT_METHODS,
 ]);
 
@@ -209,6 +216,8 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
     notify: (n) =>
       void notifier.sendNotice({ notifyUrl: n.notifyUrl, notifyType: n.notifyType, agreementNo: n.agreement.agreementNo, status: n.agreement.status, fields: n.fields }),
   });
+
+  const faceToFace = new FaceToFaceCounter(book, clock);
 
   const faults: AlipayFault[] = [];
   const hits: GatewayHit[] = [];
@@ -308,9 +317,13 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
       case 'alipay.trade.refund':
         return book.refund(biz);
       case 'alipay.trade.pay':
+        // The booth scanned a payment code (face-to-face.ts).
+        if (biz.scene === 'bar_code' || biz.scene === 'security_code') return faceToFace.pay(biz, notifyUrl);
         // Agreement payment (withholding). Other alipay.trade.pay products are not served here.
         if (biz.product_code === WITHHOLDING_PRODUCT) return agreementBook.tradePay(biz, notifyUrl);
         return { inner: { code: '40004', msg: 'Business Failed', sub_code: 'ACQ.ACCESS_FORBIDDEN', sub_msg: '无权限使用接口' } };
+      case 'alipay.trade.cancel':
+        return faceToFace.cancel(biz);
       case 'alipay.user.agreement.query':
         return agreementBook.query(biz);
       case 'alipay.user.agreement.unsign':
@@ -404,6 +417,8 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
           return json(200, sandbox.finish(no));
         case 'auth-code':
           return json(200, { authCode: sandbox.issueAuthCode(String(b.user ?? 'driver')) });
+        case 'payment-code':
+          return json(200, sandbox.paymentCode(String(b.user ?? 'driver'), (b as { behaviour?: AlipayCodeBehaviour }).behaviour));
         case 'fault':
           if (!b.fault || typeof b.fault.type !== 'string') return json(400, { error: 'fault.type is required' });
           sandbox.inject(b.fault, b.times ?? 1);
@@ -468,6 +483,7 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
     notifications: () => snapshot(notifier.list()),
     requests: () => snapshot(hits),
     agreements: agreementDesk.api,
+    paymentCode: (u, behaviour) => snapshot(faceToFace.issueCode(userOf(u) as SandboxUser, behaviour)),
     runDue: () => scheduler.runDue(),
     idle: async () => {
       await scheduler.idle();
