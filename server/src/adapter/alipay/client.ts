@@ -434,15 +434,25 @@ export class AlipayAdapter {
 
   // ── the wire ────────────────────────────────────────────────────────────────────────────────
 
-  /** exec with validateSign, code 10000 required. */
-  private async call(method: string, params: { bizContent?: Inner; notifyUrl?: string; [k: string]: unknown }): Promise<Inner> {
+  /** For subclasses (agreement.ts): page URLs (pageExecute) and notification signatures (checkNotifySignV2). */
+  protected get sdk(): AlipaySdk {
+    return this.#sdk;
+  }
+
+  /** Request timestamps come from this clock. */
+  protected get clock(): Clock {
+    return this.#clock;
+  }
+
+  /** exec with validateSign, code 10000 required. (Protected: agreement.ts adds the withholding calls.) */
+  protected async call(method: string, params: { bizContent?: Inner; notifyUrl?: string; [k: string]: unknown }): Promise<Inner> {
     const inner = await this.callRaw(method, params);
     if (!isSuccess(inner)) throw this.businessError(method, inner);
     return inner;
   }
 
   /** exec with validateSign; the answer whatever its code. Transport and signature failures throw. */
-  private async callRaw(method: string, params: { bizContent?: Inner; notifyUrl?: string; [k: string]: unknown }): Promise<Inner> {
+  protected async callRaw(method: string, params: { bizContent?: Inner; notifyUrl?: string; [k: string]: unknown }): Promise<Inner> {
     const p: Record<string, unknown> = { ...params, timestamp: formatChinaTime(this.#clock.now()) };
     if (p.notifyUrl === undefined) delete p.notifyUrl;
     let result: unknown;
@@ -455,7 +465,7 @@ export class AlipayAdapter {
     return result as Inner;
   }
 
-  private businessError(method: string, inner: Inner): AlipayError {
+  protected businessError(method: string, inner: Inner): AlipayError {
     const code = typeof inner.code === 'string' ? inner.code : String(inner.code ?? '');
     const subCode = typeof inner.sub_code === 'string' ? inner.sub_code : undefined;
     const subMsg = typeof inner.sub_msg === 'string' ? inner.sub_msg : undefined;

@@ -3,6 +3,7 @@
  * refunds, driver login, and notification verification. See client.ts for what it adds to the SDK and
  * status.ts for the one table that turns Alipay's words into ours.
  */
+export * from './agreement';
 export * from './client';
 export * from './errors';
 export * from './money';
