@@ -310,6 +310,16 @@ export class WechatPayAdapter {
     return refundView(refund);
   }
 
+  /**
+   * A signed v3 call for APIs the SDK has no method for (the vehicle parking service, parking.ts): the same
+   * signing, answer-signature verification, errors and logging as every call above. `path` starts with /v3/
+   * and carries its query already percent-encoded (the signature covers the request line as sent).
+   */
+  signedRequest(operation: string, method: 'GET' | 'POST', path: string, body?: Record<string, unknown>): Promise<RawAnswer> {
+    if (!path.startsWith('/v3/')) return Promise.reject(invalid(operation, 'path must start with /v3/'));
+    return this.call(operation, () => (method === 'GET' ? this.sdk.signedGet(path) : this.sdk.signedPost(path, body ?? {})));
+  }
+
   // ---- notifications ------------------------------------------------------------------------------
 
   /** TRANSACTION.SUCCESS: verified and decrypted. Then call checkTransactionMatches before deciding. */

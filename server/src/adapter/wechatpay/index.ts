@@ -38,3 +38,23 @@ export {
 } from './signature';
 export { mapWechatStatus, REFUND_STATES, TRADE_STATES, type PaymentStatus, type RefundStatus } from './status';
 export type { WechatRefund, WechatRefundResource, WechatTransaction } from './wire';
+export {
+  WechatParkingAdapter,
+  deductionView,
+  isNotFound,
+  type CreateEntryInput,
+  type DeductInput,
+  type ParkingDeductionView,
+  type ParkingEntryView,
+  type PlateServiceView,
+  type WechatParkingAdapterOptions,
+} from './parking';
+export { ENTRANCE_STATE_EVENT, verifyParkingNotification, type ParkingNotification } from './parking-notifications';
+export {
+  PLATE_COLORS,
+  type PlateColor,
+  type WechatParkingEntry,
+  type WechatParkingStateResource,
+  type WechatParkingTransaction,
+  type WechatPlateService,
+} from './parking-wire';

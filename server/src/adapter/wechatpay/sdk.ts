@@ -55,6 +55,12 @@ export class WechatPaySdk extends Pay {
     return this.httpService.get(url, this.getHeaders(this.buildAuthorization('GET', url)));
   }
 
+  /** POST `body` as JSON to `path` (starting with /v3/), signed like the SDK's own POSTs (the same JSON.stringify bytes). */
+  signedPost(path: string, body: Record<string, unknown>): Promise<Output> {
+    const url = WECHAT_ORIGIN + path;
+    return this.httpService.post(url, body, this.getHeaders(this.buildAuthorization('POST', url, body), { 'Content-Type': 'application/json' }));
+  }
+
   /** Hide the key material from util.inspect / console.log of this object. */
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return `WechatPaySdk { mchid: ${this.mchid}, serial_no: ${this.serial_no} }`;
