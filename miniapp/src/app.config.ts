@@ -3,7 +3,7 @@ export default defineAppConfig({
   pages: ['pages/index/index', 'pages/lane/index', 'pages/pay/index'],
   subPackages: [
     { root: 'packages/park', pages: ['prepay/index', 'park/index'] },
-    { root: 'packages/me', pages: ['plates/index', 'parking/index', 'history/index'] },
+    { root: 'packages/me', pages: ['plates/index', 'parking/index', 'history/index', 'agreements/index'] },
   ],
   window: {
     backgroundTextStyle: 'light',

@@ -10,6 +10,7 @@ export const PAGES = {
   plates: '/packages/me/plates/index',
   parking: '/packages/me/parking/index',
   history: '/packages/me/history/index',
+  agreements: '/packages/me/agreements/index',
 } as const;
 export type PageName = keyof typeof PAGES;
 

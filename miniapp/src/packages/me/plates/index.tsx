@@ -8,6 +8,7 @@ import { ErrorState, Loading } from '../../../components/ui';
 import { useLoader } from '../../../hooks/useLoader';
 import { call, errorOf } from '../../../services/api';
 import { dateTime } from '../../../services/format';
+import { go } from '../../../services/routes';
 
 export default function PlatesPage() {
   const plates = useLoader(() => call(meEndpoints.listPlates, {}), []);
@@ -52,6 +53,11 @@ export default function PlatesPage() {
         </View>
       ))}
       {error ? <ErrorState error={error} /> : null}
+      {list.length > 0 ? (
+        <Button className="btn btn-secondary" onClick={() => go('agreements')}>
+          无感支付：出场自动扣费
+        </Button>
+      ) : null}
       {list.length < MAX_PLATES ? (
         <View className="card">
           <Text className="section-title">绑定新车牌</Text>

@@ -1,0 +1,181 @@
+/**
+ * 无感支付: each bound plate's withholding agreements (WeChat Pay's parking service, Alipay), sign up, confirm
+ * after coming back from the provider, end. Lanes then take the fee without the driver stopping (4.16, 4.27).
+ */
+import { Button, Text, View } from '@tarojs/components';
+import Taro from '@tarojs/taro';
+import { useRef, useState } from 'react';
+import { agreementEndpoints, type AgreementProvider, type AgreementView, type PlateAgreementsView } from '@shared/api/agreements';
+import { ErrorState, Loading, Notice } from '../../../components/ui';
+import { useLoader } from '../../../hooks/useLoader';
+import { call, errorOf } from '../../../services/api';
+import { dateTime } from '../../../services/format';
+import { platform } from '../../../services/platform';
+import { go } from '../../../services/routes';
+import { openSignup } from './signup';
+
+const PROVIDER: Record<AgreementProvider, string> = { wechat: '微信支付', alipay: '支付宝' };
+const STATE: Record<AgreementView['state'] | 'none', string> = {
+  none: '未开通',
+  signing: '签约中',
+  active: '已开通',
+  paused: '已暂停',
+  ended: '已解约',
+};
+/** What the agreement codes mean to the driver (others: the message as the server wrote it). */
+const ERRORS: Record<string, string> = {
+  plate_not_bound: '请先绑定这个车牌',
+  agreement_active: '这个车牌已经开通了',
+  wallet_not_linked: '请用微信登录后再开通微信无感支付',
+  provider_unavailable: '暂不支持这种签约方式',
+  provider_unreachable: '支付服务暂时连不上，请稍后重试',
+};
+
+type Data = { plates: PlateAgreementsView[]; offered: AgreementProvider[] };
+
+/** The data with one agreement replaced (or added to its plate). */
+function withAgreement(data: Data, a: AgreementView): Data {
+  return {
+    ...data,
+    plates: data.plates.map((p) =>
+      p.plateKey !== a.plateKey ? p : { ...p, agreements: [...p.agreements.filter((x) => x.id !== a.id && x.provider !== a.provider), a] },
+    ),
+  };
+}
+
+export default function AgreementsPage() {
+  const list = useLoader(() => call(agreementEndpoints.list, {}), []);
+  const [busy, setBusy] = useState<string | undefined>();
+  const [notice, setNotice] = useState<{ title: string; text: string; tone: 'info' | 'ok' | 'warn' } | undefined>();
+  /** Sign-ups opened from here: confirmed when the page shows again (the driver comes back). */
+  const opened = useRef(new Set<string>());
+  const dataRef = useRef<Data | undefined>(undefined);
+  dataRef.current = list.state === 'ok' ? list.data : undefined;
+
+  const update = (a: AgreementView) => {
+    if (dataRef.current) list.set(withAgreement(dataRef.current, a));
+  };
+
+  const run = async (key: string, f: () => Promise<void>) => {
+    setBusy(key);
+    setNotice(undefined);
+    try {
+      await f();
+    } catch (e) {
+      const err = errorOf(e);
+      if (err.code === 'end_with_provider') setNotice({ title: '请在微信中解约', text: err.message, tone: 'info' });
+      else setNotice({ title: ERRORS[err.code] ?? '操作没有成功', text: ERRORS[err.code] ? '' : err.message, tone: 'warn' });
+    } finally {
+      setBusy(undefined);
+    }
+  };
+
+  const confirm = (id: string) =>
+    run(`confirm:${id}`, async () => {
+      const { agreement } = await call(agreementEndpoints.confirm, { params: { agreementId: id }, body: {} });
+      update(agreement);
+      if (agreement.state !== 'signing') opened.current.delete(id);
+      if (agreement.state === 'active') setNotice({ title: `${agreement.plate} 已开通${PROVIDER[agreement.provider]}无感支付`, text: '出场时将自动扣费，无需停车缴费。', tone: 'ok' });
+    });
+
+  const signup = (plateKey: string, provider: AgreementProvider) =>
+    run(`signup:${plateKey}:${provider}`, async () => {
+      const p = platform();
+      const { agreement, signup: start } = await call(agreementEndpoints.signup, {
+        body: { plateKey, provider, ...(p === 'h5' ? { returnUrl: window.location.href } : {}) },
+      });
+      update(agreement);
+      const out = await openSignup(start, p);
+      if (out.kind === 'opened') opened.current.add(agreement.id);
+      else setNotice({ title: '无法在这里签约', text: out.message, tone: 'warn' });
+    });
+
+  const end = (id: string) =>
+    run(`end:${id}`, async () => {
+      const { agreement } = await call(agreementEndpoints.end, { params: { agreementId: id }, body: {} });
+      update(agreement);
+      setNotice({ title: `${agreement.plate} 已解约`, text: '', tone: 'ok' });
+    });
+
+  // Back from WeChat's parking-service mini-program or Alipay's page: ask how it stands now.
+  Taro.useDidShow(() => {
+    for (const id of opened.current) void confirm(id);
+  });
+
+  if (list.state === 'loading') return <Loading />;
+  if (list.state === 'error') return <ErrorState error={list.error} onRetry={list.reload} />;
+  const { plates, offered } = list.data;
+
+  return (
+    <View className="page page-agreements">
+      <Text className="page-title">无感支付</Text>
+      <Text className="hint">开通后，在支持的停车场出场时自动从微信支付或支付宝扣费，无需扫码缴费。</Text>
+      {notice ? (
+        <Notice title={notice.title} tone={notice.tone}>
+          {notice.text ? <Text className="state-hint">{notice.text}</Text> : null}
+        </Notice>
+      ) : null}
+      {offered.length === 0 ? <Text className="muted">这里暂不支持无感支付</Text> : null}
+      {plates.length === 0 ? (
+        <View className="card">
+          <Text className="muted">还没有绑定车牌</Text>
+          <Button className="btn btn-primary" onClick={() => go('plates')}>
+            去绑定车牌
+          </Button>
+        </View>
+      ) : null}
+      {plates.map((p) => {
+        const providers = [...new Set<AgreementProvider>([...offered, ...p.agreements.map((a) => a.provider)])];
+        return (
+          <View key={p.plateKey} className="card agreement-plate">
+            <View>
+              <Text className="plate-text">{p.plate}</Text>
+              {!p.bound ? <Text className="muted"> 已解绑</Text> : null}
+            </View>
+            {providers.map((provider) => {
+              const a = p.agreements.find((x) => x.provider === provider);
+              const state = a?.state ?? 'none';
+              const key = `${p.plateKey}:${provider}`;
+              const canSign = offered.includes(provider) && p.bound;
+              return (
+                <View key={provider} className={`row agreement agreement-${state}`} id={`agreement-${key}`}>
+                  <Text className="row-label">{PROVIDER[provider]}</Text>
+                  <Text className={`chip chip-${state}`}>{STATE[state]}</Text>
+                  {a?.state === 'active' && a.signedAt ? <Text className="muted"> 开通于 {dateTime(a.signedAt)}</Text> : null}
+                  {a?.reason && (state === 'paused' || state === 'ended') ? <Text className="muted"> {a.reason}</Text> : null}
+                  {(state === 'none' || state === 'ended') && canSign ? (
+                    <Button className="btn btn-small btn-primary" disabled={busy !== undefined} onClick={() => signup(p.plateKey, provider)}>
+                      开通
+                    </Button>
+                  ) : null}
+                  {state === 'signing' && a ? (
+                    <>
+                      <Button className="btn btn-small btn-primary" disabled={busy !== undefined} onClick={() => confirm(a.id)}>
+                        我已完成签约
+                      </Button>
+                      {canSign ? (
+                        <Button className="btn btn-small btn-secondary" disabled={busy !== undefined} onClick={() => signup(p.plateKey, provider)}>
+                          继续签约
+                        </Button>
+                      ) : null}
+                    </>
+                  ) : null}
+                  {state === 'paused' && a ? (
+                    <Button className="btn btn-small btn-secondary" disabled={busy !== undefined} onClick={() => confirm(a.id)}>
+                      刷新
+                    </Button>
+                  ) : null}
+                  {(state === 'active' || state === 'paused') && a ? (
+                    <Button className="btn btn-small btn-secondary" disabled={busy !== undefined} onClick={() => end(a.id)}>
+                      解约
+                    </Button>
+                  ) : null}
+                </View>
+              );
+            })}
+          </View>
+        );
+      })}
+    </View>
+  );
+}
