@@ -30,6 +30,24 @@ export interface OrderServiceDeps {
   onRefund?: (orderNo: string) => void;
   log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
   newOrderNo?: () => string;
+  /** Our coupons of a stay, shown on its fee (core/coupons). */
+  stayCoupons?: StayCoupons;
+}
+
+/** A coupon of ours on a stay, as the fee shows it (the lot's figures already count the 'applied' ones). */
+export interface FeeCoupon {
+  kind: 'hours' | 'money';
+  /** Minutes ('hours') or fen ('money'). */
+  amount: number;
+  end: Date;
+  /** 'applied': in the lot's discount; 'pending': not confirmed by the lot yet; 'used': taken off at the exit. */
+  state: 'applied' | 'pending' | 'used';
+  /** Who gave it (a shop's display name), if anyone says. */
+  from: string | null;
+}
+
+export interface StayCoupons {
+  forStay(parkNumber: string, orderId: string): Promise<FeeCoupon[]>;
 }
 
 /** The fee of a stay with its parts, as the driver sees it. */
@@ -47,6 +65,8 @@ export interface Fee {
   paidFreeMinutes: number;
   /** Present when there is something to pay. */
   order?: { orderNo: string; status: Order['status']; expiresAt: Date };
+  /** Our coupons of this stay (the lot's discountFen counts the applied ones). */
+  coupons?: FeeCoupon[];
 }
 
 const ORDER_NO_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -145,6 +165,13 @@ export class OrderService {
       payFen: q.payFen,
       paidFreeMinutes: q.paidFreeMinutes,
     };
+    if (this.deps.stayCoupons) {
+      // The driver sees our coupons on the fee; a coupon lookup that fails must not stop a payment.
+      fee.coupons = await this.deps.stayCoupons.forStay(parkNumber, orderId).catch((e: unknown) => {
+        this.deps.log?.warn({ parkNumber, orderId, err: (e as Error).message }, 'coupons of the stay not shown');
+        return [];
+      });
+    }
     const open = await this.deps.orders.openForStay(driverId, parkNumber, orderId);
     // A payment already under way for the same amount is the one to continue (a double tap, a re-open).
     const same = open.find((o) => o.outTradeNo === priced.outTradeNo || (o.status === 'pending' && o.amountFen === q.payFen));

@@ -36,6 +36,7 @@ function feeView(f: Fee) {
     payFen: f.payFen,
     paidFreeMinutes: f.paidFreeMinutes,
     order: f.order ? { orderNo: f.order.orderNo, status: f.order.status, expiresAt: f.order.expiresAt.toISOString() } : null,
+    coupons: (f.coupons ?? []).map((c) => ({ kind: c.kind, amount: c.amount, end: c.end.toISOString(), state: c.state, from: c.from })),
   };
 }
 
