@@ -38,6 +38,10 @@ import { MongoVisitRepository } from './repository/visits';
 import { OperatorService } from './core/operators/service';
 import { MongoAuditLog, MongoLoginThrottle, MongoOperatorAccountRepository, MongoOperatorSessionRepository } from './repository/operators';
 import { mountOpAccountRoutes } from './port/api/op-accounts-routes';
+import { ParkAdminService } from './core/operators/parks';
+import { MongoLaneLabelRepository } from './repository/lane-labels';
+import { LaneCodeDrawer, findCjkFont } from './adapter/posters/lane-codes';
+import { mountOpParkRoutes } from './port/api/op-parks-routes';
 import { ensureDemoOperator } from './demo';
 import { ParkingService } from './core/parking/service';
 import { mountParkRoutes } from './port/api/parks-routes';
@@ -184,6 +188,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     if (demo) await ensureDemoOperator(operators, logger);
     const api = apiRouter({ identity, operators: { authenticator: operators, audit: auditLog, clock } });
     mountOpAccountRoutes(api, operators, auditLog);
+    const laneLabels = new MongoLaneLabelRepository(database.connection);
+    await laneLabels.init();
+    const posterFont = findCjkFont();
+    if (!posterFont) logger.warn('no CJK font for lane posters (install fonts-wqy-zenhei): GET …/poster.pdf answers 503 poster_font_missing');
+    mountOpParkRoutes(
+      api,
+      new ParkAdminService({ parks, lanes: lotRecords, labels: laneLabels, renderer: new LaneCodeDrawer(posterFont), publicBaseUrl: publicUrl, clock }),
+    );
     mountOrderRoutes(api, orders, { onUnlicensedEntry: (driverId, parkNumber, entered) => parking.rememberUnlicensed(driverId, parkNumber, entered) });
     mountParkRoutes(api, parking);
     mountDemoRoutes(api, demo);

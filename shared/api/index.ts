@@ -6,3 +6,4 @@ export * from './orders';
 export * from './parks';
 export * from './demo';
 export * from './op-accounts';
+export * from './op-parks';
