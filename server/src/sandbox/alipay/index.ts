@@ -6,6 +6,9 @@
  *    window, and refuses like Alipay (`<method>_response` 40002 isv.invalid-signature, …, signed);
  *  - it answers `{"<method>_response":<inner>,"sign":…}` signed over the exact inner text;
  *  - it keeps trades (book.ts) and sends notifications with Alipay's retry schedule (notifier.ts);
+ *  - it keeps withholding agreements (agreement-book.ts, agreements.ts): the page an
+ *    alipay.user.agreement.page.sign URL opens, agreement query / unsign, alipay.trade.pay GENERAL_WITHHOLDING,
+ *    dut_user_sign / dut_user_unsign, and their control routes under /__sandbox/agreements;
  *  - a control API (in process, and over HTTP under /__sandbox/ for the demo) plays the buyer and time:
  *    pay, cancel at the cashier, expire, finish, issue an auth code; and injects faults: timeouts, HTTP
  *    errors, forged / tampered / unsigned responses, forged notifications.
