@@ -126,7 +126,7 @@ export class WechatWithholdingGateway implements WithholdingGateway {
     }
   }
 
-  async end(): Promise<void> {
+  async end(_o: AgreementRef): Promise<void> {
     throw new AppError('end_with_provider', 'WeChat’s parking service is ended by the driver in WeChat (微信支付分停车服务), not by the merchant', 409);
   }
 
