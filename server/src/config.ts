@@ -69,6 +69,28 @@ const alipaySchema = z.strictObject({
   notifyUrl: httpUrl.optional(),
 });
 
+/**
+ * Withholding agreements (无感支付; lanes deduct with 4.16 / 4.27): WeChat Pay's vehicle parking service for
+ * the wechatPay merchant (the product must be enabled for it). notifyUrl default: <publicBaseUrl>/notify/wechatpay/parking.
+ */
+const wechatParkingSchema = z.strictObject({
+  notifyUrl: httpUrl.optional(),
+  /** Service-provider mode: the lots' sub-merchant and its appid. */
+  subMchid: z.string().min(1).optional(),
+  subAppid: z.string().min(1).optional(),
+  /** free_duration of parking entries, seconds. */
+  freeDurationSeconds: z.number().int().min(0).optional(),
+});
+
+/** Alipay 商家扣款 agreements for the alipay app. notifyUrl default: <publicBaseUrl>/notify/alipay/agreement. */
+const alipayAgreementSchema = z.strictObject({
+  notifyUrl: httpUrl.optional(),
+  /** The sign_scene Alipay gave the merchant ("INDUSTRY|…"). */
+  signScene: z.string().regex(/^INDUSTRY\|[A-Z_]+$/, 'must look like INDUSTRY|PARKING').optional(),
+  /** Where the sign page sends the browser back when the app names none. */
+  returnUrl: httpUrl.optional(),
+});
+
 /** The WeChat mini-program drivers log in with (wx.login → code2Session). */
 const wechatMiniProgramSchema = z.strictObject({
   appId: z.string().min(1),
@@ -108,6 +130,9 @@ export const configSchema = z
     wechatMiniProgram: wechatMiniProgramSchema.optional(),
     wechatPay: wechatPaySchema.optional(),
     alipay: alipaySchema.optional(),
+    /** Withholding agreements: offered only when configured (demo mode: always, on the sandboxes). */
+    wechatParking: wechatParkingSchema.optional(),
+    alipayAgreement: alipayAgreementSchema.optional(),
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();
@@ -125,6 +150,8 @@ export const configSchema = z
         message: 'is required with apiV2Key: booth payments are reversed at /secapi/pay/reverse, which needs mutual TLS',
       });
     }
+    if (c.wechatParking && !c.wechatPay) ctx.addIssue({ code: 'custom', path: ['wechatParking'], message: 'needs wechatPay (the merchant of the parking service)' });
+    if (c.alipayAgreement && !c.alipay) ctx.addIssue({ code: 'custom', path: ['alipayAgreement'], message: 'needs alipay (the app that signs the agreements)' });
     if (c.mode === 'production') {
       if (!c.mongodbUri) ctx.addIssue({ code: 'custom', path: ['mongodbUri'], message: 'is required in production mode' });
       if (c.parks.length === 0) ctx.addIssue({ code: 'custom', path: ['parks'], message: 'at least one park is required in production mode' });
@@ -174,6 +201,8 @@ const ENV_JSON_KEYS: Record<string, keyof Config> = {
   PARKPAY_WECHATPAY: 'wechatPay',
   PARKPAY_ALIPAY: 'alipay',
   PARKPAY_WECHAT_MINIPROGRAM: 'wechatMiniProgram',
+  PARKPAY_WECHAT_PARKING: 'wechatParking',
+  PARKPAY_ALIPAY_AGREEMENT: 'alipayAgreement',
 };
 
 function formatPath(p: PropertyKey[]): string {
@@ -232,6 +261,8 @@ export function redactedConfig(c: Config): Record<string, unknown> {
     wechatPay: c.wechatPay ? { appId: c.wechatPay.appId, mchId: c.wechatPay.mchId, baseUrl: c.wechatPay.baseUrl } : undefined,
     alipay: c.alipay ? { appId: c.alipay.appId, gateway: c.alipay.gateway } : undefined,
     wechatMiniProgram: c.wechatMiniProgram ? { appId: c.wechatMiniProgram.appId, apiBaseUrl: c.wechatMiniProgram.apiBaseUrl } : undefined,
+    wechatParking: c.wechatParking,
+    alipayAgreement: c.alipayAgreement,
   };
 }
 

@@ -29,6 +29,7 @@ import { mountOrderRoutes } from './port/api/orders-routes';
 import { bluecardRouter } from './port/bluecard/router';
 import { OrderWorker } from './port/jobs/order-worker';
 import { NOTIFY_PATHS, notifyRouter } from './port/notify/router';
+import { wireAgreements } from './agreements-wiring';
 import { Database, type EngineInfo } from './repository/database';
 import { MongoDriverRepository, MongoSessionRepository } from './repository/drivers';
 import { MongoLotRecordsRepository } from './repository/lot-records';
@@ -143,6 +144,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     });
     const bluecard = new BluecardClient({ clock, logger });
     const workerRef: { worker?: OrderWorker } = {};
+    // Withholding agreements and the lane payments that use them (4.16, 4.17, 4.27).
+    const agreementWiring = await wireAgreements({
+      config, demo, connection: database.connection, clock, logger, publicUrl, wechatPay, wechatPayConfig, alipay, alipayConfig,
+      bluecard, drivers, stays: lotRecords, orderRepo,
+    });
     const orders = new OrderService({
       orders: orderRepo,
       parks,
@@ -154,12 +160,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       },
       clock,
       policy: opts.orderPolicy,
+      deliveries: { lane_qr: agreementWiring.laneQrDelivery },
       onPaid: (no) => workerRef.worker?.kick(no),
       onRefund: (no) => workerRef.worker?.kickRefund(no),
       log: logger,
     });
     const worker = new OrderWorker(orders, { logger, pollMs: opts.workerPollMs });
     workerRef.worker = worker;
+    const lanes = agreementWiring.connect(orders);
 
     const parking = new ParkingService({
       parks,
@@ -198,14 +206,16 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     );
     mountOrderRoutes(api, orders, { onUnlicensedEntry: (driverId, parkNumber, entered) => parking.rememberUnlicensed(driverId, parkNumber, entered) });
     mountParkRoutes(api, parking);
+    lanes.mountApi(api);
     mountDemoRoutes(api, demo);
     const h5 = staticAppRouter(config.h5Dir);
     const app = createApp({
       logger,
       databaseReady: () => database.ping(),
       routers: [
-        bluecardRouter({ parks, clock, records: new LotRecordsService(lotRecords, clock) }),
+        bluecardRouter({ parks, clock, records: new LotRecordsService(lotRecords, clock), lanePay: { ...lanes.lanePay } }),
         notifyRouter({ orders, orderRepo, wechat: wechatPay, alipay }),
+        lanes.notify,
         api,
         ...(h5 ? [h5] : []),
       ],

@@ -7,3 +7,4 @@ export * from './parks';
 export * from './demo';
 export * from './op-accounts';
 export * from './op-parks';
+export * from './agreements';

@@ -281,6 +281,13 @@ export class AgreementService {
   async onEvent(e: Extract<WithholdingEvent, { kind: 'agreement' }>): Promise<'applied' | 'checked' | 'unknown'> {
     const repo = this.deps.agreements;
     let r = e.signNo ? await repo.bySignNo(e.provider, e.signNo) : undefined;
+    if (!r && e.plate && !e.payer) {
+      // Only the plate (WeChat's entry-state notice): whose service it is, the provider says — ask it for each.
+      const mine = (await repo.byPlate(normalizePlate(e.plate))).filter((x) => x.provider === e.provider && x.state !== 'ended');
+      if (!mine.length) return 'unknown';
+      await Promise.all(mine.map((x) => this.refresh(x).catch((err: unknown) => this.deps.log?.warn({ agreement: x.id, err: (err as Error).message }, 'agreement refresh failed'))));
+      return 'checked';
+    }
     if (!r && e.plate) {
       const samePayer = (x: AgreementRecord) =>
         !e.payer || (e.payer.openId !== undefined && x.payer.openId === e.payer.openId) || (e.payer.userId !== undefined && x.payer.userId === e.payer.userId);

@@ -22,6 +22,7 @@ import type { DeductResult } from '../agreements/gateways';
 import { agreementRef, type AgreementRecord } from '../agreements/model';
 import type { AgreementService } from '../agreements/service';
 import type { Clock } from '../clock';
+import { AppError } from '../errors';
 import type { LotRecordsRepository } from '../lot/model';
 import type { OrderRepository, Provider } from '../orders/model';
 import type { OrderService } from '../orders/orders';
@@ -54,7 +55,7 @@ export type DeductOutcome =
 
 export interface LaneDeductionDeps {
   deductions: LaneDeductionRepository;
-  agreements: Pick<AgreementService, 'liveForPlate' | 'noticeNoAgreement' | 'record' | 'gatewayFor'>;
+  agreements: Pick<AgreementService, 'liveForPlate' | 'noticeNoAgreement' | 'record' | 'gatewayFor' | 'offered'>;
   stays: Pick<LotRecordsRepository, 'findStay' | 'staysInPark'>;
   clock: Clock;
   /** This process, as the holder of claims. */
@@ -107,6 +108,11 @@ export class LaneDeductionService {
 
   private lease(now: Date): Date {
     return new Date(now.getTime() + this.leaseMs);
+  }
+
+  /** Whether any withholding provider is set up here at all. */
+  offersWithholding(): boolean {
+    return this.deps.agreements.offered().length > 0;
   }
 
   /** The recorded deduction of an outTradeNo, if any. */
@@ -214,7 +220,11 @@ export class LaneDeductionService {
     const stay =
       (parts ? await this.deps.stays.findStay(req.park.parkNumber, parts.orderId) : undefined) ??
       (await this.deps.stays.staysInPark(req.park.parkNumber, normalizePlate(req.plate)))[0];
-    return { enteredAt: stay?.entry?.inTime ?? leftAt, leftAt };
+    // Providers want the stay's entry before its exit (WeChat refuses equal times). Without an entry record
+    // (the lot never sent its 4.2) the entry is taken as a minute before.
+    const inTime = stay?.entry?.inTime?.getTime();
+    const enteredAt = inTime !== undefined && inTime <= leftAt.getTime() - 1_000 ? new Date(inTime) : new Date(leftAt.getTime() - 60_000);
+    return { enteredAt, leftAt };
   }
 
   /** One provider deduction; 'next' when this agreement turned out not to exist (try the next one). */
@@ -235,6 +245,8 @@ export class LaneDeductionService {
         description: `停车费 ${req.plate}`.slice(0, 127),
       });
     } catch (e) {
+      // A refusal of ours before anything was sent (a plate or amount the provider cannot take): nothing moved.
+      if (e instanceof AppError) return this.keep(d, tradeNo, { status: 'failed', code: 'refused', reason: `${e.code}: ${e.message}` }, req.policy);
       // Whether the money moved is unknown: keep the attempt, free the claim; a repeat asks again with the
       // same number (never another order meanwhile).
       const message = (e as Error).message;
@@ -366,6 +378,9 @@ export class ChannelPayService {
     const amountFen = yuanToFen(req.payCharge);
     // Nothing owed: nothing to take, and the barrier may open.
     if (amountFen === 0) return { ok: true };
+    if (!this.deps.deductions.offersWithholding()) {
+      return { ok: false, errorCode: 'not_offered: ParkPay offers no withholding agreements here (third-party channel payment, 4.27)' };
+    }
 
     // The same price was put on the lane screen as a QR (4.16): paid → that is the money; unpaid → close it first.
     const qr = await this.deps.orders.byOutTradeNo(park.parkNumber, req.outTradeNo);

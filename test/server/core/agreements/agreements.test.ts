@@ -173,4 +173,16 @@ describe('the provider is the truth', () => {
     expect(await service.onEvent({ kind: 'agreement', provider: 'wechat', signNo: agreement.signNo, state: 'ended' })).toBe('unknown');
     expect((await repo.get(again.agreement.id))!.state).toBe('signing');
   });
+
+  it('a notice naming only the plate (WeChat entry state) is checked with the provider for every record of that plate', async () => {
+    const d = await driverWith(['京A99992']);
+    const { agreement } = await service.startSignup(d, '京A99992', 'wechat');
+    wechat.sign(agreement.signNo);
+    await service.confirm(d, agreement.id);
+    wechat.setState(agreement.signNo, 'paused');
+    // The notice says "ended", WeChat's own view says paused: the view wins.
+    expect(await service.onEvent({ kind: 'agreement', provider: 'wechat', plate: '京A 99992', state: 'ended' })).toBe('checked');
+    expect((await repo.get(agreement.id))!.state).toBe('paused');
+    expect(await service.onEvent({ kind: 'agreement', provider: 'wechat', plate: '京Z00000', state: 'ended' })).toBe('unknown');
+  });
 });
