@@ -15,6 +15,7 @@ import Taro from '@tarojs/taro';
 import { authEndpoints, type SessionAnswer } from '@shared/api/auth';
 import { apiErrorOf, prepareRequest, type EndpointDef, type PreparedRequest, type RequestOf, type ResponseOf } from '@shared/api/contract';
 import { apiBase, platform } from './platform';
+import { takePrefetched } from './prefetch';
 import { load, remove, save } from './storage';
 
 export class ApiError extends Error {
@@ -79,8 +80,15 @@ interface RawAnswer {
   data: unknown;
 }
 
-/** One HTTP exchange through Taro.request; no answer at all → ApiError 'network'. */
+/**
+ * One HTTP exchange through Taro.request; no answer at all → ApiError 'network'. A public GET the H5 page
+ * already asked for while loading (services/prefetch.ts) is answered from there, once.
+ */
 async function send(prepared: PreparedRequest): Promise<RawAnswer> {
+  if (prepared.method === 'GET' && !prepared.headers.authorization && prepared.url.startsWith('/')) {
+    const early = await takePrefetched(prepared.url);
+    if (early) return early;
+  }
   try {
     const res = await Taro.request({
       url: /^https?:\/\//.test(prepared.url) ? prepared.url : apiBase() + prepared.url,

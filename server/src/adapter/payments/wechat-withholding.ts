@@ -4,8 +4,9 @@
  * the stay's fee for that plate, and WeChat debits the driver (usually later: ACCEPTED → SUCCESS / PAY_FAIL).
  *
  * deduct(), in this order (WeChat docs 开发指引 停车离场 chapter3_7_3_4, Q&A 车主交通行业常见问题):
- *  1. query the deduction by out_trade_no first: a deduction already made under this number (a retry after a
- *     lost answer, a crash, a second worker) is answered from WeChat's record and never made twice;
+ *  1. query the deduction by out_trade_no first (alongside step 2): a deduction already made under this
+ *     number (a retry after a lost answer, a crash, a second worker) is answered from WeChat's record and
+ *     never made twice, whatever the service's state is by now;
  *  2. 查询车牌服务开通信息: only NORMAL goes on (PAUSE / OUT_SERVICE → failed no_agreement);
  *  3. 创建停车入场 with out_parking_no = out_trade_no (the same number again answers the same entry; an entry
  *     BLOCKED for PAUSE / OUT_SERVICE → no_agreement, OVERDUE / EVALUATION_FAILED → refused);
@@ -140,12 +141,17 @@ export class WechatWithholdingGateway implements WithholdingGateway {
       throw new AppError('invalid_stay', 'leftAt must be at least a second after enteredAt (WeChat refuses equal times)', 400);
     }
 
-    const before = await this.existing(o.outTradeNo, o.amountFen);
-    if (before) return before;
-
     const plateNumber = plateOf(o.agreement);
     const plateColor = colorOf(o.agreement);
-    const service = await this.parking.findService({ openid, plateNumber, plateColor });
+    // Steps 1 and 2 side by side (one round trip less at the exit lane); the existing deduction wins.
+    const [before, found] = await Promise.allSettled([
+      this.existing(o.outTradeNo, o.amountFen),
+      this.parking.findService({ openid, plateNumber, plateColor }),
+    ]);
+    if (before.status === 'rejected') throw before.reason;
+    if (before.value) return before.value;
+    if (found.status === 'rejected') throw found.reason;
+    const service = found.value;
     if (service.serviceState !== 'NORMAL') {
       const why = service.serviceState === 'PAUSE' ? 'the driver paused the service' : service.serviceState === 'OUT_SERVICE' ? 'the plate is not in the service' : 'the service is not usable';
       return { status: 'failed', code: 'no_agreement', reason: `${service.serviceState}: ${why}` };

@@ -204,6 +204,16 @@ describe('WeChat withholding gateway against the sandbox', () => {
     await expect(gateway.deduct({ ...s, amountFen: 801 })).rejects.toMatchObject({ code: 'deduction_conflict' });
   });
 
+  it('a retry after the driver paused the service still answers the deduction already made (query first), not no_agreement', async () => {
+    const plate = '浙A40008';
+    sandbox.parking.openService({ openid: `o${plate}`, plateNumber: plate });
+    const s = stay(plate, 700);
+    const first = await gateway.deduct(s);
+    expect(first.status).toBe('accepted');
+    sandbox.parking.pauseService({ plateNumber: plate });
+    expect(await gateway.deduct(s)).toEqual(first);
+  });
+
   it('two workers racing on a fresh out_trade_no: WeChat refuses the second, which then answers the first’s deduction', async () => {
     const plate = '浙A40002';
     sandbox.parking.openService({ openid: `o${plate}`, plateNumber: plate });
