@@ -1,6 +1,7 @@
 import { useDidShow, useLaunch } from '@tarojs/taro';
 import type { PropsWithChildren } from 'react';
 import { onAppLaunch, onAppShow } from './services/launch';
+import './firstScreen';
 import './app.css';
 
 /** The App: hands its launch and show options (Alipay's scanned qrCode) to services/launch.ts. */

@@ -18,7 +18,9 @@ const codeOf = (l: LaneLaunch) => (l.kind === 'lane' ? `${l.lane.parkNumber}/${l
 export function laneOfAppOptions(options: { query?: Record<string, unknown> } | undefined): LaneLaunch {
   const p = platform();
   if (p === 'alipay') return laneFromAlipayLaunch(options);
-  if (p === 'h5') return typeof window !== 'undefined' ? laneFromUrl(window.location.href) : { kind: 'none' };
+  // H5: a lane link (/q/…) is handed on; the lane page's own route opens that page with its query, so
+  // nothing is left pending for a later page (index.html turns a lane link into that route at once).
+  if (p === 'h5') return typeof window !== 'undefined' && window.location.pathname.startsWith(LANE_LINK_PREFIX) ? laneFromUrl(window.location.href) : { kind: 'none' };
   // WeChat: the scanned URL arrives in the page's (and the launch options') query as `q`.
   const query = (options?.query ?? {}) as Record<string, string>;
   return laneFromPageParams({ q: query.q, scancode_time: query.scancode_time });

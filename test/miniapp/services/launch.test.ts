@@ -53,3 +53,23 @@ describe('a page query wins over the launch options', () => {
     process.env.TARO_ENV = 'h5';
   });
 });
+
+describe('H5', () => {
+  it("a lane link (/q/…) is handed to the first page; the lane page's own route leaves nothing pending", () => {
+    window.history.replaceState(null, '', '/q/p_demo_001/1');
+    let launch = freshLaunch();
+    launch.onAppLaunch(undefined);
+    window.history.replaceState(null, '', '/#/pages/index/index');
+    expect(launch.resolveLane({})).toMatchObject({ kind: 'lane', lane: { passagewayId: '1' } });
+
+    // index.html turned the link into the lane page's route before the app started.
+    window.history.replaceState(null, '', '/#/pages/lane/index?park=p_demo_001&lane=1');
+    launch = freshLaunch();
+    launch.onAppLaunch(undefined);
+    expect(launch.resolveLane({ park: 'p_demo_001', lane: '1' })).toMatchObject({ kind: 'lane', lane: { passagewayId: '1' } });
+    // Home, later: not sent back to the lane.
+    window.history.replaceState(null, '', '/#/pages/index/index');
+    expect(launch.resolveLane({})).toEqual({ kind: 'none' });
+    window.history.replaceState(null, '', '/');
+  });
+});
