@@ -67,7 +67,18 @@ function knownAreas(park: ParkState, areaIds: (number | undefined)[]) {
   for (const id of areaIds) if (id === undefined || !park.area(id)) throw new BluecardFail(`区域不存在: ${String(id)}`);
 }
 
+/** When the lot last answered a synWhite of a park (4.6: the next may come ≥5 s after it). */
+const lastSynWhiteAnswer = new WeakMap<ParkState, number>();
+/** 4.6: "每次请求距离上次蓝卡返回时间间隔不低于 5s". */
+export const SYN_WHITE_MIN_GAP_MS = 5_000;
+
 function synWhite(park: ParkState, r: SynWhiteRequest) {
+  const now = park.now();
+  const last = lastSynWhiteAnswer.get(park);
+  lastSynWhiteAnswer.set(park, now);
+  if (last !== undefined && now - last < SYN_WHITE_MIN_GAP_MS) {
+    throw new BluecardFail(`请求过于频繁: 距上次返回 ${now - last} ms, 不足 5 秒`);
+  }
   const plates = new Set<string>();
   for (const e of r.datas) {
     const k = normalizePlate(e.plate);
