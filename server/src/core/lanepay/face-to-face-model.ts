@@ -1,0 +1,142 @@
+/**
+ * Booth face-to-face payment (Bluecard 4.24 → 4.25 polls → 4.26 cancel): one record per parkNumber +
+ * outTradeNo, changed only by single-document conditional updates (FerretDB has no transactions).
+ *
+ *                 ┌─ paid (the answer gives payContent) ──────────────┐
+ *   charging ─────┼─ waiting (USERPAYING / unknown) ── query ─▶ paid   │── 4.26 / deadline / never reported
+ *   (the claim)   │        └── query says closed / refused ─▶ failed   │     ▼
+ *                 └─ failed (refused: nothing taken; a NEW code may    cancelling ── reverse / cancel ─▶ cancelled
+ *                    try again on the same outTradeNo)                  (retried by the job until done; a paid
+ *                                                                        payment's money goes back)
+ *
+ * The payment code itself is never stored (a live 付款码 can be charged); only its sha256, to tell a repeat
+ * of the same scan from a new scan.
+ */
+export type FaceProvider = 'wechat' | 'alipay';
+export type FaceStatus = 'charging' | 'waiting' | 'paid' | 'failed' | 'cancelling' | 'cancelled';
+
+export interface FacePaid {
+  /** The provider's transaction (WeChat transaction_id, Alipay trade_no). */
+  transactionId: string;
+  paidFen: number;
+  paidAt: Date;
+  /** WeChat openid / Alipay buyer id ("" when not known). */
+  userId: string;
+}
+
+export interface FaceCancel {
+  /** '4.26' Bluecard cancelled; 'deadline' nobody polled or cancelled in time; 'unreported' paid but Bluecard never got the answer; 'amount' paid another amount. */
+  reason: '4.26' | 'deadline' | 'unreported' | 'amount';
+  requestedAt: Date;
+  attempts: number;
+  nextAttemptAt: Date;
+  leaseUntil?: Date | null;
+  lastError?: string;
+  doneAt?: Date;
+  /** The provider had taken the money and gave it back (true), it had not (false), or it did not say. */
+  refunded?: boolean;
+}
+
+export interface FacePayment {
+  /** `${parkNumber}|${outTradeNo}`: the claim key (unique). */
+  id: string;
+  parkNumber: string;
+  /** Bluecard's order number of the priced stay (echoed in payContent). */
+  outTradeNo: string;
+  orderId: string;
+  plate: string;
+  amountFen: number;
+  provider: FaceProvider;
+  /** sha256 of the scanned code (never the code). */
+  codeHash: string;
+  /** 1, 2…: a new code after a refusal is a new attempt with a new paymentNo. */
+  attempt: number;
+  /** Ours: the out_trade_no at WeChat / Alipay for this attempt, and payContent's tradeNo. */
+  paymentNo: string;
+  status: FaceStatus;
+  /** While charging: the provider call is under way until then (a crashed call is queried after it). */
+  chargeLeaseUntil?: Date | null;
+  /** Nobody polled or cancelled by then: the job cancels. */
+  deadline: Date;
+  nextQueryAt?: Date;
+  queryLeaseUntil?: Date | null;
+  /** Provider queries made for this payment (pacing is visible). */
+  queries: number;
+  payment?: FacePaid;
+  failure?: { code: string; message: string };
+  /** When Bluecard was answered with the payment (4.24 / 4.25 success). */
+  reportedAt?: Date;
+  cancel?: FaceCancel;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Persistence (repository/face-payments.ts). Every method is one atomic operation. */
+export interface FacePaymentRepository {
+  /** Insert; false when the id exists already. */
+  insert(p: FacePayment): Promise<boolean>;
+  get(id: string): Promise<FacePayment | undefined>;
+  /** Apply `set` (dotted paths allowed; undefined values unset) when the record matches `where`. */
+  update(id: string, where: { status?: FaceStatus[]; attempt?: number }, set: Record<string, unknown>): Promise<FacePayment | undefined>;
+  /**
+   * Claim the right to ask the provider now: status waiting (or charging whose lease ran out), due
+   * (nextQueryAt ≤ now) and no live query lease → lease until leaseUntil, next query not before nextQueryAt,
+   * queries + 1. Undefined when another poll holds it or it is not due.
+   */
+  claimQuery(id: string, now: Date, leaseUntil: Date, nextQueryAt: Date): Promise<FacePayment | undefined>;
+  /** Claim one cancelling payment whose attempt is due (or this one): lease, attempts + 1. */
+  claimCancel(now: Date, leaseUntil: Date, id?: string): Promise<FacePayment | undefined>;
+  /** Payments past their deadline that are still open (charging, waiting) or paid but never reported. */
+  overdue(now: Date, limit: number): Promise<FacePayment[]>;
+}
+
+/** What a provider says about a charge. */
+export type ChargeResult =
+  | ({ status: 'paid' } & FacePaid)
+  /** The payer is confirming (USERPAYING / 10003) or the outcome is not known yet: ask again. */
+  | { status: 'waiting'; reason: string }
+  /** Refused or closed: nothing taken. */
+  | { status: 'failed'; code: string; message: string };
+
+export type CancelResult =
+  | { status: 'done'; refunded?: boolean }
+  /** The provider asks to call again (WeChat recall=Y, Alipay retry_flag=Y). */
+  | { status: 'retry'; message: string };
+
+/** A provider of payment codes (adapter/payments/face-*.ts). Errors thrown are transient. */
+export interface FaceToFaceGateway {
+  readonly provider: FaceProvider;
+  charge(o: { paymentNo: string; authCode: string; amountFen: number; description: string }): Promise<ChargeResult>;
+  query(paymentNo: string): Promise<ChargeResult>;
+  /** Reverse / cancel: close an unpaid order, give back a paid one. Idempotent. */
+  cancel(paymentNo: string): Promise<CancelResult>;
+}
+
+export interface FaceToFacePolicy {
+  /** How long Bluecard polls 4.25 (spec: 5 minutes). */
+  pollWindowMs: number;
+  /** After the window, how long we wait for 4.26 before cancelling by ourselves. */
+  graceMs: number;
+  /** Least time between two provider queries of one payment. */
+  queryEveryMs: number;
+  /** A provider query's lease (no second query of the same payment meanwhile). */
+  queryLeaseMs: number;
+  /** How long a micropay / trade.pay call may be under way before it counts as crashed. */
+  chargeLeaseMs: number;
+  /** Waits between cancel attempts (the last one repeats). */
+  cancelBackoffMs: number[];
+  cancelLeaseMs: number;
+  /** recall=Y / retry_flag=Y: calls again at once, this many times, before backing off. */
+  immediateRetries: number;
+}
+
+export const DEFAULT_FACE_POLICY: FaceToFacePolicy = {
+  pollWindowMs: 5 * 60_000,
+  graceMs: 60_000,
+  queryEveryMs: 3_000,
+  queryLeaseMs: 15_000,
+  chargeLeaseMs: 30_000,
+  cancelBackoffMs: [0, 2_000, 5_000, 15_000, 60_000, 300_000],
+  cancelLeaseMs: 30_000,
+  immediateRetries: 3,
+};
