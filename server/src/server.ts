@@ -30,6 +30,7 @@ import { bluecardRouter } from './port/bluecard/router';
 import { OrderWorker } from './port/jobs/order-worker';
 import { NOTIFY_PATHS, notifyRouter } from './port/notify/router';
 import { wireAgreements } from './agreements-wiring';
+import { wireFaceToFace } from './face-to-face-wiring';
 import { Database, type EngineInfo } from './repository/database';
 import { MongoDriverRepository, MongoSessionRepository } from './repository/drivers';
 import { MongoLotRecordsRepository } from './repository/lot-records';
@@ -43,6 +44,10 @@ import { ParkAdminService } from './core/operators/parks';
 import { MongoLaneLabelRepository } from './repository/lane-labels';
 import { LaneCodeDrawer, findCjkFont } from './adapter/posters/lane-codes';
 import { mountOpParkRoutes } from './port/api/op-parks-routes';
+import { LotOpsService } from './core/operators/lot-ops';
+import { BluecardOperatorLot } from './adapter/bluecard/operator-lot';
+import { mountOpLotRoutes } from './port/api/op-lot-routes';
+import { MongoLiftConfirmations } from './repository/operators';
 import { ensureDemoOperator } from './demo';
 import { ParkingService } from './core/parking/service';
 import { mountParkRoutes } from './port/api/parks-routes';
@@ -168,6 +173,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const worker = new OrderWorker(orders, { logger, pollMs: opts.workerPollMs });
     workerRef.worker = worker;
     const lanes = agreementWiring.connect(orders);
+    // Booth face-to-face payment (4.24–4.26).
+    const faceToFace = await wireFaceToFace({ connection: database.connection, clock, logger, wechatPayConfig, alipayConfig });
 
     const parking = new ParkingService({
       parks,
@@ -204,6 +211,21 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       api,
       new ParkAdminService({ parks, lanes: lotRecords, labels: laneLabels, renderer: new LaneCodeDrawer(posterFont), publicBaseUrl: publicUrl, clock }),
     );
+    const liftConfirmations = new MongoLiftConfirmations(database.connection);
+    await liftConfirmations.init();
+    mountOpLotRoutes(
+      api,
+      new LotOpsService({
+        parks,
+        lanes: lotRecords,
+        labels: laneLabels,
+        lot: new BluecardOperatorLot(bluecard),
+        confirmations: liftConfirmations,
+        records: lotRecords,
+        imageLink: (parkNumber, imageName) => parking.imageLink(parkNumber, imageName),
+        clock,
+      }),
+    );
     mountOrderRoutes(api, orders, { onUnlicensedEntry: (driverId, parkNumber, entered) => parking.rememberUnlicensed(driverId, parkNumber, entered) });
     mountParkRoutes(api, parking);
     lanes.mountApi(api);
@@ -213,7 +235,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       logger,
       databaseReady: () => database.ping(),
       routers: [
-        bluecardRouter({ parks, clock, records: new LotRecordsService(lotRecords, clock), lanePay: { ...lanes.lanePay } }),
+        bluecardRouter({ parks, clock, records: new LotRecordsService(lotRecords, clock), lanePay: { ...lanes.lanePay, ...faceToFace.lanePay } }),
         notifyRouter({ orders, orderRepo, wechat: wechatPay, alipay }),
         lanes.notify,
         api,
@@ -222,6 +244,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     });
     handler = app.callback();
     worker.start();
+    faceToFace.worker.start();
     await demo?.connect(url);
 
     let stopping: Promise<void> | undefined;
@@ -237,6 +260,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         clearInterval(idle);
         clearTimeout(cut);
         await worker.stop();
+        await faceToFace.worker.stop();
         await demo?.stop();
         await database.close();
         logger.info('stopped');

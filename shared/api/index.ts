@@ -7,4 +7,5 @@ export * from './parks';
 export * from './demo';
 export * from './op-accounts';
 export * from './op-parks';
+export * from './op-lot';
 export * from './agreements';

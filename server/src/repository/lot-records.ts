@@ -180,6 +180,16 @@ export class MongoLotRecordsRepository implements LotRecordsRepository {
       .sort((a, b) => (b.entry?.inTime?.getTime() ?? 0) - (a.entry?.inTime?.getTime() ?? 0));
   }
 
+  /** Every stay of a plate in a park, in or out, newest first (operators looking for pictures), at most `limit`. */
+  async staysOfPlate(parkNumber: string, plateKey: string, limit: number): Promise<Stay[]> {
+    const docs = await this.m.stays.find({ parkNumber, plateKey }).lean<Doc<Stay>[]>();
+    const at = (s: Stay) => s.entry?.inTime?.getTime() ?? s.exit?.inTime?.getTime() ?? s.exit?.outTime?.getTime() ?? 0;
+    return docs
+      .map((d) => strip(d)!)
+      .sort((a, b) => at(b) - at(a))
+      .slice(0, limit);
+  }
+
   /** Cars of these plates in any park, newest entry first. */
   async staysByPlateKeys(plateKeys: string[]): Promise<Stay[]> {
     const docs = await this.m.stays.find({ plateKey: { $in: plateKeys }, status: 'in' }).lean<Doc<Stay>[]>();

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { AuditEntry } from '../core/operators/model';
+import type { ConsumeOutcome, LiftConfirmation, LiftConfirmationRepository } from '../core/operators/lot-ops';
 import type {
   AccountPatch,
   AuditQuery,
@@ -271,5 +272,58 @@ export class MongoAuditLog implements AuditStore {
       if (e.code) out.code = e.code;
       return out;
     });
+  }
+}
+
+interface LiftDoc extends Omit<LiftConfirmation, 'idHash'> {
+  _id: string;
+}
+
+/** Barrier-lift confirmations (core/operators/lot-ops.ts): spent by one conditional update. */
+export class MongoLiftConfirmations implements LiftConfirmationRepository {
+  private readonly model: Model<LiftDoc>;
+  constructor(conn: Connection) {
+    this.model =
+      (conn.models.LiftConfirmation as Model<LiftDoc> | undefined) ??
+      conn.model<LiftDoc>(
+        'LiftConfirmation',
+        new Schema<LiftDoc>(
+          {
+            _id: { type: String, required: true },
+            parkNumber: String,
+            passagewayId: String,
+            operatorId: String,
+            reason: String,
+            createdAt: Date,
+            expiresAt: Date,
+            usedAt: Date,
+          },
+          opts,
+        ),
+      );
+  }
+  async init(): Promise<void> {
+    await this.model.init();
+  }
+  async insert(c: LiftConfirmation): Promise<void> {
+    const { idHash, ...rest } = c;
+    await this.model.create({ _id: idHash, ...rest });
+  }
+  async consume(idHash: string, match: { operatorId: string; parkNumber: string; passagewayId: string }, now: Date): Promise<ConsumeOutcome> {
+    const doc = await this.model
+      .findOneAndUpdate(
+        { _id: idHash, ...match, usedAt: { $exists: false }, expiresAt: { $gt: now } },
+        { $set: { usedAt: now } },
+        { returnDocument: 'after' },
+      )
+      .lean<LiftDoc>();
+    if (doc) {
+      const { _id, ...rest } = doc;
+      return { outcome: 'ok', confirmation: { idHash: _id, ...rest } };
+    }
+    const d = await this.model.findById(idHash).lean<LiftDoc>();
+    if (!d || d.operatorId !== match.operatorId || d.parkNumber !== match.parkNumber || d.passagewayId !== match.passagewayId) return { outcome: 'unknown' };
+    if (d.usedAt) return { outcome: 'used' };
+    return { outcome: 'expired' };
   }
 }
