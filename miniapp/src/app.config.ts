@@ -4,6 +4,8 @@ export default defineAppConfig({
   subPackages: [
     { root: 'packages/park', pages: ['prepay/index', 'park/index'] },
     { root: 'packages/me', pages: ['plates/index', 'parking/index', 'history/index', 'agreements/index'] },
+    // Operators (车场管理): their own subpackage, never downloaded by drivers.
+    { root: 'packages/op', pages: ['login/index', 'parks/index', 'park/index', 'lanes/index', 'spaces/index', 'cars/index', 'audit/index'] },
   ],
   window: {
     backgroundTextStyle: 'light',

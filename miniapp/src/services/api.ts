@@ -216,6 +216,15 @@ export async function call<E extends EndpointDef>(endpoint: E, request: RequestO
   }
 }
 
+/**
+ * Call an endpoint with a session token the caller keeps: the operator pages (packages/op) hold the
+ * operator's token apart from the driver's session and pass it here for `auth: 'operator'` contracts.
+ * No login on 401: the caller decides (the operator logs in again).
+ */
+export async function callWithToken<E extends EndpointDef>(endpoint: E, request: RequestOf<E>, token: string): Promise<ResponseOf<E>> {
+  return exchange(endpoint, prepareRequest(endpoint, request, token));
+}
+
 /** A plain JSON request outside the contracts (the demo's sandbox helpers). */
 export async function rawJson(url: string, method: 'GET' | 'POST', body?: unknown): Promise<RawAnswer> {
   return send({
