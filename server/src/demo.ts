@@ -68,6 +68,7 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
         `  WeChat login sandbox: ${wechatLogin.url}  (a wx.login code: POST ${wechatLogin.url}/__sandbox/code {"user":"zhang"}; H5: POST /api/auth/demo {"name":"zhang"})`,
         `  WeChat Pay sandbox: ${wechatPay.url}  (the payer pays: POST ${wechatPay.url}/__sandbox/…)`,
         `  Alipay sandbox: ${alipay.url}  (control: ${alipay.url}/__sandbox/)`,
+        `  booth payment codes (4.24): WeChat POST ${wechatPay.url}/__sandbox/micropay/codes {"behaviour":"pay"|"password"}, Alipay POST ${alipay.url}/__sandbox/payment-code {"user":"zhang"}`,
         `  operator console login (demo admin): username ${DEMO_OPERATOR.username}, password ${DEMO_OPERATOR.password}  (POST /api/op/auth/login)`,
         `  demo park ${DEMO_PARK_NUMBER} "${def.name}", key ${DEMO_PARK_KEY}, lanes: ${def.lanes.map((l) => `${l.passagewayId} ${l.name}`).join(', ')}`,
       ],
