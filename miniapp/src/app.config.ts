@@ -5,7 +5,7 @@ export default defineAppConfig({
     { root: 'packages/park', pages: ['prepay/index', 'park/index'] },
     { root: 'packages/me', pages: ['plates/index', 'parking/index', 'history/index', 'agreements/index'] },
     // Operators (车场管理): their own subpackage, never downloaded by drivers.
-    { root: 'packages/op', pages: ['login/index', 'parks/index', 'park/index', 'lanes/index', 'spaces/index', 'cars/index', 'audit/index'] },
+    { root: 'packages/op', pages: ['login/index', 'parks/index', 'park/index', 'lanes/index', 'spaces/index', 'cars/index', 'audit/index', 'coupons/index', 'lists/index'] },
   ],
   window: {
     backgroundTextStyle: 'light',

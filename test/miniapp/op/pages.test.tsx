@@ -27,7 +27,7 @@ async function type(el: Element, value: string) {
     fireEvent(el, new CustomEvent('input', { detail: { value } }));
   });
 }
-const $ = (sel: string) => document.querySelector(sel)!;
+const $ = (sel: string) => document.querySelector<HTMLElement>(sel)!;
 
 describe('login', () => {
   it('logs in with username and password, keeps the session, goes on to the parks', async () => {

@@ -9,6 +9,8 @@ export const OP_PAGES = {
   spaces: '/packages/op/spaces/index',
   cars: '/packages/op/cars/index',
   audit: '/packages/op/audit/index',
+  coupons: '/packages/op/coupons/index',
+  lists: '/packages/op/lists/index',
 } as const;
 export type OpPageName = keyof typeof OP_PAGES;
 
