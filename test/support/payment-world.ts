@@ -13,7 +13,7 @@ import { WechatPayAdapter } from '../../server/src/adapter/wechatpay';
 import { createApp } from '../../server/src/app';
 import { ManualClock, systemClock } from '../../server/src/core/clock';
 import { LotRecordsService } from '../../server/src/core/lot/lot-records';
-import { OrderService } from '../../server/src/core/orders/orders';
+import { OrderService, type OrderServiceDeps } from '../../server/src/core/orders/orders';
 import type { OrderPolicy } from '../../server/src/core/orders/policy';
 import type { Park } from '../../server/src/core/parks';
 import { createLogger } from '../../server/src/logger';
@@ -49,7 +49,17 @@ export interface PaymentWorld {
   close(): Promise<void>;
 }
 
-export async function startPaymentWorld(label: string, opts: { policy?: Partial<OrderPolicy>; kick?: boolean; wechatNotifyUrl?: string } = {}): Promise<PaymentWorld> {
+export interface PaymentWorldOptions {
+  policy?: Partial<OrderPolicy>;
+  kick?: boolean;
+  wechatNotifyUrl?: string;
+  /** Order kinds delivered another way than sendPayRes (bookings); filled in after the world starts. */
+  deliveries?: OrderServiceDeps['deliveries'];
+  /** Also told when a refund starts (besides the worker's kick). */
+  onRefund?: (orderNo: string) => void;
+}
+
+export async function startPaymentWorld(label: string, opts: PaymentWorldOptions = {}): Promise<PaymentWorld> {
   const db = await openTestDatabase(label);
   const logger = createLogger('silent');
   const lotClock = new ManualClock(Date.UTC(2026, 10, 28, 1, 0, 0));
@@ -84,10 +94,14 @@ export async function startPaymentWorld(label: string, opts: { policy?: Partial<
         wechat: new WechatPaymentGateway(wechatAdapter, opts.wechatNotifyUrl ?? `${url}${NOTIFY_PATHS.wechat}`),
         alipay: new AlipayPaymentGateway(alipayAdapter, `${url}${NOTIFY_PATHS.alipay}`),
       },
+      deliveries: opts.deliveries,
       clock: systemClock,
       policy: { deliveryBackoffMs: [0, 50, 100, 200], refundBackoffMs: [0, 50, 100], ...opts.policy },
       onPaid: kick ? (no) => ref.worker?.kick(no) : undefined,
-      onRefund: kick ? (no) => ref.worker?.kickRefund(no) : undefined,
+      onRefund: (no) => {
+        if (kick) ref.worker?.kickRefund(no);
+        opts.onRefund?.(no);
+      },
     });
     const worker = new OrderWorker(orders, { logger, pollMs: 50, expireEveryMs: 0 });
     ref.worker = worker;

@@ -1,0 +1,594 @@
+/**
+ * The booking service: offers (operators), bookings (drivers), the way from a payment to the lot (4.18 flag 1
+ * as the delivery of an order of kind 'booking'), cancellations (flag 0, then the refund the offer's rule
+ * allows), and the capacity that keeps concurrent buyers from overselling. See model.ts for the states.
+ *
+ * Ordering rules that keep the capacity ledgers honest without transactions:
+ *  - a capacity hold is recorded on the booking BEFORE it is taken from the ledger, and dropped only AFTER it
+ *    was given back: a rebase, which counts the bookings with a recorded hold, never misses a hold (at worst
+ *    it counts one twice, which undersells until the next heartbeat). A take or give between the rebase's
+ *    read and its write changes the ledger's version and the rebase starts again;
+ *  - only the caller that moved a booking to `releasing` gives its capacity back (once); the offer's hold is
+ *    dropped conditionally before it is given back, so whoever gets there gives it once;
+ *  - capacity is given back only for bookings the lot never had; a cancelled issued booking frees its space
+ *    at the lot, and the next heartbeat says so.
+ * A ledger is recomputed from each newer heartbeat, so a miscount of ours (a crash mid-way) lasts until the
+ * next heartbeat; every one of them undersells, none oversells. The offer counter has no heartbeat: a crash
+ * between dropping and giving its hold leaks one place (undersells).
+ */
+import { randomBytes } from 'node:crypto';
+import { isPlausiblePlate, normalizePlate } from '../../../../shared/plate';
+import { formatChinaTime } from '../../../../shared/time';
+import type { Clock } from '../clock';
+import { AppError } from '../errors';
+import type { LotRecordsRepository } from '../lot/model';
+import { assertRole, type Operator } from '../operators/model';
+import type { OrderDelivery } from '../orders/deliveries';
+import { LotCallError, type Payer, type PayParams } from '../orders/gateways';
+import type { Order, OrderRepository, Provider } from '../orders/model';
+import { newOrderNo, type OrderService } from '../orders/orders';
+import { backoff } from '../orders/policy';
+import type { Park, ParkDirectory } from '../parks';
+import type {
+  AreaKey,
+  Booking,
+  BookingLot,
+  BookingOffer,
+  BookingRepository,
+  BookingState,
+  CapacityLedger,
+  CapacityRepository,
+  LotBooking,
+  OfferRepository,
+} from './model';
+import { areaKeys, assertOffer, cancelRefusal, refundFor, type OfferInput } from './rules';
+
+export interface BookingPolicy {
+  /** An unpaid booking holds its place this long (its order's quote; paying extends it to the payment's). */
+  holdTtlMs: number;
+  /** A booking issued less than this before a heartbeat was received may not show in that heartbeat's counts. */
+  reflectMarginMs: number;
+  /** Lease of one cancellation attempt. */
+  leaseMs: number;
+  /** Waits between 4.18 flag-0 attempts; the last repeats. */
+  cancelBackoffMs: number[];
+  /** The lot unreachable this long for a cancellation: refund anyway and leave it to reconciliation. */
+  cancelGiveUpMs: number;
+  /** A reservation interrupted this long ago (a crash mid-way) is undone by the sweep. */
+  staleReservingMs: number;
+}
+
+export const DEFAULT_BOOKING_POLICY: BookingPolicy = {
+  holdTtlMs: 5 * 60_000,
+  reflectMarginMs: 10_000,
+  leaseMs: 30_000,
+  cancelBackoffMs: [0, 1_000, 5_000, 30_000, 60_000, 300_000, 600_000],
+  cancelGiveUpMs: 24 * 60 * 60_000,
+  staleReservingMs: 60_000,
+};
+
+export interface BookingServiceDeps {
+  offers: OfferRepository;
+  bookings: BookingRepository;
+  capacity: CapacityRepository;
+  heartbeats: Pick<LotRecordsRepository, 'latestHeartbeat'>;
+  orders: Pick<OrderRepository, 'insert' | 'get'>;
+  orderService: Pick<OrderService, 'pay' | 'cancel' | 'refundDelivered'>;
+  parks: ParkDirectory;
+  lot: BookingLot;
+  clock: Clock;
+  policy?: Partial<BookingPolicy>;
+  /** A cancellation is waiting for the lot (kick the worker). */
+  onCancelling?: (bookingNo: string) => void;
+  log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
+  /** Who takes cancellation leases when the service works inline. */
+  owner?: string;
+}
+
+/** A booking with its order, as views need them. */
+export interface BookingWithOrder {
+  booking: Booking;
+  order?: Order;
+}
+
+const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const rand = (n: number) => [...randomBytes(n)].map((b) => ALPHABET[b % 32]).join('');
+
+/** BK + China time yyMMddHHmmss + 6 random: 20 of [0-9A-Z] (4.18 bookOrderId). */
+export function newBookingNo(now: number): string {
+  return `BK${formatChinaTime(now).replace(/\D/g, '').slice(2, 14)}${rand(6)}`;
+}
+
+const HOLDING: BookingState[] = ['reserving', 'held', 'releasing'];
+
+export class BookingService implements OrderDelivery {
+  readonly policy: BookingPolicy;
+  private readonly owner: string;
+
+  constructor(private readonly deps: BookingServiceDeps) {
+    this.policy = { ...DEFAULT_BOOKING_POLICY, ...deps.policy };
+    this.owner = deps.owner ?? `bookings:${rand(6)}`;
+  }
+
+  private now(): Date {
+    return new Date(this.deps.clock.now());
+  }
+
+  private async park(parkNumber: string): Promise<Park> {
+    const park = await this.deps.parks.get(parkNumber);
+    if (!park) throw new AppError('park_unknown', `park ${parkNumber} is not served by ParkPay`, 404);
+    return park;
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Offers (operators; mount() has checked the park is theirs)
+
+  async createOffer(op: Operator, parkNumber: string, input: OfferInput): Promise<BookingOffer> {
+    assertRole(op, 'admin', 'operator');
+    await this.park(parkNumber);
+    const now = this.now();
+    assertOffer(input, now);
+    if (input.areaId !== 0) {
+      const hb = await this.deps.heartbeats.latestHeartbeat(parkNumber);
+      if (hb && hb.areas.length > 0 && !hb.areas.some((a) => a.areaId === input.areaId)) {
+        throw new AppError('invalid_offer', `the lot reports no area ${input.areaId} (areas: ${hb.areas.map((a) => `${a.areaId} ${a.areaName}`).join(', ')})`);
+      }
+    }
+    const offer: BookingOffer = {
+      offerId: `OF${formatChinaTime(now).replace(/\D/g, '').slice(2, 14)}${rand(6)}`,
+      parkNumber,
+      title: input.title.trim(),
+      areaId: input.areaId,
+      priceFen: input.priceFen,
+      start: input.start,
+      end: input.end,
+      letInStart: input.letInStart,
+      letInEnd: input.letInEnd,
+      count: input.count,
+      held: 0,
+      cancelRule: { ...input.cancelRule },
+      status: 'on_sale',
+      createdBy: op.id,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.deps.offers.insert(offer);
+    this.deps.log?.info({ offerId: offer.offerId, parkNumber, by: op.username }, 'booking offer created');
+    return offer;
+  }
+
+  async offersOf(parkNumber: string): Promise<BookingOffer[]> {
+    return this.deps.offers.listForPark(parkNumber);
+  }
+
+  private async offerOfPark(parkNumber: string, offerId: string): Promise<BookingOffer> {
+    const offer = await this.deps.offers.get(offerId);
+    if (!offer || offer.parkNumber !== parkNumber) throw new AppError('not_found', 'offer not found', 404);
+    return offer;
+  }
+
+  /** Stop selling; bookings already sold stay as they are. */
+  async withdrawOffer(op: Operator, parkNumber: string, offerId: string): Promise<BookingOffer> {
+    assertRole(op, 'admin', 'operator');
+    await this.offerOfPark(parkNumber, offerId);
+    return (await this.deps.offers.setStatus(offerId, 'withdrawn', this.now()))!;
+  }
+
+  async bookingsOfPark(parkNumber: string, filter: { offerId?: string; states?: BookingState[] } = {}, limit = 200): Promise<BookingWithOrder[]> {
+    return this.withOrders(await this.deps.bookings.listForPark(parkNumber, filter, limit));
+  }
+
+  /** The lot's bookable counts as we hold them: per ledger, and the heartbeat they come from. */
+  async capacityOf(parkNumber: string): Promise<{ heartbeatAt?: Date; ledgers: CapacityLedger[] }> {
+    const hb = await this.deps.heartbeats.latestHeartbeat(parkNumber);
+    const keys: AreaKey[] = ['all', ...(hb?.areas ?? []).filter((a) => a.areaId !== undefined).map((a) => `area:${a.areaId!}` as AreaKey)];
+    const ledgers: CapacityLedger[] = [];
+    for (const k of keys) {
+      await this.rebase(parkNumber, k);
+      const l = await this.deps.capacity.get(parkNumber, k);
+      if (l) ledgers.push(l);
+    }
+    return { heartbeatAt: hb?.receivedAt, ledgers };
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Capacity
+
+  /**
+   * Bring a ledger up to the latest heartbeat: free = the heartbeat's bookable count − our bookings it cannot
+   * show yet (still holding, or issued within the reflection margin before it was received). Applied only if
+   * the ledger did not change meanwhile (else read and count again).
+   */
+  private async rebase(parkNumber: string, key: AreaKey): Promise<void> {
+    const hb = await this.deps.heartbeats.latestHeartbeat(parkNumber);
+    if (!hb) return;
+    const areaId = key === 'all' ? undefined : Number(key.slice(5));
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const ledger = await this.deps.capacity.get(parkNumber, key);
+      if (ledger && ledger.heartbeatAt.getTime() >= hb.receivedAt.getTime()) return;
+      const base = areaId === undefined ? hb.bookSpaceCount : hb.areas.find((a) => a.areaId === areaId)?.bookSpaceCount;
+      const since = new Date(hb.receivedAt.getTime() - this.policy.reflectMarginMs);
+      const holding = await this.deps.bookings.holdingCapacity(parkNumber, key, since);
+      const free = Math.max(0, (base ?? 0) - holding.length);
+      if (await this.deps.capacity.rebase(parkNumber, key, hb.receivedAt, free, ledger?.v)) return;
+    }
+    // Busy: the ledger stays on the previous heartbeat (still a count the lot gave us, less what we sold since).
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Drivers
+
+  /** Offers a driver can buy now, with how many are left of each. */
+  async offersOnSale(parkNumber: string): Promise<BookingOffer[]> {
+    await this.park(parkNumber);
+    return this.deps.offers.listForPark(parkNumber, { onSaleAt: this.now() });
+  }
+
+  /**
+   * Book a place of an offer for a plate: the offer's count and the lot's bookable count are reserved
+   * (atomically: concurrent buyers cannot oversell), then an order to pay is made. A second call for the same
+   * plate and offer (a double tap) answers the first booking.
+   */
+  async book(driverId: string, offerId: string, plateInput: string): Promise<BookingWithOrder> {
+    const plateKey = normalizePlate(plateInput);
+    if (!isPlausiblePlate(plateKey)) throw new AppError('invalid_plate', `${plateInput} is not a plate`);
+    const offer = await this.deps.offers.get(offerId);
+    if (!offer) throw new AppError('not_found', 'offer not found', 404);
+    const now = this.now();
+    if (offer.status !== 'on_sale' || offer.letInEnd <= now) throw new AppError('offer_closed', 'this offer is no longer on sale', 409);
+    await this.park(offer.parkNumber);
+
+    const bookingNo = newBookingNo(now.getTime());
+    const booking: Booking = {
+      bookingNo,
+      offerId,
+      parkNumber: offer.parkNumber,
+      driverId,
+      plate: plateKey,
+      plateKey,
+      title: offer.title,
+      areaId: offer.areaId,
+      priceFen: offer.priceFen,
+      start: offer.start,
+      end: offer.end,
+      letInStart: offer.letInStart,
+      letInEnd: offer.letInEnd,
+      cancelRule: offer.cancelRule,
+      state: 'reserving',
+      activeKey: `${offerId}|${plateKey}`,
+      holds: { offer: false, capacity: [] },
+      orderNo: newOrderNo(now.getTime()),
+      createdAt: now,
+      updatedAt: now,
+    };
+    if (!(await this.deps.bookings.insert(booking))) {
+      const existing = await this.deps.bookings.byActiveKey(booking.activeKey);
+      if (existing && existing.driverId === driverId) return this.withOrder(existing);
+      throw new AppError('plate_already_booked', `${plateKey} already has a booking of this offer`, 409);
+    }
+
+    if (!(await this.deps.offers.take(offerId))) {
+      await this.release(booking, 'sold_out: the offer is sold out');
+      throw new AppError('sold_out', 'this offer is sold out', 409);
+    }
+    await this.deps.bookings.transition(bookingNo, ['reserving'], { 'holds.offer': true });
+    for (const key of areaKeys(offer.areaId)) {
+      await this.rebase(offer.parkNumber, key);
+      // Recorded first, so a concurrent rebase counts it (see the ordering rules above).
+      await this.deps.bookings.addCapacityHold(bookingNo, key);
+      if (!(await this.deps.capacity.take(offer.parkNumber, key))) {
+        await this.deps.bookings.dropHold(bookingNo, key); // not taken: nothing to give back
+        const current = (await this.deps.bookings.get(bookingNo)) ?? booking;
+        await this.release(current, `sold_out: the lot has no bookable space (${key})`);
+        throw new AppError('no_bookable_spaces', 'the parking lot has no bookable space left for this', 409);
+      }
+    }
+
+    const order: Order = {
+      orderNo: booking.orderNo,
+      driverId,
+      kind: 'booking',
+      parkNumber: offer.parkNumber,
+      orderId: bookingNo,
+      plate: plateKey,
+      outTradeNo: `booking_${bookingNo}`,
+      quote: {
+        chargeFen: offer.priceFen,
+        paidTotalFen: 0,
+        profitChargeTotalFen: 0,
+        payFen: offer.priceFen,
+        inTime: formatChinaTime(offer.letInStart),
+        getTime: formatChinaTime(now),
+        stopMinutes: 0,
+        paidFreeMinutes: 0,
+        profitMinutes: 0,
+        imgName: '',
+      },
+      amountFen: offer.priceFen,
+      status: 'quoted',
+      expiresAt: new Date(now.getTime() + this.policy.holdTtlMs),
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.deps.orders.insert(order);
+    const held = await this.deps.bookings.transition(bookingNo, ['reserving'], { state: 'held', updatedAt: this.now() });
+    this.deps.log?.info({ bookingNo, offerId, parkNumber: offer.parkNumber }, 'booking reserved');
+    return { booking: held ?? (await this.deps.bookings.get(bookingNo))!, order };
+  }
+
+  /** The driver's own booking (anyone else's reads as not found). */
+  private async own(driverId: string, bookingNo: string): Promise<Booking> {
+    const b = await this.deps.bookings.get(bookingNo);
+    if (!b || b.driverId !== driverId) throw new AppError('not_found', 'booking not found', 404);
+    return b;
+  }
+
+  /** Start (or continue) paying a held booking. */
+  async pay(driverId: string, bookingNo: string, provider: Provider, payer: Payer): Promise<{ booking: Booking; order: Order; pay: PayParams }> {
+    const b = await this.own(driverId, bookingNo);
+    if (b.state !== 'held') throw new AppError('booking_not_payable', `the booking is ${b.state}`, 409);
+    const { order, pay } = await this.deps.orderService.pay(driverId, b.orderNo, provider, payer);
+    return { booking: b, order, pay };
+  }
+
+  /** One booking as the app polls it (its state caught up with its order first). */
+  async view(driverId: string, bookingNo: string): Promise<BookingWithOrder> {
+    const b = await this.own(driverId, bookingNo);
+    const settled = HOLDING.includes(b.state) ? await this.settle(b) : b;
+    return this.withOrder(settled ?? b);
+  }
+
+  async mine(driverId: string, limit = 50): Promise<BookingWithOrder[]> {
+    const list = await this.deps.bookings.listForDriver(driverId, limit);
+    // Reservations that failed (sold out) are not bookings the driver has.
+    return this.withOrders(list.filter((b) => !(b.state === 'released' && b.releasedReason?.startsWith('sold_out'))));
+  }
+
+  /**
+   * Cancel. Unpaid: the order is closed and the place given back. Issued: 4.18 flag 0 to the lot, then the
+   * refund the offer's rule allows (a first attempt now; the worker retries). Repeats answer the booking.
+   */
+  async cancel(driverId: string, bookingNo: string): Promise<BookingWithOrder> {
+    const b = await this.own(driverId, bookingNo);
+    return this.cancelBooking(b, 'driver', 'cancelled by the driver');
+  }
+
+  /** An operator cancels a booking of their park: the whole price goes back. */
+  async cancelByOperator(op: Operator, parkNumber: string, bookingNo: string, reason: string): Promise<BookingWithOrder> {
+    assertRole(op, 'admin', 'operator');
+    const b = await this.deps.bookings.get(bookingNo);
+    if (!b || b.parkNumber !== parkNumber) throw new AppError('not_found', 'booking not found', 404);
+    return this.cancelBooking(b, 'operator', `cancelled by operator ${op.username}${reason ? `: ${reason}` : ''}`);
+  }
+
+  private async cancelBooking(b: Booking, by: 'driver' | 'operator', reason: string): Promise<BookingWithOrder> {
+    const now = this.now();
+    if (b.state === 'reserving' || b.state === 'held') {
+      const order = await this.deps.orders.get(b.orderNo);
+      if (order && (order.status === 'quoted' || order.status === 'pending')) {
+        await this.deps.orderService.cancel(b.driverId, b.orderNo);
+      } else if (order && order.status === 'paid') {
+        throw new AppError('booking_issuing', 'the payment is being passed to the lot; try again in a moment', 409);
+      }
+      return this.withOrder((await this.settle((await this.deps.bookings.get(b.bookingNo))!)) ?? b);
+    }
+    if (b.state !== 'issued') return this.withOrder(b);
+    const refusal = cancelRefusal(b, now);
+    if (refusal) throw new AppError(refusal.code, refusal.message, 409);
+    const refundFen = by === 'operator' ? b.priceFen : refundFor(b.cancelRule, b.priceFen, b.letInStart, now);
+    const cancelling = await this.deps.bookings.transition(b.bookingNo, ['issued'], {
+      state: 'cancelling',
+      cancel: { requestedAt: now, by, refundFen, reason, state: 'pending', attempts: 0, nextAttemptAt: now },
+      updatedAt: now,
+    });
+    if (cancelling) {
+      this.deps.log?.info({ bookingNo: b.bookingNo, refundFen, by }, 'booking cancelling');
+      // The first attempt now (the driver waits); the worker takes over when it fails.
+      await this.processCancel(this.owner, b.bookingNo).catch((e: unknown) =>
+        this.deps.log?.warn({ bookingNo: b.bookingNo, err: (e as Error).message }, 'cancellation attempt failed; the worker retries'),
+      );
+      this.deps.onCancelling?.(b.bookingNo);
+    }
+    return this.withOrder((await this.deps.bookings.get(b.bookingNo))!);
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Delivery: the paid booking goes to the lot (4.18 flag 1); called by the order service's delivery job
+
+  async deliver(park: Park, order: Order): Promise<void> {
+    const b = (await this.deps.bookings.byOrderNo(order.orderNo)) ?? (await this.deps.bookings.get(order.orderId));
+    if (!b) throw new LotCallError(`no booking for order ${order.orderNo}`, false, false);
+    if (b.state === 'issued') return; // told before; the order just had not heard
+    if (b.state !== 'held' && b.state !== 'reserving') throw new LotCallError(`the booking is ${b.state}`, false, false);
+    if (this.now() >= b.letInEnd) throw new LotCallError('booking_window_passed: the let-in window closed before the lot could be told', false, false);
+    await this.deps.lot.issue(park, this.lotBooking(b, order.amountFen));
+    await this.deps.bookings.transition(b.bookingNo, ['held', 'reserving'], { state: 'issued', issuedAt: this.now(), updatedAt: this.now() });
+    this.deps.log?.info({ bookingNo: b.bookingNo }, 'booking issued to the lot');
+  }
+
+  private lotBooking(b: Booking, chargeFen = b.priceFen): LotBooking {
+    return {
+      plate: b.plate,
+      start: b.start,
+      end: b.end,
+      areaId: b.areaId,
+      chargeFen,
+      bookOrderId: b.bookingNo,
+      bookOrderTime: b.createdAt,
+      letInStart: b.letInStart,
+      letInEnd: b.letInEnd,
+      memo: b.title.slice(0, 50),
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Following the order: a booking whose order closed unpaid or was refunded gives its place back
+
+  /** The order of this booking changed (a refund started, say): catch the booking up. */
+  async orderChanged(orderNo: string): Promise<void> {
+    const b = await this.deps.bookings.byOrderNo(orderNo);
+    if (b && HOLDING.includes(b.state)) await this.settle(b);
+  }
+
+  /** Catch a holding booking up with its order. */
+  private async settle(b: Booking): Promise<Booking | undefined> {
+    if (b.state === 'releasing') {
+      // Someone is releasing it; only one left half-way (a crash) is finished here.
+      return this.now().getTime() - b.updatedAt.getTime() >= this.policy.staleReservingMs ? this.finishRelease(b, false) : b;
+    }
+    const order = await this.deps.orders.get(b.orderNo);
+    if (!order) {
+      // Interrupted before its order was made.
+      if (b.state === 'reserving' && this.now().getTime() - b.createdAt.getTime() >= this.policy.staleReservingMs) {
+        return this.release(b, 'failed: the reservation was interrupted');
+      }
+      return b;
+    }
+    switch (order.status) {
+      case 'closed':
+        return this.release(b, `unpaid: ${order.closedReason ?? 'closed'}`);
+      case 'refunding':
+      case 'refunded': {
+        const released = await this.release(b, `refused: ${order.refund?.reason ?? 'refunded'}`);
+        // The lot may have taken a 4.18 whose answer was lost: take it back (reconciliation checks the rest).
+        if ((order.delivery?.attempts ?? 0) > 0) await this.cancelAtLotQuietly(b);
+        return released;
+      }
+      case 'delivered':
+        return this.deps.bookings.transition(b.bookingNo, ['held', 'reserving'], {
+          state: 'issued',
+          issuedAt: order.delivery?.deliveredAt ?? this.now(),
+          updatedAt: this.now(),
+        });
+      default:
+        return b.state === 'reserving'
+          ? ((await this.deps.bookings.transition(b.bookingNo, ['reserving'], { state: 'held', updatedAt: this.now() })) ?? b)
+          : b;
+    }
+  }
+
+  private async cancelAtLotQuietly(b: Booking): Promise<void> {
+    const park = await this.deps.parks.get(b.parkNumber);
+    if (!park) return;
+    await this.deps.lot.cancel(park, this.lotBooking(b)).catch((e: unknown) =>
+      this.deps.log?.info({ bookingNo: b.bookingNo, err: (e as Error).message }, 'flag 0 for a refused booking not taken (reconciliation will look)'),
+    );
+  }
+
+  /** Give back what a never-issued booking holds, once, and end it. */
+  private async release(b: Booking, reason: string): Promise<Booking | undefined> {
+    const claimed = await this.deps.bookings.transition(b.bookingNo, ['reserving', 'held'], { state: 'releasing', releasedReason: reason, updatedAt: this.now() });
+    // Another caller moved it first: it gives the holds back.
+    if (!claimed) return this.deps.bookings.get(b.bookingNo);
+    return this.finishRelease(claimed, true);
+  }
+
+  /**
+   * The capacity holds go back only from the caller that claimed the release (give, then drop the record);
+   * a release left half-way by a crash drops the records without giving (the next heartbeat recounts).
+   */
+  private async finishRelease(b: Booking, claimed: boolean): Promise<Booking | undefined> {
+    for (const key of b.holds.capacity) {
+      if (claimed) await this.deps.capacity.give(b.parkNumber, key);
+      await this.deps.bookings.dropHold(b.bookingNo, key);
+    }
+    if (b.holds.offer && (await this.deps.bookings.dropHold(b.bookingNo, 'offer'))) await this.deps.offers.give(b.offerId);
+    const done = await this.deps.bookings.transition(b.bookingNo, ['releasing'], {
+      state: 'released',
+      activeKey: `${b.activeKey}|${b.bookingNo}`,
+      updatedAt: this.now(),
+    });
+    this.deps.log?.info({ bookingNo: b.bookingNo, reason: b.releasedReason }, 'booking released');
+    return done ?? (await this.deps.bookings.get(b.bookingNo));
+  }
+
+  /** The sweep: holding bookings whose order moved on (expired, refunded) or whose reservation was cut short. */
+  async sweep(limit = 200): Promise<number> {
+    const now = this.now().getTime();
+    let n = 0;
+    for (const b of await this.deps.bookings.inStates(HOLDING, limit)) {
+      if (b.state === 'reserving' && now - b.updatedAt.getTime() < this.policy.staleReservingMs) continue;
+      const after = await this.settle(b).catch((e: unknown) => {
+        this.deps.log?.warn({ bookingNo: b.bookingNo, err: (e as Error).message }, 'booking sweep step failed');
+        return b;
+      });
+      if (after && after.state !== b.state) n++;
+    }
+    return n;
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Cancellations: flag 0, then the refund
+
+  /** One cancellation attempt for a claimed booking (the worker's step; also the first attempt inline). */
+  async processCancel(owner: string, bookingNo?: string): Promise<Booking | undefined> {
+    const now = this.now();
+    const b = await this.deps.bookings.claimCancel(now, owner, this.policy.leaseMs, bookingNo);
+    if (!b) return undefined;
+    const c = b.cancel!;
+    const park = await this.deps.parks.get(b.parkNumber);
+    let lotProblem: string | undefined;
+    let acknowledged: Date | undefined;
+    if (!park) {
+      lotProblem = `park ${b.parkNumber} is not registered: the lot was not told`;
+    } else {
+      try {
+        await this.deps.lot.cancel(park, this.lotBooking(b));
+        acknowledged = this.now();
+      } catch (e) {
+        const err = e instanceof LotCallError ? e : new LotCallError((e as Error).message, true, false);
+        if (err.refused) {
+          // The lot does not have it (or will not cancel it): nothing of ours is open there; reconciliation checks.
+          lotProblem = `refused: ${err.errorCode ?? err.message}`;
+        } else if (err.retryable && now.getTime() - c.requestedAt.getTime() < this.policy.cancelGiveUpMs) {
+          return this.deps.bookings.releaseCancelLease(b.bookingNo, owner, {
+            'cancel.nextAttemptAt': new Date(this.deps.clock.now() + backoff(this.policy.cancelBackoffMs, c.attempts)),
+            'cancel.lastError': err.message,
+          });
+        } else {
+          lotProblem = `not told: ${err.message}`;
+        }
+      }
+    }
+    if (b.holds.offer && (await this.deps.bookings.dropHold(b.bookingNo, 'offer'))) await this.deps.offers.give(b.offerId);
+    if (c.refundFen > 0) await this.deps.orderService.refundDelivered(b.orderNo, c.refundFen, `booking_cancelled: ${c.reason}`);
+    const done = await this.deps.bookings.releaseCancelLease(b.bookingNo, owner, {
+      state: 'cancelled',
+      activeKey: `${b.activeKey}|${b.bookingNo}`,
+      'cancel.state': 'done',
+      'cancel.lotAcknowledgedAt': acknowledged ?? null,
+      'cancel.lotProblem': lotProblem ?? null,
+      'cancel.lastError': null,
+      updatedAt: this.now(),
+    });
+    if (lotProblem) this.deps.log?.warn({ bookingNo: b.bookingNo, lotProblem }, 'booking cancelled without the lot acknowledging it');
+    return done;
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Admission (4.28): a booked car inside its let-in window
+
+  /** The issued booking that lets this plate in at `at`, if any. */
+  async admissible(parkNumber: string, plate: string, at: Date): Promise<Booking | undefined> {
+    const key = normalizePlate(plate);
+    if (!key) return undefined;
+    const list = await this.deps.bookings.listForPark(parkNumber, { states: ['issued'], plateKey: key }, 20);
+    return list.find((b) => b.plateKey === key && !b.admittedAt && b.letInStart <= at && at <= b.letInEnd);
+  }
+
+  /** Record that the car came in on the booking (4.28 opened for it); false when it was recorded before. */
+  async markAdmitted(bookingNo: string, at: Date): Promise<boolean> {
+    return this.deps.bookings.markAdmitted(bookingNo, at);
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+
+  private async withOrder(b: Booking): Promise<BookingWithOrder> {
+    return { booking: b, order: await this.deps.orders.get(b.orderNo) };
+  }
+
+  private async withOrders(list: Booking[]): Promise<BookingWithOrder[]> {
+    // No $lookup on FerretDB: each order by its _id (the fastest lookup there is).
+    return Promise.all(list.map((b) => this.withOrder(b)));
+  }
+}

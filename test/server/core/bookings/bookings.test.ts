@@ -1,0 +1,201 @@
+/**
+ * Bookings through the real database, the Bluecard sandbox lot and the WeChat Pay sandbox: an offer sold,
+ * paid, issued to the lot (4.18 flag 1), cancelled (flag 0) and refunded under its rule; capacity under
+ * concurrent buyers (the offer's count and the lot's bookable count); a booking the lot refuses is refunded;
+ * places of unpaid bookings come back.
+ */
+import { DEMO_PARK_NUMBER } from '../../../../server/src/sandbox/bluecard';
+import { eventually } from '../../../support/payment-world';
+import { startBookingWorld, type BookingWorld } from '../../../support/booking-world';
+
+// A whole world starts per file (three sandboxes and a server): slow on a busy machine.
+jest.setTimeout(30_000);
+
+let w: BookingWorld;
+beforeAll(async () => {
+  // No reflection margin: a booking issued before a heartbeat was received is in that heartbeat's counts.
+  w = await startBookingWorld('bookings', { bookingPolicy: { reflectMarginMs: 0 } });
+  await w.heartbeat();
+});
+afterAll(async () => {
+  await w?.close();
+});
+
+const MIN = 60_000;
+const lot = () => w.bluecard.park(DEMO_PARK_NUMBER);
+const lotBooking = (bookingNo: string) => lot().state.bookings.get(bookingNo);
+const booking = (no: string) => w.repos.bookings.get(no).then((b) => b!);
+const order = (no: string) => w.orderRepo.get(no).then((o) => o!);
+const view = (driverId: string, no: string) => w.bookings.view(driverId, no);
+
+describe('a booking sold, issued, cancelled and refunded', () => {
+  it('cancelled well before the let-in window: flag 0 to the lot and the whole price back', async () => {
+    const offerId = await w.offer({ priceFen: 1200, count: 3, inMinutes: 180, cancelRule: { fullRefundMinutesBefore: 60, lateRefundPercent: 50 } });
+    const sold = await w.bookings.book('d-1', offerId, '京a 12345');
+    expect(sold.booking).toMatchObject({ state: 'held', plate: '京A12345', areaId: 1, priceFen: 1200 });
+    expect(sold.order).toMatchObject({ kind: 'booking', amountFen: 1200, status: 'quoted' });
+    expect((await w.repos.offers.get(offerId))!.held).toBe(1);
+
+    await w.payWechat('d-1', sold.booking.bookingNo);
+    await eventually(() => view('d-1', sold.booking.bookingNo), (v) => v.booking.state === 'issued' && v.order?.status === 'delivered');
+    // The lot has it as we sent it (4.18 flag 1) and would let the plate in as 预约车 in the window.
+    const atLot = lotBooking(sold.booking.bookingNo)!;
+    expect(atLot.cancelled).toBe(false);
+    expect(atLot.booking).toMatchObject({ plate: '京A12345', areaId: '1', flag: '1', charge: '12.00', bookOrderId: sold.booking.bookingNo });
+    const b = await booking(sold.booking.bookingNo);
+    expect(b.issuedAt).toBeInstanceOf(Date);
+
+    const cancelled = await w.bookings.cancel('d-1', sold.booking.bookingNo);
+    expect(cancelled.booking.state).toBe('cancelled');
+    expect(cancelled.booking.cancel).toMatchObject({ refundFen: 1200, by: 'driver', state: 'done' });
+    expect(cancelled.booking.cancel!.lotAcknowledgedAt).toBeInstanceOf(Date);
+    expect(lotBooking(sold.booking.bookingNo)!.cancelled).toBe(true);
+    const refunded = await eventually(() => order(sold.order!.orderNo), (o) => o.status === 'refunded');
+    expect(refunded.refund).toMatchObject({ fen: 1200, state: 'done' });
+    expect(refunded.refund!.reason).toMatch(/^booking_cancelled/);
+    // The place of the offer is for sale again; a second cancel changes nothing.
+    expect((await w.repos.offers.get(offerId))!.held).toBe(0);
+    expect((await w.bookings.cancel('d-1', sold.booking.bookingNo)).booking.state).toBe('cancelled');
+    // The money went back at WeChat Pay, once.
+    expect(w.wechat.refunds().filter((r) => r.outTradeNo === sold.order!.orderNo).map((r) => [r.refundFen, r.status])).toEqual([[1200, 'SUCCESS']]);
+  });
+
+  it('cancelled inside the let-in window: the late percentage back; the car that came in cannot cancel', async () => {
+    const offerId = await w.offer({ priceFen: 999, inMinutes: -5, windowMinutes: 60, cancelRule: { fullRefundMinutesBefore: 30, lateRefundPercent: 50 } });
+    const late = await w.bookings.book('d-2', offerId, '京B22222');
+    await w.payWechat('d-2', late.booking.bookingNo);
+    await eventually(() => booking(late.booking.bookingNo), (b) => b.state === 'issued');
+    const c = await w.bookings.cancel('d-2', late.booking.bookingNo);
+    expect(c.booking.cancel!.refundFen).toBe(499); // 50 % of 9.99, rounded down to the fen
+    expect((await eventually(() => order(late.order!.orderNo), (o) => o.status === 'refunded')).refund!.fen).toBe(499);
+
+    // Another plate comes in on its booking: the lot lets it in as 预约车; then it may not cancel.
+    const used = await w.bookings.book('d-3', offerId, '京C33333');
+    await w.payWechat('d-3', used.booking.bookingNo);
+    await eventually(() => booking(used.booking.bookingNo), (b) => b.state === 'issued');
+    expect((await w.bookings.admissible(DEMO_PARK_NUMBER, '京C 33333', new Date()))?.bookingNo).toBe(used.booking.bookingNo);
+    const car = await lot().arrive({ lane: '1', plate: '京C33333', wait: true });
+    expect(car.carType).toBe('预约车');
+    expect(await w.bookings.markAdmitted(used.booking.bookingNo, new Date())).toBe(true);
+    expect(await w.bookings.markAdmitted(used.booking.bookingNo, new Date())).toBe(false);
+    expect((await view('d-3', used.booking.bookingNo)).booking.admittedAt).toBeInstanceOf(Date);
+    await expect(w.bookings.cancel('d-3', used.booking.bookingNo)).rejects.toMatchObject({ code: 'already_admitted', status: 409 });
+    expect(await w.bookings.admissible(DEMO_PARK_NUMBER, '京C33333', new Date())).toBeUndefined();
+  });
+
+  it('drivers see only their own bookings; a double tap books once; bad input is a clear error', async () => {
+    const offerId = await w.offer({ count: 2 });
+    const first = await w.bookings.book('d-4', offerId, '京D44444');
+    const again = await w.bookings.book('d-4', offerId, '京D 44444');
+    expect(again.booking.bookingNo).toBe(first.booking.bookingNo);
+    expect((await w.repos.offers.get(offerId))!.held).toBe(1);
+    await expect(w.bookings.book('d-5', offerId, '京D44444')).rejects.toMatchObject({ code: 'plate_already_booked', status: 409 });
+    await expect(view('d-5', first.booking.bookingNo)).rejects.toMatchObject({ code: 'not_found', status: 404 });
+    await expect(w.bookings.cancel('d-5', first.booking.bookingNo)).rejects.toMatchObject({ code: 'not_found' });
+    await expect(w.bookings.book('d-4', offerId, 'hello')).rejects.toMatchObject({ code: 'invalid_plate', status: 400 });
+    await expect(w.bookings.book('d-4', 'OF-nope', '京D44445')).rejects.toMatchObject({ code: 'not_found' });
+    expect((await w.bookings.mine('d-5')).map((x) => x.booking.bookingNo)).not.toContain(first.booking.bookingNo);
+    await expect(w.offer({ inMinutes: -120, windowMinutes: 60 })).rejects.toMatchObject({ code: 'invalid_offer' });
+    await expect(w.offer({ areaId: 9 })).rejects.toMatchObject({ code: 'invalid_offer' });
+    await expect(w.offer({ priceFen: 0 })).rejects.toMatchObject({ code: 'invalid_offer' });
+  });
+});
+
+describe('capacity', () => {
+  it("concurrent buyers never get more than the lot's bookable count of the area", async () => {
+    // Demo park: area 2 has 5 bookable spaces (4.1), the offer 10 places.
+    await w.heartbeat();
+    const offerId = await w.offer({ areaId: 2, count: 10 });
+    const plates = Array.from({ length: 12 }, (_, i) => `京E${String(50000 + i)}`);
+    const results = await Promise.allSettled(plates.map((p, i) => w.bookings.book(`cap-${i}`, offerId, p)));
+    const ok = results.filter((r) => r.status === 'fulfilled');
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(ok).toHaveLength(5);
+    // Mostly the lot's count; an attempt that found the offer's places all held by buyers the lot then turned
+    // away is told sold_out.
+    const codes = refused.map((r) => (r.reason as { code: string }).code);
+    expect(codes).toHaveLength(7);
+    expect(codes).toContain('no_bookable_spaces');
+    expect(codes.every((c) => c === 'no_bookable_spaces' || c === 'sold_out')).toBe(true);
+    expect((await w.repos.offers.get(offerId))!.held).toBe(5);
+    expect((await w.repos.capacity.get(DEMO_PARK_NUMBER, 'area:2'))!.free).toBe(0);
+    // The refused attempts are not bookings anyone has.
+    expect(await w.bookings.mine('cap-11')).toEqual([]);
+  });
+
+  it("concurrent buyers never get more than the offer's count", async () => {
+    const offerId = await w.offer({ areaId: 1, count: 3 });
+    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => w.bookings.book(`cnt-${i}`, offerId, `京F${String(60000 + i)}`)));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
+    const codes = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => (r.reason as { code: string }).code);
+    expect(codes).toEqual(Array(5).fill('sold_out'));
+    expect((await w.repos.offers.get(offerId))!.held).toBe(3);
+  });
+
+  it('an unpaid booking gives its place back when its order closes; issued bookings are counted from the next heartbeat', async () => {
+    const offerId = await w.offer({ areaId: 1, count: 1 });
+    const first = await w.bookings.book('un-1', offerId, '京G70001');
+    await expect(w.bookings.book('un-2', offerId, '京G70002')).rejects.toMatchObject({ code: 'sold_out' });
+    const freeBefore = (await w.repos.capacity.get(DEMO_PARK_NUMBER, 'area:1'))!.free;
+    // The driver gives up: the order closes, the place comes back (offer and lot capacity).
+    const cancelled = await w.bookings.cancel('un-1', first.booking.bookingNo);
+    expect(cancelled.booking).toMatchObject({ state: 'released', releasedReason: 'unpaid: cancelled' });
+    expect((await w.repos.offers.get(offerId))!.held).toBe(0);
+    expect((await w.repos.capacity.get(DEMO_PARK_NUMBER, 'area:1'))!.free).toBe(freeBefore + 1);
+    const second = await w.bookings.book('un-2', offerId, '京G70002');
+    expect(second.booking.state).toBe('held');
+
+    // Paid and issued: after the next heartbeat the lot's own count shows it (no double counting).
+    await w.payWechat('un-2', second.booking.bookingNo);
+    await eventually(() => booking(second.booking.bookingNo), (b) => b.state === 'issued');
+    const lotLeft = lot().state.counts().areaList.find((a) => a.areaId === 1)!.bookSpaceCount;
+    await w.heartbeat();
+    const area1 = (await w.bookings.capacityOf(DEMO_PARK_NUMBER)).ledgers.find((l) => l.key === 'area:1')!;
+    // The lot's count already shows our issued bookings; only those not issued yet (held, unpaid) are held back.
+    const unissued = (await w.repos.bookings.listForPark(DEMO_PARK_NUMBER, { states: ['reserving', 'held', 'releasing'] }, 1000)).filter((x) => x.areaId === 1);
+    expect(unissued.length).toBeGreaterThan(0);
+    expect(area1.free).toBe(Math.max(0, lotLeft - unissued.length));
+  });
+
+  it('the sweep releases a booking whose order expired unpaid', async () => {
+    const offerId = await w.offer({ areaId: 1, count: 2 });
+    const b = await w.bookings.book('exp-1', offerId, '京H80001');
+    // The order's quote runs out; the order worker's expiry closes it; the sweep gives the place back.
+    await w.orderRepo.transition(b.order!.orderNo, ['quoted'], { expiresAt: new Date(Date.now() - 1000) });
+    await w.orders.expire();
+    const released = await eventually(() => booking(b.booking.bookingNo), (x) => x.state === 'released');
+    expect(released.releasedReason).toBe('unpaid: quote_expired');
+    expect((await w.repos.offers.get(offerId))!.held).toBe(0);
+    expect((await view('exp-1', b.booking.bookingNo)).booking.state).toBe('released');
+  });
+});
+
+describe('the lot refuses a booking', () => {
+  it('the payment is refunded and the place given back', async () => {
+    const offerId = await w.offer({ areaId: 1, count: 2 });
+    lot().state.bookingRefusals.push({ plateKey: '京J90001', errorCode: '该车辆不允许预约', remaining: 5 });
+    const b = await w.bookings.book('ref-1', offerId, '京J90001');
+    const freeBefore = (await w.repos.capacity.get(DEMO_PARK_NUMBER, 'area:1'))!.free;
+    await w.payWechat('ref-1', b.booking.bookingNo);
+    const refunded = await eventually(() => order(b.order!.orderNo), (o) => o.status === 'refunded');
+    expect(refunded.refund!.reason).toMatch(/^lot_refused: 该车辆不允许预约/);
+    expect(refunded.refund!.fen).toBe(1000);
+    const released = await eventually(() => booking(b.booking.bookingNo), (x) => x.state === 'released');
+    expect(released.releasedReason).toMatch(/^refused: lot_refused/);
+    expect((await view('ref-1', b.booking.bookingNo)).booking.state).toBe('released');
+    expect((await w.repos.offers.get(offerId))!.held).toBe(0);
+    expect((await w.repos.capacity.get(DEMO_PARK_NUMBER, 'area:1'))!.free).toBe(freeBefore + 1);
+    expect(lotBooking(b.booking.bookingNo)).toBeUndefined();
+  });
+
+  it('a let-in window that closed before the lot could be told is refunded, not issued', async () => {
+    const offerId = await w.offer({ areaId: 1, inMinutes: -5, windowMinutes: 10 });
+    const b = await w.bookings.book('late-1', offerId, '京K10001');
+    // The window closes while the booking waits (a lot unreachable for long); then the payment arrives.
+    await w.repos.bookings.transition(b.booking.bookingNo, ['held'], { letInEnd: new Date(Date.now() - MIN) });
+    await w.payWechat('late-1', b.booking.bookingNo);
+    const refunded = await eventually(() => order(b.order!.orderNo), (o) => o.status === 'refunded');
+    expect(refunded.refund!.reason).toMatch(/booking_window_passed/);
+    await eventually(() => booking(b.booking.bookingNo), (x) => x.state === 'released');
+  });
+});
