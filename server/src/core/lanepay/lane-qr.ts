@@ -56,6 +56,7 @@ export interface LaneQrDeps {
   /** How long a lane QR can be paid (default 10 minutes). */
   qrTtlMs?: number;
   newOrderNo?: () => string;
+  sleep?: (ms: number) => Promise<void>;
   log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
 }
 
@@ -80,9 +81,11 @@ export function newLaneQrOrderNo(now: number): string {
 export class LaneQrService {
   private readonly qrTtlMs: number;
   private readonly newOrderNo: () => string;
+  private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly deps: LaneQrDeps) {
     this.qrTtlMs = deps.qrTtlMs ?? 10 * 60_000;
+    this.sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.newOrderNo = deps.newOrderNo ?? (() => newLaneQrOrderNo(deps.clock.now()));
   }
 
@@ -222,17 +225,23 @@ export class LaneQrService {
     }
     // Not paid as far as we know: ask the provider (at most every few seconds) in case its notification is late.
     if (order.status === 'pending' || order.status === 'quoted') order = await this.deps.orderService.view(order.driverId, order.orderNo);
-    if (order.status === 'paid') {
-      // The lot takes the payment from this answer: no sendPayRes needed (unless a worker is sending it right
-      // now — then the lot gets both, with the same number).
+    // The lot takes the payment from this answer: no sendPayRes needed. Not while the order worker holds the
+    // delivery (its attempt is short: held for the grace, or a sendPayRes under way — then the lot gets
+    // both, with the same number): wait for it a moment, then mark it.
+    for (let i = 0; order.status === 'paid' && i < 20; i++) {
       const now = this.now();
-      order =
-        (await this.deps.orders.transition(
-          order.orderNo,
-          ['paid'],
-          { status: 'delivered', 'delivery.state': 'done', 'delivery.deliveredAt': now, 'delivery.via': '4.17', updatedAt: now },
-          { 'delivery.state': 'pending', $or: [{ 'delivery.leaseUntil': { $exists: false } }, { 'delivery.leaseUntil': null }, { 'delivery.leaseUntil': { $lte: now } }] },
-        )) ?? order;
+      const marked = await this.deps.orders.transition(
+        order.orderNo,
+        ['paid'],
+        { status: 'delivered', 'delivery.state': 'done', 'delivery.deliveredAt': now, 'delivery.via': '4.17', updatedAt: now },
+        { 'delivery.state': 'pending', $or: [{ 'delivery.leaseUntil': { $exists: false } }, { 'delivery.leaseUntil': null }, { 'delivery.leaseUntil': { $lte: now } }] },
+      );
+      if (marked) {
+        order = marked;
+        break;
+      }
+      await this.sleep(50);
+      order = (await this.deps.orders.get(order.orderNo)) ?? order;
     }
     if ((order.status === 'paid' || order.status === 'delivered') && order.payment) {
       return {
