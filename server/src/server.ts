@@ -176,7 +176,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     // Booth face-to-face payment (4.24–4.26).
     const faceToFace = await wireFaceToFace({ connection: database.connection, clock, logger, wechatPayConfig, alipayConfig });
 
+    const laneLabels = new MongoLaneLabelRepository(database.connection);
+    await laneLabels.init();
     const parking = new ParkingService({
+      laneLabels,
       parks,
       records: lotRecords,
       visits,
@@ -203,8 +206,6 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     if (demo) await ensureDemoOperator(operators, logger);
     const api = apiRouter({ identity, operators: { authenticator: operators, audit: auditLog, clock } });
     mountOpAccountRoutes(api, operators, auditLog);
-    const laneLabels = new MongoLaneLabelRepository(database.connection);
-    await laneLabels.init();
     const posterFont = findCjkFont();
     if (!posterFont) logger.warn('no CJK font for lane posters (install fonts-wqy-zenhei): GET …/poster.pdf answers 503 poster_font_missing');
     mountOpParkRoutes(

@@ -43,6 +43,8 @@ export interface ParkingDeps {
   urlSigningKey: string;
   /** How long a picture link works. */
   imageLinkTtlMs?: number;
+  /** Operators' labels of lanes (core/operators/parks.ts): their name and direction win over the lot's. */
+  laneLabels?: { list(parkNumber: string): Promise<{ passagewayId: string; name?: string; direction?: 'in' | 'out' }[]> };
 }
 
 export function laneDirection(l: Pick<Lane, 'sourceAreaId' | 'targetAreaId'>): 'in' | 'out' | null {
@@ -62,13 +64,22 @@ export class ParkingService {
 
   async view(parkNumber: string) {
     const park = await this.park(parkNumber);
-    const [hb, lanes] = await Promise.all([this.deps.records.latestHeartbeat(parkNumber), this.deps.records.lanes(parkNumber)]);
+    const [hb, lanes, labels] = await Promise.all([
+      this.deps.records.latestHeartbeat(parkNumber),
+      this.deps.records.lanes(parkNumber),
+      this.deps.laneLabels ? this.deps.laneLabels.list(parkNumber) : Promise.resolve([]),
+    ]);
+    const label = new Map(labels.map((l) => [l.passagewayId, l]));
     return {
       parkNumber,
       name: park.name ?? hb?.parkName ?? parkNumber,
       spaces: hb ? { total: hb.spaceCount ?? null, free: hb.freeSpaceCount ?? null, updatedAt: hb.receivedAt.toISOString() } : null,
       areas: (hb?.areas ?? []).map((a) => ({ name: a.areaName, total: a.spaceCount ?? null, free: a.freeSpaceCount ?? null })),
-      lanes: lanes.map((l) => ({ passagewayId: l.passagewayId, name: l.name, direction: laneDirection(l) })),
+      lanes: lanes.map((l) => ({
+        passagewayId: l.passagewayId,
+        name: label.get(l.passagewayId)?.name || l.name,
+        direction: label.get(l.passagewayId)?.direction ?? laneDirection(l),
+      })),
     };
   }
 

@@ -23,6 +23,9 @@ import { mountOpParkRoutes } from '../../../../server/src/port/api/op-parks-rout
 import { MongoLaneLabelRepository } from '../../../../server/src/repository/lane-labels';
 import { MongoLotRecordsRepository } from '../../../../server/src/repository/lot-records';
 import { MongoParkDirectory } from '../../../../server/src/repository/parks';
+import { MongoOrderRepository } from '../../../../server/src/repository/orders';
+import { MongoVisitRepository } from '../../../../server/src/repository/visits';
+import { ParkingService } from '../../../../server/src/core/parking/service';
 import { openTestDatabase, type TestDatabase } from '../../../support/db';
 import { operatorWorld, type OperatorSession, type OperatorWorld } from '../../../support/operators';
 
@@ -197,6 +200,31 @@ describe('lanes', () => {
     expect([unknown.status, unknown.body.error.code]).toEqual([404, 'lane_unknown']);
     const entries = await ops.auditEntries();
     expect(entries.find((e) => e.target === 'lane 10' && e.result === 'ok')).toMatchObject({ parkNumber: 'PA', username: opA.operator.username });
+  });
+});
+
+describe("drivers' view of the park", () => {
+  it("shows our lane names and directions over the lot's", async () => {
+    await api.post(buildPath(ep.updateLane, { parkNumber: 'PA', passagewayId: '1' })).set(opA.headers).send({ name: '东门（访客）入口' });
+    await api.post(buildPath(ep.updateLane, { parkNumber: 'PA', passagewayId: '10' })).set(opA.headers).send({ direction: 'in' });
+    const parking = new ParkingService({
+      parks: directory,
+      records,
+      visits: new MongoVisitRepository(db.connection),
+      orders: new MongoOrderRepository(db.connection),
+      findCar: async () => [],
+      clock: ops.clock,
+      urlSigningKey: 'k',
+      laneLabels: new MongoLaneLabelRepository(db.connection),
+    });
+    const view = await parking.view('PA');
+    expect(view.lanes).toEqual(
+      expect.arrayContaining([
+        { passagewayId: '1', name: '东门（访客）入口', direction: 'in' },
+        { passagewayId: '2', name: '东门出口', direction: 'out' },
+        { passagewayId: '10', name: '内部通道2', direction: 'in' },
+      ]),
+    );
   });
 });
 
