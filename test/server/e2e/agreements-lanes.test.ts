@@ -186,6 +186,20 @@ describe('signing up and ending', () => {
   });
 });
 
+describe('withholding notifications', () => {
+  it('a forged or unsigned one is refused and changes nothing', async () => {
+    const token = await driver('notify-1', ['京A70040']);
+    const s = await signup(token, '京A70040', 'alipay');
+    const signNo = (await agreementsRepo.get(s.body.agreement.id))!.signNo;
+    const forged = new URLSearchParams({ notify_type: 'dut_user_sign', notify_id: 'x1', app_id: 'whatever', agreement_no: 'A1', status: 'NORMAL', external_agreement_no: signNo, sign: 'AAAA', sign_type: 'RSA2' });
+    const a = await fetch(`${server.url}/notify/alipay/agreement`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: forged.toString() });
+    expect(await a.text()).toBe('fail');
+    const w = await fetch(`${server.url}/notify/wechatpay/parking`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'x', event_type: 'TRANSACTION.SUCCESS', resource: {} }) });
+    expect(w.status).toBe(401);
+    expect((await agreementsRepo.get(s.body.agreement.id))!.state).toBe('signing');
+  });
+});
+
 describe('4.16 at the exit lane', () => {
   it('a plate with an agreement: deducted, answered `agreement`, the lot counts it and the car owes nothing', async () => {
     const token = await driver('lane-a1', ['京A70010']);
@@ -333,6 +347,8 @@ describe('a paid lane QR the lot has not polled for', () => {
     const order = (await orderRepo.byOutTradeNo(P, r.outTradeNo!))!;
     expect(order).toMatchObject({ kind: 'lane_qr', provider: 'alipay', gateway: { qrCode } });
     expect(sb().alipay.trade(order.orderNo)).toMatchObject({ via: 'alipay.trade.precreate', qrCode });
+    // Nobody has scanned it: Alipay has no trade yet — still simply "not paid".
+    expect((await lot().qrPayResult({ outTradeNo: r.outTradeNo! })).result).toMatchObject({ status: 'fail', errorCode: expect.stringMatching(/^not_paid/) });
     sb().alipay.pay(order.orderNo, 'someone-at-the-lane');
     await eventually(() => orderRepo.get(order.orderNo), (o) => o?.status === 'paid', 10_000);
     await new Promise((res) => setTimeout(res, 400));

@@ -1,6 +1,6 @@
 /** The order service's PaymentGateway over Alipay (alipay.trade.create JSAPI_PAY, for my.tradePay). */
 import type { PaymentGateway, PayParams, ProviderPayment } from '../../core/orders/gateways';
-import type { AlipayAdapter } from '../alipay';
+import { AlipayError, type AlipayAdapter } from '../alipay';
 
 /** Alipay's timeout_express in whole minutes (at least 1). */
 const minutesUntil = (at: Date, now: number) => `${Math.max(1, Math.floor((at.getTime() - now) / 60_000))}m`;
@@ -31,7 +31,14 @@ export class AlipayPaymentGateway implements PaymentGateway {
   }
 
   async query(orderNo: string): Promise<ProviderPayment> {
-    const t = await this.alipay.query(orderNo);
+    let t;
+    try {
+      t = await this.alipay.query(orderNo);
+    } catch (e) {
+      // A precreate QR (lane_qr) nobody has scanned yet: Alipay has no trade, and it is still payable.
+      if (e instanceof AlipayError && e.subCode === 'ACQ.TRADE_NOT_EXIST') return { status: 'pending' };
+      throw e;
+    }
     return { status: t.status, transactionId: t.tradeNo, paidFen: t.totalFen, paidAt: t.paidAt };
   }
 
