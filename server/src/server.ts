@@ -31,6 +31,7 @@ import { OrderWorker } from './port/jobs/order-worker';
 import { NOTIFY_PATHS, notifyRouter } from './port/notify/router';
 import { wireAgreements } from './agreements-wiring';
 import { wireFaceToFace } from './face-to-face-wiring';
+import { wireCouponsAndLists } from './coupons-lists-wiring';
 import { Database, type EngineInfo } from './repository/database';
 import { MongoDriverRepository, MongoSessionRepository } from './repository/drivers';
 import { MongoLotRecordsRepository } from './repository/lot-records';
@@ -154,7 +155,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       config, demo, connection: database.connection, clock, logger, publicUrl, wechatPay, wechatPayConfig, alipay, alipayConfig,
       bluecard, drivers, stays: lotRecords, orderRepo,
     });
+    // Coupons, white/black lists, and the lane answers that read them (4.13, 4.28).
+    const couponsLists = await wireCouponsAndLists({ connection: database.connection, clock, logger, bluecard, parks, stays: lotRecords });
     const orders = new OrderService({
+      stayCoupons: couponsLists.coupons,
       orders: orderRepo,
       parks,
       stays: lotRecords,
@@ -174,7 +178,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     workerRef.worker = worker;
     const lanes = agreementWiring.connect(orders);
     // Booth face-to-face payment (4.24–4.26).
-    const faceToFace = await wireFaceToFace({ connection: database.connection, clock, logger, wechatPayConfig, alipayConfig });
+    const faceToFace = await wireFaceToFace({ connection: database.connection, clock, logger, wechatPayConfig, alipayConfig, coupons: couponsLists.coupons });
 
     const laneLabels = new MongoLaneLabelRepository(database.connection);
     await laneLabels.init();
@@ -227,6 +231,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         clock,
       }),
     );
+    couponsLists.mountApi(api);
     mountOrderRoutes(api, orders, { onUnlicensedEntry: (driverId, parkNumber, entered) => parking.rememberUnlicensed(driverId, parkNumber, entered) });
     mountParkRoutes(api, parking);
     lanes.mountApi(api);
@@ -236,7 +241,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       logger,
       databaseReady: () => database.ping(),
       routers: [
-        bluecardRouter({ parks, clock, records: new LotRecordsService(lotRecords, clock), lanePay: { ...lanes.lanePay, ...faceToFace.lanePay } }),
+        bluecardRouter({ parks, clock, records: new LotRecordsService(lotRecords, clock), lanePay: { ...lanes.lanePay, ...faceToFace.lanePay, ...couponsLists.lanePay } }),
         notifyRouter({ orders, orderRepo, wechat: wechatPay, alipay }),
         lanes.notify,
         api,
@@ -246,6 +251,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     handler = app.callback();
     worker.start();
     faceToFace.worker.start();
+    await couponsLists.start();
     await demo?.connect(url);
 
     let stopping: Promise<void> | undefined;
@@ -262,6 +268,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         clearTimeout(cut);
         await worker.stop();
         await faceToFace.worker.stop();
+        await couponsLists.stop();
         await demo?.stop();
         await database.close();
         logger.info('stopped');

@@ -9,3 +9,5 @@ export * from './op-accounts';
 export * from './op-parks';
 export * from './op-lot';
 export * from './agreements';
+export * from './op-coupons';
+export * from './op-lists';

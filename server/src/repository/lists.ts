@@ -242,8 +242,8 @@ export class MongoListsRepository implements ListsRepository, LotListsReader {
     await this.m.confirmations.create({ ...rest, _id: tokenHash });
   }
 
-  async takeConfirmation(tokenHash: string): Promise<ClearConfirmation | undefined> {
-    const d = await this.m.confirmations.findOneAndDelete({ _id: tokenHash }).lean<ConfirmDoc>();
+  async takeConfirmation(tokenHash: string, made: { parkNumber: string; list: ListKind; operatorId: string }): Promise<ClearConfirmation | undefined> {
+    const d = await this.m.confirmations.findOneAndDelete({ _id: tokenHash, ...made }).lean<ConfirmDoc>();
     if (!d) return undefined;
     const { _id, ...rest } = d;
     return { ...rest, tokenHash: _id } as ClearConfirmation;

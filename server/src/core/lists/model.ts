@@ -127,8 +127,8 @@ export interface ListsRepository {
   unfinishedJobs(): Promise<ImportJob[]>;
 
   insertConfirmation(c: ClearConfirmation): Promise<void>;
-  /** Take (delete) the confirmation with this hash; undefined when unknown. */
-  takeConfirmation(tokenHash: string): Promise<ClearConfirmation | undefined>;
+  /** Take (delete) the confirmation with this hash made for this park, list and operator; undefined when there is none. */
+  takeConfirmation(tokenHash: string, made: { parkNumber: string; list: ListKind; operatorId: string }): Promise<ClearConfirmation | undefined>;
 }
 
 /** The lot's side, stored by core/lot (4.32, 4.31): read-only here. */

@@ -264,8 +264,9 @@ export class ListsService implements BlacklistLookup {
   async confirmClear(op: Operator, parkNumber: string, list: ListKind, confirmation: string): Promise<{ removed: number }> {
     this.allowed(op, parkNumber);
     const park = await this.park(parkNumber);
-    const c = await this.deps.lists.takeConfirmation(hash(confirmation));
-    if (!c || c.parkNumber !== parkNumber || c.list !== list || c.operatorId !== op.id) {
+    // Only the operator who asked, for this park and list, can use (and so spend) the token.
+    const c = await this.deps.lists.takeConfirmation(hash(confirmation), { parkNumber, list, operatorId: op.id });
+    if (!c) {
       throw new AppError('confirmation_invalid', 'this confirmation is unknown, used, or for another list: ask again', 409);
     }
     if (c.expiresAt.getTime() < this.deps.clock.now()) throw new AppError('confirmation_expired', 'the confirmation expired: ask again', 409);

@@ -5,7 +5,7 @@
  * coupon the lot never confirmed, and booking credits (a StayCreditSource), are — once, per outTradeNo.
  */
 import { preExitPricingAnswer } from '../../../../shared/bluecard';
-import type { ExitPricingContext, StayCredit, StayCreditSource } from '../../../../server/src/core/lanepay/pre-exit-pricing';
+import { PreExitPricing, type ExitPricingContext, type StayCredit, type StayCreditSource } from '../../../../server/src/core/lanepay/pre-exit-pricing';
 import { DEMO_PARK_NUMBER } from '../../../../server/src/sandbox/bluecard';
 import { startLaneWorld, type LaneWorld } from '../../../support/lane-world';
 
@@ -151,7 +151,6 @@ describe('4.13 pre-exit pricing', () => {
   it("a credit source that fails is left out: the answer still comes, with the others' credits", async () => {
     const failing: StayCreditSource = { name: 'broken', claimForExit: async () => { throw new Error('database down'); } };
     const orderId = await w.arrive('京D10006', 75);
-    const { PreExitPricing } = await import('../../../../server/src/core/lanepay/pre-exit-pricing');
     const pricing = new PreExitPricing({ sources: [failing, bookings], clock: w.clock });
     const a = await pricing.price(PN, { parkNumber: PN, plate: '京D50001', orderId, payCharge: '4', outTradeNo: `${PN}_2_${orderId}_101010`, inTime: '', outTime: '2026-11-28 12:00:00' });
     expect(a).toMatchObject({ payCharge: '4.00', realCharge: '3.00', chargeList: [{ getTime: '2026-11-28 12:00:00' }] });
