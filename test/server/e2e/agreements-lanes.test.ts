@@ -268,6 +268,15 @@ describe('4.16 at the exit lane', () => {
     expect((r.result.answer as { datas: { qrCode?: string } }).datas.qrCode).toMatch(/^weixin:/);
     expect(r.payment).toBeUndefined();
     expect(await deductionsRepo.get(deductionId(P, r.outTradeNo!))).toMatchObject({ state: 'failed', failure: { code: 'insufficient_funds' } });
+
+    // The driver tops up and pays the same price through Bluecard's page (4.27): the unpaid QR is closed
+    // first, so the same stay can never be paid twice; then the agreement pays.
+    sb().alipay.agreements.setBalance('lane-a2-user', null);
+    expect(await channelPayRaw({ outTradeNo: r.outTradeNo!, plate: '京A70012', payCharge: '4.00' })).toEqual({ status: 'success' });
+    const qr = (await orderRepo.byOutTradeNo(P, r.outTradeNo!))!;
+    expect(qr).toMatchObject({ kind: 'lane_qr', status: 'closed', closedReason: 'cancelled' });
+    expect(sb().wechatPay.orders().find((o) => o.outTradeNo === qr.orderNo)!.tradeState).toBe('CLOSED');
+    expect(await deductionsRepo.get(deductionId(P, r.outTradeNo!))).toMatchObject({ state: 'paid', attempts: 2 });
   });
 });
 

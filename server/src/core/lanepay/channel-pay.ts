@@ -386,11 +386,12 @@ export class ChannelPayService {
     const qr = await this.deps.orders.byOutTradeNo(park.parkNumber, req.outTradeNo);
     if (qr) {
       let status = qr.status;
-      if (status === 'pending' || status === 'quoted') status = (await this.deps.orderService.cancel(qr.driverId, qr.orderNo)).status;
+      // Only a lane QR is closed here; a driver paying this price in the app is left to finish.
+      if (qr.kind === 'lane_qr' && (status === 'pending' || status === 'quoted')) status = (await this.deps.orderService.cancel(qr.driverId, qr.orderNo)).status;
       if (status === 'paid' || status === 'delivered') {
         return qr.amountFen === amountFen ? { ok: true } : { ok: false, errorCode: `amount_mismatch: this outTradeNo was paid ${fenToYuan(qr.amountFen)} yuan by QR` };
       }
-      if (status === 'pending' || status === 'quoted') return { ok: false, errorCode: 'in_progress: a payment QR for this outTradeNo is still open; ask again' };
+      if (status === 'pending' || status === 'quoted') return { ok: false, errorCode: 'in_progress: this outTradeNo is being paid another way (a QR or the ParkPay app); ask again' };
     }
 
     const out = await this.deps.deductions.deduct({
