@@ -7,7 +7,11 @@
 import { BluecardClient } from '../../server/src/adapter/bluecard';
 import { BluecardBookingLot } from '../../server/src/adapter/bluecard/booking-lot';
 import { systemClock } from '../../server/src/core/clock';
+import { BookingWindows } from '../../server/src/core/bookings/lookup';
 import { BookingReconciler } from '../../server/src/core/bookings/reconcile';
+import { OpenGateRules, type BlacklistLookup } from '../../server/src/core/lanepay/open-gate';
+import { PreExitPricing } from '../../server/src/core/lanepay/pre-exit-pricing';
+import { lanePricingHandlers } from '../../server/src/port/bluecard/lanepay-pricing';
 import { BookingService, type BookingPolicy } from '../../server/src/core/bookings/service';
 import type { OfferInput } from '../../server/src/core/bookings/rules';
 import type { Operator } from '../../server/src/core/operators/model';
@@ -21,6 +25,8 @@ import { startPaymentWorld, type PaymentWorld, type PaymentWorldOptions } from '
 
 export interface BookingWorld extends PaymentWorld {
   bookings: BookingService;
+  /** 4.28 rules (H-coupons') reading our let-in windows. */
+  openGate: OpenGateRules;
   repos: MongoBookingRepositories;
   reconciler: BookingReconciler;
   bookingWorker: BookingWorker;
@@ -38,14 +44,21 @@ const MIN = 60_000;
 
 export async function startBookingWorld(label: string, opts: PaymentWorldOptions & { bookingPolicy?: Partial<BookingPolicy> } = {}): Promise<BookingWorld> {
   const deliveries: NonNullable<OrderServiceDeps['deliveries']> = {};
-  const ref: { bookings?: BookingService } = {};
+  const ref: { bookings?: BookingService; repos?: MongoBookingRepositories } = {};
+  // 4.28 as production answers it: H-coupons' open-gate rules with our bookings' let-in windows (and an
+  // empty blacklist: lists are not what these tests are about).
+  const windows = new BookingWindows({ letInWindows: (p, now) => ref.repos!.bookings.letInWindows(p, now) });
+  const noBlacklist: BlacklistLookup = { blacklisted: async () => [], onChange: () => undefined };
+  const openGate = new OpenGateRules({ blacklist: noBlacklist, bookings: windows, clock: systemClock });
   const w = await startPaymentWorld(label, {
     ...opts,
     deliveries,
     onRefund: (no) => void ref.bookings?.orderChanged(no).catch(() => undefined),
+    lanePay: () => lanePricingHandlers({ openGate, pricing: new PreExitPricing({ sources: [], clock: systemClock }) }),
   });
   w.lotClock.set(Date.now());
   const repos = new MongoBookingRepositories(w.db.connection);
+  ref.repos = repos;
   await repos.init();
   const lot = new BluecardBookingLot(new BluecardClient({ backoffMs: [], timeoutMs: 1_000 }));
   const parks = new MongoParkDirectory(w.db.connection, 0);
@@ -62,10 +75,11 @@ export async function startBookingWorld(label: string, opts: PaymentWorldOptions
     clock: systemClock,
     policy: { cancelBackoffMs: [0, 50, 100], ...opts.bookingPolicy },
     onCancelling: (no) => workerRef.worker?.kick(no),
+    onChange: (p) => windows.changed(p),
   });
   ref.bookings = bookings;
   deliveries.booking = bookings;
-  const reconciler = new BookingReconciler({ bookings: repos.bookings, reports: repos.reconciliations, lot, parks, clock: systemClock });
+  const reconciler = new BookingReconciler({ bookings: repos.bookings, reports: repos.reconciliations, lot, parks, clock: systemClock, onChange: (p) => windows.changed(p) });
   const bookingWorker = new BookingWorker(bookings, reconciler, {
     logger: createLogger('silent'),
     pollMs: 50,
@@ -80,6 +94,7 @@ export async function startBookingWorld(label: string, opts: PaymentWorldOptions
   return {
     ...w,
     bookings,
+    openGate,
     repos,
     reconciler,
     bookingWorker,

@@ -17,7 +17,7 @@ import { OrderService, type OrderServiceDeps } from '../../server/src/core/order
 import type { OrderPolicy } from '../../server/src/core/orders/policy';
 import type { Park } from '../../server/src/core/parks';
 import { createLogger } from '../../server/src/logger';
-import { bluecardRouter } from '../../server/src/port/bluecard/router';
+import { bluecardRouter, type BluecardPortDeps } from '../../server/src/port/bluecard/router';
 import { OrderWorker } from '../../server/src/port/jobs/order-worker';
 import { NOTIFY_PATHS, notifyRouter } from '../../server/src/port/notify/router';
 import { MongoLotRecordsRepository } from '../../server/src/repository/lot-records';
@@ -57,6 +57,8 @@ export interface PaymentWorldOptions {
   deliveries?: OrderServiceDeps['deliveries'];
   /** Also told when a refund starts (besides the worker's kick). */
   onRefund?: (orderNo: string) => void;
+  /** Lane handlers (4.13, 4.28, …) of the Bluecard port; made once the world's repositories exist. */
+  lanePay?: (w: { stays: MongoLotRecordsRepository; parks: MongoParkDirectory }) => BluecardPortDeps['lanePay'];
 }
 
 export async function startPaymentWorld(label: string, opts: PaymentWorldOptions = {}): Promise<PaymentWorld> {
@@ -113,7 +115,7 @@ export async function startPaymentWorld(label: string, opts: PaymentWorldOptions
     logger,
     databaseReady: async () => true,
     routers: [
-      bluecardRouter({ parks, clock: systemClock, records: new LotRecordsService(stays, systemClock) }),
+      bluecardRouter({ parks, clock: systemClock, records: new LotRecordsService(stays, systemClock), lanePay: opts.lanePay?.({ stays, parks }) }),
       notifyRouter({ orders: main.orders, orderRepo, wechat: wechatAdapter, alipay: alipayAdapter }),
     ],
   });

@@ -290,6 +290,10 @@ export class MongoBookingRepositories {
           await m.bookings.updateOne({ _id: bookingNo, state: 'issued', $or: [{ admittedAt: { $exists: false } }, { admittedAt: null }] }, { $set: { admittedAt } });
         }
       },
+      async letInWindows(parkNumber, now) {
+        const docs = await m.bookings.find({ parkNumber, state: 'issued', letInEnd: { $gte: now } }).lean<BookingDoc[]>();
+        return docs.map((d) => toBooking(d)!);
+      },
       async markAdmitted(bookingNo, at) {
         const r = await m.bookings.updateOne(
           { _id: bookingNo, state: 'issued', $or: [{ admittedAt: { $exists: false } }, { admittedAt: null }] },

@@ -203,6 +203,8 @@ export interface BookingRepository {
   forReconciliation(parkNumber: string, endsAfter: Date, bookingNos: string[]): Promise<Booking[]>;
   /** Note the last reconciliation (and the lot's admission time when it gave one and we had none). */
   markReconciled(bookingNo: string, at: Date, issue: string | undefined, admittedAt?: Date): Promise<void>;
+  /** Issued bookings of the park whose let-in window has not ended by `now` (4.28). */
+  letInWindows(parkNumber: string, now: Date): Promise<Booking[]>;
   /** Set admittedAt on an issued booking that has none; true when this call set it. */
   markAdmitted(bookingNo: string, at: Date): Promise<boolean>;
 }

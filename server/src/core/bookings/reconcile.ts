@@ -16,6 +16,8 @@ export interface BookingReconcilerDeps {
   lot: BookingLot;
   parks: ParkDirectory;
   clock: Clock;
+  /** Admissions were taken over from the lot: the 4.28 index of the park reloads. */
+  onChange?: (parkNumber: string) => Promise<void>;
   log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void };
 }
 
@@ -107,6 +109,7 @@ export class BookingReconciler {
     }
 
     for (const [no, n] of notes) await this.deps.bookings.markReconciled(no, now, n.issue, n.admittedAt);
+    if (admitted > 0) await this.deps.onChange?.(parkNumber).catch(() => undefined);
     const report: BookingReconciliation = { parkNumber, ranAt: now, lotOpen: lotList.length, oursOpen: oursOpen.length, matched, admitted, differences };
     await this.deps.reports.save(report);
     if (differences.length) this.deps.log?.warn({ parkNumber, differences: differences.length }, 'booking reconciliation found differences');

@@ -80,6 +80,11 @@ export interface BookingServiceDeps {
   policy?: Partial<BookingPolicy>;
   /** A cancellation is waiting for the lot (kick the worker). */
   onCancelling?: (bookingNo: string) => void;
+  /**
+   * A park's bookings changed as 4.28 sees them (issued, cancelling, used): the open-gate index reloads
+   * (BookingWindows.changed). Awaited, so the index has the change when the call that made it returns.
+   */
+  onChange?: (parkNumber: string) => Promise<void>;
   log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
   /** Who takes cancellation leases when the service works inline. */
   owner?: string;
@@ -383,6 +388,8 @@ export class BookingService implements OrderDelivery {
     });
     if (cancelling) {
       this.deps.log?.info({ bookingNo: b.bookingNo, refundFen, by }, 'booking cancelling');
+      // From now on 4.28 no longer opens for it, whether or not the lot has heard yet.
+      await this.changed(b.parkNumber);
       // The first attempt now (the driver waits); the worker takes over when it fails.
       await this.processCancel(this.owner, b.bookingNo).catch((e: unknown) =>
         this.deps.log?.warn({ bookingNo: b.bookingNo, err: (e as Error).message }, 'cancellation attempt failed; the worker retries'),
@@ -404,6 +411,7 @@ export class BookingService implements OrderDelivery {
     await this.deps.lot.issue(park, this.lotBooking(b, order.amountFen));
     await this.deps.bookings.transition(b.bookingNo, ['held', 'reserving'], { state: 'issued', issuedAt: this.now(), updatedAt: this.now() });
     this.deps.log?.info({ bookingNo: b.bookingNo }, 'booking issued to the lot');
+    await this.changed(b.parkNumber);
   }
 
   private lotBooking(b: Booking, chargeFen = b.priceFen): LotBooking {
@@ -454,12 +462,15 @@ export class BookingService implements OrderDelivery {
         if ((order.delivery?.attempts ?? 0) > 0) await this.cancelAtLotQuietly(b);
         return released;
       }
-      case 'delivered':
-        return this.deps.bookings.transition(b.bookingNo, ['held', 'reserving'], {
+      case 'delivered': {
+        const issued = await this.deps.bookings.transition(b.bookingNo, ['held', 'reserving'], {
           state: 'issued',
           issuedAt: order.delivery?.deliveredAt ?? this.now(),
           updatedAt: this.now(),
         });
+        if (issued) await this.changed(b.parkNumber);
+        return issued;
+      }
       default:
         return b.state === 'reserving'
           ? ((await this.deps.bookings.transition(b.bookingNo, ['reserving'], { state: 'held', updatedAt: this.now() })) ?? b)
@@ -578,7 +589,14 @@ export class BookingService implements OrderDelivery {
 
   /** Record that the car came in on the booking (4.28 opened for it); false when it was recorded before. */
   async markAdmitted(bookingNo: string, at: Date): Promise<boolean> {
-    return this.deps.bookings.markAdmitted(bookingNo, at);
+    const b = await this.deps.bookings.get(bookingNo);
+    if (!b || !(await this.deps.bookings.markAdmitted(bookingNo, at))) return false;
+    await this.changed(b.parkNumber);
+    return true;
+  }
+
+  private async changed(parkNumber: string): Promise<void> {
+    await this.deps.onChange?.(parkNumber).catch((e: unknown) => this.deps.log?.warn({ parkNumber, err: (e as Error).message }, 'booking change notice failed'));
   }
 
   // -------------------------------------------------------------------------------------------------------

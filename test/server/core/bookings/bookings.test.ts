@@ -69,18 +69,27 @@ describe('a booking sold, issued, cancelled and refunded', () => {
     expect(c.booking.cancel!.refundFen).toBe(499); // 50 % of 9.99, rounded down to the fen
     expect((await eventually(() => order(late.order!.orderNo), (o) => o.status === 'refunded')).refund!.fen).toBe(499);
 
-    // Another plate comes in on its booking: the lot lets it in as 预约车; then it may not cancel.
+    // Another plate comes in on its booking: the lot asks 4.28, ParkPay opens (inside the let-in window), the
+    // lot lets it in as 预约车.
     const used = await w.bookings.book('d-3', offerId, '京C33333');
     await w.payWechat('d-3', used.booking.bookingNo);
     await eventually(() => booking(used.booking.bookingNo), (b) => b.state === 'issued');
     expect((await w.bookings.admissible(DEMO_PARK_NUMBER, '京C 33333', new Date()))?.bookingNo).toBe(used.booking.bookingNo);
-    const car = await lot().arrive({ lane: '1', plate: '京C33333', wait: true });
+    const car = await lot().arrive({ lane: '1', plate: '京C33333', askParkPay: true, wait: true });
+    expect(car.openGate).toMatchObject({ status: 'success', errorCode: '预约车' });
     expect(car.carType).toBe('预约车');
-    expect(await w.bookings.markAdmitted(used.booking.bookingNo, new Date())).toBe(true);
-    expect(await w.bookings.markAdmitted(used.booking.bookingNo, new Date())).toBe(false);
+    // No booking, or a cancelled one: the lot decides.
+    expect((await lot().arrive({ lane: '1', plate: '京C33334', askParkPay: true, wait: true })).openGate).toMatchObject({ status: 'self' });
+    expect((await lot().arrive({ lane: '1', plate: '京B22222', askParkPay: true, wait: true })).openGate).toMatchObject({ status: 'self' });
+
+    // The admission is taken over from the lot (4.19 inTime): then the booking may not be cancelled, and
+    // 4.28 does not open for it again.
+    await w.reconciler.reconcile(DEMO_PARK_NUMBER);
     expect((await view('d-3', used.booking.bookingNo)).booking.admittedAt).toBeInstanceOf(Date);
+    expect(await w.bookings.markAdmitted(used.booking.bookingNo, new Date())).toBe(false);
     await expect(w.bookings.cancel('d-3', used.booking.bookingNo)).rejects.toMatchObject({ code: 'already_admitted', status: 409 });
     expect(await w.bookings.admissible(DEMO_PARK_NUMBER, '京C33333', new Date())).toBeUndefined();
+    expect(w.openGate.sizeOf(DEMO_PARK_NUMBER)?.windows).toBe(0);
   });
 
   it('drivers see only their own bookings; a double tap books once; bad input is a clear error', async () => {
@@ -120,7 +129,8 @@ describe('capacity', () => {
     expect((await w.repos.offers.get(offerId))!.held).toBe(5);
     expect((await w.repos.capacity.get(DEMO_PARK_NUMBER, 'area:2'))!.free).toBe(0);
     // The refused attempts are not bookings anyone has.
-    expect(await w.bookings.mine('cap-11')).toEqual([]);
+    const refusedDrivers = results.flatMap((r, i) => (r.status === 'rejected' ? [`cap-${i}`] : []));
+    for (const d of refusedDrivers) expect(await w.bookings.mine(d)).toEqual([]);
   });
 
   it("concurrent buyers never get more than the offer's count", async () => {
