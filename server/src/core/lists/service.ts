@@ -51,7 +51,7 @@ export interface ListsPolicy {
   maxUnansweredChunks: number;
 }
 
-export const DEFAULT_LISTS_POLICY: ListsPolicy = { maxImportRows: 2_000, maxEntries: 20_000, confirmTtlMs: 120_000, jobLeaseMs: 300_000, maxUnansweredChunks: 3 };
+export const DEFAULT_LISTS_POLICY: ListsPolicy = { maxImportRows: 2_000, maxEntries: 10_000, confirmTtlMs: 120_000, jobLeaseMs: 300_000, maxUnansweredChunks: 3 };
 
 export interface ListsServiceDeps {
   lists: ListsRepository;
