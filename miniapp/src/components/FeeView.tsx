@@ -12,6 +12,16 @@ export interface FeeParts {
   discountFen: number;
   payFen: number;
   paidFreeMinutes: number;
+  /** ParkPay coupons of the stay (the API's fee view): 'applied' ones are in discountFen already. */
+  coupons?: { kind: 'hours' | 'money'; amount: number; state: 'applied' | 'pending' | 'used'; from: string | null }[];
+}
+
+const COUPON_STATE = { applied: '已抵扣', pending: '出场时抵扣', used: '已抵扣' } as const;
+
+/** "一楼咖啡 1小时停车券" / "¥5.00 停车券". */
+function couponText(c: NonNullable<FeeParts['coupons']>[number]): string {
+  const what = c.kind === 'hours' ? `${duration(c.amount)}停车券` : `${yuan(c.amount)} 停车券`;
+  return `${c.from ? `${c.from} ` : ''}${what}`;
 }
 
 export function FeeView({ fee }: { fee: FeeParts }) {
@@ -23,6 +33,11 @@ export function FeeView({ fee }: { fee: FeeParts }) {
       <Row label="停车费">{yuan(fee.chargeFen)}</Row>
       {fee.paidFen > 0 ? <Row label="已付">-{yuan(fee.paidFen)}</Row> : null}
       {fee.discountFen > 0 ? <Row label="优惠">-{yuan(fee.discountFen)}</Row> : null}
+      {(fee.coupons ?? []).map((c, i) => (
+        <Row key={i} label="优惠券">
+          {couponText(c)}（{COUPON_STATE[c.state]}）
+        </Row>
+      ))}
       <Row label="待支付" strong>
         {yuan(fee.payFen)}
       </Row>
