@@ -79,8 +79,9 @@ export async function wireCouponsAndLists(d: CouponsListsWiringDeps): Promise<Co
       await openGate.warm(known.map((p) => p.parkNumber)).catch((err: unknown) => d.logger.error({ err }, '4.28 index not loaded at start'));
     },
     async stop() {
+      // No new chunks; the one on the wire finishes (a job left half done is resumed at the next start).
       lists.stop();
-      await redelivery.stop();
+      await Promise.all([redelivery.stop(), lists.idle()]);
     },
   };
 }
