@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { defineConfig } from '@tarojs/cli';
 import TsconfigPathsPlugin from 'tsconfig-paths-webpack-plugin';
+import { PrecompressPlugin } from './precompress';
 
 // Code outside the app folder (the repo's shared/) must be compiled by Taro's babel too.
 const SHARED_DIR = path.resolve(__dirname, '..', '..', 'shared');
@@ -34,11 +35,15 @@ export default defineConfig<'webpack5'>(() => ({
     compile: { include: [SHARED_DIR] },
     router: { mode: 'hash' },
     output: { filename: 'js/[name].[hash:8].js', chunkFilename: 'js/[name].[chunkhash:8].js' },
+    // Hashed like the scripts: the server lets browsers keep hashed files for good.
+    miniCssExtractPluginOption: { filename: 'css/[name].[contenthash:8].css', chunkFilename: 'css/[name].[contenthash:8].css' },
     postcss: { autoprefixer: { enable: true, config: {} }, cssModules: { enable: false } },
     webpackChain(chain) {
       chain.resolve.plugin('tsconfig-paths').use(TsconfigPathsPlugin);
       // Pages are lazy chunks; Taro's 'initial' splitting would copy zod and the contracts into each one.
       chain.optimization.merge({ splitChunks: { chunks: 'all' } });
+      // .br and .gz copies of the text assets, for the server to send as they are.
+      chain.plugin('precompress').use(PrecompressPlugin);
     },
   },
 }));
