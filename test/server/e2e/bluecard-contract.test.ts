@@ -204,8 +204,16 @@ describe('every up interface from the lot reaches ParkPay', () => {
     expect(r.openGate).toMatchObject({ httpStatus: 200, status: 'self' });
   });
 
+  it("4.13 pre-exit pricing: without a ParkPay credit for the stay, ParkPay answers the lot's own figures", async () => {
+    const { orderId } = await lot().arrive({ lane: '东门入口', plate: `京E${Math.floor(Math.random() * 90000 + 10000)}`, wait: true });
+    clock.advance(90 * 60_000);
+    const r = await lot().preExitPricing({ lane: '东门出口', orderId });
+    expect(r.result).toMatchObject({ httpStatus: 200, status: 'success' });
+    expect((r.result.answer as { datas: unknown }).datas).toMatchObject({ payCharge: '4.00', realCharge: '0.00', chargeList: [] });
+    expect(r.owed).toBe('4.00');
+  });
+
   it.each([
-    ['4.13', (orderId: string) => lot().preExitPricing({ lane: '东门出口', orderId })],
     ['4.16', (orderId: string) => lot().withholdOrQr({ lane: '东门出口', orderId })],
     ['4.24', (orderId: string) => lot().faceToFacePay({ lane: '东门出口', orderId, authCode: '134567890123456789', poll: false })],
     ['4.27', (orderId: string) => lot().channelPay({ lane: '东门出口', orderId })],
