@@ -32,6 +32,7 @@ import { NOTIFY_PATHS, notifyRouter } from './port/notify/router';
 import { wireAgreements } from './agreements-wiring';
 import { wireFaceToFace } from './face-to-face-wiring';
 import { wireCouponsAndLists } from './coupons-lists-wiring';
+import { wireBookings } from './bookings-wiring';
 import { Database, type EngineInfo } from './repository/database';
 import { MongoDriverRepository, MongoSessionRepository } from './repository/drivers';
 import { MongoLotRecordsRepository } from './repository/lot-records';
@@ -155,8 +156,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       config, demo, connection: database.connection, clock, logger, publicUrl, wechatPay, wechatPayConfig, alipay, alipayConfig,
       bluecard, drivers, stays: lotRecords, orderRepo,
     });
+    // Bookings (4.18/4.19): their let-in windows feed 4.28, their orders are delivered by 4.18.
+    const bookingWiring = await wireBookings({ connection: database.connection, clock, logger, bluecard, parks, stays: lotRecords, orderRepo });
     // Coupons, white/black lists, and the lane answers that read them (4.13, 4.28).
-    const couponsLists = await wireCouponsAndLists({ connection: database.connection, clock, logger, bluecard, parks, stays: lotRecords });
+    const couponsLists = await wireCouponsAndLists({ connection: database.connection, clock, logger, bluecard, parks, stays: lotRecords, bookings: { lookup: bookingWiring.lookup } });
     const orders = new OrderService({
       stayCoupons: couponsLists.coupons,
       orders: orderRepo,
@@ -169,14 +172,18 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       },
       clock,
       policy: opts.orderPolicy,
-      deliveries: { lane_qr: agreementWiring.laneQrDelivery },
+      deliveries: { lane_qr: agreementWiring.laneQrDelivery, booking: bookingWiring.delivery },
       onPaid: (no) => workerRef.worker?.kick(no),
-      onRefund: (no) => workerRef.worker?.kickRefund(no),
+      onRefund: (no) => {
+        workerRef.worker?.kickRefund(no);
+        bookingWiring.orderRefunding(no);
+      },
       log: logger,
     });
     const worker = new OrderWorker(orders, { logger, pollMs: opts.workerPollMs });
     workerRef.worker = worker;
     const lanes = agreementWiring.connect(orders);
+    const bookingParts = bookingWiring.connect(orders);
     // Booth face-to-face payment (4.24–4.26).
     const faceToFace = await wireFaceToFace({ connection: database.connection, clock, logger, wechatPayConfig, alipayConfig, coupons: couponsLists.coupons });
 
@@ -235,6 +242,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     mountOrderRoutes(api, orders, { onUnlicensedEntry: (driverId, parkNumber, entered) => parking.rememberUnlicensed(driverId, parkNumber, entered) });
     mountParkRoutes(api, parking);
     lanes.mountApi(api);
+    bookingParts.mountApi(api);
     mountDemoRoutes(api, demo);
     const h5 = staticAppRouter(config.h5Dir);
     const app = createApp({
@@ -251,6 +259,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     handler = app.callback();
     worker.start();
     faceToFace.worker.start();
+    bookingParts.worker.start();
     await couponsLists.start();
     await demo?.connect(url);
 
@@ -268,6 +277,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         clearTimeout(cut);
         await worker.stop();
         await faceToFace.worker.stop();
+        await bookingParts.worker.stop();
         await couponsLists.stop();
         await demo?.stop();
         await database.close();

@@ -11,3 +11,5 @@ export * from './op-lot';
 export * from './agreements';
 export * from './op-coupons';
 export * from './op-lists';
+export * from './bookings';
+export * from './op-bookings';

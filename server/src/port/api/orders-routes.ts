@@ -12,7 +12,7 @@ import type { Fee, OrderService } from '../../core/orders/orders';
 import { mount } from './mount';
 
 /** The driver's identity in one wallet: who pays, and (for unlicensed cars) who scanned (4.29/4.30 codeKind + authId). */
-function walletIdentity(driver: Driver, wallet: Wallet): { payer: Payer; codeKind: '1' | '2'; authId: string } {
+export function walletIdentity(driver: Driver, wallet: Wallet): { payer: Payer; codeKind: '1' | '2'; authId: string } {
   if (wallet === 'wechat') {
     if (!driver.wechatOpenId) throw new AppError('wallet_not_linked', 'log in with WeChat to pay with WeChat Pay', 409);
     return { payer: { openId: driver.wechatOpenId }, codeKind: '1', authId: driver.wechatOpenId };

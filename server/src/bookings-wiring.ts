@@ -1,0 +1,116 @@
+/**
+ * Wiring of bookings (4.18/4.19) and the daily reconciliation, kept out of server.ts, which calls it in two
+ * steps:
+ *  1. wireBookings(): the repositories and the let-in windows 4.28 reads (`lookup`, for the open-gate rules
+ *     made before the order service), the delivery of booking orders (`delivery`, for the order service's
+ *     `deliveries.booking`) and the hook that lets a booking follow its order's refund (`orderRefunding`);
+ *  2. connect(orders): the booking service, the 4.19 reconciler and the booking worker, and the driver and
+ *     operator API (mount on the app API router).
+ */
+import type Router from '@koa/router';
+import type { Connection } from 'mongoose';
+import type { BluecardClient } from './adapter/bluecard';
+import { BluecardBookingLot } from './adapter/bluecard/booking-lot';
+import { BookingWindows } from './core/bookings/lookup';
+import { BookingReconciler } from './core/bookings/reconcile';
+import { BookingService } from './core/bookings/service';
+import type { Clock } from './core/clock';
+import type { LotRecordsRepository } from './core/lot/model';
+import type { OrderDelivery } from './core/orders/deliveries';
+import type { OrderRepository } from './core/orders/model';
+import type { OrderService } from './core/orders/orders';
+import type { ParkDirectory } from './core/parks';
+import type { Logger } from './logger';
+import { mountBookingRoutes } from './port/api/bookings-routes';
+import { mountOpBookingRoutes } from './port/api/op-bookings-routes';
+import { BookingWorker } from './port/jobs/booking-worker';
+import { MongoBookingRepositories } from './repository/bookings';
+
+export interface BookingWiringDeps {
+  connection: Connection;
+  clock: Clock;
+  logger: Logger;
+  bluecard: BluecardClient;
+  parks: ParkDirectory;
+  stays: LotRecordsRepository;
+  orderRepo: OrderRepository;
+  /** How often each park with offers is reconciled with 4.19 (default 10 min). */
+  reconcileEveryMs?: number;
+}
+
+export interface BookingWiring {
+  /** For the 4.28 open-gate rules (wireCouponsAndLists' `bookings.lookup`). */
+  lookup: BookingWindows;
+  /** For the order service's `deliveries.booking`: 4.18 flag 1 instead of 4.5. */
+  delivery: OrderDelivery;
+  /** Call from the order service's onRefund: a booking whose payment is refunded gives its place back. */
+  orderRefunding(orderNo: string): void;
+  connect(orders: OrderService): {
+    service: BookingService;
+    reconciler: BookingReconciler;
+    worker: BookingWorker;
+    mountApi(router: Router): void;
+  };
+}
+
+export async function wireBookings(d: BookingWiringDeps): Promise<BookingWiring> {
+  const repos = new MongoBookingRepositories(d.connection);
+  await repos.init();
+  const lookup = new BookingWindows(repos.bookings);
+  const ref: { service?: BookingService; worker?: BookingWorker } = {};
+  const lot = new BluecardBookingLot(d.bluecard);
+
+  return {
+    lookup,
+    delivery: {
+      deliver: (park, order) => {
+        if (!ref.service) throw new Error('bookings are not connected yet');
+        return ref.service.deliver(park, order);
+      },
+    },
+    orderRefunding(orderNo) {
+      void ref.service?.orderChanged(orderNo).catch((err: unknown) => d.logger.error({ err, orderNo }, 'booking could not follow its order'));
+    },
+    connect(orders) {
+      const service = new BookingService({
+        offers: repos.offers,
+        bookings: repos.bookings,
+        capacity: repos.capacity,
+        heartbeats: d.stays,
+        orders: d.orderRepo,
+        orderService: orders,
+        parks: d.parks,
+        lot,
+        clock: d.clock,
+        onCancelling: (no) => ref.worker?.kick(no),
+        onChange: (parkNumber) => lookup.changed(parkNumber),
+        log: d.logger,
+      });
+      const reconciler = new BookingReconciler({
+        bookings: repos.bookings,
+        reports: repos.reconciliations,
+        lot,
+        parks: d.parks,
+        clock: d.clock,
+        onChange: (parkNumber) => lookup.changed(parkNumber),
+        log: d.logger,
+      });
+      const worker = new BookingWorker(service, reconciler, {
+        logger: d.logger,
+        reconcileEveryMs: d.reconcileEveryMs,
+        parks: () => repos.offers.parksWithOffers(),
+      });
+      ref.service = service;
+      ref.worker = worker;
+      return {
+        service,
+        reconciler,
+        worker,
+        mountApi(router) {
+          mountBookingRoutes(router, service, d.clock);
+          mountOpBookingRoutes(router, service, reconciler, d.clock);
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * Booking offers and bookings for operators (contracts: shared/api/op-bookings.ts). mount() has
+ * authenticated the operator, checked the park is theirs and audits every change; the service checks the
+ * role (merchants may not).
+ */
+import type Router from '@koa/router';
+import { opBookingEndpoints, type OpBookingView, type OpOfferView } from '../../../../shared/api/op-bookings';
+import type { BookingOffer, BookingReconciliation } from '../../core/bookings/model';
+import type { BookingReconciler } from '../../core/bookings/reconcile';
+import type { BookingService, BookingWithOrder } from '../../core/bookings/service';
+import type { Clock } from '../../core/clock';
+import { AppError } from '../../core/errors';
+import { assertRole } from '../../core/operators/model';
+import { LotCallError } from '../../core/orders/gateways';
+import { bookingView } from './bookings-routes';
+import { mount } from './mount';
+
+function opOfferView(o: BookingOffer): OpOfferView {
+  return {
+    offerId: o.offerId,
+    parkNumber: o.parkNumber,
+    title: o.title,
+    areaId: o.areaId,
+    priceFen: o.priceFen,
+    start: o.start.toISOString(),
+    end: o.end.toISOString(),
+    letInStart: o.letInStart.toISOString(),
+    letInEnd: o.letInEnd.toISOString(),
+    count: o.count,
+    held: o.held,
+    cancelRule: o.cancelRule,
+    status: o.status,
+    createdBy: o.createdBy,
+    createdAt: o.createdAt.toISOString(),
+  };
+}
+
+function opBookingView(x: BookingWithOrder, now: Date): OpBookingView {
+  const r = x.booking.reconciled;
+  return {
+    ...bookingView(x, now),
+    reconciled: r ? { at: new Date(r.at).toISOString(), issue: r.issue ?? null } : null,
+    lotProblem: x.booking.cancel?.lotProblem ?? null,
+  };
+}
+
+function reportView(r: BookingReconciliation) {
+  return { ...r, ranAt: r.ranAt.toISOString() };
+}
+
+export function mountOpBookingRoutes(router: Router, bookings: BookingService, reconciler: BookingReconciler, clock: Clock): void {
+  const now = () => new Date(clock.now());
+
+  mount(router, opBookingEndpoints.createOffer, async ({ operator, params, body, ctx }) => {
+    const offer = await bookings.createOffer(operator, params.parkNumber, {
+      ...body,
+      start: new Date(body.start),
+      end: new Date(body.end),
+      letInStart: new Date(body.letInStart),
+      letInEnd: new Date(body.letInEnd),
+    });
+    ctx.state.auditTarget = `offer ${offer.offerId} ×${offer.count}`;
+    return opOfferView(offer);
+  });
+
+  mount(router, opBookingEndpoints.offers, async ({ operator, params }) => {
+    assertRole(operator, 'admin', 'operator');
+    return { offers: (await bookings.offersOf(params.parkNumber)).map(opOfferView) };
+  });
+
+  mount(router, opBookingEndpoints.withdrawOffer, async ({ operator, params, ctx }) => {
+    ctx.state.auditTarget = `offer ${params.offerId}`;
+    return opOfferView(await bookings.withdrawOffer(operator, params.parkNumber, params.offerId));
+  });
+
+  mount(router, opBookingEndpoints.bookings, async ({ operator, params, query }) => {
+    assertRole(operator, 'admin', 'operator');
+    const statuses = query.status === undefined ? undefined : new Set(Array.isArray(query.status) ? query.status : [query.status]);
+    const limit = query.limit ?? 200;
+    const at = now();
+    const list = (await bookings.bookingsOfPark(params.parkNumber, { offerId: query.offerId }, statuses ? 1000 : limit))
+      .map((x) => opBookingView(x, at))
+      .filter((v) => !statuses || statuses.has(v.status));
+    return { bookings: list.slice(0, limit) };
+  });
+
+  mount(router, opBookingEndpoints.cancelBooking, async ({ operator, params, body, ctx }) => {
+    ctx.state.auditTarget = `booking ${params.bookingNo}`;
+    return opBookingView(await bookings.cancelByOperator(operator, params.parkNumber, params.bookingNo, body.reason ?? ''), now());
+  });
+
+  mount(router, opBookingEndpoints.capacity, async ({ operator, params }) => {
+    assertRole(operator, 'admin', 'operator');
+    const c = await bookings.capacityOf(params.parkNumber);
+    return { heartbeatAt: c.heartbeatAt ? c.heartbeatAt.toISOString() : null, ledgers: c.ledgers.map((l) => ({ key: l.key, free: l.free })) };
+  });
+
+  mount(router, opBookingEndpoints.reconcile, async ({ operator, params }) => {
+    assertRole(operator, 'admin', 'operator');
+    try {
+      return reportView(await reconciler.reconcile(params.parkNumber));
+    } catch (e) {
+      if (e instanceof LotCallError) {
+        if (e.refused) throw new AppError('lot_refused', `the parking lot says: ${e.errorCode ?? e.message}`, 409);
+        throw new AppError('lot_unreachable', 'the parking lot cannot be reached right now; try again later', 503);
+      }
+      throw e;
+    }
+  });
+
+  mount(router, opBookingEndpoints.reconciliation, async ({ operator, params }) => {
+    assertRole(operator, 'admin', 'operator');
+    const r = await reconciler.latest(params.parkNumber);
+    return { report: r ? reportView(r) : null };
+  });
+}
