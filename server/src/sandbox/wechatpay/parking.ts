@@ -22,6 +22,9 @@
  *   the direct-merchant docs too).
  * - 停车入场状态变更通知 VEHICLE.ENTRANCE_STATE_CHANGE (parking_state, blocked_state_description PAUSE | OVERDUE |
  *   REMOVE, state_update_time) to the entry's notify_url while the car is in the lot.
+ * - 申请退款 / 查询单笔退款 (the same /v3/refund/domestic/refunds as every product, listed in the parking
+ *   service's API list): a paid deduction may be refunded (refundable(), used by the merchant state's refund
+ *   rules); it turns REFUND 转入退款 and keeps what was refunded (`refundedFen`: the driver's money back).
  *
  * Where the docs are silent, the sandbox chooses (and the adapter must not depend on the choice):
  * - the same out_parking_no again with the same content answers the existing entry; other content →
@@ -39,7 +42,7 @@ import type { Clock } from '../../core/clock';
 import { randomString } from './keys';
 import type { NotificationRecord } from './notifier';
 import { type SignupParams, safeReturnUrl, signupPage, signupRefusedPage, signupResultPage } from './parking-page';
-import { type Answer, SandboxControlError, wechatError, wechatTime } from './state';
+import { type Answer, type ForeignTrade, SandboxControlError, wechatError, wechatTime } from './state';
 import { encryptResource, tamperCiphertext } from './wire-crypto';
 
 export const PLATE_COLORS = ['BLUE', 'GREEN', 'YELLOW', 'BLACK', 'WHITE', 'LIMEGREEN'] as const;
@@ -106,6 +109,8 @@ export interface SandboxParkingTransaction {
   createdAt: number;
   successAt?: number;
   bankType?: string;
+  /** Refunded so far (refunds accepted and not closed). */
+  refundedFen?: number;
 }
 
 export interface ParkingSandboxOptions {
@@ -446,6 +451,29 @@ export class ParkingService implements WechatParkingSandbox {
     const service = entry ? this.plates.get(plateKey(entry.plateNumber, entry.plateColor)) : undefined;
     this.settle(t, state ?? (service?.insufficientBalance ? 'PAY_FAIL' : 'SUCCESS'));
     return t;
+  }
+
+  /** A deduction as the refund API sees it (by out_trade_no or transaction_id), or undefined. */
+  refundable(by: { outTradeNo?: string; transactionId?: string }): ForeignTrade | undefined {
+    const t = by.outTradeNo !== undefined ? this.deductions.get(by.outTradeNo) : [...this.deductions.values()].find((x) => x.transactionId === by.transactionId);
+    if (!t) return undefined;
+    const view: ForeignTrade = {
+      outTradeNo: t.outTradeNo,
+      transactionId: t.transactionId,
+      totalFen: t.totalFen,
+      refundedFen: t.refundedFen ?? 0,
+      paid: t.state === 'SUCCESS' || t.state === 'REFUND',
+      refunded: (fen) => {
+        t.refundedFen = (t.refundedFen ?? 0) + fen;
+        t.state = 'REFUND';
+        t.stateDescription = TRADE_STATE_DESC.REFUND;
+      },
+      refundClosed: (fen) => {
+        t.refundedFen = Math.max(0, (t.refundedFen ?? 0) - fen);
+      },
+    };
+    if (t.subMchid !== undefined) view.subMchid = t.subMchid;
+    return view;
   }
 
   setSettleMode(mode: 'async' | 'sync', settleAfterMs?: number | null): void {

@@ -212,6 +212,8 @@ class Sandbox implements WechatPaySandbox {
       onPaid: (order) => this.notifyTransaction(order),
       onRefundCreated: (refund) => this.scheduleRefundSettlement(refund),
       onRefundSettled: (refund) => this.notifyRefund(refund),
+      // Parking deductions are refunded through the same refund API (微信支付分停车服务 API 列表: 申请退款).
+      foreignTrade: (by) => this.parking.refundable(by),
     });
     this.notifier = new Notifier({
       clock,
@@ -553,7 +555,7 @@ class Sandbox implements WechatPaySandbox {
     if (method === 'GET' && (v = seg(/^\/v3\/pay\/transactions\/out-trade-no\/([^/]+)$/))) return this.state.query(v, url.searchParams.get('mchid'));
     if (method === 'GET' && (v = seg(/^\/v3\/pay\/transactions\/id\/([^/]+)$/))) return this.state.queryByTransactionId(v, url.searchParams.get('mchid'));
     if (method === 'POST' && p === '/v3/refund/domestic/refunds') return this.state.createRefund(body);
-    if (method === 'GET' && (v = seg(/^\/v3\/refund\/domestic\/refunds\/([^/]+)$/))) return this.state.queryRefund(v);
+    if (method === 'GET' && (v = seg(/^\/v3\/refund\/domestic\/refunds\/([^/]+)$/))) return this.state.queryRefund(v, url.searchParams.get('sub_mchid'));
     return wechatError(404, 'NOT_FOUND', `sandbox: no API ${method} ${p}`);
   }
 

@@ -11,6 +11,10 @@
  * - refunds only on paid orders, never more than the total in all, amount.total must be the order's;
  *   the same out_refund_no with the same content answers the existing refund ("同一退款单号多次请求只退一笔"),
  *   with other content → 400 INVALID_REQUEST; a refund starts PROCESSING and settles later.
+ * - refunds also take trades kept elsewhere (`foreignTrade`: the vehicle parking service's deductions, which
+ *   WeChat refunds through the same 申请退款 API); a sub-merchant's trade (service-provider mode) must be
+ *   named with its sub_mchid, in the refund and in its query (普通服务商 退款申请 / 查询单笔退款), a direct
+ *   merchant's without one.
  */
 import type { Clock } from '../../core/clock';
 import { formatChinaTime } from '../../../../shared/time';
@@ -66,6 +70,24 @@ export interface SandboxRefund {
   createdAt: number;
   successTime?: number;
   fingerprint: string;
+  /** Refund of a sub-merchant's trade (service-provider mode): its queries must name it. */
+  subMchid?: string;
+}
+
+/** A paid trade kept outside the merchant's orders (a parking deduction) that a refund may name. */
+export interface ForeignTrade {
+  outTradeNo: string;
+  transactionId: string;
+  totalFen: number;
+  refundedFen: number;
+  /** SUCCESS or REFUND: money was taken. */
+  paid: boolean;
+  /** Service-provider mode: the sub-merchant the trade belongs to. */
+  subMchid?: string;
+  /** A refund of `fen` was accepted (the trade turns REFUND). */
+  refunded(fen: number): void;
+  /** A refund of `fen` closed without money moving. */
+  refundClosed(fen: number): void;
 }
 
 export interface Answer {
@@ -103,6 +125,8 @@ export interface MerchantStateHooks {
   onRefundCreated(refund: SandboxRefund): void;
   /** A refund left PROCESSING (send REFUND.*). */
   onRefundSettled(refund: SandboxRefund): void;
+  /** Trades of other products refunds may name (parking deductions), by out_trade_no or transaction_id. */
+  foreignTrade?(by: { outTradeNo?: string; transactionId?: string }): ForeignTrade | undefined;
 }
 
 export class MerchantState {
@@ -214,9 +238,17 @@ export class MerchantState {
     if (b.notify_url !== undefined && (typeof b.notify_url !== 'string' || !/^https?:\/\/[^?#\s]+$/.test(b.notify_url))) {
       return paramError('notify_url', '应为不带参数的http(s) URL');
     }
-    const order =
-      typeof b.out_trade_no === 'string' ? this.orders.get(b.out_trade_no) : [...this.orders.values()].find((o) => o.transactionId === b.transaction_id);
-    const fingerprint = JSON.stringify([order?.outTradeNo ?? b.out_trade_no ?? b.transaction_id, b.amount.refund, b.amount.total]);
+    const by = typeof b.out_trade_no === 'string' ? { outTradeNo: b.out_trade_no } : { transactionId: b.transaction_id as string };
+    const order = by.outTradeNo !== undefined ? this.orders.get(by.outTradeNo) : [...this.orders.values()].find((o) => o.transactionId === by.transactionId);
+    const foreign = order ? undefined : this.hooks.foreignTrade?.(by);
+    if (foreign) {
+      // A sub-merchant's trade is refunded by its service provider naming the sub-merchant; a direct merchant's names none.
+      const sub = b.sub_mchid;
+      if (foreign.subMchid === undefined && sub !== undefined) return wechatError(400, 'PARAM_ERROR', '参数错误: 普通商户不能传入sub_mchid', { field: 'sub_mchid', location: 'body' });
+      if (foreign.subMchid !== undefined && (typeof sub !== 'string' || sub === '')) return paramError('sub_mchid', '服务商模式下必填');
+      if (foreign.subMchid !== undefined && sub !== foreign.subMchid) return wechatError(404, 'RESOURCE_NOT_EXISTS', '订单不存在');
+    }
+    const fingerprint = JSON.stringify([order?.outTradeNo ?? foreign?.outTradeNo ?? b.out_trade_no ?? b.transaction_id, b.amount.refund, b.amount.total]);
     const existing = this.refunds.get(b.out_refund_no);
     if (existing) {
       if (existing.fingerprint !== fingerprint) {
@@ -224,33 +256,41 @@ export class MerchantState {
       }
       return { status: 200, body: this.refundJson(existing) };
     }
-    if (!order) return wechatError(404, 'RESOURCE_NOT_EXISTS', '订单不存在');
-    if (order.tradeState !== 'SUCCESS' && order.tradeState !== 'REFUND') return wechatError(400, 'INVALID_REQUEST', '订单未支付，不能退款');
-    if (b.amount.total !== order.totalFen) return wechatError(400, 'PARAM_ERROR', '参数错误: amount.total与原订单金额不一致');
-    if (order.refundedFen + b.amount.refund > order.totalFen) return wechatError(400, 'INVALID_REQUEST', '申请退款金额超过订单可退金额');
+    const target = order
+      ? { outTradeNo: order.outTradeNo, transactionId: order.transactionId ?? '', totalFen: order.totalFen, refundedFen: order.refundedFen, paid: order.tradeState === 'SUCCESS' || order.tradeState === 'REFUND' }
+      : foreign;
+    if (!target) return wechatError(404, 'RESOURCE_NOT_EXISTS', '订单不存在');
+    if (!target.paid) return wechatError(400, 'INVALID_REQUEST', '订单未支付，不能退款');
+    if (b.amount.total !== target.totalFen) return wechatError(400, 'PARAM_ERROR', '参数错误: amount.total与原订单金额不一致');
+    if (target.refundedFen + b.amount.refund > target.totalFen) return wechatError(400, 'INVALID_REQUEST', '申请退款金额超过订单可退金额');
     const refund: SandboxRefund = {
       outRefundNo: b.out_refund_no,
       refundId: `503${digits(26)}`,
-      outTradeNo: order.outTradeNo,
-      transactionId: order.transactionId ?? '',
+      outTradeNo: target.outTradeNo,
+      transactionId: target.transactionId,
       refundFen: b.amount.refund,
-      totalFen: order.totalFen,
+      totalFen: target.totalFen,
       status: 'PROCESSING',
       createdAt: this.clock.now(),
       fingerprint,
     };
     if (typeof b.reason === 'string') refund.reason = b.reason;
     if (typeof b.notify_url === 'string') refund.notifyUrl = b.notify_url;
-    order.refundedFen += refund.refundFen;
-    order.tradeState = 'REFUND';
+    if (foreign?.subMchid !== undefined) refund.subMchid = foreign.subMchid;
+    if (order) {
+      order.refundedFen += refund.refundFen;
+      order.tradeState = 'REFUND';
+    } else foreign!.refunded(refund.refundFen);
     this.refunds.set(refund.outRefundNo, refund);
     this.hooks.onRefundCreated(refund);
     return { status: 200, body: this.refundJson(refund) };
   }
 
-  queryRefund(outRefundNo: string): Answer {
+  queryRefund(outRefundNo: string, subMchid?: string | null): Answer {
     const refund = this.refunds.get(outRefundNo);
     if (!refund) return wechatError(404, 'RESOURCE_NOT_EXISTS', '退款单不存在');
+    // A sub-merchant's refund is found only with its sub_mchid (查询单笔退款, 普通服务商).
+    if ((refund.subMchid ?? undefined) !== (subMchid || undefined)) return wechatError(404, 'RESOURCE_NOT_EXISTS', '退款单不存在');
     return { status: 200, body: this.refundJson(refund) };
   }
 
@@ -308,6 +348,7 @@ export class MerchantState {
     if (status === 'CLOSED') {
       const order = this.orders.get(refund.outTradeNo);
       if (order) order.refundedFen -= refund.refundFen;
+      else this.hooks.foreignTrade?.({ outTradeNo: refund.outTradeNo })?.refundClosed(refund.refundFen);
     }
     this.hooks.onRefundSettled(refund);
     return refund;
