@@ -10,7 +10,7 @@ import { isDuplicateKey } from './util';
 type Doc = Order & { _id: string };
 const Mixed = Schema.Types.Mixed;
 
-function orderModel(conn: Connection): Model<Doc> {
+export function orderModel(conn: Connection): Model<Doc> {
   const existing = conn.models.Order as Model<Doc> | undefined;
   if (existing) return existing;
   const schema = new Schema<Doc>(
