@@ -39,9 +39,8 @@ export function lane(id: string, over: Record<string, unknown> = {}) {
   };
 }
 
-/** Taro APIs the shared mock does not have: base64 of bytes, download and open a document. */
+/** Taro APIs the shared mock does not have: download and open a document, share a file. */
 export const fileApis = {
-  arrayBufferToBase64: jest.fn((b: ArrayBuffer) => Buffer.from(new Uint8Array(b)).toString('base64')),
   downloadFile: jest.fn(),
   openDocument: jest.fn(() => Promise.resolve({ errMsg: 'openDocument:ok' })),
   shareFileMessage: jest.fn(() => Promise.resolve({ errMsg: 'shareFileMessage:ok' })),

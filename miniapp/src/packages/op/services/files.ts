@@ -77,10 +77,28 @@ export async function fetchBytes(path: string): Promise<ArrayBuffer> {
   throw new ApiError('bad_response', '服务器的应答不是文件');
 }
 
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/**
+ * Bytes → base64, here rather than Taro.arrayBufferToBase64: Taro's H5 version hands the ArrayBuffer to a
+ * function that reads a Uint8Array and answers '' (4.2.0), and the platforms differ in what they take.
+ */
+export function base64(bytes: ArrayBuffer | Uint8Array): string {
+  const u = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  let out = '';
+  for (let i = 0; i < u.length; i += 3) {
+    const a = u[i]!;
+    const b = i + 1 < u.length ? u[i + 1]! : 0;
+    const c = i + 2 < u.length ? u[i + 2]! : 0;
+    const n = (a << 16) | (b << 8) | c;
+    out += B64[(n >> 18) & 63]! + B64[(n >> 12) & 63]! + (i + 1 < u.length ? B64[(n >> 6) & 63]! : '=') + (i + 2 < u.length ? B64[n & 63]! : '=');
+  }
+  return out;
+}
+
 /** A PNG of the operator API as a data URL an <Image> shows on every platform. */
 export async function pngDataUrl(path: string): Promise<string> {
-  const bytes = await fetchBytes(path);
-  return `data:image/png;base64,${Taro.arrayBufferToBase64(bytes)}`;
+  return `data:image/png;base64,${base64(await fetchBytes(path))}`;
 }
 
 /** What the browser needs to save a file; a seam for tests. */
