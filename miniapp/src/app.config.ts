@@ -4,8 +4,9 @@ export default defineAppConfig({
   subPackages: [
     { root: 'packages/park', pages: ['prepay/index', 'park/index'] },
     { root: 'packages/me', pages: ['plates/index', 'parking/index', 'history/index', 'agreements/index'] },
+    { root: 'packages/book', pages: ['offers/index', 'mine/index'] },
     // Operators (车场管理): their own subpackage, never downloaded by drivers.
-    { root: 'packages/op', pages: ['login/index', 'parks/index', 'park/index', 'lanes/index', 'spaces/index', 'cars/index', 'audit/index', 'coupons/index', 'lists/index'] },
+    { root: 'packages/op', pages: ['login/index', 'parks/index', 'park/index', 'lanes/index', 'spaces/index', 'cars/index', 'audit/index', 'coupons/index', 'lists/index', 'bookings/index'] },
   ],
   window: {
     backgroundTextStyle: 'light',

@@ -131,7 +131,7 @@ export function PayPanel({ orderNo, amountFen, kind, order, deps: overrides }: P
     case 'delivered':
       return (
         <View className="pay pay-done">
-          <Text className="pay-done-title">{kind === 'unlicensed_exit' ? '道闸正在抬起，请驶出' : '缴费成功，车场已收到'}</Text>
+          <Text className="pay-done-title">{kind === 'unlicensed_exit' ? '道闸正在抬起，请驶出' : kind === 'booking' ? '预约成功，车场已收到' : '缴费成功，车场已收到'}</Text>
           {state.order.leaveBy ? <LeaveCountdown leaveBy={state.order.leaveBy} /> : null}
         </View>
       );

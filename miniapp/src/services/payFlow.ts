@@ -27,7 +27,8 @@ export type PayState =
   | { step: 'slow'; order?: OrderView };
 
 export interface PayDeps {
-  startPay(orderNo: string): Promise<{ order: OrderView; pay: PayParamsView }>;
+  /** What the wallet needs (the order too where the endpoint answers it: a booking's pay answers the booking). */
+  startPay(orderNo: string): Promise<{ order?: OrderView; pay: PayParamsView }>;
   walletPay(pay: PayParamsView): Promise<WalletOutcome>;
   getOrder(orderNo: string): Promise<OrderView>;
   sleep(ms: number): Promise<void>;
@@ -70,7 +71,7 @@ function done(onState: (s: PayState) => void, s: PayState): PayState {
 /** One attempt: pay params → wallet → confirm. Resolves with the final state (cancelled and failed offer a retry). */
 export async function runPayment(orderNo: string, deps: PayDeps, onState: (s: PayState) => void): Promise<PayState> {
   onState({ step: 'starting' });
-  let started: { order: OrderView; pay: PayParamsView };
+  let started: { order?: OrderView; pay: PayParamsView };
   try {
     started = await deps.startPay(orderNo);
   } catch (e) {

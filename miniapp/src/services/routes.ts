@@ -11,6 +11,8 @@ export const PAGES = {
   parking: '/packages/me/parking/index',
   history: '/packages/me/history/index',
   agreements: '/packages/me/agreements/index',
+  offers: '/packages/book/offers/index',
+  bookings: '/packages/book/mine/index',
 } as const;
 export type PageName = keyof typeof PAGES;
 

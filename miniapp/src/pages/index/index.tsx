@@ -18,6 +18,8 @@ const ENTRIES: { page: PageName; title: string; hint: string; needsPark?: boolea
   { page: 'plates', title: '我的车牌', hint: '绑定车牌，缴费时一键选择' },
   { page: 'history', title: '缴费记录', hint: '订单、退款和原因' },
   { page: 'park', title: '空余车位 · 找车', hint: '车场空位，以及我的车停在哪里', needsPark: true },
+  { page: 'offers', title: '预约车位', hint: '先付款预约，到场直接入场', needsPark: true },
+  { page: 'bookings', title: '我的预约', hint: '预约状态、取消和退款' },
 ];
 
 export default function Index() {
@@ -48,6 +50,10 @@ export default function Index() {
           <Text className="muted">{e.hint}</Text>
         </View>
       ))}
+      {/* Operators: the console is a subpackage of its own (packages/op). */}
+      <Text className="muted home-op-link" onClick={() => void Taro.navigateTo({ url: '/packages/op/login/index' })}>
+        车场管理（运营人员登录）
+      </Text>
     </View>
   );
 }

@@ -11,6 +11,7 @@ export const OP_PAGES = {
   audit: '/packages/op/audit/index',
   coupons: '/packages/op/coupons/index',
   lists: '/packages/op/lists/index',
+  bookings: '/packages/op/bookings/index',
 } as const;
 export type OpPageName = keyof typeof OP_PAGES;
 

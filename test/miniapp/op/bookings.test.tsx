@@ -1,0 +1,103 @@
+import { act, fireEvent, render, screen, within } from '@testing-library/react';
+import { defaultOfferForm, offerBody } from '../../../miniapp/src/packages/op/bookings/form';
+import OpBookingsPage from '../../../miniapp/src/packages/op/bookings/index';
+import { fakeApi } from '../support/http';
+import Taro, { resetTaroMock } from '../support/taro-mock';
+import { opLoggedIn } from './support';
+
+beforeEach(() => {
+  resetTaroMock();
+  process.env.TARO_ENV = 'h5';
+  Taro.useRouter.mockImplementation(() => ({ params: { park: 'p_demo_001' } }));
+  opLoggedIn('operator');
+});
+
+const see = (t: string | RegExp) => screen.findByText(t, undefined, { timeout: 2000 });
+async function tap(el: Element) {
+  await act(async () => {
+    fireEvent.click(el);
+  });
+}
+async function type(el: Element, value: string) {
+  await act(async () => {
+    fireEvent(el, new CustomEvent('input', { detail: { value } }));
+  });
+}
+const $ = (sel: string) => document.querySelector<HTMLElement>(sel)!;
+
+const rule = { fullRefundMinutesBefore: 60, lateRefundPercent: 50 };
+const at = '2026-11-28T02:00:00.000Z';
+const opOffer = (over: Record<string, unknown> = {}) => ({
+  offerId: 'of_1', parkNumber: 'p_demo_001', title: '早高峰预约', areaId: 0, priceFen: 1000,
+  start: '2026-11-29T00:00:00.000Z', end: '2026-11-29T10:00:00.000Z', letInStart: '2026-11-29T00:00:00.000Z', letInEnd: '2026-11-29T02:00:00.000Z',
+  count: 10, held: 2, cancelRule: rule, status: 'on_sale', createdBy: 'demo-admin', createdAt: at, ...over,
+});
+const opBooking = (status: string, over: Record<string, unknown> = {}) => ({
+  bookingNo: 'BK0001', parkNumber: 'p_demo_001', offerId: 'of_1', title: '早高峰预约', plate: '京A12345', areaId: 0, priceFen: 1000,
+  start: '2026-11-29T00:00:00.000Z', end: '2026-11-29T10:00:00.000Z', letInStart: '2026-11-29T00:00:00.000Z', letInEnd: '2026-11-29T02:00:00.000Z',
+  status, cancelRule: rule, order: null, refund: null, cancelNowRefundFen: null, admittedAt: null, cancelledAt: null, createdAt: at,
+  reconciled: null, lotProblem: null, ...over,
+});
+
+describe('the offer form', () => {
+  it('China times and yuan → the create body; mistakes are named', () => {
+    const f = { ...defaultOfferForm(Date.parse('2026-11-28T02:00:00Z')), yuan: '12.5', count: '20' };
+    expect(f.letInStart).toBe('2026-11-29 08:00');
+    expect(offerBody(f)).toEqual({
+      title: '工作日早高峰预约', areaId: 0, priceFen: 1250, count: 20,
+      letInStart: '2026-11-29T00:00:00.000Z', letInEnd: '2026-11-29T02:00:00.000Z', start: '2026-11-29T00:00:00.000Z', end: '2026-11-29T10:00:00.000Z',
+      cancelRule: { fullRefundMinutesBefore: 60, lateRefundPercent: 50 },
+    });
+    expect(offerBody({ ...f, letInEnd: '2026-11-29 07:00' })).toEqual({ error: '入场时间的结束须晚于开始' });
+    expect(offerBody({ ...f, start: '11/29 8:00' })).toHaveProperty('error');
+    expect(offerBody({ ...f, yuan: '0' })).toHaveProperty('error');
+    expect(offerBody({ ...f, lateRefundPercent: '120' })).toHaveProperty('error');
+  });
+});
+
+describe('operator bookings', () => {
+  it('puts an offer on sale, lists offers with places held, withdraws one', async () => {
+    const api = fakeApi({
+      'GET /api/op/parks/p_demo_001/booking-offers': { data: { offers: [opOffer()] } },
+      'GET /api/op/parks/p_demo_001/bookings': { data: { bookings: [] } },
+      'GET /api/op/parks/p_demo_001/bookings/reconciliation': { data: { report: null } },
+      'POST /api/op/parks/p_demo_001/booking-offers': { data: opOffer({ offerId: 'of_2', title: '夜间预约', held: 0, count: 5 }) },
+      'POST /api/op/parks/p_demo_001/booking-offers/of_1/withdraw': { data: opOffer({ status: 'withdrawn' }) },
+    });
+    render(<OpBookingsPage />);
+    await see('已约 2 / 10');
+    await type($('.op-offer-title'), '夜间预约');
+    await type($('.op-offer-count'), '5');
+    await tap($('.op-offer-create'));
+    const body = api.calls('POST /api/op/parks/p_demo_001/booking-offers')[0]!.body as Record<string, unknown>;
+    expect(body).toMatchObject({ title: '夜间预约', count: 5, priceFen: 1000, areaId: 0 });
+    await see('已上架：夜间预约');
+    expect(within($('#offer-of_2')).getByText('已约 0 / 5')).toBeTruthy();
+    await tap(within($('#offer-of_1')).getByText('下架'));
+    expect(api.calls('POST /api/op/parks/p_demo_001/booking-offers/of_1/withdraw')).toHaveLength(1);
+    await see('已下架');
+  });
+
+  it('cancels a booking after a confirmation (with a reason); shows what reconciliation found', async () => {
+    const api = fakeApi({
+      'GET /api/op/parks/p_demo_001/booking-offers': { data: { offers: [] } },
+      'GET /api/op/parks/p_demo_001/bookings': { data: { bookings: [opBooking('booked'), opBooking('cancelled', { bookingNo: 'BK0002', plate: '京B2', lotProblem: '车场未确认取消' })] } },
+      'GET /api/op/parks/p_demo_001/bookings/reconciliation': { data: { report: null } },
+      'POST /api/op/parks/p_demo_001/bookings/BK0001/cancel': { data: opBooking('cancelled', { refund: { fen: 1000, state: 'pending', reason: 'cancelled_by_operator', refundedAt: null } }) },
+      'POST /api/op/parks/p_demo_001/bookings/reconcile': { data: { parkNumber: 'p_demo_001', ranAt: at, lotOpen: 3, oursOpen: 2, matched: 2, admitted: 0, differences: [{ bookOrderId: 'BK9', plate: '京C3', kind: 'unknown_at_lot', detail: 'open at the lot only' }] } },
+    });
+    render(<OpBookingsPage />);
+    await see('车场未确认取消');
+    await tap(within($('#booking-BK0001')).getByText('取消'));
+    await see('取消 京A12345 的预约并全额退款 ¥10.00？');
+    await type($('.op-booking-reason'), '车主电话要求');
+    await tap(screen.getByText('确认取消'));
+    expect(api.calls('POST /api/op/parks/p_demo_001/bookings/BK0001/cancel')[0]!.body).toEqual({ reason: '车主电话要求' });
+    await see(/退款中 ¥10.00/);
+
+    await see('还没有对过账');
+    await tap(screen.getByText('立即对账'));
+    await see('车场有效 3 · 本系统有效 2 · 一致 2 · 已入场 0 · 差异 1');
+    expect(screen.getByText('车场有、本系统没有')).toBeTruthy();
+  });
+});
