@@ -23,6 +23,8 @@
  *    tried again); an out_trade_no already paid is ACQ.TRADE_HAS_SUCCESS (never a second deduction), with
  *    other amounts ACQ.CONTEXT_INCONSISTENT. `holdNext` makes the next deductions answer 10003 (the payment
  *    completes later: sandbox.pay / expire), as Alipay does when it needs the user.
+ *  - balances follow the money: a deduction takes it (a held one when it completes), alipay.trade.refund of a
+ *    deduction gives it back.
  */
 import { randomBytes } from 'node:crypto';
 import { formatChinaTime, parseChinaTime } from '../../../../shared/time';
@@ -144,8 +146,13 @@ export class AgreementBook {
   /** Deductions: out_trade_no → the agreement it was made under. */
   private readonly deductionAgreement = new Map<string, string>();
   private holds = 0;
+  /** Held deductions (10003) whose money is taken when the user completes them. */
+  private readonly heldDebits = new Set<string>();
 
-  constructor(private readonly o: AgreementBookOptions) {}
+  constructor(private readonly o: AgreementBookOptions) {
+    o.trades.onPaid((t) => this.completed(t));
+    o.trades.onRefunded((t, fen) => this.refunded(t, fen));
+  }
 
   private now(): number {
     return this.o.clock.now();
@@ -395,7 +402,8 @@ export class AgreementBook {
       ...(hold ? { holdMs: HOLD_MS } : {}),
     });
     this.deductionAgreement.set(outTradeNo, a.agreementNo);
-    if (!hold) a.deductions.push(outTradeNo);
+    if (hold) this.heldDebits.add(outTradeNo);
+    else a.deductions.push(outTradeNo);
     this.log(a, `${hold ? 'deduction waiting for the user' : 'deducted'} ${yuan(totalFen)} (${outTradeNo})`);
     return { inner: this.payAnswer(t, hold) };
   }
@@ -505,6 +513,26 @@ export class AgreementBook {
   }
 
   // ── internals ───────────────────────────────────────────────────────────────────────────────
+
+  /** A held deduction completed (the user confirmed): its money is taken now. */
+  private completed(t: SandboxTrade): void {
+    if (!this.heldDebits.delete(t.outTradeNo)) return;
+    const a = this.agreements.get(this.deductionAgreement.get(t.outTradeNo) ?? '');
+    if (!a) return;
+    const balance = this.balances.get(a.user.name);
+    if (balance !== undefined) this.balances.set(a.user.name, Math.max(0, balance - t.totalFen));
+    a.deductions.push(t.outTradeNo);
+    this.log(a, `deducted ${yuan(t.totalFen)} (${t.outTradeNo}, completed by the user)`);
+  }
+
+  /** A deduction refunded: the money goes back to the user's balance. */
+  private refunded(t: SandboxTrade, refundFen: number): void {
+    const a = this.agreements.get(this.deductionAgreement.get(t.outTradeNo) ?? '');
+    if (!a) return;
+    const balance = this.balances.get(a.user.name);
+    if (balance !== undefined) this.balances.set(a.user.name, balance + refundFen);
+    this.log(a, `refunded ${yuan(refundFen)} (${t.outTradeNo})`);
+  }
 
   /** Business fields of dut_user_sign / dut_user_unsign (the notifier adds notify_* and signs). */
   private noticeFields(a: SandboxAgreement): Record<string, string> {

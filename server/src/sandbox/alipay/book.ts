@@ -133,8 +133,21 @@ export class TradeBook {
   private readonly authCodes = new Map<string, { user: SandboxUser; expiresAt: number }>();
   /** Users by user_id and by open_id: who a buyer id on a trade is. */
   private readonly users = new Map<string, SandboxUser>();
+  /** Who wants to know when money moves (the agreement book keeps its users' balances). */
+  private readonly paidListeners: ((t: SandboxTrade) => void)[] = [];
+  private readonly refundListeners: ((t: SandboxTrade, refundFen: number) => void)[] = [];
 
   constructor(private readonly o: BookOptions) {}
+
+  /** Called after a trade becomes TRADE_SUCCESS (the buyer's money is taken). */
+  onPaid(listener: (t: SandboxTrade) => void): void {
+    this.paidListeners.push(listener);
+  }
+
+  /** Called after a refund gave `refundFen` back to the buyer. */
+  onRefunded(listener: (t: SandboxTrade, refundFen: number) => void): void {
+    this.refundListeners.push(listener);
+  }
 
   private now(): number {
     return this.o.clock.now();
@@ -319,6 +332,7 @@ export class TradeBook {
       t.closedAt = r.at;
       this.log(t, 'fully refunded: TRADE_CLOSED');
     }
+    for (const l of this.refundListeners) l(t, refundFen);
     if (t.notifyUrl) {
       this.o.notify({
         trade: t,
@@ -445,6 +459,7 @@ export class TradeBook {
     t.tradeStatus = 'TRADE_SUCCESS';
     t.paidAt = this.now();
     this.log(t, `paid by ${payer.name}`);
+    for (const l of this.paidListeners) l(t);
     if (t.notifyUrl) {
       this.o.notify({
         trade: t,

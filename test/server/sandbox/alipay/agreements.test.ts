@@ -359,6 +359,29 @@ describe('alipay.trade.pay, product GENERAL_WITHHOLDING', () => {
     expect((await pay('W-7', agreementNo, '5.00')).inner).toMatchObject({ code: '10000' }); // only the next one was held
   });
 
+  it('balances follow the money: a held deduction takes it when the user completes it; a refund of a deduction gives it back, once per out_request_no', async () => {
+    const { agreementNo } = await signed('li');
+    sb.agreements.setBalance('li', 2000);
+    try {
+      sb.agreements.holdNext();
+      expect((await pay('W-R8', agreementNo, '5.00')).inner).toMatchObject({ code: '10003' });
+      expect(sb.agreements.balance('li')).toBe(2000); // nothing taken while waiting
+      sb.pay('W-R8');
+      expect(sb.agreements.balance('li')).toBe(1500);
+      expect(sb.agreements.agreement(agreementNo)?.deductions).toContain('W-R8');
+
+      const r = await call('alipay.trade.refund', { out_trade_no: 'W-R8', refund_amount: '5.00', out_request_no: 'W-R8-R1', refund_reason: '停车场未收到扣款结果' });
+      expect(r.inner).toMatchObject({ code: '10000', fund_change: 'Y', refund_fee: '5.00' });
+      expect(sb.agreements.balance('li')).toBe(2000);
+      // The same refund again: no money moves.
+      expect((await call('alipay.trade.refund', { out_trade_no: 'W-R8', refund_amount: '5.00', out_request_no: 'W-R8-R1' })).inner).toMatchObject({ code: '10000', fund_change: 'N' });
+      expect(sb.agreements.balance('li')).toBe(2000);
+      expect((await call('alipay.trade.query', { out_trade_no: 'W-R8' })).inner).toMatchObject({ trade_status: 'TRADE_CLOSED' });
+    } finally {
+      sb.agreements.setBalance('li', null);
+    }
+  });
+
   it('faults reach the agreement calls like any other method', async () => {
     const { agreementNo } = await signed('zhang');
     sb.inject({ type: 'bad_signature', method: 'alipay.trade.pay' });
