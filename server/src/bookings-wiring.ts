@@ -5,7 +5,7 @@
  *     made before the order service), the delivery of booking orders (`delivery`, for the order service's
  *     `deliveries.booking`) and the hook that lets a booking follow its order's refund (`orderRefunding`);
  *  2. connect(orders): the booking service, the 4.19 reconciler and the booking worker, and the driver and
- *     operator API (mount on the app API router).
+ *     operator API of bookings and of the daily reconciliation (mount on the app API router).
  */
 import type Router from '@koa/router';
 import type { Connection } from 'mongoose';
@@ -23,6 +23,9 @@ import type { ParkDirectory } from './core/parks';
 import type { Logger } from './logger';
 import { mountBookingRoutes } from './port/api/bookings-routes';
 import { mountOpBookingRoutes } from './port/api/op-bookings-routes';
+import { mountOpReconciliationRoutes } from './port/api/op-reconciliation-routes';
+import { ReconciliationService } from './core/reconciliation/daily';
+import { MongoReconciliationSources } from './repository/reconciliation';
 import { BookingWorker } from './port/jobs/booking-worker';
 import { MongoBookingRepositories } from './repository/bookings';
 
@@ -48,6 +51,8 @@ export interface BookingWiring {
   connect(orders: OrderService): {
     service: BookingService;
     reconciler: BookingReconciler;
+    /** The daily reconciliation of payments (4.3/4.15). */
+    daily: ReconciliationService;
     worker: BookingWorker;
     mountApi(router: Router): void;
   };
@@ -102,13 +107,16 @@ export async function wireBookings(d: BookingWiringDeps): Promise<BookingWiring>
       });
       ref.service = service;
       ref.worker = worker;
+      const daily = new ReconciliationService({ sources: new MongoReconciliationSources(d.connection), parks: d.parks, clock: d.clock });
       return {
         service,
         reconciler,
+        daily,
         worker,
         mountApi(router) {
           mountBookingRoutes(router, service, d.clock);
           mountOpBookingRoutes(router, service, reconciler, d.clock);
+          mountOpReconciliationRoutes(router, daily);
         },
       };
     },

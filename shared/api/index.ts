@@ -13,3 +13,4 @@ export * from './op-coupons';
 export * from './op-lists';
 export * from './bookings';
 export * from './op-bookings';
+export * from './op-reconciliation';
