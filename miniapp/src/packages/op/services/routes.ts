@@ -12,6 +12,7 @@ export const OP_PAGES = {
   coupons: '/packages/op/coupons/index',
   lists: '/packages/op/lists/index',
   bookings: '/packages/op/bookings/index',
+  reconcile: '/packages/op/reconcile/index',
 } as const;
 export type OpPageName = keyof typeof OP_PAGES;
 

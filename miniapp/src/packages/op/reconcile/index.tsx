@@ -1,0 +1,214 @@
+/**
+ * Daily reconciliation of a park: one China day, ParkPay's payments against what the lot reported (4.3,
+ * 4.15) — counts by outcome, the differences first, every row, the day as CSV — and the takings by channel
+ * for the two weeks up to that day as a bar chart (views and CSS, no chart library).
+ */
+import { Button, Input, Text, View } from '@tarojs/components';
+import { useRouter } from '@tarojs/taro';
+import { useState } from 'react';
+import { opReconciliationEndpoints, RECONCILIATION_CSV_PATH, type DailyReconciliationView } from '@shared/api/op-reconciliation';
+import { formatChinaDate } from '@shared/time';
+import { Loading } from '../../../components/ui';
+import { useLoader } from '../../../hooks/useLoader';
+import { errorOf } from '../../../services/api';
+import { dateTime, yuan } from '../../../services/format';
+import { param } from '../../../services/routes';
+import { Choice, OpError, OpPage, type Err } from '../components/OpUi';
+import { openFile } from '../services/files';
+import { opCall } from '../services/session';
+import { addDays, CHANNEL_COLOR, CHANNEL_TEXT, chartRows, type Channel } from './chart';
+
+type Row = DailyReconciliationView['rows'][number];
+type Status = Row['status'];
+
+export const STATUS_TEXT: Record<Status, string> = {
+  matched: '一致',
+  amount_differs: '金额不一致',
+  missing_at_lot: '车场缺少',
+  awaiting_lot: '等待车场上报',
+  missing_ours: '本系统缺少',
+  lot_only: '车场自收',
+  refunded: '已退款',
+  refunded_but_at_lot: '已退款但车场计入',
+  not_for_lot: '预约（不经车场）',
+};
+const DIFFERENCES: readonly Status[] = ['amount_differs', 'missing_at_lot', 'missing_ours', 'refunded_but_at_lot'];
+const CHART_DAYS = 14;
+
+function TakingsChart({ parkNumber, date }: { parkNumber: string; date: string }) {
+  const from = addDays(date, -(CHART_DAYS - 1));
+  const takings = useLoader(() => opCall(opReconciliationEndpoints.takings, { params: { parkNumber }, query: { from, to: date } }), [parkNumber, date]);
+  if (takings.state === 'loading') return <Loading />;
+  if (takings.state === 'error') return <OpError error={takings.error} onRetry={takings.reload} />;
+  const channels = takings.data.channels as Channel[];
+  const rows = chartRows(takings.data.days as never, channels);
+  return (
+    <View className="card op-chart">
+      <Text className="section-title">
+        每日收入（按渠道，{from.slice(5)} 至 {date.slice(5)}）
+      </Text>
+      <View className="op-chart-legend">
+        {channels.map((c) => (
+          <View key={c} className="op-legend-item">
+            <View className="op-legend-swatch" style={{ background: CHANNEL_COLOR[c] }} />
+            <Text className="muted">{CHANNEL_TEXT[c]}</Text>
+          </View>
+        ))}
+      </View>
+      {rows.map((r) => (
+        <View key={r.date} className="op-chart-row" id={`day-${r.date}`}>
+          <Text className="op-chart-date">{r.date.slice(5)}</Text>
+          <View className="op-chart-track">
+            <View className="op-chart-bar" style={{ width: `${r.barPercent}%` }}>
+              {r.segments.map((s) => (
+                <View key={s.channel} className={`op-chart-seg op-chart-seg-${s.channel}`} style={{ width: `${s.percent}%`, background: CHANNEL_COLOR[s.channel] }} />
+              ))}
+            </View>
+          </View>
+          <Text className="op-chart-total">{yuan(r.totalFen)}</Text>
+        </View>
+      ))}
+    </View>
+  );
+}
+
+function Totals({ day }: { day: DailyReconciliationView }) {
+  const s = day.summary;
+  const line = (label: string, t: { totalFen: number; byChannel: Record<Channel, number> }) => (
+    <View className="op-tr">
+      <Text className="op-td op-th">{label}</Text>
+      <Text className="op-td">{yuan(t.totalFen)}</Text>
+      <Text className="op-td muted">
+        {(Object.keys(CHANNEL_TEXT) as Channel[])
+          .filter((c) => t.byChannel[c])
+          .map((c) => `${CHANNEL_TEXT[c]} ${yuan(t.byChannel[c])}`)
+          .join(' · ')}
+      </Text>
+    </View>
+  );
+  return (
+    <View className="card op-recon-summary">
+      <Text className={`section-title ${s.differences ? 'op-error-text' : ''}`}>{s.differences ? `${s.differences} 笔有差异` : '没有差异'}</Text>
+      <View className="op-choices">
+        {(Object.keys(STATUS_TEXT) as Status[])
+          .filter((k) => s.counts[k])
+          .map((k) => (
+            <Text key={k} className={`op-badge ${DIFFERENCES.includes(k) ? 'op-badge-warn' : ''} op-count-${k}`}>
+              {STATUS_TEXT[k]} {s.counts[k]}
+            </Text>
+          ))}
+      </View>
+      <View className="op-table">
+        {line('本系统收款', s.ours)}
+        {s.ours.refundedFen ? (
+          <View className="op-tr">
+            <Text className="op-td op-th">其中退款</Text>
+            <Text className="op-td">{yuan(s.ours.refundedFen)}</Text>
+            <Text className="op-td" />
+          </View>
+        ) : null}
+        {line('车场上报', s.lot)}
+        {line('实收', s.takings)}
+      </View>
+      <Text className="muted">生成于 {dateTime(day.generatedAt)}</Text>
+    </View>
+  );
+}
+
+function RowView({ r }: { r: Row }) {
+  return (
+    <View className={`op-tr op-recon-row op-recon-${r.status}`}>
+      <Text className={`op-td ${DIFFERENCES.includes(r.status) ? 'op-error-text' : ''}`}>{STATUS_TEXT[r.status]}</Text>
+      <Text className="op-td">{CHANNEL_TEXT[r.channel]}</Text>
+      <Text className="op-td">{r.plate || '—'}</Text>
+      <Text className="op-td">{r.at ? dateTime(r.at).slice(11) : '—'}</Text>
+      <Text className="op-td">{r.ours ? yuan(r.ours.amountFen) : '—'}</Text>
+      <Text className="op-td">{r.lot ? yuan(r.lot.amountFen) : '—'}</Text>
+      <Text className="op-td">{r.differenceFen ? `${r.differenceFen > 0 ? '+' : '-'}${yuan(Math.abs(r.differenceFen))}` : ''}</Text>
+    </View>
+  );
+}
+
+export default function OpReconcilePage() {
+  const { params } = useRouter();
+  const parkNumber = param(params, 'park') ?? '';
+  const today = formatChinaDate(Date.now());
+  const [date, setDate] = useState(param(params, 'date') ?? today);
+  const [typed, setTyped] = useState(date);
+  const [filter, setFilter] = useState<'differences' | 'all'>('differences');
+  const [csvError, setCsvError] = useState<Err | undefined>();
+  const [csvBusy, setCsvBusy] = useState(false);
+  const day = useLoader(() => opCall(opReconciliationEndpoints.daily, { params: { parkNumber }, query: { date } }), [parkNumber, date]);
+  const go = (d: string) => {
+    setDate(d);
+    setTyped(d);
+  };
+  const exportCsv = async () => {
+    setCsvBusy(true);
+    setCsvError(undefined);
+    try {
+      const path = `${RECONCILIATION_CSV_PATH.replace(':parkNumber', encodeURIComponent(parkNumber))}?date=${date}`;
+      await openFile(path, `${parkNumber}-${date}-对账.csv`, 'csv');
+    } catch (e) {
+      setCsvError(errorOf(e));
+    } finally {
+      setCsvBusy(false);
+    }
+  };
+  const rows = day.state === 'ok' ? day.data.rows.filter((r) => filter === 'all' || DIFFERENCES.includes(r.status)) : [];
+  return (
+    <OpPage title="对账" parkNumber={parkNumber} className="op-reconcile">
+      <View className="card op-day-picker">
+        <View className="op-actions">
+          <Button className="btn btn-secondary btn-small op-day-prev" onClick={() => go(addDays(date, -1))}>
+            前一天
+          </Button>
+          <Input className="op-input op-day" value={typed} maxlength={10} onInput={(e) => setTyped(e.detail.value)} onConfirm={() => /^\d{4}-\d{2}-\d{2}$/.test(typed.trim()) && go(typed.trim())} />
+          <Button className="btn btn-secondary btn-small op-day-next" disabled={date >= today} onClick={() => go(addDays(date, 1))}>
+            后一天
+          </Button>
+          <Button className="btn btn-primary btn-small op-csv" disabled={csvBusy} onClick={exportCsv}>
+            {csvBusy ? '正在导出…' : '导出 CSV'}
+          </Button>
+        </View>
+        {csvError ? <OpError error={csvError} /> : null}
+      </View>
+      {day.state === 'loading' ? <Loading text="正在对账…" /> : null}
+      {day.state === 'error' ? <OpError error={day.error} onRetry={day.reload} /> : null}
+      {day.state === 'ok' ? (
+        <>
+          <Totals day={day.data} />
+          <View className="card">
+            <Choice
+              className="op-recon-filter"
+              value={filter}
+              options={[
+                { value: 'differences', label: '只看差异' },
+                { value: 'all', label: `全部 ${day.data.rows.length} 笔` },
+              ]}
+              onChange={setFilter}
+            />
+            {rows.length === 0 ? <Text className="muted">{filter === 'differences' ? '这一天没有差异' : '这一天没有收款'}</Text> : null}
+            {rows.length ? (
+              <View className="op-table">
+                <View className="op-tr op-th">
+                  <Text className="op-td">结果</Text>
+                  <Text className="op-td">渠道</Text>
+                  <Text className="op-td">车牌</Text>
+                  <Text className="op-td">时间</Text>
+                  <Text className="op-td">本系统</Text>
+                  <Text className="op-td">车场</Text>
+                  <Text className="op-td">差额</Text>
+                </View>
+                {rows.map((r, i) => (
+                  <RowView key={`${r.orderId}-${r.ours?.ref ?? r.lot?.payNo ?? i}`} r={r} />
+                ))}
+              </View>
+            ) : null}
+          </View>
+        </>
+      ) : null}
+      <TakingsChart parkNumber={parkNumber} date={date} />
+    </OpPage>
+  );
+}
