@@ -94,7 +94,7 @@ async function bookAndPay(token: string, offerId: string, plate: string): Promis
   const pay = await api('POST', path(bk.pay, { bookingNo: made.body.bookingNo }), token, { wallet: 'wechat' });
   expect(pay.status).toBe(200);
   expect(sb().wechatPay.requestPayment(pay.body.pay.requestPayment, { outcome: 'pay' }).errMsg).toBe('requestPayment:ok');
-  const booked = await eventually(() => api<BookingView>('GET', path(bk.booking, { bookingNo: made.body.bookingNo }), token), (r) => r.body.status === 'booked', 10_000);
+  const booked = await eventually(() => api<BookingView>('GET', path(bk.booking, { bookingNo: made.body.bookingNo }), token), (r) => r.body.status === 'booked' && r.body.order?.status === 'delivered', 10_000);
   return booked.body;
 }
 
