@@ -67,6 +67,15 @@ describe('matching', () => {
     expect(rows).toHaveLength(10);
   });
 
+  it('lot numbers of the orders collection (PP, PQ) without a payment of ours are differences; others are the lot’s own', () => {
+    const rows = matchPayments([], [lot('PQ261129100000ABCDEFGH'), lot('FP261129100000ABCDEFGH'), lot('PP2611291000')], () => true);
+    expect(rows.map((r) => [r.lot!.payNo, r.status])).toEqual([
+      ['PQ261129100000ABCDEFGH', 'missing_ours'],
+      ['FP261129100000ABCDEFGH', 'lot_only'],
+      ['PP2611291000', 'lot_only'],
+    ]);
+  });
+
   it('a payment in both the exit record (4.3) and a charge upload (4.15) is one lot record', () => {
     const merged = mergeLotRecords([
       lot('A'),
