@@ -8,7 +8,6 @@
 import { Button, Text, View } from '@tarojs/components';
 import { useRouter } from '@tarojs/taro';
 import { useEffect, useMemo, useState } from 'react';
-import { orderEndpoints } from '@shared/api/orders';
 import { parkEndpoints, type LaneView } from '@shared/api/parks';
 import { PlatePicker } from '../../components/PlatePicker';
 import { ErrorState, Loading, Notice, Row } from '../../components/ui';
@@ -17,6 +16,7 @@ import { call, errorOf } from '../../services/api';
 import { lotTime } from '../../services/format';
 import { resolveLane } from '../../services/launch';
 import { rememberPark, rememberUnlicensedEntry } from '../../services/memory';
+import { loadOrderEndpoints, preloadOrderEndpoints } from '../../services/orderContracts';
 import { walletOf } from '../../services/platform';
 import { go } from '../../services/routes';
 
@@ -24,10 +24,13 @@ type Entry = { state: 'idle' } | { state: 'busy' } | { state: 'done'; plate: str
 
 function EntryLane({ parkNumber, parkName, lane }: { parkNumber: string; parkName: string; lane: LaneView }) {
   const [entry, setEntry] = useState<Entry>({ state: 'idle' });
+  // The order contracts are not needed to show this screen (H5 loads them after it).
+  useEffect(preloadOrderEndpoints, []);
   const enter = async () => {
     setEntry({ state: 'busy' });
     try {
-      const r = await call(orderEndpoints.unlicensedEntry, { body: { parkNumber, passagewayId: lane.passagewayId, wallet: walletOf() } });
+      const orders = await loadOrderEndpoints();
+      const r = await call(orders.unlicensedEntry, { body: { parkNumber, passagewayId: lane.passagewayId, wallet: walletOf() } });
       rememberUnlicensedEntry({ parkNumber, parkName, plate: r.plate, inTime: r.inTime });
       setEntry({ state: 'done', plate: r.plate, inTime: r.inTime });
     } catch (e) {
