@@ -17,7 +17,16 @@
  * Failures that are not about the driver (our configuration, a malformed request, Alipay down with the
  * outcome unknown) are thrown as AlipayError with `retryable`, like the rest of the adapter.
  */
-import type { AgreementRef, AgreementState, DeductResult, ProviderAgreement, SignupStart, WithholdingEvent, WithholdingGateway } from '../../core/agreements/gateways';
+import type {
+  AgreementRef,
+  AgreementState,
+  DeductResult,
+  ProviderAgreement,
+  SignupStart,
+  WithholdingEvent,
+  WithholdingGateway,
+  WithholdingRefundResult,
+} from '../../core/agreements/gateways';
 import type { Payer } from '../../core/orders/gateways';
 import { formatChinaTime } from '../../../../shared/time';
 import {
@@ -271,6 +280,23 @@ export class AlipayWithholdingGateway implements WithholdingGateway {
       return { status: 'paid', transactionId: t.tradeNo, paidFen: t.totalFen, paidAt: t.paidAt ?? new Date(this.now()) };
     }
     return { status: 'failed', code: 'refused', reason: 'the deduction was closed without payment' };
+  }
+
+  /**
+   * alipay.trade.refund of a deduction, out_request_no = refundNo: the same number again answers the earlier
+   * refund (fund_change N, confirmed by the refund query) and never moves money twice. Alipay's refusals are
+   * final ('failed' with the sub_code); an answer we cannot trust or Alipay busy is thrown (ask again).
+   */
+  async refund(o: { outTradeNo: string; refundNo: string; refundFen: number; totalFen: number; reason: string }): Promise<WithholdingRefundResult> {
+    try {
+      const r = await this.alipay.refund({ outTradeNo: o.outTradeNo, outRequestNo: o.refundNo, refundFen: o.refundFen, reason: o.reason.slice(0, 256) });
+      return r.status === 'refunded' ? { status: 'refunded', refundId: r.tradeNo, refundedAt: new Date(this.now()) } : { status: 'pending', refundId: r.tradeNo };
+    } catch (e) {
+      if (e instanceof AlipayError && e.kind === 'business' && !outcomeUnknown(e)) {
+        return { status: 'failed', reason: `${signalOf(e)}: ${e.detail}` };
+      }
+      throw e;
+    }
   }
 
   /**

@@ -31,6 +31,7 @@ import type {
   SignupStart,
   WithholdingEvent,
   WithholdingGateway,
+  WithholdingRefundResult,
 } from '../../core/agreements/gateways';
 import { type Clock, systemClock } from '../../core/clock';
 import { AppError } from '../../core/errors';
@@ -45,6 +46,8 @@ import {
   WechatParkingAdapter,
   isNotFound,
   isWechatPayError,
+  mapWechatStatus,
+  type WechatRefundView,
 } from '../wechatpay';
 
 /** WeChat's 车主服务 mini-program (小程序调起微信支付分停车服务开通页, chapter8_8_7). */
@@ -229,6 +232,36 @@ export class WechatWithholdingGateway implements WithholdingGateway {
     }
   }
 
+  /**
+   * 申请退款 for a deduction (the parking service refunds through the common refund API). The refund is
+   * looked up first: asked before (a retry, a lost answer) → its state, and no second request (WeChat limits
+   * refund requests per order). No notify_url: the caller follows the refund by asking again.
+   */
+  async refund(o: { outTradeNo: string; refundNo: string; refundFen: number; totalFen: number; reason: string }): Promise<WithholdingRefundResult> {
+    let v: WechatRefundView | undefined;
+    try {
+      v = await this.parking.queryRefund(o.refundNo);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+    v ??= await this.parking.refund({ outTradeNo: o.outTradeNo, outRefundNo: o.refundNo, refundFen: o.refundFen, totalFen: o.totalFen, reason: utf8Prefix(o.reason, 80) });
+    if (v.outTradeNo !== undefined && v.outTradeNo !== o.outTradeNo) {
+      throw new AppError('refund_conflict', `WeChat has out_refund_no ${o.refundNo} for ${v.outTradeNo}, not ${o.outTradeNo}`, 409);
+    }
+    switch (mapWechatStatus('refund', v.refundStatus)) {
+      case 'refunded': {
+        const at = v.successTime ? Date.parse(v.successTime) : NaN;
+        return { status: 'refunded', refundId: v.refundId, refundedAt: new Date(Number.isNaN(at) ? this.clock.now() : at) };
+      }
+      case 'closed':
+        return { status: 'failed', reason: 'CLOSED: WeChat closed the refund' };
+      case 'failed':
+        return { status: 'failed', reason: 'ABNORMAL: the driver’s account cannot take the refund (退款异常); refund by hand in the merchant platform' };
+      default:
+        return { status: 'pending', refundId: v.refundId };
+    }
+  }
+
   /** A parking notification → the event the agreement service acts on (verified: signature, AEAD, merchant). */
   async verifyNotification(input: IncomingNotification): Promise<WithholdingEvent> {
     return (await this.openNotification(input)).event;
@@ -315,6 +348,18 @@ export function entranceAgreementState(parkingState: string, blockedDescription:
     default:
       return 'paused';
   }
+}
+
+/** At most `bytes` UTF-8 bytes of `text`, whole characters (WeChat counts a refund reason in bytes). */
+function utf8Prefix(text: string, bytes: number): string {
+  let out = '';
+  let used = 0;
+  for (const ch of text) {
+    used += Buffer.byteLength(ch);
+    if (used > bytes) break;
+    out += ch;
+  }
+  return out;
 }
 
 /** The plate as WeChat wants it: province + plate, no separators, upper case. */

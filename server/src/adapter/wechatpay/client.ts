@@ -480,7 +480,8 @@ function orderView(tx: WechatTransaction): WechatOrderView {
   return v;
 }
 
-function refundView(r: WechatRefund): WechatRefundView {
+/** A refund answer (create or query) as our view; also for the parking service's refunds (parking.ts). */
+export function refundView(r: WechatRefund): WechatRefundView {
   const v: WechatRefundView = {
     status: mapWechatStatus('refund', r.status),
     refundStatus: r.status,

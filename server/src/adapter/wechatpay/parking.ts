@@ -5,6 +5,9 @@
  * - 创建停车入场         POST /v3/vehicle/parking/parkings                → createEntry
  * - 扣费受理             POST /v3/vehicle/transactions/parking             → deduct
  * - 查询订单             GET  /v3/vehicle/transactions/out-trade-no/{no}   → queryDeduction
+ * - 申请退款 / 查询单笔退款 POST /v3/refund/domestic/refunds, GET …/{no}   → refund / queryRefund (the common
+ *   refund API, which the parking service's API list names for its deductions; sub_mchid in the body and the
+ *   query in service-provider mode, 普通服务商 退款申请)
  * - both notifications (parking-notifications.ts)                          → verifyNotification
  *
  * Every call goes through WechatPayAdapter.signedRequest: the same request signing (wechatpay-node-v3), the
@@ -19,7 +22,7 @@
  */
 import type { Config } from '../../config';
 import { type Clock, systemClock } from '../../core/clock';
-import { type WechatPayAdapter, toWechatTime } from './client';
+import { type WechatPayAdapter, type WechatRefundView, refundView, toWechatTime } from './client';
 import { WechatPayError, isWechatPayError } from './errors';
 import type { RawAnswer } from './http';
 import type { IncomingNotification } from './notifications';
@@ -34,6 +37,7 @@ import {
   parkingTransaction,
   plateServiceAnswer,
 } from './parking-wire';
+import { wechatRefund } from './wire';
 import type { ZodType } from 'zod';
 
 export interface WechatParkingAdapterOptions {
@@ -117,7 +121,22 @@ export interface ParkingDeductionView {
   transaction: WechatParkingTransaction;
 }
 
+export interface ParkingRefundInput {
+  /** The deduction's out_trade_no. */
+  outTradeNo: string;
+  /** 1–64 of [0-9A-Za-z_-|*@]; the same number again never refunds twice (reuse it when retrying). */
+  outRefundNo: string;
+  refundFen: number;
+  /** The deduction's total. */
+  totalFen: number;
+  /** ≤ 80 characters (WeChat counts bytes for the user's message: keep it short), shown to the payer. */
+  reason?: string;
+  /** Where REFUND.* goes; without it, the merchant platform's refund URL. */
+  notifyUrl?: string;
+}
+
 const OUT_TRADE_NO = /^[0-9A-Za-z_\-*]{1,32}$/;
+const OUT_REFUND_NO = /^[0-9A-Za-z_\-|*@]{1,64}$/;
 const OUT_PARKING_NO = /^[\x21-\x7e]{1,64}$/;
 
 export class WechatParkingAdapter {
@@ -242,6 +261,55 @@ export class WechatParkingAdapter {
   }
 
   /**
+   * POST /v3/refund/domestic/refunds for a deduction (usually PROCESSING; queryRefund tells the end). A
+   * refusal because this out_refund_no exists already is answered with that refund when it is the same
+   * deduction and amount ("同一退款单号多次请求只退一笔").
+   */
+  async refund(input: ParkingRefundInput): Promise<WechatRefundView> {
+    const op = 'parkingRefund';
+    checkOutTradeNo(op, input.outTradeNo);
+    checkOutRefundNo(op, input.outRefundNo);
+    if (!Number.isSafeInteger(input.refundFen) || input.refundFen < 1) throw invalid(op, 'refundFen must be a positive integer number of fen');
+    if (!Number.isSafeInteger(input.totalFen) || input.totalFen < input.refundFen) throw invalid(op, 'totalFen must be an integer number of fen, at least refundFen');
+    if (input.reason !== undefined) checkText(op, 'reason', input.reason, 80);
+    if (input.notifyUrl !== undefined) checkNotifyUrl(op, input.notifyUrl);
+    const body: Record<string, unknown> = {
+      ...(this.subMchid !== undefined ? { sub_mchid: this.subMchid } : {}),
+      out_trade_no: input.outTradeNo,
+      out_refund_no: input.outRefundNo,
+      ...(input.reason !== undefined ? { reason: input.reason } : {}),
+      ...(input.notifyUrl !== undefined ? { notify_url: input.notifyUrl } : {}),
+      amount: { refund: input.refundFen, total: input.totalFen, currency: 'CNY' },
+    };
+    let raw: RawAnswer;
+    try {
+      raw = await this.pay.signedRequest(op, 'POST', '/v3/refund/domestic/refunds', body);
+    } catch (e) {
+      if (isWechatPayError(e) && e.kind === 'business') {
+        const existing = await this.queryRefund(input.outRefundNo).catch(() => undefined);
+        if (existing && existing.outTradeNo === input.outTradeNo && existing.refundFen === input.refundFen) return { ...existing, alreadyExisted: true };
+      }
+      throw e;
+    }
+    const v = refundView(parse(op, wechatRefund, raw));
+    if (v.outRefundNo !== input.outRefundNo || (v.outTradeNo !== undefined && v.outTradeNo !== input.outTradeNo)) {
+      throw mismatch(op, raw, `answer is for refund ${v.outRefundNo} of ${v.outTradeNo ?? '?'}, not ${input.outRefundNo} of ${input.outTradeNo}`);
+    }
+    return v;
+  }
+
+  /** GET /v3/refund/domestic/refunds/{out_refund_no}. An unknown refund is a 'business' error (isNotFound). */
+  async queryRefund(outRefundNo: string): Promise<WechatRefundView> {
+    const op = 'parkingQueryRefund';
+    checkOutRefundNo(op, outRefundNo);
+    const query = this.subMchid !== undefined ? `?${encodeQuery([['sub_mchid', this.subMchid]])}` : '';
+    const raw = await this.pay.signedRequest(op, 'GET', `/v3/refund/domestic/refunds/${encodeURIComponent(outRefundNo)}${query}`);
+    const v = refundView(parse(op, wechatRefund, raw));
+    if (v.outRefundNo !== outRefundNo) throw mismatch(op, raw, `answer is for refund ${v.outRefundNo}, not ${outRefundNo}`);
+    return v;
+  }
+
+  /**
    * A parking notification, verified (signature, timestamp, serial, AEAD tag and AAD) and checked to be for
    * this merchant (appid, sp_mchid/mchid, sub_mchid): anything else is a 'bad_signature' error.
    */
@@ -315,6 +383,10 @@ function checkPlate(op: string, plateNumber: string, plateColor: string): void {
 
 function checkOutTradeNo(op: string, v: string): void {
   if (typeof v !== 'string' || !OUT_TRADE_NO.test(v)) throw invalid(op, 'outTradeNo must be 1–32 of [0-9A-Za-z_-*]');
+}
+
+function checkOutRefundNo(op: string, v: string): void {
+  if (typeof v !== 'string' || !OUT_REFUND_NO.test(v)) throw invalid(op, 'outRefundNo must be 1–64 of [0-9A-Za-z_-|*@]');
 }
 
 function checkText(op: string, name: string, v: string, max: number): void {

@@ -38,6 +38,15 @@ export type DeductResult =
   | { status: 'accepted'; transactionId?: string }
   | { status: 'failed'; code: 'no_agreement' | 'insufficient_funds' | 'refused'; reason: string };
 
+/** What a refund of a deduction came to. */
+export type WithholdingRefundResult =
+  /** The money is back with the driver. */
+  | { status: 'refunded'; refundedAt: Date; refundId?: string }
+  /** Accepted, not done yet (WeChat PROCESSING): ask again with the same refundNo. */
+  | { status: 'pending'; refundId?: string }
+  /** The provider will not give it back this way (WeChat CLOSED / ABNORMAL, Alipay refusals): a person must. */
+  | { status: 'failed'; reason: string };
+
 export interface AgreementRef {
   /** Our sign-up number (external_agreement_no for Alipay; the plate service key for WeChat). */
   signNo: string;
@@ -70,6 +79,13 @@ export interface WithholdingGateway {
   }): Promise<DeductResult>;
   /** The state of a deduction made before (WeChat: ACCEPTED → SUCCESS / PAY_FAIL). */
   queryDeduction(outTradeNo: string): Promise<DeductResult | { status: 'unknown' }>;
+  /**
+   * Give a paid deduction's money back (WeChat 申请退款 /v3/refund/domestic/refunds, Alipay
+   * alipay.trade.refund). Idempotent per refundNo (WeChat out_refund_no, Alipay out_request_no): asking again
+   * with the same number never refunds twice and answers how that refund stands — that is how a caller
+   * follows a pending refund and retries after a lost answer. `reason` is shown to the driver.
+   */
+  refund(o: { outTradeNo: string; refundNo: string; refundFen: number; totalFen: number; reason: string }): Promise<WithholdingRefundResult>;
 }
 
 /** What a verified provider notification about agreements or deductions says. */

@@ -11,6 +11,7 @@ import type {
   ProviderAgreement,
   SignupStart,
   WithholdingGateway,
+  WithholdingRefundResult,
 } from '../../../../server/src/core/agreements/gateways';
 import type { Provider } from '../../../../server/src/core/orders/model';
 
@@ -24,6 +25,10 @@ export class FakeWithholding implements WithholdingGateway {
   /** Money taken: one entry per real debit. */
   readonly debits: { outTradeNo: string; fen: number }[] = [];
   mode: DeductMode = 'paid';
+  /** Refunds by refundNo (one per number, as the providers keep them). */
+  readonly refunds = new Map<string, { outTradeNo: string; fen: number; reason: string; done: boolean }>();
+  /** 'pending': refunds stay pending until finishRefund(); 'throw': the answer is lost (after the work). */
+  refundMode: 'refunded' | 'pending' | 'throw' = 'refunded';
   /** Real ms each deduct call takes (to make concurrent repeats overlap). */
   delayMs = 0;
   /** The next `throwNext` calls of deduct throw after doing the work (a lost answer). */
@@ -94,6 +99,25 @@ export class FakeWithholding implements WithholdingGateway {
       throw Object.assign(new Error('answer lost'), { retryable: true });
     }
     return result;
+  }
+
+  finishRefund(refundNo: string): void {
+    const r = this.refunds.get(refundNo);
+    if (!r) throw new Error(`no refund ${refundNo}`);
+    r.done = true;
+  }
+
+  async refund(o: { outTradeNo: string; refundNo: string; refundFen: number; totalFen: number; reason: string }): Promise<WithholdingRefundResult> {
+    this.calls.push({ op: 'refund', arg: o.refundNo });
+    let r = this.refunds.get(o.refundNo);
+    if (!r) {
+      const d = this.deductions.get(o.outTradeNo);
+      if (!d || d.result.status !== 'paid') return { status: 'failed', reason: 'not paid' };
+      r = { outTradeNo: o.outTradeNo, fen: o.refundFen, reason: o.reason, done: this.refundMode !== 'pending' };
+      this.refunds.set(o.refundNo, r);
+    }
+    if (this.refundMode === 'throw') throw Object.assign(new Error('refund answer lost'), { retryable: true });
+    return r.done ? { status: 'refunded', refundedAt: new Date() } : { status: 'pending' };
   }
 
   async queryDeduction(outTradeNo: string): Promise<DeductResult | { status: 'unknown' }> {
