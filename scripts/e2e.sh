@@ -8,4 +8,5 @@ if [ "${PARKPAY_E2E_SKIP_BUILD:-}" != "1" ]; then
   mkdir -p test-results
   npm run build:h5 > test-results/build-h5.log 2>&1 || { tail -40 test-results/build-h5.log; exit 1; }
 fi
-PARKPAY_E2E=1 exec npx jest --selectProjects e2e "$@"
+# Arguments go to jest (e.g. one test file) — before --selectProjects, which would take them as project names.
+PARKPAY_E2E=1 exec npx jest "$@" --selectProjects e2e

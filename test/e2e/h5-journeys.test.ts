@@ -108,7 +108,10 @@ describe('a driver in the browser (H5 demo)', () => {
     await see('东门入口 · 入口');
     const wall = Date.now() - t0;
     const inPage = await page.evaluate(() => Math.round(performance.now()));
-    console.log(`first screen after a scan (cold profile, navigation → lane page content visible): ${wall} ms (in-page performance.now ${inPage} ms)`);
+    console.log(
+      `first screen after a scan (cold profile, navigation → lane page content visible): ${wall} ms (in-page performance.now ${inPage} ms)` +
+        '\n(medians over runs, and on an emulated 4G phone: npx tsx scripts/bench-first-screen.ts)',
+    );
     await see('示例停车场');
     await browser.shot('1-unlicensed-entry-lane');
 
