@@ -4,7 +4,9 @@
  * (test/e2e/h5-journeys.test.ts): wall time from page.goto to the text being visible. The real server in
  * demo mode serves the H5 build (npm run build:h5 first) on an embedded FerretDB (or MONGODB_URI).
  *
- *   npx tsx scripts/bench-first-screen.ts [runs=7] [--profile=e2e|phone|both]
+ *   npx tsx scripts/bench-first-screen.ts [runs=7] [--profile=e2e|phone|both] [--detail]
+ *
+ * (--detail prints each page's requests with their timings; PARKPAY_H5_DIR serves another build.)
  *
  * One run = a browser with a fresh profile (empty HTTP cache) opens lane 1 (cold), then lane 2 (warm: the
  * app's files cached, as the e2e's second scan). Profiles:
@@ -25,7 +27,8 @@ import { DEMO_PARK_NUMBER } from '../server/src/sandbox/bluecard';
 import { startServer } from '../server/src/server';
 
 const CHROMIUM = process.env.PARKPAY_E2E_CHROMIUM ?? '/usr/bin/chromium';
-const H5_DIR = path.resolve(__dirname, '../miniapp/dist/h5');
+/** The build to serve: miniapp/dist/h5, or PARKPAY_H5_DIR (a copy, another build). */
+const H5_DIR = path.resolve(process.env.PARKPAY_H5_DIR ?? path.resolve(__dirname, '../miniapp/dist/h5'));
 const args = process.argv.slice(2);
 const RUNS = Number(args.find((a) => /^\d+$/.test(a)) ?? 7);
 const DETAIL = args.includes('--detail');
