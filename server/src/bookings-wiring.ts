@@ -107,6 +107,8 @@ export async function wireBookings(d: BookingWiringDeps): Promise<BookingWiring>
       });
       ref.service = service;
       ref.worker = worker;
+      // 4.28 records the admissions it makes (after answering) on the booking.
+      lookup.recordAdmissionsWith((no, at) => service.markAdmitted(no, at));
       const daily = new ReconciliationService({ sources: new MongoReconciliationSources(d.connection), parks: d.parks, clock: d.clock });
       return {
         service,

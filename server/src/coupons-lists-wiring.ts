@@ -81,7 +81,10 @@ export async function wireCouponsAndLists(d: CouponsListsWiringDeps): Promise<Co
     async stop() {
       // No new chunks; the one on the wire finishes (a job left half done is resumed at the next start).
       lists.stop();
-      await Promise.all([redelivery.stop(), lists.idle()]);
+      // Admissions 4.28 just made are written before the database closes (a write that keeps failing is
+      // not waited for long: the 4.19 reconciliation takes admissions over from the lot).
+      const admissions = new Promise<void>((r) => setTimeout(r, 3_000).unref());
+      await Promise.all([redelivery.stop(), lists.idle(), Promise.race([openGate.settled(), admissions])]);
     },
   };
 }

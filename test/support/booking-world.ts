@@ -79,6 +79,7 @@ export async function startBookingWorld(label: string, opts: PaymentWorldOptions
   });
   ref.bookings = bookings;
   deliveries.booking = bookings;
+  windows.recordAdmissionsWith((no, at) => bookings.markAdmitted(no, at));
   const reconciler = new BookingReconciler({ bookings: repos.bookings, reports: repos.reconciliations, lot, parks, clock: systemClock, onChange: (p) => windows.changed(p) });
   const bookingWorker = new BookingWorker(bookings, reconciler, {
     logger: createLogger('silent'),

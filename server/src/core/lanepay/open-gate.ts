@@ -16,6 +16,14 @@
  * `refreshMs` (changes made by another process show within that time).
  *
  * Bookings belong to H-book: it implements BookingLookup (below) and calls the listener on every change.
+ *
+ * A booking opens the gate once: when 4.28 answers success for it, its window leaves this process's index
+ * at once (before the answer goes out; a concurrent or later 4.28 for the plate gets `self`), and the
+ * admission is recorded through BookingLookup.admitted after the answer (deferred, never awaited by the lane
+ * path, retried a few times when it fails). Until that write has reached the database a reload of the index
+ * could bring the window back, so the admitted bookings are remembered here and kept out of every reload
+ * until their window has ended. Another process learns of the admission at its next refresh (`refreshMs`);
+ * the 4.19 reconciliation takes admissions over from the lot as well.
  */
 import { normalizePlate } from '../../../../shared/plate';
 import type { Clock } from '../clock';
@@ -43,6 +51,12 @@ export interface BookingLookup {
    * (the index of that park is fresh then).
    */
   onChange(listener: (parkNumber: string) => Promise<void>): void;
+  /**
+   * Record that the car came in on this booking (4.28 answered success for it at `at`): the booking is used
+   * and lets nobody in again. Resolves true when this call recorded it, false when it was recorded before
+   * (or the booking is no longer issued); rejects when it could not be written (it is asked again).
+   */
+  admitted?(bookOrderId: string, at: Date): Promise<boolean>;
 }
 
 /** Our blacklist of a park (core/lists implements it). */
@@ -81,13 +95,28 @@ export interface OpenGateLog {
   error(o: object, m?: string): void;
 }
 
+/** Real ms between attempts to record an admission that failed (then it is left to the 4.19 reconciliation). */
+export const ADMISSION_RETRY_MS: readonly number[] = [1_000, 5_000, 30_000];
+
+export interface OpenGateDeps {
+  blacklist: BlacklistLookup;
+  bookings?: BookingLookup;
+  clock: Clock;
+  refreshMs?: number;
+  log?: OpenGateLog;
+  /** Waits between attempts to record an admission (default ADMISSION_RETRY_MS). */
+  admissionRetryMs?: readonly number[];
+}
+
 export class OpenGateRules {
   private readonly slots = new Map<string, ParkSlot>();
   private readonly refreshMs: number;
+  /** Bookings this process let in (bookOrderId → end of the window, epoch ms): kept out of every reload. */
+  private readonly used = new Map<string, number>();
+  /** Admissions not yet recorded (for tests and a clean stop). */
+  private readonly recording = new Set<Promise<void>>();
 
-  constructor(
-    private readonly deps: { blacklist: BlacklistLookup; bookings?: BookingLookup; clock: Clock; refreshMs?: number; log?: OpenGateLog },
-  ) {
+  constructor(private readonly deps: OpenGateDeps) {
     this.refreshMs = deps.refreshMs ?? 60_000;
     const changed = (parkNumber: string) => this.changed(parkNumber);
     deps.blacklist.onChange(changed);
@@ -138,7 +167,10 @@ export class OpenGateRules {
         ]);
         const index: ParkIndex = { black: new Map(), windows: new Map(), loadedAt: now };
         for (const b of black) index.black.set(b.plateKey, b.reason);
+        for (const [no, end] of this.used) if (end < now) this.used.delete(no);
         for (const w of windows) {
+          // Let in by this process already: the database may not say so yet.
+          if (this.used.has(w.bookOrderId)) continue;
           const list = index.windows.get(w.plateKey);
           if (list) list.push(w);
           else index.windows.set(w.plateKey, [w]);
@@ -194,8 +226,54 @@ export class OpenGateRules {
     if (rules.bookings && entry) {
       const now = this.deps.clock.now();
       const w = index.windows.get(plateKey)?.find((x) => x.start <= now && now <= x.end);
-      if (w) return { status: 'success', errorCode: '预约车', rule: 'booking', bookOrderId: w.bookOrderId };
+      if (w) {
+        this.admit(park.parkNumber, index, w, now);
+        return { status: 'success', errorCode: '预约车', rule: 'booking', bookOrderId: w.bookOrderId };
+      }
     }
     return { status: 'self', errorCode: '临时车', rule: 'none' };
+  }
+
+  /** Resolves when every admission recorded so far has been written (or given up). */
+  async settled(): Promise<void> {
+    while (this.recording.size) await Promise.all([...this.recording]);
+  }
+
+  /**
+   * The booking opens the gate now: out of the index at once (synchronously, so no other 4.28 can use it),
+   * remembered against reloads, and recorded after the answer has gone (setImmediate runs after the
+   * handler's return has been written out; the write is never awaited by the lane).
+   */
+  private admit(parkNumber: string, index: ParkIndex, w: LetInWindow, now: number): void {
+    this.used.set(w.bookOrderId, w.end);
+    const rest = (index.windows.get(w.plateKey) ?? []).filter((x) => x.bookOrderId !== w.bookOrderId);
+    if (rest.length) index.windows.set(w.plateKey, rest);
+    else index.windows.delete(w.plateKey);
+    const bookings = this.deps.bookings;
+    if (!bookings?.admitted) return;
+    const at = new Date(now);
+    const job = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.record(bookings, parkNumber, w.bookOrderId, at))
+      .finally(() => this.recording.delete(job));
+    this.recording.add(job);
+  }
+
+  private async record(bookings: BookingLookup, parkNumber: string, bookOrderId: string, at: Date): Promise<void> {
+    const waits = this.deps.admissionRetryMs ?? ADMISSION_RETRY_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const recorded = await bookings.admitted!(bookOrderId, at);
+        if (!recorded) this.deps.log?.warn({ parkNumber, bookOrderId }, '4.28: admission was recorded before (or the booking is no longer issued)');
+        return;
+      } catch (err) {
+        const wait = waits[attempt];
+        if (wait === undefined) {
+          this.deps.log?.error({ err, parkNumber, bookOrderId }, '4.28: admission not recorded; this process keeps the booking used, the 4.19 reconciliation takes it over from the lot');
+          return;
+        }
+        this.deps.log?.warn({ err, parkNumber, bookOrderId, attempt: attempt + 1 }, '4.28: recording the admission failed; trying again');
+        await new Promise((r) => setTimeout(r, wait).unref?.());
+      }
+    }
   }
 }

@@ -110,6 +110,29 @@ describe('a booking sold, issued, cancelled and refunded', () => {
   });
 });
 
+describe('4.28 admits a booking once', () => {
+  it('the gate opens for the booked car, the admission is on the booking at once after, and the plate is not let in again', async () => {
+    const offerId = await w.offer({ priceFen: 500, inMinutes: -5, windowMinutes: 60 });
+    const b = await w.bookings.book('adm-1', offerId, '京K10001');
+    await w.payWechat('adm-1', b.booking.bookingNo);
+    await eventually(() => booking(b.booking.bookingNo), (x) => x.state === 'issued');
+    const ask = () => lot().openGate({ plate: '京K10001', plateColor: '蓝牌', carType: '临时车', confidence: 98, passageway: '东门入口', inOutType: 1, area: '' });
+    const before = Date.now();
+    expect(await ask()).toMatchObject({ status: 'success', errorCode: '预约车' });
+    // The same car again inside the window (a second car with the plate, or the first one turned back): the lot decides.
+    expect(await ask()).toMatchObject({ status: 'self', errorCode: '临时车' });
+    // Recorded on the booking (after the answer): admitted, no longer cancellable, not let in by a reload either.
+    await w.openGate.settled();
+    const used = await booking(b.booking.bookingNo);
+    expect(used.admittedAt!.getTime()).toBeGreaterThanOrEqual(before - 1000);
+    expect((await view('adm-1', b.booking.bookingNo)).booking.admittedAt).toBeInstanceOf(Date);
+    await expect(w.bookings.cancel('adm-1', b.booking.bookingNo)).rejects.toMatchObject({ code: 'already_admitted' });
+    await w.openGate.changed(DEMO_PARK_NUMBER);
+    expect(await ask()).toMatchObject({ status: 'self' });
+    expect(await w.bookings.admissible(DEMO_PARK_NUMBER, '京K10001', new Date())).toBeUndefined();
+  });
+});
+
 describe('capacity', () => {
   it("concurrent buyers never get more than the lot's bookable count of the area", async () => {
     // Demo park: area 2 has 5 bookable spaces (4.1), the offer 10 places.
