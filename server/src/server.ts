@@ -101,7 +101,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     logger.info({ engine }, `database: ${engine.engine} ${engine.version}${database.embedded ? ' (embedded)' : ''}`);
 
     const clock = opts.clock ?? systemClock;
-    const parks = new MongoParkDirectory(database.connection);
+    // Lane calls are answered from the cached park while it refreshes (a failed refresh keeps it, up to 60 s).
+    const parks = new MongoParkDirectory(database.connection, undefined, {
+      onRefreshError: (err, parkNumber) => logger.warn({ err, parkNumber }, 'park lookup: background refresh failed; the cached park is served meanwhile'),
+    });
     const lotRecords = new MongoLotRecordsRepository(database.connection);
     const drivers = new MongoDriverRepository(database.connection);
     const sessions = new MongoSessionRepository(database.connection);

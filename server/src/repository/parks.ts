@@ -1,8 +1,16 @@
 /**
  * Parks in the database. The configuration's parks are written here at boot; operators register and edit
- * parks here (core/operators/parks.ts). Lookups are cached briefly (the lot calls us several times a second
- * per park): a write through this directory drops its cache entry at once; other processes see a change
- * within `ttlMs` (5 s).
+ * parks here (core/operators/parks.ts). Every Bluecard call looks its park up (the sign check), several times
+ * a second per park, on the lane path where an answer is waited for at the barrier — and a FerretDB read
+ * can take long under load. So lookups are cached, stale-while-revalidate:
+ *  - younger than `ttlMs` (5 s): served;
+ *  - older, up to `maxStaleMs` (60 s): served at once, and one read per park refreshes it in the background;
+ *  - older than that, never seen, or known to be absent: read now (an unknown park is always looked up —
+ *    a park registered by another process is found at its first call after `ttlMs`), concurrent callers
+ *    sharing the one read.
+ * A write through this directory drops its entry at once, and a read that started before the write cannot
+ * put the old park back. Other processes' changes show within `ttlMs` plus one refresh while the park is
+ * busy, and never later than `maxStaleMs`. A failed refresh keeps the cached park (up to `maxStaleMs`).
  */
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Park, ParkDirectory, ParkSettings } from '../core/parks';
@@ -21,11 +29,39 @@ function toPark(doc: ParkDoc): Park {
   return park;
 }
 
+interface CacheEntry {
+  park: Park | undefined;
+  /** When the read that gave it started (ms, the directory's `now`). */
+  readAt: number;
+}
+
+export interface ParkDirectoryOptions {
+  /** How long a cached park may be served stale while it is refreshed in the background (default 60 s, 0 when ttlMs is 0; never below ttlMs). */
+  maxStaleMs?: number;
+  /** The time the cache ages by (default Date.now: the cache is about real reads, not business time). */
+  now?: () => number;
+  /** Told when a background refresh fails (the cached park is kept meanwhile). */
+  onRefreshError?: (err: unknown, parkNumber: string) => void;
+}
+
 export class MongoParkDirectory implements ParkDirectory, ParkStore {
   private readonly model: Model<ParkDoc>;
-  private readonly cache = new Map<string, { park: Park | undefined; until: number }>();
+  private readonly cache = new Map<string, CacheEntry>();
+  /** The read under way per park (a synchronous lookup or a background refresh): one at a time. */
+  private readonly reading = new Map<string, Promise<Park | undefined>>();
+  /** Bumped by every write through this directory: a read that started before it is not cached. */
+  private readonly generation = new Map<string, number>();
+  private readonly maxStaleMs: number;
+  private readonly now: () => number;
 
-  constructor(conn: Connection, private readonly ttlMs = 5_000) {
+  constructor(
+    conn: Connection,
+    private readonly ttlMs = 5_000,
+    private readonly opts: ParkDirectoryOptions = {},
+  ) {
+    // ttlMs 0: no cache at all (every lookup reads; tests that change parks behind the directory's back).
+    this.maxStaleMs = Math.max(ttlMs, opts.maxStaleMs ?? (ttlMs > 0 ? 60_000 : 0));
+    this.now = opts.now ?? Date.now;
     this.model =
       (conn.models.Park as Model<ParkDoc> | undefined) ??
       conn.model<ParkDoc>(
@@ -57,16 +93,52 @@ export class MongoParkDirectory implements ParkDirectory, ParkStore {
       { $set: { ...park, updatedAt: now }, $setOnInsert: { createdAt: now } },
       { upsert: true },
     );
-    this.cache.delete(park.parkNumber);
+    this.dropCached(park.parkNumber);
   }
 
   async get(parkNumber: string): Promise<Park | undefined> {
     const hit = this.cache.get(parkNumber);
-    if (hit && hit.until > Date.now()) return hit.park;
-    const doc = await this.model.findOne({ parkNumber }).lean<ParkDoc>();
-    const park = doc ? toPark(doc) : undefined;
-    this.cache.set(parkNumber, { park, until: Date.now() + this.ttlMs });
-    return park;
+    if (hit) {
+      const age = this.now() - hit.readAt;
+      if (age < this.ttlMs) return hit.park;
+      // Known and not too old: answer now, refresh behind the answer.
+      if (hit.park && age < this.maxStaleMs) {
+        if (!this.reading.has(parkNumber)) {
+          void this.read(parkNumber).catch((err: unknown) => this.opts.onRefreshError?.(err, parkNumber));
+        }
+        return hit.park;
+      }
+    }
+    return this.read(parkNumber);
+  }
+
+  /** Read the park from the database (one read per park at a time) and cache it unless a write came meanwhile. */
+  private read(parkNumber: string): Promise<Park | undefined> {
+    const running = this.reading.get(parkNumber);
+    if (running) return running;
+    const generation = this.generation.get(parkNumber) ?? 0;
+    const readAt = this.now();
+    const p = this.model
+      .findOne({ parkNumber })
+      .lean<ParkDoc>()
+      .exec()
+      .then((doc) => {
+        const park = doc ? toPark(doc) : undefined;
+        if ((this.generation.get(parkNumber) ?? 0) === generation) this.cache.set(parkNumber, { park, readAt });
+        return park;
+      })
+      .finally(() => {
+        if (this.reading.get(parkNumber) === p) this.reading.delete(parkNumber);
+      });
+    this.reading.set(parkNumber, p);
+    return p;
+  }
+
+  /** A write through this directory: forget the park now, and let no read that started before it cache it. */
+  private dropCached(parkNumber: string): void {
+    this.generation.set(parkNumber, (this.generation.get(parkNumber) ?? 0) + 1);
+    this.cache.delete(parkNumber);
+    this.reading.delete(parkNumber);
   }
 
   async list(): Promise<Park[]> {
@@ -82,7 +154,7 @@ export class MongoParkDirectory implements ParkDirectory, ParkStore {
       if (isDuplicateKey(e)) return false;
       throw e;
     }
-    this.cache.delete(park.parkNumber);
+    this.dropCached(park.parkNumber);
     return true;
   }
 
@@ -97,7 +169,7 @@ export class MongoParkDirectory implements ParkDirectory, ParkStore {
     const doc = await this.model
       .findOneAndUpdate({ parkNumber }, { $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}) }, { returnDocument: 'after' })
       .lean<ParkDoc>();
-    this.cache.delete(parkNumber);
+    this.dropCached(parkNumber);
     return doc ? toPark(doc) : undefined;
   }
 }
