@@ -45,17 +45,21 @@ import { encryptResource, parseAuthorization, requestSignMessage, rsaSign, rsaVe
 
 export type WechatPayMerchantConfig = NonNullable<Config['wechatPay']>;
 
+/**
+ * Faults for API calls apply to the next `times` requests whose path starts with `path` (any when absent)
+ * and, with `method`, only to requests of that method (a refund POST, not its GET query).
+ */
 export type SandboxFault =
   /** Hold the request without answering (the client's timeout fires). `applied`: process it first. */
-  | { kind: 'timeout'; times?: number; path?: string; applied?: boolean }
+  | { kind: 'timeout'; times?: number; path?: string; method?: 'GET' | 'POST'; applied?: boolean }
   /** Destroy the connection: a network error. */
-  | { kind: 'reset'; times?: number; path?: string; applied?: boolean }
+  | { kind: 'reset'; times?: number; path?: string; method?: 'GET' | 'POST'; applied?: boolean }
   /** A signed 500 SYSTEM_ERROR. */
-  | { kind: 'http500'; times?: number; path?: string; applied?: boolean }
+  | { kind: 'http500'; times?: number; path?: string; method?: 'GET' | 'POST'; applied?: boolean }
   /** The normal answer (state changes happen) with a signature that does not verify. */
-  | { kind: 'badSignature'; times?: number; path?: string }
+  | { kind: 'badSignature'; times?: number; path?: string; method?: 'GET' | 'POST' }
   /** A signed error answer of your choice (ORDER_CLOSED, FREQUENCY_LIMITED, …) instead of the normal one. */
-  | { kind: 'error'; status: number; code: string; message?: string; times?: number; path?: string; applied?: boolean }
+  | { kind: 'error'; status: number; code: string; message?: string; times?: number; path?: string; method?: 'GET' | 'POST'; applied?: boolean }
   /** The next notifications: ciphertext altered (tag breaks), associated_data altered, or a forged signature. */
   | { kind: 'tamperNotification'; tamper: 'ciphertext' | 'aad' | 'signature'; times?: number };
 
@@ -486,7 +490,7 @@ class Sandbox implements WechatPaySandbox {
     }
 
     const sabotage: Sabotage = {};
-    const fault = this.takeFault(url.pathname);
+    const fault = this.takeFault(url.pathname, method);
     if (fault) {
       if (fault.kind === 'badSignature') sabotage.badSignature = true;
       else if (fault.kind !== 'tamperNotification') {
@@ -599,13 +603,19 @@ class Sandbox implements WechatPaySandbox {
     return undefined;
   }
 
-  private takeFault(pathname: string): SandboxFault | undefined {
-    const i = this.faults.findIndex((f) => f.fault.kind !== 'tamperNotification' && (f.fault.path === undefined || pathname.startsWith(f.fault.path)));
+  private takeFault(pathname: string, method?: string): SandboxFault | undefined {
+    const i = this.faults.findIndex(
+      (f) =>
+        f.fault.kind !== 'tamperNotification' &&
+        (f.fault.path === undefined || pathname.startsWith(f.fault.path)) &&
+        (f.fault.method === undefined || method === undefined || f.fault.method === method),
+    );
     if (i < 0) return undefined;
     const f = this.faults[i];
     if (--f.left <= 0) this.faults.splice(i, 1);
     return f.fault;
   }
+
 
   private sabotage(fault: Extract<SandboxFault, { kind: 'timeout' | 'reset' | 'http500' | 'error' }>, req: IncomingMessage, res: ServerResponse, hit: SandboxHit): void {
     switch (fault.kind) {
