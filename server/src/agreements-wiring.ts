@@ -6,6 +6,7 @@
  *     lane QR's delivery for the order service (`deliveries.lane_qr`);
  *  2. connect(orders): with the order service, the 4.16/4.17/4.27 handlers for bluecardRouter's lanePay,
  *     the withholding notification routes and the driver API (mount on the app API router).
+ * Plus `refundJob` (start/stop with the server): money of deductions the lot never collected given back.
  */
 import type Router from '@koa/router';
 import type { Connection } from 'mongoose';
@@ -22,6 +23,7 @@ import { AgreementService } from './core/agreements/service';
 import type { Clock } from './core/clock';
 import type { DriverRepository } from './core/identity/model';
 import { ChannelPayService, LaneDeductionService } from './core/lanepay/channel-pay';
+import { DeductionRefunds } from './core/lanepay/deduction-refunds';
 import { LaneQrDelivery, LaneQrService, type LaneQrGateway } from './core/lanepay/lane-qr';
 import type { LotRecordsRepository } from './core/lot/model';
 import type { OrderRepository, Provider } from './core/orders/model';
@@ -29,6 +31,7 @@ import type { OrderService } from './core/orders/orders';
 import type { Demo } from './demo';
 import type { Logger } from './logger';
 import { mountAgreementRoutes } from './port/api/agreements-routes';
+import { DeductionRefundJob } from './port/jobs/deduction-refund-job';
 import { laneAgreementHandlers } from './port/bluecard/lanepay-agreements';
 import type { UpHandler } from './port/bluecard/inbound';
 import { NOTIFY_PATHS } from './port/notify/router';
@@ -54,6 +57,10 @@ export interface AgreementWiringDeps {
   orderRepo: OrderRepository;
   /** Seconds a paid lane QR waits for the lot's 4.17 poll before sendPayRes (default 30). */
   laneQrGraceMs?: number;
+  /** How long uncollected deduction money waits for a repeat of the lot before it is refunded (clock ms, default 10 minutes). */
+  deductionRefundGraceMs?: number;
+  /** How often the refund job looks for due deductions (real ms, default 30 s). */
+  deductionRefundPollMs?: number;
 }
 
 export interface AgreementWiring {
@@ -61,6 +68,8 @@ export interface AgreementWiring {
   deductions: LaneDeductionService;
   /** For OrderService `deliveries`. */
   laneQrDelivery: LaneQrDelivery;
+  /** Refunds deduction money the lot never collected; start and stop it with the server. */
+  refundJob: DeductionRefundJob;
   connect(orders: OrderService): {
     lanePay: Record<'4.16' | '4.17' | '4.27', UpHandler>;
     notify: Router;
@@ -105,7 +114,18 @@ export async function wireAgreements(d: AgreementWiringDeps): Promise<AgreementW
   const gateways: Partial<Record<Provider, WithholdingGateway>> = { ...(wechat ? { wechat } : {}), ...(alipay ? { alipay } : {}) };
 
   const agreements = new AgreementService({ agreements: agreementRepo, drivers: d.drivers, gateways, clock: d.clock, log: d.logger });
-  const deductions = new LaneDeductionService({ deductions: deductionRepo, agreements, stays: d.stays, clock: d.clock, log: d.logger });
+  const deductions = new LaneDeductionService({
+    deductions: deductionRepo,
+    agreements,
+    stays: d.stays,
+    clock: d.clock,
+    log: d.logger,
+    ...(d.deductionRefundGraceMs !== undefined ? { refundGraceMs: d.deductionRefundGraceMs } : {}),
+  });
+  const refundJob = new DeductionRefundJob(new DeductionRefunds({ deductions: deductionRepo, lanes: deductions, gateways: agreements, clock: d.clock, log: d.logger }), {
+    logger: d.logger,
+    ...(d.deductionRefundPollMs !== undefined ? { pollMs: d.deductionRefundPollMs } : {}),
+  });
   const laneQrDelivery = new LaneQrDelivery(new BluecardLotGateway(d.bluecard), d.clock, d.laneQrGraceMs);
 
   // Lane QR codes with the payment merchants (any provider configured for payments).
@@ -117,6 +137,7 @@ export async function wireAgreements(d: AgreementWiringDeps): Promise<AgreementW
     agreements,
     deductions,
     laneQrDelivery,
+    refundJob,
     connect(orders) {
       const laneQr = new LaneQrService({ deductions, orders: d.orderRepo, orderService: orders, qr, stays: d.stays, clock: d.clock, log: d.logger });
       const channelPay = new ChannelPayService({ deductions, orders: d.orderRepo, orderService: orders });

@@ -263,6 +263,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     worker.start();
     faceToFace.worker.start();
     bookingParts.worker.start();
+    agreementWiring.refundJob.start();
     await couponsLists.start();
     await demo?.connect(url);
 
@@ -281,6 +282,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         await worker.stop();
         await faceToFace.worker.stop();
         await bookingParts.worker.stop();
+        await agreementWiring.refundJob.stop();
         await couponsLists.stop();
         await demo?.stop();
         await database.close();

@@ -31,12 +31,19 @@ function deductionModel(conn: Connection): Model<Doc> {
       paidAt: Date,
       failure: Mixed,
       lastError: String,
+      stay: Mixed,
+      collectedAt: Date,
+      collectedVia: String,
+      failAnswer: Mixed,
+      refundCheckAt: Date,
+      refund: Mixed,
       createdAt: Date,
       updatedAt: Date,
     },
     { versionKey: false, minimize: false, collection: 'agreement_deductions' },
   );
   schema.index({ 'attempt.tradeNo': 1 });
+  schema.index({ refundCheckAt: 1 }, { sparse: true });
   return conn.model<Doc>('AgreementDeduction', schema);
 }
 
@@ -80,11 +87,27 @@ export class MongoLaneDeductionRepository implements LaneDeductionRepository {
     if (when.states) filter.state = { $in: when.states };
     if (when.owner !== undefined) filter.owner = when.owner;
     if (when.tradeNo !== undefined) filter['attempt.tradeNo'] = when.tradeNo;
+    const and: Record<string, unknown>[] = [];
     if (when.leaseFreeAt) {
-      filter.$or = [{ leaseUntil: { $exists: false } }, { leaseUntil: null }, { leaseUntil: { $lte: when.leaseFreeAt } }];
+      and.push({ $or: [{ leaseUntil: { $exists: false } }, { leaseUntil: null }, { leaseUntil: { $lte: when.leaseFreeAt } }] });
     }
+    if (when.notCollected) filter.collectedAt = { $exists: false };
+    if (when.noRefund) filter.refund = { $exists: false };
+    if (when.checkDueBy) filter.refundCheckAt = { $lte: when.checkDueBy };
+    if (when.refundStates) filter['refund.state'] = { $in: when.refundStates };
+    if (when.refundOwner !== undefined) filter['refund.owner'] = when.refundOwner;
+    if (when.refundLeaseFreeAt) {
+      and.push({ $or: [{ 'refund.leaseUntil': { $exists: false } }, { 'refund.leaseUntil': null }, { 'refund.leaseUntil': { $lte: when.refundLeaseFreeAt } }] });
+    }
+    if (and.length) filter.$and = and;
     const update: Record<string, unknown> = { $set: set };
     if (unset.length) update.$unset = Object.fromEntries(unset.map((k) => [k, '']));
     return toDeduction(await this.m.findOneAndUpdate(filter, update, { returnDocument: 'after' }).lean<Doc>());
+  }
+
+  async dueForRefundCheck(now: Date, limit: number): Promise<string[]> {
+    // Only records with something to look at carry refundCheckAt (most have none once the lot collected them).
+    const docs = await this.m.find({ refundCheckAt: { $lte: now } }, { _id: 1 }).sort({ refundCheckAt: 1 }).limit(limit).lean<{ _id: string }[]>();
+    return docs.map((d) => d._id);
   }
 }

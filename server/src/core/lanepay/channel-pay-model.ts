@@ -12,6 +12,14 @@
  * While `deducting`, the process that claimed it holds a lease; a process that crashed leaves the lease to
  * run out and the next repeat asks the provider again with the SAME provider order number (the
  * provider's deduction is idempotent per out_trade_no), so a lost answer never becomes a second deduction.
+ *
+ * What the lot was told is kept too: `collectedAt` once it was answered success (4.16 agreement, 4.27
+ * success, 4.17 paid — set BEFORE the answer leaves, conditional on no refund), `failAnswer` when it was
+ * answered fail. Money the lot never collected (confirmed after a fail answer — WeChat ACCEPTED settling
+ * SUCCESS later, an Alipay 10003 completing, a lost answer — and no repeat collecting it within a grace) is
+ * given back by the refund job (deduction-refunds.ts): `refundCheckAt` says when it looks next, `refund`
+ * records the refund. A refund is started and a collection made by conditional updates of this one
+ * document that exclude each other, so the lot is never told "paid" for money that is being given back.
  */
 import type { Provider } from '../orders/model';
 
@@ -27,6 +35,31 @@ export interface DeductionAttempt {
 }
 
 export type DeductionFailureCode = 'no_agreement' | 'insufficient_funds' | 'refused';
+
+export type LotCall = '4.16' | '4.17' | '4.27';
+
+export type DeductionRefundState = 'refunding' | 'refunded' | 'failed';
+
+/** The refund of a deduction the lot never collected. */
+export interface DeductionRefund {
+  /** Our number at the provider (WeChat out_refund_no, Alipay out_request_no): the same on every retry. */
+  refundNo: string;
+  state: DeductionRefundState;
+  amountFen: number;
+  /** Why, for people (operators, the driver's history). */
+  reason: string;
+  startedAt: Date;
+  /** The process calling the provider now, and until when it may. */
+  owner?: string;
+  leaseUntil?: Date | null;
+  /** Provider calls made. */
+  attempts: number;
+  refundId?: string;
+  lastError?: string;
+  refundedAt?: Date;
+  /** state 'failed': what the provider said (a person must give the money back). */
+  failure?: string;
+}
 
 export interface LaneDeduction {
   /** `${parkNumber}|${outTradeNo}`. */
@@ -52,6 +85,20 @@ export interface LaneDeduction {
   failure?: { code: DeductionFailureCode; reason: string };
   /** The last problem reaching the provider (the outcome then is unknown until asked again). */
   lastError?: string;
+  /**
+   * The stay as sent to the provider, fixed at the first ask: the entry time of the lot's 4.2 record when
+   * we have it, else assumed a minute before; the same on every attempt (WeChat's entry under one number
+   * must not change).
+   */
+  stay?: { enteredAt: Date; leftAt: Date; entryFrom: '4.2' | 'assumed' };
+  /** When the lot was first answered success for it: it has the payment; never refunded. */
+  collectedAt?: Date;
+  collectedVia?: LotCall;
+  /** The last time the lot was answered fail about this outTradeNo, and why. */
+  failAnswer?: { at: Date; via: LotCall; code: string };
+  /** When the refund job looks at it next (absent: nothing to look at). */
+  refundCheckAt?: Date;
+  refund?: DeductionRefund;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -64,6 +111,18 @@ export interface DeductionCondition {
   leaseFreeAt?: Date;
   /** Only while this is the current attempt. */
   tradeNo?: string;
+  /** Only while the lot has not been answered success for it. */
+  notCollected?: boolean;
+  /** Only while no refund was started. */
+  noRefund?: boolean;
+  /** Only when the refund job's look is due by then. */
+  checkDueBy?: Date;
+  /** Only while the refund is in one of these states. */
+  refundStates?: DeductionRefundState[];
+  /** Only when the refund's lease is free at this instant. */
+  refundLeaseFreeAt?: Date;
+  /** Only while this process holds the refund's lease. */
+  refundOwner?: string;
 }
 
 /** Persistence (repository/agreement-deductions.ts). Every method is one atomic operation. */
@@ -74,6 +133,8 @@ export interface LaneDeductionRepository {
   byTradeNo(tradeNo: string): Promise<LaneDeduction | undefined>;
   /** Apply `set` (dotted paths allowed) when `when` holds; the updated record or undefined. */
   update(id: string, when: DeductionCondition, set: Record<string, unknown>, unset?: string[]): Promise<LaneDeduction | undefined>;
+  /** Ids of records whose refundCheckAt is due by `now`, earliest first, at most `limit`. */
+  dueForRefundCheck(now: Date, limit: number): Promise<string[]>;
 }
 
 export const deductionId = (parkNumber: string, outTradeNo: string) => `${parkNumber}|${outTradeNo}`;

@@ -13,6 +13,11 @@
  * Repeats of one outTradeNo never deduct twice (channel-pay-model.ts): the first request inserts the
  * record (the claim); a concurrent repeat waits for its outcome (up to waitMs) or reports it in progress;
  * a later repeat answers the recorded outcome, and after a failure (nothing taken) tries again.
+ *
+ * Every answer is recorded on the deduction before it leaves: success marks it collected (only while no
+ * refund was started — else the lot is answered fail `refunded`); fail notes what the lot was told and
+ * when, and asks the refund job (deduction-refunds.ts) to look at it after the grace: money confirmed
+ * after a fail answer that no repeat collects meanwhile is given back to the driver.
  */
 import { randomBytes } from 'node:crypto';
 import { fenToYuan, yuanToFen } from '../../../../shared/money';
@@ -27,7 +32,7 @@ import type { LotRecordsRepository } from '../lot/model';
 import type { OrderRepository, Provider } from '../orders/model';
 import type { OrderService } from '../orders/orders';
 import type { Park } from '../parks';
-import { deductionId, type DeductionFailureCode, type LaneDeduction, type LaneDeductionRepository } from './channel-pay-model';
+import { deductionId, type DeductionCondition, type DeductionFailureCode, type LaneDeduction, type LaneDeductionRepository, type LotCall } from './channel-pay-model';
 import { parseOutTradeNo } from './lane-qr-trade';
 
 export type DeductPolicy = 'secured' | 'accepted';
@@ -49,7 +54,7 @@ export type DeductOutcome =
   | { kind: 'accepted'; deduction: LaneDeduction }
   | { kind: 'no_agreement'; reason: string }
   /** Nothing was taken. */
-  | { kind: 'failed'; code: DeductionFailureCode | 'amount_mismatch'; reason: string }
+  | { kind: 'failed'; code: DeductionFailureCode | 'amount_mismatch' | 'refunded'; reason: string }
   /** Not known yet (money may be moving): ask again; never offer another way to pay meanwhile. */
   | { kind: 'pending'; code: 'in_progress' | 'provider_unreachable' | 'deduction_pending'; reason: string };
 
@@ -70,6 +75,11 @@ export interface LaneDeductionDeps {
   pollMs?: number;
   settlePollMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * How long money the lot was not told about (confirmed after a fail answer, or never answered) waits for
+   * a repeat of the lot to collect it before the refund job gives it back (clock ms). Default 10 minutes.
+   */
+  refundGraceMs?: number;
   log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
 }
 
@@ -91,8 +101,10 @@ export class LaneDeductionService {
   private readonly pollMs: number;
   private readonly settlePollMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
+  readonly refundGraceMs: number;
 
   constructor(private readonly deps: LaneDeductionDeps) {
+    this.refundGraceMs = deps.refundGraceMs ?? 10 * 60_000;
     this.owner = deps.owner ?? `lane-${randomBytes(6).toString('hex')}`;
     this.leaseMs = deps.leaseMs ?? 30_000;
     this.waitMs = deps.waitMs ?? 8_000;
@@ -120,8 +132,74 @@ export class LaneDeductionService {
     return this.deps.deductions.get(deductionId(parkNumber, outTradeNo));
   }
 
-  /** Take `amountFen` for this outTradeNo from the plate's agreement, at most once. */
+  private checkLater(now: Date): Date {
+    return new Date(now.getTime() + this.refundGraceMs);
+  }
+
+  /**
+   * Take `amountFen` for this outTradeNo from the plate's agreement, at most once. The outcome is what the
+   * lot is answered (success for secured / accepted), and it is recorded as such.
+   */
   async deduct(req: DeductRequest): Promise<DeductOutcome> {
+    const out = await this.decide(req);
+    return this.answered(deductionId(req.park.parkNumber, req.outTradeNo), req.via, out);
+  }
+
+  /**
+   * 4.17 about an outTradeNo that 4.16 answered from an agreement: the payment when it counts (the lot has it
+   * from this answer on), a refusal when it is being given back, undefined when there is nothing to tell.
+   */
+  async lotAsks(park: Park, outTradeNo: string, via: LotCall): Promise<DeductOutcome | undefined> {
+    const d = await this.find(park.parkNumber, outTradeNo);
+    if (!d?.attempt) return undefined;
+    if (d.refund) return refundedOutcome(d);
+    const policy = park.settings?.channelPayPolicy ?? 'secured';
+    if (d.state === 'paid') return this.collect(via, { kind: 'secured', deduction: d });
+    if (d.state === 'accepted' && policy === 'accepted') return this.collect(via, { kind: 'accepted', deduction: d });
+    return undefined;
+  }
+
+  /** Record what the lot is answered: success marks the deduction collected (unless a refund started), fail is noted. */
+  private async answered(id: string, via: LotCall, out: DeductOutcome): Promise<DeductOutcome> {
+    const told = out.kind === 'secured' || out.kind === 'accepted' ? await this.collect(via, out) : out;
+    if (told.kind === 'failed' || told.kind === 'pending') await this.noteFail(id, via, told.code);
+    return told;
+  }
+
+  /**
+   * The lot is about to be told the money is paid: mark it collected first — only while no refund was
+   * started (a conditional update that excludes the refund job's claim), else the lot is told it is refunded.
+   */
+  private async collect(via: LotCall, out: Extract<DeductOutcome, { kind: 'secured' | 'accepted' }>): Promise<DeductOutcome> {
+    const repo = this.deps.deductions;
+    let d: LaneDeduction | undefined = out.deduction;
+    for (let i = 0; i < 3 && d; i++) {
+      if (d.refund) return refundedOutcome(d);
+      if (!(d.state === 'paid' || (d.state === 'accepted' && out.kind === 'accepted'))) break;
+      if (d.collectedAt) return { kind: d.state === 'paid' ? 'secured' : 'accepted', deduction: d };
+      const now = this.now();
+      const u = await repo.update(d.id, { states: [d.state], notCollected: true, noRefund: true }, { collectedAt: now, collectedVia: via, updatedAt: now }, ['refundCheckAt']);
+      if (u) return { kind: u.state === 'paid' ? 'secured' : 'accepted', deduction: u };
+      d = await repo.get(d.id);
+    }
+    // It changed under us (a failure was recorded meanwhile): tell the lot what the record says now.
+    const now = d && stateOutcome(d);
+    if (now) return now;
+    return { kind: 'pending', code: 'in_progress', reason: 'in_progress: the outcome of this outTradeNo is changing; ask again' };
+  }
+
+  /** The lot is told fail: note it, and have the refund job look at the record after the grace (money may still arrive). */
+  private async noteFail(id: string, via: LotCall, code: string): Promise<void> {
+    const now = this.now();
+    const failAnswer = { at: now, via, code };
+    if (code === 'refunded') {
+      await this.deps.deductions.update(id, {}, { failAnswer, updatedAt: now });
+      return;
+    }
+    await this.deps.deductions.update(id, { notCollected: true, noRefund: true }, { failAnswer, refundCheckAt: this.checkLater(now), updatedAt: now });
+  }
+
+  private async decide(req: DeductRequest): Promise<DeductOutcome> {
     const repo = this.deps.deductions;
     const id = deductionId(req.park.parkNumber, req.outTradeNo);
     const plateKey = normalizePlate(req.plate);
@@ -132,6 +210,7 @@ export class LaneDeductionService {
       if (!d) {
         const live = await this.deps.agreements.liveForPlate(plateKey);
         if (!live.length) return noAgreement(req.plate);
+        const stay = await this.stayTimes(req);
         const fresh: LaneDeduction = {
           id,
           parkNumber: req.park.parkNumber,
@@ -144,6 +223,9 @@ export class LaneDeductionService {
           attempts: 0,
           owner: this.owner,
           leaseUntil: this.lease(now),
+          stay,
+          // Looked at by the refund job after the grace unless the lot collects it first.
+          refundCheckAt: this.checkLater(now),
           createdAt: now,
           updatedAt: now,
         };
@@ -153,13 +235,19 @@ export class LaneDeductionService {
       if (d.amountFen !== req.amountFen) {
         return { kind: 'failed', code: 'amount_mismatch', reason: `amount_mismatch: this outTradeNo was asked for ${fenToYuan(d.amountFen)} yuan before, not ${fenToYuan(req.amountFen)}` };
       }
+      if (d.refund) return refundedOutcome(d);
       if (d.state === 'paid') return { kind: 'secured', deduction: d };
       if (d.state === 'accepted') return this.settle(d, req.policy);
       if (d.state === 'failed') {
         // Nothing was taken: a repeat may try again (the driver topped up, signed up meanwhile).
         const live = await this.deps.agreements.liveForPlate(plateKey);
         if (!live.length) return noAgreement(req.plate);
-        const claimed = await repo.update(id, { states: ['failed'] }, { state: 'deducting', owner: this.owner, leaseUntil: this.lease(now), updatedAt: now }, ['failure']);
+        const claimed = await repo.update(
+          id,
+          { states: ['failed'] },
+          { state: 'deducting', owner: this.owner, leaseUntil: this.lease(now), refundCheckAt: this.checkLater(now), updatedAt: now },
+          ['failure'],
+        );
         if (claimed) return this.run(claimed, req, live, false);
         continue;
       }
@@ -214,24 +302,28 @@ export class LaneDeductionService {
     return { kind: 'no_agreement', reason };
   }
 
-  private async stayTimes(req: DeductRequest): Promise<{ enteredAt: Date; leftAt: Date }> {
+  /**
+   * The stay the provider is told about: its entry time from the lot's 4.2 record when we have one (by _id:
+   * park + the orderId in the outTradeNo; by plate only when the outTradeNo does not name one), else a
+   * minute before the exit. Providers want the entry before the exit (WeChat refuses equal times).
+   */
+  private async stayTimes(req: DeductRequest): Promise<{ enteredAt: Date; leftAt: Date; entryFrom: '4.2' | 'assumed' }> {
     const leftAt = this.now();
     const parts = parseOutTradeNo(req.outTradeNo, req.park.parkNumber);
-    const stay =
-      (parts ? await this.deps.stays.findStay(req.park.parkNumber, parts.orderId) : undefined) ??
-      (await this.deps.stays.staysInPark(req.park.parkNumber, normalizePlate(req.plate)))[0];
-    // Providers want the stay's entry before its exit (WeChat refuses equal times). Without an entry record
-    // (the lot never sent its 4.2) the entry is taken as a minute before.
-    const inTime = stay?.entry?.inTime?.getTime();
-    const enteredAt = inTime !== undefined && inTime <= leftAt.getTime() - 1_000 ? new Date(inTime) : new Date(leftAt.getTime() - 60_000);
-    return { enteredAt, leftAt };
+    const stay = parts
+      ? await this.deps.stays.findStay(req.park.parkNumber, parts.orderId)
+      : (await this.deps.stays.staysInPark(req.park.parkNumber, normalizePlate(req.plate)))[0];
+    const inTime = (stay?.entry?.inTime ?? stay?.exit?.inTime)?.getTime();
+    if (inTime !== undefined && inTime <= leftAt.getTime() - 1_000) return { enteredAt: new Date(inTime), leftAt, entryFrom: '4.2' };
+    return { enteredAt: new Date(leftAt.getTime() - 60_000), leftAt, entryFrom: 'assumed' };
   }
 
   /** One provider deduction; 'next' when this agreement turned out not to exist (try the next one). */
   private async attempt(d: LaneDeduction, r: AgreementRecord, tradeNo: string, req: DeductRequest): Promise<DeductOutcome | 'next'> {
     const gateway = this.deps.agreements.gatewayFor(r.provider);
     if (!gateway) return 'next';
-    const { enteredAt, leftAt } = await this.stayTimes(req);
+    // The same stay on every attempt of this record (a record from before it was kept: worked out now).
+    const { enteredAt, leftAt } = d.stay ?? (await this.stayTimes(req));
     let res: DeductResult;
     try {
       res = await gateway.deduct({
@@ -269,12 +361,10 @@ export class LaneDeductionService {
       if (res.paidFen !== d.amountFen) {
         this.deps.log?.error({ outTradeNo: d.outTradeNo, tradeNo, asked: d.amountFen, paid: res.paidFen }, 'a provider took another amount than asked');
       }
-      const u = await repo.update(
-        d.id,
-        { tradeNo },
-        { state: 'paid', transactionId: res.transactionId, paidFen: res.paidFen, paidAt: res.paidAt, leaseUntil: null, updatedAt: now },
-        ['failure', 'lastError'],
-      );
+      const u = await this.markPaid(d.id, { tradeNo }, { state: 'paid', transactionId: res.transactionId, paidFen: res.paidFen, paidAt: res.paidAt, leaseUntil: null, updatedAt: now }, [
+        'failure',
+        'lastError',
+      ]);
       return { kind: 'secured', deduction: u ?? (await repo.get(d.id))! };
     }
     if (res.status === 'accepted') {
@@ -292,16 +382,22 @@ export class LaneDeductionService {
     return { kind: 'failed', code: res.code, reason: `${res.code}: ${res.reason}` };
   }
 
+  /**
+   * The money is taken: record it. While the lot has not collected it, the refund job looks at it after the
+   * grace (one update when not collected, else one without the look: each conditional, no read in between).
+   */
+  private async markPaid(id: string, when: DeductionCondition, set: Record<string, unknown>, unset: string[]): Promise<LaneDeduction | undefined> {
+    const repo = this.deps.deductions;
+    const now = this.now();
+    return (
+      (await repo.update(id, { ...when, notCollected: true }, { ...set, refundCheckAt: this.checkLater(now) }, unset)) ??
+      (await repo.update(id, when, set, unset))
+    );
+  }
+
   /** An accepted deduction: taken as is under the 'accepted' policy; otherwise wait (a while) for the provider to confirm it. */
   private async settle(d: LaneDeduction, policy: DeductPolicy): Promise<DeductOutcome> {
-    const outcome = (x: LaneDeduction): DeductOutcome | undefined => {
-      if (x.state === 'paid') return { kind: 'secured', deduction: x };
-      if (x.state === 'failed') {
-        const code = x.failure?.code ?? 'refused';
-        return code === 'no_agreement' ? { kind: 'no_agreement', reason: x.failure!.reason } : { kind: 'failed', code, reason: `${code}: ${x.failure?.reason ?? ''}` };
-      }
-      return undefined;
-    };
+    const outcome = stateOutcome;
     const done = outcome(d);
     if (done) return done;
     if (policy === 'accepted') return { kind: 'accepted', deduction: d };
@@ -339,12 +435,13 @@ export class LaneDeductionService {
     const now = this.now();
     if (result.status === 'paid') {
       if (d.state === 'failed') this.deps.log?.error({ outTradeNo: d.outTradeNo, tradeNo }, 'a deduction recorded as failed was paid after all');
-      const u = await repo.update(
+      const u = await this.markPaid(
         d.id,
         { tradeNo, states: ['deducting', 'accepted', 'failed'] },
         { state: 'paid', transactionId: result.transactionId, paidFen: result.paidFen, paidAt: result.paidAt, updatedAt: now },
         ['failure'],
       );
+      if (u && !u.collectedAt) this.deps.log?.warn({ outTradeNo: d.outTradeNo, tradeNo, failAnswer: u.failAnswer }, 'a deduction the lot has not collected was paid: refunded after the grace unless the lot asks again');
       return u ? 'applied' : 'unchanged';
     }
     if (result.status === 'failed') {
@@ -353,6 +450,27 @@ export class LaneDeductionService {
     }
     return 'unchanged';
   }
+}
+
+/** What a settled record means for the lot (paid, refunded or failed), undefined while it is not settled. */
+function stateOutcome(x: LaneDeduction): DeductOutcome | undefined {
+  if (x.refund) return refundedOutcome(x);
+  if (x.state === 'paid') return { kind: 'secured', deduction: x };
+  if (x.state === 'failed') {
+    const code = x.failure?.code ?? 'refused';
+    return code === 'no_agreement' ? { kind: 'no_agreement', reason: x.failure!.reason } : { kind: 'failed', code, reason: `${code}: ${x.failure?.reason ?? ''}` };
+  }
+  return undefined;
+}
+
+/** A refund of this deduction started: the lot is told so, never that it is paid. */
+function refundedOutcome(d: LaneDeduction): DeductOutcome {
+  const done = d.refund?.state === 'refunded';
+  return {
+    kind: 'failed',
+    code: 'refunded',
+    reason: `refunded: the ${fenToYuan(d.refund?.amountFen ?? d.amountFen)} yuan taken for this outTradeNo ${done ? 'was' : 'is being'} given back to the driver (the lot did not collect it in time)`,
+  };
 }
 
 function noAgreement(plate: string): { kind: 'no_agreement'; reason: string } {

@@ -132,7 +132,8 @@ export class LaneQrService {
       };
     }
     if (out.kind === 'pending') return { kind: 'fail', errorCode: out.reason };
-    if (out.kind === 'failed' && out.code === 'amount_mismatch') return { kind: 'fail', errorCode: out.reason };
+    // Another amount, or money taken for it that is being given back: no QR for it either.
+    if (out.kind === 'failed' && (out.code === 'amount_mismatch' || out.code === 'refunded')) return { kind: 'fail', errorCode: out.reason };
     return this.newQr(park, req, amountFen);
   }
 
@@ -213,14 +214,17 @@ export class LaneQrService {
   async qrPayResult(park: Park, outTradeNo: string): Promise<QrPayResultOutcome> {
     let order = await this.deps.orders.byOutTradeNo(park.parkNumber, outTradeNo);
     if (!order || order.kind !== 'lane_qr') {
-      // 4.16 answered `agreement` for it: the same result.
-      const d = await this.deps.deductions.find(park.parkNumber, outTradeNo);
-      if (d && (d.state === 'paid' || (d.state === 'accepted' && (park.settings?.channelPayPolicy ?? 'secured') === 'accepted')) && d.attempt) {
+      // 4.16 answered `agreement` for it: the same result (recorded as collected: the lot has it now) —
+      // unless its money is being given back (the lot had been told fail and did not collect it in time).
+      const out = await this.deps.deductions.lotAsks(park, outTradeNo, '4.17');
+      if ((out?.kind === 'secured' || out?.kind === 'accepted') && out.deduction.attempt) {
+        const d = out.deduction;
         return {
           kind: 'paid',
-          result: { outTradeNo, payType: PAY_TYPE[d.attempt.provider], totalFee: fenToYuan(d.paidFen ?? d.amountFen), tradeNo: d.attempt.tradeNo, userId: '', plate: d.plate },
+          result: { outTradeNo, payType: PAY_TYPE[d.attempt!.provider], totalFee: fenToYuan(d.paidFen ?? d.amountFen), tradeNo: d.attempt!.tradeNo, userId: '', plate: d.plate },
         };
       }
+      if (out?.kind === 'failed' && out.code === 'refunded') return { kind: 'fail', errorCode: out.reason };
       return { kind: 'fail', errorCode: `trade_unknown: no ParkPay QR payment has outTradeNo ${outTradeNo}` };
     }
     // Not paid as far as we know: ask the provider (at most every few seconds) in case its notification is late.
