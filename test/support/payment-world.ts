@@ -59,13 +59,15 @@ export interface PaymentWorldOptions {
   onRefund?: (orderNo: string) => void;
   /** Lane handlers (4.13, 4.28, …) of the Bluecard port; made once the world's repositories exist. */
   lanePay?: (w: { stays: MongoLotRecordsRepository; parks: MongoParkDirectory }) => BluecardPortDeps['lanePay'];
+  /** false: a car paid at an exit lane waits there until told to leave (the lot's records can be changed first). */
+  autoExitOnPayment?: boolean;
 }
 
 export async function startPaymentWorld(label: string, opts: PaymentWorldOptions = {}): Promise<PaymentWorld> {
   const db = await openTestDatabase(label);
   const logger = createLogger('silent');
   const lotClock = new ManualClock(Date.UTC(2026, 10, 28, 1, 0, 0));
-  const bluecard = await startBluecardSandbox({ parks: demoParks(), clock: lotClock, heartbeatMs: 0, announceLanesOnStart: false, onError: (e) => console.error('bluecard sandbox', e) });
+  const bluecard = await startBluecardSandbox({ parks: demoParks(), clock: lotClock, heartbeatMs: 0, announceLanesOnStart: false, autoExitOnPayment: opts.autoExitOnPayment, onError: (e) => console.error('bluecard sandbox', e) });
   const wechat = await startWechatPaySandbox({ mode: 'publicKey', timeScale: 1000, refundSettleMs: 0 });
   const alipay = await startAlipaySandbox({ timeScale: 1000 });
   const park: Park = { parkNumber: DEMO_PARK_NUMBER, key: DEMO_PARK_KEY, bluecardBaseUrl: bluecard.url };

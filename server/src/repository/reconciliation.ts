@@ -1,27 +1,120 @@
 /**
  * What the daily reconciliation reads (core/reconciliation/model.ts ReconciliationSources), from the
- * collections others write: orders (our payments), stays (4.3 exit records with their chargeList) and lot
- * charges (4.15). Each read is by park and time; no $lookup (FerretDB has none): the join is in memory.
+ * collections others write: our payments — orders, booth face-to-face payments (face_payments, 4.24–4.26)
+ * and withholding deductions at the lane (agreement_deductions, 4.16/4.27) —, stays (4.3 exit records with
+ * their chargeList) and lot charges (4.15). Each read is by park and time; no $lookup (FerretDB has none):
+ * the join is in memory. The booth's and the deductions' collections are read as stored (their services own
+ * their models; only the fields below are read).
  */
 import type { Connection } from 'mongoose';
 import type { LotCharge, Stay } from '../core/lot/model';
 import type { Order } from '../core/orders/model';
+import { parseOutTradeNo } from '../core/lanepay/lane-qr-trade';
 import type { LotChargeRecord, OurPayment, ReconciliationSources } from '../core/reconciliation/model';
 import { lotModels, stayId } from './lot-records';
 import { orderModel } from './orders';
 
 type OrderDoc = Order & { _id: string };
 
+type ProviderName = 'wechat' | 'alipay';
+
+/** What is read of a booth payment (core/lanepay/face-to-face-model.ts FacePayment). */
+interface FaceDoc {
+  parkNumber: string;
+  orderId?: string;
+  plate?: string;
+  provider: ProviderName;
+  paymentNo: string;
+  status: string;
+  payment?: { paidFen: number; paidAt: Date };
+  cancel?: { refunded?: boolean };
+}
+
+/** What is read of a lane deduction (core/lanepay/channel-pay-model.ts LaneDeduction). */
+interface DeductionDoc {
+  parkNumber: string;
+  outTradeNo: string;
+  plate?: string;
+  amountFen: number;
+  via: string;
+  state: string;
+  attempt?: { tradeNo: string; provider: ProviderName };
+  paidFen?: number;
+  paidAt?: Date;
+  /** Which call the lot collected it by (4.16/4.17 carry our tradeNo; 4.27 does not). */
+  collectedVia?: string;
+  /** Given back because the lot never collected it (refunding / refunded / failed). */
+  refund?: { state?: string; amountFen?: number };
+}
+
+/** Booth payments whose money was taken; reversed ones (cancelling, cancelled) as given back. */
+export function facePaymentsAsOurs(docs: FaceDoc[]): OurPayment[] {
+  const out: OurPayment[] = [];
+  for (const f of docs) {
+    if (!f.payment) continue;
+    const reversed = f.status === 'cancelling' || f.status === 'cancelled';
+    // The provider said the reverse found nothing taken: no money of ours.
+    if (reversed && f.cancel?.refunded === false) continue;
+    out.push({
+      ref: f.paymentNo,
+      kind: 'face_to_face',
+      parkNumber: f.parkNumber,
+      orderId: f.orderId ?? '',
+      plate: f.plate ?? '',
+      channel: f.provider === 'alipay' ? 'alipay' : 'wechat',
+      amountFen: f.payment.paidFen,
+      refundedFen: reversed ? f.payment.paidFen : 0,
+      paidAt: new Date(f.payment.paidAt),
+      expectAtLot: true,
+    });
+  }
+  return out;
+}
+
+/** Deductions that took money; refunded ones (refund started or done) as given back. */
+export function deductionsAsOurs(docs: DeductionDoc[]): OurPayment[] {
+  const out: OurPayment[] = [];
+  for (const d of docs) {
+    if (d.state !== 'paid' || !d.paidAt || !d.attempt) continue;
+    const paidFen = d.paidFen ?? d.amountFen;
+    const given = d.refund && (d.refund.state === 'refunding' || d.refund.state === 'refunded') ? Math.min(paidFen, d.refund.amountFen ?? paidFen) : 0;
+    out.push({
+      ref: d.attempt.tradeNo,
+      kind: 'withholding',
+      // 4.27's success carries no number of ours: the lot's record is found by the stay.
+      numberedAtLot: (d.collectedVia ?? d.via) !== '4.27',
+      parkNumber: d.parkNumber,
+      orderId: parseOutTradeNo(d.outTradeNo, d.parkNumber)?.orderId ?? '',
+      plate: d.plate ?? '',
+      channel: d.attempt.provider === 'alipay' ? 'alipay' : 'wechat',
+      amountFen: paidFen,
+      refundedFen: given,
+      paidAt: new Date(d.paidAt),
+      expectAtLot: true,
+    });
+  }
+  return out;
+}
+
 export class MongoReconciliationSources implements ReconciliationSources {
   private readonly lot: ReturnType<typeof lotModels>;
   private readonly orders: ReturnType<typeof orderModel>;
 
-  constructor(conn: Connection) {
+  constructor(private readonly conn: Connection) {
     this.lot = lotModels(conn);
     this.orders = orderModel(conn);
   }
 
   async ourPayments(parkNumber: string, from: Date, to: Date): Promise<OurPayment[]> {
+    const [orders, booth, deductions] = await Promise.all([
+      this.orderPayments(parkNumber, from, to),
+      this.conn.collection<FaceDoc>('face_payments').find({ parkNumber, 'payment.paidAt': { $gte: from, $lt: to } }).toArray(),
+      this.conn.collection<DeductionDoc>('agreement_deductions').find({ parkNumber, state: 'paid', paidAt: { $gte: from, $lt: to } }).toArray(),
+    ]);
+    return [...orders, ...facePaymentsAsOurs(booth), ...deductionsAsOurs(deductions)];
+  }
+
+  private async orderPayments(parkNumber: string, from: Date, to: Date): Promise<OurPayment[]> {
     const docs = await this.orders.find({ parkNumber, 'payment.paidAt': { $gte: from, $lt: to } }).lean<OrderDoc[]>();
     return docs
       .filter((o) => o.payment)

@@ -41,12 +41,12 @@ export function channelOfPayKind(payKind: string): Channel {
 }
 
 /**
- * Numbers of the orders collection, what ourPayments reads: PP (core/orders newOrderNo) and PQ (lane QR
- * orders, core/lanepay/lane-qr) + yyMMddHHmmss + 8. A lot payNo like this with no payment of ours is a
- * difference. Booth (FP…) and withholding (PW…) payments are kept by their own services and not read here
- * yet: the lot's records of them show as the lot's own.
+ * Our numbers, all read by ourPayments: PP (core/orders newOrderNo), PQ (lane QR orders, core/lanepay/lane-qr),
+ * FP (booth payments, core/lanepay/face-to-face newPaymentNo) and PW (withholding deductions,
+ * core/lanepay/channel-pay newDeductionNo), each + China yyMMddHHmmss + 8. A lot payNo like this with no
+ * payment of ours is a difference.
  */
-const OUR_REF = /^P[PQ]\d{12}[0-9A-Z]{8}$/;
+export const OUR_REF = /^(?:P[PQW]|FP)\d{12}[0-9A-Z]{8}$/;
 
 /** A China date's [start, end). */
 export function chinaDay(date: string): { from: Date; to: Date } {
@@ -97,14 +97,34 @@ export function matchPayments(ours: OurPayment[], lotRecords: LotChargeRecord[],
   const lot = mergeLotRecords(lotRecords);
   const lotByPayNo = new Map(lot.filter((l) => l.payNo).map((l) => [l.payNo, l]));
   const used = new Set<LotEntry>();
-  const rows: ReconRow[] = [];
+  const matched = new Map<OurPayment, LotEntry>();
+  const take = (p: OurPayment, l: LotEntry | undefined) => {
+    if (!l) return;
+    used.add(l);
+    matched.set(p, l);
+  };
 
   for (const p of ours) {
     let l = lotByPayNo.get(p.ref);
     if (l && used.has(l)) l = undefined;
     // A lot record without a payNo: the same stay, amount and channel.
     l ??= lot.find((x) => !used.has(x) && !x.payNo && x.orderId === p.orderId && x.amountFen === p.amountFen && channelOfPayKind(x.payKind) === p.channel);
-    if (l) used.add(l);
+    take(p, l);
+  }
+  // Payments the lot has no number of ours for (4.27): its record of the stay that carries none of our
+  // numbers, in our channel or one it does not name — the same amount first, else the only such record (so
+  // an amount the lot got wrong is still found as a difference, not as two unrelated rows).
+  for (const p of ours) {
+    if (p.numberedAtLot !== false || matched.has(p) || !p.orderId) continue;
+    const candidates = lot.filter(
+      (x) => !used.has(x) && x.orderId === p.orderId && !OUR_REF.test(x.payNo) && [p.channel, 'other'].includes(channelOfPayKind(x.payKind)),
+    );
+    take(p, candidates.find((x) => x.amountFen === p.amountFen) ?? (candidates.length === 1 ? candidates[0] : undefined));
+  }
+
+  const rows: ReconRow[] = [];
+  for (const p of ours) {
+    const l = matched.get(p);
     const fullyRefunded = p.refundedFen >= p.amountFen;
     const net = Math.max(0, p.amountFen - p.refundedFen);
     let status: RowStatus;

@@ -3,21 +3,32 @@
  * the chargeList of its exit records (4.3) and its charge uploads (4.15). FerretDB has no $lookup: each side
  * is read on its own (by time, from the day with a margin either side) and joined in memory.
  *
+ * Our payments are the order machinery's (pre-pay, unlicensed exit, lane QR, booking), the booth's
+ * face-to-face payments (4.24–4.26) and the withholding deductions at the lane (4.16/4.27).
+ *
  * A payment of ours and a lot record are the same money when the lot's payNo is our number (sendPayRes's
- * transactionID is our order number, and the lot echoes it as payNo), or — for a lot record without a payNo —
- * the same stay, amount and channel. Money is integer fen.
+ * transactionID is our order number, 4.24's payContent and 4.16's agreement carry our tradeNo, and the lot
+ * echoes it as payNo), or — for a lot record without a payNo — the same stay, amount and channel. A payment
+ * the lot was never given a number of ours for (4.27 answers a bare success) is the lot's record of the same
+ * stay that carries none of our numbers, in our channel or an unnamed one: of the same amount, else the only
+ * such record. Money is integer fen.
  */
 
 /** Where money was taken, as far as reconciliation tells them apart. */
 export type Channel = 'wechat' | 'alipay' | 'cash' | 'unionpay' | 'transit_card' | 'other';
 export const CHANNELS: readonly Channel[] = ['wechat', 'alipay', 'cash', 'unionpay', 'transit_card', 'other'];
 
-/** One payment ParkPay took (for a stay, an unlicensed exit, a lane QR, a booking…). */
+/** One payment ParkPay took (for a stay, an unlicensed exit, a lane QR, a booking, at the booth, by withholding…). */
 export interface OurPayment {
-  /** Our number: the order number (also sendPayRes's transactionID, hence the lot's payNo). */
+  /**
+   * Our number: the order number (also sendPayRes's transactionID, hence the lot's payNo), the booth
+   * payment's (FP…, 4.24 tradeNo) or the deduction's at the provider (PW…, 4.16 tradeNo).
+   */
   ref: string;
-  /** What it paid for ('prepay', 'unlicensed_exit', 'booking', …). */
+  /** What it paid for ('prepay', 'unlicensed_exit', 'booking', 'lane_qr', 'face_to_face', 'withholding', …). */
   kind: string;
+  /** False when the lot was never told `ref` (a 4.27 deduction): it is found by its stay. Default true. */
+  numberedAtLot?: boolean;
   parkNumber: string;
   /** The lot's stay id (4.2 orderId); a booking's own number for bookings. */
   orderId: string;

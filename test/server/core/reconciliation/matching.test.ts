@@ -67,12 +67,18 @@ describe('matching', () => {
     expect(rows).toHaveLength(10);
   });
 
-  it('lot numbers of the orders collection (PP, PQ) without a payment of ours are differences; others are the lot’s own', () => {
-    const rows = matchPayments([], [lot('PQ261129100000ABCDEFGH'), lot('FP261129100000ABCDEFGH'), lot('PP2611291000')], () => true);
+  it('lot numbers of ours (PP, PQ orders; FP booth payments; PW deductions) without a payment of ours are differences; others are the lot’s own', () => {
+    const rows = matchPayments(
+      [],
+      [lot('PQ261129100000ABCDEFGH'), lot('FP261129100000ABCDEFGH'), lot('PW261129100000ABCDEFGH'), lot('PP2611291000'), lot('CPp_demo_001_2_7_101500')],
+      () => true,
+    );
     expect(rows.map((r) => [r.lot!.payNo, r.status])).toEqual([
       ['PQ261129100000ABCDEFGH', 'missing_ours'],
-      ['FP261129100000ABCDEFGH', 'lot_only'],
+      ['FP261129100000ABCDEFGH', 'missing_ours'],
+      ['PW261129100000ABCDEFGH', 'missing_ours'],
       ['PP2611291000', 'lot_only'],
+      ['CPp_demo_001_2_7_101500', 'lot_only'],
     ]);
   });
 
