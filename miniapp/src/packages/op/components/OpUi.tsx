@@ -4,13 +4,13 @@
  */
 import { Button, Text, View } from '@tarojs/components';
 import { useEffect, type ReactNode } from 'react';
-import { opErrorText } from '../services/errors';
+import { opErrorText, type OpErr } from '../services/errors';
 import { goOp, toLogin } from '../services/routes';
 import { opLogout, opSession, ROLE_NAMES } from '../services/session';
 import { platform } from '../../../services/platform';
 import '../op.css';
 
-export type Err = { code: string; message: string };
+export type Err = OpErr;
 
 export function OpError({ error, onRetry }: { error: Err; onRetry?: () => void }) {
   const t = opErrorText(error);

@@ -5,8 +5,8 @@
 import { Button, Input, Text, View } from '@tarojs/components';
 import Taro from '@tarojs/taro';
 import { useEffect, useState } from 'react';
-import { errorOf } from '../../../services/api';
 import { OpError, OpPage, type Err } from '../components/OpUi';
+import { opErrorOf } from '../services/errors';
 import { OP_PAGES } from '../services/routes';
 import { opLogin, opSession } from '../services/session';
 
@@ -29,7 +29,7 @@ export default function OpLoginPage() {
       setPassword('');
       void Taro.redirectTo({ url: OP_PAGES.parks });
     } catch (e) {
-      setError(errorOf(e));
+      setError(opErrorOf(e));
     } finally {
       setBusy(false);
     }

@@ -28,11 +28,16 @@ export default function OpParksPage() {
           ))}
         </View>
       ) : null}
-      {role !== 'merchant' ? (
-        <Text className="op-link" onClick={() => goOp('audit')}>
-          操作日志
+      <View className="op-actions op-parks-links">
+        <Text className="op-link op-accounts-link" onClick={() => goOp('accounts')}>
+          {role === 'admin' ? '账号管理' : '我的账号 · 修改密码'}
         </Text>
-      ) : null}
+        {role !== 'merchant' ? (
+          <Text className="op-link op-audit-link" onClick={() => goOp('audit')}>
+            操作日志
+          </Text>
+        ) : null}
+      </View>
     </OpPage>
   );
 }

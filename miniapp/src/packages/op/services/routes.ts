@@ -13,6 +13,7 @@ export const OP_PAGES = {
   lists: '/packages/op/lists/index',
   bookings: '/packages/op/bookings/index',
   reconcile: '/packages/op/reconcile/index',
+  accounts: '/packages/op/accounts/index',
 } as const;
 export type OpPageName = keyof typeof OP_PAGES;
 
