@@ -51,6 +51,7 @@ describe('coupons', () => {
   it('gives an hour coupon to a plate; a retry after a lost answer sends the same requestId; the list shows it', async () => {
     const api = fakeApi({
       'GET /api/op/parks/p_demo_001/coupons': { data: { coupons: [] } },
+      'GET /api/op/parks/p_demo_001/fixed-coupons': { data: { codes: [] } },
       'POST /api/op/parks/p_demo_001/coupons': ['network', { data: coupon({ minutes: 120 }) }],
     });
     render(<OpCouponsPage />);
@@ -72,6 +73,7 @@ describe('coupons', () => {
   it('a money coupon in yuan goes as fen; a new attempt gets a new requestId; the lot’s refusal is shown', async () => {
     const api = fakeApi({
       'GET /api/op/parks/p_demo_001/coupons': { data: { coupons: [] } },
+      'GET /api/op/parks/p_demo_001/fixed-coupons': { data: { codes: [] } },
       'POST /api/op/parks/p_demo_001/coupons': [
         { data: coupon({ couponCode: 'PPC0002', kind: 'money', minutes: null, fen: 550 }) },
         { data: coupon({ couponCode: 'PPC0003', kind: 'money', minutes: null, fen: 100, status: 'refused', refusal: '该车已离场' }) },
@@ -80,7 +82,7 @@ describe('coupons', () => {
     render(<OpCouponsPage />);
     await see('还没有停车券');
     await type($('.op-coupon-plate'), '京A12345');
-    await tap(screen.getByText('金额券'));
+    await tap(within($('.op-coupon-kind')).getByText('金额券'));
     await type($('.op-coupon-yuan'), '5.505');
     expect(screen.getByText('请输入金额（元，最多两位小数）')).toBeTruthy();
     await type($('.op-coupon-yuan'), '5.50');
@@ -99,6 +101,7 @@ describe('coupons', () => {
   it('revoke an unconfirmed coupon, send one again; a coupon at the lot cannot be revoked', async () => {
     const api = fakeApi({
       'GET /api/op/parks/p_demo_001/coupons': { data: { coupons: [coupon({ couponCode: 'PPC1', status: 'unconfirmed' }), coupon({ couponCode: 'PPC2', status: 'at_lot' })] } },
+      'GET /api/op/parks/p_demo_001/fixed-coupons': { data: { codes: [] } },
       'POST /api/op/parks/p_demo_001/coupons/PPC1/revoke': { data: coupon({ couponCode: 'PPC1', status: 'revoked', revoked: { at: '2026-11-28T03:00:00.000Z', by: 'shop-1' } }) },
     });
     render(<OpCouponsPage />);
@@ -112,7 +115,7 @@ describe('coupons', () => {
   });
 
   it('filters by plate', async () => {
-    const api = fakeApi({ 'GET /api/op/parks/p_demo_001/coupons': { data: { coupons: [] } } });
+    const api = fakeApi({ 'GET /api/op/parks/p_demo_001/coupons': { data: { coupons: [] } }, 'GET /api/op/parks/p_demo_001/fixed-coupons': { data: { codes: [] } } });
     render(<OpCouponsPage />);
     await see('还没有停车券');
     await type($('.op-coupon-filter'), '京A12345');

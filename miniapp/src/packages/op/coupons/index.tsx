@@ -2,6 +2,7 @@
  * Coupons (4.23): give a car in the park an hour or money coupon, see what the lot made of it, list the
  * park's coupons (merchants: theirs), revoke one the lot never confirmed, send an unconfirmed one again.
  * A double tap or a retry after a lost answer sends the same requestId: the same coupon, never two.
+ * Fixed codes for the booth scanner (4.24): FixedCodes.tsx.
  */
 import { Button, Input, Text, View } from '@tarojs/components';
 import { useRouter } from '@tarojs/taro';
@@ -14,6 +15,7 @@ import { dateTime, duration, yuan } from '../../../services/format';
 import { param } from '../../../services/routes';
 import { Choice, Field, Flash, OpError, OpPage, type Err } from '../components/OpUi';
 import { opCall } from '../services/session';
+import { FixedCodes } from './FixedCodes';
 import { amountOf, EMPTY_FORM, newRequestId, type CouponForm } from './form';
 
 export const STATUS_TEXT: Record<CouponView['status'], string> = {
@@ -191,6 +193,7 @@ export default function OpCouponsPage() {
           </View>
         ) : null}
       </View>
+      <FixedCodes parkNumber={parkNumber} />
     </OpPage>
   );
 }
