@@ -15,6 +15,7 @@ import { errorOf } from '../../../services/api';
 import { param } from '../../../services/routes';
 import { Choice, ConfirmBox, Field, Flash, OpError, OpPage, type Err } from '../components/OpUi';
 import { opCall } from '../services/session';
+import { LotListsCard } from './LotLists';
 import { canPickFile, pickCsv } from './csvFile';
 import { finished, followJob, progressOf } from './importJob';
 
@@ -413,6 +414,11 @@ export default function OpListsPage() {
         <ClearAll parkNumber={parkNumber} list={list} onCleared={page.reload} />
       </View>
       <Import parkNumber={parkNumber} list={list} onFinished={page.reload} />
+      <LotListsCard
+        parkNumber={parkNumber}
+        // Compared only with our whole whitelist (not a filtered or cut page).
+        ours={list === 'white' && !plate && page.state === 'ok' && page.data.entries.length === page.data.total ? page.data.entries.map((e) => e.plate) : undefined}
+      />
     </OpPage>
   );
 }
