@@ -59,6 +59,7 @@ describe('operator bookings', () => {
   it('puts an offer on sale, lists offers with places held, withdraws one', async () => {
     const api = fakeApi({
       'GET /api/op/parks/p_demo_001/booking-offers': { data: { offers: [opOffer()] } },
+      'GET /api/op/parks/p_demo_001/booking-capacity': { data: { heartbeatAt: null, ledgers: [] } },
       'GET /api/op/parks/p_demo_001/bookings': { data: { bookings: [] } },
       'GET /api/op/parks/p_demo_001/bookings/reconciliation': { data: { report: null } },
       'POST /api/op/parks/p_demo_001/booking-offers': { data: opOffer({ offerId: 'of_2', title: '夜间预约', held: 0, count: 5 }) },
@@ -81,6 +82,7 @@ describe('operator bookings', () => {
   it('cancels a booking after a confirmation (with a reason); shows what reconciliation found', async () => {
     const api = fakeApi({
       'GET /api/op/parks/p_demo_001/booking-offers': { data: { offers: [] } },
+      'GET /api/op/parks/p_demo_001/booking-capacity': { data: { heartbeatAt: null, ledgers: [] } },
       'GET /api/op/parks/p_demo_001/bookings': { data: { bookings: [opBooking('booked'), opBooking('cancelled', { bookingNo: 'BK0002', plate: '京B2', lotProblem: '车场未确认取消' })] } },
       'GET /api/op/parks/p_demo_001/bookings/reconciliation': { data: { report: null } },
       'POST /api/op/parks/p_demo_001/bookings/BK0001/cancel': { data: opBooking('cancelled', { refund: { fen: 1000, state: 'pending', reason: 'cancelled_by_operator', refundedAt: null } }) },

@@ -16,6 +16,7 @@ import { param } from '../../../services/routes';
 import { areaText, cancelRuleText, letInText, refundText, STATUS_TEXT } from '../../../services/bookingText';
 import { ConfirmBox, Field, Flash, OpError, OpPage, type Err } from '../components/OpUi';
 import { opCall } from '../services/session';
+import { CapacityCard } from './Capacity';
 import { defaultOfferForm, offerBody, type OfferForm } from './form';
 
 type Report = NonNullable<ResponseOf<typeof opBookingEndpoints.reconciliation>['report']>;
@@ -227,6 +228,7 @@ export default function OpBookingsPage() {
   };
   return (
     <OpPage title="预约" parkNumber={parkNumber} className="op-bookings">
+      <CapacityCard parkNumber={parkNumber} />
       <NewOffer parkNumber={parkNumber} onCreated={putOffer} />
       <View className="card">
         <Text className="section-title">预约产品</Text>
