@@ -441,7 +441,9 @@ export class LaneDeductionService {
         { state: 'paid', transactionId: result.transactionId, paidFen: result.paidFen, paidAt: result.paidAt, updatedAt: now },
         ['failure'],
       );
-      if (u && !u.collectedAt) this.deps.log?.warn({ outTradeNo: d.outTradeNo, tradeNo, failAnswer: u.failAnswer }, 'a deduction the lot has not collected was paid: refunded after the grace unless the lot asks again');
+      if (u && !u.collectedAt && u.failAnswer) {
+        this.deps.log?.warn({ outTradeNo: d.outTradeNo, tradeNo, failAnswer: u.failAnswer }, 'a deduction the lot was answered fail for is paid: refunded after the grace unless the lot asks again');
+      }
       return u ? 'applied' : 'unchanged';
     }
     if (result.status === 'failed') {

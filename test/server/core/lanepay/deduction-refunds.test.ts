@@ -14,7 +14,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAlipayWithholdingGateway } from '../../../../server/src/adapter/payments/alipay-withholding';
-import { createWechatWithholdingGateway } from '../../../../server/src/adapter/payments/wechat-withholding';
+import { createWechatWithholdingGateway, type WechatWithholdingGateway } from '../../../../server/src/adapter/payments/wechat-withholding';
 import { WechatPayAdapter } from '../../../../server/src/adapter/wechatpay';
 import { createApp } from '../../../../server/src/app';
 import { AgreementService } from '../../../../server/src/core/agreements/service';
@@ -57,6 +57,7 @@ let lanes: LaneDeductionService;
 let channel: ChannelPayService;
 let laneQr: LaneQrService;
 let refunds: DeductionRefunds;
+let wechatGateway: WechatWithholdingGateway;
 
 /** A worker of its own (another process, or this one after a restart). */
 const job = (owner: string) => new DeductionRefundJob(refunds, { logger, owner });
@@ -78,7 +79,7 @@ beforeAll(async () => {
 
   wechat = await startWechatPaySandbox({ mode: 'publicKey', clock, timeScale: 1000, refundSettleMs: null, parking: { settleAfterMs: null } });
   alipay = await startAlipaySandbox({ clock });
-  const wechatGateway = createWechatWithholdingGateway({
+  wechatGateway = createWechatWithholdingGateway({
     wechatPay: new WechatPayAdapter({ config: wechat.merchant, clock, timeoutMs: 400 }),
     wechatPayConfig: wechat.merchant,
     parking: { notifyUrl: `${url}${WITHHOLDING_NOTIFY_PATHS.wechat}` },
@@ -285,6 +286,41 @@ describe('a deduction confirmed after the lot was answered fail', () => {
     const after = await record(outTradeNo);
     expect(after.refundCheckAt).toBeUndefined();
     expect(after.refund).toBeUndefined();
+  });
+
+  it('an answer lost on the way back from WeChat (the money was taken) and no repeat: the job finds it at WeChat and refunds it', async () => {
+    wechat.parking.setSettleMode('sync');
+    try {
+      const plate = '京R10007';
+      await signed(plate, 'wechat');
+      // This process's WeChat answers get lost after WeChat did the work (a reset connection).
+      const lossy = Object.assign(Object.create(wechatGateway) as WechatWithholdingGateway, {
+        deduct: async (o: Parameters<WechatWithholdingGateway['deduct']>[0]) => {
+          await wechatGateway.deduct(o);
+          throw new Error('socket hang up');
+        },
+      });
+      const lossyLanes = new LaneDeductionService({ deductions: repo, agreements: { liveForPlate: (k) => agreements.liveForPlate(k), noticeNoAgreement: () => undefined, record: (id) => agreements.record(id), offered: () => agreements.offered(), gatewayFor: (p) => (p === 'wechat' ? lossy : agreements.gatewayFor(p)) }, stays, clock, refundGraceMs: GRACE });
+      const lossyChannel = new ChannelPayService({ deductions: lossyLanes, orders, orderService: { cancel: () => Promise.reject(new Error('no QR orders here')) } });
+      const { outTradeNo } = trade();
+      // Nor does WeChat's notification get through (forged on the way: refused).
+      wechat.inject({ kind: 'tamperNotification', tamper: 'signature', times: 1 });
+      expect(await lossyChannel.pay(park, { plateID: encodeURIComponent(plate), payCharge: '5.00', outTradeNo })).toEqual({ ok: false, errorCode: expect.stringMatching(/^provider_unreachable/) });
+      const first = await record(outTradeNo);
+      expect(first).toMatchObject({ state: 'deducting', failAnswer: { code: 'provider_unreachable' } });
+      expect(wechatTx(first.attempt!.tradeNo).state).toBe('SUCCESS');
+
+      clock.advance(GRACE);
+      expect(await job('l1').sweep()).toBe(1);
+      expect(await record(outTradeNo)).toMatchObject({ state: 'paid', paidFen: 500 });
+      expect((await record(outTradeNo)).refund).toBeUndefined();
+      clock.advance(GRACE);
+      expect(await job('l1').sweep()).toBe(1);
+      expect(await record(outTradeNo)).toMatchObject({ refund: { state: 'refunding', amountFen: 500 } });
+      expect(wechatTx(first.attempt!.tradeNo)).toMatchObject({ state: 'REFUND', refundedFen: 500 });
+    } finally {
+      wechat.parking.setSettleMode('async', null);
+    }
   });
 
   it('a deduction notification that never arrives: the job asks WeChat at the grace, then refunds after another', async () => {
