@@ -324,8 +324,9 @@ export default function OpAccountsPage() {
           <Text className="muted op-me-parks">{who.role === 'admin' ? '可管理全部车场' : `可管理的车场：${who.parks.join('、') || '无'}`}</Text>
         </View>
       ) : null}
-      {who ? <MyPassword username={who.username} /> : null}
+      {/* Admins come here mostly for the others' accounts: those first. */}
       {me.state === 'ok' && me.data.role === 'admin' ? <Operators selfId={me.data.id} /> : null}
+      {who ? <MyPassword username={who.username} /> : null}
     </OpPage>
   );
 }
