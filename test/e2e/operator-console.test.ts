@@ -163,7 +163,12 @@ describe('an operator in the browser (H5 demo)', () => {
     for (const name of ['东门入口', '东门出口', '西门入口', '西门出口']) await see(name);
     const qr = visible('#lane-1 img');
     await qr.waitFor({ timeout: 15_000 });
-    await page.waitForFunction("Array.from(document.querySelectorAll('.op-qr img')).some((i) => i.naturalWidth > 0)", undefined, { timeout: 15_000 });
+    // The QR is fetched with the operator's token after the list shows: wait for lane 1's own picture to be drawn.
+    await page.waitForFunction(
+      "Array.from(document.querySelectorAll('#lane-1 img')).some((i) => i.naturalWidth > 0 && i.getAttribute('src').startsWith('data:image/png'))",
+      undefined,
+      { timeout: 30_000 },
+    );
     // The image is the server's PNG: decode it and find the lane link.
     const src = (await qr.getAttribute('src'))!;
     expect(src).toMatch(/^data:image\/png;base64,/);
