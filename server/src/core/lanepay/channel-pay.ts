@@ -102,6 +102,12 @@ export class LaneDeductionService {
   private readonly settlePollMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
   readonly refundGraceMs: number;
+  /**
+   * Provider order numbers this process sent → the deduction's id, so a notification or query about one is
+   * an _id read (verified: the record's current attempt must carry that number) instead of a search of the
+   * collection (FerretDB scans whole collections for field queries). Bounded; anything else is searched.
+   */
+  private readonly tradeNoIds = new Map<string, string>();
 
   constructor(private readonly deps: LaneDeductionDeps) {
     this.refundGraceMs = deps.refundGraceMs ?? 10 * 60_000;
@@ -208,9 +214,9 @@ export class LaneDeductionService {
       const d = await repo.get(id);
       const now = this.now();
       if (!d) {
-        const live = await this.deps.agreements.liveForPlate(plateKey);
+        // Independent reads side by side (the stay is an _id read; unused when there is no agreement).
+        const [live, stay] = await Promise.all([this.deps.agreements.liveForPlate(plateKey), this.stayTimes(req)]);
         if (!live.length) return noAgreement(req.plate);
-        const stay = await this.stayTimes(req);
         const fresh: LaneDeduction = {
           id,
           parkNumber: req.park.parkNumber,
@@ -292,6 +298,7 @@ export class LaneDeductionService {
         { attempt: { tradeNo, agreementId: r.id, provider: r.provider, driverId: r.driverId }, attempts: current.attempts + 1, updatedAt: now },
       );
       if (!next) return { kind: 'pending', code: 'in_progress', reason: 'in_progress: another request took over this outTradeNo; ask again' };
+      this.remember(tradeNo, d.id);
       current = next;
       const out = await this.attempt(current, r, tradeNo, req);
       if (out !== 'next') return out;
@@ -423,6 +430,21 @@ export class LaneDeductionService {
     }
   }
 
+  private remember(tradeNo: string, id: string): void {
+    this.tradeNoIds.set(tradeNo, id);
+    if (this.tradeNoIds.size > TRADE_NO_MEMORY) this.tradeNoIds.delete(this.tradeNoIds.keys().next().value!);
+  }
+
+  /** The deduction whose current attempt is this provider order number: by _id when this process sent it, else searched. */
+  private async byTradeNo(tradeNo: string): Promise<LaneDeduction | undefined> {
+    const id = this.tradeNoIds.get(tradeNo);
+    if (id !== undefined) {
+      const d = await this.deps.deductions.get(id);
+      if (d?.attempt?.tradeNo === tradeNo) return d;
+    }
+    return this.deps.deductions.byTradeNo(tradeNo);
+  }
+
   /**
    * What a provider says about a deduction of ours (a verified notification, or our query): the record of
    * that attempt follows it. A repeat changes nothing. Money reported taken is kept even when we had
@@ -430,10 +452,13 @@ export class LaneDeductionService {
    */
   async onDeduction(tradeNo: string, result: DeductResult): Promise<'applied' | 'unchanged' | 'unknown'> {
     const repo = this.deps.deductions;
-    const d = await repo.byTradeNo(tradeNo);
+    const d = await this.byTradeNo(tradeNo);
     if (!d) return 'unknown';
     const now = this.now();
     if (result.status === 'paid') {
+      // Already recorded paid for this attempt (the lane's own answer came first): nothing to change, and the
+      // conditional updates below could not match (their states exclude paid) — spare the writes.
+      if (d.state === 'paid' && d.transactionId === result.transactionId) return 'unchanged';
       if (d.state === 'failed') this.deps.log?.error({ outTradeNo: d.outTradeNo, tradeNo }, 'a deduction recorded as failed was paid after all');
       const u = await this.markPaid(
         d.id,
@@ -453,6 +478,9 @@ export class LaneDeductionService {
     return 'unchanged';
   }
 }
+
+/** At most this many provider order numbers are remembered (oldest forgotten first). */
+const TRADE_NO_MEMORY = 10_000;
 
 /** What a settled record means for the lot (paid, refunded or failed), undefined while it is not settled. */
 function stateOutcome(x: LaneDeduction): DeductOutcome | undefined {
