@@ -345,7 +345,7 @@ export class LaneDeductionService {
       });
     } catch (e) {
       // A refusal of ours before anything was sent (a plate or amount the provider cannot take): nothing moved.
-      if (e instanceof AppError) return this.keep(d, tradeNo, { status: 'failed', code: 'refused', reason: `${e.code}: ${e.message}` }, req.policy);
+      if (e instanceof AppError) return this.keep(d, tradeNo, { status: 'failed', code: 'refused', reason: `${e.code}: ${e.message}` }, req);
       // Whether the money moved is unknown: keep the attempt, free the claim; a repeat asks again with the
       // same number (never another order meanwhile).
       const message = (e as Error).message;
@@ -357,21 +357,25 @@ export class LaneDeductionService {
       this.deps.agreements.noticeNoAgreement(r);
       return 'next';
     }
-    return this.keep(d, tradeNo, res, req.policy);
+    return this.keep(d, tradeNo, res, req);
   }
 
   /** Record a provider's answer about the current attempt and say what it means for the lane. */
-  private async keep(d: LaneDeduction, tradeNo: string, res: DeductResult, policy: DeductPolicy): Promise<DeductOutcome> {
+  private async keep(d: LaneDeduction, tradeNo: string, res: DeductResult, req: Pick<DeductRequest, 'policy' | 'via'>): Promise<DeductOutcome> {
     const repo = this.deps.deductions;
+    const { policy } = req;
     const now = this.now();
     if (res.status === 'paid') {
       if (res.paidFen !== d.amountFen) {
         this.deps.log?.error({ outTradeNo: d.outTradeNo, tradeNo, asked: d.amountFen, paid: res.paidFen }, 'a provider took another amount than asked');
       }
-      const u = await this.markPaid(d.id, { tradeNo }, { state: 'paid', transactionId: res.transactionId, paidFen: res.paidFen, paidAt: res.paidAt, leaseUntil: null, updatedAt: now }, [
-        'failure',
-        'lastError',
-      ]);
+      const paid = { state: 'paid', transactionId: res.transactionId, paidFen: res.paidFen, paidAt: res.paidAt, leaseUntil: null, updatedAt: now };
+      // The lot is told paid right after this (deduct → answered → collect): record it collected in the same
+      // write — the same condition collect() puts on it (not collected, no refund started), so collect() then
+      // finds it done. Anything else (collected before, a refund started): the two steps as before.
+      const u =
+        (await repo.update(d.id, { tradeNo, notCollected: true, noRefund: true }, { ...paid, collectedAt: now, collectedVia: req.via }, ['failure', 'lastError', 'refundCheckAt'])) ??
+        (await this.markPaid(d.id, { tradeNo }, paid, ['failure', 'lastError']));
       return { kind: 'secured', deduction: u ?? (await repo.get(d.id))! };
     }
     if (res.status === 'accepted') {
