@@ -217,6 +217,9 @@ export class LaneDeductionService {
         // Independent reads side by side (the stay is an _id read; unused when there is no agreement).
         const [live, stay] = await Promise.all([this.deps.agreements.liveForPlate(plateKey), this.stayTimes(req)]);
         if (!live.length) return noAgreement(req.plate);
+        // The first attempt (best agreement, a new provider order number) goes in with the claim: one write.
+        const first = live[0]!;
+        const tradeNo = newDeductionNo(now.getTime());
         const fresh: LaneDeduction = {
           id,
           parkNumber: req.park.parkNumber,
@@ -226,7 +229,8 @@ export class LaneDeductionService {
           amountFen: req.amountFen,
           via: req.via,
           state: 'deducting',
-          attempts: 0,
+          attempt: { tradeNo, agreementId: first.id, provider: first.provider, driverId: first.driverId },
+          attempts: 1,
           owner: this.owner,
           leaseUntil: this.lease(now),
           stay,
@@ -235,7 +239,10 @@ export class LaneDeductionService {
           createdAt: now,
           updatedAt: now,
         };
-        if (await repo.insert(fresh)) return this.run(fresh, req, live, false);
+        if (await repo.insert(fresh)) {
+          this.remember(tradeNo, id);
+          return this.run(fresh, req, live, false, tradeNo);
+        }
         continue; // someone else claimed it a moment ago: read theirs
       }
       if (d.amountFen !== req.amountFen) {
@@ -273,8 +280,11 @@ export class LaneDeductionService {
     }
   }
 
-  /** Holding the claim: ask the providers, best agreement first. `recover`: finish the attempt a lost holder left. */
-  private async run(d: LaneDeduction, req: DeductRequest, live: AgreementRecord[], recover: boolean): Promise<DeductOutcome> {
+  /**
+   * Holding the claim: ask the providers, best agreement first. `recover`: finish the attempt a lost holder
+   * left. `inserted`: the provider order number of the record's attempt, put in with the claim (not yet sent).
+   */
+  private async run(d: LaneDeduction, req: DeductRequest, live: AgreementRecord[], recover: boolean, inserted?: string): Promise<DeductOutcome> {
     const repo = this.deps.deductions;
     const tried = new Set<string>();
     let current = d;
@@ -290,6 +300,12 @@ export class LaneDeductionService {
     for (const r of live) {
       if (tried.has(r.id)) continue;
       tried.add(r.id);
+      if (inserted !== undefined && d.attempt?.tradeNo === inserted && d.attempt.agreementId === r.id) {
+        inserted = undefined;
+        const out = await this.attempt(current, r, d.attempt.tradeNo, req);
+        if (out !== 'next') return out;
+        continue;
+      }
       const now = this.now();
       const tradeNo = newDeductionNo(now.getTime());
       const next = await repo.update(
