@@ -75,6 +75,20 @@ export async function openNotification(
   input: IncomingNotification,
   originalType: 'transaction' | 'refund',
 ): Promise<{ envelope: NotificationEnvelope; plaintext: string }> {
+  return openEnvelope(deps, input, (envelope) =>
+    envelope.resource.original_type !== originalType ? `resource.original_type is ${envelope.resource.original_type}, expected ${originalType}` : undefined,
+  );
+}
+
+/**
+ * Steps 1–6 for any WeChat Pay notification: `check` says what is wrong with a verified envelope (step 5:
+ * which notifications this caller takes), or undefined when it is one of them.
+ */
+export async function openEnvelope(
+  deps: NotificationVerifierDeps,
+  input: IncomingNotification,
+  check: (envelope: NotificationEnvelope) => string | undefined,
+): Promise<{ envelope: NotificationEnvelope; plaintext: string }> {
   const h = readSignatureHeaders(input.headers);
   if ('missing' in h) throw fail('missing_headers', `missing ${h.missing.join(', ')}`);
   if (h.signatureType !== undefined && h.signatureType !== SIGNATURE_TYPE) {
@@ -100,9 +114,8 @@ export async function openNotification(
   } catch (e) {
     throw fail('malformed', 'the notification body is not a WeChat Pay encrypt-resource envelope', e);
   }
-  if (envelope.resource.original_type !== originalType) {
-    throw fail('malformed', `resource.original_type is ${envelope.resource.original_type}, expected ${originalType}`);
-  }
+  const wrong = check(envelope);
+  if (wrong) throw fail('malformed', wrong);
   let plaintext: string;
   try {
     plaintext = decryptAes256Gcm(deps.apiV3Key, {
@@ -116,7 +129,7 @@ export async function openNotification(
   return { envelope, plaintext };
 }
 
-function meta(e: NotificationEnvelope): NotificationMeta {
+export function notificationMeta(e: NotificationEnvelope): NotificationMeta {
   const m: NotificationMeta = { id: e.id, eventType: e.event_type, createTime: e.create_time };
   if (e.summary !== undefined) m.summary = e.summary;
   return m;
@@ -130,7 +143,7 @@ export async function verifyTransactionNotification(deps: NotificationVerifierDe
   } catch (e) {
     throw fail('malformed', 'the decrypted resource is not a transaction', e);
   }
-  return { ...meta(envelope), transaction, status: mapWechatStatus('trade', transaction.trade_state) };
+  return { ...notificationMeta(envelope), transaction, status: mapWechatStatus('trade', transaction.trade_state) };
 }
 
 export async function verifyRefundNotification(deps: NotificationVerifierDeps, input: IncomingNotification): Promise<RefundNotification> {
@@ -141,7 +154,7 @@ export async function verifyRefundNotification(deps: NotificationVerifierDeps, i
   } catch (e) {
     throw fail('malformed', 'the decrypted resource is not a refund', e);
   }
-  return { ...meta(envelope), refund, status: mapWechatStatus('refund', refund.refund_status) };
+  return { ...notificationMeta(envelope), refund, status: mapWechatStatus('refund', refund.refund_status) };
 }
 
 export interface ExpectedTransaction {

@@ -15,15 +15,13 @@
  * notification has an empty original_type, so here the event_type decides what the resource is.
  */
 import { type WechatPayError, verificationError } from './errors';
-import type { IncomingNotification, NotificationMeta, NotificationVerifierDeps } from './notifications';
+import { type IncomingNotification, type NotificationMeta, type NotificationVerifierDeps, notificationMeta, openEnvelope } from './notifications';
 import {
   type WechatParkingStateResource,
   type WechatParkingTransaction,
   parkingStateResource,
   parkingTransaction,
 } from './parking-wire';
-import { DecryptError, SIGNATURE_TYPE, decryptAes256Gcm, readSignatureHeaders, signedMessage, timestampProblem, verifyRsaSha256 } from './signature';
-import { type NotificationEnvelope, notificationEnvelope } from './wire';
 
 export const ENTRANCE_STATE_EVENT = 'VEHICLE.ENTRANCE_STATE_CHANGE';
 
@@ -35,46 +33,11 @@ const fail = (step: Parameters<typeof verificationError>[1], detail: string, cau
   verificationError('notification', step, detail, false, cause);
 
 export async function verifyParkingNotification(deps: NotificationVerifierDeps, input: IncomingNotification): Promise<ParkingNotification> {
-  const h = readSignatureHeaders(input.headers);
-  if ('missing' in h) throw fail('missing_headers', `missing ${h.missing.join(', ')}`);
-  if (h.signatureType !== undefined && h.signatureType !== SIGNATURE_TYPE) {
-    throw fail('unsupported_signature_type', `Wechatpay-Signature-Type ${h.signatureType} is not ${SIGNATURE_TYPE}`);
-  }
-  const late = timestampProblem(h.timestamp, deps.clock.now());
-  if (late) throw fail('timestamp', late);
-  let key;
-  try {
-    key = await deps.keys.keyFor(h.serial);
-  } catch (e) {
-    throw fail('unknown_serial', `cannot check serial ${h.serial}: ${(e as Error).message}`, e);
-  }
-  if (!key) throw fail('unknown_serial', `Wechatpay-Serial ${h.serial} is not a trusted ${deps.keys.mode === 'publicKey' ? 'public key id' : 'platform certificate'}`);
-  const body = typeof input.rawBody === 'string' ? input.rawBody : input.rawBody.toString('utf8');
-  if (!verifyRsaSha256(key, signedMessage(h.timestamp, h.nonce, body), h.signature)) {
-    throw fail('signature', 'Wechatpay-Signature does not verify over the raw body');
-  }
-  let envelope: NotificationEnvelope;
-  try {
-    envelope = notificationEnvelope.parse(JSON.parse(body));
-  } catch (e) {
-    throw fail('malformed', 'the notification body is not a WeChat Pay encrypt-resource envelope', e);
-  }
+  const { envelope, plaintext } = await openEnvelope(deps, input, (e) =>
+    e.event_type === ENTRANCE_STATE_EVENT || e.event_type.startsWith('TRANSACTION.') ? undefined : `event_type ${e.event_type} is not a parking-service notification`,
+  );
   const isEntrance = envelope.event_type === ENTRANCE_STATE_EVENT;
-  if (!isEntrance && !envelope.event_type.startsWith('TRANSACTION.')) {
-    throw fail('malformed', `event_type ${envelope.event_type} is not a parking-service notification`);
-  }
-  let plaintext: string;
-  try {
-    plaintext = decryptAes256Gcm(deps.apiV3Key, {
-      ciphertext: envelope.resource.ciphertext,
-      nonce: envelope.resource.nonce,
-      associatedData: envelope.resource.associated_data,
-    });
-  } catch (e) {
-    throw fail('decrypt', e instanceof DecryptError ? e.message : 'decryption failed', e);
-  }
-  const meta: NotificationMeta = { id: envelope.id, eventType: envelope.event_type, createTime: envelope.create_time };
-  if (envelope.summary !== undefined) meta.summary = envelope.summary;
+  const meta = notificationMeta(envelope);
   try {
     const resource = JSON.parse(plaintext) as unknown;
     return isEntrance
