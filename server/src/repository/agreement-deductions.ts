@@ -4,7 +4,7 @@
  */
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { DeductionCondition, LaneDeduction, LaneDeductionRepository } from '../core/lanepay/channel-pay-model';
-import { isDuplicateKey } from './util';
+import { createUnlessExists } from './util';
 
 type Doc = Omit<LaneDeduction, 'id'> & { _id: string };
 const Mixed = Schema.Types.Mixed;
@@ -65,13 +65,7 @@ export class MongoLaneDeductionRepository implements LaneDeductionRepository {
 
   async insert(d: LaneDeduction): Promise<boolean> {
     const { id, ...rest } = d;
-    try {
-      await this.m.create({ _id: id, ...rest });
-      return true;
-    } catch (e) {
-      if (isDuplicateKey(e)) return false;
-      throw e;
-    }
+    return createUnlessExists(this.m, { _id: id, ...rest });
   }
 
   async get(id: string): Promise<LaneDeduction | undefined> {

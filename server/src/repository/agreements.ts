@@ -8,7 +8,7 @@ import { Schema, type Connection, type Model } from 'mongoose';
 import type { AgreementState } from '../core/agreements/gateways';
 import type { AgreementRecord, AgreementRepository } from '../core/agreements/model';
 import type { Provider } from '../core/orders/model';
-import { isDuplicateKey } from './util';
+import { createUnlessExists } from './util';
 
 type Doc = Omit<AgreementRecord, 'id'> & { _id: string };
 
@@ -61,13 +61,7 @@ export class MongoAgreementRepository implements AgreementRepository {
 
   async insert(r: AgreementRecord): Promise<boolean> {
     const { id, ...rest } = r;
-    try {
-      await this.m.create({ _id: id, ...rest });
-      return true;
-    } catch (e) {
-      if (isDuplicateKey(e)) return false;
-      throw e;
-    }
+    return createUnlessExists(this.m, { _id: id, ...rest });
   }
 
   async get(id: string): Promise<AgreementRecord | undefined> {

@@ -6,7 +6,7 @@
  */
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { FacePayment, FacePaymentRepository, FaceStatus } from '../core/lanepay/face-to-face-model';
-import { isDuplicateKey } from './util';
+import { createUnlessExists } from './util';
 
 type Doc = Omit<FacePayment, 'id'> & { _id: string };
 const Mixed = Schema.Types.Mixed;
@@ -78,13 +78,7 @@ export class MongoFacePaymentRepository implements FacePaymentRepository {
 
   async insert(p: FacePayment): Promise<boolean> {
     const { id, ...rest } = p;
-    try {
-      await this.m.create({ _id: id, ...rest });
-      return true;
-    } catch (e) {
-      if (isDuplicateKey(e)) return false;
-      throw e;
-    }
+    return createUnlessExists(this.m, { _id: id, ...rest });
   }
 
   async get(id: string): Promise<FacePayment | undefined> {

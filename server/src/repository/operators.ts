@@ -17,7 +17,7 @@ import type {
   OperatorSessionRecord,
   OperatorSessionRepository,
 } from '../core/operators/service';
-import { isDuplicateKey } from './util';
+import { isDuplicateKey, createUnlessExists } from './util';
 
 interface AccountDoc extends Omit<OperatorAccount, 'id'> {
   _id: string;
@@ -125,13 +125,7 @@ export class MongoOperatorAccountRepository implements OperatorAccountRepository
   }
   async insert(a: OperatorAccount): Promise<boolean> {
     const { id, ...rest } = a;
-    try {
-      await this.model.create({ _id: id, ...rest });
-      return true;
-    } catch (e) {
-      if (isDuplicateKey(e)) return false;
-      throw e;
-    }
+    return createUnlessExists(this.model, { _id: id, ...rest });
   }
   async findById(id: string): Promise<OperatorAccount | undefined> {
     const d = await this.model.findById(id).lean<AccountDoc>();

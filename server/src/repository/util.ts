@@ -20,3 +20,17 @@ export function storable(value: unknown): unknown {
   }
   return value;
 }
+
+/**
+ * Insert a document; false when one with its _id (or another unique key) is already there. The insert is
+ * the claim: whoever inserts first owns the record (FerretDB v1 has no transactions).
+ */
+export async function createUnlessExists(model: { create(doc: object): Promise<unknown> }, doc: object): Promise<boolean> {
+  try {
+    await model.create(doc);
+    return true;
+  } catch (e) {
+    if (isDuplicateKey(e)) return false;
+    throw e;
+  }
+}
