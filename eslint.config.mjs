@@ -1,6 +1,13 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const SANDBOX = {
+  group: ['**/sandbox', '**/sandbox/**'],
+  allowTypeImports: true,
+  message: 'server/src/ is production code: the stand-ins live in server/sandbox/, loaded only by demo mode through a dynamic import.',
+};
+const MONGOOSE = { group: ['mongoose', 'mongodb'], message: 'mongoose lives only in server/src/repository/.' };
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'miniapp/dist/', 'dist/', '.cache/', '.data/', 'coverage/', '**/*.js', 'tools/'] },
   js.configs.recommended,
@@ -13,10 +20,18 @@ export default tseslint.config(
     },
   },
   {
-    // mongoose lives only in repository/.
-    files: ['server/src/{core,port,adapter}/**/*.ts', 'shared/**/*.ts'],
+    // Production code (server/src/) never loads the stand-ins: only demo mode imports server/sandbox/, with a
+    // dynamic import (server.ts). Type imports are erased, so they are allowed.
+    files: ['server/src/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['mongoose', 'mongodb'], message: 'mongoose lives only in server/src/repository/.' }] }],
+      'no-restricted-imports': ['error', { patterns: [SANDBOX] }],
+    },
+  },
+  {
+    // mongoose lives only in repository/.
+    files: ['server/src/{core,port,adapter}/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [MONGOOSE, SANDBOX] }],
     },
   },
   {
@@ -33,6 +48,7 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: [
         { group: ['mongoose', 'mongodb', 'koa', '@koa/*', 'wechatpay-node-v3', 'alipay-sdk'], message: 'core/ has no I/O libraries: define an interface and implement it in repository/ or adapter/.' },
         { group: ['**/port/**', '**/repository/**', '**/adapter/**'], message: 'imports point inward: core/ must not import ports, repositories or adapters.' },
+        SANDBOX,
       ] }],
     },
   },

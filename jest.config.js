@@ -29,6 +29,8 @@ module.exports = {
       transform: { '^.+\\.ts$': swc(false) },
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      // Dynamic imports name the emitted file (nodenext: '../sandbox/demo.js'); jest runs the .ts source.
+      moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
     },
     {
       displayName: 'miniapp',

@@ -25,7 +25,7 @@ import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { chromium, type Page } from 'playwright-core';
 import { loadConfig } from '../server/src/config';
 import { createLogger } from '../server/src/logger';
-import { DEMO_PARK_NUMBER } from '../server/src/sandbox/bluecard';
+import { DEMO_PARK_NUMBER } from '../server/sandbox/bluecard';
 import { startServer } from '../server/src/server';
 
 const CHROMIUM = process.env.PARKPAY_E2E_CHROMIUM ?? '/usr/bin/chromium';

@@ -23,9 +23,9 @@ import { loadConfig } from '../server/src/config';
 import { demoWechatOpenId } from '../server/src/core/identity/demo';
 import { systemClock } from '../server/src/core/clock';
 import { OpenGateRules } from '../server/src/core/lanepay/open-gate';
-import { DEMO_OPERATOR } from '../server/src/demo';
+import { DEMO_OPERATOR } from '../server/sandbox/demo';
 import { createLogger } from '../server/src/logger';
-import { DEMO_PARK_KEY, DEMO_PARK_NUMBER } from '../server/src/sandbox/bluecard';
+import { DEMO_PARK_KEY, DEMO_PARK_NUMBER } from '../server/sandbox/bluecard';
 import { startServer } from '../server/src/server';
 import { formatChinaHhmmss } from '../shared/time';
 

@@ -33,8 +33,8 @@ import { Database } from '../server/src/repository/database';
 import { MongoLotRecordsRepository } from '../server/src/repository/lot-records';
 import { MongoOrderRepository } from '../server/src/repository/orders';
 import { MongoParkDirectory } from '../server/src/repository/parks';
-import { demoParks, startBluecardSandbox } from '../server/src/sandbox/bluecard';
-import { startWechatPaySandbox } from '../server/src/sandbox/wechatpay';
+import { demoParks, startBluecardSandbox } from '../server/sandbox/bluecard';
+import { startWechatPaySandbox } from '../server/sandbox/wechatpay';
 
 const N = Number(process.argv[2] ?? 1000);
 const OPENID = 'oBench-driver';

@@ -28,7 +28,7 @@ import { LaneQrDelivery, LaneQrService, type LaneQrGateway } from './core/lanepa
 import type { LotRecordsRepository } from './core/lot/model';
 import type { OrderRepository, Provider } from './core/orders/model';
 import type { OrderService } from './core/orders/orders';
-import type { Demo } from './demo';
+import type { Demo } from '../sandbox/demo';
 import type { Logger } from './logger';
 import { mountAgreementRoutes } from './port/api/agreements-routes';
 import { DeductionRefundJob } from './port/jobs/deduction-refund-job';

@@ -22,7 +22,7 @@ import { IdentityService } from './core/identity';
 import { LotRecordsService } from './core/lot/lot-records';
 import { OrderService } from './core/orders/orders';
 import type { OrderPolicy } from './core/orders/policy';
-import { startDemo, type Demo } from './demo';
+import type { Demo } from '../sandbox/demo';
 import { createLogger, type Logger } from './logger';
 import { apiRouter } from './port/api';
 import { mountOrderRoutes } from './port/api/orders-routes';
@@ -50,7 +50,6 @@ import { LotOpsService } from './core/operators/lot-ops';
 import { BluecardOperatorLot } from './adapter/bluecard/operator-lot';
 import { mountOpLotRoutes } from './port/api/op-lot-routes';
 import { MongoLiftConfirmations } from './repository/operators';
-import { ensureDemoOperator } from './demo';
 import { ParkingService } from './core/parking/service';
 import { mountParkRoutes } from './port/api/parks-routes';
 import { mountDemoRoutes } from './port/api/demo-routes';
@@ -121,6 +120,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     // The configuration's parks are the registered ones (operators edit them in the database later).
     for (const park of config.parks) await parks.upsert(park);
     if (opts.demo ?? config.mode === 'demo') {
+      // The stand-ins are loaded only here: a production process never loads sandbox code.
+      const { startDemo } = await import('../sandbox/demo.js');
       demo = await startDemo({ logger, host: config.host, ports: config.demo });
       for (const park of demo.parks) await parks.upsert(park);
     }
@@ -217,7 +218,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       audit: auditLog,
       parkExists: async (parkNumber) => (await parks.get(parkNumber)) !== undefined,
     });
-    if (demo) await ensureDemoOperator(operators, logger);
+    if (demo) await (await import('../sandbox/demo.js')).ensureDemoOperator(operators, logger);
     const api = apiRouter({ identity, operators: { authenticator: operators, audit: auditLog, clock } });
     mountOpAccountRoutes(api, operators, auditLog);
     const posterFont = findCjkFont();

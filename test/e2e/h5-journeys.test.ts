@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { loadConfig } from '../../server/src/config';
 import { createLogger } from '../../server/src/logger';
-import { DEMO_PARK_NUMBER } from '../../server/src/sandbox/bluecard';
+import { DEMO_PARK_NUMBER } from '../../server/sandbox/bluecard';
 import { startServer, type RunningServer } from '../../server/src/server';
 import { testDatabaseUri } from '../support/db';
 import { eventually } from '../support/payment-world';

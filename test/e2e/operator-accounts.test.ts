@@ -9,9 +9,9 @@
  */
 import type { Page } from 'playwright-core';
 import { loadConfig } from '../../server/src/config';
-import { DEMO_OPERATOR } from '../../server/src/demo';
+import { DEMO_OPERATOR } from '../../server/sandbox/demo';
 import { createLogger } from '../../server/src/logger';
-import { DEMO_PARK_KEY, DEMO_PARK_NUMBER } from '../../server/src/sandbox/bluecard';
+import { DEMO_PARK_KEY, DEMO_PARK_NUMBER } from '../../server/sandbox/bluecard';
 import { startServer, type RunningServer } from '../../server/src/server';
 import { testDatabaseUri } from '../support/db';
 import { H5_DIR, checkPrerequisites, openBrowser, type Browser } from './support/browser';

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEMO_OPERATOR, ensureDemoOperator } from '../../server/src/demo';
+import { DEMO_OPERATOR, ensureDemoOperator } from '../../server/sandbox/demo';
 import { createLogger } from '../../server/src/logger';
 import { openTestDatabase, type TestDatabase } from '../support/db';
 import { operatorWorld } from '../support/operators';

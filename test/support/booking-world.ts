@@ -20,7 +20,7 @@ import { createLogger } from '../../server/src/logger';
 import { BookingWorker } from '../../server/src/port/jobs/booking-worker';
 import { MongoBookingRepositories } from '../../server/src/repository/bookings';
 import { MongoParkDirectory } from '../../server/src/repository/parks';
-import { DEMO_PARK_NUMBER } from '../../server/src/sandbox/bluecard';
+import { DEMO_PARK_NUMBER } from '../../server/sandbox/bluecard';
 import { startPaymentWorld, type PaymentWorld, type PaymentWorldOptions } from './payment-world';
 
 export interface BookingWorld extends PaymentWorld {

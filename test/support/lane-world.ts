@@ -30,7 +30,7 @@ import { MongoListsRepository } from '../../server/src/repository/lists';
 import { MongoLotRecordsRepository } from '../../server/src/repository/lot-records';
 import { MongoOrderRepository } from '../../server/src/repository/orders';
 import { MongoParkDirectory } from '../../server/src/repository/parks';
-import { DEMO_PARK_KEY, DEMO_PARK_NUMBER, demoParks, startBluecardSandbox, type BluecardSandbox } from '../../server/src/sandbox/bluecard';
+import { DEMO_PARK_KEY, DEMO_PARK_NUMBER, demoParks, startBluecardSandbox, type BluecardSandbox } from '../../server/sandbox/bluecard';
 import { openTestDatabase, type TestDatabase } from './db';
 
 /** One down call as the client made it, on the world's clock. */

@@ -23,9 +23,9 @@ import { NOTIFY_PATHS, notifyRouter } from '../../server/src/port/notify/router'
 import { MongoLotRecordsRepository } from '../../server/src/repository/lot-records';
 import { MongoOrderRepository } from '../../server/src/repository/orders';
 import { MongoParkDirectory } from '../../server/src/repository/parks';
-import { startAlipaySandbox, type AlipaySandbox } from '../../server/src/sandbox/alipay';
-import { DEMO_PARK_KEY, DEMO_PARK_NUMBER, demoParks, startBluecardSandbox, type BluecardSandbox } from '../../server/src/sandbox/bluecard';
-import { startWechatPaySandbox, type WechatPaySandbox } from '../../server/src/sandbox/wechatpay';
+import { startAlipaySandbox, type AlipaySandbox } from '../../server/sandbox/alipay';
+import { DEMO_PARK_KEY, DEMO_PARK_NUMBER, demoParks, startBluecardSandbox, type BluecardSandbox } from '../../server/sandbox/bluecard';
+import { startWechatPaySandbox, type WechatPaySandbox } from '../../server/sandbox/wechatpay';
 import { openTestDatabase, type TestDatabase } from './db';
 
 export interface PaymentWorld {

@@ -18,7 +18,7 @@ import {
   demoParks,
   startBluecardSandbox,
   type BluecardSandbox,
-} from '../../../server/src/sandbox/bluecard';
+} from '../../../server/sandbox/bluecard';
 import { startServer, type RunningServer } from '../../../server/src/server';
 import { formatChinaTime } from '../../../shared/time';
 import { testDatabaseUri } from '../../support/db';

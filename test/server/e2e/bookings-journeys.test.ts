@@ -13,7 +13,7 @@ import type { OrderView } from '../../../shared/api/orders';
 import { loadConfig } from '../../../server/src/config';
 import type { OperatorRole } from '../../../server/src/core/operators/model';
 import { createLogger } from '../../../server/src/logger';
-import { DEMO_PARK_NUMBER } from '../../../server/src/sandbox/bluecard';
+import { DEMO_PARK_NUMBER } from '../../../server/sandbox/bluecard';
 import { startServer, type RunningServer } from '../../../server/src/server';
 import { eventually } from '../../support/payment-world';
 import { testDatabaseUri } from '../../support/db';

@@ -8,7 +8,7 @@ import { buildPath, type EndpointDef } from '../../../shared/api/contract';
 import { orderEndpoints, type OrderView } from '../../../shared/api/orders';
 import { loadConfig } from '../../../server/src/config';
 import { createLogger } from '../../../server/src/logger';
-import { DEMO_PARK_NUMBER } from '../../../server/src/sandbox/bluecard';
+import { DEMO_PARK_NUMBER } from '../../../server/sandbox/bluecard';
 import { startServer, type RunningServer } from '../../../server/src/server';
 import { eventually } from '../../support/payment-world';
 import { testDatabaseUri } from '../../support/db';

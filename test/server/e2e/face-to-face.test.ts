@@ -15,9 +15,9 @@ import { BLUECARD_PREFIX, bluecardRouter } from '../../../server/src/port/blueca
 import { faceToFaceHandlers } from '../../../server/src/port/bluecard/lanepay-face';
 import { MongoFacePaymentRepository } from '../../../server/src/repository/face-payments';
 import { MongoLotRecordsRepository } from '../../../server/src/repository/lot-records';
-import { startAlipaySandbox, type AlipaySandbox } from '../../../server/src/sandbox/alipay';
-import { DEMO_PARK_KEY, DEMO_PARK_NUMBER, demoParks, startBluecardSandbox, type BluecardSandbox } from '../../../server/src/sandbox/bluecard';
-import { startWechatPaySandbox, type WechatPaySandbox } from '../../../server/src/sandbox/wechatpay';
+import { startAlipaySandbox, type AlipaySandbox } from '../../../server/sandbox/alipay';
+import { DEMO_PARK_KEY, DEMO_PARK_NUMBER, demoParks, startBluecardSandbox, type BluecardSandbox } from '../../../server/sandbox/bluecard';
+import { startWechatPaySandbox, type WechatPaySandbox } from '../../../server/sandbox/wechatpay';
 import { startServer, type RunningServer } from '../../../server/src/server';
 import { testDatabaseUri } from '../../support/db';
 

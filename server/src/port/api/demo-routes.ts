@@ -2,8 +2,7 @@
 import type Router from '@koa/router';
 import { demoEndpoints } from '../../../../shared/api/demo';
 import { AppError } from '../../core/errors';
-import { DEMO_PARK_NUMBER } from '../../sandbox/bluecard';
-import type { Demo } from '../../demo';
+import type { Demo } from '../../../sandbox/demo';
 import { mount } from './mount';
 
 export function mountDemoRoutes(router: Router, demo: Demo | undefined): void {
@@ -11,7 +10,7 @@ export function mountDemoRoutes(router: Router, demo: Demo | undefined): void {
     if (!demo) throw new AppError('not_found', 'not in demo mode', 404);
     const s = demo.sandboxes;
     return {
-      parkNumber: DEMO_PARK_NUMBER,
+      parkNumber: demo.parks[0]!.parkNumber,
       bluecardSandbox: s.bluecard.url,
       wechatPaySandbox: s.wechatPay.url,
       alipaySandbox: s.alipay.url,

@@ -4,7 +4,7 @@
  */
 import { AlipayAdapter, AlipayError } from '../../../../server/src/adapter/alipay';
 import { configSchema } from '../../../../server/src/config';
-import { startAlipaySandbox, type AlipaySandbox } from '../../../../server/src/sandbox/alipay';
+import { startAlipaySandbox, type AlipaySandbox } from '../../../../server/sandbox/alipay';
 import { startReceiver, type Receiver } from './receiver';
 
 let sandbox: AlipaySandbox;

@@ -19,7 +19,7 @@ import {
   signNotification,
   startAlipaySandbox,
   type AlipaySandbox,
-} from '../../../../server/src/sandbox/alipay';
+} from '../../../../server/sandbox/alipay';
 import { formatChinaTime } from '../../../../shared/time';
 import { startWithholdingReceiver, type WithholdingReceiver } from './withholding-receiver';
 

@@ -4,7 +4,7 @@
  */
 import { AlipayError } from '../../../../server/src/adapter/alipay';
 import { AlipayFaceToFace } from '../../../../server/src/adapter/alipay/face-to-face';
-import { startAlipaySandbox, type AlipaySandbox } from '../../../../server/src/sandbox/alipay';
+import { startAlipaySandbox, type AlipaySandbox } from '../../../../server/sandbox/alipay';
 
 let sandbox: AlipaySandbox;
 let alipay: AlipayFaceToFace;

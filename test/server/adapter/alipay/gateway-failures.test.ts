@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { AlipaySdk } from 'alipay-sdk';
 import { AlipayAdapter, AlipayError } from '../../../../server/src/adapter/alipay';
 import { ManualClock } from '../../../../server/src/core/clock';
-import { generateRsaKeyPair, signedResponseBody, startAlipaySandbox, type AlipaySandbox } from '../../../../server/src/sandbox/alipay';
+import { generateRsaKeyPair, signedResponseBody, startAlipaySandbox, type AlipaySandbox } from '../../../../server/sandbox/alipay';
 import { formatChinaTime, parseChinaTime } from '../../../../shared/time';
 
 const alipayKeys = generateRsaKeyPair();

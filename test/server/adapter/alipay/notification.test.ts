@@ -17,7 +17,7 @@ import {
   signNotification,
   startAlipaySandbox,
   type AlipaySandbox,
-} from '../../../../server/src/sandbox/alipay';
+} from '../../../../server/sandbox/alipay';
 import { startReceiver, type Receiver } from './receiver';
 
 const alipayKeys = generateRsaKeyPair();

@@ -13,7 +13,7 @@ import {
   type WithholdingNotificationResult,
 } from '../../../../server/src/adapter/payments/alipay-withholding';
 import { ManualClock } from '../../../../server/src/core/clock';
-import { startAlipaySandbox, type AlipaySandbox } from '../../../../server/src/sandbox/alipay';
+import { startAlipaySandbox, type AlipaySandbox } from '../../../../server/sandbox/alipay';
 import { startWithholdingReceiver, type WithholdingReceiver } from './withholding-receiver';
 
 let sandbox: AlipaySandbox;

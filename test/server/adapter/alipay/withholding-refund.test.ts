@@ -7,7 +7,7 @@
 import type { AgreementRef } from '../../../../server/src/core/agreements/gateways';
 import { AlipayError } from '../../../../server/src/adapter/alipay';
 import { createAlipayWithholdingGateway, type AlipayWithholdingGateway } from '../../../../server/src/adapter/payments/alipay-withholding';
-import { startAlipaySandbox, type AlipaySandbox } from '../../../../server/src/sandbox/alipay';
+import { startAlipaySandbox, type AlipaySandbox } from '../../../../server/sandbox/alipay';
 
 let sandbox: AlipaySandbox;
 let gw: AlipayWithholdingGateway;

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WechatLoginClient, WechatLoginError, isWechatLoginError } from '../../../../server/src/adapter/wechat-login';
-import { startWechatLoginSandbox, type WechatLoginSandbox } from '../../../../server/src/sandbox/wechat-login';
+import { startWechatLoginSandbox, type WechatLoginSandbox } from '../../../../server/sandbox/wechat-login';
 
 const SECRET = 'adapter-test-secret-5f2c9a17e0b3';
 let sb: WechatLoginSandbox;

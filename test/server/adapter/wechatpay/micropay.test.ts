@@ -6,8 +6,8 @@ import { createHash, createHmac } from 'node:crypto';
 import { WechatPayError } from '../../../../server/src/adapter/wechatpay';
 import { WechatMicropayClient } from '../../../../server/src/adapter/wechatpay/micropay';
 import { parseV2Answer, signedV2Body, v2Sign } from '../../../../server/src/adapter/wechatpay/micropay-wire';
-import { startWechatPaySandbox, type WechatPaySandbox } from '../../../../server/src/sandbox/wechatpay';
-import { wechatV2Sign } from '../../../../server/src/sandbox/wechatpay/micropay';
+import { startWechatPaySandbox, type WechatPaySandbox } from '../../../../server/sandbox/wechatpay';
+import { wechatV2Sign } from '../../../../server/sandbox/wechatpay/micropay';
 
 let sandbox: WechatPaySandbox;
 let client: WechatMicropayClient;

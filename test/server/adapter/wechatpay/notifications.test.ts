@@ -12,7 +12,7 @@ import {
   checkTransactionMatches,
   type WechatTransaction,
 } from '../../../../server/src/adapter/wechatpay';
-import { startWechatPaySandbox, type WechatPaySandbox } from '../../../../server/src/sandbox/wechatpay';
+import { startWechatPaySandbox, type WechatPaySandbox } from '../../../../server/sandbox/wechatpay';
 import { NotifyReceiver } from '../../sandbox/wechatpay/receiver';
 
 const MODES = ['platformCertificate', 'publicKey'] as const;

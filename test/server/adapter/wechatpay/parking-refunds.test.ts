@@ -8,7 +8,7 @@ import { WechatParkingAdapter, WechatPayAdapter, WechatPayError } from '../../..
 import { createWechatWithholdingGateway, type WechatWithholdingGateway } from '../../../../server/src/adapter/payments/wechat-withholding';
 import type { AgreementRef } from '../../../../server/src/core/agreements/gateways';
 import { ManualClock } from '../../../../server/src/core/clock';
-import { startWechatPaySandbox } from '../../../../server/src/sandbox/wechatpay';
+import { startWechatPaySandbox } from '../../../../server/sandbox/wechatpay';
 
 let seq = 0;
 const no = (p: string) => `${p}${Date.now().toString(36).toUpperCase()}${++seq}`;

@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import { ManualClock } from '../../../../server/src/core/clock';
 import { WechatParkingAdapter, WechatPayAdapter, WechatPayError, isNotFound } from '../../../../server/src/adapter/wechatpay';
-import { startWechatPaySandbox, type WechatPaySandbox } from '../../../../server/src/sandbox/wechatpay';
+import { startWechatPaySandbox, type WechatPaySandbox } from '../../../../server/sandbox/wechatpay';
 
 const MODES = ['platformCertificate', 'publicKey'] as const;
 const NOTIFY = 'https://parkpay.example/notify/wechatpay-parking';

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import util from 'node:util';
 import { ManualClock } from '../../../../server/src/core/clock';
 import { CertificateStore, WechatPayAdapter, WechatPayError } from '../../../../server/src/adapter/wechatpay';
-import { startWechatPaySandbox, type WechatPaySandbox } from '../../../../server/src/sandbox/wechatpay';
+import { startWechatPaySandbox, type WechatPaySandbox } from '../../../../server/sandbox/wechatpay';
 
 const MODES = ['platformCertificate', 'publicKey'] as const;
 const NOTIFY = 'https://parkpay.example/wechatpay/notify';

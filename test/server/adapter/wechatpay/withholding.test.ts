@@ -17,7 +17,7 @@ import {
   plateColorOf,
   wechatParkingConfigSchema,
 } from '../../../../server/src/adapter/payments/wechat-withholding';
-import { startWechatPaySandbox, type WechatPaySandbox } from '../../../../server/src/sandbox/wechatpay';
+import { startWechatPaySandbox, type WechatPaySandbox } from '../../../../server/sandbox/wechatpay';
 import { NotifyReceiver } from '../../sandbox/wechatpay/receiver';
 
 let seq = 0;

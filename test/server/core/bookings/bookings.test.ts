@@ -4,7 +4,7 @@
  * concurrent buyers (the offer's count and the lot's bookable count); a booking the lot refuses is refunded;
  * places of unpaid bookings come back.
  */
-import { DEMO_PARK_NUMBER } from '../../../../server/src/sandbox/bluecard';
+import { DEMO_PARK_NUMBER } from '../../../../server/sandbox/bluecard';
 import { eventually } from '../../../support/payment-world';
 import { startBookingWorld, type BookingWorld } from '../../../support/booking-world';
 

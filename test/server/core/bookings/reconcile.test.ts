@@ -4,7 +4,7 @@
  * each flagged; the lot's admission time is taken over.
  */
 import { BluecardClient } from '../../../../server/src/adapter/bluecard';
-import { DEMO_PARK_NUMBER } from '../../../../server/src/sandbox/bluecard';
+import { DEMO_PARK_NUMBER } from '../../../../server/sandbox/bluecard';
 import { formatChinaTime } from '../../../../shared/time';
 import { eventually } from '../../../support/payment-world';
 import { startBookingWorld, type BookingWorld } from '../../../support/booking-world';

@@ -5,7 +5,7 @@
  * merchants see and manage their own. Fixed coupon codes for the booth scanner (4.24).
  */
 import { AppError } from '../../../../server/src/core/errors';
-import { DEMO_PARK_NUMBER } from '../../../../server/src/sandbox/bluecard';
+import { DEMO_PARK_NUMBER } from '../../../../server/sandbox/bluecard';
 import { startLaneWorld, type LaneWorld } from '../../../support/lane-world';
 
 const PN = DEMO_PARK_NUMBER;

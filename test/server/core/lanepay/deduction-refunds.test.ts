@@ -32,8 +32,8 @@ import { MongoAgreementRepository } from '../../../../server/src/repository/agre
 import { MongoDriverRepository } from '../../../../server/src/repository/drivers';
 import { MongoLotRecordsRepository } from '../../../../server/src/repository/lot-records';
 import { MongoOrderRepository } from '../../../../server/src/repository/orders';
-import { startAlipaySandbox, type AlipaySandbox } from '../../../../server/src/sandbox/alipay';
-import { startWechatPaySandbox, type WechatPaySandbox } from '../../../../server/src/sandbox/wechatpay';
+import { startAlipaySandbox, type AlipaySandbox } from '../../../../server/sandbox/alipay';
+import { startWechatPaySandbox, type WechatPaySandbox } from '../../../../server/sandbox/wechatpay';
 import { openTestDatabase, type TestDatabase } from '../../../support/db';
 import { eventually } from '../../../support/payment-world';
 

@@ -12,8 +12,8 @@ import { AppError } from '../../../../server/src/core/errors';
 import { faceId, FaceToFaceService, type FacePayRequest } from '../../../../server/src/core/lanepay/face-to-face';
 import type { FixedCoupon, FixedCouponCodes } from '../../../../server/src/core/lanepay/fixed-coupons';
 import { MongoFacePaymentRepository } from '../../../../server/src/repository/face-payments';
-import { startAlipaySandbox, type AlipaySandbox } from '../../../../server/src/sandbox/alipay';
-import { startWechatPaySandbox, type WechatPaySandbox } from '../../../../server/src/sandbox/wechatpay';
+import { startAlipaySandbox, type AlipaySandbox } from '../../../../server/sandbox/alipay';
+import { startWechatPaySandbox, type WechatPaySandbox } from '../../../../server/sandbox/wechatpay';
 import { openTestDatabase, type TestDatabase } from '../../../support/db';
 
 const PARK = 'p_face_001';

@@ -7,7 +7,7 @@
  */
 import { openGateAnswer } from '../../../../shared/bluecard';
 import { OpenGateRules, type BookingLookup, type LetInWindow } from '../../../../server/src/core/lanepay/open-gate';
-import { DEMO_PARK_NUMBER } from '../../../../server/src/sandbox/bluecard';
+import { DEMO_PARK_NUMBER } from '../../../../server/sandbox/bluecard';
 import { startLaneWorld, type LaneWorld } from '../../../support/lane-world';
 
 const PN = DEMO_PARK_NUMBER;

@@ -7,7 +7,7 @@
 import { openGateAnswer } from '../../../../shared/bluecard';
 import { OpenGateRules, type BookingLookup, type LetInWindow } from '../../../../server/src/core/lanepay/open-gate';
 import type { Park } from '../../../../server/src/core/parks';
-import { DEMO_PARK_NUMBER, Refusal } from '../../../../server/src/sandbox/bluecard';
+import { DEMO_PARK_NUMBER, Refusal } from '../../../../server/sandbox/bluecard';
 import { startLaneWorld, type LaneWorld } from '../../../support/lane-world';
 
 const PN = DEMO_PARK_NUMBER;

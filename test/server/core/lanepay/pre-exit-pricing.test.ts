@@ -6,7 +6,7 @@
  */
 import { preExitPricingAnswer } from '../../../../shared/bluecard';
 import { PreExitPricing, type ExitPricingContext, type StayCredit, type StayCreditSource } from '../../../../server/src/core/lanepay/pre-exit-pricing';
-import { DEMO_PARK_NUMBER } from '../../../../server/src/sandbox/bluecard';
+import { DEMO_PARK_NUMBER } from '../../../../server/sandbox/bluecard';
 import { startLaneWorld, type LaneWorld } from '../../../support/lane-world';
 
 const PN = DEMO_PARK_NUMBER;

@@ -9,7 +9,7 @@ import { progressOf } from '../../../../server/src/core/lists/service';
 import { ListsService } from '../../../../server/src/core/lists/service';
 import { BluecardListsGateway } from '../../../../server/src/adapter/bluecard/lists-gateway';
 import type { ImportJob } from '../../../../server/src/core/lists/model';
-import { DEMO_PARK_NUMBER } from '../../../../server/src/sandbox/bluecard';
+import { DEMO_PARK_NUMBER } from '../../../../server/sandbox/bluecard';
 import { startLaneWorld, type LaneWorld } from '../../../support/lane-world';
 
 const PN = DEMO_PARK_NUMBER;

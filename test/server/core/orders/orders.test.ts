@@ -4,7 +4,7 @@
  * And every way it can go wrong.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { DEMO_PARK_NUMBER } from '../../../../server/src/sandbox/bluecard';
+import { DEMO_PARK_NUMBER } from '../../../../server/sandbox/bluecard';
 import { NOTIFY_PATHS } from '../../../../server/src/port/notify/router';
 import { eventually, startPaymentWorld, type PaymentWorld } from '../../../support/payment-world';
 

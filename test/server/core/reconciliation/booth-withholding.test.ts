@@ -22,7 +22,7 @@ import { MongoDriverRepository } from '../../../../server/src/repository/drivers
 import { MongoFacePaymentRepository } from '../../../../server/src/repository/face-payments';
 import { MongoParkDirectory } from '../../../../server/src/repository/parks';
 import { MongoReconciliationSources } from '../../../../server/src/repository/reconciliation';
-import { DEMO_PARK_NUMBER } from '../../../../server/src/sandbox/bluecard';
+import { DEMO_PARK_NUMBER } from '../../../../server/sandbox/bluecard';
 import { formatChinaDate } from '../../../../shared/time';
 import { startPaymentWorld, type PaymentWorld } from '../../../support/payment-world';
 import { FakeWithholding } from '../agreements/fake-withholding';

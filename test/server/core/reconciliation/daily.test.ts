@@ -9,7 +9,7 @@ import { reconciliationCsv } from '../../../../server/src/core/reconciliation/cs
 import { systemClock } from '../../../../server/src/core/clock';
 import { MongoParkDirectory } from '../../../../server/src/repository/parks';
 import { MongoReconciliationSources } from '../../../../server/src/repository/reconciliation';
-import { DEMO_PARK_NUMBER } from '../../../../server/src/sandbox/bluecard';
+import { DEMO_PARK_NUMBER } from '../../../../server/sandbox/bluecard';
 import { formatChinaDate } from '../../../../shared/time';
 import { eventually } from '../../../support/payment-world';
 import { startBookingWorld, type BookingWorld } from '../../../support/booking-world';

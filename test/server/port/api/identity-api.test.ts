@@ -14,8 +14,8 @@ import { IdentityService, hashSessionToken, type IdentityDeps } from '../../../.
 import { createLogger } from '../../../../server/src/logger';
 import { apiRouter, maskId } from '../../../../server/src/port/api';
 import { MongoDriverRepository, MongoSessionRepository } from '../../../../server/src/repository/drivers';
-import { startAlipaySandbox, type AlipaySandbox } from '../../../../server/src/sandbox/alipay';
-import { startWechatLoginSandbox, type WechatLoginSandbox } from '../../../../server/src/sandbox/wechat-login';
+import { startAlipaySandbox, type AlipaySandbox } from '../../../../server/sandbox/alipay';
+import { startWechatLoginSandbox, type WechatLoginSandbox } from '../../../../server/sandbox/wechat-login';
 import { openTestDatabase, type TestDatabase } from '../../../support/db';
 
 const DAY = 24 * 60 * 60 * 1000;

@@ -9,7 +9,7 @@ import { createApp } from '../../../../server/src/app';
 import { createLogger } from '../../../../server/src/logger';
 import { mountOpCouponRoutes } from '../../../../server/src/port/api/op-coupons-routes';
 import { mountOpListRoutes } from '../../../../server/src/port/api/op-lists-routes';
-import { DEMO_PARK_NUMBER } from '../../../../server/src/sandbox/bluecard';
+import { DEMO_PARK_NUMBER } from '../../../../server/sandbox/bluecard';
 import { startLaneWorld, type LaneWorld } from '../../../support/lane-world';
 import { operatorWorld, type OperatorSession, type OperatorWorld } from '../../../support/operators';
 

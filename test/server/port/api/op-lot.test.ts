@@ -26,7 +26,7 @@ import { MongoLiftConfirmations } from '../../../../server/src/repository/operat
 import { MongoOrderRepository } from '../../../../server/src/repository/orders';
 import { MongoParkDirectory } from '../../../../server/src/repository/parks';
 import { MongoVisitRepository } from '../../../../server/src/repository/visits';
-import { DEMO_PARK_KEY, DEMO_PARK_NUMBER, demoParks, startBluecardSandbox, type BluecardSandbox } from '../../../../server/src/sandbox/bluecard';
+import { DEMO_PARK_KEY, DEMO_PARK_NUMBER, demoParks, startBluecardSandbox, type BluecardSandbox } from '../../../../server/sandbox/bluecard';
 import { openTestDatabase, type TestDatabase } from '../../../support/db';
 import { operatorWorld, type OperatorSession, type OperatorWorld } from '../../../support/operators';
 

@@ -13,7 +13,7 @@ import { createLogger } from '../../../../server/src/logger';
 import { mountOpReconciliationRoutes } from '../../../../server/src/port/api/op-reconciliation-routes';
 import { MongoParkDirectory } from '../../../../server/src/repository/parks';
 import { MongoReconciliationSources } from '../../../../server/src/repository/reconciliation';
-import { DEMO_PARK_NUMBER } from '../../../../server/src/sandbox/bluecard';
+import { DEMO_PARK_NUMBER } from '../../../../server/sandbox/bluecard';
 import { eventually } from '../../../support/payment-world';
 import { startBookingWorld, type BookingWorld } from '../../../support/booking-world';
 import { operatorWorld, type OperatorSession } from '../../../support/operators';

@@ -15,7 +15,7 @@ import {
   startAlipaySandbox,
   type AlipaySandbox,
   type SandboxNotification,
-} from '../../../../server/src/sandbox/alipay';
+} from '../../../../server/sandbox/alipay';
 import { formatChinaTime } from '../../../../shared/time';
 
 const MIN = 60_000;

@@ -18,7 +18,7 @@ import {
   signRequest,
   startAlipaySandbox,
   type AlipaySandbox,
-} from '../../../../server/src/sandbox/alipay';
+} from '../../../../server/sandbox/alipay';
 import { formatChinaTime } from '../../../../shared/time';
 
 const MIN = 60_000;

@@ -2,7 +2,7 @@
  * The sandbox lot's own booking capacity (4.1 bookSpaceCount) and its booking controls: refusing the next
  * bookings, losing one (for reconciliation tests).
  */
-import type { BluecardSandbox } from '../../../../server/src/sandbox/bluecard';
+import type { BluecardSandbox } from '../../../../server/sandbox/bluecard';
 import { type DownAnswer, PN, Receiver, control, down, startTestSandbox } from './support';
 
 let receiver: Receiver;

@@ -4,7 +4,7 @@
  * pictures, barrier lifts, injected faults.
  */
 import { bluecardInterfaces } from '../../../../shared/bluecard';
-import type { BluecardSandbox } from '../../../../server/src/sandbox/bluecard';
+import type { BluecardSandbox } from '../../../../server/sandbox/bluecard';
 import type { ManualClock } from '../../../../server/src/core/clock';
 import { formatChinaTime } from '../../../../shared/time';
 import { type DownAnswer, HOUR, KEY, KEY2, MIN, PN, PN2, Receiver, T0, control, down, signOf, startTestSandbox, validBodies } from './support';

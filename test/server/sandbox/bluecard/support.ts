@@ -12,7 +12,7 @@ import {
   type BluecardSandbox,
   type BluecardSandboxOptions,
   type ParkDefinition,
-} from '../../../../server/src/sandbox/bluecard';
+} from '../../../../server/sandbox/bluecard';
 
 /** 2026-01-15 10:00:00 China time. */
 export const T0 = Date.UTC(2026, 0, 15, 2, 0, 0);

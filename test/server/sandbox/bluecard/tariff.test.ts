@@ -1,5 +1,5 @@
-import { DEFAULT_TARIFF, chargeFen } from '../../../../server/src/sandbox/bluecard';
-import { timeDiscountFen, tariffOf } from '../../../../server/src/sandbox/bluecard/tariff';
+import { DEFAULT_TARIFF, chargeFen } from '../../../../server/sandbox/bluecard';
+import { timeDiscountFen, tariffOf } from '../../../../server/sandbox/bluecard/tariff';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

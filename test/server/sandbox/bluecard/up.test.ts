@@ -5,7 +5,7 @@
  */
 import { bluecardInterfaces, commonUpRequest } from '../../../../shared/bluecard';
 import { ScaledClock } from '../../../../server/src/core/clock';
-import { startBluecardSandbox, demoParks, type BluecardSandbox } from '../../../../server/src/sandbox/bluecard';
+import { startBluecardSandbox, demoParks, type BluecardSandbox } from '../../../../server/sandbox/bluecard';
 import type { ManualClock } from '../../../../server/src/core/clock';
 import { formatChinaTime } from '../../../../shared/time';
 import { HOUR, KEY, MIN, PN, Receiver, type Received, T0, control, signOf, startTestSandbox } from './support';

@@ -4,7 +4,7 @@
  * and the HTTP control API.
  */
 import { ManualClock } from '../../../../server/src/core/clock';
-import { startWechatLoginSandbox, WECHAT_CODE_TTL_MS, type WechatLoginSandbox } from '../../../../server/src/sandbox/wechat-login';
+import { startWechatLoginSandbox, WECHAT_CODE_TTL_MS, type WechatLoginSandbox } from '../../../../server/sandbox/wechat-login';
 
 let sb: WechatLoginSandbox;
 let clock: ManualClock;

@@ -7,7 +7,7 @@
  */
 import crypto from 'node:crypto';
 import { ManualClock } from '../../../../server/src/core/clock';
-import { startWechatPaySandbox, type WechatPaySandbox } from '../../../../server/src/sandbox/wechatpay';
+import { startWechatPaySandbox, type WechatPaySandbox } from '../../../../server/sandbox/wechatpay';
 
 async function call(sb: WechatPaySandbox, path: string, body?: unknown) {
   const method = body === undefined ? 'GET' : 'POST';

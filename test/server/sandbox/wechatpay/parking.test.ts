@@ -6,7 +6,7 @@
  */
 import crypto from 'node:crypto';
 import { ManualClock } from '../../../../server/src/core/clock';
-import { SandboxControlError, startWechatPaySandbox, type WechatPaySandbox, type WechatPaySandboxOptions } from '../../../../server/src/sandbox/wechatpay';
+import { SandboxControlError, startWechatPaySandbox, type WechatPaySandbox, type WechatPaySandboxOptions } from '../../../../server/sandbox/wechatpay';
 import { NotifyReceiver } from './receiver';
 
 interface Signed {

@@ -11,7 +11,7 @@ import {
   WECHAT_NOTIFY_RETRY_INTERVALS_MS,
   startWechatPaySandbox,
   type WechatPaySandbox,
-} from '../../../../server/src/sandbox/wechatpay';
+} from '../../../../server/sandbox/wechatpay';
 import { NotifyReceiver } from './receiver';
 
 interface Signed {

@@ -15,8 +15,8 @@
 import crypto, { type KeyObject } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Config } from '../../config';
-import { type Clock, systemClock } from '../../core/clock';
+import type { Config } from '../../src/config';
+import { type Clock, systemClock } from '../../src/core/clock';
 import {
   type MerchantKeys,
   type PlatformSigner,

@@ -38,7 +38,7 @@
  * call must carry that sub_mchid).
  */
 import crypto from 'node:crypto';
-import type { Clock } from '../../core/clock';
+import type { Clock } from '../../src/core/clock';
 import { randomString } from './keys';
 import type { NotificationRecord } from './notifier';
 import { type SignupParams, safeReturnUrl, signupPage, signupRefusedPage, signupResultPage } from './parking-page';

@@ -6,11 +6,11 @@
  *
  * Money is integer fen inside; yuan strings only at the wire (fenToYuan).
  */
-import type { Clock } from '../../core/clock';
-import type { EntryRecord, ExitRecord, WhiteEntry, Booking } from '../../../../shared/bluecard';
-import { fenToYuan } from '../../../../shared/money';
-import { normalizePlate } from '../../../../shared/plate';
-import { formatChinaDate, formatChinaHhmmss, formatChinaTime } from '../../../../shared/time';
+import type { Clock } from '../../src/core/clock';
+import type { EntryRecord, ExitRecord, WhiteEntry, Booking } from '../../../shared/bluecard';
+import { fenToYuan } from '../../../shared/money';
+import { normalizePlate } from '../../../shared/plate';
+import { formatChinaDate, formatChinaHhmmss, formatChinaTime } from '../../../shared/time';
 import type { AreaDefinition, LaneDefinition, ParkDefinition, SpaceDefinition } from './definitions';
 import { ImageStore, compactChinaTime } from './images';
 import { type TariffDefinition, chargeFen, tariffOf, timeDiscountFen } from './tariff';

@@ -6,7 +6,7 @@
  *  - 'poll': a shared clock moved elsewhere (demo mode); every `pollMs` real ms due tasks are run;
  *  - 'manual': nothing runs by itself; a test moves its ManualClock and calls runDue().
  */
-import type { Clock } from '../../core/clock';
+import type { Clock } from '../../src/core/clock';
 
 export type Task = () => unknown;
 

@@ -7,7 +7,7 @@
  * call `runDue()` after moving the clock, or `runUntil(t, set)` to step a settable clock from task to
  * task so that each runs at exactly its due instant.
  */
-import type { Clock } from '../../core/clock';
+import type { Clock } from '../../src/core/clock';
 
 export type Task = () => unknown;
 

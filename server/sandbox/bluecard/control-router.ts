@@ -7,8 +7,8 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { normalizePlate } from '../../../../shared/plate';
-import { formatChinaDate, formatChinaTime, parseChinaTime } from '../../../../shared/time';
+import { normalizePlate } from '../../../shared/plate';
+import { formatChinaDate, formatChinaTime, parseChinaTime } from '../../../shared/time';
 import { readRawBody } from './down-router';
 import { FAULT_KINDS } from './faults';
 import type { SandboxPark } from './lot';

@@ -4,12 +4,12 @@
  * ParkPay's answer (4.13, 4.16, 4.17, 4.24–4.28), whose answers are returned to the caller and acted on
  * the way the lot would (a withheld or face-to-face payment is recorded and opens the barrier).
  */
-import type { Clock } from '../../core/clock';
-import { bluecardSign } from '../../core/parks';
-import { USERPAYING, type ExitRecord, type Renewal, type WhiteEntry } from '../../../../shared/bluecard';
-import { fenToYuan, yuanToFen } from '../../../../shared/money';
-import { normalizePlate } from '../../../../shared/plate';
-import { formatChinaDate, formatChinaTime, parseChinaTime } from '../../../../shared/time';
+import type { Clock } from '../../src/core/clock';
+import { bluecardSign } from '../../src/core/parks';
+import { USERPAYING, type ExitRecord, type Renewal, type WhiteEntry } from '../../../shared/bluecard';
+import { fenToYuan, yuanToFen } from '../../../shared/money';
+import { normalizePlate } from '../../../shared/plate';
+import { formatChinaDate, formatChinaTime, parseChinaTime } from '../../../shared/time';
 import type { ParkDefinition } from './definitions';
 import { compactChinaTime } from './images';
 import type { Outbox, OutboxItem } from './outbox';

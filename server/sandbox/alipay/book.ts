@@ -18,8 +18,8 @@
  * Amounts are integer fen inside; yuan strings with 2 decimals on the wire.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { formatChinaTime, parseChinaTime } from '../../../../shared/time';
-import type { Clock } from '../../core/clock';
+import { formatChinaTime, parseChinaTime } from '../../../shared/time';
+import type { Clock } from '../../src/core/clock';
 import type { SandboxUser } from './users';
 
 export type TradeStatus = 'WAIT_BUYER_PAY' | 'TRADE_SUCCESS' | 'TRADE_FINISHED' | 'TRADE_CLOSED';

@@ -19,7 +19,7 @@
  *    stand for the cases where Alipay asks to retry.
  */
 import { randomInt } from 'node:crypto';
-import type { Clock } from '../../core/clock';
+import type { Clock } from '../../src/core/clock';
 import { parsePrice, SandboxControlError, yuan, type GatewayAnswer, type TradeBook } from './book';
 import type { SandboxUser } from './users';
 

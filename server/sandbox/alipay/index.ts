@@ -21,8 +21,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createPublicKey } from 'node:crypto';
-import { formatChinaTime, parseChinaTime } from '../../../../shared/time';
-import { ScaledClock, systemClock, type Clock } from '../../core/clock';
+import { formatChinaTime, parseChinaTime } from '../../../shared/time';
+import { ScaledClock, systemClock, type Clock } from '../../src/core/clock';
 import { AgreementBook } from './agreement-book';
 import { AGREEMENT_METHODS, createAgreementDesk, PAGE_SIGN_METHOD, WITHHOLDING_PRODUCT, type AgreementSandbox } from './agreements';
 import { SandboxControlError, TradeBook, type GatewayAnswer, type IdMode, type SandboxTrade } from './book';

@@ -9,8 +9,8 @@
  * time and a fresh notify_time (so a fresh sign). The waits run on the sandbox clock (compressible).
  */
 import { randomBytes } from 'node:crypto';
-import { formatChinaTime } from '../../../../shared/time';
-import type { Clock } from '../../core/clock';
+import { formatChinaTime } from '../../../shared/time';
+import type { Clock } from '../../src/core/clock';
 import type { NotifyRequest } from './book';
 import type { SandboxScheduler } from './scheduler';
 import { signNotification } from './signing';

@@ -4,9 +4,9 @@
  * that fails is a bug of the sandbox, thrown), answers read with the tolerant answer schema. An answer
  * acknowledges only as HTTP 200 with status success.
  */
-import type { Clock } from '../../core/clock';
-import { bluecardSign } from '../../core/parks';
-import { bluecardInterfaces } from '../../../../shared/bluecard';
+import type { Clock } from '../../src/core/clock';
+import { bluecardSign } from '../../src/core/parks';
+import { bluecardInterfaces } from '../../../shared/bluecard';
 
 /** ParkPay's inbound paths (appended to the ParkPay base URL). */
 export interface ParkPayPaths {

@@ -7,8 +7,8 @@
  * per call; exit records newest first ("按出场时间倒序"). Attempts are counted per record. Later attempts are
  * woken by the injected SandboxScheduler, so a test can run the 5-minute schedule instantly.
  */
-import type { Clock } from '../../core/clock';
-import { formatChinaTime } from '../../../../shared/time';
+import type { Clock } from '../../src/core/clock';
+import { formatChinaTime } from '../../../shared/time';
 import type { SandboxScheduler } from './scheduler';
 import type { ParkPayLink, UpResult, UpSection } from './uplink';
 

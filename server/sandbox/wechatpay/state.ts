@@ -16,8 +16,8 @@
  *   named with its sub_mchid, in the refund and in its query (普通服务商 退款申请 / 查询单笔退款), a direct
  *   merchant's without one.
  */
-import type { Clock } from '../../core/clock';
-import { formatChinaTime } from '../../../../shared/time';
+import type { Clock } from '../../src/core/clock';
+import { formatChinaTime } from '../../../shared/time';
 import { randomString } from './keys';
 
 export type TradeState = 'NOTPAY' | 'SUCCESS' | 'CLOSED' | 'REFUND' | 'PAYERROR' | 'USERPAYING' | 'REVOKED';

@@ -13,7 +13,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import Router from '@koa/router';
-import { type Clock, ScaledClock } from '../../core/clock';
+import { type Clock, ScaledClock } from '../../src/core/clock';
 import { controlRouter } from './control-router';
 import { type ParkDefinition, definitionProblems } from './definitions';
 import { downRouter } from './down-router';

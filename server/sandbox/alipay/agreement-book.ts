@@ -27,8 +27,8 @@
  *    deduction gives it back.
  */
 import { randomBytes } from 'node:crypto';
-import { formatChinaTime, parseChinaTime } from '../../../../shared/time';
-import type { Clock } from '../../core/clock';
+import { formatChinaTime, parseChinaTime } from '../../../shared/time';
+import type { Clock } from '../../src/core/clock';
 import { parsePrice, yuan, type GatewayAnswer, type IdMode, type SandboxTrade, type TradeBook } from './book';
 import type { SandboxUser } from './users';
 

@@ -15,7 +15,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { systemClock, type Clock } from '../../core/clock';
+import { systemClock, type Clock } from '../../src/core/clock';
 
 export const WECHAT_CODE_TTL_MS = 5 * 60_000;
 export const SANDBOX_WECHAT_APP_ID = 'wx5a3d0c7e9b1f2468';

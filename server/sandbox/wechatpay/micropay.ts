@@ -27,8 +27,8 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { Transformer } from 'wechatpay-axios-plugin';
-import type { Clock } from '../../core/clock';
-import { formatChinaTime } from '../../../../shared/time';
+import type { Clock } from '../../src/core/clock';
+import { formatChinaTime } from '../../../shared/time';
 import { randomString } from './keys';
 import { SandboxControlError } from './state';
 

@@ -12,7 +12,7 @@
  * Each attempt records its planned simulated offset and its measured real offset.
  */
 import { EventEmitter } from 'node:events';
-import type { Clock } from '../../core/clock';
+import type { Clock } from '../../src/core/clock';
 
 export const WECHAT_NOTIFY_RETRY_INTERVALS_MS: readonly number[] = [
   15_000, 15_000, 30_000, 3 * 60_000, 10 * 60_000, 20 * 60_000, 30 * 60_000, 30 * 60_000, 30 * 60_000, 60 * 60_000,

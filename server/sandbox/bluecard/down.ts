@@ -23,10 +23,10 @@ import {
   type UnlicensedCarInRequest,
   type UnlicensedCarOutRequest,
   UNLICENSED_PLATE,
-} from '../../../../shared/bluecard';
-import { yuanToFen } from '../../../../shared/money';
-import { normalizePlate } from '../../../../shared/plate';
-import { formatChinaTime, parseChinaTime } from '../../../../shared/time';
+} from '../../../shared/bluecard';
+import { yuanToFen } from '../../../shared/money';
+import { normalizePlate } from '../../../shared/plate';
+import { formatChinaTime, parseChinaTime } from '../../../shared/time';
 import { BluecardFail, type ParkState, Refusal } from './park';
 
 const stamp = (park: ParkState) => ({ timeStamp: String(park.now()) });

@@ -6,15 +6,15 @@
  *  - the WeChat Pay sandbox (public-key mode, the same appid as the login) and the Alipay sandbox, whose
  *    generated merchant credentials become ParkPay's payment configuration.
  */
-import type { Config } from './config';
-import type { Logger } from './logger';
-import type { Park } from './core/parks';
-import { AppError } from './core/errors';
-import type { OperatorService } from './core/operators/service';
-import { startAlipaySandbox, type AlipaySandbox } from './sandbox/alipay';
-import { DEMO_PARK_KEY, DEMO_PARK_NUMBER, demoParks, startBluecardSandbox, type BluecardSandbox } from './sandbox/bluecard';
-import { startWechatLoginSandbox, type WechatLoginSandbox, type WechatLoginSandboxApp } from './sandbox/wechat-login';
-import { startWechatPaySandbox, type WechatPaySandbox } from './sandbox/wechatpay';
+import type { Config } from '../src/config';
+import type { Logger } from '../src/logger';
+import type { Park } from '../src/core/parks';
+import { AppError } from '../src/core/errors';
+import type { OperatorService } from '../src/core/operators/service';
+import { startAlipaySandbox, type AlipaySandbox } from './alipay';
+import { DEMO_PARK_KEY, DEMO_PARK_NUMBER, demoParks, startBluecardSandbox, type BluecardSandbox } from './bluecard';
+import { startWechatLoginSandbox, type WechatLoginSandbox, type WechatLoginSandboxApp } from './wechat-login';
+import { startWechatPaySandbox, type WechatPaySandbox } from './wechatpay';
 
 export interface Demo {
   /** Parks to register with ParkPay (pointing at the sandbox). */
