@@ -19,6 +19,19 @@ export const parkSettingsSchema = z.object({
   channelPayPolicy: z.enum(['secured', 'accepted']).optional(),
   /** 4.28 open-gate rules (both default on). */
   openGate: z.object({ blacklist: z.boolean().optional(), bookings: z.boolean().optional() }).optional(),
+  /** What drivers read about the park's prices and service (lane page, pre-pay page, lane poster). */
+  service: z
+    .object({
+      /** 收费标准 as the operator words it; empty clears it. */
+      tariffText: z.string().trim().max(500).optional(),
+      /** Free minutes after entry, when the lot's rules say so (shown to drivers, not used to price). */
+      freeMinutes: z.number().int().min(0).max(1440).nullable().optional(),
+      /** Minutes to leave after paying, when the lot's rules differ from what it reports per stay. */
+      paidFreeMinutes: z.number().int().min(0).max(240).nullable().optional(),
+      /** Service phone shown to drivers. */
+      phone: z.string().trim().max(32).optional(),
+    })
+    .optional(),
 });
 
 export const opParkViewSchema = z.object({

@@ -14,9 +14,19 @@ export const laneViewSchema = z.object({
 });
 export type LaneView = z.infer<typeof laneViewSchema>;
 
+/** The park's prices and service as its operator describes them (console: park settings); null when unsaid. */
+export const parkServiceInfoSchema = z.object({
+  tariffText: z.string().nullable(),
+  freeMinutes: z.number().int().nullable(),
+  paidFreeMinutes: z.number().int().nullable(),
+  phone: z.string().nullable(),
+});
+export type ParkServiceInfo = z.infer<typeof parkServiceInfoSchema>;
+
 export const parkViewSchema = z.object({
   parkNumber: z.string(),
   name: z.string(),
+  service: parkServiceInfoSchema,
   /** From the newest heartbeat (4.1); null when the lot has not said. */
   spaces: z.object({ total: z.number().int().nullable(), free: z.number().int().nullable(), updatedAt: z.iso.datetime() }).nullable(),
   areas: z.array(z.object({ name: z.string(), total: z.number().int().nullable(), free: z.number().int().nullable() })),

@@ -26,6 +26,19 @@ export interface ParkSettings {
   channelPayPolicy?: 'secured' | 'accepted';
   /** 4.28 open-gate rules; both default to on. */
   openGate?: { blacklist?: boolean; bookings?: boolean };
+  /** What drivers read about prices and service; informative only (the lot prices every stay itself). */
+  service?: { tariffText?: string; freeMinutes?: number | null; paidFreeMinutes?: number | null; phone?: string };
+}
+
+/** The park's service information as drivers see it: every field said or null. */
+export function parkServiceInfo(park: Park): { tariffText: string | null; freeMinutes: number | null; paidFreeMinutes: number | null; phone: string | null } {
+  const s = park.settings?.service;
+  return {
+    tariffText: s?.tariffText || null,
+    freeMinutes: s?.freeMinutes ?? null,
+    paidFreeMinutes: s?.paidFreeMinutes ?? null,
+    phone: s?.phone || null,
+  };
 }
 
 /** Where the port looks parks up. */

@@ -281,6 +281,7 @@ export class ParkAdminService {
 export function mergeSettings(current: ParkSettings | undefined, edit: ParkSettings): ParkSettings {
   const out: ParkSettings = { ...(current ?? {}), ...edit };
   if (edit.openGate || current?.openGate) out.openGate = { ...(current?.openGate ?? {}), ...(edit.openGate ?? {}) };
+  if (edit.service || current?.service) out.service = { ...(current?.service ?? {}), ...(edit.service ?? {}) };
   for (const k of Object.keys(out) as (keyof ParkSettings)[]) if (out[k] === undefined) delete out[k];
   return out;
 }

@@ -9,7 +9,7 @@ import type { Clock } from '../clock';
 import { AppError } from '../errors';
 import type { Lane, LotImage, LotRecordsRepository, Stay } from '../lot/model';
 import type { Order } from '../orders/model';
-import type { Park, ParkDirectory } from '../parks';
+import { parkServiceInfo, type Park, type ParkDirectory } from '../parks';
 import { formatChinaTime } from '../../../../shared/time';
 
 /** An unlicensed entry a driver made (4.29), so "my parking" can show the temporary plate. */
@@ -73,6 +73,7 @@ export class ParkingService {
     return {
       parkNumber,
       name: park.name ?? hb?.parkName ?? parkNumber,
+      service: parkServiceInfo(park),
       spaces: hb ? { total: hb.spaceCount ?? null, free: hb.freeSpaceCount ?? null, updatedAt: hb.receivedAt.toISOString() } : null,
       areas: (hb?.areas ?? []).map((a) => ({ name: a.areaName, total: a.spaceCount ?? null, free: a.freeSpaceCount ?? null })),
       lanes: lanes.map((l) => ({

@@ -204,6 +204,29 @@ describe('lanes', () => {
 });
 
 describe("drivers' view of the park", () => {
+  const driversView = () =>
+    new ParkingService({
+      parks: directory,
+      records,
+      visits: new MongoVisitRepository(db.connection),
+      orders: new MongoOrderRepository(db.connection),
+      findCar: async () => [],
+      clock: ops.clock,
+      urlSigningKey: 'k',
+      laneLabels: new MongoLaneLabelRepository(db.connection),
+    });
+
+  it('shows the service information the operator wrote, field by field, and null for what is unsaid', async () => {
+    const path = buildPath(ep.updatePark, { parkNumber: 'PB' });
+    expect((await driversView().view('PB')).service).toEqual({ tariffText: null, freeMinutes: null, paidFreeMinutes: null, phone: null });
+    const r1 = await api.post(path).set(admin.headers).send({ settings: { service: { tariffText: '首15分钟免费，之后每小时2元', freeMinutes: 15 } } });
+    expect(r1.status).toBe(200);
+    await api.post(path).set(admin.headers).send({ settings: { service: { phone: '010-12345678' } } });
+    expect((await driversView().view('PB')).service).toEqual({ tariffText: '首15分钟免费，之后每小时2元', freeMinutes: 15, paidFreeMinutes: null, phone: '010-12345678' });
+    const bad = await api.post(path).set(admin.headers).send({ settings: { service: { freeMinutes: -1 } } });
+    expect(bad.status).toBe(400);
+  });
+
   it("shows our lane names and directions over the lot's", async () => {
     await api.post(buildPath(ep.updateLane, { parkNumber: 'PA', passagewayId: '1' })).set(opA.headers).send({ name: '东门（访客）入口' });
     await api.post(buildPath(ep.updateLane, { parkNumber: 'PA', passagewayId: '10' })).set(opA.headers).send({ direction: 'in' });
