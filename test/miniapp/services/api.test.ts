@@ -27,7 +27,7 @@ describe('call(): the one request wrapper', () => {
   });
 
   it('sends no token to an endpoint that needs none, and URL-encodes path params', async () => {
-    const api = fakeApi({ 'GET /api/parks/p 1': { data: { parkNumber: 'p 1', name: 'P', spaces: null, areas: [], lanes: [] } } });
+    const api = fakeApi({ 'GET /api/parks/p 1': { data: { parkNumber: 'p 1', name: 'P', service: { tariffText: null, freeMinutes: null, paidFreeMinutes: null, phone: null }, spaces: null, areas: [], lanes: [] } } });
     await call(parkEndpoints.park, { params: { parkNumber: 'p 1' } });
     expect(api.sent[0]!.url).toBe('/api/parks/p%201');
     expect(api.sent[0]!.header.authorization).toBeUndefined();
