@@ -3,7 +3,7 @@
  * SIGTERM/SIGINT: graceful shutdown (see server.ts); a second signal exits at once.
  */
 import { ConfigError, loadConfig } from './config';
-import { NoEngineError } from './repository/engine';
+import { EngineLockedError, NoEngineError } from './repository/engine';
 import { startServer } from './server';
 
 async function main() {
@@ -21,7 +21,7 @@ async function main() {
   try {
     running = await startServer(config);
   } catch (e) {
-    if (e instanceof NoEngineError) {
+    if (e instanceof NoEngineError || e instanceof EngineLockedError) {
       console.error(`ParkPay cannot start: ${e.message}`);
       process.exit(69); // EX_UNAVAILABLE
     }

@@ -92,6 +92,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     dataDir: config.dataDir,
     cacheDir: config.cacheDir,
     log: (m) => logger.info(m),
+    warn: (m) => logger.warn(m),
   });
   let demo: Demo | undefined;
   let server: http.Server | undefined;

@@ -1,6 +1,7 @@
 /**
  * The real process: `npm start`'s entry point boots on embedded defaults (demo mode, its own engine),
  * serves /healthz and /readyz, and on SIGTERM stops listening, closes the database and stops the engine.
+ * Killed with -9 it leaves no engine behind; a second server on the same data folder is refused.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -61,6 +62,44 @@ describe('server process', () => {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
   }, 60_000);
+
+  it('leaves no engine behind when killed with -9, and refuses a second server on the same data folder', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'parkpay-kill-'));
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', PARKPAY_DATA_DIR: dir, PARKPAY_CACHE_DIR: path.join(REPO, '.cache'), LOG_LEVEL: 'warn', PARKPAY_DEMO_BLUECARD_PORT: '0', PARKPAY_DEMO_WECHAT_LOGIN_PORT: '0', PARKPAY_DEMO_WECHATPAY_PORT: '0', PARKPAY_DEMO_ALIPAY_PORT: '0' };
+    delete env.MONGODB_URI;
+    delete env.PARKPAY_MODE;
+    // node itself (not the tsx launcher, which would outlive a kill -9 of it as a second process).
+    const start = () => spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const first = start();
+    try {
+      const stderr: string[] = [];
+      first.stderr.on('data', (b) => stderr.push(String(b)));
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no banner; stderr: ${stderr.join('')}`)), 30_000);
+        readline.createInterface({ input: first.stdout }).on('line', (line) => {
+          if (line.includes('listening on')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      const engines = enginesUsing(dir);
+      expect(engines).toHaveLength(1);
+
+      const second = spawnSync(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], { cwd: REPO, env, encoding: 'utf8', timeout: 30_000 });
+      expect(second.status).toBe(69);
+      expect(second.stderr).toContain(`ParkPay cannot start: The database folder ${path.join(dir, 'ferretdb')} is in use by another ParkPay database engine (pid ${engines[0]})`);
+
+      first.kill('SIGKILL');
+      const deadline = Date.now() + 20_000;
+      while (enginesUsing(dir).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(enginesUsing(dir)).toEqual([]);
+    } finally {
+      if (first.exitCode === null) first.kill('SIGKILL');
+      for (const pid of enginesUsing(dir)) process.kill(Number(pid), 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 
   it('refuses to boot on a malformed value and names the key', () => {
     const r = spawnSync(TSX, ['server/src/main.ts'], {

@@ -94,9 +94,9 @@ func responseFlags(msg []byte) uint32 {
 	return binary.LittleEndian.Uint32(msg[16:20])
 }
 
-func relay(client net.Conn, backendAddr string) {
+func relay(client net.Conn, dialBackend func() (net.Conn, error)) {
 	defer client.Close()
-	backend, err := net.Dial("tcp", backendAddr)
+	backend, err := dialBackend()
 	if err != nil {
 		return
 	}
@@ -140,7 +140,7 @@ func relay(client net.Conn, backendAddr string) {
 	}
 }
 
-func serveProxy(l net.Listener, backendAddr string) error {
+func serveProxy(l net.Listener, dialBackend func() (net.Conn, error)) error {
 	for {
 		c, err := l.Accept()
 		if err != nil {
@@ -149,6 +149,6 @@ func serveProxy(l net.Listener, backendAddr string) error {
 			}
 			return err
 		}
-		go relay(c, backendAddr)
+		go relay(c, dialBackend)
 	}
 }

@@ -15,6 +15,8 @@ export interface DatabaseOptions {
   dataDir: string;
   cacheDir: string;
   log: EngineLog;
+  /** The embedded engine's unexpected exits and restarts (default: log). */
+  warn?: EngineLog;
 }
 
 export interface EngineInfo {
@@ -26,23 +28,31 @@ export interface EngineInfo {
 }
 
 export class Database {
+  private closed = false;
   private constructor(
     readonly connection: Connection,
     readonly embedded: EmbeddedEngine | undefined,
-  ) {}
+  ) {
+    // The engine came back: ping at once so the driver reconnects now, not at its next heartbeat.
+    embedded?.onStateChange((up) => {
+      if (up) void this.ping();
+    });
+  }
 
   static async open(opts: DatabaseOptions): Promise<Database> {
     let embedded: EmbeddedEngine | undefined;
     let uri = opts.uri;
     if (!uri) {
-      embedded = await startEmbeddedEngine({ dataDir: opts.dataDir, cacheDir: opts.cacheDir, log: opts.log });
+      embedded = await startEmbeddedEngine({ dataDir: opts.dataDir, cacheDir: opts.cacheDir, log: opts.log, warn: opts.warn });
       uri = embedded.uri;
     }
     try {
       const connection = await mongoose
         .createConnection(uri, {
           dbName: opts.dbName ?? (embedded ? 'parkpay' : undefined),
-          serverSelectionTimeoutMS: 10_000,
+          // An embedded engine that died is back within a second or two, or it is down for real: an operation
+          // waits that long for it, not the 10 s a MongoDB replica set may need to elect a primary.
+          serverSelectionTimeoutMS: embedded ? 3_000 : 10_000,
           // Fail fast instead of buffering operations for 10 s when the database is gone.
           bufferCommands: false,
           autoIndex: true,
@@ -55,10 +65,19 @@ export class Database {
     }
   }
 
-  /** True when the database answers a ping within the timeout. */
+  /**
+   * False as soon as the database is known to be unreachable: the embedded engine is down, or the driver
+   * has lost the server. Requests that need the database are refused with 503 then, instead of waiting.
+   */
+  available(): boolean {
+    return (this.embedded?.up ?? true) && this.connection.readyState === 1;
+  }
+
+  /** True when the database answers a ping within the timeout (false at once while the embedded engine is down). */
   async ping(timeoutMs = 2_000): Promise<boolean> {
     const db = this.connection.db;
-    if (!db || this.connection.readyState !== 1) return false;
+    // Not after close(): the driver would connect a closed client again.
+    if (!db || this.closed || this.embedded?.up === false) return false;
     let timer: NodeJS.Timeout | undefined;
     try {
       const result = await Promise.race([
@@ -87,6 +106,7 @@ export class Database {
 
   /** Close the connection, then stop the engine this process started (if any). */
   async close(): Promise<void> {
+    this.closed = true;
     await this.connection.close();
     await this.embedded?.stop();
   }

@@ -5,15 +5,17 @@
 import path from 'node:path';
 import { buildFerretDb, findFerretDb, goAvailable, startFerretDb } from './ferretdb';
 import { startMongoMemoryServer } from './memory-server';
-import { NoEngineError, type EmbeddedEngine, type EngineLog } from './types';
+import { EngineLockedError, NoEngineError, type EmbeddedEngine, type EngineLog } from './types';
 
 export * from './types';
-export { FERRETDB_VERSION } from './ferretdb';
+export { FERRETDB_VERSION, PATCHED_VERSION } from './ferretdb';
 
 export interface EngineOptions {
   dataDir: string;
   cacheDir: string;
   log: EngineLog;
+  /** Where the engine's unexpected exits and restarts are told (default: log). */
+  warn?: EngineLog;
   /** Skip the mongod fallback (tests of the FerretDB route). */
   ferretDbOnly?: boolean;
 }
@@ -34,14 +36,16 @@ export async function startEmbeddedEngine(opts: EngineOptions): Promise<Embedded
   }
   if (bin) {
     try {
-      return await startFerretDb(bin, path.join(opts.dataDir, 'ferretdb'));
+      return await startFerretDb(bin, path.join(opts.dataDir, 'ferretdb'), { log: opts.warn ?? opts.log });
     } catch (e) {
+      // Another process runs on this data: another engine would open an empty database beside it.
+      if (e instanceof EngineLockedError) throw e;
       reasons.push(`FerretDB start (${bin.path}): ${(e as Error).message}`);
     }
   }
   if (!opts.ferretDbOnly) {
     try {
-      opts.log('FerretDB unavailable; trying mongodb-memory-server (downloads mongod on first use)…');
+      opts.log(`FerretDB unavailable (${reasons.join('; ')}); trying mongodb-memory-server (downloads mongod on first use)…`);
       return await startMongoMemoryServer(path.join(opts.dataDir, 'mongod'));
     } catch (e) {
       reasons.push(`mongodb-memory-server: ${(e as Error).message.split('\n')[0]}`);

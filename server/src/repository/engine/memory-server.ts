@@ -22,6 +22,9 @@ export async function startMongoMemoryServer(dataDir: string): Promise<EmbeddedE
     version,
     uri: server.getUri(),
     dataDir,
+    // mongod is not supervised here: it is up until stopped.
+    up: true,
+    onStateChange: () => () => {},
     async stop() {
       await server.stop({ doCleanup: false });
     },

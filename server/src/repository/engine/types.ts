@@ -6,6 +6,10 @@ export interface EmbeddedEngine {
   /** Base URI without a database name, e.g. mongodb://127.0.0.1:40123/ */
   readonly uri: string;
   readonly dataDir: string;
+  /** False while the engine is down (it died and is being restarted, or it was stopped). */
+  readonly up: boolean;
+  /** Told when the engine goes down or comes back; returns the unsubscribe. */
+  onStateChange(listener: (up: boolean) => void): () => void;
   stop(): Promise<void>;
 }
 
@@ -23,5 +27,21 @@ export class NoEngineError extends Error {
         `What was tried:\n${reasons.map((r) => `  - ${r}`).join('\n')}`,
     );
     this.name = 'NoEngineError';
+  }
+}
+
+/** Another engine (another ParkPay process) holds the data folder: two engines on one folder would corrupt it. */
+export class EngineLockedError extends Error {
+  constructor(
+    readonly dataDir: string,
+    /** What the engine said (it names the holder's pid). */
+    detail: string,
+  ) {
+    const holder = /\(pid \d+\)/.exec(detail)?.[0];
+    super(
+      `The database folder ${dataDir} is in use by another ParkPay database engine${holder ? ` ${holder}` : ''}: ` +
+        'one engine per data folder. Stop the other ParkPay process, or give this one another PARKPAY_DATA_DIR.',
+    );
+    this.name = 'EngineLockedError';
   }
 }
