@@ -1,16 +1,18 @@
 /**
  * The Koa app factory: testable without listening (supertest takes app.callback()).
- * Order: request id + logging → the one error middleware → routers.
+ * Order: request id + logging → the one error middleware → the database gate → routers.
  */
 import Koa from 'koa';
 import type Router from '@koa/router';
 import type { Logger } from './logger';
-import { errorHandler, requestContext, type AppState } from './port/http/middleware';
+import { databaseGate, errorHandler, requestContext, type AppState } from './port/http/middleware';
 import { healthRouter } from './port/http/health';
 
 export interface AppDeps {
   logger: Logger;
   databaseReady: () => Promise<boolean>;
+  /** False while the database is known to be down: requests that need it get 503 at once. */
+  databaseAvailable?: () => boolean;
   /** Further routers (Bluecard callbacks, payment notifications, the app API), mounted in order. */
   routers?: Router[];
 }
@@ -21,7 +23,8 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   app.silent = true; // errors are logged by errorHandler, not by koa's default printer
   app.use(requestContext(deps.logger));
   app.use(errorHandler());
-  for (const r of [healthRouter({ databaseReady: deps.databaseReady }), ...(deps.routers ?? [])]) {
+  if (deps.databaseAvailable) app.use(databaseGate(deps.databaseAvailable));
+  for (const r of [healthRouter({ databaseReady: deps.databaseReady, databaseAvailable: deps.databaseAvailable }), ...(deps.routers ?? [])]) {
     app.use(r.routes());
     app.use(r.allowedMethods());
   }

@@ -253,6 +253,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const app = createApp({
       logger,
       databaseReady: () => database.ping(),
+      databaseAvailable: () => database.available(),
       routers: [
         bluecardRouter({ parks, clock, records: new LotRecordsService(lotRecords, clock), lanePay: { ...lanes.lanePay, ...faceToFace.lanePay, ...couponsLists.lanePay } }),
         notifyRouter({ orders, orderRepo, wechat: wechatPay, alipay }),

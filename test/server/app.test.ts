@@ -7,7 +7,7 @@ import { createLogger } from '../../server/src/logger';
 import { Database } from '../../server/src/repository/database';
 import { testDatabaseUri } from '../support/db';
 
-function setup(opts: { ready?: () => Promise<boolean>; routers?: Router[] } = {}) {
+function setup(opts: { ready?: () => Promise<boolean>; available?: () => boolean; routers?: Router[] } = {}) {
   const lines: string[] = [];
   const logger = createLogger(
     'info',
@@ -18,7 +18,7 @@ function setup(opts: { ready?: () => Promise<boolean>; routers?: Router[] } = {}
       },
     }),
   );
-  const app = createApp({ logger, databaseReady: opts.ready ?? (async () => true), routers: opts.routers });
+  const app = createApp({ logger, databaseReady: opts.ready ?? (async () => true), databaseAvailable: opts.available, routers: opts.routers });
   return { app, lines };
 }
 
@@ -91,5 +91,68 @@ describe('app skeleton', () => {
     const res = await request(setup({ routers: [r] }).app.callback()).post('/bc').send({});
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ status: 'fail', errorCode: 'bad_sign: sign does not match' });
+  });
+
+  describe('while the database is down', () => {
+    let up = false;
+    const reached: string[] = [];
+    const r = new Router();
+    r.all(/^\/(api|notify|bluecard)\/.*/, (ctx) => {
+      reached.push(ctx.path);
+      ctx.body = { reached: true };
+    });
+    r.get('/index.html', (ctx) => {
+      ctx.body = 'app';
+    });
+    const { app } = setup({ available: () => up, ready: async () => up, routers: [r] });
+    beforeEach(() => {
+      up = false;
+      reached.length = 0;
+    });
+
+    it('answers what needs it with 503 database_unavailable before any handler runs', async () => {
+      for (const p of ['/api/me', '/notify/wechatpay']) {
+        const res = await request(app.callback()).post(p).send({});
+        expect(res.status).toBe(503);
+        expect(res.headers['retry-after']).toBe('1');
+        expect(res.body).toEqual({ error: { code: 'database_unavailable', message: 'database unavailable' } });
+      }
+      const bc = await request(app.callback()).post('/bluecard/v2/heartbeat').send({});
+      expect(bc.status).toBe(200);
+      expect(bc.body).toEqual({ status: 'fail', errorCode: 'database_unavailable: database unavailable' });
+      expect(reached).toEqual([]);
+      // The H5 app's files and the health checks do not need it.
+      expect((await request(app.callback()).get('/index.html')).text).toBe('app');
+      expect((await request(app.callback()).get('/healthz')).body).toEqual({ status: 'degraded', database: 'down' });
+      expect((await request(app.callback()).get('/readyz')).status).toBe(503);
+    });
+
+    it('lets everything through again when it is back', async () => {
+      up = true;
+      expect((await request(app.callback()).post('/api/me').send({})).body).toEqual({ reached: true });
+      expect((await request(app.callback()).get('/healthz')).body).toEqual({ status: 'ok' });
+      expect(reached).toEqual(['/api/me']);
+    });
+  });
+
+  it('answers a driver error that says the database is unreachable with 503 database_unavailable', async () => {
+    const r = new Router();
+    r.get('/api/lost', () => {
+      const e = new Error('Server selection timed out after 3000 ms');
+      e.name = 'MongoServerSelectionError';
+      throw e;
+    });
+    r.get('/api/wrapped', () => {
+      const cause = new Error('connection 3 to 127.0.0.1:40000 closed');
+      cause.name = 'MongoNetworkError';
+      throw new Error('recording the payment failed', { cause });
+    });
+    const { app, lines } = setup({ routers: [r] });
+    for (const p of ['/api/lost', '/api/wrapped']) {
+      const res = await request(app.callback()).get(p);
+      expect(res.status).toBe(503);
+      expect(res.body).toEqual({ error: { code: 'database_unavailable', message: 'database unavailable' } });
+    }
+    expect(lines.filter((l) => l.includes('unhandled error'))).toEqual([]);
   });
 });

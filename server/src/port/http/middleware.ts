@@ -49,6 +49,48 @@ function httpErrorOf(err: unknown): { status: number; code: string; message: str
 }
 
 /**
+ * The driver's errors that mean the database cannot be reached (not that an operation was wrong). Matched
+ * by name: ports do not import the driver.
+ */
+const UNREACHABLE = new Set([
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoServerSelectionError',
+  'MongoNotConnectedError',
+  'MongoPoolClearedError',
+  'MongoTopologyClosedError',
+  'MongoServerClosedError',
+]);
+
+/** True when err (or what it was caused by) says the database is unreachable. */
+export function isDatabaseUnreachable(err: unknown): boolean {
+  let e = err as { name?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; e && depth < 5; depth++, e = e.cause as typeof e) {
+    if (typeof e.name === 'string' && UNREACHABLE.has(e.name)) return true;
+  }
+  return false;
+}
+
+export const databaseUnavailable = () => new AppError('database_unavailable', 'database unavailable', 503);
+
+/** Paths whose handlers need the database; the health checks and the H5 app's files do not. */
+const NEEDS_DATABASE = /^\/(api|bluecard|notify)(\/|$)/;
+
+/**
+ * While the database is known to be down, requests that need it are answered 503 database_unavailable at
+ * once (Retry-After: 1) instead of waiting on the driver; Bluecard's calls in its envelope, as always.
+ */
+export function databaseGate(available: () => boolean) {
+  return async (ctx: Context, next: Next) => {
+    if (NEEDS_DATABASE.test(ctx.path) && !available()) {
+      if (/^\/bluecard(\/|$)/.test(ctx.path)) (ctx.state as AppState).protocol = 'bluecard';
+      throw databaseUnavailable();
+    }
+    await next();
+  };
+}
+
+/**
  * The one error middleware. Expected failures (AppError, 4xx from parsers) answer with their code;
  * anything else is logged with its stack and answers 500 without internals.
  */
@@ -67,6 +109,9 @@ export function errorHandler() {
       let details: unknown;
       if (err instanceof AppError) {
         ({ status, code, message, details } = err);
+      } else if (isDatabaseUnreachable(err)) {
+        ({ status, code, message } = databaseUnavailable());
+        state.log?.warn({ err: { name: (err as Error).name, message: (err as Error).message } }, 'database unavailable');
       } else {
         const h = httpErrorOf(err);
         if (h) ({ status, code, message } = h);
@@ -77,6 +122,7 @@ export function errorHandler() {
           state.log?.error({ err }, 'unhandled error');
         }
       }
+      if (status === 503) ctx.set('retry-after', '1');
       if (state.protocol === 'bluecard') {
         // Bluecard reads the envelope, not the HTTP status: always 200 with status fail (spec §2).
         ctx.status = 200;
