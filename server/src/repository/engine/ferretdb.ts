@@ -16,7 +16,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { EngineLockedError, type EmbeddedEngine, type EngineLog } from './types';
@@ -192,6 +192,11 @@ export function buildFerretDb(cacheDir: string, log: EngineLog, opts: BuildOptio
     renameSync(tmp, target); // atomic: a concurrent start never sees half a binary
   } catch (e) {
     rmSync(tmp, { force: true });
+    try {
+      rmdirSync(path.dirname(target)); // only when empty: another build may have finished there
+    } catch {
+      // not empty, or gone
+    }
     throw e;
   } finally {
     rmSync(work, { recursive: true, force: true });
