@@ -11,6 +11,13 @@ import readline from 'node:readline';
 
 const REPO = path.resolve(__dirname, '../..');
 const TSX = path.join(REPO, 'node_modules', '.bin', 'tsx');
+/**
+ * The server as node itself runs it, not under the tsx launcher: the launcher relays a signal to its child
+ * and SIGKILLs it when the child has not acknowledged within 30 ms (exit 143 on a busy machine), and a
+ * kill -9 of the launcher would leave the server running as a second process.
+ */
+const serverProcess = (env: NodeJS.ProcessEnv) =>
+  spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
 
 function enginesUsing(dir: string): string[] {
   const r = spawnSync('pgrep', ['-f', dir], { encoding: 'utf8' });
@@ -25,7 +32,7 @@ describe('server process', () => {
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', PARKPAY_DATA_DIR: dataDir, PARKPAY_CACHE_DIR: path.join(REPO, '.cache'), LOG_LEVEL: 'warn', PARKPAY_DEMO_BLUECARD_PORT: '0', PARKPAY_DEMO_WECHAT_LOGIN_PORT: '0', PARKPAY_DEMO_WECHATPAY_PORT: '0', PARKPAY_DEMO_ALIPAY_PORT: '0' };
     delete env.MONGODB_URI;
     delete env.PARKPAY_MODE;
-    const child = spawn(TSX, ['server/src/main.ts'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = serverProcess(env);
     const stderr: string[] = [];
     child.stderr.on('data', (b) => stderr.push(String(b)));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -68,9 +75,7 @@ describe('server process', () => {
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', PARKPAY_DATA_DIR: dir, PARKPAY_CACHE_DIR: path.join(REPO, '.cache'), LOG_LEVEL: 'warn', PARKPAY_DEMO_BLUECARD_PORT: '0', PARKPAY_DEMO_WECHAT_LOGIN_PORT: '0', PARKPAY_DEMO_WECHATPAY_PORT: '0', PARKPAY_DEMO_ALIPAY_PORT: '0' };
     delete env.MONGODB_URI;
     delete env.PARKPAY_MODE;
-    // node itself (not the tsx launcher, which would outlive a kill -9 of it as a second process).
-    const start = () => spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const first = start();
+    const first = serverProcess(env);
     try {
       const stderr: string[] = [];
       first.stderr.on('data', (b) => stderr.push(String(b)));
