@@ -33,15 +33,78 @@ export function timeOrNull(text: string | undefined): Date | null {
 /** Yuan → fen for figures the schema already checked; "" (a missing informational figure) counts 0. */
 const fen = (yuan: string | undefined) => (yuan ? yuanToFen(yuan) : 0);
 
-/** Stable digest of a record, for records with no id of their own (key order does not matter). */
+/** How deep a record the lot sends may nest (its own records nest 3 levels; 4.32's areas 3). */
+export const MAX_RECORD_DEPTH = 16;
+
+/**
+ * Why a record cannot be kept as the lot sent it, or undefined when it can: a number that is not finite
+ * (JSON's 1e309 reads as Infinity, which neither the database nor JSON can hold) or nesting deeper than
+ * MAX_RECORD_DEPTH. Walked with an explicit stack: any depth is looked at without recursion.
+ */
+export function recordProblem(record: unknown, maxDepth = MAX_RECORD_DEPTH): string | undefined {
+  const stack: { v: unknown; path: (string | number)[] }[] = [{ v: record, path: [] }];
+  while (stack.length) {
+    const { v, path } = stack.pop()!;
+    const at = path.length ? path.join('.') : '(record)';
+    if (typeof v === 'number' && !Number.isFinite(v)) return `${at}: not a finite number`;
+    if (v === null || typeof v !== 'object' || v instanceof Date) continue;
+    if (path.length >= maxDepth) return `${at}: nested deeper than ${maxDepth} levels`;
+    for (const [k, child] of Array.isArray(v) ? v.entries() : Object.entries(v)) stack.push({ v: child, path: [...path, k] });
+  }
+  return undefined;
+}
+
+/**
+ * Stable digest of a record, for records with no id of their own (key order does not matter): sha256 of
+ * its canonical JSON (keys sorted), written with an explicit stack so no nesting overflows the call stack.
+ */
 export function digestOf(value: unknown): string {
-  const canonical = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(canonical)
-      : v && typeof v === 'object'
-        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]))
-        : v;
-  return createHash('sha256').update(JSON.stringify(canonical(value))).digest('hex');
+  const hash = createHash('sha256');
+  type Frame = { kind: 'value'; v: unknown } | { kind: 'text'; t: string };
+  const stack: Frame[] = [{ kind: 'value', v: value }];
+  while (stack.length) {
+    const f = stack.pop()!;
+    if (f.kind === 'text') {
+      hash.update(f.t);
+      continue;
+    }
+    const v = f.v;
+    if (Array.isArray(v)) {
+      // Pushed in reverse: popped (written) in order.
+      stack.push({ kind: 'text', t: ']' });
+      for (let i = v.length - 1; i >= 0; i--) {
+        stack.push({ kind: 'value', v: v[i] === undefined ? null : v[i] });
+        if (i > 0) stack.push({ kind: 'text', t: ',' });
+      }
+      hash.update('[');
+    } else if (v && typeof v === 'object') {
+      const keys = Object.keys(v)
+        .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+        .sort();
+      stack.push({ kind: 'text', t: '}' });
+      for (let i = keys.length - 1; i >= 0; i--) {
+        stack.push({ kind: 'value', v: (v as Record<string, unknown>)[keys[i]!] });
+        stack.push({ kind: 'text', t: `${i > 0 ? ',' : ''}${JSON.stringify(keys[i])}:` });
+      }
+      hash.update('{');
+    } else {
+      hash.update(JSON.stringify(v) ?? 'null');
+    }
+  }
+  return hash.digest('hex');
+}
+
+/** A record of a batch refused on its own (its index in the records given); the others are kept. */
+export interface RecordRefusal {
+  index: number;
+  reason: string;
+}
+
+/** What a batch of records came to. */
+export interface BatchOutcome {
+  stored: number;
+  duplicates: number;
+  refused: RecordRefusal[];
 }
 
 export interface ImagePolicy {
@@ -101,10 +164,16 @@ export class LotRecordsService {
     });
   }
 
-  /** 4.2: one stay per park + orderId; a resent record changes nothing. */
-  async entries(parkNumber: string, records: EntryRecord[]): Promise<{ stored: number; duplicates: number }> {
+  /** 4.2: one stay per park + orderId; a resent record changes nothing; a record that cannot be kept is refused alone. */
+  async entries(parkNumber: string, records: EntryRecord[]): Promise<BatchOutcome> {
     let stored = 0;
-    for (const r of records) {
+    const refused: RecordRefusal[] = [];
+    for (const [index, r] of records.entries()) {
+      const problem = recordProblem(r);
+      if (problem) {
+        refused.push({ index, reason: problem });
+        continue;
+      }
       const fresh = await this.repo.recordEntry({
         parkNumber,
         orderId: r.orderId,
@@ -123,13 +192,19 @@ export class LotRecordsService {
       });
       if (fresh) stored++;
     }
-    return { stored, duplicates: records.length - stored };
+    return { stored, duplicates: records.length - stored - refused.length, refused };
   }
 
   /** 4.3: close the stay (charge = onLine + offLine + profitChargeTotal, kept in fen). */
-  async exits(parkNumber: string, records: ExitRecord[]): Promise<{ stored: number; duplicates: number }> {
+  async exits(parkNumber: string, records: ExitRecord[]): Promise<BatchOutcome> {
     let stored = 0;
-    for (const r of records) {
+    const refused: RecordRefusal[] = [];
+    for (const [index, r] of records.entries()) {
+      const problem = recordProblem(r);
+      if (problem) {
+        refused.push({ index, reason: problem });
+        continue;
+      }
       const cs = r.chargeStatistics;
       const exit: StayExit = {
         inTime: timeOrNull(r.passInfo.inTime),
@@ -161,7 +236,7 @@ export class LotRecordsService {
       });
       if (fresh) stored++;
     }
-    return { stored, duplicates: records.length - stored };
+    return { stored, duplicates: records.length - stored - refused.length, refused };
   }
 
   /** 4.14: decode (repairing '+'), cap the size, keep by name (a resend replaces it with the same bytes). */
@@ -183,9 +258,15 @@ export class LotRecordsService {
   }
 
   /** 4.15: reconciliation input; deduplicated by payNo, or by the record itself when it has none. */
-  async charges(parkNumber: string, records: ChargeRecord[]): Promise<{ stored: number; duplicates: number }> {
+  async charges(parkNumber: string, records: ChargeRecord[]): Promise<BatchOutcome> {
     let stored = 0;
-    for (const r of records) {
+    const refused: RecordRefusal[] = [];
+    for (const [index, r] of records.entries()) {
+      const problem = recordProblem(r);
+      if (problem) {
+        refused.push({ index, reason: problem });
+        continue;
+      }
       const fresh = await this.repo.recordCharge({
         parkNumber,
         dedupeKey: r.payNo ? `payNo:${r.payNo}` : `digest:${digestOf(r)}`,
@@ -204,7 +285,7 @@ export class LotRecordsService {
       });
       if (fresh) stored++;
     }
-    return { stored, duplicates: records.length - stored };
+    return { stored, duplicates: records.length - stored - refused.length, refused };
   }
 
   /** 4.21: lanes are upserted by passagewayId (the lot only sends what changed; nothing is removed). */
@@ -222,9 +303,15 @@ export class LotRecordsService {
   }
 
   /** 4.31: fixed-car renewals; one plate field may hold several plates joined by "/". */
-  async renewals(req: RenewalsRequest): Promise<{ stored: number; duplicates: number }> {
+  async renewals(req: RenewalsRequest): Promise<BatchOutcome> {
     let stored = 0;
-    for (const r of req.datas) {
+    const refused: RecordRefusal[] = [];
+    for (const [index, r] of req.datas.entries()) {
+      const problem = recordProblem(r);
+      if (problem) {
+        refused.push({ index, reason: problem });
+        continue;
+      }
       const plates = r.plate.split('/').map((p) => p.trim()).filter(Boolean);
       const id = r.placeFeeOrderRecId || r.orderNo;
       const fresh = await this.repo.recordRenewal({
@@ -241,13 +328,19 @@ export class LotRecordsService {
       });
       if (fresh) stored++;
     }
-    return { stored, duplicates: req.datas.length - stored };
+    return { stored, duplicates: req.datas.length - stored - refused.length, refused };
   }
 
   /** 4.32: operate 1 add / 2 change / 3 delete, applied in timeStamp order per fixedId. */
-  async whitelistSync(req: FixedListUpRequest): Promise<{ applied: number; stale: number }> {
+  async whitelistSync(req: FixedListUpRequest): Promise<{ applied: number; stale: number; refused: RecordRefusal[] }> {
     let applied = 0;
-    for (const d of req.datas) {
+    const refused: RecordRefusal[] = [];
+    for (const [index, d] of req.datas.entries()) {
+      const problem = recordProblem(d);
+      if (problem) {
+        refused.push({ index, reason: problem });
+        continue;
+      }
       const plateKey = normalizePlate(d.plate);
       const ok = await this.repo.applyWhitelistChange({
         parkNumber: req.parkNumber,
@@ -265,6 +358,6 @@ export class LotRecordsService {
       });
       if (ok) applied++;
     }
-    return { applied, stale: req.datas.length - applied };
+    return { applied, stale: req.datas.length - applied - refused.length, refused };
   }
 }

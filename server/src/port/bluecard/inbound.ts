@@ -28,6 +28,13 @@ export interface UpCall<Req> {
   ctx: Context;
   /** The standard success answer: {status:'success', datas:{timeStamp}}. */
   ack(): UpAnswer;
+  /**
+   * Batches of records (upCall's `records` option): the records of the body's `datas` the schema refused one
+   * by one — the request holds the others, so one bad record does not lose the batch.
+   */
+  refused: { index: number; reason: string }[];
+  /** Where the request's datas[i] was in the body's datas (records refused by the schema are left out). */
+  datasIndex(i: number): number;
 }
 
 export type UpHandler<Req = unknown> = (call: UpCall<Req>) => Promise<UpAnswer>;
@@ -96,19 +103,70 @@ export async function authenticate(ctx: Context, body: unknown, parks: ParkDirec
   return park;
 }
 
+/** The body's own key for `datas` (Bluecard may spell it with spaces or another case). */
+function datasKeyOf(body: Record<string, unknown>): string | undefined {
+  if ('datas' in body) return 'datas';
+  return Object.keys(body).find((k) => k.replace(/\s+/g, '').toLowerCase() === 'datas');
+}
+
+/**
+ * Parse a batch record by record: when every problem lies inside records of `datas`, those records are
+ * refused (each with its reason) and the rest parsed again without them. Anything wrong outside the records
+ * (parkNumber, datas itself) refuses the call as a whole.
+ */
+function parseBatch(
+  schema: z.ZodType,
+  body: Record<string, unknown>,
+): { ok: true; data: unknown; refused: { index: number; reason: string }[]; kept: number[] } | { ok: false; error: z.ZodError } {
+  const first = schema.safeParse(body);
+  const key = datasKeyOf(body);
+  const datas = key === undefined ? undefined : body[key];
+  if (first.success) return { ok: true, data: first.data, refused: [], kept: Array.isArray(datas) ? datas.map((_, i) => i) : [] };
+  const inRecord = (i: z.core.$ZodIssue) => i.path[0] === 'datas' && typeof i.path[1] === 'number' && i.path.length >= 2;
+  if (!Array.isArray(datas) || !first.error.issues.every(inRecord)) return { ok: false, error: first.error };
+  const reasons = new Map<number, string[]>();
+  for (const i of first.error.issues) {
+    const index = i.path[1] as number;
+    const rest = i.path.slice(2).join('.');
+    reasons.set(index, [...(reasons.get(index) ?? []), `${rest || '(record)'}: ${i.message}`]);
+  }
+  const kept = datas.map((_, i) => i).filter((i) => !reasons.has(i));
+  const again = schema.safeParse({ ...body, [key!]: kept.map((i) => datas[i]) });
+  if (!again.success) return { ok: false, error: again.error };
+  const refused = [...reasons].sort(([a], [b]) => a - b).map(([index, r]) => ({ index, reason: r.slice(0, 3).join('; ') }));
+  return { ok: true, data: again.data, refused, kept };
+}
+
+export interface UpCallOptions {
+  /** A batch of records in `datas` (4.2, 4.3, 4.15, 4.21, 4.31, 4.32): a bad record is refused alone. */
+  records?: boolean;
+}
+
 /** The handler for one interface, framed. */
-export function upCall<Req>(section: Section, deps: InboundDeps, handler: UpHandler<Req>): Middleware {
+export function upCall<Req>(section: Section, deps: InboundDeps, handler: UpHandler<Req>, opts: UpCallOptions = {}): Middleware {
   const iface = bluecardInterfaces[section];
   return async (ctx) => {
     const body = ctx.request.body;
     const park = await authenticate(ctx, body, deps.parks);
-    const parsed = iface.request.safeParse(body);
-    if (!parsed.success) throw new AppError('invalid_field', describeIssues(parsed.error));
+    let request: unknown;
+    let refused: { index: number; reason: string }[] = [];
+    let kept: number[] = [];
+    if (opts.records) {
+      const parsed = parseBatch(iface.request, body as Record<string, unknown>);
+      if (!parsed.ok) throw new AppError('invalid_field', describeIssues(parsed.error));
+      ({ data: request, refused, kept } = parsed);
+    } else {
+      const parsed = iface.request.safeParse(body);
+      if (!parsed.success) throw new AppError('invalid_field', describeIssues(parsed.error));
+      request = parsed.data;
+    }
     const answer = await handler({
       park,
-      request: parsed.data as Req,
+      request: request as Req,
       ctx,
       ack: () => ({ status: 'success', datas: timeStampNow(deps.clock.now()) }),
+      refused,
+      datasIndex: (i) => kept[i] ?? i,
     });
     // Exact in what we send: an answer that does not fit the spec is our bug, never sent as is.
     const checked = iface.answer.safeParse(answer);

@@ -18,6 +18,7 @@ import {
 } from '../../../../shared/bluecard';
 import { AppError } from '../../core/errors';
 import type { LotRecordsService } from '../../core/lot/lot-records';
+import type { AppState } from '../http/middleware';
 import {
   BODY_LIMITS,
   bluecardBody,
@@ -25,6 +26,8 @@ import {
   upCall,
   type InboundDeps,
   type Section,
+  type UpAnswer,
+  type UpCall,
   type UpHandler,
 } from './inbound';
 
@@ -61,6 +64,44 @@ export const UP_ROUTES: Record<string, Section> = {
 
 const METHOD_SECTIONS = { opengate: '4.28', parkingspacefee: '4.31', fixedListUp: '4.32' } as const;
 
+/** Calls that carry a batch of records in `datas`: a bad record is refused alone, the others are kept. */
+const RECORD_BATCHES = new Set<Section>(['4.2', '4.3', '4.15', '4.21', '4.31', '4.32']);
+
+/** How a refused record is named to the lot besides its index: the id it carries, if any. */
+function recordIdOf(raw: unknown): string | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  for (const [k, v] of Object.entries(raw)) {
+    const key = k.replace(/\s+/g, '').toLowerCase();
+    if ((key === 'orderid' || key === 'passagewayid' || key === 'fixedid') && (typeof v === 'string' || typeof v === 'number') && String(v).trim()) {
+      return `${k.trim()} ${String(v).trim().slice(0, 64)}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The answer to a batch of records. All kept: success. Some refused (by the schema, or by the records
+ * service as unstorable): the others are stored already, and the answer is a fail naming each refused record
+ * (its index in datas, its id, why) — the protocol has no partial success, and a fail keeps the lot resending
+ * what we did not take (the stored records are then resends: nothing changes), so nothing is lost silently.
+ */
+function batchAnswer(section: Section, call: UpCall<{ datas: unknown[] }>, refusedByService: { index: number; reason: string }[]): UpAnswer {
+  const refused = [...call.refused, ...refusedByService.map((x) => ({ index: call.datasIndex(x.index), reason: x.reason }))].sort((a, b) => a.index - b.index);
+  if (!refused.length) return call.ack();
+  const body = call.ctx.request.body as Record<string, unknown>;
+  const rawDatas = Object.entries(body).find(([k]) => k.replace(/\s+/g, '').toLowerCase() === 'datas')?.[1];
+  const total = Array.isArray(rawDatas) ? rawDatas.length : call.request.datas.length + call.refused.length;
+  const named = refused.map((x) => {
+    const id = Array.isArray(rawDatas) ? recordIdOf(rawDatas[x.index]) : undefined;
+    return `datas.${x.index}${id ? ` (${id})` : ''}: ${x.reason}`.slice(0, 300);
+  });
+  const kept = total - refused.length;
+  (call.ctx.state as AppState).log.warn({ section, parkNumber: call.park.parkNumber, refused: named }, 'Bluecard records refused one by one; the others are kept');
+  return failEnvelope(
+    `invalid_record: ${named.slice(0, 5).join('; ')}${named.length > 5 ? `; and ${named.length - 5} more` : ''}; the other ${kept} record${kept === 1 ? ' is' : 's are'} stored`,
+  );
+}
+
 /** Until the lane-side payments issue: a clear refusal that leaves the lot to its own means. */
 const notYet =
   (what: string): UpHandler =>
@@ -74,34 +115,19 @@ export function bluecardRouter(deps: BluecardPortDeps): Router {
       await r.heartbeat({ ...request, parkNumber: park.parkNumber });
       return ack();
     }) as UpHandler<HeartbeatRequest> as UpHandler,
-    '4.2': (async ({ park, request, ack }) => {
-      await r.entries(park.parkNumber, request.datas);
-      return ack();
-    }) as UpHandler<EntryRecordsRequest> as UpHandler,
-    '4.3': (async ({ park, request, ack }) => {
-      await r.exits(park.parkNumber, request.datas);
-      return ack();
-    }) as UpHandler<ExitRecordsRequest> as UpHandler,
+    '4.2': (async (call) => batchAnswer('4.2', call, (await r.entries(call.park.parkNumber, call.request.datas)).refused)) as UpHandler<EntryRecordsRequest> as UpHandler,
+    '4.3': (async (call) => batchAnswer('4.3', call, (await r.exits(call.park.parkNumber, call.request.datas)).refused)) as UpHandler<ExitRecordsRequest> as UpHandler,
     '4.14': (async ({ park, request, ack }) => {
       await r.image(park.parkNumber, request.imageName, request.image);
       return ack();
     }) as UpHandler<ImageUploadRequest> as UpHandler,
-    '4.15': (async ({ park, request, ack }) => {
-      await r.charges(park.parkNumber, request.datas);
-      return ack();
-    }) as UpHandler<ChargeRecordsRequest> as UpHandler,
-    '4.21': (async ({ park, request, ack }) => {
-      await r.channels({ ...request, parkNumber: park.parkNumber });
-      return ack();
+    '4.15': (async (call) => batchAnswer('4.15', call, (await r.charges(call.park.parkNumber, call.request.datas)).refused)) as UpHandler<ChargeRecordsRequest> as UpHandler,
+    '4.21': (async (call) => {
+      await r.channels({ ...call.request, parkNumber: call.park.parkNumber });
+      return batchAnswer('4.21', call, []);
     }) as UpHandler<ChannelsRequest> as UpHandler,
-    '4.31': (async ({ park, request, ack }) => {
-      await r.renewals({ ...request, parkNumber: park.parkNumber });
-      return ack();
-    }) as UpHandler<RenewalsRequest> as UpHandler,
-    '4.32': (async ({ park, request, ack }) => {
-      await r.whitelistSync({ ...request, parkNumber: park.parkNumber });
-      return ack();
-    }) as UpHandler<FixedListUpRequest> as UpHandler,
+    '4.31': (async (call) => batchAnswer('4.31', call, (await r.renewals({ ...call.request, parkNumber: call.park.parkNumber })).refused)) as UpHandler<RenewalsRequest> as UpHandler,
+    '4.32': (async (call) => batchAnswer('4.32', call, (await r.whitelistSync({ ...call.request, parkNumber: call.park.parkNumber })).refused)) as UpHandler<FixedListUpRequest> as UpHandler,
     '4.13': deps.lanePay?.['4.13'] ?? notYet('pre-exit pricing (4.13)'),
     '4.16': deps.lanePay?.['4.16'] ?? notYet('withholding or payment QR codes (4.16)'),
     '4.17': deps.lanePay?.['4.17'] ?? (async () => failEnvelope('trade_unknown: no ParkPay QR payment has this outTradeNo')),
@@ -115,7 +141,7 @@ export function bluecardRouter(deps: BluecardPortDeps): Router {
 
   const mw = new Map<Section, ReturnType<typeof upCall>>();
   for (const section of Object.values(UP_ROUTES)) {
-    mw.set(section, upCall(section, deps, handlers[section]!));
+    mw.set(section, upCall(section, deps, handlers[section]!, { records: RECORD_BATCHES.has(section) }));
   }
 
   const router = new Router({ prefix: BLUECARD_PREFIX });

@@ -143,19 +143,26 @@ describe('refusals: a fail that says why, HTTP 200, nothing stored', () => {
     expect(await repo.findStay('p180329111018', 'refuse-1')).toBeUndefined();
   });
 
-  it('names the bad field and stores none of the batch', async () => {
+  it('names the bad record and field, and keeps the good records of the batch', async () => {
     const body = entry();
     body.datas.push({ ...body.datas[0]!, orderId: '' });
     body.size = 2;
     const res = await post(pathOf('4.2'), body);
     expect(res.body.status).toBe('fail');
-    expect(res.body.errorCode).toMatch(/^invalid_field: datas\.1\.orderId/);
-    expect(await repo.findStay('p180329111018', 'refuse-1')).toBeUndefined();
+    expect(res.body.errorCode).toMatch(/^invalid_record: datas\.1: orderId: required/);
+    expect(await repo.findStay('p180329111018', 'refuse-1')).toMatchObject({ status: 'in' });
 
     const charges = fixture('4.15-request') as { datas: Record<string, unknown>[] };
     charges.datas[1]!.realCharge = 'abc';
     const bad = await post(pathOf('4.15'), charges);
-    expect(bad.body.errorCode).toMatch(/^invalid_field: datas\.1\.realCharge/);
+    expect(bad.body.errorCode).toMatch(/^invalid_record: datas\.1 \(orderId 3895\): realCharge: /);
+  });
+
+  it('a problem outside the records refuses the whole batch', async () => {
+    const before = await collections();
+    const res = await post(pathOf('4.2'), { parkNumber: 'p180329111018', datas: 'not records' });
+    expect(res.body.errorCode).toMatch(/^invalid_field: datas: /);
+    expect(await collections()).toEqual(before);
   });
 
   it('refuses an oversized body with a tight limit, and allows big pictures only at /images', async () => {
