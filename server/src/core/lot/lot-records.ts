@@ -112,15 +112,19 @@ export interface ImagePolicy {
   maxBytes: number;
 }
 
-const MAGIC: [string, number[]][] = [
-  ['image/jpeg', [0xff, 0xd8, 0xff]],
-  ['image/png', [0x89, 0x50, 0x4e, 0x47]],
-  ['image/gif', [0x47, 0x49, 0x46]],
-  ['image/bmp', [0x42, 0x4d]],
-  ['image/webp', [0x52, 0x49, 0x46, 0x46]],
-];
+/**
+ * What a picture is by its first bytes: JPEG (FF D8 FF) or PNG (the 8-byte signature); undefined for
+ * anything else. Only these are kept and served: a browser must never be handed HTML, script or SVG as a
+ * lot picture (a GIF or RIFF header is easily put in front of HTML).
+ */
+export function pictureType(data: Uint8Array): 'image/jpeg' | 'image/png' | undefined {
+  const starts = (sig: number[]) => data.length > sig.length && sig.every((b, i) => data[i] === b);
+  if (starts([0xff, 0xd8, 0xff])) return 'image/jpeg';
+  if (starts([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'image/png';
+  return undefined;
+}
 
-/** 4.14's base64: '+' may arrive as ' ' (the spec says so), a data: prefix may lead; strict otherwise. */
+/** 4.14's base64: '+' may arrive as ' ' (the spec says so), a data: prefix may lead; strict otherwise. JPEG or PNG only. */
 export function decodeLotImage(image: string): { data: Buffer; mime: string } {
   const b64 = repairBase64(image.trim()).replace(/^data:[\w/+.-]+;base64,/, '');
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 === 1) {
@@ -128,7 +132,8 @@ export function decodeLotImage(image: string): { data: Buffer; mime: string } {
   }
   const data = Buffer.from(b64, 'base64');
   if (data.length === 0) throw new AppError('bad_image', 'image is empty');
-  const mime = MAGIC.find(([, sig]) => sig.every((b, i) => data[i] === b))?.[0] ?? 'application/octet-stream';
+  const mime = pictureType(data);
+  if (!mime) throw new AppError('bad_image', 'image is not a JPEG or PNG picture (by its first bytes)');
   return { data, mime };
 }
 

@@ -7,6 +7,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { normalizePlate } from '../../../../shared/plate';
 import type { Clock } from '../clock';
 import { AppError } from '../errors';
+import { pictureType } from '../lot/lot-records';
 import type { Lane, LotImage, LotRecordsRepository, Stay } from '../lot/model';
 import type { Order } from '../orders/model';
 import { parkServiceInfo, type Park, type ParkDirectory } from '../parks';
@@ -174,6 +175,9 @@ export class ParkingService {
     if (!parkNumber || !imageName || !(Number(exp) > this.deps.clock.now())) throw new AppError('link_expired', 'the picture link has expired', 410);
     const img = await this.deps.records.findImage(parkNumber, imageName);
     if (!img) throw new AppError('not_found', 'the lot has not sent this picture', 404);
-    return img;
+    // Served as what its bytes are, whatever was recorded (older versions kept other kinds): JPEG or PNG only.
+    const mime = pictureType(img.data);
+    if (!mime) throw new AppError('not_found', 'no such picture', 404);
+    return { ...img, mime };
   }
 }

@@ -263,7 +263,7 @@ describe('what the records store', () => {
   });
 
   it('refuses a picture over the size cap and one that is not base64', async () => {
-    const big = Buffer.alloc(600 * 1024, 1).toString('base64');
+    const big = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(600 * 1024, 1)]).toString('base64');
     expect((await post(pathOf('4.14'), { parkNumber: P, imageName: 'big2.jpg', image: big })).body.errorCode).toMatch(/^image_too_large/);
     expect((await post(pathOf('4.14'), { parkNumber: P, imageName: 'bad.jpg', image: '@@not*base64' })).body.errorCode).toMatch(/^bad_image/);
     expect(await repo.findImage(P, 'big2.jpg')).toBeUndefined();
