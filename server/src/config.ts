@@ -98,6 +98,25 @@ const wechatMiniProgramSchema = z.strictObject({
   apiBaseUrl: httpUrl.default('https://api.weixin.qq.com'),
 });
 
+/**
+ * How long a client may take to send its request. Node's defaults (5 minutes for a request, checked every
+ * 30 s) let a slow or stalled body hold a connection and its memory for ~5 minutes; lots, providers and
+ * drivers send small requests (4.14 pictures up to 8 MB from a lot's cloud), so a request must arrive in
+ * seconds.
+ */
+const httpSchema = z
+  .strictObject({
+    /** The request line and headers must arrive within this (ms). */
+    headersTimeoutMs: z.number().int().min(100).max(300_000).default(10_000),
+    /** The whole request, body included, must arrive within this (ms); the answer may take longer. */
+    requestTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+    /** An idle keep-alive connection is closed after this (ms). */
+    keepAliveTimeoutMs: z.number().int().min(100).max(120_000).default(5_000),
+  })
+  .refine((h) => h.headersTimeoutMs <= h.requestTimeoutMs, { path: ['headersTimeoutMs'], message: 'must not exceed requestTimeoutMs' });
+
+const HTTP_DEFAULTS = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 };
+
 export const configSchema = z
   .strictObject({
     /** demo: embedded sandboxes and a demo park; production: real hosts, everything configured. */
@@ -116,6 +135,8 @@ export const configSchema = z
     parks: z.array(parkSchema).default([]),
     /** Signs short-lived picture links; set the same value in every process (unset: random per process). */
     urlSigningKey: z.string().min(16, 'at least 16 characters').optional(),
+    /** Request timeouts (see httpSchema). */
+    http: httpSchema.default(HTTP_DEFAULTS),
     /** The mini-program's H5 build served at / (when it exists). */
     h5Dir: z.string().min(1).default('miniapp/dist/h5'),
     /** Demo mode's stand-ins. */
@@ -203,6 +224,7 @@ const ENV_JSON_KEYS: Record<string, keyof Config> = {
   PARKPAY_WECHAT_MINIPROGRAM: 'wechatMiniProgram',
   PARKPAY_WECHAT_PARKING: 'wechatParking',
   PARKPAY_ALIPAY_AGREEMENT: 'alipayAgreement',
+  PARKPAY_HTTP: 'http',
 };
 
 function formatPath(p: PropertyKey[]): string {

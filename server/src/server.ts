@@ -129,7 +129,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 
     // Listen first: the notify URLs we give WeChat Pay and Alipay carry our address.
     let handler: http.RequestListener = (_req, res) => res.writeHead(503, { 'retry-after': '1' }).end();
-    const srv = http.createServer((req, res) => handler(req, res));
+    // Requests must arrive in seconds (a slow body would hold the connection for minutes on Node's defaults);
+    // timeouts are checked every second instead of every 30.
+    const srv = http.createServer({ requestTimeout: config.http.requestTimeoutMs, headersTimeout: config.http.headersTimeoutMs, connectionsCheckingInterval: 1_000 }, (req, res) =>
+      handler(req, res),
+    );
+    srv.keepAliveTimeout = config.http.keepAliveTimeoutMs;
     server = srv;
     await new Promise<void>((resolve, reject) => {
       srv.once('error', reject);

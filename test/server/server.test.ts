@@ -2,6 +2,7 @@
  * startServer()/stop(): in-flight requests finish before the process lets go of the database.
  */
 import http from 'node:http';
+import net from 'node:net';
 import { bluecardSign } from '../../server/src/core/parks';
 import { loadConfig } from '../../server/src/config';
 import { createLogger } from '../../server/src/logger';
@@ -47,4 +48,55 @@ describe('graceful stop', () => {
     await stopped;
     await expect(fetch(`${running.url}/healthz`)).rejects.toThrow();
   });
+});
+
+describe('request timeouts fit for a payment server', () => {
+  it('defaults: headers within 10 s, the whole request (headers and body) within 30 s', () => {
+    const config = loadConfig({});
+    expect(config.http.headersTimeoutMs).toBeLessThanOrEqual(10_000);
+    expect(config.http.requestTimeoutMs).toBeLessThanOrEqual(30_000);
+    expect(config.http.headersTimeoutMs).toBeLessThanOrEqual(config.http.requestTimeoutMs);
+  });
+
+  it('cuts a request whose body trickles in, and one whose headers never end, after the configured time', async () => {
+    const config = loadConfig({
+      PORT: '0',
+      MONGODB_URI: `${testDatabaseUri()}pp_slowbody`,
+      PARKPAY_PARKS: JSON.stringify([{ parkNumber: 'p_slow', key: 'k-slow', bluecardBaseUrl: 'http://127.0.0.1:1' }]),
+      PARKPAY_HTTP: JSON.stringify({ headersTimeoutMs: 1_000, requestTimeoutMs: 1_500 }),
+    });
+    const running = await startServer(config, { logger: createLogger('silent'), demo: false });
+    const { port } = new URL(running.url);
+    /** Open a connection, send `first`, keep sending a byte every 200 ms; resolve with how long until the server ends it and what it said. */
+    const slow = (first: string) =>
+      new Promise<{ ms: number; text: string }>((resolve) => {
+        const started = Date.now();
+        const socket = net.connect(Number(port), '127.0.0.1', () => socket.write(first));
+        let text = '';
+        const drip = setInterval(() => socket.writable && socket.write('x'), 200);
+        // Never longer than the test allows: a server that does not cut it shows as 20 s.
+        const giveUp = setTimeout(() => socket.destroy(), 20_000);
+        socket.on('data', (c) => (text += c));
+        socket.on('error', () => undefined);
+        socket.on('close', () => {
+          clearInterval(drip);
+          clearTimeout(giveUp);
+          resolve({ ms: Date.now() - started, text });
+        });
+      });
+    try {
+      const [body, headers] = await Promise.all([
+        slow('POST /bluecard/v2/images HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"parkNumber":"p_slow","image":"'),
+        slow('GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: '),
+      ]);
+      for (const r of [body, headers]) {
+        // Cut within the timeout plus the server's 1 s check interval (and a busy machine's slack).
+        expect(r.ms).toBeLessThan(8_000);
+        expect(r.text).toMatch(/^HTTP\/1\.1 408|^$/);
+      }
+    } finally {
+      await running.database.connection.dropDatabase().catch(() => undefined);
+      await running.stop();
+    }
+  }, 40_000);
 });
