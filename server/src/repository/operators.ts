@@ -11,6 +11,7 @@ import type {
   AccountPatch,
   AuditQuery,
   AuditStore,
+  LoginAttempt,
   LoginThrottleRepository,
   OperatorAccount,
   OperatorAccountRepository,
@@ -191,31 +192,39 @@ export class MongoLoginThrottle implements LoginThrottleRepository {
   async init(): Promise<void> {
     await this.model.init();
   }
-  async lockedUntil(key: string): Promise<Date | undefined> {
-    const d = await this.model.findById(key).lean<ThrottleDoc>();
-    return d?.lockedUntil ?? undefined;
-  }
-  async addFailure(key: string, now: Date, windowStart: Date): Promise<number> {
-    for (let attempt = 0; ; attempt++) {
-      // In the current window: one more.
+  async attempt(key: string, now: Date, o: { windowStart: Date; max: number; lockUntil: Date }): Promise<LoginAttempt> {
+    const unlocked = { $or: [{ lockedUntil: { $exists: false } }, { lockedUntil: null }, { lockedUntil: { $lte: now } }] };
+    for (let round = 0; ; round++) {
+      // One more in the current window, while it has room and the key is not locked.
       const inWindow = await this.model
-        .findOneAndUpdate({ _id: key, windowStart: { $gt: windowStart } }, { $inc: { count: 1 } }, { returnDocument: 'after' })
+        .findOneAndUpdate({ _id: key, windowStart: { $gt: o.windowStart }, count: { $lt: o.max }, ...unlocked }, { $inc: { count: 1 } }, { returnDocument: 'after' })
         .lean<ThrottleDoc>();
-      if (inWindow) return inWindow.count;
+      if (inWindow) return { attempt: inWindow.count };
       try {
-        // No window, or an old one: a new window of one (a first failure inserts the document).
+        // No window, an old one, or a lock that ran out: a new window of one (a first attempt inserts the document).
         const fresh = await this.model
           .findOneAndUpdate(
-            { _id: key, $or: [{ windowStart: { $lte: windowStart } }, { windowStart: { $exists: false } }] },
-            { $set: { windowStart: now, count: 1 } },
+            { _id: key, $and: [{ $or: [{ windowStart: { $lte: o.windowStart } }, { windowStart: { $exists: false } }] }, unlocked] },
+            { $set: { windowStart: now, count: 1 }, $unset: { lockedUntil: '' } },
             { upsert: true, returnDocument: 'after' },
           )
           .lean<ThrottleDoc>();
-        if (fresh) return fresh.count;
+        if (fresh) return { attempt: fresh.count };
       } catch (e) {
-        // A concurrent first failure inserted the document: count in its window.
-        if (!isDuplicateKey(e) || attempt >= 2) throw e;
+        // The document exists and matched neither: it is locked, or its window is full (or a concurrent first
+        // attempt inserted it). Look below.
+        if (!isDuplicateKey(e)) throw e;
       }
+      const doc = await this.model.findById(key).lean<ThrottleDoc>();
+      if (doc?.lockedUntil && doc.lockedUntil.getTime() > now.getTime()) return { lockedUntil: doc.lockedUntil };
+      if (doc && doc.windowStart.getTime() > o.windowStart.getTime() && doc.count >= o.max) {
+        // One too many: lock the key (only if nobody did meanwhile), and refuse this attempt.
+        const locked = await this.model
+          .findOneAndUpdate({ _id: key, ...unlocked }, { $set: { lockedUntil: o.lockUntil, count: 0, windowStart: new Date(0) } }, { returnDocument: 'after' })
+          .lean<ThrottleDoc>();
+        if (locked) return { lockedUntil: o.lockUntil };
+      }
+      if (round >= 4) throw new Error(`login throttle for ${key}: no stable state after ${round + 1} rounds`);
     }
   }
   async lock(key: string, until: Date): Promise<void> {

@@ -9,9 +9,10 @@
  * ends at logout, when the account is disabled, or when its password changes (other sessions only).
  *
  * Lock-out: 5 failed logins for one username within 15 minutes lock that username for 15 minutes. The
- * failures are counted per username whether or not an account has it, and an unknown username is checked
- * against a decoy hash, so neither the answers nor their timing tell which usernames exist. A locked login
- * is told so plainly, with the time it may try again.
+ * attempts are counted per username before the password is checked (atomically: parallel requests cannot
+ * slip past the count; a right password forgets them), whether or not an account has the username, and an
+ * unknown username is checked against a decoy hash, so neither the answers nor their timing tell which
+ * usernames exist. A locked login is told so plainly, with the time it may try again.
  */
 import type { Clock } from '../clock';
 import { AppError } from '../errors';
@@ -71,15 +72,18 @@ export interface OperatorSessionRepository {
   revokeAll(operatorId: string, at: Date, keep?: string): Promise<number>;
 }
 
-/** Failed-login counters per username key (whether or not an account has that username). */
+/** What one login attempt may do: have its password checked (the n-th attempt of the window), or not (locked). */
+export type LoginAttempt = { attempt: number } | { lockedUntil: Date };
+
+/** Login-attempt counters per username key (whether or not an account has that username). */
 export interface LoginThrottleRepository {
-  /** The lock of this key, if any (may be in the past). */
-  lockedUntil(key: string): Promise<Date | undefined>;
   /**
-   * Count one failure at `now`: added to the current window when it started after `windowStart`, else a
-   * new window of one. Answers the count in the window.
+   * Count one attempt at `now`, before its password is checked — one atomic update, so attempts arriving
+   * together each get their own number. While the key is locked: its lock. Otherwise the attempt joins the
+   * current window (one that started after `windowStart`) or starts a new one, and answers its number in it;
+   * an attempt beyond `max` in the window is not counted but locks the key until `lockUntil` and answers that.
    */
-  addFailure(key: string, now: Date, windowStart: Date): Promise<number>;
+  attempt(key: string, now: Date, o: { windowStart: Date; max: number; lockUntil: Date }): Promise<LoginAttempt>;
   /** Lock the key until `until` and start counting afresh. */
   lock(key: string, until: Date): Promise<void>;
   /** A successful login forgets the failures. */
@@ -189,16 +193,22 @@ export class OperatorService implements OperatorAuthenticator {
     const username = normalizeUsername(usernameRaw);
     const key = username.slice(0, 64);
     const now = this.now();
-    const locked = await this.deps.throttle.lockedUntil(key);
-    if (locked && locked.getTime() > now.getTime()) throw this.lockedError(locked, now);
+    // The attempt is counted before the slow hash, atomically: however many arrive at once, at most
+    // maxFailures of a window reach a check, and any beyond them is refused as locked without one.
+    const slot = await this.deps.throttle.attempt(key, now, {
+      windowStart: new Date(now.getTime() - this.lockout.windowMs),
+      max: this.lockout.maxFailures,
+      lockUntil: new Date(now.getTime() + this.lockout.lockMs),
+    });
+    if ('lockedUntil' in slot) throw this.lockedError(slot.lockedUntil, now);
 
     const account = OPERATOR_USERNAME.test(username) ? await this.deps.accounts.findByUsername(username) : undefined;
     // Unknown usernames cost one scrypt too: the answer's timing does not tell whether the account exists.
     const ok = account ? await verifyPassword(password, account.passwordHash) : await verifyPassword(password, await this.decoyHash()).then(() => false);
     if (!ok || !account) {
-      const count = await this.deps.throttle.addFailure(key, now, new Date(now.getTime() - this.lockout.windowMs));
       if (account) await this.auditLogin(account, 'error', 'invalid_credentials');
-      if (count >= this.lockout.maxFailures) {
+      // The attempt that used up the window locks the username at once.
+      if (slot.attempt >= this.lockout.maxFailures) {
         const until = new Date(now.getTime() + this.lockout.lockMs);
         await this.deps.throttle.lock(key, until);
         if (account) await this.auditLogin(account, 'error', 'login_locked');

@@ -138,6 +138,18 @@ describe('lock-out', () => {
     expect(answers[5]!.body.error.code).toBe('login_locked');
   });
 
+  it('200 concurrent wrong passwords: at most 5 are checked, the rest are refused as locked', async () => {
+    await ops.service.createOperator('system', { username: 'stormed', password: 'storm-proof-123', role: 'operator', parks: ['P1'] });
+    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => login('stormed', `guess-${i}`)));
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((s) => s !== 401 && s !== 429)).toEqual([]);
+    // The 5th checked attempt locks (answered 429 itself): at most 4 plain refusals.
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(4);
+    expect((await login('stormed', 'storm-proof-123')).status).toBe(429);
+    clock.advance(16 * MIN);
+    expect((await login('stormed', 'storm-proof-123')).status).toBe(200);
+  });
+
   it('a lock of one username leaves the others alone', async () => {
     for (let i = 0; i < 5; i++) await login('wang.li', 'bad-guess');
     expect((await login('wang.li', 'correct horse 1')).status).toBe(429);
