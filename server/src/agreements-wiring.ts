@@ -24,6 +24,8 @@ import type { Clock } from './core/clock';
 import type { DriverRepository } from './core/identity/model';
 import { ChannelPayService, LaneDeductionService } from './core/lanepay/channel-pay';
 import { DeductionRefunds } from './core/lanepay/deduction-refunds';
+import { DeductionGuard, type TrustAlerts } from './core/lanepay/deduction-trust';
+import type { ParkDirectory } from './core/parks';
 import { LaneQrDelivery, LaneQrService, type LaneQrGateway } from './core/lanepay/lane-qr';
 import type { LotRecordsRepository } from './core/lot/model';
 import type { OrderRepository, Provider } from './core/orders/model';
@@ -38,6 +40,7 @@ import { NOTIFY_PATHS } from './port/notify/router';
 import { WITHHOLDING_NOTIFY_PATHS, withholdingNotifyRouter } from './port/notify/withholding';
 import { MongoLaneDeductionRepository } from './repository/agreement-deductions';
 import { MongoAgreementRepository } from './repository/agreements';
+import { MongoAgreementSpendRepository } from './repository/agreement-spend';
 
 export interface AgreementWiringDeps {
   config: Config;
@@ -54,6 +57,10 @@ export interface AgreementWiringDeps {
   bluecard: BluecardClient;
   drivers: DriverRepository;
   stays: LotRecordsRepository;
+  /** Parks an agreement may be limited to. */
+  parks: ParkDirectory;
+  /** Told of lane deductions refused as looking forged (the abnormal-calls monitor). */
+  alerts?: TrustAlerts;
   orderRepo: OrderRepository;
   /** Seconds a paid lane QR waits for the lot's 4.17 poll before sendPayRes (default 30). */
   laneQrGraceMs?: number;
@@ -80,7 +87,8 @@ export interface AgreementWiring {
 export async function wireAgreements(d: AgreementWiringDeps): Promise<AgreementWiring> {
   const agreementRepo = new MongoAgreementRepository(d.connection);
   const deductionRepo = new MongoLaneDeductionRepository(d.connection);
-  await Promise.all([agreementRepo.init(), deductionRepo.init()]);
+  const spendRepo = new MongoAgreementSpendRepository(d.connection);
+  await Promise.all([agreementRepo.init(), deductionRepo.init(), spendRepo.init()]);
 
   // Demo mode offers both on the sandboxes; a deployment only what it configured.
   const wechatParking = d.config.wechatParking ?? (d.demo ? {} : undefined);
@@ -113,11 +121,14 @@ export async function wireAgreements(d: AgreementWiringDeps): Promise<AgreementW
       : undefined;
   const gateways: Partial<Record<Provider, WithholdingGateway>> = { ...(wechat ? { wechat } : {}), ...(alipay ? { alipay } : {}) };
 
-  const agreements = new AgreementService({ agreements: agreementRepo, drivers: d.drivers, gateways, clock: d.clock, log: d.logger });
+  const agreements = new AgreementService({ agreements: agreementRepo, drivers: d.drivers, gateways, parks: d.parks, clock: d.clock, log: d.logger });
   const deductions = new LaneDeductionService({
     deductions: deductionRepo,
     agreements,
     stays: d.stays,
+    // Money moves only for an open stay of the lot's own 4.2 record, within the caps and the lot's own 4.4 price.
+    trust: new DeductionGuard({ stays: d.stays, lot: new BluecardLotGateway(d.bluecard), alerts: d.alerts, log: d.logger }),
+    spend: spendRepo,
     clock: d.clock,
     log: d.logger,
     ...(d.deductionRefundGraceMs !== undefined ? { refundGraceMs: d.deductionRefundGraceMs } : {}),
@@ -157,7 +168,7 @@ export async function wireAgreements(d: AgreementWiringDeps): Promise<AgreementW
       return {
         lanePay: laneAgreementHandlers({ laneQr, channelPay, clock: d.clock }),
         notify,
-        mountApi: (router) => mountAgreementRoutes(router, agreements),
+        mountApi: (router) => mountAgreementRoutes(router, agreements, d.parks),
       };
     },
   };

@@ -164,7 +164,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     // Withholding agreements and the lane payments that use them (4.16, 4.17, 4.27).
     const agreementWiring = await wireAgreements({
       config, demo, connection: database.connection, clock, logger, publicUrl, wechatPay, wechatPayConfig, alipay, alipayConfig,
-      bluecard, drivers, stays: lotRecords, orderRepo,
+      bluecard, drivers, stays: lotRecords, orderRepo, parks,
     });
     // Bookings (4.18/4.19): their let-in windows feed 4.28, their orders are delivered by 4.18.
     const bookingWiring = await wireBookings({ connection: database.connection, clock, logger, bluecard, parks, stays: lotRecords, orderRepo });

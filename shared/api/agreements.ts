@@ -14,12 +14,30 @@ export type AgreementProvider = z.infer<typeof agreementProviderSchema>;
 export const agreementStateSchema = z.enum(['signing', 'active', 'paused', 'ended']);
 export type AgreementStateView = z.infer<typeof agreementStateSchema>;
 
+/**
+ * The parks lanes may take an agreement's money at: the park where the driver signs up, or every park this
+ * service runs ("all parks of this operator"). Chosen and shown at sign-up.
+ */
+export const agreementScopeSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('all') }),
+  z.object({ kind: z.literal('park'), parkNumber: z.string().trim().min(1).max(64) }),
+]);
+export type AgreementScopeInput = z.infer<typeof agreementScopeSchema>;
+
+export const agreementScopeViewSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('all') }),
+  z.object({ kind: z.literal('park'), parkNumber: z.string(), parkName: z.string() }),
+]);
+export type AgreementScopeView = z.infer<typeof agreementScopeViewSchema>;
+
 export const agreementViewSchema = z.object({
   id: z.string(),
   plate: z.string(),
   plateKey: z.string(),
   provider: agreementProviderSchema,
   state: agreementStateSchema,
+  /** Where lanes may take its money. */
+  scope: agreementScopeViewSchema,
   signedAt: z.iso.datetime().nullable(),
   endedAt: z.iso.datetime().nullable(),
   /** When the provider last said how it stands. */
@@ -76,13 +94,15 @@ export const agreementEndpoints = {
       provider: agreementProviderSchema,
       /** Where the provider's page sends the browser back (H5 / web view). */
       returnUrl: z.url({ protocol: /^https?$/ }).max(512).optional(),
+      /** The parks it will cover (default: all parks, as older app versions said at sign-up). */
+      scope: agreementScopeSchema.optional(),
     }),
     response: z.object({ agreement: agreementViewSchema, signup: signupSchema }),
     /**
      * plate_not_bound (409): bind it first; agreement_active (409); wallet_not_linked (409: WeChat needs a
      * WeChat login); provider_unavailable (503: not offered here); provider_unreachable (503); provider_refused (502).
      */
-    errors: ['plate_not_bound', 'agreement_active', 'wallet_not_linked', 'provider_unavailable', 'provider_unreachable', 'provider_refused', 'unauthenticated'],
+    errors: ['plate_not_bound', 'agreement_active', 'wallet_not_linked', 'provider_unavailable', 'provider_unreachable', 'provider_refused', 'park_unknown', 'unauthenticated'],
   }),
   confirm: defineEndpoint({
     summary: 'The app came back from signing: ask the provider how the agreement stands now.',

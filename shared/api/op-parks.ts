@@ -17,6 +17,13 @@ export const parkSettingsSchema = z.object({
   laneQrProvider: z.enum(['wechat', 'alipay']).optional(),
   /** 4.27: 'secured' answers success only when the money is taken; 'accepted' also when the provider guarantees it. */
   channelPayPolicy: z.enum(['secured', 'accepted']).optional(),
+  /** Caps per withholding agreement at the lanes (4.16, 4.27), in fen: per deduction, and per agreement per day. */
+  withholding: z
+    .object({
+      maxPerDeductionFen: z.number().int().min(0).max(10_000_000).optional(),
+      maxPerDayFen: z.number().int().min(0).max(10_000_000).optional(),
+    })
+    .optional(),
   /** 4.28 open-gate rules (both default on). */
   openGate: z.object({ blacklist: z.boolean().optional(), bookings: z.boolean().optional() }).optional(),
   /** What drivers read about the park's prices and service (lane page, pre-pay page, lane poster). */

@@ -24,6 +24,11 @@ export interface ParkSettings {
    * 'accepted' also when the provider accepted the deduction and guarantees it (WeChat parking service ACCEPTED).
    */
   channelPayPolicy?: 'secured' | 'accepted';
+  /**
+   * Caps on what a lane may take from one withholding agreement (4.16, 4.27): per deduction and per agreement
+   * per China day (defaults in core/lanepay/deduction-trust.ts: ¥100 and ¥200).
+   */
+  withholding?: { maxPerDeductionFen?: number; maxPerDayFen?: number };
   /** 4.28 open-gate rules; both default to on. */
   openGate?: { blacklist?: boolean; bookings?: boolean };
   /** What drivers read about prices and service; informative only (the lot prices every stay itself). */

@@ -26,6 +26,7 @@ function agreementModel(conn: Connection): Model<Doc> {
       signNo: { type: String, required: true },
       agreementNo: String,
       payer: Schema.Types.Mixed,
+      scope: Schema.Types.Mixed,
       signedAt: Date,
       endedAt: Date,
       reason: String,

@@ -14,6 +14,17 @@ import type { Payer } from '../orders/gateways';
 import type { Provider } from '../orders/model';
 import type { AgreementRef, AgreementState } from './gateways';
 
+/**
+ * Which parks lanes may take this agreement's money at: the park where the driver signed it up, or every park
+ * this ParkPay serves ("all parks of this operator") — the driver chooses, the sign-up says which.
+ */
+export type AgreementScope = { kind: 'park'; parkNumber: string } | { kind: 'all' };
+
+/** Does the agreement cover this park? (A record from before scopes were kept covers all: that is what its sign-up said.) */
+export function covers(r: Pick<AgreementRecord, 'scope'>, parkNumber: string): boolean {
+  return !r.scope || r.scope.kind === 'all' || r.scope.parkNumber === parkNumber;
+}
+
 export interface AgreementRecord {
   /** Ours ("agr_…"). */
   id: string;
@@ -24,6 +35,8 @@ export interface AgreementRecord {
   plateKey: string;
   provider: Provider;
   state: AgreementState;
+  /** The parks it covers (absent: all, as signed up before scopes were kept). */
+  scope?: AgreementScope;
   /** Our sign-up number of the current round (Alipay external_agreement_no). */
   signNo: string;
   /** The provider's agreement number (Alipay agreement_no), once signed. */

@@ -22,12 +22,15 @@ import type { Driver, DriverRepository } from '../identity/model';
 import type { Payer } from '../orders/gateways';
 import type { Provider } from '../orders/model';
 import type { AgreementState, ProviderAgreement, SignupStart, WithholdingEvent, WithholdingGateway } from './gateways';
-import { agreementRef, type AgreementRecord, type AgreementRepository } from './model';
+import type { ParkDirectory } from '../parks';
+import { agreementRef, covers, type AgreementRecord, type AgreementRepository, type AgreementScope } from './model';
 
 export interface AgreementServiceDeps {
   agreements: AgreementRepository;
   drivers: Pick<DriverRepository, 'findById'>;
   gateways: Partial<Record<Provider, WithholdingGateway>>;
+  /** Parks a sign-up may be limited to must be known here. */
+  parks?: ParkDirectory;
   clock: Clock;
   /** A record older than this is refreshed from the provider when the driver looks (default 10 minutes). */
   staleMs?: number;
@@ -147,10 +150,20 @@ export class AgreementService {
   }
 
   /**
-   * Start signing up a bound plate. A record in `ended` starts a new round (a new signNo); one in
-   * `signing` or `paused` is continued (the provider's page resumes it); one `active` is refused.
+   * Start signing up a bound plate, for the parks the driver chose (`scope`: the park they sign up at, or all
+   * parks; default all). A record in `ended` starts a new round (a new signNo); one in `signing` or `paused`
+   * is continued (the provider's page resumes it) with the scope chosen now; one `active` is refused.
    */
-  async startSignup(driverId: string, plate: string, provider: Provider, opts: { returnUrl?: string } = {}): Promise<{ agreement: AgreementRecord; signup: SignupStart }> {
+  async startSignup(
+    driverId: string,
+    plate: string,
+    provider: Provider,
+    opts: { returnUrl?: string; scope?: AgreementScope } = {},
+  ): Promise<{ agreement: AgreementRecord; signup: SignupStart }> {
+    const scope: AgreementScope = opts.scope ?? { kind: 'all' };
+    if (scope.kind === 'park' && this.deps.parks && !(await this.deps.parks.get(scope.parkNumber))) {
+      throw new AppError('park_unknown', `park ${scope.parkNumber} is not served by ParkPay`, 404);
+    }
     const driver = await this.driver(driverId);
     const plateKey = normalizePlate(plate);
     const bound = driver.plates.find((p) => p.plateKey === plateKey);
@@ -169,6 +182,7 @@ export class AgreementService {
         plateKey,
         provider,
         state: 'signing',
+        scope,
         signNo: newSignNo(now.getTime()),
         payer,
         createdAt: now,
@@ -184,12 +198,16 @@ export class AgreementService {
       const next = await repo.update(
         r.id,
         { signNo: r.signNo, states: ['ended'] },
-        { state: 'signing', signNo: newSignNo(now.getTime()), payer, plate: bound.plate, updatedAt: now },
+        { state: 'signing', signNo: newSignNo(now.getTime()), payer, plate: bound.plate, scope, updatedAt: now },
         ['agreementNo', 'signedAt', 'endedAt', 'reason'],
       );
       r = next ?? (await repo.get(r.id));
       if (!r) throw new Error('agreement record vanished');
       if (r.state === 'active') throw new AppError('agreement_active', `${bound.plate} is signed up with ${PROVIDER_NAME[provider]} already`, 409);
+    }
+    if ((r.state === 'signing' || r.state === 'paused') && JSON.stringify(r.scope ?? null) !== JSON.stringify(scope)) {
+      // Continued with the parks chosen now (what the driver last saw and agreed to).
+      r = (await repo.update(r.id, { signNo: r.signNo }, { scope, updatedAt: this.now() })) ?? r;
     }
     let signup: SignupStart;
     try {
@@ -312,10 +330,10 @@ export class AgreementService {
    * The live agreements a lane may take a plate's fee from, best first: active, with a provider set up,
    * the most recently signed first. (Several drivers may bind one plate; whoever signed it up pays.)
    */
-  async liveForPlate(plateKey: string): Promise<AgreementRecord[]> {
+  async liveForPlate(plateKey: string, parkNumber: string): Promise<AgreementRecord[]> {
     const all = await this.deps.agreements.byPlate(plateKey);
     return all
-      .filter((r) => r.state === 'active' && this.deps.gateways[r.provider] !== undefined)
+      .filter((r) => r.state === 'active' && this.deps.gateways[r.provider] !== undefined && covers(r, parkNumber))
       .sort((a, b) => (b.signedAt ?? b.updatedAt).getTime() - (a.signedAt ?? a.updatedAt).getTime());
   }
 

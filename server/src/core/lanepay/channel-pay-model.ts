@@ -34,7 +34,8 @@ export interface DeductionAttempt {
   driverId: string;
 }
 
-export type DeductionFailureCode = 'no_agreement' | 'insufficient_funds' | 'refused';
+/** over_limit: the agreement's daily cap at this park would be passed (deduction-trust.ts). */
+export type DeductionFailureCode = 'no_agreement' | 'insufficient_funds' | 'refused' | 'over_limit';
 
 export type LotCall = '4.16' | '4.17' | '4.27';
 
@@ -138,3 +139,18 @@ export interface LaneDeductionRepository {
 }
 
 export const deductionId = (parkNumber: string, outTradeNo: string) => `${parkNumber}|${outTradeNo}`;
+
+/**
+ * What has been taken, or is being taken, from each agreement per China day: the daily cap per agreement
+ * (deduction-trust.ts). A deduction reserves its amount under its provider order number before the provider
+ * is asked, and gives it back when nothing was taken; a reservation of the same number again is a no-op, so a
+ * retry never counts twice. Every method is one atomic operation (repository/agreement-spend.ts).
+ */
+export interface AgreementSpendRepository {
+  /** Reserve `fen` under `tradeNo`; false when that would make the day's total pass `capFen` (nothing reserved). */
+  reserve(agreementId: string, day: string, tradeNo: string, fen: number, capFen: number): Promise<boolean>;
+  /** Give the reservation of `tradeNo` back (nothing when there is none). */
+  release(agreementId: string, day: string, tradeNo: string): Promise<void>;
+  /** The day's total so far (reserved and taken). */
+  total(agreementId: string, day: string): Promise<number>;
+}

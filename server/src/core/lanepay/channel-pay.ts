@@ -22,7 +22,7 @@
 import { randomBytes } from 'node:crypto';
 import { fenToYuan, yuanToFen } from '../../../../shared/money';
 import { decodePlate, normalizePlate } from '../../../../shared/plate';
-import { formatChinaTime } from '../../../../shared/time';
+import { formatChinaDate, formatChinaTime } from '../../../../shared/time';
 import type { DeductResult } from '../agreements/gateways';
 import { agreementRef, type AgreementRecord } from '../agreements/model';
 import type { AgreementService } from '../agreements/service';
@@ -32,7 +32,16 @@ import type { LotRecordsRepository } from '../lot/model';
 import type { OrderRepository, Provider } from '../orders/model';
 import type { OrderService } from '../orders/orders';
 import type { Park } from '../parks';
-import { deductionId, type DeductionCondition, type DeductionFailureCode, type LaneDeduction, type LaneDeductionRepository, type LotCall } from './channel-pay-model';
+import {
+  deductionId,
+  type AgreementSpendRepository,
+  type DeductionCondition,
+  type DeductionFailureCode,
+  type LaneDeduction,
+  type LaneDeductionRepository,
+  type LotCall,
+} from './channel-pay-model';
+import { deductionLimits, type DeductionTrust, type TrustRefusal, type TrustRefusalCode } from './deduction-trust';
 import { parseOutTradeNo } from './lane-qr-trade';
 
 export type DeductPolicy = 'secured' | 'accepted';
@@ -54,7 +63,7 @@ export type DeductOutcome =
   | { kind: 'accepted'; deduction: LaneDeduction }
   | { kind: 'no_agreement'; reason: string }
   /** Nothing was taken. */
-  | { kind: 'failed'; code: DeductionFailureCode | 'amount_mismatch' | 'refunded'; reason: string }
+  | { kind: 'failed'; code: DeductionFailureCode | TrustRefusalCode | 'amount_mismatch' | 'refunded'; reason: string }
   /** Not known yet (money may be moving): ask again; never offer another way to pay meanwhile. */
   | { kind: 'pending'; code: 'in_progress' | 'provider_unreachable' | 'deduction_pending'; reason: string };
 
@@ -62,6 +71,10 @@ export interface LaneDeductionDeps {
   deductions: LaneDeductionRepository;
   agreements: Pick<AgreementService, 'liveForPlate' | 'noticeNoAgreement' | 'record' | 'gatewayFor' | 'offered'>;
   stays: Pick<LotRecordsRepository, 'findStay' | 'staysInPark'>;
+  /** Whether money may be taken at all: the open stay, the caps, the lot's own price (deduction-trust.ts). */
+  trust: DeductionTrust;
+  /** What each agreement has been charged per day (the daily cap). */
+  spend: AgreementSpendRepository;
   clock: Clock;
   /** This process, as the holder of claims. */
   owner?: string;
@@ -214,9 +227,14 @@ export class LaneDeductionService {
       const d = await repo.get(id);
       const now = this.now();
       if (!d) {
-        // Independent reads side by side (the stay is an _id read; unused when there is no agreement).
-        const [live, stay] = await Promise.all([this.deps.agreements.liveForPlate(plateKey), this.stayTimes(req)]);
+        // Before any money moves: the cap, the plate's open stay at this park (our own reads), the agreements
+        // that cover this park, and then the lot's own price of that stay (deduction-trust.ts).
+        const admitted = await this.deps.trust.admit(req.park, req);
+        if (!admitted.ok) return trustFailed(admitted);
+        const live = await this.deps.agreements.liveForPlate(plateKey, req.park.parkNumber);
         if (!live.length) return noAgreement(req.plate);
+        const priced = await this.deps.trust.confirmPrice(req.park, req, admitted.stay);
+        if (!priced.ok) return trustFailed(priced);
         // The first attempt (best agreement, a new provider order number) goes in with the claim: one write.
         const first = live[0]!;
         const tradeNo = newDeductionNo(now.getTime());
@@ -233,7 +251,7 @@ export class LaneDeductionService {
           attempts: 1,
           owner: this.owner,
           leaseUntil: this.lease(now),
-          stay,
+          stay: this.stayTimesOf(admitted.stay.entry?.inTime ?? admitted.stay.exit?.inTime ?? null),
           // Looked at by the refund job after the grace unless the lot collects it first.
           refundCheckAt: this.checkLater(now),
           createdAt: now,
@@ -252,9 +270,14 @@ export class LaneDeductionService {
       if (d.state === 'paid') return { kind: 'secured', deduction: d };
       if (d.state === 'accepted') return this.settle(d, req.policy);
       if (d.state === 'failed') {
-        // Nothing was taken: a repeat may try again (the driver topped up, signed up meanwhile).
-        const live = await this.deps.agreements.liveForPlate(plateKey);
+        // Nothing was taken: a repeat may try again (the driver topped up, signed up meanwhile) — checked
+        // again like a new one (the car may have left, the price changed).
+        const admitted = await this.deps.trust.admit(req.park, req);
+        if (!admitted.ok) return trustFailed(admitted);
+        const live = await this.deps.agreements.liveForPlate(plateKey, req.park.parkNumber);
         if (!live.length) return noAgreement(req.plate);
+        const priced = await this.deps.trust.confirmPrice(req.park, req, admitted.stay);
+        if (!priced.ok) return trustFailed(priced);
         const claimed = await repo.update(
           id,
           { states: ['failed'] },
@@ -273,7 +296,8 @@ export class LaneDeductionService {
         continue;
       }
       const taken = await repo.update(id, { states: ['deducting'], leaseFreeAt: now }, { owner: this.owner, leaseUntil: this.lease(now), updatedAt: now });
-      if (taken) return this.run(taken, req, await this.deps.agreements.liveForPlate(plateKey), true);
+      // Finishing what a lost holder started (it passed the checks): its agreement, the same provider number.
+      if (taken) return this.run(taken, req, await this.deps.agreements.liveForPlate(plateKey, req.park.parkNumber), true);
       if (Date.now() >= deadline) {
         return { kind: 'pending', code: 'in_progress', reason: 'in_progress: the first request for this outTradeNo is still being paid; ask again' };
       }
@@ -288,13 +312,16 @@ export class LaneDeductionService {
     const repo = this.deps.deductions;
     const tried = new Set<string>();
     let current = d;
+    /** An agreement passed over because its daily cap would be passed. */
+    let capped = false;
     if (recover && d.attempt) {
       // Its answer was lost: the same provider order number again (idempotent at the provider).
       const r = await this.deps.agreements.record(d.attempt.agreementId);
       if (r) {
         tried.add(r.id);
         const out = await this.attempt(current, r, d.attempt.tradeNo, req);
-        if (out !== 'next') return out;
+        if (out === 'capped') capped = true;
+        else if (out !== 'next') return out;
       }
     }
     for (const r of live) {
@@ -303,7 +330,8 @@ export class LaneDeductionService {
       if (inserted !== undefined && d.attempt?.tradeNo === inserted && d.attempt.agreementId === r.id) {
         inserted = undefined;
         const out = await this.attempt(current, r, d.attempt.tradeNo, req);
-        if (out !== 'next') return out;
+        if (out === 'capped') capped = true;
+        else if (out !== 'next') return out;
         continue;
       }
       const now = this.now();
@@ -317,7 +345,13 @@ export class LaneDeductionService {
       this.remember(tradeNo, d.id);
       current = next;
       const out = await this.attempt(current, r, tradeNo, req);
-      if (out !== 'next') return out;
+      if (out === 'capped') capped = true;
+      else if (out !== 'next') return out;
+    }
+    if (capped) {
+      const reason = `over_limit: ${req.plate}'s agreement has reached what this park allows it to be charged today (${fenToYuan(deductionLimits(req.park).maxPerDayFen)} yuan)`;
+      await repo.update(d.id, { owner: this.owner }, { state: 'failed', failure: { code: 'over_limit', reason }, leaseUntil: null, updatedAt: this.now() });
+      return { kind: 'failed', code: 'over_limit', reason };
     }
     const { reason } = noAgreement(req.plate);
     const now = this.now();
@@ -331,20 +365,36 @@ export class LaneDeductionService {
    * minute before the exit. Providers want the entry before the exit (WeChat refuses equal times).
    */
   private async stayTimes(req: DeductRequest): Promise<{ enteredAt: Date; leftAt: Date; entryFrom: '4.2' | 'assumed' }> {
-    const leftAt = this.now();
     const parts = parseOutTradeNo(req.outTradeNo, req.park.parkNumber);
     const stay = parts
       ? await this.deps.stays.findStay(req.park.parkNumber, parts.orderId)
       : (await this.deps.stays.staysInPark(req.park.parkNumber, normalizePlate(req.plate)))[0];
-    const inTime = (stay?.entry?.inTime ?? stay?.exit?.inTime)?.getTime();
-    if (inTime !== undefined && inTime <= leftAt.getTime() - 1_000) return { enteredAt: new Date(inTime), leftAt, entryFrom: '4.2' };
+    return this.stayTimesOf(stay?.entry?.inTime ?? stay?.exit?.inTime ?? null);
+  }
+
+  /** The stay times of an entry time from the lot's 4.2 record (none, or not before now: a minute before the exit). */
+  private stayTimesOf(inTime: Date | null): { enteredAt: Date; leftAt: Date; entryFrom: '4.2' | 'assumed' } {
+    const leftAt = this.now();
+    const t = inTime?.getTime();
+    if (t !== undefined && t <= leftAt.getTime() - 1_000) return { enteredAt: new Date(t), leftAt, entryFrom: '4.2' };
     return { enteredAt: new Date(leftAt.getTime() - 60_000), leftAt, entryFrom: 'assumed' };
   }
 
-  /** One provider deduction; 'next' when this agreement turned out not to exist (try the next one). */
-  private async attempt(d: LaneDeduction, r: AgreementRecord, tradeNo: string, req: DeductRequest): Promise<DeductOutcome | 'next'> {
+  /** The day of a deduction for the daily cap: the China day it was first asked for (the same on every retry). */
+  private spendDay(d: LaneDeduction): string {
+    return formatChinaDate(d.createdAt);
+  }
+
+  /**
+   * One provider deduction; 'next' when this agreement turned out not to exist (try the next one), 'capped'
+   * when it would pass the agreement's daily cap (nothing asked). The amount is reserved on the agreement's
+   * day before the provider is asked, and given back when nothing was taken.
+   */
+  private async attempt(d: LaneDeduction, r: AgreementRecord, tradeNo: string, req: DeductRequest): Promise<DeductOutcome | 'next' | 'capped'> {
     const gateway = this.deps.agreements.gatewayFor(r.provider);
     if (!gateway) return 'next';
+    const day = this.spendDay(d);
+    if (!(await this.deps.spend.reserve(r.id, day, tradeNo, d.amountFen, deductionLimits(req.park).maxPerDayFen))) return 'capped';
     // The same stay on every attempt of this record (a record from before it was kept: worked out now).
     const { enteredAt, leftAt } = d.stay ?? (await this.stayTimes(req));
     let res: DeductResult;
@@ -371,6 +421,7 @@ export class LaneDeductionService {
     }
     if (res.status === 'failed' && res.code === 'no_agreement') {
       this.deps.agreements.noticeNoAgreement(r);
+      await this.deps.spend.release(r.id, day, tradeNo);
       return 'next';
     }
     return this.keep(d, tradeNo, res, req);
@@ -406,6 +457,8 @@ export class LaneDeductionService {
     }
     const failure = { code: res.code, reason: res.reason };
     await repo.update(d.id, { tradeNo, states: ['deducting'] }, { state: 'failed', failure, leaseUntil: null, updatedAt: now }, ['lastError']);
+    // Nothing was taken: the day's cap gets it back.
+    if (d.attempt?.tradeNo === tradeNo) await this.deps.spend.release(d.attempt.agreementId, this.spendDay(d), tradeNo);
     return { kind: 'failed', code: res.code, reason: `${res.code}: ${res.reason}` };
   }
 
@@ -493,6 +546,7 @@ export class LaneDeductionService {
     }
     if (result.status === 'failed') {
       const u = await repo.update(d.id, { tradeNo, states: ['accepted'] }, { state: 'failed', failure: { code: result.code, reason: result.reason }, updatedAt: now });
+      if (u && d.attempt) await this.deps.spend.release(d.attempt.agreementId, this.spendDay(d), tradeNo);
       return u ? 'applied' : 'unchanged';
     }
     return 'unchanged';
@@ -521,6 +575,11 @@ function refundedOutcome(d: LaneDeduction): DeductOutcome {
     code: 'refunded',
     reason: `refunded: the ${fenToYuan(d.refund?.amountFen ?? d.amountFen)} yuan taken for this outTradeNo ${done ? 'was' : 'is being'} given back to the driver (the lot did not collect it in time)`,
   };
+}
+
+/** A trust refusal (deduction-trust.ts): nothing was claimed, nothing taken. */
+function trustFailed(r: TrustRefusal): DeductOutcome {
+  return { kind: 'failed', code: r.code, reason: r.reason };
 }
 
 function noAgreement(plate: string): { kind: 'no_agreement'; reason: string } {

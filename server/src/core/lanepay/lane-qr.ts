@@ -132,8 +132,12 @@ export class LaneQrService {
       };
     }
     if (out.kind === 'pending') return { kind: 'fail', errorCode: out.reason };
-    // Another amount, or money taken for it that is being given back: no QR for it either.
-    if (out.kind === 'failed' && (out.code === 'amount_mismatch' || out.code === 'refunded')) return { kind: 'fail', errorCode: out.reason };
+    // Another amount, money taken for it that is being given back, or more than the lot's own price of the
+    // stay: no QR for it either. (No open stay, a cap, the price not confirmed: a QR — nothing is taken
+    // unless a person scans and pays it.)
+    if (out.kind === 'failed' && (out.code === 'amount_mismatch' || out.code === 'refunded' || out.code === 'amount_exceeds_fee')) {
+      return { kind: 'fail', errorCode: out.reason };
+    }
     return this.newQr(park, req, amountFen);
   }
 

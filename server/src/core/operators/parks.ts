@@ -282,6 +282,7 @@ export function mergeSettings(current: ParkSettings | undefined, edit: ParkSetti
   const out: ParkSettings = { ...(current ?? {}), ...edit };
   if (edit.openGate || current?.openGate) out.openGate = { ...(current?.openGate ?? {}), ...(edit.openGate ?? {}) };
   if (edit.service || current?.service) out.service = { ...(current?.service ?? {}), ...(edit.service ?? {}) };
+  if (edit.withholding || current?.withholding) out.withholding = { ...(current?.withholding ?? {}), ...(edit.withholding ?? {}) };
   for (const k of Object.keys(out) as (keyof ParkSettings)[]) if (out[k] === undefined) delete out[k];
   return out;
 }

@@ -57,7 +57,7 @@ describe('signing up', () => {
     expect(active).toMatchObject({ state: 'active', agreementNo: 'AGR-1' });
     expect(active.signedAt).toBeInstanceOf(Date);
     await expect(service.startSignup(d, '京A11111', 'alipay')).rejects.toMatchObject({ code: 'agreement_active' });
-    expect((await service.liveForPlate('京A11111')).map((r) => r.id)).toEqual([agreement.id]);
+    expect((await service.liveForPlate('京A11111', 'p_any')).map((r) => r.id)).toEqual([agreement.id]);
   });
 
   it('a second start continues the same round; two at once make one record', async () => {
@@ -95,7 +95,7 @@ describe('ending', () => {
     const ended = await service.end(d, agreement.id);
     expect(ended).toMatchObject({ state: 'ended', reason: 'ended_by_driver' });
     expect(alipay.agreements.get(agreement.signNo)!.state).toBe('ended');
-    expect(await service.liveForPlate('浙A55555')).toEqual([]);
+    expect(await service.liveForPlate('浙A55555', 'p_any')).toEqual([]);
     // Ending again changes nothing and asks nobody.
     const calls = alipay.calls.length;
     expect((await service.end(d, agreement.id)).state).toBe('ended');

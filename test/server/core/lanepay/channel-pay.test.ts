@@ -4,13 +4,19 @@
  * twice — sequential repeats, concurrent repeats, lost answers, a crashed holder.
  * (Through the real sandboxes and the Bluecard port: test/server/e2e/agreements-lanes.test.ts.)
  */
+import { normalizePlate } from '../../../../shared/plate';
+import { formatChinaDate } from '../../../../shared/time';
 import { AgreementService } from '../../../../server/src/core/agreements/service';
 import { ManualClock } from '../../../../server/src/core/clock';
 import { ChannelPayService, LaneDeductionService } from '../../../../server/src/core/lanepay/channel-pay';
 import { deductionId } from '../../../../server/src/core/lanepay/channel-pay-model';
+import { DeductionGuard } from '../../../../server/src/core/lanepay/deduction-trust';
+import { LotCallError } from '../../../../server/src/core/orders/gateways';
+import { parseOutTradeNo } from '../../../../server/src/core/lanepay/lane-qr-trade';
 import type { Park } from '../../../../server/src/core/parks';
 import { MongoLaneDeductionRepository } from '../../../../server/src/repository/agreement-deductions';
 import { MongoAgreementRepository } from '../../../../server/src/repository/agreements';
+import { MongoAgreementSpendRepository } from '../../../../server/src/repository/agreement-spend';
 import { MongoDriverRepository } from '../../../../server/src/repository/drivers';
 import { MongoLotRecordsRepository } from '../../../../server/src/repository/lot-records';
 import { MongoOrderRepository } from '../../../../server/src/repository/orders';
@@ -23,6 +29,9 @@ let deductionsRepo: MongoLaneDeductionRepository;
 let drivers: MongoDriverRepository;
 let stays: MongoLotRecordsRepository;
 let orders: MongoOrderRepository;
+let spend: MongoAgreementSpendRepository;
+/** The lot's 4.4 as these tests want it: every stay priced at `fen`, or refused / unreachable; calls counted. */
+const lotPrice = { fen: 99_00, calls: 0, fail: undefined as undefined | 'refused' | 'unreachable' };
 const clock = new ManualClock(Date.UTC(2026, 10, 28, 2, 0, 0));
 let wechat: FakeWithholding;
 let alipay: FakeWithholding;
@@ -37,7 +46,8 @@ beforeAll(async () => {
   drivers = new MongoDriverRepository(db.connection);
   stays = new MongoLotRecordsRepository(db.connection);
   orders = new MongoOrderRepository(db.connection);
-  await Promise.all([agreementsRepo.init(), deductionsRepo.init(), drivers.init(), stays.init(), orders.init()]);
+  spend = new MongoAgreementSpendRepository(db.connection);
+  await Promise.all([agreementsRepo.init(), deductionsRepo.init(), drivers.init(), stays.init(), orders.init(), spend.init()]);
 });
 afterAll(async () => {
   await db.dispose();
@@ -53,6 +63,17 @@ function lanes(opts: { waitMs?: number; settleWaitMs?: number; owner?: string } 
     deductions: deductionsRepo,
     agreements,
     stays,
+    trust: new DeductionGuard({
+      stays,
+      lot: {
+        priceStay: async () => {
+          lotPrice.calls++;
+          if (lotPrice.fail) throw new LotCallError(lotPrice.fail, lotPrice.fail === 'unreachable', lotPrice.fail === 'refused', lotPrice.fail === 'refused' ? '订单不存在' : undefined);
+          return { outTradeNo: 'x', quote: { payFen: lotPrice.fen } as never };
+        },
+      },
+    }),
+    spend,
     clock,
     waitMs: opts.waitMs ?? 3_000,
     settleWaitMs: opts.settleWaitMs ?? 300,
@@ -72,17 +93,31 @@ let n = 0;
 const nextTrade = () => `${park.parkNumber}_2_${1000 + ++n}_101500`;
 
 /** A driver with the plate bound and an active agreement with `gateway`. */
-async function signed(plate: string, gateway: FakeWithholding) {
+async function signed(plate: string, gateway: FakeWithholding, scope?: { kind: 'park'; parkNumber: string }) {
   const id = `drv_cp_${++n}`;
   await drivers.findOrCreate({ provider: 'wechat', wechatOpenId: `oCP${n}` }, { id, createdAt: new Date(clock.now()) });
   await drivers.addPlate(id, { plate, plateKey: plate, boundAt: new Date(clock.now()) }, 5);
-  const { agreement } = await agreements.startSignup(id, plate, gateway.provider);
+  const { agreement } = await agreements.startSignup(id, plate, gateway.provider, scope ? { scope } : {});
   gateway.sign(agreement.signNo);
   return agreements.confirm(id, agreement.id);
 }
 
-const pay = (channel: ChannelPayService, p: Park, plate: string, outTradeNo: string, payCharge = '5.00') =>
-  channel.pay(p, { plateID: encodeURIComponent(plate), payCharge, outTradeNo });
+/** The lot's 4.2 record of the stay an outTradeNo names (the car is in the park). */
+async function carIn(p: Park, plate: string, outTradeNo: string) {
+  const orderId = parseOutTradeNo(outTradeNo, p.parkNumber)!.orderId;
+  await stays.recordEntry({
+    parkNumber: p.parkNumber, orderId, plate, plateKey: normalizePlate(plate), ticketCode: '',
+    entry: { inTime: new Date(clock.now() - 3_600_000), inChannel: '东门入口', inImage: '', carType: '临时车', plateColor: '蓝牌', record: {}, receivedAt: new Date(clock.now()) },
+  });
+}
+
+/** The errorCode of a refusal ('' for a success). */
+const errorOf = (o: { ok: boolean; errorCode?: string }) => o.errorCode ?? '';
+
+const pay = async (channel: ChannelPayService, p: Park, plate: string, outTradeNo: string, payCharge = '5.00') => {
+  await carIn(p, plate, outTradeNo);
+  return channel.pay(p, { plateID: encodeURIComponent(plate), payCharge, outTradeNo });
+};
 
 describe('4.27 outcomes', () => {
   it('secured: the money is taken → success; the record says paid with our number at the provider', async () => {
@@ -264,5 +299,87 @@ describe('several agreements for one plate', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect((await agreementsRepo.get(newer.id))!.state).toBe('ended');
     expect((await agreementsRepo.get(older.id))!.state).toBe('active');
+  });
+});
+
+describe("only money the lot's own records say is owed (deduction-trust.ts)", () => {
+  afterEach(() => {
+    lotPrice.fen = 99_00;
+    lotPrice.fail = undefined;
+  });
+
+  it('no open stay of the plate in the park: no_stay, no claim, the provider never asked', async () => {
+    await signed('京E00001', alipay);
+    const { channel } = lanes();
+    const t = nextTrade();
+    const out = await channel.pay(park, { plateID: encodeURIComponent('京E00001'), payCharge: '5.00', outTradeNo: t });
+    expect(out).toEqual({ ok: false, errorCode: expect.stringMatching(/^no_stay: /) });
+    expect(await deductionsRepo.get(deductionId(park.parkNumber, t))).toBeUndefined();
+    expect(alipay.calls.filter((c) => c.op === 'deduct')).toEqual([]);
+    // A stay that left (its exit recorded) is not open either.
+    const u = nextTrade();
+    await carIn(park, '京E00001', u);
+    await stays.recordExit({ parkNumber: park.parkNumber, orderId: parseOutTradeNo(u, park.parkNumber)!.orderId, plate: '京E00001', plateKey: '京E00001', ticketCode: '', exit: { inTime: null, outTime: new Date(clock.now()), outChannel: '', outImage: '', chargeFen: 0, onLineChargeFen: 0, offLineChargeFen: 0, profitChargeTotalFen: 0, charges: [], record: {}, receivedAt: new Date(clock.now()) } });
+    expect(errorOf(await channel.pay(park, { plateID: encodeURIComponent('京E00001'), payCharge: '5.00', outTradeNo: u }))).toMatch(/^no_stay: /);
+  });
+
+  it("more than the lot's own price (4.4): amount_exceeds_fee; refused or unreachable 4.4: nothing taken either", async () => {
+    await signed('京E00002', alipay);
+    const { channel } = lanes();
+    lotPrice.fen = 400;
+    expect(await pay(channel, park, '京E00002', nextTrade(), '4.01')).toEqual({ ok: false, errorCode: 'amount_exceeds_fee: the lot prices this stay at 4.00 yuan now, not 4.01' });
+    lotPrice.fail = 'refused';
+    expect(errorOf(await pay(channel, park, '京E00002', nextTrade(), '4.00'))).toMatch(/^no_stay: the lot does not price this stay \(订单不存在\)/);
+    lotPrice.fail = 'unreachable';
+    expect(errorOf(await pay(channel, park, '京E00002', nextTrade(), '4.00'))).toMatch(/^price_unconfirmed: /);
+    expect(alipay.calls.filter((c) => c.op === 'deduct')).toEqual([]);
+    lotPrice.fail = undefined;
+    expect(await pay(channel, park, '京E00002', nextTrade(), '4.00')).toEqual({ ok: true });
+  });
+
+  it('a plate with no agreement is answered without asking the lot for a price', async () => {
+    const { channel } = lanes();
+    const before = lotPrice.calls;
+    expect(errorOf(await pay(channel, park, '京E00003', nextTrade()))).toMatch(/^no_agreement: /);
+    expect(lotPrice.calls).toBe(before);
+  });
+
+  it('an agreement limited to another park is not charged here; one limited to this park is', async () => {
+    await signed('京E00004', alipay, { kind: 'park', parkNumber: 'p_elsewhere' });
+    const { channel } = lanes();
+    expect(errorOf(await pay(channel, park, '京E00004', nextTrade()))).toMatch(/^no_agreement: /);
+    await signed('京E00005', wechat, { kind: 'park', parkNumber: park.parkNumber });
+    expect(await pay(channel, park, '京E00005', nextTrade())).toEqual({ ok: true });
+    expect(alipay.debits).toEqual([]);
+  });
+
+  it('the daily cap holds against concurrent deductions; money not taken is given back to the cap', async () => {
+    const capped: Park = { ...park, settings: { withholding: { maxPerDayFen: 1_200 } } };
+    await signed('京E00006', alipay);
+    const { channel } = lanes();
+    const trades = Array.from({ length: 6 }, () => nextTrade());
+    for (const t of trades) await carIn(capped, '京E00006', t);
+    const answers = await Promise.all(trades.map((t) => channel.pay(capped, { plateID: encodeURIComponent('京E00006'), payCharge: '5.00', outTradeNo: t })));
+    expect(answers.filter((a) => a.ok)).toHaveLength(2);
+    expect(answers.filter((a) => !a.ok).map((a) => errorOf(a))).toEqual(Array(4).fill(expect.stringMatching(/^over_limit: .*today \(12\.00 yuan\)/)));
+    expect(alipay.debits.map((d) => d.fen)).toEqual([500, 500]);
+    expect(await spend.total((await agreementsRepo.byPlate('京E00006'))[0]!.id, formatChinaDate(clock.now()))).toBe(1_000);
+
+    // A refused deduction takes nothing and keeps no share of the day.
+    await signed('京E00007', wechat);
+    const tight: Park = { ...park, settings: { withholding: { maxPerDayFen: 500 } } };
+    wechat.mode = 'insufficient_funds';
+    expect(errorOf(await pay(channel, tight, '京E00007', nextTrade()))).toMatch(/^insufficient_funds/);
+    wechat.mode = 'paid';
+    expect(await pay(channel, tight, '京E00007', nextTrade())).toEqual({ ok: true });
+    expect(errorOf(await pay(channel, tight, '京E00007', nextTrade()))).toMatch(/^over_limit: /);
+  });
+
+  it('the cap per deduction: nothing claimed, nothing asked', async () => {
+    await signed('京E00008', alipay);
+    const { channel } = lanes();
+    const small: Park = { ...park, settings: { withholding: { maxPerDeductionFen: 499 } } };
+    expect(await pay(channel, small, '京E00008', nextTrade())).toEqual({ ok: false, errorCode: 'over_limit: 5.00 yuan is more than this park allows in one deduction (4.99)' });
+    expect(alipay.calls.filter((c) => c.op === 'deduct')).toEqual([]);
   });
 });

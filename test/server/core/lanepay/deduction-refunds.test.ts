@@ -22,6 +22,9 @@ import { ManualClock } from '../../../../server/src/core/clock';
 import { ChannelPayService, LaneDeductionService } from '../../../../server/src/core/lanepay/channel-pay';
 import { deductionId, type LaneDeduction } from '../../../../server/src/core/lanepay/channel-pay-model';
 import { DeductionRefunds, DRIVER_REFUND_REASON } from '../../../../server/src/core/lanepay/deduction-refunds';
+import { DeductionGuard } from '../../../../server/src/core/lanepay/deduction-trust';
+import { parseOutTradeNo } from '../../../../server/src/core/lanepay/lane-qr-trade';
+import { normalizePlate } from '../../../../shared/plate';
 import { LaneQrService } from '../../../../server/src/core/lanepay/lane-qr';
 import type { Park } from '../../../../server/src/core/parks';
 import { createLogger } from '../../../../server/src/logger';
@@ -29,6 +32,7 @@ import { DeductionRefundJob } from '../../../../server/src/port/jobs/deduction-r
 import { WITHHOLDING_NOTIFY_PATHS, withholdingNotifyRouter } from '../../../../server/src/port/notify/withholding';
 import { MongoLaneDeductionRepository } from '../../../../server/src/repository/agreement-deductions';
 import { MongoAgreementRepository } from '../../../../server/src/repository/agreements';
+import { MongoAgreementSpendRepository } from '../../../../server/src/repository/agreement-spend';
 import { MongoDriverRepository } from '../../../../server/src/repository/drivers';
 import { MongoLotRecordsRepository } from '../../../../server/src/repository/lot-records';
 import { MongoOrderRepository } from '../../../../server/src/repository/orders';
@@ -58,6 +62,8 @@ let channel: ChannelPayService;
 let laneQr: LaneQrService;
 let refunds: DeductionRefunds;
 let wechatGateway: WechatWithholdingGateway;
+let lanesTrust: DeductionGuard;
+let lanesSpend: MongoAgreementSpendRepository;
 
 /** A worker of its own (another process, or this one after a restart). */
 const job = (owner: string) => new DeductionRefundJob(refunds, { logger, owner });
@@ -69,7 +75,10 @@ beforeAll(async () => {
   drivers = new MongoDriverRepository(db.connection);
   orders = new MongoOrderRepository(db.connection);
   const agreementRepo = new MongoAgreementRepository(db.connection);
-  await Promise.all([repo.init(), stays.init(), drivers.init(), orders.init(), agreementRepo.init()]);
+  const spend = new MongoAgreementSpendRepository(db.connection);
+  await Promise.all([repo.init(), stays.init(), drivers.init(), orders.init(), agreementRepo.init(), spend.init()]);
+  // Every stay here is priced by the lot at ¥99 (its 4.4 answer): these tests are about what happens after.
+  const trust = new DeductionGuard({ stays, lot: { priceStay: async () => ({ outTradeNo: 'x', quote: { payFen: 99_00 } as never }) } });
 
   // ParkPay's withholding notify routes listen first: their URL goes into every deduction.
   let handler: http.RequestListener = (_q, s) => s.writeHead(503).end();
@@ -88,7 +97,9 @@ beforeAll(async () => {
   const alipayGateway = createAlipayWithholdingGateway(alipay.app, { notifyUrl: `${url}${WITHHOLDING_NOTIFY_PATHS.alipay}`, now: () => clock.now(), adapter: { clock, timeoutMs: 400 } });
 
   agreements = new AgreementService({ agreements: agreementRepo, drivers, gateways: { wechat: wechatGateway, alipay: alipayGateway }, clock });
-  lanes = new LaneDeductionService({ deductions: repo, agreements, stays, clock, refundGraceMs: GRACE, settleWaitMs: 150, settlePollMs: 30, waitMs: 1_000, pollMs: 20 });
+  lanesTrust = trust;
+  lanesSpend = spend;
+  lanes = new LaneDeductionService({ deductions: repo, agreements, stays, trust, spend, clock, refundGraceMs: GRACE, settleWaitMs: 150, settlePollMs: 30, waitMs: 1_000, pollMs: 20 });
   channel = new ChannelPayService({ deductions: lanes, orders, orderService: { cancel: () => Promise.reject(new Error('no QR orders here')) } });
   laneQr = new LaneQrService({ deductions: lanes, orders, orderService: { view: () => Promise.reject(new Error('no QR orders here')) }, qr: {}, stays, clock });
   refunds = new DeductionRefunds({ deductions: repo, lanes, gateways: agreements, clock, retryMs: [MIN, 2 * MIN] });
@@ -134,7 +145,16 @@ async function signed(plate: string, provider: 'wechat' | 'alipay', alipayUser =
   return confirmed;
 }
 
-const pay427 = (plate: string, outTradeNo: string, payCharge = '5.00') => channel.pay(park, { plateID: encodeURIComponent(plate), payCharge, outTradeNo });
+/** The car is in the park: the lot's 4.2 record of the stay the outTradeNo names (kept if there is one already). */
+const carIn = (plate: string, outTradeNo: string, inTime: Date | null = new Date(clock.now() - 60 * MIN)) =>
+  stays.recordEntry({
+    parkNumber: park.parkNumber, orderId: parseOutTradeNo(outTradeNo, park.parkNumber)!.orderId, plate, plateKey: normalizePlate(plate), ticketCode: '',
+    entry: { inTime, inChannel: '1', inImage: '', carType: '1', plateColor: '蓝', record: {}, receivedAt: new Date(clock.now()) },
+  });
+const pay427 = async (plate: string, outTradeNo: string, payCharge = '5.00') => {
+  await carIn(plate, outTradeNo);
+  return channel.pay(park, { plateID: encodeURIComponent(plate), payCharge, outTradeNo });
+};
 const record = async (outTradeNo: string) => (await repo.get(deductionId(park.parkNumber, outTradeNo)))!;
 const wechatTx = (tradeNo: string) => wechat.parking.transactions().find((t) => t.outTradeNo === tradeNo)!;
 const refundCalls = () => wechat.hits().filter((h) => h.method === 'POST' && h.path === '/v3/refund/domestic/refunds').length;
@@ -300,11 +320,12 @@ describe('a deduction confirmed after the lot was answered fail', () => {
           throw new Error('socket hang up');
         },
       });
-      const lossyLanes = new LaneDeductionService({ deductions: repo, agreements: { liveForPlate: (k) => agreements.liveForPlate(k), noticeNoAgreement: () => undefined, record: (id) => agreements.record(id), offered: () => agreements.offered(), gatewayFor: (p) => (p === 'wechat' ? lossy : agreements.gatewayFor(p)) }, stays, clock, refundGraceMs: GRACE });
+      const lossyLanes = new LaneDeductionService({ deductions: repo, agreements: { liveForPlate: (k, p) => agreements.liveForPlate(k, p), noticeNoAgreement: () => undefined, record: (id) => agreements.record(id), offered: () => agreements.offered(), gatewayFor: (p) => (p === 'wechat' ? lossy : agreements.gatewayFor(p)) }, stays, trust: lanesTrust, spend: lanesSpend, clock, refundGraceMs: GRACE });
       const lossyChannel = new ChannelPayService({ deductions: lossyLanes, orders, orderService: { cancel: () => Promise.reject(new Error('no QR orders here')) } });
       const { outTradeNo } = trade();
       // Nor does WeChat's notification get through (forged on the way: refused).
       wechat.inject({ kind: 'tamperNotification', tamper: 'signature', times: 1 });
+      await carIn(plate, outTradeNo);
       expect(await lossyChannel.pay(park, { plateID: encodeURIComponent(plate), payCharge: '5.00', outTradeNo })).toEqual({ ok: false, errorCode: expect.stringMatching(/^provider_unreachable/) });
       const first = await record(outTradeNo);
       expect(first).toMatchObject({ state: 'deducting', failAnswer: { code: 'provider_unreachable' } });
@@ -352,7 +373,7 @@ describe('a deduction confirmed after the lot was answered fail', () => {
 describe('the stay sent to the provider', () => {
   afterEach(() => wechat.clearFaults());
 
-  it('its entry time is the lot’s 4.2 entry; without a 4.2 record, a minute before the exit', async () => {
+  it('its entry time is the lot’s 4.2 entry; when the record has none, a minute before the exit', async () => {
     wechat.parking.setSettleMode('sync');
     try {
       const plate = '京R20001';
@@ -376,6 +397,7 @@ describe('the stay sent to the provider', () => {
 
       clock.advance(MIN);
       const u = trade();
+      await carIn(plate, u.outTradeNo, null);
       expect(await pay427(plate, u.outTradeNo)).toEqual({ ok: true });
       const e = await record(u.outTradeNo);
       expect(e.stay).toEqual({ enteredAt: new Date(clock.now() - MIN), leftAt: new Date(clock.now()), entryFrom: 'assumed' });
@@ -389,7 +411,7 @@ describe('the stay sent to the provider', () => {
     try {
       const plate = '京R20002';
       await signed(plate, 'wechat');
-      const { outTradeNo } = trade(); // no 4.2 record: the entry time is assumed, and must not move
+      const { outTradeNo } = trade(); // the entry time must not move between attempts
       // The deduction call gets no answer (twice: the gateway's own retry too); the entry was made.
       wechat.inject({ kind: 'timeout', path: '/v3/vehicle/transactions/parking', times: 2 });
       expect(await pay427(plate, outTradeNo)).toEqual({ ok: false, errorCode: expect.stringMatching(/^provider_unreachable/) });

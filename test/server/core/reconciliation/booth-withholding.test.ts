@@ -18,6 +18,10 @@ import { laneAgreementHandlers } from '../../../../server/src/port/bluecard/lane
 import { faceToFaceHandlers } from '../../../../server/src/port/bluecard/lanepay-face';
 import { MongoLaneDeductionRepository } from '../../../../server/src/repository/agreement-deductions';
 import { MongoAgreementRepository } from '../../../../server/src/repository/agreements';
+import { MongoAgreementSpendRepository } from '../../../../server/src/repository/agreement-spend';
+import { BluecardClient } from '../../../../server/src/adapter/bluecard';
+import { BluecardLotGateway } from '../../../../server/src/adapter/bluecard/lot-gateway';
+import { DeductionGuard } from '../../../../server/src/core/lanepay/deduction-trust';
 import { MongoDriverRepository } from '../../../../server/src/repository/drivers';
 import { MongoFacePaymentRepository } from '../../../../server/src/repository/face-payments';
 import { MongoParkDirectory } from '../../../../server/src/repository/parks';
@@ -57,7 +61,11 @@ beforeAll(async () => {
     clock: systemClock,
   });
   agreements = new AgreementService({ agreements: agreementRepo, drivers, gateways: { wechat: withholding }, clock: systemClock });
-  const deductions = new LaneDeductionService({ deductions: deductionRepo, agreements, stays: w.stays, clock: systemClock });
+  const spend = new MongoAgreementSpendRepository(w.db.connection);
+  await spend.init();
+  // The lot's own 4.4 confirms each deduction's price, as in production.
+  const trust = new DeductionGuard({ stays: w.stays, lot: new BluecardLotGateway(new BluecardClient({ backoffMs: [], timeoutMs: 2_000 })) });
+  const deductions = new LaneDeductionService({ deductions: deductionRepo, agreements, stays: w.stays, trust, spend, clock: systemClock });
   const channelPay = new ChannelPayService({ deductions, orders: w.orderRepo, orderService: w.orders });
   handlers = {
     ...faceToFaceHandlers(face, systemClock),
