@@ -34,6 +34,7 @@ const agreement = (o: Partial<{ id: string; plate: string; provider: 'wechat' | 
   endedAt: null,
   checkedAt: null,
   reason: null,
+  scope: { kind: 'all' },
   ...o,
 });
 const plates = (list: unknown[], offered = ['wechat', 'alipay']) => ({ data: { plates: list, offered } });
@@ -61,8 +62,8 @@ describe('the agreements page', () => {
     expect(within(row('京A12345', 'alipay')).getByText(/开通于 2026-11-20 10:00/)).toBeTruthy();
     expect(within(row('京A12345', 'wechat')).getByText('未开通')).toBeTruthy();
 
-    await tap(row('京A12345', 'wechat'), '开通');
-    expect(api.calls('POST /api/me/agreements')[0]!.body).toEqual({ plateKey: '京A12345', provider: 'wechat', returnUrl: window.location.href });
+    await tap(row('京A12345', 'wechat'), '开通（所有停车场）');
+    expect(api.calls('POST /api/me/agreements')[0]!.body).toEqual({ plateKey: '京A12345', provider: 'wechat', scope: { kind: 'all' }, returnUrl: window.location.href });
     expect(opened).toEqual(['http://127.0.0.1:8082/__sandbox/parking/sign?x=1']);
     expect(within(row('京A12345', 'wechat')).getByText('签约中')).toBeTruthy();
 
@@ -82,8 +83,8 @@ describe('the agreements page', () => {
     render(<AgreementsPage />);
     await see('沪C22222');
     expect(screen.queryByText('支付宝')).toBeNull(); // only what is offered
-    await tap(row('沪C22222', 'wechat'), '开通');
-    expect(api.calls('POST /api/me/agreements')[0]!.body).toEqual({ plateKey: '沪C22222', provider: 'wechat' });
+    await tap(row('沪C22222', 'wechat'), '开通（所有停车场）');
+    expect(api.calls('POST /api/me/agreements')[0]!.body).toEqual({ plateKey: '沪C22222', provider: 'wechat', scope: { kind: 'all' } });
     expect(navigateToMiniProgram).toHaveBeenCalledWith({ appId: 'wxbcad394b3d99dac9', path: 'pages/auth-creditpay/auth-creditpay', extraData: { mch_id: '1230000109', plate_number: '沪C22222' } });
     expect(opened).toEqual([]);
     await act(async () => shown!());
@@ -101,7 +102,7 @@ describe('the agreements page', () => {
     });
     render(<AgreementsPage />);
     await see('粤B33333');
-    await tap(row('粤B33333', 'alipay'), '开通');
+    await tap(row('粤B33333', 'alipay'), '开通（所有停车场）');
     expect(navigateToAlipayPage).toHaveBeenCalledWith(expect.objectContaining({ path: 'https://openapi.alipay.com/gateway.do?method=alipay.user.agreement.page.sign' }));
   });
 
@@ -123,7 +124,7 @@ describe('the agreements page', () => {
     await tap(row('京A12345', 'alipay'), '解约');
     await see('京A12345 已解约');
     expect(within(row('京A12345', 'alipay')).getByText('已解约')).toBeTruthy();
-    expect(within(row('京A12345', 'alipay')).getByText('开通')).toBeTruthy(); // may sign up again
+    expect(within(row('京A12345', 'alipay')).getByText('开通（所有停车场）')).toBeTruthy(); // may sign up again
     await tap(row('京A12345', 'wechat'), '解约');
     await see('请在微信中解约');
     expect(screen.getByText(/我 → 服务 → 钱包/)).toBeTruthy();
@@ -145,7 +146,25 @@ describe('the agreements page', () => {
     await see('苏E44444');
     expect(screen.getByText(/已解绑/)).toBeTruthy();
     expect(within(row('苏E44444', 'alipay')).getByText('解约')).toBeTruthy();
-    expect(within(row('苏E44444', 'wechat')).queryByText('开通')).toBeNull();
+    expect(within(row('苏E44444', 'wechat')).queryByText('开通（所有停车场）')).toBeNull();
+  });
+
+  it('at a park: the sign-up is limited to it or covers all parks, as the driver chooses; the scope is shown', async () => {
+    Taro.useRouter.mockImplementation(() => ({ params: { park: 'p_demo_001' } }));
+    const signing = agreement({ id: 'agr_p', provider: 'alipay', state: 'signing', scope: { kind: 'park', parkNumber: 'p_demo_001', parkName: '示例停车场' } } as never);
+    const api = fakeApi({
+      'GET /api/parks/p_demo_001': { data: { parkNumber: 'p_demo_001', name: '示例停车场', service: { tariffText: null, freeMinutes: null, paidFreeMinutes: null, phone: null }, spaces: null, areas: [], lanes: [] } },
+      'GET /api/me/agreements': plates([{ plate: '京A12345', plateKey: '京A12345', bound: true, agreements: [agreement({ id: 'agr_w', provider: 'wechat', state: 'active' })] }]),
+      'POST /api/me/agreements': { data: { agreement: signing, signup: { provider: 'alipay', signUrl: 'http://127.0.0.1:8083/sign?x=1' } } },
+    });
+    render(<AgreementsPage />);
+    await see('京A12345');
+    expect(within(row('京A12345', 'wechat')).getByText(/适用：所有停车场/)).toBeTruthy();
+    await screen.findAllByText('仅在示例停车场开通', undefined, { timeout: 2000 });
+    expect(within(row('京A12345', 'alipay')).getByText('所有停车场开通')).toBeTruthy();
+    await tap(row('京A12345', 'alipay'), '仅在示例停车场开通');
+    expect(api.calls('POST /api/me/agreements')[0]!.body).toMatchObject({ plateKey: '京A12345', provider: 'alipay', scope: { kind: 'park', parkNumber: 'p_demo_001' } });
+    expect(within(row('京A12345', 'alipay')).getByText(/适用：仅限 示例停车场/)).toBeTruthy();
   });
 
   it('a refusal says what to do', async () => {
@@ -155,7 +174,7 @@ describe('the agreements page', () => {
     });
     render(<AgreementsPage />);
     await see('京A12345');
-    await tap(row('京A12345', 'wechat'), '开通');
+    await tap(row('京A12345', 'wechat'), '开通（所有停车场）');
     await see('请用微信登录后再开通微信无感支付');
     expect(opened).toEqual([]);
   });

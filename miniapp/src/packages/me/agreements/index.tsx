@@ -3,15 +3,17 @@
  * after coming back from the provider, end. Lanes then take the fee without the driver stopping (4.16, 4.27).
  */
 import { Button, Text, View } from '@tarojs/components';
-import Taro from '@tarojs/taro';
+import Taro, { useRouter } from '@tarojs/taro';
 import { useRef, useState } from 'react';
-import { agreementEndpoints, type AgreementProvider, type AgreementView, type PlateAgreementsView } from '@shared/api/agreements';
+import { agreementEndpoints, type AgreementProvider, type AgreementScopeInput, type AgreementView, type PlateAgreementsView } from '@shared/api/agreements';
+import { parkEndpoints } from '@shared/api/parks';
 import { ErrorState, Loading, Notice } from '../../../components/ui';
 import { useLoader } from '../../../hooks/useLoader';
 import { call, errorOf } from '../../../services/api';
 import { dateTime } from '../../../services/format';
+import { lastPark } from '../../../services/memory';
 import { platform } from '../../../services/platform';
-import { go } from '../../../services/routes';
+import { go, param } from '../../../services/routes';
 import { openSignup } from './signup';
 
 const PROVIDER: Record<AgreementProvider, string> = { wechat: '微信支付', alipay: '支付宝' };
@@ -29,7 +31,11 @@ const ERRORS: Record<string, string> = {
   wallet_not_linked: '请用微信登录后再开通微信无感支付',
   provider_unavailable: '暂不支持这种签约方式',
   provider_unreachable: '支付服务暂时连不上，请稍后重试',
+  park_unknown: '找不到这个停车场，请重新扫描车道码',
 };
+
+/** Where an agreement lets lanes take the fee, as the driver reads it. */
+const scopeText = (a: AgreementView) => (a.scope.kind === 'park' ? `仅限 ${a.scope.parkName}` : '所有停车场');
 
 type Data = { plates: PlateAgreementsView[]; offered: AgreementProvider[] };
 
@@ -44,6 +50,11 @@ function withAgreement(data: Data, a: AgreementView): Data {
 }
 
 export default function AgreementsPage() {
+  const { params } = useRouter();
+  // The park the driver is at (the link names it, else the last one used): they may limit a sign-up to it.
+  const parkNumber = param(params, 'park') ?? lastPark();
+  const here = useLoader(async () => (parkNumber ? call(parkEndpoints.park, { params: { parkNumber } }).catch(() => undefined) : undefined), [parkNumber]);
+  const hereName = here.state === 'ok' && here.data ? here.data.name : undefined;
   const list = useLoader(() => call(agreementEndpoints.list, {}), []);
   const [busy, setBusy] = useState<string | undefined>();
   const [notice, setNotice] = useState<{ title: string; text: string; tone: 'info' | 'ok' | 'warn' } | undefined>();
@@ -78,11 +89,11 @@ export default function AgreementsPage() {
       if (agreement.state === 'active') setNotice({ title: `${agreement.plate} 已开通${PROVIDER[agreement.provider]}无感支付`, text: '出场时将自动扣费，无需停车缴费。', tone: 'ok' });
     });
 
-  const signup = (plateKey: string, provider: AgreementProvider) =>
+  const signup = (plateKey: string, provider: AgreementProvider, scope: AgreementScopeInput) =>
     run(`signup:${plateKey}:${provider}`, async () => {
       const p = platform();
       const { agreement, signup: start } = await call(agreementEndpoints.signup, {
-        body: { plateKey, provider, ...(p === 'h5' ? { returnUrl: window.location.href } : {}) },
+        body: { plateKey, provider, scope, ...(p === 'h5' ? { returnUrl: window.location.href } : {}) },
       });
       update(agreement);
       const out = await openSignup(start, p);
@@ -109,7 +120,7 @@ export default function AgreementsPage() {
   return (
     <View className="page page-agreements">
       <Text className="page-title">无感支付</Text>
-      <Text className="hint">开通后，在支持的停车场出场时自动从微信支付或支付宝扣费，无需扫码缴费。</Text>
+      <Text className="hint">开通后，出场时自动从微信支付或支付宝扣费，无需扫码缴费。开通时请选择适用范围：只在当前停车场扣费，或在本服务的所有停车场扣费。</Text>
       {notice ? (
         <Notice title={notice.title} tone={notice.tone}>
           {notice.text ? <Text className="state-hint">{notice.text}</Text> : null}
@@ -142,10 +153,16 @@ export default function AgreementsPage() {
                   <Text className="row-label">{PROVIDER[provider]}</Text>
                   <Text className={`chip chip-${state}`}>{STATE[state]}</Text>
                   {a?.state === 'active' && a.signedAt ? <Text className="muted"> 开通于 {dateTime(a.signedAt)}</Text> : null}
+                  {a && a.state !== 'ended' ? <Text className="muted agreement-scope"> 适用：{scopeText(a)}</Text> : null}
                   {a?.reason && (state === 'paused' || state === 'ended') ? <Text className="muted"> {a.reason}</Text> : null}
+                  {(state === 'none' || state === 'ended') && canSign && parkNumber && hereName ? (
+                    <Button className="btn btn-small btn-primary" disabled={busy !== undefined} onClick={() => signup(p.plateKey, provider, { kind: 'park', parkNumber })}>
+                      仅在{hereName}开通
+                    </Button>
+                  ) : null}
                   {(state === 'none' || state === 'ended') && canSign ? (
-                    <Button className="btn btn-small btn-primary" disabled={busy !== undefined} onClick={() => signup(p.plateKey, provider)}>
-                      开通
+                    <Button className="btn btn-small btn-primary" disabled={busy !== undefined} onClick={() => signup(p.plateKey, provider, { kind: 'all' })}>
+                      {parkNumber && hereName ? '所有停车场开通' : '开通（所有停车场）'}
                     </Button>
                   ) : null}
                   {state === 'signing' && a ? (
@@ -154,7 +171,11 @@ export default function AgreementsPage() {
                         我已完成签约
                       </Button>
                       {canSign ? (
-                        <Button className="btn btn-small btn-secondary" disabled={busy !== undefined} onClick={() => signup(p.plateKey, provider)}>
+                        <Button
+                          className="btn btn-small btn-secondary"
+                          disabled={busy !== undefined}
+                          onClick={() => signup(p.plateKey, provider, a.scope.kind === 'park' ? { kind: 'park', parkNumber: a.scope.parkNumber } : { kind: 'all' })}
+                        >
                           继续签约
                         </Button>
                       ) : null}
