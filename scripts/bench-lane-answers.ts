@@ -12,7 +12,8 @@
  *  - 4.28: a third of the cars blacklisted (fail), the rest unknown (self), entry and exit lanes, through
  *    the opengate URL and the common URL (method opengate);
  *  - 4.27: each request a new outTradeNo for one of the 20 cars (a real deduction through the WeChat Pay
- *    sandbox's parking service, settled at once).
+ *    sandbox's parking service, settled at once), after the checks every deduction passes: the car's open
+ *    stay, the lot's own price of it (a 4.4 call to the Bluecard sandbox), the caps.
  * Prints count, median, p90, p99 and max per call (ms), and the in-process cost of one 4.28 rule decision.
  */
 import { createHash } from 'node:crypto';
@@ -51,6 +52,8 @@ async function main() {
     PARKPAY_DEMO_WECHAT_LOGIN_PORT: '0',
     PARKPAY_DEMO_WECHATPAY_PORT: '0',
     PARKPAY_DEMO_ALIPAY_PORT: '0',
+    // One client on loopback, as fast as it can: far above any lot's pace, so no rate limit here.
+    PARKPAY_BLUECARD_RATE_LIMITS: JSON.stringify({ callsPerMinute: 1e9, callsBurst: 1e9, moneyPerMinute: 1e9, moneyBurst: 1e9 }),
     ...(process.env.MONGODB_URI ? { MONGODB_URI: `${process.env.MONGODB_URI.replace(/\/?$/, '/')}bench_lane_${Date.now()}` } : {}),
   };
   const server = await startServer(loadConfig(env), { logger: createLogger('silent') });
@@ -84,6 +87,8 @@ async function main() {
     // 20 cars whose plates have WeChat parking-service agreements (4 demo drivers × 5 plates).
     sb.wechatPay.parking.setSettleMode('sync');
     const payers: { plate: string; orderId: string }[] = [];
+    // The cars came in 95 minutes ago: the lot prices each stay above what 4.27 asks (ParkPay asks it, 4.4).
+    await sb.bluecard.setClock(Date.now() - 95 * 60_000);
     for (let d = 0; d < 4; d++) {
       const name = `bench-driver-${d}`;
       const { token } = await call<{ token: string }>('POST', '/api/auth/demo', { name });
@@ -98,6 +103,8 @@ async function main() {
         payers.push({ plate, orderId });
       }
     }
+
+    await sb.bluecard.setClock(Date.now());
 
     // The blacklist import sends 50 plates a call at the lot's pace (≥5 s apart): let it finish first, so
     // the measurement is the lane answers alone.

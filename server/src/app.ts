@@ -15,11 +15,18 @@ export interface AppDeps {
   databaseAvailable?: () => boolean;
   /** Further routers (Bluecard callbacks, payment notifications, the app API), mounted in order. */
   routers?: Router[];
+  /**
+   * Proxies in front of us that append to X-Forwarded-For (0, the default: none; the peer is the client).
+   * Only then is the header believed — a client could write any address into it.
+   */
+  trustProxyHops?: number;
 }
 
 export function createApp(deps: AppDeps): Koa<AppState> {
   const app = new Koa<AppState>();
-  app.proxy = true;
+  const hops = deps.trustProxyHops ?? 0;
+  app.proxy = hops > 0;
+  app.maxIpsCount = hops;
   app.silent = true; // errors are logged by errorHandler, not by koa's default printer
   app.use(requestContext(deps.logger));
   app.use(errorHandler());

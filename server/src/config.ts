@@ -4,10 +4,27 @@
  * boot with a message naming the key. No value of this object is ever logged whole (see redactedConfig).
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
+/** An IP address or a CIDR ("203.0.113.0/24", "2001:db8::/32"). */
+const ipOrCidr = z.string().refine((s) => {
+  const [addr, bits, more] = s.trim().split('/');
+  const v = isIP(addr ?? '');
+  if (!v || more !== undefined) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (v === 4 ? 32 : 128));
+}, 'must be an IP address or a CIDR such as 203.0.113.0/24');
+
+/** Calls per minute and bursts per park on the lot's URLs (port/bluecard/call-guard.ts). */
+const rateLimitsSchema = z.strictObject({
+  callsPerMinute: z.number().positive().optional(),
+  callsBurst: z.number().min(1).optional(),
+  moneyPerMinute: z.number().positive().optional(),
+  moneyBurst: z.number().min(1).optional(),
+});
 
 const parkSchema = z.strictObject({
   parkNumber: z.string().trim().min(1, 'must not be empty'),
@@ -16,6 +33,10 @@ const parkSchema = z.strictObject({
   /** Base URL of this park's Bluecard cloud, e.g. http://host:port (down calls go to <base>/bcopenapi/out/<name>). */
   bluecardBaseUrl: httpUrl,
   name: z.string().optional(),
+  /** The addresses the park's Bluecard cloud calls from: its calls are taken only from there (recommended in production). */
+  bluecardSources: z.array(ipOrCidr).min(1).optional(),
+  /** This park's rate limits on the lot's URLs, beside the defaults (`bluecardRateLimits`). */
+  rateLimits: rateLimitsSchema.optional(),
 });
 
 const wechatPaySchema = z.strictObject({
@@ -137,6 +158,13 @@ export const configSchema = z
     urlSigningKey: z.string().min(16, 'at least 16 characters').optional(),
     /** Request timeouts (see httpSchema). */
     http: httpSchema.default(HTTP_DEFAULTS),
+    /**
+     * How many proxies in front of us append to X-Forwarded-For (0: none — the peer address is the client's).
+     * Client addresses (the parks' source allow-lists, rate limits per address) are read accordingly.
+     */
+    trustProxyHops: z.coerce.number().int().min(0).max(10).default(0),
+    /** Rate limits per park on the lot's URLs (defaults in port/bluecard/call-guard.ts). */
+    bluecardRateLimits: rateLimitsSchema.optional(),
     /** The mini-program's H5 build served at / (when it exists). */
     h5Dir: z.string().min(1).default('miniapp/dist/h5'),
     /** Demo mode's stand-ins. */
@@ -208,6 +236,7 @@ const ENV_KEYS: Record<string, keyof Config> = {
   PARKPAY_PUBLIC_BASE_URL: 'publicBaseUrl',
   PARKPAY_URL_SIGNING_KEY: 'urlSigningKey',
   PARKPAY_H5_DIR: 'h5Dir',
+  PARKPAY_TRUST_PROXY_HOPS: 'trustProxyHops',
 };
 /** Nested keys set by environment variables. */
 const ENV_NESTED: Record<string, [keyof Config, string]> = {
@@ -225,6 +254,7 @@ const ENV_JSON_KEYS: Record<string, keyof Config> = {
   PARKPAY_WECHAT_PARKING: 'wechatParking',
   PARKPAY_ALIPAY_AGREEMENT: 'alipayAgreement',
   PARKPAY_HTTP: 'http',
+  PARKPAY_BLUECARD_RATE_LIMITS: 'bluecardRateLimits',
 };
 
 function formatPath(p: PropertyKey[]): string {
@@ -279,7 +309,7 @@ export function redactedConfig(c: Config): Record<string, unknown> {
     port: c.port,
     database: c.mongodbUri ? redactUri(c.mongodbUri) : 'embedded',
     dataDir: c.dataDir,
-    parks: c.parks.map((p) => ({ parkNumber: p.parkNumber, bluecardBaseUrl: p.bluecardBaseUrl })),
+    parks: c.parks.map((p) => ({ parkNumber: p.parkNumber, bluecardBaseUrl: p.bluecardBaseUrl, bluecardSources: p.bluecardSources ?? null })),
     wechatPay: c.wechatPay ? { appId: c.wechatPay.appId, mchId: c.wechatPay.mchId, baseUrl: c.wechatPay.baseUrl } : undefined,
     alipay: c.alipay ? { appId: c.alipay.appId, gateway: c.alipay.gateway } : undefined,
     wechatMiniProgram: c.wechatMiniProgram ? { appId: c.wechatMiniProgram.appId, apiBaseUrl: c.wechatMiniProgram.apiBaseUrl } : undefined,

@@ -27,6 +27,7 @@ import { createLogger, type Logger } from './logger';
 import { apiRouter } from './port/api';
 import { mountOrderRoutes } from './port/api/orders-routes';
 import { bluecardRouter } from './port/bluecard/router';
+import { LotCallGuard } from './port/bluecard/call-guard';
 import { OrderWorker } from './port/jobs/order-worker';
 import { NOTIFY_PATHS, notifyRouter } from './port/notify/router';
 import { wireAgreements } from './agreements-wiring';
@@ -119,13 +120,28 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     };
     await Promise.all([auditLog.init(), ...Object.values(operatorRepos).map((r) => r.init())]);
     // The configuration's parks are the registered ones (operators edit them in the database later).
-    for (const park of config.parks) await parks.upsert(park);
+    for (const { rateLimits: _limits, ...park } of config.parks) await parks.upsert(park);
     if (opts.demo ?? config.mode === 'demo') {
       // The stand-ins are loaded only here: a production process never loads sandbox code.
       const { startDemo } = await import('../sandbox/demo.js');
       demo = await startDemo({ logger, host: config.host, ports: config.demo });
       for (const park of demo.parks) await parks.upsert(park);
     }
+
+    if (config.mode === 'production') {
+      // The sign alone is replayable (it never changes): a park answered from anywhere is open to whoever saw one call.
+      for (const p of await parks.list()) {
+        if (!p.bluecardSources?.length) {
+          logger.warn({ parkNumber: p.parkNumber }, `park ${p.parkNumber} has no bluecardSources: its lot calls are taken from any address, so a replayed sign works from anywhere; set the CIDRs of its Bluecard cloud in the configuration`);
+        }
+      }
+    }
+    // Per park: source allow-lists, rate limits on the lot's URLs, and alerts when a park's calls look abnormal.
+    const lotCalls = new LotCallGuard({
+      limits: config.bluecardRateLimits,
+      perPark: Object.fromEntries(config.parks.filter((p) => p.rateLimits).map((p) => [p.parkNumber, p.rateLimits!])),
+      log: logger,
+    });
 
     // Listen first: the notify URLs we give WeChat Pay and Alipay carry our address.
     let handler: http.RequestListener = (_req, res) => res.writeHead(503, { 'retry-after': '1' }).end();
@@ -164,7 +180,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     // Withholding agreements and the lane payments that use them (4.16, 4.17, 4.27).
     const agreementWiring = await wireAgreements({
       config, demo, connection: database.connection, clock, logger, publicUrl, wechatPay, wechatPayConfig, alipay, alipayConfig,
-      bluecard, drivers, stays: lotRecords, orderRepo, parks,
+      bluecard, drivers, stays: lotRecords, orderRepo, parks, alerts: lotCalls,
     });
     // Bookings (4.18/4.19): their let-in windows feed 4.28, their orders are delivered by 4.18.
     const bookingWiring = await wireBookings({ connection: database.connection, clock, logger, bluecard, parks, stays: lotRecords, orderRepo });
@@ -257,10 +273,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const h5 = staticAppRouter(config.h5Dir);
     const app = createApp({
       logger,
+      trustProxyHops: config.trustProxyHops,
       databaseReady: () => database.ping(),
       databaseAvailable: () => database.available(),
       routers: [
-        bluecardRouter({ parks, clock, records: new LotRecordsService(lotRecords, clock), lanePay: { ...lanes.lanePay, ...faceToFace.lanePay, ...couponsLists.lanePay } }),
+        bluecardRouter({ parks, clock, guard: lotCalls, records: new LotRecordsService(lotRecords, clock), lanePay: { ...lanes.lanePay, ...faceToFace.lanePay, ...couponsLists.lanePay } }),
         notifyRouter({ orders, orderRepo, wechat: wechatPay, alipay }),
         lanes.notify,
         api,

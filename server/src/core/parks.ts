@@ -12,6 +12,11 @@ export interface Park {
   /** Base URL of the park's Bluecard cloud; down calls go to <base>/bcopenapi/out/<name>. */
   bluecardBaseUrl: string;
   name?: string;
+  /**
+   * Where this park's Bluecard cloud calls from (CIDRs or addresses): when set, its calls are taken only from
+   * there (port/bluecard/call-guard.ts). Set in the configuration; a production park without one is warned of.
+   */
+  bluecardSources?: string[];
   /** What ParkPay does for this park (operators edit it, issue 7); absent fields take the defaults named. */
   settings?: ParkSettings;
 }

@@ -25,6 +25,7 @@ interface ParkDoc extends Park {
 function toPark(doc: ParkDoc): Park {
   const park: Park = { parkNumber: doc.parkNumber, key: doc.key, bluecardBaseUrl: doc.bluecardBaseUrl };
   if (doc.name) park.name = doc.name;
+  if (doc.bluecardSources?.length) park.bluecardSources = [...doc.bluecardSources];
   if (doc.settings && Object.keys(doc.settings).length) park.settings = doc.settings;
   return park;
 }
@@ -72,6 +73,7 @@ export class MongoParkDirectory implements ParkDirectory, ParkStore {
             key: { type: String, required: true },
             bluecardBaseUrl: String,
             name: String,
+            bluecardSources: [String],
             settings: { type: Schema.Types.Mixed },
             createdAt: Date,
             updatedAt: Date,
@@ -85,12 +87,15 @@ export class MongoParkDirectory implements ParkDirectory, ParkStore {
     await this.model.init();
   }
 
-  /** Boot: the configuration's parks (what it names is set; settings it leaves out stay as operators set them). */
+  /**
+   * Boot: the configuration's parks (what it names is set; settings it leaves out stay as operators set them;
+   * its source allow-list is the configuration's, none when it names none).
+   */
   async upsert(park: Park): Promise<void> {
     const now = new Date();
     await this.model.updateOne(
       { parkNumber: park.parkNumber },
-      { $set: { ...park, updatedAt: now }, $setOnInsert: { createdAt: now } },
+      { $set: { ...park, updatedAt: now }, $setOnInsert: { createdAt: now }, ...(park.bluecardSources?.length ? {} : { $unset: { bluecardSources: '' } }) },
       { upsert: true },
     );
     this.dropCached(park.parkNumber);

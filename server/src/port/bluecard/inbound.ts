@@ -13,6 +13,7 @@ import { AppError } from '../../core/errors';
 import { signMatches, type Park, type ParkDirectory } from '../../core/parks';
 import type { Clock } from '../../core/clock';
 import type { AppState } from '../http/middleware';
+import type { LotCallGuard } from './call-guard';
 
 export type Section = keyof typeof bluecardInterfaces;
 
@@ -42,6 +43,8 @@ export type UpHandler<Req = unknown> = (call: UpCall<Req>) => Promise<UpAnswer>;
 export interface InboundDeps {
   parks: ParkDirectory;
   clock: Clock;
+  /** Source allow-lists, rate limits and alerts per park (call-guard.ts); none: every source, no limit. */
+  guard?: LotCallGuard;
 }
 
 /** Body limits: pictures (4.14) are base64 JPEGs of a few hundred KB; everything else is small. */
@@ -88,8 +91,11 @@ function parkNumberOf(body: unknown): string | undefined {
   return undefined;
 }
 
-/** Look up the park and check the sign; throws AppError with the reason. */
-export async function authenticate(ctx: Context, body: unknown, parks: ParkDirectory): Promise<Park> {
+/**
+ * Look up the park, take the call only from the park's sources (when it has an allow-list), check the sign,
+ * and (with a guard) take a token of the park's rate limit; throws AppError with the reason.
+ */
+export async function authenticate(ctx: Context, body: unknown, parks: ParkDirectory, guard?: LotCallGuard, section?: Section): Promise<Park> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new AppError('bad_json', 'the body must be a JSON object');
   }
@@ -97,9 +103,12 @@ export async function authenticate(ctx: Context, body: unknown, parks: ParkDirec
   if (!parkNumber) throw new AppError('invalid_field', 'parkNumber: required');
   const park = await parks.get(parkNumber);
   if (!park) throw new AppError('park_unknown', `park ${parkNumber} is not registered with ParkPay`);
+  guard?.checkSource(park, ctx.ip);
   if (!signMatches(ctx.get('sign') || undefined, park.key, park.parkNumber)) {
+    guard?.badSign(park, ctx.ip);
     throw new AppError('bad_sign', ctx.get('sign') ? 'sign does not match md5(key+parkNumber)' : 'sign header missing');
   }
+  if (guard && section) guard.admit(park, section);
   return park;
 }
 
@@ -147,7 +156,7 @@ export function upCall<Req>(section: Section, deps: InboundDeps, handler: UpHand
   const iface = bluecardInterfaces[section];
   return async (ctx) => {
     const body = ctx.request.body;
-    const park = await authenticate(ctx, body, deps.parks);
+    const park = await authenticate(ctx, body, deps.parks, deps.guard, section);
     let request: unknown;
     let refused: { index: number; reason: string }[] = [];
     let kept: number[] = [];
