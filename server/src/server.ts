@@ -52,6 +52,8 @@ import { BluecardOperatorLot } from './adapter/bluecard/operator-lot';
 import { mountOpLotRoutes } from './port/api/op-lot-routes';
 import { MongoLiftConfirmations } from './repository/operators';
 import { ParkingService } from './core/parking/service';
+import { PlateProofs } from './core/parking/proofs';
+import { MongoPlateProofRepository } from './repository/plate-proofs';
 import { mountParkRoutes } from './port/api/parks-routes';
 import { mountDemoRoutes } from './port/api/demo-routes';
 import { staticAppRouter } from './port/http/static-app';
@@ -215,9 +217,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 
     const laneLabels = new MongoLaneLabelRepository(database.connection);
     await laneLabels.init();
+    const plateProofs = new MongoPlateProofRepository(database.connection);
+    await plateProofs.init();
     const parking = new ParkingService({
       laneLabels,
       parks,
+      proofs: new PlateProofs({ proofs: plateProofs, orders: orderRepo, visits, records: lotRecords, clock }),
       records: lotRecords,
       visits,
       orders: orderRepo,

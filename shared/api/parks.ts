@@ -1,7 +1,11 @@
 /**
  * Parks as drivers see them: the lane a QR code names, free spaces (from the lot's heartbeats), the
- * driver's cars in parks, and where a car is parked (4.34).
- * Contracts: GET /api/parks/:parkNumber, GET /api/me/stays, GET /api/parks/:parkNumber/find-car.
+ * driver's cars in parks, and where a car is parked (4.34). A stay's entry time and picture, and where the
+ * car stands, are shown only for a plate the driver has proved at that park (paid for it there, entered
+ * there without plate, or confirmed its entry lane and time: POST …/plate-proofs); otherwise only that a car
+ * with this plate is here. Look-ups are rate-limited per driver and per address (429 too_many_requests).
+ * Contracts: GET /api/parks/:parkNumber, GET /api/me/stays, GET /api/parks/:parkNumber/find-car,
+ * POST /api/parks/:parkNumber/plate-proofs.
  */
 import { z } from 'zod';
 import { defineEndpoint } from './contract';
@@ -40,11 +44,14 @@ export const stayViewSchema = z.object({
   plate: z.string(),
   /** 'plate': a bound plate's car; 'unlicensed': a temporary plate this driver entered with. */
   source: z.enum(['plate', 'unlicensed']),
+  /** "" when not proved. */
   inTime: z.string(),
-  /** A short-lived link to the entry picture, or null. */
+  /** A short-lived link to the entry picture, or null (always null when not proved). */
   inImageUrl: z.string().nullable(),
   /** Paid and told to the lot: leave before this. */
   leaveBy: z.iso.datetime().nullable(),
+  /** The driver has proved this plate at this park; false: only that a car with this plate is here. */
+  proved: z.boolean(),
 });
 export type StayView = z.infer<typeof stayViewSchema>;
 
@@ -77,13 +84,34 @@ export const parkEndpoints = {
     response: z.object({ stays: z.array(stayViewSchema) }),
   }),
   findCar: defineEndpoint({
-    summary: 'Where a car is parked (4.34): at least 4 characters of the plate.',
+    summary: 'Where a car is parked (4.34): a whole plate; its spaces only when the driver has proved it at this park, else only whether it is here.',
     method: 'GET',
     path: '/api/parks/:parkNumber/find-car',
     auth: 'driver',
     params: parkParams,
     query: z.object({ plate: z.string().trim().min(4).max(20) }),
-    response: z.object({ spaces: z.array(spaceViewSchema) }),
-    errors: ['park_unknown', 'lot_unreachable', 'lot_refused'],
+    response: z.object({ proved: z.boolean(), here: z.boolean(), spaces: z.array(spaceViewSchema) }),
+    /** plate_invalid (400): not a whole plate; too_many_requests (429, Retry-After). */
+    errors: ['park_unknown', 'plate_invalid', 'too_many_requests', 'lot_unreachable', 'lot_refused'],
+  }),
+  confirmPlate: defineEndpoint({
+    summary: "Prove a plate at this park: the entry lane and time (to ten minutes) of the car's stay, checked against the lot's record; 3 tries a day.",
+    method: 'POST',
+    path: '/api/parks/:parkNumber/plate-proofs',
+    auth: 'driver',
+    params: parkParams,
+    body: z.object({
+      plate: z.string().trim().min(4).max(20),
+      /** China time, yyyy-MM-dd HH:mm. */
+      enteredAt: z.string().trim().min(10).max(19),
+      /** The entry lane (the park's lanes: GET /api/parks/:parkNumber). */
+      passagewayId: z.string().trim().min(1).max(32),
+    }),
+    response: z.object({ proved: z.literal(true) }),
+    /**
+     * not_confirmed (409, details.attemptsLeft); confirm_locked (429, details.retryAfterSeconds); car_not_here
+     * (404); plate_invalid (400); too_many_requests (429).
+     */
+    errors: ['park_unknown', 'plate_invalid', 'not_confirmed', 'confirm_locked', 'car_not_here', 'too_many_requests'],
   }),
 } as const;

@@ -228,19 +228,26 @@ describe('a driver in the browser (H5 demo)', () => {
     expect(await text(/沙箱支付/).count()).toBe(0);
   });
 
-  it("my parking: a bound plate's car with its entry picture and live fee → pay from there", async () => {
+  it("my parking: a bound plate's car, proved by its entry lane and time, with its entry picture and live fee → pay from there", async () => {
     await page.goto(`${server.url}/#/packages/me/plates/index`);
     await see('绑定新车牌');
     await typePlate('苏F77001');
     await tap('绑定');
     await see('苏F77001');
     await carIn('苏F77001', 100);
-    const car = (lot().dump() as { cars: { plate: string; orderId: string }[] }).cars.find((c) => c.plate === '苏F77001')!;
+    const car = (lot().dump() as { cars: { plate: string; orderId: string; inTime: string }[] }).cars.find((c) => c.plate === '苏F77001')!;
     await lot().sendImages({ orderId: car.orderId }, true);
     await page.goto(`${server.url}/#/packages/me/parking/index`);
     const stay = page.locator('.page-parking .stay', { hasText: '苏F77001' }).filter({ visible: true }).first();
     await stay.waitFor({ timeout: 15_000 });
     await stay.getByText('¥4.00').waitFor({ timeout: 15_000 });
+    // A bound plate proves nothing: only that the car is here, until the driver confirms its entry.
+    await stay.getByText(/这辆车在场内/).waitFor({ timeout: 15_000 });
+    await browser.shot('8-my-parking-not-proved');
+    await stay.getByText('确认是我的车').click();
+    await stay.getByText('东门入口').click();
+    await stay.locator('.confirm-plate input').first().fill(car.inTime.slice(0, 16));
+    await stay.getByText('确认', { exact: true }).click();
     await stay.locator('img').first().waitFor({ timeout: 15_000 });
     // The entry picture really loaded (a string: this file is type-checked without the DOM library).
     await page.waitForFunction("Array.from(document.querySelectorAll('.stay img')).some((i) => i.naturalWidth > 0)", undefined, { timeout: 10_000 });
@@ -256,15 +263,35 @@ describe('a driver in the browser (H5 demo)', () => {
     await browser.shot('8-my-parking-paid');
   });
 
-  it('free spaces and find my car', async () => {
-    const { spaceId } = (await lot().arrive({ lane: '西门入口', plate: '京G66001', wait: true })) as { spaceId: string };
+  it('free spaces and find my car (once the plate is proved there)', async () => {
+    const { spaceId, orderId } = (await lot().arrive({ lane: '西门入口', plate: '京G66001', wait: true })) as { spaceId: string; orderId: string };
     await sb().bluecard.heartbeatNow(P);
     await sb().bluecard.flushOutbox();
-    await page.goto(`${server.url}/#/packages/park/park/index?park=${P}`);
-    await see('空余车位');
-    await see('地下停车场');
-    await page.locator('.input input').filter({ visible: true }).first().fill('G66001');
-    await tap('查找');
+    const find = async () => {
+      await page.goto('about:blank');
+      await page.goto(`${server.url}/#/packages/park/park/index?park=${P}`);
+      await see('空余车位');
+      await see('地下停车场');
+      await page.locator('.input input').filter({ visible: true }).first().fill('京G66001');
+      await tap('查找');
+    };
+    await find();
+    await see(/这辆车在停车场内/);
+    await browser.shot('9-park-find-car-not-proved');
+    // The driver binds the plate and confirms the car's entry in my parking.
+    await page.goto(`${server.url}/#/packages/me/plates/index`);
+    await see('绑定新车牌');
+    await typePlate('京G66001');
+    await tap('绑定');
+    await page.goto(`${server.url}/#/packages/me/parking/index`);
+    const stay = page.locator('.page-parking .stay', { hasText: '京G66001' }).filter({ visible: true }).first();
+    await stay.getByText('确认是我的车').click();
+    await stay.getByText('西门入口').click();
+    const inTime = (lot().dump() as { cars: { orderId: string; inTime: string }[] }).cars.find((c) => c.orderId === orderId)!.inTime;
+    await stay.locator('.confirm-plate input').first().fill(inTime.slice(0, 16));
+    await stay.getByText('确认', { exact: true }).click();
+    await stay.getByText('入场时间').waitFor({ timeout: 15_000 });
+    await find();
     await see(`京G66001 · 地下一层 ${spaceId} 号车位`);
     await browser.shot('9-park-find-car');
   });

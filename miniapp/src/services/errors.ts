@@ -26,6 +26,10 @@ const TEXTS: Record<string, ErrorText> = {
   rate_limited: { title: '操作太频繁', hint: '请稍后再试。', retry: true },
   bad_response: { title: '应用需要更新', hint: '服务器的应答与应用不一致，请更新后重试。', retry: true },
   not_found: { title: '没有找到', hint: '', retry: false },
+  too_many_requests: { title: '查询太频繁', hint: '请稍后再试。', retry: true },
+  plate_invalid: { title: '请输入完整车牌号', hint: '例如 京A12345。', retry: false },
+  confirm_locked: { title: '尝试次数过多', hint: '请明天再试，或在此车场缴费后查看。', retry: false },
+  car_not_here: { title: '停车场内没有这辆车', hint: '', retry: false },
 };
 
 export function errorText(e: { code: string; message: string }): ErrorText {

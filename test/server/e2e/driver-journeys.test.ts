@@ -189,12 +189,15 @@ describe('parks, my parking, pictures, finding the car', () => {
     expect((await api<{ error: { code: string } }>('GET', '/api/parks/p_nowhere')).body.error.code).toBe('park_unknown');
   });
 
-  it("my parking: a bound plate's car with its entry picture behind a signed link; an unlicensed entry", async () => {
+  it("my parking: a bound plate's car, proved by its entry lane and time, with its entry picture behind a signed link; an unlicensed entry", async () => {
     const token = await wechatDriver('chen');
     await api('POST', '/api/me/plates', token, { plate: '苏F77001' });
     await carIn('苏F77001', 20);
-    const stay = (await lot().dump()).cars.find((c: { plate: string }) => c.plate === '苏F77001') as { orderId: string };
+    const stay = (await lot().dump()).cars.find((c: { plate: string }) => c.plate === '苏F77001') as { orderId: string; inTime: string };
     await lot().sendImages({ orderId: stay.orderId }, true);
+    expect((await api<{ stays: { proved: boolean; inImageUrl: string | null }[] }>('GET', '/api/me/stays', token)).body.stays[0]).toMatchObject({ proved: false, inImageUrl: null });
+    const enteredAt = stay.inTime.slice(0, 16);
+    expect((await api('POST', `/api/parks/${P}/plate-proofs`, token, { plate: '苏F77001', enteredAt, passagewayId: '1' })).status).toBe(200);
     const entry = await api<{ plate: string }>('POST', '/api/unlicensed/entry', token, { parkNumber: P, passagewayId: '3', wallet: 'wechat' });
     const mine = await api<{ stays: { plate: string; source: string; inImageUrl: string | null }[] }>('GET', '/api/me/stays', token);
     expect(mine.body.stays.map((s) => [s.plate, s.source])).toEqual(
@@ -211,11 +214,15 @@ describe('parks, my parking, pictures, finding the car', () => {
     expect((await api<{ stays: unknown[] }>('GET', '/api/me/stays', other)).body.stays).toEqual([]);
   });
 
-  it('finds where a car is parked (4.34)', async () => {
+  it('finds where a car is parked (4.34), once the driver has proved the plate there', async () => {
     const token = await wechatDriver('he');
-    const { spaceId } = await lot().arrive({ lane: '西门入口', plate: '京G66001', wait: true });
+    const { spaceId, orderId } = await lot().arrive({ lane: '西门入口', plate: '京G66001', wait: true });
     expect(spaceId).toMatch(/^B00\d$/); // a guidance space on the basement layer
-    const r = await api<{ spaces: { spaceId: string; layerName: string }[] }>('GET', `/api/parks/${P}/find-car?plate=${encodeURIComponent('G66001')}`, token);
+    const find = () => api<{ proved: boolean; here: boolean; spaces: { spaceId: string; layerName: string }[] }>('GET', `/api/parks/${P}/find-car?plate=${encodeURIComponent('京G66001')}`, token);
+    expect((await find()).body).toEqual({ proved: false, here: true, spaces: [] });
+    const car = (await lot().dump()).cars.find((c: { orderId: string }) => c.orderId === orderId) as { inTime: string };
+    expect((await api('POST', `/api/parks/${P}/plate-proofs`, token, { plate: '京G66001', enteredAt: car.inTime.slice(0, 16), passagewayId: '3' })).status).toBe(200);
+    const r = await find();
     expect(r.status).toBe(200);
     expect(r.body.spaces).toEqual([expect.objectContaining({ spaceId, layerName: '地下一层' })]);
   });

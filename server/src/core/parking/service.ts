@@ -1,13 +1,16 @@
 /**
  * Parks as drivers see them: name, free spaces (4.1 heartbeats), lanes (4.21), the driver's cars in parks
  * (bound plates' stays from 4.2 records, and the unlicensed entries the driver made), where a car is
- * parked (4.34), and entry pictures (4.14) behind short-lived signed links.
+ * parked (4.34), and entry pictures (4.14) behind short-lived signed links. A stay's entry time, picture and
+ * the car's place are shown only for a plate the driver has proved at that park (proofs.ts); otherwise only
+ * that a car with this plate is here.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { normalizePlate } from '../../../../shared/plate';
 import type { Clock } from '../clock';
 import { AppError } from '../errors';
 import { pictureType } from '../lot/lot-records';
+import { wholePlate, type PlateProofs } from './proofs';
 import type { Lane, LotImage, LotRecordsRepository, Stay } from '../lot/model';
 import type { Order } from '../orders/model';
 import { parkServiceInfo, type Park, type ParkDirectory } from '../parks';
@@ -44,6 +47,8 @@ export interface ParkingDeps {
   urlSigningKey: string;
   /** How long a picture link works. */
   imageLinkTtlMs?: number;
+  /** Which plates the driver has proved where (proofs.ts). */
+  proofs: PlateProofs;
   /** Operators' labels of lanes (core/operators/parks.ts): their name and direction win over the lot's. */
   laneLabels?: { list(parkNumber: string): Promise<{ passagewayId: string; name?: string; direction?: 'in' | 'out' }[]> };
 }
@@ -90,13 +95,14 @@ export class ParkingService {
     await this.deps.visits.add({ driverId, parkNumber, ...entered, plateKey: normalizePlate(entered.plate), createdAt: new Date(this.deps.clock.now()) });
   }
 
-  /** The driver's cars in parks now. */
+  /** The driver's cars in parks now: in full where the plate is proved there, else only that it is here. */
   async myStays(driverId: string, plateKeys: string[]) {
     const now = this.deps.clock.now();
-    const [plated, visits, orders] = await Promise.all([
+    const [plated, visits, orders, proved] = await Promise.all([
       plateKeys.length ? this.deps.records.staysByPlateKeys(plateKeys) : Promise.resolve([]),
       this.deps.visits.recent(driverId, new Date(now - 86_400_000)),
       this.deps.orders.listForDriver(driverId, 100),
+      this.deps.proofs.proved(driverId),
     ]);
     const names = new Map<string, string>();
     const nameOf = async (parkNumber: string) => {
@@ -113,14 +119,17 @@ export class ParkingService {
     const seen = new Set<string>();
     for (const s of plated) {
       seen.add(`${s.parkNumber}|${s.plateKey}`);
+      const mine = proved.has(`${s.parkNumber}|${s.plateKey}`);
       out.push({
         parkNumber: s.parkNumber,
         parkName: await nameOf(s.parkNumber),
         plate: s.plate,
         source: 'plate' as const,
-        inTime: s.entry?.inTime ? formatChinaTime(s.entry.inTime) : '',
-        inImageUrl: s.entry?.inImage ? this.imageLink(s.parkNumber, s.entry.inImage) : null,
-        leaveBy: leaveBy(s.parkNumber, s.orderId, s.plateKey),
+        // Not proved: that a car with this plate is here, nothing of its stay.
+        inTime: mine && s.entry?.inTime ? formatChinaTime(s.entry.inTime) : '',
+        inImageUrl: mine && s.entry?.inImage ? this.imageLink(s.parkNumber, s.entry.inImage) : null,
+        leaveBy: mine ? leaveBy(s.parkNumber, s.orderId, s.plateKey) : null,
+        proved: mine,
         at: s.entry?.inTime?.getTime() ?? 0,
       });
     }
@@ -140,15 +149,34 @@ export class ParkingService {
         inTime: v.inTime,
         inImageUrl: v.inImage ? this.imageLink(v.parkNumber, v.inImage) : null,
         leaveBy: leaveBy(v.parkNumber, stay?.orderId, v.plateKey),
+        // The driver's own unlicensed entry: theirs.
+        proved: true,
         at: v.createdAt.getTime(),
       });
     }
     return out.sort((a, b) => b.at - a.at).map(({ at: _at, ...s }) => s);
   }
 
-  async findCar(parkNumber: string, plate: string) {
+  /**
+   * Where a car is (4.34): for a whole plate the driver has proved at this park, that car's spaces (the lot
+   * matches plates loosely: only this plate's are kept); for any other, only whether it is here.
+   */
+  async findCar(driverId: string, parkNumber: string, plate: string) {
+    const plateKey = wholePlate(plate);
     const park = await this.park(parkNumber);
-    return this.deps.findCar(park, plate);
+    if (!(await this.deps.proofs.isProved(driverId, parkNumber, plateKey))) {
+      const here = (await this.deps.records.staysInPark(parkNumber, plateKey)).length > 0;
+      return { proved: false, here, spaces: [] };
+    }
+    const spaces = (await this.deps.findCar(park, plateKey)).filter((s) => normalizePlate(s.plate) === plateKey);
+    const here = spaces.length > 0 || (await this.deps.records.staysInPark(parkNumber, plateKey)).length > 0;
+    return { proved: true, here, spaces };
+  }
+
+  /** The driver confirms a plate at this park with its stay's entry lane and time (proofs.ts). */
+  async confirmPlate(driverId: string, parkNumber: string, stated: { plate: string; enteredAt: string; passagewayId: string }) {
+    await this.park(parkNumber);
+    return this.deps.proofs.confirm(driverId, parkNumber, stated);
   }
 
   // ── picture links ────────────────────────────────────────────────────────────────────────────

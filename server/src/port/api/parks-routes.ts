@@ -4,14 +4,60 @@
  * an <image src> cannot send one; the link itself is the permission).
  */
 import type Router from '@koa/router';
+import type { Context } from 'koa';
 import { parkEndpoints } from '../../../../shared/api/parks';
+import { AppError } from '../../core/errors';
 import type { ParkingService } from '../../core/parking/service';
+import { RateLimiter, type BucketRule } from '../../core/rate-limit';
 import { mount } from './mount';
 
-export function mountParkRoutes(router: Router, parking: ParkingService): void {
+/** Look-ups of cars: per driver and per client address (a driver may be many accounts, an address many drivers). */
+export const LOOKUP_LIMITS = {
+  findDriver: { perMinute: 10, burst: 10 },
+  findAddress: { perMinute: 30, burst: 30 },
+  staysDriver: { perMinute: 30, burst: 20 },
+  staysAddress: { perMinute: 120, burst: 60 },
+  confirmDriver: { perMinute: 5, burst: 5 },
+  confirmAddress: { perMinute: 20, burst: 20 },
+} satisfies Record<string, BucketRule>;
+
+export interface ParkRouteOptions {
+  limits?: Partial<Record<keyof typeof LOOKUP_LIMITS, BucketRule>>;
+  /** Real time (the buckets' clock). */
+  now?: () => number;
+}
+
+export function mountParkRoutes(router: Router, parking: ParkingService, opts: ParkRouteOptions = {}): void {
+  const limiter = new RateLimiter({ ...LOOKUP_LIMITS, ...opts.limits }, opts.now);
+  const limit = (ctx: Context, driverId: string, what: 'find' | 'stays' | 'confirm') => {
+    const r = limiter.take([
+      [`${what}Driver`, driverId],
+      [`${what}Address`, ctx.ip],
+    ]);
+    if (!r.ok) {
+      ctx.set('retry-after', String(r.retryAfterSeconds));
+      throw new AppError('too_many_requests', `too many look-ups; try again in ${r.retryAfterSeconds} s`, 429, { retryAfterSeconds: r.retryAfterSeconds });
+    }
+  };
   mount(router, parkEndpoints.park, async ({ params }) => parking.view(params.parkNumber));
-  mount(router, parkEndpoints.myStays, async ({ driver }) => ({ stays: await parking.myStays(driver.id, driver.plates.map((p) => p.plateKey)) }));
-  mount(router, parkEndpoints.findCar, async ({ params, query }) => ({ spaces: await parking.findCar(params.parkNumber, query.plate) }));
+  mount(router, parkEndpoints.myStays, async ({ driver, ctx }) => {
+    limit(ctx, driver.id, 'stays');
+    return { stays: await parking.myStays(driver.id, driver.plates.map((p) => p.plateKey)) };
+  });
+  mount(router, parkEndpoints.findCar, async ({ driver, params, query, ctx }) => {
+    limit(ctx, driver.id, 'find');
+    return parking.findCar(driver.id, params.parkNumber, query.plate);
+  });
+  mount(router, parkEndpoints.confirmPlate, async ({ driver, params, body, ctx }) => {
+    limit(ctx, driver.id, 'confirm');
+    try {
+      return await parking.confirmPlate(driver.id, params.parkNumber, body);
+    } catch (e) {
+      const wait = e instanceof AppError ? (e.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds : undefined;
+      if (wait) ctx.set('retry-after', String(wait));
+      throw e;
+    }
+  });
   router.get('/api/images/:token', async (ctx) => {
     const img = await parking.image(ctx.params.token!);
     ctx.set('cache-control', 'private, max-age=900');

@@ -15,6 +15,8 @@ import { createApp } from '../../../../server/src/app';
 import { ManualClock } from '../../../../server/src/core/clock';
 import { LotRecordsService } from '../../../../server/src/core/lot/lot-records';
 import { LotOpsService } from '../../../../server/src/core/operators/lot-ops';
+import { PlateProofs } from '../../../../server/src/core/parking/proofs';
+import { MongoPlateProofRepository } from '../../../../server/src/repository/plate-proofs';
 import { ParkingService } from '../../../../server/src/core/parking/service';
 import { createLogger } from '../../../../server/src/logger';
 import { mountOpLotRoutes } from '../../../../server/src/port/api/op-lot-routes';
@@ -61,7 +63,8 @@ beforeAll(async () => {
   await parks.upsert({ parkNumber: P, key: DEMO_PARK_KEY, bluecardBaseUrl: bluecard.url, name: '示例停车场' });
   await parks.upsert({ parkNumber: 'p_other', key: 'other-key', bluecardBaseUrl: bluecard.url, name: '别的停车场' });
 
-  const parking = new ParkingService({ parks, records, visits, orders, findCar: async () => [], clock, urlSigningKey: 'test-signing-key-0123456789' });
+  const proofs = new PlateProofs({ proofs: new MongoPlateProofRepository(db.connection), orders, visits, records, clock });
+  const parking = new ParkingService({ parks, records, visits, orders, proofs, findCar: async () => [], clock, urlSigningKey: 'test-signing-key-0123456789' });
   const lotOps = new LotOpsService({
     parks,
     lanes: records,

@@ -25,6 +25,8 @@ import { MongoLotRecordsRepository } from '../../../../server/src/repository/lot
 import { MongoParkDirectory } from '../../../../server/src/repository/parks';
 import { MongoOrderRepository } from '../../../../server/src/repository/orders';
 import { MongoVisitRepository } from '../../../../server/src/repository/visits';
+import { PlateProofs } from '../../../../server/src/core/parking/proofs';
+import { MongoPlateProofRepository } from '../../../../server/src/repository/plate-proofs';
 import { ParkingService } from '../../../../server/src/core/parking/service';
 import { openTestDatabase, type TestDatabase } from '../../../support/db';
 import { operatorWorld, type OperatorSession, type OperatorWorld } from '../../../support/operators';
@@ -210,6 +212,7 @@ describe("drivers' view of the park", () => {
       records,
       visits: new MongoVisitRepository(db.connection),
       orders: new MongoOrderRepository(db.connection),
+      proofs: new PlateProofs({ proofs: new MongoPlateProofRepository(db.connection), orders: new MongoOrderRepository(db.connection), visits: new MongoVisitRepository(db.connection), records, clock: ops.clock }),
       findCar: async () => [],
       clock: ops.clock,
       urlSigningKey: 'k',
@@ -235,6 +238,7 @@ describe("drivers' view of the park", () => {
       records,
       visits: new MongoVisitRepository(db.connection),
       orders: new MongoOrderRepository(db.connection),
+      proofs: new PlateProofs({ proofs: new MongoPlateProofRepository(db.connection), orders: new MongoOrderRepository(db.connection), visits: new MongoVisitRepository(db.connection), records, clock: ops.clock }),
       findCar: async () => [],
       clock: ops.clock,
       urlSigningKey: 'k',

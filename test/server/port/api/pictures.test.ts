@@ -7,6 +7,8 @@ import request from 'supertest';
 import { createApp } from '../../../../server/src/app';
 import { ManualClock } from '../../../../server/src/core/clock';
 import { LotRecordsService } from '../../../../server/src/core/lot/lot-records';
+import { PlateProofs } from '../../../../server/src/core/parking/proofs';
+import { MongoPlateProofRepository } from '../../../../server/src/repository/plate-proofs';
 import { ParkingService } from '../../../../server/src/core/parking/service';
 import { bluecardSign } from '../../../../server/src/core/parks';
 import { createLogger } from '../../../../server/src/logger';
@@ -37,6 +39,7 @@ beforeAll(async () => {
     records: { ...repo, latestHeartbeat: (p) => repo.latestHeartbeat(p), lanes: (p) => repo.lanes(p), staysInPark: (p, k) => repo.staysInPark(p, k), findImage: (p, n) => repo.findImage(p, n), staysByPlateKeys: (k) => repo.staysByPlateKeys(k) },
     visits: { add: async () => undefined, recent: async () => [] },
     orders: { listForDriver: async () => [] },
+    proofs: new PlateProofs({ proofs: new MongoPlateProofRepository(db.connection), orders: { listForDriver: async () => [] }, visits: { recent: async () => [] }, records: repo, clock }),
     findCar: async () => [],
     clock,
     urlSigningKey: 'pictures-test-signing-key',

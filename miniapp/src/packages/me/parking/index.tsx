@@ -1,17 +1,21 @@
 /**
  * My parking: the driver's cars in parks now (GET /api/me/stays: bound plates and unlicensed entries), each
- * with its entry picture and the live fee (POST /api/fees/prepay), and a way to pay it.
+ * with its entry picture and the live fee (POST /api/fees/prepay), and a way to pay it. A bound plate the
+ * driver has not proved at that park shows only that the car is there, and a way to prove it: the entry
+ * lane and time of its stay, which the lot's record checks (POST /api/parks/:parkNumber/plate-proofs).
  */
-import { Button, Text, View } from '@tarojs/components';
+import { Button, Input, Text, View } from '@tarojs/components';
+import { useState } from 'react';
 import { orderEndpoints } from '@shared/api/orders';
 import { parkEndpoints, type StayView } from '@shared/api/parks';
 import { LeaveCountdown } from '../../../components/LeaveCountdown';
 import { Picture } from '../../../components/Picture';
 import { ErrorState, Loading, Row } from '../../../components/ui';
 import { useLoader } from '../../../hooks/useLoader';
-import { call } from '../../../services/api';
+import { ApiError, call, errorOf } from '../../../services/api';
 import { errorText } from '../../../services/errors';
 import { lotTime, yuan } from '../../../services/format';
+import { formatChinaTime, parseChinaTime } from '@shared/time';
 import { unlicensedEntries } from '../../../services/memory';
 import { go } from '../../../services/routes';
 
@@ -43,7 +47,81 @@ function LiveFee({ stay }: { stay: StayView }) {
   );
 }
 
-function Stay({ stay }: { stay: StayView }) {
+/** "09:30" → today's (or, if still ahead, yesterday's) China date-time; a full "yyyy-MM-dd HH:mm" as typed. */
+function enteredAt(text: string, now = Date.now()): string | undefined {
+  const t = text.trim();
+  if (/^\d{4}-\d{2}-\d{2} \d{1,2}:\d{2}$/.test(t)) return t;
+  const m = /^(\d{1,2})[:：](\d{2})$/.exec(t);
+  if (!m) return undefined;
+  const hhmm = `${m[1]!.padStart(2, '0')}:${m[2]}`;
+  const today = formatChinaTime(now).slice(0, 10);
+  const at = parseChinaTime(`${today} ${hhmm}`).getTime();
+  return `${formatChinaTime(at > now ? at - 86_400_000 : at).slice(0, 10)} ${hhmm}`;
+}
+
+/** Prove a plate at its park: the entry lane and time of the stay, checked by the lot's record. */
+function ConfirmPlate({ stay, onProved }: { stay: StayView; onProved: () => void }) {
+  const park = useLoader(() => call(parkEndpoints.park, { params: { parkNumber: stay.parkNumber } }), [stay.parkNumber]);
+  const [lane, setLane] = useState<string | undefined>();
+  const [time, setTime] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string | undefined>();
+  const lanes = park.state === 'ok' ? park.data.lanes.filter((l) => l.direction !== 'out') : [];
+  const at = enteredAt(time);
+  const send = async () => {
+    if (!lane || !at) return;
+    setBusy(true);
+    setProblem(undefined);
+    try {
+      await call(parkEndpoints.confirmPlate, { params: { parkNumber: stay.parkNumber }, body: { plate: stay.plate, enteredAt: at, passagewayId: lane } });
+      onProved();
+    } catch (e) {
+      const err = errorOf(e);
+      const left = e instanceof ApiError ? (e.details as { attemptsLeft?: number } | undefined)?.attemptsLeft : undefined;
+      setProblem(err.code === 'not_confirmed' ? `与车场的入场记录不符${left !== undefined ? `，还可尝试 ${left} 次` : ''}` : errorText(err).title);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <View className="confirm-plate">
+      <Text className="muted">选择入场口，填写大约的入场时间（前后 10 分钟内），车场记录相符即可查看。</Text>
+      <View className="row">
+        {lanes.map((l) => (
+          <Button key={l.passagewayId} className={`btn btn-small ${lane === l.passagewayId ? 'btn-primary' : 'btn-secondary'}`} onClick={() => setLane(l.passagewayId)}>
+            {l.name}
+          </Button>
+        ))}
+      </View>
+      <Input className="input" value={time} placeholder="入场时间，如 09:30" onInput={(e) => setTime(e.detail.value)} />
+      {problem ? <Text className="state-hint">{problem}</Text> : null}
+      <Button className="btn btn-primary" disabled={!lane || !at || busy} onClick={send}>
+        确认
+      </Button>
+    </View>
+  );
+}
+
+function Stay({ stay, reload }: { stay: StayView; reload: () => void }) {
+  const [confirming, setConfirming] = useState(false);
+  if (!stay.proved) {
+    // Only that a car with this plate is here, until the driver proves it is theirs.
+    return (
+      <View className="card stay stay-unproved">
+        <Text className="section-title">{stay.parkName}</Text>
+        <Row label="车牌">{stay.plate}</Row>
+        <Text className="muted">这辆车在场内。在此车场缴过费或确认入场信息后，可查看入场时间、照片和车位。</Text>
+        {confirming ? (
+          <ConfirmPlate stay={stay} onProved={reload} />
+        ) : (
+          <Button className="btn btn-secondary" onClick={() => setConfirming(true)}>
+            确认是我的车
+          </Button>
+        )}
+        <LiveFee stay={stay} />
+      </View>
+    );
+  }
   return (
     <View className="card stay">
       <Text className="section-title">{stay.parkName}</Text>
@@ -80,7 +158,7 @@ export default function ParkingPage() {
       <Text className="page-title">我的停车</Text>
       {list.length === 0 ? <Text className="muted">目前没有在场的车辆</Text> : null}
       {list.map((s) => (
-        <Stay key={`${s.parkNumber}-${s.plate}`} stay={s} />
+        <Stay key={`${s.parkNumber}-${s.plate}`} stay={s} reload={stays.reload} />
       ))}
     </View>
   );

@@ -52,12 +52,16 @@ function FindCar({ parkNumber }: { parkNumber: string }) {
   return (
     <View className="card">
       <Text className="section-title">找我的车</Text>
-      <Input className="input" value={plate} placeholder="车牌号（至少 4 位）" onInput={(e) => setPlate(e.detail.value)} />
-      <Button className="btn btn-primary" disabled={plate.trim().length < 4 || found.state === 'busy'} onClick={search}>
+      <Input className="input" value={plate} placeholder="完整车牌号，如 京A12345" onInput={(e) => setPlate(e.detail.value)} />
+      <Button className="btn btn-primary" disabled={plate.trim().length < 7 || found.state === 'busy'} onClick={search}>
         查找
       </Button>
       {found.state === 'error' ? <ErrorState error={found.error} onRetry={search} /> : null}
-      {found.state === 'ok' && found.data.spaces.length === 0 ? <Text className="muted">没有找到这辆车的车位信息</Text> : null}
+      {found.state === 'ok' && !found.data.here ? <Text className="muted">停车场内没有这辆车</Text> : null}
+      {found.state === 'ok' && found.data.here && !found.data.proved ? (
+        <Text className="muted">这辆车在停车场内。在此车场缴过费、或在“我的停车”中确认入场信息后，可查看车位。</Text>
+      ) : null}
+      {found.state === 'ok' && found.data.proved && found.data.here && found.data.spaces.length === 0 ? <Text className="muted">没有找到这辆车的车位信息</Text> : null}
       {found.state === 'ok'
         ? found.data.spaces.map((s) => (
             <View key={`${s.layerName}-${s.spaceId}-${s.plate}`} className="space">
