@@ -16,6 +16,8 @@ const e2e = {
   transform: { '^.+\\.ts$': swc(false) },
   globalSetup: '<rootDir>/test/e2e/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/e2e/support/global-teardown.ts',
+  // Dynamic imports name the emitted file (nodenext: '../sandbox/demo.js'); jest runs the .ts source.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
 };
 
 module.exports = {
