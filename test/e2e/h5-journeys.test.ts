@@ -290,7 +290,8 @@ describe('a driver in the browser (H5 demo)', () => {
     const inTime = (lot().dump() as { cars: { orderId: string; inTime: string }[] }).cars.find((c) => c.orderId === orderId)!.inTime;
     await stay.locator('.confirm-plate input').first().fill(inTime.slice(0, 16));
     await stay.getByText('确认', { exact: true }).click();
-    await stay.getByText('入场时间').waitFor({ timeout: 15_000 });
+    // Proved: the stay shows its entry (the row label, exactly).
+    await stay.getByText('入场时间', { exact: true }).waitFor({ timeout: 15_000 });
     await find();
     await see(`京G66001 · 地下一层 ${spaceId} 号车位`);
     await browser.shot('9-park-find-car');
