@@ -56,6 +56,13 @@ export const COMMON_ERROR_CODES = [
   'internal',
 ] as const;
 
+/**
+ * How long the mini-program waits for an answer before it says the network failed. The server answers
+ * anything that waits on a parking lot well before this (server/src/adapter/bluecard/calls.ts
+ * DRIVER_WAIT_BUDGET_MS), so a slow lot is never blamed on the driver's phone.
+ */
+export const APP_GIVE_UP_MS = 15_000;
+
 /** Answered by every `auth: 'driver'` or `auth: 'operator'` endpoint without a valid session token. (401) */
 export const UNAUTHENTICATED = 'unauthenticated';
 /** Answered by operator endpoints: the park is not one of the operator's (403). */

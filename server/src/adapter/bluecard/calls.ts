@@ -2,6 +2,7 @@
  * Every down interface (we → Bluecard) with its schemas from shared/bluecard and the client's policy for
  * it: automatic retries, timeout, pacing. The table comment at the top of client.ts explains the policy.
  */
+import { APP_GIVE_UP_MS } from '../../../../shared/api/contract';
 import {
   type BluecardAnswer,
   type Schema,
@@ -67,6 +68,11 @@ export interface DownCall<Q, D> {
   answer: Schema<BluecardAnswer<D>>;
   repeat: Repeat;
   timeoutMs: number;
+  /**
+   * A driver waits on this call: the whole call — every attempt and the waits between them — gives up
+   * after this long, so the server answers before the app does (see DRIVER_WAIT_BUDGET_MS).
+   */
+  budgetMs?: number;
   /** At least this long between Bluecard's answer and our next call of this interface for the same park. */
   paceMs?: number;
 }
@@ -75,6 +81,15 @@ export interface DownCall<Q, D> {
 export const DEFAULT_TIMEOUT_MS = 5_000;
 /** Timeout of a call that may carry or return a long list. */
 export const HEAVY_TIMEOUT_MS = 10_000;
+/**
+ * The whole of a call a driver's screen waits on (4.4 fee, 4.30 unlicensed exit fee, 4.34 find a car):
+ * retries included, the server answers `lot_slow` after at most this long — clearly before the app gives up
+ * (APP_GIVE_UP_MS, shared/api/contract.ts), which would otherwise blame the driver's network for a slow lot.
+ */
+export const DRIVER_WAIT_BUDGET_MS = 8_000;
+/** A retry is not started with less than this left of a budget (it could not get an answer anyway). */
+export const MIN_ATTEMPT_MS = 1_000;
+if (DRIVER_WAIT_BUDGET_MS + 5_000 > APP_GIVE_UP_MS) throw new Error('the driver wait budget must leave the app time to hear the answer');
 /** Waits before the 2nd and 3rd attempt of an 'auto' call. */
 export const DEFAULT_BACKOFF_MS: readonly number[] = [200, 600];
 /** At most this many entries per synWhite (4.6) and, to be safe, per synBlack call. */
@@ -90,7 +105,7 @@ function downCall<Q, D>(
   section: Section,
   request: Schema<Q>,
   answer: Schema<BluecardAnswer<D>>,
-  policy: { repeat: Repeat; timeoutMs?: number; paceMs?: number },
+  policy: { repeat: Repeat; timeoutMs?: number; paceMs?: number; budgetMs?: number },
 ): DownCall<Q, D> {
   const registered = bluecardInterfaces[section];
   const path = registered.path;
@@ -105,11 +120,12 @@ function downCall<Q, D>(
     repeat: policy.repeat,
     timeoutMs: policy.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     ...(policy.paceMs === undefined ? {} : { paceMs: policy.paceMs }),
+    ...(policy.budgetMs === undefined ? {} : { budgetMs: policy.budgetMs }),
   };
 }
 
 export const DOWN_CALLS = {
-  getChargebf: downCall('getChargebf', '4.4', getChargebfRequest, getChargebfAnswer, { repeat: 'auto' }),
+  getChargebf: downCall('getChargebf', '4.4', getChargebfRequest, getChargebfAnswer, { repeat: 'auto', budgetMs: DRIVER_WAIT_BUDGET_MS }),
   sendPayRes: downCall('sendPayRes', '4.5', sendPayResRequest, sendPayResAnswer, { repeat: 'caller' }),
   synWhite: downCall('synWhite', '4.6', synWhiteRequest, synWhiteAnswer, { repeat: 'auto', timeoutMs: HEAVY_TIMEOUT_MS, paceMs: LIST_PACE_MS }),
   delWhite: downCall('delWhite', '4.7', delWhiteRequest, delWhiteAnswer, { repeat: 'auto' }),
@@ -123,11 +139,12 @@ export const DOWN_CALLS = {
   remoteLiftRod: downCall('remoteLiftRod', '4.22', remoteLiftRodRequest, remoteLiftRodAnswer, { repeat: 'never' }),
   coupon: downCall('coupon', '4.23', couponRequest, couponAnswer, { repeat: 'never' }),
   unlicensedCarIn: downCall('unlicensedCarIn', '4.29', unlicensedCarInRequest, unlicensedCarInAnswer, { repeat: 'never' }),
-  unlicensedCarOut: downCall('unlicensedCarOut', '4.30', unlicensedCarOutRequest, unlicensedCarOutAnswer, { repeat: 'caller' }),
+  unlicensedCarOut: downCall('unlicensedCarOut', '4.30', unlicensedCarOutRequest, unlicensedCarOutAnswer, { repeat: 'caller', budgetMs: DRIVER_WAIT_BUDGET_MS }),
   getAllSpaceStatus: downCall('getAllSpaceStatus', '4.33', getAllSpaceStatusRequest, getAllSpaceStatusAnswer, { repeat: 'auto', timeoutMs: HEAVY_TIMEOUT_MS }),
   getSpaceStatusByPlate: downCall('getSpaceStatusByPlate', '4.34', getSpaceStatusByPlateRequest, getSpaceStatusByPlateAnswer, {
     repeat: 'auto',
     timeoutMs: HEAVY_TIMEOUT_MS, // plate "" lists every unlicensed car
+    budgetMs: DRIVER_WAIT_BUDGET_MS, // a driver's "find my car" waits on it
   }),
 } as const satisfies Record<DownCallName, unknown>;
 

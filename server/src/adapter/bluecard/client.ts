@@ -13,7 +13,8 @@
  *
  * | §    | path                  | auto retry | timeout | why                                                        |
  * |------|-----------------------|------------|---------|------------------------------------------------------------|
- * | 4.4  | getChargebf           | yes        | 5 s     | pricing has no effect but a fresh outTradeNo (last wins)   |
+ * | 4.4  | getChargebf           | yes        | 5 s     | pricing has no effect but a fresh outTradeNo (last wins);  |
+ * |      |                       |            |         | a driver waits: all attempts within 8 s (budget)           |
  * | 4.5  | sendPayRes            | NO         | 5 s     | opens the gate; its durable delivery job owns retries with |
  * |      |                       |            |         | a stable transactionID (error.retryable tells it when)     |
  * | 4.6  | synWhite              | yes, paced | 10 s    | upsert keyed by plate; ≤50 a call, ≥5 s after last answer  |
@@ -28,9 +29,13 @@
  * | 4.22 | RemoteLiftRod         | NO         | 5 s     | a second lift is a second barrier opening (retryable=false)|
  * | 4.23 | coupon                | NO         | 5 s     | a second send could be a second coupon (retryable=false)   |
  * | 4.29 | unlicensedCarIn       | NO         | 5 s     | the lot opens the entry barrier on it (retryable=false)    |
- * | 4.30 | unlicensedCarOut      | NO         | 5 s     | prices the stay; the driver's rescan repeats it            |
+ * | 4.30 | unlicensedCarOut      | NO         | 5 s     | prices the stay; the driver's rescan repeats it (budget)   |
  * | 4.33 | getAllSpaceStatus     | yes        | 10 s    | query (every space of the lot)                             |
- * | 4.34 | getSpaceStatusByPlate | yes        | 10 s    | query ("" = every unlicensed car)                          |
+ * | 4.34 | getSpaceStatusByPlate | yes        | 10 s    | query ("" = every unlicensed car); a driver waits (budget) |
+ *
+ * Budget: a call a driver's screen waits on gives up, retries included, after DRIVER_WAIT_BUDGET_MS (8 s):
+ * each attempt's timeout is cut to what is left, and no retry starts with less than 1 s left. The app waits
+ * 15 s (APP_GIVE_UP_MS), so the driver hears "the lot is slow" from us rather than "your network failed".
  *
  * Pacing (4.6, and 4.9 to be safe): per client and park, calls of the interface are serialized and each
  * waits until ≥5 s after the previous answer (any outcome, retries included), measured with the injectable
@@ -61,7 +66,7 @@ import {
 import { yuanToFen } from '../../../../shared/money';
 import { type Clock, systemClock } from '../../core/clock';
 import { type Park, bluecardSign } from '../../core/parks';
-import { DEFAULT_BACKOFF_MS, DOWN_CALLS, type DownCall, type DownCallName, LIST_CHUNK_MAX } from './calls';
+import { DEFAULT_BACKOFF_MS, DOWN_CALLS, type DownCall, type DownCallName, LIST_CHUNK_MAX, MIN_ATTEMPT_MS } from './calls';
 import { BluecardError, type BluecardErrorKind, type SyncProgress } from './errors';
 import {
   type BlacklistEntryArgs,
@@ -108,6 +113,8 @@ export interface BluecardClientOptions {
    * 5 s / 10 s).
    */
   timeoutMs?: number | Partial<Record<DownCallName, number>>;
+  /** Overrides of the table's budgets (the whole of a call a driver waits on), by interface. */
+  budgetMs?: Partial<Record<DownCallName, number>>;
   /** Waits before the automatic retries of 'auto' interfaces; default [200, 600]; [] disables retries. */
   backoffMs?: readonly number[];
   logger?: BluecardLogger;
@@ -171,6 +178,7 @@ export class BluecardClient {
   private readonly transport: Transport;
   private readonly clock: Clock;
   private readonly timeouts: number | Partial<Record<DownCallName, number>> | undefined;
+  private readonly budgets: Partial<Record<DownCallName, number>>;
   private readonly backoffMs: readonly number[];
   private readonly log: BluecardLogger;
   private readonly sleep: Sleep;
@@ -181,6 +189,7 @@ export class BluecardClient {
     this.transport = options.transport ?? fetchTransport;
     this.clock = options.clock ?? systemClock;
     this.timeouts = options.timeoutMs;
+    this.budgets = options.budgetMs ?? {};
     this.backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
     this.log = options.logger ?? noopLogger;
     this.sleep = options.sleep ?? realSleep;
@@ -435,6 +444,10 @@ export class BluecardClient {
     lane: Lane | undefined,
   ): Promise<R> {
     const maxAttempts = spec.repeat === 'auto' ? 1 + this.backoffMs.length : 1;
+    const budget = this.budgets[spec.name] ?? spec.budgetMs;
+    const deadline = budget === undefined ? undefined : this.clock.now() + budget;
+    /** Time for one more attempt after waiting `wait`? Always, without a budget. */
+    const roomFor = (wait: number) => deadline === undefined || deadline - this.clock.now() - wait >= MIN_ATTEMPT_MS;
     for (let attempt = 1; ; attempt++) {
       if (attempt > 1) await this.sleep(this.backoffMs[attempt - 2], options.signal);
       if (lane?.lastAnswerAt !== undefined && spec.paceMs !== undefined) {
@@ -443,11 +456,12 @@ export class BluecardClient {
       }
       if (options.signal?.aborted) throw new AbortedBeforeSend('aborted before sending');
       try {
-        return await this.attempt(park, spec, body, attempt, options.map);
+        const left = deadline === undefined ? undefined : Math.max(1, deadline - this.clock.now());
+        return await this.attempt(park, spec, body, attempt, options.map, left);
       } catch (e) {
         if (!(e instanceof AttemptFailed)) throw e;
         const { error, transient } = e;
-        const again = transient && attempt < maxAttempts;
+        const again = transient && attempt < maxAttempts && roomFor(this.backoffMs[attempt - 1] ?? 0);
         const fields = {
           parkNumber: park.parkNumber,
           iface: spec.label,
@@ -476,8 +490,10 @@ export class BluecardClient {
     body: string,
     attempt: number,
     map: ((datas: D) => R) | undefined,
+    /** What is left of the call's budget, when it has one: the attempt's timeout is cut to it. */
+    left?: number,
   ): Promise<R> {
-    const timeoutMs = this.timeoutFor(spec);
+    const timeoutMs = left === undefined ? this.timeoutFor(spec) : Math.min(this.timeoutFor(spec), left);
     const fail = (
       kind: BluecardErrorKind,
       detail: string,

@@ -27,9 +27,10 @@ function toQuote(p: BluecardPriced | PricedUnlicensedStay): PricedStay {
   };
 }
 
-function lotError(e: unknown): never {
+/** A Bluecard client error as core's LotCallError (anything else as it is). */
+export function lotError(e: unknown): never {
   if (e instanceof BluecardError) {
-    throw new LotCallError(e.message, e.retryable, e.kind === 'rejected', e.errorCode);
+    throw new LotCallError(e.message, e.retryable, e.kind === 'rejected', e.errorCode, e.kind === 'timeout');
   }
   throw e;
 }

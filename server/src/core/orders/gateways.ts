@@ -76,13 +76,17 @@ export interface SendPayRes {
   outTradeNo: string;
 }
 
-/** A lot call that failed: `refused` when the lot answered `fail` (its reason in errorCode). */
+/**
+ * A lot call that failed: `refused` when the lot answered `fail` (its reason in errorCode); `slow` when it
+ * gave no answer in time (a hanging lot, not one that cannot be reached).
+ */
 export class LotCallError extends Error {
   constructor(
     message: string,
     readonly retryable: boolean,
     readonly refused: boolean,
     readonly errorCode?: string,
+    readonly slow = false,
   ) {
     super(message);
     this.name = 'LotCallError';

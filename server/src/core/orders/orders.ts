@@ -7,6 +7,7 @@ import { normalizePlate } from '../../../../shared/plate';
 import { formatChinaTime } from '../../../../shared/time';
 import type { Clock } from '../clock';
 import { AppError } from '../errors';
+import { lotAppError } from '../lot/lot-errors';
 import type { LotRecordsRepository } from '../lot/model';
 import type { ParkDirectory } from '../parks';
 import type { OrderDelivery } from './deliveries';
@@ -97,13 +98,9 @@ export class OrderService {
     return park;
   }
 
-  /** Lot errors as the app sees them: the lot unreachable is a clear 503, a refusal says what the lot said. */
+  /** Lot errors as the app sees them (core/lot/lot-errors.ts). */
   private lotError(e: unknown): never {
-    if (e instanceof LotCallError) {
-      if (e.refused) throw new AppError('lot_refused', `the parking lot says: ${e.errorCode ?? e.message}`, 409);
-      throw new AppError('lot_unreachable', 'the parking lot cannot be reached right now; please try again or pay at the exit', 503);
-    }
-    throw e;
+    lotAppError(e);
   }
 
   // -------------------------------------------------------------------------------------------------------

@@ -5,7 +5,9 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { APP_GIVE_UP_MS } from '../../../../shared/api/contract';
 import { BluecardClient, BluecardError, type BluecardLogger, type SendPayResArgs } from '../../../../server/src/adapter/bluecard';
+import { DOWN_CALLS, DRIVER_WAIT_BUDGET_MS } from '../../../../server/src/adapter/bluecard/calls';
 import type { Park } from '../../../../server/src/core/parks';
 import { createLogger } from '../../../../server/src/logger';
 import { EXAMPLES, FAIL_ANSWER } from './examples';
@@ -133,6 +135,32 @@ describe('timeout', () => {
     const c = new BluecardClient({ transport: () => new Promise(() => undefined), timeoutMs: 50, backoffMs: [] });
     const e = await failure(c.getAllSpaceStatus(park));
     expect(e.kind).toBe('timeout');
+  });
+});
+
+describe('a call a driver waits on: the whole call within its budget, before the app gives up', () => {
+  it('4.4, 4.30 and 4.34 (fee, unlicensed exit fee, find a car) answer within 8 s, retries included — 7 s before the app gives up', () => {
+    for (const name of ['getChargebf', 'unlicensedCarOut', 'getSpaceStatusByPlate'] as const) {
+      expect(DOWN_CALLS[name].budgetMs).toBe(DRIVER_WAIT_BUDGET_MS);
+    }
+    expect(DRIVER_WAIT_BUDGET_MS).toBeLessThanOrEqual(APP_GIVE_UP_MS - 5_000);
+  });
+
+  it('a hanging lot: each attempt cut to what is left, no retry without 1 s left, then timeout', async () => {
+    fake.reply('getChargebf', 'hang');
+    const started = Date.now();
+    const e = await failure(client({ timeoutMs: 1_000, budgetMs: { getChargebf: 3_000 } }).getChargebf(park, { orderId: '1', plate: '京 A1' }));
+    // 1 s, (200 ms backoff), 1 s, then less than 600 ms + 1 s left: no third attempt.
+    expect(e).toMatchObject({ kind: 'timeout', attempts: 2, retryable: true });
+    expect(fake.hitsOf('getChargebf')).toHaveLength(2);
+    expect(Date.now() - started).toBeLessThan(3_000 + 1_000);
+  });
+
+  it("an attempt's timeout is cut to the budget", async () => {
+    fake.reply('getSpaceStatusByPlate', 'hang');
+    const e = await failure(client({ budgetMs: { getSpaceStatusByPlate: 300 } }).getSpaceStatusByPlate(park, '京 A00001'));
+    expect(e).toMatchObject({ kind: 'timeout', attempts: 1 });
+    expect(e.message).toMatch(/within (29\d|300) ms/);
   });
 });
 

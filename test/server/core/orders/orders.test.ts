@@ -68,11 +68,13 @@ describe('paying before the exit', () => {
     expect(fee.order).toBeUndefined();
   });
 
-  it('an unknown plate and an unreachable lot are clear errors', async () => {
+  it('an unknown plate, an unreachable lot and a lot too slow to answer are clear errors, each its own', async () => {
     await expect(w.orders.quotePrepay(DRIVER, DEMO_PARK_NUMBER, '京Z99999')).rejects.toMatchObject({ code: 'stay_unknown', status: 404 });
     await w.arrive('京A10004', 90);
-    w.bluecard.faults.add({ kind: 'timeout', count: 1, name: 'getChargebf' });
+    w.bluecard.faults.add({ kind: 'http500', count: 1, name: 'getChargebf' });
     await expect(w.orders.quotePrepay(DRIVER, DEMO_PARK_NUMBER, '京A10004')).rejects.toMatchObject({ code: 'lot_unreachable', status: 503 });
+    w.bluecard.faults.add({ kind: 'timeout', count: 1, name: 'getChargebf' });
+    await expect(w.orders.quotePrepay(DRIVER, DEMO_PARK_NUMBER, '京A10004')).rejects.toMatchObject({ code: 'lot_slow', status: 504 });
   });
 
   it('a double tap (fee asked twice) continues the same payment', async () => {
