@@ -13,6 +13,7 @@ import { AppError } from '../src/core/errors';
 import type { OperatorService } from '../src/core/operators/service';
 import { startAlipaySandbox, type AlipaySandbox } from './alipay';
 import { DEMO_PARK_KEY, DEMO_PARK_NUMBER, demoParks, startBluecardSandbox, type BluecardSandbox } from './bluecard';
+import { tariffOf, type TariffDefinition } from './bluecard/tariff';
 import { startWechatLoginSandbox, type WechatLoginSandbox, type WechatLoginSandboxApp } from './wechat-login';
 import { startWechatPaySandbox, type WechatPaySandbox } from './wechatpay';
 
@@ -38,6 +39,22 @@ export interface DemoOptions {
   ports: Config['demo'];
 }
 
+/**
+ * What drivers read about the demo park: its sandbox tariff in words, an address and a phone. Written
+ * only while the park has no service description (an operator's edits stay).
+ */
+function demoService(t: Partial<TariffDefinition> | undefined) {
+  const tariff = tariffOf(t);
+  const yuan = (fen: number) => (fen % 100 === 0 ? String(fen / 100) : (fen / 100).toFixed(2));
+  return {
+    tariffText: `停车 ${tariff.freeMinutes} 分钟内免费；超过后每小时 ${yuan(tariff.perHourFen)} 元，不足 1 小时按 1 小时计；每 24 小时最多 ${yuan(tariff.dailyCapFen)} 元。`,
+    freeMinutes: tariff.freeMinutes,
+    paidFreeMinutes: tariff.paidFreeMinutes,
+    phone: '010-6555 0100',
+    address: '北京市朝阳区示例路 1 号',
+  };
+}
+
 export async function startDemo(opts: DemoOptions): Promise<Demo> {
   const started: { stop(): Promise<void> }[] = [];
   const track = <T extends { stop(): Promise<void> }>(s: T) => (started.push(s), s);
@@ -57,7 +74,7 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
     const alipay = track(await startAlipaySandbox({ host: opts.host, port: opts.ports.alipaySandboxPort }));
     const def = demoParks()[0]!;
     return {
-      parks: [{ parkNumber: DEMO_PARK_NUMBER, key: DEMO_PARK_KEY, bluecardBaseUrl: bluecard.url, name: def.name }],
+      parks: [{ parkNumber: DEMO_PARK_NUMBER, key: DEMO_PARK_KEY, bluecardBaseUrl: bluecard.url, name: def.name, settings: { service: demoService(def.tariff) } }],
       wechatLogin: wechatLogin.app,
       wechatPay: { ...wechatPay.merchant, baseUrl: wechatPay.url } as NonNullable<Config['wechatPay']>,
       alipay: { ...alipay.app, keyType: 'PKCS8' as const, gateway: alipay.gateway },

@@ -10,7 +10,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AlipayAdapter } from './adapter/alipay';
 import { BluecardClient } from './adapter/bluecard';
-import { BluecardLotGateway } from './adapter/bluecard/lot-gateway';
+import { BluecardLotGateway, lotError } from './adapter/bluecard/lot-gateway';
 import { AlipayPaymentGateway } from './adapter/payments/alipay-gateway';
 import { WechatPaymentGateway } from './adapter/payments/wechat-gateway';
 import { WechatLoginClient } from './adapter/wechat-login';
@@ -34,6 +34,7 @@ import { wireAgreements } from './agreements-wiring';
 import { wireFaceToFace } from './face-to-face-wiring';
 import { wireCouponsAndLists } from './coupons-lists-wiring';
 import { wireBookings } from './bookings-wiring';
+import { mountDriverHistory } from './history-wiring';
 import { Database, type EngineInfo } from './repository/database';
 import { MongoDriverRepository, MongoSessionRepository } from './repository/drivers';
 import { MongoLotRecordsRepository } from './repository/lot-records';
@@ -227,7 +228,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       visits,
       orders: orderRepo,
       findCar: async (park, plate) =>
-        (await bluecard.getSpaceStatusByPlate(park, plate)).map((s) => ({
+        (await bluecard.getSpaceStatusByPlate(park, plate).catch(lotError)).map((s) => ({
           layerName: s.layerName,
           spaceId: s.spaceId,
           plate: s.plate,
@@ -270,8 +271,15 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       }),
     );
     couponsLists.mountApi(api);
-    mountOrderRoutes(api, orders, { onUnlicensedEntry: (driverId, parkNumber, entered) => parking.rememberUnlicensed(driverId, parkNumber, entered) });
+    mountOrderRoutes(api, orders, {
+      onUnlicensedEntry: (driverId, parkNumber, entered) => parking.rememberUnlicensed(driverId, parkNumber, entered),
+      leftAt: async (parkNumber, orderId) => {
+        const stay = await lotRecords.findStay(parkNumber, orderId);
+        return stay?.status === 'out' ? (stay.exit?.outTime ?? undefined) : undefined;
+      },
+    });
     mountParkRoutes(api, parking);
+    mountDriverHistory(api, { connection: database.connection, parks, stays: lotRecords, orders: orderRepo });
     lanes.mountApi(api);
     bookingParts.mountApi(api);
     mountDemoRoutes(api, demo);

@@ -4,6 +4,7 @@ export * from './auth';
 export * from './me';
 export * from './orders';
 export * from './parks';
+export * from './history';
 export * from './demo';
 export * from './op-accounts';
 export * from './op-parks';

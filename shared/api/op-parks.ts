@@ -37,6 +37,8 @@ export const parkSettingsSchema = z.object({
       paidFreeMinutes: z.number().int().min(0).max(240).nullable().optional(),
       /** Service phone shown to drivers. */
       phone: z.string().trim().max(32).optional(),
+      /** Where the park is, as drivers search for it (the park list) and read it. */
+      address: z.string().trim().max(200).optional(),
     })
     .optional(),
 });

@@ -36,6 +36,11 @@ export const feeSchema = z.object({
   coupons: z
     .array(z.object({ kind: z.enum(['hours', 'money']), amount: z.number().int().min(0), end: z.iso.datetime(), state: z.enum(['applied', 'pending', 'used']), from: z.string().nullable() }))
     .optional(),
+  /**
+   * The driver's own latest payment of this stay, when there was one (what paidFen counts): when it was paid,
+   * and until when the car could leave without paying more — a fee after that is for the extra time (超时补缴).
+   */
+  lastPayment: z.object({ fen, paidAt: z.iso.datetime(), leaveBy: z.iso.datetime() }).nullable().optional(),
 });
 export type FeeView = z.infer<typeof feeSchema>;
 
@@ -61,6 +66,8 @@ export const orderViewSchema = z.object({
   leaveBy: z.iso.datetime().nullable(),
   refund: z.object({ reason: z.string(), fen, state: z.enum(['pending', 'done']), refundedAt: z.iso.datetime().nullable() }).nullable(),
   closedReason: z.string().nullable(),
+  /** The car has left the park (the lot's exit record): the time to leave no longer counts down. */
+  leftAt: z.iso.datetime().nullable().optional(),
 });
 export type OrderView = z.infer<typeof orderViewSchema>;
 
@@ -88,7 +95,7 @@ export const orderEndpoints = {
     auth: 'driver',
     body: z.object({ parkNumber, plate: z.string().trim().min(1).max(20) }),
     response: feeSchema,
-    errors: ['park_unknown', 'stay_unknown', 'lot_unreachable', 'lot_refused', 'quote_taken'],
+    errors: ['park_unknown', 'stay_unknown', 'lot_unreachable', 'lot_slow', 'lot_refused', 'quote_taken'],
   }),
   unlicensedEntry: defineEndpoint({
     summary: 'An unlicensed car at an entry lane: the lot gives it a temporary plate tied to the wallet identity.',
@@ -106,7 +113,7 @@ export const orderEndpoints = {
     auth: 'driver',
     body: z.object({ parkNumber, passagewayId, wallet: walletSchema }),
     response: feeSchema,
-    errors: ['park_unknown', 'wallet_not_linked', 'lot_unreachable', 'lot_refused', 'quote_taken'],
+    errors: ['park_unknown', 'wallet_not_linked', 'lot_unreachable', 'lot_slow', 'lot_refused', 'quote_taken'],
   }),
   pay: defineEndpoint({
     summary: 'Start (or continue) paying an order; answers what the wallet needs.',

@@ -37,17 +37,18 @@ export interface ParkSettings {
   /** 4.28 open-gate rules; both default to on. */
   openGate?: { blacklist?: boolean; bookings?: boolean };
   /** What drivers read about prices and service; informative only (the lot prices every stay itself). */
-  service?: { tariffText?: string; freeMinutes?: number | null; paidFreeMinutes?: number | null; phone?: string };
+  service?: { tariffText?: string; freeMinutes?: number | null; paidFreeMinutes?: number | null; phone?: string; address?: string };
 }
 
 /** The park's service information as drivers see it: every field said or null. */
-export function parkServiceInfo(park: Park): { tariffText: string | null; freeMinutes: number | null; paidFreeMinutes: number | null; phone: string | null } {
+export function parkServiceInfo(park: Park): { tariffText: string | null; freeMinutes: number | null; paidFreeMinutes: number | null; phone: string | null; address: string | null } {
   const s = park.settings?.service;
   return {
     tariffText: s?.tariffText || null,
     freeMinutes: s?.freeMinutes ?? null,
     paidFreeMinutes: s?.paidFreeMinutes ?? null,
     phone: s?.phone || null,
+    address: s?.address || null,
   };
 }
 

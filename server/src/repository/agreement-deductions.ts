@@ -44,6 +44,8 @@ function deductionModel(conn: Connection): Model<Doc> {
   );
   schema.index({ 'attempt.tradeNo': 1 });
   schema.index({ refundCheckAt: 1 }, { sparse: true });
+  // A driver's history: the deductions taken under their agreements.
+  schema.index({ 'attempt.driverId': 1, createdAt: -1 });
   return conn.model<Doc>('AgreementDeduction', schema);
 }
 
@@ -97,6 +99,19 @@ export class MongoLaneDeductionRepository implements LaneDeductionRepository {
     const update: Record<string, unknown> = { $set: set };
     if (unset.length) update.$unset = Object.fromEntries(unset.map((k) => [k, '']));
     return toDeduction(await this.m.findOneAndUpdate(filter, update, { returnDocument: 'after' }).lean<Doc>());
+  }
+
+  /**
+   * A driver's deductions with money taken or being taken (paid, accepted by the provider), or given back:
+   * newest first. Failed attempts took nothing and are left out.
+   */
+  async listForDriver(driverId: string, limit: number): Promise<LaneDeduction[]> {
+    const docs = await this.m
+      .find({ 'attempt.driverId': driverId, $or: [{ state: { $in: ['paid', 'accepted'] } }, { refund: { $exists: true } }] })
+      .sort({ createdAt: -1 })
+      .limit(limit)
+      .lean<Doc[]>();
+    return docs.map((d) => toDeduction(d)!);
   }
 
   async dueForRefundCheck(now: Date, limit: number): Promise<string[]> {

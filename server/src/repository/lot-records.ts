@@ -202,6 +202,13 @@ export class MongoLotRecordsRepository implements LotRecordsRepository {
     await this.m.images.updateOne({ parkNumber: img.parkNumber, imageName: img.imageName }, { $set: img }, { upsert: true });
   }
 
+  /** Which of these pictures the lot has sent (4.14): names only, the pictures are not read. */
+  async storedImages(parkNumber: string, imageNames: string[]): Promise<Set<string>> {
+    if (!imageNames.length) return new Set();
+    const docs = await this.m.images.find({ parkNumber, imageName: { $in: imageNames } }, { imageName: 1 }).lean<{ imageName: string }[]>();
+    return new Set(docs.map((d) => d.imageName));
+  }
+
   async findImage(parkNumber: string, imageName: string): Promise<LotImage | undefined> {
     const doc = await this.m.images.findOne({ parkNumber, imageName }).lean<Doc<LotImage>>();
     if (!doc) return undefined;

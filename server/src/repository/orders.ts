@@ -47,6 +47,12 @@ export function orderModel(conn: Connection): Model<Doc> {
   return conn.model<Doc>('Order', schema);
 }
 
+/**
+ * The orders a driver's history shows: a payment started (pending) or money taken. A price the driver only
+ * looked at (quoted, then closed when it expired or a newer price replaced it) never shows.
+ */
+const HISTORY_STATUSES: OrderStatus[] = ['pending', 'paid', 'delivered', 'refunding', 'refunded'];
+
 /** Mixed sub-documents come back with their dates as Date (BSON); nothing to convert. */
 function toOrder(doc: Doc | null | undefined): Order | undefined {
   if (!doc) return undefined;
@@ -89,7 +95,7 @@ export class MongoOrderRepository implements OrderRepository {
   }
 
   async listForDriver(driverId: string, limit: number): Promise<Order[]> {
-    const docs = await this.m.find({ driverId, status: { $ne: 'quoted' } }).sort({ createdAt: -1 }).limit(limit).lean<Doc[]>();
+    const docs = await this.m.find({ driverId, status: { $in: HISTORY_STATUSES } }).sort({ createdAt: -1 }).limit(limit).lean<Doc[]>();
     return docs.map((d) => toOrder(d)!);
   }
 

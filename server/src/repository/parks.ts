@@ -89,16 +89,37 @@ export class MongoParkDirectory implements ParkDirectory, ParkStore {
 
   /**
    * Boot: the configuration's parks (what it names is set; settings it leaves out stay as operators set them;
-   * its source allow-list is the configuration's, none when it names none).
+   * its source allow-list is the configuration's, none when it names none). Settings it names are a first
+   * description: each written only where the park has none yet, never over an operator's.
    */
   async upsert(park: Park): Promise<void> {
     const now = new Date();
+    const { settings, ...named } = park;
     await this.model.updateOne(
       { parkNumber: park.parkNumber },
-      { $set: { ...park, updatedAt: now }, $setOnInsert: { createdAt: now }, ...(park.bluecardSources?.length ? {} : { $unset: { bluecardSources: '' } }) },
+      { $set: { ...named, updatedAt: now }, $setOnInsert: { createdAt: now }, ...(park.bluecardSources?.length ? {} : { $unset: { bluecardSources: '' } }) },
       { upsert: true },
     );
+    for (const [k, v] of Object.entries(settings ?? {})) {
+      if (v === undefined) continue;
+      await this.model.updateOne({ parkNumber: park.parkNumber, [`settings.${k}`]: { $exists: false } }, { $set: { [`settings.${k}`]: v } });
+    }
     this.dropCached(park.parkNumber);
+  }
+
+  /**
+   * Parks whose name, address or number holds `q` (any case), by name; all when `q` is empty. A scan of the
+   * parks collection: a directory of parks stays small (thousands), and the regex cannot use an index.
+   */
+  async search(q: string | undefined, limit: number): Promise<Park[]> {
+    const text = (q ?? '').trim();
+    const filter: Record<string, unknown> = {};
+    if (text) {
+      const re = { $regex: text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), $options: 'i' };
+      filter.$or = [{ name: re }, { 'settings.service.address': re }, { parkNumber: re }];
+    }
+    const docs = await this.model.find(filter).sort({ name: 1, parkNumber: 1 }).limit(limit).lean<ParkDoc[]>();
+    return docs.map(toPark);
   }
 
   async get(parkNumber: string): Promise<Park | undefined> {

@@ -76,7 +76,7 @@ describe('my parking', () => {
     await carIn('苏K10001', 40);
     const stranger = await driver('priv-stranger', ['苏K10001']);
     const stays = await myStays(stranger);
-    expect(stays).toEqual([{ parkNumber: P, parkName: '示例停车场', plate: '苏K10001', source: 'plate', inTime: '', inImageUrl: null, leaveBy: null, proved: false }]);
+    expect(stays).toEqual([{ parkNumber: P, parkName: '示例停车场', plate: '苏K10001', source: 'plate', inTime: '', inAt: null, inImageUrl: null, leaveBy: null, proved: false }]);
   });
 
   it('proved by paying for it at that lot: the entry time and picture are shown', async () => {

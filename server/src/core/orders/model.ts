@@ -122,6 +122,7 @@ export interface OrderRepository {
   byOutTradeNo(parkNumber: string, outTradeNo: string): Promise<Order | undefined>;
   /** Open (quoted/pending) orders of one driver for one stay. */
   openForStay(driverId: string, parkNumber: string, orderId: string): Promise<Order[]>;
+  /** The driver's history, newest first: orders with a payment started or made (never a price only looked at). */
   listForDriver(driverId: string, limit: number): Promise<Order[]>;
   /** Apply `set` (dotted paths allowed) when the order is in one of `from`; the updated order or undefined. */
   transition(orderNo: string, from: OrderStatus[], set: Record<string, unknown>, extra?: Record<string, unknown>): Promise<Order | undefined>;

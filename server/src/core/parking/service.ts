@@ -14,7 +14,8 @@ import { wholePlate, type PlateProofs } from './proofs';
 import type { Lane, LotImage, LotRecordsRepository, Stay } from '../lot/model';
 import type { Order } from '../orders/model';
 import { parkServiceInfo, type Park, type ParkDirectory } from '../parks';
-import { formatChinaTime } from '../../../../shared/time';
+import { formatChinaTime, parseChinaTime } from '../../../../shared/time';
+import { lotAppError } from '../lot/lot-errors';
 
 /** An unlicensed entry a driver made (4.29), so "my parking" can show the temporary plate. */
 export interface UnlicensedVisit {
@@ -33,9 +34,14 @@ export interface VisitRepository {
 }
 
 export interface ParkingDeps {
-  parks: ParkDirectory;
+  parks: ParkDirectory & {
+    /** Parks whose name, address or number holds `q` (all when empty), by name. */
+    search(q: string | undefined, limit: number): Promise<Park[]>;
+  };
   records: Pick<LotRecordsRepository, 'latestHeartbeat' | 'lanes' | 'staysInPark' | 'findImage'> & {
     staysByPlateKeys(plateKeys: string[]): Promise<Stay[]>;
+    /** Which of these pictures the lot has sent (names only). */
+    storedImages(parkNumber: string, imageNames: string[]): Promise<Set<string>>;
   };
   visits: VisitRepository;
   /** The driver's delivered orders (for "leave by"). */
@@ -53,10 +59,25 @@ export interface ParkingDeps {
   laneLabels?: { list(parkNumber: string): Promise<{ passagewayId: string; name?: string; direction?: 'in' | 'out' }[]> };
 }
 
+/** How many recent parks a driver sees, and how many of them a car is looked for in. */
+const RECENT_PARKS = 10;
+const FIND_CAR_PARKS = 6;
+
+type ParkSummary = { parkNumber: string; name: string; address: string | null; spaces: { total: number | null; free: number | null } | null };
+
 export function laneDirection(l: Pick<Lane, 'sourceAreaId' | 'targetAreaId'>): 'in' | 'out' | null {
   if (l.sourceAreaId === '0' && l.targetAreaId !== '0') return 'in';
   if (l.targetAreaId === '0' && l.sourceAreaId !== '0') return 'out';
   return null;
+}
+
+/** A lot time as an ISO instant, when it reads as one. */
+function inAtOf(lotTime: string): string | null {
+  try {
+    return parseChinaTime(lotTime).toISOString();
+  } catch {
+    return null;
+  }
 }
 
 export class ParkingService {
@@ -90,6 +111,85 @@ export class ParkingService {
     };
   }
 
+  private async summary(park: Park): Promise<ParkSummary> {
+    const hb = await this.deps.records.latestHeartbeat(park.parkNumber);
+    return {
+      parkNumber: park.parkNumber,
+      name: park.name ?? hb?.parkName ?? park.parkNumber,
+      address: parkServiceInfo(park).address,
+      spaces: hb ? { total: hb.spaceCount ?? null, free: hb.freeSpaceCount ?? null } : null,
+    };
+  }
+
+  /** Parks by a few characters of their name or address (all when `q` is empty), with their free spaces. */
+  async list(q: string | undefined, limit = 20): Promise<ParkSummary[]> {
+    const parks = await this.deps.parks.search(q, limit);
+    return Promise.all(parks.map((p) => this.summary(p)));
+  }
+
+  /**
+   * The driver's recent parks, newest first: where one of their plates is now (our 4.2 records), where
+   * they paid (their history) or entered without a plate (the last 30 days).
+   */
+  async recent(driverId: string, plateKeys: string[]) {
+    const now = this.deps.clock.now();
+    const [plated, visits, orders] = await Promise.all([
+      plateKeys.length ? this.deps.records.staysByPlateKeys(plateKeys) : Promise.resolve([]),
+      this.deps.visits.recent(driverId, new Date(now - 30 * 86_400_000)),
+      this.deps.orders.listForDriver(driverId, 50),
+    ]);
+    const seen = new Map<string, { lastAt: number; carInPark: boolean }>();
+    const note = (parkNumber: string, at: number, carInPark = false) => {
+      const was = seen.get(parkNumber);
+      seen.set(parkNumber, { lastAt: Math.max(was?.lastAt ?? 0, at), carInPark: carInPark || (was?.carInPark ?? false) });
+    };
+    for (const s of plated) note(s.parkNumber, s.entry?.inTime?.getTime() ?? now, true);
+    for (const v of visits) note(v.parkNumber, v.createdAt.getTime());
+    for (const o of orders) note(o.parkNumber, (o.payment?.paidAt ?? o.createdAt).getTime());
+    const newest = [...seen.entries()].sort((a, b) => Number(b[1].carInPark) - Number(a[1].carInPark) || b[1].lastAt - a[1].lastAt).slice(0, RECENT_PARKS);
+    const parks = await Promise.all(newest.map(([parkNumber]) => this.deps.parks.get(parkNumber)));
+    const out = [];
+    for (let i = 0; i < newest.length; i++) {
+      const park = parks[i];
+      if (!park) continue; // no longer served
+      const [, m] = newest[i]!;
+      out.push({ ...(await this.summary(park)), lastAt: new Date(m.lastAt).toISOString(), carInPark: m.carInPark });
+    }
+    return out;
+  }
+
+  /**
+   * Where a car is parked, without knowing the park: looked for in the driver's recent parks (those with a
+   * car of their bound plates first), each as findCar does there — the car's place only where the driver has
+   * proved the plate, elsewhere only whether it is here — with each park's answer or why its lot could not say.
+   * Parks the driver has no tie to are never asked: a plate alone does not say where its car is.
+   */
+  async findMyCar(driverId: string, plate: string, plateKeys: string[]) {
+    const plateKey = wholePlate(plate);
+    const looked = (await this.recent(driverId, plateKeys)).slice(0, FIND_CAR_PARKS);
+    return Promise.all(
+      looked.map(async ({ parkNumber, name: parkName }) => {
+        try {
+          const found = await this.findCar(driverId, parkNumber, plateKey);
+          const stay = found.proved && found.here ? (await this.deps.records.staysInPark(parkNumber, plateKey))[0] : undefined;
+          return { parkNumber, parkName, inTime: stay?.entry?.inTime ? formatChinaTime(stay.entry.inTime) : null, ...found, error: null };
+        } catch (e) {
+          if (!(e instanceof AppError)) throw e;
+          return { parkNumber, parkName, inTime: null, proved: false, here: false, spaces: [], error: { code: e.code, message: e.message } };
+        }
+      }),
+    );
+  }
+
+  /** 4.34, its failures as the app hears them (lot_slow, lot_unreachable, lot_refused). */
+  private async askLot(park: Park, plate: string) {
+    try {
+      return await this.deps.findCar(park, plate);
+    } catch (e) {
+      lotAppError(e);
+    }
+  }
+
   /** Record an unlicensed entry this driver made. */
   async rememberUnlicensed(driverId: string, parkNumber: string, entered: { plate: string; inTime: string; inImage: string }): Promise<void> {
     await this.deps.visits.add({ driverId, parkNumber, ...entered, plateKey: normalizePlate(entered.plate), createdAt: new Date(this.deps.clock.now()) });
@@ -115,6 +215,9 @@ export class ParkingService {
       );
       return o?.payment ? new Date(new Date(o.payment.paidAt).getTime() + o.quote.paidFreeMinutes * 60_000).toISOString() : null;
     };
+    // A picture is linked only once the lot has sent it (4.14): a link to nothing would show a broken image.
+    const stored = async (parkNumber: string, imageName: string | undefined) =>
+      imageName ? (await this.deps.records.storedImages(parkNumber, [imageName])).has(imageName) : false;
     const out = [];
     const seen = new Set<string>();
     for (const s of plated) {
@@ -127,7 +230,8 @@ export class ParkingService {
         source: 'plate' as const,
         // Not proved: that a car with this plate is here, nothing of its stay.
         inTime: mine && s.entry?.inTime ? formatChinaTime(s.entry.inTime) : '',
-        inImageUrl: mine && s.entry?.inImage ? this.imageLink(s.parkNumber, s.entry.inImage) : null,
+        inAt: mine && s.entry?.inTime ? s.entry.inTime.toISOString() : null,
+        inImageUrl: mine && s.entry?.inImage && (await stored(s.parkNumber, s.entry.inImage)) ? this.imageLink(s.parkNumber, s.entry.inImage) : null,
         leaveBy: mine ? leaveBy(s.parkNumber, s.orderId, s.plateKey) : null,
         proved: mine,
         at: s.entry?.inTime?.getTime() ?? 0,
@@ -147,7 +251,8 @@ export class ParkingService {
         plate: v.plate,
         source: 'unlicensed' as const,
         inTime: v.inTime,
-        inImageUrl: v.inImage ? this.imageLink(v.parkNumber, v.inImage) : null,
+        inAt: stay?.entry?.inTime ? stay.entry.inTime.toISOString() : inAtOf(v.inTime),
+        inImageUrl: v.inImage && (await stored(v.parkNumber, v.inImage)) ? this.imageLink(v.parkNumber, v.inImage) : null,
         leaveBy: leaveBy(v.parkNumber, stay?.orderId, v.plateKey),
         // The driver's own unlicensed entry: theirs.
         proved: true,
@@ -168,7 +273,7 @@ export class ParkingService {
       const here = (await this.deps.records.staysInPark(parkNumber, plateKey)).length > 0;
       return { proved: false, here, spaces: [] };
     }
-    const spaces = (await this.deps.findCar(park, plateKey)).filter((s) => normalizePlate(s.plate) === plateKey);
+    const spaces = (await this.askLot(park, plateKey)).filter((s) => normalizePlate(s.plate) === plateKey);
     const here = spaces.length > 0 || (await this.deps.records.staysInPark(parkNumber, plateKey)).length > 0;
     return { proved: true, here, spaces };
   }

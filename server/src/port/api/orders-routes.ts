@@ -24,7 +24,17 @@ export function walletIdentity(driver: Driver, wallet: Wallet): { payer: Payer; 
 
 const iso = (d: Date | undefined | null) => (d ? new Date(d).toISOString() : null);
 
-function feeView(f: Fee) {
+/** The driver's latest delivered payment of this stay, if any (the fee explains an overstay with it). */
+function lastPaymentOf(f: Fee, history: Order[]) {
+  const paid = history
+    .filter((o) => o.parkNumber === f.parkNumber && o.orderId === f.orderId && o.payment && (o.status === 'delivered' || o.status === 'paid'))
+    .sort((a, b) => new Date(b.payment!.paidAt).getTime() - new Date(a.payment!.paidAt).getTime())[0];
+  if (!paid?.payment) return null;
+  const paidAt = new Date(paid.payment.paidAt);
+  return { fen: paid.payment.paidFen, paidAt: paidAt.toISOString(), leaveBy: new Date(paidAt.getTime() + paid.quote.paidFreeMinutes * 60_000).toISOString() };
+}
+
+function feeView(f: Fee, history: Order[] = []) {
   return {
     parkNumber: f.parkNumber,
     plate: f.plate,
@@ -37,10 +47,16 @@ function feeView(f: Fee) {
     paidFreeMinutes: f.paidFreeMinutes,
     order: f.order ? { orderNo: f.order.orderNo, status: f.order.status, expiresAt: f.order.expiresAt.toISOString() } : null,
     coupons: (f.coupons ?? []).map((c) => ({ kind: c.kind, amount: c.amount, end: c.end.toISOString(), state: c.state, from: c.from })),
+    lastPayment: f.paidFen > 0 ? lastPaymentOf(f, history) : null,
   };
 }
 
-export function orderView(o: Order): OrderView {
+/** With something paid before, the driver's history says when (one read, only then). */
+async function feeWithHistory(orders: OrderService, driverId: string, f: Fee) {
+  return feeView(f, f.paidFen > 0 ? await orders.list(driverId) : []);
+}
+
+export function orderView(o: Order, leftAt?: Date | null): OrderView {
   const delivered = o.delivery?.deliveredAt;
   return {
     orderNo: o.orderNo,
@@ -66,16 +82,19 @@ export function orderView(o: Order): OrderView {
     leaveBy: delivered && o.payment && o.kind !== 'booking' ? new Date(new Date(o.payment.paidAt).getTime() + o.quote.paidFreeMinutes * 60_000).toISOString() : null,
     refund: o.refund ? { reason: o.refund.reason, fen: o.refund.fen, state: o.refund.state, refundedAt: iso(o.refund.refundedAt) } : null,
     closedReason: o.closedReason ?? null,
+    leftAt: leftAt ? leftAt.toISOString() : null,
   };
 }
 
 export interface OrderRouteHooks {
   /** An unlicensed car entered on this driver's identity (for "my parking"). */
   onUnlicensedEntry?: (driverId: string, parkNumber: string, entered: { plate: string; inTime: string; inImage: string }) => Promise<void>;
+  /** When the car of a stay left the park (the lot's exit record), if it has. */
+  leftAt?: (parkNumber: string, orderId: string) => Promise<Date | undefined>;
 }
 
 export function mountOrderRoutes(router: Router, orders: OrderService, hooks: OrderRouteHooks = {}): void {
-  mount(router, orderEndpoints.prepayFee, async ({ driver, body }) => feeView(await orders.quotePrepay(driver.id, body.parkNumber, body.plate)));
+  mount(router, orderEndpoints.prepayFee, async ({ driver, body }) => feeWithHistory(orders, driver.id, await orders.quotePrepay(driver.id, body.parkNumber, body.plate)));
 
   mount(router, orderEndpoints.unlicensedEntry, async ({ driver, body }) => {
     const who = walletIdentity(driver, body.wallet);
@@ -86,7 +105,7 @@ export function mountOrderRoutes(router: Router, orders: OrderService, hooks: Or
 
   mount(router, orderEndpoints.unlicensedExitFee, async ({ driver, body }) => {
     const who = walletIdentity(driver, body.wallet);
-    return feeView(await orders.quoteUnlicensedExit(driver.id, body.parkNumber, { codeKind: who.codeKind, authId: who.authId, passagewayId: body.passagewayId }));
+    return feeWithHistory(orders, driver.id, await orders.quoteUnlicensedExit(driver.id, body.parkNumber, { codeKind: who.codeKind, authId: who.authId, passagewayId: body.passagewayId }));
   });
 
   mount(router, orderEndpoints.pay, async ({ driver, params, body }) => {
@@ -98,7 +117,13 @@ export function mountOrderRoutes(router: Router, orders: OrderService, hooks: Or
     };
   });
 
-  mount(router, orderEndpoints.order, async ({ driver, params }) => orderView(await orders.view(driver.id, params.orderNo)));
+  mount(router, orderEndpoints.order, async ({ driver, params }) => {
+    const order = await orders.view(driver.id, params.orderNo);
+    // A paid stay's car leaving ends its time to leave: the app stops counting down.
+    const stay = order.kind === 'prepay' || order.kind === 'unlicensed_exit';
+    const leftAt = stay && order.status === 'delivered' && hooks.leftAt ? await hooks.leftAt(order.parkNumber, order.orderId) : undefined;
+    return orderView(order, leftAt);
+  });
   mount(router, orderEndpoints.cancel, async ({ driver, params }) => orderView(await orders.cancel(driver.id, params.orderNo)));
-  mount(router, orderEndpoints.orders, async ({ driver }) => ({ orders: (await orders.list(driver.id)).map(orderView) }));
+  mount(router, orderEndpoints.orders, async ({ driver }) => ({ orders: (await orders.list(driver.id)).map((o) => orderView(o)) }));
 }

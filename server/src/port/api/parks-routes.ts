@@ -1,5 +1,6 @@
 /**
- * GET /api/parks/:parkNumber, GET /api/me/stays, GET /api/parks/:parkNumber/find-car (shared/api/parks.ts),
+ * GET /api/parks/:parkNumber, GET /api/parks, GET /api/me/parks, GET /api/me/stays,
+ * GET /api/parks/:parkNumber/find-car, GET /api/me/find-car (shared/api/parks.ts),
  * and GET /api/images/:token, the entry pictures behind signed, short-lived links (no session header:
  * an <image src> cannot send one; the link itself is the permission).
  */
@@ -57,6 +58,13 @@ export function mountParkRoutes(router: Router, parking: ParkingService, opts: P
       if (wait) ctx.set('retry-after', String(wait));
       throw e;
     }
+  });
+  mount(router, parkEndpoints.list, async ({ query }) => ({ parks: await parking.list(query.q, query.limit) }));
+  mount(router, parkEndpoints.recent, async ({ driver }) => ({ parks: await parking.recent(driver.id, driver.plates.map((p) => p.plateKey)) }));
+  // One look-up however many parks it asks: only the driver's own parks, each as find-car does there.
+  mount(router, parkEndpoints.findMyCar, async ({ driver, query, ctx }) => {
+    limit(ctx, driver.id, 'find');
+    return { plate: query.plate, results: await parking.findMyCar(driver.id, query.plate, driver.plates.map((p) => p.plateKey)) };
   });
   router.get('/api/images/:token', async (ctx) => {
     const img = await parking.image(ctx.params.token!);

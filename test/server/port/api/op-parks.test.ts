@@ -221,11 +221,17 @@ describe("drivers' view of the park", () => {
 
   it('shows the service information the operator wrote, field by field, and null for what is unsaid', async () => {
     const path = buildPath(ep.updatePark, { parkNumber: 'PB' });
-    expect((await driversView().view('PB')).service).toEqual({ tariffText: null, freeMinutes: null, paidFreeMinutes: null, phone: null });
+    expect((await driversView().view('PB')).service).toEqual({ tariffText: null, freeMinutes: null, paidFreeMinutes: null, phone: null, address: null });
     const r1 = await api.post(path).set(admin.headers).send({ settings: { service: { tariffText: '首15分钟免费，之后每小时2元', freeMinutes: 15 } } });
     expect(r1.status).toBe(200);
-    await api.post(path).set(admin.headers).send({ settings: { service: { phone: '010-12345678' } } });
-    expect((await driversView().view('PB')).service).toEqual({ tariffText: '首15分钟免费，之后每小时2元', freeMinutes: 15, paidFreeMinutes: null, phone: '010-12345678' });
+    await api.post(path).set(admin.headers).send({ settings: { service: { phone: '010-12345678', address: '上海市黄浦区南京东路 1 号' } } });
+    expect((await driversView().view('PB')).service).toEqual({
+      tariffText: '首15分钟免费，之后每小时2元',
+      freeMinutes: 15,
+      paidFreeMinutes: null,
+      phone: '010-12345678',
+      address: '上海市黄浦区南京东路 1 号',
+    });
     const bad = await api.post(path).set(admin.headers).send({ settings: { service: { freeMinutes: -1 } } });
     expect(bad.status).toBe(400);
   });

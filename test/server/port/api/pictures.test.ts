@@ -36,7 +36,7 @@ beforeAll(async () => {
   await parks.upsert({ parkNumber: P, key: KEY, bluecardBaseUrl: 'http://127.0.0.1:1' });
   parking = new ParkingService({
     parks,
-    records: { ...repo, latestHeartbeat: (p) => repo.latestHeartbeat(p), lanes: (p) => repo.lanes(p), staysInPark: (p, k) => repo.staysInPark(p, k), findImage: (p, n) => repo.findImage(p, n), staysByPlateKeys: (k) => repo.staysByPlateKeys(k) },
+    records: { ...repo, latestHeartbeat: (p) => repo.latestHeartbeat(p), lanes: (p) => repo.lanes(p), staysInPark: (p, k) => repo.staysInPark(p, k), findImage: (p, n) => repo.findImage(p, n), staysByPlateKeys: (k) => repo.staysByPlateKeys(k), storedImages: (p, n) => repo.storedImages(p, n) },
     visits: { add: async () => undefined, recent: async () => [] },
     orders: { listForDriver: async () => [] },
     proofs: new PlateProofs({ proofs: new MongoPlateProofRepository(db.connection), orders: { listForDriver: async () => [] }, visits: { recent: async () => [] }, records: repo, clock }),
