@@ -28,7 +28,7 @@ function openAt(url: string, answer: () => Promise<{ status: number; json: () =>
   for (const s of scripts) window.eval(s);
 }
 
-const park = { parkNumber: 'p_demo_001', name: '示例停车场', spaces: null, areas: [], lanes: [] };
+const park = { parkNumber: 'p_demo_001', name: '示例停车场', service: { tariffText: null, freeMinutes: null, paidFreeMinutes: null, phone: null, address: null }, spaces: null, areas: [], lanes: [] };
 const ok = () => Promise.resolve({ status: 200, json: () => Promise.resolve(park) });
 
 beforeEach(() => {

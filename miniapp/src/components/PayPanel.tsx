@@ -1,20 +1,25 @@
 /**
- * Paying one order and following it to the barrier: the pay button, the wallet (in the H5 demo a
- * sandbox payment sheet), "confirming", then "barrier opening / leave before HH:mm" with the time left,
- * or cancelled / failed with a retry, or the order's end (closed, refunded) with its reason.
+ * Paying one order and following it to the barrier: the pay button (with how long the price holds), the
+ * wallet (in the H5 demo a sandbox payment sheet), "confirming", then "barrier opening / leave before HH:mm"
+ * with the time left until the car has left, or cancelled / failed with a retry, or the order's end (closed,
+ * refunded) with its reason. A price that ran out is asked again in place (onRequote). Every wait spins.
  */
 import { Button, Text, View } from '@tarojs/components';
+import type { ReactNode } from 'react';
 import { useEffect, useRef, useState } from 'react';
+import { useNow } from '../hooks/useNow';
 import { orderEndpoints, type OrderView, type PayParamsView } from '@shared/api/orders';
 import { call } from '../services/api';
 import { errorText } from '../services/errors';
-import { yuan } from '../services/format';
+import { countdown, hhmm, yuan } from '../services/format';
 import { confirm, runPayment, type PayDeps, type PayState, type WalletOutcome } from '../services/payFlow';
 import { platform, walletOf } from '../services/platform';
 import { closedReasonText, refundReasonText } from '../services/reasons';
 import { go } from '../services/routes';
 import { sandboxPay, walletPay } from '../services/wallet';
 import { LeaveCountdown } from './LeaveCountdown';
+import { Spinner } from './ui';
+import './driver.css';
 
 export interface PayPanelProps {
   orderNo: string;
@@ -24,14 +29,47 @@ export interface PayPanelProps {
   order?: OrderView;
   /** Tests replace the platform's dependencies. */
   deps?: Partial<PayDeps>;
+  /** The price holds until then (a quoted order): said under the button; once past, it is asked again. */
+  quoteExpiresAt?: string;
+  /** Ask the price again (a price that ran out or was replaced): offered instead of a dead end. */
+  onRequote?: () => void;
+  /** Told every step (the page shows the fee as paid once it is). */
+  onState?: (s: PayState) => void;
+  /** Minutes to leave after paying (said with the countdown). */
+  freeMinutes?: number;
+}
+
+/** Why an order cannot be paid any more that a fresh price would solve. */
+const REQUOTE_ERRORS = new Set(['quote_expired', 'order_not_payable']);
+const REQUOTE_CLOSED = new Set(['quote_expired', 'superseded', 'payment_expired', 'cancelled']);
+/** While the car has not left, the delivered order is looked at this often (its leftAt stops the countdown). */
+const LEFT_POLL_MS = 10_000;
+
+function Waiting({ text, children }: { text: string; children?: ReactNode }) {
+  return (
+    <View className="pay">
+      <View className="wait">
+        <Spinner small />
+        <Text className="pay-status">{text}</Text>
+      </View>
+      {children}
+    </View>
+  );
+}
+
+function QuoteHolds({ expiresAt, now }: { expiresAt: string; now: number }) {
+  const left = Date.parse(expiresAt) - now;
+  return <Text className="fee-valid">此价格 {hhmm(expiresAt)} 前有效（还剩 {countdown(left)}），过期后可一键重新查询</Text>;
 }
 
 class Unmounted extends Error {}
 
 const WALLET_NAME = { weapp: '微信支付', alipay: '支付宝支付', h5: '沙箱支付' } as const;
 
-export function PayPanel({ orderNo, amountFen, kind, order, deps: overrides }: PayPanelProps) {
+export function PayPanel({ orderNo, amountFen, kind, order, deps: overrides, quoteExpiresAt, onRequote, onState, freeMinutes }: PayPanelProps) {
   const [state, setState] = useState<PayState>({ step: 'ready' });
+  const [leftAt, setLeftAt] = useState<string | null>(null);
+  const now = useNow(1000, state.step === 'ready' && quoteExpiresAt !== undefined);
   const alive = useRef(true);
   const sheet = useRef<((o: 'pay' | 'cancel') => void) | undefined>(undefined);
   const running = useRef(false);
@@ -54,7 +92,9 @@ export function PayPanel({ orderNo, amountFen, kind, order, deps: overrides }: P
     ...overrides,
   };
   const show = (s: PayState) => {
-    if (alive.current) setState(s);
+    if (!alive.current) return;
+    setState(s);
+    onState?.(s);
   };
   const guard = (p: Promise<unknown>) =>
     p
@@ -83,6 +123,31 @@ export function PayPanel({ orderNo, amountFen, kind, order, deps: overrides }: P
     };
   }, []);
 
+  // Paid: look at the order now and then until the car has left (the countdown then stops).
+  const delivered = state.step === 'delivered' && kind !== 'booking' ? state.order : undefined;
+  useEffect(() => {
+    if (!delivered?.leaveBy || leftAt) return undefined;
+    if (delivered.leftAt) {
+      setLeftAt(delivered.leftAt);
+      return undefined;
+    }
+    const t = setInterval(() => {
+      deps.getOrder(orderNo).then(
+        (o) => {
+          if (alive.current && o.leftAt) setLeftAt(o.leftAt);
+        },
+        () => undefined,
+      );
+    }, LEFT_POLL_MS);
+    return () => clearInterval(t);
+  }, [delivered, leftAt]);
+
+  const requote = onRequote ? (
+    <Button className="btn btn-primary btn-requote" onClick={onRequote}>
+      重新查询费用
+    </Button>
+  ) : null;
+
   const choose = (o: 'pay' | 'cancel') => {
     const r = sheet.current;
     sheet.current = undefined;
@@ -91,19 +156,25 @@ export function PayPanel({ orderNo, amountFen, kind, order, deps: overrides }: P
 
   switch (state.step) {
     case 'ready':
+      if (quoteExpiresAt && Date.parse(quoteExpiresAt) <= now && onRequote) {
+        return (
+          <View className="pay pay-expired">
+            <Text className="pay-status fee-expired">价格已过期</Text>
+            <Text className="muted">车场的价格只保留几分钟，请重新查询最新费用。</Text>
+            {requote}
+          </View>
+        );
+      }
       return (
         <View className="pay">
           <Button className="btn btn-primary btn-pay" onClick={start}>
             {WALLET_NAME[platform()]} {yuan(amountFen)}
           </Button>
+          {quoteExpiresAt ? <QuoteHolds expiresAt={quoteExpiresAt} now={now} /> : null}
         </View>
       );
     case 'starting':
-      return (
-        <View className="pay">
-          <Text className="pay-status">正在发起支付…</Text>
-        </View>
-      );
+      return <Waiting text="正在发起支付…" />;
     case 'wallet':
       return h5 ? (
         <View className="pay sandbox-sheet">
@@ -117,24 +188,25 @@ export function PayPanel({ orderNo, amountFen, kind, order, deps: overrides }: P
           </Button>
         </View>
       ) : (
-        <View className="pay">
-          <Text className="pay-status">请在{walletOf() === 'alipay' ? '支付宝' : '微信'}中完成支付…</Text>
-        </View>
+        <Waiting text={`请在${walletOf() === 'alipay' ? '支付宝' : '微信'}中完成支付…`} />
       );
     case 'confirming':
       return (
-        <View className="pay">
-          <Text className="pay-status">{state.order?.status === 'paid' ? '支付成功，正在通知车场…' : '正在确认支付结果…'}</Text>
+        <Waiting text={state.order?.status === 'paid' ? '支付成功，正在通知车场…' : '正在确认支付结果…'}>
           {state.shaky ? <Text className="muted">网络不稳定，正在重试…</Text> : null}
-        </View>
+        </Waiting>
       );
-    case 'delivered':
+    case 'delivered': {
+      const gone = leftAt ?? state.order.leftAt;
       return (
         <View className="pay pay-done">
-          <Text className="pay-done-title">{kind === 'unlicensed_exit' ? '道闸正在抬起，请驶出' : kind === 'booking' ? '预约成功，车场已收到' : '缴费成功，车场已收到'}</Text>
-          {state.order.leaveBy ? <LeaveCountdown leaveBy={state.order.leaveBy} /> : null}
+          <Text className="pay-done-title">
+            {gone ? '缴费成功，车辆已离场' : kind === 'unlicensed_exit' ? '道闸正在抬起，请驶出' : kind === 'booking' ? '预约成功，车场已收到' : '缴费成功，车场已收到'}
+          </Text>
+          {state.order.leaveBy ? <LeaveCountdown leaveBy={state.order.leaveBy} leftAt={gone} freeMinutes={freeMinutes} /> : null}
         </View>
       );
+    }
     case 'cancelled':
       return (
         <View className="pay pay-cancelled">
@@ -146,13 +218,16 @@ export function PayPanel({ orderNo, amountFen, kind, order, deps: overrides }: P
       );
     case 'failed': {
       const t = errorText(state.error);
+      const fresh = REQUOTE_ERRORS.has(state.error.code) && requote;
       return (
         <View className="pay pay-failed">
           <Text className="pay-status">支付失败：{state.error.code === 'wallet_failed' ? state.error.message : t.title}</Text>
           {state.error.code !== 'wallet_failed' && t.hint ? <Text className="muted">{t.hint}</Text> : null}
-          <Button className="btn btn-primary" onClick={start}>
-            重新支付
-          </Button>
+          {fresh || (
+            <Button className="btn btn-primary" onClick={start}>
+              重新支付
+            </Button>
+          )}
         </View>
       );
     }
@@ -167,6 +242,7 @@ export function PayPanel({ orderNo, amountFen, kind, order, deps: overrides }: P
           ) : (
             <Text className="pay-status">订单已关闭：{closedReasonText(o.closedReason)}</Text>
           )}
+          {!o.refund && o.closedReason && REQUOTE_CLOSED.has(o.closedReason) ? requote : null}
           <Button className="btn btn-secondary" onClick={() => go('history')}>
             查看缴费记录
           </Button>
@@ -177,6 +253,7 @@ export function PayPanel({ orderNo, amountFen, kind, order, deps: overrides }: P
       return (
         <View className="pay">
           <Text className="pay-status">支付结果确认较慢</Text>
+          <Text className="muted">钱包若已扣款，车场会收到缴费，道闸会抬起。</Text>
           <Text className="muted">订单号 {orderNo}，稍后可在缴费记录中查看。</Text>
           <Button className="btn btn-secondary" onClick={() => follow(state.order)}>
             继续确认

@@ -1,26 +1,52 @@
-/** Pick a bound plate with one tap, or type one on the plate keyboard. */
+/** Pick a bound plate with one tap, or type one on the plate keyboard (open at once when none is bound). */
 import { Button, Text, View } from '@tarojs/components';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { meEndpoints } from '@shared/api/me';
 import { isPlausiblePlate } from '@shared/plate';
 import { useLoader } from '../hooks/useLoader';
 import { call } from '../services/api';
 import { PlateKeyboard } from './PlateKeyboard';
-import { ErrorState } from './ui';
+import { ErrorState, Spinner } from './ui';
 
-export function PlatePicker({ onPick, actionText = '查询费用' }: { onPick: (plate: string) => void; actionText?: string }) {
+export function PlatePicker({
+  onPick,
+  actionText = '查询费用',
+  busy = false,
+  autoOpen = true,
+}: {
+  onPick: (plate: string) => void;
+  actionText?: string;
+  busy?: boolean;
+  /** Bring the keys up by themselves when no plate is bound (not where the plate is not the page's point). */
+  autoOpen?: boolean;
+}) {
   const plates = useLoader(() => call(meEndpoints.listPlates, {}), []);
   const [typed, setTyped] = useState('');
+  const [open, setOpen] = useState(false);
+  const none = plates.state === 'ok' && plates.data.plates.length === 0;
+  // Nothing to tap: the keys come up by themselves.
+  useEffect(() => {
+    if (none && autoOpen) setOpen(true);
+  }, [none, autoOpen]);
+  const pick = (plate: string) => {
+    setOpen(false);
+    onPick(plate);
+  };
   return (
     <View className="picker">
       <Text className="section-title">我的车牌</Text>
-      {plates.state === 'loading' ? <Text className="muted">加载车牌…</Text> : null}
+      {plates.state === 'loading' ? (
+        <View className="wait">
+          <Spinner small />
+          <Text className="muted">加载车牌…</Text>
+        </View>
+      ) : null}
       {plates.state === 'error' ? <ErrorState error={plates.error} onRetry={plates.reload} /> : null}
       {plates.state === 'ok' ? (
         plates.data.plates.length ? (
           <View className="chips">
             {plates.data.plates.map((p) => (
-              <View key={p.plateKey} className="chip" onClick={() => onPick(p.plate)}>
+              <View key={p.plateKey} className="chip" onClick={() => !busy && pick(p.plate)}>
                 <Text>{p.plate}</Text>
               </View>
             ))}
@@ -30,10 +56,11 @@ export function PlatePicker({ onPick, actionText = '查询费用' }: { onPick: (
         )
       ) : null}
       <Text className="section-title">输入车牌</Text>
-      <PlateKeyboard value={typed} onChange={setTyped} />
-      <Button className="btn btn-primary" disabled={!isPlausiblePlate(typed)} onClick={() => isPlausiblePlate(typed) && onPick(typed)}>
-        {actionText}
-      </Button>
+      <PlateKeyboard value={typed} onChange={setTyped} open={open} onOpenChange={setOpen}>
+        <Button className="btn btn-primary" disabled={!isPlausiblePlate(typed) || busy} loading={busy} onClick={() => isPlausiblePlate(typed) && !busy && pick(typed)}>
+          {actionText}
+        </Button>
+      </PlateKeyboard>
     </View>
   );
 }

@@ -13,7 +13,7 @@
  */
 import Taro from '@tarojs/taro';
 import { authEndpoints, type SessionAnswer } from '@shared/api/auth';
-import { apiErrorOf, prepareRequest, type EndpointDef, type PreparedRequest, type RequestOf, type ResponseOf } from '@shared/api/contract';
+import { APP_GIVE_UP_MS, apiErrorOf, prepareRequest, type EndpointDef, type PreparedRequest, type RequestOf, type ResponseOf } from '@shared/api/contract';
 import { apiBase, platform } from './platform';
 import { takePrefetched } from './prefetch';
 import { load, remove, save } from './storage';
@@ -39,7 +39,8 @@ export function errorOf(e: unknown): { code: string; message: string } {
 
 const SESSION_KEY = 'parkpay.session';
 const DEMO_NAME_KEY = 'parkpay.demoName';
-const TIMEOUT_MS = 15_000;
+/** The server answers anything waiting on a lot well before this (shared/api/contract.ts). */
+const TIMEOUT_MS = APP_GIVE_UP_MS;
 
 interface StoredSession {
   token: string;
@@ -61,17 +62,16 @@ export function clearSession(): void {
   remove(SESSION_KEY);
 }
 
-/** The H5 demo's driver name: kept in storage, made up on first use. */
-export function demoName(): string {
+/** The H5 demo's driver name, as the driver typed it (components/DemoLogin.tsx asks); undefined until then. */
+export function demoName(): string | undefined {
   const stored = load<string>(DEMO_NAME_KEY);
-  if (typeof stored === 'string' && stored) return stored;
-  const made = `driver-${Math.random().toString(36).slice(2, 8)}`;
-  save(DEMO_NAME_KEY, made);
-  return made;
+  return typeof stored === 'string' && stored ? stored : undefined;
 }
 
-export function setDemoName(name: string): void {
-  save(DEMO_NAME_KEY, name);
+/** Log in as another demo driver from the next call on (or as nobody: undefined, the app asks again). */
+export function setDemoName(name: string | undefined): void {
+  if (name) save(DEMO_NAME_KEY, name);
+  else remove(DEMO_NAME_KEY);
   clearSession();
 }
 
@@ -166,11 +166,16 @@ function alipayCode(): Promise<string> {
 }
 
 let loggingIn: Promise<string> | undefined;
+let loginRound = 0;
 
 /** Log in on this platform and keep the session; concurrent callers share one login. */
 export function login(): Promise<string> {
-  loggingIn ??= (async () => {
+  if (loggingIn) return loggingIn;
+  const mine = ++loginRound;
+  const attempt = (async () => {
     try {
+      // Not before this: a failure before the first await would finish (and clear) before it is shared.
+      await Promise.resolve();
       const p = platform();
       let answer: SessionAnswer;
       if (p === 'weapp') {
@@ -178,15 +183,19 @@ export function login(): Promise<string> {
       } else if (p === 'alipay') {
         answer = await exchange(authEndpoints.alipay, prepareRequest(authEndpoints.alipay, { body: { code: await alipayCode() } }));
       } else {
-        answer = await exchange(authEndpoints.demo, prepareRequest(authEndpoints.demo, { body: { name: demoName() } }));
+        // The demo asks the driver who they are rather than making someone up (ErrorState shows the form).
+        const name = demoName();
+        if (!name) throw new ApiError('demo_login_needed', '请先输入演示用户的名字');
+        answer = await exchange(authEndpoints.demo, prepareRequest(authEndpoints.demo, { body: { name } }));
       }
       saveSession(answer);
       return answer.token;
     } finally {
-      loggingIn = undefined;
+      if (loginRound === mine) loggingIn = undefined;
     }
   })();
-  return loggingIn;
+  loggingIn = attempt;
+  return attempt;
 }
 
 /** The stored session token, logging in when there is none. */

@@ -36,3 +36,18 @@ export function typeKey(value: string, key: string): string {
 export function backspace(value: string): string {
   return Array.from(value).slice(0, -1).join('');
 }
+
+/**
+ * The keyboard's rows, ten key widths each at most (a key is a tenth of the screen: at 320 px a 32 px target),
+ * with the delete key two widths wide at the end of the row that has room for it.
+ */
+export const PROVINCE_ROWS: string[][] = [PLATE_PROVINCES.slice(0, 10), PLATE_PROVINCES.slice(10, 20), PLATE_PROVINCES.slice(20, 30), PLATE_PROVINCES.slice(30)];
+export const ALNUM_ROWS: string[][] = [
+  PLATE_DIGITS,
+  PLATE_LETTERS.slice(0, 8), // Q W E R T Y U P
+  PLATE_LETTERS.slice(8, 17), // A S D F G H J K L
+  PLATE_LETTERS.slice(17), // Z X C V B N M
+  PLATE_SUFFIXES,
+];
+/** The row (index) that ends with the delete key. */
+export const DELETE_ROW = { province: PROVINCE_ROWS.length - 1, alnum: 3 } as const;

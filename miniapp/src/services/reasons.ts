@@ -13,6 +13,9 @@ const REFUND: Record<string, string> = {
   lot_refused: '车场拒绝了这笔缴费',
   lot_unreachable: '车场长时间无法联系',
   lot_call_failed: '通知车场失败',
+  amount_mismatch: '支付金额与订单不符',
+  booking_cancelled: '预约已取消',
+  booking_window_passed: '预约的入场时间已过，车场未收到预约',
 };
 
 export function closedReasonText(reason: string | null): string {

@@ -3,11 +3,14 @@ import { useState } from 'react';
 import { PlateKeyboard } from '../../../miniapp/src/components/PlateKeyboard';
 import { PLATE_LETTERS, backspace, canType, panelFor, typeKey } from '../../../miniapp/src/services/plateKeys';
 
-function Harness({ initial = '' }: { initial?: string }) {
+function Harness({ initial = '', startOpen = true }: { initial?: string; startOpen?: boolean }) {
   const [v, setV] = useState(initial);
+  const [open, setOpen] = useState(startOpen);
   return (
     <>
-      <PlateKeyboard value={v} onChange={setV} />
+      <PlateKeyboard value={v} onChange={setV} open={open} onOpenChange={setOpen}>
+        <button type="button">查询费用</button>
+      </PlateKeyboard>
       <span data-testid="value">{v}</span>
     </>
   );
@@ -83,6 +86,33 @@ describe('<PlateKeyboard>', () => {
     expect(value()).toBe('京A1234');
     press('5', '6'); // 京A123456: 8 characters without D/F is no new-energy plate
     expect(screen.getByText('车牌号格式不对')).toBeTruthy();
+  });
+
+  it('no row is wider than ten keys (a key a tenth of the screen), on either panel', () => {
+    // The third province row was 12 keys and 删除 (−6…396 px on a 390 px screen).
+    const widths = () =>
+      Array.from(document.querySelectorAll('.pk-row')).map((row) =>
+        Array.from(row.querySelectorAll('.pk-key')).reduce((n, k) => n + (k.className.includes('pk-key-wide') ? 2 : 1), 0),
+      );
+    render(<Harness />);
+    expect(widths().length).toBeGreaterThan(0);
+    expect(Math.max(...widths())).toBeLessThanOrEqual(10);
+    press('京');
+    expect(Math.max(...widths())).toBeLessThanOrEqual(10);
+    // Every key is there: 31 provinces and 临; 10 digits, 24 letters, 6 suffixes; and 删除.
+    expect(document.querySelectorAll('.pk-key').length).toBe(10 + 24 + 6 + 1);
+  });
+
+  it('opens from the boxes, closes with 完成; the page’s button stays right under the boxes', () => {
+    render(<Harness startOpen={false} />);
+    expect(key('京')).toBeNull();
+    expect(screen.getByText('点击上方方框输入车牌')).toBeTruthy();
+    expect(screen.getByText('查询费用')).toBeTruthy();
+    fireEvent.click(document.querySelector('.pk-boxes')!);
+    expect(key('京')).not.toBeNull();
+    expect(document.querySelectorAll('.pk-key').length).toBe(32 + 1);
+    fireEvent.click(screen.getByText('完成'));
+    expect(key('京')).toBeNull();
   });
 
   it('deletes back to the province panel', () => {

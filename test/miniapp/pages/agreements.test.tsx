@@ -153,7 +153,7 @@ describe('the agreements page', () => {
     Taro.useRouter.mockImplementation(() => ({ params: { park: 'p_demo_001' } }));
     const signing = agreement({ id: 'agr_p', provider: 'alipay', state: 'signing', scope: { kind: 'park', parkNumber: 'p_demo_001', parkName: '示例停车场' } } as never);
     const api = fakeApi({
-      'GET /api/parks/p_demo_001': { data: { parkNumber: 'p_demo_001', name: '示例停车场', service: { tariffText: null, freeMinutes: null, paidFreeMinutes: null, phone: null }, spaces: null, areas: [], lanes: [] } },
+      'GET /api/parks/p_demo_001': { data: { parkNumber: 'p_demo_001', name: '示例停车场', service: { tariffText: null, freeMinutes: null, paidFreeMinutes: null, phone: null, address: null }, spaces: null, areas: [], lanes: [] } },
       'GET /api/me/agreements': plates([{ plate: '京A12345', plateKey: '京A12345', bound: true, agreements: [agreement({ id: 'agr_w', provider: 'wechat', state: 'active' })] }]),
       'POST /api/me/agreements': { data: { agreement: signing, signup: { provider: 'alipay', signUrl: 'http://127.0.0.1:8083/sign?x=1' } } },
     });

@@ -6,7 +6,7 @@ import Taro, { resetTaroMock } from '../support/taro-mock';
 const park = {
   parkNumber: 'p_demo_001',
   name: '示例停车场',
-  service: { tariffText: null, freeMinutes: null, paidFreeMinutes: null, phone: null },
+  service: { tariffText: '停车 15 分钟内免费；超过后每小时 2 元', freeMinutes: 15, paidFreeMinutes: 15, phone: '010-6555 0100', address: '北京市朝阳区示例路 1 号' },
   spaces: { total: 200, free: 187, updatedAt: '2026-11-28T10:00:00.000Z' },
   areas: [{ name: '地面停车场', total: 120, free: 110 }],
   lanes: [

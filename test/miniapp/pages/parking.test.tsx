@@ -10,11 +10,11 @@ beforeEach(() => {
 });
 
 const P = 'p_demo_001';
-const stay = (o: Record<string, unknown>) => ({ parkNumber: P, parkName: '示例停车场', plate: '苏F77001', source: 'plate', inTime: '', inImageUrl: null, leaveBy: null, proved: false, ...o });
+const stay = (o: Record<string, unknown>) => ({ parkNumber: P, parkName: '示例停车场', plate: '苏F77001', source: 'plate', inTime: '', inAt: null, inImageUrl: null, leaveBy: null, proved: false, ...o });
 const park = {
   parkNumber: P,
   name: '示例停车场',
-  service: { tariffText: null, freeMinutes: null, paidFreeMinutes: null, phone: null },
+  service: { tariffText: null, freeMinutes: null, paidFreeMinutes: null, phone: null, address: null },
   spaces: null,
   areas: [],
   lanes: [

@@ -2,7 +2,7 @@ import { authEndpoints } from '../../../shared/api/auth';
 import { meEndpoints } from '../../../shared/api/me';
 import { orderEndpoints } from '../../../shared/api/orders';
 import { parkEndpoints } from '../../../shared/api/parks';
-import { ApiError, call, sessionToken } from '../../../miniapp/src/services/api';
+import { ApiError, call, sessionToken, setDemoName } from '../../../miniapp/src/services/api';
 import { fakeApi, loggedIn, session } from '../support/http';
 import Taro, { resetTaroMock } from '../support/taro-mock';
 
@@ -27,7 +27,7 @@ describe('call(): the one request wrapper', () => {
   });
 
   it('sends no token to an endpoint that needs none, and URL-encodes path params', async () => {
-    const api = fakeApi({ 'GET /api/parks/p 1': { data: { parkNumber: 'p 1', name: 'P', service: { tariffText: null, freeMinutes: null, paidFreeMinutes: null, phone: null }, spaces: null, areas: [], lanes: [] } } });
+    const api = fakeApi({ 'GET /api/parks/p 1': { data: { parkNumber: 'p 1', name: 'P', service: { tariffText: null, freeMinutes: null, paidFreeMinutes: null, phone: null, address: null }, spaces: null, areas: [], lanes: [] } } });
     await call(parkEndpoints.park, { params: { parkNumber: 'p 1' } });
     expect(api.sent[0]!.url).toBe('/api/parks/p%201');
     expect(api.sent[0]!.header.authorization).toBeUndefined();
@@ -111,7 +111,23 @@ describe('call(): the one request wrapper', () => {
     expect(api.sent[0]).toMatchObject({ url: 'https://api.parkpay.test/api/auth/alipay', body: { code: 'ali-code-1' } });
   });
 
+  it('H5 demo without a name: nothing is sent, the app asks who the driver is (no made-up driver)', async () => {
+    const api = fakeApi({ 'POST /api/auth/demo': { data: session('tok-demo') }, 'GET /api/me': { data: driver } });
+    await expect(call(meEndpoints.me, {})).rejects.toMatchObject({ code: 'demo_login_needed' });
+    expect(api.sent).toEqual([]);
+    expect(Taro.getStorageSync('parkpay.demoName')).toBe('');
+    // Named: logged in as that driver; another name is another driver.
+    setDemoName('wang');
+    await call(meEndpoints.me, {});
+    expect(api.sent.map((s) => s.body)).toEqual([{ name: 'wang' }, undefined]);
+    setDemoName('li');
+    expect(sessionToken()).toBeUndefined();
+    await call(meEndpoints.me, {});
+    expect(api.calls('POST /api/auth/demo').map((s) => s.body)).toEqual([{ name: 'wang' }, { name: 'li' }]);
+  });
+
   it('a token the server no longer takes: log in again once and repeat the call', async () => {
+    Taro.setStorageSync('parkpay.demoName', 'zhang');
     loggedIn('tok-old');
     const api = fakeApi({
       'GET /api/me': [{ status: 401, data: { error: { code: 'unauthenticated', message: 'log in' } } }, { data: driver }],
@@ -126,6 +142,7 @@ describe('call(): the one request wrapper', () => {
   });
 
   it('a failed login is an error, not a loop', async () => {
+    Taro.setStorageSync('parkpay.demoName', 'zhang');
     fakeApi({ 'POST /api/auth/demo': { status: 404, data: { error: { code: 'not_found', message: 'not in demo mode' } } } });
     await expect(call(meEndpoints.me, {})).rejects.toMatchObject({ code: 'not_found' });
     expect(Taro.request).toHaveBeenCalledTimes(1);

@@ -8,7 +8,7 @@ import { call } from '../../../miniapp/src/services/api';
 import { fakeApi, loggedIn, session } from '../support/http';
 import { resetTaroMock } from '../support/taro-mock';
 
-const park = { parkNumber: 'p_demo_001', name: '示例停车场', service: { tariffText: null, freeMinutes: null, paidFreeMinutes: null, phone: null }, spaces: null, areas: [], lanes: [{ passagewayId: '1', name: '东门入口', direction: 'in' }] };
+const park = { parkNumber: 'p_demo_001', name: '示例停车场', service: { tariffText: null, freeMinutes: null, paidFreeMinutes: null, phone: null, address: null }, spaces: null, areas: [], lanes: [{ passagewayId: '1', name: '东门入口', direction: 'in' }] };
 const prefetched = (url: string, answer: { status: number; data: unknown } | undefined) => {
   window.__parkpayPrefetch = { ...window.__parkpayPrefetch, [url]: Promise.resolve(answer) };
 };

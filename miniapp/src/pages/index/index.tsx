@@ -1,10 +1,12 @@
 /**
  * Home. A scanned lane code that landed here (WeChat's `q`, Alipay's launch qrCode, H5's /q/ URL) goes
- * straight on to the lane page; otherwise the driver's shortcuts.
+ * straight on to the lane page; otherwise the driver's shortcuts. The H5 demo asks who the driver is (a
+ * name) and lets them switch to another.
  */
 import { Text, View } from '@tarojs/components';
 import Taro, { useRouter } from '@tarojs/taro';
 import { useEffect, useState } from 'react';
+import { DemoLogin, DemoUser } from '../../components/DemoLogin';
 import { demoName } from '../../services/api';
 import { LANE_PAGE, lanePageUrl } from '../../services/laneLink';
 import { resolveLane } from '../../services/launch';
@@ -12,19 +14,22 @@ import { lastPark } from '../../services/memory';
 import { platform } from '../../services/platform';
 import { go, type PageName } from '../../services/routes';
 
-const ENTRIES: { page: PageName; title: string; hint: string; needsPark?: boolean }[] = [
-  { page: 'prepay', title: '停车缴费', hint: '出场前先缴费，不用在出口排队', needsPark: true },
-  { page: 'parking', title: '我的停车', hint: '在场车辆、入场照片和实时费用' },
-  { page: 'plates', title: '我的车牌', hint: '绑定车牌，缴费时一键选择' },
-  { page: 'history', title: '缴费记录', hint: '订单、退款和原因' },
-  { page: 'park', title: '空余车位 · 找车', hint: '车场空位，以及我的车停在哪里', needsPark: true },
-  { page: 'offers', title: '预约车位', hint: '先付款预约，到场直接入场', needsPark: true },
+/** `park: 'last'`: opened with the last park (the page lets the driver choose another); none yet → the park list. */
+const ENTRIES: { page: PageName; title: string; hint: string; park?: 'last' }[] = [
+  { page: 'prepay', title: '停车缴费', hint: '选择停车场、输入车牌，出场前先缴费', park: 'last' },
+  { page: 'parking', title: '我的停车', hint: '在场车辆、停车时长、入场照片和实时费用' },
+  { page: 'findcar', title: '找我的车', hint: '输入车牌，在最近去过的停车场里找车位' },
+  { page: 'history', title: '缴费记录', hint: '每一笔缴费、预约和无感支付，退款和原因' },
+  { page: 'plates', title: '我的车牌', hint: '绑定车牌，缴费时一键选择；开通无感支付' },
+  { page: 'park', title: '空余车位', hint: '车场空位和收费标准', park: 'last' },
+  { page: 'offers', title: '预约车位', hint: '先付款预约，到场直接入场', park: 'last' },
   { page: 'bookings', title: '我的预约', hint: '预约状态、取消和退款' },
 ];
 
 export default function Index() {
   const { params } = useRouter();
   const [scanned, setScanned] = useState(false);
+  const [who, setWho] = useState(() => demoName());
   useEffect(() => {
     const launch = resolveLane(params);
     if (launch.kind === 'lane') {
@@ -37,15 +42,17 @@ export default function Index() {
   }, [params]);
   const park = lastPark();
   if (scanned) return <View className="page" />;
+  const demo = platform() === 'h5';
   return (
     <View className="page page-home">
       <View className="home-head">
         <Text className="title">ParkPay</Text>
-        <Text className="hint">扫描车道旁的二维码进出停车场、缴纳停车费</Text>
-        {platform() === 'h5' ? <Text className="muted">演示模式 · 用户 {demoName()}</Text> : null}
+        <Text className="hint">扫描车道旁的二维码进出停车场、缴纳停车费；没扫码也可以选择停车场缴费</Text>
+        {demo && who ? <DemoUser onSwitch={() => setWho(undefined)} /> : null}
       </View>
+      {demo && !who ? <DemoLogin title="演示登录：你是谁？" onDone={(name) => setWho(name)} /> : null}
       {ENTRIES.map((e) => (
-        <View key={e.page} className="card menu-item" onClick={() => go(e.page, e.needsPark && park ? { park } : {})}>
+        <View key={e.page} className="card menu-item" onClick={() => go(e.page, e.park && park ? { park } : {})}>
           <Text className="menu-title">{e.title}</Text>
           <Text className="muted">{e.hint}</Text>
         </View>

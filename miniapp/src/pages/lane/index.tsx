@@ -3,12 +3,15 @@
  * and lane, then:
  * - an entry lane: "无牌车入场" in one tap → the temporary plate and entry time (remembered in my parking);
  * - an exit lane: an unlicensed car's fee (→ pay), or a plated car's: pick a bound plate or type one → pay.
- * A damaged or foreign code, an unknown park or lane: a clear screen.
+ * The park's tariff (收费标准) under it. A damaged or foreign code, an unknown park or lane: a clear screen
+ * with the ways on (home, or the plate typed in).
  */
 import { Button, Text, View } from '@tarojs/components';
 import { useRouter } from '@tarojs/taro';
 import { useEffect, useMemo, useState } from 'react';
 import { parkEndpoints, type LaneView } from '@shared/api/parks';
+import { WaysOn } from '../../components/DeadEnd';
+import { ParkService } from '../../components/ParkService';
 import { PlatePicker } from '../../components/PlatePicker';
 import { ErrorState, Loading, Notice, Row } from '../../components/ui';
 import { useLoader } from '../../hooks/useLoader';
@@ -58,6 +61,7 @@ function EntryLane({ parkNumber, parkName, lane }: { parkNumber: string; parkNam
       <Button className="btn btn-primary btn-big" loading={entry.state === 'busy'} disabled={entry.state === 'busy'} onClick={enter}>
         我没有车牌，无牌车入场
       </Button>
+      {entry.state === 'busy' ? <Text className="muted">正在请车场抬杆…</Text> : null}
       {entry.state === 'error' ? <ErrorState error={entry.error} onRetry={enter} /> : null}
     </View>
   );
@@ -89,7 +93,8 @@ export default function LanePage() {
     return (
       <View className="page">
         <Notice title="无法识别这个二维码" tone="warn">
-          <Text className="state-hint">这不是 ParkPay 的车道码，或二维码已损坏。请扫描车道旁的缴费码，或到岗亭缴费。</Text>
+          <Text className="state-hint">这不是 ParkPay 的车道码，或二维码已损坏。可以直接输入车牌查询费用，或扫描车道旁的缴费码、到岗亭缴费。</Text>
+          <WaysOn />
         </Notice>
       </View>
     );
@@ -98,18 +103,16 @@ export default function LanePage() {
     return (
       <View className="page">
         <Notice title="请扫描车道旁的二维码" tone="info">
-          <Button className="btn btn-secondary" onClick={() => go('home')}>
-            返回首页
-          </Button>
+          <WaysOn />
         </Notice>
       </View>
     );
   }
-  if (park.state === 'loading') return <Loading text="正在连接车场…" />;
+  if (park.state === 'loading') return <Loading text="正在连接车场…" slowText="网络较慢，请稍候…" />;
   if (park.state === 'error') {
     return (
       <View className="page">
-        <ErrorState error={park.error} onRetry={park.reload} />
+        <ErrorState error={park.error} onRetry={park.reload} actions={<WaysOn />} />
       </View>
     );
   }
@@ -125,6 +128,7 @@ export default function LanePage() {
       {!l ? (
         <Notice title="未知的车道" tone="warn">
           <Text className="state-hint">这个车场没有这条车道，请扫描车道旁的缴费码，或联系工作人员。</Text>
+          <WaysOn park={p.parkNumber} />
         </Notice>
       ) : l.direction === 'in' ? (
         <EntryLane parkNumber={p.parkNumber} parkName={p.name} lane={l} />
@@ -136,6 +140,7 @@ export default function LanePage() {
           <PlatePicker onPick={(plate) => go('pay', { kind: 'prepay', park: p.parkNumber, plate })} />
         </View>
       )}
+      <ParkService service={p.service} />
     </View>
   );
 }

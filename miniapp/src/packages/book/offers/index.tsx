@@ -4,8 +4,8 @@
  * lot has the booking).
  */
 import { Button, Text, View } from '@tarojs/components';
-import { useRouter } from '@tarojs/taro';
-import { useState } from 'react';
+import Taro, { useRouter } from '@tarojs/taro';
+import { useEffect, useState } from 'react';
 import { bookingEndpoints, type BookingOfferView, type BookingView } from '@shared/api/bookings';
 import { PayPanel } from '../../../components/PayPanel';
 import { PlatePicker } from '../../../components/PlatePicker';
@@ -14,7 +14,7 @@ import { useLoader } from '../../../hooks/useLoader';
 import { call, errorOf } from '../../../services/api';
 import { hhmm, yuan } from '../../../services/format';
 import { lastPark } from '../../../services/memory';
-import { go, param } from '../../../services/routes';
+import { go, pageUrl, param } from '../../../services/routes';
 import { areaText, cancelRuleText, letInText, STATUS_TEXT } from '../../../services/bookingText';
 import { bookingPayDeps } from '../pay';
 
@@ -37,6 +37,8 @@ function OfferCard({ offer, onChoose }: { offer: BookingOfferView; onChoose: () 
 }
 
 function BookingPay({ booking }: { booking: BookingView }) {
+  // Once paid, "pay before HH:mm" no longer applies (it stayed beside "预约成功").
+  const [paying, setPaying] = useState(true);
   if (booking.status !== 'awaiting_payment' || !booking.order) {
     return (
       <Notice title={`${booking.plate} · ${STATUS_TEXT[booking.status]}`} tone={booking.status === 'booked' ? 'ok' : 'info'}>
@@ -52,8 +54,14 @@ function BookingPay({ booking }: { booking: BookingView }) {
         {booking.title} · {booking.plate}
       </Text>
       <Row label="入场时间">{letInText(booking)}</Row>
-      <Text className="muted">车位已为你保留，请在 {hhmm(booking.order.expiresAt)} 前完成支付</Text>
-      <PayPanel orderNo={booking.order.orderNo} amountFen={booking.priceFen} kind="booking" deps={bookingPayDeps(booking.bookingNo)} />
+      {paying ? <Text className="muted booking-hold">车位已为你保留，请在 {hhmm(booking.order.expiresAt)} 前完成支付</Text> : null}
+      <PayPanel
+        orderNo={booking.order.orderNo}
+        amountFen={booking.priceFen}
+        kind="booking"
+        deps={bookingPayDeps(booking.bookingNo)}
+        onState={(s) => setPaying(!(s.step === 'delivered' || (s.step === 'confirming' && s.order !== undefined && s.order.status !== 'pending' && s.order.status !== 'quoted')))}
+      />
       <Button className="btn btn-secondary" onClick={() => go('bookings')}>
         我的预约
       </Button>
@@ -83,7 +91,10 @@ export default function OffersPage() {
     }
   };
 
-  if (!parkNumber) return <Notice title="请先扫描车场的车道码" />;
+  useEffect(() => {
+    if (!parkNumber) void Taro.redirectTo({ url: pageUrl('parks', { next: 'offers' }) });
+  }, [parkNumber]);
+  if (!parkNumber) return <Loading text="请选择停车场…" />;
   if (offers.state === 'loading') return <Loading />;
   if (offers.state === 'error') return <ErrorState error={offers.error} onRetry={offers.reload} />;
   const list = offers.data?.offers ?? [];

@@ -8,6 +8,7 @@ import { useRef, useState } from 'react';
 import { agreementEndpoints, type AgreementProvider, type AgreementScopeInput, type AgreementView, type PlateAgreementsView } from '@shared/api/agreements';
 import { parkEndpoints } from '@shared/api/parks';
 import { ErrorState, Loading, Notice } from '../../../components/ui';
+import '../../../components/driver.css';
 import { useLoader } from '../../../hooks/useLoader';
 import { call, errorOf } from '../../../services/api';
 import { dateTime } from '../../../services/format';
@@ -149,48 +150,53 @@ export default function AgreementsPage() {
               const key = `${p.plateKey}:${provider}`;
               const canSign = offered.includes(provider) && p.bound;
               return (
-                <View key={provider} className={`row agreement agreement-${state}`} id={`agreement-${key}`}>
-                  <Text className="row-label">{PROVIDER[provider]}</Text>
-                  <Text className={`chip chip-${state}`}>{STATE[state]}</Text>
-                  {a?.state === 'active' && a.signedAt ? <Text className="muted"> 开通于 {dateTime(a.signedAt)}</Text> : null}
-                  {a && a.state !== 'ended' ? <Text className="muted agreement-scope"> 适用：{scopeText(a)}</Text> : null}
-                  {a?.reason && (state === 'paused' || state === 'ended') ? <Text className="muted"> {a.reason}</Text> : null}
-                  {(state === 'none' || state === 'ended') && canSign && parkNumber && hereName ? (
-                    <Button className="btn btn-small btn-primary" disabled={busy !== undefined} onClick={() => signup(p.plateKey, provider, { kind: 'park', parkNumber })}>
-                      仅在{hereName}开通
-                    </Button>
-                  ) : null}
-                  {(state === 'none' || state === 'ended') && canSign ? (
-                    <Button className="btn btn-small btn-primary" disabled={busy !== undefined} onClick={() => signup(p.plateKey, provider, { kind: 'all' })}>
-                      {parkNumber && hereName ? '所有停车场开通' : '开通（所有停车场）'}
-                    </Button>
-                  ) : null}
-                  {state === 'signing' && a ? (
-                    <>
-                      <Button className="btn btn-small btn-primary" disabled={busy !== undefined} onClick={() => confirm(a.id)}>
-                        我已完成签约
+                <View key={provider} className={`agreement agreement-${state}`} id={`agreement-${key}`}>
+                  {/* Name and state on one line; what follows below it (a row squeezed them one character a line). */}
+                  <View className="agreement-head">
+                    <Text className="agreement-name">{PROVIDER[provider]}</Text>
+                    <Text className={`chip chip-${state}`}>{STATE[state]}</Text>
+                  </View>
+                  {a?.state === 'active' && a.signedAt ? <Text className="muted">开通于 {dateTime(a.signedAt)}</Text> : null}
+                  {a && a.state !== 'ended' ? <Text className="muted agreement-scope">适用：{scopeText(a)}</Text> : null}
+                  {a?.reason && (state === 'paused' || state === 'ended') ? <Text className="muted">{a.reason}</Text> : null}
+                  <View className="agreement-actions">
+                    {(state === 'none' || state === 'ended') && canSign && parkNumber && hereName ? (
+                      <Button className="btn btn-small btn-primary" disabled={busy !== undefined} loading={busy === `signup:${p.plateKey}:${provider}`} onClick={() => signup(p.plateKey, provider, { kind: 'park', parkNumber })}>
+                        仅在{hereName}开通
                       </Button>
-                      {canSign ? (
-                        <Button
-                          className="btn btn-small btn-secondary"
-                          disabled={busy !== undefined}
-                          onClick={() => signup(p.plateKey, provider, a.scope.kind === 'park' ? { kind: 'park', parkNumber: a.scope.parkNumber } : { kind: 'all' })}
-                        >
-                          继续签约
+                    ) : null}
+                    {(state === 'none' || state === 'ended') && canSign ? (
+                      <Button className="btn btn-small btn-primary" disabled={busy !== undefined} loading={busy === `signup:${p.plateKey}:${provider}`} onClick={() => signup(p.plateKey, provider, { kind: 'all' })}>
+                        {parkNumber && hereName ? '所有停车场开通' : '开通（所有停车场）'}
+                      </Button>
+                    ) : null}
+                    {state === 'signing' && a ? (
+                      <>
+                        <Button className="btn btn-small btn-primary" disabled={busy !== undefined} loading={busy === `confirm:${a.id}`} onClick={() => confirm(a.id)}>
+                          我已完成签约
                         </Button>
-                      ) : null}
-                    </>
-                  ) : null}
-                  {state === 'paused' && a ? (
-                    <Button className="btn btn-small btn-secondary" disabled={busy !== undefined} onClick={() => confirm(a.id)}>
-                      刷新
-                    </Button>
-                  ) : null}
-                  {(state === 'active' || state === 'paused') && a ? (
-                    <Button className="btn btn-small btn-secondary" disabled={busy !== undefined} onClick={() => end(a.id)}>
-                      解约
-                    </Button>
-                  ) : null}
+                        {canSign ? (
+                          <Button
+                            className="btn btn-small btn-secondary"
+                            disabled={busy !== undefined}
+                            onClick={() => signup(p.plateKey, provider, a.scope.kind === 'park' ? { kind: 'park', parkNumber: a.scope.parkNumber } : { kind: 'all' })}
+                          >
+                            继续签约
+                          </Button>
+                        ) : null}
+                      </>
+                    ) : null}
+                    {state === 'paused' && a ? (
+                      <Button className="btn btn-small btn-secondary" disabled={busy !== undefined} loading={busy === `confirm:${a.id}`} onClick={() => confirm(a.id)}>
+                        刷新
+                      </Button>
+                    ) : null}
+                    {(state === 'active' || state === 'paused') && a ? (
+                      <Button className="btn btn-small btn-secondary" disabled={busy !== undefined} loading={busy === `end:${a.id}`} onClick={() => end(a.id)}>
+                        解约
+                      </Button>
+                    ) : null}
+                  </View>
                 </View>
               );
             })}

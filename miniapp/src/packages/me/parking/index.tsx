@@ -1,27 +1,38 @@
 /**
  * My parking: the driver's cars in parks now (GET /api/me/stays: bound plates and unlicensed entries), each
- * with its entry picture and the live fee (POST /api/fees/prepay), and a way to pay it. A bound plate the
- * driver has not proved at that park shows only that the car is there, and a way to prove it: the entry
+ * with how long it has been parked (counting), its entry picture — or a word that the lot sent none —, the
+ * live fee (POST /api/fees/prepay) with the coupons applied, and ways to pay it or find the car. A bound plate
+ * the driver has not proved at that park shows only that the car is there, and a way to prove it: the entry
  * lane and time of its stay, which the lot's record checks (POST /api/parks/:parkNumber/plate-proofs).
  */
 import { Button, Input, Text, View } from '@tarojs/components';
+import { useDidShow } from '@tarojs/taro';
 import { useState } from 'react';
 import { orderEndpoints } from '@shared/api/orders';
 import { parkEndpoints, type StayView } from '@shared/api/parks';
 import { LeaveCountdown } from '../../../components/LeaveCountdown';
 import { Picture } from '../../../components/Picture';
-import { ErrorState, Loading, Row } from '../../../components/ui';
+import { ErrorState, Loading, Notice, Row, Spinner } from '../../../components/ui';
 import { useLoader } from '../../../hooks/useLoader';
+import { useNow } from '../../../hooks/useNow';
 import { ApiError, call, errorOf } from '../../../services/api';
 import { errorText } from '../../../services/errors';
-import { lotTime, yuan } from '../../../services/format';
+import { duration, lotTime, yuan } from '../../../services/format';
 import { formatChinaTime, parseChinaTime } from '@shared/time';
 import { unlicensedEntries } from '../../../services/memory';
 import { go } from '../../../services/routes';
 
-function LiveFee({ stay }: { stay: StayView }) {
+/** The fee now; how long the car has been parked only for a plate proved here (nothing of an unproved stay). */
+function LiveFee({ stay, proved = true }: { stay: StayView; proved?: boolean }) {
   const fee = useLoader(() => call(orderEndpoints.prepayFee, { body: { parkNumber: stay.parkNumber, plate: stay.plate } }), [stay.parkNumber, stay.plate]);
-  if (fee.state === 'loading') return <Text className="muted">正在查询当前费用…</Text>;
+  if (fee.state === 'loading') {
+    return (
+      <View className="wait">
+        <Spinner small />
+        <Text className="muted">正在向车场查询当前费用…</Text>
+      </View>
+    );
+  }
   if (fee.state === 'error') {
     return (
       <View className="row">
@@ -33,11 +44,20 @@ function LiveFee({ stay }: { stay: StayView }) {
     );
   }
   const f = fee.data;
+  const coupons = (f.coupons ?? []).filter((c) => c.state !== 'used');
   return (
     <View>
-      <Row label="当前费用" strong>
+      {proved ? <Parked minutes={f.stopMinutes} /> : null}
+      <Row label={f.paidFen > 0 && f.payFen > 0 ? '需补缴' : '当前费用'} strong>
         {f.payFen === 0 ? '无需缴费' : yuan(f.payFen)}
       </Row>
+      {f.discountFen > 0 ? <Row label="已优惠">{yuan(f.discountFen)}</Row> : null}
+      {coupons.map((c, i) => (
+        <Row key={i} label="优惠券">
+          {c.from ? `${c.from} ` : ''}
+          {c.kind === 'hours' ? `${duration(c.amount)}停车券` : `${yuan(c.amount)} 停车券`}（{c.state === 'applied' ? '已抵扣' : '出场时抵扣'}）
+        </Row>
+      ))}
       {f.order ? (
         <Button className="btn btn-primary" onClick={() => go('pay', { orderNo: f.order!.orderNo })}>
           去缴费
@@ -45,6 +65,17 @@ function LiveFee({ stay }: { stay: StayView }) {
       ) : null}
     </View>
   );
+}
+
+/**
+ * How long the car has been parked, counting on: from the lot's own count when the fee came with it (the
+ * lot's clock, not the phone's), else from the entry time.
+ */
+function Parked({ minutes, inAt }: { minutes?: number; inAt?: string | null }) {
+  const [from] = useState(() => Date.now());
+  const now = useNow(30_000);
+  const parked = minutes !== undefined ? minutes + (now - from) / 60_000 : inAt ? (now - Date.parse(inAt)) / 60_000 : undefined;
+  return parked === undefined ? null : <Row label="已停">{duration(parked)}</Row>;
 }
 
 /** "09:30" → today's (or, if still ahead, yesterday's) China date-time; a full "yyyy-MM-dd HH:mm" as typed. */
@@ -118,7 +149,7 @@ function Stay({ stay, reload }: { stay: StayView; reload: () => void }) {
             确认是我的车
           </Button>
         )}
-        <LiveFee stay={stay} />
+        <LiveFee stay={stay} proved={false} />
       </View>
     );
   }
@@ -127,14 +158,21 @@ function Stay({ stay, reload }: { stay: StayView; reload: () => void }) {
       <Text className="section-title">{stay.parkName}</Text>
       <Row label={stay.source === 'unlicensed' ? '临时车牌' : '车牌'}>{stay.plate}</Row>
       <Row label="入场时间">{lotTime(stay.inTime)}</Row>
-      {stay.inImageUrl ? <Picture className="stay-image" src={stay.inImageUrl} missing="入场照片暂未上传" /> : null}
+      {stay.leaveBy ? <Parked inAt={stay.inAt} /> : null}
+      {stay.inImageUrl ? <Picture className="stay-image" src={stay.inImageUrl} missing="入场照片暂时打不开" /> : <Text className="muted">车场未提供入场照片</Text>}
       {stay.leaveBy ? <LeaveCountdown leaveBy={stay.leaveBy} /> : <LiveFee stay={stay} />}
+      <Button className="btn btn-secondary" onClick={() => go('findcar', { plate: stay.plate })}>
+        找车
+      </Button>
     </View>
   );
 }
 
 export default function ParkingPage() {
   const stays = useLoader(() => call(parkEndpoints.myStays, {}), []);
+  useDidShow(() => {
+    if (stays.state === 'ok') stays.reload();
+  });
   if (stays.state === 'loading') return <Loading />;
   if (stays.state === 'error') {
     // The phone still knows the unlicensed entries it made.
@@ -156,7 +194,14 @@ export default function ParkingPage() {
   return (
     <View className="page page-parking">
       <Text className="page-title">我的停车</Text>
-      {list.length === 0 ? <Text className="muted">目前没有在场的车辆</Text> : null}
+      {list.length === 0 ? (
+        <Notice title="目前没有在场的车辆">
+          <Text className="state-hint">绑定车牌后，车辆入场就会显示在这里。</Text>
+          <Button className="btn btn-secondary" onClick={() => go('plates')}>
+            绑定车牌
+          </Button>
+        </Notice>
+      ) : null}
       {list.map((s) => (
         <Stay key={`${s.parkNumber}-${s.plate}`} stay={s} reload={stays.reload} />
       ))}

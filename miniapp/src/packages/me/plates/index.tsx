@@ -1,6 +1,6 @@
 /** My plates: bind (plate keyboard, at most 5) and unbind. */
 import { Button, Text, View } from '@tarojs/components';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { MAX_PLATES, meEndpoints } from '@shared/api/me';
 import { isPlausiblePlate } from '@shared/plate';
 import { PlateKeyboard } from '../../../components/PlateKeyboard';
@@ -13,6 +13,7 @@ import { go } from '../../../services/routes';
 export default function PlatesPage() {
   const plates = useLoader(() => call(meEndpoints.listPlates, {}), []);
   const [typed, setTyped] = useState('');
+  const [open, setOpen] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<{ code: string; message: string } | undefined>();
 
@@ -30,9 +31,17 @@ export default function PlatesPage() {
     }
   };
   const bind = async () => {
-    if (await act(() => call(meEndpoints.bindPlate, { body: { plate: typed } }))) setTyped('');
+    if (await act(() => call(meEndpoints.bindPlate, { body: { plate: typed } }))) {
+      setTyped('');
+      setOpen(false);
+    }
   };
   const unbind = (plateKey: string) => act(() => call(meEndpoints.unbindPlate, { params: { plateKey } }));
+  // No plate yet: the keys come up by themselves.
+  const none = plates.state === 'ok' && plates.data.plates.length === 0;
+  useEffect(() => {
+    if (none) setOpen(true);
+  }, [none]);
 
   if (plates.state === 'loading') return <Loading />;
   if (plates.state === 'error') return <ErrorState error={plates.error} onRetry={plates.reload} />;
@@ -43,9 +52,9 @@ export default function PlatesPage() {
       {list.length === 0 ? <Text className="muted">还没有绑定车牌</Text> : null}
       {list.map((p) => (
         <View key={p.plateKey} className="card plate-item">
-          <View>
+          <View className="plate-item-text">
             <Text className="plate-text">{p.plate}</Text>
-            <Text className="muted"> 绑定于 {dateTime(p.boundAt)}</Text>
+            <Text className="muted">绑定于 {dateTime(p.boundAt)}</Text>
           </View>
           <Button className="btn btn-small btn-secondary" disabled={busy} onClick={() => unbind(p.plateKey)}>
             解绑
@@ -61,10 +70,11 @@ export default function PlatesPage() {
       {list.length < MAX_PLATES ? (
         <View className="card">
           <Text className="section-title">绑定新车牌</Text>
-          <PlateKeyboard value={typed} onChange={setTyped} />
-          <Button className="btn btn-primary" disabled={busy || !isPlausiblePlate(typed)} onClick={bind}>
-            绑定
-          </Button>
+          <PlateKeyboard value={typed} onChange={setTyped} open={open} onOpenChange={setOpen}>
+            <Button className="btn btn-primary" disabled={busy || !isPlausiblePlate(typed)} loading={busy} onClick={bind}>
+              绑定
+            </Button>
+          </PlateKeyboard>
         </View>
       ) : null}
     </View>

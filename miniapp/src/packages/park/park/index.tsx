@@ -1,18 +1,22 @@
-/** A park's free spaces (from the lot's heartbeats) and "find my car" (GET /api/parks/:parkNumber/find-car). */
-import { Button, Input, Text, View } from '@tarojs/components';
-import { useRouter } from '@tarojs/taro';
-import { useState } from 'react';
+/**
+ * A park's free spaces (from the lot's heartbeats), its tariff, and "find my car" there (GET
+ * /api/parks/:parkNumber/find-car) with a bound plate or the plate keyboard: the car's place for a plate the
+ * driver has proved at this park, else only whether it is here. Without a park the driver chooses one first.
+ */
+import { Button, Text, View } from '@tarojs/components';
+import Taro, { useRouter } from '@tarojs/taro';
+import { useEffect, useState } from 'react';
 import { parkEndpoints, type ParkView } from '@shared/api/parks';
-import { Picture } from '../../../components/Picture';
-import { ErrorState, Loading, Notice } from '../../../components/ui';
+import { WaysOn } from '../../../components/DeadEnd';
+import { ParkService } from '../../../components/ParkService';
+import { PlatePicker } from '../../../components/PlatePicker';
+import { ErrorState, Loading } from '../../../components/ui';
 import { useLoader } from '../../../hooks/useLoader';
 import { call, errorOf } from '../../../services/api';
 import { dateTime } from '../../../services/format';
-import { lastPark } from '../../../services/memory';
-import { param } from '../../../services/routes';
-
-type Spaces = Awaited<ReturnType<typeof findCar>>;
-const findCar = (parkNumber: string, plate: string) => call(parkEndpoints.findCar, { params: { parkNumber }, query: { plate } });
+import { lastPark, rememberPark } from '../../../services/memory';
+import { go, pageUrl, param } from '../../../services/routes';
+import { CarFound, type FindCarAnswer } from '../CarSpaces';
 
 function Free({ park }: { park: ParkView }) {
   const s = park.spaces;
@@ -30,7 +34,10 @@ function Free({ park }: { park: ParkView }) {
       {park.areas.map((a) => (
         <View key={a.name} className="row">
           <Text className="row-label">{a.name}</Text>
-          <Text className="row-value">{a.free !== null ? `空 ${a.free}` : '—'}{a.total !== null ? ` / ${a.total}` : ''}</Text>
+          <Text className="row-value">
+            {a.free !== null ? `空 ${a.free}` : '—'}
+            {a.total !== null ? ` / ${a.total}` : ''}
+          </Text>
         </View>
       ))}
       {s ? <Text className="muted">更新于 {dateTime(s.updatedAt)}</Text> : null}
@@ -38,40 +45,34 @@ function Free({ park }: { park: ParkView }) {
   );
 }
 
+type Found =
+  | { state: 'idle' }
+  | { state: 'busy'; plate: string }
+  | { state: 'ok'; plate: string; found: FindCarAnswer }
+  | { state: 'error'; plate: string; error: { code: string; message: string } };
+
 function FindCar({ parkNumber }: { parkNumber: string }) {
-  const [plate, setPlate] = useState('');
-  const [found, setFound] = useState<{ state: 'idle' } | { state: 'busy' } | { state: 'ok'; data: Spaces } | { state: 'error'; error: { code: string; message: string } }>({ state: 'idle' });
-  const search = async () => {
-    setFound({ state: 'busy' });
+  const [found, setFound] = useState<Found>({ state: 'idle' });
+  const search = async (plate: string) => {
+    setFound({ state: 'busy', plate });
     try {
-      setFound({ state: 'ok', data: await findCar(parkNumber, plate.trim()) });
+      setFound({ state: 'ok', plate, found: await call(parkEndpoints.findCar, { params: { parkNumber }, query: { plate } }) });
     } catch (e) {
-      setFound({ state: 'error', error: errorOf(e) });
+      setFound({ state: 'error', plate, error: errorOf(e) });
     }
   };
   return (
     <View className="card">
       <Text className="section-title">找我的车</Text>
-      <Input className="input" value={plate} placeholder="完整车牌号，如 京A12345" onInput={(e) => setPlate(e.detail.value)} />
-      <Button className="btn btn-primary" disabled={plate.trim().length < 7 || found.state === 'busy'} onClick={search}>
-        查找
-      </Button>
-      {found.state === 'error' ? <ErrorState error={found.error} onRetry={search} /> : null}
-      {found.state === 'ok' && !found.data.here ? <Text className="muted">停车场内没有这辆车</Text> : null}
-      {found.state === 'ok' && found.data.here && !found.data.proved ? (
-        <Text className="muted">这辆车在停车场内。在此车场缴过费、或在“我的停车”中确认入场信息后，可查看车位。</Text>
+      {found.state === 'idle' ? <PlatePicker actionText="查找" autoOpen={false} onPick={(plate) => void search(plate)} /> : null}
+      {found.state === 'busy' ? <Loading text={`正在查找 ${found.plate}…`} slowText="车场响应较慢，请稍候…" /> : null}
+      {found.state === 'error' ? <ErrorState error={found.error} onRetry={() => void search(found.plate)} /> : null}
+      {found.state === 'ok' ? <CarFound plate={found.plate} found={found.found} /> : null}
+      {found.state === 'ok' || found.state === 'error' ? (
+        <Button className="btn btn-secondary" onClick={() => setFound({ state: 'idle' })}>
+          换一个车牌
+        </Button>
       ) : null}
-      {found.state === 'ok' && found.data.proved && found.data.here && found.data.spaces.length === 0 ? <Text className="muted">没有找到这辆车的车位信息</Text> : null}
-      {found.state === 'ok'
-        ? found.data.spaces.map((s) => (
-            <View key={`${s.layerName}-${s.spaceId}-${s.plate}`} className="space">
-              <Text className="space-title">
-                {s.plate} · {s.layerName} {s.spaceId} 号车位
-              </Text>
-              {s.imageUrl ? <Picture className="space-image" src={s.imageUrl} missing="车位照片暂不可用" /> : null}
-            </View>
-          ))
-        : null}
     </View>
   );
 }
@@ -80,14 +81,34 @@ export default function ParkPage() {
   const { params } = useRouter();
   const parkNumber = param(params, 'park') ?? lastPark();
   const park = useLoader(async () => (parkNumber ? call(parkEndpoints.park, { params: { parkNumber } }) : undefined), [parkNumber]);
-  if (!parkNumber) return <Notice title="请先扫描车场的车道码" />;
+  useEffect(() => {
+    if (!parkNumber) void Taro.redirectTo({ url: pageUrl('parks', { next: 'park' }) });
+  }, [parkNumber]);
+  const known = park.state === 'ok' ? park.data?.parkNumber : undefined;
+  useEffect(() => {
+    if (known) rememberPark(known);
+  }, [known]);
+  if (!parkNumber) return <Loading text="请选择停车场…" />;
   if (park.state === 'loading') return <Loading />;
-  if (park.state === 'error') return <ErrorState error={park.error} onRetry={park.reload} />;
+  if (park.state === 'error') {
+    return (
+      <View className="page">
+        <ErrorState error={park.error} onRetry={park.reload} actions={<WaysOn />} />
+      </View>
+    );
+  }
+  const p = park.data!;
   return (
     <View className="page page-park">
-      <Text className="page-title">{park.data!.name}</Text>
-      <Free park={park.data!} />
-      <FindCar parkNumber={parkNumber} />
+      <View className="row">
+        <Text className="page-title">{p.name}</Text>
+        <Text className="row-value service-phone" onClick={() => go('parks', { next: 'park' })}>
+          换停车场
+        </Text>
+      </View>
+      <Free park={p} />
+      <FindCar parkNumber={p.parkNumber} />
+      <ParkService service={p.service} />
     </View>
   );
 }
