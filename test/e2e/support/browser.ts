@@ -27,7 +27,8 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function openBrowser(): Promise<Browser> {
+/** A phone's screen in CSS px (default 390×844). */
+export async function openBrowser(screen: { width: number; height: number } = { width: 390, height: 844 }): Promise<Browser> {
   const profile = mkdtempSync(path.join(os.tmpdir(), 'parkpay-e2e-profile-'));
   mkdirSync(SHOTS_DIR, { recursive: true });
   const context = await chromium.launchPersistentContext(profile, {
@@ -35,7 +36,7 @@ export async function openBrowser(): Promise<Browser> {
     headless: true,
     args: ['--no-sandbox', '--disable-background-networking', '--disable-quic', '--disable-gpu', '--no-first-run', '--disable-component-update', '--disable-sync'],
     // A phone-sized window: the app is a mini-program.
-    viewport: { width: 390, height: 844 },
+    viewport: screen,
     deviceScaleFactor: 2,
     locale: 'zh-CN',
     timezoneId: 'Asia/Shanghai',
