@@ -1,7 +1,11 @@
-/** What the app remembers on the phone: the last park, and unlicensed entries (shown in "my parking"). */
+/**
+ * What the app remembers on the phone: the last park, plates typed lately, and unlicensed entries (shown in
+ * "my parking").
+ */
 import { load, save } from './storage';
 
 const LAST_PARK = 'parkpay.lastPark';
+const TYPED_PLATES = 'parkpay.typedPlates';
 const ENTRIES = 'parkpay.unlicensedEntries';
 
 export function lastPark(): string | undefined {
@@ -32,4 +36,14 @@ export function rememberUnlicensedEntry(e: UnlicensedEntry): void {
 
 export function forgetUnlicensedEntry(parkNumber: string, plate: string): void {
   save(ENTRIES, unlicensedEntries().filter((x) => !(x.parkNumber === parkNumber && x.plate === plate)));
+}
+
+/** Plates typed on the keyboard (not bound), newest first: offered again with one tap. */
+export function typedPlates(): string[] {
+  const v = load<string[]>(TYPED_PLATES);
+  return Array.isArray(v) ? v.filter((p) => typeof p === 'string') : [];
+}
+
+export function rememberTypedPlate(plate: string): void {
+  save(TYPED_PLATES, [plate, ...typedPlates().filter((p) => p !== plate)].slice(0, 3));
 }

@@ -147,6 +147,9 @@ describe('history and receipts', () => {
     render(<ReceiptPage />);
     await see('4200001234202611280000001');
     for (const t of ['示例停车场', '京A12345', '2026-11-28 16:45', '2026-11-28 18:10', '1小时25分钟', '微信支付', 'PP2611281000001', '2026-11-28 18:00']) expect(screen.getAllByText(t).length).toBeGreaterThan(0);
+    // A tap copies a number the driver may have to quote.
+    await click('4200001234202611280000001');
+    expect(Taro.setClipboardData).toHaveBeenCalledWith({ data: '4200001234202611280000001' });
   });
 });
 
@@ -226,5 +229,19 @@ describe('the tariff', () => {
     expect(screen.getByText('北京市朝阳区示例路 1 号')).toBeTruthy();
     await click('010-6555 0100');
     expect(Taro.makePhoneCall).toHaveBeenCalledWith({ phoneNumber: '010-65550100' });
+  });
+});
+
+describe('plates typed lately', () => {
+  it('are offered again with one tap (not the bound ones, at most three)', async () => {
+    loggedIn();
+    at({ park: 'p_demo_001' });
+    fakeApi({ 'GET /api/parks/p_demo_001': { data: park }, 'GET /api/me/plates': { data: { plates: [{ plate: '京A12345', plateKey: '京A12345', boundAt: '2026-11-28T10:00:00.000Z' }] } } });
+    Taro.setStorageSync('parkpay.typedPlates', ['沪B77001', '京A12345']);
+    render(<PrepayPage />);
+    await see('最近输入');
+    expect(document.querySelectorAll('.chips-recent .chip')).toHaveLength(1);
+    await click('沪B77001');
+    expect(Taro.navigateTo).toHaveBeenCalledWith({ url: '/pages/pay/index?kind=prepay&park=p_demo_001&plate=%E6%B2%AAB77001' });
   });
 });

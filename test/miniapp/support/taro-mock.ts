@@ -12,6 +12,7 @@ const Taro = {
   showToast: jest.fn(),
   vibrateShort: jest.fn(() => Promise.resolve()),
   makePhoneCall: jest.fn(() => Promise.resolve()),
+  setClipboardData: jest.fn(() => Promise.resolve()),
   getStorageSync: jest.fn((key: string) => (storage.has(key) ? storage.get(key) : '')),
   setStorageSync: jest.fn((key: string, value: unknown) => void storage.set(key, value)),
   removeStorageSync: jest.fn((key: string) => void storage.delete(key)),

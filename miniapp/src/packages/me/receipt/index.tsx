@@ -4,7 +4,7 @@
  * and the refund with its reason. Built as sections, so more can follow (invoice, sharing) below.
  */
 import { Text, View } from '@tarojs/components';
-import { useRouter } from '@tarojs/taro';
+import Taro, { useRouter } from '@tarojs/taro';
 import type { ReactNode } from 'react';
 import { historyEndpoints, type ReceiptView } from '@shared/api/history';
 import { ErrorState, Loading, Row } from '../../../components/ui';
@@ -14,6 +14,23 @@ import { dateTime, duration, lotTime, yuan } from '../../../services/format';
 import { letInText } from '../../../services/bookingText';
 import { CHANNEL_TEXT, KIND_TEXT, PAYMENT_STATUS_TEXT, paymentRefundReason, refundStateText } from '../../../services/paymentText';
 import { param } from '../../../services/routes';
+
+/** A number the driver may need to quote (customer service, an expense claim): a tap copies it. */
+function No({ value }: { value: string | null }) {
+  if (!value) return <Text className="receipt-no">—</Text>;
+  const copy = () => {
+    try {
+      void Promise.resolve(Taro.setClipboardData({ data: value })).catch(() => undefined);
+    } catch {
+      // the number stays on screen
+    }
+  };
+  return (
+    <Text className="receipt-no" onClick={copy}>
+      {value}
+    </Text>
+  );
+}
 
 function Section({ title, children }: { title: string; children: ReactNode }) {
   return (
@@ -59,10 +76,10 @@ function sections(r: ReceiptView): { key: string; title: string; body: ReactNode
         </Row>
         <Row label="支付时间">{r.paidAt ? dateTime(r.paidAt) : '—'}</Row>
         <Row label="订单号">
-          <Text className="receipt-no">{r.ref}</Text>
+          <No value={r.ref} />
         </Row>
         <Row label="交易单号">
-          <Text className="receipt-no">{r.transactionId ?? '—'}</Text>
+          <No value={r.transactionId} />
         </Row>
       </>
     ),
@@ -79,7 +96,7 @@ function sections(r: ReceiptView): { key: string; title: string; body: ReactNode
           {r.refund.refundedAt ? <Row label="退款时间">{dateTime(r.refund.refundedAt)}</Row> : null}
           {r.refundNo ? (
             <Row label="退款单号">
-              <Text className="receipt-no">{r.refundNo}</Text>
+              <No value={r.refundNo} />
             </Row>
           ) : null}
         </>
@@ -114,6 +131,7 @@ export default function ReceiptPage() {
           {s.body}
         </Section>
       ))}
+      <Text className="muted receipt-hint">点按订单号或交易单号即可复制</Text>
     </View>
   );
 }
