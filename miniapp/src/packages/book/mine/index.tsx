@@ -64,7 +64,7 @@ function BookingCard({ b, onChanged }: { b: BookingView; onChanged: (b: BookingV
           <Text className="state-title">
             {b.status === 'awaiting_payment' ? '取消这个预约？' : b.cancelNowRefundFen > 0 ? `取消后退回 ${yuan(b.cancelNowRefundFen)}` : '现在取消不退款'}
           </Text>
-          <Button className="btn btn-primary booking-cancel-confirm" disabled={busy} onClick={cancel}>
+          <Button className="btn btn-primary booking-cancel-confirm" disabled={busy} loading={busy} onClick={cancel}>
             确认取消
           </Button>
           <Button className="btn btn-secondary" disabled={busy} onClick={() => setConfirming(false)}>

@@ -15,6 +15,8 @@ export default function PlatesPage() {
   const [typed, setTyped] = useState('');
   const [open, setOpen] = useState(false);
   const [busy, setBusy] = useState(false);
+  /** The plate being unbound (its button spins). */
+  const [unbinding, setUnbinding] = useState<string | undefined>();
   const [error, setError] = useState<{ code: string; message: string } | undefined>();
 
   const act = async (f: () => Promise<{ plates: { plate: string; plateKey: string; boundAt: string }[] }>) => {
@@ -36,7 +38,11 @@ export default function PlatesPage() {
       setOpen(false);
     }
   };
-  const unbind = (plateKey: string) => act(() => call(meEndpoints.unbindPlate, { params: { plateKey } }));
+  const unbind = async (plateKey: string) => {
+    setUnbinding(plateKey);
+    await act(() => call(meEndpoints.unbindPlate, { params: { plateKey } }));
+    setUnbinding(undefined);
+  };
   // No plate yet: the keys come up by themselves.
   const none = plates.state === 'ok' && plates.data.plates.length === 0;
   useEffect(() => {
@@ -56,7 +62,7 @@ export default function PlatesPage() {
             <Text className="plate-text">{p.plate}</Text>
             <Text className="muted">绑定于 {dateTime(p.boundAt)}</Text>
           </View>
-          <Button className="btn btn-small btn-secondary" disabled={busy} onClick={() => unbind(p.plateKey)}>
+          <Button className="btn btn-small btn-secondary" disabled={busy} loading={unbinding === p.plateKey} onClick={() => void unbind(p.plateKey)}>
             解绑
           </Button>
         </View>
