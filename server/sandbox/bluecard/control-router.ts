@@ -54,6 +54,8 @@ const departureBody = z.strictObject({
   force: flag,
   settle: z.enum(['cash', 'waive']).optional(),
   openGateMode: str,
+  /** The booth scans the driver's payment code (4.24) when money is owed. */
+  authCode: str,
   askParkPay: flag,
   wait: flag,
 });
@@ -133,7 +135,14 @@ export function controlRouter(sandbox: () => BluecardSandbox): Router {
   const clockView = () => {
     const s = sandbox();
     const now = s.clock.now();
-    return { now, nowChina: formatChinaTime(now), speed: s.clockSpeed(), settable: s.clockSettable(), pendingTimers: s.scheduler.pending() };
+    return {
+      now,
+      nowChina: formatChinaTime(now),
+      speed: s.clockSpeed(),
+      settable: s.clockSettable(),
+      forwardOnly: s.clockForwardOnly(),
+      pendingTimers: s.scheduler.pending(),
+    };
   };
 
   router.get('/', (ctx) => {
@@ -162,6 +171,9 @@ export function controlRouter(sandbox: () => BluecardSandbox): Router {
     }
     if (b.set !== undefined) {
       const ms = typeof b.set === 'number' ? b.set : parseChinaTime(b.set).getTime();
+      if (s.clockForwardOnly() && ms < s.clock.now()) {
+        throw new ControlError(409, 'clock_backwards', `the clock is shared with ParkPay and only moves forward (now ${formatChinaTime(s.clock.now())})`);
+      }
       await s.setClock(ms);
     }
     const advance = (b.advanceMs ?? 0) + (b.advanceMinutes ?? 0) * 60_000;

@@ -21,6 +21,8 @@ export interface DownRouterDeps {
   /** Hold a connection open (timeout fault) until `ms` pass or the sandbox stops. */
   hang: (ms: number) => Promise<void>;
   onBug: (e: unknown) => void;
+  /** Told about every call answered (the demo's call log): ms is real time from arrival to answer. */
+  onCall?: (c: { name: string; section?: string; parkNumber?: string; outcome: 'success' | 'fail' | 'fault'; errorCode?: string; httpStatus?: number; ms: number; body: unknown }) => void;
 }
 
 export async function readRawBody(ctx: Context, limit = 5 * 1024 * 1024): Promise<Buffer> {
@@ -65,11 +67,25 @@ async function applyFault(ctx: Context, fault: Fault, deps: DownRouterDeps): Pro
   }
 }
 
+function faultText(f: Fault): string {
+  return f.kind === 'fail' ? f.errorCode : f.kind;
+}
+
 export function downRouter(deps: DownRouterDeps): Router {
   const router = new Router();
   router.post('/bcopenapi/out/:name', async (ctx) => {
+    const started = Date.now();
     const name = ctx.params.name;
     const entry = DOWN_HANDLERS[name];
+    const { offline, slowMs } = deps.faults.conditions;
+    if (offline) {
+      // Nobody answers: the caller sees the connection dropped.
+      deps.onCall?.({ name, section: entry?.section, outcome: 'fault', errorCode: 'offline', ms: 0, body: undefined });
+      ctx.respond = false;
+      ctx.req.socket.destroy();
+      return;
+    }
+    if (slowMs > 0) await deps.hang(slowMs);
     if (!entry) {
       ctx.status = name === 'alterCarType' ? 200 : 404;
       ctx.body = failEnvelope(name === 'alterCarType' ? '接口已废弃' : `接口不存在: ${name}`);
@@ -92,6 +108,7 @@ export function downRouter(deps: DownRouterDeps): Router {
       const faulted = deps.park(parkNumber ?? '');
       faulted?.downCalls.push({ at: faulted.now(), name, status: 'fault', errorCode: before.kind });
       await applyFault(ctx, before, deps);
+      deps.onCall?.({ name, section: entry.section, parkNumber, outcome: 'fault', errorCode: faultText(before), httpStatus: ctx.respond === false ? undefined : ctx.status, ms: Date.now() - started, body });
       return;
     }
 
@@ -140,10 +157,21 @@ export function downRouter(deps: DownRouterDeps): Router {
     const after = deps.faults.take(name, parkNumber, 'after');
     if (after) {
       await applyFault(ctx, after, deps);
+      deps.onCall?.({ name, section: entry.section, parkNumber, outcome: 'fault', errorCode: `${faultText(after)} (处理后)`, httpStatus: ctx.respond === false ? undefined : ctx.status, ms: Date.now() - started, body });
       return;
     }
     ctx.status = 200;
     ctx.body = answer;
+    deps.onCall?.({
+      name,
+      section: entry.section,
+      parkNumber,
+      outcome: answer.status === 'success' ? 'success' : 'fail',
+      errorCode: answer.status === 'fail' ? answer.errorCode : undefined,
+      httpStatus: 200,
+      ms: Date.now() - started,
+      body,
+    });
   });
   return router;
 }

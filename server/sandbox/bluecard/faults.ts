@@ -33,9 +33,20 @@ export interface Fault extends Required<Pick<FaultSpec, 'kind' | 'phase'>> {
   hits: number;
 }
 
+/**
+ * Conditions that last until changed (the demo's fault switches), besides the counted faults:
+ * `offline` — the lot is cut off: down calls find no one (the connection is dropped), up calls never leave;
+ * `slowMs` — every down call is answered this many real ms late.
+ */
+export interface LotConditions {
+  offline: boolean;
+  slowMs: number;
+}
+
 export class FaultInjector {
   private faults: Fault[] = [];
   private seq = 0;
+  readonly conditions: LotConditions = { offline: false, slowMs: 0 };
 
   add(spec: FaultSpec): Fault {
     if (!FAULT_KINDS.includes(spec.kind)) throw new Error(`fault kind must be one of ${FAULT_KINDS.join(', ')}`);
@@ -70,11 +81,19 @@ export class FaultInjector {
     return f;
   }
 
+  /** Drop the counted faults that match. */
+  remove(match: (f: Fault) => boolean): void {
+    this.faults = this.faults.filter((f) => !match(f));
+  }
+
   list(): Fault[] {
     return this.faults.map((f) => ({ ...f }));
   }
 
+  /** Counted faults and conditions, all gone. */
   clear(): void {
     this.faults = [];
+    this.conditions.offline = false;
+    this.conditions.slowMs = 0;
   }
 }

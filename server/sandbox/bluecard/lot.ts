@@ -25,7 +25,35 @@ export interface LotDeps {
   outbox: Outbox;
   scheduler: SandboxScheduler;
   makeState: (def: ParkDefinition, orderIdStart: number | undefined) => ParkState;
+  /**
+   * A plated car that owes money at an exit lane makes the lot ask ParkPay with 4.16 by itself (withhold
+   * from an agreement, else a payment QR on the lane screen, whose result it then polls with 4.17).
+   */
+  exitWithholding?: boolean;
 }
+
+/** What an exit lane's screen shows the car waiting at it. */
+export interface LaneScreen {
+  passagewayId: string;
+  orderId: string;
+  plate: string;
+  /** What the car owed when it came to the lane (fen). */
+  owedFen: number;
+  /** The 4.16 payment QR (WeChat Native code_url or Alipay qr_code) and its outTradeNo. */
+  qrCode?: string;
+  outTradeNo?: string;
+  /** Until when the lot polls 4.17 for the QR (sandbox ms). */
+  pollUntil?: number;
+  /** The screen's text ("请扫码缴费 ¥4.00", ParkPay's refusal…). */
+  message: string;
+  since: number;
+}
+
+/**
+ * How the lot polls 4.17 while a payment QR is on a lane screen: often at first (the driver is scanning),
+ * then less, for as long as ParkPay keeps the QR payable (10 minutes).
+ */
+export const QR_POLL = { fastMs: 3_000, fastForMs: 60_000, slowMs: 15_000, forMs: 10 * 60_000 } as const;
 
 export interface Ask {
   /** Ask ParkPay first with 4.28 opengate: fail refuses, success opens, self (or no answer) lets the lot decide. */
@@ -56,6 +84,9 @@ export interface LaneFlowResult {
 export class SandboxPark {
   state: ParkState;
   readonly heartbeats: HeartbeatLog[] = [];
+  /** Exit lane screens by passagewayId (see screens() for the live ones). */
+  private readonly laneScreens = new Map<string, LaneScreen>();
+  private readonly qrPolls = new Map<string, () => void>();
   private readonly faceToFace = new Map<string, { orderId: string; until: number; cancel?: () => void }>();
   private renewalSeq = 0;
 
@@ -79,6 +110,9 @@ export class SandboxPark {
   reset(): void {
     for (const f of this.faceToFace.values()) f.cancel?.();
     this.faceToFace.clear();
+    for (const cancel of this.qrPolls.values()) cancel();
+    this.qrPolls.clear();
+    this.laneScreens.clear();
     this.heartbeats.length = 0;
     this.state = this.deps.makeState(this.definition, this.state.peekNextOrderId());
   }
@@ -137,8 +171,13 @@ export class SandboxPark {
     };
   }
 
-  /** A car comes to an exit lane: leaves when nothing is owed (or forced); the 4.3 record goes to ParkPay. */
-  async leave(o: LeaveOptions & Ask): Promise<{ orderId: string; record: ExitRecord; exitDelivery: unknown; openGate?: UpResult }> {
+  /**
+   * A car comes to an exit lane: leaves when nothing is owed (or forced); the 4.3 record goes to ParkPay.
+   * Money owed: with `authCode` the booth scans the driver's payment code (4.24); else, when the lot asks
+   * ParkPay at the exit (exitWithholding), 4.16 withholds from an agreement (the barrier opens) or puts a
+   * payment QR on the lane screen (polled with 4.17). Still owed: Refusal 'unpaid' (the barrier stays down).
+   */
+  async leave(o: LeaveOptions & Ask & { authCode?: string }): Promise<Departure> {
     let openGate: UpResult | undefined;
     let options: LeaveOptions = o;
     if (o.askParkPay) {
@@ -164,7 +203,29 @@ export class SandboxPark {
         options = { ...o, force: true, settle: 'waive', openGateMode: o.openGateMode ?? '第三方开闸' };
       }
     }
-    const { car, record } = this.state.leave(options);
+    let lanePayment: LaneFlowResult | undefined;
+    let left: { car: Car; record: ExitRecord };
+    try {
+      left = this.state.leave(options);
+    } catch (e) {
+      if (!(e instanceof Refusal) || e.code !== 'unpaid') throw e;
+      const car = this.state.findCar(options)!;
+      lanePayment = await this.payAtExit(car, options.lane, o.authCode);
+      if (car.outTime !== undefined) {
+        left = { car, record: car.exitRecord! };
+      } else if (this.state.price(car).payChargeFen === 0) {
+        left = this.state.leave(options);
+      } else {
+        const screen = this.screens().find((sc) => sc.orderId === car.orderId);
+        throw new Refusal(e.code, e.message, {
+          ...e.details,
+          payCharge: yuan(this.state.price(car).payChargeFen),
+          ...(lanePayment ? { lanePayment: laneFlowSummary(lanePayment) } : {}),
+          ...(screen?.qrCode ? { qrCode: screen.qrCode, outTradeNo: screen.outTradeNo } : {}),
+        });
+      }
+    }
+    const { car, record } = left;
     await this.settle(o.wait);
     const exitItem = this.delivery('exit', car.orderId);
     return {
@@ -172,7 +233,85 @@ export class SandboxPark {
       record,
       exitDelivery: this.deps.outbox.view(this.parkNumber).find((i) => i.id === exitItem?.id),
       openGate,
+      ...(lanePayment ? { lanePayment: laneFlowSummary(lanePayment) } : {}),
     };
+  }
+
+  /** Money is owed at an exit lane: the booth's payment code, or (exitWithholding) 4.16. */
+  private async payAtExit(car: Car, laneIdOrName: string, authCode: string | undefined): Promise<LaneFlowResult | undefined> {
+    const lane = this.state.lane(laneIdOrName)!;
+    if (authCode !== undefined && authCode !== '') return this.faceToFacePay({ lane: lane.passagewayId, orderId: car.orderId, authCode });
+    // 4.16 needs a plate; unlicensed cars pay by scanning the lane link (4.30).
+    if (!this.deps.exitWithholding || car.plate === '' || car.unlicensed) return undefined;
+    const owedFen = this.state.price(car).payChargeFen;
+    const current = this.laneScreens.get(lane.passagewayId);
+    // The car is back at the lane while its QR is still up: the same screen (no second 4.16).
+    if (current?.orderId === car.orderId && current.qrCode && this.qrPolls.has(current.outTradeNo!) && current.owedFen === owedFen) return undefined;
+    const r = await this.withholdOrQr({ lane: lane.passagewayId, orderId: car.orderId });
+    if (car.outTime !== undefined) return r;
+    const qrCode = r.result.acknowledged ? (r.result.answer as { datas: { qrCode?: string } }).datas.qrCode : undefined;
+    const screen: LaneScreen = {
+      passagewayId: lane.passagewayId,
+      orderId: car.orderId,
+      plate: car.plate,
+      owedFen,
+      message: qrCode
+        ? `请扫码缴费 ${yuan(owedFen)} 元`
+        : r.payment
+          ? `已扣费, 仍需缴费 ${r.owed ?? ''} 元`
+          : `请缴费 ${yuan(owedFen)} 元${r.result.errorCode ? ` (${r.result.errorCode})` : r.result.error ? ' (平台无应答)' : ''}`,
+      since: this.now(),
+    };
+    if (qrCode && r.outTradeNo) {
+      screen.qrCode = qrCode;
+      screen.outTradeNo = r.outTradeNo;
+      screen.pollUntil = this.now() + QR_POLL.forMs;
+      this.pollQr(r.outTradeNo, car.orderId, screen.pollUntil);
+    }
+    this.laneScreens.set(lane.passagewayId, screen);
+    return r;
+  }
+
+  /** Poll 4.17 for a QR on a lane screen until it is paid, the car is gone or the QR lapses. */
+  private pollQr(outTradeNo: string, orderId: string, until: number): void {
+    const started = this.now();
+    const next = () => this.now() + (this.now() - started < QR_POLL.fastForMs ? QR_POLL.fastMs : QR_POLL.slowMs);
+    const stillWaiting = () => {
+      const car = this.state.cars.get(orderId);
+      return car !== undefined && car.outTime === undefined && car.waitingAt !== undefined && this.qrPolls.has(outTradeNo);
+    };
+    const tick = async () => {
+      if (!stillWaiting()) {
+        this.qrPolls.delete(outTradeNo);
+        return;
+      }
+      const r = await this.qrPayResult({ outTradeNo });
+      if (r.left || r.payment || !stillWaiting()) {
+        this.qrPolls.delete(outTradeNo);
+        return;
+      }
+      if (this.now() >= until) {
+        this.qrPolls.delete(outTradeNo);
+        const car = this.state.cars.get(orderId);
+        const screen = car?.waitingAt !== undefined ? this.laneScreens.get(car.waitingAt) : undefined;
+        if (screen?.outTradeNo === outTradeNo) {
+          screen.qrCode = undefined;
+          screen.message = '二维码已过期, 请重新识别车牌';
+        }
+        return;
+      }
+      this.qrPolls.set(outTradeNo, this.deps.scheduler.at(next(), tick));
+    };
+    this.qrPolls.get(outTradeNo)?.();
+    this.qrPolls.set(outTradeNo, this.deps.scheduler.at(next(), tick));
+  }
+
+  /** The exit lane screens that still have a car waiting at them. */
+  screens(): LaneScreen[] {
+    return [...this.laneScreens.values()].filter((sc) => {
+      const car = this.state.cars.get(sc.orderId);
+      return car !== undefined && car.outTime === undefined && car.waitingAt === sc.passagewayId;
+    });
   }
 
   /** What the stay costs now (no quote is made). */
@@ -631,6 +770,31 @@ export class SandboxPark {
       outbox: this.deps.outbox.view(this.parkNumber),
     };
   }
+}
+
+export interface Departure {
+  orderId: string;
+  record: ExitRecord;
+  exitDelivery: unknown;
+  openGate?: UpResult;
+  /** How the lot was paid at the lane (4.16 withholding, 4.24 payment code), when it asked ParkPay. */
+  lanePayment?: ReturnType<typeof laneFlowSummary>;
+}
+
+/** A lane interaction, short: what ParkPay answered and what the lot did with it. */
+export function laneFlowSummary(r: LaneFlowResult) {
+  return {
+    section: r.result.section,
+    acknowledged: r.result.acknowledged,
+    status: r.result.status,
+    errorCode: r.result.errorCode,
+    error: r.result.error,
+    outTradeNo: r.outTradeNo,
+    paid: r.payment ? yuan(r.payment.fen) : undefined,
+    recordError: r.recordError,
+    owed: r.owed,
+    left: r.left,
+  };
 }
 
 interface PayContent {

@@ -10,12 +10,13 @@ import type { Clock } from '../../src/core/clock';
 import type { EntryRecord, ExitRecord, WhiteEntry, Booking } from '../../../shared/bluecard';
 import { fenToYuan } from '../../../shared/money';
 import { normalizePlate } from '../../../shared/plate';
-import { formatChinaDate, formatChinaHhmmss, formatChinaTime } from '../../../shared/time';
+import { formatChinaDate, formatChinaHhmmss, formatChinaTime, parseChinaTime } from '../../../shared/time';
 import type { AreaDefinition, LaneDefinition, ParkDefinition, SpaceDefinition } from './definitions';
 import { ImageStore, compactChinaTime } from './images';
 import { type TariffDefinition, chargeFen, tariffOf, timeDiscountFen } from './tariff';
 
 const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
 
 export type CarType = '临时车' | '固定车' | '预约车';
 
@@ -151,6 +152,8 @@ export interface WhiteRecord {
   /** "1" online (4.6), "2" offline (entered at the lot). */
   source: '1' | '2';
   fixedId: number;
+  /** When the lot first had this plate on its whitelist: a pass covers a stay from then on, not before. */
+  addedAt: number;
   updatedAt: number;
 }
 
@@ -200,6 +203,8 @@ export interface ParkEvents {
   left(park: ParkState, car: Car, record: ExitRecord): void;
   /** A payment taken at the lot (cash at the booth): a 4.15 charge record. */
   offlinePayment(park: ParkState, car: Car, payment: Payment): void;
+  /** A barrier lifted with no car let through by it (4.22 with nobody waiting). */
+  lifted?(park: ParkState, lift: Lift): void;
 }
 
 export interface ArriveOptions {
@@ -371,6 +376,51 @@ export class ParkState {
     if (this.validWhite(plate, areaId)) return '固定车';
     if (this.bookingToLetIn(plate, areaId)) return '预约车';
     return '临时车';
+  }
+
+  /**
+   * The stretches of [from, to] a monthly pass (whitelist entry) covers for a car in `areaId`: from the
+   * first day of its validity 00:00 (and not before the lot had the entry) to the last day's end; with
+   * per-area validity, only that area's rows count (and the entry's own dates still bound them).
+   */
+  passCover(plate: string, areaId: number, from: number, to: number): [number, number][] {
+    if (plate === '' || to <= from) return [];
+    const w = this.white.get(normalizePlate(plate));
+    if (!w) return [];
+    const dayStart = (d: string) => (d === '' ? -Infinity : parseChinaTime(`${d} 00:00:00`).getTime());
+    const dayEnd = (d: string) => (d === '' ? Infinity : parseChinaTime(`${d} 00:00:00`).getTime() + DAY);
+    const safe = (f: () => number, fallback: number) => {
+      try {
+        return f();
+      } catch {
+        return fallback;
+      }
+    };
+    const entryFrom = Math.max(w.addedAt, safe(() => dayStart(w.entry.start), Infinity));
+    const entryTo = safe(() => dayEnd(w.entry.end), -Infinity);
+    const rows = w.entry.areasAndValidity.length === 0 ? [{ start: '', end: '' }] : w.entry.areasAndValidity.filter((a) => a.areaId === areaId);
+    const cover: [number, number][] = [];
+    for (const r of rows) {
+      const a = Math.max(from, entryFrom, safe(() => dayStart(r.start), Infinity));
+      const b = Math.min(to, entryTo, safe(() => dayEnd(r.end), -Infinity));
+      if (a < b) cover.push([a, b]);
+    }
+    return cover;
+  }
+
+  /** How much of [from, to] no pass covers (ms). */
+  private uncoveredMs(car: Car, from: number, to: number): number {
+    const cover = this.passCover(car.plate, car.areaId, from, to).sort((x, y) => x[0] - y[0]);
+    let covered = 0;
+    let reach = from;
+    for (const [a, b] of cover) {
+      const start = Math.max(a, reach);
+      if (b > start) {
+        covered += b - start;
+        reach = b;
+      }
+    }
+    return Math.max(0, to - from - covered);
   }
 
   isBlack(plate: string): boolean {
@@ -560,8 +610,10 @@ export class ParkState {
   price(car: Car, at = this.now(), extraCouponMinutes = 0): Priced {
     const inPaidFreeTime = car.paidFreeUntil !== undefined && car.paidUntil !== undefined && at <= car.paidFreeUntil;
     const end = inPaidFreeTime ? Math.max(car.inTime, car.paidUntil!) : Math.max(car.inTime, at);
-    const duration = end - car.inTime;
-    const fixed = car.carType === '固定车';
+    // A monthly pass makes the time it covers free; the rest is priced as one stay (a pass that ran out
+    // during the stay, or one that began after entry: the car owes for the time outside it).
+    const duration = car.plate === '' ? end - car.inTime : this.uncoveredMs(car, car.inTime, end);
+    const fixed = duration === 0;
     const charge = fixed ? 0 : chargeFen(this.tariff, duration);
     const paidOnline = car.payments.filter((p) => p.online).reduce((s, p) => s + p.fen, 0);
     const paidOffline = car.payments.filter((p) => !p.online).reduce((s, p) => s + p.fen, 0);
@@ -810,6 +862,7 @@ export class ParkState {
       this.exit(waiting, lane, this.price(waiting), '远程抬杆');
     }
     this.lifts.push(lift);
+    if (!lift.released) this.options.events.lifted?.(this, lift);
     return lift;
   }
 
@@ -823,6 +876,7 @@ export class ParkState {
       entry: { ...entry, areasAndValidity: entry.areasAndValidity.map((a) => ({ ...a })) },
       source,
       fixedId: existing?.fixedId ?? ++this.fixedIdSeq,
+      addedAt: existing?.addedAt ?? this.now(),
       updatedAt: this.now(),
     };
     this.white.set(k, record);

@@ -22,7 +22,8 @@ import { SandboxPark } from './lot';
 import { DEFAULT_RESEND, Outbox, type ResendPolicy } from './outbox';
 import { ParkState } from './park';
 import { ClockScheduler, type SandboxScheduler } from './scheduler';
-import { DEFAULT_PARKPAY_PATHS, ParkPayLink, type ParkPayPaths, type UpResult } from './uplink';
+import { DEFAULT_PARKPAY_PATHS, ParkPayLink, UP_PATH_OF, type ParkPayPaths, type UpResult } from './uplink';
+import { aboutBody, Journal, SECTION_TITLES, type GateEvent, type LotCall } from './call-log';
 
 export interface BluecardSandboxOptions {
   parks: ParkDefinition[];
@@ -32,6 +33,11 @@ export interface BluecardSandboxOptions {
   parkPayPaths?: Partial<ParkPayPaths>;
   /** Drives every time of the lot. Default: a ScaledClock at speed 1 from now. */
   clock?: Clock;
+  /**
+   * The clock only moves forward (setClock to an earlier time is refused): demo mode shares it with ParkPay,
+   * whose leases, expiries and retry schedules assume time does not go back.
+   */
+  clockForwardOnly?: boolean;
   /** Timers on the sandbox clock (resends, face-to-face polls). Default: a ClockScheduler polling every 200 ms. */
   scheduler?: SandboxScheduler;
   /** Real ms between heartbeats (4.1, spec: 30 s); 0 turns them off. */
@@ -48,6 +54,12 @@ export interface BluecardSandboxOptions {
   orderIdStart?: number;
   /** A payment (4.5, lane pay) that settles a car waiting at an exit lane lets it out (default true). */
   autoExitOnPayment?: boolean;
+  /**
+   * A plated car owing money at an exit lane makes the lot ask ParkPay with 4.16 (agreement → paid and out;
+   * else a payment QR on the lane screen, polled with 4.17), as a lot using ParkPay for lane payments does
+   * (default false: the car is refused, unpaid, and a test asks 4.16 itself).
+   */
+  exitWithholding?: boolean;
   /** Send the lanes (4.21) at start, as a lot does when its lanes change (default true). */
   announceLanesOnStart?: boolean;
   /** 4.14: send base64 '+' as ' ' like the HTTP stack the spec describes (default false). */
@@ -71,7 +83,12 @@ export interface BluecardSandbox {
   heartbeatNow(parkNumber?: string): Promise<UpResult[]>;
   /** Deliver every pending record now, due or not. */
   flushOutbox(options?: { parkNumber?: string }): Promise<void>;
+  /** Calls between the lot and ParkPay, both ways (newest 500). */
+  calls: Journal<LotCall>;
+  /** Barrier openings (newest 200). */
+  gates: Journal<GateEvent>;
   clockSettable(): boolean;
+  clockForwardOnly(): boolean;
   clockSpeed(): number | undefined;
   /** Move a settable clock forward, running each timer at its due instant (the resend schedule, instantly). */
   advanceClock(ms: number): Promise<void>;
@@ -100,12 +117,31 @@ export async function startBluecardSandbox(options: BluecardSandboxOptions): Pro
   const policy: ResendPolicy = { ...DEFAULT_RESEND, ...(options.resend ?? {}) };
   const orderIdStart = options.orderIdStart ?? Math.floor((Date.now() - Date.UTC(2020, 0, 1)) / 1000) * 10;
 
+  const faults = new FaultInjector();
+  const calls = new Journal<LotCall>(500);
+  const gates = new Journal<GateEvent>(200);
+  const paths = { ...DEFAULT_PARKPAY_PATHS, ...(options.parkPayPaths ?? {}) };
   const link = new ParkPayLink({
     baseUrl: () => parkPayBaseUrl,
-    paths: { ...DEFAULT_PARKPAY_PATHS, ...(options.parkPayPaths ?? {}) },
+    paths,
     timeoutMs: options.parkPayTimeoutMs ?? 10_000,
     clock,
     manglePlusInImages: options.manglePlusInImages,
+    offline: () => faults.conditions.offline,
+    onSent: (park, body, r) => {
+      calls.add({
+        at: r.at,
+        direction: 'up',
+        parkNumber: park.parkNumber,
+        section: r.section,
+        name: paths[UP_PATH_OF[r.section]].split('/').pop() || r.section,
+        title: SECTION_TITLES[r.section] ?? r.section,
+        outcome: r.status === 'success' || r.status === 'fail' || r.status === 'self' ? r.status : 'error',
+        httpStatus: r.httpStatus,
+        ms: r.ms,
+        detail: [aboutBody(body), r.errorCode ?? (r.status === undefined ? r.error : undefined)].filter(Boolean).join(' · ') || undefined,
+      });
+    },
   });
   const lots = new Map<string, SandboxPark>();
   const outbox = new Outbox({
@@ -117,7 +153,6 @@ export async function startBluecardSandbox(options: BluecardSandboxOptions): Pro
     onError,
   });
   const kick = () => void outbox.flush();
-  const faults = new FaultInjector();
 
   const makeState = (def: ParkDefinition, start: number | undefined) =>
     new ParkState(def, {
@@ -126,11 +161,16 @@ export async function startBluecardSandbox(options: BluecardSandboxOptions): Pro
       autoExitOnPayment: options.autoExitOnPayment ?? true,
       imageBaseUrl: () => (options.publicUrl ?? url).replace(/\/+$/, ''),
       events: {
+        lifted: (park, lift) => {
+          gates.add({ at: lift.at, parkNumber: park.parkNumber, passagewayId: lift.passagewayId, kind: 'lift', how: lift.via });
+        },
         entered: (park, car) => {
+          gates.add({ at: car.inTime, parkNumber: park.parkNumber, passagewayId: car.inLaneId, kind: 'in', plate: car.plate, orderId: car.orderId, how: car.openGateMode });
           outbox.enqueue(park.parkNumber, 'entry', car.orderId, park.entryRecord(car), car.inTime);
           kick();
         },
         left: (park, car, record) => {
+          gates.add({ at: car.outTime ?? clock.now(), parkNumber: park.parkNumber, passagewayId: car.outLaneId ?? '', kind: 'out', plate: car.plate, orderId: car.orderId, how: car.exitOpenGateMode });
           // 4.2: an entry record is resent "直至发送成功或者车辆已出场为止".
           outbox.drop(park.parkNumber, 'entry', car.orderId, 'car left');
           outbox.enqueue(park.parkNumber, 'exit', car.orderId, record, car.outTime);
@@ -143,7 +183,9 @@ export async function startBluecardSandbox(options: BluecardSandboxOptions): Pro
         },
       },
     });
-  for (const def of options.parks) lots.set(def.parkNumber, new SandboxPark(def, { clock, link, outbox, scheduler, makeState }));
+  for (const def of options.parks) {
+    lots.set(def.parkNumber, new SandboxPark(def, { clock, link, outbox, scheduler, makeState, exitWithholding: options.exitWithholding }));
+  }
 
   // Timeout faults hold connections; stop() lets them go.
   const hangs = new Set<() => void>();
@@ -182,6 +224,20 @@ export async function startBluecardSandbox(options: BluecardSandboxOptions): Pro
     afterCall: kick,
     hang,
     onBug: onError,
+    onCall: (c) => {
+      calls.add({
+        at: clock.now(),
+        direction: 'down',
+        parkNumber: c.parkNumber,
+        section: c.section ?? '',
+        name: c.name,
+        title: (c.section && SECTION_TITLES[c.section]) || c.name,
+        outcome: c.outcome,
+        httpStatus: c.httpStatus,
+        ms: c.ms,
+        detail: [aboutBody(c.body), c.errorCode].filter(Boolean).join(' · ') || undefined,
+      });
+    },
   });
   const control = controlRouter(() => holder.sandbox!);
   for (const r of [down, images, control]) {
@@ -218,6 +274,8 @@ export async function startBluecardSandbox(options: BluecardSandboxOptions): Pro
     scheduler,
     outbox,
     faults,
+    calls,
+    gates,
     park(parkNumber) {
       const lot = lots.get(parkNumber);
       if (!lot) throw new Error(`bluecard sandbox: no park ${parkNumber}`);
@@ -232,6 +290,7 @@ export async function startBluecardSandbox(options: BluecardSandboxOptions): Pro
     heartbeatNow,
     flushOutbox: (o = {}) => outbox.flush({ force: true, parkNumber: o.parkNumber }),
     clockSettable: () => isSettable(clock),
+    clockForwardOnly: () => options.clockForwardOnly === true,
     clockSpeed: () => (clock instanceof ScaledClock ? clock.speed : undefined),
     async advanceClock(ms) {
       if (!isSettable(clock)) throw new Error('the sandbox clock cannot be set');
@@ -239,8 +298,9 @@ export async function startBluecardSandbox(options: BluecardSandboxOptions): Pro
     },
     async setClock(ms) {
       if (!isSettable(clock)) throw new Error('the sandbox clock cannot be set');
-      // Forward: run the timers on the way; backward: just set.
+      // Forward: run the timers on the way; backward: just set (unless the clock is shared and only moves forward).
       if (ms >= clock.now()) await scheduler.runUntil(ms, (t) => clock.set(t));
+      else if (options.clockForwardOnly) throw new Error('the sandbox clock only moves forward');
       else clock.set(ms);
     },
     setClockSpeed(factor) {

@@ -99,6 +99,10 @@ export interface ParkPayLinkOptions {
   clock: Clock;
   /** 4.14: send base64 '+' as ' ' like the HTTP stack the spec describes. */
   manglePlusInImages?: boolean;
+  /** The lot is cut off (a fault): nothing leaves it, every call fails as a network error. */
+  offline?: () => boolean;
+  /** Told about every call made (the demo's call log). */
+  onSent?: (park: { parkNumber: string }, body: unknown, result: UpResult) => void;
 }
 
 /** The exact body the lot would send, or a SandboxBug naming the issues. */
@@ -127,6 +131,11 @@ export class ParkPayLink {
     const started = Date.now();
     const url = this.url(section);
     if (!url) return { section, url: '', at, ms: 0, acknowledged: false, error: 'ParkPay base URL not configured' };
+    if (this.options.offline?.()) {
+      const cut: UpResult = { section, url, at, ms: 0, acknowledged: false, error: 'network: the lot is offline (sandbox fault)' };
+      this.options.onSent?.(park, body, cut);
+      return cut;
+    }
     let text = JSON.stringify(body);
     if (section === '4.14' && this.options.manglePlusInImages) {
       const b = body as { image: string };
@@ -174,6 +183,7 @@ export class ParkPayLink {
       clearTimeout(timer);
       this.inflight.delete(controller);
       result.ms = Date.now() - started;
+      this.options.onSent?.(park, body, result);
     }
   }
 
