@@ -53,7 +53,9 @@ export type AlipayFault =
   /** A signed business error instead of the work (default 40004 ACQ.SYSTEM_ERROR, "系统错误"). */
   | { type: 'business_error'; method?: string; code?: string; subCode?: string; subMsg?: string }
   /** The next notification delivery is signed with a wrong key ('wrong_key') or altered after signing. */
-  | { type: 'forged_notification'; how?: NotificationForgery };
+  | { type: 'forged_notification'; how?: NotificationForgery }
+  /** The next trade notification is lost on the way: never delivered, never retried. */
+  | { type: 'lost_notification' };
 
 export interface AlipaySandboxOptions {
   appId?: string;
@@ -112,6 +114,8 @@ export interface AlipaySandbox {
   finish(outTradeNo: string): SandboxTrade;
   issueAuthCode(user: string | SandboxUser): string;
   inject(fault: AlipayFault, times?: number): void;
+  /** Forget the faults not yet used (of one type, or all). */
+  clearFaults(type?: AlipayFault['type']): void;
   trades(): SandboxTrade[];
   trade(outTradeNo: string): SandboxTrade | undefined;
   notifications(): SandboxNotification[];
@@ -227,7 +231,7 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
   const held = new Set<http.ServerResponse>();
 
   const takeFault = (method: string): AlipayFault | undefined => {
-    const i = faults.findIndex((f) => f.type !== 'forged_notification' && (f.method === undefined || f.method === method));
+    const i = faults.findIndex((f) => f.type !== 'forged_notification' && f.type !== 'lost_notification' && (f.method === undefined || f.method === method));
     return i < 0 ? undefined : faults.splice(i, 1)[0];
   };
 
@@ -475,8 +479,14 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
     inject: (fault, times = 1) => {
       for (let i = 0; i < times; i++) {
         if (fault.type === 'forged_notification') notifier.forgeNext(fault.how ?? 'wrong_key', 1);
+        else if (fault.type === 'lost_notification') notifier.loseNext(1);
         else faults.push(fault);
       }
+    },
+    clearFaults: (type) => {
+      if (type === undefined || type === 'forged_notification') notifier.forgeNext('wrong_key', 0, true);
+      if (type === undefined || type === 'lost_notification') notifier.loseNext(0, true);
+      for (let i = faults.length - 1; i >= 0; i--) if (type === undefined || faults[i]!.type === type) faults.splice(i, 1);
     },
     trades: () => snapshot(book.list()),
     trade: (no) => {

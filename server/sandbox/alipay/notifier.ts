@@ -55,7 +55,8 @@ export interface SandboxNotification {
   base: Record<string, string>;
   firstAt?: number;
   attempts: NotificationAttempt[];
-  state: 'pending' | 'delivered' | 'gave_up';
+  /** lost: a fault made it vanish on the way (never delivered, never retried). */
+  state: 'pending' | 'delivered' | 'gave_up' | 'lost';
   /** Sandbox instant of the next delivery while pending. */
   nextAt?: number;
 }
@@ -75,6 +76,7 @@ export class Notifier {
   private readonly all: SandboxNotification[] = [];
   private readonly inflight = new Set<Promise<void>>();
   private forgeries: NotificationForgery[] = [];
+  private toLose = 0;
   private stopped = false;
 
   constructor(private readonly o: NotifierOptions) {}
@@ -91,8 +93,18 @@ export class Notifier {
       state: 'pending',
     };
     this.all.push(n);
+    if (this.toLose > 0) {
+      this.toLose -= 1;
+      n.state = 'lost';
+      return n;
+    }
     n.nextAt = this.o.scheduler.after(0, () => this.start(n));
     return n;
+  }
+
+  /** The next `times` trade notifications are lost on the way: never delivered, never retried (`reset`: instead of those still to come). */
+  loseNext(times: number, reset = false): void {
+    this.toLose = (reset ? 0 : this.toLose) + times;
   }
 
   /**
@@ -116,8 +128,9 @@ export class Notifier {
     return n;
   }
 
-  /** The next `times` deliveries (of any notification) are forged. */
-  forgeNext(how: NotificationForgery, times: number): void {
+  /** The next `times` deliveries (of any notification) are forged (`reset`: forget those still to come first). */
+  forgeNext(how: NotificationForgery, times: number, reset = false): void {
+    if (reset) this.forgeries = [];
     for (let i = 0; i < times; i++) this.forgeries.push(how);
   }
 

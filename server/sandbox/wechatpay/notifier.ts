@@ -45,7 +45,8 @@ export interface NotificationRecord {
   plaintext: string;
   /** A fault applied to it, if any. */
   tampered?: string;
-  state: 'pending' | 'delivered' | 'gave_up';
+  /** lost: a fault made it vanish on the way (never delivered, never retried). */
+  state: 'pending' | 'delivered' | 'gave_up' | 'lost';
   attempts: DeliveryAttempt[];
 }
 
@@ -81,6 +82,13 @@ export class Notifier {
     const r: NotificationRecord = { ...record, state: 'pending', attempts: [] };
     this.records.push(r);
     this.schedule(r, 0);
+    return r;
+  }
+
+  /** Record a notification that is lost on the way: nothing is sent for it. */
+  lose(record: Omit<NotificationRecord, 'state' | 'attempts'>): NotificationRecord {
+    const r: NotificationRecord = { ...record, state: 'lost', attempts: [] };
+    this.records.push(r);
     return r;
   }
 

@@ -61,7 +61,13 @@ export type SandboxFault =
   /** A signed error answer of your choice (ORDER_CLOSED, FREQUENCY_LIMITED, …) instead of the normal one. */
   | { kind: 'error'; status: number; code: string; message?: string; times?: number; path?: string; method?: 'GET' | 'POST'; applied?: boolean }
   /** The next notifications: ciphertext altered (tag breaks), associated_data altered, or a forged signature. */
-  | { kind: 'tamperNotification'; tamper: 'ciphertext' | 'aad' | 'signature'; times?: number };
+  | { kind: 'tamperNotification'; tamper: 'ciphertext' | 'aad' | 'signature'; times?: number }
+  /** The next payment notifications (TRANSACTION.SUCCESS) are lost on the way: never delivered, never retried. */
+  | { kind: 'loseNotification'; times?: number };
+
+type ApiFault = Exclude<SandboxFault, { kind: 'tamperNotification' | 'loseNotification' }>;
+/** Faults that act on API calls (the others act on notifications). */
+const isApiFault = (f: SandboxFault): f is ApiFault => f.kind !== 'tamperNotification' && f.kind !== 'loseNotification';
 
 export interface WechatPaySandboxOptions {
   mode: 'platformCertificate' | 'publicKey';
@@ -146,7 +152,8 @@ export interface WechatPaySandbox {
   readonly micropay: MicropayDesk;
 
   inject(fault: SandboxFault): void;
-  clearFaults(): void;
+  /** Forget the faults not yet used (of one kind, or all). */
+  clearFaults(kind?: SandboxFault['kind']): void;
 
   orders(): SandboxOrder[];
   refunds(): SandboxRefund[];
@@ -338,8 +345,8 @@ class Sandbox implements WechatPaySandbox {
     this.faults.push({ fault, left: fault.times ?? 1 });
   }
 
-  clearFaults(): void {
-    this.faults.length = 0;
+  clearFaults(kind?: SandboxFault['kind']): void {
+    for (let i = this.faults.length - 1; i >= 0; i--) if (kind === undefined || this.faults[i]!.fault.kind === kind) this.faults.splice(i, 1);
   }
 
   orders(): SandboxOrder[] {
@@ -425,10 +432,19 @@ class Sandbox implements WechatPaySandbox {
     return this.envelope('refund', JSON.stringify(this.state.refundResourceJson(refund)), ev, summary, tamper);
   }
 
+  private takeLostNotification(): boolean {
+    const i = this.faults.findIndex((f) => f.fault.kind === 'loseNotification');
+    if (i < 0) return false;
+    if (--this.faults[i].left <= 0) this.faults.splice(i, 1);
+    return true;
+  }
+
   private notifyTransaction(order: SandboxOrder): void {
     const tamper = this.takeNotificationTamper();
     const n = this.transactionNotification(order, tamper);
-    this.notifier.enqueue({ ...n, eventType: 'TRANSACTION.SUCCESS', outTradeNo: order.outTradeNo, url: order.notifyUrl, ...(tamper ? { tampered: tamper } : {}) });
+    const record = { ...n, eventType: 'TRANSACTION.SUCCESS', outTradeNo: order.outTradeNo, url: order.notifyUrl, ...(tamper ? { tampered: tamper } : {}) };
+    if (this.takeLostNotification()) this.notifier.lose(record);
+    else this.notifier.enqueue(record);
   }
 
   private notifyRefund(refund: SandboxRefund): void {
@@ -493,7 +509,7 @@ class Sandbox implements WechatPaySandbox {
     const fault = this.takeFault(url.pathname, method);
     if (fault) {
       if (fault.kind === 'badSignature') sabotage.badSignature = true;
-      else if (fault.kind !== 'tamperNotification') {
+      else if (isApiFault(fault)) {
         if (fault.applied) sabotage.after = fault;
         else return this.sabotage(fault, req, res, hit);
       }
@@ -525,7 +541,7 @@ class Sandbox implements WechatPaySandbox {
     const answer = this.micropay.handle(method, pathname, rawBody, {
       takeFault: (path) => {
         const f = this.takeFault(path);
-        return f && f.kind !== 'tamperNotification' ? (f as V2Fault) : undefined;
+        return f && isApiFault(f) ? (f as V2Fault) : undefined;
       },
     });
     if (answer.hold) {
@@ -606,7 +622,7 @@ class Sandbox implements WechatPaySandbox {
   private takeFault(pathname: string, method?: string): SandboxFault | undefined {
     const i = this.faults.findIndex(
       (f) =>
-        f.fault.kind !== 'tamperNotification' &&
+        isApiFault(f.fault) &&
         (f.fault.path === undefined || pathname.startsWith(f.fault.path)) &&
         (f.fault.method === undefined || method === undefined || f.fault.method === method),
     );
