@@ -2,20 +2,31 @@
  * Demo mode: the stand-ins ParkPay talks to when nothing real is configured, each a faithful sandbox that
  * checks our signatures and signs its answers like the real service:
  *  - the Bluecard sandbox with its demo park (`p_demo_001`), registered with ParkPay and pointed back at it;
+ *    like a lot that uses ParkPay for lane payments, it asks 4.16 when a car owing money reaches an exit;
  *  - the WeChat mini-program login sandbox (code2Session);
  *  - the WeChat Pay sandbox (public-key mode, the same appid as the login) and the Alipay sandbox, whose
- *    generated merchant credentials become ParkPay's payment configuration.
+ *    generated merchant credentials become ParkPay's payment configuration;
+ *  - one clock for all of them and for ParkPay (real time plus an offset that only grows), so moving the
+ *    lot's time moves everyone's and times always agree;
+ *  - the lot playground at /demo (playground/), and the driver app's H5 build made on first start.
  */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type Router from '@koa/router';
 import type { Config } from '../src/config';
+import { ScaledClock, type Clock } from '../src/core/clock';
 import type { Logger } from '../src/logger';
 import type { Park } from '../src/core/parks';
 import { AppError } from '../src/core/errors';
+import { formatChinaTime } from '../../shared/time';
 import type { OperatorService } from '../src/core/operators/service';
 import { startAlipaySandbox, type AlipaySandbox } from './alipay';
 import { DEMO_PARK_KEY, DEMO_PARK_NUMBER, demoParks, startBluecardSandbox, type BluecardSandbox } from './bluecard';
 import { tariffOf, type TariffDefinition } from './bluecard/tariff';
 import { startWechatLoginSandbox, type WechatLoginSandbox, type WechatLoginSandboxApp } from './wechat-login';
 import { startWechatPaySandbox, type WechatPaySandbox } from './wechatpay';
+import { buildingPage, buildNeeded, DriverApp } from './driver-app';
+import { playgroundRouter } from './playground/router';
 
 export interface Demo {
   /** Parks to register with ParkPay (pointing at the sandbox). */
@@ -26,10 +37,19 @@ export interface Demo {
   wechatPay: NonNullable<Config['wechatPay']>;
   alipay: NonNullable<Config['alipay']>;
   sandboxes: { bluecard: BluecardSandbox; wechatLogin: WechatLoginSandbox; wechatPay: WechatPaySandbox; alipay: AlipaySandbox };
+  /** The one clock of demo mode: every stand-in reads it, and ParkPay too (unless a test gives ParkPay its own). */
+  clock: Clock;
+  /** /demo (the lot playground), and the driver app's "being built" page while its build runs. */
+  router: Router;
   /** Tell the stand-ins where ParkPay listens (they start calling it). */
   connect(parkPayUrl: string): Promise<void>;
-  /** Lines for the start banner. */
+  /** Lines for the start banner (after connect: with ParkPay's URLs). */
   describe(): string[];
+  /**
+   * Build the driver app (H5) when it is missing or older than its sources, in the background; progress
+   * lines go to `say` (and `progress`, a line that replaces itself). Resolves when built or given up.
+   */
+  prepareDriverApp(o: { say: (line: string) => void; progress?: (line: string) => void; logFile: string }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -37,6 +57,20 @@ export interface DemoOptions {
   logger: Logger;
   host: string;
   ports: Config['demo'];
+  /** The stand-ins' clock (default: real time plus a lead, settable). */
+  clock?: Clock;
+  /**
+   * ParkPay reads this clock too (default true): it then only moves forward. False: a test that moves
+   * ParkPay's own clock keeps the stand-ins apart, free to move both ways.
+   */
+  shared?: boolean;
+  /** The H5 build ParkPay serves (config.h5Dir). */
+  h5Dir?: string;
+  /**
+   * Where the demo clock's lead over real time is kept (with the embedded database's data): records made at
+   * demo times stay in the past after a restart. Unset: the clock starts at real time.
+   */
+  clockFile?: string;
 }
 
 /**
@@ -55,8 +89,15 @@ function demoService(t: Partial<TariffDefinition> | undefined) {
   };
 }
 
+/** Paths ParkPay's other ports own: never answered with the "being built" page. */
+const NOT_APP = /^\/(api|bluecard|notify|healthz|readyz|demo)(\/|$)/;
+
 export async function startDemo(opts: DemoOptions): Promise<Demo> {
+  const shared = opts.shared ?? true;
+  const clockFile = shared ? opts.clockFile : undefined;
+  const clock = opts.clock ?? new ScaledClock(Date.now() + savedLead(clockFile), 1);
   const started: { stop(): Promise<void> }[] = [];
+  if (!opts.clock && clockFile) started.push(keepLead(clock, clockFile, opts.logger));
   const track = <T extends { stop(): Promise<void> }>(s: T) => (started.push(s), s);
   try {
     const bluecard = track(
@@ -64,32 +105,83 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
         parks: demoParks(),
         host: opts.host,
         port: opts.ports.bluecardSandboxPort,
+        clock,
+        clockForwardOnly: shared,
+        exitWithholding: true,
         onError: (e) => opts.logger.warn({ err: e }, 'Bluecard sandbox problem'),
       }),
     );
     const wechatLogin = track(await startWechatLoginSandbox({ host: opts.host, port: opts.ports.wechatLoginSandboxPort }));
+    // The payment sandboxes check request timestamps against their clock: ParkPay's when shared (Alipay's
+    // trade timeouts and notification retries then run on it, checked every 200 ms), else real time.
     const wechatPay = track(
-      await startWechatPaySandbox({ mode: 'publicKey', appId: wechatLogin.app.appId, host: opts.host, port: opts.ports.wechatPaySandboxPort }),
+      await startWechatPaySandbox({
+        mode: 'publicKey',
+        appId: wechatLogin.app.appId,
+        host: opts.host,
+        port: opts.ports.wechatPaySandboxPort,
+        ...(shared ? { clock } : {}),
+      }),
     );
-    const alipay = track(await startAlipaySandbox({ host: opts.host, port: opts.ports.alipaySandboxPort }));
+    const alipay = track(await startAlipaySandbox({ host: opts.host, port: opts.ports.alipaySandboxPort, ...(shared ? { clock, pollMs: 200 } : {}) }));
     const def = demoParks()[0]!;
+    let parkPayUrl: string | undefined;
+    const h5Dir = path.resolve(opts.h5Dir ?? 'miniapp/dist/h5');
+    const driverApp = new DriverApp(h5Dir);
+
+    const router = playgroundRouter({
+      parkNumber: DEMO_PARK_NUMBER,
+      bluecard,
+      wechatPay,
+      alipay,
+      clock,
+      parkPayUrl: () => parkPayUrl,
+      operator: { username: DEMO_OPERATOR.username, password: DEMO_OPERATOR.password },
+      driverApp: () => driverApp.status(),
+    });
+    // While the driver app is being built (or has no build), its pages say so instead of a bare 404.
+    router.get(/^\/.*/, async (ctx, next) => {
+      const status = driverApp.status();
+      if (status.state === 'ready' || NOT_APP.test(ctx.path)) return next();
+      ctx.status = status.state === 'missing' ? 404 : 503;
+      ctx.set('retry-after', '3');
+      ctx.set('cache-control', 'no-store');
+      ctx.type = 'text/html; charset=utf-8';
+      ctx.body = buildingPage(status);
+    });
+
     return {
       parks: [{ parkNumber: DEMO_PARK_NUMBER, key: DEMO_PARK_KEY, bluecardBaseUrl: bluecard.url, name: def.name, settings: { service: demoService(def.tariff) } }],
       wechatLogin: wechatLogin.app,
       wechatPay: { ...wechatPay.merchant, baseUrl: wechatPay.url } as NonNullable<Config['wechatPay']>,
       alipay: { ...alipay.app, keyType: 'PKCS8' as const, gateway: alipay.gateway },
       sandboxes: { bluecard, wechatLogin, wechatPay, alipay },
-      connect: (url) => bluecard.setParkPayBaseUrl(url),
-      describe: () => [
-        `  Bluecard sandbox: ${bluecard.url}  (control API: ${bluecard.url}/sandbox/)`,
-        `  WeChat login sandbox: ${wechatLogin.url}  (a wx.login code: POST ${wechatLogin.url}/__sandbox/code {"user":"zhang"}; H5: POST /api/auth/demo {"name":"zhang"})`,
-        `  WeChat Pay sandbox: ${wechatPay.url}  (the payer pays: POST ${wechatPay.url}/__sandbox/…)`,
-        `  Alipay sandbox: ${alipay.url}  (control: ${alipay.url}/__sandbox/)`,
-        `  booth payment codes (4.24): WeChat POST ${wechatPay.url}/__sandbox/micropay/codes {"behaviour":"pay"|"password"}, Alipay POST ${alipay.url}/__sandbox/payment-code {"user":"zhang"}`,
-        `  operator console login (demo admin): username ${DEMO_OPERATOR.username}, password ${DEMO_OPERATOR.password}  (POST /api/op/auth/login)`,
-        `  demo park ${DEMO_PARK_NUMBER} "${def.name}", key ${DEMO_PARK_KEY}, lanes: ${def.lanes.map((l) => `${l.passagewayId} ${l.name}`).join(', ')}`,
-      ],
+      clock,
+      router,
+      connect: (url) => {
+        parkPayUrl = url;
+        return bluecard.setParkPayBaseUrl(url);
+      },
+      describe: () => {
+        const u = parkPayUrl ?? '';
+        return [
+          `  ▶ lot playground (start here): ${u}/demo`,
+          `  driver app, as a scan of lane 1 ${def.lanes[0]!.name} opens it: ${u}/q/${DEMO_PARK_NUMBER}/1`,
+          `  operator console: ${u}/#/packages/op/login/index  (demo admin: ${DEMO_OPERATOR.username} / ${DEMO_OPERATOR.password})`,
+          `  Bluecard sandbox: ${bluecard.url}  (control API: ${bluecard.url}/sandbox/)`,
+          `  WeChat login sandbox: ${wechatLogin.url}  (a wx.login code: POST ${wechatLogin.url}/__sandbox/code {"user":"zhang"}; H5: POST /api/auth/demo {"name":"zhang"})`,
+          `  WeChat Pay sandbox: ${wechatPay.url}  (state: ${wechatPay.url}/__sandbox/state)`,
+          `  Alipay sandbox: ${alipay.url}  (trades: ${alipay.url}/__sandbox/trades)`,
+          `  booth payment codes (4.24): WeChat POST ${wechatPay.url}/__sandbox/micropay/codes {"behaviour":"pay"|"password"}, Alipay POST ${alipay.url}/__sandbox/payment-code {"user":"zhang"}`,
+          `  demo clock: one for ParkPay and every sandbox, now ${formatChinaTime(clock.now())}; move it forward in the playground or with POST ${bluecard.url}/sandbox/clock {"advanceMinutes":75}`,
+          `  demo park ${DEMO_PARK_NUMBER} "${def.name}", key ${DEMO_PARK_KEY}, lanes: ${def.lanes.map((l) => `${l.passagewayId} ${l.name}`).join(', ')}`,
+        ];
+      },
+      prepareDriverApp: async (o) => {
+        if (await driverApp.prepare({ ...o, need: buildNeeded(h5Dir) })) o.say(`  ▶ the driver app is ready: ${parkPayUrl ?? ''}/demo`);
+      },
       stop: async () => {
+        driverApp.stop();
         await Promise.all(started.map((s) => s.stop()));
       },
     };
@@ -97,6 +189,41 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
     await Promise.all(started.map((s) => s.stop().catch(() => undefined)));
     throw e;
   }
+}
+
+/** The demo clock's lead over real time saved in `file` (0 when none). */
+function savedLead(file: string | undefined): number {
+  if (!file || !existsSync(file)) return 0;
+  try {
+    const lead = (JSON.parse(readFileSync(file, 'utf8')) as { leadMs?: unknown }).leadMs;
+    return typeof lead === 'number' && Number.isFinite(lead) && lead > 0 ? lead : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Save the clock's lead whenever it changed (checked every 2 s, and at stop). */
+function keepLead(clock: Clock, file: string, logger: Logger): { stop(): Promise<void> } {
+  let saved = savedLead(file);
+  const save = () => {
+    const lead = Math.round(clock.now() - Date.now());
+    if (Math.abs(lead - saved) < 1000) return;
+    try {
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, JSON.stringify({ leadMs: lead, savedAt: new Date().toISOString() }));
+      saved = lead;
+    } catch (err) {
+      logger.warn({ err, file }, 'demo clock: could not save its lead over real time');
+    }
+  };
+  const timer = setInterval(save, 2000);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      save();
+    },
+  };
 }
 
 /** Demo mode's operator account (an admin): named in the README and the start banner. Demo mode only. */

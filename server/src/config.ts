@@ -174,8 +174,10 @@ export const configSchema = z
         wechatPaySandboxPort: z.coerce.number().int().min(0).max(65535).default(8082),
         alipaySandboxPort: z.coerce.number().int().min(0).max(65535).default(8083),
         wechatLoginSandboxPort: z.coerce.number().int().min(0).max(65535).default(8084),
+        /** `npm start` builds the driver app (H5) when it is missing or older than its sources. */
+        buildDriverApp: z.preprocess((v) => (v === '0' || v === 'false' ? false : v === '1' || v === 'true' ? true : v), z.boolean()).default(true),
       })
-      .default({ bluecardSandboxPort: 8081, wechatPaySandboxPort: 8082, alipaySandboxPort: 8083, wechatLoginSandboxPort: 8084 }),
+      .default({ bluecardSandboxPort: 8081, wechatPaySandboxPort: 8082, alipaySandboxPort: 8083, wechatLoginSandboxPort: 8084, buildDriverApp: true }),
     wechatMiniProgram: wechatMiniProgramSchema.optional(),
     wechatPay: wechatPaySchema.optional(),
     alipay: alipaySchema.optional(),
@@ -244,6 +246,7 @@ const ENV_NESTED: Record<string, [keyof Config, string]> = {
   PARKPAY_DEMO_WECHAT_LOGIN_PORT: ['demo', 'wechatLoginSandboxPort'],
   PARKPAY_DEMO_WECHATPAY_PORT: ['demo', 'wechatPaySandboxPort'],
   PARKPAY_DEMO_ALIPAY_PORT: ['demo', 'alipaySandboxPort'],
+  PARKPAY_DEMO_BUILD_H5: ['demo', 'buildDriverApp'],
 };
 /** JSON-valued environment variables (for deployments that configure by environment alone). */
 const ENV_JSON_KEYS: Record<string, keyof Config> = {

@@ -2,6 +2,7 @@
  * `npm start`: run the server on its configuration (embedded defaults = demo mode).
  * SIGTERM/SIGINT: graceful shutdown (see server.ts); a second signal exits at once.
  */
+import path from 'node:path';
 import { ConfigError, loadConfig } from './config';
 import { EngineLockedError, NoEngineError } from './repository/engine';
 import { startServer } from './server';
@@ -31,8 +32,25 @@ async function main() {
   const db = `${engine.engine} ${engine.version}${running.database.embedded ? `, embedded, data in ${config.dataDir}` : ''}`;
   if (config.mode === 'demo') {
     console.log(`ParkPay (demo mode) listening on ${url}  —  database: ${db}`);
-    console.log(`  health: ${url}/healthz   ready: ${url}/readyz`);
     for (const line of running.demo?.describe() ?? []) console.log(line);
+    console.log(`  health: ${url}/healthz   ready: ${url}/readyz`);
+    if (running.demo && config.demo.buildDriverApp) {
+      // A fresh clone has no driver app yet: build it now, in the background (the server already answers).
+      const tty = process.stdout.isTTY === true;
+      let open = false;
+      const say = (line: string) => {
+        if (open) process.stdout.write('\n');
+        open = false;
+        console.log(line);
+      };
+      const progress = tty
+        ? (line: string) => {
+            process.stdout.write(`\r\x1b[2K${line}`);
+            open = true;
+          }
+        : undefined;
+      void running.demo.prepareDriverApp({ say, progress, logFile: path.join(config.cacheDir, 'build-h5.log') }).catch((err: unknown) => logger.error({ err }, 'driver app build failed'));
+    }
   } else {
     logger.info({ url }, `ParkPay listening on ${url} (database: ${db})`);
   }

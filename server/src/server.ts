@@ -7,6 +7,7 @@
  * the stand-ins stop, the database closes, the embedded engine stops.
  */
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { AlipayAdapter } from './adapter/alipay';
 import { BluecardClient } from './adapter/bluecard';
@@ -79,6 +80,10 @@ export interface StartOptions {
   logger?: Logger;
   /** How long in-flight requests may take to finish on stop before their connections are cut. */
   drainMs?: number;
+  /**
+   * ParkPay's clock. Default: in demo mode the stand-ins' clock (one clock for all), else the system clock.
+   * Given (tests): the stand-ins keep a clock of their own.
+   */
   clock?: Clock;
   /** Start demo mode's stand-ins (default: when config.mode is 'demo'). Tests that bring their own pass false. */
   demo?: boolean;
@@ -104,7 +109,6 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const engine = await database.describe();
     logger.info({ engine }, `database: ${engine.engine} ${engine.version}${database.embedded ? ' (embedded)' : ''}`);
 
-    const clock = opts.clock ?? systemClock;
     // Lane calls are answered from the cached park while it refreshes (a failed refresh keeps it, up to 60 s).
     const parks = new MongoParkDirectory(database.connection, undefined, {
       onRefreshError: (err, parkNumber) => logger.warn({ err, parkNumber }, 'park lookup: background refresh failed; the cached park is served meanwhile'),
@@ -127,9 +131,20 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     if (opts.demo ?? config.mode === 'demo') {
       // The stand-ins are loaded only here: a production process never loads sandbox code.
       const { startDemo } = await import('../sandbox/demo.js');
-      demo = await startDemo({ logger, host: config.host, ports: config.demo });
+      demo = await startDemo({
+        logger,
+        host: config.host,
+        ports: config.demo,
+        // One clock for ParkPay and the stand-ins, unless a test drives ParkPay's own.
+        shared: opts.clock === undefined,
+        h5Dir: config.h5Dir,
+        // The clock's lead is kept with the embedded database's data, so their times stay in step.
+        clockFile: database.embedded ? path.join(config.dataDir, 'demo-clock.json') : undefined,
+      });
       for (const park of demo.parks) await parks.upsert(park);
     }
+    // Demo mode: ParkPay runs on the stand-ins' clock, so moving the lot's time moves ours (times agree).
+    const clock = opts.clock ?? demo?.clock ?? systemClock;
 
     if (config.mode === 'production') {
       // The sign alone is replayable (it never changes): a park answered from anywhere is open to whoever saw one call.
@@ -283,7 +298,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     lanes.mountApi(api);
     bookingParts.mountApi(api);
     mountDemoRoutes(api, demo);
-    const h5 = staticAppRouter(config.h5Dir);
+    // Demo mode builds the app in the background on first start: serve it as soon as it is there.
+    const h5 = staticAppRouter(config.h5Dir, { appearsLater: demo !== undefined });
     const app = createApp({
       logger,
       trustProxyHops: config.trustProxyHops,
@@ -294,6 +310,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         notifyRouter({ orders, orderRepo, wechat: wechatPay, alipay }),
         lanes.notify,
         api,
+        ...(demo ? [demo.router] : []),
         ...(h5 ? [h5] : []),
       ],
     });

@@ -42,8 +42,8 @@ const CACHE_MAX_ENTRIES = 200;
 /** A build file named with its content hash (`app.6ed50a95.js`, the H5 build's [hash:8]/[chunkhash:8]). */
 const HASHED = /\.[0-9a-f]{8,}\.[a-z0-9]+$/i;
 
-/** Paths the API and the other ports own: never answered with the app. */
-const NOT_APP = /^\/(api|bluecard|notify|healthz|readyz)(\/|$)/;
+/** Paths the API and the other ports own (demo: demo mode's playground): never answered with the app. */
+const NOT_APP = /^\/(api|bluecard|notify|healthz|readyz|demo)(\/|$)/;
 
 type Encoding = 'br' | 'gzip';
 const SUFFIX: Record<Encoding, string> = { br: '.br', gzip: '.gz' };
@@ -66,9 +66,13 @@ function safeDecode(p: string): string {
   }
 }
 
-export function staticAppRouter(root: string): Router | undefined {
+/**
+ * The router, or undefined when there is no build. `appearsLater`: a router even without a build (demo
+ * mode builds it in the background), serving it once it is there.
+ */
+export function staticAppRouter(root: string, opts: { appearsLater?: boolean } = {}): Router | undefined {
   const dir = path.resolve(root);
-  if (!existsSync(path.join(dir, 'index.html'))) return undefined;
+  if (!opts.appearsLater && !existsSync(path.join(dir, 'index.html'))) return undefined;
   const gzipped = new Map<string, { key: string; body: Promise<Buffer> }>();
 
   /** `file` gzipped, made once per version of the file. */
@@ -91,7 +95,7 @@ export function staticAppRouter(root: string): Router | undefined {
     if (!stat) {
       file = path.join(dir, 'index.html');
       stat = statFile(file);
-      if (!stat) return next(); // the build was removed while running
+      if (!stat) return next(); // no build (yet), or it was removed while running
     }
     const ext = path.extname(file);
     ctx.type = TYPES[ext] ?? 'application/octet-stream';
