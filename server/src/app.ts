@@ -4,6 +4,7 @@
  */
 import Koa from 'koa';
 import type Router from '@koa/router';
+import type { Clock } from './core/clock';
 import type { Logger } from './logger';
 import { databaseGate, errorHandler, requestContext, type AppState } from './port/http/middleware';
 import { healthRouter } from './port/http/health';
@@ -20,7 +21,14 @@ export interface AppDeps {
    * Only then is the header believed — a client could write any address into it.
    */
   trustProxyHops?: number;
+  /**
+   * Our clock: app API answers carry it (`x-server-time`, ms), so the app counts down to the times we send
+   * (leave by…) from our now, not the phone's (a phone's clock may be off; demo mode's runs ahead).
+   */
+  clock?: Clock;
 }
+
+export const SERVER_TIME_HEADER = 'x-server-time';
 
 export function createApp(deps: AppDeps): Koa<AppState> {
   const app = new Koa<AppState>();
@@ -29,6 +37,13 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   app.maxIpsCount = hops;
   app.silent = true; // errors are logged by errorHandler, not by koa's default printer
   app.use(requestContext(deps.logger));
+  const clock = deps.clock;
+  if (clock) {
+    app.use(async (ctx, next) => {
+      if (ctx.path.startsWith('/api/')) ctx.set(SERVER_TIME_HEADER, String(clock.now()));
+      await next();
+    });
+  }
   app.use(errorHandler());
   if (deps.databaseAvailable) app.use(databaseGate(deps.databaseAvailable));
   for (const r of [healthRouter({ databaseReady: deps.databaseReady, databaseAvailable: deps.databaseAvailable }), ...(deps.routers ?? [])]) {

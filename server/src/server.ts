@@ -303,6 +303,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const app = createApp({
       logger,
       trustProxyHops: config.trustProxyHops,
+      clock,
       databaseReady: () => database.ping(),
       databaseAvailable: () => database.available(),
       routers: [

@@ -17,6 +17,7 @@ import { APP_GIVE_UP_MS, apiErrorOf, prepareRequest, type EndpointDef, type Prep
 import { apiBase, platform } from './platform';
 import { takePrefetched } from './prefetch';
 import { load, remove, save } from './storage';
+import { noteServerTime, serverNow } from './serverClock';
 
 export class ApiError extends Error {
   constructor(
@@ -50,7 +51,7 @@ interface StoredSession {
 export function sessionToken(): string | undefined {
   const s = load<StoredSession>(SESSION_KEY);
   if (!s || typeof s.token !== 'string' || !s.token) return undefined;
-  if (Date.parse(s.expiresAt) <= Date.now()) return undefined;
+  if (Date.parse(s.expiresAt) <= serverNow()) return undefined;
   return s.token;
 }
 
@@ -90,6 +91,7 @@ async function send(prepared: PreparedRequest): Promise<RawAnswer> {
     if (early) return early;
   }
   try {
+    const sentAt = Date.now();
     const res = await Taro.request({
       url: /^https?:\/\//.test(prepared.url) ? prepared.url : apiBase() + prepared.url,
       method: prepared.method,
@@ -98,6 +100,7 @@ async function send(prepared: PreparedRequest): Promise<RawAnswer> {
       dataType: 'json',
       timeout: TIMEOUT_MS,
     });
+    noteServerTime(res.header as Record<string, unknown> | undefined, sentAt, Date.now());
     let data: unknown = res.data;
     // Some platforms hand back text when the body is not JSON (or dataType was ignored).
     if (typeof data === 'string' && data.trim().startsWith('{')) {

@@ -96,6 +96,17 @@ describe('one clock in demo mode', () => {
     await lot().leave({ lane: '2', orderId, wait: true });
   });
 
+  it("app API answers carry ParkPay's now (x-server-time): the app counts down on the lot's clock", async () => {
+    const before = server.demo!.clock.now();
+    const r = await fetch(`${server.url}/api/demo`);
+    const t = Number(r.headers.get('x-server-time'));
+    expect(t).toBeGreaterThanOrEqual(before);
+    expect(t).toBeLessThanOrEqual(server.demo!.clock.now());
+    // Ahead of real time since the lot moved 75 minutes.
+    expect(t - Date.now()).toBeGreaterThan(60 * MIN);
+    expect((await fetch(`${server.url}/healthz`)).headers.get('x-server-time')).toBeNull();
+  });
+
   it('moves only forward: setting it back is refused (ParkPay shares it)', async () => {
     const now = server.demo!.clock.now();
     const back = await call('POST', `${sb().bluecard.url}/sandbox/clock`, { set: now - 60 * MIN });

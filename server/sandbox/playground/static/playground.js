@@ -12,7 +12,6 @@
   var cursor = { calls: 0, gates: 0 };
   var lanesBuilt = false;
   var picked = null; // orderId the phone follows
-  var offsetMs = 0; // demo clock − real time: the phone's clock follows it
   var logRows = 0;
   var busy = false;
 
@@ -88,19 +87,6 @@
     phone.src = u;
     $('following').textContent = label;
   }
-  phone.addEventListener('load', function () {
-    // The phone's clock is the lot's: the app's countdowns then agree with the times ParkPay sends.
-    try {
-      var w = phone.contentWindow;
-      if (!w.__demoClock) {
-        var real = w.Date.now.bind(w.Date);
-        w.Date.now = function () { return real() + offsetMs; };
-        w.__demoClock = true;
-      }
-    } catch (e) {
-      /* another origin (a sandbox's page): its own clock */
-    }
-  });
   var PARK = function () { return state ? state.park.parkNumber : 'p_demo_001'; };
   var PHONE_PAGES = {
     home: ['/#/pages/index/index', '首页'],
@@ -472,7 +458,6 @@
       .then(function (s) {
         var first = !state;
         state = s;
-        offsetMs = s.clock.offsetMs;
         cursor = s.cursor;
         document.body.classList.remove('disconnected');
         if (first) {
