@@ -34,8 +34,9 @@ export interface BluecardSandboxOptions {
   /** Drives every time of the lot. Default: a ScaledClock at speed 1 from now. */
   clock?: Clock;
   /**
-   * The clock only moves forward (setClock to an earlier time is refused): demo mode shares it with ParkPay,
-   * whose leases, expiries and retry schedules assume time does not go back.
+   * The control API only moves the clock forward (/sandbox/clock to an earlier time answers 409
+   * clock_backwards): demo mode shares it with ParkPay, whose leases, expiries and retry schedules assume
+   * time does not go back. In-process callers (tests placing a car's entry in the past) may still set it.
    */
   clockForwardOnly?: boolean;
   /** Timers on the sandbox clock (resends, face-to-face polls). Default: a ClockScheduler polling every 200 ms. */
@@ -298,9 +299,8 @@ export async function startBluecardSandbox(options: BluecardSandboxOptions): Pro
     },
     async setClock(ms) {
       if (!isSettable(clock)) throw new Error('the sandbox clock cannot be set');
-      // Forward: run the timers on the way; backward: just set (unless the clock is shared and only moves forward).
+      // Forward: run the timers on the way; backward: just set.
       if (ms >= clock.now()) await scheduler.runUntil(ms, (t) => clock.set(t));
-      else if (options.clockForwardOnly) throw new Error('the sandbox clock only moves forward');
       else clock.set(ms);
     },
     setClockSpeed(factor) {
