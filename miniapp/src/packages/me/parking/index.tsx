@@ -21,6 +21,7 @@ import { duration, lotTime, yuan } from '../../../services/format';
 import { formatChinaTime, parseChinaTime } from '@shared/time';
 import { unlicensedEntries } from '../../../services/memory';
 import { go } from '../../../services/routes';
+import { serverNow } from '../../../services/serverClock';
 
 /** The fee now; how long the car has been parked only for a plate proved here (nothing of an unproved stay). */
 function LiveFee({ stay, proved = true }: { stay: StayView; proved?: boolean }) {
@@ -72,14 +73,14 @@ function LiveFee({ stay, proved = true }: { stay: StayView; proved?: boolean }) 
  * lot's clock, not the phone's), else from the entry time.
  */
 function Parked({ minutes, inAt }: { minutes?: number; inAt?: string | null }) {
-  const [from] = useState(() => Date.now());
+  const [from] = useState(() => serverNow());
   const now = useNow(30_000);
   const parked = minutes !== undefined ? minutes + (now - from) / 60_000 : inAt ? (now - Date.parse(inAt)) / 60_000 : undefined;
   return parked === undefined ? null : <Row label="已停">{duration(parked)}</Row>;
 }
 
 /** "09:30" → today's (or, if still ahead, yesterday's) China date-time; a full "yyyy-MM-dd HH:mm" as typed. */
-function enteredAt(text: string, now = Date.now()): string | undefined {
+function enteredAt(text: string, now = serverNow()): string | undefined {
   const t = text.trim();
   if (/^\d{4}-\d{2}-\d{2} \d{1,2}:\d{2}$/.test(t)) return t;
   const m = /^(\d{1,2})[:：](\d{2})$/.exec(t);

@@ -1,6 +1,7 @@
 /** The new-offer form: China times and yuan as typed → the create body, or what is wrong with it. */
 import { isYuan, yuanToFen } from '@shared/money';
 import { formatChinaTime, isChinaTime, parseChinaTime } from '@shared/time';
+import { serverNow } from '../../../services/serverClock';
 
 export interface OfferForm {
   title: string;
@@ -17,7 +18,7 @@ export interface OfferForm {
 }
 
 /** Tomorrow 08:00–10:00 let-in, the booking until 18:00; full refund until an hour before, then half. */
-export function defaultOfferForm(now = Date.now()): OfferForm {
+export function defaultOfferForm(now = serverNow()): OfferForm {
   const tomorrow = formatChinaTime(now + 86_400_000).slice(0, 10);
   return {
     title: '工作日早高峰预约',

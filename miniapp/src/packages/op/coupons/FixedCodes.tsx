@@ -13,6 +13,7 @@ import { Choice, Field, Flash, OpError, type Err } from '../components/OpUi';
 import { opErrorOf } from '../services/errors';
 import { opCall } from '../services/session';
 import { EMPTY_FIXED, fixedAmount as couponAmount, fixedBody, type FixedForm } from './fixed';
+import { serverNow } from '../../../services/serverClock';
 
 function NewFixedCode({ parkNumber, onCreated }: { parkNumber: string; onCreated: (f: FixedCodeView) => void }) {
   const [form, setForm] = useState<FixedForm>(EMPTY_FIXED);
@@ -96,7 +97,7 @@ function FixedRow({ f, onChanged }: { f: FixedCodeView; onChanged: (f: FixedCode
       setBusy(false);
     }
   };
-  const expired = Date.parse(f.end) <= Date.now();
+  const expired = Date.parse(f.end) <= serverNow();
   const used = f.maxUses !== null && f.uses >= f.maxUses;
   const state = f.disabled ? '已停用' : expired ? '已过期' : used ? '次数已用完' : '可使用';
   return (

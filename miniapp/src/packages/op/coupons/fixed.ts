@@ -1,6 +1,7 @@
 /** The fixed-code form (4.24): the amount as for a given coupon, how many days it lasts, how many stays at most. */
 import { duration, yuan } from '../../../services/format';
 import { amountOf, type CouponAmount, type CouponKind } from './form';
+import { serverNow } from '../../../services/serverClock';
 
 export interface FixedForm {
   kind: CouponKind;
@@ -20,7 +21,7 @@ export type FixedBody = CouponAmount & { end: string; maxUses?: number; label?: 
 const DAY_MS = 86_400_000;
 
 /** The createFixed body, or what is wrong. */
-export function fixedBody(f: FixedForm, now = Date.now()): { body: FixedBody } | { error: string } {
+export function fixedBody(f: FixedForm, now = serverNow()): { body: FixedBody } | { error: string } {
   const amount = amountOf({ plate: '', memo: '', kind: f.kind, minutes: f.minutes, yuan: f.yuan });
   if ('error' in amount) return amount;
   const d = f.days.trim();

@@ -9,6 +9,7 @@ import { useEffect, useRef, useState } from 'react';
 import { opLotEndpoints } from '@shared/api/op-lot';
 import { errorOf } from '../../../services/api';
 import { hhmm } from '../../../services/format';
+import { serverNow } from '../../../services/serverClock';
 import { ConfirmBox, Flash, OpError, type Err } from '../components/OpUi';
 import { opCall } from '../services/session';
 import { formatChinaTime } from '@shared/time';
@@ -30,7 +31,7 @@ export interface LiftPanelProps {
   now?: () => number;
 }
 
-export function LiftPanel({ parkNumber, passagewayId, now = Date.now }: LiftPanelProps) {
+export function LiftPanel({ parkNumber, passagewayId, now = serverNow }: LiftPanelProps) {
   const [s, setS] = useState<Step>({ step: 'idle' });
   const [reason, setReason] = useState('');
   const [, tick] = useState(0);

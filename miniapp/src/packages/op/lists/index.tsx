@@ -18,6 +18,7 @@ import { opCall } from '../services/session';
 import { LotListsCard } from './LotLists';
 import { canPickFile, pickCsv } from './csvFile';
 import { finished, followJob, progressOf } from './importJob';
+import { serverNow } from '../../../services/serverClock';
 
 type ListKind = 'white' | 'black';
 const LIST_NAME = { white: '白名单', black: '黑名单' } as const;
@@ -37,7 +38,7 @@ interface EntryForm {
 }
 
 function formOf(e: ListEntryView | undefined): EntryForm {
-  const today = formatChinaDate(Date.now());
+  const today = formatChinaDate(serverNow());
   return {
     plate: e?.plate ?? '',
     memo: e?.memo ?? '',

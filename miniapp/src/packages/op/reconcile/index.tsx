@@ -5,7 +5,7 @@
  */
 import { Button, Input, Text, View } from '@tarojs/components';
 import { useRouter } from '@tarojs/taro';
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { opReconciliationEndpoints, RECONCILIATION_CSV_PATH, type DailyReconciliationView } from '@shared/api/op-reconciliation';
 import { formatChinaDate } from '@shared/time';
 import { Loading } from '../../../components/ui';
@@ -17,6 +17,7 @@ import { Choice, OpError, OpPage, type Err } from '../components/OpUi';
 import { openFile } from '../services/files';
 import { opCall } from '../services/session';
 import { addDays, CHANNEL_COLOR, CHANNEL_TEXT, chartRows, type Channel } from './chart';
+import { serverNow } from '../../../services/serverClock';
 
 type Row = DailyReconciliationView['rows'][number];
 type Status = Row['status'];
@@ -132,7 +133,7 @@ function RowView({ r }: { r: Row }) {
 export default function OpReconcilePage() {
   const { params } = useRouter();
   const parkNumber = param(params, 'park') ?? '';
-  const today = formatChinaDate(Date.now());
+  const today = formatChinaDate(serverNow());
   const [date, setDate] = useState(param(params, 'date') ?? today);
   const [typed, setTyped] = useState(date);
   const [filter, setFilter] = useState<'differences' | 'all'>('differences');
@@ -143,6 +144,15 @@ export default function OpReconcilePage() {
     setDate(d);
     setTyped(d);
   };
+  // Without a date in the link, "today" is the server's: the first answer tells its clock (the phone's may
+  // be off; demo mode's runs ahead), and the page follows it once, unless another day was chosen meanwhile.
+  const firstDefault = useRef(param(params, 'date') === undefined ? date : undefined);
+  useEffect(() => {
+    if (day.state !== 'ok' || firstDefault.current === undefined) return;
+    const serverToday = formatChinaDate(serverNow());
+    if (date === firstDefault.current && serverToday !== date) go(serverToday);
+    firstDefault.current = undefined;
+  }, [day.state]);
   const exportCsv = async () => {
     setCsvBusy(true);
     setCsvError(undefined);

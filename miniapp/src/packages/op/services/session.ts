@@ -9,6 +9,7 @@ import type { RequestOf, ResponseOf, EndpointDef } from '@shared/api/contract';
 import { opAccountEndpoints, type OperatorView } from '@shared/api/op-accounts';
 import { ApiError, call, callWithToken } from '../../../services/api';
 import { load, remove, save } from '../../../services/storage';
+import { serverNow } from '../../../services/serverClock';
 
 export const OP_SESSION_KEY = 'parkpay.opSession';
 
@@ -27,7 +28,7 @@ function valid(s: unknown): s is OpSession {
 export function opSession(): OpSession | undefined {
   const s = load<OpSession>(OP_SESSION_KEY);
   if (!valid(s)) return undefined;
-  if (!(Date.parse(s.expiresAt) > Date.now())) return undefined;
+  if (!(Date.parse(s.expiresAt) > serverNow())) return undefined;
   return s;
 }
 
