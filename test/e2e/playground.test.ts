@@ -238,7 +238,8 @@ describe('the lot playground, from npm start', () => {
     await inPhone('绑定于').waitFor({ timeout: 15_000 });
     await page.locator('[data-phone="agreements"]').click();
     const wechat = phone.locator('.agreement', { hasText: '微信支付' }).filter({ visible: true }).first();
-    await wechat.getByText('开通', { exact: true }).click();
+    // For this park only when the app knows the park (the last one used), else for all parks.
+    await wechat.getByText(/^(仅在示例停车场开通|开通（所有停车场）)$/).first().click();
     await phone.getByText('同意并开通').click({ timeout: 30_000 });
     await phone.locator('#outcome[data-outcome="opened"]').waitFor({ timeout: 15_000 });
     await phone.locator('#return').click();
