@@ -80,12 +80,29 @@
   // ---- the phone --------------------------------------------------------------------------------------
   var phone = $('phone');
   var phoneSeq = 0;
+  // The driver app's demo login is by name (the app asks for one). The phone's driver has one before the
+  // app first opens, so following a car never stops at a login form: the app's own storage entry (same
+  // origin; Taro keeps {data: value} as JSON), left alone once set — the phone may switch users itself.
+  var DRIVER_KEY = 'parkpay.demoName';
+  var DEFAULT_DRIVER = '演示司机';
+  function phoneDriver() {
+    try {
+      var item = JSON.parse(localStorage.getItem(DRIVER_KEY) || 'null');
+      if (item && typeof item.data === 'string' && item.data) return item.data;
+      localStorage.setItem(DRIVER_KEY, JSON.stringify({ data: DEFAULT_DRIVER }));
+      return DEFAULT_DRIVER;
+    } catch (e) {
+      return null; // no storage: the app asks for a name
+    }
+  }
   function showInPhone(url, label) {
+    var driver = phoneDriver();
     // A full load each time (a query the app ignores), so the app starts at that page like after a scan.
     phoneSeq += 1;
     var u = url.indexOf('#') >= 0 && url.indexOf('/#') === 0 ? '/?v=' + phoneSeq + url.slice(1) : url;
     phone.src = u;
     $('following').textContent = label;
+    $('driver').textContent = driver ? '司机 ' + driver : '司机手机';
   }
   var PARK = function () { return state ? state.park.parkNumber : 'p_demo_001'; };
   var PHONE_PAGES = {
