@@ -3,8 +3,9 @@
  * fresh data folder), then the printed /demo URL in a desktop browser — and the whole journey played there
  * with nothing else: cars driven in and out, paid in the phone frame (WeChat Pay sandbox), at the lane
  * screen's QR (Alipay sandbox), at the booth (payment code), free as a monthly car, withheld by a 无感支付
- * agreement signed in the phone, an unlicensed car scanning in and out, and the lot going offline and a
- * payment notification getting lost while ParkPay recovers.
+ * agreement signed in the phone, an unlicensed car scanning in and out, a paid car that overstays paying the
+ * difference, and the lot going offline, slow or busy and a payment notification getting lost while ParkPay
+ * recovers.
  *
  * The process is started in its own process group and stopped with it (also when a step fails).
  * Screenshots: test-results/e2e/playground-*.png. Needs the H5 build (scripts/e2e.sh makes it).
@@ -142,6 +143,8 @@ describe('the lot playground, from npm start', () => {
     for (const name of ['东门入口', '东门出口', '西门入口', '西门出口']) await page.locator('.lane-head', { hasText: name }).waitFor();
     await page.locator('#areas', { hasText: '地面停车场' }).waitFor();
     await inPhone('停车缴费').waitFor({ timeout: 60_000 });
+    // The phone's driver has a demo name already: following a car never stops at the app's login form.
+    await page.locator('#driver', { hasText: '司机 演示司机' }).waitFor();
     await page.locator('#log tr', { hasText: '4.21' }).first().waitFor({ timeout: 15_000 });
     await shot('1-start');
   });
@@ -197,6 +200,26 @@ describe('the lot playground, from npm start', () => {
     await page.locator('#log tr', { hasText: '当面付' }).first().waitFor();
   });
 
+  it('a paid car that overstays owes the difference: 超时补缴 in the phone, then out', async () => {
+    await driveIn('3', '皖F70001');
+    await advance(60);
+    await row('皖F70001').click();
+    await payInPhoneWithWechat('¥4.00');
+    await inPhone('缴费成功，车场已收到').waitFor({ timeout: 30_000 });
+    await row('皖F70001').getByText(/已付 · \d{2}:\d{2} 前离场/).waitFor({ timeout: 10_000 });
+    // Past the 15 free minutes after paying: the lot prices the extra hour.
+    await advance(60);
+    await row('皖F70001').locator('b.owe', { hasText: '¥2.00' }).waitFor({ timeout: 10_000 });
+    await row('皖F70001').click();
+    await inPhone('超时补缴 ¥2.00').waitFor({ timeout: 30_000 });
+    await shot('5b-overstay');
+    await payInPhoneWithWechat('¥2.00');
+    await inPhone('缴费成功，车场已收到').waitFor({ timeout: 30_000 });
+    await row('皖F70001').getByText('驶出', { exact: true }).click();
+    await seeLeave('皖F70001', '4');
+    await page.locator('#departed li', { hasText: '皖F70001' }).filter({ hasText: '付 ¥6.00' }).waitFor();
+  });
+
   it('a monthly car (whitelist) leaves free', async () => {
     await driveIn('1', '京M88888');
     await row('京M88888').getByText('月租', { exact: true }).click();
@@ -225,7 +248,8 @@ describe('the lot playground, from npm start', () => {
     await inPhone('东门出口 · 出口').waitFor({ timeout: 30_000 });
     await tapInPhone('我没有车牌，无牌车出场缴费');
     await payInPhoneWithWechat('¥4.00');
-    await inPhone('道闸正在抬起，请驶出').waitFor({ timeout: 30_000 });
+    // The lot lets the car out as soon as it has the payment; the app may already know it left.
+    await inPhone(/道闸正在抬起，请驶出|缴费成功，车辆已离场/).waitFor({ timeout: 30_000 });
     await seeLeave(plate, '2');
   });
 
@@ -254,7 +278,7 @@ describe('the lot playground, from npm start', () => {
     await shot('9-agreement-withheld');
   });
 
-  it('faults: a lost payment notification and a lot that goes offline — ParkPay recovers', async () => {
+  it('faults: a lost payment notification, a lot that goes offline, slow or busy — ParkPay recovers', async () => {
     // A lost notification: the app's poll makes ParkPay ask WeChat Pay, which says paid.
     await driveIn('1', '苏D30001');
     await advance(60);
@@ -283,5 +307,36 @@ describe('the lot playground, from npm start', () => {
     await row('苏D30002').getByText('驶出', { exact: true }).click();
     await seeLeave('苏D30002', '2');
     await shot('11-recovered');
+
+    // Slow: every answer of the lot takes 3 s; the phone waits and pays all the same.
+    await driveIn('1', '苏D30003');
+    await advance(60);
+    await page.locator('[data-fault="slow"] .knob').click();
+    await page.locator('[data-fault="slow"].on').waitFor({ timeout: 10_000 });
+    await row('苏D30003').click();
+    await payInPhoneWithWechat('¥4.00');
+    await inPhone('缴费成功，车场已收到').waitFor({ timeout: 60_000 });
+    const slowFee = page.locator('#log tr', { hasText: '查询停车费' }).filter({ hasText: '苏D30003' }).first();
+    expect(Number(/(\d+) ms/.exec(await slowFee.innerText())?.[1])).toBeGreaterThanOrEqual(3000);
+    await page.locator('[data-fault="slow"] .knob').click();
+    await page.locator('[data-fault="slow"]:not(.on)').waitFor({ timeout: 10_000 });
+    await row('苏D30003').getByText('驶出', { exact: true }).click();
+    await seeLeave('苏D30003', '2');
+
+    // Busy: the lot's next answers are HTTP 500; ParkPay tries again by itself and the phone gets the fee.
+    await driveIn('1', '苏D30004');
+    await advance(60);
+    await page.locator('[data-fault="busy"] .knob').click();
+    await page.locator('[data-fault="busy"].on').waitFor({ timeout: 10_000 });
+    await row('苏D30004').click();
+    await payInPhoneWithWechat('¥4.00');
+    await inPhone('缴费成功，车场已收到').waitFor({ timeout: 60_000 });
+    const feeCalls = page.locator('#log tr', { hasText: '查询停车费' }).filter({ hasText: '苏D30004' });
+    await feeCalls.filter({ hasText: '注入故障 500' }).nth(1).waitFor({ timeout: 10_000 });
+    await feeCalls.filter({ hasText: 'success' }).first().waitFor({ timeout: 10_000 });
+    await page.locator('[data-fault="busy"]:not(.on)').waitFor({ timeout: 10_000 });
+    await shot('12-busy-ridden-out');
+    await row('苏D30004').getByText('驶出', { exact: true }).click();
+    await seeLeave('苏D30004', '2');
   });
 });
