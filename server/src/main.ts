@@ -1,11 +1,15 @@
 /**
  * `npm start`: run the server on its configuration (embedded defaults = demo mode).
- * SIGTERM/SIGINT: graceful shutdown (see server.ts); a second signal exits at once.
+ * SIGTERM/SIGINT: graceful shutdown (see server.ts); a second signal exits at once — unless it comes within
+ * a second of the first: a terminal's Ctrl-C reaches us both directly and relayed by npm.
  */
 import path from 'node:path';
 import { ConfigError, loadConfig } from './config';
 import { EngineLockedError, NoEngineError } from './repository/engine';
 import { startServer } from './server';
+
+/** A signal this soon after the first is the same request, relayed (npm forwards SIGINT to its script). */
+const ECHO_MS = 1_000;
 
 async function main() {
   let config;
@@ -55,9 +59,13 @@ async function main() {
     logger.info({ url }, `ParkPay listening on ${url} (database: ${db})`);
   }
 
-  let signals = 0;
+  let firstSignalAt: number | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
-    if (++signals > 1) process.exit(130);
+    if (firstSignalAt !== undefined) {
+      if (performance.now() - firstSignalAt < ECHO_MS) return logger.info({ signal: sig }, 'shutdown requested again at once: taken as the same request (already stopping)');
+      process.exit(130);
+    }
+    firstSignalAt = performance.now();
     logger.info({ signal: sig }, 'shutdown requested');
     stop().then(
       () => process.exit(0),

@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -101,6 +102,67 @@ describe('server process', () => {
       expect(enginesUsing(dir)).toEqual([]);
     } finally {
       if (first.exitCode === null) first.kill('SIGKILL');
+      for (const pid of enginesUsing(dir)) process.kill(Number(pid), 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
+  it('stops cleanly on Ctrl-C in a terminal (SIGINT to its whole process group, and relayed by npm): the engine is stopped by it, not restarted', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'parkpay-ctrlc-'));
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', PARKPAY_DATA_DIR: dir, PARKPAY_CACHE_DIR: path.join(REPO, '.cache'), LOG_LEVEL: 'info', PARKPAY_DEMO_BLUECARD_PORT: '0', PARKPAY_DEMO_WECHAT_LOGIN_PORT: '0', PARKPAY_DEMO_WECHATPAY_PORT: '0', PARKPAY_DEMO_ALIPAY_PORT: '0', PARKPAY_DEMO_BUILD_H5: '0' };
+    delete env.MONGODB_URI;
+    delete env.PARKPAY_MODE;
+    // A process group of its own, as a terminal's foreground job: Ctrl-C signals every process in it.
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const said: string[] = [];
+    const waiting = new Set<{ re: RegExp; resolve: () => void }>();
+    child.stderr.on('data', (b) => said.push(String(b)));
+    readline.createInterface({ input: child.stdout }).on('line', (line) => {
+      said.push(`${line}\n`);
+      for (const w of waiting) {
+        if (!w.re.test(line)) continue;
+        waiting.delete(w);
+        w.resolve();
+      }
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    /** Resolves on a line of the server's matching `re`; fails if the server exits first. */
+    const line = (re: RegExp) =>
+      Promise.race([
+        new Promise<void>((resolve) => waiting.add({ re, resolve })),
+        exited.then((code) => Promise.reject(new Error(`exited (${code}) before ${re}:\n${said.join('')}`))),
+      ]);
+    let request: Socket | undefined;
+    try {
+      await line(/demo park/);
+      const url = /listening on (http:\/\/127\.0\.0\.1:(\d+))/.exec(said.join(''))!;
+      const engines = enginesUsing(dir);
+      expect(engines).toHaveLength(1);
+      // The engine is not in the terminal's job: the signal reaches ParkPay only, which stops the engine itself
+      // (an engine that stopped on its own would be restarted while requests drain).
+      const pgid = (pid: string | number) => spawnSync('ps', ['-o', 'pgid=', '-p', String(pid)], { encoding: 'utf8' }).stdout.trim();
+      expect(pgid(engines[0]!)).not.toBe(pgid(child.pid!));
+
+      // A request in flight (its body still to come) holds the shutdown open while it drains: the server's
+      // "100 Continue" says it has the request.
+      request = connect(Number(url[2]), '127.0.0.1');
+      const sock = request;
+      const continued = new Promise<void>((resolve) => sock.on('data', (b) => String(b).includes('100 Continue') && resolve()));
+      sock.write('POST /api/auth/demo HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\nexpect: 100-continue\r\n\r\n');
+      await continued;
+      // The press, then npm relaying it (npm start forwards SIGINT to its script): one request to stop.
+      process.kill(-child.pid!, 'SIGINT');
+      await line(/shutdown requested/);
+      process.kill(child.pid!, 'SIGINT');
+      await line(/already stopping/);
+      request.destroy();
+      expect(await exited).toBe(0);
+      expect(said.join('')).toContain('"msg":"stopped"');
+      expect(said.join('')).not.toMatch(/exited unexpectedly|restarting FerretDB/);
+      expect(enginesUsing(dir)).toEqual([]);
+    } finally {
+      request?.destroy();
+      if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
       for (const pid of enginesUsing(dir)) process.kill(Number(pid), 'SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }

@@ -229,7 +229,9 @@ interface Running {
 async function spawnEngine(bin: FerretDbBinary, dataDir: string, listenAddr: string): Promise<Running> {
   const args = ['--listen-addr', listenAddr, '--data-dir', dataDir, '--log-level', 'error', '--exit-with-parent'];
   // stdin is a pipe we never write to: when this process dies, the engine reads end of file and stops.
-  const child = spawn(bin.path, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  // A process group of its own: a terminal's Ctrl-C (sent to the whole foreground job) reaches us, and we
+  // stop the engine after the requests in flight, instead of it stopping first and being restarted.
+  const child = spawn(bin.path, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   child.stdin!.on('error', () => {}); // the engine went away; its exit is handled below
   const stderr: string[] = [];
   child.stderr!.on('data', (b: Buffer) => {
