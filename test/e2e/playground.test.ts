@@ -137,6 +137,13 @@ describe('the lot playground, from npm start', () => {
     for (const s of ['Bluecard sandbox', 'WeChat Pay sandbox', 'Alipay sandbox', 'WeChat login sandbox']) expect(banner).toMatch(new RegExp(`${s}: http://127\\.0\\.0\\.1:\\d+`));
   });
 
+  it("every link the banner gives to open (not a POST's) answers", async () => {
+    const links = [...output.join('').matchAll(/(POST )?(http:\/\/[^\s)]+)/g)].filter((m) => !m[1]).map((m) => m[2]!);
+    expect(links.length).toBeGreaterThanOrEqual(9);
+    const answers = await Promise.all(links.map(async (u) => `${(await fetch(u)).status} ${u}`));
+    expect(answers.filter((a) => !a.startsWith('200 '))).toEqual([]);
+  });
+
   it('opens on the demo park: four lanes, free spaces, the shared clock, the driver app in the phone', async () => {
     await page.goto(demoUrl);
     await page.locator('#lane-4').waitFor();

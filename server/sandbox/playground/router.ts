@@ -305,6 +305,8 @@ export function playgroundRouter(d: PlaygroundDeps): Router {
       await readSettings().catch(() => undefined);
     }
     ctx.set('cache-control', 'no-store');
+    // Polled every 700 ms by each open playground: no line per poll at info.
+    (ctx.state as { quietLog?: boolean }).quietLog = true;
     ctx.body = await state({ calls: n('calls'), gates: n('gates') });
   });
 

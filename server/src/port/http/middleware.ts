@@ -8,6 +8,11 @@ export interface AppState {
   log: Logger;
   /** Set by a router whose errors answer in Bluecard's envelope instead of the app API's. */
   protocol?: 'bluecard';
+  /**
+   * Set by a route a page polls every second or so (the demo playground's state): its line goes to debug,
+   * or it would bury everything else at info.
+   */
+  quietLog?: boolean;
 }
 
 const SAFE_ID = /^[\w.\-:]{1,64}$/;
@@ -25,11 +30,10 @@ export function requestContext(logger: Logger) {
       await next();
     } finally {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      // Path only: query strings may carry codes and tokens.
-      ctx.state.log.info(
-        { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 },
-        'request',
-      );
+      // Path only: query strings may carry codes and tokens. A polled route that answered well is quiet.
+      const line = { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 };
+      if (ctx.state.quietLog === true && ctx.status < 400) ctx.state.log.debug(line, 'request');
+      else ctx.state.log.info(line, 'request');
     }
   };
 }
