@@ -23,3 +23,16 @@ export {
   type SandboxPlateService,
   type WechatParkingSandbox,
 } from './parking';
+export {
+  FAPIAO_FILE_PATH,
+  SANDBOX_TAX_CODES,
+  TITLE_MINIPROGRAM,
+  type CardStatus,
+  type FapiaoSandboxOptions,
+  type FapiaoStatus,
+  type SandboxApplication,
+  type SandboxBuyer,
+  type SandboxFapiao,
+  type SandboxTitleRequest,
+  type WechatFapiaoSandbox,
+} from './fapiao';

@@ -29,6 +29,7 @@ import {
 } from './keys';
 import { type NotificationRecord, Notifier } from './notifier';
 import { ParkingService, type ParkingSandboxOptions, type WechatParkingSandbox } from './parking';
+import { FAPIAO_API, FAPIAO_FILE_PATH, FapiaoService, type FapiaoSandboxOptions, type WechatFapiaoSandbox } from './fapiao';
 import { MicropayDesk, type V2Fault } from './micropay';
 import {
   type Answer,
@@ -93,6 +94,8 @@ export interface WechatPaySandboxOptions {
   parking?: ParkingSandboxOptions;
   /** The merchant's API v2 key (booth payment codes, micropay.ts). Default: generated. */
   apiV2Key?: string;
+  /** E-invoicing (fapiao.ts): when accepted applications settle, the seller. */
+  fapiao?: FapiaoSandboxOptions;
 }
 
 export interface SandboxHit {
@@ -150,6 +153,8 @@ export interface WechatPaySandbox {
   readonly parking: WechatParkingSandbox;
   /** API v2 付款码支付 (booth payment codes): issue codes, play the payer, see the orders (micropay.ts). */
   readonly micropay: MicropayDesk;
+  /** 电子发票: development config, titles, applications, the title page, notifications (fapiao.ts). */
+  readonly fapiao: WechatFapiaoSandbox;
 
   inject(fault: SandboxFault): void;
   /** Forget the faults not yet used (of one kind, or all). */
@@ -163,7 +168,7 @@ export interface WechatPaySandbox {
   notificationsSettled(timeoutMs?: number): Promise<void>;
   /** A correctly (or deliberately wrongly) signed notification for an order/refund, for receiver tests. */
   makeNotification(
-    target: { outTradeNo: string } | { outRefundNo: string } | { parkingOutTradeNo: string } | { outParkingNo: string },
+    target: { outTradeNo: string } | { outRefundNo: string } | { parkingOutTradeNo: string } | { outParkingNo: string } | { fapiaoApplyId: string },
     opts?: MakeNotificationOptions,
   ): MadeNotification;
 }
@@ -195,6 +200,7 @@ class Sandbox implements WechatPaySandbox {
   private readonly timeScale: number;
   readonly parking: ParkingService;
   readonly micropay: MicropayDesk;
+  readonly fapiao: FapiaoService;
 
   constructor(
     readonly mode: 'platformCertificate' | 'publicKey',
@@ -245,6 +251,28 @@ class Sandbox implements WechatPaySandbox {
       },
       options.parking,
     );
+    this.fapiao = new FapiaoService(
+      {
+        mchId,
+        apiV3Key: keys.apiV3Key,
+        clock,
+        timeScale: this.timeScale,
+        baseUrl: () => this.url,
+        enqueue: (record) => this.notifier.enqueue(record),
+        takeTamper: () => this.takeNotificationTamper(),
+        transaction: (transactionId) => {
+          const o = [...this.state.orders.values()].find((x) => x.transactionId === transactionId);
+          if (o) {
+            const paid = o.tradeState === 'SUCCESS' || o.tradeState === 'REFUND';
+            const openid = o.paidOpenId ?? o.payerOpenId;
+            return { transactionId, totalFen: o.totalFen, refundedFen: o.refundedFen, paid, ...(openid ? { openid } : {}) };
+          }
+          const t = this.parking.refundable({ transactionId });
+          return t ? { transactionId, totalFen: t.totalFen, refundedFen: t.refundedFen, paid: t.paid } : undefined;
+        },
+      },
+      options.fapiao,
+    );
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((e) => {
         if (!res.headersSent) this.sendUnsigned(res, 500, { code: 'SYSTEM_ERROR', message: `sandbox bug: ${(e as Error).message}` });
@@ -278,6 +306,7 @@ class Sandbox implements WechatPaySandbox {
   async stop(): Promise<void> {
     this.notifier.stop();
     this.parking.stop();
+    this.fapiao.stop();
     for (const t of this.refundTimers) clearTimeout(t);
     this.refundTimers.clear();
     for (const res of this.held) res.destroy();
@@ -370,11 +399,13 @@ class Sandbox implements WechatPaySandbox {
   }
 
   makeNotification(
-    target: { outTradeNo: string } | { outRefundNo: string } | { parkingOutTradeNo: string } | { outParkingNo: string },
+    target: { outTradeNo: string } | { outRefundNo: string } | { parkingOutTradeNo: string } | { outParkingNo: string } | { fapiaoApplyId: string },
     opts: MakeNotificationOptions = {},
   ): MadeNotification {
     const built =
-      'outTradeNo' in target
+      'fapiaoApplyId' in target
+        ? this.fapiao.notification(target.fapiaoApplyId, opts.eventType ?? 'FAPIAO.ISSUED', opts.tamper)
+        : 'outTradeNo' in target
         ? this.transactionNotification(this.state.order(target.outTradeNo), opts.tamper, opts.eventType)
         : 'outRefundNo' in target
           ? this.refundNotification(this.refundOf(target.outRefundNo), opts.tamper, opts.eventType)
@@ -494,6 +525,13 @@ class Sandbox implements WechatPaySandbox {
     }
     const url = new URL(target, 'http://sandbox');
     if (url.pathname.startsWith('/__sandbox/')) return this.control(method, url, rawBody, res);
+    if (url.pathname === FAPIAO_FILE_PATH && method === 'GET') {
+      // The fapiao file: a plain GET of the download URL, no signature either way (下载发票文件).
+      const out = await this.fapiao.download(url);
+      res.writeHead(out.status, { 'Content-Type': out.contentType, Server: 'nginx' });
+      res.end(out.body);
+      return;
+    }
     if (MicropayDesk.owns(url.pathname)) return this.handleV2(method, target, url.pathname, rawBody, req, res);
 
     const hit: SandboxHit = { method, path: target, status: 0, at: this.clock.now() };
@@ -516,11 +554,12 @@ class Sandbox implements WechatPaySandbox {
     }
 
     let answer: Answer;
-    if (method === 'POST' && !/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+    const withBody = method === 'POST' || method === 'PATCH';
+    if (withBody && !/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
       answer = wechatError(400, 'INVALID_REQUEST', 'Content-Type必须为application/json');
     } else {
       let body: unknown;
-      if (method === 'POST') {
+      if (withBody) {
         try {
           body = JSON.parse(rawBody);
         } catch {
@@ -568,6 +607,7 @@ class Sandbox implements WechatPaySandbox {
     };
     let v: string | undefined;
     if (p.startsWith('/v3/vehicle/')) return this.parking.route(method, url, body);
+    if (p.startsWith(FAPIAO_API)) return this.fapiao.route(method, url, body);
     if (method === 'GET' && p === '/v3/certificates') return this.certificates();
     if (method === 'POST' && p === '/v3/pay/transactions/jsapi') return this.state.createOrder('JSAPI', body);
     if (method === 'POST' && p === '/v3/pay/transactions/native') return this.state.createOrder('NATIVE', body);
@@ -688,6 +728,13 @@ class Sandbox implements WechatPaySandbox {
       res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', ...cors });
       res.end(JSON.stringify(body));
     };
+    if (url.pathname.startsWith('/__sandbox/fapiao/')) {
+      // The title page's form posts and HTML, and JSON control routes.
+      const out = this.fapiao.control(method, url, rawBody);
+      res.writeHead(out.status, { 'Content-Type': out.contentType, ...cors });
+      res.end(out.body);
+      return;
+    }
     if (url.pathname.startsWith('/__sandbox/parking/')) {
       // Its own bodies (JSON, and the sign-up page's form posts) and answers (JSON or HTML).
       const out = this.parking.control(method, url, rawBody);
