@@ -315,9 +315,11 @@ export class WechatPayAdapter {
    * signing, answer-signature verification, errors and logging as every call above. `path` starts with /v3/
    * and carries its query already percent-encoded (the signature covers the request line as sent).
    */
-  signedRequest(operation: string, method: 'GET' | 'POST', path: string, body?: Record<string, unknown>): Promise<RawAnswer> {
+  signedRequest(operation: string, method: 'GET' | 'POST' | 'PATCH', path: string, body?: Record<string, unknown>): Promise<RawAnswer> {
     if (!path.startsWith('/v3/')) return Promise.reject(invalid(operation, 'path must start with /v3/'));
-    return this.call(operation, () => (method === 'GET' ? this.sdk.signedGet(path) : this.sdk.signedPost(path, body ?? {})));
+    return this.call(operation, () =>
+      method === 'GET' ? this.sdk.signedGet(path) : method === 'PATCH' ? this.sdk.signedPatch(path, body ?? {}) : this.sdk.signedPost(path, body ?? {}),
+    );
   }
 
   // ---- notifications ------------------------------------------------------------------------------
@@ -343,7 +345,8 @@ export class WechatPayAdapter {
 
   // ---- internals ----------------------------------------------------------------------------------
 
-  private notificationDeps() {
+  /** What verifies notifications of this merchant (its platform keys, its APIv3 key, our clock): for fapiao.ts. */
+  notificationDeps() {
     return { keys: this.keys, apiV3Key: this.apiV3Key, clock: this.clock };
   }
 

@@ -73,6 +73,11 @@ export class WechatHttpClient implements IPayRequest {
     return this.send('GET', url, headers);
   }
 
+  /** Not part of the SDK's interface: the adapter's PATCH calls (sdk.ts signedPatch). */
+  patch(url: string, params: Record<string, unknown>, headers: Record<string, unknown>): Promise<WechatOutput> {
+    return this.send('PATCH', url, headers, JSON.stringify(params));
+  }
+
   upload(): Promise<Output> {
     return Promise.reject(new Error('WeChat Pay uploads are not supported by this client'));
   }
@@ -83,7 +88,7 @@ export class WechatHttpClient implements IPayRequest {
     return this.base + url.slice(WECHAT_ORIGIN.length);
   }
 
-  private async send(method: 'GET' | 'POST', url: string, sdkHeaders: Record<string, unknown>, body?: string): Promise<WechatOutput> {
+  private async send(method: 'GET' | 'POST' | 'PATCH', url: string, sdkHeaders: Record<string, unknown>, body?: string): Promise<WechatOutput> {
     const target = this.rewrite(url);
     const request = `${method} ${url.slice(WECHAT_ORIGIN.length)}`;
     const headers: Record<string, string> = {};

@@ -58,3 +58,15 @@ export {
   type WechatParkingTransaction,
   type WechatPlateService,
 } from './parking-wire';
+export {
+  WechatFapiaoAdapter,
+  type FapiaoBuyer,
+  type FapiaoInput,
+  type FapiaoLineInput,
+  type FapiaoNotification,
+  type FapiaoScene,
+  type FapiaoView,
+  type IssueInput,
+  type TitleLink,
+  type WechatFapiaoAdapterOptions,
+} from './fapiao';

@@ -61,6 +61,16 @@ export class WechatPaySdk extends Pay {
     return this.httpService.post(url, body, this.getHeaders(this.buildAuthorization('POST', url, body), { 'Content-Type': 'application/json' }));
   }
 
+  /** PATCH `body` as JSON to `path` (starting with /v3/): e-invoicing's development configuration. */
+  signedPatch(path: string, body: Record<string, unknown>): Promise<Output> {
+    const url = WECHAT_ORIGIN + path;
+    return (this.httpService as unknown as { patch(u: string, b: Record<string, unknown>, h: Record<string, unknown>): Promise<Output> }).patch(
+      url,
+      body,
+      this.getHeaders(this.buildAuthorization('PATCH', url, body), { 'Content-Type': 'application/json' }),
+    );
+  }
+
   /** Hide the key material from util.inspect / console.log of this object. */
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return `WechatPaySdk { mchid: ${this.mchid}, serial_no: ${this.serial_no} }`;

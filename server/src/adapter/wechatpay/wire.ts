@@ -84,7 +84,8 @@ export const notificationEnvelope = z.looseObject({
   resource_type: z.literal('encrypt-resource'),
   summary: z.string().optional(),
   resource: z.looseObject({
-    original_type: z.string(),
+    // Absent on some notifications (e-invoicing's FAPIAO.*): their event_type says what the resource is.
+    original_type: z.string().optional(),
     algorithm: z.literal('AEAD_AES_256_GCM'),
     ciphertext: z.string().min(1),
     associated_data: z.string().optional(),
