@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { invoicingSchema, messagesSchema } from './config-notices';
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
@@ -184,6 +185,9 @@ export const configSchema = z
     /** Withholding agreements: offered only when configured (demo mode: always, on the sandboxes). */
     wechatParking: wechatParkingSchema.optional(),
     alipayAgreement: alipayAgreementSchema.optional(),
+    /** E-invoices and messages to drivers (config-notices.ts). */
+    invoicing: invoicingSchema.optional(),
+    messages: messagesSchema.optional(),
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();
@@ -202,6 +206,11 @@ export const configSchema = z
       });
     }
     if (c.wechatParking && !c.wechatPay) ctx.addIssue({ code: 'custom', path: ['wechatParking'], message: 'needs wechatPay (the merchant of the parking service)' });
+    if (c.invoicing?.wechat && !(c.wechatPay && c.wechatMiniProgram)) {
+      ctx.addIssue({ code: 'custom', path: ['invoicing', 'wechat'], message: "needs wechatPay (the merchant that issues) and wechatMiniProgram (the drivers' openids)" });
+    }
+    if (c.messages?.wechat && !c.wechatMiniProgram) ctx.addIssue({ code: 'custom', path: ['messages', 'wechat'], message: 'needs wechatMiniProgram (its appid and secret get the access token)' });
+    if (c.messages?.alipay && !c.alipay) ctx.addIssue({ code: 'custom', path: ['messages', 'alipay'], message: 'needs alipay (the app that sends)' });
     if (c.alipayAgreement && !c.alipay) ctx.addIssue({ code: 'custom', path: ['alipayAgreement'], message: 'needs alipay (the app that signs the agreements)' });
     if (c.mode === 'production') {
       if (!c.mongodbUri) ctx.addIssue({ code: 'custom', path: ['mongodbUri'], message: 'is required in production mode' });
@@ -258,6 +267,8 @@ const ENV_JSON_KEYS: Record<string, keyof Config> = {
   PARKPAY_ALIPAY_AGREEMENT: 'alipayAgreement',
   PARKPAY_HTTP: 'http',
   PARKPAY_BLUECARD_RATE_LIMITS: 'bluecardRateLimits',
+  PARKPAY_INVOICING: 'invoicing',
+  PARKPAY_MESSAGES: 'messages',
 };
 
 function formatPath(p: PropertyKey[]): string {
@@ -318,6 +329,8 @@ export function redactedConfig(c: Config): Record<string, unknown> {
     wechatMiniProgram: c.wechatMiniProgram ? { appId: c.wechatMiniProgram.appId, apiBaseUrl: c.wechatMiniProgram.apiBaseUrl } : undefined,
     wechatParking: c.wechatParking,
     alipayAgreement: c.alipayAgreement,
+    invoicing: c.invoicing ? { wechat: c.invoicing.wechat ? { callbackUrl: c.invoicing.wechat.callbackUrl ?? null } : null, parks: Object.keys(c.invoicing.parks) } : undefined,
+    messages: c.messages ? { wechat: c.messages.wechat ? Object.keys(c.messages.wechat.templates) : null, alipay: c.messages.alipay ? Object.keys(c.messages.alipay.templates) : null } : undefined,
   };
 }
 
