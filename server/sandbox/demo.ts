@@ -15,6 +15,7 @@ import path from 'node:path';
 import type Router from '@koa/router';
 import type { Config } from '../src/config';
 import { ScaledClock, type Clock } from '../src/core/clock';
+import type { InvoicingConfig } from '../src/config-notices';
 import type { Logger } from '../src/logger';
 import type { Park } from '../src/core/parks';
 import { AppError } from '../src/core/errors';
@@ -36,6 +37,8 @@ export interface Demo {
   /** Merchant credentials of the payment sandboxes, shaped like config.wechatPay / config.alipay. */
   wechatPay: NonNullable<Config['wechatPay']>;
   alipay: NonNullable<Config['alipay']>;
+  /** E-invoicing on the WeChat Pay sandbox (config.invoicing's shape). */
+  invoicing: InvoicingConfig;
   sandboxes: { bluecard: BluecardSandbox; wechatLogin: WechatLoginSandbox; wechatPay: WechatPaySandbox; alipay: AlipaySandbox };
   /** The one clock of demo mode: every stand-in reads it, and ParkPay too (unless a test gives ParkPay its own). */
   clock: Clock;
@@ -155,6 +158,16 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
       wechatLogin: wechatLogin.app,
       wechatPay: { ...wechatPay.merchant, baseUrl: wechatPay.url } as NonNullable<Config['wechatPay']>,
       alipay: { ...alipay.app, keyType: 'PKCS8' as const, gateway: alipay.gateway },
+      invoicing: {
+        wechat: {
+          showFapiaoCell: false,
+          sellerName: '示例停车管理有限公司',
+          // Issued fapiao go into the payer's card package (the sandbox keeps the card).
+          cardTemplate: { cardAppid: wechatLogin.app.appId, logoUrl: `${wechatPay.url}/__sandbox/fapiao/logo.png`, payeeName: '示例停车场' },
+        },
+        lineItem: { goodsName: '停车服务费', taxCode: '3040502020200000000', taxRate: 900, unit: '次' },
+        parks: { [DEMO_PARK_NUMBER]: { goodsName: '停车服务费', taxCode: '3040502020200000000', taxRate: 900 } },
+      },
       sandboxes: { bluecard, wechatLogin, wechatPay, alipay },
       clock,
       router,
@@ -171,7 +184,7 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
           // Each sandbox by a page that opens in a browser (their roots answer like the real services: 404).
           `  Bluecard sandbox: ${bluecard.url}/sandbox/  (control API; the lot: ${bluecard.url}/sandbox/parks/${DEMO_PARK_NUMBER})`,
           `  WeChat login sandbox: ${wechatLogin.url}/__sandbox/calls  (a wx.login code: POST ${wechatLogin.url}/__sandbox/code {"user":"zhang"}; H5: POST /api/auth/demo {"name":"zhang"})`,
-          `  WeChat Pay sandbox: ${wechatPay.url}/__sandbox/state`,
+          `  WeChat Pay sandbox: ${wechatPay.url}/__sandbox/state  (e-invoicing: ${wechatPay.url}/__sandbox/fapiao/state)`,
           `  Alipay sandbox: ${alipay.url}/__sandbox/trades`,
           `  booth payment codes (4.24): WeChat POST ${wechatPay.url}/__sandbox/micropay/codes {"behaviour":"pay"|"password"}, Alipay POST ${alipay.url}/__sandbox/payment-code {"user":"zhang"}`,
           `  demo clock: one for ParkPay and every sandbox, now ${formatChinaTime(clock.now())}; move it forward in the playground or with POST ${bluecard.url}/sandbox/clock {"advanceMinutes":75}`,

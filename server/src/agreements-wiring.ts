@@ -23,6 +23,7 @@ import { AgreementService } from './core/agreements/service';
 import type { Clock } from './core/clock';
 import type { DriverRepository } from './core/identity/model';
 import { ChannelPayService, LaneDeductionService } from './core/lanepay/channel-pay';
+import type { LaneDeduction } from './core/lanepay/channel-pay-model';
 import { DeductionRefunds } from './core/lanepay/deduction-refunds';
 import { DeductionGuard, type TrustAlerts } from './core/lanepay/deduction-trust';
 import type { ParkDirectory } from './core/parks';
@@ -68,6 +69,8 @@ export interface AgreementWiringDeps {
   deductionRefundGraceMs?: number;
   /** How often the refund job looks for due deductions (real ms, default 30 s). */
   deductionRefundPollMs?: number;
+  /** Told when a deduction is paid and when its refund is done (messages, invoices). */
+  events?: { deductionPaid?(d: LaneDeduction): void; deductionRefunded?(d: LaneDeduction): void };
 }
 
 export interface AgreementWiring {
@@ -132,11 +135,12 @@ export async function wireAgreements(d: AgreementWiringDeps): Promise<AgreementW
     clock: d.clock,
     log: d.logger,
     ...(d.deductionRefundGraceMs !== undefined ? { refundGraceMs: d.deductionRefundGraceMs } : {}),
+    ...(d.events?.deductionPaid ? { onPaid: d.events.deductionPaid } : {}),
   });
-  const refundJob = new DeductionRefundJob(new DeductionRefunds({ deductions: deductionRepo, lanes: deductions, gateways: agreements, clock: d.clock, log: d.logger }), {
-    logger: d.logger,
-    ...(d.deductionRefundPollMs !== undefined ? { pollMs: d.deductionRefundPollMs } : {}),
-  });
+  const refundJob = new DeductionRefundJob(
+    new DeductionRefunds({ deductions: deductionRepo, lanes: deductions, gateways: agreements, clock: d.clock, log: d.logger, ...(d.events?.deductionRefunded ? { onRefunded: d.events.deductionRefunded } : {}) }),
+    { logger: d.logger, ...(d.deductionRefundPollMs !== undefined ? { pollMs: d.deductionRefundPollMs } : {}) },
+  );
   const laneQrDelivery = new LaneQrDelivery(new BluecardLotGateway(d.bluecard), d.clock, d.laneQrGraceMs);
 
   // Lane QR codes with the payment merchants (any provider configured for payments).

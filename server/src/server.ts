@@ -36,6 +36,7 @@ import { wireFaceToFace } from './face-to-face-wiring';
 import { wireCouponsAndLists } from './coupons-lists-wiring';
 import { wireBookings } from './bookings-wiring';
 import { mountDriverHistory } from './history-wiring';
+import { wireNotices } from './notices-wiring';
 import { Database, type EngineInfo } from './repository/database';
 import { MongoDriverRepository, MongoSessionRepository } from './repository/drivers';
 import { MongoLotRecordsRepository } from './repository/lot-records';
@@ -195,10 +196,16 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     });
     const bluecard = new BluecardClient({ clock, logger });
     const workerRef: { worker?: OrderWorker } = {};
+    // What a driver gets after paying: e-invoices and messages.
+    const notices = await wireNotices({
+      config, demo, connection: database.connection, clock, logger, publicUrl, urlSigningKey: config.urlSigningKey ?? randomBytes(32).toString('hex'),
+      wechatPay, wechatPayBaseUrl: wechatPayConfig?.baseUrl, wechatAppId: wechatPayConfig?.appId, drivers, orderRepo, parks, pollMs: opts.workerPollMs,
+    });
     // Withholding agreements and the lane payments that use them (4.16, 4.17, 4.27).
     const agreementWiring = await wireAgreements({
       config, demo, connection: database.connection, clock, logger, publicUrl, wechatPay, wechatPayConfig, alipay, alipayConfig,
       bluecard, drivers, stays: lotRecords, orderRepo, parks, alerts: lotCalls,
+      events: { deductionPaid: (x) => notices.deductionPaid(x), deductionRefunded: (x) => notices.deductionRefunded(x) },
     });
     // Bookings (4.18/4.19): their let-in windows feed 4.28, their orders are delivered by 4.18.
     const bookingWiring = await wireBookings({ connection: database.connection, clock, logger, bluecard, parks, stays: lotRecords, orderRepo });
@@ -222,6 +229,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         workerRef.worker?.kickRefund(no);
         bookingWiring.orderRefunding(no);
       },
+      onRefunded: (no) => notices.orderRefunded(no),
       log: logger,
     });
     const worker = new OrderWorker(orders, { logger, pollMs: opts.workerPollMs });
@@ -297,6 +305,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     mountDriverHistory(api, { connection: database.connection, parks, stays: lotRecords, orders: orderRepo });
     lanes.mountApi(api);
     bookingParts.mountApi(api);
+    notices.mountApi(api);
     mountDemoRoutes(api, demo);
     // Demo mode builds the app in the background on first start: serve it as soon as it is there.
     const h5 = staticAppRouter(config.h5Dir, { appearsLater: demo !== undefined });
@@ -310,6 +319,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         bluecardRouter({ parks, clock, guard: lotCalls, records: new LotRecordsService(lotRecords, clock), lanePay: { ...lanes.lanePay, ...faceToFace.lanePay, ...couponsLists.lanePay } }),
         notifyRouter({ orders, orderRepo, wechat: wechatPay, alipay }),
         lanes.notify,
+        ...(notices.notify ? [notices.notify] : []),
         api,
         ...(demo ? [demo.router] : []),
         ...(h5 ? [h5] : []),
@@ -321,6 +331,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     bookingParts.worker.start();
     agreementWiring.refundJob.start();
     await couponsLists.start();
+    await notices.start();
     await demo?.connect(url);
 
     let stopping: Promise<void> | undefined;
@@ -340,6 +351,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         await bookingParts.worker.stop();
         await agreementWiring.refundJob.stop();
         await couponsLists.stop();
+        await notices.stop();
         await demo?.stop();
         await database.close();
         logger.info('stopped');

@@ -94,6 +94,8 @@ export interface LaneDeductionDeps {
    */
   refundGraceMs?: number;
   log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
+  /** Told when a deduction is recorded paid (possibly more than once for one deduction: listeners dedupe). */
+  onPaid?: (d: LaneDeduction) => void;
 }
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -443,6 +445,7 @@ export class LaneDeductionService {
       const u =
         (await repo.update(d.id, { tradeNo, notCollected: true, noRefund: true }, { ...paid, collectedAt: now, collectedVia: req.via }, ['failure', 'lastError', 'refundCheckAt'])) ??
         (await this.markPaid(d.id, { tradeNo }, paid, ['failure', 'lastError']));
+      if (u) this.deps.onPaid?.(u);
       return { kind: 'secured', deduction: u ?? (await repo.get(d.id))! };
     }
     if (res.status === 'accepted') {
@@ -539,6 +542,7 @@ export class LaneDeductionService {
         { state: 'paid', transactionId: result.transactionId, paidFen: result.paidFen, paidAt: result.paidAt, updatedAt: now },
         ['failure'],
       );
+      if (u) this.deps.onPaid?.(u);
       if (u && !u.collectedAt && u.failAnswer) {
         this.deps.log?.warn({ outTradeNo: d.outTradeNo, tradeNo, failAnswer: u.failAnswer }, 'a deduction the lot was answered fail for is paid: refunded after the grace unless the lot asks again');
       }

@@ -43,6 +43,8 @@ export interface DeductionRefundsDeps {
   /** A refund call's lease (clock ms, longer than a provider call). Default 60 s. */
   leaseMs?: number;
   log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
+  /** Told when a deduction's refund is done (the money is back with the driver). */
+  onRefunded?: (d: LaneDeduction) => void;
 }
 
 /** What one look at a record did. */
@@ -208,6 +210,7 @@ export class DeductionRefunds {
         ['refundCheckAt', 'refund.lastError'],
       );
       this.deps.log?.info({ outTradeNo: d.outTradeNo, refundNo: r.refundNo, fen: r.amountFen }, 'deduction refunded');
+      this.deps.onRefunded?.(d);
       return 'refunded';
     }
     if (res.status === 'pending') {

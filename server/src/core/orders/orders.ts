@@ -29,6 +29,8 @@ export interface OrderServiceDeps {
   onPaid?: (orderNo: string) => void;
   /** Called when a refund starts. */
   onRefund?: (orderNo: string) => void;
+  /** Called when a refund is done (the money is back with the driver). */
+  onRefunded?: (orderNo: string) => void;
   log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
   newOrderNo?: () => string;
   /** Our coupons of a stay, shown on its fee (core/coupons). */
@@ -491,13 +493,15 @@ export class OrderService {
         reason: r.reason.split(':')[0]!,
       });
       if (outcome === 'done') {
-        return this.deps.orders.releaseLease(order.orderNo, 'refund', owner, {
+        const refunded = await this.deps.orders.releaseLease(order.orderNo, 'refund', owner, {
           status: 'refunded',
           'refund.state': 'done',
           'refund.refundedAt': this.now(),
           'refund.lastError': null,
           updatedAt: this.now(),
         });
+        if (refunded) this.deps.onRefunded?.(order.orderNo);
+        return refunded;
       }
       return this.deps.orders.releaseLease(order.orderNo, 'refund', owner, {
         'refund.nextAttemptAt': new Date(this.deps.clock.now() + backoff(this.policy.refundBackoffMs, r.attempts + 1)),

@@ -1,0 +1,529 @@
+/**
+ * E-invoices for drivers (model.ts): asked for in the app for one or several paid things of one merchant,
+ * titled by the driver (typed) or on the provider's title page, issued, reversed (红冲) when a payment in it is
+ * refunded — and issued again for what is left, if anything. The provider (provider.ts) does the talking; the
+ * background work (process) moves each invoice on, looked at when its item is due: at once after a request,
+ * a notification or a refund, and as a fallback later (a notification can be lost).
+ */
+import { randomBytes } from 'node:crypto';
+import { AppError } from '../errors';
+import type { Clock } from '../clock';
+import type { PendingHandler, PendingWork } from '../pending';
+import type {
+  FapiaoLine,
+  FapiaoRecord,
+  Invoice,
+  InvoiceEvent,
+  InvoiceRepository,
+  InvoiceStatus,
+  InvoiceTitle,
+  PaidItem,
+  PaidItemRef,
+  PaidItems,
+} from './model';
+import { type Application, type Invoicing, type InvoicingEvent, InvoicingRefused } from './provider';
+
+export interface LineItemRule {
+  goodsName: string;
+  taxCode: string;
+  taxRate: number;
+  unit?: string;
+}
+
+export interface InvoicingLog {
+  info(o: object, m?: string): void;
+  warn(o: object, m?: string): void;
+  error(o: object, m?: string): void;
+}
+
+export interface InvoicingDeps {
+  repo: InvoiceRepository;
+  items: PaidItems;
+  /** In order of preference: the first that accepts every item invoices them. */
+  providers: Invoicing[];
+  /** The line of a park's payments (its tax code and rate). */
+  lineItem(parkNumber: string): LineItemRule;
+  remark?: string;
+  work: PendingWork;
+  clock: Clock;
+  log?: InvoicingLog;
+  /** How long one process may work on an invoice before another may (ms). Default 60 s. */
+  leaseMs?: number;
+  /** How long a title page may stay unfilled before the invoice is cancelled (ms). Default one day. */
+  titleWaitMs?: number;
+}
+
+/** Why a paid thing cannot be invoiced now. */
+export type NotInvoicable = 'not_paid' | 'refund_pending' | 'nothing_left' | 'no_provider' | 'already_invoiced';
+
+export interface InvoiceOption {
+  item: PaidItem;
+  /** Net of refunds. */
+  netFen: number;
+  /** Its invoice, when it has one. */
+  invoice?: Invoice;
+  /** Undefined when it can be invoiced now. */
+  unavailable?: NotInvoicable;
+}
+
+export type TitleInput = InvoiceTitle | { source: 'provider' };
+
+const TAX_NUMBER = /^(?:[0-9A-Z]{15}|[0-9A-Z]{18}|[0-9A-Z]{20})$/;
+const MAX_ITEMS = 20;
+const refKey = (r: PaidItemRef) => `${r.kind}:${r.ref}`;
+
+export function netOf(item: PaidItem): number {
+  return Math.max(0, item.paidFen - item.refundedFen);
+}
+
+/** A clean title, or an AppError saying what is wrong with it. */
+export function checkTitle(t: InvoiceTitle): InvoiceTitle {
+  const name = t.name.trim();
+  if (!name || name.length > 100) throw new AppError('title_invalid', 'the title needs a name of 1–100 characters');
+  const out: InvoiceTitle = { type: t.type, name };
+  const tax = t.taxNumber?.trim().toUpperCase();
+  if (t.type === 'company' && !tax) throw new AppError('title_invalid', 'a company title needs its tax number (纳税人识别号)');
+  if (tax) {
+    if (!TAX_NUMBER.test(tax)) throw new AppError('title_invalid', 'the tax number is 15, 18 or 20 letters and digits');
+    out.taxNumber = tax;
+  }
+  if (t.email?.trim()) {
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(t.email.trim())) throw new AppError('title_invalid', 'the email address is not valid');
+    out.email = t.email.trim();
+  }
+  if (t.phone?.trim()) out.phone = t.phone.trim();
+  return out;
+}
+
+export class InvoicingService implements PendingHandler {
+  readonly kind = 'invoice' as const;
+  private readonly leaseMs: number;
+
+  constructor(private readonly deps: InvoicingDeps) {
+    this.leaseMs = deps.leaseMs ?? 60_000;
+  }
+
+  private now(): Date {
+    return new Date(this.deps.clock.now());
+  }
+
+  private event(what: string): InvoiceEvent {
+    return { at: this.now(), what };
+  }
+
+  private provider(name: string): Invoicing {
+    const p = this.deps.providers.find((x) => x.name === name);
+    if (!p) throw new AppError('provider_unavailable', `invoicing provider ${name} is not configured`, 503);
+    return p;
+  }
+
+  private app(inv: Invoice): Application {
+    return { applyId: inv.applyId, scene: inv.scene, titleByProvider: inv.titleSource === 'provider' };
+  }
+
+  /** Whether the driver can invoice this paid thing now, and its invoice if it has one. */
+  async option(driverId: string, ref: PaidItemRef): Promise<InvoiceOption> {
+    const item = await this.deps.items.get(ref);
+    if (!item || item.driverId !== driverId) throw new AppError('not_found', 'payment not found', 404);
+    const holder = await this.deps.repo.holderOf(ref);
+    const invoice = holder ? await this.deps.repo.get(holder) : undefined;
+    const netFen = netOf(item);
+    const out: InvoiceOption = { item, netFen, ...(invoice ? { invoice } : {}) };
+    const why = invoice ? 'already_invoiced' : this.problem(item);
+    if (why) out.unavailable = why;
+    return out;
+  }
+
+  private problem(item: PaidItem): NotInvoicable | undefined {
+    if (item.paidFen <= 0) return 'not_paid';
+    if (item.refundPending) return 'refund_pending';
+    if (netOf(item) <= 0) return 'nothing_left';
+    if (!this.deps.providers.some((p) => p.accepts(item))) return 'no_provider';
+    return undefined;
+  }
+
+  /** The driver asks for one invoice of these paid things. */
+  async request(driverId: string, refs: PaidItemRef[], titleInput: TitleInput): Promise<Invoice> {
+    const unique = [...new Map(refs.map((r) => [refKey(r), r])).values()];
+    if (!unique.length || unique.length > MAX_ITEMS) throw new AppError('validation_failed', `one invoice covers 1–${MAX_ITEMS} payments`);
+    const items: PaidItem[] = [];
+    for (const r of unique) {
+      const item = await this.deps.items.get(r);
+      if (!item || item.driverId !== driverId) throw new AppError('not_found', `payment ${r.ref} not found`, 404);
+      const why = this.problem(item);
+      if (why) throw new AppError(why === 'no_provider' ? 'invoice_unavailable' : why, messageOf(why, item), why === 'no_provider' ? 422 : 409, { ref: item.ref });
+      items.push(item);
+    }
+    const provider = this.deps.providers.find((p) => items.every((i) => p.accepts(i)));
+    if (!provider) throw new AppError('invoice_unavailable', 'these payments cannot go on one invoice (different merchants or channels)', 422);
+    const title = 'source' in titleInput ? undefined : checkTitle(titleInput);
+    if (!title && !provider.titlePages) throw new AppError('title_required', 'type the title: this provider has no title page', 400);
+
+    const id = newInvoiceId(this.now());
+    const titleSource = title ? 'typed' : 'provider';
+    let app: Application;
+    try {
+      app = provider.application(id, items, titleSource);
+    } catch (e) {
+      if (e instanceof InvoicingRefused) throw new AppError(e.code ?? 'invoice_refused', e.message, 400);
+      throw e;
+    }
+    const claimed = await this.deps.repo.claim(id, unique);
+    if (!claimed.ok) throw new AppError('already_invoiced', `payment ${claimed.ref.ref} is already on invoice ${claimed.takenBy}`, 409, { invoiceId: claimed.takenBy });
+    const now = this.now();
+    const totalFen = items.reduce((s, i) => s + netOf(i), 0);
+    const invoice: Invoice = {
+      id,
+      driverId,
+      provider: provider.name,
+      applyId: app.applyId,
+      scene: app.scene,
+      items: items.map((i) => ({ kind: i.kind, ref: i.ref, parkNumber: i.parkNumber, plate: i.plate, transactionId: i.transactionId })),
+      parkNumbers: [...new Set(items.map((i) => i.parkNumber))],
+      titleSource,
+      ...(title ? { title } : {}),
+      status: title ? 'issuing' : 'awaiting_title',
+      totalFen,
+      fapiao: [],
+      attempts: 0,
+      events: [{ at: now, what: title ? `requested, titled ${title.name}` : 'requested, title on the provider’s page' }],
+      createdAt: now,
+      updatedAt: now,
+    };
+    try {
+      if (!title) {
+        const page = await provider.titlePage(app, driverId, totalFen);
+        invoice.titleLink = { url: page.url, miniprogram: page.miniprogram, expiresAt: page.expiresAt };
+      }
+      if (app.applyId !== id) await this.deps.repo.aliasApplication(app.applyId, id);
+      await this.deps.repo.insert(invoice);
+    } catch (e) {
+      await this.deps.repo.release(id, unique);
+      if (e instanceof InvoicingRefused) throw new AppError(e.code === 'no_openid' ? 'title_page_unavailable' : 'invoice_refused', e.message, 422);
+      if (e instanceof AppError) throw e;
+      throw new AppError('provider_unavailable', 'the invoicing provider did not answer; try again', 503);
+    }
+    await this.deps.work.schedule('invoice', id, title ? now : new Date(now.getTime() + 2 * 60_000));
+    this.deps.log?.info({ invoiceId: id, items: unique.length, totalFen, titleSource }, 'invoice requested');
+    return invoice;
+  }
+
+  async get(driverId: string, id: string): Promise<Invoice> {
+    const inv = await this.deps.repo.get(id);
+    if (!inv || inv.driverId !== driverId) throw new AppError('not_found', 'invoice not found', 404);
+    return inv;
+  }
+
+  listForDriver(driverId: string, limit = 50): Promise<Invoice[]> {
+    return this.deps.repo.listForDriver(driverId, limit);
+  }
+
+  /** The provider's title page again (a fresh link when the last one lapsed). */
+  async titlePage(driverId: string, id: string): Promise<Invoice> {
+    const inv = await this.get(driverId, id);
+    if (inv.status !== 'awaiting_title') return inv;
+    if (inv.titleLink && inv.titleLink.expiresAt.getTime() - 60_000 > this.deps.clock.now()) return inv;
+    const page = await this.provider(inv.provider).titlePage(this.app(inv), driverId, inv.totalFen);
+    return (await this.deps.repo.update(id, { from: ['awaiting_title'] }, { titleLink: { url: page.url, miniprogram: page.miniprogram, expiresAt: page.expiresAt }, updatedAt: this.now() })) ?? (await this.get(driverId, id));
+  }
+
+  /** The driver came back from the title page: look for the title now. */
+  async titleReturned(driverId: string, id: string): Promise<Invoice> {
+    const inv = await this.get(driverId, id);
+    if (inv.status === 'awaiting_title') {
+      await this.deps.work.schedule('invoice', id, this.now());
+      await this.process(id, `app:${randomBytes(4).toString('hex')}`).catch((e: unknown) => this.deps.log?.warn({ invoiceId: id, err: (e as Error).message }, 'title not read yet'));
+    }
+    return this.get(driverId, id);
+  }
+
+  /**
+   * The driver gives up an invoice that is waiting for its title or was refused: its payments are free to be
+   * invoiced again (with another title).
+   */
+  async cancel(driverId: string, id: string): Promise<Invoice> {
+    const inv = await this.get(driverId, id);
+    if (inv.status !== 'awaiting_title' && inv.status !== 'failed') throw new AppError('not_cancellable', `an invoice that is ${inv.status} cannot be cancelled`, 409);
+    const done = await this.deps.repo.update(id, { from: ['awaiting_title', 'failed'], leaseFreeAt: this.now() }, { status: 'cancelled', reason: 'cancelled_by_driver', titleLink: null, updatedAt: this.now() }, this.event('cancelled by the driver'));
+    if (!done) throw new AppError('not_cancellable', 'the invoice is being worked on; try again', 409);
+    await this.deps.repo.release(id, inv.items);
+    return done;
+  }
+
+  /** The PDF of the invoice's current fapiao (issued). */
+  async file(driverId: string | undefined, id: string): Promise<{ pdf: Buffer; fapiao: FapiaoRecord }> {
+    const inv = driverId ? await this.get(driverId, id) : await this.deps.repo.get(id);
+    if (!inv) throw new AppError('not_found', 'invoice not found', 404);
+    const f = [...inv.fapiao].reverse().find((x) => x.state === 'issued');
+    if (!f) throw new AppError('not_issued', 'the invoice has no issued fapiao', 409);
+    try {
+      return { pdf: await this.provider(inv.provider).file(this.app(inv), f.fapiaoId), fapiao: f };
+    } catch (e) {
+      this.deps.log?.warn({ invoiceId: id, err: (e as Error).message }, 'fapiao file not fetched');
+      throw new AppError('provider_unavailable', 'the fapiao file could not be fetched; try again', 503);
+    }
+  }
+
+  /** A provider notification (verified by the port): the invoice is looked at now. */
+  async onEvent(ev: InvoicingEvent): Promise<boolean> {
+    const id = (await this.deps.repo.byApplication(ev.applyId)) ?? ((await this.deps.repo.get(ev.applyId)) ? ev.applyId : undefined);
+    if (!id) {
+      this.deps.log?.warn({ applyId: ev.applyId, kind: ev.kind }, 'invoicing notification for an application we do not know');
+      return false;
+    }
+    await this.deps.work.schedule('invoice', id, this.now());
+    return true;
+  }
+
+  /** A paid thing's refund is done (or started): its invoice, if any, is looked at now. */
+  async onRefund(ref: PaidItemRef): Promise<void> {
+    const id = await this.deps.repo.holderOf(ref);
+    if (id) await this.deps.work.schedule('invoice', id, this.now());
+  }
+
+  listForPark(parkNumber: string, status: InvoiceStatus | undefined, limit: number, before?: Date): Promise<Invoice[]> {
+    return this.deps.repo.listForPark({ parkNumber, limit, ...(status ? { status } : {}), ...(before ? { before } : {}) });
+  }
+
+  /**
+   * An operator sends it again: a failed invoice is issued again (the same fapiao number: never a second
+   * fapiao), anything under way is asked about now, an issued one is checked with the provider.
+   */
+  async resend(parkNumber: string, id: string, who: string): Promise<Invoice> {
+    const inv = await this.deps.repo.get(id);
+    if (!inv || !inv.parkNumbers.includes(parkNumber)) throw new AppError('not_found', 'invoice not found', 404);
+    let out = inv;
+    if (inv.status === 'failed') {
+      // Refused while issuing: the same fapiao again; refused while reversing: the reversal again.
+      const next = inv.fapiao.at(-1)?.state === 'issued' ? 'reversing' : 'issuing';
+      out = (await this.deps.repo.update(id, { from: ['failed'] }, { status: next, reason: null, attempts: 0, updatedAt: this.now() }, this.event(`re-sent by ${who}`))) ?? inv;
+    } else {
+      out = (await this.deps.repo.update(id, {}, { updatedAt: this.now() }, this.event(`re-sent by ${who}`))) ?? inv;
+    }
+    await this.deps.work.schedule('invoice', id, this.now());
+    await this.process(id, `op:${randomBytes(4).toString('hex')}`).catch((e: unknown) => this.deps.log?.warn({ invoiceId: id, err: (e as Error).message }, 'resend: the provider did not answer'));
+    return (await this.deps.repo.get(id)) ?? out;
+  }
+
+  // ---- the background work -------------------------------------------------------------------------
+
+  /** One look at an invoice: what is due is done; when to look next (undefined: nothing left to do). */
+  async process(id: string, owner: string): Promise<Date | undefined> {
+    const now = this.now();
+    const inv = await this.deps.repo.update(id, { leaseFreeAt: now }, { leaseOwner: owner, leaseUntil: new Date(now.getTime() + this.leaseMs) });
+    if (!inv) {
+      const other = await this.deps.repo.get(id);
+      if (!other) return undefined;
+      return other.leaseUntil && other.leaseUntil > now ? new Date(other.leaseUntil.getTime() + 1000) : undefined;
+    }
+    try {
+      return await this.step(inv, owner);
+    } catch (e) {
+      const attempts = inv.attempts + 1;
+      const next = new Date(this.deps.clock.now() + backoff(attempts));
+      await this.deps.repo.update(id, { owner }, { lastError: (e as Error).message.slice(0, 300), attempts, leaseOwner: null, leaseUntil: null, updatedAt: this.now() });
+      this.deps.log?.warn({ invoiceId: id, status: inv.status, attempts, err: (e as Error).message }, 'invoice step failed; trying again later');
+      return next;
+    }
+  }
+
+  private async done(inv: Invoice, owner: string, set: Record<string, unknown>, what?: string): Promise<Invoice | undefined> {
+    return this.deps.repo.update(inv.id, { owner }, { ...set, leaseOwner: null, leaseUntil: null, updatedAt: this.now() }, what ? this.event(what) : undefined);
+  }
+
+  private async step(inv: Invoice, owner: string): Promise<Date | undefined> {
+    const provider = this.provider(inv.provider);
+    const app = this.app(inv);
+    const soon = (ms: number) => new Date(this.deps.clock.now() + ms);
+    switch (inv.status) {
+      case 'awaiting_title': {
+        const title = await provider.filledTitle(app);
+        if (title) {
+          await this.done(inv, owner, { status: 'issuing', title: checkTitle(title), titleLink: null, attempts: 0 }, `titled ${title.name} on the provider’s page`);
+          return this.now();
+        }
+        if (this.deps.clock.now() - inv.createdAt.getTime() > (this.deps.titleWaitMs ?? 86_400_000)) {
+          await this.done(inv, owner, { status: 'cancelled', reason: 'title_not_filled' }, 'cancelled: the title was never filled');
+          await this.deps.repo.release(inv.id, inv.items);
+          return undefined;
+        }
+        await this.done(inv, owner, {});
+        return soon(5 * 60_000);
+      }
+      case 'issuing':
+        return this.issuing(inv, owner, provider);
+      case 'issued': {
+        const f = inv.fapiao.at(-1)!;
+        const s = await provider.status(app, f.fapiaoId);
+        const fapiao = [...inv.fapiao];
+        if (s?.cardStatus && s.cardStatus !== f.cardStatus) fapiao[fapiao.length - 1] = { ...f, cardStatus: s.cardStatus };
+        const nets = await this.nets(inv);
+        if (nets.pending) {
+          await this.done(inv, owner, { fapiao });
+          return soon(5 * 60_000);
+        }
+        if (nets.total !== f.totalFen) {
+          await this.done(inv, owner, { fapiao, status: 'reversing', attempts: 0 }, `a payment was refunded: reversing fapiao ${f.blue?.number ?? f.fapiaoId}`);
+          return this.now();
+        }
+        await this.done(inv, owner, { fapiao });
+        return undefined;
+      }
+      case 'reversing':
+        return this.reversing(inv, owner, provider);
+      default:
+        await this.done(inv, owner, {});
+        return undefined;
+    }
+  }
+
+  /** Net amounts of the invoice's things now; pending when a refund is under way. */
+  private async nets(inv: Invoice): Promise<{ total: number; pending: boolean; lines: { ref: PaidItemRef; fen: number; item: PaidItem }[] }> {
+    const lines = [];
+    let pending = false;
+    for (const r of inv.items) {
+      const item = await this.deps.items.get(r);
+      if (!item) throw new Error(`paid thing ${r.kind} ${r.ref} is gone`);
+      if (item.refundPending) pending = true;
+      lines.push({ ref: { kind: r.kind, ref: r.ref }, fen: netOf(item), item });
+    }
+    return { total: lines.reduce((s, l) => s + l.fen, 0), pending, lines };
+  }
+
+  private async issuing(inv: Invoice, owner: string, provider: Invoicing): Promise<Date | undefined> {
+    const soon = (ms: number) => new Date(this.deps.clock.now() + ms);
+    let fapiao = [...inv.fapiao];
+    let current = fapiao.at(-1);
+    if (!current || current.state === 'reversed') {
+      const nets = await this.nets(inv);
+      if (nets.pending) {
+        await this.done(inv, owner, {});
+        return soon(5 * 60_000);
+      }
+      if (nets.total <= 0) {
+        await this.done(inv, owner, { status: current ? 'reversed' : 'cancelled', reason: 'refunded', totalFen: 0 }, current ? 'nothing left to invoice after the refunds' : 'cancelled: every payment was refunded');
+        return undefined;
+      }
+      const lines: FapiaoLine[] = nets.lines
+        .filter((l) => l.fen > 0)
+        .map((l) => {
+          const rule = this.deps.lineItem(l.item.parkNumber);
+          return { kind: l.ref.kind, ref: l.ref.ref, parkNumber: l.item.parkNumber, fen: l.fen, goodsName: rule.goodsName, taxCode: rule.taxCode, taxRate: rule.taxRate, ...(rule.unit ? { unit: rule.unit } : {}) };
+        });
+      current = { fapiaoId: `${inv.id}F${fapiao.length + 1}`, totalFen: nets.total, lines, state: 'requested', requestedAt: this.now() };
+      fapiao = [...fapiao, current];
+      // Kept before the provider is asked (the lease still ours): a retry asks for the same fapiao number.
+      const saved = await this.deps.repo.update(inv.id, { owner }, { fapiao, totalFen: nets.total, updatedAt: this.now() });
+      if (!saved) return this.now();
+      inv = saved;
+    }
+    const app = this.app(inv);
+    if (current.state === 'requested') {
+      try {
+        await provider.issue({
+          applyId: inv.applyId,
+          scene: inv.scene,
+          title: inv.title!,
+          fapiaoId: current.fapiaoId,
+          totalFen: current.totalFen,
+          lines: current.lines,
+          ...(this.deps.remark ? { remark: this.deps.remark } : {}),
+        });
+      } catch (e) {
+        if (e instanceof InvoicingRefused) {
+          await this.done(inv, owner, { status: 'failed', reason: e.message.slice(0, 300) }, `refused by the provider: ${e.message}`);
+          this.deps.log?.warn({ invoiceId: inv.id, err: e.message }, 'invoice refused by the provider');
+          return undefined;
+        }
+        throw e;
+      }
+      fapiao = fapiao.map((f) => (f.fapiaoId === current!.fapiaoId ? { ...f, state: 'accepted' as const } : f));
+      await this.done(inv, owner, { fapiao, attempts: 0, lastError: null }, `fapiao ${current.fapiaoId} accepted for ${current.totalFen} fen`);
+      return soon(60_000);
+    }
+    // accepted: has it been issued?
+    const s = await provider.status(app, current.fapiaoId);
+    if (!s) {
+      fapiao = fapiao.map((f) => (f.fapiaoId === current!.fapiaoId ? { ...f, state: 'requested' as const } : f));
+      await this.done(inv, owner, { fapiao }, 'the provider has no such fapiao: asking again');
+      return this.now();
+    }
+    if (s.state === 'issued' || s.state === 'reversing' || s.state === 'reversed') {
+      const issued: FapiaoRecord = { ...current, state: 'issued', issuedAt: this.now(), ...(s.blue ? { blue: s.blue } : {}), ...(s.taxFen !== undefined ? { taxFen: s.taxFen } : {}), ...(s.cardStatus ? { cardStatus: s.cardStatus } : {}) };
+      fapiao = fapiao.map((f) => (f.fapiaoId === current!.fapiaoId ? issued : f));
+      await this.done(inv, owner, { fapiao, status: 'issued', attempts: 0, lastError: null }, `issued: fapiao ${s.blue?.number ?? current.fapiaoId}`);
+      this.deps.log?.info({ invoiceId: inv.id, fapiaoId: current.fapiaoId, totalFen: current.totalFen }, 'invoice issued');
+      // A refund that came meanwhile is seen by the issued step.
+      return this.now();
+    }
+    await this.done(inv, owner, { attempts: inv.attempts + 1 });
+    return soon(backoff(inv.attempts + 1));
+  }
+
+  private async reversing(inv: Invoice, owner: string, provider: Invoicing): Promise<Date | undefined> {
+    const soon = (ms: number) => new Date(this.deps.clock.now() + ms);
+    const app = this.app(inv);
+    let fapiao = [...inv.fapiao];
+    const current = fapiao.at(-1)!;
+    if (current.state === 'issued') {
+      try {
+        await provider.reverse(app, current.fapiaoId, current.blue!, '退款');
+      } catch (e) {
+        if (e instanceof InvoicingRefused) {
+          await this.done(inv, owner, { status: 'failed', reason: e.message.slice(0, 300) }, `reversal refused by the provider: ${e.message}`);
+          this.deps.log?.error({ invoiceId: inv.id, err: e.message }, 'fapiao reversal refused: an operator must look at it');
+          return undefined;
+        }
+        throw e;
+      }
+      fapiao = fapiao.map((f) => (f.fapiaoId === current.fapiaoId ? { ...f, state: 'reversing' as const, reverseReason: '退款' } : f));
+      await this.done(inv, owner, { fapiao, attempts: 0, lastError: null }, `reversal of ${current.blue?.number ?? current.fapiaoId} accepted`);
+      return soon(60_000);
+    }
+    const s = await provider.status(app, current.fapiaoId);
+    if (s?.state === 'reversed') {
+      fapiao = fapiao.map((f) =>
+        f.fapiaoId === current.fapiaoId ? { ...f, state: 'reversed' as const, reversedAt: this.now(), ...(s.red ? { red: s.red } : {}), ...(s.cardStatus ? { cardStatus: s.cardStatus } : {}) } : f,
+      );
+      const nets = await this.nets(inv);
+      const left = nets.total > 0;
+      await this.done(inv, owner, { fapiao, status: left ? 'issuing' : 'reversed', totalFen: nets.total, attempts: 0 }, left ? `reversed; ${nets.total} fen left to invoice again` : 'reversed: every payment refunded');
+      this.deps.log?.info({ invoiceId: inv.id, fapiaoId: current.fapiaoId, left: nets.total }, 'fapiao reversed');
+      return left ? this.now() : undefined;
+    }
+    await this.done(inv, owner, { attempts: inv.attempts + 1 });
+    return soon(backoff(inv.attempts + 1));
+  }
+}
+
+/** 1, 2, 5, 10, 30 minutes, then hourly. */
+function backoff(attempts: number): number {
+  const steps = [60_000, 2 * 60_000, 5 * 60_000, 10 * 60_000, 30 * 60_000];
+  return steps[Math.min(attempts, steps.length) - 1] ?? 60 * 60_000;
+}
+
+function messageOf(why: NotInvoicable, item: PaidItem): string {
+  switch (why) {
+    case 'not_paid':
+      return `payment ${item.ref} is not paid`;
+    case 'refund_pending':
+      return `payment ${item.ref} is being refunded; ask again when the refund is done`;
+    case 'nothing_left':
+      return `payment ${item.ref} was refunded in full`;
+    case 'no_provider':
+      return `payment ${item.ref} (${item.provider}) cannot be invoiced here`;
+    default:
+      return `payment ${item.ref} is already invoiced`;
+  }
+}
+
+/** IV + yyMMdd + 8 random base-32 characters (15 in all: room for the fapiao's "F<n>" within WeChat's 20). */
+export function newInvoiceId(now: Date): string {
+  const d = new Date(now.getTime() + 8 * 3_600_000).toISOString();
+  const day = d.slice(2, 4) + d.slice(5, 7) + d.slice(8, 10);
+  const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+  const bytes = randomBytes(8);
+  let tail = '';
+  for (const b of bytes) tail += alphabet[b % 32];
+  return `IV${day}${tail}`;
+}
