@@ -28,6 +28,7 @@ import { AGREEMENT_METHODS, createAgreementDesk, PAGE_SIGN_METHOD, WITHHOLDING_P
 import { SandboxControlError, TradeBook, type GatewayAnswer, type IdMode, type SandboxTrade } from './book';
 import { FaceToFaceCounter, type AlipayCodeBehaviour, type AlipayPaymentCode } from './face-to-face';
 import { Notifier, type NotificationForgery, type SandboxNotification } from './notifier';
+import { TEMPLATE_MESSAGE_METHOD, TemplateMessageDesk } from './messages';
 import { SandboxScheduler, type SchedulerMode } from './scheduler';
 import { generateRsaKeyPair, requestSignContent, responseKey, rsa2Verify, signedResponseBody } from './signing';
 import { pid, SANDBOX_USERS, sandboxUser, type SandboxUser } from './users';
@@ -36,6 +37,7 @@ export { ALIPAY_NOTIFY_RETRY_MS, type NotificationAttempt, type SandboxNotificat
 export type { SandboxTrade, SandboxRefund, TradeStatus, IdMode } from './book';
 export { SandboxControlError } from './book';
 export { SANDBOX_USERS, sandboxUser, type SandboxUser } from './users';
+export { ALIPAY_SANDBOX_TEMPLATES, TEMPLATE_MESSAGE_METHOD, TemplateMessageDesk, type AlipaySandboxTemplate, type AlipaySentMessage } from './messages';
 export { AgreementControlError, type AgreementSandbox, type AgreementStatus, type PageRefusal, type SandboxAgreement, type SignRequest } from './agreements';
 export * from './signing';
 
@@ -122,6 +124,8 @@ export interface AlipaySandbox {
   requests(): GatewayHit[];
   /** Withholding agreements (agreements.ts): play the user on the sign-up page, unsign, pause, balances. */
   agreements: AgreementSandbox;
+  /** Subscribe messages (messages.ts): the user subscribes; what the app sent. */
+  messages: TemplateMessageDesk;
   /**
    * 当面付 at the booth (face-to-face.ts): a payment code for a user and what the buyer does with it
    * (pay at once, confirm with a password — then pay(outTradeNo) — or not enough balance).
@@ -146,6 +150,7 @@ const KNOWN_METHODS = new Set([
   'alipay.system.oauth.token',
   'alipay.trade.pay',
   'alipay.trade.cancel',
+  TEMPLATE_MESSAGE_METHOD,
   ...AGREEMENT_METHODS,
 ]);
 
@@ -225,6 +230,7 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
   });
 
   const faceToFace = new FaceToFaceCounter(book, clock);
+  const messages = new TemplateMessageDesk(clock);
 
   const faults: AlipayFault[] = [];
   const hits: GatewayHit[] = [];
@@ -331,6 +337,8 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
         return { inner: { code: '40004', msg: 'Business Failed', sub_code: 'ACQ.ACCESS_FORBIDDEN', sub_msg: '无权限使用接口' } };
       case 'alipay.trade.cancel':
         return faceToFace.cancel(biz);
+      case TEMPLATE_MESSAGE_METHOD:
+        return messages.send(biz);
       case 'alipay.user.agreement.query':
         return agreementBook.query(biz);
       case 'alipay.user.agreement.unsign':
@@ -409,6 +417,7 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
       if (req.method === 'GET' && path === 'trades') return json(200, sandbox.trades());
       if (req.method === 'GET' && path === 'notifications') return json(200, sandbox.notifications());
       if (req.method === 'GET' && path === 'app') return json(200, { appId, gateway: sandbox.gateway, sellerId });
+      if (req.method === 'GET' && path === 'messages') return json(200, messages.sent);
       if (req.method !== 'POST') return json(404, { error: 'not found' });
       const text = await readBody(req);
       const b = (text ? JSON.parse(text) : {}) as { outTradeNo?: string; user?: string; fault?: AlipayFault; times?: number };
@@ -424,6 +433,11 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
           return json(200, sandbox.finish(no));
         case 'auth-code':
           return json(200, { authCode: sandbox.issueAuthCode(String(b.user ?? 'driver')) });
+        case 'subscribe': {
+          // my.requestSubscribeMessage on the user's phone.
+          const ids = (b as { entityIds?: unknown }).entityIds;
+          return json(200, messages.subscribe(userOf(String(b.user ?? 'driver'))!, Array.isArray(ids) ? ids.filter((x): x is string => typeof x === 'string') : []));
+        }
         case 'payment-code':
           return json(200, sandbox.paymentCode(String(b.user ?? 'driver'), (b as { behaviour?: AlipayCodeBehaviour }).behaviour));
         case 'fault':
@@ -496,6 +510,7 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
     notifications: () => snapshot(notifier.list()),
     requests: () => snapshot(hits),
     agreements: agreementDesk.api,
+    messages,
     paymentCode: (u, behaviour) => snapshot(faceToFace.issueCode(userOf(u) as SandboxUser, behaviour)),
     runDue: () => scheduler.runDue(),
     idle: async () => {

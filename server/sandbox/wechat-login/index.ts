@@ -10,12 +10,17 @@
  *  - a user's openid is stable per user per appid (like WeChat's), the unionid per user;
  *  - a control API, in process (`issueCode`, `inject`) and over HTTP under /__sandbox/ for the demo and
  *    browser e2e (`POST /__sandbox/code {user}`), and faults: any errcode (45011 rate limit, 40226 high-risk
- *    user, -1 busy), no answer, HTTP errors, garbage.
+ *    user, -1 busy), no answer, HTTP errors, garbage;
+ *  - the app's access token (stable_token, token) and subscribe messages (messages.ts: subscribeMessage.send,
+ *    and what wx.requestSubscribeMessage does, `POST /__sandbox/subscribe {openid, tmplIds}`).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from '../../src/core/clock';
+import { SubscribeDesk } from './messages';
+
+export { SANDBOX_SUBSCRIBE_TEMPLATES, SubscribeDesk, valueProblem, type SandboxTemplate, type SentMessage, type SubscribeFault, type TokenCall } from './messages';
 
 export const WECHAT_CODE_TTL_MS = 5 * 60_000;
 export const SANDBOX_WECHAT_APP_ID = 'wx5a3d0c7e9b1f2468';
@@ -72,6 +77,8 @@ export interface WechatLoginSandbox {
   unionIdOf(user: string): string;
   /** The next `times` calls of jscode2session meet this fault. */
   inject(fault: WechatLoginFault, times?: number): void;
+  /** Access tokens and subscribe messages of the app (messages.ts). */
+  messages: SubscribeDesk;
   calls(): Code2SessionCall[];
   stop(): Promise<void>;
 }
@@ -118,6 +125,7 @@ export async function startWechatLoginSandbox(options: WechatLoginSandboxOptions
     return code;
   };
 
+  const desk = new SubscribeDesk({ appId, appSecret: () => appSecret }, clock);
   const rid = () => randomBytes(12).toString('hex').slice(0, 24);
   // WeChat's own framing: HTTP 200, JSON, labelled text/plain.
   const wechatAnswer = (res: http.ServerResponse, body: Record<string, unknown>) => {
@@ -186,6 +194,10 @@ export async function startWechatLoginSandbox(options: WechatLoginSandboxOptions
     }
     if (req.method === 'GET' && path === 'app') return json(200, { appId });
     if (req.method === 'GET' && path === 'calls') return json(200, calls);
+    if (req.method === 'GET') {
+      const got = desk.control('GET', path, {});
+      return got ? json(got.status, got.body) : json(404, { error: 'not found' });
+    }
     if (req.method !== 'POST') return json(404, { error: 'not found' });
     const chunks: Buffer[] = [];
     let size = 0;
@@ -211,18 +223,46 @@ export async function startWechatLoginSandbox(options: WechatLoginSandboxOptions
           if (!b.fault || typeof b.fault.type !== 'string') return json(400, { error: 'fault.type is required' });
           sandbox.inject(b.fault, typeof b.times === 'number' ? b.times : 1);
           return json(200, { ok: true });
-        default:
-          return json(404, { error: 'not found' });
+        default: {
+          const got = desk.control('POST', path, b as Record<string, unknown>);
+          return got ? json(got.status, got.body) : json(404, { error: 'not found' });
+        }
       }
     } catch (e) {
       return json(400, { error: (e as Error).message });
     }
   };
 
+  const answerDesk = (res: http.ServerResponse, a: { status: number; body: Record<string, unknown> }) => {
+    res.writeHead(a.status, { 'content-type': 'text/plain' });
+    res.end(JSON.stringify(a.body));
+  };
+  const readText = async (req: http.IncomingMessage): Promise<string> => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req) {
+      size += (c as Buffer).length;
+      if (size > 64 * 1024) throw new Error('body too large');
+      chunks.push(c as Buffer);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  };
+
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const run = async () => {
       if (url.pathname === '/sns/jscode2session' && req.method === 'GET') return jscode2session(res, url);
+      if (url.pathname === '/cgi-bin/token' && req.method === 'GET') return answerDesk(res, desk.token(url.searchParams));
+      if (url.pathname === '/cgi-bin/stable_token' && req.method === 'POST') return answerDesk(res, desk.stableToken(await readText(req)));
+      if (url.pathname === '/cgi-bin/message/subscribe/send' && req.method === 'POST') {
+        const a = desk.send(url.searchParams, await readText(req));
+        if ('hold' in a) {
+          held.add(res);
+          res.on('close', () => held.delete(res));
+          return;
+        }
+        return answerDesk(res, a);
+      }
       if (url.pathname.startsWith('/__sandbox/')) return control(req, res, url.pathname.slice('/__sandbox/'.length));
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('Not Found');
@@ -251,6 +291,7 @@ export async function startWechatLoginSandbox(options: WechatLoginSandboxOptions
     inject: (fault, times = 1) => {
       for (let i = 0; i < times; i++) faults.push(fault);
     },
+    messages: desk,
     calls: () => calls.map((c) => ({ ...c })),
     stop: async () => {
       for (const res of held) res.destroy();
