@@ -15,16 +15,16 @@ import path from 'node:path';
 import type Router from '@koa/router';
 import type { Config } from '../src/config';
 import { ScaledClock, type Clock } from '../src/core/clock';
-import type { InvoicingConfig } from '../src/config-notices';
+import type { InvoicingConfig, MessagesConfig } from '../src/config-notices';
 import type { Logger } from '../src/logger';
 import type { Park } from '../src/core/parks';
 import { AppError } from '../src/core/errors';
 import { formatChinaTime } from '../../shared/time';
 import type { OperatorService } from '../src/core/operators/service';
-import { startAlipaySandbox, type AlipaySandbox } from './alipay';
+import { ALIPAY_SANDBOX_TEMPLATES, startAlipaySandbox, type AlipaySandbox } from './alipay';
 import { DEMO_PARK_KEY, DEMO_PARK_NUMBER, demoParks, startBluecardSandbox, type BluecardSandbox } from './bluecard';
 import { tariffOf, type TariffDefinition } from './bluecard/tariff';
-import { startWechatLoginSandbox, type WechatLoginSandbox, type WechatLoginSandboxApp } from './wechat-login';
+import { SANDBOX_SUBSCRIBE_TEMPLATES as WX, startWechatLoginSandbox, type WechatLoginSandbox, type WechatLoginSandboxApp } from './wechat-login';
 import { startWechatPaySandbox, type WechatPaySandbox } from './wechatpay';
 import { buildingPage, buildNeeded, DriverApp } from './driver-app';
 import { playgroundRouter } from './playground/router';
@@ -39,6 +39,8 @@ export interface Demo {
   alipay: NonNullable<Config['alipay']>;
   /** E-invoicing on the WeChat Pay sandbox (config.invoicing's shape). */
   invoicing: InvoicingConfig;
+  /** Messages on the sandboxes' templates (config.messages' shape). */
+  messages: MessagesConfig;
   sandboxes: { bluecard: BluecardSandbox; wechatLogin: WechatLoginSandbox; wechatPay: WechatPaySandbox; alipay: AlipaySandbox };
   /** The one clock of demo mode: every stand-in reads it, and ParkPay too (unless a test gives ParkPay its own). */
   clock: Clock;
@@ -168,6 +170,7 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
         lineItem: { goodsName: '停车服务费', taxCode: '3040502020200000000', taxRate: 900, unit: '次' },
         parks: { [DEMO_PARK_NUMBER]: { goodsName: '停车服务费', taxCode: '3040502020200000000', taxRate: 900 } },
       },
+      messages: demoMessages(),
       sandboxes: { bluecard, wechatLogin, wechatPay, alipay },
       clock,
       router,
@@ -237,6 +240,37 @@ function keepLead(clock: Clock, file: string, logger: Logger): { stop(): Promise
       clearInterval(timer);
       save();
     },
+  };
+}
+
+/** The sandboxes' subscribe templates, each keyword filled from what its kind has. */
+export function demoMessages(): MessagesConfig {
+  const A = ALIPAY_SANDBOX_TEMPLATES;
+  return {
+    wechat: {
+      templates: {
+        entry: { templateId: WX.entry.id, fields: { thing1: 'parkName', car_number2: 'plate', time3: 'inTime', thing4: 'note' } },
+        payment: { templateId: WX.payment.id, fields: { thing1: 'parkName', car_number2: 'plate', amount3: 'amount', time4: 'paidAt', thing5: 'note' } },
+        free_exit_ending: { templateId: WX.free_exit_ending.id, fields: { thing1: 'parkName', car_number2: 'plate', time3: 'leaveBy', thing4: 'note' } },
+        deduction: { templateId: WX.deduction.id, fields: { thing1: 'parkName', car_number2: 'plate', amount3: 'amount', time4: 'paidAt' } },
+        refund: { templateId: WX.refund.id, fields: { thing1: 'parkName', amount2: 'amount', time3: 'refundedAt', thing4: 'reason' } },
+        pass_expiring: { templateId: WX.pass_expiring.id, fields: { thing1: 'parkName', car_number2: 'plate', date3: 'passEndsAt', thing4: 'note' } },
+      },
+      miniprogramState: 'developer',
+      lang: 'zh_CN',
+    },
+    alipay: {
+      templates: {
+        entry: { templateId: A.entry.id, fields: { keyword1: 'parkName', keyword2: 'plate', keyword3: 'inTime', keyword4: 'note' } },
+        payment: { templateId: A.payment.id, fields: { keyword1: 'parkName', keyword2: 'plate', keyword3: 'amount', keyword4: 'paidAt', keyword5: 'note' } },
+        free_exit_ending: { templateId: A.free_exit_ending.id, fields: { keyword1: 'parkName', keyword2: 'plate', keyword3: 'leaveBy', keyword4: 'note' } },
+        deduction: { templateId: A.deduction.id, longTerm: true, fields: { keyword1: 'parkName', keyword2: 'plate', keyword3: 'amount', keyword4: 'paidAt' } },
+        refund: { templateId: A.refund.id, fields: { keyword1: 'parkName', keyword2: 'amount', keyword3: 'refundedAt', keyword4: 'reason' } },
+        pass_expiring: { templateId: A.pass_expiring.id, fields: { keyword1: 'parkName', keyword2: 'plate', keyword3: 'passEndsAt', keyword4: 'note' } },
+      },
+    },
+    maxAttempts: 5,
+    freeExitLeadMinutes: 3,
   };
 }
 

@@ -9,10 +9,12 @@
  */
 import type Router from '@koa/router';
 import type { Connection } from 'mongoose';
+import { AlipayMessages, type AlipayAdapterConfig } from './adapter/alipay';
 import { WechatInvoicing } from './adapter/payments/wechat-invoicing';
+import { WechatMessages } from './adapter/wechat-login/messages';
 import { WechatFapiaoAdapter, type WechatPayAdapter } from './adapter/wechatpay';
 import type { Config } from './config';
-import { DEFAULT_LINE_ITEM, type InvoicingConfig } from './config-notices';
+import { DEFAULT_LINE_ITEM, type InvoicingConfig, type MessagesConfig } from './config-notices';
 import type { Clock } from './core/clock';
 import type { DriverRepository } from './core/identity/model';
 import type { PaidItemRef } from './core/invoicing/model';
@@ -20,19 +22,29 @@ import { PaymentsAsPaidItems } from './core/invoicing/paid-items';
 import type { Invoicing } from './core/invoicing/provider';
 import { InvoicingService } from './core/invoicing/service';
 import type { LaneDeduction } from './core/lanepay/channel-pay-model';
+import type { LotRecordsRepository } from './core/lot/model';
+import { NoticeEvents } from './core/messages/events';
+import type { MessageChannel, MessageKind, TemplateRule } from './core/messages/model';
+import { MessagesService } from './core/messages/service';
 import type { OrderRepository } from './core/orders/model';
+import { PlateProofs } from './core/parking/proofs';
 import type { ParkDirectory } from './core/parks';
 import type { Logger } from './logger';
 import { INVOICE_NOTIFY_PATHS, invoiceNotifyRouter, mountInvoiceRoutes } from './port/api/invoices-routes';
+import { mountMessageRoutes } from './port/api/messages-routes';
 import { PendingWorker } from './port/jobs/pending-worker';
 import { MongoLaneDeductionRepository } from './repository/agreement-deductions';
+import { MongoAgreementRepository } from './repository/agreements';
 import { MongoInvoiceRepository } from './repository/invoices';
+import { MongoMessageStores, driversWithPlate } from './repository/messages';
 import { MongoPendingWork } from './repository/pending-work';
+import { MongoPlateProofRepository } from './repository/plate-proofs';
+import { MongoVisitRepository } from './repository/visits';
 
 export interface NoticesWiringDeps {
   config: Config;
   /** Demo mode: invoicing and messages on the sandboxes when the configuration names none. */
-  demo?: { invoicing: InvoicingConfig };
+  demo?: { invoicing: InvoicingConfig; messages: MessagesConfig };
   connection: Connection;
   clock: Clock;
   logger: Logger;
@@ -42,8 +54,12 @@ export interface NoticesWiringDeps {
   wechatPayBaseUrl?: string;
   /** The mini-program drivers use (title pages are opened for its openids). */
   wechatAppId?: string;
+  /** The mini-program's credentials (its access token sends WeChat messages). */
+  wechatMiniProgram?: { appId: string; appSecret: string; apiBaseUrl?: string };
+  alipayConfig?: AlipayAdapterConfig;
   drivers: DriverRepository;
   orderRepo: OrderRepository;
+  stays: LotRecordsRepository;
   parks: ParkDirectory;
   /** How often background work is looked for (real ms; default 1 s). */
   pollMs?: number;
@@ -51,9 +67,15 @@ export interface NoticesWiringDeps {
 
 export interface NoticesWiring {
   invoicing: InvoicingService;
+  messages: MessagesService;
+  events: NoticeEvents;
   worker: PendingWorker;
+  /** For the order service: a payment is recorded. */
+  orderPaid(orderNo: string): void;
   /** For the order service: a refund is done. */
   orderRefunded(orderNo: string): void;
+  /** For the lot's records (4.2): a car entered. */
+  entered(s: { parkNumber: string; orderId: string; plate: string; inTime: Date | null }): void;
   /** For lane deductions. */
   deductionPaid(d: LaneDeduction): void;
   deductionRefunded(d: LaneDeduction): void;
@@ -102,6 +124,64 @@ export async function wireNotices(d: NoticesWiringDeps): Promise<NoticesWiring> 
   });
   worker.handle(invoicing);
 
+  // Messages to drivers.
+  const messagesConfig = d.config.messages ?? d.demo?.messages;
+  const stores = new MongoMessageStores(d.connection);
+  const agreements = new MongoAgreementRepository(d.connection);
+  const proofRepo = new MongoPlateProofRepository(d.connection);
+  const visits = new MongoVisitRepository(d.connection);
+  await Promise.all([stores.init(), agreements.init(), proofRepo.init(), visits.init()]);
+  const rules = (t: NonNullable<MessagesConfig['wechat']>['templates']): Partial<Record<MessageKind, TemplateRule>> =>
+    Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined)) as Partial<Record<MessageKind, TemplateRule>>;
+  const channels: MessageChannel[] = [];
+  if (messagesConfig?.wechat && d.wechatMiniProgram) {
+    channels.push(
+      new WechatMessages({
+        appId: d.wechatMiniProgram.appId,
+        appSecret: d.wechatMiniProgram.appSecret,
+        apiBaseUrl: d.wechatMiniProgram.apiBaseUrl ?? 'https://api.weixin.qq.com',
+        store: stores.tokens,
+        clock: d.clock,
+        templates: rules(messagesConfig.wechat.templates),
+        miniprogramState: messagesConfig.wechat.miniprogramState,
+        lang: messagesConfig.wechat.lang,
+      }),
+    );
+  }
+  if (messagesConfig?.alipay && d.alipayConfig) channels.push(new AlipayMessages(d.alipayConfig, rules(messagesConfig.alipay.templates), { clock: d.clock }));
+  const messages = new MessagesService({
+    messages: stores.messages,
+    consents: stores.consents,
+    prefs: stores.prefs,
+    channels,
+    drivers: d.drivers,
+    stays: d.stays,
+    orders: d.orderRepo,
+    work,
+    clock: d.clock,
+    log: d.logger,
+    ...(messagesConfig ? { maxAttempts: messagesConfig.maxAttempts } : {}),
+  });
+  worker.handle(messages);
+  const proofs = new PlateProofs({ proofs: proofRepo, orders: d.orderRepo, visits, records: d.stays, clock: d.clock });
+  const events = new NoticeEvents({
+    messages,
+    orders: d.orderRepo,
+    parks: d.parks,
+    audience: {
+      boundBy: (plateKey) => driversWithPlate(d.connection, plateKey),
+      isProved: (driverId, parkNumber, plateKey) => proofs.isProved(driverId, parkNumber, plateKey),
+      agreementsOf: (plateKey) => agreements.byPlate(plateKey),
+    },
+    freeExitLeadMinutes: messagesConfig?.freeExitLeadMinutes ?? 3,
+    log: d.logger,
+  });
+  // Events arrive on hot paths (a payment notification, the lot's 4.2): told in the background, never waited on.
+  const tell = (what: string, run: () => Promise<unknown>) =>
+    void run()
+      .then(kick)
+      .catch((err: unknown) => d.logger.error({ err, what }, 'a message was not recorded for an event'));
+
   const refunded = (ref: PaidItemRef) =>
     void invoicing
       .onRefund(ref)
@@ -144,13 +224,24 @@ export async function wireNotices(d: NoticesWiringDeps): Promise<NoticesWiring> 
   const links = { publicUrl: d.publicUrl, urlSigningKey: d.urlSigningKey, clock: d.clock };
   return {
     invoicing,
+    messages,
+    events,
     worker,
-    orderRefunded: (orderNo) => refunded({ kind: 'order', ref: orderNo }),
-    deductionPaid: () => undefined,
+    orderPaid: (orderNo) => tell('payment', () => events.orderPaid(orderNo)),
+    orderRefunded: (orderNo) => {
+      refunded({ kind: 'order', ref: orderNo });
+      tell('refund', () => events.orderRefunded(orderNo));
+    },
+    entered: (s) => tell('entry', () => events.entered(s)),
+    deductionPaid: (x) => tell('deduction', () => events.deductionPaid(x)),
     deductionRefunded: (x) => {
       if (x.attempt) refunded({ kind: 'deduction', ref: x.attempt.tradeNo });
+      tell('refund', () => events.deductionRefunded(x));
     },
-    mountApi: (router) => mountInvoiceRoutes(router, invoicing, links, kick),
+    mountApi: (router) => {
+      mountInvoiceRoutes(router, invoicing, links, kick);
+      mountMessageRoutes(router, messages);
+    },
     ...(wechatInvoicing
       ? { notify: invoiceNotifyRouter({ verify: (input) => wechatInvoicing!.verifyNotification(input), invoicing, kick }) }
       : {}),

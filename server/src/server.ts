@@ -36,7 +36,7 @@ import { wireFaceToFace } from './face-to-face-wiring';
 import { wireCouponsAndLists } from './coupons-lists-wiring';
 import { wireBookings } from './bookings-wiring';
 import { mountDriverHistory } from './history-wiring';
-import { wireNotices } from './notices-wiring';
+import { wireNotices, type NoticesWiring } from './notices-wiring';
 import { Database, type EngineInfo } from './repository/database';
 import { MongoDriverRepository, MongoSessionRepository } from './repository/drivers';
 import { MongoLotRecordsRepository } from './repository/lot-records';
@@ -74,6 +74,8 @@ export interface RunningServer {
   /** Operator accounts and sessions (tests create operators with it). */
   operators: OperatorService;
   worker: OrderWorker;
+  /** E-invoices and messages to drivers (tests tell it events and wait for its work). */
+  notices: NoticesWiring;
   stop(): Promise<void>;
 }
 
@@ -199,7 +201,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     // What a driver gets after paying: e-invoices and messages.
     const notices = await wireNotices({
       config, demo, connection: database.connection, clock, logger, publicUrl, urlSigningKey: config.urlSigningKey ?? randomBytes(32).toString('hex'),
-      wechatPay, wechatPayBaseUrl: wechatPayConfig?.baseUrl, wechatAppId: wechatPayConfig?.appId, drivers, orderRepo, parks, pollMs: opts.workerPollMs,
+      wechatPay, wechatPayBaseUrl: wechatPayConfig?.baseUrl, wechatAppId: wechatPayConfig?.appId, wechatMiniProgram: wechatLoginConfig, alipayConfig,
+      drivers, orderRepo, stays: lotRecords, parks, pollMs: opts.workerPollMs,
     });
     // Withholding agreements and the lane payments that use them (4.16, 4.17, 4.27).
     const agreementWiring = await wireAgreements({
@@ -224,7 +227,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       clock,
       policy: opts.orderPolicy,
       deliveries: { lane_qr: agreementWiring.laneQrDelivery, booking: bookingWiring.delivery },
-      onPaid: (no) => workerRef.worker?.kick(no),
+      onPaid: (no) => {
+        workerRef.worker?.kick(no);
+        notices.orderPaid(no);
+      },
       onRefund: (no) => {
         workerRef.worker?.kickRefund(no);
         bookingWiring.orderRefunding(no);
@@ -316,7 +322,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       databaseReady: () => database.ping(),
       databaseAvailable: () => database.available(),
       routers: [
-        bluecardRouter({ parks, clock, guard: lotCalls, records: new LotRecordsService(lotRecords, clock), lanePay: { ...lanes.lanePay, ...faceToFace.lanePay, ...couponsLists.lanePay } }),
+        bluecardRouter({ parks, clock, guard: lotCalls, records: new LotRecordsService(lotRecords, clock, undefined, { entered: (stay) => notices.entered(stay) }), lanePay: { ...lanes.lanePay, ...faceToFace.lanePay, ...couponsLists.lanePay } }),
         notifyRouter({ orders, orderRepo, wechat: wechatPay, alipay }),
         lanes.notify,
         ...(notices.notify ? [notices.notify] : []),
@@ -357,7 +363,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         logger.info('stopped');
       })());
 
-    return { url, demo, config, logger, database, engine, orders, operators, worker, stop };
+    return { url, demo, config, logger, database, engine, orders, operators, worker, notices, stop };
   } catch (e) {
     if (server?.listening) await new Promise<void>((r) => server!.close(() => r()));
     await demo?.stop().catch(() => undefined);

@@ -6,6 +6,7 @@
 export * from './agreement';
 export * from './client';
 export * from './errors';
+export * from './messages';
 export * from './money';
 export * from './notification';
 export * from './status';

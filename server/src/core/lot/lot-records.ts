@@ -137,11 +137,17 @@ export function decodeLotImage(image: string): { data: Buffer; mime: string } {
   return { data, mime };
 }
 
+/** Told of records as they are first stored (never on a resend); must not throw or wait on the lot's answer. */
+export interface LotRecordEvents {
+  entered?(s: { parkNumber: string; orderId: string; plate: string; inTime: Date | null }): void;
+}
+
 export class LotRecordsService {
   constructor(
     private readonly repo: LotRecordsRepository,
     private readonly clock: Clock,
     private readonly images: ImagePolicy = { maxBytes: 2 * 1024 * 1024 },
+    private readonly events: LotRecordEvents = {},
   ) {}
 
   private now() {
@@ -195,7 +201,10 @@ export class LotRecordsService {
           receivedAt: this.now(),
         },
       });
-      if (fresh) stored++;
+      if (fresh) {
+        stored++;
+        this.events.entered?.({ parkNumber, orderId: r.orderId, plate: r.plate, inTime: timeOrNull(r.inTime) });
+      }
     }
     return { stored, duplicates: records.length - stored - refused.length, refused };
   }
