@@ -23,5 +23,11 @@ declare const my:
         success?: (r: { resultCode?: string; memo?: string }) => void;
         fail?: (e: { resultCode?: string; error?: number; errorMessage?: string }) => void;
       }): void;
+      /** 小程序订阅消息: up to 3 template ids. */
+      requestSubscribeMessage?(o: {
+        entityIds: string[];
+        success?: (r: { behavior?: string; result?: { subscribeEntityIds?: string[]; unsubscribedEntityIds?: string[] }; subscribeEntityIds?: string[] }) => void;
+        fail?: (e: { error?: number; errorMessage?: string }) => void;
+      }): void;
     }
   | undefined;

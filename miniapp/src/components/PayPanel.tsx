@@ -8,6 +8,7 @@ import { Button, Text, View } from '@tarojs/components';
 import type { ReactNode } from 'react';
 import { useEffect, useRef, useState } from 'react';
 import { useNow } from '../hooks/useNow';
+import { askConsent, prepareConsent } from '../services/consent';
 import { orderEndpoints, type OrderView, type PayParamsView } from '@shared/api/orders';
 import { call } from '../services/api';
 import { errorText } from '../services/errors';
@@ -106,7 +107,8 @@ export function PayPanel({ orderNo, amountFen, kind, order, deps: overrides, quo
   const start = () => {
     if (running.current) return;
     running.current = true;
-    void guard(runPayment(orderNo, deps, show));
+    // The tap to pay is when WeChat lets us ask for message consent (payment, free exit time, refund).
+    void guard(askConsent('pay').then(() => runPayment(orderNo, deps, show)));
   };
   const follow = (from?: OrderView) => {
     if (running.current) return;
@@ -116,6 +118,7 @@ export function PayPanel({ orderNo, amountFen, kind, order, deps: overrides, quo
 
   useEffect(() => {
     alive.current = true;
+    void prepareConsent();
     // An order already paid (opened from history, or paid on another device): follow it.
     if (order && order.status !== 'quoted' && order.status !== 'pending') follow(order);
     return () => {

@@ -14,6 +14,8 @@ export const PAGES = {
   history: '/packages/me/history/index',
   receipt: '/packages/me/receipt/index',
   agreements: '/packages/me/agreements/index',
+  invoice: '/packages/me/invoice/index',
+  messages: '/packages/me/messages/index',
   offers: '/packages/book/offers/index',
   bookings: '/packages/book/mine/index',
 } as const;

@@ -24,6 +24,8 @@ const ENTRIES: { page: PageName; title: string; hint: string; park?: 'last' }[] 
   { page: 'park', title: '空余车位', hint: '车场空位和收费标准', park: 'last' },
   { page: 'offers', title: '预约车位', hint: '先付款预约，到场直接入场', park: 'last' },
   { page: 'bookings', title: '我的预约', hint: '预约状态、取消和退款' },
+  { page: 'invoice', title: '电子发票', hint: '开票进度、发票 PDF' },
+  { page: 'messages', title: '消息提醒', hint: '入场、缴费、离场和退款提醒' },
 ];
 
 export default function Index() {

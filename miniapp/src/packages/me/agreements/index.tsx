@@ -4,7 +4,7 @@
  */
 import { Button, Text, View } from '@tarojs/components';
 import Taro, { useRouter } from '@tarojs/taro';
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { agreementEndpoints, type AgreementProvider, type AgreementScopeInput, type AgreementView, type PlateAgreementsView } from '@shared/api/agreements';
 import { parkEndpoints } from '@shared/api/parks';
 import { ErrorState, Loading, Notice } from '../../../components/ui';
@@ -13,6 +13,7 @@ import { useLoader } from '../../../hooks/useLoader';
 import { call, errorOf } from '../../../services/api';
 import { dateTime } from '../../../services/format';
 import { lastPark } from '../../../services/memory';
+import { askConsent, prepareConsent } from '../../../services/consent';
 import { platform } from '../../../services/platform';
 import { go, param } from '../../../services/routes';
 import { openSignup } from './signup';
@@ -57,6 +58,7 @@ export default function AgreementsPage() {
   const here = useLoader(async () => (parkNumber ? call(parkEndpoints.park, { params: { parkNumber } }).catch(() => undefined) : undefined), [parkNumber]);
   const hereName = here.state === 'ok' && here.data ? here.data.name : undefined;
   const list = useLoader(() => call(agreementEndpoints.list, {}), []);
+  useEffect(() => void prepareConsent(), []);
   const [busy, setBusy] = useState<string | undefined>();
   const [notice, setNotice] = useState<{ title: string; text: string; tone: 'info' | 'ok' | 'warn' } | undefined>();
   /** Sign-ups opened from here: confirmed when the page shows again (the driver comes back). */
@@ -92,6 +94,8 @@ export default function AgreementsPage() {
 
   const signup = (plateKey: string, provider: AgreementProvider, scope: AgreementScopeInput) =>
     run(`signup:${plateKey}:${provider}`, async () => {
+      // Signing up is when WeChat lets us ask for message consent (deductions, entry, refunds).
+      await askConsent('agreement');
       const p = platform();
       const { agreement, signup: start } = await call(agreementEndpoints.signup, {
         body: { plateKey, provider, scope, ...(p === 'h5' ? { returnUrl: window.location.href } : {}) },

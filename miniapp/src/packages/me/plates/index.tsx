@@ -8,6 +8,7 @@ import { ErrorState, Loading } from '../../../components/ui';
 import { useLoader } from '../../../hooks/useLoader';
 import { call, errorOf } from '../../../services/api';
 import { dateTime } from '../../../services/format';
+import { askConsent, prepareConsent } from '../../../services/consent';
 import { go } from '../../../services/routes';
 
 export default function PlatesPage() {
@@ -32,7 +33,10 @@ export default function PlatesPage() {
       setBusy(false);
     }
   };
+  useEffect(() => void prepareConsent(), []);
   const bind = async () => {
+    // Binding a plate is when WeChat lets us ask for message consent (entry, pass expiry).
+    void askConsent('plate');
     if (await act(() => call(meEndpoints.bindPlate, { body: { plate: typed } }))) {
       setTyped('');
       setOpen(false);

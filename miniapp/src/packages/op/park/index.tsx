@@ -33,6 +33,7 @@ export const SECTIONS: readonly Section[] = [
   { page: 'lists', title: '黑白名单', hint: '白名单、黑名单，CSV 批量导入', roles: STAFF },
   { page: 'bookings', title: '预约', hint: '预约产品、预约记录、与车场对账', roles: STAFF },
   { page: 'reconcile', title: '对账', hint: '每日对账、差异、CSV 导出、收入图表', roles: STAFF },
+  { page: 'invoices', title: '电子发票', hint: '开票进度、红冲、重新发送', roles: STAFF },
   { page: 'audit', title: '操作日志', hint: '谁在什么时候做了什么', roles: STAFF },
 ];
 

@@ -14,6 +14,7 @@ export const OP_PAGES = {
   bookings: '/packages/op/bookings/index',
   reconcile: '/packages/op/reconcile/index',
   accounts: '/packages/op/accounts/index',
+  invoices: '/packages/op/invoices/index',
 } as const;
 export type OpPageName = keyof typeof OP_PAGES;
 

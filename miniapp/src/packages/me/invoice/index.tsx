@@ -1,0 +1,283 @@
+/**
+ * E-invoices (电子发票): without parameters, the driver's invoices; with `kind` and `ref`, one payment's invoice
+ * — asked for here with a typed title (个人 or 单位 with its 纳税人识别号) or WeChat's title page; with `id`,
+ * one invoice. Shows where it stands (开票中, 已开票 with its number and the PDF, 已红冲 after a refund),
+ * and looks again every few seconds while something is under way.
+ */
+import { Button, Input, Text, View } from '@tarojs/components';
+import Taro, { useDidShow, useRouter } from '@tarojs/taro';
+import { useEffect, useState } from 'react';
+import { INVOICE_STATUS_LABELS, invoiceEndpoints, type InvoiceTitleInput, type InvoiceView } from '@shared/api/invoices';
+import { ErrorState, Loading, Notice, Row } from '../../../components/ui';
+import { useLoader } from '../../../hooks/useLoader';
+import { call, errorOf } from '../../../services/api';
+import { dateTime, yuan } from '../../../services/format';
+import { platform } from '../../../services/platform';
+import { param, pageUrl } from '../../../services/routes';
+import './invoice.css';
+
+type Err = { code: string; message: string };
+
+const REASONS: Record<string, string> = {
+  already_invoiced: '这笔支付已开过发票',
+  refund_pending: '退款处理中，退款完成后可开票',
+  nothing_left: '已全额退款，无需开票',
+  no_provider: '这种支付方式暂不支持开具电子发票',
+  not_paid: '尚未支付',
+  title_not_filled: '未填写抬头，已取消',
+  cancelled_by_driver: '已取消',
+  refunded: '已全额退款',
+};
+
+const UNDER_WAY = new Set(['awaiting_title', 'issuing', 'reversing']);
+
+/** Open the PDF: a new tab in the browser; download and open it in the mini-programs. */
+async function openPdf(url: string): Promise<void> {
+  if (platform() === 'h5') {
+    window.open(url, '_blank');
+    return;
+  }
+  const file = await Taro.downloadFile({ url });
+  await Taro.openDocument({ filePath: file.tempFilePath, fileType: 'pdf', showMenu: true });
+}
+
+/** WeChat's title page: the title mini-program in WeChat, its web page in the H5 demo (coming back here). */
+function openTitlePage(inv: InvoiceView): void {
+  const page = inv.titlePage;
+  if (!page) return;
+  if (platform() === 'weapp') {
+    void Taro.navigateToMiniProgram({ appId: page.miniprogram.appId, path: page.miniprogram.path });
+    return;
+  }
+  const back = `${window.location.origin}${window.location.pathname}#${pageUrl('invoice', { id: inv.id })}`;
+  window.location.href = `${page.url}${page.url.includes('?') ? '&' : '?'}return_url=${encodeURIComponent(back)}`;
+}
+
+function Fapiao({ inv }: { inv: InvoiceView }) {
+  const current = inv.fapiao.at(-1);
+  const earlier = inv.fapiao.slice(0, -1);
+  return (
+    <>
+      {current ? (
+        <View className="card invoice-fapiao">
+          <Row label="发票金额" strong>
+            {yuan(current.totalFen)}
+          </Row>
+          {current.taxFen !== null ? <Row label="其中税额">{yuan(current.taxFen)}</Row> : null}
+          {current.number ? <Row label="发票号码">{current.number}</Row> : null}
+          {current.code ? <Row label="发票代码">{current.code}</Row> : null}
+          {current.issuedAt ? <Row label="开票时间">{dateTime(current.issuedAt)}</Row> : null}
+          {current.cardStatus === 'INSERTED' ? <Row label="微信卡包">已放入</Row> : null}
+          {current.red ? (
+            <View className="invoice-red">
+              <Row label="红字发票号码">{current.red.number}</Row>
+              <Text className="muted">原发票已冲红（退款）</Text>
+            </View>
+          ) : null}
+        </View>
+      ) : null}
+      {earlier.map((f) => (
+        <View key={f.fapiaoId} className="card invoice-earlier">
+          <Text className="muted">
+            已冲红：发票 {f.number ?? f.fapiaoId} · {yuan(f.totalFen)}
+            {f.red ? ` · 红字 ${f.red.number}` : ''}
+          </Text>
+        </View>
+      ))}
+    </>
+  );
+}
+
+function InvoiceDetail({ initial, onChange }: { initial: InvoiceView; onChange?: (v: InvoiceView) => void }) {
+  const [inv, setInv] = useState(initial);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<Err | undefined>();
+  useEffect(() => setInv(initial), [initial]);
+  const update = (v: InvoiceView) => {
+    setInv(v);
+    onChange?.(v);
+  };
+  // Under way: look again every 2 seconds.
+  useEffect(() => {
+    if (!UNDER_WAY.has(inv.status)) return;
+    const t = setTimeout(() => {
+      call(invoiceEndpoints.get, { params: { invoiceId: inv.id } }).then(update, () => undefined);
+    }, 2000);
+    return () => clearTimeout(t);
+  }, [inv]);
+  // Back from WeChat's title page: look for the title now.
+  useDidShow(() => {
+    if (inv.status === 'awaiting_title') call(invoiceEndpoints.titleDone, { params: { invoiceId: inv.id }, body: {} }).then(update, () => undefined);
+  });
+  const act = async (f: () => Promise<InvoiceView>) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      update(await f());
+    } catch (e) {
+      setError(errorOf(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const toTitlePage = () =>
+    act(async () => {
+      const fresh = await call(invoiceEndpoints.titlePage, { params: { invoiceId: inv.id }, body: {} });
+      openTitlePage(fresh);
+      return fresh;
+    });
+  return (
+    <View className={`invoice invoice-${inv.status}`}>
+      <View className="card">
+        <Row label="状态" strong>
+          <Text className="invoice-status">{INVOICE_STATUS_LABELS[inv.status]}</Text>
+        </Row>
+        {inv.title ? (
+          <>
+            <Row label="抬头">{inv.title.name}</Row>
+            {inv.title.taxNumber ? <Row label="税号">{inv.title.taxNumber}</Row> : null}
+            <Row label="类型">{inv.title.type === 'company' ? '单位' : '个人'}</Row>
+          </>
+        ) : null}
+        <Row label="开票金额">{yuan(inv.totalFen)}</Row>
+        <Row label="支付">{inv.items.map((i) => `${i.plate} ${i.ref}`).join('，')}</Row>
+        {inv.reason ? <Row label="原因">{REASONS[inv.reason] ?? inv.reason}</Row> : null}
+        <Text className="muted">申请号 {inv.id} · {dateTime(inv.createdAt)}</Text>
+      </View>
+      {inv.status === 'awaiting_title' ? (
+        <Notice title="请在微信发票助手中填写抬头" tone="info">
+          <Button className="btn btn-primary invoice-title-page" disabled={busy} onClick={() => void toTitlePage()}>
+            去填写抬头
+          </Button>
+          <Button className="btn btn-secondary" disabled={busy} onClick={() => void act(() => call(invoiceEndpoints.titleDone, { params: { invoiceId: inv.id }, body: {} }))}>
+            我已填写
+          </Button>
+        </Notice>
+      ) : null}
+      {inv.status === 'issuing' ? <Notice title="正在开具发票…" tone="info" /> : null}
+      {inv.status === 'reversing' ? <Notice title="支付已退款，发票正在冲红…" tone="warn" /> : null}
+      <Fapiao inv={inv} />
+      {inv.pdfUrl ? (
+        <View className="card invoice-pdf">
+          <Button className="btn btn-primary invoice-pdf-open" onClick={() => void openPdf(inv.pdfUrl!).catch((e: unknown) => setError(errorOf(e)))}>
+            查看发票 PDF
+          </Button>
+          <Text className="muted">PDF 链接（10 分钟内有效）</Text>
+          <Text className="invoice-pdf-url" selectable>
+            {inv.pdfUrl}
+          </Text>
+        </View>
+      ) : null}
+      {inv.status === 'failed' || inv.status === 'awaiting_title' ? (
+        <Button className="btn btn-secondary invoice-cancel" disabled={busy} onClick={() => void act(() => call(invoiceEndpoints.cancel, { params: { invoiceId: inv.id }, body: {} }))}>
+          取消这次开票
+        </Button>
+      ) : null}
+      {error ? <ErrorState error={error} /> : null}
+    </View>
+  );
+}
+
+const TAX = /^(?:[0-9A-Z]{15}|[0-9A-Z]{18}|[0-9A-Z]{20})$/;
+
+function RequestForm({ kind, payRef, netFen, onDone }: { kind: 'order' | 'deduction' | 'pass'; payRef: string; netFen: number; onDone: (v: InvoiceView) => void }) {
+  const [title, setTitle] = useState<InvoiceTitleInput>({ type: 'company', name: '' });
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<Err | undefined>();
+  const set = (patch: Partial<InvoiceTitleInput>) => setTitle({ ...title, ...patch });
+  const tax = (title.taxNumber ?? '').trim().toUpperCase();
+  const ready = title.name.trim().length > 0 && (title.type === 'personal' || TAX.test(tax));
+  const submit = async (typed: boolean) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const items = [{ kind, ref: payRef }];
+      const body = typed ? { items, title: { ...title, name: title.name.trim(), ...(tax ? { taxNumber: tax } : {}) } } : { items, title: null };
+      const v = await call(invoiceEndpoints.request, { body });
+      onDone(v);
+      if (!typed) openTitlePage(v);
+    } catch (e) {
+      setError(errorOf(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <View className="card invoice-form">
+      <Text className="section-title">开具电子发票 · {yuan(netFen)}</Text>
+      <View className="chips">
+        {(['company', 'personal'] as const).map((t) => (
+          <Text key={t} className={`chip invoice-type-${t}${title.type === t ? ' chip-on' : ' chip-off'}`} onClick={() => set({ type: t })}>
+            {t === 'company' ? '单位' : '个人'}
+          </Text>
+        ))}
+      </View>
+      <Input className="input invoice-name" value={title.name} placeholder={title.type === 'company' ? '单位名称' : '个人姓名'} onInput={(e) => set({ name: e.detail.value })} />
+      {title.type === 'company' ? (
+        <Input className="input invoice-tax" value={title.taxNumber ?? ''} placeholder="纳税人识别号（15、18 或 20 位）" onInput={(e) => set({ taxNumber: e.detail.value })} />
+      ) : null}
+      <Input className="input invoice-email" value={title.email ?? ''} placeholder="电子邮箱（选填）" onInput={(e) => set({ email: e.detail.value })} />
+      <Button className="btn btn-primary invoice-submit" disabled={busy || !ready} onClick={() => void submit(true)}>
+        {busy ? '正在提交…' : '提交开票'}
+      </Button>
+      {platform() !== 'alipay' ? (
+        <Button className="btn btn-secondary invoice-wechat-title" disabled={busy} onClick={() => void submit(false)}>
+          使用微信发票抬头
+        </Button>
+      ) : null}
+      <Text className="muted">发票金额为实付金额（已扣除退款）；每笔支付只能开一张发票。</Text>
+      {error ? <ErrorState error={error} /> : null}
+    </View>
+  );
+}
+
+function ForPayment({ kind, payRef }: { kind: 'order' | 'deduction' | 'pass'; payRef: string }) {
+  const option = useLoader(() => call(invoiceEndpoints.forPayment, { query: { kind, ref: payRef } }), [kind, payRef]);
+  const [made, setMade] = useState<InvoiceView | undefined>();
+  if (option.state === 'loading') return <Loading />;
+  if (option.state === 'error') return <ErrorState error={option.error} onRetry={option.reload} />;
+  const inv = made ?? option.data.invoice ?? undefined;
+  if (inv) return <InvoiceDetail initial={inv} />;
+  if (!option.data.available) return <Notice title={REASONS[option.data.reason ?? ''] ?? '暂不能开票'} tone="warn" />;
+  return <RequestForm kind={kind} payRef={payRef} netFen={option.data.payment.netFen} onDone={setMade} />;
+}
+
+function One({ id }: { id: string }) {
+  const inv = useLoader(() => call(invoiceEndpoints.get, { params: { invoiceId: id } }), [id]);
+  if (inv.state === 'loading') return <Loading />;
+  if (inv.state === 'error') return <ErrorState error={inv.error} onRetry={inv.reload} />;
+  return <InvoiceDetail initial={inv.data} />;
+}
+
+function List() {
+  const list = useLoader(() => call(invoiceEndpoints.list, {}), []);
+  if (list.state === 'loading') return <Loading />;
+  if (list.state === 'error') return <ErrorState error={list.error} onRetry={list.reload} />;
+  if (!list.data.invoices.length) return <Text className="muted">还没有发票。在缴费记录的凭证页可申请开票。</Text>;
+  return (
+    <>
+      {list.data.invoices.map((i) => (
+        <View key={i.id} className="card invoice-item" onClick={() => void Taro.navigateTo({ url: pageUrl('invoice', { id: i.id }) })}>
+          <Row label={i.title?.name ?? '待填写抬头'} strong>
+            {yuan(i.totalFen)}
+          </Row>
+          <Row label="状态">{INVOICE_STATUS_LABELS[i.status]}</Row>
+          <Text className="muted">{dateTime(i.createdAt)}</Text>
+        </View>
+      ))}
+    </>
+  );
+}
+
+export default function InvoicePage() {
+  const { params } = useRouter();
+  const id = param(params, 'id');
+  const kind = param(params, 'kind');
+  const ref = param(params, 'ref');
+  return (
+    <View className="page page-invoice">
+      <Text className="page-title">电子发票</Text>
+      {id ? <One id={id} /> : kind && ref && (kind === 'order' || kind === 'deduction' || kind === 'pass') ? <ForPayment kind={kind} payRef={ref} /> : <List />}
+    </View>
+  );
+}
