@@ -27,8 +27,10 @@
  *   red_fapiao, card_information, amounts and items as WeChat computed them.
  * - 获取发票下载信息 GET …/{id}/fapiao-files?fapiao_id → {fapiao_download_info_list[{fapiao_id, download_url,
  *   status}]}; only for ISSUED fapiao.
- * - 冲红电子发票 POST …/{id}/reverse {reverse_reason, fapiao_information[{fapiao_id, fapiao_code, fapiao_number}]}
- *   → 202; REVERSE_ACCEPTED → REVERSED (FAPIAO.REVERSED), the card DISCARDED.
+ * - 冲红电子发票 POST …/{id}/reverse {reverse_reason, fapiao_information[{fapiao_id, fapiao_code?, fapiao_number}]}
+ *   → 202; REVERSE_ACCEPTED → REVERSED (FAPIAO.REVERSED), the card DISCARDED. 数电 fapiao take an enumerated
+ *   reason (ISSUE_ERROR, SALES_RETURN, SERVICE_SUSPENSION — the docs also spell it SERVICE_SUSPENTION —,
+ *   SALES_DISCOUNT); older ones any text ≤ 200.
  * - The FAPIAO.* notifications carry no original_type (their event_type says what they are).
  *
  * Where the docs are silent, the sandbox chooses (the adapter must not depend on the choice):
@@ -203,6 +205,7 @@ const TAXPAYER_ID = /^(?:[0-9A-Z]{15}|[0-9A-Z]{18}|[0-9A-Z]{20})$/;
 const TITLE_TTL_MS = 30 * 60_000;
 const FILE_TTL_MS = 10 * 60_000;
 const RATES = new Set([0, 100, 150, 300, 500, 600, 900, 1100, 1300, 1600, 1700]);
+const REVERSE_REASONS = new Set(['ISSUE_ERROR', 'SALES_RETURN', 'SERVICE_SUSPENSION', 'SERVICE_SUSPENTION', 'SALES_DISCOUNT']);
 
 /** The tax classification codes the sandbox knows (what getTaxCodes answers). */
 export const SANDBOX_TAX_CODES: readonly { tax_code: string; goods_category: string; goods_name: string }[] = [
@@ -561,7 +564,9 @@ export class FapiaoService implements WechatFapiaoSandbox {
 
   private reverse(applyId: string, body: unknown): Answer {
     if (!isObj(body)) return wechatError(400, 'PARAM_ERROR', '参数错误: 请求体不是JSON对象');
-    if (!str(body.reverse_reason, 1, 50)) return paramError('reverse_reason', '必填，不超过50个字符');
+    if (!str(body.reverse_reason, 1, 200)) return paramError('reverse_reason', '必填，不超过200个字符');
+    // 数电 fapiao take one of the enumerated reasons; the sandbox's fapiao are 数电 when the reason looks like one.
+    if (/^[A-Z_]+$/.test(body.reverse_reason) && !REVERSE_REASONS.has(body.reverse_reason)) return paramError('reverse_reason', '应为ISSUE_ERROR/SALES_RETURN/SERVICE_SUSPENSION/SALES_DISCOUNT之一');
     const app = this.apps.get(applyId);
     if (!app) return wechatError(404, 'RESOURCE_NOT_EXISTS', '发票申请单不存在');
     const list = body.fapiao_information;
@@ -573,7 +578,7 @@ export class FapiaoService implements WechatFapiaoSandbox {
       if (!f) return wechatError(404, 'RESOURCE_NOT_EXISTS', `发票${x.fapiao_id}不存在`);
       if (f.status === 'REVERSE_ACCEPTED' || f.status === 'REVERSED') continue; // a repeat
       if (f.status !== 'ISSUED' || !f.blue) return wechatError(400, 'INVALID_REQUEST', `发票${f.fapiaoId}状态为${f.status}，不能冲红`);
-      if (x.fapiao_code !== f.blue.fapiao_code || x.fapiao_number !== f.blue.fapiao_number) return wechatError(400, 'INVALID_REQUEST', '发票代码或发票号码与原发票不一致');
+      if ((x.fapiao_code !== undefined && x.fapiao_code !== f.blue.fapiao_code) || x.fapiao_number !== f.blue.fapiao_number) return wechatError(400, 'INVALID_REQUEST', '发票代码或发票号码与原发票不一致');
       targets.push(f);
     }
     for (const f of targets) {

@@ -235,7 +235,7 @@ describe("several payments titled on WeChat's title page", () => {
       await until(token, asked.body.id, 'issued', 10_000);
       const listed = await api('GET', `${path(opInv.list, { parkNumber: P })}?status=issued`, boss);
       expect(listed.body.invoices.map((i: { id: string }) => i.id)).toContain(asked.body.id);
-      expect(listed.body.invoices.find((i: { id: string }) => i.id === asked.body.id).events.map((e: { what: string }) => e.what).join(' | ')).toMatch(/re-sent by/);
+      expect(listed.body.invoices.find((i: { id: string }) => i.id === asked.body.id).events.map((e: { what: string }) => e.what).join(' | ')).toMatch(/重新发送/);
     } finally {
       sb().wechatPay.fapiao.setNotifications(true);
     }

@@ -147,7 +147,7 @@ export class WechatInvoicing implements Invoicing {
 
   async reverse(app: Application, fapiaoId: string, blue: FapiaoNumbersRecord, reason: string): Promise<void> {
     try {
-      await this.o.fapiao.reverse({ applyId: app.applyId, reason, fapiao: [{ fapiaoId, code: blue.code, number: blue.number }] });
+      await this.o.fapiao.reverse({ applyId: app.applyId, reason, fapiao: [{ fapiaoId, ...(blue.code ? { code: blue.code } : {}), number: blue.number }] });
     } catch (e) {
       refusedOrThrow(e);
     }

@@ -333,14 +333,18 @@ export class WechatFapiaoAdapter {
     }
   }
 
-  /** 红冲: 202 accepted; FAPIAO.REVERSED (or a query) tells the end. */
-  async reverse(input: { applyId: string; reason: string; fapiao: { fapiaoId: string; code: string; number: string }[] }): Promise<void> {
+  /**
+   * 红冲: 202 accepted; FAPIAO.REVERSED (or a query) tells the end. `reason`: for 数电 fapiao one of WeChat's
+   * ISSUE_ERROR, SALES_RETURN, SERVICE_SUSPENSION, SALES_DISCOUNT (older fapiao take any text ≤ 200); the
+   * code is sent when the fapiao has one (数电 fapiao have none).
+   */
+  async reverse(input: { applyId: string; reason: string; fapiao: { fapiaoId: string; code?: string; number: string }[] }): Promise<void> {
     const op = 'fapiaoReverse';
     checkApplyId(op, input.applyId);
-    if (!input.reason || input.reason.length > 50) throw invalid(op, 'reason must be 1–50 characters');
+    if (!input.reason || input.reason.length > 200) throw invalid(op, 'reason must be 1–200 characters');
     const body = {
       reverse_reason: input.reason,
-      fapiao_information: input.fapiao.map((f) => ({ fapiao_id: f.fapiaoId, fapiao_code: f.code, fapiao_number: f.number })),
+      fapiao_information: input.fapiao.map((f) => ({ fapiao_id: f.fapiaoId, ...(f.code ? { fapiao_code: f.code } : {}), fapiao_number: f.number })),
     };
     await this.pay.signedRequest(op, 'POST', `${API}/fapiao-applications/${encodeURIComponent(input.applyId)}/reverse`, body);
   }

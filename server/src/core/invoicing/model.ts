@@ -94,7 +94,7 @@ export interface FapiaoRecord {
 
 export interface InvoiceEvent {
   at: Date;
-  /** What happened, in a few words (for operators). */
+  /** What happened, in a few words, for operators (in Chinese: the console shows it as it is). */
   what: string;
 }
 

@@ -186,7 +186,7 @@ export class InvoicingService implements PendingHandler {
       totalFen,
       fapiao: [],
       attempts: 0,
-      events: [{ at: now, what: title ? `requested, titled ${title.name}` : 'requested, title on the provider’s page' }],
+      events: [{ at: now, what: title ? `司机申请开票，抬头 ${title.name}` : '司机申请开票，抬头待在微信填写' }],
       createdAt: now,
       updatedAt: now,
     };
@@ -244,7 +244,7 @@ export class InvoicingService implements PendingHandler {
   async cancel(driverId: string, id: string): Promise<Invoice> {
     const inv = await this.get(driverId, id);
     if (inv.status !== 'awaiting_title' && inv.status !== 'failed') throw new AppError('not_cancellable', `an invoice that is ${inv.status} cannot be cancelled`, 409);
-    const done = await this.deps.repo.update(id, { from: ['awaiting_title', 'failed'], leaseFreeAt: this.now() }, { status: 'cancelled', reason: 'cancelled_by_driver', titleLink: null, updatedAt: this.now() }, this.event('cancelled by the driver'));
+    const done = await this.deps.repo.update(id, { from: ['awaiting_title', 'failed'], leaseFreeAt: this.now() }, { status: 'cancelled', reason: 'cancelled_by_driver', titleLink: null, updatedAt: this.now() }, this.event('司机取消了开票'));
     if (!done) throw new AppError('not_cancellable', 'the invoice is being worked on; try again', 409);
     await this.deps.repo.release(id, inv.items);
     return done;
@@ -296,9 +296,9 @@ export class InvoicingService implements PendingHandler {
     if (inv.status === 'failed') {
       // Refused while issuing: the same fapiao again; refused while reversing: the reversal again.
       const next = inv.fapiao.at(-1)?.state === 'issued' ? 'reversing' : 'issuing';
-      out = (await this.deps.repo.update(id, { from: ['failed'] }, { status: next, reason: null, attempts: 0, updatedAt: this.now() }, this.event(`re-sent by ${who}`))) ?? inv;
+      out = (await this.deps.repo.update(id, { from: ['failed'] }, { status: next, reason: null, attempts: 0, updatedAt: this.now() }, this.event(`${who} 重新发送`))) ?? inv;
     } else {
-      out = (await this.deps.repo.update(id, {}, { updatedAt: this.now() }, this.event(`re-sent by ${who}`))) ?? inv;
+      out = (await this.deps.repo.update(id, {}, { updatedAt: this.now() }, this.event(`${who} 重新发送`))) ?? inv;
     }
     await this.deps.work.schedule('invoice', id, this.now());
     await this.process(id, `op:${randomBytes(4).toString('hex')}`).catch((e: unknown) => this.deps.log?.warn({ invoiceId: id, err: (e as Error).message }, 'resend: the provider did not answer'));
@@ -339,11 +339,11 @@ export class InvoicingService implements PendingHandler {
       case 'awaiting_title': {
         const title = await provider.filledTitle(app);
         if (title) {
-          await this.done(inv, owner, { status: 'issuing', title: checkTitle(title), titleLink: null, attempts: 0 }, `titled ${title.name} on the provider’s page`);
+          await this.done(inv, owner, { status: 'issuing', title: checkTitle(title), titleLink: null, attempts: 0 }, `司机在微信填写抬头 ${title.name}`);
           return this.now();
         }
         if (this.deps.clock.now() - inv.createdAt.getTime() > (this.deps.titleWaitMs ?? 86_400_000)) {
-          await this.done(inv, owner, { status: 'cancelled', reason: 'title_not_filled' }, 'cancelled: the title was never filled');
+          await this.done(inv, owner, { status: 'cancelled', reason: 'title_not_filled' }, '抬头一直未填写，已取消');
           await this.deps.repo.release(inv.id, inv.items);
           return undefined;
         }
@@ -363,7 +363,7 @@ export class InvoicingService implements PendingHandler {
           return soon(5 * 60_000);
         }
         if (nets.total !== f.totalFen) {
-          await this.done(inv, owner, { fapiao, status: 'reversing', attempts: 0 }, `a payment was refunded: reversing fapiao ${f.blue?.number ?? f.fapiaoId}`);
+          await this.done(inv, owner, { fapiao, status: 'reversing', attempts: 0 }, `支付已退款，冲红发票 ${f.blue?.number ?? f.fapiaoId}`);
           return this.now();
         }
         await this.done(inv, owner, { fapiao });
@@ -401,7 +401,7 @@ export class InvoicingService implements PendingHandler {
         return soon(5 * 60_000);
       }
       if (nets.total <= 0) {
-        await this.done(inv, owner, { status: current ? 'reversed' : 'cancelled', reason: 'refunded', totalFen: 0 }, current ? 'nothing left to invoice after the refunds' : 'cancelled: every payment was refunded');
+        await this.done(inv, owner, { status: current ? 'reversed' : 'cancelled', reason: 'refunded', totalFen: 0 }, current ? '退款后无需再开票' : '支付已全额退款，取消开票');
         return undefined;
       }
       const lines: FapiaoLine[] = nets.lines
@@ -431,27 +431,27 @@ export class InvoicingService implements PendingHandler {
         });
       } catch (e) {
         if (e instanceof InvoicingRefused) {
-          await this.done(inv, owner, { status: 'failed', reason: e.message.slice(0, 300) }, `refused by the provider: ${e.message}`);
+          await this.done(inv, owner, { status: 'failed', reason: e.message.slice(0, 300) }, `开票被拒绝：${e.message}`);
           this.deps.log?.warn({ invoiceId: inv.id, err: e.message }, 'invoice refused by the provider');
           return undefined;
         }
         throw e;
       }
       fapiao = fapiao.map((f) => (f.fapiaoId === current!.fapiaoId ? { ...f, state: 'accepted' as const } : f));
-      await this.done(inv, owner, { fapiao, attempts: 0, lastError: null }, `fapiao ${current.fapiaoId} accepted for ${current.totalFen} fen`);
+      await this.done(inv, owner, { fapiao, attempts: 0, lastError: null }, `开票申请已受理，${(current.totalFen / 100).toFixed(2)} 元`);
       return soon(60_000);
     }
     // accepted: has it been issued?
     const s = await provider.status(app, current.fapiaoId);
     if (!s) {
       fapiao = fapiao.map((f) => (f.fapiaoId === current!.fapiaoId ? { ...f, state: 'requested' as const } : f));
-      await this.done(inv, owner, { fapiao }, 'the provider has no such fapiao: asking again');
+      await this.done(inv, owner, { fapiao }, '开票方查无此票，重新申请');
       return this.now();
     }
     if (s.state === 'issued' || s.state === 'reversing' || s.state === 'reversed') {
       const issued: FapiaoRecord = { ...current, state: 'issued', issuedAt: this.now(), ...(s.blue ? { blue: s.blue } : {}), ...(s.taxFen !== undefined ? { taxFen: s.taxFen } : {}), ...(s.cardStatus ? { cardStatus: s.cardStatus } : {}) };
       fapiao = fapiao.map((f) => (f.fapiaoId === current!.fapiaoId ? issued : f));
-      await this.done(inv, owner, { fapiao, status: 'issued', attempts: 0, lastError: null }, `issued: fapiao ${s.blue?.number ?? current.fapiaoId}`);
+      await this.done(inv, owner, { fapiao, status: 'issued', attempts: 0, lastError: null }, `已开票，发票号码 ${s.blue?.number ?? current.fapiaoId}`);
       this.deps.log?.info({ invoiceId: inv.id, fapiaoId: current.fapiaoId, totalFen: current.totalFen }, 'invoice issued');
       // A refund that came meanwhile is seen by the issued step.
       return this.now();
@@ -467,17 +467,18 @@ export class InvoicingService implements PendingHandler {
     const current = fapiao.at(-1)!;
     if (current.state === 'issued') {
       try {
-        await provider.reverse(app, current.fapiaoId, current.blue!, '退款');
+        // 销货退回: the payment (or part of it) went back to the driver.
+        await provider.reverse(app, current.fapiaoId, current.blue!, 'SALES_RETURN');
       } catch (e) {
         if (e instanceof InvoicingRefused) {
-          await this.done(inv, owner, { status: 'failed', reason: e.message.slice(0, 300) }, `reversal refused by the provider: ${e.message}`);
+          await this.done(inv, owner, { status: 'failed', reason: e.message.slice(0, 300) }, `冲红被拒绝：${e.message}`);
           this.deps.log?.error({ invoiceId: inv.id, err: e.message }, 'fapiao reversal refused: an operator must look at it');
           return undefined;
         }
         throw e;
       }
-      fapiao = fapiao.map((f) => (f.fapiaoId === current.fapiaoId ? { ...f, state: 'reversing' as const, reverseReason: '退款' } : f));
-      await this.done(inv, owner, { fapiao, attempts: 0, lastError: null }, `reversal of ${current.blue?.number ?? current.fapiaoId} accepted`);
+      fapiao = fapiao.map((f) => (f.fapiaoId === current.fapiaoId ? { ...f, state: 'reversing' as const, reverseReason: 'SALES_RETURN' } : f));
+      await this.done(inv, owner, { fapiao, attempts: 0, lastError: null }, `冲红申请已受理（发票 ${current.blue?.number ?? current.fapiaoId}）`);
       return soon(60_000);
     }
     const s = await provider.status(app, current.fapiaoId);
@@ -487,7 +488,7 @@ export class InvoicingService implements PendingHandler {
       );
       const nets = await this.nets(inv);
       const left = nets.total > 0;
-      await this.done(inv, owner, { fapiao, status: left ? 'issuing' : 'reversed', totalFen: nets.total, attempts: 0 }, left ? `reversed; ${nets.total} fen left to invoice again` : 'reversed: every payment refunded');
+      await this.done(inv, owner, { fapiao, status: left ? 'issuing' : 'reversed', totalFen: nets.total, attempts: 0 }, left ? `已冲红，剩余 ${(nets.total / 100).toFixed(2)} 元重新开票` : '已冲红（全额退款）');
       this.deps.log?.info({ invoiceId: inv.id, fapiaoId: current.fapiaoId, left: nets.total }, 'fapiao reversed');
       return left ? this.now() : undefined;
     }
