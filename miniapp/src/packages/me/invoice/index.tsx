@@ -60,7 +60,7 @@ function Fapiao({ inv }: { inv: InvoiceView }) {
     <>
       {current ? (
         <View className="card invoice-fapiao">
-          <Row label="发票金额" strong>
+          <Row label={current.state === 'reversed' ? '原发票金额' : '发票金额'} strong>
             {yuan(current.totalFen)}
           </Row>
           {current.taxFen !== null ? <Row label="其中税额">{yuan(current.taxFen)}</Row> : null}
@@ -184,9 +184,10 @@ function RequestForm({ kind, payRef, netFen, onDone }: { kind: 'order' | 'deduct
   const [title, setTitle] = useState<InvoiceTitleInput>({ type: 'company', name: '' });
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<Err | undefined>();
-  const set = (patch: Partial<InvoiceTitleInput>) => setTitle({ ...title, ...patch });
+  // Functional: Taro's inputs may keep the handler of an earlier render.
+  const set = (patch: Partial<InvoiceTitleInput>) => setTitle((t) => ({ ...t, ...patch }));
   const tax = (title.taxNumber ?? '').trim().toUpperCase();
-  const ready = title.name.trim().length > 0 && (title.type === 'personal' || TAX.test(tax));
+  const ready = (title.name ?? '').trim().length > 0 && (title.type === 'personal' || TAX.test(tax));
   const submit = async (typed: boolean) => {
     setBusy(true);
     setError(undefined);
@@ -212,11 +213,11 @@ function RequestForm({ kind, payRef, netFen, onDone }: { kind: 'order' | 'deduct
           </Text>
         ))}
       </View>
-      <Input className="input invoice-name" value={title.name} placeholder={title.type === 'company' ? '单位名称' : '个人姓名'} onInput={(e) => set({ name: e.detail.value })} />
+      <Input className="input invoice-name" value={title.name} placeholder={title.type === 'company' ? '单位名称' : '个人姓名'} onInput={(e) => set({ name: String(e.detail?.value ?? '') })} />
       {title.type === 'company' ? (
-        <Input className="input invoice-tax" value={title.taxNumber ?? ''} placeholder="纳税人识别号（15、18 或 20 位）" onInput={(e) => set({ taxNumber: e.detail.value })} />
+        <Input className="input invoice-tax" value={title.taxNumber ?? ''} placeholder="纳税人识别号（15、18 或 20 位）" onInput={(e) => set({ taxNumber: String(e.detail?.value ?? '') })} />
       ) : null}
-      <Input className="input invoice-email" value={title.email ?? ''} placeholder="电子邮箱（选填）" onInput={(e) => set({ email: e.detail.value })} />
+      <Input className="input invoice-email" value={title.email ?? ''} placeholder="电子邮箱（选填）" onInput={(e) => set({ email: String(e.detail?.value ?? '') })} />
       <Button className="btn btn-primary invoice-submit" disabled={busy || !ready} onClick={() => void submit(true)}>
         {busy ? '正在提交…' : '提交开票'}
       </Button>

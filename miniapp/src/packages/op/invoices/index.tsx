@@ -14,6 +14,14 @@ import { dateTime, yuan } from '../../../services/format';
 import { param } from '../../../services/routes';
 import { Flash, OpError, OpPage, type Err } from '../components/OpUi';
 import { opCall } from '../services/session';
+import './invoices.css';
+
+/** Our reason codes in the operator's words (a provider's refusal is shown as it said it). */
+const REASONS: Record<string, string> = {
+  refunded: '支付已全额退款',
+  title_not_filled: '司机未填写抬头',
+  cancelled_by_driver: '司机已取消',
+};
 
 const FILTERS: { value: InvoiceStatusView | ''; label: string }[] = [
   { value: '', label: '全部' },
@@ -44,8 +52,8 @@ function InvoiceRow({ parkNumber, inv, onChanged }: { parkNumber: string; inv: O
     }
   };
   return (
-    <View className={`op-tr op-invoice op-invoice-${inv.status}`}>
-      <View className="op-invoice-line" onClick={() => setOpen(!open)}>
+    <>
+      <View className={`op-tr op-invoice op-invoice-${inv.status}`} onClick={() => setOpen(!open)}>
         <Text className="op-td">{dateTime(inv.createdAt)}</Text>
         <Text className="op-td op-invoice-status">{INVOICE_STATUS_LABELS[inv.status]}</Text>
         <Text className="op-td">{yuan(inv.totalFen)}</Text>
@@ -69,7 +77,7 @@ function InvoiceRow({ parkNumber, inv, onChanged }: { parkNumber: string; inv: O
               {f.cardStatus ? ` · 卡包 ${f.cardStatus === 'INSERTED' ? '已放入' : f.cardStatus === 'DISCARDED' ? '已作废' : f.cardStatus}` : ''}
             </Text>
           ))}
-          {inv.reason ? <Text className="op-error-text">原因：{inv.reason}</Text> : null}
+          {inv.reason ? <Text className="op-error-text">原因：{REASONS[inv.reason] ?? inv.reason}</Text> : null}
           {inv.lastError ? <Text className="op-error-text">最近一次错误：{inv.lastError}</Text> : null}
           <Text className="section-title">处理记录</Text>
           {inv.events.map((e, i) => (
@@ -84,7 +92,7 @@ function InvoiceRow({ parkNumber, inv, onChanged }: { parkNumber: string; inv: O
           {error ? <OpError error={error} /> : null}
         </View>
       ) : null}
-    </View>
+    </>
   );
 }
 
