@@ -143,7 +143,10 @@ describe('history and receipts', () => {
       refundNo: null,
       booking: null,
     };
-    fakeApi({ 'GET /api/me/payments/PP2611281000001': { data: receipt } });
+    fakeApi({
+      'GET /api/me/payments/PP2611281000001': { data: receipt },
+      'GET /api/invoices/for-payment': { data: { payment: { kind: 'order', ref: 'PP2611281000001', netFen: 400, provider: 'wechat' }, invoice: null, available: true, reason: null } },
+    });
     render(<ReceiptPage />);
     await see('4200001234202611280000001');
     for (const t of ['示例停车场', '京A12345', '2026-11-28 16:45', '2026-11-28 18:10', '1小时25分钟', '微信支付', 'PP2611281000001', '2026-11-28 18:00']) expect(screen.getAllByText(t).length).toBeGreaterThan(0);

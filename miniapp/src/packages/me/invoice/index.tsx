@@ -12,22 +12,12 @@ import { ErrorState, Loading, Notice, Row } from '../../../components/ui';
 import { useLoader } from '../../../hooks/useLoader';
 import { call, errorOf } from '../../../services/api';
 import { dateTime, yuan } from '../../../services/format';
+import { INVOICE_REASON_TEXT } from '../../../services/invoiceText';
 import { platform } from '../../../services/platform';
 import { param, pageUrl } from '../../../services/routes';
 import './invoice.css';
 
 type Err = { code: string; message: string };
-
-const REASONS: Record<string, string> = {
-  already_invoiced: '这笔支付已开过发票',
-  refund_pending: '退款处理中，退款完成后可开票',
-  nothing_left: '已全额退款，无需开票',
-  no_provider: '这种支付方式暂不支持开具电子发票',
-  not_paid: '尚未支付',
-  title_not_filled: '未填写抬头，已取消',
-  cancelled_by_driver: '已取消',
-  refunded: '已全额退款',
-};
 
 const UNDER_WAY = new Set(['awaiting_title', 'issuing', 'reversing']);
 
@@ -141,7 +131,7 @@ function InvoiceDetail({ initial, onChange }: { initial: InvoiceView; onChange?:
         ) : null}
         <Row label="开票金额">{yuan(inv.totalFen)}</Row>
         <Row label="支付">{inv.items.map((i) => `${i.plate} ${i.ref}`).join('，')}</Row>
-        {inv.reason ? <Row label="原因">{REASONS[inv.reason] ?? inv.reason}</Row> : null}
+        {inv.reason ? <Row label="原因">{INVOICE_REASON_TEXT[inv.reason] ?? inv.reason}</Row> : null}
         <Text className="muted">申请号 {inv.id} · {dateTime(inv.createdAt)}</Text>
       </View>
       {inv.status === 'awaiting_title' ? (
@@ -239,7 +229,7 @@ function ForPayment({ kind, payRef }: { kind: 'order' | 'deduction' | 'pass'; pa
   if (option.state === 'error') return <ErrorState error={option.error} onRetry={option.reload} />;
   const inv = made ?? option.data.invoice ?? undefined;
   if (inv) return <InvoiceDetail initial={inv} />;
-  if (!option.data.available) return <Notice title={REASONS[option.data.reason ?? ''] ?? '暂不能开票'} tone="warn" />;
+  if (!option.data.available) return <Notice title={INVOICE_REASON_TEXT[option.data.reason ?? ''] ?? '暂不能开票'} tone="warn" />;
   return <RequestForm kind={kind} payRef={payRef} netFen={option.data.payment.netFen} onDone={setMade} />;
 }
 

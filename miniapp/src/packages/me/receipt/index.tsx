@@ -1,23 +1,26 @@
 /**
  * A payment's receipt (缴费凭证): amount and status, then what the park's staff or an expense claim asks
- * for — park, plate, entry and exit, duration, channel, our number and the provider's transaction number —
- * and the refund with its reason. Built as sections, so more can follow (invoice, sharing) below.
+ * for — park, plate, entry and exit, duration, the amount with its discounts, channel, our number and the
+ * provider's transaction number — and the refund with its reason; then the payment's e-invoice (电子发票:
+ * ask for one, or where it stands) and the receipt shared as an image, drawn from the same lines
+ * (services/receiptLines).
  */
-import { Text, View } from '@tarojs/components';
-import Taro, { useRouter } from '@tarojs/taro';
-import type { ReactNode } from 'react';
+import { Button, Text, View } from '@tarojs/components';
+import Taro, { useDidShow, useRouter } from '@tarojs/taro';
 import { historyEndpoints, type ReceiptView } from '@shared/api/history';
+import { INVOICE_STATUS_LABELS, invoiceEndpoints } from '@shared/api/invoices';
+import { ShareReceiptButton } from '../../../components/ShareImage';
 import { ErrorState, Loading, Row } from '../../../components/ui';
 import { useLoader } from '../../../hooks/useLoader';
 import { ApiError, call } from '../../../services/api';
-import { dateTime, duration, lotTime, yuan } from '../../../services/format';
-import { letInText } from '../../../services/bookingText';
-import { CHANNEL_TEXT, KIND_TEXT, PAYMENT_STATUS_TEXT, paymentRefundReason, refundStateText } from '../../../services/paymentText';
-import { param } from '../../../services/routes';
+import { yuan } from '../../../services/format';
+import { INVOICE_REASON_TEXT } from '../../../services/invoiceText';
+import { KIND_TEXT, PAYMENT_STATUS_TEXT } from '../../../services/paymentText';
+import { receiptImage, receiptSections } from '../../../services/receiptLines';
+import { go, param } from '../../../services/routes';
 
 /** A number the driver may need to quote (customer service, an expense claim): a tap copies it. */
-function No({ value }: { value: string | null }) {
-  if (!value) return <Text className="receipt-no">—</Text>;
+function No({ value }: { value: string }) {
   const copy = () => {
     try {
       void Promise.resolve(Taro.setClipboardData({ data: value })).catch(() => undefined);
@@ -32,78 +35,55 @@ function No({ value }: { value: string | null }) {
   );
 }
 
-function Section({ title, children }: { title: string; children: ReactNode }) {
+/**
+ * The payment's e-invoice: ask for one (the invoice page), or where it stands and a way to it. Another load
+ * than the receipt's: an invoicing hiccup never hides the receipt.
+ */
+function InvoiceSection({ r }: { r: ReceiptView }) {
+  const kind = r.kind === 'deduction' ? 'deduction' : 'order';
+  const option = useLoader(() => call(invoiceEndpoints.forPayment, { query: { kind, ref: r.ref } }), [kind, r.ref]);
+  // Back from the invoice page: show what was asked for there.
+  useDidShow(() => {
+    if (option.state === 'ok') option.reload();
+  });
+  let body;
+  if (option.state === 'loading') body = <Text className="muted">正在查询…</Text>;
+  else if (option.state === 'error') {
+    body = (
+      <Text className="muted receipt-invoice-error" onClick={option.reload}>
+        暂时查不到发票信息，点此重试
+      </Text>
+    );
+  } else {
+    const { invoice, available, reason } = option.data;
+    if (invoice) {
+      const number = invoice.fapiao.at(-1)?.number;
+      body = (
+        <>
+          <Row label="状态">{INVOICE_STATUS_LABELS[invoice.status]}</Row>
+          {invoice.title ? <Row label="抬头">{invoice.title.name}</Row> : null}
+          {number ? <Row label="发票号码">{number}</Row> : null}
+          <Button className="btn btn-secondary receipt-invoice-open" onClick={() => go('invoice', { id: invoice.id })}>
+            查看发票
+          </Button>
+        </>
+      );
+    } else if (available) {
+      body = (
+        <Button className="btn btn-primary receipt-invoice-ask" onClick={() => go('invoice', { kind, ref: r.ref })}>
+          开具电子发票
+        </Button>
+      );
+    } else {
+      body = <Text className="muted receipt-invoice-reason">{INVOICE_REASON_TEXT[reason ?? ''] ?? '暂不能开票'}</Text>;
+    }
+  }
   return (
-    <View className="card receipt-section">
-      <Text className="section-title">{title}</Text>
-      {children}
+    <View className="card receipt-section receipt-invoice">
+      <Text className="section-title">电子发票</Text>
+      {body}
     </View>
   );
-}
-
-/** The receipt's sections, in order; a later one (an invoice, sharing) is added to this list. */
-function sections(r: ReceiptView): { key: string; title: string; body: ReactNode }[] {
-  const out: { key: string; title: string; body: ReactNode }[] = [];
-  out.push({
-    key: 'stay',
-    title: r.kind === 'booking' ? '预约' : '停车',
-    body: (
-      <>
-        <Row label="停车场">{r.parkName}</Row>
-        <Row label="车牌">{r.plate}</Row>
-        {r.booking ? <Row label="预约">{r.booking.title}</Row> : null}
-        {r.booking ? <Row label="入场时间段">{letInText(r.booking)}</Row> : null}
-        {!r.booking ? <Row label="入场时间">{r.inTime ? lotTime(r.inTime) : '—'}</Row> : null}
-        {!r.booking ? <Row label="出场时间">{r.outTime ? lotTime(r.outTime) : '尚未出场'}</Row> : null}
-        {r.stopMinutes !== null ? <Row label="停车时长">{duration(r.stopMinutes)}</Row> : null}
-      </>
-    ),
-  });
-  out.push({
-    key: 'payment',
-    title: '支付',
-    body: (
-      <>
-        {r.chargeFen !== null ? <Row label="停车费">{yuan(r.chargeFen)}</Row> : null}
-        {r.paidBeforeFen ? <Row label="此前已付">{yuan(r.paidBeforeFen)}</Row> : null}
-        {r.discountFen ? <Row label="优惠">-{yuan(r.discountFen)}</Row> : null}
-        <Row label="实付金额" strong>
-          {yuan(r.amountFen)}
-        </Row>
-        <Row label="支付方式">
-          {r.channel ? CHANNEL_TEXT[r.channel] : '—'}
-          {r.kind === 'deduction' ? '（无感支付）' : ''}
-        </Row>
-        <Row label="支付时间">{r.paidAt ? dateTime(r.paidAt) : '—'}</Row>
-        <Row label="订单号">
-          <No value={r.ref} />
-        </Row>
-        <Row label="交易单号">
-          <No value={r.transactionId} />
-        </Row>
-      </>
-    ),
-  });
-  if (r.refund) {
-    out.push({
-      key: 'refund',
-      title: '退款',
-      body: (
-        <>
-          <Row label="退款金额">{yuan(r.refund.fen)}</Row>
-          <Row label="状态">{refundStateText(r.refund.state)}</Row>
-          <Row label="原因">{paymentRefundReason(r)}</Row>
-          {r.refund.refundedAt ? <Row label="退款时间">{dateTime(r.refund.refundedAt)}</Row> : null}
-          {r.refundNo ? (
-            <Row label="退款单号">
-              <No value={r.refundNo} />
-            </Row>
-          ) : null}
-        </>
-      ),
-    });
-  }
-  return out;
 }
 
 export default function ReceiptPage() {
@@ -126,11 +106,19 @@ export default function ReceiptPage() {
         <Text className="receipt-amount">{yuan(r.amountFen)}</Text>
         <Text className="receipt-status">{PAYMENT_STATUS_TEXT[r.status]}</Text>
       </View>
-      {sections(r).map((s) => (
-        <Section key={s.key} title={s.title}>
-          {s.body}
-        </Section>
+      {receiptSections(r).map((sec) => (
+        <View key={sec.key} className="card receipt-section">
+          <Text className="section-title">{sec.title}</Text>
+          {sec.lines.map((l) => (
+            <Row key={l.label} label={l.label} strong={l.strong}>
+              {l.no ? <No value={l.value} /> : l.value}
+            </Row>
+          ))}
+        </View>
       ))}
+      {/* A payment still being paid has nothing to invoice or show yet. */}
+      {r.status !== 'paying' ? <InvoiceSection r={r} /> : null}
+      {r.status !== 'paying' ? <ShareReceiptButton data={receiptImage(r)} fileName={`receipt-${r.ref}.png`} /> : null}
       <Text className="muted receipt-hint">点按订单号或交易单号即可复制</Text>
     </View>
   );
