@@ -79,4 +79,54 @@ describe('the invoice page', () => {
     render(<InvoicePage />);
     await see('这种支付方式暂不支持开具电子发票');
   });
+
+  it('合并开票: WeChat payments not on an invoice yet, two or more picked, sent to WeChat’s title page', async () => {
+    route({});
+    const pay = (ref: string, over: Record<string, unknown> = {}) => ({ ref, kind: 'stay', parkNumber: 'p_demo_001', parkName: '示例停车场', plate: '京A12345', amountFen: 400, status: 'paid', channel: 'wechat', at: '2026-11-28T10:00:00.000Z', title: null, refund: null, ...over });
+    const asked = { ...base, id: 'IV261128COMBINED', status: 'awaiting_title', title: null, titleSource: 'provider', fapiao: [], titlePage: { url: 'http://127.0.0.1:1/__sandbox/fapiao/title?token=t', miniprogram: { appId: 'wx9db2c16d0633c2e7', path: 'pages/fapiao/title/index' } } };
+    const api = fakeApi({
+      'GET /api/invoices': { data: { invoices: [{ ...base, status: 'issued', fapiao: [fapiao()] }] } },
+      'GET /api/me/payments': {
+        data: {
+          payments: [
+            pay('PP2611281000ABCDEFGH'), // on the invoice above
+            pay('PP2611281000SECOND01', { amountFen: 600, status: 'refunded', refund: { fen: 200, reason: 'x: y', state: 'done', refundedAt: '2026-11-28T11:00:00.000Z' } }),
+            pay('PW2611281000DEDUCT01', { kind: 'deduction', amountFen: 300 }),
+            pay('PP2611281000ALIPAY01', { channel: 'alipay' }),
+            pay('PP2611281000REFUND01', { status: 'refunded', refund: { fen: 400, reason: 'x: y', state: 'done', refundedAt: '2026-11-28T11:00:00.000Z' } }),
+          ],
+        },
+      },
+      'POST /api/invoices': { data: asked },
+    });
+    render(<InvoicePage />);
+    await see('多笔支付合并开票');
+    await act(async () => fireEvent.click(screen.getByText('多笔支付合并开票')));
+    await see('合并开票');
+    const offered = Array.from(document.querySelectorAll('.invoice-pick')).map((el) => el.getAttribute('data-ref'));
+    expect(offered).toEqual(['PP2611281000SECOND01', 'PW2611281000DEDUCT01']);
+    const submit = () => document.querySelector('.invoice-combine-submit') as HTMLButtonElement;
+    await act(async () => fireEvent.click(document.querySelector('[data-ref="PP2611281000SECOND01"]')!));
+    expect(submit().disabled).toBe(true); // one is not several
+    await act(async () => fireEvent.click(document.querySelector('[data-ref="PW2611281000DEDUCT01"]')!));
+    expect(submit().disabled).toBe(false);
+    expect(screen.getByText('合并开票（2 笔，¥7.00）')).toBeTruthy();
+    // jsdom cannot leave the page: its complaint is the proof the H5 demo went to the title page.
+    const left: string[] = [];
+    const err = jest.spyOn(console, 'error').mockImplementation((e: unknown) => void left.push(String((e as Error)?.message ?? e)));
+    try {
+      await act(async () => fireEvent.click(submit()));
+    } finally {
+      err.mockRestore();
+    }
+    expect(left).toEqual(['Not implemented: navigation (except hash changes)']);
+    expect(api.calls('POST /api/invoices')[0]!.body).toEqual({
+      items: [
+        { kind: 'order', ref: 'PP2611281000SECOND01' },
+        { kind: 'deduction', ref: 'PW2611281000DEDUCT01' },
+      ],
+      title: null,
+    });
+    expect(Taro.navigateTo).toHaveBeenCalledWith({ url: '/packages/me/invoice/index?id=IV261128COMBINED' });
+  });
 });

@@ -1,12 +1,13 @@
 /**
- * E-invoices (电子发票): without parameters, the driver's invoices; with `kind` and `ref`, one payment's invoice
- * — asked for here with a typed title (个人 or 单位 with its 纳税人识别号) or WeChat's title page; with `id`,
- * one invoice. Shows where it stands (开票中, 已开票 with its number and the PDF, 已红冲 after a refund),
- * and looks again every few seconds while something is under way.
+ * E-invoices (电子发票): without parameters, the driver's invoices and several payments put on one (合并开票);
+ * with `kind` and `ref`, one payment's invoice — asked for here with a typed title (个人 or 单位 with its
+ * 纳税人识别号) or WeChat's title page; with `id`, one invoice. Shows where it stands (开票中, 已开票 with its
+ * number and the PDF, 已红冲 after a refund), and looks again every few seconds while something is under way.
  */
 import { Button, Input, Text, View } from '@tarojs/components';
 import Taro, { useDidShow, useRouter } from '@tarojs/taro';
 import { useEffect, useState } from 'react';
+import { historyEndpoints, type PaymentEntry } from '@shared/api/history';
 import { INVOICE_STATUS_LABELS, invoiceEndpoints, type InvoiceTitleInput, type InvoiceView } from '@shared/api/invoices';
 import { ErrorState, Loading, Notice, Row } from '../../../components/ui';
 import { useLoader } from '../../../hooks/useLoader';
@@ -240,13 +241,77 @@ function One({ id }: { id: string }) {
   return <InvoiceDetail initial={inv.data} />;
 }
 
+/** What is left of a payment after its refund (what an invoice would be for). */
+const netOf = (p: PaymentEntry) => p.amountFen - (p.refund?.state === 'done' ? p.refund.fen : 0);
+
+/**
+ * 合并开票: several WeChat Pay payments not invoiced yet on one invoice. WeChat issues such an invoice only
+ * under a title chosen on its title page, so the request goes there (not offered in Alipay).
+ */
+function Combine({ invoiced }: { invoiced: Set<string> }) {
+  const [open, setOpen] = useState(false);
+  const [picked, setPicked] = useState<string[]>([]);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<Err | undefined>();
+  const payments = useLoader(async () => (open ? (await call(historyEndpoints.payments, {})).payments : []), [open]);
+  if (platform() === 'alipay') return null;
+  if (!open) {
+    return (
+      <Button className="btn btn-secondary invoice-combine-open" onClick={() => setOpen(true)}>
+        多笔支付合并开票
+      </Button>
+    );
+  }
+  if (payments.state === 'loading') return <Loading />;
+  if (payments.state === 'error') return <ErrorState error={payments.error} onRetry={payments.reload} />;
+  const candidates = payments.data.filter((p) => p.channel === 'wechat' && (p.status === 'paid' || (p.status === 'refunded' && netOf(p) > 0)) && !invoiced.has(p.ref));
+  const chosen = candidates.filter((p) => picked.includes(p.ref));
+  const toggle = (ref: string) => setPicked((now) => (now.includes(ref) ? now.filter((r) => r !== ref) : now.length < 20 ? [...now, ref] : now));
+  const submit = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const items = chosen.map((p) => ({ kind: p.kind === 'deduction' ? ('deduction' as const) : ('order' as const), ref: p.ref }));
+      const v = await call(invoiceEndpoints.request, { body: { items, title: null } });
+      void Taro.navigateTo({ url: pageUrl('invoice', { id: v.id }) });
+      openTitlePage(v);
+    } catch (e) {
+      setError(errorOf(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <View className="card invoice-combine">
+      <Text className="section-title">合并开票</Text>
+      {candidates.length === 0 ? <Text className="muted">没有可以合并开票的微信支付。</Text> : null}
+      {candidates.map((p) => (
+        <View key={p.ref} className={`invoice-pick${picked.includes(p.ref) ? ' invoice-pick-on' : ''}`} data-ref={p.ref} onClick={() => toggle(p.ref)}>
+          <Text className="invoice-pick-box">{picked.includes(p.ref) ? '☑' : '☐'}</Text>
+          <Text className="invoice-pick-text">
+            {p.plate} · {p.parkName} · {dateTime(p.at)}
+          </Text>
+          <Text className="invoice-pick-amount">{yuan(netOf(p))}</Text>
+        </View>
+      ))}
+      <Button className="btn btn-primary invoice-combine-submit" disabled={busy || chosen.length < 2} onClick={() => void submit()}>
+        {busy ? '正在提交…' : `合并开票（${chosen.length} 笔，${yuan(chosen.reduce((sum, p) => sum + netOf(p), 0))}）`}
+      </Button>
+      <Text className="muted">至少两笔、最多 20 笔；抬头在微信发票助手中填写。</Text>
+      {error ? <ErrorState error={error} /> : null}
+    </View>
+  );
+}
+
 function List() {
   const list = useLoader(() => call(invoiceEndpoints.list, {}), []);
   if (list.state === 'loading') return <Loading />;
   if (list.state === 'error') return <ErrorState error={list.error} onRetry={list.reload} />;
-  if (!list.data.invoices.length) return <Text className="muted">还没有发票。在缴费记录的凭证页可申请开票。</Text>;
+  // A payment stays on its invoice unless that invoice was cancelled.
+  const invoiced = new Set(list.data.invoices.filter((i) => i.status !== 'cancelled').flatMap((i) => i.items.map((it) => it.ref)));
   return (
     <>
+      {!list.data.invoices.length ? <Text className="muted">还没有发票。在缴费记录的凭证页可申请开票。</Text> : null}
       {list.data.invoices.map((i) => (
         <View key={i.id} className="card invoice-item" onClick={() => void Taro.navigateTo({ url: pageUrl('invoice', { id: i.id }) })}>
           <Row label={i.title?.name ?? '待填写抬头'} strong>
@@ -256,6 +321,7 @@ function List() {
           <Text className="muted">{dateTime(i.createdAt)}</Text>
         </View>
       ))}
+      <Combine invoiced={invoiced} />
     </>
   );
 }
