@@ -76,6 +76,14 @@ async function fill(selector: string, value: string) {
   await visible(`${selector} input, ${selector} textarea`).fill(value);
 }
 
+/** Cards and buttons under `root` that reach past the screen's right edge (a string: no DOM types here). */
+async function outside(root: string): Promise<string[]> {
+  return (await page.evaluate(`[...document.querySelectorAll('${root} .card, ${root} taro-button-core')]
+    .map((el) => ({ cls: String(el.className), r: el.getBoundingClientRect() }))
+    .filter(({ r }) => r.width > 0 && (r.left < 0 || r.right > document.documentElement.clientWidth + 0.5))
+    .map(({ cls, r }) => cls + ' ' + r.left.toFixed(1) + '–' + r.right.toFixed(1) + ' of ' + document.documentElement.clientWidth)`)) as string[];
+}
+
 async function offer(): Promise<void> {
   const username = `rcpt-${randomBytes(3).toString('hex')}`;
   const password = `pw-${randomBytes(12).toString('base64url')}`;
@@ -141,12 +149,7 @@ describe('after paying, in the browser', () => {
     await see('¥18.00');
     await browser.shot('r2-receipt');
     // Every card and button of the receipt lies inside the screen.
-    // A string: this file is type-checked without the DOM library.
-    const overflow = (await page.evaluate(`[...document.querySelectorAll('.page-receipt .card, .page-receipt taro-button-core, .page-receipt button')]
-      .map((el) => ({ cls: String(el.className), r: el.getBoundingClientRect() }))
-      .filter(({ r }) => r.width > 0 && (r.left < 0 || r.right > window.innerWidth - 8))
-      .map(({ cls, r }) => cls + ' ' + r.left.toFixed(1) + '–' + r.right.toFixed(1) + ' of ' + window.innerWidth)`)) as string[];
-    expect(overflow).toEqual([]);
+    expect(await outside('.page-receipt')).toEqual([]);
     const [download] = await Promise.all([page.waitForEvent('download', { timeout: 20_000 }), tap('分享凭证图片')]);
     expect(download.suggestedFilename()).toBe(`receipt-${orderNo}.png`);
     const imageFile = path.join(SHOTS_DIR, 'r2-receipt-image.png');
@@ -224,6 +227,43 @@ describe('after paying, in the browser', () => {
     await browser.shot('r7-messages');
   });
 
+  it('合并开票: two more bookings on one invoice, the title filled on WeChat’s title page (the sandbox’s), issued', async () => {
+    for (const plate of ['粤B88902', '粤B88903']) {
+      await open(`/packages/book/offers/index?park=${P}`);
+      await see('发票演示预约');
+      await visible('.offer:has-text("发票演示预约") .btn-primary').click();
+      await typePlate(plate);
+      await tap('预约并支付');
+      await tap('沙箱支付 ¥18.00');
+      await see('微信支付（演示沙箱）');
+      await tap('确认支付');
+      await see('预约成功，车场已收到', 30_000);
+    }
+    await open('/packages/me/invoice/index');
+    await tap('多笔支付合并开票');
+    await see('合并开票');
+    // The first booking is on its (reversed) invoice and refunded: only the two new ones are offered.
+    await eventually(() => page.locator('.invoice-pick').filter({ visible: true }).count(), (n) => n === 2, 10_000);
+    await visible('.invoice-pick:has-text("粤B88902")').click();
+    await visible('.invoice-pick:has-text("粤B88903")').click();
+    await see('合并开票（2 笔，¥36.00）');
+    await browser.shot('r9-combine');
+    await tap('合并开票（2 笔，¥36.00）');
+    // WeChat's title page (the sandbox's in the H5 demo), then back to the invoice.
+    await page.locator('#name').waitFor({ timeout: 20_000 });
+    await page.locator('input[value="ORGANIZATION"]').check();
+    await page.locator('#name').fill('深圳市合并开票测试有限公司');
+    await page.locator('#taxpayer_id').fill('91440300MA5COMB01X');
+    await browser.shot('r9-title-page');
+    await page.locator('#submit').click();
+    await page.locator('#return').click();
+    await see('已开票', 30_000);
+    await see('深圳市合并开票测试有限公司');
+    await see('¥36.00');
+    await see('查看发票 PDF');
+    await browser.shot('r9-combined-issued');
+  });
+
   it('the operator console lists the park’s invoices with their numbers and events', async () => {
     await open('/packages/op/login/index');
     await fill('.op-username', 'demo-admin');
@@ -232,10 +272,12 @@ describe('after paying, in the browser', () => {
     await see('我的车场', 20_000);
     await open(`/packages/op/invoices/index?park=${P}`);
     await see('深圳市演示停车科技有限公司', 20_000);
+    await see('深圳市合并开票测试有限公司');
     await see('已红冲');
-    await visible('.op-invoice').click();
+    await visible('.op-invoice-reversed').click();
     await see('处理记录');
     await see(/已冲红/);
+    expect(await outside('.op-invoices')).toEqual([]);
     await browser.shot('r8-op-invoices');
   });
 });
