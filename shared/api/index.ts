@@ -15,3 +15,4 @@ export * from './op-lists';
 export * from './bookings';
 export * from './op-bookings';
 export * from './op-reconciliation';
+export * from './op-audit';

@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { defineEndpoint } from './contract';
+import { auditFactsSchema } from './op-audit';
 
 export const operatorRoleSchema = z.enum(['admin', 'operator', 'merchant']);
 export type OperatorRoleName = z.infer<typeof operatorRoleSchema>;
@@ -43,9 +44,14 @@ export const auditEntrySchema = z.object({
   at: z.iso.datetime(),
   operatorId: z.string(),
   username: z.string(),
-  /** 'POST /api/op/parks/:parkNumber/…' */
+  /** The operator's name as it was then (null: none set). */
+  displayName: z.string().nullable(),
+  /** 'POST /api/op/parks/:parkNumber/…': what was done (shared/api/op-audit.ts lists every one). */
   action: z.string(),
   parkNumber: z.string().nullable(),
+  /** What the action was about, per action (shared/api/op-audit.ts); {} when nothing was recorded. */
+  facts: auditFactsSchema,
+  /** Entries written before facts existed: a short text of the target. */
   target: z.string().nullable(),
   result: z.enum(['ok', 'error']),
   code: z.string().nullable(),

@@ -85,8 +85,10 @@ export function operatorModels(conn: Connection) {
           at: { type: Date, required: true },
           operatorId: String,
           username: String,
+          displayName: String,
           action: String,
           parkNumber: String,
+          facts: Schema.Types.Mixed,
           target: String,
           result: String,
           code: String,
@@ -270,7 +272,9 @@ export class MongoAuditLog implements AuditStore {
       .lean<AuditDoc[]>();
     return docs.map(({ _id, ...e }) => {
       const out: AuditEntry = { at: e.at, operatorId: e.operatorId, username: e.username, action: e.action, result: e.result };
+      if (e.displayName) out.displayName = e.displayName;
       if (e.parkNumber) out.parkNumber = e.parkNumber;
+      if (e.facts && typeof e.facts === 'object') out.facts = e.facts;
       if (e.target) out.target = e.target;
       if (e.code) out.code = e.code;
       return out;

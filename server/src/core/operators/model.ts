@@ -29,10 +29,14 @@ export interface AuditEntry {
   at: Date;
   operatorId: string;
   username: string;
-  /** e.g. 'POST /api/op/parks/:parkNumber/coupons' */
+  /** The operator's name at the time, when set. */
+  displayName?: string;
+  /** e.g. 'POST /api/op/parks/:parkNumber/coupons' (shared/api/op-audit.ts lists every audited action). */
   action: string;
   parkNumber?: string;
-  /** A short, secret-free description of the target (plate, lane id, coupon code…). */
+  /** What the action was about (plate, lane, amounts…), per action as shared/api/op-audit.ts says; no secrets. */
+  facts?: Record<string, string | number | boolean | null | string[]>;
+  /** A short, secret-free text of the target (entries written before `facts`). */
   target?: string;
   result: 'ok' | 'error';
   /** The error code when result is 'error'. */

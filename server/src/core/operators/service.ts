@@ -246,6 +246,7 @@ export class OperatorService implements OperatorAuthenticator {
 
   private async auditLogin(a: OperatorAccount, result: 'ok' | 'error', code?: string): Promise<void> {
     const entry: AuditEntry = { at: this.now(), operatorId: a.id, username: a.username, action: 'POST /api/op/auth/login', result };
+    if (a.displayName) entry.displayName = a.displayName;
     if (code) entry.code = code;
     await this.deps.audit?.record(entry).catch(() => undefined);
   }

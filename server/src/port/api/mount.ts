@@ -26,6 +26,7 @@ import {
   type ParsedRequestOf,
   type ResponseInputOf,
 } from '../../../../shared/api/contract';
+import type { AuditFacts, AuditFactsOf } from '../../../../shared/api/op-audit';
 import type { Driver } from '../../core/identity/model';
 import { AppError } from '../../core/errors';
 import { assertParkAccess, type Operator } from '../../core/operators/model';
@@ -40,7 +41,7 @@ export interface HandlerArgs<E extends EndpointDef> extends ParsedRequestOf<E> {
   operator: E['auth'] extends 'operator' ? Operator : undefined;
   /**
    * For what the contract does not cover (headers, the request's logger: ctx.state.log). Operator handlers
-   * name what they acted on for the audit log with `ctx.state.auditTarget = 'plate 粤B12345'` (no secrets).
+   * say what they acted on for the audit log with `auditFacts(ctx, endpoint, {plate: '粤B12345'})` (no secrets).
    */
   ctx: Context;
 }
@@ -92,6 +93,26 @@ function parsePart(where: ApiIssue['in'], schema: z.ZodType | undefined, value: 
 
 const METHODS = { GET: 'get', POST: 'post', DELETE: 'delete' } as const;
 
+type AuditState = ApiState & { auditTarget?: string; auditFacts?: AuditFacts };
+
+/**
+ * What an audited operator action was about (shared/api/op-audit.ts: the facts of each action), added to
+ * what is known so far: call it before the work with what the request says (so a refusal is recorded with
+ * it) and after with what came of it. The path params are recorded without asking.
+ */
+export function auditFacts<E extends EndpointDef>(ctx: Context, _endpoint: E, facts: AuditFactsOf<E>): void {
+  const st = ctx.state as AuditState;
+  const clean = Object.fromEntries(Object.entries(facts as Record<string, unknown>).filter(([, v]) => v !== undefined)) as AuditFacts;
+  st.auditFacts = { ...st.auditFacts, ...clean };
+}
+
+/** The path params an audit entry keeps (the park is the entry's own field). */
+function paramFacts(ctx: Context): AuditFacts {
+  const out: AuditFacts = {};
+  for (const [k, v] of Object.entries((ctx.params ?? {}) as Record<string, unknown>)) if (k !== 'parkNumber' && typeof v === 'string') out[k] = v;
+  return out;
+}
+
 export function mount<E extends EndpointDef>(router: Router, endpoint: E, handler: Handler<E>, options: MountOptions = {}): void {
   const name = `${endpoint.method} ${endpoint.path}`;
   const auth = authenticatorOf(router);
@@ -129,9 +150,21 @@ export function mount<E extends EndpointDef>(router: Router, endpoint: E, handle
         throw e;
       } finally {
         if (audited) {
-          const st = ctx.state as ApiState & { auditTarget?: string };
+          const st = ctx.state as AuditState;
+          const facts = { ...paramFacts(ctx), ...st.auditFacts };
           await opAuth!.audit
-            .record({ at: new Date(opAuth!.clock?.now() ?? Date.now()), operatorId: op.id, username: op.username, action: name, parkNumber, target: st.auditTarget, result: code ? 'error' : 'ok', code })
+            .record({
+              at: new Date(opAuth!.clock?.now() ?? Date.now()),
+              operatorId: op.id,
+              username: op.username,
+              ...(op.displayName ? { displayName: op.displayName } : {}),
+              action: name,
+              parkNumber,
+              ...(Object.keys(facts).length ? { facts } : {}),
+              target: st.auditTarget,
+              result: code ? 'error' : 'ok',
+              code,
+            })
             .catch((err: unknown) => st.log?.error({ err, endpoint: name }, 'audit entry not written'));
         }
       }

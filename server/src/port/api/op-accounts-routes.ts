@@ -5,7 +5,7 @@ import { AppError } from '../../core/errors';
 import { assertParkAccess, assertRole } from '../../core/operators/model';
 import type { AuditStore, OperatorAccount, OperatorService } from '../../core/operators/service';
 import { bearerToken, type ApiState } from './driver-auth';
-import { mount } from './mount';
+import { auditFacts, mount } from './mount';
 
 export function operatorView(a: OperatorAccount) {
   return {
@@ -47,7 +47,6 @@ export function mountOpAccountRoutes(router: Router, operators: OperatorService,
   });
 
   mount(router, ep.changePassword, async ({ body, operator, ctx }) => {
-    ctx.state.auditTarget = `operator ${operator.username}`;
     await operators.changeOwnPassword(operator, body.currentPassword, body.newPassword, bearerToken(ctx));
     return { ok: true as const };
   });
@@ -55,14 +54,22 @@ export function mountOpAccountRoutes(router: Router, operators: OperatorService,
   mount(router, ep.listOperators, async ({ operator }) => ({ operators: (await operators.listOperators(operator)).map(operatorView) }));
 
   mount(router, ep.createOperator, async ({ body, operator, ctx }) => {
-    ctx.state.auditTarget = `operator ${body.username.toLowerCase()} (${body.role})`;
+    auditFacts(ctx, ep.createOperator, {
+      username: body.username.trim().toLowerCase(),
+      role: body.role,
+      ...(body.role !== 'admin' && body.parks ? { parks: body.parks } : {}),
+      ...(body.displayName ? { displayName: body.displayName } : {}),
+    });
     return operatorView(await operators.createOperator(operator, body));
   });
 
   mount(router, ep.updateOperator, async ({ params, body, operator, ctx }) => {
-    const changed = Object.keys(body).filter((k) => body[k as keyof typeof body] !== undefined);
-    ctx.state.auditTarget = `operator ${params.operatorId}: ${changed.join(', ') || 'nothing'}`;
-    return operatorView(await operators.updateOperator(operator, params.operatorId, body));
+    // What changed, never the password itself.
+    const { password, ...rest } = body;
+    auditFacts(ctx, ep.updateOperator, { ...rest, ...(password !== undefined ? { passwordReset: true } : {}) });
+    const after = await operators.updateOperator(operator, params.operatorId, body);
+    auditFacts(ctx, ep.updateOperator, { username: after.username });
+    return operatorView(after);
   });
 
   mount(router, ep.audit, async ({ query, operator }) => {
@@ -81,8 +88,10 @@ export function mountOpAccountRoutes(router: Router, operators: OperatorService,
         at: e.at.toISOString(),
         operatorId: e.operatorId,
         username: e.username,
+        displayName: e.displayName ?? null,
         action: e.action,
         parkNumber: e.parkNumber ?? null,
+        facts: e.facts ?? {},
         target: e.target ?? null,
         result: e.result,
         code: e.code ?? null,

@@ -13,7 +13,7 @@ import { AppError } from '../../core/errors';
 import { assertRole } from '../../core/operators/model';
 import { LotCallError } from '../../core/orders/gateways';
 import { bookingView } from './bookings-routes';
-import { mount } from './mount';
+import { auditFacts, mount } from './mount';
 
 function opOfferView(o: BookingOffer): OpOfferView {
   return {
@@ -52,6 +52,7 @@ export function mountOpBookingRoutes(router: Router, bookings: BookingService, r
   const now = () => new Date(clock.now());
 
   mount(router, opBookingEndpoints.createOffer, async ({ operator, params, body, ctx }) => {
+    auditFacts(ctx, opBookingEndpoints.createOffer, { title: body.title, count: body.count, priceFen: body.priceFen, areaId: body.areaId });
     const offer = await bookings.createOffer(operator, params.parkNumber, {
       ...body,
       start: new Date(body.start),
@@ -59,7 +60,7 @@ export function mountOpBookingRoutes(router: Router, bookings: BookingService, r
       letInStart: new Date(body.letInStart),
       letInEnd: new Date(body.letInEnd),
     });
-    ctx.state.auditTarget = `offer ${offer.offerId} ×${offer.count}`;
+    auditFacts(ctx, opBookingEndpoints.createOffer, { offerId: offer.offerId });
     return opOfferView(offer);
   });
 
@@ -69,8 +70,9 @@ export function mountOpBookingRoutes(router: Router, bookings: BookingService, r
   });
 
   mount(router, opBookingEndpoints.withdrawOffer, async ({ operator, params, ctx }) => {
-    ctx.state.auditTarget = `offer ${params.offerId}`;
-    return opOfferView(await bookings.withdrawOffer(operator, params.parkNumber, params.offerId));
+    const offer = await bookings.withdrawOffer(operator, params.parkNumber, params.offerId);
+    auditFacts(ctx, opBookingEndpoints.withdrawOffer, { title: offer.title });
+    return opOfferView(offer);
   });
 
   mount(router, opBookingEndpoints.bookings, async ({ operator, params, query }) => {
@@ -85,8 +87,10 @@ export function mountOpBookingRoutes(router: Router, bookings: BookingService, r
   });
 
   mount(router, opBookingEndpoints.cancelBooking, async ({ operator, params, body, ctx }) => {
-    ctx.state.auditTarget = `booking ${params.bookingNo}`;
-    return opBookingView(await bookings.cancelByOperator(operator, params.parkNumber, params.bookingNo, body.reason ?? ''), now());
+    auditFacts(ctx, opBookingEndpoints.cancelBooking, { reason: body.reason || undefined });
+    const x = await bookings.cancelByOperator(operator, params.parkNumber, params.bookingNo, body.reason ?? '');
+    auditFacts(ctx, opBookingEndpoints.cancelBooking, { plate: x.booking.plate });
+    return opBookingView(x, now());
   });
 
   mount(router, opBookingEndpoints.capacity, async ({ operator, params }) => {
@@ -95,13 +99,15 @@ export function mountOpBookingRoutes(router: Router, bookings: BookingService, r
     return { heartbeatAt: c.heartbeatAt ? c.heartbeatAt.toISOString() : null, ledgers: c.ledgers.map((l) => ({ key: l.key, free: l.free })) };
   });
 
-  mount(router, opBookingEndpoints.reconcile, async ({ operator, params }) => {
+  mount(router, opBookingEndpoints.reconcile, async ({ operator, params, ctx }) => {
     assertRole(operator, 'admin', 'operator');
     try {
-      return reportView(await reconciler.reconcile(params.parkNumber));
+      const report = await reconciler.reconcile(params.parkNumber);
+      auditFacts(ctx, opBookingEndpoints.reconcile, { differences: report.differences.length });
+      return reportView(report);
     } catch (e) {
       if (e instanceof LotCallError) {
-        if (e.refused) throw new AppError('lot_refused', `the parking lot says: ${e.errorCode ?? e.message}`, 409);
+        if (e.refused) throw new AppError('lot_refused', `the parking lot says: ${e.errorCode ?? e.message}`, 409, { lotSays: e.errorCode ?? e.message });
         throw new AppError('lot_unreachable', 'the parking lot cannot be reached right now; try again later', 503);
       }
       throw e;

@@ -3,7 +3,7 @@ import type Router from '@koa/router';
 import { opCouponEndpoints as ep, type CouponView, type FixedCodeView } from '../../../../shared/api/op-coupons';
 import type { Coupon, FixedCode } from '../../core/coupons/model';
 import type { CouponService } from '../../core/coupons/service';
-import { mount } from './mount';
+import { auditFacts, mount } from './mount';
 
 const iso = (d: Date | undefined | null) => (d ? new Date(d).toISOString() : null);
 
@@ -50,10 +50,17 @@ export function fixedCodeView(f: FixedCode): FixedCodeView {
   };
 }
 
+const couponAmountFacts = (kind: 'hours' | 'money', amount: number) => (kind === 'hours' ? { kind, minutes: amount } : { kind, fen: amount });
+
+/** A coupon as the audit log names it (shared/api/op-audit.ts). */
+function couponFacts(c: Coupon) {
+  return { couponCode: c.couponCode, plate: c.plate, ...couponAmountFacts(c.kind, c.amount), status: c.status, refusal: c.refusal ?? undefined };
+}
+
 export function mountOpCouponRoutes(router: Router, coupons: CouponService): void {
   mount(router, ep.issue, async ({ params, body, operator, ctx }) => {
     const amount = body.kind === 'hours' ? body.minutes : body.fen;
-    ctx.state.auditTarget = `coupon ${body.kind} ${amount} for ${body.plate ?? `stay ${body.orderId ?? '?'}`}`;
+    auditFacts(ctx, ep.issue, { plate: body.plate, orderId: body.orderId, ...couponAmountFacts(body.kind, amount) });
     const c = await coupons.issue(operator, params.parkNumber, {
       requestId: body.requestId,
       plate: body.plate,
@@ -63,7 +70,7 @@ export function mountOpCouponRoutes(router: Router, coupons: CouponService): voi
       end: body.end ? new Date(body.end) : undefined,
       memo: body.memo,
     });
-    ctx.state.auditTarget = `coupon ${c.couponCode} (${c.kind} ${c.amount}) plate ${c.plate}: ${c.status}`;
+    auditFacts(ctx, ep.issue, couponFacts(c));
     return couponView(c);
   });
 
@@ -74,16 +81,19 @@ export function mountOpCouponRoutes(router: Router, coupons: CouponService): voi
   mount(router, ep.get, async ({ params, operator }) => couponView(await coupons.get(operator, params.parkNumber, params.couponCode)));
 
   mount(router, ep.revoke, async ({ params, operator, ctx }) => {
-    ctx.state.auditTarget = `coupon ${params.couponCode}`;
-    return couponView(await coupons.revoke(operator, params.parkNumber, params.couponCode));
+    const c = await coupons.revoke(operator, params.parkNumber, params.couponCode);
+    auditFacts(ctx, ep.revoke, couponFacts(c));
+    return couponView(c);
   });
 
   mount(router, ep.redeliver, async ({ params, operator, ctx }) => {
-    ctx.state.auditTarget = `coupon ${params.couponCode}`;
-    return couponView(await coupons.redeliver(operator, params.parkNumber, params.couponCode));
+    const c = await coupons.redeliver(operator, params.parkNumber, params.couponCode);
+    auditFacts(ctx, ep.redeliver, couponFacts(c));
+    return couponView(c);
   });
 
   mount(router, ep.createFixed, async ({ params, body, operator, ctx }) => {
+    auditFacts(ctx, ep.createFixed, { ...couponAmountFacts(body.kind, body.kind === 'hours' ? body.minutes : body.fen), maxUses: body.maxUses, label: body.label || undefined, end: body.end });
     const f = await coupons.createFixed(operator, params.parkNumber, {
       kind: body.kind,
       amount: body.kind === 'hours' ? body.minutes : body.fen,
@@ -91,19 +101,21 @@ export function mountOpCouponRoutes(router: Router, coupons: CouponService): voi
       maxUses: body.maxUses,
       label: body.label,
     });
-    ctx.state.auditTarget = `fixed coupon code ${f.code} (${f.kind} ${f.amount})`;
+    auditFacts(ctx, ep.createFixed, { code: f.code, end: f.end.toISOString() });
     return fixedCodeView(f);
   });
 
   mount(router, ep.listFixed, async ({ params, operator }) => ({ codes: (await coupons.listFixed(operator, params.parkNumber)).map(fixedCodeView) }));
 
   mount(router, ep.disableFixed, async ({ params, operator, ctx }) => {
-    ctx.state.auditTarget = `fixed coupon code ${params.code}`;
-    return fixedCodeView(await coupons.setFixedDisabled(operator, params.parkNumber, params.code, true));
+    const f = await coupons.setFixedDisabled(operator, params.parkNumber, params.code, true);
+    auditFacts(ctx, ep.disableFixed, { label: f.label || undefined });
+    return fixedCodeView(f);
   });
 
   mount(router, ep.enableFixed, async ({ params, operator, ctx }) => {
-    ctx.state.auditTarget = `fixed coupon code ${params.code}`;
-    return fixedCodeView(await coupons.setFixedDisabled(operator, params.parkNumber, params.code, false));
+    const f = await coupons.setFixedDisabled(operator, params.parkNumber, params.code, false);
+    auditFacts(ctx, ep.enableFixed, { label: f.label || undefined });
+    return fixedCodeView(f);
   });
 }

@@ -3,7 +3,7 @@ import type Router from '@koa/router';
 import { opListEndpoints as ep, type ListEntryView, type ListJobView } from '../../../../shared/api/op-lists';
 import type { ImportJob, ListEntry } from '../../core/lists/model';
 import { progressOf, type ListsService } from '../../core/lists/service';
-import { mount } from './mount';
+import { auditFacts, mount } from './mount';
 
 const iso = (d: Date | undefined | null) => (d ? new Date(d).toISOString() : null);
 
@@ -55,24 +55,26 @@ export function mountOpListRoutes(router: Router, lists: ListsService): void {
   });
 
   mount(router, ep.upsert, async ({ params, body, operator, ctx }) => {
-    ctx.state.auditTarget = `${params.list}list plate ${body.plate}`;
-    return listEntryView(await lists.upsert(operator, params.parkNumber, params.list, body));
+    auditFacts(ctx, ep.upsert, { plate: body.plate });
+    const e = await lists.upsert(operator, params.parkNumber, params.list, body);
+    auditFacts(ctx, ep.upsert, { plate: e.plate, created: e.createdAt.getTime() === e.updatedAt.getTime(), syncState: e.sync.state, syncError: e.sync.error ?? null });
+    return listEntryView(e);
   });
 
-  mount(router, ep.remove, async ({ params, operator, ctx }) => {
-    ctx.state.auditTarget = `${params.list}list plate ${params.plate}`;
+  mount(router, ep.remove, async ({ params, operator }) => {
     return lists.remove(operator, params.parkNumber, params.list, params.plate);
   });
 
   mount(router, ep.requestClear, async ({ params, operator, ctx }) => {
-    ctx.state.auditTarget = `${params.list}list: delete all asked`;
     const r = await lists.requestClear(operator, params.parkNumber, params.list);
+    auditFacts(ctx, ep.requestClear, { count: r.count });
     return { ...r, expiresAt: r.expiresAt.toISOString() };
   });
 
   mount(router, ep.confirmClear, async ({ params, body, operator, ctx }) => {
-    ctx.state.auditTarget = `${params.list}list: delete all confirmed`;
-    return lists.confirmClear(operator, params.parkNumber, params.list, body.confirmation);
+    const r = await lists.confirmClear(operator, params.parkNumber, params.list, body.confirmation);
+    auditFacts(ctx, ep.confirmClear, { removed: r.removed });
+    return r;
   });
 
   mount(
@@ -80,7 +82,7 @@ export function mountOpListRoutes(router: Router, lists: ListsService): void {
     ep.startImport,
     async ({ params, body, operator, ctx }) => {
       const job = await lists.startImport(operator, params.parkNumber, params.list, body.csv);
-      ctx.state.auditTarget = `${params.list}list import ${job.id} (${job.rows.length} rows)`;
+      auditFacts(ctx, ep.startImport, { jobId: job.id, rows: job.rows.length, invalid: job.rows.filter((r) => r.status === 'invalid').length });
       return listJobView(job, 'problems');
     },
     { bodyLimit: IMPORT_BODY_LIMIT },
@@ -88,7 +90,7 @@ export function mountOpListRoutes(router: Router, lists: ListsService): void {
 
   mount(router, ep.resync, async ({ params, operator, ctx }) => {
     const job = await lists.startResync(operator, params.parkNumber, params.list);
-    ctx.state.auditTarget = `${params.list}list resend ${job.id} (${job.rows.length} entries)`;
+    auditFacts(ctx, ep.resync, { jobId: job.id, rows: job.rows.length });
     return listJobView(job);
   });
 

@@ -3,7 +3,7 @@ import type Router from '@koa/router';
 import { opLotEndpoints as ep } from '../../../../shared/api/op-lot';
 import type { Stay } from '../../core/lot/model';
 import type { LotOpsService } from '../../core/operators/lot-ops';
-import { mount } from './mount';
+import { auditFacts, mount } from './mount';
 
 export function opStayView(s: Stay) {
   return {
@@ -24,8 +24,9 @@ const DIRECTION = { in: '入口', out: '出口' } as const;
 
 export function mountOpLotRoutes(router: Router, lot: LotOpsService): void {
   mount(router, ep.requestLift, async ({ params, body, operator, ctx }) => {
-    ctx.state.auditTarget = `lift request, lane ${params.passagewayId}: ${body.reason}`;
+    auditFacts(ctx, ep.requestLift, { reason: body.reason });
     const r = await lot.requestLift(operator, params.parkNumber, params.passagewayId, body.reason);
+    auditFacts(ctx, ep.requestLift, { laneName: r.lane.name });
     const where = `${r.lane.direction ? `${DIRECTION[r.lane.direction]} ` : ''}${r.lane.name}`;
     return {
       confirmationId: r.confirmationId,
@@ -36,9 +37,8 @@ export function mountOpLotRoutes(router: Router, lot: LotOpsService): void {
   });
 
   mount(router, ep.lift, async ({ params, body, operator, ctx }) => {
-    ctx.state.auditTarget = `barrier lift, lane ${params.passagewayId}`;
     const r = await lot.lift(operator, params.parkNumber, params.passagewayId, body.confirmationId);
-    ctx.state.auditTarget = `barrier lift, lane ${params.passagewayId} (${r.lane.name}): ${r.reason}`;
+    auditFacts(ctx, ep.lift, { laneName: r.lane.name, reason: r.reason });
     return { lifted: true as const, at: r.liftedAt.toISOString(), lane: r.lane };
   });
 

@@ -1,11 +1,13 @@
 /** /api/op/parks… (contracts: shared/api/op-parks.ts). */
 import type Router from '@koa/router';
 import type { Context } from 'koa';
+import type { z } from 'zod';
 import { buildPath } from '../../../../shared/api/contract';
-import { opParkEndpoints as ep } from '../../../../shared/api/op-parks';
+import type { AuditFactsOf } from '../../../../shared/api/op-audit';
+import { opParkEndpoints as ep, type parkSettingsSchema } from '../../../../shared/api/op-parks';
 import type { OperatorLane, ParkAdminService } from '../../core/operators/parks';
 import type { Park } from '../../core/parks';
-import { mount } from './mount';
+import { auditFacts, mount } from './mount';
 
 export function opParkView(p: Park) {
   return { parkNumber: p.parkNumber, name: p.name ?? null, bluecardBaseUrl: p.bluecardBaseUrl, hasKey: Boolean(p.key), settings: p.settings ?? {} };
@@ -20,6 +22,27 @@ export function opLaneView(l: OperatorLane) {
   };
 }
 
+type ParkSettingsInput = z.input<typeof parkSettingsSchema>;
+
+/** What a park change changed, for the audit log: each setting with its new value; of the key only that it changed. */
+export function parkChangeFacts(body: { name?: string; key?: string; bluecardBaseUrl?: string; settings?: ParkSettingsInput }): AuditFactsOf<typeof ep.updatePark> {
+  const s = body.settings ?? {};
+  const facts: AuditFactsOf<typeof ep.updatePark> = {
+    name: body.name,
+    bluecardBaseUrl: body.bluecardBaseUrl,
+    keyChanged: body.key !== undefined ? true : undefined,
+    laneQrProvider: s.laneQrProvider,
+    channelPayPolicy: s.channelPayPolicy,
+    openGateBlacklist: s.openGate?.blacklist,
+    openGateBookings: s.openGate?.bookings,
+    tariffText: s.service?.tariffText,
+    freeMinutes: s.service?.freeMinutes,
+    paidFreeMinutes: s.service?.paidFreeMinutes,
+    phone: s.service?.phone,
+  };
+  return Object.fromEntries(Object.entries(facts).filter(([, v]) => v !== undefined));
+}
+
 /** A file name for Content-Disposition: ASCII fallback plus the UTF-8 name (RFC 6266 / 5987). */
 function attachment(ctx: Context, name: string, inline = true): void {
   const ascii = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
@@ -30,23 +53,24 @@ export function mountOpParkRoutes(router: Router, parks: ParkAdminService): void
   mount(router, ep.listParks, async ({ operator }) => ({ parks: (await parks.listParks(operator)).map(opParkView) }));
 
   mount(router, ep.registerPark, async ({ body, operator, ctx }) => {
-    ctx.state.auditTarget = `park ${body.parkNumber}`;
+    auditFacts(ctx, ep.registerPark, { parkNumber: body.parkNumber, ...(body.name ? { name: body.name } : {}) });
     return opParkView(await parks.registerPark(operator, body));
   });
 
   mount(router, ep.park, async ({ params, operator }) => opParkView(await parks.park(operator, params.parkNumber)));
 
   mount(router, ep.updatePark, async ({ params, body, operator, ctx }) => {
-    // Names the fields changed, never the key.
-    ctx.state.auditTarget = `park ${params.parkNumber}: ${Object.keys(body).filter((k) => body[k as keyof typeof body] !== undefined).join(', ') || 'nothing'}`;
+    auditFacts(ctx, ep.updatePark, parkChangeFacts(body));
     return opParkView(await parks.updatePark(operator, params.parkNumber, body));
   });
 
   mount(router, ep.lanes, async ({ params, operator }) => ({ lanes: (await parks.lanes(operator, params.parkNumber)).map(opLaneView) }));
 
   mount(router, ep.updateLane, async ({ params, body, operator, ctx }) => {
-    ctx.state.auditTarget = `lane ${params.passagewayId}`;
-    return opLaneView(await parks.updateLane(operator, params.parkNumber, params.passagewayId, body));
+    auditFacts(ctx, ep.updateLane, body);
+    const lane = await parks.updateLane(operator, params.parkNumber, params.passagewayId, body);
+    auditFacts(ctx, ep.updateLane, { laneName: lane.name });
+    return opLaneView(lane);
   });
 
   mount(router, ep.laneQrPng, async ({ params, query, operator, ctx }) => {

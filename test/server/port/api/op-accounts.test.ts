@@ -263,6 +263,11 @@ describe('accounts (admins only)', () => {
     await api.post(path).set(admin.headers).send({ disabled: false, password: 'fresh-pw-for-v' });
     expect((await login('victim', victim.password)).status).toBe(401);
     expect((await login('victim', 'fresh-pw-for-v')).status).toBe(200);
+    // The audit log says what was done to the account, never the password.
+    const entries = (await ops.auditEntries()).filter((e) => e.action === 'POST /api/op/operators/:operatorId' && e.facts?.operatorId === victim.operator.id);
+    expect(entries[0]!.facts).toEqual({ operatorId: victim.operator.id, username: 'victim', disabled: false, passwordReset: true });
+    expect(entries.find((e) => e.facts?.parks)!.facts).toMatchObject({ parks: ['P1', 'P3'] });
+    expect(JSON.stringify(entries)).not.toContain('fresh-pw-for-v');
   });
 
   it('an admin may not disable or demote themselves; an unknown id is 404', async () => {

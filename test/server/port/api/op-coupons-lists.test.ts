@@ -59,7 +59,7 @@ describe('coupons', () => {
 
     const audit = await ops.auditEntries();
     expect(audit).toContainEqual(
-      expect.objectContaining({ action: 'POST /api/op/parks/:parkNumber/coupons', parkNumber: P, username: merchant.operator.username, result: 'ok', target: expect.stringContaining(r.body.couponCode) }),
+      expect.objectContaining({ action: 'POST /api/op/parks/:parkNumber/coupons', parkNumber: P, username: merchant.operator.username, result: 'ok', facts: { couponCode: r.body.couponCode, plate: '京N10001', kind: 'money', fen: 200, status: 'at_lot' } }),
     );
 
     const hours = await api.post(buildPath(cp.issue, { parkNumber: P })).set(operator.headers).send({ requestId: rid(), plate: '京N10001', kind: 'hours', minutes: 30 });
@@ -138,7 +138,7 @@ describe('lists', () => {
     const del = await api.delete(buildPath(ls.remove, { parkNumber: P, list: 'black', plate: '京P10001' })).set(operator.headers);
     expect(del.body).toEqual({ removed: true });
     expect((await api.delete(buildPath(ls.remove, { parkNumber: P, list: 'black', plate: '京P10001' })).set(operator.headers)).status).toBe(404);
-    expect(await ops.auditEntries()).toContainEqual(expect.objectContaining({ action: 'DELETE /api/op/parks/:parkNumber/lists/:list/:plate', target: 'blacklist plate 京P10001', result: 'ok' }));
+    expect(await ops.auditEntries()).toContainEqual(expect.objectContaining({ action: 'DELETE /api/op/parks/:parkNumber/lists/:list/:plate', facts: { list: 'black', plate: '京P10001' }, result: 'ok' }));
   });
 
   it('imports a CSV in the background and reports progress and rows; delete all takes a confirmation', async () => {

@@ -136,10 +136,10 @@ describe('barrier lift (4.22)', () => {
     expect(lifts().length).toBe(before + 1);
 
     const entries = (await ops.auditEntries()).filter((e) => e.operatorId === op.operator.id && e.parkNumber === P);
-    expect(entries.slice(0, 3).map((e) => [e.action, e.target, e.result, e.code])).toEqual([
-      ['POST /api/op/parks/:parkNumber/lanes/:passagewayId/lift', 'barrier lift, lane 2', 'error', 'confirmation_used'],
-      ['POST /api/op/parks/:parkNumber/lanes/:passagewayId/lift', 'barrier lift, lane 2 (东门出口): 访客车辆，保安确认放行', 'ok', undefined],
-      ['POST /api/op/parks/:parkNumber/lanes/:passagewayId/lift-requests', 'lift request, lane 2: 访客车辆，保安确认放行', 'ok', undefined],
+    expect(entries.slice(0, 3).map((e) => [e.action, e.facts, e.result, e.code])).toEqual([
+      ['POST /api/op/parks/:parkNumber/lanes/:passagewayId/lift', { passagewayId: '2' }, 'error', 'confirmation_used'],
+      ['POST /api/op/parks/:parkNumber/lanes/:passagewayId/lift', { passagewayId: '2', laneName: '东门出口', reason: '访客车辆，保安确认放行' }, 'ok', undefined],
+      ['POST /api/op/parks/:parkNumber/lanes/:passagewayId/lift-requests', { passagewayId: '2', laneName: '东门出口', reason: '访客车辆，保安确认放行' }, 'ok', undefined],
     ]);
   });
 
