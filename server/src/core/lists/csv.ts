@@ -58,7 +58,7 @@ export function parseCsv(text: string): { line: number; fields: string[] }[] {
       sawAny = true;
     }
   }
-  if (inQuotes) throw new Error(`line ${rowLine}: a quoted field is not closed`);
+  if (inQuotes) throw new Error(`第 ${rowLine} 行：引号没有闭合`);
   if (sawAny || field !== '' || fields.length) endRow();
   return rows;
 }
@@ -86,6 +86,9 @@ export const DEFAULT_COLUMNS: Record<ListKind, Column[]> = {
   black: ['plate', 'memo'],
 };
 
+/** The error of a row that repeats a plate of an earlier row (its status is 'duplicate'). */
+export const DUPLICATE = '与前面的行车牌重复';
+
 /** Defaults of the 4.6 fields a row leaves empty. */
 export const WHITE_DEFAULTS = { carType: '月租车', chargeType: '不收费' };
 
@@ -98,6 +101,7 @@ export interface CheckedRow {
 }
 
 const MAX_TEXT = 64;
+const FIELD_NAMES = { name: '姓名', phone: '电话', carType: '车辆类型', chargeType: '收费类型', plateColor: '车牌颜色', dept: '部门', certificate: '身份证号', address: '地址' } as const;
 const MAX_MEMO = 200;
 
 /** yyyy-MM-dd (also yyyy/M/d, yyyy.M.d) → yyyy-MM-dd, or undefined. */
@@ -118,29 +122,29 @@ export function checkEntry(
   today: string,
 ): { entry: NonNullable<CheckedRow['entry']> } | { error: string } {
   const plate = (v.plate ?? '').trim();
-  if (plate === '') return { error: 'plate is empty' };
-  if (!isPlausiblePlate(plate)) return { error: `"${plate}" is not a plate` };
+  if (plate === '') return { error: '车牌为空' };
+  if (!isPlausiblePlate(plate)) return { error: `“${plate}”不是车牌号` };
   const memo = (v.memo ?? '').trim();
-  if (memo.length > MAX_MEMO) return { error: `memo is longer than ${MAX_MEMO} characters` };
+  if (memo.length > MAX_MEMO) return { error: `备注超过 ${MAX_MEMO} 个字` };
   // Sent as the plate key ("京 a12345" → "京A12345"): the spelling the lot's cameras read.
   const plateKey = normalizePlate(plate);
   if (list === 'black') return { entry: { plate: plateKey, plateKey, memo } };
 
   const start = readDate(v.start ?? '');
   const end = readDate(v.end ?? '');
-  if (!start) return { error: `start "${v.start ?? ''}" is not a date (yyyy-MM-dd)` };
-  if (!end) return { error: `end "${v.end ?? ''}" is not a date (yyyy-MM-dd)` };
-  if (start > end) return { error: 'start is after end' };
-  if (end < today) return { error: `end ${end} is in the past` };
+  if (!start) return { error: v.start?.trim() ? `生效日期“${v.start.trim()}”不是日期（例如 2026-01-31）` : '缺少生效日期' };
+  if (!end) return { error: v.end?.trim() ? `失效日期“${v.end.trim()}”不是日期（例如 2026-12-31）` : '缺少失效日期' };
+  if (start > end) return { error: '生效日期晚于失效日期' };
+  if (end < today) return { error: `失效日期 ${end} 已经过去` };
   const text = (k: Column, fallback = '') => (v[k] ?? '').trim() || fallback;
   for (const k of ['name', 'phone', 'carType', 'chargeType', 'plateColor', 'dept', 'certificate', 'address'] as const) {
-    if (text(k).length > MAX_TEXT) return { error: `${k} is longer than ${MAX_TEXT} characters` };
+    if (text(k).length > MAX_TEXT) return { error: `${FIELD_NAMES[k]}超过 ${MAX_TEXT} 个字` };
   }
   const areas = v.areas ?? [];
   for (const a of areas) {
     const as = readDate(a.start);
     const ae = readDate(a.end);
-    if (!Number.isSafeInteger(a.areaId) || !as || !ae || as > ae) return { error: `area ${a.areaId}: give areaId and start ≤ end as dates` };
+    if (!Number.isSafeInteger(a.areaId) || !as || !ae || as > ae) return { error: `区域 ${a.areaId}：区域号须为数字，开始日期不能晚于结束日期` };
   }
   return {
     entry: {
@@ -166,7 +170,7 @@ export function checkEntry(
 
 /**
  * Read an import file: every data row checked. Rows repeating a plate seen earlier in the file are marked
- * (error 'duplicate'): the lot refuses a call with the same plate twice, and the first row is the one kept.
+ * (error DUPLICATE): the lot refuses a call with the same plate twice, and the first row is the one kept.
  */
 export function readListCsv(list: ListKind, text: string, today: string): { rows: CheckedRow[]; header: boolean } {
   const raw = parseCsv(text);
@@ -190,7 +194,7 @@ export function readListCsv(list: ListKind, text: string, today: string): { rows
       continue;
     }
     if (seen.has(checked.entry.plateKey)) {
-      rows.push({ line: r.line, plate, error: 'duplicate' });
+      rows.push({ line: r.line, plate, error: DUPLICATE });
       continue;
     }
     seen.add(checked.entry.plateKey);

@@ -22,7 +22,7 @@ import { AppError } from '../errors';
 import type { BlacklistLookup } from '../lanepay/open-gate';
 import { assertParkAccess, assertRole, type Operator } from '../operators/model';
 import type { ParkDirectory } from '../parks';
-import { checkEntry, readListCsv, type CheckedRow } from './csv';
+import { checkEntry, DUPLICATE, readListCsv, type CheckedRow } from './csv';
 import {
   LIST_CHUNK,
   LIST_PACE_MS,
@@ -117,6 +117,16 @@ function platesNamed(reason: string, plates: { plate: string; plateKey: string }
   return new Set(plates.filter((p) => p.plateKey !== '' && key.includes(p.plateKey)).map((p) => p.plateKey));
 }
 
+/**
+ * What an operator reads of a lot failure on an entry or a row: the lot's own words when it refused (they
+ * are Chinese), else what happened in words (the technical detail goes to the log).
+ */
+export function operatorReason(e: LotListError): string {
+  if (e.kind === 'unreachable') return '车场没有明确应答，可稍后重发';
+  if (e.kind === 'invalid') return '内容不符合车场系统的要求，没有发送';
+  return e.reason;
+}
+
 export class ListsService implements BlacklistLookup {
   private readonly policy: ListsPolicy;
   private readonly owner: string;
@@ -172,7 +182,7 @@ export class ListsService implements BlacklistLookup {
 
   private lotErrorToApp(e: unknown): never {
     if (e instanceof LotListError) {
-      if (e.kind === 'refused') throw new AppError('lot_refused', `the parking lot says: ${e.reason}`, 409);
+      if (e.kind === 'refused') throw new AppError('lot_refused', `the parking lot says: ${e.reason}`, 409, { lotSays: e.reason });
       if (e.kind === 'invalid') throw new AppError('invalid_entry', e.reason);
       throw new AppError('lot_unreachable', `the parking lot cannot be reached right now: ${e.reason}`, 503);
     }
@@ -182,7 +192,7 @@ export class ListsService implements BlacklistLookup {
   private syncOf(e: unknown): ListEntry['sync'] {
     const at = this.now();
     if (e instanceof LotListError) {
-      return { state: e.kind === 'unreachable' ? 'failed' : 'refused', error: e.reason, at };
+      return { state: e.kind === 'unreachable' ? 'failed' : 'refused', error: operatorReason(e), at };
     }
     throw e;
   }
@@ -330,8 +340,8 @@ export class ListsService implements BlacklistLookup {
     } catch (e) {
       throw new AppError('bad_csv', (e as Error).message);
     }
-    if (rows.length === 0) throw new AppError('bad_csv', 'the file has no rows');
-    if (rows.length > this.policy.maxImportRows) throw new AppError('bad_csv', `at most ${this.policy.maxImportRows} rows an import`);
+    if (rows.length === 0) throw new AppError('bad_csv', '文件里没有数据行');
+    if (rows.length > this.policy.maxImportRows) throw new AppError('bad_csv', `一次最多导入 ${this.policy.maxImportRows} 行，这个文件有 ${rows.length} 行`);
     const listed = new Set((await this.deps.lists.all(parkNumber, list)).map((e) => e.plateKey));
     const added = rows.filter((r) => r.entry && !listed.has(r.entry.plateKey)).length;
     if (listed.size + added > this.policy.maxEntries) {
@@ -341,7 +351,7 @@ export class ListsService implements BlacklistLookup {
     const id = `imp_${randomBytes(8).toString('hex')}`;
     const entries: ListEntry[] = [];
     const jobRows: ImportRow[] = rows.map((r) => {
-      if (!r.entry) return { line: r.line, plate: r.plate, status: r.error === 'duplicate' ? 'duplicate' : 'invalid', error: r.error };
+      if (!r.entry) return { line: r.line, plate: r.plate, status: r.error === DUPLICATE ? 'duplicate' : 'invalid', error: r.error };
       entries.push({
         parkNumber,
         list,
@@ -441,7 +451,7 @@ export class ListsService implements BlacklistLookup {
       if (!ok) throw new Error(`lost the lease of job ${id}`);
     };
     if (!park) {
-      await update({ status: 'failed', error: `park ${job.parkNumber} is not served any more`, finishedAt: this.now() });
+      await update({ status: 'failed', error: `车场 ${job.parkNumber} 已不再接入，导入中止`, finishedAt: this.now() });
       return;
     }
     if (job.status === 'queued') await update({ status: 'running', startedAt: this.now() });
@@ -465,13 +475,13 @@ export class ListsService implements BlacklistLookup {
       set.chunksDone = job.chunksDone;
       if (unanswered >= this.policy.maxUnansweredChunks && job.next < job.queue.length) {
         // The lot is down: the rest is not sent now (a resend job takes it later).
-        const reason = 'not sent: the lot did not answer the chunks before';
+        const reason = '未发送：车场前几批都没有应答';
         for (const rowIndex of job.queue.slice(job.next)) {
           set[`rows.${rowIndex}.status`] = 'failed';
           set[`rows.${rowIndex}.error`] = reason;
         }
         await this.markFailed(job, job.queue.slice(job.next), reason);
-        await update({ ...set, next: job.queue.length, status: 'failed', error: `the lot did not answer ${unanswered} chunks in a row`, finishedAt: this.now() });
+        await update({ ...set, next: job.queue.length, status: 'failed', error: `车场连续 ${unanswered} 批没有应答，已中止；车场恢复后可“重发未确认的”`, finishedAt: this.now() });
         this.deps.log?.warn({ jobId: id, parkNumber: job.parkNumber }, 'list job stopped: the lot does not answer');
         return;
       }
@@ -503,7 +513,7 @@ export class ListsService implements BlacklistLookup {
     const current = await this.deps.lists.getMany(job.parkNumber, job.list, keys);
     rowIndexes.forEach((row, i) => {
       const entry = current.get(keys[i]!);
-      if (!entry) out.set(row, { status: 'refused', error: 'deleted from the list before it was sent' });
+      if (!entry) out.set(row, { status: 'refused', error: '发送前已从名单删除' });
       else pending.push({ row, entry });
     });
     for (let round = 0; round < 3 && pending.length; round++) {
@@ -520,21 +530,22 @@ export class ListsService implements BlacklistLookup {
         if (e.kind === 'refused' || e.kind === 'invalid') {
           const named = platesNamed(e.reason, pending.map((p) => p.entry));
           const culprits = named.size && named.size < pending.length ? pending.filter((p) => named.has(p.entry.plateKey)) : pending;
-          await this.deps.lists.setSync(job.parkNumber, job.list, culprits.map((p) => p.entry.plateKey), { state: 'refused', error: e.reason, at });
-          for (const p of culprits) out.set(p.row, { status: 'refused', error: e.reason });
+          await this.deps.lists.setSync(job.parkNumber, job.list, culprits.map((p) => p.entry.plateKey), { state: 'refused', error: operatorReason(e), at });
+          for (const p of culprits) out.set(p.row, { status: 'refused', error: operatorReason(e) });
           pending = pending.filter((p) => !culprits.includes(p));
           continue;
         }
-        await this.deps.lists.setSync(job.parkNumber, job.list, pending.map((p) => p.entry.plateKey), { state: 'failed', error: e.reason, at });
-        for (const p of pending) out.set(p.row, { status: 'failed', error: e.reason });
+        this.deps.log?.warn({ jobId: job.id, parkNumber: job.parkNumber, reason: e.reason }, 'list chunk: no clear answer from the lot');
+        await this.deps.lists.setSync(job.parkNumber, job.list, pending.map((p) => p.entry.plateKey), { state: 'failed', error: operatorReason(e), at });
+        for (const p of pending) out.set(p.row, { status: 'failed', error: operatorReason(e) });
         return out;
       }
     }
     for (const p of pending) {
-      out.set(p.row, { status: 'refused', error: 'the lot kept refusing this chunk' });
+      out.set(p.row, { status: 'refused', error: '车场多次拒绝这一批' });
     }
     if (pending.length) {
-      await this.deps.lists.setSync(job.parkNumber, job.list, pending.map((p) => p.entry.plateKey), { state: 'refused', error: 'the lot kept refusing this chunk', at: this.now() });
+      await this.deps.lists.setSync(job.parkNumber, job.list, pending.map((p) => p.entry.plateKey), { state: 'refused', error: '车场多次拒绝这一批', at: this.now() });
     }
     return out;
   }

@@ -64,7 +64,8 @@ describe('one entry', () => {
     expect(refused.sync).toMatchObject({ state: 'refused', error: '区域不存在: 7' });
     w.bluecard.faults.add({ kind: 'http500', count: 1, name: 'synBlack' });
     const failed = await w.lists.upsert(w.ops.operator, PN, 'black', { plate: '京F10004', memo: '逃费' });
-    expect(failed.sync).toMatchObject({ state: 'failed', error: expect.stringMatching(/HTTP 500/) });
+    // What the operator reads: Chinese, not the HTTP detail (that goes to the log).
+    expect(failed.sync).toMatchObject({ state: 'failed', error: '车场没有明确应答，可稍后重发' });
     // Our blacklist counts for 4.28 even while the lot has not got it.
     expect(await w.openGate.decide(w.park, { plate: '京F10004', inOutType: 1 })).toMatchObject({ status: 'fail' });
   });
@@ -171,8 +172,8 @@ describe('CSV import (paced, in the background, a result per row)', () => {
     const { job: done, seen } = await finished(job);
     expect(done.status).toBe('done');
     expect(progressOf(done)).toMatchObject({ total: 503, synced: 500, queued: 0, failed: 0, refused: 0, invalid: 2, duplicate: 1, etaSeconds: 0 });
-    expect(done.rows.find((r) => r.line === 503)).toEqual({ line: 503, plate: 'BADPLATE', status: 'invalid', error: '"BADPLATE" is not a plate' });
-    expect(done.rows.find((r) => r.line === 504)).toMatchObject({ plate: '京H99999', status: 'invalid', error: expect.stringMatching(/^start/) });
+    expect(done.rows.find((r) => r.line === 503)).toEqual({ line: 503, plate: 'BADPLATE', status: 'invalid', error: '“BADPLATE”不是车牌号' });
+    expect(done.rows.find((r) => r.line === 504)).toMatchObject({ plate: '京H99999', status: 'invalid', error: expect.stringMatching(/^(生效日期|失效日期|缺少)/) });
     expect(done.rows.find((r) => r.line === 502)).toMatchObject({ plate: '京H00007', status: 'duplicate' });
     // Progress was visible while it ran, and only grew.
     expect(seen.some((s) => s > 0 && s < 500)).toBe(true);
@@ -210,7 +211,7 @@ describe('CSV import (paced, in the background, a result per row)', () => {
     const { job } = await finished(await w.lists.startImport(w.ops.operator, PN, 'white', csv));
     expect(job.status).toBe('done');
     expect(progressOf(job)).toMatchObject({ synced: 70, failed: 50 });
-    expect(job.rows[0]).toMatchObject({ status: 'failed', error: expect.stringMatching(/HTTP 500/) });
+    expect(job.rows[0]).toMatchObject({ status: 'failed', error: '车场没有明确应答，可稍后重发' });
 
     const { job: resent } = await finished(await w.lists.startResync(w.ops.operator, PN, 'white'));
     expect(resent).toMatchObject({ kind: 'resync', status: 'done' });
@@ -221,9 +222,9 @@ describe('CSV import (paced, in the background, a result per row)', () => {
     const csv2 = Array.from({ length: 250 }, (_, i) => `${plate('京L', i)},2026-11-28,2027-11-27`).join('\n');
     w.bluecard.faults.add({ kind: 'http500', count: 3, name: 'synWhite' });
     const { job: down } = await finished(await w.lists.startImport(w.ops.operator, PN, 'white', csv2));
-    expect(down).toMatchObject({ status: 'failed', error: 'the lot did not answer 3 chunks in a row' });
+    expect(down).toMatchObject({ status: 'failed', error: '车场连续 3 批没有应答，已中止；车场恢复后可“重发未确认的”' });
     expect(progressOf(down)).toMatchObject({ failed: 250, synced: 0 });
-    expect(down.rows[249]).toMatchObject({ status: 'failed', error: 'not sent: the lot did not answer the chunks before' });
+    expect(down.rows[249]).toMatchObject({ status: 'failed', error: '未发送：车场前几批都没有应答' });
   });
 
   it('refuses a file it cannot read; a job left by a stopped process is resumed by the next', async () => {
