@@ -27,6 +27,31 @@ const totals = z.object({ totalFen: z.number().int(), byChannel });
 
 export const reconRowStatusSchema = z.enum(['matched', 'amount_differs', 'missing_at_lot', 'awaiting_lot', 'missing_ours', 'lot_only', 'refunded', 'refunded_but_at_lot', 'not_for_lot']);
 
+/** The words of the console and of the CSV for each row status. */
+export const RECON_STATUS_TEXT: Record<z.infer<typeof reconRowStatusSchema>, string> = {
+  matched: '一致',
+  amount_differs: '金额不一致',
+  missing_at_lot: '车场缺少',
+  awaiting_lot: '等待车场上报',
+  missing_ours: '本系统缺少',
+  lot_only: '车场自收',
+  refunded: '已退款',
+  refunded_but_at_lot: '已退款但车场计入',
+  not_for_lot: '预约（不经车场）',
+};
+
+export const RECON_CHANNEL_TEXT: Record<(typeof CHANNEL_NAMES)[number], string> = { wechat: '微信', alipay: '支付宝', cash: '现金', unionpay: '银联', transit_card: '交通卡', other: '其他' };
+
+/** What our payment paid for (its kind); a kind not named here is shown as it is. */
+export const RECON_KIND_TEXT: Record<string, string> = {
+  prepay: '场内预付',
+  unlicensed_exit: '无牌车出口缴费',
+  lane_qr: '车道扫码支付',
+  booking: '预约',
+  face_to_face: '岗亭付款码',
+  withholding: '无感支付',
+};
+
 export const reconRowSchema = z.object({
   status: reconRowStatusSchema,
   channel: channelSchema,

@@ -125,8 +125,8 @@ describe('daily reconciliation', () => {
     const csv = reconciliationCsv(report);
     const lines = csv.slice(1).trimEnd().split('\r\n');
     expect(lines).toHaveLength(report.rows.length + 1);
-    expect(lines.find((l) => l.includes(differs))).toMatch(/,amount_differs,wechat,京R10005,.*,4\.00,0\.00,.*,3\.00,-1\.00$/);
-    expect(lines.find((l) => l.includes(lost))).toContain('missing_at_lot');
+    expect(lines.find((l) => l.includes(differs))).toMatch(/,金额不一致,微信,京R10005,.*,4\.00,0\.00,.*,3\.00,-1\.00$/);
+    expect(lines.find((l) => l.includes(lost))).toContain(',车场缺少,');
 
     const chart = await recon.takings(P, formatChinaDate(Date.now() - 2 * 24 * 60 * MIN), today);
     expect(chart.map((d) => d.date)).toHaveLength(3);

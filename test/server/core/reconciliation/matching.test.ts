@@ -106,13 +106,20 @@ describe('matching', () => {
 });
 
 describe('CSV', () => {
-  it('has a header, one line per row, yuan, China time, quoting and formula defusing', () => {
+  it('has a Chinese header, one line per row in Chinese (results, channels, kinds), yuan, China time, quoting and formula defusing', () => {
     const rows = matchPayments([ours(REF(1), { plate: '京A,1"2' }), ours(REF(2), { amountFen: 600 })], [lot(REF(1)), lot(REF(2), { amountFen: 500 }), lot('=HYPERLINK("x")', { payKind: '现金' })], () => true);
     const report = { date: '2026-11-29', rows } as DailyReconciliation;
     const csv = reconciliationCsv(report);
-    expect(csv.startsWith('\uFEFFdate,status,channel,plate,')).toBe(true);
     const lines = csv.slice(1).trimEnd().split('\r\n');
+    expect(csv.charCodeAt(0)).toBe(0xfeff);
+    expect(lines[0]).toBe('日期,对账结果,渠道,车牌,车场停车记录号,本系统单号,收款方式,本系统收款时间,本系统金额（元）,本系统退款（元）,车场流水号,车场上报来源,车场时间,车场支付方式,车场支付渠道,车场金额（元）,差额（元，车场减本系统）');
+    // No English machine words anywhere: results, channels, kinds and sources are written in Chinese.
+    expect(csv).not.toMatch(/matched|amount_differs|lot_only|wechat|prepay|4\.3|4\.15/);
     expect(lines).toHaveLength(4);
+    expect(lines.find((l) => l.includes(REF(1)))).toMatch(/^2026-11-29,一致,微信,/);
+    expect(lines.find((l) => l.includes(REF(1)))).toContain(',场内预付,');
+    expect(lines.find((l) => l.includes(REF(2)))).toMatch(/^2026-11-29,金额不一致,微信,/);
+    expect(lines.find((l) => l.includes('HYPERLINK'))).toMatch(/^2026-11-29,车场自收,现金,/);
     expect(lines[1]).toContain('"京A,1""2"');
     expect(lines[1]).toContain('2026-11-29 10:00:00');
     expect(lines.find((l) => l.includes(REF(2)))).toMatch(/,6\.00,0\.00,.*,5\.00,-1\.00$/);

@@ -94,9 +94,9 @@ describe('daily reconciliation over HTTP', () => {
     const text = r.body as string;
     expect(text.charCodeAt(0)).toBe(0xfeff);
     const lines = text.slice(1).trimEnd().split('\r\n');
-    expect(lines[0]).toBe('date,status,channel,plate,stay_order_id,our_ref,our_kind,our_paid_at,our_amount,our_refunded,lot_pay_no,lot_reports,lot_time,lot_pay_kind,lot_pay_channel,lot_amount,difference');
-    expect(lines.find((l) => l.includes(paid))).toMatch(new RegExp(`^${today},matched,wechat,京S10001,`));
-    expect(lines.find((l) => l.includes(lost))).toMatch(/,missing_at_lot,wechat,京S10002,.*,4\.00,0\.00,,,,,,,0\.00$/);
+    expect(lines[0]).toBe('日期,对账结果,渠道,车牌,车场停车记录号,本系统单号,收款方式,本系统收款时间,本系统金额（元）,本系统退款（元）,车场流水号,车场上报来源,车场时间,车场支付方式,车场支付渠道,车场金额（元）,差额（元，车场减本系统）');
+    expect(lines.find((l) => l.includes(paid))).toMatch(new RegExp(`^${today},一致,微信,京S10001,`));
+    expect(lines.find((l) => l.includes(lost))).toMatch(/,车场缺少,微信,京S10002,.*,4\.00,0\.00,,,,,,,0\.00$/);
   });
 
   it('the takings chart: a day per date, by channel', async () => {

@@ -2,7 +2,9 @@
  * Daily takings by channel as a bar chart drawn with views: one row per day, a bar as long as the day's
  * takings against the largest day, split into a segment per channel.
  */
-export const CHANNEL_TEXT = { wechat: '微信', alipay: '支付宝', cash: '现金', unionpay: '银联', transit_card: '交通卡', other: '其他' } as const;
+import { RECON_CHANNEL_TEXT } from '@shared/api/op-reconciliation';
+
+export const CHANNEL_TEXT = RECON_CHANNEL_TEXT;
 export type Channel = keyof typeof CHANNEL_TEXT;
 export const CHANNEL_COLOR: Record<Channel, string> = { wechat: '#07c160', alipay: '#1677ff', cash: '#fa8c16', unionpay: '#cf1322', transit_card: '#722ed1', other: '#8c8c8c' };
 

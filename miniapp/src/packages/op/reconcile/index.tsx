@@ -6,15 +6,15 @@
 import { Button, Input, Text, View } from '@tarojs/components';
 import { useRouter } from '@tarojs/taro';
 import { useEffect, useRef, useState } from 'react';
-import { opReconciliationEndpoints, RECONCILIATION_CSV_PATH, type DailyReconciliationView } from '@shared/api/op-reconciliation';
+import { opReconciliationEndpoints, RECON_STATUS_TEXT, RECONCILIATION_CSV_PATH, type DailyReconciliationView } from '@shared/api/op-reconciliation';
 import { formatChinaDate } from '@shared/time';
 import { Loading } from '../../../components/ui';
 import { useLoader } from '../../../hooks/useLoader';
-import { errorOf } from '../../../services/api';
 import { dateTime, yuan } from '../../../services/format';
 import { param } from '../../../services/routes';
 import { Choice, OpError, OpPage, type Err } from '../components/OpUi';
 import { openFile } from '../services/files';
+import { opErrorOf } from '../services/errors';
 import { opCall } from '../services/session';
 import { addDays, CHANNEL_COLOR, CHANNEL_TEXT, chartRows, type Channel } from './chart';
 import { serverNow } from '../../../services/serverClock';
@@ -22,17 +22,7 @@ import { serverNow } from '../../../services/serverClock';
 type Row = DailyReconciliationView['rows'][number];
 type Status = Row['status'];
 
-export const STATUS_TEXT: Record<Status, string> = {
-  matched: '一致',
-  amount_differs: '金额不一致',
-  missing_at_lot: '车场缺少',
-  awaiting_lot: '等待车场上报',
-  missing_ours: '本系统缺少',
-  lot_only: '车场自收',
-  refunded: '已退款',
-  refunded_but_at_lot: '已退款但车场计入',
-  not_for_lot: '预约（不经车场）',
-};
+export const STATUS_TEXT: Record<Status, string> = RECON_STATUS_TEXT;
 const DIFFERENCES: readonly Status[] = ['amount_differs', 'missing_at_lot', 'missing_ours', 'refunded_but_at_lot'];
 const CHART_DAYS = 14;
 
@@ -160,7 +150,7 @@ export default function OpReconcilePage() {
       const path = `${RECONCILIATION_CSV_PATH.replace(':parkNumber', encodeURIComponent(parkNumber))}?date=${date}`;
       await openFile(path, `${parkNumber}-${date}-对账.csv`, 'csv');
     } catch (e) {
-      setCsvError(errorOf(e));
+      setCsvError(opErrorOf(e));
     } finally {
       setCsvBusy(false);
     }
