@@ -282,7 +282,15 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     if (!posterFont) logger.warn('no CJK font for lane posters (install fonts-wqy-zenhei): GET …/poster.pdf answers 503 poster_font_missing');
     mountOpParkRoutes(
       api,
-      new ParkAdminService({ parks, lanes: lotRecords, labels: laneLabels, renderer: new LaneCodeDrawer(posterFont), publicBaseUrl: publicUrl, clock }),
+      new ParkAdminService({
+        parks,
+        lanes: lotRecords,
+        labels: laneLabels,
+        renderer: new LaneCodeDrawer(posterFont),
+        publicBaseUrl: publicUrl,
+        clock,
+        laneQrProviders: [...(wechatPay ? (['wechat'] as const) : []), ...(alipay ? (['alipay'] as const) : [])],
+      }),
     );
     const liftConfirmations = new MongoLiftConfirmations(database.connection);
     await liftConfirmations.init();

@@ -43,13 +43,27 @@ export const parkSettingsSchema = z.object({
     .optional(),
 });
 
+/** What applies to a park: its settings where it has them, else ParkPay's defaults. */
+export const effectiveSettingsSchema = z.object({
+  /** The payment provider whose QR code the lane screen shows (null: none is set up on the server). */
+  laneQrProvider: z.enum(['wechat', 'alipay']).nullable(),
+  channelPayPolicy: z.enum(['secured', 'accepted']),
+  openGate: z.object({ blacklist: z.boolean(), bookings: z.boolean() }),
+  /** The settings that take the default because the park says nothing ('laneQrProvider', 'openGate.blacklist', …). */
+  defaulted: z.array(z.string()),
+});
+export type EffectiveSettingsView = z.infer<typeof effectiveSettingsSchema>;
+
 export const opParkViewSchema = z.object({
   parkNumber: z.string(),
   name: z.string().nullable(),
   bluecardBaseUrl: z.string(),
   /** A key is set (it is never shown). */
   hasKey: z.boolean(),
+  /** What the park's operators set (absent: the default applies). */
   settings: parkSettingsSchema,
+  /** What applies now, defaults included. */
+  effective: effectiveSettingsSchema,
 });
 export type OpParkView = z.infer<typeof opParkViewSchema>;
 

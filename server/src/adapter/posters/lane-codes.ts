@@ -1,7 +1,8 @@
 /**
  * Lane QR codes as PNG and SVG (qrcode) and the printable A4 poster of a lane (pdfkit): park and lane
- * name, direction, the QR code drawn as vector squares (sharp at any print size), and what drivers do, in
- * Chinese. The poster needs a CJK font: WenQuanYi Zen Hei (Debian fonts-wqy-zenhei) or Noto Sans CJK, or
+ * name, direction, the QR code drawn as vector squares (sharp at any print size), what drivers do, and the
+ * park's tariff and service information when its operators gave it (收费标准, free minutes, the time to
+ * leave after paying, the service phone), in Chinese. The poster needs a CJK font: WenQuanYi Zen Hei (Debian fonts-wqy-zenhei) or Noto Sans CJK, or
  * the file PARKPAY_POSTER_FONT names; without one the poster is refused with `poster_font_missing` (503)
  * rather than printed with empty boxes.
  */
@@ -50,6 +51,15 @@ export const POSTER_TEXT = {
     steps: ['请使用微信或支付宝“扫一扫”扫描上方二维码', '入场：无牌车扫码登记，获取临时车牌', '出场：扫码查看并支付停车费，支付后道闸自动抬起'],
   },
 } as const;
+
+/** The poster's tariff box: the tariff text and one line each for what else the park said. */
+export function serviceLines(s: LanePoster['service'] | undefined): { tariff: string | null; lines: string[] } {
+  const lines: string[] = [];
+  if (s?.freeMinutes != null) lines.push(s.freeMinutes > 0 ? `入场 ${s.freeMinutes} 分钟内免费` : '入场即开始计费，没有免费时间');
+  if (s?.paidFreeMinutes != null) lines.push(s.paidFreeMinutes > 0 ? `缴费后请在 ${s.paidFreeMinutes} 分钟内离场，超时需补缴` : '缴费后请立即离场');
+  if (s?.phone) lines.push(`服务电话：${s.phone}`);
+  return { tariff: s?.tariffText || null, lines };
+}
 
 export class LaneCodeDrawer implements LaneCodeRenderer {
   private fontData?: Buffer;
@@ -104,11 +114,12 @@ export class LaneCodeDrawer implements LaneCodeRenderer {
     // The lane and its direction.
     doc.fillColor(accent).fontSize(30).text(`${text.badge} · ${p.laneName}`, 40, 150, { width: W - 80, align: 'center', lineBreak: false, ellipsis: true });
 
-    // The QR code, as squares.
+    // The QR code, as squares (smaller when the tariff box needs the room).
+    const service = serviceLines(p.service);
     const qr = QRCode.create(p.link, { errorCorrectionLevel: 'M' });
     const n = qr.modules.size;
     const quiet = 4;
-    const side = 330;
+    const side = service.tariff ? 250 : service.lines.length ? 290 : 330;
     const cell = side / (n + 2 * quiet);
     const x0 = (W - side) / 2;
     const y0 = 210;
@@ -129,6 +140,33 @@ export class LaneCodeDrawer implements LaneCodeRenderer {
       doc.fontSize(i === 0 ? 20 : 17).text(i === 0 ? s : `${i}. ${s}`, 60, y, { width: W - 120, align: i === 0 ? 'center' : 'left' });
       y = doc.y + 12;
     });
+
+    // The tariff and service box, down to the footer: what does not fit is cut with an ellipsis.
+    const bottom = H - 64;
+    if ((service.tariff || service.lines.length) && bottom - y > 60) {
+      const top = y + 4;
+      doc.lineWidth(1).strokeColor('#cccccc').roundedRect(48, top, W - 96, bottom - top, 8).stroke();
+      let ty = top + 12;
+      if (service.tariff) {
+        doc.fillColor(accent).fontSize(15).text('收费标准', 64, ty, { width: W - 128 });
+        ty = doc.y + 4;
+        const room = bottom - ty - 12 - service.lines.length * 19;
+        if (room > 14) {
+          doc.fillColor('#222222').fontSize(12);
+          // Cut to what fits (pdfkit's own ellipsis gives up after one line of CJK text).
+          let t = service.tariff;
+          while (t.length > 1 && doc.heightOfString(t, { width: W - 128 }) > room) t = `${t.slice(0, Math.floor(t.length * 0.9) - 1)}…`;
+          doc.text(t, 64, ty, { width: W - 128 });
+          ty = doc.y + 6;
+        }
+      }
+      doc.fillColor('#222222').fontSize(13);
+      for (const line of service.lines) {
+        if (ty + 16 > bottom - 6) break;
+        doc.text(line, 64, ty, { width: W - 128, lineBreak: false, ellipsis: true });
+        ty = doc.y + 4;
+      }
+    }
 
     // Footer: where the code leads, for staff.
     doc.fillColor('#777777').fontSize(10).text(`通道 ${p.passagewayId}  ·  ${p.link}`, 40, H - 50, { width: W - 80, align: 'center', lineBreak: false, ellipsis: true });

@@ -13,7 +13,7 @@
 import type { Clock } from '../clock';
 import { AppError } from '../errors';
 import type { Lane } from '../lot/model';
-import type { Park, ParkSettings } from '../parks';
+import { parkServiceInfo, type Park, type ParkSettings } from '../parks';
 import { assertParkAccess, assertRole, visibleParks, type Operator } from './model';
 
 export interface ParkStore {
@@ -68,6 +68,39 @@ export interface LanePoster {
   laneName: string;
   passagewayId: string;
   direction: 'in' | 'out' | null;
+  /** The park's tariff and service information (what is unsaid is null: the poster leaves it out). */
+  service: ReturnType<typeof parkServiceInfo>;
+}
+
+/** The settings in effect for a park: its own, else the defaults ParkPay applies. */
+export interface EffectiveSettings {
+  /** null: no payment provider for lane QR codes is set up on this server. */
+  laneQrProvider: 'wechat' | 'alipay' | null;
+  channelPayPolicy: 'secured' | 'accepted';
+  openGate: { blacklist: boolean; bookings: boolean };
+  /** Which of them take the default (the park says nothing): 'laneQrProvider', 'openGate.blacklist', … */
+  defaulted: string[];
+}
+
+/**
+ * What applies (core/lanepay reads the same: lane-qr.ts qrProvider, channel-pay.ts, open-gate.ts): the
+ * lane QR of the park's provider when set up here, else the first set up, WeChat first; channel pay
+ * 'secured'; both open-gate rules on.
+ */
+export function effectiveSettings(settings: ParkSettings | undefined, laneQrProviders: readonly ('wechat' | 'alipay')[]): EffectiveSettings {
+  const s = settings ?? {};
+  const defaulted: string[] = [];
+  const wanted = s.laneQrProvider && laneQrProviders.includes(s.laneQrProvider) ? s.laneQrProvider : undefined;
+  if (!wanted) defaulted.push('laneQrProvider');
+  if (!s.channelPayPolicy) defaulted.push('channelPayPolicy');
+  if (s.openGate?.blacklist === undefined) defaulted.push('openGate.blacklist');
+  if (s.openGate?.bookings === undefined) defaulted.push('openGate.bookings');
+  return {
+    laneQrProvider: wanted ?? (laneQrProviders.includes('wechat') ? 'wechat' : laneQrProviders.includes('alipay') ? 'alipay' : null),
+    channelPayPolicy: s.channelPayPolicy ?? 'secured',
+    openGate: { blacklist: s.openGate?.blacklist !== false, bookings: s.openGate?.bookings !== false },
+    defaulted,
+  };
 }
 
 export type LaneDirection = 'in' | 'out' | null;
@@ -122,6 +155,8 @@ export interface ParkAdminDeps {
   /** The public base URL lane links start with (PARKPAY_PUBLIC_BASE_URL). */
   publicBaseUrl: string;
   clock: Clock;
+  /** The payment providers set up for lane QR codes (4.16), WeChat first; none: []. */
+  laneQrProviders?: readonly ('wechat' | 'alipay')[];
 }
 
 function checkBaseUrl(u: string): string {
@@ -272,8 +307,14 @@ export class ParkAdminService {
       laneName: lane.name,
       passagewayId: lane.passagewayId,
       direction: lane.direction,
+      service: parkServiceInfo(park),
     });
     return { lane, pdf };
+  }
+
+  /** The settings in effect for the park, defaults included. */
+  effective(park: Park): EffectiveSettings {
+    return effectiveSettings(park.settings, this.deps.laneQrProviders ?? []);
   }
 }
 

@@ -5,12 +5,12 @@ import type { z } from 'zod';
 import { buildPath } from '../../../../shared/api/contract';
 import type { AuditFactsOf } from '../../../../shared/api/op-audit';
 import { opParkEndpoints as ep, type parkSettingsSchema } from '../../../../shared/api/op-parks';
-import type { OperatorLane, ParkAdminService } from '../../core/operators/parks';
+import type { EffectiveSettings, OperatorLane, ParkAdminService } from '../../core/operators/parks';
 import type { Park } from '../../core/parks';
 import { auditFacts, mount } from './mount';
 
-export function opParkView(p: Park) {
-  return { parkNumber: p.parkNumber, name: p.name ?? null, bluecardBaseUrl: p.bluecardBaseUrl, hasKey: Boolean(p.key), settings: p.settings ?? {} };
+export function opParkView(p: Park, effective: EffectiveSettings) {
+  return { parkNumber: p.parkNumber, name: p.name ?? null, bluecardBaseUrl: p.bluecardBaseUrl, hasKey: Boolean(p.key), settings: p.settings ?? {}, effective };
 }
 
 export function opLaneView(l: OperatorLane) {
@@ -50,18 +50,19 @@ function attachment(ctx: Context, name: string, inline = true): void {
 }
 
 export function mountOpParkRoutes(router: Router, parks: ParkAdminService): void {
-  mount(router, ep.listParks, async ({ operator }) => ({ parks: (await parks.listParks(operator)).map(opParkView) }));
+  const view = (p: Park) => opParkView(p, parks.effective(p));
+  mount(router, ep.listParks, async ({ operator }) => ({ parks: (await parks.listParks(operator)).map(view) }));
 
   mount(router, ep.registerPark, async ({ body, operator, ctx }) => {
     auditFacts(ctx, ep.registerPark, { parkNumber: body.parkNumber, ...(body.name ? { name: body.name } : {}) });
-    return opParkView(await parks.registerPark(operator, body));
+    return view(await parks.registerPark(operator, body));
   });
 
-  mount(router, ep.park, async ({ params, operator }) => opParkView(await parks.park(operator, params.parkNumber)));
+  mount(router, ep.park, async ({ params, operator }) => view(await parks.park(operator, params.parkNumber)));
 
   mount(router, ep.updatePark, async ({ params, body, operator, ctx }) => {
     auditFacts(ctx, ep.updatePark, parkChangeFacts(body));
-    return opParkView(await parks.updatePark(operator, params.parkNumber, body));
+    return view(await parks.updatePark(operator, params.parkNumber, body));
   });
 
   mount(router, ep.lanes, async ({ params, operator }) => ({ lanes: (await parks.lanes(operator, params.parkNumber)).map(opLaneView) }));

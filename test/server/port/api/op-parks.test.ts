@@ -53,6 +53,7 @@ function appWith(drawer: LaneCodeDrawer) {
     renderer: drawer,
     publicBaseUrl: `${BASE}/`,
     clock: ops.clock,
+    laneQrProviders: ['wechat', 'alipay'],
   });
   const router = ops.router();
   mountOpParkRoutes(router, service);
@@ -106,7 +107,15 @@ describe('parks', () => {
     const body = { parkNumber: 'PC', key: 'secret-key-of-pc-77', bluecardBaseUrl: 'https://bluecard.example.cn/', name: '丙停车场' };
     const res = await api.post(ep.registerPark.path).set(admin.headers).send(body);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ parkNumber: 'PC', name: '丙停车场', bluecardBaseUrl: 'https://bluecard.example.cn', hasKey: true, settings: {} });
+    expect(res.body).toEqual({
+      parkNumber: 'PC',
+      name: '丙停车场',
+      bluecardBaseUrl: 'https://bluecard.example.cn',
+      hasKey: true,
+      settings: {},
+      // Nothing set: the defaults are what applies, and said to be defaults.
+      effective: { laneQrProvider: 'wechat', channelPayPolicy: 'secured', openGate: { blacklist: true, bookings: true }, defaulted: ['laneQrProvider', 'channelPayPolicy', 'openGate.blacklist', 'openGate.bookings'] },
+    });
     expect(res.text).not.toContain('secret-key-of-pc-77');
     expect((await directory.get('PC'))?.key).toBe('secret-key-of-pc-77');
     const again = await api.post(ep.registerPark.path).set(admin.headers).send(body);
@@ -143,6 +152,7 @@ describe('parks', () => {
     expect(r1.status).toBe(200);
     const r2 = await api.post(path).set(opA.headers).send({ settings: { openGate: { bookings: false } } });
     expect(r2.body.settings).toEqual({ laneQrProvider: 'alipay', openGate: { blacklist: false, bookings: false } });
+    expect(r2.body.effective).toEqual({ laneQrProvider: 'alipay', channelPayPolicy: 'secured', openGate: { blacklist: false, bookings: false }, defaulted: ['channelPayPolicy'] });
     const p = await directory.get('PA');
     expect(p).toMatchObject({ name: '甲停车场（东区）', settings: { laneQrProvider: 'alipay', openGate: { blacklist: false, bookings: false } } });
 
@@ -312,6 +322,28 @@ describe('lane codes', () => {
       for (const t of ['甲停车场', '出口', '东门出口', '支付成功后道闸自动抬起', `${BASE}/q/PA/2`]) expect(text).toContain(t);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('poster: the park’s tariff and service information under the instructions, the QR code still decodable', async () => {
+    const tariff = '小型车首小时 5 元，之后每小时 2 元，每日最高 30 元。';
+    const set = await api
+      .post(buildPath(ep.updatePark, { parkNumber: 'PA' }))
+      .set(opA.headers)
+      .send({ settings: { service: { tariffText: tariff, freeMinutes: 15, paidFreeMinutes: 20, phone: '010-88886666' } } });
+    expect(set.status).toBe(200);
+    const r = await api.get(buildPath(ep.lanePoster, { parkNumber: 'PA', passagewayId: '2' })).set(opA.headers).buffer(true).parse(binary);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'poster-'));
+    try {
+      writeFileSync(path.join(dir, 'p.pdf'), r.body as Buffer);
+      expect(execFileSync('pdfinfo', [path.join(dir, 'p.pdf')]).toString()).toMatch(/Pages:\s+1/);
+      const text = execFileSync('pdftotext', [path.join(dir, 'p.pdf'), '-']).toString().replace(/\s+/g, '');
+      for (const t of ['收费标准', tariff, '入场15分钟内免费', '缴费后请在20分钟内离场', '服务电话：010-88886666', '支付成功后道闸自动抬起']) expect(text).toContain(t.replace(/\s+/g, ''));
+      execFileSync('pdftoppm', ['-r', '100', '-png', '-singlefile', path.join(dir, 'p.pdf'), path.join(dir, 'page')]);
+      expect(decodePng(readFileSync(path.join(dir, 'page.png')))).toBe(`${BASE}/q/PA/2`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await api.post(buildPath(ep.updatePark, { parkNumber: 'PA' })).set(opA.headers).send({ settings: { service: { tariffText: '', freeMinutes: null, paidFreeMinutes: null, phone: '' } } });
     }
   });
 
