@@ -145,6 +145,8 @@ export const opBookingEndpoints = {
       /** When the heartbeat the counts come from arrived (null: the lot has not sent one). */
       heartbeatAt: z.iso.datetime().nullable(),
       ledgers: z.array(z.object({ key: z.string(), free: z.number().int() })),
+      /** The lot's areas as its latest heartbeat names them: what an offer's areaId means. */
+      areas: z.array(z.object({ areaId: z.number().int(), name: z.string() })),
     }),
     errors: [...ROLE_ERRORS],
   }),

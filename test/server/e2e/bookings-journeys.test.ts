@@ -171,6 +171,11 @@ describe('bookings over the API', () => {
     expect(capacity.status).toBe(200);
     expect(capacity.body.heartbeatAt).not.toBeNull();
     expect(capacity.body.ledgers.map((l: { key: string }) => l.key)).toEqual(expect.arrayContaining(['all', 'area:1', 'area:2']));
+    // The areas by the names the lot gives them (what the console offers to choose from).
+    expect(capacity.body.areas).toEqual([
+      { areaId: 1, name: '地面停车场' },
+      { areaId: 2, name: '地下停车场' },
+    ]);
 
     // Reconcile: the lot agrees; then it loses the booking, and reconciliation says so.
     const ok = await api('POST', path(op.reconcile, { parkNumber: P }), boss, {});

@@ -184,7 +184,8 @@ export class BookingService implements OrderDelivery {
   }
 
   /** The lot's bookable counts as we hold them: per ledger, and the heartbeat they come from. */
-  async capacityOf(parkNumber: string): Promise<{ heartbeatAt?: Date; ledgers: CapacityLedger[] }> {
+  /** The bookable places ParkPay holds per ledger, and the lot's areas (number and name) as its latest heartbeat named them. */
+  async capacityOf(parkNumber: string): Promise<{ heartbeatAt?: Date; ledgers: CapacityLedger[]; areas: { areaId: number; name: string }[] }> {
     const hb = await this.deps.heartbeats.latestHeartbeat(parkNumber);
     const keys: AreaKey[] = ['all', ...(hb?.areas ?? []).filter((a) => a.areaId !== undefined).map((a) => `area:${a.areaId!}` as AreaKey)];
     const ledgers: CapacityLedger[] = [];
@@ -193,7 +194,8 @@ export class BookingService implements OrderDelivery {
       const l = await this.deps.capacity.get(parkNumber, k);
       if (l) ledgers.push(l);
     }
-    return { heartbeatAt: hb?.receivedAt, ledgers };
+    const areas = (hb?.areas ?? []).filter((a) => a.areaId !== undefined).map((a) => ({ areaId: a.areaId!, name: a.areaName }));
+    return { heartbeatAt: hb?.receivedAt, ledgers, areas };
   }
 
   // -------------------------------------------------------------------------------------------------------

@@ -96,7 +96,7 @@ export function mountOpBookingRoutes(router: Router, bookings: BookingService, r
   mount(router, opBookingEndpoints.capacity, async ({ operator, params }) => {
     assertRole(operator, 'admin', 'operator');
     const c = await bookings.capacityOf(params.parkNumber);
-    return { heartbeatAt: c.heartbeatAt ? c.heartbeatAt.toISOString() : null, ledgers: c.ledgers.map((l) => ({ key: l.key, free: l.free })) };
+    return { heartbeatAt: c.heartbeatAt ? c.heartbeatAt.toISOString() : null, ledgers: c.ledgers.map((l) => ({ key: l.key, free: l.free })), areas: c.areas };
   });
 
   mount(router, opBookingEndpoints.reconcile, async ({ operator, params, ctx }) => {
