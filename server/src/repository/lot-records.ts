@@ -77,7 +77,10 @@ export function lotModels(conn: Connection) {
           record: Mixed, receivedAt: Date,
         },
         opts,
-      ).index({ parkNumber: 1, dedupeKey: 1 }, { unique: true }),
+      )
+        .index({ parkNumber: 1, dedupeKey: 1 }, { unique: true })
+        // Reconciliation reads a stay's uploads whatever their date.
+        .index({ parkNumber: 1, orderId: 1 }),
     ),
     lanes: reuse(
       'Lane',

@@ -96,6 +96,53 @@ export function deductionsAsOurs(docs: DeductionDoc[]): OurPayment[] {
   return out;
 }
 
+/** Orders that were paid, as our payments. */
+function orderPayments(docs: OrderDoc[]): OurPayment[] {
+  return docs
+    .filter((o) => o.payment)
+    .map((o) => ({
+      ref: o._id,
+      kind: o.kind,
+      parkNumber: o.parkNumber,
+      orderId: o.orderId,
+      plate: o.plate,
+      channel: o.payment!.provider === 'alipay' ? 'alipay' : 'wechat',
+      amountFen: o.payment!.paidFen,
+      refundedFen: o.refund ? o.refund.fen : 0,
+      paidAt: new Date(o.payment!.paidAt),
+      // A booking is not a stay: the lot never reports it in 4.3/4.15.
+      expectAtLot: o.kind !== 'booking',
+    }));
+}
+
+/** A stay's 4.3 chargeList lines; a line without a readable getTime takes the exit's time (the lot took it by then). */
+function exitLines(s: Stay): LotChargeRecord[] {
+  const outTime = s.exit?.outTime ? new Date(s.exit.outTime) : null;
+  return (s.exit?.charges ?? []).map((c) => ({
+    source: '4.3' as const,
+    payNo: c.payNo,
+    orderId: s.orderId,
+    plate: s.plate,
+    at: c.getTime ? new Date(c.getTime) : outTime,
+    amountFen: c.payChargeFen,
+    payKind: c.payKind,
+    payChannel: c.payChannel,
+  }));
+}
+
+function uploadRecord(c: LotCharge): LotChargeRecord {
+  return {
+    source: '4.15',
+    payNo: typeof c.record?.payNo === 'string' ? c.record.payNo : '',
+    orderId: c.orderId ?? '',
+    plate: c.plate ?? '',
+    at: c.outTime ? new Date(c.outTime) : null,
+    amountFen: c.realChargeFen,
+    payKind: c.payKind,
+    payChannel: c.payChannel,
+  };
+}
+
 export class MongoReconciliationSources implements ReconciliationSources {
   private readonly lot: ReturnType<typeof lotModels>;
   private readonly orders: ReturnType<typeof orderModel>;
@@ -107,58 +154,40 @@ export class MongoReconciliationSources implements ReconciliationSources {
 
   async ourPayments(parkNumber: string, from: Date, to: Date): Promise<OurPayment[]> {
     const [orders, booth, deductions] = await Promise.all([
-      this.orderPayments(parkNumber, from, to),
+      this.orders.find({ parkNumber, 'payment.paidAt': { $gte: from, $lt: to } }).lean<OrderDoc[]>(),
       this.conn.collection<FaceDoc>('face_payments').find({ parkNumber, 'payment.paidAt': { $gte: from, $lt: to } }).toArray(),
       this.conn.collection<DeductionDoc>('agreement_deductions').find({ parkNumber, state: 'paid', paidAt: { $gte: from, $lt: to } }).toArray(),
     ]);
-    return [...orders, ...facePaymentsAsOurs(booth), ...deductionsAsOurs(deductions)];
+    return [...orderPayments(orders), ...facePaymentsAsOurs(booth), ...deductionsAsOurs(deductions)];
   }
 
-  private async orderPayments(parkNumber: string, from: Date, to: Date): Promise<OurPayment[]> {
-    const docs = await this.orders.find({ parkNumber, 'payment.paidAt': { $gte: from, $lt: to } }).lean<OrderDoc[]>();
-    return docs
-      .filter((o) => o.payment)
-      .map((o) => ({
-        ref: o._id,
-        kind: o.kind,
-        parkNumber: o.parkNumber,
-        orderId: o.orderId,
-        plate: o.plate,
-        channel: o.payment!.provider === 'alipay' ? 'alipay' : 'wechat',
-        amountFen: o.payment!.paidFen,
-        refundedFen: o.refund ? o.refund.fen : 0,
-        paidAt: new Date(o.payment!.paidAt),
-        // A booking is not a stay: the lot never reports it in 4.3/4.15.
-        expectAtLot: o.kind !== 'booking',
-      }));
+  async ourPaymentsByRef(parkNumber: string, refs: string[]): Promise<OurPayment[]> {
+    // Each number is one kind's: order numbers are _ids, booth payments their paymentNo, deductions their tradeNo (all indexed).
+    const [orders, booth, deductions] = await Promise.all([
+      this.orders.find({ _id: { $in: refs }, parkNumber }).lean<OrderDoc[]>(),
+      this.conn.collection<FaceDoc>('face_payments').find({ paymentNo: { $in: refs }, parkNumber }).toArray(),
+      this.conn.collection<DeductionDoc>('agreement_deductions').find({ 'attempt.tradeNo': { $in: refs }, parkNumber, state: 'paid' }).toArray(),
+    ]);
+    return [...orderPayments(orders), ...facePaymentsAsOurs(booth), ...deductionsAsOurs(deductions)];
+  }
+
+  async lotChargesOfStays(parkNumber: string, orderIds: string[]): Promise<LotChargeRecord[]> {
+    const [stays, uploads] = await Promise.all([
+      this.lot.stays.find({ _id: { $in: orderIds.map((id) => stayId(parkNumber, id)) }, status: 'out' }).lean<Stay[]>(),
+      this.lot.charges.find({ parkNumber, orderId: { $in: orderIds } }).lean<LotCharge[]>(),
+    ]);
+    return [...stays.flatMap(exitLines), ...uploads.map(uploadRecord)];
   }
 
   async lotExitCharges(parkNumber: string, from: Date, to: Date): Promise<LotChargeRecord[]> {
     // A car leaves after it pays: its exit is on or after the charges of its record.
     const stays = await this.lot.stays.find({ parkNumber, status: 'out', 'exit.outTime': { $gte: from } }).lean<Stay[]>();
-    const out: LotChargeRecord[] = [];
-    for (const s of stays) {
-      for (const c of s.exit?.charges ?? []) {
-        const at = c.getTime ? new Date(c.getTime) : null;
-        if (!at || at < from || at >= to) continue;
-        out.push({ source: '4.3', payNo: c.payNo, orderId: s.orderId, plate: s.plate, at, amountFen: c.payChargeFen, payKind: c.payKind, payChannel: c.payChannel });
-      }
-    }
-    return out;
+    return stays.flatMap(exitLines).filter((r) => r.at && r.at >= from && r.at < to);
   }
 
   async lotUploadedCharges(parkNumber: string, from: Date, to: Date): Promise<LotChargeRecord[]> {
     const docs = await this.lot.charges.find({ parkNumber, outTime: { $gte: from, $lt: to } }).lean<LotCharge[]>();
-    return docs.map((c) => ({
-      source: '4.15' as const,
-      payNo: typeof c.record?.payNo === 'string' ? c.record.payNo : '',
-      orderId: c.orderId ?? '',
-      plate: c.plate ?? '',
-      at: c.outTime ? new Date(c.outTime) : null,
-      amountFen: c.realChargeFen,
-      payKind: c.payKind,
-      payChannel: c.payChannel,
-    }));
+    return docs.map(uploadRecord);
   }
 
   async stayStatus(parkNumber: string, orderIds: string[]): Promise<Map<string, 'in' | 'out'>> {

@@ -1,8 +1,18 @@
 /**
- * The daily reconciliation and the takings chart (model.ts says what is compared). Both sides are read for
- * the day with a margin either side (a payment at 23:58 may be settled by the lot at 00:01), joined in
- * memory, and each row is put in the day of our payment (or of the lot's record when only the lot has it),
- * so a payment is never in two days.
+ * The daily reconciliation and the takings chart (model.ts says what is compared).
+ *
+ * Which day a payment belongs to — the rule that holds for stays over midnight: the China day on which the
+ * money was taken. For our payments that is their paidAt (our clock). The lot's record of the same money
+ * goes with it whatever date the lot put on it: the lot writes its own clock's pay or exit time, and a car
+ * that paid at 23:50 and left at 00:10, or a lot whose clock runs ahead, gives the next day's date — that is
+ * still the payment of the day before, matched there, and counted on no other day. Only what the lot took
+ * alone (cash at the booth, a payment of ours we have no record of) is put in the day of the lot's own pay
+ * time (else its exit time).
+ *
+ * So matching never depends on the lot's dates: both sides are read for the day with a margin either side,
+ * then the lot's records of every stay our payments were for are read whatever their date, and our payments
+ * that the lot's records name by number are read whenever they were paid. Rows are joined in memory (model.ts)
+ * and each row is put in its day as above, so a payment is never in two days nor missing from its own.
  */
 import { formatChinaDate, parseChinaTime } from '../../../../shared/time';
 import type { Clock } from '../clock';
@@ -84,6 +94,20 @@ export function mergeLotRecords(records: LotChargeRecord[]): LotEntry[] {
     else loose.push(side);
   }
   return [...byPayNo.values(), ...loose];
+}
+
+/** The records of `a` and those of `b` that `a` does not have (the same report line read twice is one). */
+export function unionOfRecords(a: LotChargeRecord[], b: LotChargeRecord[]): LotChargeRecord[] {
+  const key = (r: LotChargeRecord) => [r.source, r.orderId, r.payNo, r.amountFen, r.at?.getTime() ?? '', r.payKind].join('|');
+  const seen = new Set(a.map(key));
+  const out = [...a];
+  for (const r of b) {
+    const k = key(r);
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(r);
+  }
+  return out;
 }
 
 /** One payment as the lot reports it, with its stay. */
@@ -193,18 +217,30 @@ export class ReconciliationService {
     if (!(await this.deps.parks.get(parkNumber))) throw new AppError('park_unknown', `park ${parkNumber} is not served by ParkPay`, 404);
   }
 
-  /** Read both sides over [from − margin, to + margin) and join them. */
+  /**
+   * Read both sides over [from − margin, to + margin), then what belongs to them whatever its date (the
+   * lot's records of our payments' stays, our payments the lot's records name), and join them.
+   */
   private async rows(parkNumber: string, from: Date, to: Date): Promise<ReconRow[]> {
     const a = new Date(from.getTime() - MARGIN_MS);
     const b = new Date(to.getTime() + MARGIN_MS);
-    const [ours, exits, uploads] = await Promise.all([
+    const [windowOurs, exits, uploads] = await Promise.all([
       this.deps.sources.ourPayments(parkNumber, a, b),
       this.deps.sources.lotExitCharges(parkNumber, a, b),
       this.deps.sources.lotUploadedCharges(parkNumber, a, b),
     ]);
+    const stayIds = [...new Set(windowOurs.filter((p) => p.expectAtLot && p.orderId).map((p) => p.orderId))];
+    const known = new Set(windowOurs.map((p) => p.ref));
+    const named = [...new Set([...exits, ...uploads].map((r) => r.payNo).filter((n) => OUR_REF.test(n) && !known.has(n)))];
+    const [ofStays, elsewhere] = await Promise.all([
+      stayIds.length ? this.deps.sources.lotChargesOfStays(parkNumber, stayIds) : Promise.resolve([]),
+      named.length ? this.deps.sources.ourPaymentsByRef(parkNumber, named) : Promise.resolve([]),
+    ]);
+    const ours = [...windowOurs, ...elsewhere.filter((p) => !known.has(p.ref))];
+    const lot = unionOfRecords([...exits, ...uploads], ofStays);
     const unreported = ours.filter((p) => p.expectAtLot).map((p) => p.orderId);
     const stays = await this.deps.sources.stayStatus(parkNumber, [...new Set(unreported)]);
-    return matchPayments(ours, [...exits, ...uploads], (orderId) => stays.get(orderId) === 'out');
+    return matchPayments(ours, lot, (orderId) => stays.get(orderId) === 'out');
   }
 
   /** One China day of a park: every payment of either side with what became of it, and the totals. */

@@ -50,7 +50,10 @@ export interface LotChargeRecord {
   payNo: string;
   orderId: string;
   plate: string;
-  /** 4.3 getTime / 4.15 outTime (结算时间); null when unreadable. */
+  /**
+   * When the lot took the money, by its own clock: 4.3 getTime (else, when it gave none, the exit's outTime)
+   * / 4.15 outTime (结算时间); null when unreadable.
+   */
   at: Date | null;
   /** 4.3 payCharge / 4.15 realCharge. */
   amountFen: number;
@@ -62,10 +65,14 @@ export interface LotChargeRecord {
 export interface ReconciliationSources {
   /** Our payments of the park paid in [from, to). */
   ourPayments(parkNumber: string, from: Date, to: Date): Promise<OurPayment[]>;
+  /** Our payments of the park with these numbers (refs), whenever they were paid. */
+  ourPaymentsByRef(parkNumber: string, refs: string[]): Promise<OurPayment[]>;
   /** 4.3 chargeList lines of the park with their time in [from, to). */
   lotExitCharges(parkNumber: string, from: Date, to: Date): Promise<LotChargeRecord[]>;
   /** 4.15 uploads of the park with their time in [from, to). */
   lotUploadedCharges(parkNumber: string, from: Date, to: Date): Promise<LotChargeRecord[]>;
+  /** The lot's records (4.3 lines and 4.15 uploads) of these stays, whatever their time. */
+  lotChargesOfStays(parkNumber: string, orderIds: string[]): Promise<LotChargeRecord[]>;
   /** Whether each stay has left (an exit record reached us): 'out', 'in', or missing when unknown. */
   stayStatus(parkNumber: string, orderIds: string[]): Promise<Map<string, 'in' | 'out'>>;
 }
