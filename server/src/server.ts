@@ -53,6 +53,9 @@ import { mountOpParkRoutes } from './port/api/op-parks-routes';
 import { LotOpsService } from './core/operators/lot-ops';
 import { BluecardOperatorLot } from './adapter/bluecard/operator-lot';
 import { mountOpLotRoutes } from './port/api/op-lot-routes';
+import { mountOpDashboardRoutes } from './port/api/op-dashboard-routes';
+import { DashboardService } from './core/operators/dashboard';
+import { MongoDashboardQueries } from './repository/dashboard';
 import { MongoLiftConfirmations } from './repository/operators';
 import { ParkingService } from './core/parking/service';
 import { PlateProofs } from './core/parking/proofs';
@@ -307,6 +310,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         clock,
       }),
     );
+    mountOpDashboardRoutes(api, new DashboardService({ queries: new MongoDashboardQueries(database.connection), heartbeats: lotRecords, parks, clock }));
     couponsLists.mountApi(api);
     mountOrderRoutes(api, orders, {
       onUnlicensedEntry: (driverId, parkNumber, entered) => parking.rememberUnlicensed(driverId, parkNumber, entered),

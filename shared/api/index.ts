@@ -16,3 +16,4 @@ export * from './bookings';
 export * from './op-bookings';
 export * from './op-reconciliation';
 export * from './op-audit';
+export * from './op-dashboard';
