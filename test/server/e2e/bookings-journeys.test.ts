@@ -189,7 +189,7 @@ describe('bookings over the API', () => {
     // The operator cancels it: the whole price back (the lot no longer knowing it is noted).
     const cancelled = await api('POST', path(op.cancelBooking, { parkNumber: P, bookingNo: b.bookingNo }), boss, { reason: '场地临时关闭' });
     expect(cancelled.status).toBe(200);
-    expect(cancelled.body).toMatchObject({ status: 'cancelled', lotProblem: expect.stringMatching(/^refused/) });
+    expect(cancelled.body).toMatchObject({ status: 'cancelled', lotProblem: expect.stringMatching(/^车场拒绝取消：/) });
     expect(cancelled.body.refund).toMatchObject({ fen: 2000 });
     await eventually(async () => sb().wechatPay.refunds().filter((r) => r.outTradeNo === b.order!.orderNo).map((r) => r.refundFen), (f) => f.length === 1 && f[0] === 2000, 10_000);
     expect((await api<BookingView>('GET', path(bk.booking, { bookingNo: b.bookingNo }), zhao)).body.status).toBe('cancelled');

@@ -32,20 +32,32 @@ function lotTime(text: string): Date | undefined {
 }
 
 /** Fields where the lot's copy differs from ours (times compared to the second). */
+/** A booking's state in the words of a difference's detail. */
+const STATE_TEXT: Record<Booking['state'], string> = {
+  reserving: '正在预留',
+  held: '待支付',
+  releasing: '正在释放',
+  released: '已释放（未支付或未成功）',
+  issued: '已下发',
+  cancelling: '正在取消',
+  cancelled: '已取消',
+};
+
 export function bookingMismatches(ours: Booking, lot: LotOpenBooking): string[] {
   const out: string[] = [];
-  if (normalizePlate(lot.plate) !== ours.plateKey) out.push(`plate: ours ${ours.plate}, lot ${lot.plate}`);
+  if (normalizePlate(lot.plate) !== ours.plateKey) out.push(`车牌：本系统 ${ours.plate}，车场 ${lot.plate}`);
+  // The 4.19 field names stay in brackets: what someone checking the lot's records looks for.
   const times: [string, Date, string][] = [
-    ['start', ours.start, lot.start],
-    ['end', ours.end, lot.end],
-    ['letInStartTime', ours.letInStart, lot.letInStartTime],
-    ['letInEndTime', ours.letInEnd, lot.letInEndTime],
+    ['预约开始（start）', ours.start, lot.start],
+    ['预约结束（end）', ours.end, lot.end],
+    ['入场开始（letInStartTime）', ours.letInStart, lot.letInStartTime],
+    ['入场结束（letInEndTime）', ours.letInEnd, lot.letInEndTime],
   ];
   for (const [name, mine, theirs] of times) {
     const t = lotTime(theirs);
     // A field the lot left out is not a difference (liberal in what we accept); a different time is.
     if (theirs !== '' && (!t || Math.floor(t.getTime() / 1000) !== Math.floor(mine.getTime() / 1000))) {
-      out.push(`${name}: ours ${formatChinaTime(mine)}, lot ${theirs}`);
+      out.push(`${name}：本系统 ${formatChinaTime(mine)}，车场 ${theirs}`);
     }
   }
   return out;
@@ -71,18 +83,18 @@ export class BookingReconciler {
     for (const l of lotList) {
       const o = oursById.get(l.bookOrderId);
       if (!o) {
-        differences.push({ bookOrderId: l.bookOrderId, plate: l.plate, kind: 'unknown_at_lot', detail: `the lot has booking ${l.bookOrderId} (${l.plate}, ${l.start}–${l.end}) that ParkPay never issued` });
+        differences.push({ bookOrderId: l.bookOrderId, plate: l.plate, kind: 'unknown_at_lot', detail: `车场有预约 ${l.bookOrderId}（${l.plate}，${l.start}–${l.end}），ParkPay 没有发出过` });
         continue;
       }
       const inTime = lotTime(l.inTime);
       if (o.state === 'cancelled' || o.state === 'cancelling') {
-        const d: BookingDifference = { bookOrderId: o.bookingNo, plate: o.plate, kind: 'cancelled_but_open_at_lot', detail: `cancelled in ParkPay${o.cancel?.lotProblem ? ` (${o.cancel.lotProblem})` : ''} but still open at the lot` };
+        const d: BookingDifference = { bookOrderId: o.bookingNo, plate: o.plate, kind: 'cancelled_but_open_at_lot', detail: `ParkPay 已取消${o.cancel?.lotProblem ? `（${o.cancel.lotProblem}）` : ''}，车场仍然有效` };
         differences.push(d);
         notes.set(o.bookingNo, { issue: d.kind });
         continue;
       }
       if (o.state !== 'issued') {
-        const d: BookingDifference = { bookOrderId: o.bookingNo, plate: o.plate, kind: 'not_issued_but_open_at_lot', detail: `ParkPay's booking is ${o.state}${o.releasedReason ? ` (${o.releasedReason})` : ''} but open at the lot` };
+        const d: BookingDifference = { bookOrderId: o.bookingNo, plate: o.plate, kind: 'not_issued_but_open_at_lot', detail: `ParkPay 的预约${STATE_TEXT[o.state]}，车场却有效` };
         differences.push(d);
         notes.set(o.bookingNo, { issue: d.kind });
         continue;
@@ -90,7 +102,7 @@ export class BookingReconciler {
       const mismatches = bookingMismatches(o, l);
       if (inTime) admitted++;
       if (mismatches.length) {
-        differences.push({ bookOrderId: o.bookingNo, plate: o.plate, kind: 'mismatch', detail: mismatches.join('; ') });
+        differences.push({ bookOrderId: o.bookingNo, plate: o.plate, kind: 'mismatch', detail: mismatches.join('；') });
         notes.set(o.bookingNo, { issue: 'mismatch', admittedAt: inTime });
       } else {
         matched++;
@@ -103,7 +115,7 @@ export class BookingReconciler {
     const oursOpen = ours.filter((o) => o.state === 'issued' && o.end > now);
     for (const o of oursOpen) {
       if (lotById.has(o.bookingNo) || o.admittedAt) continue;
-      const d: BookingDifference = { bookOrderId: o.bookingNo, plate: o.plate, kind: 'missing_at_lot', detail: `issued ${o.issuedAt ? formatChinaTime(o.issuedAt) : ''} for ${formatChinaTime(o.letInStart)}–${formatChinaTime(o.letInEnd)}, but the lot does not list it` };
+      const d: BookingDifference = { bookOrderId: o.bookingNo, plate: o.plate, kind: 'missing_at_lot', detail: `${o.issuedAt ? `${formatChinaTime(o.issuedAt)} ` : ''}已下发，入场时间 ${formatChinaTime(o.letInStart)}–${formatChinaTime(o.letInEnd)}，车场却没有这条预约` };
       differences.push(d);
       notes.set(o.bookingNo, { issue: d.kind });
     }

@@ -543,7 +543,7 @@ export class BookingService implements OrderDelivery {
     let lotProblem: string | undefined;
     let acknowledged: Date | undefined;
     if (!park) {
-      lotProblem = `park ${b.parkNumber} is not registered: the lot was not told`;
+      lotProblem = `车场 ${b.parkNumber} 已不再接入，没有通知车场`;
     } else {
       try {
         await this.deps.lot.cancel(park, this.lotBooking(b));
@@ -552,14 +552,15 @@ export class BookingService implements OrderDelivery {
         const err = e instanceof LotCallError ? e : new LotCallError((e as Error).message, true, false);
         if (err.refused) {
           // The lot does not have it (or will not cancel it): nothing of ours is open there; reconciliation checks.
-          lotProblem = `refused: ${err.errorCode ?? err.message}`;
+          lotProblem = `车场拒绝取消：${err.errorCode ?? err.message}`;
         } else if (err.retryable && now.getTime() - c.requestedAt.getTime() < this.policy.cancelGiveUpMs) {
           return this.deps.bookings.releaseCancelLease(b.bookingNo, owner, {
             'cancel.nextAttemptAt': new Date(this.deps.clock.now() + backoff(this.policy.cancelBackoffMs, c.attempts)),
             'cancel.lastError': err.message,
           });
         } else {
-          lotProblem = `not told: ${err.message}`;
+          this.deps.log?.warn({ bookingNo: b.bookingNo, reason: err.message }, 'booking cancel: the lot never answered; cancelled here only');
+          lotProblem = '车场一直没有应答，没有通知到车场';
         }
       }
     }

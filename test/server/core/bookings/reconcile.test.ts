@@ -58,16 +58,20 @@ describe('booking reconciliation (4.19)', () => {
     w.bluecard.faults.add({ kind: 'fail', count: 2, name: 'synBookingCar', errorCode: '预约订单不存在' });
     const c = await w.bookings.cancel('r-5', cancelled);
     expect(c.booking.state).toBe('cancelled');
-    expect(c.booking.cancel!.lotProblem).toMatch(/^refused: 预约订单不存在/);
+    expect(c.booking.cancel!.lotProblem).toMatch(/^车场拒绝取消：预约订单不存在/);
 
     report = await w.reconciler.reconcile(DEMO_PARK_NUMBER);
     const byId = Object.fromEntries(report.differences.map((d) => [d.bookOrderId, d]));
     expect(byId[lost]).toMatchObject({ kind: 'missing_at_lot', plate: '京A22222' });
     expect(byId[changed]).toMatchObject({ kind: 'mismatch' });
-    expect(byId[changed]!.detail).toContain(`letInEndTime`);
+    expect(byId[changed]!.detail).toContain('入场结束（letInEndTime）：本系统');
     expect(byId[changed]!.detail).toContain(shifted);
     expect(byId['FOREIGN-1']).toMatchObject({ kind: 'unknown_at_lot', plate: '京Z99999' });
     expect(byId[cancelled]).toMatchObject({ kind: 'cancelled_but_open_at_lot' });
+    // What an operator reads of each difference is Chinese.
+    for (const d of report.differences) expect(d.detail).toMatch(/[\u4e00-\u9fff]/);
+    expect(byId['FOREIGN-1']!.detail).toMatch(/^车场有预约 FOREIGN-1（京Z99999，.*），ParkPay 没有发出过$/);
+    expect(byId[lost]!.detail).toMatch(/车场却没有这条预约$/);
     expect(byId[kept]).toBeUndefined();
     expect(byId[cameIn]).toBeUndefined();
     expect(report.differences).toHaveLength(4);
