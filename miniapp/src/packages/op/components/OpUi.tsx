@@ -99,12 +99,45 @@ export function Choice<T extends string>({ value, options, onChange, className }
   );
 }
 
-/** A labelled field. */
-export function Field({ label, children }: { label: string; children: ReactNode }) {
+/** A labelled field; `hint`: one line on what it changes, under it. */
+export function Field({ label, hint, tag, children, className }: { label: string; hint?: string; tag?: string; children: ReactNode; className?: string }) {
   return (
-    <View className="op-field">
-      <Text className="op-field-label">{label}</Text>
+    <View className={`op-field${className ? ` ${className}` : ''}`}>
+      <Text className="op-field-label">
+        {label}
+        {tag ? <Text className="op-tag">{tag}</Text> : null}
+      </Text>
       {children}
+      {hint ? <Text className="op-field-hint">{hint}</Text> : null}
+    </View>
+  );
+}
+
+/** A column of an OpTable: its title, and 'wide' / 'narrow' when its cells are (op-td-wide / op-td-narrow). */
+export type Column = string | readonly [title: string, width: 'wide' | 'narrow'];
+
+/**
+ * A table: a header row, then the rows (each an `op-tr` of `op-td` cells, a wide or narrow column's cells
+ * with op-td-wide / op-td-narrow as its column says). At least `minWidth` design px wide (one of the
+ * op-w-* classes; a phone's card holds about 880): wider than the card, it scrolls sideways inside it, the
+ * page does not.
+ */
+export function OpTable({ head, minWidth, className, children }: { head: readonly Column[]; minWidth?: 880 | 1100 | 1300; className?: string; children: ReactNode }) {
+  return (
+    <View className="op-scroll">
+      <View className={`op-table${minWidth ? ` op-w-${minWidth}` : ''}${className ? ` ${className}` : ''}`}>
+        <View className="op-tr op-th">
+          {head.map((h, i) => {
+            const [title, width] = typeof h === 'string' ? [h, undefined] : h;
+            return (
+              <Text key={`${title}-${i}`} className={`op-td${width ? ` op-td-${width}` : ''}`}>
+                {title}
+              </Text>
+            );
+          })}
+        </View>
+        {children}
+      </View>
     </View>
   );
 }
