@@ -6,7 +6,7 @@ export default defineAppConfig({
     { root: 'packages/me', pages: ['plates/index', 'parking/index', 'history/index', 'receipt/index', 'agreements/index', 'invoice/index', 'messages/index'] },
     { root: 'packages/book', pages: ['offers/index', 'mine/index'] },
     // Operators (车场管理): their own subpackage, never downloaded by drivers.
-    { root: 'packages/op', pages: ['login/index', 'parks/index', 'park/index', 'lanes/index', 'spaces/index', 'cars/index', 'audit/index', 'coupons/index', 'lists/index', 'bookings/index', 'reconcile/index', 'accounts/index', 'invoices/index'] },
+    { root: 'packages/op', pages: ['login/index', 'parks/index', 'park/index', 'settings/index', 'lanes/index', 'spaces/index', 'cars/index', 'audit/index', 'coupons/index', 'lists/index', 'bookings/index', 'reconcile/index', 'accounts/index', 'invoices/index'] },
   ],
   window: {
     backgroundTextStyle: 'light',

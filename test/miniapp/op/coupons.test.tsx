@@ -59,7 +59,7 @@ describe('coupons', () => {
     await type($('.op-coupon-plate'), '京A12345');
     await tap(within($('.op-coupon-presets')).getByText('2小时'));
     await tap($('.op-coupon-give'));
-    await see('网络已断开');
+    await see('网络连接失败');
     await tap($('.op-coupon-give'));
     const sent = api.calls('POST /api/op/parks/p_demo_001/coupons');
     expect(sent).toHaveLength(2);

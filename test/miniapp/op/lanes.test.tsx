@@ -204,7 +204,7 @@ describe('barrier lift', () => {
       'POST /api/op/parks/p_demo_001/lanes/2/lift-requests': request(),
       'POST /api/op/parks/p_demo_001/lanes/2/lift': [
         { status: 410, data: { error: { code: 'confirmation_expired', message: 'expired' } } },
-        { status: 504, data: { error: { code: 'lot_unreachable', message: 'the lot did not answer in 5 s' } } },
+        { status: 504, data: { error: { code: 'lot_unreachable', message: 'the lot did not answer in 5 s', details: { outcomeUnknown: true } } } },
       ],
     });
     const { container } = render(<LiftPanel parkNumber="p_demo_001" passagewayId="2" />);

@@ -8,7 +8,7 @@ import OpListsPage from '../../../miniapp/src/packages/op/lists/index';
 import { compareLists } from '../../../miniapp/src/packages/op/lists/LotLists';
 import { fakeApi } from '../support/http';
 import Taro, { resetTaroMock } from '../support/taro-mock';
-import { opLoggedIn } from './support';
+import { opLoggedIn, park } from './support';
 
 beforeEach(() => {
   resetTaroMock();
@@ -88,7 +88,7 @@ describe('the lot’s own lists beside ours', () => {
     expect(compareLists([{ plate: 'A' }], undefined)).toBeUndefined();
   });
 
-  it('on demand: the lot’s whitelist (4.32) marked against ours, its renewals (4.31)', async () => {
+  it('on demand: the lot’s whitelist marked against ours, its renewals, with header rows', async () => {
     const entry = (plate: string) => ({ plate, memo: '', white: null, sync: { state: 'synced', error: null, at }, origin: 'manual', importId: null, updatedBy: 'demo-admin', createdAt: at, updatedAt: at });
     const api = fakeApi({
       'GET /api/op/parks/p_demo_001/lists/white': { data: { entries: [entry('京A11111'), entry('京A33333')], total: 2 } },
@@ -108,14 +108,20 @@ describe('the lot’s own lists beside ours', () => {
     expect(api.calls('GET /api/op/parks/p_demo_001/lot-lists')).toHaveLength(0); // not before it is asked for
     await tap(screen.getByText('查看车场名单'));
     await see('车场白名单：2 辆');
-    expect(within($('#lot-white-京A11111')).getByText('ParkPay 名单有')).toBeTruthy();
-    expect(within($('#lot-white-京A11111')).getByText('张三 · 月租车')).toBeTruthy();
+    expect(within($('#lot-white-京A11111')).getByText('两边都有')).toBeTruthy();
+    expect(within($('#lot-white-京A11111')).getByText('张三')).toBeTruthy();
+    expect(within($('#lot-white-京A11111')).getByText('月租车')).toBeTruthy();
     expect(within($('#lot-white-京A11111')).getByText('2026-01-01 至 2026-12-31')).toBeTruthy();
     expect(within($('#lot-white-京C55555')).getByText('仅车场有')).toBeTruthy();
     expect(within($('#lot-white-京C55555')).getByText('车场录入')).toBeTruthy();
     await see('两边都有 1 辆 · 仅车场有 1 辆 · 仅 ParkPay 有 1 辆（京A33333）');
-    await see('¥300.00 · 1 个月');
-    await see('至 2026-12-31 23:59');
+    const renewal = $('.op-renewal');
+    expect(within(renewal).getByText('¥300.00')).toBeTruthy();
+    expect(within(renewal).getByText('1 个月')).toBeTruthy();
+    expect(within(renewal).getByText('2026-12-31 23:59')).toBeTruthy();
+    // A header row names the columns; no section numbers.
+    expect(within($('.op-lot-whitelist')).getByText('ParkPay 名单')).toBeTruthy();
+    expect(document.body.textContent).not.toMatch(/4\.3[12]/);
   });
 });
 
@@ -132,9 +138,10 @@ describe('booking capacity', () => {
       'GET /api/op/parks/p_demo_001/bookings': { data: { bookings: [] } },
       'GET /api/op/parks/p_demo_001/bookings/reconciliation': { data: { report: null } },
       'GET /api/op/parks/p_demo_001/booking-capacity': [
-        { data: { heartbeatAt: null, ledgers: [] } },
-        { data: { heartbeatAt: at, ledgers: [{ key: 'area:1', free: 0 }, { key: 'all', free: 12 }] } },
+        { data: { heartbeatAt: null, ledgers: [], areas: [] } },
+        { data: { heartbeatAt: at, ledgers: [{ key: 'area:1', free: 0 }, { key: 'all', free: 12 }], areas: [{ areaId: 1, name: '地面停车场' }] } },
       ],
+      'GET /api/op/parks/p_demo_001': { data: park() },
     });
     render(<OpBookingsPage />);
     await see('车场还没有发来心跳：暂不能售出预约');
@@ -142,6 +149,8 @@ describe('booking capacity', () => {
     await see('车场心跳：2026-11-28 10:00');
     expect(within($('.op-ledger-all')).getByText('剩余 12 个')).toBeTruthy();
     expect(within($('.op-ledger-area-1')).getByText('已满')).toBeTruthy();
+    // Areas by the names the lot gives them.
+    expect(within($('.op-ledger-area-1')).getByText('地面停车场')).toBeTruthy();
     expect($('.op-capacity .op-ledger').className).toContain('op-ledger-all'); // the whole lot first
   });
 });

@@ -4,6 +4,7 @@ import OpCarsPage from '../../../miniapp/src/packages/op/cars/index';
 import OpLoginPage from '../../../miniapp/src/packages/op/login/index';
 import OpParkPage from '../../../miniapp/src/packages/op/park/index';
 import OpParksPage from '../../../miniapp/src/packages/op/parks/index';
+import OpSettingsPage from '../../../miniapp/src/packages/op/settings/index';
 import OpSpacesPage from '../../../miniapp/src/packages/op/spaces/index';
 import { opSession } from '../../../miniapp/src/packages/op/services/session';
 import { fakeApi } from '../support/http';
@@ -95,19 +96,112 @@ describe('parks', () => {
   });
 });
 
-describe('a park and its settings', () => {
-  it('shows what there is to do and saves only the settings changed', async () => {
+/** A dashboard as the server answers it (shared/api/op-dashboard.ts). */
+function dashboard(over: { heartbeatAgeSeconds?: number | null; waiting?: number; totalFen?: number } = {}) {
+  const age = over.heartbeatAgeSeconds === undefined ? 20 : over.heartbeatAgeSeconds;
+  return {
+    parkNumber: 'p_demo_001',
+    at: '2026-11-28T07:00:00.000Z',
+    today: { date: '2026-11-28', totalFen: over.totalFen ?? 1200, count: 3, refundedFen: 0, byChannel: { wechat: 800, alipay: 400 }, byKind: [{ kind: 'prepay', fen: 1200, count: 3 }] },
+    lot: {
+      heartbeatAt: age === null ? null : '2026-11-28T06:59:40.000Z',
+      heartbeatAgeSeconds: age,
+      silent: age === null || age > 120,
+      spaceCount: 200,
+      freeSpaceCount: 57,
+      carsIn: 143,
+      areas: [{ areaId: 1, name: '地面停车场', spaceCount: 120, freeSpaceCount: 40 }],
+    },
+    waitingForLot: { count: over.waiting ?? 0, oldestPaidAt: over.waiting ? '2026-11-28T06:55:00.000Z' : null, oldestAgeSeconds: over.waiting ? 300 : null },
+    refundsInProgress: { count: 1, fen: 500 },
+  };
+}
+
+describe('a park’s home', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('the dashboard: takings, cars and spaces, waiting payments, refunds, the heartbeat; the sections', async () => {
     opLoggedIn('operator');
-    const api = fakeApi({
-      'GET /api/op/parks/p_demo_001': { data: park({ settings: { laneQrProvider: 'wechat' } }) },
-      'POST /api/op/parks/p_demo_001': { data: park({ name: '示例停车场（东）', settings: { laneQrProvider: 'alipay', openGate: { blacklist: false } } }) },
-    });
+    fakeApi({ 'GET /api/op/parks/p_demo_001': { data: park() }, 'GET /api/op/parks/p_demo_001/dashboard': { data: dashboard({ waiting: 2 }) } });
     render(<OpParkPage />);
-    await see('车道与二维码');
+    await see('¥12.00');
+    expect(screen.getByText(/3 笔 · 微信 ¥8.00 · 支付宝 ¥4.00/)).toBeTruthy();
+    expect(screen.getByText('143 / 57')).toBeTruthy();
+    expect(screen.getByText(/共 200 个车位 · 地面停车场 空 40/)).toBeTruthy();
+    expect(screen.getByText('最早一笔已等 5 分')).toBeTruthy();
+    expect($('.op-stat-waiting').className).toContain('op-stat-alert');
+    expect(screen.getByText('共 ¥5.00')).toBeTruthy();
+    expect(screen.getByText('20 秒前')).toBeTruthy();
+    expect($('.op-stat-heartbeat').className).not.toContain('op-stat-alert');
+    await tap(screen.getByText('车场设置'));
+    expect(Taro.navigateTo).toHaveBeenLastCalledWith({ url: '/packages/op/settings/index?park=p_demo_001' });
     await tap(screen.getByText('车道与二维码'));
     expect(Taro.navigateTo).toHaveBeenLastCalledWith({ url: '/packages/op/lanes/index?park=p_demo_001' });
-    await see('车场设置');
+  });
+
+  it('updates itself while open: a lot gone silent turns red without a reload', async () => {
+    jest.useFakeTimers();
+    opLoggedIn('operator');
+    const api = fakeApi({
+      'GET /api/op/parks/p_demo_001': { data: park() },
+      'GET /api/op/parks/p_demo_001/dashboard': [{ data: dashboard() }, { data: dashboard({ heartbeatAgeSeconds: 185, totalFen: 2000 }) }],
+    });
+    render(<OpParkPage />);
+    await act(async () => {
+      await jest.advanceTimersByTimeAsync(10);
+    });
+    expect(screen.getByText('车场在线')).toBeTruthy();
+    await act(async () => {
+      await jest.advanceTimersByTimeAsync(10_000);
+    });
+    expect(api.calls('GET /api/op/parks/p_demo_001/dashboard')).toHaveLength(2);
+    expect(screen.getByText('3 分 5 秒前')).toBeTruthy();
+    expect(screen.getByText(/车场超过 2 分钟没有消息/)).toBeTruthy();
+    expect($('.op-stat-heartbeat').className).toContain('op-stat-alert');
+    expect(screen.getByText('¥20.00')).toBeTruthy();
+  });
+
+  it('merchants get no dashboard, no settings and no lot sections', async () => {
+    opLoggedIn('merchant');
+    const api = fakeApi({ 'GET /api/op/parks/p_demo_001': { data: park() } });
+    render(<OpParkPage />);
+    await see('示例停车场');
+    expect(screen.getByText('停车券')).toBeTruthy();
+    expect(screen.queryByText('车场设置')).toBeNull();
+    expect(screen.queryByText('车道与二维码')).toBeNull();
+    expect(api.calls('GET /api/op/parks/p_demo_001/dashboard')).toHaveLength(0);
+  });
+
+  it('a park of someone else: forbidden_park', async () => {
+    opLoggedIn('operator');
+    fakeApi({
+      'GET /api/op/parks/p_demo_001': { status: 403, data: { error: { code: 'forbidden_park', message: 'no' } } },
+      'GET /api/op/parks/p_demo_001/dashboard': { status: 403, data: { error: { code: 'forbidden_park', message: 'no' } } },
+    });
+    render(<OpParkPage />);
+    await see('没有这个车场的权限');
+  });
+});
+
+describe('settings', () => {
+  it('shows the values in effect — defaults marked — each with what it changes; saves only what changed', async () => {
+    opLoggedIn('operator');
+    const api = fakeApi({
+      'GET /api/op/parks/p_demo_001': { data: park() },
+      'POST /api/op/parks/p_demo_001': { data: park({ name: '示例停车场（东）', settings: { laneQrProvider: 'alipay', openGate: { blacklist: false } } }) },
+    });
+    render(<OpSettingsPage />);
+    await see('车道屏付款码');
+    // Nothing set: the defaults are selected and said to be defaults.
+    expect(within($('.op-lane-qr')).getByText('微信支付').className).toContain('op-choice-on');
+    expect(within($('.op-channel-policy')).getByText('钱到账才抬杆').className).toContain('op-choice-on');
+    expect(within($('.op-gate-blacklist')).getByText('开启').className).toContain('op-choice-on');
+    expect(screen.getAllByText('默认')).toHaveLength(4);
+    expect(screen.getByText('车主没有开通无感支付时，出口车道屏上显示哪家的付款码。')).toBeTruthy();
+    // No section numbers in labels.
+    expect(document.body.textContent).not.toMatch(/4\.\d{1,2}/);
     expect($('.op-bluecard-key')).toBeNull(); // admins only
+    expect(screen.getByText('没有改动')).toBeTruthy();
     await type($('.op-park-name'), '示例停车场（东）');
     await tap(within($('.op-lane-qr')).getByText('支付宝'));
     await tap(within($('.op-gate-blacklist')).getByText('关闭'));
@@ -116,20 +210,36 @@ describe('a park and its settings', () => {
     await see('已保存');
   });
 
-  it('merchants get no settings and no lot sections', async () => {
-    opLoggedIn('merchant');
-    fakeApi({ 'GET /api/op/parks/p_demo_001': { data: park() } });
-    render(<OpParkPage />);
-    await see('示例停车场');
-    expect(screen.queryByText('车场设置')).toBeNull();
-    expect(screen.queryByText('车道与二维码')).toBeNull();
+  it('the tariff and service information drivers read: edited, checked, saved field by field', async () => {
+    opLoggedIn('operator');
+    const api = fakeApi({
+      'GET /api/op/parks/p_demo_001': { data: park({ settings: { service: { tariffText: '首小时 5 元', freeMinutes: 15 } } }) },
+      'POST /api/op/parks/p_demo_001': { data: park({ settings: { service: { tariffText: '首小时 6 元', freeMinutes: null, paidFreeMinutes: 20, phone: '010-88886666' } } }) },
+    });
+    render(<OpSettingsPage />);
+    await see('收费标准说明');
+    expect(($('.op-free-minutes') as unknown as { value: string }).value).toBe('15');
+    await type($('.op-free-minutes'), 'abc');
+    await see('免费时长填 0 到 1440 的整数分钟，或留空');
+    expect($('.op-save').getAttribute('disabled')).not.toBe('false');
+    await type($('.op-free-minutes'), '');
+    await type($('.op-tariff'), '首小时 6 元');
+    await type($('.op-paid-free-minutes'), '20');
+    await type($('.op-phone'), '010-88886666');
+    await tap(screen.getByText('保存设置'));
+    expect(api.calls('POST /api/op/parks/p_demo_001')[0]!.body).toEqual({ settings: { service: { tariffText: '首小时 6 元', freeMinutes: null, paidFreeMinutes: 20, phone: '010-88886666' } } });
+    await see('已保存');
   });
 
-  it('a park of someone else: forbidden_park', async () => {
-    opLoggedIn('operator');
-    fakeApi({ 'GET /api/op/parks/p_demo_001': { status: 403, data: { error: { code: 'forbidden_park', message: 'no' } } } });
-    render(<OpParkPage />);
-    await see('没有这个车场的权限');
+  it('admins also set the Bluecard URL and a new key (never shown)', async () => {
+    opLoggedIn('admin');
+    const api = fakeApi({ 'GET /api/op/parks/p_demo_001': { data: park() }, 'POST /api/op/parks/p_demo_001': { data: park() } });
+    render(<OpSettingsPage />);
+    await see('蓝卡密钥');
+    expect(screen.getByText('已设置')).toBeTruthy();
+    await type($('.op-bluecard-key'), 'new-key-123');
+    await tap(screen.getByText('保存设置'));
+    expect(api.calls('POST /api/op/parks/p_demo_001')[0]!.body).toEqual({ key: 'new-key-123' });
   });
 });
 
@@ -173,19 +283,35 @@ describe('spaces, cars, audit', () => {
     expect(document.querySelector('.op-picture')!.getAttribute('src')).toBe('/api/pictures/x?sig=1');
   });
 
-  it('the audit log pages back with `next`', async () => {
+  it('the audit log: one sentence per entry (its machine fields in the detail view), paged back with `next`', async () => {
     opLoggedIn();
-    const entry = (i: number) => ({ at: `2026-11-28T0${i}:00:00.000Z`, operatorId: 'op_1', username: 'demo-admin', action: 'POST /api/op/parks/:parkNumber/lanes/:passagewayId/lift', parkNumber: 'p_demo_001', target: `barrier lift, lane ${i}`, result: i === 1 ? 'error' : 'ok', code: i === 1 ? 'lot_unreachable' : null });
+    const entry = (i: number) => ({
+      at: `2026-11-28T0${i}:00:00.000Z`,
+      operatorId: 'op_1',
+      username: 'demo-admin',
+      displayName: '演示管理员',
+      action: 'POST /api/op/parks/:parkNumber/lanes/:passagewayId/lift',
+      parkNumber: 'p_demo_001',
+      facts: { passagewayId: String(i), laneName: `车道${i}`, reason: '访客放行' },
+      target: null,
+      result: i === 1 ? 'error' : 'ok',
+      code: i === 1 ? 'lot_unreachable' : null,
+    });
     const api = fakeApi({
       'GET /api/op/audit': [{ data: { entries: [entry(3), entry(2)], next: '2026-11-28T02:00:00.000Z' } }, { data: { entries: [entry(1)], next: null } }],
     });
     render(<OpAuditPage />);
-    await see(/barrier lift, lane 3/);
+    await see('演示管理员 远程抬起了「车道3」的道闸（原因：访客放行）');
     expect(api.calls('GET /api/op/audit')[0]!.url).toMatch(/parkNumber=p_demo_001/);
+    // The route is not on the page until the detail view opens.
+    expect(document.body.textContent).not.toContain('/api/op/');
+    await tap(screen.getAllByText('详情')[0]!);
+    expect(screen.getByText('POST /api/op/parks/:parkNumber/lanes/:passagewayId/lift')).toBeTruthy();
+    await tap(screen.getByText('收起'));
     await tap(screen.getByText('更早的记录'));
-    await see(/barrier lift, lane 1/);
+    await see('演示管理员 尝试远程抬起「车道1」的道闸（原因：访客放行），未成功：车场系统暂时连不上');
     expect(api.calls('GET /api/op/audit')[1]!.url).toMatch(/before=2026-11-28T02%3A00%3A00.000Z/);
-    expect(screen.getByText('失败 lot_unreachable')).toBeTruthy();
+    expect(screen.getByText('未成功')).toBeTruthy();
     expect(screen.queryByText('更早的记录')).toBeNull();
   });
 });

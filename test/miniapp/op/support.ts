@@ -17,7 +17,15 @@ export function opLoggedIn(role: 'admin' | 'operator' | 'merchant' = 'admin', to
 }
 
 export function park(over: Record<string, unknown> = {}) {
-  return { parkNumber: 'p_demo_001', name: '示例停车场', bluecardBaseUrl: 'http://127.0.0.1:8081', hasKey: true, settings: {}, ...over };
+  return {
+    parkNumber: 'p_demo_001',
+    name: '示例停车场',
+    bluecardBaseUrl: 'http://127.0.0.1:8081',
+    hasKey: true,
+    settings: {},
+    effective: { laneQrProvider: 'wechat', channelPayPolicy: 'secured', openGate: { blacklist: true, bookings: true }, defaulted: ['laneQrProvider', 'channelPayPolicy', 'openGate.blacklist', 'openGate.bookings'] },
+    ...over,
+  };
 }
 
 export function lane(id: string, over: Record<string, unknown> = {}) {

@@ -11,7 +11,7 @@ import { opParkEndpoints } from '@shared/api/op-parks';
 import { Loading } from '../../../components/ui';
 import { useLoader } from '../../../hooks/useLoader';
 import { dateTime } from '../../../services/format';
-import { Choice, ConfirmBox, Field, Flash, OpError, OpPage, type Err } from '../components/OpUi';
+import { Choice, ConfirmBox, Field, Flash, OpError, OpPage, OpTable, type Err } from '../components/OpUi';
 import { opErrorOf } from '../services/errors';
 import { opCall, opSession, ROLE_NAMES } from '../services/session';
 import { createBody, editBody, editFormOf, EMPTY_NEW_OPERATOR, passwordProblem, togglePark, type EditBody, type EditForm, type NewOperatorForm } from './form';
@@ -191,35 +191,39 @@ function OperatorRow({ o, self, parks, onChanged }: { o: OperatorView; self: boo
   const pwProblem = password ? passwordProblem(password, o.username) : undefined;
   const parkNames = o.role === 'admin' ? '全部车场' : o.parks.join('、');
   return (
-    <View className={`op-tr op-operator${o.disabled ? ' op-operator-disabled' : ''}`} id={`operator-${o.username}`}>
-      <Text className="op-td op-operator-name">
-        {o.username}
-        {o.displayName ? `（${o.displayName}）` : ''}
-        {self ? <Text className="op-badge">我</Text> : null}
-        {o.disabled ? <Text className="op-badge op-badge-warn">已停用</Text> : null}
-      </Text>
-      <Text className="op-td op-operator-role">{ROLE_NAMES[o.role]}</Text>
-      <Text className="op-td op-operator-parks">{parkNames}</Text>
-      <Text className="op-td muted">{o.lastLoginAt ? `上次登录 ${dateTime(o.lastLoginAt)}` : '从未登录'}</Text>
-      {mode === 'view' ? (
-        <View className="op-td op-actions">
-          <Button className="btn btn-secondary btn-small op-operator-edit" onClick={() => open('edit')}>
-            修改
-          </Button>
-          <Button className="btn btn-secondary btn-small op-operator-reset" onClick={() => open('password')}>
-            重置密码
-          </Button>
-          {self ? null : o.disabled ? (
-            <Button className="btn btn-secondary btn-small op-operator-enable" disabled={busy} onClick={() => send({ disabled: false }, `${o.username} 已启用`)}>
-              启用
-            </Button>
-          ) : (
-            <Button className="btn btn-secondary btn-small op-operator-disable" onClick={() => open('disable')}>
-              停用
-            </Button>
-          )}
+    <View className={`op-operator${o.disabled ? ' op-operator-disabled' : ''}`} id={`operator-${o.username}`}>
+      <View className="op-tr">
+        <Text className="op-td op-operator-name">
+          {o.username}
+          {o.displayName ? `（${o.displayName}）` : ''}
+          {self ? <Text className="op-badge">我</Text> : null}
+          {o.disabled ? <Text className="op-badge op-badge-warn">已停用</Text> : null}
+        </Text>
+        <Text className="op-td op-operator-role">{ROLE_NAMES[o.role]}</Text>
+        <Text className="op-td op-operator-parks">{parkNames}</Text>
+        <Text className="op-td op-nowrap">{o.lastLoginAt ? dateTime(o.lastLoginAt) : '从未登录'}</Text>
+        <View className="op-td op-td-wide op-actions">
+          {mode === 'view' ? (
+            <>
+              <Button className="btn btn-secondary btn-small op-operator-edit" onClick={() => open('edit')}>
+                修改
+              </Button>
+              <Button className="btn btn-secondary btn-small op-operator-reset" onClick={() => open('password')}>
+                重置密码
+              </Button>
+              {self ? null : o.disabled ? (
+                <Button className="btn btn-secondary btn-small op-operator-enable" disabled={busy} onClick={() => send({ disabled: false }, `${o.username} 已启用`)}>
+                  启用
+                </Button>
+              ) : (
+                <Button className="btn btn-secondary btn-small op-operator-disable" onClick={() => open('disable')}>
+                  停用
+                </Button>
+              )}
+            </>
+          ) : null}
         </View>
-      ) : null}
+      </View>
       {mode === 'edit' ? (
         <View className="op-edit-operator">
           <Field label="姓名">
@@ -289,17 +293,11 @@ function Operators({ selfId }: { selfId: string }) {
         {list.state === 'loading' ? <Loading /> : null}
         {list.state === 'error' ? <OpError error={list.error} onRetry={list.reload} /> : null}
         {list.state === 'ok' ? (
-          <View className="op-table">
-            <View className="op-tr op-th">
-              <Text className="op-td">账号</Text>
-              <Text className="op-td">角色</Text>
-              <Text className="op-td">车场</Text>
-              <Text className="op-td">登录</Text>
-            </View>
+          <OpTable head={['账号', '角色', '车场', '上次登录', ['', 'wide']]} minWidth={1300} className="op-operator-list">
             {list.data.operators.map((o) => (
               <OperatorRow key={o.id} o={o} self={o.id === selfId} parks={parks} onChanged={put} />
             ))}
-          </View>
+          </OpTable>
         ) : null}
       </View>
     </>

@@ -9,10 +9,10 @@ import { useState } from 'react';
 import { opLotEndpoints, type OpStayView } from '@shared/api/op-lot';
 import type { ResponseOf } from '@shared/api/contract';
 import { Picture } from '../../../components/Picture';
-import { errorOf } from '../../../services/api';
 import { dateTime, yuan } from '../../../services/format';
 import { param } from '../../../services/routes';
 import { OpError, OpPage, type Err } from '../components/OpUi';
+import { opErrorOf } from '../services/errors';
 import { opCall } from '../services/session';
 
 type Result<T> = { state: 'idle' } | { state: 'busy' } | { state: 'ok'; data: T } | { state: 'error'; error: Err };
@@ -24,7 +24,7 @@ async function settle<T>(p: Promise<T>, set: (r: Result<T>) => void): Promise<vo
   try {
     set({ state: 'ok', data: await p });
   } catch (e) {
-    set({ state: 'error', error: errorOf(e) });
+    set({ state: 'error', error: opErrorOf(e) });
   }
 }
 

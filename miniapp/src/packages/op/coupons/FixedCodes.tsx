@@ -9,7 +9,7 @@ import { opCouponEndpoints, type FixedCodeView } from '@shared/api/op-coupons';
 import { Loading } from '../../../components/ui';
 import { useLoader } from '../../../hooks/useLoader';
 import { dateTime, duration } from '../../../services/format';
-import { Choice, Field, Flash, OpError, type Err } from '../components/OpUi';
+import { Choice, Field, Flash, OpError, OpTable, type Err } from '../components/OpUi';
 import { opErrorOf } from '../services/errors';
 import { opCall } from '../services/session';
 import { EMPTY_FIXED, fixedAmount as couponAmount, fixedBody, type FixedForm } from './fixed';
@@ -101,25 +101,32 @@ function FixedRow({ f, onChanged }: { f: FixedCodeView; onChanged: (f: FixedCode
   const used = f.maxUses !== null && f.uses >= f.maxUses;
   const state = f.disabled ? '已停用' : expired ? '已过期' : used ? '次数已用完' : '可使用';
   return (
-    <View className="op-tr op-fixed" id={`fixed-${f.code}`}>
-      <Text className="op-td op-fixed-code">{f.code}</Text>
-      <Text className="op-td">
-        {couponAmount(f)}
-        {f.label ? ` · ${f.label}` : ''}
-      </Text>
-      <Text className="op-td">
-        已用 {f.uses}
-        {f.maxUses !== null ? ` / ${f.maxUses}` : '（不限）'} 次 · {dateTime(f.end)} 前
-      </Text>
-      <Text className={`op-td op-fixed-state${f.disabled || expired || used ? ' op-error-text' : ''}`}>{state}</Text>
-      <View className="op-td op-actions">
-        {expired ? null : (
-          <Button className={`btn btn-secondary btn-small ${f.disabled ? 'op-fixed-enable' : 'op-fixed-disable'}`} disabled={busy} onClick={toggle}>
-            {f.disabled ? '启用' : '停用'}
-          </Button>
-        )}
+    <View className="op-row op-fixed" id={`fixed-${f.code}`}>
+      <View className="op-tr">
+        <Text className="op-td op-td-wide op-fixed-code op-nowrap">{f.code}</Text>
+        <Text className="op-td op-td-wide">
+          {couponAmount(f)}
+          {f.label ? ` · ${f.label}` : ''}
+        </Text>
+        <Text className="op-td">
+          {f.uses}
+          {f.maxUses !== null ? ` / ${f.maxUses}` : '（不限）'} 次
+        </Text>
+        <Text className="op-td op-nowrap">{dateTime(f.end).slice(5)}</Text>
+        <Text className={`op-td op-fixed-state${f.disabled || expired || used ? ' op-error-text' : ''}`}>{state}</Text>
+        <View className="op-td op-actions">
+          {expired ? null : (
+            <Button className={`btn btn-secondary btn-small ${f.disabled ? 'op-fixed-enable' : 'op-fixed-disable'}`} disabled={busy} onClick={toggle}>
+              {f.disabled ? '启用' : '停用'}
+            </Button>
+          )}
+        </View>
       </View>
-      {error ? <OpError error={error} /> : null}
+      {error ? (
+        <View className="op-row-extra">
+          <OpError error={error} />
+        </View>
+      ) : null}
     </View>
   );
 }
@@ -133,18 +140,18 @@ export function FixedCodes({ parkNumber }: { parkNumber: string }) {
   };
   return (
     <View className="card op-fixed-codes">
-      <Text className="section-title">固定券码（出口扫码，4.24）</Text>
+      <Text className="section-title">固定券码（出口岗亭扫码）</Text>
       <Text className="muted">商户打印成二维码或条码，车主离场时在岗亭扫码，本次停车享受一次优惠。时长券最多 {duration(7 * 24 * 60)}。</Text>
       <NewFixedCode parkNumber={parkNumber} onCreated={put} />
       {list.state === 'loading' ? <Loading /> : null}
       {list.state === 'error' ? <OpError error={list.error} onRetry={list.reload} /> : null}
       {list.state === 'ok' && list.data.codes.length === 0 ? <Text className="muted">还没有固定券码</Text> : null}
       {list.state === 'ok' && list.data.codes.length ? (
-        <View className="op-table">
+        <OpTable head={[['券码', 'wide'], ['券', 'wide'], '已用', '有效至', '状态', '']} minWidth={1300} className="op-fixed-list">
           {list.data.codes.map((f) => (
             <FixedRow key={f.code} f={f} onChanged={put} />
           ))}
-        </View>
+        </OpTable>
       ) : null}
     </View>
   );

@@ -10,10 +10,10 @@ import { useRef, useState } from 'react';
 import { opCouponEndpoints, type CouponView } from '@shared/api/op-coupons';
 import { Loading } from '../../../components/ui';
 import { useLoader } from '../../../hooks/useLoader';
-import { errorOf } from '../../../services/api';
 import { dateTime, duration, yuan } from '../../../services/format';
 import { param } from '../../../services/routes';
-import { Choice, Field, Flash, OpError, OpPage, type Err } from '../components/OpUi';
+import { Choice, Field, Flash, OpError, OpPage, OpTable, type Err } from '../components/OpUi';
+import { opErrorOf } from '../services/errors';
 import { opCall } from '../services/session';
 import { FixedCodes } from './FixedCodes';
 import { amountOf, EMPTY_FORM, newRequestId, type CouponForm } from './form';
@@ -58,7 +58,7 @@ function GiveCoupon({ parkNumber, onGiven }: { parkNumber: string; onGiven: (c: 
       onGiven(c);
       requestId.current = newRequestId();
     } catch (e) {
-      setError(errorOf(e));
+      setError(opErrorOf(e));
     } finally {
       setBusy(false);
     }
@@ -118,36 +118,41 @@ function CouponRow({ c, onChanged }: { c: CouponView; onChanged: (c: CouponView)
     try {
       onChanged(await opCall(endpoint, { params: { parkNumber: c.parkNumber, couponCode: c.couponCode } }));
     } catch (e) {
-      setError(errorOf(e));
+      setError(opErrorOf(e));
     } finally {
       setBusy(false);
     }
   };
   const revocable = c.status === 'issuing' || c.status === 'unconfirmed';
   return (
-    <View className="op-tr op-coupon" id={`coupon-${c.couponCode}`}>
-      <Text className="op-td">{c.plate}</Text>
-      <Text className="op-td">{couponAmount(c)}</Text>
-      <Text className={`op-td op-coupon-status-${c.status}`}>
-        {STATUS_TEXT[c.status]}
-        {c.refusal ? `：${c.refusal}` : ''}
-      </Text>
-      <Text className="op-td">
-        {c.issuer.displayName ?? c.issuer.username} · {dateTime(c.createdAt)}
-      </Text>
-      <View className="op-td op-actions">
-        {c.status === 'unconfirmed' ? (
-          <Button className="btn btn-secondary btn-small op-coupon-redeliver" disabled={busy} onClick={() => act(opCouponEndpoints.redeliver)}>
-            重发
-          </Button>
-        ) : null}
-        {revocable ? (
-          <Button className="btn btn-secondary btn-small op-coupon-revoke" disabled={busy} onClick={() => act(opCouponEndpoints.revoke)}>
-            撤销
-          </Button>
-        ) : null}
+    <View className="op-row op-coupon" id={`coupon-${c.couponCode}`}>
+      <View className="op-tr">
+        <Text className="op-td op-nowrap">{c.plate}</Text>
+        <Text className="op-td">{couponAmount(c)}</Text>
+        <Text className={`op-td op-td-wide op-coupon-status-${c.status}`}>
+          {STATUS_TEXT[c.status]}
+          {c.refusal ? `：${c.refusal}` : ''}
+        </Text>
+        <Text className="op-td">{c.issuer.displayName ?? c.issuer.username}</Text>
+        <Text className="op-td op-nowrap">{dateTime(c.createdAt).slice(5)}</Text>
+        <View className="op-td op-actions">
+          {c.status === 'unconfirmed' ? (
+            <Button className="btn btn-secondary btn-small op-coupon-redeliver" disabled={busy} onClick={() => act(opCouponEndpoints.redeliver)}>
+              重发
+            </Button>
+          ) : null}
+          {revocable ? (
+            <Button className="btn btn-secondary btn-small op-coupon-revoke" disabled={busy} onClick={() => act(opCouponEndpoints.revoke)}>
+              撤销
+            </Button>
+          ) : null}
+        </View>
       </View>
-      {error ? <OpError error={error} /> : null}
+      {error ? (
+        <View className="op-row-extra">
+          <OpError error={error} />
+        </View>
+      ) : null}
     </View>
   );
 }
@@ -179,18 +184,11 @@ export default function OpCouponsPage() {
         {list.state === 'error' ? <OpError error={list.error} onRetry={list.reload} /> : null}
         {list.state === 'ok' && list.data.coupons.length === 0 ? <Text className="muted">还没有停车券</Text> : null}
         {list.state === 'ok' && list.data.coupons.length ? (
-          <View className="op-table">
-            <View className="op-tr op-th">
-              <Text className="op-td">车牌</Text>
-              <Text className="op-td">券</Text>
-              <Text className="op-td">状态</Text>
-              <Text className="op-td">发放</Text>
-              <Text className="op-td"> </Text>
-            </View>
+          <OpTable head={['车牌', '券', ['状态', 'wide'], '发放人', '发放时间', '']} minWidth={1100} className="op-coupon-list">
             {list.data.coupons.map((c) => (
               <CouponRow key={c.couponCode} c={c} onChanged={replace} />
             ))}
-          </View>
+          </OpTable>
         ) : null}
       </View>
       <FixedCodes parkNumber={parkNumber} />

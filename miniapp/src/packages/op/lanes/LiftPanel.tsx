@@ -7,10 +7,10 @@
 import { Button, Input, Text, View } from '@tarojs/components';
 import { useEffect, useRef, useState } from 'react';
 import { opLotEndpoints } from '@shared/api/op-lot';
-import { errorOf } from '../../../services/api';
 import { hhmm } from '../../../services/format';
 import { serverNow } from '../../../services/serverClock';
 import { ConfirmBox, Flash, OpError, type Err } from '../components/OpUi';
+import { opErrorOf } from '../services/errors';
 import { opCall } from '../services/session';
 import { formatChinaTime } from '@shared/time';
 
@@ -61,7 +61,7 @@ export function LiftPanel({ parkNumber, passagewayId, now = serverNow }: LiftPan
       const r = await opCall(opLotEndpoints.requestLift, { params, body: { reason: reason.trim() } });
       show({ step: 'confirm', confirmationId: r.confirmationId, expiresAt: Date.parse(r.expiresAt), prompt: r.prompt });
     } catch (e) {
-      show({ step: 'failed', error: errorOf(e) });
+      show({ step: 'failed', error: opErrorOf(e) });
     }
   };
   const lift = async () => {
@@ -74,7 +74,7 @@ export function LiftPanel({ parkNumber, passagewayId, now = serverNow }: LiftPan
       setReason('');
       show({ step: 'lifted', at: r.at });
     } catch (e) {
-      show({ step: 'failed', error: errorOf(e) });
+      show({ step: 'failed', error: opErrorOf(e) });
     }
   };
 

@@ -8,10 +8,10 @@ import { useEffect, useState } from 'react';
 import { opParkEndpoints, type OpLaneView } from '@shared/api/op-parks';
 import { Loading } from '../../../components/ui';
 import { useLoader } from '../../../hooks/useLoader';
-import { errorOf } from '../../../services/api';
 import { param } from '../../../services/routes';
 import { Choice, Field, Flash, OpError, OpPage, type Err } from '../components/OpUi';
 import { openFile, pngDataUrl } from '../services/files';
+import { opErrorOf, opErrorText } from '../services/errors';
 import { opCall, opSession } from '../services/session';
 import { LiftPanel } from './LiftPanel';
 
@@ -24,13 +24,13 @@ function LaneQr({ lane }: { lane: OpLaneView }) {
     let alive = true;
     pngDataUrl(`${lane.codes.png}?size=256`).then(
       (u) => alive && setSrc(u),
-      (e: unknown) => alive && setError(errorOf(e)),
+      (e: unknown) => alive && setError(opErrorOf(e)),
     );
     return () => {
       alive = false;
     };
   }, [lane.codes.png]);
-  if (error) return <Text className="muted op-qr-missing">二维码加载失败：{error.message}</Text>;
+  if (error) return <Text className="muted op-qr-missing">二维码加载失败：{opErrorText(error).title}</Text>;
   if (!src) return <View className="op-qr" />;
   return <Image className="op-qr" src={src} mode="aspectFit" />;
 }
@@ -53,7 +53,7 @@ function LaneEditor({ lane, onSaved, onClose }: { lane: OpLaneView; onSaved: (l:
       });
       onSaved(saved);
     } catch (err) {
-      setError(errorOf(err));
+      setError(opErrorOf(err));
     } finally {
       setBusy(false);
     }
@@ -102,7 +102,7 @@ function LaneCard({ lane, canLift, onChanged }: { lane: OpLaneView; canLift: boo
     try {
       await openFile(lane.codes.poster, `${lane.parkNumber}-${lane.name}.pdf`, 'pdf');
     } catch (e) {
-      setPosterError(errorOf(e));
+      setPosterError(opErrorOf(e));
     } finally {
       setPosterBusy(false);
     }
@@ -170,7 +170,7 @@ export default function OpLanesPage() {
     <OpPage title="车道与二维码" parkNumber={parkNumber} className="op-lanes">
       {lanes.state === 'loading' ? <Loading /> : null}
       {lanes.state === 'error' ? <OpError error={lanes.error} onRetry={lanes.reload} /> : null}
-      {lanes.state === 'ok' && lanes.data.lanes.length === 0 ? <Text className="muted">车场还没有上报车道（4.21）</Text> : null}
+      {lanes.state === 'ok' && lanes.data.lanes.length === 0 ? <Text className="muted">车场还没有上报车道</Text> : null}
       {lanes.state === 'ok' ? (
         <View className="op-grid">
           {lanes.data.lanes.map((l) => (

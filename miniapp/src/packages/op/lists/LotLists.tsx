@@ -1,6 +1,6 @@
 /**
  * The lot's own lists beside ours: its whole whitelist as it last sent it (4.32, online entries and those
- * entered at the lot) and its latest fixed-car renewals (4.31). Each lot entry says whether ParkPay's
+ * entered at the lot) and its latest fixed-car renewals (4.31); the labels say what they are, not their section. Each lot entry says whether ParkPay's
  * whitelist has the plate too, and ParkPay's entries the lot does not have are counted.
  */
 import { Button, Text, View } from '@tarojs/components';
@@ -10,7 +10,7 @@ import { opListEndpoints } from '@shared/api/op-lists';
 import { Loading } from '../../../components/ui';
 import { useLoader } from '../../../hooks/useLoader';
 import { dateTime, yuan } from '../../../services/format';
-import { OpError } from '../components/OpUi';
+import { OpError, OpTable } from '../components/OpUi';
 import { opCall } from '../services/session';
 
 type LotLists = ResponseOf<typeof opListEndpoints.lotLists>;
@@ -36,13 +36,12 @@ function WhiteRow({ w, ours }: { w: LotWhite; ours: Set<string> | undefined }) {
   const period = str(r.start) || str(r.end) ? `${str(r.start)} 至 ${str(r.end)}` : '';
   return (
     <View className="op-tr op-lot-white" id={`lot-white-${w.plate}`}>
-      <Text className="op-td">
-        {w.plate}
-        {ours ? ours.has(w.plate) ? <Text className="op-badge op-badge-in">ParkPay 名单有</Text> : <Text className="op-badge op-badge-out">仅车场有</Text> : null}
-      </Text>
-      <Text className="op-td">{[str(r.name), str(r.carType)].filter(Boolean).join(' · ')}</Text>
-      <Text className="op-td">{period}</Text>
-      <Text className="op-td muted">
+      <Text className="op-td op-nowrap">{w.plate}</Text>
+      <Text className="op-td">{ours ? ours.has(w.plate) ? <Text className="op-badge op-badge-in">两边都有</Text> : <Text className="op-badge op-badge-out">仅车场有</Text> : '—'}</Text>
+      <Text className="op-td">{str(r.name)}</Text>
+      <Text className="op-td">{str(r.carType)}</Text>
+      <Text className="op-td op-td-wide">{period}</Text>
+      <Text className="op-td op-td-wide">
         {sourceText(w.source)}
         {w.changedAt ? ` · ${dateTime(w.changedAt)}` : ''}
       </Text>
@@ -55,7 +54,7 @@ export function LotListsCard({ parkNumber, ours }: { parkNumber: string; ours: r
   const [open, setOpen] = useState(false);
   return (
     <View className="card op-lot-lists">
-      <Text className="section-title">车场自有名单（4.32 白名单 · 4.31 续费）</Text>
+      <Text className="section-title">车场自有名单</Text>
       <Text className="muted">车场系统上报的完整白名单（含车场自己录入的）和最近的月租续费记录，与 ParkPay 名单对照。</Text>
       {open ? (
         <LotListsBody parkNumber={parkNumber} ours={ours} />
@@ -84,29 +83,28 @@ function LotListsBody({ parkNumber, ours }: { parkNumber: string; ours: readonly
           {cmp.oursOnly.length ? `（${cmp.oursOnly.slice(0, 10).join('、')}${cmp.oursOnly.length > 10 ? ' …' : ''}）` : ''}
         </Text>
       ) : null}
-      {whitelist.length === 0 ? <Text className="muted">车场还没有上报白名单（4.32）</Text> : null}
+      {whitelist.length === 0 ? <Text className="muted">车场还没有上报白名单</Text> : null}
       {whitelist.length ? (
-        <View className="op-table">
+        <OpTable head={['车牌', 'ParkPay 名单', '姓名', '车辆类型', ['有效期', 'wide'], ['来源', 'wide']]} minWidth={1300} className="op-lot-whitelist">
           {whitelist.map((w) => (
             <WhiteRow key={w.plate} w={w} ours={mine} />
           ))}
-        </View>
+        </OpTable>
       ) : null}
-      <Text className="op-job-title">最近的月租续费（4.31）</Text>
+      <Text className="op-job-title">最近的月租续费</Text>
       {renewals.length === 0 ? <Text className="muted">还没有续费记录</Text> : null}
       {renewals.length ? (
-        <View className="op-table">
+        <OpTable head={['车牌', '金额', '月数', '有效至', '缴费时间']} minWidth={1100}>
           {renewals.map((r, i) => (
             <View key={`${r.payTime ?? ''}-${i}`} className="op-tr op-renewal">
               <Text className="op-td">{r.plates.join('、')}</Text>
-              <Text className="op-td">
-                {yuan(r.payChargeFen)} · {r.feeMonths} 个月
-              </Text>
-              <Text className="op-td">{r.end ? `至 ${dateTime(r.end)}` : ''}</Text>
-              <Text className="op-td muted">{r.payTime ? `缴费 ${dateTime(r.payTime)}` : ''}</Text>
+              <Text className="op-td">{yuan(r.payChargeFen)}</Text>
+              <Text className="op-td">{r.feeMonths} 个月</Text>
+              <Text className="op-td op-nowrap">{r.end ? dateTime(r.end) : ''}</Text>
+              <Text className="op-td op-nowrap">{r.payTime ? dateTime(r.payTime) : ''}</Text>
             </View>
           ))}
-        </View>
+        </OpTable>
       ) : null}
     </View>
   );

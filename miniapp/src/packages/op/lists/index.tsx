@@ -11,9 +11,9 @@ import { opListEndpoints, type ListEntryView, type ListJobView } from '@shared/a
 import { formatChinaDate } from '@shared/time';
 import { Loading } from '../../../components/ui';
 import { useLoader } from '../../../hooks/useLoader';
-import { errorOf } from '../../../services/api';
 import { param } from '../../../services/routes';
-import { Choice, ConfirmBox, Field, Flash, OpError, OpPage, type Err } from '../components/OpUi';
+import { Choice, ConfirmBox, Field, Flash, OpError, OpPage, OpTable, type Err } from '../components/OpUi';
+import { opErrorOf } from '../services/errors';
 import { opCall } from '../services/session';
 import { LotListsCard } from './LotLists';
 import { canPickFile, pickCsv } from './csvFile';
@@ -50,7 +50,7 @@ function formOf(e: ListEntryView | undefined): EntryForm {
   };
 }
 
-/** The upsert body: blacklists take plate and memo; whitelists the 4.6 fields too. */
+/** The upsert body: blacklists take plate and memo; whitelists the lot's whitelist fields too. */
 export function entryBody(list: ListKind, f: EntryForm) {
   const base = { plate: f.plate.trim(), memo: f.memo.trim() };
   if (list === 'black') return base;
@@ -72,7 +72,7 @@ function EntryEditor({ parkNumber, list, entry, onSaved, onClose }: { parkNumber
     try {
       onSaved(await opCall(opListEndpoints.upsert, { params: { parkNumber, list }, body: entryBody(list, f) }));
     } catch (e) {
-      setError(errorOf(e));
+      setError(opErrorOf(e));
     } finally {
       setBusy(false);
     }
@@ -117,36 +117,38 @@ function EntryRow({ parkNumber, list, e, onEdit, onRemoved }: { parkNumber: stri
       await opCall(opListEndpoints.remove, { params: { parkNumber, list, plate: e.plate } });
       onRemoved();
     } catch (err) {
-      setError(errorOf(err));
+      setError(opErrorOf(err));
       setConfirming(false);
     } finally {
       setBusy(false);
     }
   };
   return (
-    <View className="op-tr op-entry" id={`entry-${e.plate}`}>
-      <Text className="op-td op-entry-plate">{e.plate}</Text>
-      {list === 'white' ? (
-        <Text className="op-td">
-          {e.white ? `${e.white.start.slice(0, 10)} ~ ${e.white.end.slice(0, 10)}` : ''}
-          {e.white?.name ? ` · ${e.white.name}` : ''}
+    <View className="op-row op-entry" id={`entry-${e.plate}`}>
+      <View className="op-tr">
+        <Text className="op-td op-entry-plate op-nowrap">{e.plate}</Text>
+        {list === 'white' ? <Text className="op-td">{e.white?.name ?? ''}</Text> : null}
+        {list === 'white' ? <Text className="op-td op-td-wide">{e.white ? `${e.white.start.slice(0, 10)} 至 ${e.white.end.slice(0, 10)}` : ''}</Text> : null}
+        <Text className="op-td">{e.memo}</Text>
+        <Text className={`op-td op-sync-${e.sync.state}`}>
+          {SYNC_TEXT[e.sync.state]}
+          {e.sync.error ? `：${e.sync.error}` : ''}
         </Text>
-      ) : null}
-      <Text className="op-td">{e.memo}</Text>
-      <Text className={`op-td op-sync-${e.sync.state}`}>
-        {SYNC_TEXT[e.sync.state]}
-        {e.sync.error ? `：${e.sync.error}` : ''}
-      </Text>
-      <View className="op-td op-actions">
-        <Button className="btn btn-secondary btn-small op-entry-edit" onClick={onEdit}>
-          编辑
-        </Button>
-        <Button className="btn btn-secondary btn-small op-entry-remove" onClick={() => setConfirming(true)}>
-          删除
-        </Button>
+        <View className="op-td op-td-wide op-actions">
+          <Button className="btn btn-secondary btn-small op-entry-edit" onClick={onEdit}>
+            编辑
+          </Button>
+          <Button className="btn btn-secondary btn-small op-entry-remove" onClick={() => setConfirming(true)}>
+            删除
+          </Button>
+        </View>
       </View>
-      {confirming ? <ConfirmBox prompt={`从车场和${LIST_NAME[list]}删除 ${e.plate}？`} confirmText="删除" busy={busy} onConfirm={remove} onCancel={() => setConfirming(false)} /> : null}
-      {error ? <OpError error={error} /> : null}
+      {confirming || error ? (
+        <View className="op-row-extra">
+          {confirming ? <ConfirmBox prompt={`从车场和${LIST_NAME[list]}删除 ${e.plate}？`} confirmText="删除" busy={busy} onConfirm={remove} onCancel={() => setConfirming(false)} /> : null}
+          {error ? <OpError error={error} /> : null}
+        </View>
+      ) : null}
     </View>
   );
 }
@@ -168,7 +170,7 @@ function ClearAll({ parkNumber, list, onCleared }: { parkNumber: string; list: L
     try {
       setAsk(await opCall(opListEndpoints.requestClear, { params: { parkNumber, list } }));
     } catch (e) {
-      setError(errorOf(e));
+      setError(opErrorOf(e));
     } finally {
       setBusy(false);
     }
@@ -184,7 +186,7 @@ function ClearAll({ parkNumber, list, onCleared }: { parkNumber: string; list: L
       onCleared();
     } catch (e) {
       setAsk(undefined);
-      setError(errorOf(e));
+      setError(opErrorOf(e));
     } finally {
       setBusy(false);
     }
@@ -227,22 +229,22 @@ export function JobView({ job }: { job: ListJobView }) {
       </Text>
       {job.error ? <Text className="op-error-text">{job.error}</Text> : null}
       {job.rows && job.rows.length ? (
-        <View className="op-table op-job-rows">
+        <OpTable head={[['行', 'narrow'], '车牌', ['结果', 'narrow'], ['原因', 'wide']]} minWidth={880} className="op-job-rows">
           {job.rows.map((r) => (
             <View key={`${r.line}-${r.plate}`} className="op-tr">
-              <Text className="op-td">第 {r.line} 行</Text>
-              <Text className="op-td">{r.plate || '—'}</Text>
-              <Text className="op-td">{ROW_TEXT[r.status]}</Text>
-              <Text className="op-td">{r.error ?? ''}</Text>
+              <Text className="op-td op-td-narrow op-nowrap">第 {r.line} 行</Text>
+              <Text className="op-td op-nowrap">{r.plate || '—'}</Text>
+              <Text className="op-td op-td-narrow">{ROW_TEXT[r.status]}</Text>
+              <Text className="op-td op-td-wide">{r.error ?? ''}</Text>
             </View>
           ))}
-        </View>
+        </OpTable>
       ) : null}
     </View>
   );
 }
 
-const SAMPLE = { white: 'plate,start,end,name,phone\n京A12345,2026-01-01,2026-12-31,张三,13800000000', black: 'plate,memo\n京B66666,欠费未缴' } as const;
+const SAMPLE = { white: '车牌,生效日期,失效日期,姓名,电话\n京A12345,2026-01-01,2026-12-31,张三,13800000000', black: '车牌,备注\n京B66666,欠费未缴' } as const;
 
 function Import({ parkNumber, list, onFinished }: { parkNumber: string; list: ListKind; onFinished: () => void }) {
   const [csv, setCsv] = useState('');
@@ -271,7 +273,7 @@ function Import({ parkNumber, list, onFinished }: { parkNumber: string; list: Li
       );
       if (alive.current) onFinished();
     } catch (e) {
-      if (alive.current) setError(errorOf(e));
+      if (alive.current) setError(opErrorOf(e));
     }
   };
 
@@ -299,7 +301,7 @@ function Import({ parkNumber, list, onFinished }: { parkNumber: string; list: Li
       setCsv(f.text);
       setFileName(f.name);
     } catch (e) {
-      setError(errorOf(e));
+      setError(opErrorOf(e));
     }
   };
   const start = async (kind: 'import' | 'resync') => {
@@ -314,7 +316,7 @@ function Import({ parkNumber, list, onFinished }: { parkNumber: string; list: Li
       setBusy(false);
       await follow(first);
     } catch (e) {
-      setError(errorOf(e));
+      setError(opErrorOf(e));
       setBusy(false);
     }
   };
@@ -405,11 +407,13 @@ export default function OpListsPage() {
             <Text className="muted op-list-total">
               {LIST_NAME[list]}共 {page.data.total} 条{page.data.entries.length < page.data.total ? `，显示 ${page.data.entries.length} 条` : ''}
             </Text>
-            <View className="op-table">
-              {page.data.entries.map((e) => (
-                <EntryRow key={e.plate} parkNumber={parkNumber} list={list} e={e} onEdit={() => setEditing({ entry: e })} onRemoved={page.reload} />
-              ))}
-            </View>
+            {page.data.entries.length ? (
+              <OpTable head={list === 'white' ? ['车牌', '姓名', ['有效期', 'wide'], '备注', '车场同步', ['', 'wide']] : ['车牌', '原因', '车场同步', ['', 'wide']]} minWidth={list === 'white' ? 1300 : 880} className="op-entries">
+                {page.data.entries.map((e) => (
+                  <EntryRow key={e.plate} parkNumber={parkNumber} list={list} e={e} onEdit={() => setEditing({ entry: e })} onRemoved={page.reload} />
+                ))}
+              </OpTable>
+            ) : null}
           </>
         ) : null}
         <ClearAll parkNumber={parkNumber} list={list} onCleared={page.reload} />

@@ -1,21 +1,24 @@
 /**
- * One park: what there is to do (lanes and their QR codes, spaces, find a car, …) and its settings (name,
- * 4.16 lane QR provider, 4.27 channel-pay policy, 4.28 open-gate rules; admins also the Bluecard URL and a
- * new key, which is never shown).
+ * A park's home: its dashboard (today's takings, cars in and free spaces, payments the lot has not
+ * acknowledged, refunds in progress, how long ago the lot last spoke — updated by itself while the page is
+ * shown) and what there is to do (lanes and their QR codes, spaces, find a car, coupons, lists, bookings,
+ * reconciliation, settings, the audit log). Merchants see coupons only.
  */
-import { Button, Input, Text, View } from '@tarojs/components';
-import { useRouter } from '@tarojs/taro';
-import { useEffect, useState } from 'react';
-import { opParkEndpoints, type OpParkView } from '@shared/api/op-parks';
+import { Text, View } from '@tarojs/components';
+import Taro, { useRouter } from '@tarojs/taro';
+import { useEffect, useRef, useState } from 'react';
+import { opDashboardEndpoints, type DashboardView } from '@shared/api/op-dashboard';
+import { opParkEndpoints } from '@shared/api/op-parks';
 import type { OperatorRoleName } from '@shared/api/op-accounts';
+import { RECON_CHANNEL_TEXT, RECON_KIND_TEXT } from '@shared/api/op-reconciliation';
 import { Loading } from '../../../components/ui';
 import { useLoader } from '../../../hooks/useLoader';
-import { errorOf } from '../../../services/api';
+import { hhmm, yuan } from '../../../services/format';
 import { param } from '../../../services/routes';
-import { Choice, Field, Flash, OpError, OpPage, type Err } from '../components/OpUi';
+import { OpError, OpPage, type Err } from '../components/OpUi';
+import { opErrorOf } from '../services/errors';
 import { goOp, type OpPageName } from '../services/routes';
 import { opCall, opSession } from '../services/session';
-import { formOf, parkChanges, type ParkForm } from './form';
 
 interface Section {
   page: OpPageName;
@@ -34,86 +37,124 @@ export const SECTIONS: readonly Section[] = [
   { page: 'bookings', title: '预约', hint: '预约产品、预约记录、与车场对账', roles: STAFF },
   { page: 'reconcile', title: '对账', hint: '每日对账、差异、CSV 导出、收入图表', roles: STAFF },
   { page: 'invoices', title: '电子发票', hint: '开票进度、红冲、重新发送', roles: STAFF },
+  { page: 'settings', title: '车场设置', hint: '付款码、放行规则、收费标准与服务电话', roles: STAFF },
   { page: 'audit', title: '操作日志', hint: '谁在什么时候做了什么', roles: STAFF },
 ];
 
-const ONOFF = [
-  { value: 'on', label: '开启' },
-  { value: 'off', label: '关闭' },
-] as const;
+/** How often the dashboard asks again while it is shown. */
+export const DASHBOARD_REFRESH_MS = 10_000;
 
-function Settings({ park, admin, onSaved }: { park: OpParkView; admin: boolean; onSaved: (p: OpParkView) => void }) {
-  const [form, setForm] = useState<ParkForm>(formOf(park));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<Err | undefined>();
-  const [saved, setSaved] = useState(false);
-  useEffect(() => setForm(formOf(park)), [park]);
-  const set = <K extends keyof ParkForm>(k: K, v: ParkForm[K]) => {
-    setSaved(false);
-    setForm((f) => ({ ...f, [k]: v }));
-  };
-  const changes = parkChanges(park, form, admin);
-  const save = async () => {
-    if (!changes) return;
-    setBusy(true);
-    setError(undefined);
-    try {
-      onSaved(await opCall(opParkEndpoints.updatePark, { params: { parkNumber: park.parkNumber }, body: changes }));
-      setSaved(true);
-    } catch (e) {
-      setError(errorOf(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+/** 75 → "1 分 15 秒", 4000 → "1 小时 6 分": how long ago, roughly. */
+export function ageText(seconds: number): string {
+  if (seconds < 60) return `${seconds} 秒`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} 分${seconds % 60 ? ` ${seconds % 60} 秒` : ''}`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)} 小时 ${Math.floor((seconds % 3600) / 60)} 分`;
+  return `${Math.floor(seconds / 86_400)} 天`;
+}
+
+function Stat({ label, value, sub, tone, className }: { label: string; value: string; sub?: string; tone?: 'alert' | 'ok'; className: string }) {
   return (
-    <View className="card op-settings">
-      <Text className="section-title">车场设置</Text>
-      <Field label="车场名称">
-        <Input className="op-input op-park-name" value={form.name} maxlength={64} onInput={(e) => set('name', e.detail.value)} />
-      </Field>
-      <Field label="车道屏二维码（4.16）">
-        <Choice
-          className="op-lane-qr"
-          value={form.laneQrProvider}
-          options={[
-            { value: 'wechat', label: '微信支付' },
-            { value: 'alipay', label: '支付宝' },
-          ]}
-          onChange={(v) => set('laneQrProvider', v)}
-        />
-      </Field>
-      <Field label="通道支付应答（4.27）">
-        <Choice
-          className="op-channel-policy"
-          value={form.channelPayPolicy}
-          options={[
-            { value: 'secured', label: '钱到账才放行' },
-            { value: 'accepted', label: '支付方担保即放行' },
-          ]}
-          onChange={(v) => set('channelPayPolicy', v)}
-        />
-      </Field>
-      <Field label="黑名单车辆不开闸（4.28）">
-        <Choice className="op-gate-blacklist" value={form.blacklistGate ? 'on' : 'off'} options={ONOFF} onChange={(v) => set('blacklistGate', v === 'on')} />
-      </Field>
-      <Field label="预约车辆直接开闸（4.28）">
-        <Choice className="op-gate-bookings" value={form.bookingsGate ? 'on' : 'off'} options={ONOFF} onChange={(v) => set('bookingsGate', v === 'on')} />
-      </Field>
-      {admin ? (
+    <View className={`op-stat ${className}${tone ? ` op-stat-${tone}` : ''}`}>
+      <Text className="op-stat-label">{label}</Text>
+      <Text className="op-stat-value">{value}</Text>
+      {sub ? <Text className="op-stat-sub">{sub}</Text> : null}
+    </View>
+  );
+}
+
+export function DashboardStats({ d }: { d: DashboardView }) {
+  const t = d.today;
+  const channels = (['wechat', 'alipay'] as const).filter((c) => t.byChannel[c]).map((c) => `${RECON_CHANNEL_TEXT[c]} ${yuan(t.byChannel[c])}`);
+  const kinds = t.byKind.map((k) => `${RECON_KIND_TEXT[k.kind] ?? '其他'} ${k.count} 笔`);
+  const lot = d.lot;
+  const w = d.waitingForLot;
+  return (
+    <View className="op-dash">
+      <Stat
+        className="op-stat-takings"
+        label="今日收款（经 ParkPay）"
+        value={yuan(t.totalFen)}
+        sub={t.count ? `${t.count} 笔 · ${channels.join(' · ')}${t.refundedFen ? ` · 退款 ${yuan(t.refundedFen)}` : ''}` : '今天还没有收款'}
+      />
+      <Stat
+        className="op-stat-cars"
+        label="场内车辆 / 空车位"
+        value={lot.carsIn !== null && lot.freeSpaceCount !== null ? `${lot.carsIn} / ${lot.freeSpaceCount}` : '—'}
+        sub={lot.spaceCount !== null ? `共 ${lot.spaceCount} 个车位${lot.areas.length ? ` · ${lot.areas.map((a) => `${a.name} 空 ${a.freeSpaceCount ?? '—'}`).join(' · ')}` : ''}` : '车场还没有上报车位'}
+      />
+      <Stat
+        className="op-stat-waiting"
+        label="待通知车场的付款"
+        value={`${w.count} 笔`}
+        tone={w.count && (w.oldestAgeSeconds ?? 0) > 60 ? 'alert' : undefined}
+        sub={w.count && w.oldestAgeSeconds !== null ? `最早一笔已等 ${ageText(w.oldestAgeSeconds)}` : '车场都已收到'}
+      />
+      <Stat
+        className="op-stat-refunds"
+        label="退款中"
+        value={`${d.refundsInProgress.count} 笔`}
+        sub={d.refundsInProgress.count ? `共 ${yuan(d.refundsInProgress.fen)}` : '没有进行中的退款'}
+      />
+      <Stat
+        className={`op-stat-heartbeat${lot.silent ? ' op-heartbeat-silent' : ' op-heartbeat-ok'}`}
+        label="车场心跳"
+        tone={lot.silent ? 'alert' : 'ok'}
+        value={lot.heartbeatAgeSeconds === null ? '从未收到' : `${ageText(lot.heartbeatAgeSeconds)}前`}
+        sub={lot.silent ? '车场超过 2 分钟没有消息，请检查车场网络和蓝卡系统' : '车场在线'}
+      />
+      {kinds.length ? <Stat className="op-stat-kinds" label="今日收款方式" value={`${t.count} 笔`} sub={kinds.join(' · ')} /> : null}
+    </View>
+  );
+}
+
+/** The dashboard, asked again every DASHBOARD_REFRESH_MS while the page is shown (not while another page covers it). */
+function Dashboard({ parkNumber }: { parkNumber: string }) {
+  const [data, setData] = useState<DashboardView | undefined>();
+  const [error, setError] = useState<Err | undefined>();
+  const shown = useRef(true);
+  const [tick, setTick] = useState(0);
+  // The page stays mounted under the pages opened from it: it asks only while it is the one shown.
+  Taro.useDidShow?.(() => {
+    if (shown.current) return;
+    shown.current = true;
+    setTick((t) => t + 1);
+  });
+  Taro.useDidHide?.(() => {
+    shown.current = false;
+  });
+  useEffect(() => {
+    let alive = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const load = async () => {
+      if (!alive) return;
+      if (shown.current) {
+        try {
+          const d = await opCall(opDashboardEndpoints.dashboard, { params: { parkNumber } });
+          if (alive) {
+            setData(d);
+            setError(undefined);
+          }
+        } catch (e) {
+          if (alive) setError(opErrorOf(e));
+        }
+      }
+      if (alive) timer = setTimeout(load, DASHBOARD_REFRESH_MS);
+    };
+    void load();
+    return () => {
+      alive = false;
+      if (timer) clearTimeout(timer);
+    };
+  }, [parkNumber, tick]);
+  return (
+    <View className="op-dashboard">
+      {!data && !error ? <Loading /> : null}
+      {data ? (
         <>
-          <Field label="蓝卡云地址">
-            <Input className="op-input op-bluecard-url" value={form.bluecardBaseUrl} onInput={(e) => set('bluecardBaseUrl', e.detail.value)} />
-          </Field>
-          <Field label={park.hasKey ? '蓝卡密钥（已设置；留空不变）' : '蓝卡密钥（未设置）'}>
-            <Input className="op-input op-bluecard-key" password value={form.key} placeholder="输入新密钥" onInput={(e) => set('key', e.detail.value)} />
-          </Field>
+          <DashboardStats d={data} />
+          <Text className="op-dash-at">更新于 {hhmm(data.at)}，每 {DASHBOARD_REFRESH_MS / 1000} 秒自动刷新</Text>
         </>
       ) : null}
-      <Button className="btn btn-primary op-save" disabled={busy || !changes} onClick={save}>
-        {busy ? '正在保存…' : '保存设置'}
-      </Button>
-      {saved ? <Flash text="已保存" /> : null}
       {error ? <OpError error={error} /> : null}
     </View>
   );
@@ -128,7 +169,10 @@ export default function OpParkPage() {
   const title = park.state === 'ok' ? (park.data.name ?? park.data.parkNumber) : '车场';
   return (
     <OpPage title={title} className="op-park-page">
-      <Text className="muted">{parkNumber}</Text>
+      <Text className="muted">车场编号 {parkNumber}</Text>
+      {park.state === 'error' ? <OpError error={park.error} onRetry={park.reload} /> : null}
+      {park.state === 'loading' ? <Loading /> : null}
+      {park.state === 'ok' && role && role !== 'merchant' ? <Dashboard parkNumber={parkNumber} /> : null}
       <View className="op-grid op-grid-3">
         {sections.map((s) => (
           <View key={s.page} className={`op-tile op-section op-section-${s.page}`} onClick={() => goOp(s.page, { park: parkNumber })}>
@@ -137,9 +181,6 @@ export default function OpParkPage() {
           </View>
         ))}
       </View>
-      {park.state === 'loading' ? <Loading /> : null}
-      {park.state === 'error' ? <OpError error={park.error} onRetry={park.reload} /> : null}
-      {park.state === 'ok' && role !== 'merchant' ? <Settings park={park.data} admin={role === 'admin'} onSaved={park.set} /> : null}
     </OpPage>
   );
 }

@@ -3,7 +3,7 @@
  * 4.15) — counts by outcome, the differences first, every row, the day as CSV — and the takings by channel
  * for the two weeks up to that day as a bar chart (views and CSS, no chart library).
  */
-import { Button, Input, Text, View } from '@tarojs/components';
+import { Button, Picker, Text, View } from '@tarojs/components';
 import { useRouter } from '@tarojs/taro';
 import { useEffect, useRef, useState } from 'react';
 import { opReconciliationEndpoints, RECON_STATUS_TEXT, RECONCILIATION_CSV_PATH, type DailyReconciliationView } from '@shared/api/op-reconciliation';
@@ -12,7 +12,7 @@ import { Loading } from '../../../components/ui';
 import { useLoader } from '../../../hooks/useLoader';
 import { dateTime, yuan } from '../../../services/format';
 import { param } from '../../../services/routes';
-import { Choice, OpError, OpPage, type Err } from '../components/OpUi';
+import { Choice, OpError, OpPage, OpTable, type Err } from '../components/OpUi';
 import { openFile } from '../services/files';
 import { opErrorOf } from '../services/errors';
 import { opCall } from '../services/session';
@@ -111,8 +111,8 @@ function RowView({ r }: { r: Row }) {
     <View className={`op-tr op-recon-row op-recon-${r.status}`}>
       <Text className={`op-td ${DIFFERENCES.includes(r.status) ? 'op-error-text' : ''}`}>{STATUS_TEXT[r.status]}</Text>
       <Text className="op-td">{CHANNEL_TEXT[r.channel]}</Text>
-      <Text className="op-td">{r.plate || '—'}</Text>
-      <Text className="op-td">{r.at ? dateTime(r.at).slice(11) : '—'}</Text>
+      <Text className="op-td op-nowrap">{r.plate || '—'}</Text>
+      <Text className="op-td op-nowrap">{r.at ? dateTime(r.at).slice(11) : '—'}</Text>
       <Text className="op-td">{r.ours ? yuan(r.ours.amountFen) : '—'}</Text>
       <Text className="op-td">{r.lot ? yuan(r.lot.amountFen) : '—'}</Text>
       <Text className="op-td">{r.differenceFen ? `${r.differenceFen > 0 ? '+' : '-'}${yuan(Math.abs(r.differenceFen))}` : ''}</Text>
@@ -125,14 +125,12 @@ export default function OpReconcilePage() {
   const parkNumber = param(params, 'park') ?? '';
   const today = formatChinaDate(serverNow());
   const [date, setDate] = useState(param(params, 'date') ?? today);
-  const [typed, setTyped] = useState(date);
   const [filter, setFilter] = useState<'differences' | 'all'>('differences');
   const [csvError, setCsvError] = useState<Err | undefined>();
   const [csvBusy, setCsvBusy] = useState(false);
   const day = useLoader(() => opCall(opReconciliationEndpoints.daily, { params: { parkNumber }, query: { date } }), [parkNumber, date]);
   const go = (d: string) => {
-    setDate(d);
-    setTyped(d);
+    if (/^\d{4}-\d{2}-\d{2}$/.test(d)) setDate(d);
   };
   // Without a date in the link, "today" is the server's: the first answer tells its clock (the phone's may
   // be off; demo mode's runs ahead), and the page follows it once, unless another day was chosen meanwhile.
@@ -163,7 +161,9 @@ export default function OpReconcilePage() {
           <Button className="btn btn-secondary btn-small op-day-prev" onClick={() => go(addDays(date, -1))}>
             前一天
           </Button>
-          <Input className="op-input op-day" value={typed} maxlength={10} onInput={(e) => setTyped(e.detail.value)} onConfirm={() => /^\d{4}-\d{2}-\d{2}$/.test(typed.trim()) && go(typed.trim())} />
+          <Picker mode="date" value={date} end={today} onChange={(e) => go(String(e.detail.value))}>
+            <Text className="op-input op-day">{date}</Text>
+          </Picker>
           <Button className="btn btn-secondary btn-small op-day-next" disabled={date >= today} onClick={() => go(addDays(date, 1))}>
             后一天
           </Button>
@@ -190,20 +190,11 @@ export default function OpReconcilePage() {
             />
             {rows.length === 0 ? <Text className="muted">{filter === 'differences' ? '这一天没有差异' : '这一天没有收款'}</Text> : null}
             {rows.length ? (
-              <View className="op-table">
-                <View className="op-tr op-th">
-                  <Text className="op-td">结果</Text>
-                  <Text className="op-td">渠道</Text>
-                  <Text className="op-td">车牌</Text>
-                  <Text className="op-td">时间</Text>
-                  <Text className="op-td">本系统</Text>
-                  <Text className="op-td">车场</Text>
-                  <Text className="op-td">差额</Text>
-                </View>
+              <OpTable head={['结果', '渠道', '车牌', '时间', '本系统', '车场', '差额']} minWidth={1300} className="op-recon-rows">
                 {rows.map((r, i) => (
                   <RowView key={`${r.orderId}-${r.ours?.ref ?? r.lot?.payNo ?? i}`} r={r} />
                 ))}
-              </View>
+              </OpTable>
             ) : null}
           </View>
         </>

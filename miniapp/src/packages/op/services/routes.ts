@@ -5,6 +5,7 @@ export const OP_PAGES = {
   login: '/packages/op/login/index',
   parks: '/packages/op/parks/index',
   park: '/packages/op/park/index',
+  settings: '/packages/op/settings/index',
   lanes: '/packages/op/lanes/index',
   spaces: '/packages/op/spaces/index',
   cars: '/packages/op/cars/index',
