@@ -168,7 +168,7 @@ describe('operator accounts in the browser (H5 demo)', () => {
     await shot('opacc-3-merchant-park');
     await tap('停车券');
     await see('发放停车券');
-    await see('固定券码（出口扫码，4.24）');
+    await see('固定券码（出口岗亭扫码）');
     // What is hidden is refused too.
     const token = ((await stored('parkpay.opSession')) as { token: string }).token;
     expect((await api('GET', `/api/op/parks/${P}/lists/white`, token)).status).toBe(403);

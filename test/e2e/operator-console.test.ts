@@ -18,6 +18,7 @@ import { startServer, type RunningServer } from '../../server/src/server';
 import { testDatabaseUri } from '../support/db';
 import { eventually } from '../support/payment-world';
 import { H5_DIR, checkPrerequisites, openBrowser, type Browser } from './support/browser';
+import { readability } from './support/readable';
 
 jest.setTimeout(120_000);
 
@@ -95,6 +96,24 @@ async function shot(name: string, viewport = PHONE) {
   await browser.shot(name);
   if (viewport !== PHONE) await page.setViewportSize(PHONE);
 }
+/** The demo park's number: data that looks like a code. */
+const DATA = [P, 'p_demo_002'];
+
+/**
+ * The page as an operator reads it, on a phone and on a desktop: no machine text, nothing wider than the
+ * window; a screenshot of each (test-results/e2e/<name>-phone.png, -desktop.png).
+ */
+async function expectReadable(name: string) {
+  for (const [size, viewport] of [['phone', PHONE], ['desktop', DESKTOP]] as const) {
+    await page.setViewportSize(viewport);
+    await page.waitForTimeout(200);
+    const r = await readability(page, DATA);
+    await browser.shot(`${name}-${size}`);
+    expect({ page: `${name} (${size})`, ...r }).toEqual({ page: `${name} (${size})`, machineText: [], overflowPx: 0, sticking: [] });
+  }
+  await page.setViewportSize(PHONE);
+}
+
 /** Taro H5 keeps storage in localStorage as {data: …}. */
 const stored = (key: string) => page.evaluate(`(() => { const v = localStorage.getItem(${JSON.stringify(key)}); return v ? JSON.parse(v).data : null; })()`) as Promise<unknown>;
 
@@ -136,22 +155,57 @@ describe('an operator in the browser (H5 demo)', () => {
     await see('请重新登录');
   });
 
-  it('a park: its sections and settings, saved', async () => {
+  it('a park’s home: its dashboard, updating itself while open, and its sections', async () => {
     await loggedIn();
+    await sb().bluecard.heartbeatNow(P);
     await open(`/packages/op/park/index?park=${P}`);
     await see('车道与二维码');
-    await see('车场设置');
+    await see('今日收款（经 ParkPay）');
+    await see('车场在线');
+    const cars = visible('.op-stat-cars .op-stat-value');
+    const before = await cars.innerText();
+    expect(before).toMatch(/^\d+ \/ \d+$/);
+    await shot('op-2-park-home');
+    await shot('op-2-park-home-desktop', DESKTOP);
+    // A car comes in and the lot's next heartbeat says so: the open page shows it without a reload.
+    await lot().arrive({ lane: '东门入口', plate: '京H80001', wait: true });
+    await sb().bluecard.heartbeatNow(P);
+    await page.waitForFunction(
+      `Array.from(document.querySelectorAll('.op-stat-cars .op-stat-value')).some((e) => e.offsetParent !== null && e.textContent !== ${JSON.stringify(before)})`,
+      undefined,
+      { timeout: 25_000 },
+    );
+    expect(await cars.innerText()).not.toBe(before);
+  });
+
+  it('settings: the values in effect with what each changes, the tariff and service information saved', async () => {
+    await loggedIn();
+    await open(`/packages/op/settings/index?park=${P}`);
+    await see('车道屏付款码');
+    // Nothing set yet: the defaults are shown selected, and marked as defaults.
+    expect(await visible('.op-lane-qr .op-choice-on').innerText()).toBe('微信支付');
+    expect(await visible('.op-channel-policy .op-choice-on').innerText()).toBe('钱到账才抬杆');
+    await see('车主没有开通无感支付时，出口车道屏上显示哪家的付款码。');
     await fill('.op-park-name', '示例停车场（东区）');
     await visible('.op-gate-blacklist').getByText('关闭', { exact: true }).click();
+    await fill('.op-tariff', '小型车首小时 5 元，之后每小时 2 元，每日最高 20 元。');
+    await fill('.op-free-minutes', '15');
+    await fill('.op-paid-free-minutes', '15');
+    await fill('.op-phone', '010-88886666');
     await tap('保存设置');
     await see('已保存');
-    // As the server has it now.
+    // As the server has it now (drivers read the service information from it).
     const { token } = (await stored('parkpay.opSession')) as { token: string };
-    const park = (await (await fetch(`${server.url}/api/op/parks/${P}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { name: string; settings: { openGate?: { blacklist?: boolean } } };
+    const park = (await (await fetch(`${server.url}/api/op/parks/${P}`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      name: string;
+      settings: { openGate?: { blacklist?: boolean }; service?: Record<string, unknown> };
+    };
     expect(park.name).toBe('示例停车场（东区）');
     expect(park.settings.openGate?.blacklist).toBe(false);
-    await shot('op-2-park', DESKTOP);
-    // Put it back for the other journeys.
+    expect(park.settings.service).toEqual({ tariffText: '小型车首小时 5 元，之后每小时 2 元，每日最高 20 元。', freeMinutes: 15, paidFreeMinutes: 15, phone: '010-88886666' });
+    await shot('op-2-settings');
+    await shot('op-2-settings-desktop', DESKTOP);
+    // Put the name and the rule back for the other journeys (the service information stays: the poster shows it).
     await fill('.op-park-name', '示例停车场');
     await visible('.op-gate-blacklist').getByText('开启', { exact: true }).click();
     await tap('保存设置');
@@ -206,9 +260,15 @@ describe('an operator in the browser (H5 demo)', () => {
     expect(dump().lifts.slice(liftsBefore)).toEqual([expect.objectContaining({ passagewayId: '2', via: '4.22' })]);
 
     await open(`/packages/op/audit/index?park=${P}`);
-    await see(/barrier lift, lane 2/);
-    await see(/道闸测试，现场已确认安全/);
-    await shot('op-4-audit', DESKTOP);
+    await see('演示管理员 远程抬起了「东门出口」的道闸（原因：道闸测试，现场已确认安全）');
+    await see('演示管理员 申请远程抬起「东门出口」的道闸（原因：道闸测试，现场已确认安全）');
+    await see(/演示管理员 修改了车场设置：车场名称改为「示例停车场（东区）」，黑名单车辆禁止入场关闭/);
+    await shot('op-4-audit');
+    await shot('op-4-audit-desktop', DESKTOP);
+    // The machine fields are there for whoever needs them: in the entry's detail view.
+    await visible('.op-audit-entry:has-text("远程抬起了") .op-audit-toggle').click();
+    await see('POST /api/op/parks/:parkNumber/lanes/:passagewayId/lift');
+    await shot('op-4-audit-detail');
   });
 
   it('spaces by layer and find a car with its stays', async () => {
@@ -281,8 +341,10 @@ describe('operator and driver', () => {
     await shot('op-7-import-progress');
     await see('导入完成：4 / 4', 60_000);
     await see(/已同步 3 · 车场拒绝 0 · 未确认 0 · 格式错误 1 · 重复 0/);
-    await see('not-a-plate');
+    // The bad row says why in Chinese.
+    await see('“not-a-plate”不是车牌号');
     await see('黑名单共 3 条');
+    await expectReadable('op-7-import-done');
     await shot('op-7-import-done');
     await shot('op-7-import-done-desktop', DESKTOP);
     await eventually(
@@ -299,7 +361,19 @@ describe('operator and driver', () => {
     await see('新的预约产品');
     await fill('.op-offer-title', '演示预约');
     await fill('.op-offer-yuan', '8');
+    // The lot's areas by name; what the lot can take beside the count.
+    await visible('.op-offer-area').getByText('地下停车场', { exact: true }).click();
     await fill('.op-offer-count', '3');
+    await see(/^地下停车场现在可预约 \d+ 个/);
+    // Times are picked: a date from the picker (the first day it offers, confirmed).
+    await visible('.op-offer-letInStart .op-datetime-date').click();
+    await tap('确定');
+    // What the driver will see, before it is on sale.
+    await see('车主看到的样子');
+    await see(/价格为预约费/);
+    await visible('.op-offer-preview').scrollIntoViewIfNeeded();
+    await shot('op-8-offer-form');
+    await shot('op-8-offer-form-desktop', DESKTOP);
     await visible('.op-offer-create').click();
     await see('已上架：演示预约');
     await see('已约 0 / 3');
@@ -348,5 +422,58 @@ describe('operator and driver', () => {
     const csv = readFileSync((await file.path())!, 'utf8');
     expect(csv.charCodeAt(0)).toBe(0xfeff);
     expect(csv).toContain('沪E20001');
+    // In Chinese: headers and results.
+    expect(csv.split('\r\n')[0]).toMatch(/^\uFEFF?日期,对账结果,渠道,车牌,/);
+    expect(csv).toMatch(/,一致,微信,沪E20001,/);
+    expect(csv).not.toMatch(/matched|missing_at_lot|not_for_lot/);
+  });
+});
+
+describe('the console speaks the operator’s language', () => {
+  it('every page, on a phone and on a desktop: no machine text, nothing wider than the window', async () => {
+    await loggedIn();
+    // A whitelist with long names and a bad row, so its table (and the import's rows) have something to show.
+    const { token } = (await stored('parkpay.opSession')) as { token: string };
+    const csv = ['车牌,生效日期,失效日期,姓名,电话,车辆类型', '京W10001,2026-01-01,2030-12-31,员工10,13800000010,月租车', '京W10002,2026-01-01,2030-12-31,物业管理处维修班员工11,13800000011,内部车', 'ABC,2026-01-01,2030-12-31,员工12,1,月租车'].join('\n');
+    const imported = await fetch(`${server.url}/api/op/parks/${P}/lists/white/imports`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ csv }) });
+    expect(imported.status).toBe(200);
+    const pages: [string, string, string | RegExp][] = [
+      ['op-10-parks', '/packages/op/parks/index', '我的车场'],
+      ['op-10-park-home', `/packages/op/park/index?park=${P}`, '今日收款（经 ParkPay）'],
+      ['op-10-settings', `/packages/op/settings/index?park=${P}`, '车道屏付款码'],
+      ['op-10-lanes', `/packages/op/lanes/index?park=${P}`, '东门出口'],
+      ['op-10-spaces', `/packages/op/spaces/index?park=${P}`, '地下一层'],
+      ['op-10-coupons', `/packages/op/coupons/index?park=${P}`, '已发放的券'],
+      ['op-10-whitelist', `/packages/op/lists/index?park=${P}&list=white`, /白名单共 \d+ 条/],
+      ['op-10-blacklist', `/packages/op/lists/index?park=${P}&list=black`, /黑名单共 \d+ 条/],
+      ['op-10-bookings', `/packages/op/bookings/index?park=${P}`, '预约记录'],
+      ['op-10-reconcile', `/packages/op/reconcile/index?park=${P}`, /笔有差异|没有差异/],
+      ['op-10-audit', '/packages/op/audit/index', '操作日志'],
+      ['op-10-accounts', '/packages/op/accounts/index', '全部账号'],
+    ];
+    for (const [name, path, ready] of pages) {
+      await open(path);
+      await see(ready);
+      await page.waitForTimeout(300);
+      await expectReadable(name);
+    }
+    // Find a car (its stays), and the lot's own lists opened.
+    await open(`/packages/op/cars/index?park=${P}`);
+    await fill('.op-plate', 'G66002');
+    await tap('查询');
+    await see('停车记录');
+    await expectReadable('op-10-cars');
+    await open(`/packages/op/lists/index?park=${P}&list=white`);
+    await tap('查看车场名单');
+    await see(/车场白名单：\d+ 辆/);
+    await expectReadable('op-10-lot-lists');
+    // The reconciliation with every row shown.
+    await open(`/packages/op/reconcile/index?park=${P}`);
+    await visible('.op-recon-filter').getByText(/^全部 \d+ 笔$/).click();
+    await expectReadable('op-10-reconcile-all');
+    // The login page, logged out.
+    await tap('退出登录');
+    await see('车场管理登录');
+    await expectReadable('op-10-login');
   });
 });
