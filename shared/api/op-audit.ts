@@ -63,6 +63,9 @@ export interface AuditFactsByAction {
     channelPayPolicy?: 'secured' | 'accepted';
     openGateBlacklist?: boolean;
     openGateBookings?: boolean;
+    /** Withholding caps (fen). */
+    withholdingMaxPerDeductionFen?: number;
+    withholdingMaxPerDayFen?: number;
     tariffText?: string;
     freeMinutes?: number | null;
     paidFreeMinutes?: number | null;

@@ -49,6 +49,8 @@ export const effectiveSettingsSchema = z.object({
   laneQrProvider: z.enum(['wechat', 'alipay']).nullable(),
   channelPayPolicy: z.enum(['secured', 'accepted']),
   openGate: z.object({ blacklist: z.boolean(), bookings: z.boolean() }),
+  /** Caps on what a lane may take from one withholding agreement (fen): per deduction, per agreement per day. */
+  withholding: z.object({ maxPerDeductionFen: z.number().int(), maxPerDayFen: z.number().int() }),
   /** The settings that take the default because the park says nothing ('laneQrProvider', 'openGate.blacklist', …). */
   defaulted: z.array(z.string()),
 });

@@ -13,6 +13,7 @@
 import type { Clock } from '../clock';
 import { AppError } from '../errors';
 import type { Lane } from '../lot/model';
+import { DEFAULT_DEDUCTION_LIMITS, type DeductionLimits } from '../lanepay/deduction-trust';
 import { parkServiceInfo, type Park, type ParkSettings } from '../parks';
 import { assertParkAccess, assertRole, visibleParks, type Operator } from './model';
 
@@ -78,14 +79,16 @@ export interface EffectiveSettings {
   laneQrProvider: 'wechat' | 'alipay' | null;
   channelPayPolicy: 'secured' | 'accepted';
   openGate: { blacklist: boolean; bookings: boolean };
+  /** What a lane may take from one withholding agreement, in fen: per deduction, per agreement per day. */
+  withholding: DeductionLimits;
   /** Which of them take the default (the park says nothing): 'laneQrProvider', 'openGate.blacklist', … */
   defaulted: string[];
 }
 
 /**
- * What applies (core/lanepay reads the same: lane-qr.ts qrProvider, channel-pay.ts, open-gate.ts): the
- * lane QR of the park's provider when set up here, else the first set up, WeChat first; channel pay
- * 'secured'; both open-gate rules on.
+ * What applies (core/lanepay reads the same: lane-qr.ts qrProvider, channel-pay.ts, open-gate.ts,
+ * deduction-trust.ts): the lane QR of the park's provider when set up here, else the first set up, WeChat
+ * first; channel pay 'secured'; both open-gate rules on; the withholding caps' defaults.
  */
 export function effectiveSettings(settings: ParkSettings | undefined, laneQrProviders: readonly ('wechat' | 'alipay')[]): EffectiveSettings {
   const s = settings ?? {};
@@ -95,10 +98,16 @@ export function effectiveSettings(settings: ParkSettings | undefined, laneQrProv
   if (!s.channelPayPolicy) defaulted.push('channelPayPolicy');
   if (s.openGate?.blacklist === undefined) defaulted.push('openGate.blacklist');
   if (s.openGate?.bookings === undefined) defaulted.push('openGate.bookings');
+  if (s.withholding?.maxPerDeductionFen === undefined) defaulted.push('withholding.maxPerDeductionFen');
+  if (s.withholding?.maxPerDayFen === undefined) defaulted.push('withholding.maxPerDayFen');
   return {
     laneQrProvider: wanted ?? (laneQrProviders.includes('wechat') ? 'wechat' : laneQrProviders.includes('alipay') ? 'alipay' : null),
     channelPayPolicy: s.channelPayPolicy ?? 'secured',
     openGate: { blacklist: s.openGate?.blacklist !== false, bookings: s.openGate?.bookings !== false },
+    withholding: {
+      maxPerDeductionFen: s.withholding?.maxPerDeductionFen ?? DEFAULT_DEDUCTION_LIMITS.maxPerDeductionFen,
+      maxPerDayFen: s.withholding?.maxPerDayFen ?? DEFAULT_DEDUCTION_LIMITS.maxPerDayFen,
+    },
     defaulted,
   };
 }

@@ -35,6 +35,8 @@ export function parkChangeFacts(body: { name?: string; key?: string; bluecardBas
     channelPayPolicy: s.channelPayPolicy,
     openGateBlacklist: s.openGate?.blacklist,
     openGateBookings: s.openGate?.bookings,
+    withholdingMaxPerDeductionFen: s.withholding?.maxPerDeductionFen,
+    withholdingMaxPerDayFen: s.withholding?.maxPerDayFen,
     tariffText: s.service?.tariffText,
     freeMinutes: s.service?.freeMinutes,
     paidFreeMinutes: s.service?.paidFreeMinutes,

@@ -8,7 +8,8 @@ describe('effective settings', () => {
       laneQrProvider: 'wechat',
       channelPayPolicy: 'secured',
       openGate: { blacklist: true, bookings: true },
-      defaulted: ['laneQrProvider', 'channelPayPolicy', 'openGate.blacklist', 'openGate.bookings'],
+      withholding: { maxPerDeductionFen: 10_000, maxPerDayFen: 20_000 },
+      defaulted: ['laneQrProvider', 'channelPayPolicy', 'openGate.blacklist', 'openGate.bookings', 'withholding.maxPerDeductionFen', 'withholding.maxPerDayFen'],
     });
   });
 
@@ -18,11 +19,12 @@ describe('effective settings', () => {
   });
 
   it('what the park set applies and is not a default', () => {
-    expect(effectiveSettings({ laneQrProvider: 'alipay', channelPayPolicy: 'accepted', openGate: { blacklist: false } }, ['wechat', 'alipay'])).toEqual({
+    expect(effectiveSettings({ laneQrProvider: 'alipay', channelPayPolicy: 'accepted', openGate: { blacklist: false }, withholding: { maxPerDayFen: 50_000 } }, ['wechat', 'alipay'])).toEqual({
       laneQrProvider: 'alipay',
       channelPayPolicy: 'accepted',
       openGate: { blacklist: false, bookings: true },
-      defaulted: ['openGate.bookings'],
+      withholding: { maxPerDeductionFen: 10_000, maxPerDayFen: 50_000 },
+      defaulted: ['openGate.bookings', 'withholding.maxPerDeductionFen'],
     });
   });
 });

@@ -114,7 +114,13 @@ describe('parks', () => {
       hasKey: true,
       settings: {},
       // Nothing set: the defaults are what applies, and said to be defaults.
-      effective: { laneQrProvider: 'wechat', channelPayPolicy: 'secured', openGate: { blacklist: true, bookings: true }, defaulted: ['laneQrProvider', 'channelPayPolicy', 'openGate.blacklist', 'openGate.bookings'] },
+      effective: {
+        laneQrProvider: 'wechat',
+        channelPayPolicy: 'secured',
+        openGate: { blacklist: true, bookings: true },
+        withholding: { maxPerDeductionFen: 10_000, maxPerDayFen: 20_000 },
+        defaulted: ['laneQrProvider', 'channelPayPolicy', 'openGate.blacklist', 'openGate.bookings', 'withholding.maxPerDeductionFen', 'withholding.maxPerDayFen'],
+      },
     });
     expect(res.text).not.toContain('secret-key-of-pc-77');
     expect((await directory.get('PC'))?.key).toBe('secret-key-of-pc-77');
@@ -152,7 +158,8 @@ describe('parks', () => {
     expect(r1.status).toBe(200);
     const r2 = await api.post(path).set(opA.headers).send({ settings: { openGate: { bookings: false } } });
     expect(r2.body.settings).toEqual({ laneQrProvider: 'alipay', openGate: { blacklist: false, bookings: false } });
-    expect(r2.body.effective).toEqual({ laneQrProvider: 'alipay', channelPayPolicy: 'secured', openGate: { blacklist: false, bookings: false }, defaulted: ['channelPayPolicy'] });
+    expect(r2.body.effective).toMatchObject({ laneQrProvider: 'alipay', channelPayPolicy: 'secured', openGate: { blacklist: false, bookings: false } });
+    expect(r2.body.effective.defaulted).toEqual(['channelPayPolicy', 'withholding.maxPerDeductionFen', 'withholding.maxPerDayFen']);
     const p = await directory.get('PA');
     expect(p).toMatchObject({ name: '甲停车场（东区）', settings: { laneQrProvider: 'alipay', openGate: { blacklist: false, bookings: false } } });
 
