@@ -196,7 +196,8 @@ describe('settings', () => {
     expect(within($('.op-lane-qr')).getByText('微信支付').className).toContain('op-choice-on');
     expect(within($('.op-channel-policy')).getByText('钱到账才抬杆').className).toContain('op-choice-on');
     expect(within($('.op-gate-blacklist')).getByText('开启').className).toContain('op-choice-on');
-    expect(screen.getAllByText('默认')).toHaveLength(4);
+    expect(screen.getAllByText('默认')).toHaveLength(6);
+    expect(($('.op-max-per-deduction') as unknown as { value: string }).value).toBe('100.00');
     expect(screen.getByText('车主没有开通无感支付时，出口车道屏上显示哪家的付款码。')).toBeTruthy();
     // No section numbers in labels.
     expect(document.body.textContent).not.toMatch(/4\.\d{1,2}/);
@@ -205,8 +206,12 @@ describe('settings', () => {
     await type($('.op-park-name'), '示例停车场（东）');
     await tap(within($('.op-lane-qr')).getByText('支付宝'));
     await tap(within($('.op-gate-blacklist')).getByText('关闭'));
+    await type($('.op-max-per-day'), '300');
     await tap(screen.getByText('保存设置'));
-    expect(api.calls('POST /api/op/parks/p_demo_001')[0]!.body).toEqual({ name: '示例停车场（东）', settings: { laneQrProvider: 'alipay', openGate: { blacklist: false } } });
+    expect(api.calls('POST /api/op/parks/p_demo_001')[0]!.body).toEqual({
+      name: '示例停车场（东）',
+      settings: { laneQrProvider: 'alipay', openGate: { blacklist: false }, withholding: { maxPerDayFen: 30_000 } },
+    });
     await see('已保存');
   });
 

@@ -23,7 +23,13 @@ export function park(over: Record<string, unknown> = {}) {
     bluecardBaseUrl: 'http://127.0.0.1:8081',
     hasKey: true,
     settings: {},
-    effective: { laneQrProvider: 'wechat', channelPayPolicy: 'secured', openGate: { blacklist: true, bookings: true }, defaulted: ['laneQrProvider', 'channelPayPolicy', 'openGate.blacklist', 'openGate.bookings'] },
+    effective: {
+      laneQrProvider: 'wechat',
+      channelPayPolicy: 'secured',
+      openGate: { blacklist: true, bookings: true },
+      withholding: { maxPerDeductionFen: 10_000, maxPerDayFen: 20_000 },
+      defaulted: ['laneQrProvider', 'channelPayPolicy', 'openGate.blacklist', 'openGate.bookings', 'withholding.maxPerDeductionFen', 'withholding.maxPerDayFen'],
+    },
     ...over,
   };
 }

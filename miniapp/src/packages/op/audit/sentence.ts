@@ -69,6 +69,8 @@ function parkChanges(f: Facts<'POST /api/op/parks/:parkNumber'>): string[] {
   if (f.channelPayPolicy && CHANNEL_POLICY[f.channelPayPolicy]) out.push(`无感支付放行改为“${CHANNEL_POLICY[f.channelPayPolicy]}”`);
   if (typeof f.openGateBlacklist === 'boolean') out.push(`黑名单车辆禁止入场${onOff(f.openGateBlacklist)}`);
   if (typeof f.openGateBookings === 'boolean') out.push(`预约车辆自动开闸${onOff(f.openGateBookings)}`);
+  if (num(f.withholdingMaxPerDeductionFen) !== undefined) out.push(`无感支付单笔上限改为 ${yuanText(f.withholdingMaxPerDeductionFen!)}`);
+  if (num(f.withholdingMaxPerDayFen) !== undefined) out.push(`无感支付每日上限改为 ${yuanText(f.withholdingMaxPerDayFen!)}`);
   if (f.tariffText !== undefined) out.push(str(f.tariffText) ? '修改了收费标准说明' : '清空了收费标准说明');
   if (f.freeMinutes !== undefined) out.push(f.freeMinutes === null ? '免费时长改为按车场规则' : `免费时长改为 ${minutesText(f.freeMinutes)}`);
   if (f.paidFreeMinutes !== undefined) out.push(f.paidFreeMinutes === null ? '缴费后离场时间改为按车场规则' : `缴费后离场时间改为 ${minutesText(f.paidFreeMinutes)}`);

@@ -2,6 +2,7 @@
  * The park settings form: what the operator sees (the values in effect, defaults included) and the update
  * body with only what changed (settings merge field by field on the server).
  */
+import { fenToYuan, isYuan, yuanToFen } from '@shared/money';
 import type { OpParkView } from '@shared/api/op-parks';
 
 export interface ParkForm {
@@ -10,6 +11,9 @@ export interface ParkForm {
   channelPayPolicy: 'secured' | 'accepted';
   blacklistGate: boolean;
   bookingsGate: boolean;
+  /** Withholding caps, yuan as typed. */
+  maxPerDeduction: string;
+  maxPerDay: string;
   /** 收费标准 shown to drivers. */
   tariffText: string;
   /** Minutes as typed; '' = not said. */
@@ -33,6 +37,8 @@ export function formOf(p: OpParkView): ParkForm {
     channelPayPolicy: p.settings.channelPayPolicy ?? p.effective.channelPayPolicy,
     blacklistGate: p.effective.openGate.blacklist,
     bookingsGate: p.effective.openGate.bookings,
+    maxPerDeduction: fenToYuan(p.effective.withholding.maxPerDeductionFen),
+    maxPerDay: fenToYuan(p.effective.withholding.maxPerDayFen),
     tariffText: svc.tariffText ?? '',
     freeMinutes: minutesOf(svc.freeMinutes),
     paidFreeMinutes: minutesOf(svc.paidFreeMinutes),
@@ -50,6 +56,7 @@ export interface ParkUpdate {
     laneQrProvider?: 'wechat' | 'alipay';
     channelPayPolicy?: 'secured' | 'accepted';
     openGate?: { blacklist?: boolean; bookings?: boolean };
+    withholding?: { maxPerDeductionFen?: number; maxPerDayFen?: number };
     service?: { tariffText?: string; freeMinutes?: number | null; paidFreeMinutes?: number | null; phone?: string };
   };
 }
@@ -64,7 +71,17 @@ export function readMinutes(s: string, max: number): number | null | undefined {
 }
 
 /** What is wrong with the form (one line), or undefined. */
+/** Yuan as typed → fen, or undefined when it is not an amount up to ¥100,000. */
+export function readCap(s: string): number | undefined {
+  const t = s.trim();
+  if (!isYuan(t)) return undefined;
+  const fen = yuanToFen(t);
+  return fen <= 10_000_000 ? fen : undefined;
+}
+
 export function formProblem(f: ParkForm): string | undefined {
+  if (readCap(f.maxPerDeduction) === undefined) return '无感支付单笔上限填金额（元，最多两位小数，不超过 100000）';
+  if (readCap(f.maxPerDay) === undefined) return '无感支付每日上限填金额（元，最多两位小数，不超过 100000）';
   if (readMinutes(f.freeMinutes, 1440) === undefined) return '免费时长填 0 到 1440 的整数分钟，或留空';
   if (readMinutes(f.paidFreeMinutes, 240) === undefined) return '缴费后离场时间填 0 到 240 的整数分钟，或留空';
   if (f.tariffText.trim().length > 500) return '收费标准说明最多 500 个字';
@@ -85,6 +102,12 @@ export function parkChanges(p: OpParkView, f: ParkForm, admin: boolean): ParkUpd
   if (f.blacklistGate !== was.blacklistGate) gate.blacklist = f.blacklistGate;
   if (f.bookingsGate !== was.bookingsGate) gate.bookings = f.bookingsGate;
   if (Object.keys(gate).length) settings.openGate = gate;
+  const caps: { maxPerDeductionFen?: number; maxPerDayFen?: number } = {};
+  const perDeduction = readCap(f.maxPerDeduction);
+  const perDay = readCap(f.maxPerDay);
+  if (perDeduction !== undefined && perDeduction !== readCap(was.maxPerDeduction)) caps.maxPerDeductionFen = perDeduction;
+  if (perDay !== undefined && perDay !== readCap(was.maxPerDay)) caps.maxPerDayFen = perDay;
+  if (Object.keys(caps).length) settings.withholding = caps;
   const service: NonNullable<NonNullable<ParkUpdate['settings']>['service']> = {};
   if (f.tariffText.trim() !== was.tariffText) service.tariffText = f.tariffText.trim();
   const free = readMinutes(f.freeMinutes, 1440);

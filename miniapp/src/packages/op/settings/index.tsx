@@ -91,6 +91,12 @@ function SettingsForm({ park, admin, onSaved }: { park: OpParkView; admin: boole
             onChange={(v) => set('channelPayPolicy', v)}
           />
         </Field>
+        <Field label="无感支付单笔上限（元）" tag={defaultTag(park, 'withholding.maxPerDeductionFen')} hint="出口一次最多从车主的无感支付扣这么多；超过的请车主扫码支付。">
+          <Input className="op-input op-max-per-deduction" type="digit" value={form.maxPerDeduction} onInput={(e) => set('maxPerDeduction', e.detail.value)} />
+        </Field>
+        <Field label="无感支付每日上限（元）" tag={defaultTag(park, 'withholding.maxPerDayFen')} hint="同一个无感支付协议一天内最多被扣这么多（各车场合计）；超过后当天改为扫码支付。">
+          <Input className="op-input op-max-per-day" type="digit" value={form.maxPerDay} onInput={(e) => set('maxPerDay', e.detail.value)} />
+        </Field>
         <Field label="黑名单车辆禁止入场" tag={defaultTag(park, 'openGate.blacklist')} hint="开启后，黑名单上的车辆到入口不开闸，车道屏显示拉黑原因。">
           <Choice className="op-gate-blacklist" value={form.blacklistGate ? 'on' : 'off'} options={ONOFF} onChange={(v) => set('blacklistGate', v === 'on')} />
         </Field>
