@@ -79,6 +79,7 @@ export const OP_ERROR_TEXTS: Record<string, ErrorText> = {
   not_offered: { title: '此功能未开通', hint: '请联系平台管理员。', retry: false },
   // The lot
   lot_unreachable: { title: '车场系统暂时连不上', hint: '请稍后重试。', retry: true },
+  lot_slow: { title: '车场系统响应慢', hint: '车场系统没有及时应答，请稍后重试。', retry: true },
   lot_refused: { title: '车场系统拒绝了这次请求', hint: '', retry: true },
   lot_bad_answer: { title: '车场系统的应答无法识别', hint: '请稍后重试。', retry: true },
   bad_sign: { title: '车场系统的签名不对', hint: '请核对蓝卡密钥。', retry: false },
@@ -149,6 +150,15 @@ export const OP_ERROR_TEXTS: Record<string, ErrorText> = {
   agreement_active: { title: '无感支付已开通', hint: '', retry: false },
   end_with_provider: { title: '请在微信中关闭无感支付', hint: '', retry: false },
   payer_required: { title: '缺少付款人', hint: '', retry: false },
+  // A driver proving a car is theirs (an operator may meet them in the log)
+  plate_invalid: { title: '车牌号格式不对', hint: '请输入完整车牌，例如 京A12345。', retry: false },
+  car_not_here: { title: '车场里没有这辆车', hint: '', retry: false },
+  not_confirmed: { title: '核对没有通过', hint: '', retry: false },
+  confirm_locked: { title: '核对次数太多，暂时锁定', hint: '请稍后再试。', retry: false },
+  too_many_requests: { title: '查询太频繁', hint: '请稍后再试。', retry: true },
+  // The server itself
+  database_unavailable: { title: '数据库暂时连不上', hint: '请稍后重试；一直失败请联系平台管理员。', retry: true },
+  source_not_allowed: { title: '请求来源不被允许', hint: '只接受车场蓝卡云的调用。', retry: false },
 };
 
 /** Field names of the forms, for a request the server found wrong (validation_failed's details). */
