@@ -70,6 +70,7 @@ export interface AuditFactsByAction {
     freeMinutes?: number | null;
     paidFreeMinutes?: number | null;
     phone?: string;
+    address?: string;
   };
   'POST /api/op/parks/:parkNumber/lanes/:passagewayId': {
     passagewayId: string;

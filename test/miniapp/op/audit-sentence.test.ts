@@ -44,6 +44,8 @@ const CASES: { [A in AuditedAction]: [AuditFactsByAction[A], string][] } = {
     [{ laneQrProvider: 'alipay', channelPayPolicy: 'accepted', openGateBookings: true }, '张三 修改了车场设置：车道屏二维码改为支付宝，无感支付放行改为“支付方担保即放行”，预约车辆自动开闸开启'],
     [{ tariffText: '首小时 5 元', freeMinutes: 15, paidFreeMinutes: null, phone: '010-12345678' }, '张三 修改了车场设置：修改了收费标准说明，免费时长改为 15 分钟，缴费后离场时间改为按车场规则，服务电话改为 010-12345678'],
     [{ keyChanged: true, bluecardBaseUrl: 'https://lot.example.com' }, '张三 修改了车场设置：修改了蓝卡云地址，更换了蓝卡密钥'],
+    [{ address: '上海市黄浦区南京东路 1 号' }, '张三 修改了车场设置：车场地址改为「上海市黄浦区南京东路 1 号」'],
+    [{ address: '', phone: '' }, '张三 修改了车场设置：清空了服务电话，清空了车场地址'],
     [{ withholdingMaxPerDeductionFen: 15000, withholdingMaxPerDayFen: 30000 }, '张三 修改了车场设置：无感支付单笔上限改为 ¥150.00，无感支付每日上限改为 ¥300.00'],
   ],
   'POST /api/op/parks/:parkNumber/lanes/:passagewayId': [

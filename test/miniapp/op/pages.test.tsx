@@ -231,8 +231,13 @@ describe('settings', () => {
     await type($('.op-tariff'), '首小时 6 元');
     await type($('.op-paid-free-minutes'), '20');
     await type($('.op-phone'), '010-88886666');
+    await type($('.op-address'), '北'.repeat(201));
+    await see('车场地址最多 200 个字');
+    await type($('.op-address'), '  上海市黄浦区南京东路 1 号 ');
     await tap(screen.getByText('保存设置'));
-    expect(api.calls('POST /api/op/parks/p_demo_001')[0]!.body).toEqual({ settings: { service: { tariffText: '首小时 6 元', freeMinutes: null, paidFreeMinutes: 20, phone: '010-88886666' } } });
+    expect(api.calls('POST /api/op/parks/p_demo_001')[0]!.body).toEqual({
+      settings: { service: { tariffText: '首小时 6 元', freeMinutes: null, paidFreeMinutes: 20, phone: '010-88886666', address: '上海市黄浦区南京东路 1 号' } },
+    });
     await see('已保存');
   });
 

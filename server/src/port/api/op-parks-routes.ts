@@ -41,6 +41,7 @@ export function parkChangeFacts(body: { name?: string; key?: string; bluecardBas
     freeMinutes: s.service?.freeMinutes,
     paidFreeMinutes: s.service?.paidFreeMinutes,
     phone: s.service?.phone,
+    address: s.service?.address,
   };
   return Object.fromEntries(Object.entries(facts).filter(([, v]) => v !== undefined));
 }

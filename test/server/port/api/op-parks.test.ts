@@ -244,6 +244,8 @@ describe("drivers' view of the park", () => {
     const r1 = await api.post(path).set(admin.headers).send({ settings: { service: { tariffText: '首15分钟免费，之后每小时2元', freeMinutes: 15 } } });
     expect(r1.status).toBe(200);
     await api.post(path).set(admin.headers).send({ settings: { service: { phone: '010-12345678', address: '上海市黄浦区南京东路 1 号' } } });
+    // The audit log says what the operator set, the address included.
+    expect((await ops.auditEntries())[0]!.facts).toEqual({ phone: '010-12345678', address: '上海市黄浦区南京东路 1 号' });
     expect((await driversView().view('PB')).service).toEqual({
       tariffText: '首15分钟免费，之后每小时2元',
       freeMinutes: 15,

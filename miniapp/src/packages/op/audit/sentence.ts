@@ -75,6 +75,7 @@ function parkChanges(f: Facts<'POST /api/op/parks/:parkNumber'>): string[] {
   if (f.freeMinutes !== undefined) out.push(f.freeMinutes === null ? '免费时长改为按车场规则' : `免费时长改为 ${minutesText(f.freeMinutes)}`);
   if (f.paidFreeMinutes !== undefined) out.push(f.paidFreeMinutes === null ? '缴费后离场时间改为按车场规则' : `缴费后离场时间改为 ${minutesText(f.paidFreeMinutes)}`);
   if (f.phone !== undefined) out.push(str(f.phone) ? `服务电话改为 ${f.phone}` : '清空了服务电话');
+  if (f.address !== undefined) out.push(str(f.address) ? `车场地址改为${quoted(f.address)}` : '清空了车场地址');
   return out;
 }
 

@@ -20,6 +20,8 @@ export interface ParkForm {
   freeMinutes: string;
   paidFreeMinutes: string;
   phone: string;
+  /** Where the park is: drivers find the park by it in the park list. */
+  address: string;
   /** Admins only. */
   bluecardBaseUrl: string;
   /** Write-only: empty keeps the key. */
@@ -43,6 +45,7 @@ export function formOf(p: OpParkView): ParkForm {
     freeMinutes: minutesOf(svc.freeMinutes),
     paidFreeMinutes: minutesOf(svc.paidFreeMinutes),
     phone: svc.phone ?? '',
+    address: svc.address ?? '',
     bluecardBaseUrl: p.bluecardBaseUrl,
     key: '',
   };
@@ -57,7 +60,7 @@ export interface ParkUpdate {
     channelPayPolicy?: 'secured' | 'accepted';
     openGate?: { blacklist?: boolean; bookings?: boolean };
     withholding?: { maxPerDeductionFen?: number; maxPerDayFen?: number };
-    service?: { tariffText?: string; freeMinutes?: number | null; paidFreeMinutes?: number | null; phone?: string };
+    service?: { tariffText?: string; freeMinutes?: number | null; paidFreeMinutes?: number | null; phone?: string; address?: string };
   };
 }
 
@@ -70,7 +73,6 @@ export function readMinutes(s: string, max: number): number | null | undefined {
   return n <= max ? n : undefined;
 }
 
-/** What is wrong with the form (one line), or undefined. */
 /** Yuan as typed → fen, or undefined when it is not an amount up to ¥100,000. */
 export function readCap(s: string): number | undefined {
   const t = s.trim();
@@ -79,6 +81,7 @@ export function readCap(s: string): number | undefined {
   return fen <= 10_000_000 ? fen : undefined;
 }
 
+/** What is wrong with the form (one line), or undefined. */
 export function formProblem(f: ParkForm): string | undefined {
   if (readCap(f.maxPerDeduction) === undefined) return '无感支付单笔上限填金额（元，最多两位小数，不超过 100000）';
   if (readCap(f.maxPerDay) === undefined) return '无感支付每日上限填金额（元，最多两位小数，不超过 100000）';
@@ -87,6 +90,7 @@ export function formProblem(f: ParkForm): string | undefined {
   if (f.tariffText.trim().length > 500) return '收费标准说明最多 500 个字';
   if (f.phone.trim().length > 32) return '服务电话最多 32 个字符';
   if (f.phone.trim() && !/^[0-9+\-\s()转]{3,32}$/.test(f.phone.trim())) return '服务电话只填数字、-、+、括号或“转”';
+  if (f.address.trim().length > 200) return '车场地址最多 200 个字';
   return undefined;
 }
 
@@ -115,6 +119,7 @@ export function parkChanges(p: OpParkView, f: ParkForm, admin: boolean): ParkUpd
   const paidFree = readMinutes(f.paidFreeMinutes, 240);
   if (paidFree !== undefined && f.paidFreeMinutes.trim() !== was.paidFreeMinutes) service.paidFreeMinutes = paidFree;
   if (f.phone.trim() !== was.phone) service.phone = f.phone.trim();
+  if (f.address.trim() !== was.address) service.address = f.address.trim();
   if (Object.keys(service).length) settings.service = service;
   if (Object.keys(settings).length) out.settings = settings;
   if (admin) {

@@ -2,7 +2,7 @@
  * A park's settings, each as it applies now (the park's own value, or the default — said so) with one line
  * on what it changes for drivers or for the lot: name, the lane screen's payment code, when a withholding
  * payment opens the barrier, the entry rules for blacklisted and booked cars, the tariff and service
- * information drivers read (lane page, pre-pay page, lane poster); admins also the Bluecard URL and a new
+ * information drivers read (lane page, pre-pay page, lane poster) and the address they find the park by; admins also the Bluecard URL and a new
  * key (never shown).
  */
 import { Button, Input, Text, Textarea, View } from '@tarojs/components';
@@ -59,6 +59,9 @@ function SettingsForm({ park, admin, onSaved }: { park: OpParkView; admin: boole
         <Text className="section-title">基本</Text>
         <Field label="车场名称" hint="车主在扫码页、缴费页和车道海报上看到的名称。">
           <Input className="op-input op-park-name" value={form.name} maxlength={64} onInput={(e) => set('name', e.detail.value)} />
+        </Field>
+        <Field label="车场地址" hint="车主在车场列表里按地址找到车场，车场页上也显示；留空则不显示。">
+          <Input className="op-input op-address" value={form.address} maxlength={200} placeholder="例如：上海市黄浦区南京东路 1 号" onInput={(e) => set('address', e.detail.value)} />
         </Field>
       </View>
 
