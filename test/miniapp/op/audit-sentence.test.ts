@@ -41,7 +41,7 @@ const CASES: { [A in AuditedAction]: [AuditFactsByAction[A], string][] } = {
   'POST /api/op/parks': [[{ parkNumber: 'p_new', name: '新停车场' }, '张三 登记了车场 新停车场（p_new）']],
   'POST /api/op/parks/:parkNumber': [
     [{ name: '示例停车场（东区）', openGateBlacklist: false }, '张三 修改了车场设置：车场名称改为「示例停车场（东区）」，黑名单车辆禁止入场关闭'],
-    [{ laneQrProvider: 'alipay', channelPayPolicy: 'accepted', openGateBookings: true }, '张三 修改了车场设置：车道屏二维码改为支付宝，无感支付放行改为“支付方担保即放行”，预约车辆自动开闸开启'],
+    [{ laneQrProvider: 'alipay', channelPayPolicy: 'accepted', openGateBookings: true }, '张三 修改了车场设置：车道屏付款码改为支付宝，无感支付何时抬杆改为“支付方担保即抬杆”，预约车辆自动开闸开启'],
     [{ tariffText: '首小时 5 元', freeMinutes: 15, paidFreeMinutes: null, phone: '010-12345678' }, '张三 修改了车场设置：修改了收费标准说明，免费时长改为 15 分钟，缴费后离场时间改为按车场规则，服务电话改为 010-12345678'],
     [{ keyChanged: true, bluecardBaseUrl: 'https://lot.example.com' }, '张三 修改了车场设置：修改了蓝卡云地址，更换了蓝卡密钥'],
     [{ address: '上海市黄浦区南京东路 1 号' }, '张三 修改了车场设置：车场地址改为「上海市黄浦区南京东路 1 号」'],

@@ -25,7 +25,8 @@ const COUPON_STATUS = {
 const SYNC = { pending: '正在发送给车场', synced: '车场已同步', refused: '车场拒绝', failed: '车场未确认' } as const;
 const DIRECTION = { in: '入口', out: '出口' } as const;
 const LANE_QR = { wechat: '微信支付', alipay: '支付宝' } as const;
-const CHANNEL_POLICY = { secured: '钱到账才放行', accepted: '支付方担保即放行' } as const;
+// The settings page's words, so the log names a setting as the operator saw it there.
+const CHANNEL_POLICY = { secured: '钱到账才抬杆', accepted: '支付方担保即抬杆' } as const;
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
@@ -65,8 +66,8 @@ function parkChanges(f: Facts<'POST /api/op/parks/:parkNumber'>): string[] {
   if (f.name !== undefined) out.push(`车场名称改为${quoted(f.name)}`);
   if (f.bluecardBaseUrl !== undefined) out.push('修改了蓝卡云地址');
   if (f.keyChanged) out.push('更换了蓝卡密钥');
-  if (f.laneQrProvider && LANE_QR[f.laneQrProvider]) out.push(`车道屏二维码改为${LANE_QR[f.laneQrProvider]}`);
-  if (f.channelPayPolicy && CHANNEL_POLICY[f.channelPayPolicy]) out.push(`无感支付放行改为“${CHANNEL_POLICY[f.channelPayPolicy]}”`);
+  if (f.laneQrProvider && LANE_QR[f.laneQrProvider]) out.push(`车道屏付款码改为${LANE_QR[f.laneQrProvider]}`);
+  if (f.channelPayPolicy && CHANNEL_POLICY[f.channelPayPolicy]) out.push(`无感支付何时抬杆改为“${CHANNEL_POLICY[f.channelPayPolicy]}”`);
   if (typeof f.openGateBlacklist === 'boolean') out.push(`黑名单车辆禁止入场${onOff(f.openGateBlacklist)}`);
   if (typeof f.openGateBookings === 'boolean') out.push(`预约车辆自动开闸${onOff(f.openGateBookings)}`);
   if (num(f.withholdingMaxPerDeductionFen) !== undefined) out.push(`无感支付单笔上限改为 ${yuanText(f.withholdingMaxPerDeductionFen!)}`);
