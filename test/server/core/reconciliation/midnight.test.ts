@@ -121,6 +121,26 @@ describe('which day a payment belongs to', () => {
     expect(await summary(s, '2026-11-29')).toEqual([]);
   });
 
+  it('a car in since 22:50 pays by Alipay at 23:58; the lot’s upload (4.15) and exit record (4.3) come after midnight: one row with both, on the day paid', async () => {
+    const stay = { orderId: 'stay-evening-ali' };
+    const p = ours(REF(6), '2026-11-28T23:58:00', { channel: 'alipay', ...stay });
+    const upload = lotLine(REF(6), '2026-11-29T00:03:00', { source: '4.15', payKind: '支付宝', ...stay });
+    const exit = lotLine(REF(6), '2026-11-29T00:05:00', { payKind: '支付宝', ...stay });
+    const s = service([p], [upload, exit]);
+    const day = await s.daily(P, '2026-11-28');
+    expect(day.rows).toHaveLength(1);
+    expect(day.rows[0]).toMatchObject({ status: 'matched', channel: 'alipay', ours: { ref: REF(6) }, lot: { sources: ['4.3', '4.15'] } });
+    expect(day.summary.takings.byChannel.alipay).toBe(800);
+    expect(await summary(s, '2026-11-29')).toEqual([]);
+  });
+
+  it('a car in since 22:50 pays at 00:40: the payment is the new day’s, whatever day the stay began', async () => {
+    const stay = { orderId: 'stay-evening-2' };
+    const s = service([ours(REF(7), '2026-11-29T00:40:00', { channel: 'alipay', ...stay })], [lotLine(REF(7), '2026-11-29T00:45:00', { payKind: '支付宝', ...stay })]);
+    expect(await summary(s, '2026-11-28')).toEqual([]);
+    expect(await summary(s, '2026-11-29')).toEqual([['matched', REF(7)]]);
+  });
+
   it('the car left and the lot never counted the payment: 车场缺少 on the day it was paid, nowhere else', async () => {
     const s = service([ours(REF(5), '2026-11-28T23:55:00')], [], new Set([`stay-${REF(5)}`]));
     expect(await summary(s, '2026-11-28')).toEqual([['missing_at_lot', REF(5)]]);
