@@ -18,7 +18,7 @@ import { startServer, type RunningServer } from '../../server/src/server';
 import { testDatabaseUri } from '../support/db';
 import { eventually } from '../support/payment-world';
 import { H5_DIR, checkPrerequisites, openBrowser, type Browser } from './support/browser';
-import { readability } from './support/readable';
+import { readability, settled } from './support/readable';
 
 jest.setTimeout(120_000);
 
@@ -92,7 +92,7 @@ async function open(hashPath: string) {
 }
 async function shot(name: string, viewport = PHONE) {
   if (viewport !== PHONE) await page.setViewportSize(viewport);
-  await page.waitForTimeout(150);
+  await settled(page);
   await browser.shot(name);
   if (viewport !== PHONE) await page.setViewportSize(PHONE);
 }
@@ -106,7 +106,7 @@ const DATA = [P, 'p_demo_002'];
 async function expectReadable(name: string) {
   for (const [size, viewport] of [['phone', PHONE], ['desktop', DESKTOP]] as const) {
     await page.setViewportSize(viewport);
-    await page.waitForTimeout(200);
+    await settled(page);
     const r = await readability(page, DATA);
     await browser.shot(`${name}-${size}`);
     expect({ page: `${name} (${size})`, ...r }).toEqual({ page: `${name} (${size})`, machineText: [], overflowPx: 0, sticking: [] });
@@ -186,12 +186,15 @@ describe('an operator in the browser (H5 demo)', () => {
     expect(await visible('.op-lane-qr .op-choice-on').innerText()).toBe('微信支付');
     expect(await visible('.op-channel-policy .op-choice-on').innerText()).toBe('钱到账才抬杆');
     await see('车主没有开通无感支付时，出口车道屏上显示哪家的付款码。');
+    // What the park has set is shown as set (the demo park's address).
+    expect(await visible('.op-address input').inputValue()).toBe('北京市朝阳区示例路 1 号');
     await fill('.op-park-name', '示例停车场（东区）');
     await visible('.op-gate-blacklist').getByText('关闭', { exact: true }).click();
     await fill('.op-tariff', '小型车首小时 5 元，之后每小时 2 元，每日最高 20 元。');
     await fill('.op-free-minutes', '15');
     await fill('.op-paid-free-minutes', '15');
     await fill('.op-phone', '010-88886666');
+    await fill('.op-address', '北京市朝阳区示例路 1 号（东门）');
     await tap('保存设置');
     await see('已保存');
     // As the server has it now (drivers read the service information from it).
@@ -202,7 +205,13 @@ describe('an operator in the browser (H5 demo)', () => {
     };
     expect(park.name).toBe('示例停车场（东区）');
     expect(park.settings.openGate?.blacklist).toBe(false);
-    expect(park.settings.service).toEqual({ tariffText: '小型车首小时 5 元，之后每小时 2 元，每日最高 20 元。', freeMinutes: 15, paidFreeMinutes: 15, phone: '010-88886666' });
+    expect(park.settings.service).toEqual({
+      tariffText: '小型车首小时 5 元，之后每小时 2 元，每日最高 20 元。',
+      freeMinutes: 15,
+      paidFreeMinutes: 15,
+      phone: '010-88886666',
+      address: '北京市朝阳区示例路 1 号（东门）',
+    });
     await shot('op-2-settings');
     await shot('op-2-settings-desktop', DESKTOP);
     // Put the name and the rule back for the other journeys (the service information stays: the poster shows it).
@@ -454,7 +463,6 @@ describe('the console speaks the operator’s language', () => {
     for (const [name, path, ready] of pages) {
       await open(path);
       await see(ready);
-      await page.waitForTimeout(300);
       await expectReadable(name);
     }
     // Find a car (its stays), and the lot's own lists opened.

@@ -54,3 +54,12 @@ export async function readability(page: Page, data: readonly string[] = []): Pro
   }
   return { machineText, overflowPx: Math.max(0, r.scrollWidth - r.width), sticking: r.sticking };
 }
+
+/**
+ * Until no page shows its loading spinner and the browser has laid out and painted the current window size
+ * (two animation frames): what is read or shot then is what the operator sees, with no guess at a delay.
+ */
+export async function settled(page: Page, timeout = 15_000): Promise<void> {
+  await page.locator('.state-loading').filter({ visible: true }).first().waitFor({ state: 'hidden', timeout });
+  await page.evaluate('new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))');
+}
