@@ -10,6 +10,9 @@ import { fakeApi } from '../support/http';
 import Taro, { resetTaroMock } from '../support/taro-mock';
 import { opLoggedIn, park } from './support';
 
+// A whole console page rendered in jsdom takes seconds when the machine is busy.
+jest.setTimeout(20_000);
+
 beforeEach(() => {
   resetTaroMock();
   process.env.TARO_ENV = 'h5';
