@@ -99,6 +99,7 @@ export interface AuditFactsByAction {
   'POST /api/op/parks/:parkNumber/booking-offers/:offerId/withdraw': { offerId: string; title?: string };
   'POST /api/op/parks/:parkNumber/bookings/:bookingNo/cancel': { bookingNo: string; plate?: string; reason?: string };
   'POST /api/op/parks/:parkNumber/bookings/reconcile': { differences?: number };
+  'POST /api/op/parks/:parkNumber/invoices/:invoiceId/resend': { invoiceId: string };
 }
 
 export type AuditedAction = keyof AuditFactsByAction;
@@ -131,6 +132,7 @@ export const AUDITED_ACTIONS = [
   'POST /api/op/parks/:parkNumber/booking-offers/:offerId/withdraw',
   'POST /api/op/parks/:parkNumber/bookings/:bookingNo/cancel',
   'POST /api/op/parks/:parkNumber/bookings/reconcile',
+  'POST /api/op/parks/:parkNumber/invoices/:invoiceId/resend',
 ] as const satisfies readonly AuditedAction[];
 
 /** The facts of an endpoint's action (never, for an endpoint that is not audited). */

@@ -135,6 +135,7 @@ const ACTIONS: { [A in AuditedAction]: Builder<A> } = {
   'POST /api/op/parks/:parkNumber/booking-offers/:offerId/withdraw': (f) => `下架了预约产品${f.title ? quoted(f.title) : ''}`,
   'POST /api/op/parks/:parkNumber/bookings/:bookingNo/cancel': (f) => `取消了${f.plate ? ` ${f.plate} 的` : ''}预约${f.plate ? '' : ` ${f.bookingNo ?? ''}`.replace(/ $/, '')}并全额退款${why(f.reason)}`,
   'POST /api/op/parks/:parkNumber/bookings/reconcile': (f) => `与车场核对了预约${num(f.differences) !== undefined ? `（${f.differences ? `${f.differences} 条差异` : '没有差异'}）` : ''}`,
+  'POST /api/op/parks/:parkNumber/invoices/:invoiceId/resend': (f) => `重新发送了电子发票${str(f.invoiceId) ? ` ${f.invoiceId}` : ''}`,
 };
 
 export const AUDIT_SENTENCE_ACTIONS = Object.keys(ACTIONS) as AuditedAction[];
