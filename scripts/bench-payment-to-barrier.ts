@@ -102,7 +102,7 @@ async function main() {
     databaseReady: async () => true,
     routers: [
       bluecardRouter({ parks, clock: systemClock, records: new LotRecordsService(stays, systemClock) }),
-      notifyRouter({ orders, orderRepo, wechat: wechatAdapter }),
+      notifyRouter({ orders, wechat: wechatAdapter }),
     ],
   }).callback();
   await bluecard.setParkPayBaseUrl(url);

@@ -29,7 +29,7 @@ import { apiRouter } from './port/api';
 import { mountOrderRoutes } from './port/api/orders-routes';
 import { bluecardRouter } from './port/bluecard/router';
 import { LotCallGuard } from './port/bluecard/call-guard';
-import { OrderWorker } from './port/jobs/order-worker';
+import { newWorkerOwner, OrderWorker } from './port/jobs/order-worker';
 import { NOTIFY_PATHS, notifyRouter } from './port/notify/router';
 import { wireAgreements } from './agreements-wiring';
 import { wireFaceToFace } from './face-to-face-wiring';
@@ -207,6 +207,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       wechatPay, wechatPayBaseUrl: wechatPayConfig?.baseUrl, wechatAppId: wechatPayConfig?.appId, wechatMiniProgram: wechatLoginConfig, alipayConfig,
       drivers, orderRepo, stays: lotRecords, parks, pollMs: opts.workerPollMs,
     });
+    const workerOwner = newWorkerOwner();
     // Withholding agreements and the lane payments that use them (4.16, 4.17, 4.27).
     const agreementWiring = await wireAgreements({
       config, demo, connection: database.connection, clock, logger, publicUrl, wechatPay, wechatPayConfig, alipay, alipayConfig,
@@ -230,6 +231,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       clock,
       policy: opts.orderPolicy,
       deliveries: { lane_qr: agreementWiring.laneQrDelivery, booking: bookingWiring.delivery },
+      // The payment's write takes the delivery for this process's worker, which delivers it at once.
+      deliverNow: {
+        owner: workerOwner,
+        run: (order) => {
+          workerRef.worker?.run(order);
+          notices.orderPaid(order.orderNo);
+        },
+      },
       onPaid: (no) => {
         workerRef.worker?.kick(no);
         notices.orderPaid(no);
@@ -241,7 +250,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       onRefunded: (no) => notices.orderRefunded(no),
       log: logger,
     });
-    const worker = new OrderWorker(orders, { logger, pollMs: opts.workerPollMs });
+    const worker = new OrderWorker(orders, { logger, pollMs: opts.workerPollMs, owner: workerOwner });
     workerRef.worker = worker;
     const lanes = agreementWiring.connect(orders);
     const bookingParts = bookingWiring.connect(orders);
@@ -335,7 +344,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       databaseAvailable: () => database.available(),
       routers: [
         bluecardRouter({ parks, clock, guard: lotCalls, records: new LotRecordsService(lotRecords, clock, undefined, { entered: (stay) => notices.entered(stay) }), lanePay: { ...lanes.lanePay, ...faceToFace.lanePay, ...couponsLists.lanePay } }),
-        notifyRouter({ orders, orderRepo, wechat: wechatPay, alipay }),
+        notifyRouter({ orders, wechat: wechatPay, alipay }),
         lanes.notify,
         ...(notices.notify ? [notices.notify] : []),
         api,

@@ -18,7 +18,7 @@ import type { OrderPolicy } from '../../server/src/core/orders/policy';
 import type { Park } from '../../server/src/core/parks';
 import { createLogger } from '../../server/src/logger';
 import { bluecardRouter, type BluecardPortDeps } from '../../server/src/port/bluecard/router';
-import { OrderWorker } from '../../server/src/port/jobs/order-worker';
+import { newWorkerOwner, OrderWorker } from '../../server/src/port/jobs/order-worker';
 import { NOTIFY_PATHS, notifyRouter } from '../../server/src/port/notify/router';
 import { MongoLotRecordsRepository } from '../../server/src/repository/lot-records';
 import { MongoOrderRepository } from '../../server/src/repository/orders';
@@ -89,6 +89,7 @@ export async function startPaymentWorld(label: string, opts: PaymentWorldOptions
   const lot = new BluecardLotGateway(new BluecardClient({ backoffMs: [], timeoutMs: 1_000 }));
   const build = (kick: boolean) => {
     const ref: { worker?: OrderWorker } = {};
+    const owner = newWorkerOwner();
     const orders = new OrderService({
       orders: orderRepo,
       parks,
@@ -101,13 +102,15 @@ export async function startPaymentWorld(label: string, opts: PaymentWorldOptions
       deliveries: opts.deliveries,
       clock: systemClock,
       policy: { deliveryBackoffMs: [0, 50, 100, 200], refundBackoffMs: [0, 50, 100], ...opts.policy },
-      onPaid: kick ? (no) => ref.worker?.kick(no) : undefined,
+      // As in production: the payment's write takes the delivery for this worker, which delivers at once.
+      // Without kick, payments wait for a poll (a process that dies before delivering).
+      deliverNow: kick ? { owner, run: (order) => ref.worker?.run(order) } : undefined,
       onRefund: (no) => {
         if (kick) ref.worker?.kickRefund(no);
         opts.onRefund?.(no);
       },
     });
-    const worker = new OrderWorker(orders, { logger, pollMs: 50, expireEveryMs: 0 });
+    const worker = new OrderWorker(orders, { logger, pollMs: 50, owner });
     ref.worker = worker;
     return { orders, worker };
   };
@@ -118,7 +121,7 @@ export async function startPaymentWorld(label: string, opts: PaymentWorldOptions
     databaseReady: async () => true,
     routers: [
       bluecardRouter({ parks, clock: systemClock, records: new LotRecordsService(stays, systemClock), lanePay: opts.lanePay?.({ stays, parks }) }),
-      notifyRouter({ orders: main.orders, orderRepo, wechat: wechatAdapter, alipay: alipayAdapter }),
+      notifyRouter({ orders: main.orders, wechat: wechatAdapter, alipay: alipayAdapter }),
     ],
   });
   handler = app.callback();

@@ -1,11 +1,22 @@
 /**
- * mongoose implementation of OrderRepository. Each method is one atomic single-document operation;
+ * mongoose implementation of OrderRepository. Each state change is one atomic single-document operation;
  * claims are conditional findOneAndUpdate with a lease, so two server processes never deliver (or refund)
  * the same order at the same time, and a crashed worker's lease simply runs out.
+ *
+ * Every lookup is by _id (what FerretDB v1 answers from its index):
+ *  - by orderNo: the order itself;
+ *  - by park + outTradeNo: a key document (order_keys) pointing at the order, written once the order's
+ *    insert won (the unique index on the order decides who wins);
+ *  - a driver's orders: a key document per driver (driver_orders) listing them;
+ *  - open orders of a stay, and orders with work due: the work collection (repository/work.ts), which holds
+ *    exactly the orders not yet delivered, closed or refunded.
  */
 import { Schema, type Connection, type Model } from 'mongoose';
-import type { Order, OrderRepository, OrderStatus } from '../core/orders/model';
+import { FINISHED_ORDER, orderDue, PENDING_LOOK_MS, type Order, type OrderRepository, type OrderStatus } from '../core/orders/model';
+import { earliest, type WorkItem } from '../core/work';
+import { forEachDoc, KeyIndex, runOnce } from './keys';
 import { isDuplicateKey } from './util';
+import { MongoWorkQueue } from './work';
 
 type Doc = Order & { _id: string };
 const Mixed = Schema.Types.Mixed;
@@ -38,12 +49,8 @@ export function orderModel(conn: Connection): Model<Doc> {
     },
     { versionKey: false, minimize: false },
   );
+  // The unique index decides which order an outTradeNo belongs to (the insert is the claim).
   schema.index({ parkNumber: 1, outTradeNo: 1 }, { unique: true });
-  schema.index({ driverId: 1, createdAt: -1 });
-  schema.index({ driverId: 1, parkNumber: 1, orderId: 1, status: 1 });
-  schema.index({ status: 1, 'delivery.nextAttemptAt': 1 });
-  schema.index({ status: 1, 'refund.nextAttemptAt': 1 });
-  schema.index({ status: 1, expiresAt: 1 });
   return conn.model<Doc>('Order', schema);
 }
 
@@ -60,25 +67,79 @@ function toOrder(doc: Doc | null | undefined): Order | undefined {
   return { ...rest, orderNo: _id } as Order;
 }
 
+const tradeKey = (parkNumber: string, outTradeNo: string) => JSON.stringify([parkNumber, outTradeNo]);
+const stayKey = (parkNumber: string, orderId: string) => JSON.stringify([parkNumber, orderId]);
+const isFinished = (s: unknown) => FINISHED_ORDER.includes(s as OrderStatus);
+/** Lane QR orders belong to the lane ("lane:<park>"), not to a driver: no history list for them. */
+const hasHistory = (o: Pick<Order, 'kind'>) => o.kind !== 'lane_qr';
+const workExtra = (o: Pick<Order, 'parkNumber' | 'orderId' | 'driverId'>) => ({ stay: stayKey(o.parkNumber, o.orderId), driverId: o.driverId });
+
 export class MongoOrderRepository implements OrderRepository {
   private readonly m: Model<Doc>;
-  constructor(conn: Connection) {
+  private readonly work: MongoWorkQueue;
+  private readonly byTrade: KeyIndex;
+  private readonly history: KeyIndex;
+
+  constructor(private readonly conn: Connection) {
     this.m = orderModel(conn);
+    this.work = new MongoWorkQueue(conn);
+    this.byTrade = new KeyIndex(conn, 'order_keys');
+    this.history = new KeyIndex(conn, 'driver_orders');
   }
 
   async init(): Promise<void> {
-    await this.m.init();
+    await Promise.all([this.m.init(), this.work.init(), this.byTrade.init(), this.history.init()]);
+    await runOnce(this.conn, 'orders: keys and work items', () => this.migrate());
+  }
+
+  /** Orders written before keys and work items existed get them (idempotent). */
+  private async migrate(): Promise<void> {
+    const now = new Date();
+    await forEachDoc(this.m, {}, undefined, async (docs: Doc[]) => {
+      const orders = docs.map((d) => toOrder(d)!);
+      const keys = this.byTrade.model.bulkWrite(
+        orders.map((o) => ({ updateOne: { filter: { _id: tradeKey(o.parkNumber, o.outTradeNo) }, update: { $set: { ref: o.orderNo } }, upsert: true } })),
+        { ordered: false },
+      );
+      const history = this.history.addMany(orders.filter(hasHistory).map((o) => ({ key: o.driverId, ref: o.orderNo })));
+      const work = this.work.scheduleMany(
+        orders.flatMap((o) => {
+          const due = orderDue(o, now);
+          return due ? [{ kind: 'order' as const, ref: o.orderNo, due, extra: workExtra(o) }] : [];
+        }),
+      );
+      await Promise.all([keys, history, work]);
+    });
   }
 
   async insert(order: Order): Promise<boolean> {
     const { orderNo, ...rest } = order;
+    const due = orderDue(order, new Date(order.createdAt));
     try {
-      await this.m.create({ _id: orderNo, ...rest });
-      return true;
+      // The work item with the order (it is what finds the open orders of a stay); then the keys.
+      await Promise.all([due ? this.work.schedule('order', orderNo, due, workExtra(order)) : undefined, this.m.create({ _id: orderNo, ...rest })]);
     } catch (e) {
-      if (isDuplicateKey(e)) return false;
-      throw e;
+      if (!isDuplicateKey(e)) throw e;
+      await this.repairTradeKey(order.parkNumber, order.outTradeNo);
+      return false;
     }
+    await Promise.all([
+      this.byTrade.set(tradeKey(order.parkNumber, order.outTradeNo), orderNo),
+      hasHistory(order) ? this.history.add(order.driverId, orderNo) : undefined,
+    ]);
+    return true;
+  }
+
+  /**
+   * An insert lost to an order with the same outTradeNo: make sure its key exists (its writer may have died
+   * between the order and the key). Rare: the only search of the orders, and only when the key is missing.
+   */
+  private async repairTradeKey(parkNumber: string, outTradeNo: string): Promise<void> {
+    const key = tradeKey(parkNumber, outTradeNo);
+    const named = await this.byTrade.ref(key);
+    if (named && (await this.m.exists({ _id: named }))) return;
+    const winner = await this.m.findOne({ parkNumber, outTradeNo }, { _id: 1 }).lean<{ _id: string }>();
+    if (winner) await this.byTrade.set(key, winner._id);
   }
 
   async get(orderNo: string): Promise<Order | undefined> {
@@ -86,53 +147,95 @@ export class MongoOrderRepository implements OrderRepository {
   }
 
   async byOutTradeNo(parkNumber: string, outTradeNo: string): Promise<Order | undefined> {
-    return toOrder(await this.m.findOne({ parkNumber, outTradeNo }).lean<Doc>());
+    const orderNo = await this.byTrade.ref(tradeKey(parkNumber, outTradeNo));
+    if (!orderNo) return undefined;
+    const order = await this.get(orderNo);
+    return order && order.parkNumber === parkNumber && order.outTradeNo === outTradeNo ? order : undefined;
   }
 
   async openForStay(driverId: string, parkNumber: string, orderId: string): Promise<Order[]> {
-    const docs = await this.m.find({ driverId, parkNumber, orderId, status: { $in: ['quoted', 'pending'] } }).lean<Doc[]>();
-    return docs.map((d) => toOrder(d)!);
+    const nos = await this.work.refsWhere('order', { stay: stayKey(parkNumber, orderId) });
+    const orders = await Promise.all(nos.map((no) => this.get(no)));
+    return orders.filter(
+      (o): o is Order => !!o && o.driverId === driverId && o.parkNumber === parkNumber && o.orderId === orderId && (o.status === 'quoted' || o.status === 'pending'),
+    );
   }
 
   async listForDriver(driverId: string, limit: number): Promise<Order[]> {
-    const docs = await this.m.find({ driverId, status: { $in: HISTORY_STATUSES } }).sort({ createdAt: -1 }).limit(limit).lean<Doc[]>();
-    return docs.map((d) => toOrder(d)!);
+    const nos = await this.history.refs(driverId);
+    // Newest are added last. Read backwards in chunks until enough are found: prices only looked at (quoted,
+    // or closed when they expired) are keyed too but never listed.
+    const found: Order[] = [];
+    for (let to = nos.length; to > 0 && found.length < limit; to -= Math.max(limit, 20)) {
+      const chunk = await Promise.all(nos.slice(Math.max(0, to - Math.max(limit, 20)), to).map((no) => this.get(no)));
+      found.push(...chunk.filter((o): o is Order => !!o && o.driverId === driverId && HISTORY_STATUSES.includes(o.status)));
+    }
+    return found.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime()).slice(0, limit);
   }
 
   async transition(orderNo: string, from: OrderStatus[], set: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<Order | undefined> {
+    const to = set.status as OrderStatus | undefined;
+    // Work for a finished order: hold its item first, so no poller can drop it before this write lands.
+    const holder = to !== undefined && !isFinished(to) && from.some(isFinished) ? await this.work.hold('order', orderNo) : undefined;
+    // Payable from now on (a provider order follows): the item must exist before any money can move.
+    const payable = to === 'pending' && from.includes('quoted');
+    if (payable) {
+      const at = set.updatedAt instanceof Date ? set.updatedAt : new Date();
+      await this.work.schedule('order', orderNo, earliest(set.expiresAt as Date | undefined, new Date(at.getTime() + PENDING_LOOK_MS))!);
+    }
     const doc = await this.m
       .findOneAndUpdate({ _id: orderNo, status: { $in: from }, ...extra }, { $set: set }, { returnDocument: 'after' })
       .lean<Doc>();
-    return toOrder(doc);
+    const order = toOrder(doc);
+    if (holder) await this.work.unhold('order', orderNo, holder, order ? orderDue(order, order.updatedAt) : undefined);
+    else if (to !== undefined && !payable) await this.afterChange(orderNo, order);
+    return order;
   }
 
-  private async claim(which: 'delivery' | 'refund', status: OrderStatus, now: Date, owner: string, leaseMs: number, orderNo?: string) {
-    const due = {
+  async markPaid(orderNo: string, set: Record<string, unknown>, amountFen: number): Promise<Order | undefined> {
+    const doc = await this.m
+      .findOneAndUpdate({ _id: orderNo, status: { $in: ['quoted', 'pending'] }, amountFen }, { $set: set }, { returnDocument: 'after' })
+      .lean<Doc>();
+    const order = toOrder(doc);
+    // Leased: whoever took it delivers it now, and the item (due within a minute) is the safety net. Not
+    // leased: the job delivers it, now.
+    if (order && !order.delivery?.leaseUntil) await this.work.schedule('order', orderNo, order.delivery?.nextAttemptAt ?? order.updatedAt);
+    return order;
+  }
+
+  /** Keep the work item with the order after a change of state: gone when finished, else due no later than its next step. */
+  private async afterChange(orderNo: string, order: Order | undefined): Promise<void> {
+    if (!order) return;
+    const due = orderDue(order, order.updatedAt);
+    if (due) await this.work.schedule('order', orderNo, due);
+    else await this.work.done('order', orderNo);
+  }
+
+  private claimFilter(which: 'delivery' | 'refund', status: OrderStatus, now: Date) {
+    return {
       status,
       [`${which}.state`]: 'pending',
       [`${which}.nextAttemptAt`]: { $lte: now },
       $or: [{ [`${which}.leaseUntil`]: { $exists: false } }, { [`${which}.leaseUntil`]: null }, { [`${which}.leaseUntil`]: { $lte: now } }],
     };
-    let id = orderNo;
-    if (!id) {
-      // Look first with a read, then claim that one order by _id. On FerretDB v1 a claim that has to search
-      // holds the write lock for the whole search (tools/ferretdb/writelock.go), stalling the payments that
-      // are being recorded meanwhile; a read does not. A race with another worker just claims nothing.
-      const next = await this.m.findOne(due, { _id: 1 }).sort({ [`${which}.nextAttemptAt`]: 1 }).lean<{ _id: string }>();
-      if (!next) return undefined;
-      id = next._id;
+  }
+
+  private async claim(which: 'delivery' | 'refund', status: OrderStatus, now: Date, owner: string, leaseMs: number, orderNo?: string) {
+    const ids = orderNo ? [orderNo] : (await this.dueWork(now, 20)).map((i) => i.ref);
+    for (const id of ids) {
+      const doc = await this.m
+        .findOneAndUpdate(
+          { _id: id, ...this.claimFilter(which, status, now) },
+          {
+            $set: { [`${which}.leaseOwner`]: owner, [`${which}.leaseUntil`]: new Date(now.getTime() + leaseMs) },
+            $inc: { [`${which}.attempts`]: 1 },
+          },
+          { returnDocument: 'after' },
+        )
+        .lean<Doc>();
+      if (doc) return toOrder(doc);
     }
-    const doc = await this.m
-      .findOneAndUpdate(
-        { _id: id, ...due },
-        {
-          $set: { [`${which}.leaseOwner`]: owner, [`${which}.leaseUntil`]: new Date(now.getTime() + leaseMs) },
-          $inc: { [`${which}.attempts`]: 1 },
-        },
-        { returnDocument: 'after' },
-      )
-      .lean<Doc>();
-    return toOrder(doc);
+    return undefined;
   }
 
   claimDelivery(now: Date, owner: string, leaseMs: number, orderNo?: string): Promise<Order | undefined> {
@@ -144,8 +247,17 @@ export class MongoOrderRepository implements OrderRepository {
   }
 
   async expired(now: Date, limit: number): Promise<Order[]> {
-    const docs = await this.m.find({ status: { $in: ['quoted', 'pending'] }, expiresAt: { $lte: now } }).limit(limit).lean<Doc[]>();
-    return docs.map((d) => toOrder(d)!);
+    const due = await this.dueWork(now, Math.max(limit, 100));
+    const orders = await Promise.all(due.map((i) => this.get(i.ref)));
+    return orders.filter((o): o is Order => !!o && (o.status === 'quoted' || o.status === 'pending') && o.expiresAt <= now).slice(0, limit);
+  }
+
+  dueWork(now: Date, limit: number): Promise<WorkItem[]> {
+    return this.work.due(['order'], now, limit);
+  }
+
+  settleWork(item: WorkItem, next: Date | undefined): Promise<void> {
+    return this.work.settle(item, next);
   }
 
   async releaseLease(orderNo: string, which: 'delivery' | 'refund', owner: string, set: Record<string, unknown>): Promise<Order | undefined> {
@@ -156,6 +268,8 @@ export class MongoOrderRepository implements OrderRepository {
         { returnDocument: 'after' },
       )
       .lean<Doc>();
-    return toOrder(doc);
+    const order = toOrder(doc);
+    await this.afterChange(orderNo, order);
+    return order;
   }
 }

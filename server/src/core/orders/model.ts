@@ -10,6 +10,8 @@
  * Money is integer fen.
  */
 
+import { earliest, latest, type WorkItem } from '../work';
+
 export type Provider = 'wechat' | 'alipay';
 /**
  * 'booking': a booking bought from an operator's offer (core/bookings), delivered by 4.18 instead of 4.5.
@@ -114,7 +116,37 @@ export interface Order {
   updatedAt: Date;
 }
 
-/** Persistence (implemented under repository/). Every method is one atomic operation. */
+/** An order has work until it is delivered, closed or refunded. */
+export const FINISHED_ORDER: readonly OrderStatus[] = ['delivered', 'closed', 'refunded'];
+
+/** How often a pending order is looked at (a payment recorded by a process that died before delivering it). */
+export const PENDING_LOOK_MS = 60_000;
+
+/**
+ * When the job should next look at an order (its work item's due); undefined when it has nothing left to do.
+ * A pending order is looked at every minute too: its payment may have been recorded, with the delivery
+ * taken, by a process that died before the lot was told.
+ */
+export function orderDue(o: Order, now: Date): Date | undefined {
+  const soon = new Date(now.getTime() + PENDING_LOOK_MS);
+  switch (o.status) {
+    case 'quoted':
+      return o.expiresAt;
+    case 'pending':
+      return earliest(o.expiresAt, soon);
+    case 'paid':
+      return o.delivery?.state === 'pending' ? (latest(o.delivery.nextAttemptAt, o.delivery.leaseUntil) ?? now) : soon;
+    case 'refunding':
+      return o.refund?.state === 'pending' ? (latest(o.refund.nextAttemptAt, o.refund.leaseUntil) ?? now) : soon;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Persistence (implemented under repository/). Every method is one atomic operation on the order; the
+ * repository keeps the order's work item and lookup keys (core/work.ts) with it.
+ */
 export interface OrderRepository {
   /** Insert; false when an order with this parkNumber+outTradeNo exists already. */
   insert(order: Order): Promise<boolean>;
@@ -126,12 +158,22 @@ export interface OrderRepository {
   listForDriver(driverId: string, limit: number): Promise<Order[]>;
   /** Apply `set` (dotted paths allowed) when the order is in one of `from`; the updated order or undefined. */
   transition(orderNo: string, from: OrderStatus[], set: Record<string, unknown>, extra?: Record<string, unknown>): Promise<Order | undefined>;
+  /**
+   * The payment of an unpaid (quoted or pending) order of exactly `amountFen`, in one write: `set` records it
+   * and its pending delivery — leased to whoever delivers it now, or unleased (then the job is told it is
+   * due now). The paid order, or undefined when the condition did not hold.
+   */
+  markPaid(orderNo: string, set: Record<string, unknown>, amountFen: number): Promise<Order | undefined>;
   /** Claim one paid order whose delivery is due and not leased by a live worker. */
   claimDelivery(now: Date, owner: string, leaseMs: number, orderNo?: string): Promise<Order | undefined>;
   /** Claim one refunding order whose refund is due. */
   claimRefund(now: Date, owner: string, leaseMs: number, orderNo?: string): Promise<Order | undefined>;
   /** quoted/pending orders past expiresAt. */
   expired(now: Date, limit: number): Promise<Order[]>;
+  /** Orders whose work is due (the job's poll), earliest first. */
+  dueWork(now: Date, limit: number): Promise<WorkItem[]>;
+  /** After the job looked at an order: when to look next (undefined: finished). */
+  settleWork(item: WorkItem, next: Date | undefined): Promise<void>;
   /** Set `set` only while the caller still holds the lease of delivery or refund. */
   releaseLease(orderNo: string, which: 'delivery' | 'refund', owner: string, set: Record<string, unknown>): Promise<Order | undefined>;
 }

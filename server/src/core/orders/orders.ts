@@ -12,7 +12,8 @@ import type { LotRecordsRepository } from '../lot/model';
 import type { ParkDirectory } from '../parks';
 import type { OrderDelivery } from './deliveries';
 import { LotCallError, type LotGateway, type Payer, type PayParams, type PaymentGateway, type PricedStay } from './gateways';
-import type { Order, OrderKind, OrderRepository, Payment, Provider } from './model';
+import type { WorkItem } from '../work';
+import { orderDue, type Delivery, type Order, type OrderKind, type OrderRepository, type Payment, type Provider } from './model';
 import { backoff, DEFAULT_ORDER_POLICY, type OrderPolicy } from './policy';
 
 export interface OrderServiceDeps {
@@ -25,7 +26,13 @@ export interface OrderServiceDeps {
   deliveries?: Partial<Record<OrderKind, OrderDelivery>>;
   clock: Clock;
   policy?: Partial<OrderPolicy>;
-  /** Called when a payment is recorded, so a worker can deliver it at once. */
+  /**
+   * Delivers a payment at once (the worker): the payment's write takes the delivery's lease for `owner`,
+   * and `run` gets the order to deliver — a driver waits at the barrier. Without it, payments are delivered
+   * by the job (and onPaid is told).
+   */
+  deliverNow?: { readonly owner: string; run(order: Order): void };
+  /** Called when a payment is recorded and no deliverNow takes it. */
   onPaid?: (orderNo: string) => void;
   /** Called when a refund starts. */
   onRefund?: (orderNo: string) => void;
@@ -332,28 +339,21 @@ export class OrderService {
   // Payments arrive (notification or query)
 
   /**
-   * Record a payment, once. The payment and the pending lot notification are one write. A repeat (same
-   * transaction) changes nothing. A payment of another amount than the order's is refunded.
+   * Record a payment, once. The payment and the pending lot notification are one write, which also takes the
+   * delivery for deliverNow (the one write before the lot is told). A repeat (same transaction) changes
+   * nothing. A payment of another amount than the order's is refunded.
    */
   async recordPayment(orderNo: string, payment: Payment): Promise<'applied' | 'duplicate' | 'refunding' | 'unknown'> {
     const now = this.now();
+    const paidSet = () => {
+      const delivery: Delivery = { transactionID: orderNo, state: 'pending', attempts: 0, refusals: 0, nextAttemptAt: now };
+      const taker = this.deps.deliverNow;
+      if (taker) Object.assign(delivery, { attempts: 1, leaseOwner: taker.owner, leaseUntil: new Date(now.getTime() + this.policy.leaseMs) });
+      return { status: 'paid', payment, delivery, updatedAt: now };
+    };
     // The usual case in one write (the driver waits at the barrier): unpaid, and the amount is the order's.
-    const paid = await this.deps.orders.transition(
-      orderNo,
-      ['quoted', 'pending', 'closed'],
-      {
-        status: 'paid',
-        payment,
-        delivery: { transactionID: orderNo, state: 'pending', attempts: 0, refusals: 0, nextAttemptAt: now },
-        updatedAt: now,
-      },
-      { amountFen: payment.paidFen },
-    );
-    if (paid) {
-      this.deps.log?.info({ orderNo, via: payment.via, fen: payment.paidFen }, 'payment recorded');
-      this.deps.onPaid?.(orderNo);
-      return 'applied';
-    }
+    const paid = await this.deps.orders.markPaid(orderNo, paidSet(), payment.paidFen);
+    if (paid) return this.paid(paid, payment);
     const order = await this.deps.orders.get(orderNo);
     if (!order) return 'unknown';
     if (order.payment) {
@@ -361,6 +361,13 @@ export class OrderService {
         this.deps.log?.error({ orderNo, first: order.payment.transactionId, second: payment.transactionId }, 'a second transaction for one order');
       }
       return 'duplicate';
+    }
+    if (order.amountFen === payment.paidFen) {
+      // Paid after it closed (expired, cancelled, superseded): the money still opens the barrier.
+      const late = await this.deps.orders.transition(orderNo, ['closed'], paidSet(), { amountFen: payment.paidFen });
+      if (late) return this.paid(late, payment);
+      const again = await this.deps.orders.get(orderNo);
+      if (again?.payment) return 'duplicate';
     }
     // Verified money of another amount than the order's: it cannot count; it goes back.
     const started = await this.deps.orders.transition(orderNo, ['quoted', 'pending', 'closed'], {
@@ -372,6 +379,13 @@ export class OrderService {
     if (!started) return 'duplicate';
     this.deps.onRefund?.(orderNo);
     return 'refunding';
+  }
+
+  private paid(order: Order, payment: Payment): 'applied' {
+    this.deps.log?.info({ orderNo: order.orderNo, via: payment.via, fen: payment.paidFen }, 'payment recorded');
+    if (this.deps.deliverNow && order.delivery?.leaseOwner === this.deps.deliverNow.owner) this.deps.deliverNow.run(order);
+    else this.deps.onPaid?.(order.orderNo);
+    return 'applied';
   }
 
   private newRefund(orderNo: string, fen: number, reason: string) {
@@ -399,6 +413,11 @@ export class OrderService {
   async deliver(owner: string, orderNo?: string): Promise<Order | undefined> {
     const order = await this.deps.orders.claimDelivery(this.now(), owner, this.policy.leaseMs, orderNo);
     if (!order) return undefined;
+    return this.deliverClaimed(owner, order);
+  }
+
+  /** The delivery attempt of an order whose delivery `owner` holds (claimed, or taken with its payment). */
+  async deliverClaimed(owner: string, order: Order): Promise<Order | undefined> {
     const d = order.delivery!;
     const p = order.payment!;
     const park = await this.deps.parks.get(order.parkNumber);
@@ -518,17 +537,54 @@ export class OrderService {
   /** Close what expired: quotes never paid, provider orders never paid (asking the provider first). */
   async expire(limit = 50): Promise<number> {
     const due = await this.deps.orders.expired(this.now(), limit);
-    for (const o of due) {
-      try {
-        if (o.status === 'quoted') {
-          await this.deps.orders.transition(o.orderNo, ['quoted'], { status: 'closed', closedReason: 'quote_expired', updatedAt: this.now() });
-        } else {
-          await this.closeAtProvider(o, 'payment_expired');
-        }
-      } catch (e) {
-        this.deps.log?.warn({ orderNo: o.orderNo, err: (e as Error).message }, 'expiry failed; will retry');
-      }
-    }
+    for (const o of due) await this.expireOne(o);
     return due.length;
+  }
+
+  private async expireOne(o: Order): Promise<void> {
+    try {
+      if (o.status === 'quoted') {
+        await this.deps.orders.transition(o.orderNo, ['quoted'], { status: 'closed', closedReason: 'quote_expired', updatedAt: this.now() });
+      } else {
+        await this.closeAtProvider(o, 'payment_expired');
+      }
+    } catch (e) {
+      this.deps.log?.warn({ orderNo: o.orderNo, err: (e as Error).message }, 'expiry failed; will retry');
+    }
+  }
+
+  /**
+   * The job's look at one order whose work item is due: deliver it, refund it, or close it when it expired,
+   * whichever is due; then when to look next (undefined: finished).
+   */
+  async process(owner: string, orderNo: string): Promise<Date | undefined> {
+    const order = await this.deps.orders.get(orderNo);
+    if (!order) return undefined;
+    const now = this.now();
+    if (order.status === 'paid') await this.deliver(owner, orderNo);
+    else if (order.status === 'refunding') await this.refund(owner, orderNo);
+    else if ((order.status === 'quoted' || order.status === 'pending') && order.expiresAt <= now) await this.expireOne(order);
+    else return orderDue(order, now);
+    // What it is now (another process may have acted meanwhile).
+    const after = await this.deps.orders.get(orderNo);
+    return after ? orderDue(after, this.now()) : undefined;
+  }
+
+  /** One pass over the orders whose work is due (the job's poll); how many were looked at. */
+  async processDue(owner: string, limit = 100): Promise<number> {
+    const items = await this.deps.orders.dueWork(this.now(), limit);
+    for (const item of items) await this.settle(owner, item);
+    return items.length;
+  }
+
+  private async settle(owner: string, item: WorkItem): Promise<void> {
+    let next: Date | undefined;
+    try {
+      next = await this.process(owner, item.ref);
+    } catch (e) {
+      this.deps.log?.error({ orderNo: item.ref, err: (e as Error).message }, 'order job step failed; looking again later');
+      next = new Date(this.deps.clock.now() + this.policy.leaseMs);
+    }
+    await this.deps.orders.settleWork(item, next);
   }
 }

@@ -1,38 +1,46 @@
 /**
  * Background work on orders: deliver paid orders to the lot (sendPayRes), refund payments that cannot count,
- * close expired orders. Each process runs one worker; orders are claimed with a lease in the database, so
+ * close expired orders. The orders with something due are found in the work collection (core/work.ts), never
+ * by searching the orders. Each process runs one worker; orders are claimed with a lease in the database, so
  * several processes share the work without doing anything twice, and a crashed process's claims lapse.
- * A payment is delivered at once (kick) as well as by the poll, because a driver waits at the barrier.
+ * A payment is delivered at once (its write took the delivery for this worker: `run`) — a driver waits at
+ * the barrier; the poll is the safety net.
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
+import type { Order } from '../../core/orders/model';
 import type { OrderService } from '../../core/orders/orders';
+import type { WorkHandler } from '../../core/work';
 import type { Logger } from '../../logger';
 
+/** A name for this process's worker (leases in the database carry it). */
+export function newWorkerOwner(tag = ''): string {
+  return `${os.hostname()}:${process.pid}:${tag}${randomBytes(3).toString('hex')}`;
+}
+
 export interface OrderWorkerOptions {
-  /** How often due work is looked for (default 1 s). */
+  /** How often due work is looked for when the worker runs on its own (default 1 s). */
   pollMs?: number;
-  /** Expired orders are swept every this often (default 15 s). */
-  expireEveryMs?: number;
   logger: Logger;
   owner?: string;
 }
 
-export class OrderWorker {
+export class OrderWorker implements WorkHandler {
+  readonly kind = 'order' as const;
   readonly owner: string;
   private timer: NodeJS.Timeout | undefined;
   private running = new Set<Promise<unknown>>();
   private stopped = false;
-  private lastExpire = 0;
   private polling = false;
 
   constructor(
     private readonly orders: OrderService,
     private readonly opts: OrderWorkerOptions,
   ) {
-    this.owner = opts.owner ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.owner = opts.owner ?? newWorkerOwner();
   }
 
+  /** Poll on its own timer (without a job registry: tests, scripts). */
   start(): void {
     this.stopped = false;
     const tick = () => {
@@ -45,7 +53,12 @@ export class OrderWorker {
     tick();
   }
 
-  /** Deliver this order now (a payment just arrived). */
+  /** Deliver a payment whose write took the delivery for this worker (OrderService deliverNow). */
+  run(order: Order): void {
+    if (!this.stopped) void this.track(this.orders.deliverClaimed(this.owner, order).catch((e) => this.fail('delivery', e)));
+  }
+
+  /** Deliver this order now, if its delivery is due and free. */
   kick(orderNo: string): void {
     if (!this.stopped) void this.track(this.orders.deliver(this.owner, orderNo).catch((e) => this.fail('delivery', e)));
   }
@@ -54,21 +67,17 @@ export class OrderWorker {
     if (!this.stopped) void this.track(this.orders.refund(this.owner, orderNo).catch((e) => this.fail('refund', e)));
   }
 
-  /** One pass over due work (also what tests call to run the worker step by step). */
+  /** One look at an order whose work item is due (the job registry's step). */
+  process(orderNo: string, owner: string = this.owner): Promise<Date | undefined> {
+    return this.track(this.orders.process(owner, orderNo));
+  }
+
+  /** One pass over the orders whose work is due (also what tests call to run the worker step by step). */
   async poll(): Promise<void> {
-    if (this.polling) return;
+    if (this.polling || this.stopped) return;
     this.polling = true;
     try {
-      for (let i = 0; i < 100 && !this.stopped; i++) {
-        if (!(await this.orders.deliver(this.owner).catch((e) => this.fail('delivery', e)))) break;
-      }
-      for (let i = 0; i < 100 && !this.stopped; i++) {
-        if (!(await this.orders.refund(this.owner).catch((e) => this.fail('refund', e)))) break;
-      }
-      if (Date.now() - this.lastExpire >= (this.opts.expireEveryMs ?? 15_000)) {
-        this.lastExpire = Date.now();
-        await this.orders.expire().catch((e) => this.fail('expiry', e));
-      }
+      await this.orders.processDue(this.owner).catch((e) => this.fail('poll', e));
     } finally {
       this.polling = false;
     }
@@ -83,7 +92,7 @@ export class OrderWorker {
 
   private track<T>(p: Promise<T>): Promise<T> {
     this.running.add(p);
-    void p.finally(() => this.running.delete(p));
+    void p.finally(() => this.running.delete(p)).catch(() => undefined);
     return p;
   }
 

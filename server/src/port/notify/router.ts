@@ -1,8 +1,10 @@
 /**
  * Payment notifications from WeChat Pay and Alipay. Verified by the adapters (signatures over the raw body,
- * timestamps, GCM tag; checkNotifySignV2), matched to our order (app id, merchant, amount, order number),
- * then recorded once by the order service. Providers resend until acknowledged, so a repeat is a success
- * that changes nothing; a forged or tampered one is refused and changes nothing.
+ * timestamps, GCM tag; checkNotifySignV2), checked to be for our app and merchant, then recorded once by the
+ * order service — whose one conditional write finds the order, checks the amount, records the payment and
+ * takes its delivery (no read of the order first: the driver waits at the barrier). Providers resend until
+ * acknowledged, so a repeat is a success that changes nothing; a forged or tampered one is refused and
+ * changes nothing; one for an order we do not know is refused (and logged).
  */
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
@@ -11,14 +13,12 @@ import type { AlipayAdapter } from '../../adapter/alipay';
 import { checkNotificationMatches, NOTIFY_ACK, NOTIFY_NACK } from '../../adapter/alipay';
 import { checkTransactionMatches, type WechatPayAdapter } from '../../adapter/wechatpay';
 import type { OrderService } from '../../core/orders/orders';
-import type { OrderRepository } from '../../core/orders/model';
 import type { AppState } from '../http/middleware';
 
 export const NOTIFY_PATHS = { wechat: '/notify/wechatpay', alipay: '/notify/alipay' } as const;
 
 export interface NotifyDeps {
-  orders: OrderService;
-  orderRepo: Pick<OrderRepository, 'get'>;
+  orders: Pick<OrderService, 'recordPayment'>;
   wechat?: WechatPayAdapter;
   alipay?: AlipayAdapter;
 }
@@ -49,25 +49,24 @@ export function notifyRouter(deps: NotifyDeps): Router {
       }
       const tx = verified.transaction;
       if (verified.eventType !== 'TRANSACTION.SUCCESS' || verified.status !== 'paid') return wechatAnswer(ctx, 204);
-      const order = await deps.orderRepo.get(tx.out_trade_no);
-      if (!order) {
-        log(ctx).error({ outTradeNo: tx.out_trade_no }, 'WeChat says an order we do not know was paid');
-        return wechatAnswer(ctx, 404, 'unknown order');
-      }
-      const check = checkTransactionMatches(tx, { appid: wechat.appId, mchid: wechat.mchId, outTradeNo: order.orderNo, totalFen: order.amountFen });
-      const wrongAccount = !check.ok && check.mismatches.some((m) => m.field !== 'amount.total');
-      if (wrongAccount) {
-        log(ctx).error({ orderNo: order.orderNo, mismatches: check.ok ? [] : check.mismatches }, 'WeChat notification for another merchant or app');
+      // Our app and merchant (the amount is the order's business: recordPayment refunds another amount).
+      const check = checkTransactionMatches(tx, { appid: wechat.appId, mchid: wechat.mchId, outTradeNo: tx.out_trade_no, totalFen: tx.amount?.total ?? 0 });
+      const wrongAccount = check.ok ? [] : check.mismatches.filter((m) => m.field !== 'amount.total');
+      if (wrongAccount.length) {
+        log(ctx).error({ outTradeNo: tx.out_trade_no, mismatches: wrongAccount }, 'WeChat notification for another merchant or app');
         return wechatAnswer(ctx, 400, 'not our merchant');
       }
-      // Verified money of another amount is still money: recordPayment refunds it.
-      await deps.orders.recordPayment(order.orderNo, {
+      const outcome = await deps.orders.recordPayment(tx.out_trade_no, {
         provider: 'wechat',
         transactionId: tx.transaction_id ?? verified.id,
         paidFen: tx.amount?.total ?? 0,
         paidAt: tx.success_time ? new Date(tx.success_time) : new Date(),
         via: 'notification',
       });
+      if (outcome === 'unknown') {
+        log(ctx).error({ outTradeNo: tx.out_trade_no }, 'WeChat says an order we do not know was paid');
+        return wechatAnswer(ctx, 404, 'unknown order');
+      }
       return wechatAnswer(ctx, 204);
     });
   }
@@ -87,23 +86,23 @@ export function notifyRouter(deps: NotifyDeps): Router {
       }
       const n = verdict.notification;
       if (n.status !== 'paid') return answer(true); // WAIT_BUYER_PAY, closes, refunds: our jobs track those
-      const order = await deps.orderRepo.get(n.outTradeNo);
-      if (!order) {
-        log(ctx).error({ outTradeNo: n.outTradeNo }, 'Alipay says an order we do not know was paid');
+      // Our app (the amount is the order's business: recordPayment refunds another amount).
+      const match = checkNotificationMatches(n, { appId: alipay.appId, outTradeNo: n.outTradeNo, totalFen: n.totalFen });
+      if (!match.ok) {
+        log(ctx).error({ outTradeNo: n.outTradeNo, reason: match.reason }, 'Alipay notification for another app');
         return answer(false);
       }
-      const match = checkNotificationMatches(n, { appId: alipay.appId, outTradeNo: order.orderNo, totalFen: order.amountFen });
-      if (!match.ok && match.reason !== 'amount_mismatch') {
-        log(ctx).error({ orderNo: order.orderNo, reason: match.reason }, 'Alipay notification for another app');
-        return answer(false);
-      }
-      await deps.orders.recordPayment(order.orderNo, {
+      const outcome = await deps.orders.recordPayment(n.outTradeNo, {
         provider: 'alipay',
         transactionId: n.tradeNo,
         paidFen: n.totalFen,
         paidAt: n.gmtPayment ?? new Date(),
         via: 'notification',
       });
+      if (outcome === 'unknown') {
+        log(ctx).error({ outTradeNo: n.outTradeNo }, 'Alipay says an order we do not know was paid');
+        return answer(false);
+      }
       return answer(true);
     });
   }
