@@ -1,6 +1,11 @@
 /**
  * mongoose implementation of LotRecordsRepository. Every write is one atomic single-document operation:
  * inserts guarded by unique indexes, conditional updates. No transactions (FerretDB v1 has none).
+ *
+ * Lookups the lot's calls and the driver's fee make are by _id (FerretDB v1 reads anything else by scanning
+ * the whole collection): a stay by stayId(park, orderId); the cars of a plate through one key document per
+ * plate (stay_plates: the stays of that plate that are in, added before the stay is stored, removed after
+ * its exit); a picture by [park, imageName]; a whitelist entry of the lot by [park, entryKey].
  */
 import { Schema, type Connection, type Model } from 'mongoose';
 import type {
@@ -12,9 +17,9 @@ import type {
   LotWhitelistEntry,
   Renewal,
   Stay,
-  StayEntry,
   StayExit,
 } from '../core/lot/model';
+import { forEachDoc, KeyIndex, runOnce } from './keys';
 import { isDuplicateKey, storable } from './util';
 
 const Mixed = Schema.Types.Mixed;
@@ -64,7 +69,8 @@ export function lotModels(conn: Connection) {
     images: reuse(
       'LotImage',
       new Schema(
-        { parkNumber: String, imageName: String, mime: String, data: Buffer, bytes: Number, sha256: String, receivedAt: Date },
+        // _id: imageId(parkNumber, imageName) (stored before it existed: an ObjectId, migrated at start).
+        { _id: Schema.Types.Mixed, parkNumber: String, imageName: String, mime: String, data: Buffer, bytes: Number, sha256: String, receivedAt: Date },
         opts,
       ).index({ parkNumber: 1, imageName: 1 }, { unique: true }),
     ),
@@ -103,6 +109,8 @@ export function lotModels(conn: Connection) {
       'LotWhitelistEntry',
       new Schema(
         {
+          // whitelistId(parkNumber, entryKey) (an ObjectId before it existed, migrated at start).
+          _id: Schema.Types.Mixed,
           parkNumber: String, entryKey: String, fixedId: Number, plate: String, plateKey: String, source: String, changedAt: Number,
           deleted: Boolean, record: Mixed, receivedAt: Date,
         },
@@ -116,6 +124,17 @@ type Doc<T> = T & { _id?: unknown };
 
 /** A stay's _id: unambiguous for any parkNumber and orderId. */
 export const stayId = (parkNumber: string, orderId: string) => JSON.stringify([parkNumber, orderId]);
+const imageId = (parkNumber: string, imageName: string) => JSON.stringify([parkNumber, imageName]);
+const whitelistId = (parkNumber: string, entryKey: string) => JSON.stringify([parkNumber, entryKey]);
+/** The park of a stayId. */
+const parkOfStay = (id: string): string | undefined => {
+  try {
+    return (JSON.parse(id) as [string, string])[0];
+  } catch {
+    return undefined;
+  }
+};
+type EntryInput = Parameters<LotRecordsRepository['recordEntry']>[0];
 function strip<T>(doc: Doc<T> | null | undefined): T | undefined {
   if (!doc) return undefined;
   const { _id: _ignored, ...rest } = doc;
@@ -124,13 +143,41 @@ function strip<T>(doc: Doc<T> | null | undefined): T | undefined {
 
 export class MongoLotRecordsRepository implements LotRecordsRepository {
   private readonly m: ReturnType<typeof lotModels>;
-  constructor(conn: Connection) {
+  /** _id: a plateKey; refs: stayIds of that plate that are in (or were: each is checked). */
+  private readonly plates: KeyIndex;
+  constructor(private readonly conn: Connection) {
     this.m = lotModels(conn);
+    this.plates = new KeyIndex(conn, 'stay_plates');
   }
 
-  /** Build the indexes now (unique indexes are what make resends harmless). */
+  /** Build the indexes now (unique indexes are what make resends harmless); migrate data from before. */
   async init(): Promise<void> {
-    await Promise.all(Object.values(this.m).map((model) => (model as Model<unknown>).init()));
+    await Promise.all([...Object.values(this.m).map((model) => (model as Model<unknown>).init()), this.plates.init()]);
+    await runOnce(this.conn, 'stays: plate keys', () =>
+      forEachDoc(this.m.stays, { status: 'in' }, { _id: 1, plateKey: 1 }, (docs: { _id: string; plateKey?: string }[]) =>
+        this.plates.addMany(docs.filter((d) => d.plateKey).map((d) => ({ key: d.plateKey!, ref: d._id }))),
+      ),
+    );
+    await runOnce(this.conn, 'lot images and whitelist: _id by key', () => this.migrateIds());
+  }
+
+  /** Pictures and the lot's whitelist entries stored with an ObjectId get their key as _id (one at a time). */
+  private async migrateIds(): Promise<void> {
+    const rekey = async (model: Model<unknown>, idOf: (d: Record<string, unknown>) => string, keyFields: Record<string, 1>) => {
+      const old = (await model.find({}, { _id: 1, ...keyFields }).lean<Record<string, unknown>[]>()).filter((d) => typeof d._id !== 'string');
+      for (const { _id } of old) {
+        const doc = await model.findById(_id).lean<Record<string, unknown>>();
+        if (!doc) continue;
+        try {
+          await model.collection.insertOne({ ...doc, _id: idOf(doc) } as never);
+        } catch (e) {
+          if (!isDuplicateKey(e)) throw e;
+        }
+        await model.collection.deleteOne({ _id } as never);
+      }
+    };
+    await rekey(this.m.images as Model<unknown>, (d) => imageId(String(d.parkNumber), String(d.imageName)), { parkNumber: 1, imageName: 1 });
+    await rekey(this.m.whitelist as Model<unknown>, (d) => whitelistId(String(d.parkNumber), String(d.entryKey)), { parkNumber: 1, entryKey: 1 });
   }
 
   async saveHeartbeat(h: Heartbeat): Promise<void> {
@@ -142,34 +189,75 @@ export class MongoLotRecordsRepository implements LotRecordsRepository {
     return strip(await this.m.latest.findOne({ parkNumber }).lean<Doc<Heartbeat>>());
   }
 
-  async recordEntry(s: { parkNumber: string; orderId: string; plate: string; plateKey: string; ticketCode: string; entry: StayEntry }): Promise<boolean> {
-    const entry = { ...s.entry, record: storable(s.entry.record) };
+  async recordEntry(s: EntryInput): Promise<boolean> {
+    const [fresh] = await this.recordEntries(s.parkNumber, [s]);
+    return fresh!;
+  }
+
+  /**
+   * A batch of entries (4.2) in two commands: the plates' keys first (a reader checks the stay), then every
+   * stay in one insert. A stay already there is a resend (nothing changes) or an exit that came first (the
+   * entry fills in). Per entry: whether it was new.
+   */
+  async recordEntries(parkNumber: string, list: EntryInput[]): Promise<boolean[]> {
+    if (!list.length) return [];
+    await this.plates.addMany(list.map((s) => ({ key: s.plateKey, ref: stayId(parkNumber, s.orderId) })));
+    const docs = list.map((s) => ({
+      _id: stayId(parkNumber, s.orderId),
+      parkNumber,
+      orderId: s.orderId,
+      plate: s.plate,
+      plateKey: s.plateKey,
+      ticketCode: s.ticketCode,
+      status: 'in',
+      entry: { ...s.entry, record: storable(s.entry.record) },
+    }));
+    const taken = new Set<number>();
     try {
-      await this.m.stays.create({ _id: stayId(s.parkNumber, s.orderId), parkNumber: s.parkNumber, orderId: s.orderId, plate: s.plate, plateKey: s.plateKey, ticketCode: s.ticketCode, status: 'in', entry });
-      return true;
+      await this.m.stays.collection.insertMany(docs as never[], { ordered: false });
     } catch (e) {
-      if (!isDuplicateKey(e)) throw e;
+      const errors = (e as { writeErrors?: { index: number; code?: number }[] | { index: number; code?: number } }).writeErrors;
+      const list = Array.isArray(errors) ? errors : errors ? [errors] : [];
+      if (!list.length || list.some((w) => w.code !== 11000)) throw e;
+      for (const w of list) taken.add(w.index);
     }
-    // The stay exists: either this is a resend (entry already there: nothing changes), or the exit reached
-    // us first and the entry fills in.
-    const r = await this.m.stays.updateOne({ _id: stayId(s.parkNumber, s.orderId), entry: { $exists: false } }, { $set: { entry } });
-    return r.modifiedCount === 1;
+    const fresh = list.map((_, i) => !taken.has(i));
+    for (const i of taken) {
+      const doc = docs[i]!;
+      // Stored before: a resend (the entry is there: nothing changes), or the exit reached us first and the
+      // entry fills in.
+      const r = await this.m.stays.updateOne({ _id: doc._id, entry: { $exists: false } }, { $set: { entry: doc.entry } });
+      fresh[i] = r.modifiedCount === 1;
+      const stay = await this.m.stays.findById(doc._id, { status: 1 }).lean<{ status?: string }>();
+      if (stay?.status === 'out') await this.plates.remove(doc.plateKey, doc._id);
+    }
+    return fresh;
   }
 
   async recordExit(s: { parkNumber: string; orderId: string; plate: string; plateKey: string; ticketCode: string; exit: StayExit }): Promise<boolean> {
+    const id = stayId(s.parkNumber, s.orderId);
     const exit = { ...s.exit, record: storable(s.exit.record) };
+    let fresh: boolean;
+    let entered: string | undefined;
     try {
-      const r = await this.m.stays.updateOne(
-        { _id: stayId(s.parkNumber, s.orderId), exit: { $exists: false } },
-        { $set: { exit, status: 'out' }, $setOnInsert: { parkNumber: s.parkNumber, orderId: s.orderId, plate: s.plate, plateKey: s.plateKey, ticketCode: s.ticketCode } },
-        { upsert: true },
-      );
-      return r.modifiedCount === 1 || r.upsertedCount === 1;
+      const before = await this.m.stays
+        .findOneAndUpdate(
+          { _id: id, exit: { $exists: false } },
+          { $set: { exit, status: 'out' }, $setOnInsert: { parkNumber: s.parkNumber, orderId: s.orderId, plate: s.plate, plateKey: s.plateKey, ticketCode: s.ticketCode } },
+          { upsert: true, returnDocument: 'before' },
+        )
+        .lean<{ plateKey?: string }>();
+      fresh = true;
+      entered = before?.plateKey;
     } catch (e) {
       // The stay exists and already has its exit: the upsert's insert hit the unique index. A resend.
-      if (isDuplicateKey(e)) return false;
-      throw e;
+      if (!isDuplicateKey(e)) throw e;
+      fresh = false;
+      entered = (await this.m.stays.findById(id, { plateKey: 1 }).lean<{ plateKey?: string }>())?.plateKey;
     }
+    // Out: no longer one of the plate's cars in the park (the plate the entry had, if the exit spells it otherwise).
+    await Promise.all([...new Set([s.plateKey, entered].filter((k): k is string => !!k))].map((k) => this.plates.remove(k, id)));
+    return fresh;
   }
 
   async findStay(parkNumber: string, orderId: string): Promise<Stay | undefined> {
@@ -177,9 +265,16 @@ export class MongoLotRecordsRepository implements LotRecordsRepository {
   }
 
   async staysInPark(parkNumber: string, plateKey: string): Promise<Stay[]> {
-    const docs = await this.m.stays.find({ parkNumber, plateKey, status: 'in' }).lean<Doc<Stay>[]>();
-    return docs
-      .map((d) => strip(d)!)
+    const ids = (await this.plates.refs(plateKey)).filter((id) => parkOfStay(id) === parkNumber);
+    return this.inStays(ids, [plateKey]);
+  }
+
+  /** The stays of these ids that are in, for these plates, newest entry first. */
+  private async inStays(ids: string[], plateKeys: string[]): Promise<Stay[]> {
+    const stays = await Promise.all(ids.map((id) => this.m.stays.findById(id).lean<Doc<Stay>>()));
+    return stays
+      .map((d) => strip(d))
+      .filter((s): s is Stay => !!s && s.status === 'in' && plateKeys.includes(s.plateKey))
       .sort((a, b) => (b.entry?.inTime?.getTime() ?? 0) - (a.entry?.inTime?.getTime() ?? 0));
   }
 
@@ -195,14 +290,12 @@ export class MongoLotRecordsRepository implements LotRecordsRepository {
 
   /** Cars of these plates in any park, newest entry first. */
   async staysByPlateKeys(plateKeys: string[]): Promise<Stay[]> {
-    const docs = await this.m.stays.find({ plateKey: { $in: plateKeys }, status: 'in' }).lean<Doc<Stay>[]>();
-    return docs
-      .map((d) => strip(d)!)
-      .sort((a, b) => (b.entry?.inTime?.getTime() ?? 0) - (a.entry?.inTime?.getTime() ?? 0));
+    const byPlate = await this.plates.refsOf(plateKeys);
+    return this.inStays([...new Set([...byPlate.values()].flat())], plateKeys);
   }
 
   async saveImage(img: LotImage): Promise<void> {
-    await this.m.images.updateOne({ parkNumber: img.parkNumber, imageName: img.imageName }, { $set: img }, { upsert: true });
+    await this.m.images.updateOne({ _id: imageId(img.parkNumber, img.imageName) }, { $set: img }, { upsert: true });
   }
 
   /** Which of these pictures the lot has sent (4.14): names only, the pictures are not read. */
@@ -213,7 +306,7 @@ export class MongoLotRecordsRepository implements LotRecordsRepository {
   }
 
   async findImage(parkNumber: string, imageName: string): Promise<LotImage | undefined> {
-    const doc = await this.m.images.findOne({ parkNumber, imageName }).lean<Doc<LotImage>>();
+    const doc = await this.m.images.findById(imageId(parkNumber, imageName)).lean<Doc<LotImage>>();
     if (!doc) return undefined;
     const img = strip(doc)!;
     // lean() may hand back BSON Binary; callers get a Buffer.
@@ -253,7 +346,7 @@ export class MongoLotRecordsRepository implements LotRecordsRepository {
     try {
       // Matches only when what is stored is not newer; otherwise the upsert's insert hits the unique index.
       const r = await this.m.whitelist.updateOne(
-        { parkNumber: e.parkNumber, entryKey: e.entryKey, changedAt: { $lte: e.changedAt } },
+        { _id: whitelistId(e.parkNumber, e.entryKey), changedAt: { $lte: e.changedAt } },
         { $set: doc },
         { upsert: true },
       );

@@ -175,17 +175,21 @@ export class LotRecordsService {
     });
   }
 
-  /** 4.2: one stay per park + orderId; a resent record changes nothing; a record that cannot be kept is refused alone. */
+  /**
+   * 4.2: one stay per park + orderId; a resent record changes nothing; a record that cannot be kept is
+   * refused alone. The records that can be kept are stored at once.
+   */
   async entries(parkNumber: string, records: EntryRecord[]): Promise<BatchOutcome> {
-    let stored = 0;
     const refused: RecordRefusal[] = [];
+    const kept: EntryRecord[] = [];
     for (const [index, r] of records.entries()) {
       const problem = recordProblem(r);
-      if (problem) {
-        refused.push({ index, reason: problem });
-        continue;
-      }
-      const fresh = await this.repo.recordEntry({
+      if (problem) refused.push({ index, reason: problem });
+      else kept.push(r);
+    }
+    const fresh = await this.repo.recordEntries(
+      parkNumber,
+      kept.map((r) => ({
         parkNumber,
         orderId: r.orderId,
         plate: r.plate,
@@ -200,12 +204,12 @@ export class LotRecordsService {
           record: r as Record<string, unknown>,
           receivedAt: this.now(),
         },
-      });
-      if (fresh) {
-        stored++;
-        this.events.entered?.({ parkNumber, orderId: r.orderId, plate: r.plate, inTime: timeOrNull(r.inTime) });
-      }
-    }
+      })),
+    );
+    const stored = fresh.filter(Boolean).length;
+    kept.forEach((r, i) => {
+      if (fresh[i]) this.events.entered?.({ parkNumber, orderId: r.orderId, plate: r.plate, inTime: timeOrNull(r.inTime) });
+    });
     return { stored, duplicates: records.length - stored - refused.length, refused };
   }
 

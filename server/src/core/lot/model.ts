@@ -141,6 +141,8 @@ export interface LotRecordsRepository {
   latestHeartbeat(parkNumber: string): Promise<Heartbeat | undefined>;
   /** Store an entry; false when park+orderId already had one (a resend: nothing changes). */
   recordEntry(s: { parkNumber: string; orderId: string; plate: string; plateKey: string; ticketCode: string; entry: StayEntry }): Promise<boolean>;
+  /** Store a batch of one park's entries at once; per entry, whether it was new (as recordEntry). */
+  recordEntries(parkNumber: string, list: { parkNumber: string; orderId: string; plate: string; plateKey: string; ticketCode: string; entry: StayEntry }[]): Promise<boolean[]>;
   /** Close a stay (creating it when its entry never reached us); false when the exit was already recorded. */
   recordExit(s: { parkNumber: string; orderId: string; plate: string; plateKey: string; ticketCode: string; exit: StayExit }): Promise<boolean>;
   findStay(parkNumber: string, orderId: string): Promise<Stay | undefined>;
