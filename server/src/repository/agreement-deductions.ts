@@ -1,10 +1,16 @@
 /**
  * mongoose implementation of core/lanepay's LaneDeductionRepository: one document per park + outTradeNo
- * (_id), inserted as the claim; every later change one conditional findOneAndUpdate by _id.
+ * (_id), inserted as the claim; every later change one conditional findOneAndUpdate by _id. A provider
+ * order number (attempt.tradeNo) finds its record through a key document (deduction_trades), written before
+ * the attempt is; records whose refund check is due are found in the work collection (refundCheckAt is the
+ * item's due), never by searching the deductions.
  */
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { DeductionCondition, LaneDeduction, LaneDeductionRepository } from '../core/lanepay/channel-pay-model';
+import type { WorkItem } from '../core/work';
+import { forEachDoc, KeyIndex, runOnce } from './keys';
 import { createUnlessExists } from './util';
+import { MongoWorkQueue } from './work';
 
 type Doc = Omit<LaneDeduction, 'id'> & { _id: string };
 const Mixed = Schema.Types.Mixed;
@@ -42,8 +48,6 @@ function deductionModel(conn: Connection): Model<Doc> {
     },
     { versionKey: false, minimize: false, collection: 'agreement_deductions' },
   );
-  schema.index({ 'attempt.tradeNo': 1 });
-  schema.index({ refundCheckAt: 1 }, { sparse: true });
   // A driver's history: the deductions taken under their agreements.
   schema.index({ 'attempt.driverId': 1, createdAt: -1 });
   return conn.model<Doc>('AgreementDeduction', schema);
@@ -55,18 +59,42 @@ function toDeduction(doc: Doc | null | undefined): LaneDeduction | undefined {
   return { ...rest, id: _id } as LaneDeduction;
 }
 
+const checkDue = (d: Pick<LaneDeduction, 'refundCheckAt'>) => d.refundCheckAt ?? undefined;
+
 export class MongoLaneDeductionRepository implements LaneDeductionRepository {
   private readonly m: Model<Doc>;
-  constructor(conn: Connection) {
+  private readonly work: MongoWorkQueue;
+  private readonly trades: KeyIndex;
+  constructor(private readonly conn: Connection) {
     this.m = deductionModel(conn);
+    this.work = new MongoWorkQueue(conn);
+    this.trades = new KeyIndex(conn, 'deduction_trades');
   }
 
   async init(): Promise<void> {
-    await this.m.init();
+    await Promise.all([this.m.init(), this.work.init(), this.trades.init()]);
+    await runOnce(this.conn, 'lane deductions: trade keys and work items', () =>
+      forEachDoc(this.m, {}, { attempt: 1, refundCheckAt: 1 }, async (docs: Doc[]) => {
+        const tradeNos = docs.filter((d) => d.attempt?.tradeNo);
+        if (tradeNos.length) {
+          await this.trades.model.bulkWrite(
+            tradeNos.map((d) => ({ updateOne: { filter: { _id: d.attempt!.tradeNo }, update: { $set: { ref: d._id } }, upsert: true } })),
+            { ordered: false },
+          );
+        }
+        await this.work.scheduleMany(docs.filter((d) => d.refundCheckAt).map((d) => ({ kind: 'deduction' as const, ref: d._id, due: d.refundCheckAt! })));
+      }),
+    );
   }
 
   async insert(d: LaneDeduction): Promise<boolean> {
     const { id, ...rest } = d;
+    // Its provider order number's key and its work item before it (a key or item of an insert that lost is
+    // checked and let go).
+    await Promise.all([
+      d.attempt ? this.trades.set(d.attempt.tradeNo, id) : undefined,
+      d.refundCheckAt ? this.work.schedule('deduction', id, d.refundCheckAt) : undefined,
+    ]);
     return createUnlessExists(this.m, { _id: id, ...rest });
   }
 
@@ -75,7 +103,9 @@ export class MongoLaneDeductionRepository implements LaneDeductionRepository {
   }
 
   async byTradeNo(tradeNo: string): Promise<LaneDeduction | undefined> {
-    return toDeduction(await this.m.findOne({ 'attempt.tradeNo': tradeNo }).lean<Doc>());
+    const id = await this.trades.ref(tradeNo);
+    const d = id ? await this.get(id) : undefined;
+    return d?.attempt?.tradeNo === tradeNo ? d : undefined;
   }
 
   async update(id: string, when: DeductionCondition, set: Record<string, unknown>, unset: string[] = []): Promise<LaneDeduction | undefined> {
@@ -98,7 +128,12 @@ export class MongoLaneDeductionRepository implements LaneDeductionRepository {
     if (and.length) filter.$and = and;
     const update: Record<string, unknown> = { $set: set };
     if (unset.length) update.$unset = Object.fromEntries(unset.map((k) => [k, '']));
-    return toDeduction(await this.m.findOneAndUpdate(filter, update, { returnDocument: 'after' }).lean<Doc>());
+    // A new provider order number: its key first.
+    const tradeNo = (set.attempt as { tradeNo?: string } | undefined)?.tradeNo;
+    if (tradeNo) await this.trades.set(tradeNo, id);
+    const write = async () => toDeduction(await this.m.findOneAndUpdate(filter, update, { returnDocument: 'after' }).lean<Doc>());
+    // A refund check set: the record has work (again) — its item is held around the write.
+    return set.refundCheckAt instanceof Date ? this.work.around('deduction', id, write, checkDue) : write();
   }
 
   /**
@@ -114,9 +149,11 @@ export class MongoLaneDeductionRepository implements LaneDeductionRepository {
     return docs.map((d) => toDeduction(d)!);
   }
 
-  async dueForRefundCheck(now: Date, limit: number): Promise<string[]> {
-    // Only records with something to look at carry refundCheckAt (most have none once the lot collected them).
-    const docs = await this.m.find({ refundCheckAt: { $lte: now } }, { _id: 1 }).sort({ refundCheckAt: 1 }).limit(limit).lean<{ _id: string }[]>();
-    return docs.map((d) => d._id);
+  dueWork(now: Date, limit: number): Promise<WorkItem[]> {
+    return this.work.due(['deduction'], now, limit);
+  }
+
+  settleWork(item: WorkItem, next: Date | undefined): Promise<void> {
+    return this.work.settle(item, next);
   }
 }

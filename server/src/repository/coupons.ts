@@ -2,11 +2,16 @@
  * mongoose implementation of CouponRepository. Coupons are keyed by couponCode (_id) and fixed codes by
  * their code (_id); a stay's coupons are found through one small index document per stay (_id = park +
  * orderId), because the lane side (4.13, the driver's fee) must not scan the coupon collection (FerretDB v1
- * scans whole collections for anything but _id). Every write is one atomic single-document operation.
+ * scans whole collections for anything but _id). A request is found by its key document (coupon_requests:
+ * park + requestId → couponCode, written once the coupon's insert won). Coupons due to be sent again are
+ * found in the work collection (repository/work.ts). Every write is one atomic single-document operation.
  */
 import { Schema, type Connection, type Model } from 'mongoose';
-import type { Coupon, CouponListFilter, CouponRepository, CouponStatus, FixedCode, InsertResult } from '../core/coupons/model';
+import { couponDue, type Coupon, type CouponListFilter, type CouponRepository, type CouponStatus, type FixedCode, type InsertResult } from '../core/coupons/model';
+import type { WorkItem } from '../core/work';
+import { forEachDoc, KeyIndex, runOnce } from './keys';
 import { isDuplicateKey } from './util';
+import { MongoWorkQueue } from './work';
 
 type CouponDoc = Omit<Coupon, 'couponCode'> & { _id: string };
 /** usesLeft: what the conditional take counts down (maxUses − uses; UNLIMITED when there is no maxUses). */
@@ -52,8 +57,7 @@ export function couponModels(conn: Connection) {
         { versionKey: false, minimize: false },
       )
         .index({ parkNumber: 1, requestId: 1 }, { unique: true })
-        .index({ parkNumber: 1, createdAt: -1 })
-        .index({ status: 1, nextAttemptAt: 1 }),
+        .index({ parkNumber: 1, createdAt: -1 }),
     ),
     stays: reuse('CouponStay', new Schema<StayDoc>({ _id: { type: String, required: true }, codes: [String] }, { versionKey: false })),
     fixed: reuse(
@@ -81,6 +85,7 @@ export function couponModels(conn: Connection) {
 }
 
 const stayKey = (parkNumber: string, orderId: string) => JSON.stringify([parkNumber, orderId]);
+const requestKey = (parkNumber: string, requestId: string) => JSON.stringify([parkNumber, requestId]);
 
 function toCoupon(doc: CouponDoc | null | undefined): Coupon | undefined {
   if (!doc) return undefined;
@@ -112,27 +117,58 @@ function setAndUnset(set: Record<string, unknown>): { $set?: Record<string, unkn
 
 export class MongoCouponRepository implements CouponRepository {
   private readonly m: ReturnType<typeof couponModels>;
-  constructor(conn: Connection) {
+  private readonly work: MongoWorkQueue;
+  private readonly requests: KeyIndex;
+  constructor(private readonly conn: Connection) {
     this.m = couponModels(conn);
+    this.work = new MongoWorkQueue(conn);
+    this.requests = new KeyIndex(conn, 'coupon_requests');
   }
 
   async init(): Promise<void> {
-    await Promise.all([this.m.coupons.init(), this.m.stays.init(), this.m.fixed.init()]);
+    await Promise.all([this.m.coupons.init(), this.m.stays.init(), this.m.fixed.init(), this.work.init(), this.requests.init()]);
+    await runOnce(this.conn, 'coupons: request keys and work items', () =>
+      forEachDoc(this.m.coupons, {}, { parkNumber: 1, requestId: 1, status: 1, nextAttemptAt: 1 }, async (docs: CouponDoc[]) => {
+        await this.requests.model.bulkWrite(
+          docs.map((d) => ({ updateOne: { filter: { _id: requestKey(d.parkNumber, d.requestId) }, update: { $set: { ref: d._id } }, upsert: true } })),
+          { ordered: false },
+        );
+        await this.work.scheduleMany(
+          docs.flatMap((d) => {
+            const due = couponDue(d);
+            return due ? [{ kind: 'coupon' as const, ref: d._id, due }] : [];
+          }),
+        );
+      }),
+    );
   }
 
   async insert(c: Coupon): Promise<InsertResult> {
     // The stay's index first: an index entry whose coupon never got inserted is skipped on reading; a coupon
-    // missing from its stay's index would be invisible to the exit.
+    // missing from its stay's index would be invisible to the exit. Its work item with it.
     await this.m.stays.updateOne({ _id: stayKey(c.parkNumber, c.orderId) }, { $addToSet: { codes: c.couponCode } }, { upsert: true });
     const { couponCode, ...rest } = c;
+    const due = couponDue(c);
     try {
-      await this.m.coupons.create({ ...rest, _id: couponCode });
-      return 'ok';
+      await Promise.all([due ? this.work.schedule('coupon', couponCode, due) : undefined, this.m.coupons.create({ ...rest, _id: couponCode })]);
     } catch (e) {
       if (!isDuplicateKey(e)) throw e;
       const byCode = await this.m.coupons.exists({ _id: couponCode });
-      return byCode ? 'duplicate_code' : 'duplicate_request';
+      if (byCode) return 'duplicate_code';
+      await this.repairRequestKey(c.parkNumber, c.requestId);
+      return 'duplicate_request';
     }
+    await this.requests.set(requestKey(c.parkNumber, c.requestId), couponCode);
+    return 'ok';
+  }
+
+  /** A request's insert lost: make sure its key exists (its writer may have died before writing it). Rare. */
+  private async repairRequestKey(parkNumber: string, requestId: string): Promise<void> {
+    const key = requestKey(parkNumber, requestId);
+    const named = await this.requests.ref(key);
+    if (named && (await this.m.coupons.exists({ _id: named }))) return;
+    const winner = await this.m.coupons.findOne({ parkNumber, requestId }, { _id: 1 }).lean<{ _id: string }>();
+    if (winner) await this.requests.set(key, winner._id);
   }
 
   async get(couponCode: string): Promise<Coupon | undefined> {
@@ -140,7 +176,9 @@ export class MongoCouponRepository implements CouponRepository {
   }
 
   async byRequest(parkNumber: string, requestId: string): Promise<Coupon | undefined> {
-    return toCoupon(await this.m.coupons.findOne({ parkNumber, requestId }).lean<CouponDoc>());
+    const code = await this.requests.ref(requestKey(parkNumber, requestId));
+    const c = code ? await this.get(code) : undefined;
+    return c && c.parkNumber === parkNumber && c.requestId === requestId ? c : undefined;
   }
 
   async forStay(parkNumber: string, orderId: string): Promise<Coupon[]> {
@@ -169,16 +207,17 @@ export class MongoCouponRepository implements CouponRepository {
     if (opts.dueBy) filter.nextAttemptAt = { $lte: opts.dueBy };
     const update: Record<string, unknown> = setAndUnset(set as Record<string, unknown>);
     if (opts.inc) update.$inc = opts.inc;
-    return toCoupon(await this.m.coupons.findOneAndUpdate(filter, update, { returnDocument: 'after' }).lean<CouponDoc>());
+    const write = async () => toCoupon(await this.m.coupons.findOneAndUpdate(filter, update, { returnDocument: 'after' }).lean<CouponDoc>());
+    // A next attempt set: the coupon has work (again) — its item is held around the write.
+    return set.nextAttemptAt instanceof Date ? this.work.around('coupon', couponCode, write, couponDue) : write();
   }
 
-  async dueRedeliveries(now: Date, limit: number): Promise<Coupon[]> {
-    const docs = await this.m.coupons
-      .find({ status: { $in: ['unconfirmed', 'issuing'] }, nextAttemptAt: { $lte: now } })
-      .sort({ nextAttemptAt: 1 })
-      .limit(limit)
-      .lean<CouponDoc[]>();
-    return docs.map((d) => toCoupon(d)!);
+  dueWork(now: Date, limit: number): Promise<WorkItem[]> {
+    return this.work.due(['coupon'], now, limit);
+  }
+
+  settleWork(item: WorkItem, next: Date | undefined): Promise<void> {
+    return this.work.settle(item, next);
   }
 
   async insertFixed(f: FixedCode): Promise<boolean> {

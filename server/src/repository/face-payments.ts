@@ -2,11 +2,15 @@
  * mongoose implementation of FacePaymentRepository (booth face-to-face payments, 4.24–4.26). One document per
  * parkNumber + outTradeNo (_id), so the claim of an outTradeNo is the insert itself; every change is one
  * conditional findOneAndUpdate (FerretDB has no transactions). Query and cancel claims carry leases, so two
- * polls (or two processes) never ask the provider about one payment at the same time.
+ * polls (or two processes) never ask the provider about one payment at the same time. What is due (a
+ * deadline, a cancel) is found in the work collection (repository/work.ts), never by searching payments.
  */
 import { Schema, type Connection, type Model } from 'mongoose';
-import type { FacePayment, FacePaymentRepository, FaceStatus } from '../core/lanepay/face-to-face-model';
+import { faceDue, type FacePayment, type FacePaymentRepository, type FaceStatus } from '../core/lanepay/face-to-face-model';
+import type { WorkItem } from '../core/work';
+import { forEachDoc, runOnce } from './keys';
 import { createUnlessExists } from './util';
+import { MongoWorkQueue } from './work';
 
 type Doc = Omit<FacePayment, 'id'> & { _id: string };
 const Mixed = Schema.Types.Mixed;
@@ -42,8 +46,6 @@ function faceModel(conn: Connection): Model<Doc> {
     { versionKey: false, minimize: false, collection: 'face_payments' },
   );
   schema.index({ paymentNo: 1 }, { unique: true });
-  schema.index({ status: 1, deadline: 1 });
-  schema.index({ status: 1, 'cancel.nextAttemptAt': 1 });
   return conn.model<Doc>('FacePayment', schema);
 }
 
@@ -66,19 +68,38 @@ function splitSet(set: Record<string, unknown>): Record<string, Record<string, u
 
 const leaseFree = (path: string, now: Date) => ({ $or: [{ [path]: { $exists: false } }, { [path]: null }, { [path]: { $lte: now } }] });
 
+/** A write that may give a payment work: into an open, paid or cancelling state, or a cancel attempt moved. */
+const givesWork = (set: Record<string, unknown>) =>
+  ['charging', 'waiting', 'paid', 'cancelling'].includes(set.status as string) || set['cancel.nextAttemptAt'] instanceof Date || set.deadline instanceof Date;
+
 export class MongoFacePaymentRepository implements FacePaymentRepository {
   private readonly m: Model<Doc>;
-  constructor(conn: Connection) {
+  private readonly work: MongoWorkQueue;
+  constructor(private readonly conn: Connection) {
     this.m = faceModel(conn);
+    this.work = new MongoWorkQueue(conn);
   }
 
   async init(): Promise<void> {
-    await this.m.init();
+    await Promise.all([this.m.init(), this.work.init()]);
+    await runOnce(this.conn, 'face payments: work items', () =>
+      forEachDoc(this.m, { status: { $in: ['charging', 'waiting', 'paid', 'cancelling'] } }, undefined, (docs: Doc[]) =>
+        this.work.scheduleMany(
+          docs.flatMap((d) => {
+            const due = faceDue(toPayment(d)!);
+            return due ? [{ kind: 'face' as const, ref: d._id, due }] : [];
+          }),
+        ),
+      ),
+    );
   }
 
   async insert(p: FacePayment): Promise<boolean> {
     const { id, ...rest } = p;
-    return createUnlessExists(this.m, { _id: id, ...rest });
+    const due = faceDue(p);
+    // The item with the payment (due at its deadline; a payment whose insert lost is looked at and let go).
+    const [, inserted] = await Promise.all([due ? this.work.schedule('face', id, due) : undefined, createUnlessExists(this.m, { _id: id, ...rest })]);
+    return inserted;
   }
 
   async get(id: string): Promise<FacePayment | undefined> {
@@ -89,7 +110,8 @@ export class MongoFacePaymentRepository implements FacePaymentRepository {
     const filter: Record<string, unknown> = { _id: id };
     if (where.status) filter.status = { $in: where.status };
     if (where.attempt !== undefined) filter.attempt = where.attempt;
-    return toPayment(await this.m.findOneAndUpdate(filter, splitSet(set), { returnDocument: 'after' }).lean<Doc>());
+    const write = async () => toPayment(await this.m.findOneAndUpdate(filter, splitSet(set), { returnDocument: 'after' }).lean<Doc>());
+    return givesWork(set) ? this.work.around('face', id, write, faceDue) : write();
   }
 
   async claimQuery(id: string, now: Date, leaseUntil: Date, nextQueryAt: Date): Promise<FacePayment | undefined> {
@@ -110,29 +132,22 @@ export class MongoFacePaymentRepository implements FacePaymentRepository {
     return toPayment(doc);
   }
 
-  async claimCancel(now: Date, leaseUntil: Date, id?: string): Promise<FacePayment | undefined> {
-    const due = { status: 'cancelling' as FaceStatus, 'cancel.nextAttemptAt': { $lte: now }, ...leaseFree('cancel.leaseUntil', now) };
-    let target = id;
-    if (!target) {
-      // Find with a read, then claim by _id (a searching findAndModify holds FerretDB's write lock).
-      const next = await this.m.findOne(due, { _id: 1 }).sort({ 'cancel.nextAttemptAt': 1 }).lean<{ _id: string }>();
-      if (!next) return undefined;
-      target = next._id;
-    }
+  async claimCancel(now: Date, leaseUntil: Date, id: string): Promise<FacePayment | undefined> {
     const doc = await this.m
-      .findOneAndUpdate({ _id: target, ...due }, { $set: { 'cancel.leaseUntil': leaseUntil }, $inc: { 'cancel.attempts': 1 } }, { returnDocument: 'after' })
+      .findOneAndUpdate(
+        { _id: id, status: 'cancelling', 'cancel.nextAttemptAt': { $lte: now }, ...leaseFree('cancel.leaseUntil', now) },
+        { $set: { 'cancel.leaseUntil': leaseUntil }, $inc: { 'cancel.attempts': 1 } },
+        { returnDocument: 'after' },
+      )
       .lean<Doc>();
     return toPayment(doc);
   }
 
-  async overdue(now: Date, limit: number): Promise<FacePayment[]> {
-    const docs = await this.m
-      .find({
-        deadline: { $lte: now },
-        $or: [{ status: { $in: ['charging', 'waiting'] } }, { status: 'paid', reportedAt: { $exists: false } }],
-      })
-      .limit(limit)
-      .lean<Doc[]>();
-    return docs.map((d) => toPayment(d)!);
+  dueWork(now: Date, limit: number): Promise<WorkItem[]> {
+    return this.work.due(['face'], now, limit);
+  }
+
+  settleWork(item: WorkItem, next: Date | undefined): Promise<void> {
+    return this.work.settle(item, next);
   }
 }

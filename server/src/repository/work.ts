@@ -117,6 +117,21 @@ export class MongoWorkQueue implements WorkQueue {
     );
   }
 
+  /**
+   * A write that may give its record (new) work: the item is held around it, then due when the written
+   * record says (or at once, when the write did not apply: a poller looks and settles it).
+   */
+  async around<T>(kind: WorkKind, ref: string, write: () => Promise<T | undefined>, dueOf: (record: T) => Date | undefined, extra: WorkExtra = {}): Promise<T | undefined> {
+    const holder = await this.hold(kind, ref, extra);
+    let record: T | undefined;
+    try {
+      record = await write();
+    } finally {
+      await this.unhold(kind, ref, holder, record ? dueOf(record) : undefined);
+    }
+    return record;
+  }
+
   /** The record is finished: the item goes, unless it is held (someone is giving the record new work). */
   async done(kind: WorkKind, ref: string): Promise<void> {
     await this.model.deleteOne({ _id: workId(kind, ref), ...holdFree(new Date()) });

@@ -20,6 +20,8 @@
  */
 import type { OperatorRole } from '../operators/model';
 
+import type { WorkItem } from '../work';
+
 export type CouponKind = 'hours' | 'money';
 export type CouponStatus = 'issuing' | 'at_lot' | 'unconfirmed' | 'refused' | 'used_at_exit' | 'revoked';
 
@@ -98,6 +100,11 @@ export interface CouponListFilter {
   limit: number;
 }
 
+/** When a coupon is next to be sent again (its work item's due; core/work.ts): unconfirmed or stuck issuing, with a next attempt. */
+export function couponDue(c: Pick<Coupon, 'status' | 'nextAttemptAt'>): Date | undefined {
+  return (c.status === 'unconfirmed' || c.status === 'issuing') && c.nextAttemptAt ? c.nextAttemptAt : undefined;
+}
+
 /** Persistence (repository/coupons.ts). Every method is one atomic operation (or says what it is made of). */
 export interface CouponRepository {
   /**
@@ -113,8 +120,10 @@ export interface CouponRepository {
   list(parkNumber: string, filter: CouponListFilter): Promise<Coupon[]>;
   /** Apply `set` when the coupon is in one of `from` (and, when given, `nextAttemptAt` ≤ dueBy): the updated coupon. */
   transition(couponCode: string, from: CouponStatus[], set: Partial<Coupon>, opts?: { dueBy?: Date; inc?: { attempts?: number } }): Promise<Coupon | undefined>;
-  /** Unconfirmed (or stuck issuing) coupons whose next attempt is due. */
-  dueRedeliveries(now: Date, limit: number): Promise<Coupon[]>;
+  /** Coupons whose work (a redelivery) is due — the job's poll — earliest first. */
+  dueWork(now: Date, limit: number): Promise<WorkItem[]>;
+  /** After the job looked at a coupon: when to look next (undefined: nothing left). */
+  settleWork(item: WorkItem, next: Date | undefined): Promise<void>;
 
   insertFixed(f: FixedCode): Promise<boolean>;
   getFixed(code: string): Promise<FixedCode | undefined>;

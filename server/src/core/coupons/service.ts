@@ -15,6 +15,7 @@ import type { LotRecordsRepository, Stay } from '../lot/model';
 import { assertParkAccess, assertRole, type Operator } from '../operators/model';
 import type { ParkDirectory } from '../parks';
 import {
+  couponDue,
   FIXED_CODE_PATTERN,
   FIXED_CODE_PREFIX,
   type Coupon,
@@ -292,29 +293,41 @@ export class CouponService implements FixedCouponCodes, StayCreditSource {
     return c;
   }
 
-  /** The job: redeliver the unconfirmed coupons that are due. Returns how many were tried. */
+  /** The job: redeliver the unconfirmed coupons that are due (the work collection). Returns how many were tried. */
   async redeliverDue(limit = 20): Promise<number> {
-    const now = this.now();
-    const due = await this.deps.coupons.dueRedeliveries(now, limit);
     let tried = 0;
-    for (const c of due) {
+    for (const item of await this.deps.coupons.dueWork(this.now(), limit)) {
+      let next: Date | undefined;
       try {
-        if (c.end.getTime() < now.getTime()) {
-          await this.deps.coupons.transition(c.couponCode, [c.status], { nextAttemptAt: undefined, lastError: 'expired before the lot confirmed it', updatedAt: now }, { dueBy: now });
-          continue;
-        }
-        const stay = await this.deps.stays.findStay(c.parkNumber, c.orderId);
-        if (stay && stay.status === 'out') {
-          await this.deps.coupons.transition(c.couponCode, [c.status], { nextAttemptAt: undefined, lastError: 'the car left before the lot confirmed it', updatedAt: now }, { dueBy: now });
-          continue;
-        }
-        tried++;
-        await this.redeliverOne(c, true);
+        const c = await this.deps.coupons.get(item.ref);
+        if (c && (await this.redeliverIfDue(c))) tried++;
+        const after = await this.deps.coupons.get(item.ref);
+        next = after ? couponDue(after) : undefined;
       } catch (err) {
-        this.deps.log?.error({ err, couponCode: c.couponCode }, 'coupon redelivery failed');
+        this.deps.log?.error({ err, couponCode: item.ref }, 'coupon redelivery failed');
+        next = new Date(this.now().getTime() + this.policy.deliveryLeaseMs);
       }
+      await this.deps.coupons.settleWork(item, next);
     }
     return tried;
+  }
+
+  /** Send a due coupon again (or stop: expired, or the car left); whether it was sent. */
+  private async redeliverIfDue(c: Coupon): Promise<boolean> {
+    const now = this.now();
+    const due = couponDue(c);
+    if (!due || due.getTime() > now.getTime()) return false;
+    if (c.end.getTime() < now.getTime()) {
+      await this.deps.coupons.transition(c.couponCode, [c.status], { nextAttemptAt: undefined, lastError: 'expired before the lot confirmed it', updatedAt: now }, { dueBy: now });
+      return false;
+    }
+    const stay = await this.deps.stays.findStay(c.parkNumber, c.orderId);
+    if (stay && stay.status === 'out') {
+      await this.deps.coupons.transition(c.couponCode, [c.status], { nextAttemptAt: undefined, lastError: 'the car left before the lot confirmed it', updatedAt: now }, { dueBy: now });
+      return false;
+    }
+    await this.redeliverOne(c, true);
+    return true;
   }
 
   // -------------------------------------------------------------------------------------------------------

@@ -23,6 +23,8 @@
  */
 import type { Provider } from '../orders/model';
 
+import type { WorkItem } from '../work';
+
 export type DeductionState = 'deducting' | 'paid' | 'accepted' | 'failed';
 
 /** One provider deduction of the record (a new one per agreement tried, and per retry after a failure). */
@@ -134,8 +136,10 @@ export interface LaneDeductionRepository {
   byTradeNo(tradeNo: string): Promise<LaneDeduction | undefined>;
   /** Apply `set` (dotted paths allowed) when `when` holds; the updated record or undefined. */
   update(id: string, when: DeductionCondition, set: Record<string, unknown>, unset?: string[]): Promise<LaneDeduction | undefined>;
-  /** Ids of records whose refundCheckAt is due by `now`, earliest first, at most `limit`. */
-  dueForRefundCheck(now: Date, limit: number): Promise<string[]>;
+  /** Records whose refund check is due (the work collection: each one's refundCheckAt), earliest first. */
+  dueWork(now: Date, limit: number): Promise<WorkItem[]>;
+  /** After the job looked at a record: when to look next (undefined: nothing left). */
+  settleWork(item: WorkItem, next: Date | undefined): Promise<void>;
 }
 
 export const deductionId = (parkNumber: string, outTradeNo: string) => `${parkNumber}|${outTradeNo}`;

@@ -79,16 +79,19 @@ export class DeductionRefunds {
     return this.retryMs[Math.min(Math.max(attempts - 1, 0), this.retryMs.length - 1)]!;
   }
 
-  /** One pass over due records as `owner`: how many were acted on. */
+  /** One pass over due records (the work collection) as `owner`: how many were acted on. */
   async sweep(owner: string, limit = 50): Promise<number> {
-    const ids = await this.deps.deductions.dueForRefundCheck(this.now(), limit);
     let acted = 0;
-    for (const id of ids) {
+    for (const item of await this.deps.deductions.dueWork(this.now(), limit)) {
+      let next: Date | undefined;
       try {
-        if ((await this.check(owner, id)) !== 'skipped') acted++;
+        if ((await this.check(owner, item.ref)) !== 'skipped') acted++;
+        next = (await this.deps.deductions.get(item.ref))?.refundCheckAt ?? undefined;
       } catch (e) {
-        this.deps.log?.error({ id, err: (e as Error).message }, 'deduction refund check failed');
+        this.deps.log?.error({ id: item.ref, err: (e as Error).message }, 'deduction refund check failed');
+        next = this.after(this.now(), this.leaseMs);
       }
+      await this.deps.deductions.settleWork(item, next);
     }
     return acted;
   }

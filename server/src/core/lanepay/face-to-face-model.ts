@@ -12,6 +12,8 @@
  * The payment code itself is never stored (a live 付款码 can be charged); only its sha256, to tell a repeat
  * of the same scan from a new scan.
  */
+import type { WorkItem } from '../work';
+
 export type FaceProvider = 'wechat' | 'alipay';
 export type FaceStatus = 'charging' | 'waiting' | 'paid' | 'failed' | 'cancelling' | 'cancelled';
 
@@ -71,7 +73,26 @@ export interface FacePayment {
   updatedAt: Date;
 }
 
-/** Persistence (repository/face-payments.ts). Every method is one atomic operation. */
+/**
+ * When the job should next look at a payment (its work item's due; core/work.ts), undefined when nothing is
+ * left to do: an open or unreported paid payment at its deadline, a cancel at its next attempt.
+ */
+export function faceDue(p: FacePayment): Date | undefined {
+  switch (p.status) {
+    case 'charging':
+    case 'waiting':
+      return p.deadline;
+    case 'paid':
+      return p.reportedAt ? undefined : p.deadline;
+    case 'cancelling':
+      if (!p.cancel) return p.updatedAt;
+      return p.cancel.leaseUntil && p.cancel.leaseUntil > p.cancel.nextAttemptAt ? p.cancel.leaseUntil : p.cancel.nextAttemptAt;
+    default:
+      return undefined;
+  }
+}
+
+/** Persistence (repository/face-payments.ts). Every method is one atomic operation; the repository keeps each payment's work item. */
 export interface FacePaymentRepository {
   /** Insert; false when the id exists already. */
   insert(p: FacePayment): Promise<boolean>;
@@ -84,10 +105,12 @@ export interface FacePaymentRepository {
    * queries + 1. Undefined when another poll holds it or it is not due.
    */
   claimQuery(id: string, now: Date, leaseUntil: Date, nextQueryAt: Date): Promise<FacePayment | undefined>;
-  /** Claim one cancelling payment whose attempt is due (or this one): lease, attempts + 1. */
-  claimCancel(now: Date, leaseUntil: Date, id?: string): Promise<FacePayment | undefined>;
-  /** Payments past their deadline that are still open (charging, waiting) or paid but never reported. */
-  overdue(now: Date, limit: number): Promise<FacePayment[]>;
+  /** Claim this cancelling payment when its attempt is due: lease, attempts + 1. */
+  claimCancel(now: Date, leaseUntil: Date, id: string): Promise<FacePayment | undefined>;
+  /** Payments whose work is due (the job's poll), earliest first. */
+  dueWork(now: Date, limit: number): Promise<WorkItem[]>;
+  /** After the job looked at a payment: when to look next (undefined: nothing left). */
+  settleWork(item: WorkItem, next: Date | undefined): Promise<void>;
 }
 
 /** What a provider says about a charge. */

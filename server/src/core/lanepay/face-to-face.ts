@@ -22,6 +22,7 @@ import { AppError } from '../errors';
 import type { FixedCoupon, FixedCouponCodes } from './fixed-coupons';
 import {
   DEFAULT_FACE_POLICY,
+  faceDue,
   type CancelResult,
   type ChargeResult,
   type FaceCancel,
@@ -292,8 +293,8 @@ export class FaceToFaceService {
     return this.deps.payments.update(p.id, { status: [p.status], attempt: p.attempt }, { status: 'cancelling', cancel: this.newCancel(reason, now, notBefore), updatedAt: now });
   }
 
-  /** One cancel step (this one, or any due one): 'none' when there was nothing to claim. */
-  async runCancel(id?: string): Promise<'none' | 'done' | 'later'> {
+  /** One cancel step for this payment: 'none' when it was not due (or someone else holds it). */
+  async runCancel(id: string): Promise<'none' | 'done' | 'later'> {
     const now = this.now();
     const p = await this.deps.payments.claimCancel(now, new Date(now.getTime() + this.policy.cancelLeaseMs), id);
     if (!p || !p.cancel) return 'none';
@@ -337,17 +338,38 @@ export class FaceToFaceService {
   }
 
   /**
-   * The job's sweep: open payments past their deadline (nobody polled or cancelled), and paid ones Bluecard
-   * was never told of, are cancelled; then due cancels run. Returns how many cancels ran.
+   * The job's sweep over the payments whose work is due (the work collection): open payments past their
+   * deadline (nobody polled or cancelled), and paid ones Bluecard was never told of, are cancelled; due
+   * cancels run. Returns how many cancels ran.
    */
   async sweep(limit = 50): Promise<number> {
-    const now = this.now();
-    for (const p of await this.deps.payments.overdue(now, limit)) {
-      await this.requestCancel(p, p.status === 'paid' ? 'unreported' : 'deadline');
-    }
     let ran = 0;
-    while (ran < limit && (await this.runCancel()) !== 'none') ran++;
+    for (const item of await this.deps.payments.dueWork(this.now(), limit)) {
+      let next: Date | undefined;
+      try {
+        const r = await this.process(item.ref);
+        next = r.next;
+        if (r.ran) ran++;
+      } catch (e) {
+        this.deps.log?.error({ id: item.ref, err: errorText(e) }, 'face-to-face job step failed; looking again later');
+        next = new Date(this.now().getTime() + this.policy.cancelLeaseMs);
+      }
+      await this.deps.payments.settleWork(item, next);
+    }
     return ran;
+  }
+
+  /** One look at a payment whose work is due: what ran, and when to look next. */
+  async process(id: string): Promise<{ ran: boolean; next: Date | undefined }> {
+    let p = await this.deps.payments.get(id);
+    if (!p) return { ran: false, next: undefined };
+    const now = this.now();
+    if (p.deadline <= now && (p.status === 'charging' || p.status === 'waiting' || (p.status === 'paid' && !p.reportedAt))) {
+      p = (await this.requestCancel(p, p.status === 'paid' ? 'unreported' : 'deadline')) ?? (await this.deps.payments.get(id));
+    }
+    const ran = p?.status === 'cancelling' && (await this.runCancel(id)) !== 'none';
+    const after = await this.deps.payments.get(id);
+    return { ran, next: after ? faceDue(after) : undefined };
   }
 
   /** Bluecard got the payment (4.24 / 4.25 success answer). */

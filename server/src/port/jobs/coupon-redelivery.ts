@@ -1,7 +1,8 @@
 /**
  * Background work on coupons (4.23): coupons the lot did not confirm are sent again with the same code when
- * their next attempt is due (the coupon service backs off and stops by itself). A claim is a conditional
- * update in the database, so several processes never send the same coupon at the same moment.
+ * their next attempt is due (the coupon service backs off and stops by itself), found in the work collection
+ * (core/work.ts). A claim is a conditional update in the database, so several processes never send the same
+ * coupon at the same moment.
  */
 import type { CouponService } from '../../core/coupons/service';
 import type { Logger } from '../../logger';

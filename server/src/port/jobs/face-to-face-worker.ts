@@ -2,10 +2,12 @@
  * Background work on booth face-to-face payments (4.24–4.26): cancels that could not finish when Bluecard
  * asked (retried with backoff until done), payments past their deadline that nobody polled or cancelled
  * (reversed / cancelled: unpaid ones closed, paid ones given back), and payments Bluecard was never told
- * of. Claims carry leases in the database, so several processes share the work and never cancel twice at
- * the same moment; a crashed process's lease runs out.
+ * of. What is due is found in the work collection (core/work.ts). Claims carry leases in the database, so
+ * several processes share the work and never cancel twice at the same moment; a crashed process's lease
+ * runs out.
  */
 import type { FaceToFaceService } from '../../core/lanepay/face-to-face';
+import type { WorkHandler } from '../../core/work';
 import type { Logger } from '../../logger';
 
 export interface FaceToFaceWorkerOptions {
@@ -14,7 +16,8 @@ export interface FaceToFaceWorkerOptions {
   logger: Logger;
 }
 
-export class FaceToFaceWorker {
+export class FaceToFaceWorker implements WorkHandler {
+  readonly kind = 'face' as const;
   private timer: NodeJS.Timeout | undefined;
   private readonly running = new Set<Promise<unknown>>();
   private stopped = true;
@@ -42,6 +45,11 @@ export class FaceToFaceWorker {
     if (!this.stopped) void this.track(this.face.runCancel(id).catch((e) => this.fail(e)));
   }
 
+  /** One look at a payment whose work item is due (the job registry's step). */
+  async process(id: string): Promise<Date | undefined> {
+    return (await this.track(this.face.process(id))).next;
+  }
+
   /** One pass (also what tests call). */
   async sweep(): Promise<number> {
     if (this.sweeping) return 0;
@@ -64,7 +72,7 @@ export class FaceToFaceWorker {
 
   private track<T>(p: Promise<T>): Promise<T> {
     this.running.add(p);
-    void p.finally(() => this.running.delete(p));
+    void p.finally(() => this.running.delete(p)).catch(() => undefined);
     return p;
   }
 
