@@ -2,24 +2,33 @@
  * mongoose implementations of the booking repositories (core/bookings/model.ts). Every write is one atomic
  * single-document operation: the offer's `held` and a ledger's `free` are conditional $inc (the counters
  * that keep concurrent buyers from overselling), states change with conditional findOneAndUpdate, and
- * cancellation attempts are claimed with a lease like order deliveries (a read first, then the claim by _id:
- * a searching findAndModify holds FerretDB v1's write lock for the whole search).
+ * cancellation attempts are claimed with a lease like order deliveries.
+ *
+ * Lookups are by _id (FerretDB v1 scans a whole collection for anything else): a booking by its number; by
+ * its active key (offer + plate) through booking_active (written once the insert won); a driver's bookings
+ * through driver_bookings and a park's bookings that have not ended (4.28's let-in windows, capacity holds,
+ * the 4.19 reconciliation) through park_bookings (both added before the booking is inserted; readers check
+ * each booking, and park_bookings lets go of bookings long ended or released). Bookings with work due are
+ * in the work collection.
  */
 import { Schema, type Connection, type Model } from 'mongoose';
-import type {
-  AreaKey,
-  Booking,
-  BookingOffer,
-  BookingReconciliation,
-  BookingReconciliationRepository,
-  BookingRepository,
-  BookingState,
-  CapacityLedger,
-  CapacityRepository,
-  OfferRepository,
-  OfferStatus,
+import {
+  bookingDue,
+  type AreaKey,
+  type Booking,
+  type BookingOffer,
+  type BookingReconciliation,
+  type BookingReconciliationRepository,
+  type BookingRepository,
+  type BookingState,
+  type CapacityLedger,
+  type CapacityRepository,
+  type OfferRepository,
+  type OfferStatus,
 } from '../core/bookings/model';
+import { forEachDoc, KeyIndex, runOnce } from './keys';
 import { isDuplicateKey } from './util';
+import { MongoWorkQueue } from './work';
 
 const Mixed = Schema.Types.Mixed;
 const opts = { versionKey: false, minimize: false } as const;
@@ -91,10 +100,8 @@ function models(conn: Connection) {
         opts,
       )
         .index({ activeKey: 1 }, { unique: true })
-        .index({ orderNo: 1 })
-        .index({ driverId: 1, createdAt: -1 })
-        .index({ parkNumber: 1, state: 1 })
-        .index({ state: 1, 'cancel.nextAttemptAt': 1 }),
+        // The operators' lists of a park's bookings (MongoDB).
+        .index({ parkNumber: 1, createdAt: -1 }),
     ),
     ledgers: reuse(
       'BookingCapacity',
@@ -145,6 +152,8 @@ const capField = (k: AreaKey) => k.replace(':', '_');
 const capKey = (f: string) => f.replace('_', ':') as AreaKey;
 
 const ledgerId = (parkNumber: string, key: AreaKey) => JSON.stringify([parkNumber, key]);
+/** A park's booking that ended this long ago is no longer kept in park_bookings. */
+const ENDED_KEEP_MS = 24 * 60 * 60_000;
 
 export class MongoBookingRepositories {
   readonly offers: OfferRepository;
@@ -152,10 +161,18 @@ export class MongoBookingRepositories {
   readonly capacity: CapacityRepository;
   readonly reconciliations: BookingReconciliationRepository;
   private readonly m: ReturnType<typeof models>;
+  private readonly work: MongoWorkQueue;
+  private readonly keys: { active: KeyIndex; byDriver: KeyIndex; byPark: KeyIndex };
 
-  constructor(conn: Connection) {
+  constructor(private readonly conn: Connection) {
     const m = models(conn);
     this.m = m;
+    const work = new MongoWorkQueue(conn);
+    this.work = work;
+    const active = new KeyIndex(conn, 'booking_active');
+    const byDriver = new KeyIndex(conn, 'driver_bookings');
+    const byPark = new KeyIndex(conn, 'park_bookings');
+    this.keys = { active, byDriver, byPark };
 
     this.offers = {
       async insert(offer) {
@@ -190,37 +207,61 @@ export class MongoBookingRepositories {
       },
     };
 
-    const claimDue = (now: Date): Record<string, unknown> => ({
-      state: 'cancelling',
-      'cancel.state': 'pending',
-      'cancel.nextAttemptAt': { $lte: now },
-      $or: [{ 'cancel.leaseUntil': { $exists: false } }, { 'cancel.leaseUntil': null }, { 'cancel.leaseUntil': { $lte: now } }],
-    });
+    const get = async (bookingNo: string) => toBooking(await m.bookings.findById(bookingNo).lean<BookingDoc>());
+    const getAll = async (nos: string[]) => (await Promise.all(nos.map(get))).filter((b): b is Booking => b !== undefined);
+    /** The park's bookings that have not ended long ago; lets go of those that did (and of released ones). */
+    const ofPark = async (parkNumber: string, now: Date) => {
+      const nos = await byPark.refs(parkNumber);
+      const found = await Promise.all(nos.map(get));
+      const keep: Booking[] = [];
+      const drop: string[] = [];
+      found.forEach((b, i) => {
+        if (!b) return; // its insert may be under way, or lost: a later look decides
+        if (b.parkNumber !== parkNumber) return;
+        if (b.state === 'released' || b.end.getTime() < now.getTime() - ENDED_KEEP_MS) drop.push(nos[i]!);
+        else keep.push(b);
+      });
+      for (const no of drop) await byPark.remove(parkNumber, no);
+      return keep;
+    };
+    const writeBooking = async (bookingNo: string, filter: Record<string, unknown>, update: Record<string, unknown>, givesWork: boolean) => {
+      const write = async () => toBooking(await m.bookings.findOneAndUpdate({ _id: bookingNo, ...filter }, update, { returnDocument: 'after' }).lean<BookingDoc>());
+      return givesWork ? work.around('booking', bookingNo, write, (b) => bookingDue(b, new Date(b.updatedAt))) : write();
+    };
 
     this.bookings = {
       async insert(b) {
+        // Its keys and its work item first (a reader checks each booking; an item whose booking never came is let go).
+        await Promise.all([byDriver.add(b.driverId, b.bookingNo), byPark.add(b.parkNumber, b.bookingNo), work.schedule('booking', b.bookingNo, b.createdAt)]);
         try {
           await m.bookings.create(fromBooking(b));
-          return true;
         } catch (e) {
-          if (isDuplicateKey(e)) return false;
-          throw e;
+          if (!isDuplicateKey(e)) throw e;
+          const named = await active.ref(b.activeKey);
+          if (!named || (await get(named))?.activeKey !== b.activeKey) {
+            const winner = await m.bookings.findOne({ activeKey: b.activeKey }, { _id: 1 }).lean<{ _id: string }>();
+            if (winner) await active.set(b.activeKey, winner._id);
+          }
+          return false;
         }
+        await active.set(b.activeKey, b.bookingNo);
+        return true;
       },
-      async get(bookingNo) {
-        return toBooking(await m.bookings.findById(bookingNo).lean<BookingDoc>());
-      },
+      get,
       async byActiveKey(activeKey) {
-        return toBooking(await m.bookings.findOne({ activeKey }).lean<BookingDoc>());
-      },
-      async byOrderNo(orderNo) {
-        return toBooking(await m.bookings.findOne({ orderNo }).lean<BookingDoc>());
+        const no = await active.ref(activeKey);
+        const b = no ? await get(no) : undefined;
+        return b?.activeKey === activeKey ? b : undefined;
       },
       async listForDriver(driverId, limit) {
-        const docs = await m.bookings.find({ driverId }).sort({ createdAt: -1 }).limit(limit).lean<BookingDoc[]>();
-        return docs.map((d) => toBooking(d)!);
+        const nos = (await byDriver.refs(driverId)).slice(-Math.max(limit * 2, limit + 20));
+        return (await getAll(nos))
+          .filter((b) => b.driverId === driverId)
+          .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+          .slice(0, limit);
       },
       async listForPark(parkNumber, filter, limit) {
+        // Operators' lists: every booking of the park, newest first.
         const q: Record<string, unknown> = { parkNumber };
         if (filter.offerId) q.offerId = filter.offerId;
         if (filter.states) q.state = { $in: filter.states };
@@ -229,10 +270,7 @@ export class MongoBookingRepositories {
         return docs.map((d) => toBooking(d)!);
       },
       async transition(bookingNo, from: BookingState[], set) {
-        const doc = await m.bookings
-          .findOneAndUpdate({ _id: bookingNo, state: { $in: from } }, { $set: storedSet(set) }, { returnDocument: 'after' })
-          .lean<BookingDoc>();
-        return toBooking(doc);
+        return writeBooking(bookingNo, { state: { $in: from } }, { $set: storedSet(set) }, set.state === 'cancelling');
       },
       async dropHold(bookingNo, hold) {
         const path = hold === 'offer' ? 'holdsOffer' : `holdsCap.${capField(hold)}`;
@@ -243,29 +281,26 @@ export class MongoBookingRepositories {
         await m.bookings.updateOne({ _id: bookingNo }, { $set: { [`holdsCap.${capField(key)}`]: true } });
       },
       async holdingCapacity(parkNumber, key, reflectedBefore) {
-        const docs = await m.bookings
-          .find({
-            parkNumber,
-            [`holdsCap.${capField(key)}`]: true,
-            $or: [{ issuedAt: { $exists: false } }, { issuedAt: null }, { issuedAt: { $gt: reflectedBefore } }],
-          })
-          .lean<BookingDoc[]>();
-        return docs.map((d) => toBooking(d)!);
+        return (await ofPark(parkNumber, new Date())).filter(
+          (b) => b.holds.capacity.includes(key) && (!b.issuedAt || b.issuedAt.getTime() > reflectedBefore.getTime()),
+        );
       },
-      async inStates(states, limit) {
-        const docs = await m.bookings.find({ state: { $in: states } }).limit(limit).lean<BookingDoc[]>();
-        return docs.map((d) => toBooking(d)!);
+      dueWork(now, limit) {
+        return work.due(['booking'], now, limit);
+      },
+      settleWork(item, next) {
+        return work.settle(item, next);
       },
       async claimCancel(now, owner, leaseMs, bookingNo) {
-        let id = bookingNo;
-        if (!id) {
-          const next = await m.bookings.findOne(claimDue(now), { _id: 1 }).sort({ 'cancel.nextAttemptAt': 1 }).lean<{ _id: string }>();
-          if (!next) return undefined;
-          id = next._id;
-        }
         const doc = await m.bookings
           .findOneAndUpdate(
-            { _id: id, ...claimDue(now) },
+            {
+              _id: bookingNo,
+              state: 'cancelling',
+              'cancel.state': 'pending',
+              'cancel.nextAttemptAt': { $lte: now },
+              $or: [{ 'cancel.leaseUntil': { $exists: false } }, { 'cancel.leaseUntil': null }, { 'cancel.leaseUntil': { $lte: now } }],
+            },
             { $set: { 'cancel.leaseOwner': owner, 'cancel.leaseUntil': new Date(now.getTime() + leaseMs) }, $inc: { 'cancel.attempts': 1 } },
             { returnDocument: 'after' },
           )
@@ -273,16 +308,16 @@ export class MongoBookingRepositories {
         return toBooking(doc);
       },
       async releaseCancelLease(bookingNo, owner, set) {
-        const doc = await m.bookings
-          .findOneAndUpdate({ _id: bookingNo, 'cancel.leaseOwner': owner }, { $set: { ...storedSet(set), 'cancel.leaseUntil': null } }, { returnDocument: 'after' })
-          .lean<BookingDoc>();
-        return toBooking(doc);
+        return writeBooking(bookingNo, { 'cancel.leaseOwner': owner }, { $set: { ...storedSet(set), 'cancel.leaseUntil': null } }, false);
       },
       async forReconciliation(parkNumber, endsAfter, bookingNos) {
-        const docs = await m.bookings
-          .find({ parkNumber, $or: [{ state: { $in: ['issued', 'cancelling', 'cancelled'] }, end: { $gt: endsAfter } }, { _id: { $in: bookingNos } }] })
-          .lean<BookingDoc[]>();
-        return docs.map((d) => toBooking(d)!);
+        const listed = await ofPark(parkNumber, new Date());
+        const seen = new Set(listed.map((b) => b.bookingNo));
+        const named = await getAll(bookingNos.filter((no) => !seen.has(no)));
+        return [
+          ...listed.filter((b) => ['issued', 'cancelling', 'cancelled'].includes(b.state) && b.end.getTime() > endsAfter.getTime()),
+          ...named.filter((b) => b.parkNumber === parkNumber),
+        ];
       },
       async markReconciled(bookingNo, at, issue, admittedAt) {
         await m.bookings.updateOne({ _id: bookingNo }, { $set: { reconciled: issue ? { at, issue } : { at } } });
@@ -291,8 +326,7 @@ export class MongoBookingRepositories {
         }
       },
       async letInWindows(parkNumber, now) {
-        const docs = await m.bookings.find({ parkNumber, state: 'issued', letInEnd: { $gte: now } }).lean<BookingDoc[]>();
-        return docs.map((d) => toBooking(d)!);
+        return (await ofPark(parkNumber, now)).filter((b) => b.state === 'issued' && b.letInEnd.getTime() >= now.getTime());
       },
       async markAdmitted(bookingNo, at) {
         const r = await m.bookings.updateOne(
@@ -345,6 +379,26 @@ export class MongoBookingRepositories {
   }
 
   async init(): Promise<void> {
-    await Promise.all(Object.values(this.m).map((model) => (model as Model<unknown>).init()));
+    await Promise.all([...Object.values(this.m).map((model) => (model as Model<unknown>).init()), this.work.init(), ...Object.values(this.keys).map((k) => k.init())]);
+    await runOnce(this.conn, 'bookings: keys and work items', () =>
+      forEachDoc(this.m.bookings, {}, undefined, async (docs: BookingDoc[]) => {
+        const bookings = docs.map((d) => toBooking(d)!);
+        const now = new Date();
+        await Promise.all([
+          this.keys.byDriver.addMany(bookings.map((b) => ({ key: b.driverId, ref: b.bookingNo }))),
+          this.keys.byPark.addMany(bookings.filter((b) => b.state !== 'released' && b.end.getTime() >= now.getTime() - ENDED_KEEP_MS).map((b) => ({ key: b.parkNumber, ref: b.bookingNo }))),
+          this.keys.active.model.bulkWrite(
+            bookings.map((b) => ({ updateOne: { filter: { _id: b.activeKey }, update: { $set: { ref: b.bookingNo } }, upsert: true } })),
+            { ordered: false },
+          ),
+          this.work.scheduleMany(
+            bookings.flatMap((b) => {
+              const due = bookingDue(b, now);
+              return due ? [{ kind: 'booking' as const, ref: b.bookingNo, due }] : [];
+            }),
+          ),
+        ]);
+      }),
+    );
   }
 }

@@ -188,7 +188,8 @@ export class MongoOrderRepository implements OrderRepository {
       .lean<Doc>();
     const order = toOrder(doc);
     if (holder) await this.work.unhold('order', orderNo, holder, order ? orderDue(order, order.updatedAt) : undefined);
-    else if (to !== undefined && !payable) await this.afterChange(orderNo, order);
+    // A new state, or a due moved (an expiry): the item follows.
+    else if ((to !== undefined || 'expiresAt' in set) && !payable) await this.afterChange(orderNo, order);
     return order;
   }
 

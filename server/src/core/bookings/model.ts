@@ -17,6 +17,8 @@
 import type { Park } from '../parks';
 
 /** 'all' for an offer of any area (4.18 areaId "0"), else one area of the lot. */
+import type { WorkItem } from '../work';
+
 export type AreaKey = 'all' | `area:${number}`;
 
 /** What a cancellation gives back. */
@@ -174,12 +176,27 @@ export interface OfferRepository {
   setStatus(offerId: string, status: OfferStatus, at: Date): Promise<BookingOffer | undefined>;
 }
 
+/** Reserving, held, releasing: caught up with its order by the job. */
+export const HOLDING_BOOKING: readonly BookingState[] = ['reserving', 'held', 'releasing'];
+
+/**
+ * When the job should next look at a booking (its work item's due; core/work.ts): a cancellation at its next
+ * attempt; a holding booking soon (`now`: the job then says how soon); undefined when nothing is left.
+ */
+export function bookingDue(b: Booking, now: Date): Date | undefined {
+  if (b.state === 'cancelling' && b.cancel) {
+    if (b.cancel.state !== 'pending') return new Date(now.getTime() + 60_000);
+    const lease = b.cancel.leaseUntil;
+    return lease && lease > b.cancel.nextAttemptAt ? lease : b.cancel.nextAttemptAt;
+  }
+  return HOLDING_BOOKING.includes(b.state) ? now : undefined;
+}
+
 export interface BookingRepository {
   /** False when an active booking has the same activeKey (nothing inserted). */
   insert(b: Booking): Promise<boolean>;
   get(bookingNo: string): Promise<Booking | undefined>;
   byActiveKey(activeKey: string): Promise<Booking | undefined>;
-  byOrderNo(orderNo: string): Promise<Booking | undefined>;
   listForDriver(driverId: string, limit: number): Promise<Booking[]>;
   listForPark(parkNumber: string, filter: { offerId?: string; states?: BookingState[]; plateKey?: string }, limit: number): Promise<Booking[]>;
   /** Apply `set` (dotted paths allowed) when the booking is in one of `from`; the booking after it or undefined. */
@@ -193,10 +210,12 @@ export interface BookingRepository {
    * not show: the hold recorded, and not issued or issued after `reflectedBefore`.
    */
   holdingCapacity(parkNumber: string, key: AreaKey, reflectedBefore: Date): Promise<Booking[]>;
-  /** Bookings in these states (the sweep). */
-  inStates(states: BookingState[], limit: number): Promise<Booking[]>;
-  /** Claim one cancelling booking whose flag 0 is due and not leased by a live worker. */
-  claimCancel(now: Date, owner: string, leaseMs: number, bookingNo?: string): Promise<Booking | undefined>;
+  /** Bookings whose work is due (a reservation to catch up with its order, a cancellation to send), earliest first. */
+  dueWork(now: Date, limit: number): Promise<WorkItem[]>;
+  /** After the job looked at a booking: when to look next (undefined: nothing left). */
+  settleWork(item: WorkItem, next: Date | undefined): Promise<void>;
+  /** Claim this cancelling booking when its flag 0 is due and not leased by a live worker. */
+  claimCancel(now: Date, owner: string, leaseMs: number, bookingNo: string): Promise<Booking | undefined>;
   /** Set `set` only while the caller still holds the cancel lease. */
   releaseCancelLease(bookingNo: string, owner: string, set: Record<string, unknown>): Promise<Booking | undefined>;
   /** Issued/cancelling/cancelled bookings of the park ending after `endsAfter`, or with one of these bookOrderIds. */

@@ -29,17 +29,19 @@ import type { Order, OrderRepository, Provider } from '../orders/model';
 import { newOrderNo, type OrderService } from '../orders/orders';
 import { backoff } from '../orders/policy';
 import type { Park, ParkDirectory } from '../parks';
-import type {
-  AreaKey,
-  Booking,
-  BookingLot,
-  BookingOffer,
-  BookingRepository,
-  BookingState,
-  CapacityLedger,
-  CapacityRepository,
-  LotBooking,
-  OfferRepository,
+import {
+  bookingDue,
+  HOLDING_BOOKING,
+  type AreaKey,
+  type Booking,
+  type BookingLot,
+  type BookingOffer,
+  type BookingRepository,
+  type BookingState,
+  type CapacityLedger,
+  type CapacityRepository,
+  type LotBooking,
+  type OfferRepository,
 } from './model';
 import { areaKeys, assertOffer, cancelRefusal, refundFor, type OfferInput } from './rules';
 
@@ -104,7 +106,7 @@ export function newBookingNo(now: number): string {
   return `BK${formatChinaTime(now).replace(/\D/g, '').slice(2, 14)}${rand(6)}`;
 }
 
-const HOLDING: BookingState[] = ['reserving', 'held', 'releasing'];
+const HOLDING: readonly BookingState[] = HOLDING_BOOKING;
 
 export class BookingService implements OrderDelivery {
   readonly policy: BookingPolicy;
@@ -405,7 +407,7 @@ export class BookingService implements OrderDelivery {
   // Delivery: the paid booking goes to the lot (4.18 flag 1); called by the order service's delivery job
 
   async deliver(park: Park, order: Order): Promise<void> {
-    const b = (await this.deps.bookings.byOrderNo(order.orderNo)) ?? (await this.deps.bookings.get(order.orderId));
+    const b = await this.bookingOf(order);
     if (!b) throw new LotCallError(`no booking for order ${order.orderNo}`, false, false);
     if (b.state === 'issued') return; // told before; the order just had not heard
     if (b.state !== 'held' && b.state !== 'reserving') throw new LotCallError(`the booking is ${b.state}`, false, false);
@@ -436,8 +438,16 @@ export class BookingService implements OrderDelivery {
 
   /** The order of this booking changed (a refund started, say): catch the booking up. */
   async orderChanged(orderNo: string): Promise<void> {
-    const b = await this.deps.bookings.byOrderNo(orderNo);
+    const order = await this.deps.orders.get(orderNo);
+    const b = order ? await this.bookingOf(order) : undefined;
     if (b && HOLDING.includes(b.state)) await this.settle(b);
+  }
+
+  /** The booking an order pays for: a booking's order carries its bookingNo as orderId (read by _id). */
+  private async bookingOf(order: Pick<Order, 'kind' | 'orderId' | 'orderNo'>): Promise<Booking | undefined> {
+    if (order.kind !== 'booking') return undefined;
+    const b = await this.deps.bookings.get(order.orderId);
+    return b?.orderNo === order.orderNo ? b : undefined;
   }
 
   /** Catch a holding booking up with its order. */
@@ -515,26 +525,53 @@ export class BookingService implements OrderDelivery {
     return done ?? (await this.deps.bookings.get(b.bookingNo));
   }
 
-  /** The sweep: holding bookings whose order moved on (expired, refunded) or whose reservation was cut short. */
-  async sweep(limit = 200): Promise<number> {
-    const now = this.now().getTime();
+  /**
+   * The job's pass over bookings whose work is due (the work collection): holding ones caught up with their
+   * order (expired, refunded) or whose reservation was cut short, cancellations sent. `lookAgainMs`: how
+   * soon a booking still holding is looked at again. Returns how many changed state.
+   */
+  async sweep(limit = 200, lookAgainMs = 5_000, owner: string = this.owner): Promise<number> {
     let n = 0;
-    for (const b of await this.deps.bookings.inStates(HOLDING, limit)) {
-      if (b.state === 'reserving' && now - b.updatedAt.getTime() < this.policy.staleReservingMs) continue;
-      const after = await this.settle(b).catch((e: unknown) => {
-        this.deps.log?.warn({ bookingNo: b.bookingNo, err: (e as Error).message }, 'booking sweep step failed');
-        return b;
-      });
-      if (after && after.state !== b.state) n++;
+    for (const item of await this.deps.bookings.dueWork(this.now(), limit)) {
+      let next: Date | undefined;
+      try {
+        const r = await this.process(item.ref, owner, lookAgainMs);
+        next = r.next;
+        if (r.changed) n++;
+      } catch (e) {
+        this.deps.log?.warn({ bookingNo: item.ref, err: (e as Error).message }, 'booking sweep step failed');
+        next = new Date(this.now().getTime() + this.policy.leaseMs);
+      }
+      await this.deps.bookings.settleWork(item, next);
     }
     return n;
+  }
+
+  /** One look at a booking whose work is due: whether its state changed, and when to look next. */
+  async process(bookingNo: string, owner: string = this.owner, lookAgainMs = 5_000): Promise<{ changed: boolean; next: Date | undefined }> {
+    const b = await this.deps.bookings.get(bookingNo);
+    if (!b) {
+      // Its insert may still be under way (its item comes first), or it lost to a double tap.
+      return { changed: false, next: undefined };
+    }
+    const now = this.now();
+    if (b.state === 'cancelling') await this.processCancel(owner, bookingNo);
+    else if (HOLDING.includes(b.state) && !(b.state === 'reserving' && now.getTime() - b.updatedAt.getTime() < this.policy.staleReservingMs)) {
+      await this.settle(b);
+    }
+    const after = await this.deps.bookings.get(bookingNo);
+    if (!after) return { changed: true, next: undefined };
+    const at = this.now();
+    // Still holding a place: look again a little later.
+    const next = HOLDING.includes(after.state) ? new Date(at.getTime() + lookAgainMs) : bookingDue(after, at);
+    return { changed: after.state !== b.state, next };
   }
 
   // -------------------------------------------------------------------------------------------------------
   // Cancellations: flag 0, then the refund
 
   /** One cancellation attempt for a claimed booking (the worker's step; also the first attempt inline). */
-  async processCancel(owner: string, bookingNo?: string): Promise<Booking | undefined> {
+  async processCancel(owner: string, bookingNo: string): Promise<Booking | undefined> {
     const now = this.now();
     const b = await this.deps.bookings.claimCancel(now, owner, this.policy.leaseMs, bookingNo);
     if (!b) return undefined;

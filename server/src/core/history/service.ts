@@ -53,7 +53,8 @@ export interface HistoryDeps {
   deductions: { listForDriver(driverId: string, limit: number): Promise<LaneDeduction[]>; byTradeNo(tradeNo: string): Promise<LaneDeduction | undefined> };
   parks: ParkDirectory;
   stays: { findStay(parkNumber: string, orderId: string): Promise<Stay | undefined> };
-  bookings: { byOrderNo(orderNo: string): Promise<{ bookingNo: string; title: string; letInStart: Date; letInEnd: Date } | undefined> };
+  /** A booking's order carries its bookingNo as orderId. */
+  bookings: { get(bookingNo: string): Promise<{ bookingNo: string; title: string; letInStart: Date; letInEnd: Date } | undefined> };
 }
 
 const ORDER_STATUS: Record<Order['status'], PaymentStatus | undefined> = {
@@ -139,9 +140,10 @@ export class HistoryService {
       ...orders.map((o) => orderEntry(o, names.get(o.parkNumber)!)),
       ...deductions.filter((d) => d.attempt?.driverId === driverId).map((d) => deductionEntry(d, names.get(d.parkNumber)!)),
     ].filter((e): e is PaymentEntry => e !== undefined);
-    const bookingOrders = entries.filter((e) => e.kind === 'booking');
-    const titles = await Promise.all(bookingOrders.map((e) => this.deps.bookings.byOrderNo(e.ref)));
-    bookingOrders.forEach((e, i) => (e.title = titles[i]?.title ?? null));
+    const bookingOrders = orders.filter((o) => o.kind === 'booking');
+    const titles = new Map<string, string>();
+    (await Promise.all(bookingOrders.map((o) => this.deps.bookings.get(o.orderId)))).forEach((b, i) => b && titles.set(bookingOrders[i]!.orderNo, b.title));
+    for (const e of entries) if (e.kind === 'booking') e.title = titles.get(e.ref) ?? null;
     return entries.sort((a, b) => b.at.getTime() - a.at.getTime()).slice(0, limit);
   }
 
@@ -180,7 +182,7 @@ export class HistoryService {
     const [names, stay, booking] = await Promise.all([
       this.names([o.parkNumber]),
       o.kind === 'booking' ? Promise.resolve(undefined) : this.deps.stays.findStay(o.parkNumber, o.orderId),
-      o.kind === 'booking' ? this.deps.bookings.byOrderNo(o.orderNo) : Promise.resolve(undefined),
+      o.kind === 'booking' ? this.deps.bookings.get(o.orderId) : Promise.resolve(undefined),
     ]);
     const entry = orderEntry(o, names.get(o.parkNumber)!);
     if (!entry) throw new AppError('not_found', 'payment not found', 404);

@@ -1,19 +1,21 @@
 /**
  * Background work on bookings: cancellations waiting for the lot (4.18 flag 0, leased in the database like
- * order deliveries), the sweep that gives back the places of bookings whose order closed unpaid or was
- * refunded, and the periodic reconciliation with the lot's open bookings (4.19) of every park with offers.
+ * order deliveries) and bookings still holding a place, caught up with their order (given back when it
+ * closed unpaid or was refunded) — both found in the work collection (core/work.ts) — and the periodic
+ * reconciliation with the lot's open bookings (4.19) of every park with offers.
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { BookingReconciler } from '../../core/bookings/reconcile';
 import type { BookingService } from '../../core/bookings/service';
+import type { WorkHandler } from '../../core/work';
 import type { Logger } from '../../logger';
 
 export interface BookingWorkerOptions {
   logger: Logger;
-  /** How often due cancellations are looked for (default 1 s). */
+  /** How often due work is looked for when the worker runs on its own (default 1 s). */
   pollMs?: number;
-  /** Holding bookings are caught up with their orders this often (default 5 s). */
+  /** A booking holding a place is caught up with its order this often (default 5 s). */
   sweepEveryMs?: number;
   /** Each park with offers is reconciled with 4.19 this often (default 10 min; 0 = never by itself). */
   reconcileEveryMs?: number;
@@ -22,13 +24,13 @@ export interface BookingWorkerOptions {
   owner?: string;
 }
 
-export class BookingWorker {
+export class BookingWorker implements WorkHandler {
+  readonly kind = 'booking' as const;
   readonly owner: string;
   private timer: NodeJS.Timeout | undefined;
   private readonly running = new Set<Promise<unknown>>();
   private stopped = false;
   private polling = false;
-  private lastSweep = 0;
   private lastReconcile = Date.now();
 
   constructor(
@@ -56,26 +58,30 @@ export class BookingWorker {
     if (!this.stopped) void this.track(this.bookings.processCancel(this.owner, bookingNo).catch((e) => this.fail('cancellation', e)));
   }
 
-  /** One pass over due work. */
+  /** One look at a booking whose work item is due (the job registry's step). */
+  async process(bookingNo: string): Promise<Date | undefined> {
+    return (await this.track(this.bookings.process(bookingNo, this.owner, this.opts.sweepEveryMs ?? 5_000))).next;
+  }
+
+  /** One pass over due work (also what tests call), and the reconciliation when it is time. */
   async poll(): Promise<void> {
     if (this.polling) return;
     this.polling = true;
     try {
-      for (let i = 0; i < 100 && !this.stopped; i++) {
-        if (!(await this.bookings.processCancel(this.owner).catch((e) => this.fail('cancellation', e)))) break;
-      }
-      const now = Date.now();
-      if (now - this.lastSweep >= (this.opts.sweepEveryMs ?? 5_000)) {
-        this.lastSweep = now;
-        await this.bookings.sweep().catch((e) => this.fail('sweep', e));
-      }
-      const every = this.opts.reconcileEveryMs ?? 10 * 60_000;
-      if (every > 0 && now - this.lastReconcile >= every) {
-        this.lastReconcile = now;
-        await this.reconcileAll();
-      }
+      if (!this.stopped) await this.bookings.sweep(200, this.opts.sweepEveryMs ?? 5_000, this.owner).catch((e) => this.fail('sweep', e));
+      await this.reconcileIfDue();
     } finally {
       this.polling = false;
+    }
+  }
+
+  /** The 4.19 reconciliation of every park with offers, every reconcileEveryMs. */
+  async reconcileIfDue(): Promise<void> {
+    const every = this.opts.reconcileEveryMs ?? 10 * 60_000;
+    const now = Date.now();
+    if (every > 0 && now - this.lastReconcile >= every && !this.stopped) {
+      this.lastReconcile = now;
+      await this.reconcileAll();
     }
   }
 
@@ -99,7 +105,7 @@ export class BookingWorker {
 
   private track<T>(p: Promise<T>): Promise<T> {
     this.running.add(p);
-    void p.finally(() => this.running.delete(p));
+    void p.finally(() => this.running.delete(p)).catch(() => undefined);
     return p;
   }
 
