@@ -2,8 +2,11 @@
  * mongoose implementation of core/identity's DriverRepository and SessionRepository.
  *
  * Drivers: one document each, plates inside it (at most a handful), so binding is one atomic update.
- * Unique sparse indexes on wechatOpenId, alipayUserId and alipayOpenId make find-or-create atomic: the
- * upsert's insert of a second concurrent first login hits the index, and we read the winner instead.
+ * A login finds its driver by _id through a key document per provider identity (driver_keys:
+ * `wechat:<openid>`, `alipay-user:<user_id>`, `alipay-open:<open_id>` → driverId): the first login claims
+ * the key with a new driver id (an insert: of concurrent first logins one wins, the others read its id),
+ * then inserts the driver under that id — a login that finds the key but not the driver (the first one died
+ * in between) inserts it. Unique sparse indexes on the identity fields remain the last word.
  * Sessions: keyed by sha256(token); the token itself is never here.
  */
 import { Schema, type Connection, type Model } from 'mongoose';
@@ -16,6 +19,7 @@ import type {
   SessionRecord,
   SessionRepository,
 } from '../core/identity/model';
+import { forEachDoc, KeyIndex, runOnce } from './keys';
 import { isDuplicateKey } from './util';
 
 interface DriverDoc {
@@ -108,33 +112,59 @@ function keyOf(identity: ProviderIdentity): { filter: Record<string, string>; se
   throw new Error('an Alipay identity needs a user_id or an open_id');
 }
 
+/** The key documents of a driver's identities (what a login is found by). */
+function identityKeys(d: Pick<DriverDoc, 'wechatOpenId' | 'alipayUserId' | 'alipayOpenId'>): string[] {
+  return [
+    ...(d.wechatOpenId ? [`wechat:${d.wechatOpenId}`] : []),
+    ...(d.alipayUserId ? [`alipay-user:${d.alipayUserId}`] : []),
+    ...(d.alipayOpenId ? [`alipay-open:${d.alipayOpenId}`] : []),
+  ];
+}
+
 export class MongoDriverRepository implements DriverRepository {
   private readonly model: Model<DriverDoc>;
-  constructor(conn: Connection) {
+  private readonly keys: KeyIndex;
+  constructor(private readonly conn: Connection) {
     this.model = identityModels(conn).drivers;
+    this.keys = new KeyIndex(conn, 'driver_keys');
   }
 
   async init(): Promise<void> {
-    await this.model.init();
+    await Promise.all([this.model.init(), this.keys.init()]);
+    await runOnce(this.conn, 'drivers: identity keys', () =>
+      forEachDoc(this.model, {}, { wechatOpenId: 1, alipayUserId: 1, alipayOpenId: 1 }, async (docs: DriverDoc[]) => {
+        const ops = docs.flatMap((d) => identityKeys(d).map((key) => ({ updateOne: { filter: { _id: key }, update: { $set: { ref: d._id } }, upsert: true } })));
+        if (ops.length) await this.keys.model.bulkWrite(ops, { ordered: false });
+      }),
+    );
   }
 
   async findOrCreate(identity: ProviderIdentity, fresh: { id: string; createdAt: Date }): Promise<{ driver: Driver; created: boolean }> {
     const { filter, set } = keyOf(identity);
-    const update = {
-      $setOnInsert: { _id: fresh.id, createdAt: fresh.createdAt, plates: [] },
-      ...(Object.keys(set).length ? { $set: set } : {}),
-    };
-    for (let attempt = 0; ; attempt++) {
+    const [key] = identityKeys(filter);
+    const named = (await this.keys.ref(key!)) ?? (await this.keys.claim(key!, fresh.id));
+    let doc = await this.model.findById(named).lean<DriverDoc>();
+    let created = false;
+    if (!doc) {
       try {
-        const doc = await this.model.findOneAndUpdate(filter, update, { upsert: true, returnDocument: 'after' }).lean<DriverDoc>();
-        if (!doc) throw new Error('upsert answered no document');
-        // fresh.id is new and random: only the insert can have written it.
-        return { driver: toDriver(doc), created: doc._id === fresh.id };
+        doc = (await this.model.create({ _id: named, createdAt: fresh.createdAt, plates: [], ...filter, ...set })).toObject() as DriverDoc;
+        created = true;
       } catch (e) {
-        // A concurrent first login inserted the driver between our find and insert: the next try finds it.
-        if (!isDuplicateKey(e) || attempt >= 2) throw e;
+        if (!isDuplicateKey(e)) throw e;
+        // A concurrent login inserted it, or a driver from before the keys has this identity: that one.
+        doc = (await this.model.findById(named).lean<DriverDoc>()) ?? (await this.model.findOne(filter).lean<DriverDoc>());
+        if (!doc) throw e;
+        if (doc._id !== named) await this.keys.set(key!, doc._id);
       }
     }
+    const changed = Object.entries(set).filter(([k, v]) => (doc as unknown as Record<string, unknown>)[k] !== v);
+    if (changed.length) {
+      const more = Object.fromEntries(changed);
+      // An identity the driver gains (an Alipay open_id next to its user_id) is found by its key too.
+      await Promise.all(identityKeys(more).map((k) => this.keys.set(k, doc!._id)));
+      doc = (await this.model.findOneAndUpdate({ _id: doc._id }, { $set: more }, { returnDocument: 'after' }).lean<DriverDoc>()) ?? doc;
+    }
+    return { driver: toDriver(doc), created };
   }
 
   async findById(id: string): Promise<Driver | undefined> {
