@@ -2,7 +2,7 @@
  * Wiring of coupons (4.23, fixed codes for 4.24), white/black lists (4.6–4.11) and the lane answers that
  * read them (4.13 pre-exit pricing, 4.28 open gate) for server.ts: repositories, services on the Bluecard
  * client (one per process: it paces 4.6/4.9 per park), the Bluecard handlers for bluecardRouter's `lanePay`,
- * the operator routes, the coupon redelivery job and the list jobs (resumed at start).
+ * the operator routes, the coupon redelivery job (for the job registry) and the list jobs (resumed at start).
  *
  * Bookings (H-book) plug in through `bookings`: its BookingLookup opens the gate for a booked car inside its
  * let-in window (4.28), its StayCreditSource credits the stay at the exit (4.13).
@@ -45,8 +45,10 @@ export interface CouponsListsWiring {
   openGate: OpenGateRules;
   pricing: PreExitPricing;
   lanePay: Record<'4.13' | '4.28', UpHandler>;
+  /** Coupons due to be sent again (a handler for the job registry). */
+  redelivery: CouponRedeliveryJob;
   mountApi(api: Router): void;
-  /** Start the jobs: resume list jobs left by a stopped process, redeliver coupons; load the 4.28 index. */
+  /** Resume list jobs left by a stopped process; load the 4.28 index. */
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -66,12 +68,12 @@ export async function wireCouponsAndLists(d: CouponsListsWiringDeps): Promise<Co
     openGate,
     pricing,
     lanePay: lanePricingHandlers({ pricing, openGate }),
+    redelivery,
     mountApi(api) {
       mountOpCouponRoutes(api, coupons);
       mountOpListRoutes(api, lists);
     },
     async start() {
-      redelivery.start();
       const resumed = await lists.resume();
       if (resumed) d.logger.info({ jobs: resumed }, 'list jobs taken up again');
       // The 4.28 index of every registered park now, so no lane call waits for a load.
@@ -84,7 +86,7 @@ export async function wireCouponsAndLists(d: CouponsListsWiringDeps): Promise<Co
       // Admissions 4.28 just made are written before the database closes (a write that keeps failing is
       // not waited for long: the 4.19 reconciliation takes admissions over from the lot).
       const admissions = new Promise<void>((r) => setTimeout(r, 3_000).unref());
-      await Promise.all([redelivery.stop(), lists.idle(), Promise.race([openGate.settled(), admissions])]);
+      await Promise.all([lists.idle(), Promise.race([openGate.settled(), admissions])]);
     },
   };
 }

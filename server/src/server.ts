@@ -1,9 +1,9 @@
 /**
  * Boot and shutdown of one ParkPay process:
  *   config → database (embedded engine if needed) → demo stand-ins (demo mode) → listen → adapters, core
- *   services, ports → the order worker.
+ *   services, ports → the job registry (every background job).
  * The server listens before the app is built (answering 503 for that instant) because payment notify URLs
- * need our address. stop(): no new connections, in-flight requests finish, the worker finishes its step,
+ * need our address. stop(): no new connections, in-flight requests finish, the jobs finish their step,
  * the stand-ins stop, the database closes, the embedded engine stops.
  */
 import http from 'node:http';
@@ -30,6 +30,8 @@ import { mountOrderRoutes } from './port/api/orders-routes';
 import { bluecardRouter } from './port/bluecard/router';
 import { LotCallGuard } from './port/bluecard/call-guard';
 import { newWorkerOwner, OrderWorker } from './port/jobs/order-worker';
+import { JobRegistry } from './port/jobs/registry';
+import { MongoWorkQueue } from './repository/work';
 import { NOTIFY_PATHS, notifyRouter } from './port/notify/router';
 import { wireAgreements } from './agreements-wiring';
 import { wireFaceToFace } from './face-to-face-wiring';
@@ -95,7 +97,7 @@ export interface StartOptions {
   demo?: boolean;
   /** Order timings (tests shorten them). */
   orderPolicy?: Partial<OrderPolicy>;
-  /** How often the order worker looks for due work (default 1 s). */
+  /** How often the job registry polls the work collection (default 1 s). */
   workerPollMs?: number;
 }
 
@@ -353,10 +355,15 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       ],
     });
     handler = app.callback();
-    worker.start();
-    faceToFace.worker.start();
-    bookingParts.worker.start();
-    agreementWiring.refundJob.start();
+    // Every background job: one poll of the work collection for all of them, and the periodic ones.
+    const jobs = new JobRegistry({ work: new MongoWorkQueue(database.connection), clock, logger, pollMs: opts.workerPollMs })
+      .handle(worker)
+      .handle(faceToFace.worker)
+      .handle(bookingParts.worker)
+      .handle(agreementWiring.refundJob)
+      .handle(couponsLists.redelivery)
+      .every('bookings: 4.19 reconciliation', 10 * 60_000, () => bookingParts.worker.reconcileAll());
+    jobs.start();
     await couponsLists.start();
     await notices.start();
     await demo?.connect(url);
@@ -373,10 +380,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         await closed;
         clearInterval(idle);
         clearTimeout(cut);
-        await worker.stop();
-        await faceToFace.worker.stop();
-        await bookingParts.worker.stop();
-        await agreementWiring.refundJob.stop();
+        await jobs.stop();
         await couponsLists.stop();
         await notices.stop();
         await demo?.stop();

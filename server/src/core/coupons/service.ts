@@ -299,10 +299,9 @@ export class CouponService implements FixedCouponCodes, StayCreditSource {
     for (const item of await this.deps.coupons.dueWork(this.now(), limit)) {
       let next: Date | undefined;
       try {
-        const c = await this.deps.coupons.get(item.ref);
-        if (c && (await this.redeliverIfDue(c))) tried++;
-        const after = await this.deps.coupons.get(item.ref);
-        next = after ? couponDue(after) : undefined;
+        const r = await this.process(item.ref);
+        next = r.next;
+        if (r.sent) tried++;
       } catch (err) {
         this.deps.log?.error({ err, couponCode: item.ref }, 'coupon redelivery failed');
         next = new Date(this.now().getTime() + this.policy.deliveryLeaseMs);
@@ -310,6 +309,14 @@ export class CouponService implements FixedCouponCodes, StayCreditSource {
       await this.deps.coupons.settleWork(item, next);
     }
     return tried;
+  }
+
+  /** One look at a coupon whose work is due: sent again (or stopped), and when to look next. */
+  async process(couponCode: string): Promise<{ sent: boolean; next: Date | undefined }> {
+    const c = await this.deps.coupons.get(couponCode);
+    const sent = c ? await this.redeliverIfDue(c) : false;
+    const after = await this.deps.coupons.get(couponCode);
+    return { sent, next: after ? couponDue(after) : undefined };
   }
 
   /** Send a due coupon again (or stop: expired, or the car left); whether it was sent. */

@@ -85,8 +85,9 @@ export class DeductionRefunds {
     for (const item of await this.deps.deductions.dueWork(this.now(), limit)) {
       let next: Date | undefined;
       try {
-        if ((await this.check(owner, item.ref)) !== 'skipped') acted++;
-        next = (await this.deps.deductions.get(item.ref))?.refundCheckAt ?? undefined;
+        const r = await this.process(owner, item.ref);
+        next = r.next;
+        if (r.check !== 'skipped') acted++;
       } catch (e) {
         this.deps.log?.error({ id: item.ref, err: (e as Error).message }, 'deduction refund check failed');
         next = this.after(this.now(), this.leaseMs);
@@ -94,6 +95,12 @@ export class DeductionRefunds {
       await this.deps.deductions.settleWork(item, next);
     }
     return acted;
+  }
+
+  /** One look at a record whose check is due: what it did, and when to look next (its refundCheckAt). */
+  async process(owner: string, id: string): Promise<{ check: RefundCheck; next: Date | undefined }> {
+    const check = await this.check(owner, id);
+    return { check, next: (await this.deps.deductions.get(id))?.refundCheckAt ?? undefined };
   }
 
   /** Look at one record whose check is due. */

@@ -5,6 +5,7 @@
  * coupon at the same moment.
  */
 import type { CouponService } from '../../core/coupons/service';
+import type { WorkHandler } from '../../core/work';
 import type { Logger } from '../../logger';
 
 export interface CouponRedeliveryOptions {
@@ -13,7 +14,8 @@ export interface CouponRedeliveryOptions {
   logger: Logger;
 }
 
-export class CouponRedeliveryJob {
+export class CouponRedeliveryJob implements WorkHandler {
+  readonly kind = 'coupon' as const;
   private timer: NodeJS.Timeout | undefined;
   private current: Promise<unknown> | undefined;
   private stopped = true;
@@ -44,6 +46,11 @@ export class CouponRedeliveryJob {
       this.opts.logger.error({ err }, 'coupon redelivery pass failed');
       return 0;
     }
+  }
+
+  /** One look at a coupon whose work item is due (the job registry's step). */
+  async process(couponCode: string): Promise<Date | undefined> {
+    return (await this.coupons.process(couponCode)).next;
   }
 
   async stop(): Promise<void> {

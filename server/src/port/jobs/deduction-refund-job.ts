@@ -1,12 +1,14 @@
 /**
  * Background work on lane deductions (4.16/4.27): give back money the lot never collected, and find out
- * what became of deductions whose outcome was still unknown when the lot was answered (deduction-refunds.ts).
+ * what became of deductions whose outcome was still unknown when the lot was answered (deduction-refunds.ts),
+ * found in the work collection (core/work.ts).
  * Every step is claimed by a conditional update of the deduction's document, so several processes share
  * the work without doing anything twice and a crashed process's claims lapse.
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { DeductionRefunds } from '../../core/lanepay/deduction-refunds';
+import type { WorkHandler } from '../../core/work';
 import type { Logger } from '../../logger';
 
 export interface DeductionRefundJobOptions {
@@ -16,7 +18,8 @@ export interface DeductionRefundJobOptions {
   owner?: string;
 }
 
-export class DeductionRefundJob {
+export class DeductionRefundJob implements WorkHandler {
+  readonly kind = 'deduction' as const;
   readonly owner: string;
   private timer: NodeJS.Timeout | undefined;
   private current: Promise<unknown> | undefined;
@@ -51,6 +54,11 @@ export class DeductionRefundJob {
       this.opts.logger.error({ err }, 'deduction refund pass failed');
       return 0;
     }
+  }
+
+  /** One look at a record whose work item is due (the job registry's step). */
+  async process(id: string): Promise<Date | undefined> {
+    return (await this.refunds.process(this.owner, id)).next;
   }
 
   /** Stop taking work and wait for the pass under way. */
