@@ -1,20 +1,28 @@
 /**
  * Benchmark: from WeChat Pay's payment notification to the lot's acknowledgement of sendPayRes (4.5) — the
- * time a driver waits at the barrier after paying. Everything real on loopback: ParkPay's notify port and
- * order worker on an embedded FerretDB (or MONGODB_URI), the WeChat Pay sandbox (signed, encrypted
- * notifications), the Bluecard sandbox (checks our sign and body).
+ * time a driver waits at the barrier after paying. Everything real on loopback: ParkPay's notify port, the
+ * order worker (delivering at once) and the job registry's safety-net poll (every second) on an embedded
+ * FerretDB, the WeChat Pay sandbox (signed, encrypted notifications), the Bluecard sandbox (checks our sign
+ * and body). Each FerretDB build runs in turn on a copy of the same data, and the figures are printed side
+ * by side:
  *
- *   npx tsx scripts/bench-payment-to-barrier.ts [payments=1000]
+ *   npx tsx scripts/bench-payment-to-barrier.ts [payments=1000] [--stored N] [--stock-payments P]
+ *        [--stock <ferretdb binary>] [--patched <binary>] [--engines stock,patched]
  *
- * Each payment is prepared first (car in the lot, priced, WeChat order created); then, one at a time, the
- * payer pays in the sandbox (which sends the notification at once) and the clock stops when sendPayRes is
- * acknowledged. Prints median, p90, p99, max.
+ *  - --stored N: N orders and N stays stored first (scripts/bench-seed.ts), as a lot that ran for a while;
+ *  - --stock-payments: payments measured on the stock build (default: all, at most 30 when N ≥ 10,000:
+ *    every lookup there reads the whole collection, and 1,000 payments would take hours);
+ *  - the floor, in the same run and engine: a bare loopback POST answered after one insert;
+ *  - the database commands of each payment (mongoose's command log): before the lot is called, and after
+ *    its acknowledgement until the delivery is recorded.
+ * Payments are prepared 50 at a time (car in the lot, priced, WeChat order created), then paid one at a time:
+ * the payer pays in the sandbox (which sends the notification at once) and the clock stops when sendPayRes
+ * is acknowledged. Prints median, p90, p99, max.
  */
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
+import mongoose from 'mongoose';
 import { BluecardClient } from '../server/src/adapter/bluecard';
 import { BluecardLotGateway } from '../server/src/adapter/bluecard/lot-gateway';
 import { WechatPaymentGateway } from '../server/src/adapter/payments/wechat-gateway';
@@ -27,35 +35,51 @@ import { newOrderNo, OrderService } from '../server/src/core/orders/orders';
 import type { Park } from '../server/src/core/parks';
 import { createLogger } from '../server/src/logger';
 import { bluecardRouter } from '../server/src/port/bluecard/router';
-import { OrderWorker } from '../server/src/port/jobs/order-worker';
+import { newWorkerOwner, OrderWorker } from '../server/src/port/jobs/order-worker';
+import { JobRegistry } from '../server/src/port/jobs/registry';
 import { NOTIFY_PATHS, notifyRouter } from '../server/src/port/notify/router';
-import { Database } from '../server/src/repository/database';
 import { MongoLotRecordsRepository } from '../server/src/repository/lot-records';
 import { MongoOrderRepository } from '../server/src/repository/orders';
 import { MongoParkDirectory } from '../server/src/repository/parks';
+import { MongoWorkQueue } from '../server/src/repository/work';
 import { demoParks, startBluecardSandbox } from '../server/sandbox/bluecard';
 import { startWechatPaySandbox } from '../server/sandbox/wechatpay';
+import { arg, copyDataDir, enginesToCompare, figures, fmt, openWith, removeDir, seededDataDir, sideBySide, type Engine, type Figures } from './bench-seed';
 
-const N = Number(process.argv[2] ?? 1000);
+const N = Number(process.argv[2] && !process.argv[2].startsWith('--') ? process.argv[2] : 1000);
+const STORED = Number(arg('stored') ?? 0);
+const STOCK_PAYMENTS = Number(arg('stock-payments') ?? (STORED >= 10_000 ? Math.min(N, 5) : N));
 const OPENID = 'oBench-driver';
+const PARK = 'p_bench';
+const DB = 'bench';
+const CHUNK = 50;
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+/** Database commands as mongoose logs them ("collection.method"), counted by phase of the payment under way. */
+const commands = { phase: 'idle' as 'idle' | 'before' | 'after', before: [] as string[], after: [] as string[] };
+mongoose.set('debug', (collection: string, method: string) => {
+  // The safety-net poll's read of the work collection is not the payment's.
+  if (collection === 'work' && method === 'find') return;
+  if (commands.phase === 'before') commands.before.push(`${collection}.${method}`);
+  else if (commands.phase === 'after') commands.after.push(`${collection}.${method}`);
+});
+
+interface Run {
+  engine: Engine;
+  payments?: Figures;
+  floor?: Figures;
+  before?: number;
+  after?: number;
+  beforeList?: string;
+  afterList?: string;
+  delivered?: string;
+  wallS?: number;
 }
 
-async function main() {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'parkpay-bench-'));
+async function runOn(engine: Engine, dataDir: string, payments: number): Promise<Run> {
   const logger = createLogger('silent');
-  const db = await Database.open({
-    uri: process.env.MONGODB_URI,
-    dbName: `bench_${Date.now()}`,
-    dataDir,
-    cacheDir: path.resolve(__dirname, '../.cache'),
-    log: (m) => console.log(m),
-  });
-  const engine = await db.describe();
-
-  const def = { ...demoParks()[0]!, parkNumber: 'p_bench', areas: [{ id: 1, name: '地面', spaces: 100_000, bookable: 0 }, { id: 2, name: '地下', spaces: 100_000, bookable: 0 }], spaces: [] };
+  const db = await openWith(engine, dataDir, DB);
+  const info = await db.describe();
+  const def = { ...demoParks()[0]!, parkNumber: PARK, areas: [{ id: 1, name: '地面', spaces: 100_000, bookable: 0 }, { id: 2, name: '地下', spaces: 100_000, bookable: 0 }], spaces: [] };
   const lotClock = new ManualClock(Date.UTC(2026, 10, 28, 1, 0, 0));
   const bluecard = await startBluecardSandbox({ parks: [def], clock: lotClock, heartbeatMs: 0, announceLanesOnStart: false, autoExitOnPayment: false });
   const wechat = await startWechatPaySandbox({ mode: 'publicKey' });
@@ -64,25 +88,45 @@ async function main() {
   const parks = new MongoParkDirectory(db.connection);
   const stays = new MongoLotRecordsRepository(db.connection);
   const orderRepo = new MongoOrderRepository(db.connection);
-  await Promise.all([parks.init(), stays.init(), orderRepo.init()]);
+  const work = new MongoWorkQueue(db.connection);
+  await Promise.all([parks.init(), stays.init(), orderRepo.init(), work.init()]);
   await parks.upsert(park);
 
   let handler: http.RequestListener = (_q, s) => s.writeHead(503).end();
-  const server = http.createServer((q, s) => handler(q, s));
+  const server = http.createServer((q, s) => {
+    if (q.url === NOTIFY_PATHS.wechat) commands.phase = 'before';
+    handler(q, s);
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
+  // The floor: a bare loopback POST answered after one insert into the same engine.
+  const floorColl = db.connection.collection('floor');
+  const floorServer = http.createServer((q, s) => {
+    q.resume();
+    q.on('end', () => {
+      void floorColl.insertOne({ at: new Date(), n: 1 }).then(
+        () => s.writeHead(204).end(),
+        () => s.writeHead(500).end(),
+      );
+    });
+  });
+  await new Promise<void>((r) => floorServer.listen(0, '127.0.0.1', r));
+  const floorUrl = `http://127.0.0.1:${(floorServer.address() as AddressInfo).port}/`;
+
   // Stop the clock when the lot acknowledges sendPayRes.
   const acked = new Map<string, (t: number) => void>();
-  const client = new BluecardClient({ backoffMs: [] });
-  const baseLot = new BluecardLotGateway(client);
+  const baseLot = new BluecardLotGateway(new BluecardClient({ backoffMs: [] }));
   const lot = Object.assign(Object.create(baseLot) as BluecardLotGateway, {
     async sendPayRes(p: Park, pay: SendPayRes) {
+      commands.phase = 'idle';
       await baseLot.sendPayRes(p, pay);
+      commands.phase = 'after';
       acked.get(pay.transactionID)?.(performance.now());
     },
   });
   const wechatAdapter = new WechatPayAdapter({ config: wechat.merchant });
+  const owner = newWorkerOwner('bench:');
   const ref: { worker?: OrderWorker } = {};
   const orders = new OrderService({
     orders: orderRepo,
@@ -91,75 +135,138 @@ async function main() {
     lot,
     gateways: { wechat: new WechatPaymentGateway(wechatAdapter, `${url}${NOTIFY_PATHS.wechat}`) },
     clock: systemClock,
-    // Preparing 1,000 payments on FerretDB takes minutes: keep the first ones payable.
     policy: { paymentTtlMs: 3 * 3_600_000 },
-    onPaid: (no) => ref.worker?.kick(no),
+    deliverNow: { owner, run: (order) => ref.worker?.run(order) },
   });
-  ref.worker = new OrderWorker(orders, { logger, pollMs: 1000 });
-  ref.worker.start();
+  const worker = new OrderWorker(orders, { logger, owner });
+  ref.worker = worker;
+  // The safety net as in production: the job registry polls the work collection every second.
+  const jobs = new JobRegistry({ work, clock: systemClock, logger }).handle(worker);
+  jobs.start();
   handler = createApp({
     logger,
     databaseReady: async () => true,
-    routers: [
-      bluecardRouter({ parks, clock: systemClock, records: new LotRecordsService(stays, systemClock) }),
-      notifyRouter({ orders, wechat: wechatAdapter }),
-    ],
+    routers: [bluecardRouter({ parks, clock: systemClock, records: new LotRecordsService(stays, systemClock) }), notifyRouter({ orders, wechat: wechatAdapter })],
   }).callback();
   await bluecard.setParkPayBaseUrl(url);
-
-  console.log(`Preparing ${N} payments (database: ${engine.engine} ${engine.version}) …`);
-  // Setup is not measured: cars enter, each stay is priced by the lot (4.4) and its WeChat order created.
-  // (The fee lookup by plate is skipped here: on FerretDB v1 it scans the stays, which would make the
-  // setup of 1,000 payments take many minutes.)
-  const prepared: string[] = [];
   const lotPark = bluecard.park(def.parkNumber);
-  const cars: { orderId: string; plate: string }[] = [];
-  for (let i = 0; i < N; i++) {
-    const plate = `京B${String(i).padStart(5, '0')}`;
-    const { orderId } = await lotPark.arrive({ lane: '东门入口', plate, wait: false });
-    cars.push({ orderId, plate });
-  }
-  lotClock.advance(75 * 60_000);
-  for (const [i, car] of cars.entries()) {
-    const priced = await baseLot.priceStay(park, car);
-    const now = new Date();
-    const orderNo = newOrderNo();
-    await orderRepo.insert({
-      orderNo, driverId: 'bench-driver', kind: 'prepay', parkNumber: park.parkNumber, orderId: car.orderId, plate: car.plate,
-      outTradeNo: priced.outTradeNo, quote: priced.quote, amountFen: priced.quote.payFen, status: 'quoted',
-      expiresAt: new Date(now.getTime() + 3_600_000), createdAt: now, updatedAt: now,
-    });
-    await orders.pay('bench-driver', orderNo, 'wechat', { openId: OPENID });
-    prepared.push(orderNo);
-    if (i % 100 === 99) console.log(`  ${i + 1} prepared`);
-  }
-  await bluecard.flushOutbox(); // the entry records reach ParkPay before measuring
 
-  console.log('Measuring: payer pays → notification → verified, recorded → sendPayRes acknowledged …');
+  console.log(`\n[${engine.name}] ${info.engine} ${info.version} (${engine.bin}), ${STORED} stored; ${payments} payments, prepared ${CHUNK} at a time …`);
   const ms: number[] = [];
+  const before: number[] = [];
+  const after: number[] = [];
+  let beforeList = '';
+  let afterList = '';
+  const paid: string[] = [];
   const started = performance.now();
-  for (const no of prepared) {
-    const done = new Promise<number>((resolve) => acked.set(no, resolve));
-    const t0 = performance.now();
-    wechat.pay(no, { openid: OPENID });
-    const t1 = await done;
-    acked.delete(no);
-    ms.push(t1 - t0);
+  for (let from = 0; from < payments; from += CHUNK) {
+    const cars: { orderId: string; plate: string }[] = [];
+    for (let i = from; i < Math.min(payments, from + CHUNK); i++) {
+      const plate = `京Z${String(i).padStart(5, '0')}`;
+      const { orderId } = await lotPark.arrive({ lane: '东门入口', plate, wait: false });
+      cars.push({ orderId, plate });
+    }
+    lotClock.advance(75 * 60_000);
+    const prepared: string[] = [];
+    for (const car of cars) {
+      const priced = await baseLot.priceStay(park, car);
+      const now = new Date();
+      const orderNo = newOrderNo();
+      await orderRepo.insert({
+        orderNo, driverId: 'bench-driver', kind: 'prepay', parkNumber: park.parkNumber, orderId: car.orderId, plate: car.plate,
+        outTradeNo: priced.outTradeNo, quote: priced.quote, amountFen: priced.quote.payFen, status: 'quoted',
+        expiresAt: new Date(now.getTime() + 3_600_000), createdAt: now, updatedAt: now,
+      });
+      await orders.pay('bench-driver', orderNo, 'wechat', { openId: OPENID });
+      prepared.push(orderNo);
+    }
+    await bluecard.flushOutbox(); // the entry records reach ParkPay before measuring
+    for (const no of prepared) {
+      commands.before = [];
+      commands.after = [];
+      const done = new Promise<number>((resolve) => acked.set(no, resolve));
+      const t0 = performance.now();
+      wechat.pay(no, { openid: OPENID });
+      const t1 = await done;
+      acked.delete(no);
+      ms.push(t1 - t0);
+      // The delivery's outcome written (the worker's step finishes after the acknowledgement).
+      await new Promise((r) => setTimeout(r, 15));
+      commands.phase = 'idle';
+      before.push(commands.before.length);
+      after.push(commands.after.length);
+      if (!beforeList) beforeList = commands.before.join(', ');
+      if (!afterList) afterList = commands.after.join(', ');
+      paid.push(no);
+    }
+    process.stdout.write(`  ${Math.min(payments, from + CHUNK)} paid\r`);
   }
-  const wall = performance.now() - started;
-  await ref.worker.stop(); // let the last deliveries write their outcome
-  const delivered = (await Promise.all(prepared.map((n) => orderRepo.get(n)))).filter((o) => o?.status === 'delivered').length;
-  ms.sort((a, b) => a - b);
-  const f = (x: number) => `${x.toFixed(1)} ms`;
-  console.log(`\nnotification → sendPayRes acknowledged, ${N} payments, sequential, loopback, ${os.cpus().length} cores`);
-  console.log(`  median ${f(percentile(ms, 50))}   p90 ${f(percentile(ms, 90))}   p99 ${f(percentile(ms, 99))}   max ${f(ms[ms.length - 1]!)}   min ${f(ms[0]!)}`);
-  console.log(`  mean ${f(ms.reduce((a, b) => a + b, 0) / ms.length)}   wall ${(wall / 1000).toFixed(1)} s   delivered ${delivered}/${N}   lot payments ${lotPark.dump().payments.length}`);
+  const wallS = (performance.now() - started) / 1000;
+  await jobs.stop(); // the last deliveries write their outcome
+  const delivered = (await Promise.all(paid.map((n) => orderRepo.get(n)))).filter((o) => o?.status === 'delivered').length;
+
+  const floor: number[] = [];
+  for (let i = 0; i < Math.min(payments, 1000); i++) {
+    const t0 = performance.now();
+    const res = await fetch(floorUrl, { method: 'POST', body: '{}' });
+    await res.arrayBuffer();
+    floor.push(performance.now() - t0);
+  }
 
   await Promise.all([bluecard.stop(), wechat.stop()]);
-  await new Promise<void>((r) => server.close(() => r()));
-  await db.connection.dropDatabase().catch(() => undefined);
+  await Promise.all([new Promise<void>((r) => server.close(() => r())), new Promise<void>((r) => floorServer.close(() => r()))]);
   await db.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  return {
+    engine,
+    payments: figures(ms),
+    floor: figures(floor),
+    before: avg(before),
+    after: avg(after),
+    beforeList,
+    afterList,
+    delivered: `${delivered}/${payments} delivered, lot counted ${lotPark.dump().payments.length}`,
+    wallS,
+  };
+}
+
+async function main() {
+  const engines = enginesToCompare();
+  const seedWith = engines.find((e) => e.name === 'patched') ?? engines[0]!;
+  console.log(`Seeding ${STORED} orders and ${STORED} stays (with the ${seedWith.name} build) …`);
+  const seeded = await seededDataDir(seedWith, PARK, STORED, DB);
+  console.log(`  inserted in ${seeded.insertS.toFixed(1)} s; first start of this version on them (keys, work items) ${seeded.migrateS.toFixed(1)} s`);
+  const runs: Run[] = [];
+  try {
+    for (const engine of engines) {
+      const dir = copyDataDir(seeded.dir);
+      try {
+        runs.push(await runOn(engine, dir, engine.name === 'stock' ? STOCK_PAYMENTS : N));
+      } finally {
+        removeDir(dir);
+      }
+    }
+  } finally {
+    removeDir(seeded.dir);
+  }
+  const by = (name: string) => runs.find((r) => r.engine.name === name);
+  const row = (label: string, f: (r: Run) => string | undefined) => ({ label, stock: by('stock') && f(by('stock')!), patched: by('patched') && f(by('patched')!) });
+  console.log(`\nnotification → sendPayRes acknowledged; ${STORED} orders and ${STORED} stays stored; sequential, loopback, ${os.cpus().length} cores; ms\n`);
+  console.log(
+    sideBySide([
+      { label: '', stock: 'stock', patched: 'patched' },
+      row('payment → barrier', (r) => fmt(r.payments)),
+      row('floor: POST + one insert', (r) => fmt(r.floor)),
+      row('commands before the lot call', (r) => r.before?.toFixed(2)),
+      row('commands after the acknowledgement', (r) => r.after?.toFixed(2)),
+      row('outcome', (r) => `${r.delivered}; wall ${r.wallS?.toFixed(1)} s`),
+    ]),
+  );
+  const any = runs[0];
+  if (any) {
+    console.log(`\nthe commands of one payment — before the lot call: ${any.beforeList || '(none)'}`);
+    console.log(`                                after its acknowledgement: ${any.afterList || '(none)'}`);
+  }
 }
 
 main().catch((e) => {

@@ -76,12 +76,7 @@ export class MongoLaneDeductionRepository implements LaneDeductionRepository {
     await runOnce(this.conn, 'lane deductions: trade keys and work items', () =>
       forEachDoc(this.m, {}, { attempt: 1, refundCheckAt: 1 }, async (docs: Doc[]) => {
         const tradeNos = docs.filter((d) => d.attempt?.tradeNo);
-        if (tradeNos.length) {
-          await this.trades.model.bulkWrite(
-            tradeNos.map((d) => ({ updateOne: { filter: { _id: d.attempt!.tradeNo }, update: { $set: { ref: d._id } }, upsert: true } })),
-            { ordered: false },
-          );
-        }
+        await this.trades.setMany(tradeNos.map((d) => ({ key: d.attempt!.tradeNo, ref: d._id })));
         await this.work.scheduleMany(docs.filter((d) => d.refundCheckAt).map((d) => ({ kind: 'deduction' as const, ref: d._id, due: d.refundCheckAt! })));
       }),
     );

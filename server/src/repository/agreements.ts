@@ -72,10 +72,7 @@ export class MongoAgreementRepository implements AgreementRepository {
     await runOnce(this.conn, 'agreements: keys', () =>
       forEachDoc(this.m, {}, { driverId: 1, plateKey: 1, provider: 1, signNo: 1 }, async (docs: Doc[]) => {
         await this.keys.addMany(docs.flatMap((d) => [{ key: plateKeyOf(d.plateKey), ref: d._id }, { key: driverKeyOf(d.driverId), ref: d._id }]));
-        await this.keys.model.bulkWrite(
-          docs.map((d) => ({ updateOne: { filter: { _id: signKeyOf(d.provider, d.signNo) }, update: { $set: { ref: d._id } }, upsert: true } })),
-          { ordered: false },
-        );
+        await this.keys.setMany(docs.map((d) => ({ key: signKeyOf(d.provider, d.signNo), ref: d._id })));
       }),
     );
   }

@@ -26,7 +26,7 @@ import {
   type OfferRepository,
   type OfferStatus,
 } from '../core/bookings/model';
-import { forEachDoc, KeyIndex, runOnce } from './keys';
+import { awaitKey, forEachDoc, KeyIndex, runOnce } from './keys';
 import { isDuplicateKey } from './util';
 import { MongoWorkQueue } from './work';
 
@@ -237,11 +237,12 @@ export class MongoBookingRepositories {
           await m.bookings.create(fromBooking(b));
         } catch (e) {
           if (!isDuplicateKey(e)) throw e;
-          const named = await active.ref(b.activeKey);
-          if (!named || (await get(named))?.activeKey !== b.activeKey) {
-            const winner = await m.bookings.findOne({ activeKey: b.activeKey }, { _id: 1 }).lean<{ _id: string }>();
-            if (winner) await active.set(b.activeKey, winner._id);
-          }
+          // The winner's key is written right after it.
+          await awaitKey(
+            async () => (await active.ref(b.activeKey).then((no) => (no ? get(no) : undefined)))?.activeKey === b.activeKey,
+            async () => (await m.bookings.findOne({ activeKey: b.activeKey }, { _id: 1 }).lean<{ _id: string }>())?._id,
+            (ref) => active.set(b.activeKey, ref),
+          );
           return false;
         }
         await active.set(b.activeKey, b.bookingNo);
@@ -387,10 +388,7 @@ export class MongoBookingRepositories {
         await Promise.all([
           this.keys.byDriver.addMany(bookings.map((b) => ({ key: b.driverId, ref: b.bookingNo }))),
           this.keys.byPark.addMany(bookings.filter((b) => b.state !== 'released' && b.end.getTime() >= now.getTime() - ENDED_KEEP_MS).map((b) => ({ key: b.parkNumber, ref: b.bookingNo }))),
-          this.keys.active.model.bulkWrite(
-            bookings.map((b) => ({ updateOne: { filter: { _id: b.activeKey }, update: { $set: { ref: b.bookingNo } }, upsert: true } })),
-            { ordered: false },
-          ),
+          this.keys.active.setMany(bookings.map((b) => ({ key: b.activeKey, ref: b.bookingNo }))),
           this.work.scheduleMany(
             bookings.flatMap((b) => {
               const due = bookingDue(b, now);

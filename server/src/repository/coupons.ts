@@ -9,7 +9,7 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import { couponDue, type Coupon, type CouponListFilter, type CouponRepository, type CouponStatus, type FixedCode, type InsertResult } from '../core/coupons/model';
 import type { WorkItem } from '../core/work';
-import { forEachDoc, KeyIndex, runOnce } from './keys';
+import { awaitKey, forEachDoc, KeyIndex, runOnce } from './keys';
 import { isDuplicateKey } from './util';
 import { MongoWorkQueue } from './work';
 
@@ -129,10 +129,7 @@ export class MongoCouponRepository implements CouponRepository {
     await Promise.all([this.m.coupons.init(), this.m.stays.init(), this.m.fixed.init(), this.work.init(), this.requests.init()]);
     await runOnce(this.conn, 'coupons: request keys and work items', () =>
       forEachDoc(this.m.coupons, {}, { parkNumber: 1, requestId: 1, status: 1, nextAttemptAt: 1 }, async (docs: CouponDoc[]) => {
-        await this.requests.model.bulkWrite(
-          docs.map((d) => ({ updateOne: { filter: { _id: requestKey(d.parkNumber, d.requestId) }, update: { $set: { ref: d._id } }, upsert: true } })),
-          { ordered: false },
-        );
+        await this.requests.setMany(docs.map((d) => ({ key: requestKey(d.parkNumber, d.requestId), ref: d._id })));
         await this.work.scheduleMany(
           docs.flatMap((d) => {
             const due = couponDue(d);
@@ -162,13 +159,13 @@ export class MongoCouponRepository implements CouponRepository {
     return 'ok';
   }
 
-  /** A request's insert lost: make sure its key exists (its writer may have died before writing it). Rare. */
+  /** A request's insert lost: its key (written right after the winner) is there. */
   private async repairRequestKey(parkNumber: string, requestId: string): Promise<void> {
-    const key = requestKey(parkNumber, requestId);
-    const named = await this.requests.ref(key);
-    if (named && (await this.m.coupons.exists({ _id: named }))) return;
-    const winner = await this.m.coupons.findOne({ parkNumber, requestId }, { _id: 1 }).lean<{ _id: string }>();
-    if (winner) await this.requests.set(key, winner._id);
+    await awaitKey(
+      async () => (await this.byRequest(parkNumber, requestId)) !== undefined,
+      async () => (await this.m.coupons.findOne({ parkNumber, requestId }, { _id: 1 }).lean<{ _id: string }>())?._id,
+      (ref) => this.requests.set(requestKey(parkNumber, requestId), ref),
+    );
   }
 
   async get(couponCode: string): Promise<Coupon | undefined> {

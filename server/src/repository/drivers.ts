@@ -133,8 +133,7 @@ export class MongoDriverRepository implements DriverRepository {
     await Promise.all([this.model.init(), this.keys.init()]);
     await runOnce(this.conn, 'drivers: identity keys', () =>
       forEachDoc(this.model, {}, { wechatOpenId: 1, alipayUserId: 1, alipayOpenId: 1 }, async (docs: DriverDoc[]) => {
-        const ops = docs.flatMap((d) => identityKeys(d).map((key) => ({ updateOne: { filter: { _id: key }, update: { $set: { ref: d._id } }, upsert: true } })));
-        if (ops.length) await this.keys.model.bulkWrite(ops, { ordered: false });
+        await this.keys.setMany(docs.flatMap((d) => identityKeys(d).map((key) => ({ key, ref: d._id }))));
       }),
     );
   }

@@ -76,18 +76,54 @@ export class KeyIndex {
     await this.model.updateOne({ _id: key }, { $addToSet: { refs: ref } }, { upsert: true });
   }
 
-  /** Several keys at once (one command). */
+  /** Several keys at once (one command; the refs of one key together). */
   async addMany(pairs: { key: string; ref: string }[]): Promise<void> {
     if (!pairs.length) return;
+    const byKey = new Map<string, string[]>();
+    for (const p of pairs) byKey.set(p.key, [...(byKey.get(p.key) ?? []), p.ref]);
     await this.model.bulkWrite(
-      pairs.map((p) => ({ updateOne: { filter: { _id: p.key }, update: { $addToSet: { refs: p.ref } }, upsert: true } })),
+      [...byKey].map(([key, refs]) => ({ updateOne: { filter: { _id: key }, update: { $addToSet: { refs: { $each: refs } } }, upsert: true } })),
       { ordered: false },
     );
+  }
+
+  /** Point many keys at their records (migrations): inserted, and set where a key exists already. */
+  async setMany(pairs: { key: string; ref: string }[]): Promise<void> {
+    if (!pairs.length) return;
+    let taken: number[] = [];
+    try {
+      await this.model.collection.insertMany(pairs.map((p) => ({ _id: p.key, ref: p.ref })) as never[], { ordered: false });
+    } catch (e) {
+      const errors = (e as { writeErrors?: { index: number; code?: number }[] | { index: number; code?: number } }).writeErrors;
+      const list = Array.isArray(errors) ? errors : errors ? [errors] : [];
+      if (!list.length || list.some((w) => w.code !== 11000)) throw e;
+      taken = list.map((w) => w.index);
+    }
+    if (taken.length) {
+      await this.model.bulkWrite(
+        taken.map((i) => ({ updateOne: { filter: { _id: pairs[i]!.key }, update: { $set: { ref: pairs[i]!.ref } }, upsert: true } })),
+        { ordered: false },
+      );
+    }
   }
 
   async remove(key: string, ref: string): Promise<void> {
     await this.model.updateOne({ _id: key }, { $pull: { refs: ref } });
   }
+}
+
+/**
+ * An insert lost to a record with the same unique key, whose writer writes the key document right after
+ * it: wait a moment for `found()`; when it never comes (that writer died in between), `search()` once (the
+ * only search of those records) and point the key at what it found.
+ */
+export async function awaitKey(found: () => Promise<boolean>, search: () => Promise<string | undefined>, set: (ref: string) => Promise<void>): Promise<void> {
+  for (let i = 0; i < 10; i++) {
+    if (await found()) return;
+    await new Promise((r) => setTimeout(r, 20 * (i + 1)));
+  }
+  const winner = await search();
+  if (winner) await set(winner);
 }
 
 interface MigrationDoc {

@@ -14,7 +14,7 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import { FINISHED_ORDER, orderDue, PENDING_LOOK_MS, type Order, type OrderRepository, type OrderStatus } from '../core/orders/model';
 import { earliest, type WorkItem } from '../core/work';
-import { forEachDoc, KeyIndex, runOnce } from './keys';
+import { awaitKey, forEachDoc, KeyIndex, runOnce } from './keys';
 import { isDuplicateKey } from './util';
 import { MongoWorkQueue } from './work';
 
@@ -97,10 +97,7 @@ export class MongoOrderRepository implements OrderRepository {
     const now = new Date();
     await forEachDoc(this.m, {}, undefined, async (docs: Doc[]) => {
       const orders = docs.map((d) => toOrder(d)!);
-      const keys = this.byTrade.model.bulkWrite(
-        orders.map((o) => ({ updateOne: { filter: { _id: tradeKey(o.parkNumber, o.outTradeNo) }, update: { $set: { ref: o.orderNo } }, upsert: true } })),
-        { ordered: false },
-      );
+      const keys = this.byTrade.setMany(orders.map((o) => ({ key: tradeKey(o.parkNumber, o.outTradeNo), ref: o.orderNo })));
       const history = this.history.addMany(orders.filter(hasHistory).map((o) => ({ key: o.driverId, ref: o.orderNo })));
       const work = this.work.scheduleMany(
         orders.flatMap((o) => {
@@ -116,11 +113,12 @@ export class MongoOrderRepository implements OrderRepository {
     const { orderNo, ...rest } = order;
     const due = orderDue(order, new Date(order.createdAt));
     try {
-      // The work item with the order (it is what finds the open orders of a stay); then the keys.
+      // The order with its work item (what finds the open orders of a stay); the unique index decides which
+      // order an outTradeNo is for. Then its outTradeNo key and the driver's history.
       await Promise.all([due ? this.work.schedule('order', orderNo, due, workExtra(order)) : undefined, this.m.create({ _id: orderNo, ...rest })]);
     } catch (e) {
       if (!isDuplicateKey(e)) throw e;
-      await this.repairTradeKey(order.parkNumber, order.outTradeNo);
+      await this.awaitTradeKey(order.parkNumber, order.outTradeNo);
       return false;
     }
     await Promise.all([
@@ -130,16 +128,13 @@ export class MongoOrderRepository implements OrderRepository {
     return true;
   }
 
-  /**
-   * An insert lost to an order with the same outTradeNo: make sure its key exists (its writer may have died
-   * between the order and the key). Rare: the only search of the orders, and only when the key is missing.
-   */
-  private async repairTradeKey(parkNumber: string, outTradeNo: string): Promise<void> {
-    const key = tradeKey(parkNumber, outTradeNo);
-    const named = await this.byTrade.ref(key);
-    if (named && (await this.m.exists({ _id: named }))) return;
-    const winner = await this.m.findOne({ parkNumber, outTradeNo }, { _id: 1 }).lean<{ _id: string }>();
-    if (winner) await this.byTrade.set(key, winner._id);
+  /** An insert lost to an order with the same outTradeNo: its key (written right after that order) is there. */
+  private async awaitTradeKey(parkNumber: string, outTradeNo: string): Promise<void> {
+    await awaitKey(
+      async () => (await this.byOutTradeNo(parkNumber, outTradeNo)) !== undefined,
+      async () => (await this.m.findOne({ parkNumber, outTradeNo }, { _id: 1 }).lean<{ _id: string }>())?._id,
+      (ref) => this.byTrade.set(tradeKey(parkNumber, outTradeNo), ref),
+    );
   }
 
   async get(orderNo: string): Promise<Order | undefined> {

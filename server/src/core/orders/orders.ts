@@ -171,14 +171,16 @@ export class OrderService {
       payFen: q.payFen,
       paidFreeMinutes: q.paidFreeMinutes,
     };
-    if (this.deps.stayCoupons) {
-      // The driver sees our coupons on the fee; a coupon lookup that fails must not stop a payment.
-      fee.coupons = await this.deps.stayCoupons.forStay(parkNumber, orderId).catch((e: unknown) => {
+    // Our coupons of the stay (shown on the fee) and its open orders, side by side. A coupon lookup that
+    // fails must not stop a payment.
+    const [coupons, open] = await Promise.all([
+      this.deps.stayCoupons?.forStay(parkNumber, orderId).catch((e: unknown) => {
         this.deps.log?.warn({ parkNumber, orderId, err: (e as Error).message }, 'coupons of the stay not shown');
         return [];
-      });
-    }
-    const open = await this.deps.orders.openForStay(driverId, parkNumber, orderId);
+      }),
+      this.deps.orders.openForStay(driverId, parkNumber, orderId),
+    ]);
+    if (coupons) fee.coupons = coupons;
     // A payment already under way for the same amount is the one to continue (a double tap, a re-open).
     const same = open.find((o) => o.outTradeNo === priced.outTradeNo || (o.status === 'pending' && o.amountFen === q.payFen));
     for (const o of open) {
