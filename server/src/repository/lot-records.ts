@@ -69,10 +69,11 @@ export function lotModels(conn: Connection) {
     images: reuse(
       'LotImage',
       new Schema(
-        // _id: imageId(parkNumber, imageName) (stored before it existed: an ObjectId, migrated at start).
+        // _id: imageId(parkNumber, imageName), unique by itself (stored before it existed: an ObjectId, and a
+        // unique index on parkNumber + imageName, both moved at start).
         { _id: Schema.Types.Mixed, parkNumber: String, imageName: String, mime: String, data: Buffer, bytes: Number, sha256: String, receivedAt: Date },
         opts,
-      ).index({ parkNumber: 1, imageName: 1 }, { unique: true }),
+      ),
     ),
     charges: reuse(
       'LotCharge',
@@ -109,13 +110,14 @@ export function lotModels(conn: Connection) {
       'LotWhitelistEntry',
       new Schema(
         {
-          // whitelistId(parkNumber, entryKey) (an ObjectId before it existed, migrated at start).
+          // whitelistId(parkNumber, entryKey), unique by itself (an ObjectId and a unique index on parkNumber +
+          // entryKey before, moved at start).
           _id: Schema.Types.Mixed,
           parkNumber: String, entryKey: String, fixedId: Number, plate: String, plateKey: String, source: String, changedAt: Number,
           deleted: Boolean, record: Mixed, receivedAt: Date,
         },
         opts,
-      ).index({ parkNumber: 1, entryKey: 1 }, { unique: true }),
+      ),
     ),
   };
 }
@@ -161,23 +163,30 @@ export class MongoLotRecordsRepository implements LotRecordsRepository {
     await runOnce(this.conn, 'lot images and whitelist: _id by key', () => this.migrateIds());
   }
 
-  /** Pictures and the lot's whitelist entries stored with an ObjectId get their key as _id (one at a time). */
+  /**
+   * Pictures and the lot's whitelist entries stored with an ObjectId get their key as _id, one at a time:
+   * the old unique index on the key's fields goes first (the _id is unique by itself), then each document is
+   * copied under its key and the old one deleted. A crash half-way leaves both (readers find the copy by
+   * its _id) and the next start finishes.
+   */
   private async migrateIds(): Promise<void> {
-    const rekey = async (model: Model<unknown>, idOf: (d: Record<string, unknown>) => string, keyFields: Record<string, 1>) => {
+    const rekey = async (model: Model<unknown>, index: string, idOf: (d: Record<string, unknown>) => string, keyFields: Record<string, 1>) => {
+      await model.collection.dropIndex(index).catch(() => undefined);
       const old = (await model.find({}, { _id: 1, ...keyFields }).lean<Record<string, unknown>[]>()).filter((d) => typeof d._id !== 'string');
       for (const { _id } of old) {
-        const doc = await model.findById(_id).lean<Record<string, unknown>>();
+        const doc = await model.collection.findOne({ _id } as never);
         if (!doc) continue;
         try {
-          await model.collection.insertOne({ ...doc, _id: idOf(doc) } as never);
+          await model.collection.insertOne({ ...doc, _id: idOf(doc as Record<string, unknown>) } as never);
         } catch (e) {
+          // Copied before (a crash half-way); the copy may be newer: keep it.
           if (!isDuplicateKey(e)) throw e;
         }
         await model.collection.deleteOne({ _id } as never);
       }
     };
-    await rekey(this.m.images as Model<unknown>, (d) => imageId(String(d.parkNumber), String(d.imageName)), { parkNumber: 1, imageName: 1 });
-    await rekey(this.m.whitelist as Model<unknown>, (d) => whitelistId(String(d.parkNumber), String(d.entryKey)), { parkNumber: 1, entryKey: 1 });
+    await rekey(this.m.images as Model<unknown>, 'parkNumber_1_imageName_1', (d) => imageId(String(d.parkNumber), String(d.imageName)), { parkNumber: 1, imageName: 1 });
+    await rekey(this.m.whitelist as Model<unknown>, 'parkNumber_1_entryKey_1', (d) => whitelistId(String(d.parkNumber), String(d.entryKey)), { parkNumber: 1, entryKey: 1 });
   }
 
   async saveHeartbeat(h: Heartbeat): Promise<void> {

@@ -44,7 +44,8 @@ export class JobRegistry {
   private readonly busy = new Map<WorkKind, Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private tick: Promise<void> | undefined;
-  private stopped = true;
+  /** Set by stop(): no more work is taken (pollOnce works without start(): tests, scripts). */
+  private stopped = false;
 
   constructor(private readonly opts: JobRegistryOptions) {
     this.owner = opts.owner ?? newWorkerOwner('jobs:');

@@ -6,6 +6,13 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { DEMO_PARK_NUMBER } from '../../../../server/sandbox/bluecard';
 import { NOTIFY_PATHS } from '../../../../server/src/port/notify/router';
+import { BluecardClient } from '../../../../server/src/adapter/bluecard';
+import { BluecardLotGateway } from '../../../../server/src/adapter/bluecard/lot-gateway';
+import { ManualClock } from '../../../../server/src/core/clock';
+import { OrderService, type OrderServiceDeps } from '../../../../server/src/core/orders/orders';
+import { createLogger } from '../../../../server/src/logger';
+import { OrderWorker } from '../../../../server/src/port/jobs/order-worker';
+import { MongoParkDirectory } from '../../../../server/src/repository/parks';
 import { eventually, startPaymentWorld, type PaymentWorld } from '../../../support/payment-world';
 
 const DRIVER = 'driver-1';
@@ -183,6 +190,37 @@ describe('sendPayRes is durable', () => {
       expect(crashed.bluecard.park(DEMO_PARK_NUMBER).dump().payments.map((p) => p.payNo)).toEqual([no]);
     } finally {
       await crashed.close();
+    }
+  });
+
+  it('a payment whose delivery was taken by a process that died is delivered by another process once its lease ran out', async () => {
+    const dying = await startPaymentWorld('orders_taken', { kick: false });
+    try {
+      await dying.arrive('京C30009', 70);
+      const fee = await dying.orders.quotePrepay(DRIVER, DEMO_PARK_NUMBER, '京C30009');
+      const no = fee.order!.orderNo;
+      await dying.orders.pay(DRIVER, no, 'wechat', { openId: OPENID });
+      const clock = new ManualClock(Date.now());
+      const lot = new BluecardLotGateway(new BluecardClient({ backoffMs: [], timeoutMs: 1_000 }));
+      const parks = new MongoParkDirectory(dying.db.connection, 0);
+      const service = (deliverNow?: OrderServiceDeps['deliverNow']) =>
+        new OrderService({ orders: dying.orderRepo, parks, stays: dying.stays, lot, gateways: {}, clock, deliverNow });
+      // The notification's one write takes the delivery for a worker that never runs: the process died.
+      const dead = service({ owner: 'dead-process', run: () => undefined });
+      const paidAt = new Date(clock.now());
+      expect(await dead.recordPayment(no, { provider: 'wechat', transactionId: 'tx-dead', paidFen: fee.payFen, paidAt, via: 'notification' })).toBe('applied');
+      expect(await dying.orderRepo.get(no)).toMatchObject({ status: 'paid', delivery: { leaseOwner: 'dead-process', attempts: 1 } });
+      const alive = new OrderWorker(service(), { logger: createLogger('silent'), owner: 'other-process' });
+      await alive.poll();
+      expect((await dying.orderRepo.get(no))!.status).toBe('paid'); // the lease holds, the order's look is not due
+      clock.advance(61_000);
+      await alive.poll();
+      const done = await dying.orderRepo.get(no);
+      expect(done).toMatchObject({ status: 'delivered', delivery: { transactionID: no, attempts: 2 } });
+      expect(dying.bluecard.park(DEMO_PARK_NUMBER).dump().payments.map((p) => p.payNo)).toEqual([no]);
+      await alive.stop();
+    } finally {
+      await dying.close();
     }
   });
 

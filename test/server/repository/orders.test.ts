@@ -1,0 +1,200 @@
+/**
+ * The order repository on the real engine: every lookup by _id (the outTradeNo key, the driver's history,
+ * the open orders of a stay from the work collection), idempotent inserts, the payment's one conditional
+ * write against the conditions that exclude it, the work item kept with the order (held when a finished
+ * order gets new work), and the start-up migration of orders written before the keys existed.
+ */
+import type { Connection } from 'mongoose';
+import type { Order } from '../../../server/src/core/orders/model';
+import { MongoOrderRepository, orderModel } from '../../../server/src/repository/orders';
+import { MongoWorkQueue } from '../../../server/src/repository/work';
+import { openTestDatabase, type TestDatabase } from '../../support/db';
+
+let db: TestDatabase;
+let conn: Connection;
+let repo: MongoOrderRepository;
+let work: MongoWorkQueue;
+beforeAll(async () => {
+  db = await openTestDatabase('orders_repo');
+  conn = db.connection;
+  repo = new MongoOrderRepository(conn);
+  work = new MongoWorkQueue(conn);
+  await repo.init();
+});
+afterAll(async () => {
+  await db.dispose();
+});
+
+const T = Date.UTC(2026, 10, 29, 2, 0, 0);
+let n = 0;
+function order(o: Partial<Order> = {}): Order {
+  const i = ++n;
+  const now = new Date(T);
+  return {
+    orderNo: `PPTEST${String(i).padStart(8, '0')}`,
+    driverId: 'drv_1',
+    kind: 'prepay',
+    parkNumber: 'p_repo',
+    orderId: `stay-${i}`,
+    plate: '京A12345',
+    outTradeNo: `p_repo_1_stay-${i}_100000`,
+    quote: { chargeFen: 400, paidTotalFen: 0, profitChargeTotalFen: 0, payFen: 400, inTime: '', getTime: '', stopMinutes: 70, paidFreeMinutes: 15, profitMinutes: 0, imgName: '' },
+    amountFen: 400,
+    status: 'quoted',
+    expiresAt: new Date(T + 5 * 60_000),
+    createdAt: now,
+    updatedAt: now,
+    ...o,
+  };
+}
+const itemOf = async (orderNo: string) => (await work.all('order')).find((i) => i.ref === orderNo);
+const payment = (fen = 400) => ({ provider: 'wechat' as const, transactionId: `tx-${++n}`, paidFen: fen, paidAt: new Date(T + 60_000), via: 'notification' as const });
+const paidSet = (orderNo: string, lease?: { owner: string }) => ({
+  status: 'paid',
+  payment: payment(),
+  delivery: { transactionID: orderNo, state: 'pending', attempts: lease ? 1 : 0, refusals: 0, nextAttemptAt: new Date(T + 60_000), ...(lease ? { leaseOwner: lease.owner, leaseUntil: new Date(T + 90_000) } : {}) },
+  updatedAt: new Date(T + 60_000),
+});
+
+describe('orders by _id only', () => {
+  it('an outTradeNo names one order: concurrent inserts, one wins, and the key finds it', async () => {
+    const first = order();
+    const rivals = Array.from({ length: 6 }, () => ({ ...order(), outTradeNo: first.outTradeNo, orderId: first.orderId }));
+    const won = await Promise.all([first, ...rivals].map((o) => repo.insert(o)));
+    expect(won.filter(Boolean)).toHaveLength(1);
+    const winner = [first, ...rivals][won.indexOf(true)]!;
+    expect((await repo.byOutTradeNo('p_repo', first.outTradeNo))!.orderNo).toBe(winner.orderNo);
+    expect(await repo.byOutTradeNo('p_other', first.outTradeNo)).toBeUndefined();
+    expect(await repo.byOutTradeNo('p_repo', 'never-priced')).toBeUndefined();
+  });
+
+  it('an order whose key was never written (its writer died) is found again when its outTradeNo comes back', async () => {
+    const o = order();
+    expect(await repo.insert(o)).toBe(true);
+    await conn.collection('order_keys').deleteOne({ _id: JSON.stringify([o.parkNumber, o.outTradeNo]) as never });
+    expect(await repo.byOutTradeNo(o.parkNumber, o.outTradeNo)).toBeUndefined();
+    expect(await repo.insert({ ...order(), outTradeNo: o.outTradeNo })).toBe(false);
+    expect((await repo.byOutTradeNo(o.parkNumber, o.outTradeNo))!.orderNo).toBe(o.orderNo);
+  });
+
+  it('the open orders of a stay and a driver’s history come from keys, checked against each order', async () => {
+    const a = order({ driverId: 'drv_hist' });
+    const b = order({ driverId: 'drv_hist', orderId: a.orderId, createdAt: new Date(T + 500) });
+    const other = order({ driverId: 'drv_other', orderId: a.orderId });
+    for (const o of [a, b, other]) await repo.insert(o);
+    await repo.transition(b.orderNo, ['quoted'], { status: 'pending', provider: 'wechat', expiresAt: new Date(T + 600_000), updatedAt: new Date(T + 1000) });
+    const open = await repo.openForStay('drv_hist', 'p_repo', a.orderId);
+    expect(open.map((o) => o.orderNo).sort()).toEqual([a.orderNo, b.orderNo].sort());
+    await repo.transition(a.orderNo, ['quoted'], { status: 'closed', closedReason: 'cancelled', updatedAt: new Date(T + 2000) });
+    expect((await repo.openForStay('drv_hist', 'p_repo', a.orderId)).map((o) => o.orderNo)).toEqual([b.orderNo]);
+    // History: not the quoted ones, newest first.
+    const history = await repo.listForDriver('drv_hist', 10);
+    expect(history.map((o) => o.orderNo)).toEqual([b.orderNo, a.orderNo]);
+    expect(await repo.listForDriver('drv_nobody', 10)).toEqual([]);
+  });
+});
+
+describe('the payment write and what excludes it', () => {
+  it('of concurrent payments for one order exactly one is recorded, and only for the order’s amount', async () => {
+    const o = order({ status: 'pending', provider: 'wechat' });
+    await repo.insert(o);
+    expect(await repo.markPaid(o.orderNo, paidSet(o.orderNo), 399)).toBeUndefined();
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => repo.markPaid(o.orderNo, paidSet(o.orderNo, { owner: `w${i}` }), 400)));
+    const winners = results.filter((r) => r !== undefined);
+    expect(winners).toHaveLength(1);
+    const stored = await repo.get(o.orderNo);
+    expect(stored!.delivery!.leaseOwner).toBe(winners[0]!.delivery!.leaseOwner);
+  });
+
+  it('the payment and the expiry exclude each other: one of them applies', async () => {
+    for (let round = 0; round < 4; round++) {
+      const o = order({ status: 'pending', provider: 'wechat' });
+      await repo.insert(o);
+      const [paid, closed] = await Promise.all([
+        repo.markPaid(o.orderNo, paidSet(o.orderNo), 400),
+        repo.transition(o.orderNo, ['pending'], { status: 'closed', closedReason: 'payment_expired', updatedAt: new Date(T + 1000) }),
+      ]);
+      expect([paid, closed].filter((x) => x !== undefined)).toHaveLength(1);
+      const stored = (await repo.get(o.orderNo))!;
+      expect(stored.status).toBe(paid ? 'paid' : 'closed');
+    }
+  });
+
+  it('a delivery is claimed by one worker at a time (read the due items, then claim by _id)', async () => {
+    const o = order({ status: 'pending', provider: 'wechat' });
+    await repo.insert(o);
+    await repo.markPaid(o.orderNo, paidSet(o.orderNo), 400); // unleased: due now
+    const now = new Date(T + 61_000);
+    const claims = await Promise.all(Array.from({ length: 12 }, (_, i) => repo.claimDelivery(now, `w${i}`, 30_000)));
+    expect(claims.filter((c) => c?.orderNo === o.orderNo)).toHaveLength(1);
+    expect(await repo.claimDelivery(now, 'late', 30_000, o.orderNo)).toBeUndefined();
+  });
+});
+
+describe('the work item follows the order', () => {
+  it('quoted: due at its expiry; payable: within a minute; paid with a lease: untouched; delivered: gone', async () => {
+    const o = order();
+    await repo.insert(o);
+    expect((await itemOf(o.orderNo))!.due).toEqual(o.expiresAt);
+    await repo.transition(o.orderNo, ['quoted'], { status: 'pending', provider: 'wechat', expiresAt: new Date(T + 600_000), updatedAt: new Date(T + 1000) });
+    expect((await itemOf(o.orderNo))!.due).toEqual(new Date(T + 1000 + 60_000));
+    const before = (await itemOf(o.orderNo))!;
+    const paid = await repo.markPaid(o.orderNo, paidSet(o.orderNo, { owner: 'me' }), 400);
+    expect(paid!.status).toBe('paid');
+    expect(await itemOf(o.orderNo)).toEqual(before); // the payment's one write touched only the order
+    await repo.releaseLease(o.orderNo, 'delivery', 'me', { status: 'delivered', 'delivery.state': 'done', updatedAt: new Date(T + 62_000) });
+    expect(await itemOf(o.orderNo)).toBeUndefined();
+  });
+
+  it('an unleased payment is due at once; a failed attempt is due at its next attempt', async () => {
+    const o = order({ status: 'pending', provider: 'wechat' });
+    await repo.insert(o);
+    await repo.markPaid(o.orderNo, paidSet(o.orderNo), 400);
+    expect((await itemOf(o.orderNo))!.due).toEqual(new Date(T + 60_000));
+    const claimed = await repo.claimDelivery(new Date(T + 60_000), 'w', 30_000, o.orderNo);
+    expect(claimed).toBeDefined();
+    await repo.releaseLease(o.orderNo, 'delivery', 'w', { 'delivery.nextAttemptAt': new Date(T + 70_000), 'delivery.lastError': 'timeout' });
+    const item = (await itemOf(o.orderNo))!;
+    expect(item.due.getTime()).toBeLessThanOrEqual(T + 70_000);
+  });
+
+  it('a late payment on a closed order brings its item back before the order changes (held, then due)', async () => {
+    const o = order({ status: 'pending', provider: 'wechat' });
+    await repo.insert(o);
+    await repo.transition(o.orderNo, ['pending'], { status: 'closed', closedReason: 'payment_expired', updatedAt: new Date(T + 1000) });
+    expect(await itemOf(o.orderNo)).toBeUndefined();
+    const late = await repo.transition(o.orderNo, ['closed'], paidSet(o.orderNo), { amountFen: 400 });
+    expect(late!.status).toBe('paid');
+    const item = (await itemOf(o.orderNo))!;
+    expect(item.holdUntil ?? null).toBeNull();
+    expect(item.due.getTime()).toBeLessThanOrEqual(T + 60_000);
+  });
+});
+
+describe('orders stored before keys and work items', () => {
+  it('are keyed and given their work items at start', async () => {
+    const old = await openTestDatabase('orders_migrate');
+    try {
+      const model = orderModel(old.connection);
+      await model.init();
+      const delivered = order({ status: 'delivered', driverId: 'drv_old' });
+      const pending = order({ status: 'pending', provider: 'wechat', driverId: 'drv_old', expiresAt: new Date(T + 600_000) });
+      for (const o of [delivered, pending]) {
+        const { orderNo, ...rest } = o;
+        await model.collection.insertOne({ _id: orderNo, ...rest } as never);
+      }
+      const fresh = new MongoOrderRepository(old.connection);
+      await fresh.init();
+      expect((await fresh.byOutTradeNo('p_repo', delivered.outTradeNo))!.orderNo).toBe(delivered.orderNo);
+      expect((await fresh.listForDriver('drv_old', 10)).map((o) => o.orderNo).sort()).toEqual([delivered.orderNo, pending.orderNo].sort());
+      const items = await new MongoWorkQueue(old.connection).all('order');
+      expect(items.map((i) => i.ref)).toEqual([pending.orderNo]);
+      // Once: a second start does not do it again.
+      await old.connection.collection('order_keys').deleteMany({});
+      await new MongoOrderRepository(old.connection).init();
+      expect(await fresh.byOutTradeNo('p_repo', delivered.outTradeNo)).toBeUndefined();
+    } finally {
+      await old.dispose();
+    }
+  });
+});
