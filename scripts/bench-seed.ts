@@ -1,8 +1,8 @@
 /**
  * What the benchmarks of a loaded database share (not a benchmark itself):
  *  - the engines to compare: `--stock <ferretdb binary>` and `--patched <binary>` (or PARKPAY_BENCH_STOCK_BIN /
- *    PARKPAY_BENCH_PATCHED_BIN; defaults: the project cache's build as stock, $PARKPAY_FERRETDB_BIN as
- *    patched), each run in turn on a copy of the same data;
+ *    PARKPAY_BENCH_PATCHED_BIN; defaults: the cache's builds, `npm run db:build -- --stock` and
+ *    `npm run db:build`), each run in turn on a copy of the same data;
  *  - `--stored N`: N orders and N stays stored before measuring, as a lot that has run for a while leaves
  *    them (delivered orders of 5,000 drivers, stays out but 1% still in), written as an earlier version
  *    wrote them and then taken up by the repositories' start-up migrations (keys, work items) — so the
@@ -34,13 +34,15 @@ export interface Engine {
 
 /** The FerretDB builds to compare (both must exist). */
 export function enginesToCompare(): Engine[] {
-  const stock = arg('stock') ?? process.env.PARKPAY_BENCH_STOCK_BIN ?? cachedBinaryPath(CACHE_DIR);
-  const patched = arg('patched') ?? process.env.PARKPAY_BENCH_PATCHED_BIN ?? process.env.PARKPAY_FERRETDB_BIN;
+  const stock = arg('stock') ?? process.env.PARKPAY_BENCH_STOCK_BIN ?? cachedBinaryPath(CACHE_DIR, { patched: false });
+  const patched = arg('patched') ?? process.env.PARKPAY_BENCH_PATCHED_BIN ?? cachedBinaryPath(CACHE_DIR);
   const only = arg('engines')?.split(',');
   const out: Engine[] = [];
   for (const e of [{ name: 'stock', bin: stock }, { name: 'patched', bin: patched }] as const) {
     if (only && !only.includes(e.name)) continue;
-    if (!e.bin || !existsSync(e.bin)) throw new Error(`the ${e.name} FerretDB binary is not there (${e.bin ?? 'not given'}): --${e.name} <path>`);
+    if (!existsSync(e.bin)) {
+      throw new Error(`the ${e.name} FerretDB build is not there (${e.bin}): npm run db:build${e.name === 'stock' ? ' -- --stock' : ''}, or --${e.name} <path>`);
+    }
     out.push({ name: e.name, bin: e.bin });
   }
   return out;
