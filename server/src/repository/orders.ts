@@ -189,13 +189,17 @@ export class MongoOrderRepository implements OrderRepository {
   }
 
   async markPaid(orderNo: string, set: Record<string, unknown>, amountFen: number): Promise<Order | undefined> {
+    // Leased: whoever took it delivers it now, and the item (due within a minute) is the safety net; this
+    // one write is all. Not leased: the job delivers it, now — due before the write (a poll right after it
+    // finds it) and after it (a poll that settled the item in between, seeing it unpaid, moved it on).
+    const delivery = set.delivery as { leaseUntil?: Date; nextAttemptAt?: Date } | undefined;
+    const dueNow = delivery && !delivery.leaseUntil ? (delivery.nextAttemptAt ?? new Date()) : undefined;
+    if (dueNow) await this.work.schedule('order', orderNo, dueNow);
     const doc = await this.m
       .findOneAndUpdate({ _id: orderNo, status: { $in: ['quoted', 'pending'] }, amountFen }, { $set: set }, { returnDocument: 'after' })
       .lean<Doc>();
     const order = toOrder(doc);
-    // Leased: whoever took it delivers it now, and the item (due within a minute) is the safety net. Not
-    // leased: the job delivers it, now.
-    if (order && !order.delivery?.leaseUntil) await this.work.schedule('order', orderNo, order.delivery?.nextAttemptAt ?? order.updatedAt);
+    if (order && dueNow) await this.work.schedule('order', orderNo, dueNow);
     return order;
   }
 
