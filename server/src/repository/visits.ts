@@ -1,10 +1,15 @@
-/** Unlicensed entries drivers made (4.29), for "my parking". */
-import { Schema, type Connection, type Model } from 'mongoose';
+/**
+ * Unlicensed entries drivers made (4.29), for "my parking". A driver's visits are found through a key
+ * document (driver_visits: driverId → visit ids, added before the visit), each read by its _id.
+ */
+import { Types, Schema, type Connection, type Model } from 'mongoose';
 import type { UnlicensedVisit, VisitRepository } from '../core/parking/service';
+import { forEachDoc, KeyIndex, runOnce } from './keys';
 
 export class MongoVisitRepository implements VisitRepository {
   private readonly m: Model<UnlicensedVisit>;
-  constructor(conn: Connection) {
+  private readonly byDriver: KeyIndex;
+  constructor(private readonly conn: Connection) {
     this.m =
       (conn.models.UnlicensedVisit as Model<UnlicensedVisit> | undefined) ??
       conn.model<UnlicensedVisit>(
@@ -12,17 +17,31 @@ export class MongoVisitRepository implements VisitRepository {
         new Schema<UnlicensedVisit>(
           { driverId: String, parkNumber: String, plate: String, plateKey: String, inTime: String, inImage: String, createdAt: Date },
           { versionKey: false },
-        ).index({ driverId: 1, createdAt: -1 }),
+        ),
       );
+    this.byDriver = new KeyIndex(conn, 'driver_visits');
   }
   async init(): Promise<void> {
-    await this.m.init();
+    await Promise.all([this.m.init(), this.byDriver.init()]);
+    await runOnce(this.conn, 'unlicensed visits: driver keys', () =>
+      forEachDoc(this.m as unknown as Model<{ _id: unknown; driverId: string }>, {}, { driverId: 1 }, (docs) =>
+        this.byDriver.addMany(docs.map((d) => ({ key: d.driverId, ref: String(d._id) }))),
+      ),
+    );
   }
   async add(v: UnlicensedVisit): Promise<void> {
-    await this.m.create(v);
+    const _id = new Types.ObjectId();
+    await this.byDriver.add(v.driverId, _id.toHexString());
+    await this.m.create({ _id, ...v });
   }
   async recent(driverId: string, since: Date): Promise<UnlicensedVisit[]> {
-    const docs = await this.m.find({ driverId, createdAt: { $gte: since } }).sort({ createdAt: -1 }).limit(20).lean();
-    return docs.map(({ _id: _ignored, ...v }) => v as UnlicensedVisit);
+    // The newest last; a day's worth is a handful.
+    const ids = (await this.byDriver.refs(driverId)).slice(-50);
+    const docs = await Promise.all(ids.map((id) => this.m.findById(id).lean<UnlicensedVisit & { _id?: unknown }>()));
+    return docs
+      .filter((d): d is UnlicensedVisit & { _id?: unknown } => !!d && d.driverId === driverId && d.createdAt.getTime() >= since.getTime())
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+      .slice(0, 20)
+      .map(({ _id: _ignored, ...v }) => v as UnlicensedVisit);
   }
 }
