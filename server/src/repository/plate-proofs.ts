@@ -2,10 +2,13 @@
  * mongoose implementation of core/parking's PlateProofRepository: one document per driver + park + plate
  * (`_id`), holding the confirmation attempts of the current window and when the plate was confirmed. An
  * attempt is counted by one conditional update (room left in a current window) or starts a window, so
- * parallel attempts each get their own number and none slips past the limit.
+ * parallel attempts each get their own number and none slips past the limit. A driver's proofs are found
+ * through a key document (driver_proofs: driverId → proof ids, added before a proof is written), each read
+ * by its _id.
  */
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { PlateProofRepository } from '../core/parking/proofs';
+import { forEachDoc, KeyIndex, runOnce } from './keys';
 import { isDuplicateKey } from './util';
 
 interface ProofDoc {
@@ -26,7 +29,6 @@ function proofModel(conn: Connection): Model<ProofDoc> {
     { _id: { type: String, required: true }, driverId: String, parkNumber: String, plateKey: String, windowStart: Date, count: Number, provedAt: Date, orderId: String },
     { versionKey: false, collection: 'plate_proofs' },
   );
-  schema.index({ driverId: 1 });
   return conn.model<ProofDoc>('PlateProof', schema);
 }
 
@@ -34,17 +36,25 @@ const idOf = (driverId: string, parkNumber: string, plateKey: string) => JSON.st
 
 export class MongoPlateProofRepository implements PlateProofRepository {
   private readonly m: Model<ProofDoc>;
-  constructor(conn: Connection) {
+  private readonly byDriver: KeyIndex;
+  constructor(private readonly conn: Connection) {
     this.m = proofModel(conn);
+    this.byDriver = new KeyIndex(conn, 'driver_proofs');
   }
 
   async init(): Promise<void> {
-    await this.m.init();
+    await Promise.all([this.m.init(), this.byDriver.init()]);
+    await runOnce(this.conn, 'plate proofs: driver keys', () =>
+      forEachDoc(this.m, { provedAt: { $exists: true } }, { driverId: 1 }, (docs: ProofDoc[]) => this.byDriver.addMany(docs.map((d) => ({ key: d.driverId, ref: d._id })))),
+    );
   }
 
   async confirmed(driverId: string, since: Date): Promise<{ parkNumber: string; plateKey: string; provedAt: Date }[]> {
-    const docs = await this.m.find({ driverId, provedAt: { $gte: since } }).lean<ProofDoc[]>();
-    return docs.map((d) => ({ parkNumber: d.parkNumber, plateKey: d.plateKey, provedAt: d.provedAt! }));
+    const ids = await this.byDriver.refs(driverId);
+    const docs = await Promise.all(ids.map((id) => this.m.findById(id).lean<ProofDoc>()));
+    return docs
+      .filter((d): d is ProofDoc & { provedAt: Date } => !!d && d.driverId === driverId && !!d.provedAt && d.provedAt.getTime() >= since.getTime())
+      .map((d) => ({ parkNumber: d.parkNumber, plateKey: d.plateKey, provedAt: d.provedAt }));
   }
 
   async attempt(
@@ -81,6 +91,8 @@ export class MongoPlateProofRepository implements PlateProofRepository {
   }
 
   async prove(driverId: string, parkNumber: string, plateKey: string, at: Date, orderId: string): Promise<void> {
+    // The driver's key first (readers check the proof).
+    await this.byDriver.add(driverId, idOf(driverId, parkNumber, plateKey));
     await this.m.updateOne(
       { _id: idOf(driverId, parkNumber, plateKey) },
       { $set: { driverId, parkNumber, plateKey, provedAt: at, orderId }, $unset: { windowStart: '', count: '' } },
