@@ -15,7 +15,7 @@
  * existed (a `.data/` folder of an earlier version keeps working).
  */
 import { Schema, type Connection, type Model } from 'mongoose';
-import { isDuplicateKey } from './util';
+import { bulkUpdate, isDuplicateKey } from './util';
 
 interface KeyDoc {
   _id: string;
@@ -76,14 +76,14 @@ export class KeyIndex {
     await this.model.updateOne({ _id: key }, { $addToSet: { refs: ref } }, { upsert: true });
   }
 
-  /** Several keys at once (one command; the refs of one key together). */
+  /** Several keys at once (few commands; the refs of one key together). */
   async addMany(pairs: { key: string; ref: string }[]): Promise<void> {
     if (!pairs.length) return;
     const byKey = new Map<string, string[]>();
     for (const p of pairs) byKey.set(p.key, [...(byKey.get(p.key) ?? []), p.ref]);
-    await this.model.bulkWrite(
+    await bulkUpdate(
+      this.model,
       [...byKey].map(([key, refs]) => ({ updateOne: { filter: { _id: key }, update: { $addToSet: { refs: { $each: refs } } }, upsert: true } })),
-      { ordered: false },
     );
   }
 
@@ -100,9 +100,9 @@ export class KeyIndex {
       taken = list.map((w) => w.index);
     }
     if (taken.length) {
-      await this.model.bulkWrite(
+      await bulkUpdate(
+        this.model,
         taken.map((i) => ({ updateOne: { filter: { _id: pairs[i]!.key }, update: { $set: { ref: pairs[i]!.ref } }, upsert: true } })),
-        { ordered: false },
       );
     }
   }
@@ -149,15 +149,11 @@ export async function runOnce(conn: Connection, name: string, migrate: () => Pro
   await m.updateOne({ _id: name }, { $set: { doneAt: new Date() } }, { upsert: true });
 }
 
-/** Read a whole collection in batches (migrations only). */
+/**
+ * A whole collection (only the fields a migration needs), then worked through in batches. Read to the end
+ * before any batch is written, so no cursor of the engine stays open across the migration's writes.
+ */
 export async function forEachDoc<T>(model: Model<T>, filter: object, projection: object | undefined, each: (batch: T[]) => Promise<void>, batchSize = 500): Promise<void> {
-  let batch: T[] = [];
-  for await (const doc of model.find(filter, projection).lean<T>().cursor()) {
-    batch.push(doc as T);
-    if (batch.length >= batchSize) {
-      await each(batch);
-      batch = [];
-    }
-  }
-  if (batch.length) await each(batch);
+  const all = (await model.find(filter, projection).lean<T[]>()) as T[];
+  for (let i = 0; i < all.length; i += batchSize) await each(all.slice(i, i + batchSize));
 }

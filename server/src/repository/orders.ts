@@ -95,7 +95,9 @@ export class MongoOrderRepository implements OrderRepository {
   /** Orders written before keys and work items existed get them (idempotent). */
   private async migrate(): Promise<void> {
     const now = new Date();
-    await forEachDoc(this.m, {}, undefined, async (docs: Doc[]) => {
+    // What the keys and the work items need (not the quotes, payments and gateway data).
+    const fields = { driverId: 1, kind: 1, parkNumber: 1, orderId: 1, outTradeNo: 1, status: 1, expiresAt: 1, delivery: 1, refund: 1, createdAt: 1, updatedAt: 1 };
+    await forEachDoc(this.m, {}, fields, async (docs: Doc[]) => {
       const orders = docs.map((d) => toOrder(d)!);
       const keys = this.byTrade.setMany(orders.map((o) => ({ key: tradeKey(o.parkNumber, o.outTradeNo), ref: o.orderNo })));
       const history = this.history.addMany(orders.filter(hasHistory).map((o) => ({ key: o.driverId, ref: o.orderNo })));

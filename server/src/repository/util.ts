@@ -34,3 +34,15 @@ export async function createUnlessExists(model: { create(doc: object): Promise<u
     throw e;
   }
 }
+
+/**
+ * Most updates FerretDB v1.24.2 (SQLite) takes in one command: a command of 100 or more updates that match
+ * documents already there never answers (measured: 99 answer at once, 100 hang, with or without upsert or
+ * $each, stock and patched builds alike). Every bulk of updates is sent in commands this size.
+ */
+export const UPDATES_PER_COMMAND = 50;
+
+/** Unordered bulk updates in commands of at most UPDATES_PER_COMMAND, one after the other. */
+export async function bulkUpdate<Op>(model: { bulkWrite(ops: Op[], options: { ordered: false }): Promise<unknown> }, ops: Op[]): Promise<void> {
+  for (let i = 0; i < ops.length; i += UPDATES_PER_COMMAND) await model.bulkWrite(ops.slice(i, i + UPDATES_PER_COMMAND), { ordered: false });
+}

@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { WorkItem, WorkKind, WorkQueue } from '../core/work';
+import { bulkUpdate } from './util';
 
 export const WORK_COLLECTION = 'work';
 
@@ -82,10 +83,11 @@ export class MongoWorkQueue implements WorkQueue {
     );
   }
 
-  /** Many at once (one command): each item exists and is due no later than its due. */
+  /** Many at once (few commands): each item exists and is due no later than its due. */
   async scheduleMany(items: { kind: WorkKind; ref: string; due: Date; extra?: WorkExtra }[]): Promise<void> {
     if (!items.length) return;
-    await this.model.bulkWrite(
+    await bulkUpdate(
+      this.model,
       items.map((i) => ({
         updateOne: {
           filter: { _id: workId(i.kind, i.ref) },
@@ -93,7 +95,6 @@ export class MongoWorkQueue implements WorkQueue {
           upsert: true,
         },
       })),
-      { ordered: false },
     );
   }
 
