@@ -87,9 +87,12 @@ describe('orders by _id only', () => {
     expect(open.map((o) => o.orderNo).sort()).toEqual([a.orderNo, b.orderNo].sort());
     await repo.transition(a.orderNo, ['quoted'], { status: 'closed', closedReason: 'cancelled', updatedAt: new Date(T + 2000) });
     expect((await repo.openForStay('drv_hist', 'p_repo', a.orderId)).map((o) => o.orderNo)).toEqual([b.orderNo]);
-    // History: not the quoted ones, newest first.
-    const history = await repo.listForDriver('drv_hist', 10);
-    expect(history.map((o) => o.orderNo)).toEqual([b.orderNo, a.orderNo]);
+    // History: payments started or made, newest first; never a price only looked at (quoted, or closed).
+    const c = order({ driverId: 'drv_hist', createdAt: new Date(T + 900) });
+    await repo.insert(c);
+    await repo.transition(c.orderNo, ['quoted'], { status: 'pending', provider: 'wechat', expiresAt: new Date(T + 600_000), updatedAt: new Date(T + 1000) });
+    expect((await repo.listForDriver('drv_hist', 10)).map((o) => o.orderNo)).toEqual([c.orderNo, b.orderNo]);
+    expect((await repo.listForDriver('drv_hist', 1)).map((o) => o.orderNo)).toEqual([c.orderNo]);
     expect(await repo.listForDriver('drv_nobody', 10)).toEqual([]);
   });
 });
