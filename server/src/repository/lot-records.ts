@@ -310,8 +310,10 @@ export class MongoLotRecordsRepository implements LotRecordsRepository {
   /** Which of these pictures the lot has sent (4.14): names only, the pictures are not read. */
   async storedImages(parkNumber: string, imageNames: string[]): Promise<Set<string>> {
     if (!imageNames.length) return new Set();
-    const docs = await this.m.images.find({ parkNumber, imageName: { $in: imageNames } }, { imageName: 1 }).lean<{ imageName: string }[]>();
-    return new Set(docs.map((d) => d.imageName));
+    // One read by _id each (an `$in` of _ids is not answered from the _id index on FerretDB).
+    const names = [...new Set(imageNames)];
+    const found = await Promise.all(names.map((n) => this.m.images.exists({ _id: imageId(parkNumber, n) })));
+    return new Set(names.filter((_, i) => found[i]));
   }
 
   async findImage(parkNumber: string, imageName: string): Promise<LotImage | undefined> {
