@@ -2,7 +2,8 @@
  * mongoose implementation of core/lanepay's LaneDeductionRepository: one document per park + outTradeNo
  * (_id), inserted as the claim; every later change one conditional findOneAndUpdate by _id. A provider
  * order number (attempt.tradeNo) finds its record through a key document (deduction_trades), written before
- * the attempt is; records whose refund check is due are found in the work collection (refundCheckAt is the
+ * the attempt is, a driver's deductions (their payment history) through one per driver (driver_deductions);
+ * records whose refund check is due are found in the work collection (refundCheckAt is the
  * item's due), never by searching the deductions.
  */
 import { Schema, type Connection, type Model } from 'mongoose';
@@ -48,8 +49,6 @@ function deductionModel(conn: Connection): Model<Doc> {
     },
     { versionKey: false, minimize: false, collection: 'agreement_deductions' },
   );
-  // A driver's history: the deductions taken under their agreements.
-  schema.index({ 'attempt.driverId': 1, createdAt: -1 });
   return conn.model<Doc>('AgreementDeduction', schema);
 }
 
@@ -65,20 +64,27 @@ export class MongoLaneDeductionRepository implements LaneDeductionRepository {
   private readonly m: Model<Doc>;
   private readonly work: MongoWorkQueue;
   private readonly trades: KeyIndex;
+  private readonly byDriver: KeyIndex;
   constructor(private readonly conn: Connection) {
     this.m = deductionModel(conn);
     this.work = new MongoWorkQueue(conn);
     this.trades = new KeyIndex(conn, 'deduction_trades');
+    this.byDriver = new KeyIndex(conn, 'driver_deductions');
   }
 
   async init(): Promise<void> {
-    await Promise.all([this.m.init(), this.work.init(), this.trades.init()]);
+    await Promise.all([this.m.init(), this.work.init(), this.trades.init(), this.byDriver.init()]);
     await runOnce(this.conn, 'lane deductions: trade keys and work items', () =>
       forEachDoc(this.m, {}, { attempt: 1, refundCheckAt: 1 }, async (docs: Doc[]) => {
         const tradeNos = docs.filter((d) => d.attempt?.tradeNo);
         await this.trades.setMany(tradeNos.map((d) => ({ key: d.attempt!.tradeNo, ref: d._id })));
         await this.work.scheduleMany(docs.filter((d) => d.refundCheckAt).map((d) => ({ kind: 'deduction' as const, ref: d._id, due: d.refundCheckAt! })));
       }),
+    );
+    await runOnce(this.conn, 'lane deductions: driver keys', () =>
+      forEachDoc(this.m, { 'attempt.driverId': { $exists: true } }, { attempt: 1 }, (docs: Doc[]) =>
+        this.byDriver.addMany(docs.map((d) => ({ key: d.attempt!.driverId, ref: d._id }))),
+      ),
     );
   }
 
@@ -88,6 +94,7 @@ export class MongoLaneDeductionRepository implements LaneDeductionRepository {
     // checked and let go).
     await Promise.all([
       d.attempt ? this.trades.set(d.attempt.tradeNo, id) : undefined,
+      d.attempt?.driverId ? this.byDriver.add(d.attempt.driverId, id) : undefined,
       d.refundCheckAt ? this.work.schedule('deduction', id, d.refundCheckAt) : undefined,
     ]);
     return createUnlessExists(this.m, { _id: id, ...rest });
@@ -123,9 +130,9 @@ export class MongoLaneDeductionRepository implements LaneDeductionRepository {
     if (and.length) filter.$and = and;
     const update: Record<string, unknown> = { $set: set };
     if (unset.length) update.$unset = Object.fromEntries(unset.map((k) => [k, '']));
-    // A new provider order number: its key first.
-    const tradeNo = (set.attempt as { tradeNo?: string } | undefined)?.tradeNo;
-    if (tradeNo) await this.trades.set(tradeNo, id);
+    // A new attempt: its provider order number's key and its driver's key first.
+    const attempt = set.attempt as { tradeNo?: string; driverId?: string } | undefined;
+    await Promise.all([attempt?.tradeNo ? this.trades.set(attempt.tradeNo, id) : undefined, attempt?.driverId ? this.byDriver.add(attempt.driverId, id) : undefined]);
     const write = async () => toDeduction(await this.m.findOneAndUpdate(filter, update, { returnDocument: 'after' }).lean<Doc>());
     // A refund check set: the record has work (again) — its item is held around the write.
     return set.refundCheckAt instanceof Date ? this.work.around('deduction', id, write, checkDue) : write();
@@ -136,12 +143,17 @@ export class MongoLaneDeductionRepository implements LaneDeductionRepository {
    * newest first. Failed attempts took nothing and are left out.
    */
   async listForDriver(driverId: string, limit: number): Promise<LaneDeduction[]> {
-    const docs = await this.m
-      .find({ 'attempt.driverId': driverId, $or: [{ state: { $in: ['paid', 'accepted'] } }, { refund: { $exists: true } }] })
-      .sort({ createdAt: -1 })
-      .limit(limit)
-      .lean<Doc[]>();
-    return docs.map((d) => toDeduction(d)!);
+    const ids = await this.byDriver.refs(driverId);
+    // Newest are added last; read backwards in chunks until enough are found (failed attempts are keyed too).
+    const step = Math.max(limit, 20);
+    const found: LaneDeduction[] = [];
+    for (let to = ids.length; to > 0 && found.length < limit; to -= step) {
+      const chunk = await Promise.all(ids.slice(Math.max(0, to - step), to).map((id) => this.get(id)));
+      found.push(
+        ...chunk.filter((d): d is LaneDeduction => !!d && d.attempt?.driverId === driverId && (d.state === 'paid' || d.state === 'accepted' || !!d.refund)),
+      );
+    }
+    return found.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime()).slice(0, limit);
   }
 
   dueWork(now: Date, limit: number): Promise<WorkItem[]> {
