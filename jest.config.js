@@ -22,6 +22,10 @@ const e2e = {
 
 module.exports = {
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
+  // A test or hook that needs longer than this is stuck, not slow: a world of sandboxes on a real database
+  // can take several seconds to start on a busy 2-core machine, far beyond jest's default of 5 s. (Waits
+  // inside tests are for conditions, with bounds of their own: test/support/eventually.ts.)
+  testTimeout: 60_000,
   projects: [
     {
       displayName: 'server',

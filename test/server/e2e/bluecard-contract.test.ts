@@ -156,7 +156,7 @@ describe('the lot resends until ParkPay acknowledges', () => {
     } finally {
       await late.stop();
     }
-  }, 20_000);
+  });
 
   it('delivers what waited when ParkPay comes back', async () => {
     await sandbox.setParkPayBaseUrl('http://127.0.0.1:9'); // nothing listens there

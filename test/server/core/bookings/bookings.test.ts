@@ -8,9 +8,6 @@ import { DEMO_PARK_NUMBER } from '../../../../server/sandbox/bluecard';
 import { eventually } from '../../../support/payment-world';
 import { startBookingWorld, type BookingWorld } from '../../../support/booking-world';
 
-// A whole world starts per file (three sandboxes and a server): slow on a busy machine.
-jest.setTimeout(30_000);
-
 let w: BookingWorld;
 beforeAll(async () => {
   // No reflection margin: a booking issued before a heartbeat was received is in that heartbeat's counts.

@@ -9,9 +9,6 @@ import { formatChinaTime } from '../../../../shared/time';
 import { eventually } from '../../../support/payment-world';
 import { startBookingWorld, type BookingWorld } from '../../../support/booking-world';
 
-// A whole world starts per file (three sandboxes and a server): slow on a busy machine.
-jest.setTimeout(30_000);
-
 let w: BookingWorld;
 beforeAll(async () => {
   w = await startBookingWorld('bookrecon');

@@ -317,5 +317,5 @@ describe('expiry', () => {
     } finally {
       await x.close();
     }
-  }, 15_000);
+  });
 });

@@ -32,8 +32,6 @@ import { DEMO_PARK_KEY, DEMO_PARK_NUMBER, demoParks, startBluecardSandbox, type 
 import { openTestDatabase, type TestDatabase } from '../../../support/db';
 import { operatorWorld, type OperatorSession, type OperatorWorld } from '../../../support/operators';
 
-jest.setTimeout(30_000);
-
 const P = DEMO_PARK_NUMBER;
 let db: TestDatabase;
 let ops: OperatorWorld;

@@ -31,9 +31,6 @@ import { ParkingService } from '../../../../server/src/core/parking/service';
 import { openTestDatabase, type TestDatabase } from '../../../support/db';
 import { operatorWorld, type OperatorSession, type OperatorWorld } from '../../../support/operators';
 
-// Drawing and rendering take a while on a busy 2-core machine.
-jest.setTimeout(30_000);
-
 const BASE = 'https://pay.example.cn';
 let db: TestDatabase;
 let ops: OperatorWorld;
