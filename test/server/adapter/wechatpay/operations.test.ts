@@ -66,8 +66,9 @@ describe.each(MODES)('adapter operations against the sandbox (%s mode)', (mode) 
     const merchantPublic = crypto.createPublicKey(sandbox.merchant.merchantPrivateKey);
     expect(crypto.verify('sha256', Buffer.from(`${p.appId}\n${p.timeStamp}\n${p.nonceStr}\n${p.package}\n`), merchantPublic, Buffer.from(p.paySign, 'base64'))).toBe(true);
     expect(requestPaymentMessage(p)).toBe(`${p.appId}\n${p.timeStamp}\n${p.nonceStr}\n${p.package}\n`);
-    // The sandbox checks them like the WeChat client; a changed package breaks paySign.
-    expect(sandbox.requestPayment({ ...p, nonceStr: 'X' + p.nonceStr.slice(1) })).toEqual({ errMsg: 'requestPayment:fail paySign does not verify' });
+    // The sandbox checks them like the WeChat client: another nonce (whatever its first character) breaks paySign.
+    const otherNonce = (p.nonceStr[0] === 'X' ? 'Y' : 'X') + p.nonceStr.slice(1);
+    expect(sandbox.requestPayment({ ...p, nonceStr: otherNonce })).toEqual({ errMsg: 'requestPayment:fail paySign does not verify' });
     expect(sandbox.requestPayment({ ...p })).toEqual({ errMsg: 'requestPayment:ok' });
     expect((await adapter.queryByOutTradeNo(outTradeNo)).status).toBe('paid');
   });
