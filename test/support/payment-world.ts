@@ -153,14 +153,4 @@ export async function startPaymentWorld(label: string, opts: PaymentWorldOptions
   };
 }
 
-/** Poll until the check passes (real time), or fail with the last value seen. */
-export async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T;
-  do {
-    last = await read();
-    if (ok(last)) return last;
-    await new Promise((r) => setTimeout(r, 20));
-  } while (Date.now() < deadline);
-  throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
-}
+export { eventually } from './eventually';

@@ -9,10 +9,12 @@ import mongoose, { type Connection } from 'mongoose';
 import type { Park } from '../../../server/src/core/parks';
 import { MongoParkDirectory } from '../../../server/src/repository/parks';
 import { testDatabaseUri } from '../../support/db';
+import { waitUntil } from '../../support/eventually';
 
 let conn: Connection;
-/** `find` commands on the parks collection, as the driver sent them. */
+/** `find` commands on the parks collection, as the driver sent them, and those answered (or failed). */
 let finds = 0;
+let findsAnswered = 0;
 beforeAll(async () => {
   conn = await mongoose
     .createConnection(testDatabaseUri(), { dbName: `pp_parks_${randomBytes(4).toString('hex')}`, serverSelectionTimeoutMS: 10_000, bufferCommands: false, monitorCommands: true })
@@ -20,6 +22,11 @@ beforeAll(async () => {
   conn.getClient().on('commandStarted', (e) => {
     if (e.commandName === 'find' && (e.command as { find?: string }).find === 'parks') finds++;
   });
+  const answered = (e: { commandName: string }) => {
+    if (e.commandName === 'find') findsAnswered++;
+  };
+  conn.getClient().on('commandSucceeded', answered);
+  conn.getClient().on('commandFailed', answered);
 });
 afterAll(async () => {
   await conn.dropDatabase().catch(() => undefined);
@@ -40,12 +47,11 @@ async function setup(): Promise<{ park: Park; dir: MongoParkDirectory; errors: u
 }
 /** Another process changes the park (this directory hears nothing). */
 const elsewhere = (parkNumber: string, set: Partial<Park>) => conn.collection('parks').updateOne({ parkNumber }, { $set: set });
-async function until(what: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await what()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error('timed out');
+const until = (what: () => Promise<boolean>) => waitUntil(what, 'the directory serves the change');
+/** Every read sent so far has been answered, and what the directory does with the answer has run. */
+async function readsDone(): Promise<void> {
+  await waitUntil(() => findsAnswered >= finds, 'the reads under way are answered');
+  await new Promise((r) => setImmediate(r));
 }
 
 describe('the park cache', () => {
@@ -94,7 +100,8 @@ describe('the park cache', () => {
     expect((await dir.get(park.parkNumber))!.key).toBe('key-4');
     await dir.update(park.parkNumber, { key: 'key-6' });
     expect((await dir.get(park.parkNumber))!.key).toBe('key-6');
-    await new Promise((r) => setTimeout(r, 100));
+    // The refresh that read key-5 lands after the write: it must not put key-5 back.
+    await readsDone();
     expect((await dir.get(park.parkNumber))!.key).toBe('key-6');
     t += 4 * SEC;
     expect((await dir.get(park.parkNumber))!.key).toBe('key-6');

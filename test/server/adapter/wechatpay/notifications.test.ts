@@ -14,6 +14,7 @@ import {
 } from '../../../../server/src/adapter/wechatpay';
 import { startWechatPaySandbox, type WechatPaySandbox } from '../../../../server/sandbox/wechatpay';
 import { NotifyReceiver } from '../../sandbox/wechatpay/receiver';
+import { waitUntil } from '../../../support/eventually';
 
 const MODES = ['platformCertificate', 'publicKey'] as const;
 
@@ -163,7 +164,7 @@ describe.each(MODES)('notification verification (%s mode)', (mode) => {
     sandbox.inject({ kind: 'tamperNotification', tamper: 'ciphertext' });
     sandbox.pay(no);
     // First attempt at once, the retry 15 s later = 15 ms at timeScale 1000.
-    await waitFor(() => (sandbox.notifications().find((n) => n.outTradeNo === no)?.attempts.length ?? 0) >= 2);
+    await waitUntil(() => (sandbox.notifications().find((n) => n.outTradeNo === no)?.attempts.length ?? 0) >= 2);
     receiver.handler = undefined;
     expect(outcomes.slice(0, 2)).toEqual(['decrypt', 'decrypt']);
     const record = sandbox.notifications().find((n) => n.outTradeNo === no);
@@ -172,11 +173,3 @@ describe.each(MODES)('notification verification (%s mode)', (mode) => {
     expect(receiver.deliveries[0].rawBody).toBe(receiver.deliveries[1].rawBody);
   });
 });
-
-async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

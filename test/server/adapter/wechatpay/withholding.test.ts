@@ -19,6 +19,7 @@ import {
 } from '../../../../server/src/adapter/payments/wechat-withholding';
 import { startWechatPaySandbox, type WechatPaySandbox } from '../../../../server/sandbox/wechatpay';
 import { NotifyReceiver } from '../../sandbox/wechatpay/receiver';
+import { waitUntil } from '../../../support/eventually';
 
 let seq = 0;
 const no = (p = 'WH') => `${p}${Date.now().toString(36)}${++seq}`;
@@ -32,13 +33,6 @@ async function caught(p: Promise<unknown>): Promise<unknown> {
   );
 }
 
-async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe('WeChat withholding gateway against the sandbox', () => {
   let sandbox: WechatPaySandbox;
@@ -331,7 +325,7 @@ describe('WeChat withholding gateway against the sandbox', () => {
     sandbox.inject({ kind: 'tamperNotification', tamper: 'aad' });
     receiver.deliveries.length = 0;
     sandbox.parking.settleDeduction(s.outTradeNo, 'SUCCESS');
-    await waitFor(() => receiver.deliveries.length > 0);
+    await waitUntil(() => receiver.deliveries.length > 0);
     const d = receiver.deliveries[0];
     await expect(gateway.verifyNotification({ headers: d.headers, rawBody: d.rawBody })).rejects.toMatchObject({ kind: 'bad_signature', verification: 'decrypt' });
     sandbox.inject({ kind: 'tamperNotification', tamper: 'signature' });
@@ -339,7 +333,7 @@ describe('WeChat withholding gateway against the sandbox', () => {
     await gateway.deduct(s2);
     receiver.deliveries.length = 0;
     sandbox.parking.settleDeduction(s2.outTradeNo, 'SUCCESS');
-    await waitFor(() => receiver.deliveries.length > 0);
+    await waitUntil(() => receiver.deliveries.length > 0);
     const d2 = receiver.deliveries[0];
     await expect(gateway.verifyNotification({ headers: d2.headers, rawBody: d2.rawBody })).rejects.toMatchObject({ kind: 'bad_signature', verification: 'signature' });
   });

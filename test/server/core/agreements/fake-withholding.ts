@@ -31,6 +31,8 @@ export class FakeWithholding implements WithholdingGateway {
   refundMode: 'refunded' | 'pending' | 'throw' = 'refunded';
   /** Real ms each deduct call takes (to make concurrent repeats overlap). */
   delayMs = 0;
+  /** While set, deduct calls are recorded and then wait for it: a call held in flight as long as a test needs. */
+  gate: Promise<void> | undefined;
   /** The next `throwNext` calls of deduct throw after doing the work (a lost answer). */
   loseAnswers = 0;
   private seq = 0;
@@ -77,6 +79,7 @@ export class FakeWithholding implements WithholdingGateway {
   async deduct(o: Parameters<WithholdingGateway['deduct']>[0]): Promise<DeductResult> {
     this.calls.push({ op: 'deduct', arg: o.outTradeNo });
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (this.gate) await this.gate;
     if (this.mode === 'throw') throw Object.assign(new Error('provider timeout'), { retryable: true });
     const seen = this.deductions.get(o.outTradeNo);
     let result: DeductResult;

@@ -21,6 +21,7 @@ import { MongoDriverRepository } from '../../../../server/src/repository/drivers
 import { MongoLotRecordsRepository } from '../../../../server/src/repository/lot-records';
 import { MongoOrderRepository } from '../../../../server/src/repository/orders';
 import { openTestDatabase, type TestDatabase } from '../../../support/db';
+import { eventually, waitUntil, WAIT_MS } from '../../../support/eventually';
 import { FakeWithholding } from '../agreements/fake-withholding';
 
 let db: TestDatabase;
@@ -75,7 +76,8 @@ function lanes(opts: { waitMs?: number; settleWaitMs?: number; owner?: string } 
     }),
     spend,
     clock,
-    waitMs: opts.waitMs ?? 3_000,
+    // Real-time bounds that only a failing test reaches (a repeat returns as soon as the first is decided).
+    waitMs: opts.waitMs ?? WAIT_MS,
     settleWaitMs: opts.settleWaitMs ?? 300,
     pollMs: 20,
     settlePollMs: 30,
@@ -194,13 +196,17 @@ describe('one outTradeNo never deducts twice', () => {
 
   it('a concurrent repeat that cannot wait longer reports the first as in progress (still one debit)', async () => {
     await signed('京B00003', wechat);
-    wechat.delayMs = 400;
+    let answer!: () => void;
+    wechat.gate = new Promise((r) => (answer = r));
     const slow = lanes();
     const impatient = lanes({ waitMs: 50 });
     const t = nextTrade();
     const first = pay(slow.channel, park, '京B00003', t);
-    await new Promise((r) => setTimeout(r, 50));
+    // The first holds the claim and waits for the provider for as long as this test says.
+    await waitUntil(() => wechat.calls.some((c) => c.op === 'deduct'), "the first repeat's deduct call");
     expect(await pay(impatient.channel, park, '京B00003', t)).toEqual({ ok: false, errorCode: expect.stringMatching(/^in_progress/) });
+    answer();
+    wechat.gate = undefined;
     expect(await first).toEqual({ ok: true });
     expect(await pay(impatient.channel, park, '京B00003', t)).toEqual({ ok: true });
     expect(wechat.debits.length).toBe(1);
@@ -240,16 +246,23 @@ describe('one outTradeNo never deducts twice', () => {
 });
 
 describe('accepted deductions (WeChat parking service debits later)', () => {
+  /** Our provider number for the lane's deduction, once the provider has accepted it (the lane's answer still waits). */
+  const acceptedAtProvider = async (outTradeNo: string): Promise<string> => {
+    const d = await eventually(() => deductionsRepo.get(deductionId(park.parkNumber, outTradeNo)), (x) => !!x?.attempt?.tradeNo);
+    const tradeNo = d!.attempt!.tradeNo;
+    await waitUntil(() => wechat.deductions.get(tradeNo)?.result.status === 'accepted', 'the provider accepts the deduction');
+    return tradeNo;
+  };
+
   it("policy 'accepted': success at once; 'secured': success once the provider confirms within the wait", async () => {
     await signed('京C00001', wechat);
     wechat.mode = 'accepted';
-    const { channel } = lanes({ settleWaitMs: 2_000 });
+    const { channel } = lanes({ settleWaitMs: WAIT_MS });
     expect(await pay(channel, accepting, '京C00001', nextTrade())).toEqual({ ok: true });
 
     const t = nextTrade();
     const answer = pay(channel, park, '京C00001', t);
-    await new Promise((r) => setTimeout(r, 150));
-    const tradeNo = (await deductionsRepo.get(deductionId(park.parkNumber, t)))!.attempt!.tradeNo;
+    const tradeNo = await acceptedAtProvider(t);
     wechat.settle(tradeNo, true);
     expect(await answer).toEqual({ ok: true });
     expect((await deductionsRepo.get(deductionId(park.parkNumber, t)))!.state).toBe('paid');
@@ -272,11 +285,10 @@ describe('accepted deductions (WeChat parking service debits later)', () => {
   it('an accepted deduction that fails later (PAY_FAIL) answers insufficient_funds', async () => {
     await signed('京C00003', wechat);
     wechat.mode = 'accepted';
-    const { channel } = lanes({ settleWaitMs: 2_000 });
+    const { channel } = lanes({ settleWaitMs: WAIT_MS });
     const t = nextTrade();
     const answer = pay(channel, park, '京C00003', t);
-    await new Promise((r) => setTimeout(r, 150));
-    wechat.settle((await deductionsRepo.get(deductionId(park.parkNumber, t)))!.attempt!.tradeNo, false);
+    wechat.settle(await acceptedAtProvider(t), false);
     expect(await answer).toEqual({ ok: false, errorCode: 'insufficient_funds: 余额不足' });
     expect(wechat.debits).toEqual([]);
   });
@@ -296,8 +308,8 @@ describe('several agreements for one plate', () => {
     wechat.setState(newer.signNo, 'ended');
     expect(await pay(channel, park, '京D00001', nextTrade())).toEqual({ ok: true });
     expect(alipay.debits.length).toBe(1);
-    await new Promise((r) => setTimeout(r, 100));
-    expect((await agreementsRepo.get(newer.id))!.state).toBe('ended');
+    // The skipped agreement is refreshed behind the answer.
+    await eventually(() => agreementsRepo.get(newer.id), (a) => a?.state === 'ended');
     expect((await agreementsRepo.get(older.id))!.state).toBe('active');
   });
 });

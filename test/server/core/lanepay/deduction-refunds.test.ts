@@ -39,9 +39,8 @@ import { MongoOrderRepository } from '../../../../server/src/repository/orders';
 import { startAlipaySandbox, type AlipaySandbox } from '../../../../server/sandbox/alipay';
 import { startWechatPaySandbox, type WechatPaySandbox } from '../../../../server/sandbox/wechatpay';
 import { openTestDatabase, type TestDatabase } from '../../../support/db';
-import { eventually } from '../../../support/payment-world';
+import { eventually, waitUntil } from '../../../support/eventually';
 
-jest.setTimeout(20_000);
 const MIN = 60_000;
 const GRACE = 10 * MIN;
 const clock = new ManualClock(Date.UTC(2026, 10, 28, 2, 0, 0));
@@ -353,7 +352,8 @@ describe('a deduction confirmed after the lot was answered fail', () => {
     // WeChat settles, but its notification is forged on the way: ParkPay refuses it, the record stays accepted.
     wechat.inject({ kind: 'tamperNotification', tamper: 'signature', times: 20 });
     wechat.parking.settleDeduction(tradeNo, 'SUCCESS');
-    await new Promise((r) => setTimeout(r, 100));
+    await waitUntil(() => !!wechat.notifications().find((n) => n.outTradeNo === tradeNo && n.tampered === 'signature')?.attempts.length, 'the forged notification is delivered');
+    expect(wechat.notifications().find((n) => n.outTradeNo === tradeNo)!.attempts[0]).toMatchObject({ ok: false });
     expect((await record(outTradeNo)).state).toBe('accepted');
     wechat.clearFaults();
 

@@ -8,6 +8,7 @@ import { openGateAnswer } from '../../../../shared/bluecard';
 import { OpenGateRules, type BookingLookup, type LetInWindow } from '../../../../server/src/core/lanepay/open-gate';
 import type { Park } from '../../../../server/src/core/parks';
 import { DEMO_PARK_NUMBER, Refusal } from '../../../../server/sandbox/bluecard';
+import { eventually } from '../../../support/eventually';
 import { startLaneWorld, type LaneWorld } from '../../../support/lane-world';
 
 const PN = DEMO_PARK_NUMBER;
@@ -142,8 +143,8 @@ describe('4.28 open gate', () => {
     expect(await rules.decide(w.park, { plate: '京E40001', inOutType: 1 })).toMatchObject({ status: 'self' });
     w.clock.advance(61_000);
     await rules.decide(w.park, { plate: '京E40001', inOutType: 1 });
-    await new Promise((r) => setTimeout(r, 200));
-    expect(await rules.decide(w.park, { plate: '京E40001', inOutType: 1 })).toMatchObject({ status: 'fail' });
+    // The reload reads the database behind the answers; once it lands the plate is refused.
+    await eventually(() => rules.decide(w.park, { plate: '京E40001', inOutType: 1 }), (d) => d.status === 'fail');
     expect(reads.black).toBe(2);
     expect(rules.sizeOf(PN)!.blacklisted).toBeGreaterThanOrEqual(3);
   });

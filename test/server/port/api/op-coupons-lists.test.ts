@@ -10,6 +10,7 @@ import { createLogger } from '../../../../server/src/logger';
 import { mountOpCouponRoutes } from '../../../../server/src/port/api/op-coupons-routes';
 import { mountOpListRoutes } from '../../../../server/src/port/api/op-lists-routes';
 import { DEMO_PARK_NUMBER } from '../../../../server/sandbox/bluecard';
+import { eventually } from '../../../support/eventually';
 import { startLaneWorld, type LaneWorld } from '../../../support/lane-world';
 import { operatorWorld, type OperatorSession, type OperatorWorld } from '../../../support/operators';
 
@@ -146,11 +147,10 @@ describe('lists', () => {
     const started = await api.post(buildPath(ls.startImport, { parkNumber: P, list: 'black' })).set(operator.headers).send({ csv });
     expect(started.status).toBe(200);
     expect(started.body).toMatchObject({ kind: 'import', chunks: 3, progress: { total: 121, invalid: 1 }, rows: [{ line: 122, plate: '不是车牌', status: 'invalid' }] });
-    let job = started.body;
-    for (let i = 0; i < 400 && job.status !== 'done' && job.status !== 'failed'; i++) {
-      await new Promise((r) => setTimeout(r, 25));
-      job = (await api.get(buildPath(ls.job, { parkNumber: P, jobId: started.body.id })).query({ rows: 'problems' }).set(operator.headers)).body;
-    }
+    const job = await eventually(
+      async () => (await api.get(buildPath(ls.job, { parkNumber: P, jobId: started.body.id })).query({ rows: 'problems' }).set(operator.headers)).body,
+      (j) => j.status === 'done' || j.status === 'failed',
+    );
     expect(job).toMatchObject({ status: 'done', chunksDone: 3, progress: { synced: 120, invalid: 1, etaSeconds: 0 }, rows: [{ line: 122, status: 'invalid' }] });
     expect((await api.get(buildPath(ls.job, { parkNumber: P, jobId: started.body.id })).set(operator.headers)).body.rows).toHaveLength(121);
     expect((await api.get(buildPath(ls.jobs, { parkNumber: P })).set(operator.headers)).body.jobs[0]).toMatchObject({ id: started.body.id });

@@ -8,6 +8,7 @@ import { ScaledClock } from '../../../../server/src/core/clock';
 import { startBluecardSandbox, demoParks, type BluecardSandbox } from '../../../../server/sandbox/bluecard';
 import type { ManualClock } from '../../../../server/src/core/clock';
 import { formatChinaTime } from '../../../../shared/time';
+import { waitUntil } from '../../../support/eventually';
 import { HOUR, KEY, MIN, PN, Receiver, type Received, T0, control, signOf, startTestSandbox } from './support';
 
 let receiver: Receiver;
@@ -218,10 +219,10 @@ describe('heartbeat (4.1)', () => {
   it('beats on its own every heartbeatMs until stopped', async () => {
     await sb.stop();
     ({ sb, clock, errors } = await startTestSandbox(receiver, { heartbeatMs: 40 }));
-    await new Promise((r) => setTimeout(r, 200));
-    expect(receiver.on('/bluecard/v2/heartbeat').length).toBeGreaterThanOrEqual(2);
+    await waitUntil(() => receiver.on('/bluecard/v2/heartbeat').length >= 2, 'two heartbeats');
     await sb.stop();
     const n = receiver.on('/bluecard/v2/heartbeat').length;
+    // Nothing can be awaited for "no more beats": three intervals pass without one.
     await new Promise((r) => setTimeout(r, 120));
     expect(receiver.on('/bluecard/v2/heartbeat').length).toBe(n);
   });
@@ -420,7 +421,7 @@ describe('demo park on a compressed real-time clock', () => {
       const a = await park.arrive({ lane: '1', plate: '京A12345' });
       expect(a.entryDelivery).toMatchObject({ status: 'pending', attempts: 3 });
       // 5 simulated minutes = 0.5 real seconds; the polling scheduler delivers it.
-      await new Promise((r) => setTimeout(r, 1200));
+      await waitUntil(() => demo.outbox.list(park.parkNumber).find((i) => i.kind === 'entry')?.status === 'delivered', 'the resend 5 minutes later');
       expect(demo.outbox.list(park.parkNumber).find((i) => i.kind === 'entry')).toMatchObject({ status: 'delivered', attempts: 4 });
       expect((await control(demo, 'POST', '/clock', { speed: 60 })).body.speed).toBe(60);
       expect(scaled.now()).toBeGreaterThan(T0 + 5 * MIN);

@@ -7,6 +7,7 @@
 import crypto from 'node:crypto';
 import { ManualClock } from '../../../../server/src/core/clock';
 import { SandboxControlError, startWechatPaySandbox, type WechatPaySandbox, type WechatPaySandboxOptions } from '../../../../server/sandbox/wechatpay';
+import { waitUntil } from '../../../support/eventually';
 import { NotifyReceiver } from './receiver';
 
 interface Signed {
@@ -306,8 +307,8 @@ describe('settlement and notifications', () => {
     try {
       const { outTradeNo } = await parkAndDeduct('苏E30005', 'oS5');
       expect(sb.parking.transactions().find((t) => t.outTradeNo === outTradeNo)?.state).toBe('ACCEPTED');
-      await new Promise((r) => setTimeout(r, 60)); // 5000 / timeScale 1000 = 5 ms
-      expect(sb.parking.transactions().find((t) => t.outTradeNo === outTradeNo)?.state).toBe('SUCCESS');
+      // 5000 / timeScale 1000 = 5 ms
+      await waitUntil(() => sb.parking.transactions().find((t) => t.outTradeNo === outTradeNo)?.state === 'SUCCESS', 'the deduction settles');
       await sb.notificationsSettled();
       expect(sb.notifications().some((n) => n.outTradeNo === outTradeNo && n.eventType === 'TRANSACTION.SUCCESS' && n.state === 'delivered')).toBe(true);
     } finally {
