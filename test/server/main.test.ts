@@ -1,52 +1,90 @@
 /**
- * The real process: `npm start`'s entry point boots on embedded defaults (demo mode, its own engine),
- * serves /healthz and /readyz, and on SIGTERM stops listening, closes the database and stops the engine.
- * Killed with -9 it leaves no engine behind; a second server on the same data folder is refused.
+ * The real process, started as `npm start` starts it: the entry point boots on embedded defaults (demo mode,
+ * its own engine), serves /healthz and /readyz, and on SIGTERM stops listening, closes the database and
+ * stops the engine. Killed with -9 it leaves no engine behind; a second server on the same data folder is
+ * refused. Whatever happens, no engine this file started is left running.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { waitUntil } from '../support/eventually';
 
 const REPO = path.resolve(__dirname, '../..');
-const TSX = path.join(REPO, 'node_modules', '.bin', 'tsx');
-/**
- * The server as node itself runs it, not under the tsx launcher: the launcher relays a signal to its child
- * and SIGKILLs it when the child has not acknowledged within 30 ms (exit 143 on a busy machine), and a
- * kill -9 of the launcher would leave the server running as a second process.
- */
+/** The server as node runs it under `npm start` (node --import tsx, no launcher process in between). */
 const serverProcess = (env: NodeJS.ProcessEnv) =>
   spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
 
+/** `npm start`'s command (package.json) with another script in place of the entry point, as [executable, args]. */
+function startCommand(script: string): [string, string[]] {
+  const words = (JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
+    .split(/\s+/)
+    .filter((w) => w !== 'exec');
+  const args = words.slice(1).map((w) => (w === 'server/src/main.ts' ? script : w));
+  const exe = words[0] === 'node' ? process.execPath : path.join(REPO, 'node_modules', '.bin', words[0]!);
+  return [exe, args];
+}
+
+/** Processes whose command line names `dir`: the engine started on that data folder. */
 function enginesUsing(dir: string): string[] {
   const r = spawnSync('pgrep', ['-f', dir], { encoding: 'utf8' });
   return r.stdout.split('\n').filter(Boolean);
 }
 
+function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
+    else child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+}
+
+/** Kill what is left of a process group this file started (a failed test); nothing when it is gone. */
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // none left
+  }
+}
+
 describe('server process', () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'parkpay-main-'));
-  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+  /** Process groups started here (each child is detached: a group of its own with whatever it starts). */
+  const groups: (number | undefined)[] = [];
+  afterAll(() => {
+    for (const pid of groups) killGroup(pid);
+    // A failed test may have left the engine it started (its command line names dataDir): stop it.
+    for (const pid of enginesUsing(dataDir)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
 
   it('starts in demo mode on an embedded engine, serves health, and shuts down cleanly on SIGTERM', async () => {
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', PARKPAY_DATA_DIR: dataDir, PARKPAY_CACHE_DIR: path.join(REPO, '.cache'), LOG_LEVEL: 'warn', PARKPAY_DEMO_BLUECARD_PORT: '0', PARKPAY_DEMO_WECHAT_LOGIN_PORT: '0', PARKPAY_DEMO_WECHATPAY_PORT: '0', PARKPAY_DEMO_ALIPAY_PORT: '0', PARKPAY_DEMO_BUILD_H5: '0' };
     delete env.MONGODB_URI;
     delete env.PARKPAY_MODE;
-    const child = serverProcess(env);
+    // npm start itself: the signal a service manager sends goes to npm, which passes it on.
+    // In a process group of its own, so that whatever is left of it can be stopped at the end (detached).
+    const child = spawn('npm', ['start', '--silent'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    groups.push(child.pid);
     const stderr: string[] = [];
-    child.stderr.on('data', (b) => stderr.push(String(b)));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.stderr!.on('data', (b) => stderr.push(String(b)));
+    const exited = exitOf(child);
     try {
       const lines: string[] = [];
       const banner = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no banner; stderr: ${stderr.join('')}`)), 30_000);
-        readline.createInterface({ input: child.stdout }).on('line', (line) => {
+        void exited.then((e) => reject(new Error(`exited (${e.code ?? e.signal}) before its banner; stderr: ${stderr.join('')}`)));
+        readline.createInterface({ input: child.stdout! }).on('line', (line) => {
           lines.push(line);
-          if (line.includes('demo park')) {
-            clearTimeout(timer);
-            resolve(lines.find((l) => l.includes('listening on'))!);
-          }
+          if (line.includes('demo park')) resolve(lines.find((l) => l.includes('listening on'))!);
         });
       });
       expect(banner).toMatch(/ParkPay \(demo mode\) listening on http:\/\/127\.0\.0\.1:\d+ +— +database: (FerretDB|mongod) v?\d/);
@@ -61,15 +99,42 @@ describe('server process', () => {
       expect(JSON.stringify(overview)).toContain('p_demo_001');
 
       child.kill('SIGTERM');
-      expect(await exited).toBe(0);
+      expect(await exited).toEqual({ code: 0, signal: null });
       await expect(fetch(`${url}/healthz`)).rejects.toThrow();
       // The engine it started is gone too, and so is the sandbox.
       expect(enginesUsing(dataDir)).toEqual([]);
       await expect(fetch(`${sandboxUrl}/sandbox/`)).rejects.toThrow();
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      // npm, the server and the engine, if any of them is still there (a failed test): the whole group.
+      killGroup(child.pid);
     }
-  }, 60_000);
+  }, 180_000);
+
+  it('hands SIGTERM to the server however busy its event loop is (the launcher never kills it instead)', async () => {
+    // A launcher that relays the signal and kills the process when it has not answered within a few ms
+    // (the tsx CLI waits 30 ms) cuts a busy server's shutdown short: exit 143, its engine left running.
+    const [exe, args] = startCommand(path.join(__dirname, 'fixtures', 'busy-until-sigterm.ts'));
+    const child = spawn(exe, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+    groups.push(child.pid);
+    const exited = exitOf(child);
+    const outputEnded = new Promise((resolve) => child.stdout!.once('end', resolve));
+    try {
+      const out: string[] = [];
+      await new Promise<void>((resolve, reject) => {
+        void exited.then((e) => reject(new Error(`exited (${e.code ?? e.signal}) before it was busy`)));
+        readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+          out.push(line);
+          if (line === 'busy') resolve();
+        });
+      });
+      child.kill('SIGTERM');
+      expect(await exited).toEqual({ code: 0, signal: null });
+      await outputEnded;
+      expect(out).toContain('SIGTERM handled');
+    } finally {
+      killGroup(child.pid);
+    }
+  });
 
   it('leaves no engine behind when killed with -9, and refuses a second server on the same data folder', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'parkpay-kill-'));
@@ -77,35 +142,31 @@ describe('server process', () => {
     delete env.MONGODB_URI;
     delete env.PARKPAY_MODE;
     const first = serverProcess(env);
+    const exited = exitOf(first);
     try {
       const stderr: string[] = [];
       first.stderr.on('data', (b) => stderr.push(String(b)));
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no banner; stderr: ${stderr.join('')}`)), 30_000);
+        void exited.then((e) => reject(new Error(`exited (${e.code ?? e.signal}) before its banner; stderr: ${stderr.join('')}`)));
         readline.createInterface({ input: first.stdout }).on('line', (line) => {
-          if (line.includes('listening on')) {
-            clearTimeout(timer);
-            resolve();
-          }
+          if (line.includes('listening on')) resolve();
         });
       });
       const engines = enginesUsing(dir);
       expect(engines).toHaveLength(1);
 
-      const second = spawnSync(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], { cwd: REPO, env, encoding: 'utf8', timeout: 30_000 });
+      const second = spawnSync(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], { cwd: REPO, env, encoding: 'utf8', timeout: 60_000 });
       expect(second.status).toBe(69);
       expect(second.stderr).toContain(`ParkPay cannot start: The database folder ${path.join(dir, 'ferretdb')} is in use by another ParkPay database engine (pid ${engines[0]})`);
 
       first.kill('SIGKILL');
-      const deadline = Date.now() + 20_000;
-      while (enginesUsing(dir).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      expect(enginesUsing(dir)).toEqual([]);
+      await waitUntil(() => enginesUsing(dir).length === 0, 'the engine follows its killed server');
     } finally {
       if (first.exitCode === null) first.kill('SIGKILL');
       for (const pid of enginesUsing(dir)) process.kill(Number(pid), 'SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 90_000);
+  }, 180_000);
 
   it('stops cleanly on Ctrl-C in a terminal (SIGINT to its whole process group, and relayed by npm): the engine is stopped by it, not restarted', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'parkpay-ctrlc-'));
@@ -169,11 +230,11 @@ describe('server process', () => {
   }, 90_000);
 
   it('refuses to boot on a malformed value and names the key', () => {
-    const r = spawnSync(TSX, ['server/src/main.ts'], {
+    const r = spawnSync('npm', ['start', '--silent'], {
       cwd: REPO,
       env: { ...process.env, PORT: 'eighty', PARKPAY_DATA_DIR: dataDir },
       encoding: 'utf8',
-      timeout: 30_000,
+      timeout: 60_000,
     });
     expect(r.status).toBe(78);
     expect(r.stderr).toContain('port: ');
