@@ -17,7 +17,7 @@ afterEach(() => {
   process.env.TARO_ENV = 'h5';
 });
 
-const see = (t: string | RegExp) => screen.findByText(t, undefined, { timeout: 3000 });
+const see = (t: string | RegExp) => screen.findByText(t);
 async function tap(el: Element) {
   await act(async () => {
     fireEvent.click(el);

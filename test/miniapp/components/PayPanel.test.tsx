@@ -21,7 +21,7 @@ async function click(name: string) {
     fireEvent.click(button(name));
   });
 }
-const see = (t: string | RegExp) => screen.findByText(t, undefined, { timeout: 2000 });
+const see = (t: string | RegExp) => screen.findByText(t);
 
 describe('<PayPanel> in the H5 demo (the WeChat Pay sandbox as the payer)', () => {
   it('cancelled in the sandbox sheet → "cancelled" and a retry → paid → barrier opening, leave before HH:mm', async () => {

@@ -15,7 +15,7 @@ beforeEach(() => {
   opLoggedIn('operator');
 });
 
-const see = (t: string | RegExp) => screen.findByText(t, undefined, { timeout: 2000 });
+const see = (t: string | RegExp) => screen.findByText(t);
 async function tap(el: Element) {
   await act(async () => {
     fireEvent.click(el);

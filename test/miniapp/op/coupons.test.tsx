@@ -12,7 +12,7 @@ beforeEach(() => {
   opLoggedIn('merchant');
 });
 
-const see = (t: string | RegExp) => screen.findByText(t, undefined, { timeout: 2000 });
+const see = (t: string | RegExp) => screen.findByText(t);
 async function tap(el: Element) {
   await act(async () => {
     fireEvent.click(el);

@@ -21,7 +21,7 @@ afterEach(() => {
   delete (globalThis as { API_BASE?: string }).API_BASE;
 });
 
-const see = (t: string | RegExp) => screen.findByText(t, undefined, { timeout: 2000 });
+const see = (t: string | RegExp) => screen.findByText(t);
 const card = (id: string) => document.getElementById(`lane-${id}`)!;
 async function tap(el: Element) {
   await act(async () => {

@@ -16,7 +16,7 @@ beforeEach(() => {
   jest.spyOn(browserFiles, 'save').mockImplementation((bytes, name, mime) => void saved.push({ name, mime, text: new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes) })) // the BOM kept, as saved;
 });
 
-const see = (t: string | RegExp) => screen.findByText(t, undefined, { timeout: 2000 });
+const see = (t: string | RegExp) => screen.findByText(t);
 async function tap(el: Element) {
   await act(async () => {
     fireEvent.click(el);

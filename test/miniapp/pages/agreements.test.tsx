@@ -38,7 +38,7 @@ const agreement = (o: Partial<{ id: string; plate: string; provider: 'wechat' | 
   ...o,
 });
 const plates = (list: unknown[], offered = ['wechat', 'alipay']) => ({ data: { plates: list, offered } });
-const see = (t: string | RegExp) => screen.findByText(t, undefined, { timeout: 2000 });
+const see = (t: string | RegExp) => screen.findByText(t);
 const row = (plate: string, provider: 'wechat' | 'alipay') => document.getElementById(`agreement-${plate}:${provider}`)!;
 async function tap(container: HTMLElement, text: string) {
   await act(async () => {

@@ -23,7 +23,7 @@ beforeEach(() => {
 });
 
 const at = (params: Record<string, string>) => Taro.useRouter.mockImplementation(() => ({ params }));
-const see = (t: string | RegExp) => screen.findByText(t, undefined, { timeout: 2000 });
+const see = (t: string | RegExp) => screen.findByText(t);
 async function click(t: string) {
   await act(async () => {
     fireEvent.click(screen.getByText(t));
