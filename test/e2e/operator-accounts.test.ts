@@ -158,6 +158,8 @@ describe('operator accounts in the browser (H5 demo)', () => {
     await logInAs(MERCHANT.username, MERCHANT.password);
     await see('我的车场');
     await see(/咖啡店 · 商户/);
+    // The name comes from the session at once; the parks come from the server after: count once they are there.
+    await visible(`#park-${P}`).waitFor();
     expect(await countVisible('.op-park')).toBe(1);
     expect(await countVisible('.op-audit-link')).toBe(0);
     await visible(`#park-${P}`).click();

@@ -420,7 +420,7 @@ describe('operator and driver', () => {
     await see('预约（不经车场）');
     // Today's bar in the chart has takings.
     const today = visible('.op-chart-row:last-child .op-chart-total');
-    expect(await today.innerText()).toMatch(/^¥(?!0\.00)\d+\.\d{2}$/);
+    await eventually(() => today.innerText(), (t) => /^¥(?!0\.00)\d+\.\d{2}$/.test(t));
     await shot('op-9-reconciliation');
     await shot('op-9-reconciliation-desktop', DESKTOP);
 
