@@ -111,6 +111,8 @@ const HOLDING: readonly BookingState[] = HOLDING_BOOKING;
 export class BookingService implements OrderDelivery {
   readonly policy: BookingPolicy;
   private readonly owner: string;
+  /** Releases under way in this process, by booking: whoever meets one waits for it (the place is back after). */
+  private readonly releases = new Map<string, Promise<Booking | undefined>>();
 
   constructor(private readonly deps: BookingServiceDeps) {
     this.policy = { ...DEFAULT_BOOKING_POLICY, ...deps.policy };
@@ -381,7 +383,7 @@ export class BookingService implements OrderDelivery {
       }
       return this.withOrder((await this.settle((await this.deps.bookings.get(b.bookingNo))!)) ?? b);
     }
-    if (b.state !== 'issued') return this.withOrder(b);
+    if (b.state !== 'issued') return this.withOrder((await this.releaseUnderWay(b)) ?? b);
     const refusal = cancelRefusal(b, now);
     if (refusal) throw new AppError(refusal.code, refusal.message, 409);
     const refundFen = by === 'operator' ? b.priceFen : refundFor(b.cancelRule, b.priceFen, b.letInStart, now);
@@ -453,6 +455,8 @@ export class BookingService implements OrderDelivery {
   /** Catch a holding booking up with its order. */
   private async settle(b: Booking): Promise<Booking | undefined> {
     if (b.state === 'releasing') {
+      const underWay = this.releases.get(b.bookingNo);
+      if (underWay) return underWay;
       // Someone is releasing it; only one left half-way (a crash) is finished here.
       return this.now().getTime() - b.updatedAt.getTime() >= this.policy.staleReservingMs ? this.finishRelease(b, false) : b;
     }
@@ -499,11 +503,22 @@ export class BookingService implements OrderDelivery {
   }
 
   /** Give back what a never-issued booking holds, once, and end it. */
-  private async release(b: Booking, reason: string): Promise<Booking | undefined> {
-    const claimed = await this.deps.bookings.transition(b.bookingNo, ['reserving', 'held'], { state: 'releasing', releasedReason: reason, updatedAt: this.now() });
-    // Another caller moved it first: it gives the holds back.
-    if (!claimed) return this.deps.bookings.get(b.bookingNo);
-    return this.finishRelease(claimed, true);
+  private release(b: Booking, reason: string): Promise<Booking | undefined> {
+    const underWay = this.releases.get(b.bookingNo);
+    if (underWay) return underWay;
+    const releasing = (async () => {
+      const claimed = await this.deps.bookings.transition(b.bookingNo, ['reserving', 'held'], { state: 'releasing', releasedReason: reason, updatedAt: this.now() });
+      // Another caller moved it first: it gives the holds back.
+      if (!claimed) return this.deps.bookings.get(b.bookingNo);
+      return this.finishRelease(claimed, true);
+    })().finally(() => this.releases.delete(b.bookingNo));
+    this.releases.set(b.bookingNo, releasing);
+    return releasing;
+  }
+
+  /** A booking seen half-released: the release of this process that is under way, done (else as seen). */
+  private async releaseUnderWay(b: Booking): Promise<Booking | undefined> {
+    return b.state === 'releasing' ? (this.releases.get(b.bookingNo) ?? b) : b;
   }
 
   /**

@@ -187,6 +187,47 @@ describe('capacity', () => {
     expect(area1.free).toBe(Math.max(0, lotLeft - unissued.length));
   });
 
+  it('a cancel that meets a release under way (the sweep) answers once the place is back', async () => {
+    const offerId = await w.offer({ areaId: 1, count: 1 });
+    const b = await w.bookings.book('race-1', offerId, '京G70101');
+    // The driver gives up in the wallet (the order closes); a release starts giving the place back (as the
+    // sweep would: the worker's own sweep is held off) and is held half-way, capacity given back next; the
+    // driver's cancel arrives meanwhile.
+    await w.bookingWorker.stop();
+    await w.orders.cancel('race-1', b.order!.orderNo);
+    const { capacity, bookings } = w.repos;
+    const give = capacity.give;
+    const get = bookings.get;
+    let atGive!: () => void;
+    const reachedGive = new Promise<void>((r) => (atGive = r));
+    let letGo!: () => void;
+    const gate = new Promise<void>((r) => (letGo = r));
+    capacity.give = async (...args) => {
+      atGive();
+      await gate;
+      return give.apply(capacity, args);
+    };
+    // The release goes on once the cancel has seen the booking half-released.
+    bookings.get = async (...args) => {
+      const got = await get.apply(bookings, args);
+      if (args[0] === b.booking.bookingNo && got?.state === 'releasing') letGo();
+      return got;
+    };
+    try {
+      const sweeping = w.bookings.orderChanged(b.order!.orderNo);
+      await reachedGive;
+      const cancelled = await w.bookings.cancel('race-1', b.booking.bookingNo);
+      expect(cancelled.booking).toMatchObject({ state: 'released', releasedReason: 'unpaid: cancelled' });
+      expect((await w.repos.offers.get(offerId))!.held).toBe(0);
+      await sweeping;
+    } finally {
+      capacity.give = give;
+      bookings.get = get;
+      letGo();
+      w.bookingWorker.start();
+    }
+  });
+
   it('the sweep releases a booking whose order expired unpaid', async () => {
     const offerId = await w.offer({ areaId: 1, count: 2 });
     const b = await w.bookings.book('exp-1', offerId, '京H80001');
