@@ -249,7 +249,8 @@ describe('notification delivery on WeChat’s retry schedule (compressed)', () =
       receiver.answers = [{ status: 500, body: '{"code":"FAIL","message":"db down"}' }, { status: 404 }];
       await call(sb, { path: '/v3/pay/transactions/jsapi', body: jsapiBody(sb, 'RTY0000000001', receiver.url) });
       sb.pay('RTY0000000001');
-      await sb.notificationsSettled(5000);
+      // Unscaled, the schedule would take 45 s.
+      await sb.notificationsSettled(30_000);
       expect(receiver.deliveries.map((d) => d.answered)).toEqual([500, 404, 204]);
       const [record] = sb.notifications();
       expect(record.state).toBe('delivered');
@@ -257,13 +258,9 @@ describe('notification delivery on WeChat’s retry schedule (compressed)', () =
       // Measured by the sandbox from its first attempt, and at the receiver from the first arrival.
       const sent = record.attempts.map((a) => a.realOffsetMs);
       const arrived = receiver.deliveries.map((d) => d.at - receiver.deliveries[0].at);
-      for (const [i, planned] of [[1, 150], [2, 300]]) {
-        // Never early (timers round to the ms); late only by scheduling noise (loose for a loaded CI box).
-        expect(sent[i]).toBeGreaterThanOrEqual(planned - 2);
-        expect(sent[i]).toBeLessThan(planned + 250);
-        expect(arrived[i]).toBeGreaterThanOrEqual(planned - 50);
-        expect(arrived[i]).toBeLessThan(planned + 250);
-      }
+      // Never early (timers round to the ms). How late is scheduling noise, printed, not asserted: a busy
+      // machine makes it as large as it likes.
+      for (const [i, planned] of [[1, 150], [2, 300]]) expect(sent[i]).toBeGreaterThanOrEqual(planned - 2);
       console.log(`WeChat Pay sandbox retry offsets at timeScale 100: planned 0/150/300 ms, sent at ${sent.join('/')} ms, arrived at ${arrived.map((r) => r.toFixed(1)).join('/')} ms`);
       expect(new Set(receiver.deliveries.map((d) => d.rawBody)).size).toBe(1);
       expect(new Set(receiver.deliveries.map((d) => d.headers['wechatpay-nonce'])).size).toBe(3);
@@ -278,25 +275,27 @@ describe('notification delivery on WeChat’s retry schedule (compressed)', () =
   });
 
   it('200 with {"code":"FAIL"} and a receiver that does not answer in time both count as failures; {"code":"SUCCESS"} ends it', async () => {
-    const sb = await startWechatPaySandbox({ mode: 'publicKey', timeScale: 1000, notifyTimeoutMs: 100 });
+    // The answers that come must come within the timeout on a busy machine; the one that does not is held
+    // until the sandbox has given up on it.
+    const sb = await startWechatPaySandbox({ mode: 'publicKey', timeScale: 1000, notifyTimeoutMs: 1_000 });
     try {
       let n = 0;
       receiver.handler = async () => {
         n++;
         if (n === 1) return { status: 200, body: '{"code":"FAIL","message":"失败"}' };
         if (n === 2) {
-          await new Promise((r) => setTimeout(r, 300));
+          await waitUntil(() => (sb.notifications()[0]?.attempts.length ?? 0) >= 2, 'the sandbox gives up on the second attempt');
           return { status: 204 };
         }
         return { status: 200, body: '{"code":"SUCCESS","message":"成功"}' };
       };
       await call(sb, { path: '/v3/pay/transactions/jsapi', body: jsapiBody(sb, 'RTY0000000002', receiver.url) });
       sb.pay('RTY0000000002');
-      await sb.notificationsSettled(5000);
+      await sb.notificationsSettled(30_000);
       const [record] = sb.notifications();
       expect(record.attempts.map((a) => [a.ok, a.status ?? a.error])).toEqual([
         [false, 200],
-        [false, 'no answer within 100 ms'],
+        [false, 'no answer within 1000 ms'],
         [true, 200],
       ]);
     } finally {
@@ -310,7 +309,7 @@ describe('notification delivery on WeChat’s retry schedule (compressed)', () =
       receiver.fallback = { status: 503 };
       await call(sb, { path: '/v3/pay/transactions/jsapi', body: jsapiBody(sb, 'RTY0000000003', receiver.url) });
       sb.pay('RTY0000000003');
-      await sb.notificationsSettled(10_000);
+      await sb.notificationsSettled(30_000);
       const [record] = sb.notifications();
       expect(record.state).toBe('gave_up');
       expect(record.attempts).toHaveLength(16);
