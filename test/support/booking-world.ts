@@ -60,7 +60,7 @@ export async function startBookingWorld(label: string, opts: PaymentWorldOptions
   const repos = new MongoBookingRepositories(w.db.connection);
   ref.repos = repos;
   await repos.init();
-  const lot = new BluecardBookingLot(new BluecardClient({ backoffMs: [], timeoutMs: 1_000 }));
+  const lot = new BluecardBookingLot(new BluecardClient({ backoffMs: [], timeoutMs: 3_000 }));
   const parks = new MongoParkDirectory(w.db.connection, 0);
   const workerRef: { worker?: BookingWorker } = {};
   const bookings = new BookingService({

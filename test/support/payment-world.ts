@@ -86,7 +86,7 @@ export async function startPaymentWorld(label: string, opts: PaymentWorldOptions
 
   const wechatAdapter = new WechatPayAdapter({ config: wechat.merchant });
   const alipayAdapter = new AlipayAdapter(alipay.app);
-  const lot = new BluecardLotGateway(new BluecardClient({ backoffMs: [], timeoutMs: 1_000 }));
+  const lot = new BluecardLotGateway(new BluecardClient({ backoffMs: [], timeoutMs: 3_000 }));
   const build = (kick: boolean) => {
     const ref: { worker?: OrderWorker } = {};
     const owner = newWorkerOwner();

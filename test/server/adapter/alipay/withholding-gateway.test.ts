@@ -27,7 +27,7 @@ const RETURN_URL = 'https://app.example/me/agreements';
 beforeAll(async () => {
   rx = await startWithholdingReceiver((body) => gw.parseNotification(body));
   sandbox = await startAlipaySandbox();
-  gw = createAlipayWithholdingGateway(sandbox.app, { notifyUrl: rx.url, returnUrl: RETURN_URL, adapter: { timeoutMs: 800 } });
+  gw = createAlipayWithholdingGateway(sandbox.app, { notifyUrl: rx.url, returnUrl: RETURN_URL, adapter: { timeoutMs: 2_000 } });
 });
 afterAll(async () => {
   await sandbox.stop();

@@ -16,7 +16,7 @@ const num = (p: string) => `${p}${Date.now().toString(36).toUpperCase()}${(++seq
 
 beforeAll(async () => {
   sandbox = await startAlipaySandbox();
-  gw = createAlipayWithholdingGateway(sandbox.app, { notifyUrl: 'http://127.0.0.1:9/notify/alipay/agreement', adapter: { timeoutMs: 800 } });
+  gw = createAlipayWithholdingGateway(sandbox.app, { notifyUrl: 'http://127.0.0.1:9/notify/alipay/agreement', adapter: { timeoutMs: 2_000 } });
 });
 afterAll(() => sandbox.stop());
 

@@ -16,7 +16,7 @@ const no = () => `FT${Date.now()}${++seq}`.slice(0, 32);
 
 beforeAll(async () => {
   sandbox = await startWechatPaySandbox({ mode: 'publicKey' });
-  client = new WechatMicropayClient({ config: sandbox.merchant, timeoutMs: 1_000 });
+  client = new WechatMicropayClient({ config: sandbox.merchant, timeoutMs: 2_000 });
 });
 afterAll(async () => {
   await sandbox.stop();

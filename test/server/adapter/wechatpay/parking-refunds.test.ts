@@ -17,7 +17,7 @@ const ref = (plate: string): AgreementRef => ({ signNo: `wx:${plate}`, plate, pa
 async function world(o: { subMchid?: string } = {}) {
   const clock = new ManualClock(Date.now());
   const sandbox = await startWechatPaySandbox({ mode: 'publicKey', clock, timeScale: 1000, refundSettleMs: null, parking: { settle: 'sync', ...(o.subMchid ? { subMchid: o.subMchid } : {}) } });
-  const pay = new WechatPayAdapter({ config: sandbox.merchant, clock, timeoutMs: 1_000 });
+  const pay = new WechatPayAdapter({ config: sandbox.merchant, clock, timeoutMs: 2_000 });
   /** The same merchant's parking adapter, for making requests by hand. */
   const parking = new WechatParkingAdapter({ pay, config: sandbox.merchant, clock, ...(o.subMchid ? { subMchid: o.subMchid } : {}) });
   const gateway = createWechatWithholdingGateway({

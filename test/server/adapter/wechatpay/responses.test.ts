@@ -107,9 +107,10 @@ describe.each(MODES)('answers, transport and request refusals (%s mode)', (mode)
     const ms = performance.now() - t0;
     expect(e).toMatchObject({ kind: 'timeout', operation: 'jsapi', retryable: true });
     expect(ms).toBeGreaterThanOrEqual(140);
-    expect(ms).toBeLessThan(1500);
-    // It was applied although we never heard: the retry gets the same prepay_id.
-    expect((await order(quick, outTradeNo)).prepayId).toBe(sandbox.orders().find((o) => o.outTradeNo === outTradeNo)?.prepayId);
+    // The held answer would never come: giving up is the adapter's own timeout.
+    expect(ms).toBeLessThan(10_000);
+    // It was applied although we never heard: the retry gets the same prepay_id (asked with the usual timeout).
+    expect((await order(make(), outTradeNo)).prepayId).toBe(sandbox.orders().find((o) => o.outTradeNo === outTradeNo)?.prepayId);
   });
 
   it('a dropped connection and a refused connection → network (retryable)', async () => {

@@ -221,7 +221,8 @@ describe('WeChat withholding gateway against the sandbox', () => {
   it('a lost answer (WeChat applied it, we timed out) → the query finds it: one deduction, the right result', async () => {
     const plate = '浙A40003';
     sandbox.parking.openService({ openid: `o${plate}`, plateNumber: plate });
-    const quick = make({ timeoutMs: 200 });
+    // Short enough for the held answer, long enough for the query that follows on a busy machine.
+    const quick = make({ timeoutMs: 2_000 });
     const s = stay(plate, 300);
     sandbox.inject({ kind: 'timeout', applied: true, path: '/v3/vehicle/transactions/parking' });
     expect(await quick.deduct(s)).toMatchObject({ status: 'accepted', transactionId: expect.any(String) });

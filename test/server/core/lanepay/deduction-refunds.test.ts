@@ -88,12 +88,12 @@ beforeAll(async () => {
   wechat = await startWechatPaySandbox({ mode: 'publicKey', clock, timeScale: 1000, refundSettleMs: null, parking: { settleAfterMs: null } });
   alipay = await startAlipaySandbox({ clock });
   wechatGateway = createWechatWithholdingGateway({
-    wechatPay: new WechatPayAdapter({ config: wechat.merchant, clock, timeoutMs: 400 }),
+    wechatPay: new WechatPayAdapter({ config: wechat.merchant, clock, timeoutMs: 2_000 }),
     wechatPayConfig: wechat.merchant,
     parking: { notifyUrl: `${url}${WITHHOLDING_NOTIFY_PATHS.wechat}` },
     clock,
   });
-  const alipayGateway = createAlipayWithholdingGateway(alipay.app, { notifyUrl: `${url}${WITHHOLDING_NOTIFY_PATHS.alipay}`, now: () => clock.now(), adapter: { clock, timeoutMs: 400 } });
+  const alipayGateway = createAlipayWithholdingGateway(alipay.app, { notifyUrl: `${url}${WITHHOLDING_NOTIFY_PATHS.alipay}`, now: () => clock.now(), adapter: { clock, timeoutMs: 2_000 } });
 
   agreements = new AgreementService({ agreements: agreementRepo, drivers, gateways: { wechat: wechatGateway, alipay: alipayGateway }, clock });
   lanesTrust = trust;

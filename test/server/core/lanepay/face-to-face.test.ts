@@ -47,8 +47,8 @@ beforeAll(async () => {
   face = new FaceToFaceService({
     payments: repo,
     gateways: {
-      wechat: new WechatFaceToFaceGateway(new WechatMicropayClient({ config: wechat.merchant, timeoutMs: 500 })),
-      alipay: new AlipayFaceToFaceGateway(new AlipayFaceToFace(alipay.app, { timeoutMs: 500 })),
+      wechat: new WechatFaceToFaceGateway(new WechatMicropayClient({ config: wechat.merchant, timeoutMs: 2_000 })),
+      alipay: new AlipayFaceToFaceGateway(new AlipayFaceToFace(alipay.app, { timeoutMs: 2_000 })),
     },
     coupons,
     clock,

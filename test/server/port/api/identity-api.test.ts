@@ -39,8 +39,8 @@ function app(over: Partial<IdentityDeps> = {}) {
     drivers,
     sessions,
     clock,
-    wechat: new WechatLoginClient(wx.app, { timeoutMs: 500 }),
-    alipay: new AlipayAdapter(ali.app, { timeoutMs: 1000 }),
+    wechat: new WechatLoginClient(wx.app, { timeoutMs: 2_000 }),
+    alipay: new AlipayAdapter(ali.app, { timeoutMs: 2_000 }),
     ...over,
   });
   return request(createApp({ logger, databaseReady: async () => true, routers: [apiRouter({ identity })] }).callback());

@@ -67,7 +67,7 @@ beforeAll(async () => {
     parks,
     lanes: records,
     labels,
-    lot: new BluecardOperatorLot(new BluecardClient({ backoffMs: [], timeoutMs: 1_500 })),
+    lot: new BluecardOperatorLot(new BluecardClient({ backoffMs: [], timeoutMs: 3_000 })),
     confirmations,
     records,
     imageLink: (park, name) => parking.imageLink(park, name),
