@@ -22,6 +22,7 @@ import { MongoBookingRepositories } from '../../server/src/repository/bookings';
 import { MongoParkDirectory } from '../../server/src/repository/parks';
 import { DEMO_PARK_NUMBER } from '../../server/sandbox/bluecard';
 import { startPaymentWorld, type PaymentWorld, type PaymentWorldOptions } from './payment-world';
+import { startedOrStopped, type Stop } from './started';
 
 export interface BookingWorld extends PaymentWorld {
   bookings: BookingService;
@@ -42,7 +43,11 @@ export interface BookingWorld extends PaymentWorld {
 
 const MIN = 60_000;
 
-export async function startBookingWorld(label: string, opts: PaymentWorldOptions & { bookingPolicy?: Partial<BookingPolicy> } = {}): Promise<BookingWorld> {
+export function startBookingWorld(label: string, opts: PaymentWorldOptions & { bookingPolicy?: Partial<BookingPolicy> } = {}): Promise<BookingWorld> {
+  return startedOrStopped((started) => buildBookingWorld(label, opts, started));
+}
+
+async function buildBookingWorld(label: string, opts: PaymentWorldOptions & { bookingPolicy?: Partial<BookingPolicy> }, started: Stop[]): Promise<BookingWorld> {
   const deliveries: NonNullable<OrderServiceDeps['deliveries']> = {};
   const ref: { bookings?: BookingService; repos?: MongoBookingRepositories } = {};
   // 4.28 as production answers it: H-coupons' open-gate rules with our bookings' let-in windows (and an
@@ -56,6 +61,7 @@ export async function startBookingWorld(label: string, opts: PaymentWorldOptions
     onRefund: (no) => void ref.bookings?.orderChanged(no).catch(() => undefined),
     lanePay: () => lanePricingHandlers({ openGate, pricing: new PreExitPricing({ sources: [], clock: systemClock }) }),
   });
+  started.push(() => w.close());
   w.lotClock.set(Date.now());
   const repos = new MongoBookingRepositories(w.db.connection);
   ref.repos = repos;
@@ -90,6 +96,7 @@ export async function startBookingWorld(label: string, opts: PaymentWorldOptions
   });
   workerRef.worker = bookingWorker;
   bookingWorker.start();
+  started.push(() => bookingWorker.stop());
   const operator: Operator = { id: 'op-1', username: 'lotboss', role: 'operator', parks: [DEMO_PARK_NUMBER] };
 
   return {

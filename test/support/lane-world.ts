@@ -32,6 +32,7 @@ import { MongoOrderRepository } from '../../server/src/repository/orders';
 import { MongoParkDirectory } from '../../server/src/repository/parks';
 import { DEMO_PARK_KEY, DEMO_PARK_NUMBER, demoParks, startBluecardSandbox, type BluecardSandbox } from '../../server/sandbox/bluecard';
 import { openTestDatabase, type TestDatabase } from './db';
+import { startedOrStopped, type Stop } from './started';
 
 /** One down call as the client made it, on the world's clock. */
 export interface DownCallTiming {
@@ -73,8 +74,13 @@ export interface LaneWorldOptions {
   couponPolicy?: Partial<CouponPolicy>;
 }
 
-export async function startLaneWorld(label: string, opts: LaneWorldOptions = {}): Promise<LaneWorld> {
+export function startLaneWorld(label: string, opts: LaneWorldOptions = {}): Promise<LaneWorld> {
+  return startedOrStopped((started) => buildLaneWorld(label, opts, started));
+}
+
+async function buildLaneWorld(label: string, opts: LaneWorldOptions, started: Stop[]): Promise<LaneWorld> {
   const db = await openTestDatabase(label);
+  started.push(() => db.dispose());
   const logger = createLogger('silent');
   const clock = new ManualClock(Date.UTC(2026, 10, 28, 1, 0, 0));
   const bluecard = await startBluecardSandbox({
@@ -84,6 +90,7 @@ export async function startLaneWorld(label: string, opts: LaneWorldOptions = {})
     announceLanesOnStart: false,
     onError: (e) => console.error('bluecard sandbox', e),
   });
+  started.push(() => bluecard.stop());
   const park: Park = { parkNumber: DEMO_PARK_NUMBER, key: DEMO_PARK_KEY, bluecardBaseUrl: bluecard.url };
 
   const parks = new MongoParkDirectory(db.connection, 0);
@@ -141,6 +148,7 @@ export async function startLaneWorld(label: string, opts: LaneWorldOptions = {})
   let handler: http.RequestListener = (_req, res) => res.writeHead(503).end();
   const server = http.createServer((req, res) => handler(req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  started.push(() => new Promise<void>((r) => server.close(() => r())));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   handler = createApp({
     logger,

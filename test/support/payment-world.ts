@@ -27,6 +27,7 @@ import { startAlipaySandbox, type AlipaySandbox } from '../../server/sandbox/ali
 import { DEMO_PARK_KEY, DEMO_PARK_NUMBER, demoParks, startBluecardSandbox, type BluecardSandbox } from '../../server/sandbox/bluecard';
 import { startWechatPaySandbox, type WechatPaySandbox } from '../../server/sandbox/wechatpay';
 import { openTestDatabase, type TestDatabase } from './db';
+import { startedOrStopped, type Stop } from './started';
 
 export interface PaymentWorld {
   db: TestDatabase;
@@ -63,13 +64,21 @@ export interface PaymentWorldOptions {
   autoExitOnPayment?: boolean;
 }
 
-export async function startPaymentWorld(label: string, opts: PaymentWorldOptions = {}): Promise<PaymentWorld> {
+export function startPaymentWorld(label: string, opts: PaymentWorldOptions = {}): Promise<PaymentWorld> {
+  return startedOrStopped((started) => buildPaymentWorld(label, opts, started));
+}
+
+async function buildPaymentWorld(label: string, opts: PaymentWorldOptions, started: Stop[]): Promise<PaymentWorld> {
   const db = await openTestDatabase(label);
+  started.push(() => db.dispose());
   const logger = createLogger('silent');
   const lotClock = new ManualClock(Date.UTC(2026, 10, 28, 1, 0, 0));
   const bluecard = await startBluecardSandbox({ parks: demoParks(), clock: lotClock, heartbeatMs: 0, announceLanesOnStart: false, autoExitOnPayment: opts.autoExitOnPayment, onError: (e) => console.error('bluecard sandbox', e) });
+  started.push(() => bluecard.stop());
   const wechat = await startWechatPaySandbox({ mode: 'publicKey', timeScale: 1000, refundSettleMs: 0 });
+  started.push(() => wechat.stop());
   const alipay = await startAlipaySandbox({ timeScale: 1000 });
+  started.push(() => alipay.stop());
   const park: Park = { parkNumber: DEMO_PARK_NUMBER, key: DEMO_PARK_KEY, bluecardBaseUrl: bluecard.url };
 
   const parks = new MongoParkDirectory(db.connection, 0);
@@ -82,6 +91,7 @@ export async function startPaymentWorld(label: string, opts: PaymentWorldOptions
   let handler: http.RequestListener = (_req, res) => res.writeHead(503).end();
   const server = http.createServer((req, res) => handler(req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  started.push(() => new Promise<void>((r) => server.close(() => r())));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const wechatAdapter = new WechatPayAdapter({ config: wechat.merchant });
@@ -128,6 +138,7 @@ export async function startPaymentWorld(label: string, opts: PaymentWorldOptions
   await bluecard.setParkPayBaseUrl(url);
   // A running worker retries and refunds on its own; without `kick` the test drives the worker by hand.
   if (opts.kick ?? true) main.worker.start();
+  started.push(() => main.worker.stop());
 
   return {
     db, url, park, lotClock, bluecard, wechat, alipay, wechatAdapter, alipayAdapter, orderRepo, stays,
