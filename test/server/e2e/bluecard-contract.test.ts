@@ -199,13 +199,17 @@ describe('every up interface from the lot reaches ParkPay', () => {
     expect(charges[0]!.realChargeFen).toBe(400);
   });
 
+  // A car of its own for each test (random plates could meet, and a car cannot come in twice).
+  let plates = 10_000;
+  const nextPlate = (prefix: string) => `${prefix}${++plates}`;
+
   it('4.28 opengate: ParkPay answers self, the lot decides', async () => {
     const r = await lot().arrive({ lane: '西门入口', plate: '京C00003', askParkPay: true, wait: true });
     expect(r.openGate).toMatchObject({ httpStatus: 200, status: 'self' });
   });
 
   it("4.13 pre-exit pricing: without a ParkPay credit for the stay, ParkPay answers the lot's own figures", async () => {
-    const { orderId } = await lot().arrive({ lane: '东门入口', plate: `京E${Math.floor(Math.random() * 90000 + 10000)}`, wait: true });
+    const { orderId } = await lot().arrive({ lane: '东门入口', plate: nextPlate('京E'), wait: true });
     clock.advance(90 * 60_000);
     const r = await lot().preExitPricing({ lane: '东门出口', orderId });
     expect(r.result).toMatchObject({ httpStatus: 200, status: 'success' });
@@ -218,7 +222,7 @@ describe('every up interface from the lot reaches ParkPay', () => {
     ['4.24', (orderId: string) => lot().faceToFacePay({ lane: '东门出口', orderId, authCode: '134567890123456789', poll: false })],
     ['4.27', (orderId: string) => lot().channelPay({ lane: '东门出口', orderId })],
   ])('%s reaches ParkPay and gets a clear refusal until lane-side payments exist', async (_s, call) => {
-    const { orderId } = await lot().arrive({ lane: '东门入口', plate: `京E${Math.floor(Math.random() * 90000 + 10000)}`, wait: true });
+    const { orderId } = await lot().arrive({ lane: '东门入口', plate: nextPlate('京E'), wait: true });
     clock.advance(90 * 60_000);
     const r = await call(orderId);
     expect(r.result).toMatchObject({ status: 'fail', errorCode: expect.stringMatching(/^not_offered: /) });
@@ -229,7 +233,7 @@ describe('every up interface from the lot reaches ParkPay', () => {
     ['4.25', (outTradeNo: string) => lot().faceToFacePoll({ outTradeNo })],
     ['4.26', (outTradeNo: string) => lot().faceToFaceCancel({ outTradeNo })],
   ])('%s for a trade ParkPay never made is refused with trade_unknown', async (_s, call) => {
-    const plate = `京F${Math.floor(Math.random() * 90000 + 10000)}`;
+    const plate = nextPlate('京F');
     const { orderId } = await lot().arrive({ lane: '东门入口', plate, wait: true });
     clock.advance(90 * 60_000);
     const { outTradeNo } = await client.getChargebf(park, { orderId, plate }); // a quote the lot knows
