@@ -387,9 +387,11 @@ export class BookingService implements OrderDelivery {
     const refusal = cancelRefusal(b, now);
     if (refusal) throw new AppError(refusal.code, refusal.message, 409);
     const refundFen = by === 'operator' ? b.priceFen : refundFor(b.cancelRule, b.priceFen, b.letInStart, now);
+    // Marked cancelling with this process's lease on the first attempt: a worker polling meanwhile leaves it
+    // to the driver's request, and takes over when the attempt fails (or the lease runs out).
     const cancelling = await this.deps.bookings.transition(b.bookingNo, ['issued'], {
       state: 'cancelling',
-      cancel: { requestedAt: now, by, refundFen, reason, state: 'pending', attempts: 0, nextAttemptAt: now },
+      cancel: { requestedAt: now, by, refundFen, reason, state: 'pending', attempts: 1, nextAttemptAt: now, leaseOwner: this.owner, leaseUntil: new Date(now.getTime() + this.policy.leaseMs) },
       updatedAt: now,
     });
     if (cancelling) {
@@ -397,7 +399,7 @@ export class BookingService implements OrderDelivery {
       // From now on 4.28 no longer opens for it, whether or not the lot has heard yet.
       await this.changed(b.parkNumber);
       // The first attempt now (the driver waits); the worker takes over when it fails.
-      await this.processCancel(this.owner, b.bookingNo).catch((e: unknown) =>
+      await this.attemptCancel(this.owner, cancelling).catch((e: unknown) =>
         this.deps.log?.warn({ bookingNo: b.bookingNo, err: (e as Error).message }, 'cancellation attempt failed; the worker retries'),
       );
       this.deps.onCancelling?.(b.bookingNo);
@@ -585,11 +587,15 @@ export class BookingService implements OrderDelivery {
   // -------------------------------------------------------------------------------------------------------
   // Cancellations: flag 0, then the refund
 
-  /** One cancellation attempt for a claimed booking (the worker's step; also the first attempt inline). */
+  /** The worker's step: claim this cancellation when due and make one attempt. */
   async processCancel(owner: string, bookingNo: string): Promise<Booking | undefined> {
+    const b = await this.deps.bookings.claimCancel(this.now(), owner, this.policy.leaseMs, bookingNo);
+    return b ? this.attemptCancel(owner, b) : undefined;
+  }
+
+  /** One cancellation attempt for a booking whose lease `owner` holds. */
+  private async attemptCancel(owner: string, b: Booking): Promise<Booking | undefined> {
     const now = this.now();
-    const b = await this.deps.bookings.claimCancel(now, owner, this.policy.leaseMs, bookingNo);
-    if (!b) return undefined;
     const c = b.cancel!;
     const park = await this.deps.parks.get(b.parkNumber);
     let lotProblem: string | undefined;

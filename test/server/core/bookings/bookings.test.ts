@@ -57,6 +57,32 @@ describe('a booking sold, issued, cancelled and refunded', () => {
     expect(w.wechat.refunds().filter((r) => r.outTradeNo === sold.order!.orderNo).map((r) => [r.refundFen, r.status])).toEqual([[1200, 'SUCCESS']]);
   });
 
+  it("the driver's cancel makes the first attempt itself: a worker polling meanwhile cannot take it from under the answer", async () => {
+    const offerId = await w.offer({ priceFen: 800, count: 2, inMinutes: 180 });
+    const sold = await w.bookings.book('d-race', offerId, '京a 54321');
+    await w.payWechat('d-race', sold.booking.bookingNo);
+    await eventually(() => booking(sold.booking.bookingNo), (b) => b.state === 'issued');
+    await w.bookingWorker.stop();
+    // Another worker polls for due cancellations the moment this one is marked cancelling.
+    const { bookings } = w.repos;
+    const transition = bookings.transition;
+    let polled: unknown = 'not polled';
+    bookings.transition = async (...args) => {
+      const moved = await transition.apply(bookings, args);
+      if (moved?.state === 'cancelling') polled = await bookings.claimCancel(new Date(), 'another-worker', 30_000, moved.bookingNo);
+      return moved;
+    };
+    try {
+      const cancelled = await w.bookings.cancel('d-race', sold.booking.bookingNo);
+      expect(polled).toBeUndefined();
+      expect(cancelled.booking.state).toBe('cancelled');
+      expect(cancelled.booking.cancel).toMatchObject({ state: 'done', attempts: 1 });
+    } finally {
+      bookings.transition = transition;
+      w.bookingWorker.start();
+    }
+  });
+
   it('cancelled inside the let-in window: the late percentage back; the car that came in cannot cancel', async () => {
     const offerId = await w.offer({ priceFen: 999, inMinutes: -5, windowMinutes: 60, cancelRule: { fullRefundMinutesBefore: 30, lateRefundPercent: 50 } });
     const late = await w.bookings.book('d-2', offerId, '京B22222');
