@@ -160,7 +160,7 @@ describe('the agreements page', () => {
     render(<AgreementsPage />);
     await see('京A12345');
     expect(within(row('京A12345', 'wechat')).getByText(/适用：所有停车场/)).toBeTruthy();
-    await screen.findAllByText('仅在示例停车场开通', undefined, { timeout: 2000 });
+    await screen.findAllByText('仅在示例停车场开通');
     expect(within(row('京A12345', 'alipay')).getByText('所有停车场开通')).toBeTruthy();
     await tap(row('京A12345', 'alipay'), '仅在示例停车场开通');
     expect(api.calls('POST /api/me/agreements')[0]!.body).toMatchObject({ plateKey: '京A12345', provider: 'alipay', scope: { kind: 'park', parkNumber: 'p_demo_001' } });

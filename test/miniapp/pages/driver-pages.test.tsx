@@ -44,7 +44,7 @@ beforeEach(() => {
 });
 
 const at = (params: Record<string, string>) => Taro.useRouter.mockImplementation(() => ({ params }));
-const see = (t: string | RegExp) => screen.findByText(t, undefined, { timeout: 2000 });
+const see = (t: string | RegExp) => screen.findByText(t);
 async function click(t: string | Element) {
   await act(async () => {
     fireEvent.click(typeof t === 'string' ? screen.getByText(t) : t);

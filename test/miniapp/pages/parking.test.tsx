@@ -24,7 +24,7 @@ const park = {
   ],
 };
 const fee = { data: { parkNumber: P, plate: '苏F77001', inTime: '2026-11-28 09:30:00', stopMinutes: 100, chargeFen: 400, paidFen: 0, discountFen: 0, payFen: 400, paidFreeMinutes: 15, coupons: [], order: null } };
-const see = (t: string | RegExp) => screen.findByText(t, undefined, { timeout: 2000 });
+const see = (t: string | RegExp) => screen.findByText(t);
 const input = () => document.querySelector('.confirm-plate input') as HTMLInputElement;
 
 describe('my parking', () => {
