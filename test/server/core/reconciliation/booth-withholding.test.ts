@@ -28,10 +28,13 @@ import { MongoParkDirectory } from '../../../../server/src/repository/parks';
 import { MongoReconciliationSources } from '../../../../server/src/repository/reconciliation';
 import { DEMO_PARK_NUMBER } from '../../../../server/sandbox/bluecard';
 import { formatChinaDate } from '../../../../shared/time';
+import { clearOfMidnight } from '../../../support/china-day';
 import { startPaymentWorld, type PaymentWorld } from '../../../support/payment-world';
 import { FakeWithholding } from '../agreements/fake-withholding';
 
-jest.setTimeout(60_000);
+/** How long a test may take. */
+const TEST_MS = 60_000;
+jest.setTimeout(TEST_MS);
 
 const P = DEMO_PARK_NUMBER;
 const MIN = 60_000;
@@ -76,6 +79,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await w?.close();
 });
+// A test's payments all fall on the China day it reconciles, whatever the hour it runs at.
+beforeAll(() => clearOfMidnight(TEST_MS), clearOfMidnight.hookMs(TEST_MS));
 
 const lot = () => w.bluecard.park(P);
 

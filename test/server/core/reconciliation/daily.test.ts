@@ -4,7 +4,7 @@
  * reaching ParkPay over HTTP. Differences are planted at the lot and in our records; the report, the CSV
  * and the takings chart must show them.
  */
-import { ReconciliationService, chinaDay } from '../../../../server/src/core/reconciliation/daily';
+import { ReconciliationService } from '../../../../server/src/core/reconciliation/daily';
 import { reconciliationCsv } from '../../../../server/src/core/reconciliation/csv';
 import { systemClock } from '../../../../server/src/core/clock';
 import { MongoParkDirectory } from '../../../../server/src/repository/parks';
@@ -12,7 +12,7 @@ import { MongoReconciliationSources } from '../../../../server/src/repository/re
 import { DEMO_PARK_NUMBER } from '../../../../server/sandbox/bluecard';
 import { formatChinaDate } from '../../../../shared/time';
 import { eventually } from '../../../support/payment-world';
-import { waitUntil } from '../../../support/eventually';
+import { clearOfMidnight } from '../../../support/china-day';
 import { startBookingWorld, type BookingWorld } from '../../../support/booking-world';
 
 /** How long a test may take. */
@@ -62,12 +62,9 @@ async function prepay(plate: string, wallet: 'wechat' | 'alipay'): Promise<strin
 
 const leave = (plate: string, o: { force?: boolean; settle?: 'cash' | 'waive' } = {}) => lot().leave({ lane: '东门出口', plate, wait: true, ...o });
 
-/** Time left of the China day at `t`. */
-const leftOfDay = (t: number) => chinaDay(formatChinaDate(t)).to.getTime() - t;
 // A test's payments all fall on the China day it reconciles, whatever the hour it runs at (a run across
-// midnight split them over two days): with less than a test's time limit left of the day, they start after
-// midnight.
-beforeAll(() => waitUntil(() => leftOfDay(Date.now()) > TEST_MS, 'the next China day', TEST_MS + 5_000), TEST_MS + 10_000);
+// midnight split them over two days).
+beforeAll(() => clearOfMidnight(TEST_MS), clearOfMidnight.hookMs(TEST_MS));
 
 describe('daily reconciliation', () => {
   it('matches what agrees, and finds every planted difference; the CSV and the chart say the same', async () => {

@@ -15,10 +15,13 @@ import { MongoParkDirectory } from '../../../../server/src/repository/parks';
 import { MongoReconciliationSources } from '../../../../server/src/repository/reconciliation';
 import { DEMO_PARK_NUMBER } from '../../../../server/sandbox/bluecard';
 import { eventually } from '../../../support/payment-world';
+import { chinaDaysBefore, clearOfMidnight } from '../../../support/china-day';
 import { startBookingWorld, type BookingWorld } from '../../../support/booking-world';
 import { operatorWorld, type OperatorSession } from '../../../support/operators';
 
-jest.setTimeout(60_000);
+/** How long a test or hook may take. */
+const TEST_MS = 60_000;
+jest.setTimeout(TEST_MS);
 
 const P = DEMO_PARK_NUMBER;
 let w: BookingWorld;
@@ -29,9 +32,15 @@ let shop: OperatorSession;
 let stranger: OperatorSession;
 let paid: string;
 let lost: string;
-const today = formatChinaDate(Date.now());
+/** The China day the payments below are made on (and reconciled). */
+let today: string;
 const csvPath = (park: string) => RECONCILIATION_CSV_PATH.replace(':parkNumber', encodeURIComponent(park));
 
+// The payments (in the next hook) all fall on the China day reconciled, whatever the hour the file runs at.
+beforeAll(async () => {
+  await clearOfMidnight(TEST_MS);
+  today = formatChinaDate(Date.now());
+}, clearOfMidnight.hookMs(TEST_MS));
 beforeAll(async () => {
   w = await startBookingWorld('opreconapi');
   const ops = await operatorWorld(w.db.connection);
@@ -100,7 +109,7 @@ describe('daily reconciliation over HTTP', () => {
   });
 
   it('the takings chart: a day per date, by channel', async () => {
-    const from = formatChinaDate(Date.now() - 6 * 24 * 3_600_000);
+    const from = chinaDaysBefore(today, 6);
     const r = await api.get(`${buildPath(rc.takings, { parkNumber: P })}?from=${from}&to=${today}`).set(boss.headers);
     expect(r.status).toBe(200);
     expect(rc.takings.response.safeParse(r.body).success).toBe(true);
