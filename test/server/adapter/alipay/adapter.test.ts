@@ -210,7 +210,8 @@ describe('refund', () => {
   });
 
   it('a refund whose answer timed out (but Alipay made it) is safe to retry with the same out_request_no', async () => {
-    const slow = new AlipayAdapter(sandbox.app, { timeoutMs: 300 });
+    // Two seconds: time for the refund to reach Alipay (it is made there) before the adapter gives up.
+    const slow = new AlipayAdapter(sandbox.app, { timeoutMs: 2_000 });
     const { outTradeNo } = await paidTrade(900);
     sandbox.inject({ type: 'timeout', method: 'alipay.trade.refund', afterProcessing: true });
     const input = { outTradeNo, outRequestNo: `${outTradeNo}R1`, refundFen: 900 };

@@ -85,7 +85,8 @@ it('transient failures: a timeout is a retryable AlipayError, ACQ.SYSTEM_ERROR i
   const outTradeNo = no();
   sandbox.inject({ type: 'business_error', method: 'alipay.trade.pay', subCode: 'ACQ.SYSTEM_ERROR' });
   expect(await alipay.payWithCode({ outTradeNo, authCode: sandbox.paymentCode('b1').code, totalFen: 1, subject: 'x' })).toMatchObject({ kind: 'unknown', subCode: 'ACQ.SYSTEM_ERROR' });
-  const quick = new AlipayFaceToFace(sandbox.app, { timeoutMs: 300 });
+  // Two seconds: time for the payment to reach Alipay (it is made there) before the client gives up.
+  const quick = new AlipayFaceToFace(sandbox.app, { timeoutMs: 2_000 });
   sandbox.inject({ type: 'timeout', method: 'alipay.trade.pay', afterProcessing: true });
   const n2 = no();
   expect(await rejection(quick.payWithCode({ outTradeNo: n2, authCode: sandbox.paymentCode('b2').code, totalFen: 1, subject: 'x' }))).toMatchObject({ kind: 'timeout', retryable: true });

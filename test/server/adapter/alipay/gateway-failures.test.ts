@@ -157,7 +157,8 @@ describe('transport failures', () => {
   it('no answer within the timeout is a retryable timeout', async () => {
     sandbox.inject({ type: 'timeout' });
     const started = Date.now();
-    expect(await rejection(new AlipayAdapter(sandbox.app, { timeoutMs: 400 }).query(no()))).toMatchObject({ kind: 'timeout', retryable: true });
+    // Two seconds: time for the request to reach the sandbox and use up the fault (else the next call meets it).
+    expect(await rejection(new AlipayAdapter(sandbox.app, { timeoutMs: 2_000 }).query(no()))).toMatchObject({ kind: 'timeout', retryable: true });
     // The held answer would never come: giving up is the adapter's own timeout.
     expect(Date.now() - started).toBeLessThan(10_000);
   });

@@ -108,18 +108,21 @@ describe('timeout', () => {
   it('a query that never gets an answer times out, is retried twice after 200 and 600 ms, then throws timeout', async () => {
     fake.reply('getChargebf', 'hang');
     const started = Date.now();
-    const e = await failure(client({ timeoutMs: 100 }).getChargebf(park, { orderId: '1', plate: '京 A1' }));
+    // A second for each held call: time for the request to reach the lot on a busy machine (after 100 ms the
+    // client had given up before its third request was read: 2 hits).
+    const e = await failure(client({ timeoutMs: 1_000 }).getChargebf(park, { orderId: '1', plate: '京 A1' }));
     expect(e).toMatchObject({ kind: 'timeout', iface: '4.4 getChargebf', parkNumber: PARK_NUMBER, retryable: true, attempts: 3 });
-    expect(e.message).toBe('Bluecard 4.4 getChargebf for park p180329111018: no answer within 100 ms');
+    expect(e.message).toBe('Bluecard 4.4 getChargebf for park p180329111018: no answer within 1000 ms');
     expect(fake.hitsOf('getChargebf')).toHaveLength(3);
     expect(sleeps).toEqual([200, 600]);
-    // Three held calls given up after 100 ms each, the backoff not slept for real: far below a held answer.
+    // Three held calls given up after 1 s each, the backoff not slept for real: far below a held answer.
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it.each(NOT_RETRIED)('%s times out once, never retried', async (_label, path, call) => {
     fake.reply(path, 'hang');
-    const e = await failure(call(client({ timeoutMs: 80 })));
+    // A second: time for the request to reach the lot (counted below) before the client gives up.
+    const e = await failure(call(client({ timeoutMs: 1_000 })));
     expect(e).toMatchObject({ kind: 'timeout', attempts: 1, retryable: RETRYABLE_LATER[path] });
     expect(fake.hitsOf(path)).toHaveLength(1);
     expect(sleeps).toEqual([]);
@@ -352,7 +355,8 @@ describe('invalid requests never reach the wire', () => {
 describe('secrets', () => {
   it('neither the key nor the sign appears in any error message, stack, serialized error or log line', async () => {
     const { logger, lines } = capturingLogger();
-    const c = client({ logger, timeoutMs: 80 });
+    // A short timeout only for the held call: the others answer, and on a busy machine not within 80 ms.
+    const c = client({ logger, timeoutMs: { queryWhite: 1_000 } });
     // Bluecard echoing our secrets in its reason must not leak them either.
     fake.reply('getChargebf', FAIL_ANSWER(`sign ${SIGN} bad for key ${KEY}`));
     fake.reply('sendPayRes', { status: 500, text: `trace: sign=${SIGN} key=${KEY}` });

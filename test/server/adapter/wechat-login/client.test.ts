@@ -111,7 +111,8 @@ describe('transport', () => {
   it('times out', async () => {
     sb.inject({ type: 'timeout' });
     const started = Date.now();
-    const e = await failure(new WechatLoginClient(sb.app, { timeoutMs: 200 }).code2Session(sb.issueCode('zhang')));
+    // Two seconds: time for the request to reach the sandbox and use up the fault (else the next call meets it).
+    const e = await failure(new WechatLoginClient(sb.app, { timeoutMs: 2_000 }).code2Session(sb.issueCode('zhang')));
     expect(e).toMatchObject({ kind: 'timeout', retryable: true });
     // The held answer would never come: giving up is the client's own timeout.
     expect(Date.now() - started).toBeLessThan(10_000);

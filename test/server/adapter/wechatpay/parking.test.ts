@@ -135,7 +135,8 @@ describe.each(MODES)('parking adapter calls (%s mode)', (mode) => {
     expect(await rejection(parking.findService({ openid: 'o', plateNumber: '京A12345', plateColor: 'BLUE' }))).toMatchObject({ kind: 'http', httpStatus: 500, retryable: true, signed: true, operation: 'parkingFindService' });
     sandbox.inject({ kind: 'error', status: 403, code: 'NO_AUTH', message: '当前商户无法扣款', path: '/v3/vehicle/transactions/out-trade-no/' });
     expect(await rejection(parking.queryDeduction('ANY0000001'))).toMatchObject({ kind: 'business', code: 'NO_AUTH', wechatMessage: '当前商户无法扣款', retryable: false, signed: true });
-    const quick = make({ timeoutMs: 150 });
+    // Two seconds: time for the request to reach the sandbox and use up the fault before the adapter gives up.
+    const quick = make({ timeoutMs: 2_000 });
     sandbox.inject({ kind: 'timeout', path: '/v3/vehicle/parking/parkings' });
     expect(await rejection(quick.createEntry({ outParkingNo: no('EN'), plateNumber: '京A12345', plateColor: 'BLUE', startTime: Date.now() - 1000, parkingName: 'p', freeDurationSeconds: 0, notifyUrl: NOTIFY }))).toMatchObject({ kind: 'timeout', retryable: true, operation: 'parkingCreateEntry' });
     sandbox.inject({ kind: 'reset', path: '/v3/vehicle/' });
