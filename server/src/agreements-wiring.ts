@@ -141,7 +141,7 @@ export async function wireAgreements(d: AgreementWiringDeps): Promise<AgreementW
     new DeductionRefunds({ deductions: deductionRepo, lanes: deductions, gateways: agreements, clock: d.clock, log: d.logger, ...(d.events?.deductionRefunded ? { onRefunded: d.events.deductionRefunded } : {}) }),
     { logger: d.logger, ...(d.deductionRefundPollMs !== undefined ? { pollMs: d.deductionRefundPollMs } : {}) },
   );
-  const laneQrDelivery = new LaneQrDelivery(new BluecardLotGateway(d.bluecard), d.clock, d.laneQrGraceMs);
+  const laneQrDelivery = new LaneQrDelivery(new BluecardLotGateway(d.bluecard), d.laneQrGraceMs);
 
   // Lane QR codes with the payment merchants (any provider configured for payments).
   const qr: Partial<Record<Provider, LaneQrGateway>> = {};

@@ -7,6 +7,7 @@
  * the stand-ins stop, the database closes, the embedded engine stops.
  */
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { AlipayAdapter } from './adapter/alipay';
@@ -209,7 +210,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       wechatPay, wechatPayBaseUrl: wechatPayConfig?.baseUrl, wechatAppId: wechatPayConfig?.appId, wechatMiniProgram: wechatLoginConfig, alipayConfig,
       drivers, orderRepo, stays: lotRecords, parks, pollMs: opts.workerPollMs,
     });
-    const workerOwner = newWorkerOwner();
+    // Home: this host and port, which no other live process shares; a restart here takes over the leases of
+    // the process it replaces at once (OrderWorker.takeOver).
+    const workerOwner = newWorkerOwner('', `${os.hostname()}:${port}`);
     // Withholding agreements and the lane payments that use them (4.16, 4.17, 4.27).
     const agreementWiring = await wireAgreements({
       config, demo, connection: database.connection, clock, logger, publicUrl, wechatPay, wechatPayConfig, alipay, alipayConfig,
@@ -364,6 +367,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       .handle(couponsLists.redelivery)
       .every('bookings: 4.19 reconciliation', 10 * 60_000, () => bookingParts.worker.reconcileAll());
     jobs.start();
+    void worker.takeOver();
     await couponsLists.start();
     await notices.start();
     await demo?.connect(url);

@@ -262,6 +262,25 @@ export class MongoOrderRepository implements OrderRepository {
     return this.work.settle(item, next);
   }
 
+  async renewLease(orderNo: string, which: 'delivery' | 'refund', owner: string, until: Date): Promise<boolean> {
+    const r = await this.m.updateOne(
+      { _id: orderNo, [`${which}.leaseOwner`]: owner, [`${which}.leaseUntil`]: { $ne: null }, [`${which}.state`]: 'pending' },
+      { $set: { [`${which}.leaseUntil`]: until } },
+    );
+    return r.modifiedCount > 0;
+  }
+
+  async takeLease(orderNo: string, which: 'delivery' | 'refund', from: string, owner: string, until: Date): Promise<Order | undefined> {
+    const doc = await this.m
+      .findOneAndUpdate(
+        { _id: orderNo, [`${which}.leaseOwner`]: from, [`${which}.state`]: 'pending' },
+        { $set: { [`${which}.leaseOwner`]: owner, [`${which}.leaseUntil`]: until }, $inc: { [`${which}.attempts`]: 1 } },
+        { returnDocument: 'after' },
+      )
+      .lean<Doc>();
+    return toOrder(doc);
+  }
+
   async releaseLease(orderNo: string, which: 'delivery' | 'refund', owner: string, set: Record<string, unknown>): Promise<Order | undefined> {
     const doc = await this.m
       .findOneAndUpdate(

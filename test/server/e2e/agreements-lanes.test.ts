@@ -363,6 +363,9 @@ describe('a paid lane QR the lot has not polled for', () => {
     // What the order worker would do next for it: nothing is due yet.
     expect(await server.orders.deliver(server.worker.owner, order.orderNo)).toBeUndefined();
     expect(lotPayments(orderId)).toEqual([]); // held for the lot's 4.17 poll
+    // The hold is a time on the delivery (due 30 s after the payment), not failed attempts using up the backoff.
+    const held = (await orderRepo.get(order.orderNo))!;
+    expect(held.delivery).toMatchObject({ attempts: 0, nextAttemptAt: new Date(held.updatedAt.getTime() + 30_000) });
 
     clock.advance(31_000);
     const done = await eventually(() => orderRepo.get(order.orderNo), (o) => o?.status === 'delivered', 10_000);

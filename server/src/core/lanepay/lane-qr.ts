@@ -28,7 +28,7 @@ import { formatChinaTime } from '../../../../shared/time';
 import type { Clock } from '../clock';
 import type { LotRecordsRepository } from '../lot/model';
 import type { OrderDelivery } from '../orders/deliveries';
-import { LotCallError, type LotGateway } from '../orders/gateways';
+import type { LotGateway } from '../orders/gateways';
 import type { Order, OrderRepository, Provider } from '../orders/model';
 import type { OrderService } from '../orders/orders';
 import type { Park } from '../parks';
@@ -272,17 +272,16 @@ export class LaneQrService {
 export class LaneQrDelivery implements OrderDelivery {
   constructor(
     private readonly lot: Pick<LotGateway, 'sendPayRes'>,
-    private readonly clock: Clock,
     private readonly graceMs = 30_000,
   ) {}
 
+  /** Held for the grace after the payment was recorded (updatedAt: our clock; delivery attempts do not move it). */
+  notBefore(order: Order): Date {
+    return new Date(order.updatedAt.getTime() + this.graceMs);
+  }
+
   async deliver(park: Park, order: Order): Promise<void> {
     const p = order.payment!;
-    // updatedAt: when the payment was recorded (our clock); later delivery attempts do not move it.
-    const heldUntil = order.updatedAt.getTime() + this.graceMs;
-    if (this.clock.now() < heldUntil) {
-      throw new LotCallError(`held until ${formatChinaTime(heldUntil)}: the lot collects a lane QR payment with its 4.17 poll first`, true, false);
-    }
     await this.lot.sendPayRes(park, {
       orderId: order.orderId,
       plate: order.plate,

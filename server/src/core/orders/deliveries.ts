@@ -11,4 +11,6 @@ import type { Order } from './model';
 export interface OrderDelivery {
   /** Tell the lot about this paid order. Called again (same order) after a failure: must be idempotent. */
   deliver(park: Park, order: Order): Promise<void>;
+  /** Not before this time (a hold): the delivery is due again then, without using up a retry. */
+  notBefore?(order: Order): Date | undefined;
 }

@@ -174,6 +174,10 @@ export interface OrderRepository {
   dueWork(now: Date, limit: number): Promise<WorkItem[]>;
   /** After the job looked at an order: when to look next (undefined: finished). */
   settleWork(item: WorkItem, next: Date | undefined): Promise<void>;
+  /** Move the lease of delivery or refund on while `owner` holds it (a call in flight); false when it is not theirs. */
+  renewLease(orderNo: string, which: 'delivery' | 'refund', owner: string, until: Date): Promise<boolean>;
+  /** Take over a lease from `from` (a dead process of the same home); the order when it was still theirs. */
+  takeLease(orderNo: string, which: 'delivery' | 'refund', from: string, owner: string, until: Date): Promise<Order | undefined>;
   /** Set `set` only while the caller still holds the lease of delivery or refund. */
   releaseLease(orderNo: string, which: 'delivery' | 'refund', owner: string, set: Record<string, unknown>): Promise<Order | undefined>;
 }

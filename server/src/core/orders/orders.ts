@@ -11,9 +11,10 @@ import { lotAppError } from '../lot/lot-errors';
 import type { LotRecordsRepository } from '../lot/model';
 import type { ParkDirectory } from '../parks';
 import type { OrderDelivery } from './deliveries';
+import { FINAL_REFUSALS, classifyRefusal } from './lot-refusals';
 import { LotCallError, type LotGateway, type Payer, type PayParams, type PaymentGateway, type PricedStay } from './gateways';
 import type { WorkItem } from '../work';
-import { orderDue, type Delivery, type Order, type OrderKind, type OrderRepository, type Payment, type Provider } from './model';
+import { orderDue, PENDING_LOOK_MS, type Delivery, type Order, type OrderKind, type OrderRepository, type Payment, type Provider } from './model';
 import { backoff, DEFAULT_ORDER_POLICY, type OrderPolicy } from './policy';
 
 export interface OrderServiceDeps {
@@ -394,8 +395,9 @@ export class OrderService {
     return { refundNo: `${orderNo}R1`, reason, fen, state: 'pending' as const, attempts: 0, nextAttemptAt: this.now() };
   }
 
-  private async startRefund(order: Order, owner: string, reason: string): Promise<void> {
+  private async startRefund(order: Order, owner: string, reason: string, extra: Record<string, unknown> = {}): Promise<void> {
     await this.deps.orders.releaseLease(order.orderNo, 'delivery', owner, {
+      ...extra,
       status: 'refunding',
       'delivery.state': 'abandoned',
       refund: this.newRefund(order.orderNo, order.payment!.paidFen, reason),
@@ -431,42 +433,36 @@ export class OrderService {
     if (!park) return retry(`park ${order.parkNumber} is not registered`);
 
     const special = this.deps.deliveries?.[order.kind];
-    if (!special) {
-      // The car left before it was paid for: the payment cannot open anything.
-      const stay = await this.deps.stays.findStay(order.parkNumber, order.orderId);
-      const out = stay?.status === 'out' ? stay.exit?.outTime : undefined;
-      if (out && out.getTime() < p.paidAt.getTime()) {
-        await this.startRefund(order, owner, `car_left: the car left at ${formatChinaTime(out)}, before the payment`);
-        return this.deps.orders.get(order.orderNo);
-      }
+    // A hold (a lane QR the lot collects with its own poll first) is a time, not a failed attempt: the
+    // delivery is due again exactly then, and no step of the backoff is used up.
+    const notBefore = special?.notBefore?.(order);
+    if (notBefore && notBefore.getTime() > this.deps.clock.now()) {
+      return this.deps.orders.releaseLease(order.orderNo, 'delivery', owner, {
+        'delivery.nextAttemptAt': notBefore,
+        'delivery.attempts': Math.max(0, d.attempts - 1),
+        'delivery.lastError': `held until ${formatChinaTime(notBefore)}`,
+      });
     }
     try {
-      if (special) await special.deliver(park, order);
-      else await this.deps.lot.sendPayRes(park, {
-        orderId: order.orderId,
-        plate: order.plate,
-        payChargeFen: order.amountFen,
-        realChargeFen: p.paidFen,
-        payTime: p.paidAt,
-        payType: p.provider === 'wechat' ? '微信' : '支付宝',
-        payChannel: order.kind === 'prepay' ? '提前付' : '扫码付',
-        getTime: order.quote.getTime,
-        transactionID: d.transactionID,
-        outTradeNo: order.outTradeNo,
+      await this.whileLeased(order.orderNo, 'delivery', owner, async () => {
+        if (special) await special.deliver(park, order);
+        else
+          await this.deps.lot.sendPayRes(park, {
+            orderId: order.orderId,
+            plate: order.plate,
+            payChargeFen: order.amountFen,
+            realChargeFen: p.paidFen,
+            payTime: p.paidAt,
+            payType: p.provider === 'wechat' ? '微信' : '支付宝',
+            payChannel: order.kind === 'prepay' ? '提前付' : '扫码付',
+            getTime: order.quote.getTime,
+            transactionID: d.transactionID,
+            outTradeNo: order.outTradeNo,
+          });
       });
     } catch (e) {
       const err = e instanceof LotCallError ? e : new LotCallError((e as Error).message, true, false);
-      if (err.refused) {
-        if (d.refusals + 1 >= this.policy.maxRefusals) {
-          await this.startRefund(order, owner, `lot_refused: ${err.errorCode ?? err.message}`);
-          return this.deps.orders.get(order.orderNo);
-        }
-        return this.deps.orders.releaseLease(order.orderNo, 'delivery', owner, {
-          'delivery.refusals': d.refusals + 1,
-          'delivery.nextAttemptAt': new Date(this.deps.clock.now() + backoff(this.policy.deliveryBackoffMs, 2)),
-          'delivery.lastError': `refused: ${err.errorCode ?? err.message}`,
-        });
-      }
+      if (err.refused) return this.refused(owner, order, err);
       if (!err.retryable || this.deps.clock.now() - p.paidAt.getTime() > this.policy.giveUpAfterMs) {
         await this.startRefund(order, owner, err.retryable ? 'lot_unreachable: the lot could not be told for a day' : `lot_call_failed: ${err.message}`);
         return this.deps.orders.get(order.orderNo);
@@ -480,6 +476,57 @@ export class OrderService {
       'delivery.lastError': null,
       updatedAt: this.now(),
     });
+  }
+
+  /**
+   * The lot answered `fail`. Only the lot's own refusal decides that a payment cannot count — never an exit
+   * record alone (4.3 records come with the park's static sign, which a replay can forge). A final refusal
+   * (the car left, the stay unknown, our figures not the lot's) refunds at once; a busy lot is retried on
+   * the normal schedule for as long as a driver may be waiting; another refusal a few times, then refunds.
+   */
+  private async refused(owner: string, order: Order, err: LotCallError): Promise<Order | undefined> {
+    const d = order.delivery!;
+    const p = order.payment!;
+    const kind = classifyRefusal(err.errorCode ?? err.message);
+    const said = err.errorCode ?? err.message;
+    const refusals = d.refusals + 1;
+    let reason: string | undefined;
+    if (kind === 'car_left') {
+      const stay = await this.deps.stays.findStay(order.parkNumber, order.orderId).catch(() => undefined);
+      const out = stay?.status === 'out' ? stay.exit?.outTime : undefined;
+      reason = `car_left: the lot says ${said}${out ? ` (exit recorded at ${formatChinaTime(out)})` : ''}`;
+    } else if (FINAL_REFUSALS.includes(kind)) reason = `lot_refused: ${said}`;
+    else if (kind === 'busy') {
+      if (this.deps.clock.now() - p.paidAt.getTime() > this.policy.giveUpAfterMs) reason = `lot_refused: busy for a day: ${said}`;
+    } else if (refusals >= this.policy.maxRefusals) reason = `lot_refused: ${said}`;
+    if (reason) {
+      await this.startRefund(order, owner, reason, { 'delivery.refusals': refusals });
+      return this.deps.orders.get(order.orderNo);
+    }
+    return this.deps.orders.releaseLease(order.orderNo, 'delivery', owner, {
+      'delivery.refusals': refusals,
+      'delivery.nextAttemptAt': new Date(this.deps.clock.now() + backoff(this.policy.deliveryBackoffMs, d.attempts)),
+      'delivery.lastError': `refused (${kind}): ${said}`,
+    });
+  }
+
+  /**
+   * Run a call while holding a lease, renewing it as long as the call is in flight: the lease can be short
+   * (a crashed process's work is taken over soon), yet a slow call never loses its lease to another process.
+   */
+  private async whileLeased<T>(orderNo: string, which: 'delivery' | 'refund', owner: string, call: () => Promise<T>): Promise<T> {
+    const every = Math.max(50, Math.floor(this.policy.leaseMs / 3));
+    const timer = setInterval(() => {
+      void this.deps.orders.renewLease(orderNo, which, owner, new Date(this.deps.clock.now() + this.policy.leaseMs)).catch((e: unknown) => {
+        this.deps.log?.warn({ orderNo, which, err: (e as Error).message }, 'lease renewal failed');
+      });
+    }, every);
+    timer.unref?.();
+    try {
+      return await call();
+    } finally {
+      clearInterval(timer);
+    }
   }
 
   /**
@@ -504,15 +551,22 @@ export class OrderService {
   async refund(owner: string, orderNo?: string): Promise<Order | undefined> {
     const order = await this.deps.orders.claimRefund(this.now(), owner, this.policy.leaseMs, orderNo);
     if (!order) return undefined;
+    return this.refundClaimed(owner, order);
+  }
+
+  /** The refund attempt of an order whose refund `owner` holds. */
+  async refundClaimed(owner: string, order: Order): Promise<Order | undefined> {
     const r = order.refund!;
     try {
-      const outcome = await this.gateway(order.payment!.provider).refund({
-        orderNo: order.orderNo,
-        refundNo: r.refundNo,
-        refundFen: r.fen,
-        totalFen: order.payment!.paidFen,
-        reason: r.reason.split(':')[0]!,
-      });
+      const outcome = await this.whileLeased(order.orderNo, 'refund', owner, () =>
+        this.gateway(order.payment!.provider).refund({
+          orderNo: order.orderNo,
+          refundNo: r.refundNo,
+          refundFen: r.fen,
+          totalFen: order.payment!.paidFen,
+          reason: r.reason.split(':')[0]!,
+        }),
+      );
       if (outcome === 'done') {
         const refunded = await this.deps.orders.releaseLease(order.orderNo, 'refund', owner, {
           status: 'refunded',
@@ -534,6 +588,33 @@ export class OrderService {
         'refund.lastError': (e as Error).message,
       });
     }
+  }
+
+  /**
+   * A restarted process takes over at once the deliveries and refunds its predecessor at the same home had
+   * leased (their leases would otherwise hold the barrier until they run out). Only leases of the same home
+   * and another run: two live processes never share a home (host and port).
+   */
+  async takeOver(home: string, owner: string): Promise<number> {
+    const horizon = new Date(this.deps.clock.now() + this.policy.leaseMs * 4 + PENDING_LOOK_MS);
+    const items = await this.deps.orders.dueWork(horizon, 500);
+    let taken = 0;
+    for (const item of items) {
+      const o = await this.deps.orders.get(item.ref);
+      for (const which of ['delivery', 'refund'] as const) {
+        const lease = o?.[which];
+        const from = lease?.leaseOwner;
+        if (!o || lease?.state !== 'pending' || !from || from === owner || !from.startsWith(`${home}#`)) continue;
+        if (!lease.leaseUntil || lease.leaseUntil.getTime() <= this.deps.clock.now()) continue; // free anyway: the job takes it
+        const mine = await this.deps.orders.takeLease(o.orderNo, which, from, owner, new Date(this.deps.clock.now() + this.policy.leaseMs));
+        if (!mine) continue;
+        taken++;
+        this.deps.log?.info({ orderNo: o.orderNo, which, from }, 'taken over from a process that died');
+        if (which === 'delivery' && mine.status === 'paid') await this.deliverClaimed(owner, mine);
+        else if (which === 'refund' && mine.status === 'refunding') await this.refundClaimed(owner, mine);
+      }
+    }
+    return taken;
   }
 
   /** Close what expired: quotes never paid, provider orders never paid (asking the provider first). */

@@ -13,9 +13,19 @@ import type { OrderService } from '../../core/orders/orders';
 import type { WorkHandler } from '../../core/work';
 import type { Logger } from '../../logger';
 
-/** A name for this process's worker (leases in the database carry it). */
-export function newWorkerOwner(tag = ''): string {
-  return `${os.hostname()}:${process.pid}:${tag}${randomBytes(3).toString('hex')}`;
+/**
+ * A name for this process's worker (leases in the database carry it): `<home>#<pid>-<random>`. The home
+ * names the place the process runs (host and listening port by default): a process restarted there knows
+ * the leases of its dead predecessor by it and takes their work over at once (OrderService.takeOver).
+ */
+export function newWorkerOwner(tag = '', home: string = os.hostname()): string {
+  return `${home}#${process.pid}-${tag}${randomBytes(3).toString('hex')}`;
+}
+
+/** The home part of a worker name (what a restarted process at the same place shares with its predecessor). */
+export function workerHome(owner: string): string {
+  const i = owner.lastIndexOf('#');
+  return i < 0 ? owner : owner.slice(0, i);
 }
 
 export interface OrderWorkerOptions {
@@ -51,6 +61,14 @@ export class OrderWorker implements WorkHandler {
       this.timer.unref();
     };
     tick();
+  }
+
+  /**
+   * At start: deliveries and refunds this worker's home had under way when its process died are taken over
+   * at once, not after their leases run out (a driver may be waiting at the barrier).
+   */
+  async takeOver(): Promise<number> {
+    return this.track(this.orders.takeOver(workerHome(this.owner), this.owner)).catch((e) => this.fail('take-over', e) ?? 0);
   }
 
   /** Deliver a payment whose write took the delivery for this worker (OrderService deliverNow). */

@@ -283,7 +283,7 @@ describe('payments that can no longer count are refunded', () => {
     await lot().leave({ lane: '东门出口', orderId: stay.orderId, force: true, settle: 'cash', wait: true });
     w.alipay.pay(orderNo, 'late');
     const refunded = await until(orderNo, 'refunded');
-    expect(refunded.refund!.reason).toMatch(/^lot_refused: 车辆已出场/);
+    expect(refunded.refund!.reason).toMatch(/^car_left: the lot says 车辆已出场/);
     expect(refunded.delivery).toMatchObject({ state: 'abandoned', refusals: 1 });
     expect(w.alipay.trade(orderNo)!.refundedFen).toBe(refunded.amountFen); // the money went back
     expect(lotPayments().filter((p) => p.transactionID === orderNo)).toHaveLength(0);
