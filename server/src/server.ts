@@ -230,7 +230,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       stays: lotRecords,
       lot: new BluecardLotGateway(bluecard),
       gateways: {
-        wechat: wechatPay ? new WechatPaymentGateway(wechatPay, wechatPayConfig?.notifyUrl ?? `${publicUrl}${NOTIFY_PATHS.wechat}`) : undefined,
+        wechat: wechatPay ? new WechatPaymentGateway(wechatPay, wechatPayConfig?.notifyUrl ?? `${publicUrl}${NOTIFY_PATHS.wechat}`, `${publicUrl}${NOTIFY_PATHS.wechatRefund}`) : undefined,
         alipay: alipay ? new AlipayPaymentGateway(alipay, alipayConfig?.notifyUrl ?? `${publicUrl}${NOTIFY_PATHS.alipay}`, () => clock.now()) : undefined,
       },
       clock,

@@ -54,6 +54,9 @@ export interface PaymentWorldOptions {
   policy?: Partial<OrderPolicy>;
   kick?: boolean;
   wechatNotifyUrl?: string;
+  wechatRefundNotifyUrl?: string;
+  /** Simulated ms until a WeChat refund leaves PROCESSING (null: only settleRefund()); default 0. */
+  wechatRefundSettleMs?: number | null;
   /** Order kinds delivered another way than sendPayRes (bookings); filled in after the world starts. */
   deliveries?: OrderServiceDeps['deliveries'];
   /** Also told when a refund starts (besides the worker's kick). */
@@ -75,7 +78,7 @@ async function buildPaymentWorld(label: string, opts: PaymentWorldOptions, start
   const lotClock = new ManualClock(Date.UTC(2026, 10, 28, 1, 0, 0));
   const bluecard = await startBluecardSandbox({ parks: demoParks(), clock: lotClock, heartbeatMs: 0, announceLanesOnStart: false, autoExitOnPayment: opts.autoExitOnPayment, onError: (e) => console.error('bluecard sandbox', e) });
   started.push(() => bluecard.stop());
-  const wechat = await startWechatPaySandbox({ mode: 'publicKey', timeScale: 1000, refundSettleMs: 0 });
+  const wechat = await startWechatPaySandbox({ mode: 'publicKey', timeScale: 1000, refundSettleMs: opts.wechatRefundSettleMs === undefined ? 0 : opts.wechatRefundSettleMs });
   started.push(() => wechat.stop());
   // Real time: on a clock 1000 times faster a trade's few minutes to be paid passed in a few hundred real
   // ms, and a busy machine took longer than that between making the trade and paying it.
@@ -108,7 +111,7 @@ async function buildPaymentWorld(label: string, opts: PaymentWorldOptions, start
       stays,
       lot,
       gateways: {
-        wechat: new WechatPaymentGateway(wechatAdapter, opts.wechatNotifyUrl ?? `${url}${NOTIFY_PATHS.wechat}`),
+        wechat: new WechatPaymentGateway(wechatAdapter, opts.wechatNotifyUrl ?? `${url}${NOTIFY_PATHS.wechat}`, opts.wechatRefundNotifyUrl ?? `${url}${NOTIFY_PATHS.wechatRefund}`),
         alipay: new AlipayPaymentGateway(alipayAdapter, `${url}${NOTIFY_PATHS.alipay}`),
       },
       deliveries: opts.deliveries,

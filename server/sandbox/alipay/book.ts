@@ -30,6 +30,11 @@ export interface SandboxRefund {
   refundFen: number;
   reason?: string;
   at: number;
+  /**
+   * Accepted but not yet paid back (holdRefunds): the refund answers fund_change N, and the refund query
+   * has no refund_status until settleRefund() — Alipay's "退款处理中" as its docs describe it.
+   */
+  processing?: boolean;
 }
 
 export interface SandboxTrade {
@@ -137,7 +142,22 @@ export class TradeBook {
   private readonly paidListeners: ((t: SandboxTrade) => void)[] = [];
   private readonly refundListeners: ((t: SandboxTrade, refundFen: number) => void)[] = [];
 
+  /** Refunds from now on stay processing until settleRefund() (false: paid back at once, the usual case). */
+  holdRefunds = false;
+
   constructor(private readonly o: BookOptions) {}
+
+  /** A processing refund is paid back now (its notification follows). */
+  settleRefund(outTradeNo: string, outRequestNo: string): SandboxRefund {
+    const t = this.trade(outTradeNo);
+    const r = t?.refunds.find((x) => x.outRequestNo === outRequestNo);
+    if (!t || !r) throw new SandboxControlError(`no refund ${outRequestNo} of ${outTradeNo}`);
+    if (!r.processing) return r;
+    r.processing = false;
+    r.at = this.now();
+    this.refunded(t, r);
+    return r;
+  }
 
   /** Called after a trade becomes TRADE_SUCCESS (the buyer's money is taken). */
   onPaid(listener: (t: SandboxTrade) => void): void {
@@ -325,14 +345,26 @@ export class TradeBook {
     const r: SandboxRefund = { outRequestNo, refundFen, at: this.now() };
     if (typeof biz.refund_reason === 'string' && biz.refund_reason) r.reason = biz.refund_reason;
     t.refunds.push(r);
+    // The amount is taken from what can still be refunded at once, even while the refund is processing.
     t.refundedFen += refundFen;
-    this.log(t, `refund ${outRequestNo} ${yuan(refundFen)}`);
-    if (t.refundedFen === t.totalFen) {
+    if (this.holdRefunds) {
+      r.processing = true;
+      this.log(t, `refund ${outRequestNo} ${yuan(refundFen)} accepted, processing`);
+      return { inner: this.refundAnswer(t, r, false) };
+    }
+    this.refunded(t, r);
+    return { inner: this.refundAnswer(t, r, true) };
+  }
+
+  /** The money of a refund is back with the buyer: the trade closes when all of it is, and its notification goes. */
+  private refunded(t: SandboxTrade, r: SandboxRefund): void {
+    this.log(t, `refund ${r.outRequestNo} ${yuan(r.refundFen)}`);
+    if (t.refundedFen === t.totalFen && t.refunds.every((x) => !x.processing)) {
       t.tradeStatus = 'TRADE_CLOSED';
       t.closedAt = r.at;
       this.log(t, 'fully refunded: TRADE_CLOSED');
     }
-    for (const l of this.refundListeners) l(t, refundFen);
+    for (const l of this.refundListeners) l(t, r.refundFen);
     if (t.notifyUrl) {
       this.o.notify({
         trade: t,
@@ -341,12 +373,11 @@ export class TradeBook {
           ...this.notifyFields(t),
           refund_fee: yuan(t.refundedFen),
           gmt_refund: `${formatChinaTime(r.at)}.${String(r.at % 1000).padStart(3, '0')}`,
-          out_biz_no: outRequestNo,
+          out_biz_no: r.outRequestNo,
           ...(t.closedAt !== undefined && t.tradeStatus === 'TRADE_CLOSED' ? { gmt_close: formatChinaTime(t.closedAt) } : {}),
         },
       });
     }
-    return { inner: this.refundAnswer(t, r, true) };
   }
 
   private refundAnswer(t: SandboxTrade, r: SandboxRefund, fundChange: boolean): Record<string, unknown> {
@@ -370,8 +401,9 @@ export class TradeBook {
     const t = this.find(biz);
     if (!t) return this.notFound(biz);
     const r = t.refunds.find((x) => x.outRequestNo === biz.out_request_no);
-    // No such (successful) refund: a success answer without refund fields.
-    if (!r) return { inner: { ...SUCCESS } };
+    // No such (successful) refund — never received, failed, or still processing: a success answer without
+    // refund_status.
+    if (!r || r.processing) return { inner: { ...SUCCESS } };
     const inner: Record<string, unknown> = {
       ...SUCCESS,
       trade_no: t.tradeNo,

@@ -25,7 +25,7 @@ import { formatChinaTime, parseChinaTime } from '../../../shared/time';
 import { ScaledClock, systemClock, type Clock } from '../../src/core/clock';
 import { AgreementBook } from './agreement-book';
 import { AGREEMENT_METHODS, createAgreementDesk, PAGE_SIGN_METHOD, WITHHOLDING_PRODUCT, type AgreementSandbox } from './agreements';
-import { SandboxControlError, TradeBook, type GatewayAnswer, type IdMode, type SandboxTrade } from './book';
+import { SandboxControlError, TradeBook, type GatewayAnswer, type IdMode, type SandboxRefund, type SandboxTrade } from './book';
 import { FaceToFaceCounter, type AlipayCodeBehaviour, type AlipayPaymentCode } from './face-to-face';
 import { Notifier, type NotificationForgery, type SandboxNotification } from './notifier';
 import { TEMPLATE_MESSAGE_METHOD, TemplateMessageDesk } from './messages';
@@ -118,6 +118,9 @@ export interface AlipaySandbox {
   inject(fault: AlipayFault, times?: number): void;
   /** Forget the faults not yet used (of one type, or all). */
   clearFaults(type?: AlipayFault['type']): void;
+  /** true: refunds stay processing (fund_change N, no refund_status on the query) until settleRefund(). */
+  holdRefunds(on: boolean): void;
+  settleRefund(outTradeNo: string, outRequestNo: string): SandboxRefund;
   trades(): SandboxTrade[];
   trade(outTradeNo: string): SandboxTrade | undefined;
   notifications(): SandboxNotification[];
@@ -502,6 +505,10 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
       if (type === undefined || type === 'lost_notification') notifier.loseNext(0, true);
       for (let i = faults.length - 1; i >= 0; i--) if (type === undefined || faults[i]!.type === type) faults.splice(i, 1);
     },
+    holdRefunds: (on) => {
+      book.holdRefunds = on;
+    },
+    settleRefund: (no, req) => snapshot(book.settleRefund(no, req)),
     trades: () => snapshot(book.list()),
     trade: (no) => {
       const t = book.trade(no);

@@ -1,5 +1,5 @@
 /** The order service's PaymentGateway over Alipay (alipay.trade.create JSAPI_PAY, for my.tradePay). */
-import type { PaymentGateway, PayParams, ProviderPayment } from '../../core/orders/gateways';
+import type { PaymentGateway, PayParams, ProviderPayment, RefundOutcome } from '../../core/orders/gateways';
 import { AlipayError, type AlipayAdapter } from '../alipay';
 
 /** Alipay's timeout_express in whole minutes (at least 1). */
@@ -47,8 +47,18 @@ export class AlipayPaymentGateway implements PaymentGateway {
     return r.outcome === 'paid' ? 'paid' : 'closed';
   }
 
-  async refund(o: { orderNo: string; refundNo: string; refundFen: number; reason: string }): Promise<'done' | 'pending'> {
+  async refund(o: { orderNo: string; refundNo: string; refundFen: number; reason: string }): Promise<RefundOutcome> {
     const r = await this.alipay.refund({ outTradeNo: o.orderNo, outRequestNo: o.refundNo, refundFen: o.refundFen, reason: o.reason });
-    return r.status === 'refunded' ? 'done' : 'pending';
+    return r.status === 'refunded' ? { state: 'done' } : { state: 'pending' };
+  }
+
+  /**
+   * alipay.trade.fastpay.refund.query: REFUND_SUCCESS is done; no refund_status is "not received, failed or
+   * still processing" — Alipay's advice is to ask for the refund again with the same out_request_no, which
+   * never refunds twice (the caller does so on 'missing').
+   */
+  async refundStatus(o: { orderNo: string; refundNo: string }): Promise<RefundOutcome> {
+    const q = await this.alipay.queryRefund(o.orderNo, o.refundNo);
+    return q.status === 'refunded' ? { state: 'done', ...(q.refundedAt ? { at: q.refundedAt } : {}) } : { state: 'missing' };
   }
 }

@@ -1,12 +1,22 @@
 /** The order service's PaymentGateway over WeChat Pay v3 (JSAPI, for the mini-program). */
-import type { PaymentGateway, PayParams, ProviderPayment } from '../../core/orders/gateways';
-import { isWechatPayError, type WechatPayAdapter } from '../wechatpay';
+import type { PaymentGateway, PayParams, ProviderPayment, RefundOutcome } from '../../core/orders/gateways';
+import { isWechatPayError, type WechatPayAdapter, type WechatRefundView } from '../wechatpay';
+
+/** WeChat's refund states as the order service reads them (status.ts maps SUCCESS/PROCESSING/CLOSED/ABNORMAL). */
+function outcome(r: WechatRefundView): RefundOutcome {
+  if (r.status === 'refunded') return { state: 'done', ...(r.successTime ? { at: new Date(r.successTime) } : {}) };
+  if (r.status === 'pending') return { state: 'pending' };
+  if (r.status === 'closed') return { state: 'closed' };
+  return { state: 'abnormal' };
+}
 
 export class WechatPaymentGateway implements PaymentGateway {
   readonly provider = 'wechat' as const;
   constructor(
     private readonly wechat: WechatPayAdapter,
     private readonly notifyUrl: string,
+    /** Where WeChat sends REFUND.* for our refunds (notify_url of 申请退款). */
+    private readonly refundNotifyUrl?: string,
   ) {}
 
   async create(o: { orderNo: string; description: string; amountFen: number; payer: { openId?: string }; expiresAt: Date }) {
@@ -49,10 +59,24 @@ export class WechatPaymentGateway implements PaymentGateway {
     }
   }
 
-  async refund(o: { orderNo: string; refundNo: string; refundFen: number; totalFen: number; reason: string }): Promise<'done' | 'pending'> {
-    const r = await this.wechat.refund({ outTradeNo: o.orderNo, outRefundNo: o.refundNo, refundFen: o.refundFen, totalFen: o.totalFen, reason: o.reason.slice(0, 80) });
-    if (r.status === 'refunded') return 'done';
-    if (r.status === 'pending') return 'pending';
-    throw Object.assign(new Error(`WeChat refund ${o.refundNo} is ${r.refundStatus}: needs a person`), { retryable: false });
+  async refund(o: { orderNo: string; refundNo: string; refundFen: number; totalFen: number; reason: string }): Promise<RefundOutcome> {
+    const r = await this.wechat.refund({
+      outTradeNo: o.orderNo,
+      outRefundNo: o.refundNo,
+      refundFen: o.refundFen,
+      totalFen: o.totalFen,
+      reason: o.reason.slice(0, 80),
+      ...(this.refundNotifyUrl ? { notifyUrl: this.refundNotifyUrl } : {}),
+    });
+    return outcome(r);
+  }
+
+  async refundStatus(o: { orderNo: string; refundNo: string }): Promise<RefundOutcome> {
+    try {
+      return outcome(await this.wechat.queryRefund(o.refundNo));
+    } catch (e) {
+      if (isWechatPayError(e) && e.kind === 'business' && (e.code === 'RESOURCE_NOT_EXISTS' || e.code === 'NOT_FOUND')) return { state: 'missing' };
+      throw e;
+    }
   }
 }

@@ -36,9 +36,21 @@ export interface PaymentGateway {
   query(orderNo: string): Promise<ProviderPayment>;
   /** Close an unpaid order; 'paid' when it turns out the payer paid after all. */
   close(orderNo: string): Promise<'closed' | 'paid'>;
-  /** Refund (idempotent per refundNo): 'done' when the money is back, 'pending' when the provider still works on it. */
-  refund(o: { orderNo: string; refundNo: string; refundFen: number; totalFen: number; reason: string }): Promise<'done' | 'pending'>;
+  /** Refund (idempotent per refundNo). */
+  refund(o: { orderNo: string; refundNo: string; refundFen: number; totalFen: number; reason: string }): Promise<RefundOutcome>;
+  /** Where a refund asked for earlier stands (WeChat 查询单笔退款, Alipay alipay.trade.fastpay.refund.query). */
+  refundStatus(o: { orderNo: string; refundNo: string }): Promise<RefundOutcome>;
 }
+
+/**
+ * A refund at the provider:
+ *  - done: the money is back (at: the provider's time, when it says);
+ *  - pending: accepted, still processing (WeChat PROCESSING; Alipay fund_change N) — ask again later;
+ *  - missing: the provider has no such refund (never received; Alipay: or failed) — ask for it again, same number;
+ *  - closed: WeChat closed it (退款关闭) — a new refund number is needed;
+ *  - abnormal: WeChat could not pay it back (退款异常, the buyer's card is gone) — a person must act.
+ */
+export type RefundOutcome = { state: 'done'; at?: Date } | { state: 'pending' | 'missing' | 'closed' | 'abnormal' };
 
 /** The failure of a gateway call, as the order service sees it. */
 export interface GatewayFailure {

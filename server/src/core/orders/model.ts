@@ -76,6 +76,12 @@ export interface Refund {
   leaseUntil?: Date;
   lastError?: string;
   refundedAt?: Date;
+  /** When the provider first accepted it: from then on it is asked about (query), not asked for again. */
+  requestedAt?: Date | null;
+  /** How many refund numbers it took (the provider closed the earlier ones); absent: 1. */
+  numbers?: number;
+  /** The provider could not pay it back (WeChat ABNORMAL): a person must act. */
+  abnormal?: boolean;
 }
 
 export interface GatewayRef {

@@ -12,7 +12,7 @@ import type { LotRecordsRepository } from '../lot/model';
 import type { ParkDirectory } from '../parks';
 import type { OrderDelivery } from './deliveries';
 import { FINAL_REFUSALS, classifyRefusal } from './lot-refusals';
-import { LotCallError, type LotGateway, type Payer, type PayParams, type PaymentGateway, type PricedStay } from './gateways';
+import { LotCallError, type LotGateway, type Payer, type PayParams, type PaymentGateway, type PricedStay, type RefundOutcome } from './gateways';
 import type { WorkItem } from '../work';
 import { orderDue, PENDING_LOOK_MS, type Delivery, type Order, type OrderKind, type OrderRepository, type Payment, type Provider } from './model';
 import { backoff, DEFAULT_ORDER_POLICY, type OrderPolicy } from './policy';
@@ -241,10 +241,14 @@ export class OrderService {
 
   /** Start (or continue) paying an order with the driver's provider; the app passes the result to the wallet. */
   async pay(driverId: string, orderNo: string, provider: Provider, payer: Payer): Promise<{ order: Order; pay: PayParams }> {
-    const order = await this.own(driverId, orderNo);
+    // A retry of an order being paid: the driver may have paid already, its notification not yet here — the
+    // provider is asked (view does, at most every few seconds) before the wallet is opened again.
+    let order = await this.own(driverId, orderNo);
+    if (order.status === 'pending') order = await this.view(driverId, orderNo);
     if (order.provider && order.provider !== provider) {
       throw new AppError('provider_mismatch', `this order is being paid with ${order.provider}`, 409);
     }
+    if (order.status === 'paid' || order.status === 'delivered') throw this.paidConfirming(order);
     if (order.status === 'pending' && order.gateway) {
       return { order, pay: this.gateway(provider).payParams(order.gateway) };
     }
@@ -268,12 +272,32 @@ export class OrderService {
     }
     const created = await gateway
       .create({ orderNo, description: `${order.kind === 'booking' ? '车位预约' : '停车费'} ${order.plate}`.slice(0, 127), amountFen: order.amountFen, payer, expiresAt: claimed.expiresAt })
-      .catch((e: unknown) => {
+      .catch(async (e: unknown) => {
         const retryable = (e as { retryable?: boolean }).retryable === true;
+        // Refused because it is paid already (WeChat ORDERPAID, Alipay ACQ.TRADE_HAS_SUCCESS): the payment is
+        // recorded from the provider's query, and the driver is told it is paid, not that paying failed.
+        if (!retryable) {
+          const after = await this.askProvider(claimed).catch(() => undefined);
+          if (after && after.status !== 'pending' && after.status !== 'quoted') throw this.paidConfirming(after);
+        }
         throw new AppError(retryable ? 'provider_unreachable' : 'provider_refused', `could not start the payment: ${(e as Error).message}`, retryable ? 503 : 502);
       });
     const updated = await this.deps.orders.transition(orderNo, ['pending'], { gateway: created.ref, updatedAt: this.now() });
     return { order: updated ?? claimed, pay: created.pay };
+  }
+
+  /**
+   * "Paid, confirming": the answer to paying an order that is paid already (the app follows the order, as
+   * for any order that is no longer payable, and shows it being confirmed with the lot).
+   */
+  private paidConfirming(order: Order): AppError {
+    const confirming = order.status === 'paid';
+    return new AppError(
+      'order_not_payable',
+      confirming ? 'the order is paid; the lot is being told (paid, confirming)' : `the order is ${order.status}`,
+      409,
+      { status: order.status, paid: true, confirming },
+    );
   }
 
   /** The driver's own order (anyone else's reads as not found). */
@@ -288,23 +312,28 @@ export class OrderService {
    * (at most every few seconds), so the driver is never left wondering.
    */
   async view(driverId: string, orderNo: string): Promise<Order> {
-    let order = await this.own(driverId, orderNo);
+    const order = await this.own(driverId, orderNo);
     const now = this.now();
     if (order.status === 'pending' && order.provider && (!order.lastQueriedAt || now.getTime() - order.lastQueriedAt.getTime() >= this.policy.queryEveryMs)) {
-      const marked = await this.deps.orders.transition(orderNo, ['pending'], { lastQueriedAt: now });
-      if (marked) {
-        try {
-          const p = await this.gateway(order.provider).query(orderNo);
-          if (p.status === 'paid' && p.transactionId) {
-            await this.recordPayment(orderNo, { provider: order.provider, transactionId: p.transactionId, paidFen: p.paidFen ?? order.amountFen, paidAt: p.paidAt ?? now, via: 'query' });
-          }
-        } catch (e) {
-          this.deps.log?.warn({ orderNo, err: (e as Error).message }, 'late-payment query failed');
-        }
-        order = (await this.deps.orders.get(orderNo)) ?? order;
-      }
+      return this.askProvider(order);
     }
     return order;
+  }
+
+  /** Ask the provider whether a pending order is paid, and record the payment if so; the order after. */
+  private async askProvider(order: Order): Promise<Order> {
+    const now = this.now();
+    const marked = await this.deps.orders.transition(order.orderNo, ['pending'], { lastQueriedAt: now });
+    if (!marked || !order.provider) return (await this.deps.orders.get(order.orderNo)) ?? order;
+    try {
+      const p = await this.gateway(order.provider).query(order.orderNo);
+      if (p.status === 'paid' && p.transactionId) {
+        await this.recordPayment(order.orderNo, { provider: order.provider, transactionId: p.transactionId, paidFen: p.paidFen ?? order.amountFen, paidAt: p.paidAt ?? now, via: 'query' });
+      }
+    } catch (e) {
+      this.deps.log?.warn({ orderNo: order.orderNo, err: (e as Error).message }, 'late-payment query failed');
+    }
+    return (await this.deps.orders.get(order.orderNo)) ?? order;
   }
 
   async list(driverId: string, limit = 50): Promise<Order[]> {
@@ -346,7 +375,7 @@ export class OrderService {
    * delivery for deliverNow (the one write before the lot is told). A repeat (same transaction) changes
    * nothing. A payment of another amount than the order's is refunded.
    */
-  async recordPayment(orderNo: string, payment: Payment): Promise<'applied' | 'duplicate' | 'refunding' | 'unknown'> {
+  async recordPayment(orderNo: string, payment: Payment, via: 'notified' | 'confirmed' = 'notified'): Promise<'applied' | 'duplicate' | 'refunding' | 'unknown'> {
     const now = this.now();
     const paidSet = () => {
       const delivery: Delivery = { transactionID: orderNo, state: 'pending', attempts: 0, refusals: 0, nextAttemptAt: now };
@@ -359,18 +388,23 @@ export class OrderService {
     if (paid) return this.paid(paid, payment);
     const order = await this.deps.orders.get(orderNo);
     if (!order) return 'unknown';
-    if (order.payment) {
-      if (order.payment.transactionId !== payment.transactionId) {
-        this.deps.log?.error({ orderNo, first: order.payment.transactionId, second: payment.transactionId }, 'a second transaction for one order');
-      }
-      return 'duplicate';
-    }
-    if (order.amountFen === payment.paidFen) {
-      // Paid after it closed (expired, cancelled, superseded): the money still opens the barrier.
+    if (order.payment?.transactionId === payment.transactionId) return 'duplicate';
+    if (order.amountFen === payment.paidFen && !order.payment) {
+      // Paid after it closed (expired, cancelled, superseded): the money still opens the barrier (or, when
+      // the stay was paid meanwhile, it is refunded at delivery).
       const late = await this.deps.orders.transition(orderNo, ['closed'], paidSet(), { amountFen: payment.paidFen });
       if (late) return this.paid(late, payment);
       const again = await this.deps.orders.get(orderNo);
-      if (again?.payment) return 'duplicate';
+      if (again?.payment?.transactionId === payment.transactionId) return 'duplicate';
+    }
+    // Another amount than the order's, or another transaction than the one recorded. One order number is one
+    // transaction at the provider: its query is the truth, and what it says is done — the order's amount is
+    // recorded and delivered (the notification was wrong), another amount is refunded, no payment at all is
+    // nothing to record. A provider that cannot be asked now fails this call: the notification comes again.
+    if (via !== 'confirmed') return this.confirmWithProvider(order, payment);
+    if (order.payment) {
+      this.deps.log?.error({ orderNo, recorded: order.payment.transactionId, provider: payment.transactionId }, 'the provider names another transaction than the one recorded: needs a person');
+      return 'duplicate';
     }
     // Verified money of another amount than the order's: it cannot count; it goes back.
     const started = await this.deps.orders.transition(orderNo, ['quoted', 'pending', 'closed'], {
@@ -382,6 +416,24 @@ export class OrderService {
     if (!started) return 'duplicate';
     this.deps.onRefund?.(orderNo);
     return 'refunding';
+  }
+
+  /** A notification that does not fit the order: ask the provider, and record what it says instead. */
+  private async confirmWithProvider(order: Order, claimed: Payment): Promise<'applied' | 'duplicate' | 'refunding' | 'unknown'> {
+    const p = await this.gateway(claimed.provider).query(order.orderNo);
+    if (p.status !== 'paid' && p.status !== 'refunded') {
+      this.deps.log?.error({ orderNo: order.orderNo, claimed: claimed.transactionId, fen: claimed.paidFen, provider: p.status }, 'a notification for a payment the provider does not have: nothing recorded');
+      return 'duplicate';
+    }
+    if (!p.transactionId) throw new Error(`the provider says ${order.orderNo} is paid but names no transaction`);
+    if (p.transactionId !== claimed.transactionId || p.paidFen !== claimed.paidFen) {
+      this.deps.log?.error({ orderNo: order.orderNo, claimed: { tx: claimed.transactionId, fen: claimed.paidFen }, provider: { tx: p.transactionId, fen: p.paidFen } }, 'a notification that disagrees with the provider: the provider’s payment is recorded');
+    }
+    return this.recordPayment(
+      order.orderNo,
+      { provider: claimed.provider, transactionId: p.transactionId, paidFen: p.paidFen ?? claimed.paidFen, paidAt: p.paidAt ?? claimed.paidAt, via: 'query' },
+      'confirmed',
+    );
   }
 
   private paid(order: Order, payment: Payment): 'applied' {
@@ -557,30 +609,18 @@ export class OrderService {
   /** The refund attempt of an order whose refund `owner` holds. */
   async refundClaimed(owner: string, order: Order): Promise<Order | undefined> {
     const r = order.refund!;
+    const gateway = this.gateway(order.payment!.provider);
+    const ask = () =>
+      gateway.refund({ orderNo: order.orderNo, refundNo: r.refundNo, refundFen: r.fen, totalFen: order.payment!.paidFen, reason: r.reason.split(':')[0]! });
+    let outcome: RefundOutcome;
     try {
-      const outcome = await this.whileLeased(order.orderNo, 'refund', owner, () =>
-        this.gateway(order.payment!.provider).refund({
-          orderNo: order.orderNo,
-          refundNo: r.refundNo,
-          refundFen: r.fen,
-          totalFen: order.payment!.paidFen,
-          reason: r.reason.split(':')[0]!,
-        }),
-      );
-      if (outcome === 'done') {
-        const refunded = await this.deps.orders.releaseLease(order.orderNo, 'refund', owner, {
-          status: 'refunded',
-          'refund.state': 'done',
-          'refund.refundedAt': this.now(),
-          'refund.lastError': null,
-          updatedAt: this.now(),
-        });
-        if (refunded) this.deps.onRefunded?.(order.orderNo);
-        return refunded;
-      }
-      return this.deps.orders.releaseLease(order.orderNo, 'refund', owner, {
-        'refund.nextAttemptAt': new Date(this.deps.clock.now() + backoff(this.policy.refundBackoffMs, r.attempts + 1)),
-        'refund.lastError': 'pending at the provider',
+      outcome = await this.whileLeased(order.orderNo, 'refund', owner, async () => {
+        // Asked for before: where does it stand? (Asking again is for a refund the provider does not have.)
+        if (r.requestedAt) {
+          const now = await gateway.refundStatus({ orderNo: order.orderNo, refundNo: r.refundNo });
+          if (now.state !== 'missing') return now;
+        }
+        return ask();
       });
     } catch (e) {
       return this.deps.orders.releaseLease(order.orderNo, 'refund', owner, {
@@ -588,6 +628,69 @@ export class OrderService {
         'refund.lastError': (e as Error).message,
       });
     }
+    return this.settleRefund(order, outcome, owner);
+  }
+
+  /**
+   * What the provider said of a refund (its answer, its query, or its REFUND.* notification), written down:
+   * done → refunded with the provider's date; processing → asked again later, backing off; closed → a new
+   * refund number, at once; abnormal → kept, asked again rarely, and logged for a person.
+   * With `owner`: the refund's lease holder writes; without: a notification, for the refund number it names.
+   */
+  private async settleRefund(order: Order, outcome: RefundOutcome, owner?: string, refundNo?: string): Promise<Order | undefined> {
+    const r = order.refund!;
+    const now = this.now();
+    const write = (set: Record<string, unknown>) =>
+      owner
+        ? this.deps.orders.releaseLease(order.orderNo, 'refund', owner, set)
+        : this.deps.orders.transition(order.orderNo, ['refunding'], set, { 'refund.refundNo': refundNo ?? r.refundNo });
+    switch (outcome.state) {
+      case 'done': {
+        this.deps.log?.info({ orderNo: order.orderNo, refundNo: r.refundNo, fen: r.fen }, 'refunded');
+        const refunded = await write({ status: 'refunded', 'refund.state': 'done', 'refund.refundedAt': outcome.at ?? now, 'refund.lastError': null, updatedAt: now });
+        if (refunded?.status === 'refunded') this.deps.onRefunded?.(order.orderNo);
+        return refunded;
+      }
+      case 'pending':
+      case 'missing':
+        return write({
+          'refund.requestedAt': r.requestedAt ?? now,
+          'refund.nextAttemptAt': new Date(now.getTime() + backoff(this.policy.refundBackoffMs, Math.max(1, r.attempts))),
+          'refund.lastError': outcome.state === 'pending' ? 'processing at the provider' : 'not at the provider yet: asked again',
+        });
+      case 'closed': {
+        const next = (r.numbers ?? 1) + 1;
+        this.deps.log?.warn({ orderNo: order.orderNo, refundNo: r.refundNo }, 'the provider closed the refund: a new refund number');
+        return write({
+          'refund.refundNo': `${order.orderNo}R${next}`,
+          'refund.numbers': next,
+          'refund.requestedAt': null,
+          'refund.attempts': 0,
+          'refund.nextAttemptAt': now,
+          'refund.lastError': `refund ${r.refundNo} closed by the provider`,
+        });
+      }
+      case 'abnormal':
+        this.deps.log?.error({ orderNo: order.orderNo, refundNo: r.refundNo, fen: r.fen }, 'refund ABNORMAL at the provider (the buyer’s account cannot take it): needs a person');
+        return write({
+          'refund.requestedAt': r.requestedAt ?? now,
+          'refund.abnormal': true,
+          'refund.nextAttemptAt': new Date(now.getTime() + this.policy.refundBackoffMs[this.policy.refundBackoffMs.length - 1]!),
+          'refund.lastError': 'ABNORMAL: the provider could not pay it back; a person must act (WeChat 异常退款)',
+        });
+    }
+  }
+
+  /**
+   * A refund notification (WeChat REFUND.SUCCESS / REFUND.CLOSED / REFUND.ABNORMAL, verified by the port):
+   * written down for the refund number it names; another number (an earlier one, closed) changes nothing.
+   */
+  async refundNotified(orderNo: string, refundNo: string, outcome: RefundOutcome): Promise<'applied' | 'duplicate' | 'unknown'> {
+    const order = await this.deps.orders.get(orderNo);
+    if (!order?.refund) return 'unknown';
+    if (order.refund.refundNo !== refundNo || order.status !== 'refunding') return 'duplicate';
+    const after = await this.settleRefund(order, outcome, undefined, refundNo);
+    return after ? 'applied' : 'duplicate';
   }
 
   /**

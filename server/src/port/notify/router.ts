@@ -12,13 +12,17 @@ import type { Context, Middleware } from 'koa';
 import type { AlipayAdapter } from '../../adapter/alipay';
 import { checkNotificationMatches, NOTIFY_ACK, NOTIFY_NACK } from '../../adapter/alipay';
 import { checkTransactionMatches, type WechatPayAdapter } from '../../adapter/wechatpay';
+import type { RefundOutcome } from '../../core/orders/gateways';
 import type { OrderService } from '../../core/orders/orders';
 import type { AppState } from '../http/middleware';
 
-export const NOTIFY_PATHS = { wechat: '/notify/wechatpay', alipay: '/notify/alipay' } as const;
+export const NOTIFY_PATHS = { wechat: '/notify/wechatpay', wechatRefund: '/notify/wechatpay/refund', alipay: '/notify/alipay' } as const;
+
+/** WeChat's refund events (退款结果通知) and what they mean for the refund. */
+const REFUND_EVENTS: Record<string, RefundOutcome['state']> = { 'REFUND.SUCCESS': 'done', 'REFUND.ABNORMAL': 'abnormal', 'REFUND.CLOSED': 'closed' };
 
 export interface NotifyDeps {
-  orders: Pick<OrderService, 'recordPayment'>;
+  orders: Pick<OrderService, 'recordPayment' | 'refundNotified'>;
   wechat?: WechatPayAdapter;
   alipay?: AlipayAdapter;
 }
@@ -66,6 +70,35 @@ export function notifyRouter(deps: NotifyDeps): Router {
       if (outcome === 'unknown') {
         log(ctx).error({ outTradeNo: tx.out_trade_no }, 'WeChat says an order we do not know was paid');
         return wechatAnswer(ctx, 404, 'unknown order');
+      }
+      return wechatAnswer(ctx, 204);
+    });
+  }
+
+  if (deps.wechat) {
+    const wechat = deps.wechat;
+    // The refund results (REFUND.SUCCESS / ABNORMAL / CLOSED), verified like payments: the signature over the
+    // raw body, the timestamp, the GCM tag; then our merchant, and the refund number the order is waiting on.
+    router.post(NOTIFY_PATHS.wechatRefund, rawJson, async (ctx) => {
+      let verified;
+      try {
+        verified = await wechat.verifyRefundNotification({ headers: ctx.headers as Record<string, string>, rawBody: ctx.request.rawBody ?? '' });
+      } catch (e) {
+        log(ctx).warn({ err: (e as Error).message }, 'WeChat refund notification refused');
+        return wechatAnswer(ctx, 401, 'verification failed');
+      }
+      const r = verified.refund;
+      if (r.mchid !== wechat.mchId) {
+        log(ctx).error({ outRefundNo: r.out_refund_no, mchid: r.mchid }, 'WeChat refund notification for another merchant');
+        return wechatAnswer(ctx, 400, 'not our merchant');
+      }
+      const state = REFUND_EVENTS[verified.eventType];
+      if (!state) return wechatAnswer(ctx, 204);
+      const outcome: RefundOutcome = state === 'done' ? { state, ...(r.success_time ? { at: new Date(r.success_time) } : {}) } : { state };
+      const result = await deps.orders.refundNotified(r.out_trade_no, r.out_refund_no, outcome);
+      if (result === 'unknown') {
+        log(ctx).error({ outTradeNo: r.out_trade_no, outRefundNo: r.out_refund_no }, 'WeChat refund notification for a refund we do not know');
+        return wechatAnswer(ctx, 404, 'unknown refund');
       }
       return wechatAnswer(ctx, 204);
     });
