@@ -60,6 +60,12 @@ export class KeyIndex {
     return (await this.ref(key)) ?? ref;
   }
 
+  /** Point the key from one record to another, only if it still names `from`; whether it did. */
+  async swap(key: string, from: string, to: string): Promise<boolean> {
+    const r = await this.model.updateOne({ _id: key, ref: from }, { $set: { ref: to } });
+    return r.modifiedCount > 0;
+  }
+
   /** The records sharing this key (possibly some that moved on: check each). */
   async refs(key: string): Promise<string[]> {
     const d = await this.model.findById(key, { refs: 1 }).lean<KeyDoc>();

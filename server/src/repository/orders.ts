@@ -79,16 +79,19 @@ export class MongoOrderRepository implements OrderRepository {
   private readonly work: MongoWorkQueue;
   private readonly byTrade: KeyIndex;
   private readonly history: KeyIndex;
+  /** A stay's slots (core/orders: its payable order, its payment being delivered). */
+  private readonly slots: KeyIndex;
 
   constructor(private readonly conn: Connection) {
     this.m = orderModel(conn);
     this.work = new MongoWorkQueue(conn);
     this.byTrade = new KeyIndex(conn, 'order_keys');
     this.history = new KeyIndex(conn, 'driver_orders');
+    this.slots = new KeyIndex(conn, 'stay_slots');
   }
 
   async init(): Promise<void> {
-    await Promise.all([this.m.init(), this.work.init(), this.byTrade.init(), this.history.init()]);
+    await Promise.all([this.m.init(), this.work.init(), this.byTrade.init(), this.history.init(), this.slots.init()]);
     await runOnce(this.conn, 'orders: keys and work items', () => this.migrate());
   }
 
@@ -150,12 +153,18 @@ export class MongoOrderRepository implements OrderRepository {
     return order && order.parkNumber === parkNumber && order.outTradeNo === outTradeNo ? order : undefined;
   }
 
-  async openForStay(driverId: string, parkNumber: string, orderId: string): Promise<Order[]> {
+  async unfinishedOfStay(parkNumber: string, orderId: string): Promise<Order[]> {
     const nos = await this.work.refsWhere('order', { stay: stayKey(parkNumber, orderId) });
     const orders = await Promise.all(nos.map((no) => this.get(no)));
-    return orders.filter(
-      (o): o is Order => !!o && o.driverId === driverId && o.parkNumber === parkNumber && o.orderId === orderId && (o.status === 'quoted' || o.status === 'pending'),
-    );
+    return orders.filter((o): o is Order => !!o && o.parkNumber === parkNumber && o.orderId === orderId && !isFinished(o.status));
+  }
+
+  claimSlot(key: string, orderNo: string): Promise<string> {
+    return this.slots.claim(key, orderNo);
+  }
+
+  swapSlot(key: string, from: string, to: string): Promise<boolean> {
+    return this.slots.swap(key, from, to);
   }
 
   async listForDriver(driverId: string, limit: number): Promise<Order[]> {

@@ -77,16 +77,17 @@ describe('orders by _id only', () => {
     expect((await repo.byOutTradeNo(o.parkNumber, o.outTradeNo))!.orderNo).toBe(o.orderNo);
   });
 
-  it('the open orders of a stay and a driver’s history come from keys, checked against each order', async () => {
+  it('the unfinished orders of a stay and a driver’s history come from keys, checked against each order', async () => {
     const a = order({ driverId: 'drv_hist' });
     const b = order({ driverId: 'drv_hist', orderId: a.orderId, createdAt: new Date(T + 500) });
     const other = order({ driverId: 'drv_other', orderId: a.orderId });
     for (const o of [a, b, other]) await repo.insert(o);
     await repo.transition(b.orderNo, ['quoted'], { status: 'pending', provider: 'wechat', expiresAt: new Date(T + 600_000), updatedAt: new Date(T + 1000) });
-    const open = await repo.openForStay('drv_hist', 'p_repo', a.orderId);
-    expect(open.map((o) => o.orderNo).sort()).toEqual([a.orderNo, b.orderNo].sort());
+    // Every driver's: one payable order per stay is decided across drivers.
+    const open = await repo.unfinishedOfStay('p_repo', a.orderId);
+    expect(open.map((o) => o.orderNo).sort()).toEqual([a.orderNo, b.orderNo, other.orderNo].sort());
     await repo.transition(a.orderNo, ['quoted'], { status: 'closed', closedReason: 'cancelled', updatedAt: new Date(T + 2000) });
-    expect((await repo.openForStay('drv_hist', 'p_repo', a.orderId)).map((o) => o.orderNo)).toEqual([b.orderNo]);
+    expect((await repo.unfinishedOfStay('p_repo', a.orderId)).map((o) => o.orderNo).sort()).toEqual([b.orderNo, other.orderNo].sort());
     // History: payments started or made, newest first; never a price only looked at (quoted, or closed).
     const c = order({ driverId: 'drv_hist', createdAt: new Date(T + 900) });
     await repo.insert(c);

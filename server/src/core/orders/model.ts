@@ -158,8 +158,15 @@ export interface OrderRepository {
   insert(order: Order): Promise<boolean>;
   get(orderNo: string): Promise<Order | undefined>;
   byOutTradeNo(parkNumber: string, outTradeNo: string): Promise<Order | undefined>;
-  /** Open (quoted/pending) orders of one driver for one stay. */
-  openForStay(driverId: string, parkNumber: string, orderId: string): Promise<Order[]>;
+  /** The orders of one stay, of any driver, that are not finished (quoted, pending, paid, refunding). */
+  unfinishedOfStay(parkNumber: string, orderId: string): Promise<Order[]>;
+  /**
+   * A stay's slot (one order at a time holds it: the stay's payable order, the stay's payment being
+   * delivered): the order holding `key`, claiming it for `orderNo` when nobody does.
+   */
+  claimSlot(key: string, orderNo: string): Promise<string>;
+  /** Hand a slot from `from` to `to`, only if `from` still holds it; whether it did. */
+  swapSlot(key: string, from: string, to: string): Promise<boolean>;
   /** The driver's history, newest first: orders with a payment started or made (never a price only looked at). */
   listForDriver(driverId: string, limit: number): Promise<Order[]>;
   /** Apply `set` (dotted paths allowed) when the order is in one of `from`; the updated order or undefined. */

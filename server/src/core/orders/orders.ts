@@ -80,6 +80,12 @@ export interface Fee {
   coupons?: FeeCoupon[];
 }
 
+/** A price asked this long after another payment was delivered includes that payment (our clock on both). */
+const PRICED_AFTER_MS = 5_000;
+
+/** Orders that pay a stay's fee (a booking pays for a place, not for a stay). */
+const STAY_KINDS: readonly OrderKind[] = ['prepay', 'unlicensed_exit', 'lane_qr'];
+
 const ORDER_NO_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
 /** PP + China time yyMMddHHmmss + 8 random characters: 22 of [0-9A-Z], fits WeChat (6–32) and Alipay (≤64). */
@@ -172,29 +178,42 @@ export class OrderService {
       payFen: q.payFen,
       paidFreeMinutes: q.paidFreeMinutes,
     };
-    // Our coupons of the stay (shown on the fee) and its open orders, side by side. A coupon lookup that
+    // Our coupons of the stay (shown on the fee) and its unfinished orders, side by side. A coupon lookup that
     // fails must not stop a payment.
-    const [coupons, open] = await Promise.all([
+    const [coupons, unfinished] = await Promise.all([
       this.deps.stayCoupons?.forStay(parkNumber, orderId).catch((e: unknown) => {
         this.deps.log?.warn({ parkNumber, orderId, err: (e as Error).message }, 'coupons of the stay not shown');
         return [];
       }),
-      this.deps.orders.openForStay(driverId, parkNumber, orderId),
+      this.deps.orders.unfinishedOfStay(parkNumber, orderId),
     ]);
     if (coupons) fee.coupons = coupons;
+    // One payable order per stay, across drivers: someone else paying it now (or their payment on its way
+    // to the lot) is a clear "already being paid", never a second order to pay.
+    const now = this.now();
+    const byOthers = unfinished.filter((o) => o.driverId !== driverId && o.kind !== 'lane_qr');
+    if (byOthers.some((o) => o.status === 'paid' || (o.status === 'pending' && o.expiresAt > now))) {
+      throw new AppError('quote_taken', 'this stay is being paid by someone else right now', 409);
+    }
+    const open = unfinished.filter((o) => o.driverId === driverId && (o.status === 'quoted' || o.status === 'pending'));
     // A payment already under way for the same amount is the one to continue (a double tap, a re-open).
     const same = open.find((o) => o.outTradeNo === priced.outTradeNo || (o.status === 'pending' && o.amountFen === q.payFen));
     for (const o of open) {
       if (o === same) continue;
-      await this.supersede(o).catch((e: unknown) =>
-        // The expiry job closes it later; a new price must not wait for that.
-        this.deps.log?.warn({ orderNo: o.orderNo, err: (e as Error).message }, 'could not close a superseded order yet'),
-      );
+      // A superseded order is closed at the provider before a new one is offered; until then (the provider
+      // cannot be asked, or it was paid meanwhile) the driver gets the old one.
+      const outcome = await this.supersede(o).catch((e: unknown) => {
+        this.deps.log?.warn({ orderNo: o.orderNo, err: (e as Error).message }, 'could not close a superseded order yet: offered again');
+        return 'open' as const;
+      });
+      if (outcome !== 'closed') {
+        const old = (await this.deps.orders.get(o.orderNo)) ?? o;
+        return { ...this.feeOf(parkNumber, old), ...(coupons ? { coupons } : {}), order: { orderNo: old.orderNo, status: old.status, expiresAt: old.expiresAt } };
+      }
     }
     if (q.payFen === 0) return fee; // nothing to pay: drive out
     if (same) return { ...fee, order: { orderNo: same.orderNo, status: same.status, expiresAt: same.expiresAt } };
 
-    const now = this.now();
     const order: Order = {
       orderNo: this.newOrderNo(),
       driverId,
@@ -221,13 +240,36 @@ export class OrderService {
     return { ...fee, order: { orderNo: order.orderNo, status: order.status, expiresAt: order.expiresAt } };
   }
 
-  /** A newer price replaces an unpaid order: close it (at the provider too), or take its payment if it was paid. */
-  private async supersede(o: Order): Promise<void> {
+  /** The fee as an order priced it (offered again instead of a newer price). */
+  private feeOf(parkNumber: string, o: Order): Fee {
+    const q = o.quote;
+    return {
+      parkNumber,
+      plate: o.plate,
+      orderId: o.orderId,
+      inTime: q.inTime,
+      stopMinutes: q.stopMinutes,
+      chargeFen: q.chargeFen,
+      paidFen: q.paidTotalFen,
+      discountFen: q.profitChargeTotalFen,
+      payFen: o.amountFen,
+      paidFreeMinutes: q.paidFreeMinutes,
+    };
+  }
+
+  /**
+   * A newer price replaces an unpaid order: close it (at the provider too). 'closed' when it is; 'paid' when
+   * it turned out paid (its payment is recorded and delivered); a failure throws (the provider cannot say).
+   */
+  private async supersede(o: Order): Promise<'closed' | 'paid'> {
     if (o.status === 'quoted') {
-      await this.deps.orders.transition(o.orderNo, ['quoted'], { status: 'closed', closedReason: 'superseded', updatedAt: this.now() });
-      return;
+      const closed = await this.deps.orders.transition(o.orderNo, ['quoted'], { status: 'closed', closedReason: 'superseded', updatedAt: this.now() });
+      if (closed) return 'closed';
+      const now = await this.deps.orders.get(o.orderNo);
+      if (now?.status === 'pending') return this.supersede(now); // a pay() came first
+      return now?.status === 'closed' ? 'closed' : 'paid';
     }
-    await this.closeAtProvider(o, 'superseded');
+    return this.closeAtProvider(o, 'superseded');
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -270,6 +312,7 @@ export class OrderService {
     if (!claimed || claimed.status !== 'pending' || claimed.provider !== provider) {
       throw new AppError('order_not_payable', `the order is ${claimed?.status ?? 'gone'}`, 409);
     }
+    if (STAY_KINDS.includes(order.kind)) await this.takePayable(claimed);
     const created = await gateway
       .create({ orderNo, description: `${order.kind === 'booking' ? '车位预约' : '停车费'} ${order.plate}`.slice(0, 127), amountFen: order.amountFen, payer, expiresAt: claimed.expiresAt })
       .catch(async (e: unknown) => {
@@ -284,6 +327,33 @@ export class OrderService {
       });
     const updated = await this.deps.orders.transition(orderNo, ['pending'], { gateway: created.ref, updatedAt: this.now() });
     return { order: updated ?? claimed, pay: created.pay };
+  }
+
+  /**
+   * One payable order per stay, across drivers and phones: the stay's payable slot, taken in one conditional
+   * write before any provider order exists. It is handed on only when its holder can no longer take money
+   * (closed — at the provider first —, delivered, refunded); a holder being paid, or paid and on its way to
+   * the lot, makes this order "already being paid" (closed here before the provider ever saw it).
+   */
+  private async takePayable(order: Order): Promise<void> {
+    const key = `pay:${order.parkNumber}:${order.orderId}`;
+    for (let i = 0; i < 5; i++) {
+      const holder = await this.deps.orders.claimSlot(key, order.orderNo);
+      if (holder === order.orderNo) return;
+      let h = await this.deps.orders.get(holder);
+      if (h?.status === 'pending' && h.expiresAt <= this.now()) {
+        // Its time is up: closed at its provider (or found paid) before anything else is offered.
+        await this.closeAtProvider(h, 'payment_expired').catch((e: unknown) => this.deps.log?.warn({ orderNo: holder, err: (e as Error).message }, 'could not close an expired order yet'));
+        h = await this.deps.orders.get(holder);
+      }
+      const live = h && (h.status === 'quoted' || h.status === 'pending' || h.status === 'paid');
+      if (live) {
+        await this.deps.orders.transition(order.orderNo, ['pending'], { status: 'closed', closedReason: `being_paid: order ${holder}`, updatedAt: this.now() }, { gateway: { $exists: false } });
+        throw new AppError('quote_taken', 'this stay is being paid by someone else right now', 409);
+      }
+      if (await this.deps.orders.swapSlot(key, holder, order.orderNo)) return;
+    }
+    throw new AppError('quote_taken', 'this stay is being paid by someone else right now', 409);
   }
 
   /**
@@ -351,10 +421,11 @@ export class OrderService {
     return (await this.deps.orders.get(orderNo))!;
   }
 
-  private async closeAtProvider(order: Order, reason: string): Promise<void> {
+  /** Close an order at its provider, then here; 'paid' when the provider says it was paid (recorded then). */
+  private async closeAtProvider(order: Order, reason: string): Promise<'closed' | 'paid'> {
     if (!order.provider) {
       await this.deps.orders.transition(order.orderNo, ['pending', 'quoted'], { status: 'closed', closedReason: reason, updatedAt: this.now() });
-      return;
+      return 'closed';
     }
     const outcome = await this.gateway(order.provider).close(order.orderNo);
     if (outcome === 'paid') {
@@ -362,9 +433,12 @@ export class OrderService {
       if (p.status === 'paid' && p.transactionId) {
         await this.recordPayment(order.orderNo, { provider: order.provider, transactionId: p.transactionId, paidFen: p.paidFen ?? order.amountFen, paidAt: p.paidAt ?? this.now(), via: 'query' });
       }
-      return;
+      return 'paid';
     }
-    await this.deps.orders.transition(order.orderNo, ['pending'], { status: 'closed', closedReason: reason, updatedAt: this.now() });
+    const closed = await this.deps.orders.transition(order.orderNo, ['pending'], { status: 'closed', closedReason: reason, updatedAt: this.now() });
+    if (closed) return 'closed';
+    const now = await this.deps.orders.get(order.orderNo);
+    return now?.status === 'closed' ? 'closed' : 'paid';
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -495,6 +569,14 @@ export class OrderService {
         'delivery.lastError': `held until ${formatChinaTime(notBefore)}`,
       });
     }
+    if (STAY_KINDS.includes(order.kind) && order.orderId) {
+      const owed = await this.stillOwed(order);
+      if (owed.verdict === 'wait') return retry(owed.why);
+      if (owed.verdict === 'paid') {
+        await this.startRefund(order, owner, owed.why);
+        return this.deps.orders.get(order.orderNo);
+      }
+    }
     try {
       await this.whileLeased(order.orderNo, 'delivery', owner, async () => {
         if (special) await special.deliver(park, order);
@@ -528,6 +610,30 @@ export class OrderService {
       'delivery.lastError': null,
       updatedAt: this.now(),
     });
+  }
+
+  /**
+   * Does the stay still owe what this payment pays? Two payments can meet at one stay despite the payable
+   * slot (a lane QR scanned while the driver pre-pays, a payment arriving after its order closed): the stay's
+   * delivery slot lets one payment at a time go to the lot. Another payment delivered since this one was
+   * priced has paid the same fee (this one is refunded: already_paid); one on its way is waited for; one
+   * that never reached the lot (refunded, closed) hands the slot on. A payment priced after the other was
+   * delivered is owed on top (time since then).
+   */
+  private async stillOwed(order: Order): Promise<{ verdict: 'owed' } | { verdict: 'wait' | 'paid'; why: string }> {
+    const key = `paid:${order.parkNumber}:${order.orderId}`;
+    for (let i = 0; i < 5; i++) {
+      const holder = await this.deps.orders.claimSlot(key, order.orderNo);
+      if (holder === order.orderNo) return { verdict: 'owed' };
+      const h = await this.deps.orders.get(holder);
+      if (h?.status === 'paid') return { verdict: 'wait', why: `the stay's payment ${holder} is on its way to the lot first` };
+      const deliveredAt = h?.status === 'delivered' ? (h.delivery?.deliveredAt ?? h.updatedAt) : undefined;
+      if (deliveredAt && order.createdAt.getTime() <= deliveredAt.getTime() + PRICED_AFTER_MS) {
+        return { verdict: 'paid', why: `already_paid: the stay was paid by order ${holder} (${formatChinaTime(deliveredAt)}) before this payment could count` };
+      }
+      if (await this.deps.orders.swapSlot(key, holder, order.orderNo)) return { verdict: 'owed' };
+    }
+    return { verdict: 'wait', why: 'the stay’s delivery slot is changing hands' };
   }
 
   /**
