@@ -20,6 +20,8 @@ import { eventually, startPaymentWorld, type PaymentWorld } from '../../../suppo
 
 const DRIVER = 'driver-t';
 const OPENID = 'oWX-driver-t';
+// A busy machine: the sandboxes' retries and our backoffs take real time.
+jest.setTimeout(30_000);
 let w: PaymentWorld;
 beforeAll(async () => {
   w = await startPaymentWorld('delivery_timing');
@@ -30,7 +32,7 @@ afterAll(async () => {
 
 const lot = () => w.bluecard.park(DEMO_PARK_NUMBER);
 const order = (no: string) => w.orderRepo.get(no).then((o) => o!);
-const until = (no: string, status: string) => eventually(() => order(no), (o) => o.status === status);
+const until = (no: string, status: string) => eventually(() => order(no), (o) => o.status === status, 15_000);
 const lotPayments = (no: string) => lot().dump().payments.filter((p) => p.payNo === no);
 
 async function paid(plate: string, minutes = 70) {

@@ -7,6 +7,8 @@ import { DEMO_PARK_NUMBER } from '../../../../server/sandbox/bluecard';
 import type { Order } from '../../../../server/src/core/orders/model';
 import { eventually, startPaymentWorld, type PaymentWorld } from '../../../support/payment-world';
 
+// A busy machine: the sandboxes' retries and our backoffs take real time.
+jest.setTimeout(30_000);
 let w: PaymentWorld;
 beforeAll(async () => {
   w = await startPaymentWorld('one_stay');
@@ -18,7 +20,7 @@ afterAll(async () => {
 const A = { id: 'driver-a', openId: 'oWX-driver-a' };
 const B = { id: 'driver-b', openId: 'oWX-driver-b' };
 const order = (no: string) => w.orderRepo.get(no).then((o) => o!);
-const until = (no: string, ok: (o: Order) => boolean) => eventually(() => order(no), ok);
+const until = (no: string, ok: (o: Order) => boolean) => eventually(() => order(no), ok, 15_000);
 const lot = () => w.bluecard.park(DEMO_PARK_NUMBER);
 const paidAtLot = (orderId: string) => lot().dump().payments.filter((p) => p.orderId === orderId).reduce((sum, p) => sum + p.fen, 0);
 const stayOf = async (plate: string) => (await w.stays.staysInPark(DEMO_PARK_NUMBER, plate))[0]!;

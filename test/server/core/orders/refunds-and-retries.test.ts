@@ -12,6 +12,8 @@ import { eventually, startPaymentWorld, type PaymentWorld } from '../../../suppo
 
 const DRIVER = 'driver-r';
 const OPENID = 'oWX-driver-r';
+// A busy machine: the sandboxes' retries and our backoffs take real time.
+jest.setTimeout(30_000);
 let w: PaymentWorld;
 beforeAll(async () => {
   // WeChat refunds stay PROCESSING until the test settles them.
@@ -22,7 +24,7 @@ afterAll(async () => {
 });
 
 const order = (no: string) => w.orderRepo.get(no).then((o) => o!);
-const until = (no: string, ok: (o: Order) => boolean, ms?: number) => eventually(() => order(no), ok, ms);
+const until = (no: string, ok: (o: Order) => boolean, ms = 15_000) => eventually(() => order(no), ok, ms);
 const lotPayments = (no: string) => w.bluecard.park(DEMO_PARK_NUMBER).dump().payments.filter((p) => p.payNo === no);
 
 async function pending(plate: string, wallet: 'wechat' | 'alipay' = 'wechat') {
@@ -66,12 +68,12 @@ describe('refunds the provider is still processing', () => {
       await lost.orders.pay(DRIVER, no, 'wechat', { openId: OPENID });
       await lost.orderRepo.transition(no, ['pending'], { amountFen: 1 });
       lost.wechat.pay(no, { openid: OPENID });
-      await eventually(() => lost.orderRepo.get(no), (o) => !!o?.refund?.requestedAt);
+      await eventually(() => lost.orderRepo.get(no), (o) => !!o?.refund?.requestedAt, 15_000);
       const queries = () => lost.wechat.hits(`/v3/refund/domestic/refunds/${no}R1`).length;
-      await eventually(async () => queries(), (n) => n >= 2);
+      await eventually(async () => queries(), (n) => n >= 2, 15_000);
       expect((await lost.orderRepo.get(no))!.status).toBe('refunding');
       lost.wechat.settleRefund(`${no}R1`, 'SUCCESS');
-      const done = await eventually(() => lost.orderRepo.get(no), (o) => o?.status === 'refunded');
+      const done = await eventually(() => lost.orderRepo.get(no), (o) => o?.status === 'refunded', 15_000);
       expect(done!.refund!.refundedAt).toBeDefined();
       expect(lost.wechat.hits('/v3/refund/domestic/refunds').filter((h) => h.method === 'POST')).toHaveLength(1);
     } finally {
