@@ -146,7 +146,7 @@ async function main() {
       PARKPAY_DEMO_ALIPAY_PORT: '0',
       PARKPAY_H5_DIR: H5_DIR,
       ...(process.env.MONGODB_URI ? { MONGODB_URI: `${process.env.MONGODB_URI.replace(/\/?$/, '/')}pp_bench_fs_${Date.now()}` } : {}),
-    }),
+    }, undefined, { demoWithConfiguredKeys: true }),
     { logger: createLogger('silent') },
   );
   const P = DEMO_PARK_NUMBER;

@@ -56,7 +56,7 @@ async function main() {
     PARKPAY_BLUECARD_RATE_LIMITS: JSON.stringify({ callsPerMinute: 1e9, callsBurst: 1e9, moneyPerMinute: 1e9, moneyBurst: 1e9 }),
     ...(process.env.MONGODB_URI ? { MONGODB_URI: `${process.env.MONGODB_URI.replace(/\/?$/, '/')}bench_lane_${Date.now()}` } : {}),
   };
-  const server = await startServer(loadConfig(env), { logger: createLogger('silent') });
+  const server = await startServer(loadConfig(env, undefined, { demoWithConfiguredKeys: true }), { logger: createLogger('silent') });
   const sb = server.demo!.sandboxes;
   const lot = sb.bluecard.park(P);
   console.log(`ParkPay in demo mode at ${server.url} (database: ${server.engine.engine} ${server.engine.version}); preparing …`);

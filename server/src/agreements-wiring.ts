@@ -118,6 +118,7 @@ export async function wireAgreements(d: AgreementWiringDeps): Promise<AgreementW
           notifyUrl: alipayAgreement.notifyUrl ?? `${d.publicUrl}${WITHHOLDING_NOTIFY_PATHS.alipay}`,
           ...(alipayAgreement.signScene ? { signScene: alipayAgreement.signScene } : {}),
           ...(alipayAgreement.returnUrl ? { returnUrl: alipayAgreement.returnUrl } : {}),
+          ...(d.alipayConfig.sellerId ? { sellerId: d.alipayConfig.sellerId } : {}),
           now: () => d.clock.now(),
           adapter: { clock: d.clock },
         })

@@ -60,7 +60,7 @@ beforeAll(async () => {
       PARKPAY_DEMO_WECHATPAY_PORT: '0',
       PARKPAY_DEMO_ALIPAY_PORT: '0',
       PARKPAY_H5_DIR: H5_DIR,
-    }),
+    }, undefined, { demoWithConfiguredKeys: true }),
     { logger: createLogger('silent'), workerPollMs: 100 },
   );
   orderRepo = new MongoOrderRepository(server.database.connection);

@@ -53,7 +53,7 @@ beforeAll(async () => {
       PARKPAY_DEMO_WECHATPAY_PORT: '0',
       PARKPAY_DEMO_ALIPAY_PORT: '0',
       PARKPAY_H5_DIR: H5_DIR,
-    }),
+    }, undefined, { demoWithConfiguredKeys: true }),
     { logger: createLogger('silent'), workerPollMs: 100 },
   );
   // A second park, so that an operator of one park has another one not to see.

@@ -11,7 +11,7 @@ const wechat = {
 };
 const problems = (w: Record<string, unknown>) => {
   try {
-    loadConfig({ PARKPAY_WECHATPAY: JSON.stringify(w) });
+    loadConfig({ PARKPAY_WECHATPAY: JSON.stringify(w) }, undefined, { demoWithConfiguredKeys: true });
   } catch (e) {
     if (e instanceof ConfigError) return e.problems;
     throw e;

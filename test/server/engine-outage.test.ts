@@ -19,7 +19,7 @@ const park = { parkNumber: 'p_outage', key: 'k-outage', bluecardBaseUrl: 'http:/
 let running: RunningServer;
 
 beforeAll(async () => {
-  const config = loadConfig({ PORT: '0', PARKPAY_DATA_DIR: dataDir, PARKPAY_CACHE_DIR: CACHE_DIR, PARKPAY_PARKS: JSON.stringify([park]) });
+  const config = loadConfig({ PORT: '0', PARKPAY_DATA_DIR: dataDir, PARKPAY_CACHE_DIR: CACHE_DIR, PARKPAY_PARKS: JSON.stringify([park]) }, undefined, { demoWithConfiguredKeys: true });
   running = await startServer(config, { logger: createLogger('silent'), demo: false });
 });
 afterAll(async () => {

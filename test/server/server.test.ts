@@ -16,7 +16,7 @@ describe('graceful stop', () => {
       PORT: '0',
       MONGODB_URI: `${testDatabaseUri()}pp_graceful`,
       PARKPAY_PARKS: JSON.stringify([park]),
-    });
+    }, undefined, { demoWithConfiguredKeys: true });
     const running = await startServer(config, { logger: createLogger('silent'), demo: false });
     const { port } = new URL(running.url);
     const body = JSON.stringify({

@@ -65,6 +65,8 @@ export interface PaymentWorldOptions {
   lanePay?: (w: { stays: MongoLotRecordsRepository; parks: MongoParkDirectory }) => BluecardPortDeps['lanePay'];
   /** false: a car paid at an exit lane waits there until told to leave (the lot's records can be changed first). */
   autoExitOnPayment?: boolean;
+  /** The Alipay app in 公钥证书模式, and the seller id ParkPay is configured with. */
+  alipay?: { certificateMode?: boolean; sellerId?: string };
 }
 
 export function startPaymentWorld(label: string, opts: PaymentWorldOptions = {}): Promise<PaymentWorld> {
@@ -82,7 +84,7 @@ async function buildPaymentWorld(label: string, opts: PaymentWorldOptions, start
   started.push(() => wechat.stop());
   // Real time: on a clock 1000 times faster a trade's few minutes to be paid passed in a few hundred real
   // ms, and a busy machine took longer than that between making the trade and paying it.
-  const alipay = await startAlipaySandbox();
+  const alipay = await startAlipaySandbox({ certificateMode: opts.alipay?.certificateMode });
   started.push(() => alipay.stop());
   const park: Park = { parkNumber: DEMO_PARK_NUMBER, key: DEMO_PARK_KEY, bluecardBaseUrl: bluecard.url };
 
@@ -100,7 +102,10 @@ async function buildPaymentWorld(label: string, opts: PaymentWorldOptions, start
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const wechatAdapter = new WechatPayAdapter({ config: wechat.merchant });
-  const alipayAdapter = new AlipayAdapter(alipay.app);
+  const alipayAdapter = new AlipayAdapter({
+    ...(opts.alipay?.certificateMode ? alipay.certApp! : alipay.app),
+    ...(opts.alipay?.sellerId ? { sellerId: opts.alipay.sellerId } : {}),
+  });
   const lot = new BluecardLotGateway(new BluecardClient({ backoffMs: [], timeoutMs: 3_000 }));
   const build = (kick: boolean) => {
     const ref: { worker?: OrderWorker } = {};

@@ -30,6 +30,7 @@ import { FaceToFaceCounter, type AlipayCodeBehaviour, type AlipayPaymentCode } f
 import { Notifier, type NotificationForgery, type SandboxNotification } from './notifier';
 import { TEMPLATE_MESSAGE_METHOD, TemplateMessageDesk } from './messages';
 import { SandboxScheduler, type SchedulerMode } from './scheduler';
+import { makeAlipayCertificates } from './certificates';
 import { generateRsaKeyPair, requestSignContent, responseKey, rsa2Verify, signedResponseBody } from './signing';
 import { pid, SANDBOX_USERS, sandboxUser, type SandboxUser } from './users';
 
@@ -79,6 +80,11 @@ export interface AlipaySandboxOptions {
   notifyTimeoutMs?: number;
   /** Put into `app.notifyUrl`. */
   notifyUrl?: string;
+  /**
+   * 公钥证书模式: the app is set up with certificates (see certificates.ts). Requests must carry app_cert_sn and
+   * alipay_root_cert_sn; answers carry alipay_cert_sn; `certApp` is the configuration to use.
+   */
+  certificateMode?: boolean;
 }
 
 /** Shaped like config.ts's `alipay` block: demo mode can use it as is. */
@@ -106,6 +112,8 @@ export interface AlipaySandbox {
   app: AlipaySandboxApp;
   /** The app's public key (what the sandbox verifies requests with). */
   appPublicKey: string;
+  /** 公钥证书模式 (option certificateMode): config.alipay with the three certificates instead of alipayPublicKey. */
+  certApp?: Omit<AlipaySandboxApp, 'alipayPublicKey'> & { appCert: string; alipayPublicCert: string; alipayRootCert: string };
   /** The merchant's PID (seller_id of notifications). */
   sellerId: string;
   clock: Clock;
@@ -204,6 +212,7 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
     : generateRsaKeyPair();
   const stranger = generateRsaKeyPair();
   const sellerId = pid(`seller:${appId}`);
+  const certs = options.certificateMode ? await makeAlipayCertificates(appId, appKeys.privateKey, alipayKeys.privateKey) : undefined;
 
   const scheduler = new SandboxScheduler(clock, mode);
   const notifier = new Notifier({
@@ -257,6 +266,8 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
     if (fault?.type === 'bad_signature') signWith = stranger.privateKey;
     if (fault?.type === 'unsigned_response') signWith = null;
     let { body } = signedResponseBody(key, inner, signWith);
+    // 公钥证书模式: the answer names the certificate it is signed with, between the inner object and the sign.
+    if (certs) body = body.replace(/,"sign":"/, `,"alipay_cert_sn":"${certs.alipayCertSn}","sign":"`);
     if (fault?.type === 'tampered_response') {
       inner = { ...inner };
       const amountKey = ['total_amount', 'refund_fee', 'refund_amount'].find((k) => typeof inner[k] === 'string');
@@ -297,6 +308,17 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
       return refuse(method, '40002', 'Invalid Arguments', 'isv.invalid-timestamp', '非法的时间戳参数');
     }
     if (p.charset && p.charset.toLowerCase() !== 'utf-8') return refuse(method, '40002', 'Invalid Arguments', 'isv.invalid-charset', '字符集错误');
+    if (certs) {
+      if (!p.app_cert_sn) return refuse(method, '40001', 'Missing Required Arguments', 'isv.missing-app-cert-sn', '缺少应用公钥证书序列号');
+      if (p.app_cert_sn !== certs.appCertSn) return refuse(method, '40002', 'Invalid Arguments', 'isv.invalid-app-cert-sn', '无效的应用公钥证书序列号');
+      if (!p.alipay_root_cert_sn) return refuse(method, '40001', 'Missing Required Arguments', 'isv.missing-alipay-root-cert-sn', '缺少支付宝根证书序列号');
+      if (p.alipay_root_cert_sn !== certs.alipayRootCertSn) {
+        return refuse(method, '40002', 'Invalid Arguments', 'isv.invalid-alipay-root-cert-sn', '无效的支付宝根证书序列号');
+      }
+    } else if (p.app_cert_sn) {
+      // The app signs with 公钥模式 at Alipay: a certificate-signed request names a certificate it has not got.
+      return refuse(method, '40002', 'Invalid Arguments', 'isv.app-cert-not-exist', '应用公钥证书不存在');
+    }
     if (!rsa2Verify(requestSignContent(p), p.sign, appKeys.publicKey)) {
       return refuse(
         method,
@@ -485,6 +507,20 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
       ...(options.notifyUrl ? { notifyUrl: options.notifyUrl } : {}),
     },
     appPublicKey: appKeys.publicKey,
+    ...(certs
+      ? {
+          certApp: {
+            appId,
+            privateKey: appKeys.privateKey,
+            appCert: certs.appCert,
+            alipayPublicCert: certs.alipayPublicCert,
+            alipayRootCert: certs.alipayRootCert,
+            keyType: 'PKCS8' as const,
+            gateway: `${base}/gateway.do`,
+            ...(options.notifyUrl ? { notifyUrl: options.notifyUrl } : {}),
+          },
+        }
+      : {}),
     sellerId,
     clock,
     user: (name) => userOf(name) as SandboxUser,

@@ -39,7 +39,7 @@ beforeAll(async () => {
   park = { parkNumber: DEMO_PARK_NUMBER, key: DEMO_PARK_KEY, bluecardBaseUrl: sandbox.url };
   const dbName = `pp_contract_${Date.now()}`;
   server = await startServer(
-    loadConfig({ PORT: '0', MONGODB_URI: `${testDatabaseUri()}${dbName}`, PARKPAY_PARKS: JSON.stringify([park]) }),
+    loadConfig({ PORT: '0', MONGODB_URI: `${testDatabaseUri()}${dbName}`, PARKPAY_PARKS: JSON.stringify([park]) }, undefined, { demoWithConfiguredKeys: true }),
     { logger: createLogger('silent'), clock, demo: false },
   );
   repo = new MongoLotRecordsRepository(server.database.connection);

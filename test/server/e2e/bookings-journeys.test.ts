@@ -34,7 +34,7 @@ beforeAll(async () => {
       PARKPAY_DEMO_ALIPAY_PORT: '0',
       // A second park, for an operator who is not the demo park's.
       PARKPAY_PARKS: JSON.stringify([{ parkNumber: 'p_elsewhere_001', key: 'elsewhere-key', bluecardBaseUrl: 'http://127.0.0.1:1' }]),
-    }),
+    }, undefined, { demoWithConfiguredKeys: true }),
     { logger: createLogger('silent'), workerPollMs: 100 },
   );
   // The lot tells ParkPay its bookable spaces (4.1) now rather than in 30 s.

@@ -45,7 +45,7 @@ beforeAll(async () => {
       PARKPAY_PARKS: JSON.stringify([park]),
       PARKPAY_WECHATPAY: JSON.stringify(wechat.merchant),
       PARKPAY_ALIPAY: JSON.stringify(alipay.app),
-    }),
+    }, undefined, { demoWithConfiguredKeys: true }),
     { logger: createLogger('silent'), clock, demo: false },
   );
   repo = new MongoFacePaymentRepository(server.database.connection);

@@ -18,7 +18,7 @@
  *    repeated with the same out_request_no (Alipay answers fund_change N; we confirm by refund query).
  *  - Money in and out is integer fen; yuan strings with exactly two decimals on the wire.
  */
-import { createPrivateKey, createPublicKey, createVerify } from 'node:crypto';
+import { createPrivateKey, createPublicKey, createVerify, X509Certificate } from 'node:crypto';
 import { AlipayRequestError, AlipaySdk } from 'alipay-sdk';
 import { z } from 'zod';
 import { formatChinaTime, parseChinaTime } from '../../../../shared/time';
@@ -33,8 +33,19 @@ export interface AlipayAdapterConfig {
   appId: string;
   /** The app's private key, PEM (or bare base64). */
   privateKey: string;
-  /** Alipay's public key for this app, PEM (or bare base64). */
-  alipayPublicKey: string;
+  /** 公钥模式: Alipay's public key for this app, PEM (or bare base64). */
+  alipayPublicKey?: string;
+  /**
+   * 公钥证书模式 (instead of alipayPublicKey): the app public key certificate, the Alipay public key
+   * certificate and the Alipay root certificate bundle, PEM text as downloaded from the open platform. Requests
+   * then carry app_cert_sn and alipay_root_cert_sn; answers and notifications are verified with the key of
+   * the Alipay public key certificate.
+   */
+  appCert?: string;
+  alipayPublicCert?: string;
+  alipayRootCert?: string;
+  /** Our seller id (PID 2088…): notifications must carry it when set. */
+  sellerId?: string;
   keyType?: 'PKCS1' | 'PKCS8';
   gateway?: string;
   notifyUrl?: string;
@@ -205,6 +216,10 @@ type Inner = Record<string, unknown>;
 export class AlipayAdapter {
   readonly appId: string;
   readonly gateway: string;
+  /** Our seller id, when configured: notifications about another seller are refused. */
+  readonly sellerId?: string;
+  /** 公钥证书模式: the serial (alipay_cert_sn) of the Alipay certificate we verify with. */
+  readonly alipayCertSn?: string;
   readonly #sdk: AlipaySdk;
   readonly #alipayPublicKeyPem: string;
   readonly #notifyUrl?: string;
@@ -213,17 +228,22 @@ export class AlipayAdapter {
   constructor(config: AlipayAdapterConfig, options: AlipayAdapterOptions = {}) {
     if (!config.appId) throw configError('appId is empty');
     if (!config.privateKey) throw configError('privateKey is empty');
-    // Without it the SDK silently skips response verification (and fails every notification).
-    if (!config.alipayPublicKey) throw configError('alipayPublicKey is empty');
+    const certMode = Boolean(config.appCert || config.alipayPublicCert || config.alipayRootCert);
+    // Without a key the SDK silently skips response verification (and fails every notification).
+    if (!certMode && !config.alipayPublicKey) throw configError('alipayPublicKey is empty (or give appCert, alipayPublicCert and alipayRootCert)');
+    this.#clock = options.clock ?? systemClock;
+    if (certMode) checkCertificates(config, this.#clock.now());
     this.appId = config.appId;
     this.gateway = config.gateway ?? DEFAULT_ALIPAY_GATEWAY;
+    this.sellerId = config.sellerId;
     this.#notifyUrl = config.notifyUrl;
-    this.#clock = options.clock ?? systemClock;
     const keyType = config.keyType ?? 'PKCS8';
     this.#sdk = new AlipaySdk({
       appId: config.appId,
       privateKey: config.privateKey,
-      alipayPublicKey: config.alipayPublicKey,
+      ...(certMode
+        ? { appCertContent: config.appCert, alipayPublicCertContent: config.alipayPublicCert, alipayRootCertContent: config.alipayRootCert }
+        : { alipayPublicKey: config.alipayPublicKey }),
       keyType,
       signType: 'RSA2',
       gateway: this.gateway,
@@ -231,14 +251,19 @@ export class AlipayAdapter {
       // Wire names in, wire names out: the shapes above follow Alipay's docs letter by letter.
       camelcase: false,
     });
+    this.alipayCertSn = certMode ? this.#sdk.config.alipayCertSn : undefined;
     // Fail at boot, not at the first payment: the SDK only touches the keys when it signs / verifies.
+    let privateKey;
     try {
-      createPrivateKey(this.#sdk.config.privateKey);
+      privateKey = createPrivateKey(this.#sdk.config.privateKey);
     } catch {
       throw configError(`privateKey is not a ${keyType} RSA private key (keyType must match the PEM: PKCS8 = BEGIN PRIVATE KEY)`);
     }
+    if (certMode && !certificatesOf(config.appCert!)[0]!.checkPrivateKey(privateKey)) {
+      throw configError('appCert is not the certificate of privateKey (download the app public key certificate of this key)');
+    }
     try {
-      this.#alipayPublicKeyPem = createPublicKey(this.#sdk.config.alipayPublicKey).export({ type: 'spki', format: 'pem' }).toString();
+      this.#alipayPublicKeyPem = createPublicKey(this.#sdk.config.alipayPublicKey!).export({ type: 'spki', format: 'pem' }).toString();
     } catch {
       throw configError('alipayPublicKey is not an RSA public key');
     }
@@ -503,6 +528,11 @@ export class AlipayAdapter {
       if (msg.startsWith('验签失败')) {
         const recovered = this.signedErrorResponse(method, e.responseDataRaw);
         if (recovered) return recovered;
+        const sn = this.answeredCertSn(e.responseDataRaw);
+        if (sn) {
+          // Alipay rotated its certificate: the operator downloads the new one (alipay_cert_sn names it).
+          return fail('bad_signature', false, `the answer is signed with Alipay certificate ${sn}, not the configured ${this.alipayCertSn}: download the current Alipay public key certificate`);
+        }
         return fail('bad_signature', false, 'the answer’s sign does not verify with the Alipay public key');
       }
       return fail('bad_response', false, 'the answer is not a usable Open API response');
@@ -524,7 +554,8 @@ export class AlipayAdapter {
     const start = raw.indexOf(key);
     const signAt = raw.lastIndexOf('"sign"');
     if (start < 0 || signAt < start) return undefined;
-    const text = raw.slice(start + key.length, signAt).replace(/,\s*$/, '').trim();
+    // 公钥证书模式 answers put alipay_cert_sn between the object and the sign.
+    const text = raw.slice(start + key.length, signAt).replace(/,\s*$/, '').replace(/,\s*"alipay_cert_sn"\s*:\s*"[^"]*"\s*$/, '').trim();
     let body: unknown;
     let sign: unknown;
     try {
@@ -541,6 +572,17 @@ export class AlipayAdapter {
       ok = false;
     }
     return ok ? this.businessError(method, body as Inner) : undefined;
+  }
+
+  /** 公钥证书模式: alipay_cert_sn of an answer when it names another certificate than ours. */
+  private answeredCertSn(raw: string | undefined): string | undefined {
+    if (!raw || !this.alipayCertSn) return undefined;
+    try {
+      const sn = (JSON.parse(raw) as { alipay_cert_sn?: unknown }).alipay_cert_sn;
+      return typeof sn === 'string' && sn !== this.alipayCertSn ? sn : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   private toTrade(method: string, outTradeNo: string, inner: Inner): AlipayTrade {
@@ -570,6 +612,50 @@ export class AlipayAdapter {
 
 function isSuccess(inner: Inner): boolean {
   return inner.code === '10000';
+}
+
+/** Every certificate of a PEM text (a downloaded .crt may hold a chain). */
+function certificatesOf(pemText: string): X509Certificate[] {
+  return (pemText.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).flatMap((p) => {
+    try {
+      return [new X509Certificate(p)];
+    } catch {
+      return [];
+    }
+  });
+}
+
+function issuedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
+  try {
+    return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
+  } catch {
+    return false; // an SM2 certificate of the bundle: not one to verify RSA with
+  }
+}
+
+/**
+ * 公钥证书模式 at boot: the certificates parse, and the Alipay public key certificate (the first of its file;
+ * the others are its intermediates) chains up to the root bundle and is in date — what Alipay's SDKs check
+ * as "支付宝公钥证书校验失败". A wrong file stops the boot naming it, not the first payment.
+ */
+function checkCertificates(config: AlipayAdapterConfig, now: number): void {
+  const need = '(公钥证书模式 needs appCert, alipayPublicCert and alipayRootCert)';
+  for (const name of ['appCert', 'alipayPublicCert', 'alipayRootCert'] as const) {
+    if (!config[name]) throw configError(`${name} is empty ${need}`);
+    if (certificatesOf(config[name]).length === 0) throw configError(`${name} holds no PEM certificate`);
+  }
+  const [leaf, ...intermediates] = certificatesOf(config.alipayPublicCert!);
+  const roots = certificatesOf(config.alipayRootCert!);
+  const isRoot = (c: X509Certificate) => roots.some((r) => r.fingerprint256 === c.fingerprint256);
+  let cert = leaf!;
+  for (let depth = 0; !isRoot(cert); depth++) {
+    const issuer = depth < 5 ? [...intermediates, ...roots].find((c) => c !== cert && issuedBy(cert, c)) : undefined;
+    if (!issuer) throw configError('alipayPublicCert does not chain up to alipayRootCert (download both for this app)');
+    cert = issuer;
+  }
+  if (now > Date.parse(leaf!.validTo) || now < Date.parse(leaf!.validFrom)) {
+    throw configError(`alipayPublicCert is valid ${leaf!.validFrom} – ${leaf!.validTo} only: download the current one`);
+  }
 }
 
 function configError(detail: string): AlipayError {

@@ -119,10 +119,15 @@ export function notifyRouter(deps: NotifyDeps): Router {
       }
       const n = verdict.notification;
       if (n.status !== 'paid') return answer(true); // WAIT_BUYER_PAY, closes, refunds: our jobs track those
-      // Our app (the amount is the order's business: recordPayment refunds another amount).
-      const match = checkNotificationMatches(n, { appId: alipay.appId, outTradeNo: n.outTradeNo, totalFen: n.totalFen });
+      // Our app and seller (the amount is the order's business: recordPayment refunds another amount).
+      const match = checkNotificationMatches(n, {
+        appId: alipay.appId,
+        outTradeNo: n.outTradeNo,
+        totalFen: n.totalFen,
+        ...(alipay.sellerId ? { sellerId: alipay.sellerId } : {}),
+      });
       if (!match.ok) {
-        log(ctx).error({ outTradeNo: n.outTradeNo, reason: match.reason }, 'Alipay notification for another app');
+        log(ctx).error({ outTradeNo: n.outTradeNo, reason: match.reason }, 'Alipay notification for another app or seller');
         return answer(false);
       }
       const outcome = await deps.orders.recordPayment(n.outTradeNo, {

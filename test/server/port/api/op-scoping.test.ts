@@ -79,7 +79,7 @@ beforeAll(async () => {
       { parkNumber: PARK_A, key: 'scope-key-a', bluecardBaseUrl: nowhere },
       { parkNumber: PARK_B, key: 'scope-key-b', bluecardBaseUrl: nowhere },
     ]),
-  });
+  }, undefined, { demoWithConfiguredKeys: true });
   // demo: false — no sandboxes; the demo-mode driver login still works (PARKPAY_MODE demo).
   running = await startServer(config, { logger: createLogger('silent'), demo: false });
   const ops = running.operators;
