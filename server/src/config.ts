@@ -223,7 +223,7 @@ export const configSchema = z
         buildDriverApp: z
           .preprocess((v) => (v === '0' || v === 'false' ? false : v === '1' || v === 'true' ? true : v), z.boolean())
           .default(true)
-          .meta({ description: '`npm start` builds the driver app (H5) when it is missing or older than its sources' }),
+          .meta({ description: '`npm start` builds the driver app (H5) when it is missing or older than its sources (default true; 0 or false: never)' }),
       })
       .default({ bluecardSandboxPort: 8081, wechatPaySandboxPort: 8082, alipaySandboxPort: 8083, wechatLoginSandboxPort: 8084, buildDriverApp: true })
       .meta({ description: "demo mode's stand-ins" }),
