@@ -6,6 +6,15 @@ const SANDBOX = {
   allowTypeImports: true,
   message: 'server/src/ is production code: the stand-ins live in server/sandbox/, loaded only by demo mode through a dynamic import.',
 };
+/** require('…sandbox…') and import('…sandbox…'): the forms no-restricted-imports does not see. */
+const SANDBOX_REQUIRE = {
+  selector: "CallExpression[callee.name='require'][arguments.0.value=/(^|\\/)sandbox(\\/|$)/]",
+  message: SANDBOX.message,
+};
+const SANDBOX_DYNAMIC = {
+  selector: 'ImportExpression[source.value=/(^|\\/)sandbox(\\/|$)/]',
+  message: 'Only server.ts loads the stand-ins (demo mode, a dynamic import); production code never does.',
+};
 const MONGOOSE = { group: ['mongoose', 'mongodb'], message: 'mongoose lives only in server/src/repository/.' };
 
 export default tseslint.config(
@@ -25,6 +34,14 @@ export default tseslint.config(
     files: ['server/src/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [SANDBOX] }],
+      'no-restricted-syntax': ['error', SANDBOX_REQUIRE, SANDBOX_DYNAMIC],
+    },
+  },
+  {
+    // The one place demo mode's stand-ins are loaded from, only when config.mode is demo.
+    files: ['server/src/server.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', SANDBOX_REQUIRE],
     },
   },
   {
