@@ -28,7 +28,14 @@ export const PARKPAY_BUILD = 1;
 /** The version a patched engine reports (READY line, buildInfo's ferretdbVersion). */
 export const PATCHED_VERSION = `${FERRETDB_VERSION}+parkpay.${PARKPAY_BUILD}`;
 
-const REPO_ROOT = path.resolve(__dirname, '../../../..');
+/** The repository: the folder above this file that holds tools/ferretdb (the source tree, or a build in it). */
+function repoRoot(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'tools', 'ferretdb'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(__dirname, '../../../..');
+  }
+}
+const REPO_ROOT = repoRoot();
 export const TOOL_DIR = path.join(REPO_ROOT, 'tools', 'ferretdb');
 /** The wrapper's exit code when another engine holds the data folder (tools/ferretdb/main.go). */
 const EXIT_LOCKED = 3;
