@@ -38,7 +38,7 @@ beforeAll(async () => {
       PARKPAY_DEMO_WECHATPAY_PORT: '0',
       PARKPAY_DEMO_ALIPAY_PORT: '0',
       PARKPAY_PARKS: JSON.stringify([OTHER]),
-    }),
+    }, undefined, { demoWithConfiguredKeys: true }),
     { logger: createLogger('silent'), workerPollMs: 100 },
   );
   deductions = new MongoLaneDeductionRepository(server.database.connection);
