@@ -113,7 +113,7 @@ async function main(): Promise<number> {
   }
   let config;
   try {
-    config = loadConfig();
+    config = loadConfig(process.env, process.cwd(), { databaseOnly: true });
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(`cannot read the configuration: ${e.message}`);

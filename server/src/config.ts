@@ -366,6 +366,11 @@ export interface LoadOptions {
    * anything real gets production mode or no start.
    */
   demoWithConfiguredKeys?: boolean;
+  /**
+   * A tool that only opens the database (create-admin, db:migrate) and starts no server: the demo rule does
+   * not apply; the server's configuration (file and variables) is read as the server reads it.
+   */
+  databaseOnly?: boolean;
 }
 
 /** The keys of REAL_KEYS a parsed configuration sets (an empty parks list sets nothing). */
@@ -413,7 +418,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const real = realKeysSet(c);
   let mode = c.mode;
   if (mode === undefined && real.length === 0) mode = 'demo';
-  if (mode !== 'production' && real.length > 0 && !options.demoWithConfiguredKeys) {
+  if (mode !== 'production' && real.length > 0 && !options.demoWithConfiguredKeys && !options.databaseOnly) {
     const via = real.map((k) => `${k}${envNameOf(k) ? ` (${envNameOf(k)})` : ''}`).join(', ');
     throw new ConfigError([
       `mode: ${mode === undefined ? 'is not set' : `is ${mode}`}, but ${via} ${real.length > 1 ? 'are' : 'is'} configured. ` +

@@ -123,6 +123,10 @@ describe('configuration', () => {
       expect(loadConfig({ PARKPAY_CONFIG: 'c.json' }, dir).mode).toBe('demo');
     });
 
+    it('a tool that only opens the database (create-admin, db:migrate) reads the same configuration without the rule', () => {
+      expect(loadConfig({ MONGODB_URI: 'mongodb://db.example/pp' }, undefined, { databaseOnly: true }).mongodbUri).toBe('mongodb://db.example/pp');
+    });
+
     it('production with everything configured boots', () => {
       expect(loadConfig(production).mode).toBe('production');
     });
