@@ -6,9 +6,11 @@
  * need our address. stop(): no new connections, in-flight requests finish, the jobs finish their step,
  * the stand-ins stop, the database closes, the embedded engine stops.
  */
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import type Router from '@koa/router';
 import type { AddressInfo } from 'node:net';
 import { AlipayAdapter } from './adapter/alipay';
 import { BluecardClient } from './adapter/bluecard';
@@ -66,6 +68,7 @@ import { MongoPlateProofRepository } from './repository/plate-proofs';
 import { mountParkRoutes } from './port/api/parks-routes';
 import { mountDemoRoutes } from './port/api/demo-routes';
 import { staticAppRouter } from './port/http/static-app';
+import { openApiRouter } from './port/http/openapi';
 import { randomBytes } from 'node:crypto';
 
 export interface RunningServer {
@@ -82,7 +85,31 @@ export interface RunningServer {
   worker: OrderWorker;
   /** E-invoices and messages to drivers (tests tell it events and wait for its work). */
   notices: NoticesWiring;
+  /** Every route the server mounts (method and path; the H5 app's catch-all left out): the OpenAPI document must name each. */
+  routes: { method: string; path: string }[];
   stop(): Promise<void>;
+}
+
+/** The routes of these routers: layers with methods and a string path (middleware and the H5 catch-all have neither). */
+function mountedRoutes(routers: Router[]): { method: string; path: string }[] {
+  return routers.flatMap((r) =>
+    r.stack.flatMap((layer) =>
+      typeof layer.path === 'string' ? layer.methods.filter((m) => m !== 'HEAD').map((method) => ({ method, path: layer.path as string })) : [],
+    ),
+  );
+}
+
+/** package.json's version, found from the sources and from a build (dist/) alike. */
+function packageVersion(): string {
+  for (let dir = __dirname; path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'parkpay') return pkg.version ?? '0';
+    } catch {
+      // not here: look further up
+    }
+  }
+  return '0';
 }
 
 export interface StartOptions {
@@ -341,13 +368,15 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     mountDemoRoutes(api, demo);
     // Demo mode builds the app in the background on first start: serve it as soon as it is there.
     const h5 = staticAppRouter(config.h5Dir, { appearsLater: demo !== undefined });
+    let routers: Router[] = [];
     const app = createApp({
       logger,
       trustProxyHops: config.trustProxyHops,
       clock,
       databaseReady: () => database.ping(),
       databaseAvailable: () => database.available(),
-      routers: [
+      routers: (routers = [
+        openApiRouter({ version: packageVersion(), publicBaseUrl: config.publicBaseUrl }),
         bluecardRouter({ parks, clock, guard: lotCalls, records: new LotRecordsService(lotRecords, clock, undefined, { entered: (stay) => notices.entered(stay) }), lanePay: { ...lanes.lanePay, ...faceToFace.lanePay, ...couponsLists.lanePay } }),
         notifyRouter({ orders, wechat: wechatPay, alipay }),
         lanes.notify,
@@ -355,7 +384,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         api,
         ...(demo ? [demo.router] : []),
         ...(h5 ? [h5] : []),
-      ],
+      ]),
     });
     handler = app.callback();
     // Every background job: one poll of the work collection for all of them, and the periodic ones.
@@ -392,7 +421,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         logger.info('stopped');
       })());
 
-    return { url, demo, config, logger, database, engine, orders, operators, worker, notices, stop };
+    return { url, demo, config, logger, database, engine, orders, operators, worker, notices, routes: mountedRoutes(routers), stop };
   } catch (e) {
     if (server?.listening) await new Promise<void>((r) => server!.close(() => r()));
     await demo?.stop().catch(() => undefined);
