@@ -1,11 +1,13 @@
 /**
  * The Koa app factory: testable without listening (supertest takes app.callback()).
- * Order: request id + logging → the one error middleware → the database gate → routers.
+ * Order: request id + logging → metrics → the one error middleware → the database gate → routers.
  */
 import Koa from 'koa';
 import type Router from '@koa/router';
 import type { Clock } from './core/clock';
 import type { Logger } from './logger';
+import type { Metrics } from './metrics';
+import { httpMetrics } from './port/http/metrics-route';
 import { databaseGate, errorHandler, requestContext, type AppState } from './port/http/middleware';
 import { healthRouter } from './port/http/health';
 
@@ -26,6 +28,8 @@ export interface AppDeps {
    * (leave by…) from our now, not the phone's (a phone's clock may be off; demo mode's runs ahead).
    */
   clock?: Clock;
+  /** Request durations and rate-limit refusals are counted here. */
+  metrics?: Metrics;
 }
 
 export const SERVER_TIME_HEADER = 'x-server-time';
@@ -44,6 +48,8 @@ export function createApp(deps: AppDeps): Koa<AppState> {
       await next();
     });
   }
+  // Outside the error middleware: the status and body it sets are what is counted.
+  if (deps.metrics) app.use(httpMetrics(deps.metrics));
   app.use(errorHandler());
   if (deps.databaseAvailable) app.use(databaseGate(deps.databaseAvailable));
   for (const r of [healthRouter({ databaseReady: deps.databaseReady, databaseAvailable: deps.databaseAvailable }), ...(deps.routers ?? [])]) {

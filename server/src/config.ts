@@ -213,6 +213,18 @@ export const configSchema = z
         description:
           'how many proxies in front of us append to X-Forwarded-For (0: none, the peer address is the client\'s); client addresses (source allow-lists, rate limits per address) are read accordingly — 1 behind the compose file\'s nginx',
       }),
+    metrics: z
+      .strictObject({
+        port: z.coerce.number().int().min(0).max(65535).optional().meta({ description: '/metrics on a listener of its own at this port (for the internal network the scraper is on; 0: any free port)' }),
+        host: z.string().min(1).optional().meta({ description: 'address of that listener (default: host)' }),
+        token: z
+          .string()
+          .min(16, 'at least 16 characters')
+          .optional()
+          .meta({ description: '/metrics on the main port answers only `Authorization: Bearer <token>` (checked on metrics.port too when set); secret' }),
+      })
+      .optional()
+      .meta({ description: 'Prometheus metrics (docs/operations.md): metrics.port, metrics.token, or both; neither: no /metrics' }),
     bluecardRateLimits: rateLimitsSchema.optional().meta({ description: 'rate limits per park on the lot\'s URLs (defaults in port/bluecard/call-guard.ts)' }),
     demo: z
       .strictObject({
@@ -335,6 +347,9 @@ export const ENV_NESTED: Record<string, [keyof Config, string]> = {
   PARKPAY_DEMO_WECHATPAY_PORT: ['demo', 'wechatPaySandboxPort'],
   PARKPAY_DEMO_ALIPAY_PORT: ['demo', 'alipaySandboxPort'],
   PARKPAY_DEMO_BUILD_H5: ['demo', 'buildDriverApp'],
+  PARKPAY_METRICS_PORT: ['metrics', 'port'],
+  PARKPAY_METRICS_HOST: ['metrics', 'host'],
+  PARKPAY_METRICS_TOKEN: ['metrics', 'token'],
 };
 /** JSON-valued environment variables (for deployments that configure by environment alone). */
 export const ENV_JSON_KEYS: Record<string, keyof Config> = {
@@ -445,6 +460,7 @@ export function redactedConfig(c: Config): Record<string, unknown> {
     alipayAgreement: c.alipayAgreement,
     invoicing: c.invoicing ? { wechat: c.invoicing.wechat ? { callbackUrl: c.invoicing.wechat.callbackUrl ?? null } : null, parks: Object.keys(c.invoicing.parks) } : undefined,
     messages: c.messages ? { wechat: c.messages.wechat ? Object.keys(c.messages.wechat.templates) : null, alipay: c.messages.alipay ? Object.keys(c.messages.alipay.templates) : null } : undefined,
+    metrics: c.metrics ? { port: c.metrics.port, host: c.metrics.host, token: c.metrics.token ? 'set' : undefined } : undefined,
   };
 }
 

@@ -69,6 +69,8 @@ import { mountParkRoutes } from './port/api/parks-routes';
 import { mountDemoRoutes } from './port/api/demo-routes';
 import { staticAppRouter } from './port/http/static-app';
 import { openApiRouter } from './port/http/openapi';
+import { Metrics } from './metrics';
+import { METRICS_PATH, metricsRouter, startMetricsServer, type MetricsServer } from './port/http/metrics-route';
 import { randomBytes } from 'node:crypto';
 
 export interface RunningServer {
@@ -85,6 +87,9 @@ export interface RunningServer {
   worker: OrderWorker;
   /** E-invoices and messages to drivers (tests tell it events and wait for its work). */
   notices: NoticesWiring;
+  metrics: Metrics;
+  /** The metrics listener (config metrics.port), when there is one. */
+  metricsUrl?: string;
   /** Every route the server mounts (method and path; the H5 app's catch-all left out): the OpenAPI document must name each. */
   routes: { method: string; path: string }[];
   stop(): Promise<void>;
@@ -131,6 +136,7 @@ export interface StartOptions {
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const logger = opts.logger ?? createLogger(config.logLevel);
+  const metrics = new Metrics();
   logger.info({ config: redactedConfig(config) }, 'starting');
   const database = await Database.open({
     uri: config.mongodbUri,
@@ -141,6 +147,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   });
   let demo: Demo | undefined;
   let server: http.Server | undefined;
+  let metricsServer: MetricsServer | undefined;
   try {
     const engine = await database.describe();
     logger.info({ engine }, `database: ${engine.engine} ${engine.version}${database.embedded ? ' (embedded)' : ''}`);
@@ -229,7 +236,17 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       alipay,
       demoLogin: config.mode === 'demo',
     });
-    const bluecard = new BluecardClient({ clock, logger });
+    const bluecard = new BluecardClient({
+      clock,
+      logger,
+      onAttempt: (a) => {
+        metrics.lotCall.observe({ interface: a.path, outcome: a.outcome }, a.seconds);
+        if (a.path === 'sendPayRes') {
+          metrics.sendPayResAttempts.inc({ park: a.parkNumber });
+          if (a.outcome !== 'ok') metrics.sendPayResFailures.inc({ park: a.parkNumber, kind: a.outcome });
+        }
+      },
+    });
     const workerRef: { worker?: OrderWorker } = {};
     // What a driver gets after paying: e-invoices and messages.
     const notices = await wireNotices({
@@ -375,7 +392,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       clock,
       databaseReady: () => database.ping(),
       databaseAvailable: () => database.available(),
+      metrics,
       routers: (routers = [
+        ...(config.metrics?.token ? [metricsRouter(metrics, config.metrics.token)] : []),
         openApiRouter({ version: packageVersion(), publicBaseUrl: config.publicBaseUrl }),
         bluecardRouter({ parks, clock, guard: lotCalls, records: new LotRecordsService(lotRecords, clock, undefined, { entered: (stay) => notices.entered(stay) }), lanePay: { ...lanes.lanePay, ...faceToFace.lanePay, ...couponsLists.lanePay } }),
         notifyRouter({ orders, wechat: wechatPay, alipay }),
@@ -387,6 +406,15 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       ]),
     });
     handler = app.callback();
+    metrics.onCollect(async () => {
+      metrics.databaseUp.set(database.available() ? 1 : 0);
+    });
+    if (config.metrics?.port !== undefined) {
+      metricsServer = await startMetricsServer(metrics, config.metrics.host ?? config.host, config.metrics.port, config.metrics.token);
+      logger.info({ url: `${metricsServer.url}${METRICS_PATH}` }, 'metrics listening');
+    } else if (!config.metrics?.token && config.mode === 'production') {
+      logger.warn('no metrics: set metrics.port (PARKPAY_METRICS_PORT) or metrics.token (PARKPAY_METRICS_TOKEN) to serve /metrics');
+    }
     // Every background job: one poll of the work collection for all of them, and the periodic ones.
     const jobs = new JobRegistry({ work: new MongoWorkQueue(database.connection), clock, logger, pollMs: opts.workerPollMs })
       .handle(worker)
@@ -417,13 +445,15 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         await couponsLists.stop();
         await notices.stop();
         await demo?.stop();
+        await metricsServer?.stop();
         await database.close();
         logger.info('stopped');
       })());
 
-    return { url, demo, config, logger, database, engine, orders, operators, worker, notices, routes: mountedRoutes(routers), stop };
+    return { url, demo, config, logger, database, engine, orders, operators, worker, notices, routes: mountedRoutes(routers), metrics, metricsUrl: metricsServer?.url, stop };
   } catch (e) {
     if (server?.listening) await new Promise<void>((r) => server!.close(() => r()));
+    await metricsServer?.stop().catch(() => undefined);
     await demo?.stop().catch(() => undefined);
     await database.close();
     throw e;

@@ -120,6 +120,17 @@ export interface BluecardClientOptions {
   logger?: BluecardLogger;
   /** Used for backoff and pacing waits; default: setTimeout. */
   sleep?: Sleep;
+  /** Told after every request on the wire (metrics): which park and interface, how it went, how long it took (real time). */
+  onAttempt?: (a: AttemptReport) => void;
+}
+
+export interface AttemptReport {
+  parkNumber: string;
+  /** The tail of /bcopenapi/out/<path>, e.g. sendPayRes. */
+  path: string;
+  /** 'ok', or the failure's kind (timeout, network, http, rejected, bad_answer). */
+  outcome: 'ok' | BluecardErrorKind;
+  seconds: number;
 }
 
 /** The money of a priced stay in integer fen (the strings of the answer stay as Bluecard gave them). */
@@ -182,6 +193,7 @@ export class BluecardClient {
   private readonly backoffMs: readonly number[];
   private readonly log: BluecardLogger;
   private readonly sleep: Sleep;
+  private readonly onAttempt: ((a: AttemptReport) => void) | undefined;
   /** Pacing lanes by `<parkNumber> <path>`. */
   private readonly lanes = new Map<string, Lane>();
 
@@ -193,6 +205,7 @@ export class BluecardClient {
     this.backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
     this.log = options.logger ?? noopLogger;
     this.sleep = options.sleep ?? realSleep;
+    this.onAttempt = options.onAttempt;
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -455,11 +468,17 @@ export class BluecardClient {
         if (wait > 0) await this.sleep(wait, options.signal);
       }
       if (options.signal?.aborted) throw new AbortedBeforeSend('aborted before sending');
+      const t0 = process.hrtime.bigint();
+      const report = (outcome: AttemptReport['outcome']) =>
+        this.onAttempt?.({ parkNumber: park.parkNumber, path: spec.path, outcome, seconds: Number(process.hrtime.bigint() - t0) / 1e9 });
       try {
         const left = deadline === undefined ? undefined : Math.max(1, deadline - this.clock.now());
-        return await this.attempt(park, spec, body, attempt, options.map, left);
+        const result = await this.attempt(park, spec, body, attempt, options.map, left);
+        report('ok');
+        return result;
       } catch (e) {
         if (!(e instanceof AttemptFailed)) throw e;
+        report(e.error.kind);
         const { error, transient } = e;
         const again = transient && attempt < maxAttempts && roomFor(this.backoffMs[attempt - 1] ?? 0);
         const fields = {
