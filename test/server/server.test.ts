@@ -64,7 +64,7 @@ describe('request timeouts fit for a payment server', () => {
       MONGODB_URI: `${testDatabaseUri()}pp_slowbody`,
       PARKPAY_PARKS: JSON.stringify([{ parkNumber: 'p_slow', key: 'k-slow', bluecardBaseUrl: 'http://127.0.0.1:1' }]),
       PARKPAY_HTTP: JSON.stringify({ headersTimeoutMs: 1_000, requestTimeoutMs: 1_500 }),
-    });
+    }, undefined, { demoWithConfiguredKeys: true });
     const running = await startServer(config, { logger: createLogger('silent'), demo: false });
     const { port } = new URL(running.url);
     /** Open a connection, send `first`, keep sending a byte every 200 ms; resolve with how long until the server ends it and what it said. */
