@@ -9,7 +9,7 @@ import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import { httpMetrics } from './port/http/metrics-route';
 import { databaseGate, errorHandler, requestContext, type AppState } from './port/http/middleware';
-import { healthRouter } from './port/http/health';
+import { healthRouter, type HealthDeps } from './port/http/health';
 
 export interface AppDeps {
   logger: Logger;
@@ -28,6 +28,8 @@ export interface AppDeps {
    * (leave by…) from our now, not the phone's (a phone's clock may be off; demo mode's runs ahead).
    */
   clock?: Clock;
+  /** The fuller truth of /readyz (port/http/health.ts). */
+  readiness?: HealthDeps['readiness'];
   /** Request durations and rate-limit refusals are counted here. */
   metrics?: Metrics;
 }
@@ -52,7 +54,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   if (deps.metrics) app.use(httpMetrics(deps.metrics));
   app.use(errorHandler());
   if (deps.databaseAvailable) app.use(databaseGate(deps.databaseAvailable));
-  for (const r of [healthRouter({ databaseReady: deps.databaseReady, databaseAvailable: deps.databaseAvailable }), ...(deps.routers ?? [])]) {
+  for (const r of [healthRouter({ databaseReady: deps.databaseReady, databaseAvailable: deps.databaseAvailable, readiness: deps.readiness }), ...(deps.routers ?? [])]) {
     app.use(r.routes());
     app.use(r.allowedMethods());
   }

@@ -70,6 +70,7 @@ import { mountDemoRoutes } from './port/api/demo-routes';
 import { staticAppRouter } from './port/http/static-app';
 import { openApiRouter } from './port/http/openapi';
 import { Metrics } from './metrics';
+import { MongoOperationsReadModel } from './repository/operations';
 import { METRICS_PATH, metricsRouter, startMetricsServer, type MetricsServer } from './port/http/metrics-route';
 import { randomBytes } from 'node:crypto';
 
@@ -297,6 +298,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         bookingWiring.orderRefunding(no);
       },
       onRefunded: (no) => notices.orderRefunded(no),
+      observer: {
+        paymentRecorded: (o, outcome) => metrics.payments.inc({ provider: o.payment?.provider ?? 'unknown', outcome }),
+        delivered: (o, seconds) => {
+          metrics.payments.inc({ provider: o.payment?.provider ?? 'unknown', outcome: 'delivered' });
+          metrics.paymentToLot.observe({ provider: o.payment?.provider ?? 'unknown' }, seconds);
+        },
+        refunded: (o) => metrics.payments.inc({ provider: o.payment?.provider ?? 'unknown', outcome: 'refunded' }),
+      },
       log: logger,
     });
     const worker = new OrderWorker(orders, { logger, pollMs: opts.workerPollMs, owner: workerOwner });
@@ -385,6 +394,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     mountDemoRoutes(api, demo);
     // Demo mode builds the app in the background on first start: serve it as soon as it is there.
     const h5 = staticAppRouter(config.h5Dir, { appearsLater: demo !== undefined });
+    const operations = new MongoOperationsReadModel(database.connection);
     let routers: Router[] = [];
     const app = createApp({
       logger,
@@ -393,6 +403,22 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       databaseReady: () => database.ping(),
       databaseAvailable: () => database.available(),
       metrics,
+      readiness: async (databaseUp) => {
+        const jobs = worker.health();
+        const body: Record<string, unknown> = {
+          engine: { name: engine.engine, version: engine.version, embedded: database.embedded !== undefined, up: database.available() },
+          jobs: { owner: worker.owner, running: jobs.running, lastPollAgoMs: jobs.lastPollAgoMs, stalled: jobs.stalled },
+        };
+        if (databaseUp) {
+          const now = clock.now();
+          const d = await operations.deliveryBacklog(new Date(now), worker.owner);
+          const oldestAgeSeconds = d.oldestPaidAt ? Math.round(Math.max(0, now - d.oldestPaidAt.getTime()) / 1000) : 0;
+          body.leases = { heldByUs: d.leasedByUs, heldByOthers: d.leasedByOthers, lapsed: d.lapsed };
+          // Behind: a paid order has waited over a minute for the lot, or one is due and nobody works on it.
+          body.deliveryQueue = { undelivered: d.undelivered, oldestAgeSeconds, overdue: d.overdue, behind: oldestAgeSeconds > 60 || d.overdue > 0 };
+        }
+        return { ready: jobs.running && !jobs.stalled, body };
+      },
       routers: (routers = [
         ...(config.metrics?.token ? [metricsRouter(metrics, config.metrics.token)] : []),
         openApiRouter({ version: packageVersion(), publicBaseUrl: config.publicBaseUrl }),
@@ -406,8 +432,23 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       ]),
     });
     handler = app.callback();
+    // Facts of the database, read at each scrape (the same on every instance).
     metrics.onCollect(async () => {
-      metrics.databaseUp.set(database.available() ? 1 : 0);
+      const up = database.available();
+      metrics.databaseUp.set(up ? 1 : 0);
+      if (!up) return;
+      const now = clock.now();
+      const [delivery, refunds, heartbeats] = await Promise.all([
+        operations.deliveryBacklog(new Date(now), worker.owner),
+        operations.refundBacklog(),
+        operations.heartbeats(),
+      ]);
+      metrics.undeliveredPaid.set(delivery.undelivered);
+      metrics.undeliveredOldestAge.set(delivery.oldestPaidAt ? Math.max(0, now - delivery.oldestPaidAt.getTime()) / 1000 : 0);
+      for (const [kind, n] of Object.entries(refunds.pending)) metrics.refundsPending.set({ kind }, n);
+      metrics.refundsOldestAge.set(refunds.oldestStartedAt ? Math.max(0, now - refunds.oldestStartedAt.getTime()) / 1000 : 0);
+      metrics.heartbeatAge.reset();
+      for (const h of heartbeats) metrics.heartbeatAge.set({ park: h.parkNumber }, Math.max(0, now - h.receivedAt.getTime()) / 1000);
     });
     if (config.metrics?.port !== undefined) {
       metricsServer = await startMetricsServer(metrics, config.metrics.host ?? config.host, config.metrics.port, config.metrics.token);

@@ -1,13 +1,13 @@
 import Router from '@koa/router';
 import { Writable } from 'node:stream';
 import request from 'supertest';
-import { createApp } from '../../server/src/app';
+import { createApp, type AppDeps } from '../../server/src/app';
 import { AppError } from '../../server/src/core/errors';
 import { createLogger } from '../../server/src/logger';
 import { Database } from '../../server/src/repository/database';
 import { testDatabaseUri } from '../support/db';
 
-function setup(opts: { ready?: () => Promise<boolean>; available?: () => boolean; routers?: Router[] } = {}) {
+function setup(opts: { ready?: () => Promise<boolean>; available?: () => boolean; routers?: Router[]; readiness?: AppDeps['readiness'] } = {}) {
   const lines: string[] = [];
   const logger = createLogger(
     'info',
@@ -18,7 +18,7 @@ function setup(opts: { ready?: () => Promise<boolean>; available?: () => boolean
       },
     }),
   );
-  const app = createApp({ logger, databaseReady: opts.ready ?? (async () => true), databaseAvailable: opts.available, routers: opts.routers });
+  const app = createApp({ logger, databaseReady: opts.ready ?? (async () => true), databaseAvailable: opts.available, routers: opts.routers, readiness: opts.readiness });
   return { app, lines };
 }
 
@@ -39,6 +39,32 @@ describe('app skeleton', () => {
     const down = await request(app.callback()).get('/readyz');
     expect(down.status).toBe(503);
     expect(down.body).toEqual({ status: 'unavailable', database: 'down' });
+  });
+
+  it('/readyz: 503 while the jobs are not running, whatever the database says; the details as they are', async () => {
+    let running = true;
+    const seen: boolean[] = [];
+    const { app } = setup({
+      readiness: async (db) => {
+        seen.push(db);
+        return { ready: running, body: { jobs: { running }, deliveryQueue: { undelivered: 2, behind: true } } };
+      },
+    });
+    const ok = await request(app.callback()).get('/readyz');
+    expect([ok.status, ok.body, ok.headers['cache-control']]).toEqual([200, { status: 'ready', database: 'up', jobs: { running: true }, deliveryQueue: { undelivered: 2, behind: true } }, 'no-store']);
+    running = false;
+    const stopped = await request(app.callback()).get('/readyz');
+    expect([stopped.status, stopped.body]).toEqual([503, { status: 'unavailable', database: 'up', jobs: { running: false }, deliveryQueue: { undelivered: 2, behind: true } }]);
+    expect(seen).toEqual([true, true]);
+    // Details that cannot be read do not make a ready process unready, nor a down database ready.
+    const failing = setup({ readiness: () => Promise.reject(new Error('boom')) }).app;
+    expect((await request(failing.callback()).get('/readyz')).body).toEqual({ status: 'ready', database: 'up', details: 'not read: boom' });
+    const down = setup({ ready: async () => false, readiness: async () => ({ ready: true, body: {} }) }).app;
+    expect((await request(down.callback()).get('/readyz')).status).toBe(503);
+    // /healthz stays cheap: it never asks.
+    seen.length = 0;
+    expect((await request(app.callback()).get('/healthz')).status).toBe(200);
+    expect(seen).toEqual([]);
   });
 
   it('echoes a sane request id, makes one otherwise, and logs each request', async () => {

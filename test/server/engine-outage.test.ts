@@ -54,7 +54,10 @@ it('notices the engine die, answers 503 at once meanwhile, and carries on when i
 
     const ready = await fetch(`${running.url}/readyz`);
     expect(ready.status).toBe(503);
-    expect(await ready.json()).toEqual({ status: 'unavailable', database: 'down' });
+    const body = (await ready.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ status: 'unavailable', database: 'down', engine: { name: 'FerretDB', embedded: true, up: false }, jobs: { running: true } });
+    // Nothing read from a database that is down.
+    expect(body).not.toHaveProperty('deliveryQueue');
     expect(await (await fetch(`${running.url}/healthz`)).json()).toEqual({ status: 'degraded', database: 'down' });
 
     // What needs the database is refused, and quickly (the driver alone would wait for the server).

@@ -90,7 +90,14 @@ describe('server process', () => {
       expect(banner).toMatch(/ParkPay \(demo mode\) listening on http:\/\/127\.0\.0\.1:\d+ +— +database: (FerretDB|mongod) v?\d/);
       const url = /http:\/\/127\.0\.0\.1:\d+/.exec(banner)![0];
       expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });
-      expect(await (await fetch(`${url}/readyz`)).json()).toEqual({ status: 'ready', database: 'up' });
+      expect(await (await fetch(`${url}/readyz`)).json()).toMatchObject({
+        status: 'ready',
+        database: 'up',
+        engine: { name: 'FerretDB', embedded: true, up: true },
+        jobs: { running: true, stalled: false },
+        leases: { heldByOthers: 0, lapsed: 0 },
+        deliveryQueue: { undelivered: 0, behind: false },
+      });
       expect(enginesUsing(dataDir).length).toBeGreaterThan(0);
       // Demo mode runs the Bluecard sandbox with the demo park, registered with ParkPay.
       const sandboxUrl = /Bluecard sandbox: (http:\/\/127\.0\.0\.1:\d+)/.exec(lines.join('\n'))![1]!;

@@ -46,6 +46,8 @@ export interface Payment {
   paidAt: Date;
   /** How we learned it: a notification, or our own query. */
   via: 'notification' | 'query';
+  /** When we recorded it (the start of the way to the barrier). */
+  recordedAt?: Date;
 }
 
 export interface Delivery {

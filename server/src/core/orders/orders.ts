@@ -39,10 +39,21 @@ export interface OrderServiceDeps {
   onRefund?: (orderNo: string) => void;
   /** Called when a refund is done (the money is back with the driver). */
   onRefunded?: (orderNo: string) => void;
+  /** Told what became of payments (metrics): recorded and counting, recorded but refunded, delivered, given back. */
+  observer?: OrderObserver;
   log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
   newOrderNo?: () => string;
   /** Our coupons of a stay, shown on its fee (core/coupons). */
   stayCoupons?: StayCoupons;
+}
+
+export interface OrderObserver {
+  /** A payment was recorded: it counts for the stay ('paid') or it goes back ('cannot_count'). */
+  paymentRecorded(order: Order, outcome: 'paid' | 'cannot_count'): void;
+  /** The lot acknowledged it; `seconds` since the payment was recorded. */
+  delivered(order: Order, seconds: number): void;
+  /** The provider confirmed a refund. */
+  refunded(order: Order): void;
 }
 
 /** A coupon of ours on a stay, as the fee shows it (the lot's figures already count the 'applied' ones). */
@@ -455,7 +466,7 @@ export class OrderService {
       const delivery: Delivery = { transactionID: orderNo, state: 'pending', attempts: 0, refusals: 0, nextAttemptAt: now };
       const taker = this.deps.deliverNow;
       if (taker) Object.assign(delivery, { attempts: 1, leaseOwner: taker.owner, leaseUntil: new Date(now.getTime() + this.policy.leaseMs) });
-      return { status: 'paid', payment, delivery, updatedAt: now };
+      return { status: 'paid', payment: { ...payment, recordedAt: now }, delivery, updatedAt: now };
     };
     // The usual case in one write (the driver waits at the barrier): unpaid, and the amount is the order's.
     const paid = await this.deps.orders.markPaid(orderNo, paidSet(), payment.paidFen);
@@ -488,6 +499,11 @@ export class OrderService {
       updatedAt: now,
     });
     if (!started) return 'duplicate';
+    this.deps.log?.warn(
+      { orderNo, parkNumber: started.parkNumber, outTradeNo: started.outTradeNo, provider: payment.provider, transactionId: payment.transactionId, fen: payment.paidFen },
+      'payment of another amount: refunding',
+    );
+    this.deps.observer?.paymentRecorded(started, 'cannot_count');
     this.deps.onRefund?.(orderNo);
     return 'refunding';
   }
@@ -511,7 +527,12 @@ export class OrderService {
   }
 
   private paid(order: Order, payment: Payment): 'applied' {
-    this.deps.log?.info({ orderNo: order.orderNo, via: payment.via, fen: payment.paidFen }, 'payment recorded');
+    // The ids that follow a payment end to end: ours, the lot's, the provider's, the park.
+    this.deps.log?.info(
+      { orderNo: order.orderNo, parkNumber: order.parkNumber, outTradeNo: order.outTradeNo, provider: payment.provider, transactionId: payment.transactionId, via: payment.via, fen: payment.paidFen },
+      'payment recorded',
+    );
+    this.deps.observer?.paymentRecorded(order, 'paid');
     if (this.deps.deliverNow && order.delivery?.leaseOwner === this.deps.deliverNow.owner) this.deps.deliverNow.run(order);
     else this.deps.onPaid?.(order.orderNo);
     return 'applied';
@@ -529,7 +550,11 @@ export class OrderService {
       refund: this.newRefund(order.orderNo, order.payment!.paidFen, reason),
       updatedAt: this.now(),
     });
-    this.deps.log?.warn({ orderNo: order.orderNo, reason }, 'payment cannot count: refunding');
+    this.deps.log?.warn(
+      { orderNo: order.orderNo, parkNumber: order.parkNumber, outTradeNo: order.outTradeNo, transactionId: order.payment?.transactionId, reason },
+      'payment cannot count: refunding',
+    );
+    this.deps.observer?.paymentRecorded(order, 'cannot_count');
     this.deps.onRefund?.(order.orderNo);
   }
 
@@ -603,13 +628,22 @@ export class OrderService {
       }
       return retry(err.message);
     }
-    return this.deps.orders.releaseLease(order.orderNo, 'delivery', owner, {
+    const delivered = await this.deps.orders.releaseLease(order.orderNo, 'delivery', owner, {
       status: 'delivered',
       'delivery.state': 'done',
       'delivery.deliveredAt': this.now(),
       'delivery.lastError': null,
       updatedAt: this.now(),
     });
+    if (delivered) {
+      const seconds = Math.max(0, this.deps.clock.now() - (p.recordedAt ?? p.paidAt).getTime()) / 1000;
+      this.deps.log?.info(
+        { orderNo: order.orderNo, parkNumber: order.parkNumber, outTradeNo: order.outTradeNo, transactionId: p.transactionId, attempts: d.attempts, seconds },
+        'payment delivered to the lot',
+      );
+      this.deps.observer?.delivered(delivered, seconds);
+    }
+    return delivered;
   }
 
   /**
@@ -752,9 +786,12 @@ export class OrderService {
         : this.deps.orders.transition(order.orderNo, ['refunding'], set, { 'refund.refundNo': refundNo ?? r.refundNo });
     switch (outcome.state) {
       case 'done': {
-        this.deps.log?.info({ orderNo: order.orderNo, refundNo: r.refundNo, fen: r.fen }, 'refunded');
         const refunded = await write({ status: 'refunded', 'refund.state': 'done', 'refund.refundedAt': outcome.at ?? now, 'refund.lastError': null, updatedAt: now });
-        if (refunded?.status === 'refunded') this.deps.onRefunded?.(order.orderNo);
+        if (refunded?.status === 'refunded') {
+          this.deps.log?.info({ orderNo: order.orderNo, parkNumber: order.parkNumber, outTradeNo: order.outTradeNo, refundNo: r.refundNo, fen: r.fen, reason: r.reason }, 'refund confirmed');
+          this.deps.observer?.refunded(refunded);
+          this.deps.onRefunded?.(order.orderNo);
+        }
         return refunded;
       }
       case 'pending':

@@ -25,6 +25,11 @@ export function httpMetrics(metrics: Metrics) {
       const route = typeof matched === 'string' ? matched : matched ? 'static' : 'unmatched';
       metrics.httpRequests.observe({ method: ctx.method, route, status: `${Math.floor(ctx.status / 100)}xx` }, Number(process.hrtime.bigint() - t0) / 1e9);
       const body = ctx.body as { error?: { code?: unknown }; status?: unknown; errorCode?: unknown } | undefined;
+      // A payment notification refused (WeChat Pay: not 2xx; Alipay: anything but `success`): the provider sends it again.
+      const notify = /^\/notify\/(wechatpay|alipay)(\/|$)/.exec(ctx.path);
+      if (notify && ctx.method === 'POST' && (ctx.status >= 300 || (notify[1] === 'alipay' && ctx.body !== 'success'))) {
+        metrics.payments.inc({ provider: notify[1] === 'wechatpay' ? 'wechat' : 'alipay', outcome: 'notification_refused' });
+      }
       if ((ctx.state as AppState).protocol === 'bluecard') {
         if (body?.status === 'fail' && typeof body.errorCode === 'string' && body.errorCode.startsWith('rate_limited')) {
           metrics.rateLimited.inc({ scope: 'bluecard', code: 'rate_limited' });
