@@ -225,6 +225,20 @@ export const configSchema = z
       })
       .optional()
       .meta({ description: 'Prometheus metrics (docs/operations.md): metrics.port, metrics.token, or both; neither: no /metrics' }),
+    retention: z
+      .strictObject({
+        heartbeatDays: z.coerce.number().int().min(1).max(366).default(7).meta({ description: "days each park's heartbeat history is kept (the latest heartbeat of a park is always kept); a TTL index on MongoDB" }),
+        pictureDays: z.coerce.number().int().min(1).max(3660).default(90).meta({ description: "days the lots' entry and exit pictures are kept; older ones answer 404" }),
+        auditDays: z.coerce
+          .number()
+          .int()
+          .min(180, 'at least 180 days (network logs are kept six months at least)')
+          .max(36600)
+          .default(1095)
+          .meta({ description: "days the operators' audit log is kept" }),
+      })
+      .default({ heartbeatDays: 7, pictureDays: 90, auditDays: 1095 })
+      .meta({ description: 'how long records that grow without end are kept (docs/operations.md); expired sessions are removed when they expire' }),
     bluecardRateLimits: rateLimitsSchema.optional().meta({ description: 'rate limits per park on the lot\'s URLs (defaults in port/bluecard/call-guard.ts)' }),
     demo: z
       .strictObject({
@@ -350,6 +364,9 @@ export const ENV_NESTED: Record<string, [keyof Config, string]> = {
   PARKPAY_METRICS_PORT: ['metrics', 'port'],
   PARKPAY_METRICS_HOST: ['metrics', 'host'],
   PARKPAY_METRICS_TOKEN: ['metrics', 'token'],
+  PARKPAY_RETENTION_HEARTBEAT_DAYS: ['retention', 'heartbeatDays'],
+  PARKPAY_RETENTION_PICTURE_DAYS: ['retention', 'pictureDays'],
+  PARKPAY_RETENTION_AUDIT_DAYS: ['retention', 'auditDays'],
 };
 /** JSON-valued environment variables (for deployments that configure by environment alone). */
 export const ENV_JSON_KEYS: Record<string, keyof Config> = {
@@ -461,6 +478,7 @@ export function redactedConfig(c: Config): Record<string, unknown> {
     invoicing: c.invoicing ? { wechat: c.invoicing.wechat ? { callbackUrl: c.invoicing.wechat.callbackUrl ?? null } : null, parks: Object.keys(c.invoicing.parks) } : undefined,
     messages: c.messages ? { wechat: c.messages.wechat ? Object.keys(c.messages.wechat.templates) : null, alipay: c.messages.alipay ? Object.keys(c.messages.alipay.templates) : null } : undefined,
     metrics: c.metrics ? { port: c.metrics.port, host: c.metrics.host, token: c.metrics.token ? 'set' : undefined } : undefined,
+    retention: c.retention,
   };
 }
 

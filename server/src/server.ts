@@ -71,6 +71,9 @@ import { staticAppRouter } from './port/http/static-app';
 import { openApiRouter } from './port/http/openapi';
 import { Metrics } from './metrics';
 import { MongoOperationsReadModel } from './repository/operations';
+import { MongoRetentionStore } from './repository/retention';
+import { Retention } from './core/retention';
+import { RetentionJob } from './port/jobs/retention-job';
 import { METRICS_PATH, metricsRouter, startMetricsServer, type MetricsServer } from './port/http/metrics-route';
 import { randomBytes } from 'node:crypto';
 
@@ -88,6 +91,8 @@ export interface RunningServer {
   worker: OrderWorker;
   /** E-invoices and messages to drivers (tests tell it events and wait for its work). */
   notices: NoticesWiring;
+  /** The retention pass (tests run it step by step). */
+  retention: RetentionJob;
   metrics: Metrics;
   /** The metrics listener (config metrics.port), when there is one. */
   metricsUrl?: string;
@@ -466,6 +471,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       .every('bookings: 4.19 reconciliation', 10 * 60_000, () => bookingParts.worker.reconcileAll());
     jobs.start();
     void worker.takeOver();
+    const retention = new RetentionJob(new Retention(new MongoRetentionStore(database.connection), config.retention, clock), { logger });
+    retention.start();
     await couponsLists.start();
     await notices.start();
     await demo?.connect(url);
@@ -483,6 +490,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         clearInterval(idle);
         clearTimeout(cut);
         await jobs.stop();
+        await retention.stop();
         await couponsLists.stop();
         await notices.stop();
         await demo?.stop();
@@ -491,7 +499,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         logger.info('stopped');
       })());
 
-    return { url, demo, config, logger, database, engine, orders, operators, worker, notices, routes: mountedRoutes(routers), metrics, metricsUrl: metricsServer?.url, stop };
+    return { url, demo, config, logger, database, engine, orders, operators, worker, notices, retention, routes: mountedRoutes(routers), metrics, metricsUrl: metricsServer?.url, stop };
   } catch (e) {
     if (server?.listening) await new Promise<void>((r) => server!.close(() => r()));
     await metricsServer?.stop().catch(() => undefined);

@@ -73,7 +73,9 @@ export function lotModels(conn: Connection) {
         // unique index on parkNumber + imageName, both moved at start).
         { _id: Schema.Types.Mixed, parkNumber: String, imageName: String, mime: String, data: Buffer, bytes: Number, sha256: String, receivedAt: Date },
         opts,
-      ),
+      )
+        // Retention removes the oldest pictures by it.
+        .index({ receivedAt: 1 }),
     ),
     charges: reuse(
       'LotCharge',
