@@ -12,7 +12,7 @@ import { build } from 'esbuild';
 const ROOT = path.resolve(__dirname, '..');
 export const OUT_DIR = path.join(ROOT, 'dist');
 const SOURCES = ['server/src', 'server/sandbox', 'shared'];
-const SCRIPTS = ['scripts/create-admin.ts'];
+const SCRIPTS = ['scripts/create-admin.ts', 'scripts/db-migrate.ts'];
 
 function tsFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

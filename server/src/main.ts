@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { ConfigError, loadConfig } from './config';
 import { EngineLockedError, NoEngineError } from './repository/engine';
+import { SchemaVersionError } from './repository/schema';
 import { startServer } from './server';
 
 /** A signal this soon after the first is the same request, relayed (npm forwards SIGINT to its script). */
@@ -29,6 +30,10 @@ async function main() {
     if (e instanceof NoEngineError || e instanceof EngineLockedError) {
       console.error(`ParkPay cannot start: ${e.message}`);
       process.exit(69); // EX_UNAVAILABLE
+    }
+    if (e instanceof SchemaVersionError) {
+      console.error(`ParkPay cannot start: ${e.message}`);
+      process.exit(65); // EX_DATAERR
     }
     throw e;
   }

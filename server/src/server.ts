@@ -71,6 +71,7 @@ import { staticAppRouter } from './port/http/static-app';
 import { openApiRouter } from './port/http/openapi';
 import { Metrics } from './metrics';
 import { MongoOperationsReadModel } from './repository/operations';
+import { ensureSchema } from './repository/schema';
 import { MongoRetentionStore } from './repository/retention';
 import { Retention } from './core/retention';
 import { RetentionJob } from './port/jobs/retention-job';
@@ -150,6 +151,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     cacheDir: config.cacheDir,
     log: (m) => logger.info(m),
     warn: (m) => logger.warn(m),
+    autoIndex: config.mode !== 'production',
   });
   let demo: Demo | undefined;
   let server: http.Server | undefined;
@@ -157,6 +159,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   try {
     const engine = await database.describe();
     logger.info({ engine }, `database: ${engine.engine} ${engine.version}${database.embedded ? ' (embedded)' : ''}`);
+    // Production builds no index itself: the database must have been migrated to this version (db:migrate).
+    await ensureSchema(database.connection, {
+      production: config.mode === 'production',
+      engine: engine.engine,
+      heartbeatDays: config.retention.heartbeatDays,
+      by: `parkpay ${packageVersion()} (start)`,
+      log: (fields, msg) => logger.info(fields, msg),
+    });
 
     // Lane calls are answered from the cached park while it refreshes (a failed refresh keeps it, up to 60 s).
     const parks = new MongoParkDirectory(database.connection, undefined, {

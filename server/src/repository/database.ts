@@ -17,6 +17,8 @@ export interface DatabaseOptions {
   log: EngineLog;
   /** The embedded engine's unexpected exits and restarts (default: log). */
   warn?: EngineLog;
+  /** Whether mongoose builds each model's indexes itself (default true); production leaves that to db:migrate. */
+  autoIndex?: boolean;
 }
 
 export interface EngineInfo {
@@ -55,7 +57,7 @@ export class Database {
           serverSelectionTimeoutMS: embedded ? 3_000 : 10_000,
           // Fail fast instead of buffering operations for 10 s when the database is gone.
           bufferCommands: false,
-          autoIndex: true,
+          autoIndex: opts.autoIndex ?? true,
         })
         .asPromise();
       return new Database(connection, embedded);

@@ -3,9 +3,11 @@
  * processes on one database behind a round-robin proxy (the compose file's reverse proxy and two
  * instances), the lot, WeChat login and WeChat Pay as the sandboxes. Drivers log in and pay through the
  * proxy; WeChat Pay's notifications and the lot's records reach either process; every payment reaches the
- * lot exactly once. And: a production process loads no sandbox code, stops cleanly on SIGTERM, and a
- * configuration with real keys but no mode stops the boot with a message.
+ * lot exactly once. And: a production process loads no sandbox code, stops cleanly on SIGTERM, a
+ * configuration with real keys but no mode stops the boot with a message, and so does a database the
+ * migration (the build's db-migrate.js, run first as a deployment does) has not brought to this version.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +26,7 @@ import {
   startBuiltServer,
   startRoundRobin,
   stopAll,
+  TEST_BUILD,
   type RoundRobin,
   type ServerProcess,
 } from '../../support/prod-processes';
@@ -59,6 +62,10 @@ function productionEnv(): NodeJS.ProcessEnv {
   };
 }
 
+/** `node dist/scripts/db-migrate.js` of the build, on the configuration of `env`. */
+const migrateWithBuild = (e: NodeJS.ProcessEnv) =>
+  spawnSync(process.execPath, [path.join(TEST_BUILD, 'scripts/db-migrate.js')], { env: e, encoding: 'utf8', timeout: 60_000 });
+
 beforeAll(async () => {
   [bluecard, login, front, lotDoor] = await Promise.all([
     startBluecardSandbox({ parks: demoParks(), clock: lotClock, heartbeatMs: 0, announceLanesOnStart: false, onError: (e) => console.error('bluecard sandbox', e) }),
@@ -70,6 +77,9 @@ beforeAll(async () => {
   wechatPay = await startWechatPaySandbox({ mode: 'publicKey', appId: login.app.appId });
   lotDoor.upstreams.push(bluecard.url);
   env = productionEnv();
+  // The deployment's first step: the migration builds the indexes (production builds none itself).
+  const migrated = migrateWithBuild(env);
+  expect([migrated.status, migrated.stderr]).toEqual([0, '']);
   const modules = moduleReporter(tmp);
   [a, b] = await Promise.all([
     startBuiltServer('A', { ...env, PARKPAY_TEST_MODULES_OUT: path.join(tmp, 'modules-A.json') }, ['--require', modules]),
@@ -165,5 +175,12 @@ it('real keys without mode production stop the boot with a message (exit 78)', a
   delete withoutMode.PARKPAY_MODE;
   await expect(startBuiltServer('no-mode', withoutMode)).rejects.toThrow(
     /exited \(78\) before listening; stderr: ParkPay cannot start: invalid configuration:\n {2}- mode: is not set, but parks \(PARKPAY_PARKS\), wechatPay \(PARKPAY_WECHATPAY\), wechatMiniProgram \(PARKPAY_WECHAT_MINIPROGRAM\), mongodbUri \(MONGODB_URI\), publicBaseUrl \(PARKPAY_PUBLIC_BASE_URL\) are configured/,
+  );
+});
+
+it('a database not migrated to this version stops the boot with a message naming db:migrate (exit 65)', async () => {
+  const unmigrated = { ...env, MONGODB_URI: `${testDatabaseUri()}${randomDbName('unmigrated')}` };
+  await expect(startBuiltServer('unmigrated', unmigrated)).rejects.toThrow(
+    /exited \(65\) before listening; stderr: ParkPay cannot start: the database is new \(no schema version\); this version needs \d+: run `npm run db:migrate`/,
   );
 });

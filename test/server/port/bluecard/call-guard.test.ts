@@ -19,6 +19,8 @@ import { MongoParkDirectory } from '../../../../server/src/repository/parks';
 import { startServer } from '../../../../server/src/server';
 import { startAlipaySandbox } from '../../../../server/sandbox/alipay';
 import { openTestDatabase, testDatabaseUri, type TestDatabase } from '../../../support/db';
+import mongoose from 'mongoose';
+import { migrate } from '../../../../server/src/repository/schema';
 
 const OPEN = { parkNumber: 'p_guard_open', key: 'k-open', bluecardBaseUrl: 'http://127.0.0.1:1' };
 const FENCED = { parkNumber: 'p_guard_fenced', key: 'k-fenced', bluecardBaseUrl: 'http://127.0.0.1:1', bluecardSources: ['10.1.2.0/24', '2001:db8::/32'] };
@@ -161,6 +163,10 @@ describe('production start', () => {
       PARKPAY_PARKS: JSON.stringify([OPEN, FENCED]),
       PARKPAY_ALIPAY: JSON.stringify(alipay.app),
     });
+    // A production start needs the database migrated first.
+    const conn = await mongoose.createConnection(config.mongodbUri!, { bufferCommands: false }).asPromise();
+    await migrate(conn, { engine: 'FerretDB', heartbeatDays: 7, by: 'test' });
+    await conn.close();
     const running = await startServer(config, { logger, demo: false });
     try {
       const warnings = logs.filter((l) => l.level === 40 && typeof l.msg === 'string' && (l.msg as string).includes('has no bluecardSources'));
