@@ -17,14 +17,14 @@ export class Metrics {
 
   readonly payments = new Counter({
     name: 'parkpay_payments_total',
-    help: 'Payments by provider and outcome: paid (recorded, counts for the stay), cannot_count (recorded but refunded: car gone, lot refused, amount differs), refunded (money back), delivered (the lot acknowledged it), notification_refused (a notification that did not verify or match)',
+    help: 'Parking-fee payments of the driver app (orders) by provider and outcome: paid (recorded, counts for the stay), cannot_count (recorded but refunded: car gone, lot refused, amount differs), refunded (money back), delivered (the lot acknowledged it), notification_refused (a notification that did not verify or match)',
     labelNames: ['provider', 'outcome'] as const,
     registers: [this.registry],
   });
 
   readonly paymentToLot = new Histogram({
     name: 'parkpay_payment_to_lot_seconds',
-    help: 'From a payment recorded (notification or query) to the lot acknowledging sendPayRes (or 4.18 for bookings)',
+    help: "From a parking-fee payment recorded (notification or query) to the lot acknowledging sendPayRes",
     labelNames: ['provider'] as const,
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900],
     registers: [this.registry],
