@@ -6,7 +6,8 @@
  * Each run: spawn → the "listening" log line → /readyz answers 200 (the time printed), then the resident memory
  * of the whole process tree (VmRSS from /proc, the launcher included) at that moment and again after 5 s idle,
  * then SIGTERM and the exit code. The database is one FerretDB this script starts, shared by every run, so
- * the figures are ParkPay's own start (config, connection, indexes, parks, listen), not the engine's.
+ * the figures are ParkPay's own start (config, connection, schema check, parks, listen), not the engine's; the
+ * database is migrated once first (dist/scripts/db-migrate.js), as a deployment does.
  *
  *   npm run build && npx tsx scripts/bench-start.ts [runs per variant = 5]
  */
@@ -112,6 +113,9 @@ async function main() {
         gateway: 'http://127.0.0.1:9/gateway.do',
       }),
     };
+    // A production start needs the database at its schema version: migrate it once, as a deployment does.
+    const migrated = spawnSync(process.execPath, ['dist/scripts/db-migrate.js'], { cwd: ROOT, env, encoding: 'utf8' });
+    if (migrated.status !== 0) throw new Error(`db-migrate.js exited ${migrated.status}: ${migrated.stderr}`);
     console.log(`node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; ${RUNS} runs per variant, interleaved; production mode on ${engine.name} (embedded, started by this script)`);
     const results = new Map<string, Run[]>(VARIANTS.map((v) => [v.name, []]));
     // A first run of each warms the OS file cache (not counted).

@@ -65,10 +65,13 @@ export async function schemaVersion(conn: Connection): Promise<number | undefine
   return typeof doc?.version === 'number' ? doc.version : undefined;
 }
 
-/** Whether the database holds any of ParkPay's collections (a database of ours that predates versions). */
+/**
+ * Whether the database holds any collection (ParkPay's database holds nothing else): data from before schema
+ * versions. Asked before any model is registered here, since registering one may create its collection.
+ */
 async function hasData(conn: Connection): Promise<boolean> {
-  const names = new Set((await conn.db!.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
-  return (Object.values(conn.models) as Model<unknown>[]).some((m) => names.has(m.collection.collectionName));
+  const names = (await conn.db!.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name);
+  return names.some((n) => n !== META && !n.startsWith('system.'));
 }
 
 export interface MigrateOptions {
@@ -138,11 +141,10 @@ export async function ensureSchema(conn: Connection, opts: MigrateOptions & { pr
     throw new SchemaVersionError(`the database is at schema version ${version}, written by a newer ParkPay; this version knows ${SCHEMA_VERSION}: run the newer version`);
   }
   if (opts.production) {
-    registerModels(conn);
     const what = version === undefined ? ((await hasData(conn)) ? 'has ParkPay data but no schema version' : 'is new (no schema version)') : `is at schema version ${version}`;
     throw new SchemaVersionError(`the database ${what}; this version needs ${SCHEMA_VERSION}: run \`npm run db:migrate\` (or node dist/scripts/db-migrate.js) with this version first`);
   }
-  const older = version === undefined && (registerModels(conn), await hasData(conn));
+  const older = version === undefined && (await hasData(conn));
   await migrate(conn, opts);
   if (older || version !== undefined) opts.log?.({ from: version ?? null, to: SCHEMA_VERSION }, 'the database was of an older version: migrated');
 }
