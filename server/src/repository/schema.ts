@@ -81,6 +81,11 @@ export interface MigrateOptions {
   heartbeatDays: number;
   /** Who migrated (the log and the schema record). */
   by: string;
+  /**
+   * Build every model's indexes here (default). False where mongoose's autoIndex builds each model's indexes
+   * as its repository registers it (demo mode, tests): the start does not wait for all of them at once.
+   */
+  buildIndexes?: boolean;
   log?: (fields: object, msg: string) => void;
 }
 
@@ -100,14 +105,13 @@ export async function migrate(conn: Connection, opts: MigrateOptions): Promise<M
   if (from !== undefined && from > SCHEMA_VERSION) {
     throw new SchemaVersionError(`the database is at schema version ${from}, written by a newer ParkPay; this version knows ${SCHEMA_VERSION}: run the newer version`);
   }
-  const models = registerModels(conn);
   let indexes = 0;
-  for (const m of models) {
+  for (const m of opts.buildIndexes === false ? [] : registerModels(conn)) {
     await m.createCollection().catch(() => undefined); // exists already
     await m.createIndexes();
     indexes += m.schema.indexes().length;
   }
-  if (opts.engine === 'mongod') {
+  if (opts.engine === 'mongod' && opts.buildIndexes !== false) {
     const ttl = async (model: string, field: string, seconds: number) => {
       const coll = conn.models[model]!.collection;
       const name = `${field}_ttl`;
@@ -132,7 +136,8 @@ export async function migrate(conn: Connection, opts: MigrateOptions): Promise<M
 
 /**
  * At a production start: the database must be at SCHEMA_VERSION (else the message says what to run).
- * Elsewhere (demo, tests): an older or new database is migrated here; a newer one is refused.
+ * Elsewhere (demo, tests): an older or new database is migrated here (its indexes left to autoIndex); a newer
+ * one is refused.
  */
 export async function ensureSchema(conn: Connection, opts: MigrateOptions & { production: boolean }): Promise<void> {
   const version = await schemaVersion(conn);
@@ -145,6 +150,6 @@ export async function ensureSchema(conn: Connection, opts: MigrateOptions & { pr
     throw new SchemaVersionError(`the database ${what}; this version needs ${SCHEMA_VERSION}: run \`npm run db:migrate\` (or node dist/scripts/db-migrate.js) with this version first`);
   }
   const older = version === undefined && (await hasData(conn));
-  await migrate(conn, opts);
+  await migrate(conn, { ...opts, buildIndexes: false });
   if (older || version !== undefined) opts.log?.({ from: version ?? null, to: SCHEMA_VERSION }, 'the database was of an older version: migrated');
 }

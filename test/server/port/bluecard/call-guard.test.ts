@@ -176,5 +176,5 @@ describe('production start', () => {
       await running.stop();
       await alipay.stop();
     }
-  });
+  }, 60_000);
 });
