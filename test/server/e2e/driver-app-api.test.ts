@@ -41,7 +41,7 @@ beforeAll(async () => {
       PARKPAY_DEMO_ALIPAY_PORT: '0',
       // A second park: found by its name, never by the demo park's address.
       PARKPAY_PARKS: JSON.stringify([{ parkNumber: 'p_mall_002', key: 'mall-key', bluecardBaseUrl: 'http://127.0.0.1:1', name: '万达广场停车场' }]),
-    }),
+    }, undefined, { demoWithConfiguredKeys: true }),
     { logger: createLogger('silent'), workerPollMs: 100, clock },
   );
   orderRepo = new MongoOrderRepository(server.database.connection);

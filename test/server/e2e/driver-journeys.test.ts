@@ -27,8 +27,10 @@ beforeAll(async () => {
     }, undefined, { demoWithConfiguredKeys: true }),
     { logger: createLogger('silent'), workerPollMs: 100 },
   );
-});
+  // A server with four sandboxes: seconds on a busy machine.
+}, 60_000);
 afterAll(async () => {
+  if (!server) return;
   await server.database.connection.dropDatabase().catch(() => undefined);
   await server.stop();
 });
