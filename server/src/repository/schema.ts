@@ -14,12 +14,15 @@ import { MongoBookingRepositories } from './bookings';
 import { MongoCouponRepository } from './coupons';
 import { MongoDriverRepository, MongoSessionRepository } from './drivers';
 import { MongoFacePaymentRepository } from './face-payments';
+import { MongoInvoiceRepository } from './invoices';
 import { MongoLaneLabelRepository } from './lane-labels';
 import { MongoListsRepository } from './lists';
 import { MongoLotRecordsRepository } from './lot-records';
+import { MongoMessageStores } from './messages';
 import { MongoAuditLog, MongoLiftConfirmations, MongoLoginThrottle, MongoOperatorAccountRepository, MongoOperatorSessionRepository } from './operators';
 import { MongoOrderRepository } from './orders';
 import { MongoParkDirectory } from './parks';
+import { MongoPendingWork } from './pending-work';
 import { MongoPlateProofRepository } from './plate-proofs';
 import { MongoVisitRepository } from './visits';
 
@@ -52,7 +55,8 @@ export function registerModels(conn: Connection): Model<unknown>[] {
     MongoCouponRepository, MongoDriverRepository, MongoSessionRepository, MongoFacePaymentRepository,
     MongoLaneLabelRepository, MongoListsRepository, MongoLotRecordsRepository, MongoAuditLog, MongoLiftConfirmations,
     MongoLoginThrottle, MongoOperatorAccountRepository, MongoOperatorSessionRepository, MongoOrderRepository,
-    MongoParkDirectory, MongoPlateProofRepository, MongoVisitRepository,
+    MongoParkDirectory, MongoPlateProofRepository, MongoVisitRepository, MongoInvoiceRepository, MongoMessageStores,
+    MongoPendingWork,
   ]) {
     new Repo(conn);
   }
