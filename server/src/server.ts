@@ -97,7 +97,7 @@ export interface RunningServer {
   metrics: Metrics;
   /** The metrics listener (config metrics.port), when there is one. */
   metricsUrl?: string;
-  /** Every route the server mounts (method and path; the H5 app's catch-all left out): the OpenAPI document must name each. */
+  /** Every route the server mounts (method and path; the H5 app's catch-all and demo mode's lot playground, which is no API, left out): the OpenAPI document must name each. */
   routes: { method: string; path: string }[];
   stop(): Promise<void>;
 }
@@ -509,7 +509,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         logger.info('stopped');
       })());
 
-    return { url, demo, config, logger, database, engine, orders, operators, worker, notices, retention, routes: mountedRoutes(routers), metrics, metricsUrl: metricsServer?.url, stop };
+    return { url, demo, config, logger, database, engine, orders, operators, worker, notices, retention, routes: mountedRoutes(routers.filter((r) => r !== demo?.router)), metrics, metricsUrl: metricsServer?.url, stop };
   } catch (e) {
     if (server?.listening) await new Promise<void>((r) => server!.close(() => r()));
     await metricsServer?.stop().catch(() => undefined);

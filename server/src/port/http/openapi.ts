@@ -10,10 +10,13 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import * as api from '../../../../shared/api';
+import * as invoiceApi from '../../../../shared/api/invoices';
+import * as messageApi from '../../../../shared/api/messages';
 import { COMMON_ERROR_CODES, FORBIDDEN_PARK, FORBIDDEN_ROLE, UNAUTHENTICATED, apiErrorSchema, type EndpointDef } from '../../../../shared/api/contract';
 import { RECONCILIATION_CSV_PATH } from '../../../../shared/api/op-reconciliation';
 import { bluecardInterfaces } from '../../../../shared/bluecard';
 import { BLUECARD_PREFIX, UP_ROUTES } from '../bluecard/router';
+import { INVOICE_FILE_PATH, INVOICE_NOTIFY_PATHS } from '../api/invoices-routes';
 import { NOTIFY_PATHS } from '../notify/router';
 import { WITHHOLDING_NOTIFY_PATHS } from '../notify/withholding';
 
@@ -32,7 +35,8 @@ function schemaOf(s: z.ZodType, io: 'input' | 'output'): Json {
 /** The app API's contracts, grouped as shared/api exports them (`opParkEndpoints` → tag `op parks`). */
 export function apiContracts(): { tag: string; name: string; endpoint: EndpointDef }[] {
   const out: { tag: string; name: string; endpoint: EndpointDef }[] = [];
-  for (const [exportName, value] of Object.entries(api)) {
+  // E-invoices and messages keep their contracts out of shared/api's index (the mini-program loads them in its own packages).
+  for (const [exportName, value] of Object.entries({ ...api, ...invoiceApi, ...messageApi })) {
     if (!exportName.endsWith('Endpoints') || typeof value !== 'object' || value === null) continue;
     const tag = exportName
       .replace(/Endpoints$/, '')
@@ -144,6 +148,19 @@ export function buildOpenApi(opts: { version: string; publicBaseUrl?: string } =
     responses: { '200': { description: 'The picture', content: { 'image/jpeg': { schema: { type: 'string', format: 'binary' } }, 'image/png': { schema: { type: 'string', format: 'binary' } } } } },
   });
 
+  add('GET', INVOICE_FILE_PATH, {
+    operationId: 'invoice.file',
+    tags: ['invoice'],
+    summary: "An issued invoice's PDF by its signed 10-minute link (query e, s: the expiry and the signature are the authorisation).",
+    security: [],
+    parameters: [
+      { name: 'invoiceId', in: 'path', required: true, schema: { type: 'string' } },
+      { name: 'e', in: 'query', required: true, schema: { type: 'string' } },
+      { name: 's', in: 'query', required: true, schema: { type: 'string' } },
+    ],
+    responses: { '200': { description: 'The fapiao (PDF)', content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } } },
+  });
+
   for (const [path, section] of Object.entries(UP_ROUTES)) add('POST', `${BLUECARD_PREFIX}${path}`, bluecardOperation(`${BLUECARD_PREFIX}${path}`, section as keyof typeof bluecardInterfaces));
   add('POST', BLUECARD_PREFIX, {
     ...bluecardOperation(BLUECARD_PREFIX, '4.28'),
@@ -171,6 +188,7 @@ export function buildOpenApi(opts: { version: string; publicBaseUrl?: string } =
   notify(NOTIFY_PATHS.wechat, 'WeChat Pay (API v3)', 'payment results (TRANSACTION.SUCCESS) and refunds, AEAD-encrypted, signed', 'answered 204 when taken.');
   notify(NOTIFY_PATHS.alipay, 'Alipay', 'trade_status_sync, a signed form (RSA2)', 'answered `success` when taken, `fail` otherwise.');
   notify(WITHHOLDING_NOTIFY_PATHS.wechat, "WeChat Pay's vehicle parking service", 'entry states and deduction results', 'answered 204 when taken.');
+  notify(INVOICE_NOTIFY_PATHS.wechat, 'WeChat Pay e-invoicing', 'FAPIAO.* events (a title applied for, issued, card inserted, reversed), AEAD-encrypted, signed', 'answered 204 when taken.');
   notify(WITHHOLDING_NOTIFY_PATHS.alipay, 'Alipay agreements', 'dut_user_sign / dut_user_unsign and agreement payments', 'answered `success` when taken.');
 
   add('GET', '/healthz', {
