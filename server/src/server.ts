@@ -422,7 +422,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         const jobs = worker.health();
         const body: Record<string, unknown> = {
           engine: { name: engine.engine, version: engine.version, embedded: database.embedded !== undefined, up: database.available() },
-          jobs: { owner: worker.owner, running: jobs.running, lastPollAgoMs: jobs.lastPollAgoMs, stalled: jobs.stalled },
+          // E-invoices and messages (their kinds of pending work) are listed; readiness is the payments' delivery:
+          // a provider that does not answer slows its own kind, and must not take the instance out of service.
+          jobs: { owner: worker.owner, running: jobs.running, lastPollAgoMs: jobs.lastPollAgoMs, stalled: jobs.stalled, notices: notices.worker.health() },
         };
         if (databaseUp) {
           const now = clock.now();

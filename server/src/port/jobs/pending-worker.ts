@@ -31,6 +31,7 @@ export class PendingWorker {
   private timer: NodeJS.Timeout | undefined;
   private tick: Promise<void> | undefined;
   private stopped = true;
+  private lastPollAt: number | undefined;
 
   constructor(private readonly opts: PendingWorkerOptions) {
     this.owner = opts.owner ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -45,6 +46,7 @@ export class PendingWorker {
     this.stopped = false;
     const arm = () => {
       this.timer = setTimeout(() => {
+        this.lastPollAt = Date.now();
         this.tick = this.pollOnce().finally(() => {
           if (!this.stopped) arm();
         });
@@ -52,6 +54,11 @@ export class PendingWorker {
       this.timer.unref();
     };
     arm();
+  }
+
+  /** For /readyz: whether it runs, its kinds, and how long ago its last timed poll began (real ms). */
+  health(): { running: boolean; kinds: PendingKind[]; lastPollAgoMs: number | null } {
+    return { running: !this.stopped, kinds: [...this.handlers.keys()], lastPollAgoMs: this.lastPollAt === undefined ? null : Date.now() - this.lastPollAt };
   }
 
   /** Look now (a request or a notification made something due). */
