@@ -40,7 +40,7 @@ beforeAll(async () => {
       PARKPAY_DEMO_WECHATPAY_PORT: '0',
       PARKPAY_DEMO_ALIPAY_PORT: '0',
       PARKPAY_H5_DIR: H5_DIR,
-    }),
+    }, undefined, { demoWithConfiguredKeys: true }),
     // Refunds asked again within a second (the WeChat Pay sandbox settles them after 5 s).
     { logger: createLogger('silent'), workerPollMs: 100, orderPolicy: { refundBackoffMs: [0, 1_000] } },
   );

@@ -33,7 +33,7 @@ beforeAll(async () => {
       PARKPAY_DEMO_WECHAT_LOGIN_PORT: '0',
       PARKPAY_DEMO_WECHATPAY_PORT: '0',
       PARKPAY_DEMO_ALIPAY_PORT: '0',
-    }),
+    }, undefined, { demoWithConfiguredKeys: true }),
     // Refunds asked again within a second (the sandbox settles them after 5 s).
     { logger: createLogger('silent'), workerPollMs: 100, orderPolicy: { refundBackoffMs: [0, 1_000] } },
   );

@@ -34,7 +34,7 @@ beforeAll(async () => {
       PARKPAY_DEMO_WECHAT_LOGIN_PORT: '0',
       PARKPAY_DEMO_WECHATPAY_PORT: '0',
       PARKPAY_DEMO_ALIPAY_PORT: '0',
-    }),
+    }, undefined, { demoWithConfiguredKeys: true }),
     { logger: createLogger('silent'), workerPollMs: 100, orderPolicy: { refundBackoffMs: [0, 1_000] } },
   );
   await sb().bluecard.heartbeatNow(P);

@@ -35,7 +35,7 @@ beforeAll(async () => {
       PARKPAY_DEMO_WECHATPAY_PORT: '0',
       PARKPAY_DEMO_ALIPAY_PORT: '0',
       PARKPAY_H5_DIR: path.join(os.tmpdir(), 'parkpay-no-h5-here'),
-    }),
+    }, undefined, { demoWithConfiguredKeys: true }),
     { logger: createLogger('silent'), workerPollMs: 100 },
   );
   await server.demo!.sandboxes.bluecard.flushOutbox();
@@ -334,7 +334,7 @@ describe('the playground (/demo)', () => {
 
 describe('outside demo mode', () => {
   it('there is no /demo', async () => {
-    const plain = await startServer(loadConfig({ PORT: '0', MONGODB_URI: `${testDatabaseUri()}pp_playground_off_${Date.now()}` }), { logger: createLogger('silent'), demo: false });
+    const plain = await startServer(loadConfig({ PORT: '0', MONGODB_URI: `${testDatabaseUri()}pp_playground_off_${Date.now()}` }, undefined, { demoWithConfiguredKeys: true }), { logger: createLogger('silent'), demo: false });
     try {
       expect((await fetch(`${plain.url}/demo/`)).status).toBe(404);
       expect((await fetch(`${plain.url}/demo/api/state`)).status).toBe(404);
