@@ -25,6 +25,7 @@ import { MongoParkDirectory } from './parks';
 import { MongoPendingWork } from './pending-work';
 import { MongoPlateProofRepository } from './plate-proofs';
 import { MongoVisitRepository } from './visits';
+import { MongoWorkQueue } from './work';
 
 /**
  * The schema version this code reads and writes. Raise it with every change a running older version or an
@@ -56,7 +57,7 @@ export function registerModels(conn: Connection): Model<unknown>[] {
     MongoLaneLabelRepository, MongoListsRepository, MongoLotRecordsRepository, MongoAuditLog, MongoLiftConfirmations,
     MongoLoginThrottle, MongoOperatorAccountRepository, MongoOperatorSessionRepository, MongoOrderRepository,
     MongoParkDirectory, MongoPlateProofRepository, MongoVisitRepository, MongoInvoiceRepository, MongoMessageStores,
-    MongoPendingWork,
+    MongoPendingWork, MongoWorkQueue,
   ]) {
     new Repo(conn);
   }
