@@ -419,16 +419,17 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       databaseAvailable: () => database.available(),
       metrics,
       readiness: async (databaseUp) => {
-        const jobs = worker.health();
+        // The delivery worker runs as a handler of the job registry: the registry's poll is what runs it.
+        const jobs = registry.health();
         const body: Record<string, unknown> = {
           engine: { name: engine.engine, version: engine.version, embedded: database.embedded !== undefined, up: database.available() },
           // E-invoices and messages (their kinds of pending work) are listed; readiness is the payments' delivery:
           // a provider that does not answer slows its own kind, and must not take the instance out of service.
-          jobs: { owner: worker.owner, running: jobs.running, lastPollAgoMs: jobs.lastPollAgoMs, stalled: jobs.stalled, notices: notices.worker.health() },
+          jobs: { owner: registry.owner, running: jobs.running, lastPollAgoMs: jobs.lastPollAgoMs, stalled: jobs.stalled, notices: notices.worker.health() },
         };
         if (databaseUp) {
           const now = clock.now();
-          const d = await operations.deliveryBacklog(new Date(now), worker.owner);
+          const d = await operations.deliveryBacklog(new Date(now), [worker.owner, registry.owner]);
           const oldestAgeSeconds = d.oldestPaidAt ? Math.round(Math.max(0, now - d.oldestPaidAt.getTime()) / 1000) : 0;
           body.leases = { heldByUs: d.leasedByUs, heldByOthers: d.leasedByOthers, lapsed: d.lapsed };
           // Behind: a paid order has waited over a minute for the lot, or one is due and nobody works on it.
@@ -456,7 +457,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       if (!up) return;
       const now = clock.now();
       const [delivery, refunds, heartbeats] = await Promise.all([
-        operations.deliveryBacklog(new Date(now), worker.owner),
+        operations.deliveryBacklog(new Date(now), [worker.owner, registry.owner]),
         operations.refundBacklog(),
         operations.heartbeats(),
       ]);
@@ -474,14 +475,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       logger.warn('no metrics: set metrics.port (PARKPAY_METRICS_PORT) or metrics.token (PARKPAY_METRICS_TOKEN) to serve /metrics');
     }
     // Every background job: one poll of the work collection for all of them, and the periodic ones.
-    const jobs = new JobRegistry({ work: new MongoWorkQueue(database.connection), clock, logger, pollMs: opts.workerPollMs })
+    const registry = new JobRegistry({ work: new MongoWorkQueue(database.connection), clock, logger, pollMs: opts.workerPollMs })
       .handle(worker)
       .handle(faceToFace.worker)
       .handle(bookingParts.worker)
       .handle(agreementWiring.refundJob)
       .handle(couponsLists.redelivery)
       .every('bookings: 4.19 reconciliation', 10 * 60_000, () => bookingParts.worker.reconcileAll());
-    jobs.start();
+    registry.start();
     void worker.takeOver();
     const retention = new RetentionJob(new Retention(new MongoRetentionStore(database.connection), config.retention, clock), { logger });
     retention.start();
@@ -501,7 +502,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         await closed;
         clearInterval(idle);
         clearTimeout(cut);
-        await jobs.stop();
+        await registry.stop();
         await retention.stop();
         await couponsLists.stop();
         await notices.stop();

@@ -33,7 +33,7 @@ export interface ParkHeartbeat {
 }
 
 export interface OperationsReadModel {
-  deliveryBacklog(now: Date, workerOwner: string): Promise<DeliveryBacklog>;
+  deliveryBacklog(now: Date, workerOwners: string[]): Promise<DeliveryBacklog>;
   refundBacklog(): Promise<RefundBacklog>;
   heartbeats(): Promise<ParkHeartbeat[]>;
 }

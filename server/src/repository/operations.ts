@@ -17,7 +17,7 @@ export class MongoOperationsReadModel implements OperationsReadModel {
     return this.conn.models[name] as AnyModel | undefined;
   }
 
-  async deliveryBacklog(now: Date, workerOwner: string): Promise<DeliveryBacklog> {
+  async deliveryBacklog(now: Date, workerOwners: string[]): Promise<DeliveryBacklog> {
     const orders = this.model('Order');
     if (!orders) return { undelivered: 0, overdue: 0, leasedByUs: 0, leasedByOthers: 0, lapsed: 0 };
     const pending = { status: 'paid', 'delivery.state': 'pending' };
@@ -25,7 +25,7 @@ export class MongoOperationsReadModel implements OperationsReadModel {
       orders.countDocuments(pending),
       orders.findOne(pending, { 'payment.paidAt': 1 }).sort({ 'payment.paidAt': 1 }).lean<{ payment?: { paidAt?: Date } }>(),
       orders.countDocuments({ ...pending, 'delivery.nextAttemptAt': { $lt: new Date(now.getTime() - 60_000) } }),
-      orders.countDocuments({ ...pending, 'delivery.leaseOwner': workerOwner, 'delivery.leaseUntil': { $gt: now } }),
+      orders.countDocuments({ ...pending, 'delivery.leaseOwner': { $in: workerOwners }, 'delivery.leaseUntil': { $gt: now } }),
       orders.countDocuments({ ...pending, 'delivery.leaseUntil': { $gt: now } }),
       orders.countDocuments({ ...pending, 'delivery.leaseUntil': { $ne: null, $lte: now } }),
     ]);

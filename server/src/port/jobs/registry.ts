@@ -46,6 +46,8 @@ export class JobRegistry {
   private tick: Promise<void> | undefined;
   /** Set by stop(): no more work is taken (pollOnce works without start(): tests, scripts). */
   private stopped = false;
+  private started = false;
+  private lastPollAt = 0;
 
   constructor(private readonly opts: JobRegistryOptions) {
     this.owner = opts.owner ?? newWorkerOwner('jobs:');
@@ -66,9 +68,12 @@ export class JobRegistry {
 
   start(): void {
     this.stopped = false;
+    this.started = true;
+    this.lastPollAt = Date.now();
     const arm = () => {
       this.timer = setTimeout(() => {
         this.tick = this.pollOnce().finally(() => {
+          this.lastPollAt = Date.now();
           if (!this.stopped) arm();
         });
       }, this.opts.pollMs ?? 1_000);
@@ -119,6 +124,16 @@ export class JobRegistry {
       }
       await this.opts.work.settle(item, next).catch((err: unknown) => this.opts.logger.error({ err, kind, ref: item.ref }, 'work item not settled'));
     }
+  }
+
+  /**
+   * Whether this process's background work is alive (/readyz): started and not stopped, and a poll finished
+   * lately (stalled: none for 30 s, or ten polls' time when polls are slower).
+   */
+  health(): { running: boolean; lastPollAgoMs: number | null; stalled: boolean } {
+    const running = this.started && !this.stopped;
+    const ago = this.started ? Date.now() - this.lastPollAt : null;
+    return { running, lastPollAgoMs: ago, stalled: running && ago !== null && ago > Math.max(30_000, 10 * (this.opts.pollMs ?? 1_000)) };
   }
 
   /** Everything under way (tests). */
