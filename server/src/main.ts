@@ -38,12 +38,33 @@ async function main() {
     throw e;
   }
   const { url, engine, logger, stop } = running;
+  // Before anything says where we listen: whoever reads that line may signal at once, and a SIGTERM without a
+  // handler ends the process without the graceful stop.
+  let firstSignalAt: number | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (firstSignalAt !== undefined) {
+      if (performance.now() - firstSignalAt < ECHO_MS) return logger.info({ signal: sig }, 'shutdown requested again at once: taken as the same request (already stopping)');
+      process.exit(130);
+    }
+    firstSignalAt = performance.now();
+    logger.info({ signal: sig }, 'shutdown requested');
+    stop().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   const db = `${engine.engine} ${engine.version}${running.database.embedded ? `, embedded, data in ${config.dataDir}` : ''}`;
   if (config.mode === 'demo') {
     console.log(`ParkPay (demo mode) listening on ${url}  —  database: ${db}`);
     for (const line of running.demo?.describe() ?? []) console.log(line);
     console.log(`  health: ${url}/healthz   ready: ${url}/readyz`);
-    if (running.demo && config.demo.buildDriverApp) {
+    // (Not once a signal came: the stop has begun and would leave a build started now running.)
+    if (running.demo && config.demo.buildDriverApp && firstSignalAt === undefined) {
       // A fresh clone has no driver app yet: build it now, in the background (the server already answers).
       const tty = process.stdout.isTTY === true;
       let open = false;
@@ -63,25 +84,6 @@ async function main() {
   } else {
     logger.info({ url }, `ParkPay listening on ${url} (database: ${db})`);
   }
-
-  let firstSignalAt: number | undefined;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (firstSignalAt !== undefined) {
-      if (performance.now() - firstSignalAt < ECHO_MS) return logger.info({ signal: sig }, 'shutdown requested again at once: taken as the same request (already stopping)');
-      process.exit(130);
-    }
-    firstSignalAt = performance.now();
-    logger.info({ signal: sig }, 'shutdown requested');
-    stop().then(
-      () => process.exit(0),
-      (err) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
 }
 
 main().catch((err) => {
