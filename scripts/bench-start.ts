@@ -1,7 +1,7 @@
 /**
  * Start time and memory of one ParkPay process in production mode, run three ways side by side:
- *   - `npm start`            tsx's launcher (a parent process) running the TypeScript sources in a child;
- *   - `node --import tsx`    the sources, transpiled at load time, in one node process;
+ *   - `tsx server/src/main.ts` tsx's launcher (a parent process) running the TypeScript sources in a child;
+ *   - `npm start`            `exec node --import tsx`: the sources, transpiled at load time, in one node process;
  *   - `npm run start:prod`   node on the build (`npm run build` first): plain JavaScript, one process.
  * Each run: spawn → the "listening" log line → /readyz answers 200 (the time printed), then the resident memory
  * of the whole process tree (VmRSS from /proc, the launcher included) at that moment and again after 5 s idle,
@@ -23,8 +23,8 @@ const ROOT = path.resolve(__dirname, '..');
 const RUNS = Number(process.argv[2] ?? 5);
 
 const VARIANTS: { name: string; cmd: string; args: string[] }[] = [
-  { name: 'npm start (tsx launcher + child, sources)', cmd: path.join(ROOT, 'node_modules/.bin/tsx'), args: ['server/src/main.ts'] },
-  { name: 'node --import tsx (sources, one process)', cmd: process.execPath, args: ['--import', 'tsx', 'server/src/main.ts'] },
+  { name: 'tsx server/src/main.ts (tsx launcher + child, sources)', cmd: path.join(ROOT, 'node_modules/.bin/tsx'), args: ['server/src/main.ts'] },
+  { name: 'npm start: node --import tsx (sources, one process)', cmd: process.execPath, args: ['--import', 'tsx', 'server/src/main.ts'] },
   { name: 'npm run start:prod (node, dist/)', cmd: process.execPath, args: ['--enable-source-maps', 'dist/server/src/main.js'] },
 ];
 
