@@ -186,6 +186,7 @@ export function buildOpenApi(opts: { version: string; publicBaseUrl?: string } =
       responses: { '200': text('Accepted'), '204': { description: 'Accepted (WeChat Pay)' }, '400': text('Refused: the provider sends it again on its schedule') },
     });
   notify(NOTIFY_PATHS.wechat, 'WeChat Pay (API v3)', 'payment results (TRANSACTION.SUCCESS) and refunds, AEAD-encrypted, signed', 'answered 204 when taken.');
+  notify(NOTIFY_PATHS.wechatRefund, 'WeChat Pay (API v3)', 'refund results (REFUND.SUCCESS, REFUND.ABNORMAL, REFUND.CLOSED), AEAD-encrypted, signed', 'answered 204 when taken.');
   notify(NOTIFY_PATHS.alipay, 'Alipay', 'trade_status_sync, a signed form (RSA2)', 'answered `success` when taken, `fail` otherwise.');
   notify(WITHHOLDING_NOTIFY_PATHS.wechat, "WeChat Pay's vehicle parking service", 'entry states and deduction results', 'answered 204 when taken.');
   notify(INVOICE_NOTIFY_PATHS.wechat, 'WeChat Pay e-invoicing', 'FAPIAO.* events (a title applied for, issued, card inserted, reversed), AEAD-encrypted, signed', 'answered 204 when taken.');
