@@ -104,6 +104,19 @@ class ParkPayProcess {
     private readonly log: (s: string) => void,
   ) {}
 
+  /** `npm run db:migrate` on ParkPay's database: a production server refuses a database not at its schema. */
+  async migrate(): Promise<void> {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'scripts/db-migrate.ts')], {
+      cwd: REPO,
+      env: { ...process.env, PARKPAY_CONFIG: this.configFile, NODE_ENV: 'production' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    if (code !== 0) throw new Error(`db:migrate exited with ${code}: ${stderr.trim().slice(0, 500)}`);
+  }
+
   async start(): Promise<void> {
     this.starting ??= (async () => {
       const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'server/src/main.ts')], {
@@ -231,6 +244,7 @@ export async function simulateMoney(opts: SimulationOptions): Promise<Simulation
     );
     const parkpay = new ParkPayProcess(configFile, url, log);
     cleanup.unshift(() => parkpay.stop());
+    await parkpay.migrate();
     await parkpay.start();
     await bluecard.setParkPayBaseUrl(url);
     const conn = await mongoose.createConnection(uri, { dbName, serverSelectionTimeoutMS: 10_000 }).asPromise();
