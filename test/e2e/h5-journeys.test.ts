@@ -33,8 +33,31 @@ let server: RunningServer;
 let orderRepo: MongoOrderRepository;
 /** Set when the WeChat Pay sandbox does not answer CORS yet and the browser bridges it (see bridge()). */
 let corsBridged = false;
-let offerId: string;
-let operatorToken: string;
+let operator: { username: string; password: string };
+
+/**
+ * The operator's token, fresh: demo mode has one clock for ParkPay and the sandboxes, and the journeys move
+ * it forward by hours, past a session's end.
+ */
+const operatorToken = async () => (await server.operators.login(operator.username, operator.password)).token;
+
+/** A booking offer whose let-in starts two hours from now on demo mode's clock (the journeys move it). */
+async function newOffer(): Promise<string> {
+  const letInStart = server.demo!.clock.now() + 120 * MIN;
+  const offer = await api<{ offerId: string }>('POST', `/api/op/parks/${P}/booking-offers`, await operatorToken(), {
+    title: '周末停车预约',
+    areaId: 1,
+    priceFen: 1500,
+    start: new Date(letInStart).toISOString(),
+    end: new Date(letInStart + 360 * MIN).toISOString(),
+    letInStart: new Date(letInStart).toISOString(),
+    letInEnd: new Date(letInStart + 60 * MIN).toISOString(),
+    count: 8,
+    cancelRule: { fullRefundMinutesBefore: 60, lateRefundPercent: 20 },
+  });
+  expect(offer.status).toBe(200);
+  return offer.body.offerId;
+}
 
 const sb = () => server.demo!.sandboxes;
 const lot = () => sb().bluecard.park(P);
@@ -70,21 +93,7 @@ beforeAll(async () => {
   const username = `e2e-op-${randomBytes(3).toString('hex')}`;
   const password = `pw-${randomBytes(12).toString('base64url')}`;
   await server.operators.createOperator('system', { username, password, role: 'operator', parks: [P] });
-  operatorToken = (await server.operators.login(username, password)).token;
-  const letInStart = Date.now() + 120 * MIN;
-  const offer = await api<{ offerId: string }>('POST', `/api/op/parks/${P}/booking-offers`, operatorToken, {
-    title: '周末停车预约',
-    areaId: 1,
-    priceFen: 1500,
-    start: new Date(letInStart).toISOString(),
-    end: new Date(letInStart + 360 * MIN).toISOString(),
-    letInStart: new Date(letInStart).toISOString(),
-    letInEnd: new Date(letInStart + 60 * MIN).toISOString(),
-    count: 8,
-    cancelRule: { fullRefundMinutesBefore: 60, lateRefundPercent: 20 },
-  });
-  expect(offer.status).toBe(200);
-  offerId = offer.body.offerId;
+  operator = { username, password };
 }, 180_000);
 
 afterAll(async () => {
@@ -407,6 +416,7 @@ function journeyAt(width: (typeof WIDTHS)[number]) {
       const deducted = await lot().withholdOrQr({ lane: '东门出口', orderId });
       expect(deducted.result.status).toBe('success');
       // A booking, paid.
+      const offerId = await newOffer();
       await open(`/packages/book/offers/index?park=${P}`);
       await page.locator(`#offer-${offerId}`).getByText('预约', { exact: true }).click();
       await typePlate(plate('粤D', '7003'));
@@ -442,7 +452,7 @@ function journeyAt(width: (typeof WIDTHS)[number]) {
     it('a coupon a merchant gave the car shows on the fee as applied', async () => {
       const p = plate('苏E', '7004');
       await carIn(p, 130);
-      const c = await api('POST', `/api/op/parks/${P}/coupons`, operatorToken, { requestId: `e2e-${width}-${randomBytes(4).toString('hex')}`, plate: p, kind: 'hours', minutes: 60, end: new Date(Date.now() + 3 * 24 * 60 * MIN).toISOString() });
+      const c = await api('POST', `/api/op/parks/${P}/coupons`, await operatorToken(), { requestId: `e2e-${width}-${randomBytes(4).toString('hex')}`, plate: p, kind: 'hours', minutes: 60, end: new Date(server.demo!.clock.now() + 3 * 24 * 60 * MIN).toISOString() });
       expect(c.status).toBe(200);
       await open(`/pages/pay/index?kind=prepay&park=${P}&plate=${encodeURIComponent(p)}`);
       await see(/1小时停车券（已抵扣）/);
