@@ -1,4 +1,4 @@
-import { act, fireEvent, render, screen, within } from '@testing-library/react';
+import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import ParkingPage from '../../../miniapp/src/packages/me/parking/index';
 import { fakeApi, loggedIn } from '../support/http';
 import { resetTaroMock } from '../support/taro-mock';
@@ -25,7 +25,13 @@ const park = {
 };
 const fee = { data: { parkNumber: P, plate: '苏F77001', inTime: '2026-11-28 09:30:00', stopMinutes: 100, chargeFen: 400, paidFen: 0, discountFen: 0, payFen: 400, paidFreeMinutes: 15, coupons: [], order: null } };
 const see = (t: string | RegExp) => screen.findByText(t);
-const input = () => document.querySelector('.confirm-plate input') as HTMLInputElement;
+// Taro's Input is a web component whose inner <input> appears once it has hydrated.
+const input = () =>
+  waitFor(() => {
+    const el = document.querySelector('.confirm-plate input');
+    if (!el) throw new Error('no input in .confirm-plate yet');
+    return el;
+  });
 
 describe('my parking', () => {
   it('a car not proved: only that it is here; the driver confirms its entry lane and time, then sees it', async () => {
@@ -45,7 +51,8 @@ describe('my parking', () => {
     await see('西门入口');
     expect(screen.queryByText('东门出口')).toBeNull(); // exits are not entries
     await act(async () => fireEvent.click(screen.getByText('西门入口')));
-    await act(async () => fireEvent.input(input(), { target: { value: '09:30' }, detail: { value: '09:30' } }));
+    const timeInput = await input();
+    await act(async () => fireEvent.input(timeInput, { target: { value: '09:30' }, detail: { value: '09:30' } }));
     await act(async () => fireEvent.click(within(document.querySelector('.confirm-plate') as HTMLElement).getByText('确认')));
     await see('与车场的入场记录不符，还可尝试 2 次');
     await act(async () => fireEvent.click(within(document.querySelector('.confirm-plate') as HTMLElement).getByText('确认')));
