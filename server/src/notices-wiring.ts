@@ -174,6 +174,7 @@ export async function wireNotices(d: NoticesWiringDeps): Promise<NoticesWiring> 
       agreementsOf: (plateKey) => agreements.byPlate(plateKey),
     },
     freeExitLeadMinutes: messagesConfig?.freeExitLeadMinutes ?? 3,
+    clock: d.clock,
     log: d.logger,
   });
   // Events arrive on hot paths (a payment notification, the lot's 4.2): told in the background, never waited on.

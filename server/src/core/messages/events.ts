@@ -16,6 +16,7 @@ import { normalizePlate } from '../../../../shared/plate';
 import type { AgreementRecord } from '../agreements/model';
 import type { LaneDeduction } from '../lanepay/channel-pay-model';
 import type { Order } from '../orders/model';
+import type { Clock } from '../clock';
 import type { ParkDirectory } from '../parks';
 import type { MessagesService } from './service';
 
@@ -33,6 +34,8 @@ export interface NoticeEventsDeps {
   audience: EntryAudienceDeps;
   /** Minutes before the free exit time ends that the reminder goes. */
   freeExitLeadMinutes: number;
+  /** The time a message states when its record carries none (a refund or deduction not yet timed). */
+  clock: Clock;
   log?: { warn(o: object, m?: string): void };
 }
 
@@ -117,7 +120,7 @@ export class NoticeEvents {
         parkName: await this.parkName(o.parkNumber),
         plate: o.plate,
         amountFen: o.refund.fen,
-        refundedAt: o.refund.refundedAt ? new Date(o.refund.refundedAt) : new Date(),
+        refundedAt: o.refund.refundedAt ? new Date(o.refund.refundedAt) : new Date(this.d.clock.now()),
         orderNo: o.orderNo,
         reason: refundReasonText(o.refund.reason),
       },
@@ -131,7 +134,7 @@ export class NoticeEvents {
       id: `deduction:${d.attempt.tradeNo}`,
       driverId: d.attempt.driverId,
       kind: 'deduction',
-      values: { parkName: await this.parkName(d.parkNumber), plate: d.plate, amountFen: d.paidFen, paidAt: d.paidAt ? new Date(d.paidAt) : new Date(), orderNo: d.attempt.tradeNo },
+      values: { parkName: await this.parkName(d.parkNumber), plate: d.plate, amountFen: d.paidFen, paidAt: d.paidAt ? new Date(d.paidAt) : new Date(this.d.clock.now()), orderNo: d.attempt.tradeNo },
       page: MESSAGE_PAGES.history,
     });
   }
@@ -146,7 +149,7 @@ export class NoticeEvents {
         parkName: await this.parkName(d.parkNumber),
         plate: d.plate,
         amountFen: d.refund.amountFen,
-        refundedAt: d.refund.refundedAt ? new Date(d.refund.refundedAt) : new Date(),
+        refundedAt: d.refund.refundedAt ? new Date(d.refund.refundedAt) : new Date(this.d.clock.now()),
         orderNo: d.attempt.tradeNo,
         reason: '停车场未确认扣款',
       },

@@ -76,6 +76,7 @@ beforeAll(async () => {
     parks: { get: async (p) => ({ parkNumber: p, key: 'k', bluecardBaseUrl: 'http://127.0.0.1:1', name: '示例停车场' }) },
     audience: { boundBy: async () => [], isProved: async () => false, agreementsOf: async () => [] },
     freeExitLeadMinutes: 3,
+    clock,
   });
 });
 afterAll(async () => {
