@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../../server/src/config';
 import { buildingPage, buildNeeded, DriverApp, newestMtime } from '../../../server/sandbox/driver-app';
+import { waitUntil } from '../../support/eventually';
 
 let root: string;
 let h5: string;
@@ -105,7 +106,7 @@ describe('building it', () => {
     const built = app.prepare({ say: () => undefined, logFile: path.join(root, 'b.log'), need: { build: true, reason: 'stale' }, command: node(script) });
     expect(existsSync(path.join(h5, 'index.html'))).toBe(false);
     // Wait until the worker is there (a condition, not a fixed sleep).
-    for (let i = 0; i < 500 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 20));
+    await waitUntil(() => existsSync(pidFile), 'the build worker started');
     const worker = Number(readFileSync(pidFile, 'utf8'));
     started.push({
       stop: () => {
@@ -126,7 +127,6 @@ describe('building it', () => {
         return false;
       }
     };
-    for (let i = 0; i < 250 && alive(); i++) await new Promise((r) => setTimeout(r, 20));
-    expect(alive()).toBe(false);
+    await waitUntil(() => !alive(), 'the build worker stopped');
   });
 });

@@ -8,6 +8,7 @@ import { OperatorService, type OperatorAccountRepository } from '../../../../ser
 import { MongoLoginThrottle, MongoOperatorAccountRepository, MongoOperatorSessionRepository } from '../../../../server/src/repository/operators';
 import { AppError } from '../../../../server/src/core/errors';
 import { openTestDatabase, type TestDatabase } from '../../../support/db';
+import { waitUntil } from '../../../support/eventually';
 import { TEST_SCRYPT_COST } from '../../../support/operators';
 
 let db: TestDatabase;
@@ -17,12 +18,6 @@ afterAll(async () => {
   release();
   await db?.dispose();
 });
-
-/** Wait for a condition (polling), at most `ms`. */
-async function until(cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-}
 
 it('40 wrong passwords at once reach at most 5 checks, and the right one sent meanwhile does not log in', async () => {
   db = await openTestDatabase('lockout');
@@ -54,7 +49,7 @@ it('40 wrong passwords at once reach at most 5 checks, and the right one sent me
     ).finally(() => settled++),
   );
   // Every attempt either waits in its check or has been answered.
-  await until(() => settled + lookups >= 40);
+  await waitUntil(() => settled + lookups >= 40, 'all 40 attempts answered');
   expect(lookups).toBeLessThanOrEqual(5);
   expect(codes.every((c) => c === 'login_locked')).toBe(true);
 

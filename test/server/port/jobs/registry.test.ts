@@ -9,6 +9,7 @@ import { createLogger } from '../../../../server/src/logger';
 import { JobRegistry, type RegisteredHandler } from '../../../../server/src/port/jobs/registry';
 import { MongoWorkQueue } from '../../../../server/src/repository/work';
 import { openTestDatabase, type TestDatabase } from '../../../support/db';
+import { waitUntil } from '../../../support/eventually';
 
 let db: TestDatabase;
 let q: MongoWorkQueue;
@@ -85,7 +86,7 @@ describe('the job registry', () => {
     });
     const jobs = new JobRegistry({ work: q, clock, logger: createLogger('silent') }).handle(slow).handle(bookings);
     await jobs.pollOnce();
-    for (let i = 0; i < 100 && bookings.seen.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    await waitUntil(() => bookings.seen.length >= 2, 'both bookings handed out');
     expect(bookings.seen).toEqual(['b1', 'b2']);
     await jobs.pollOnce(); // the slow kind is still busy: not handed its item twice
     expect(slow.seen).toEqual(['slow']);
@@ -104,10 +105,11 @@ describe('the job registry', () => {
       runs++;
     });
     jobs.start();
-    for (let i = 0; i < 200 && runs < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    await waitUntil(() => runs >= 2, 'two runs of the periodic job');
     await jobs.stop();
     const after = runs;
     expect(after).toBeGreaterThanOrEqual(2);
+    // Nothing can be awaited for "no more runs": several intervals pass without one.
     await new Promise((r) => setTimeout(r, 150));
     expect(runs).toBe(after);
   });
