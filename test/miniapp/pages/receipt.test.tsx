@@ -124,6 +124,21 @@ describe('the receipt’s e-invoice', () => {
     expect(screen.queryByText('分享凭证图片')).toBeNull();
     expect(api.calls('GET /api/invoices/for-payment')).toHaveLength(0);
   });
+
+  it('the status reads as a success only while the money stays paid: 已支付 green, 支付中 and 已退款 not', async () => {
+    const statusOf = async (status: 'paid' | 'refunded' | 'paying', text: string) => {
+      at('PP2611281000001');
+      fakeApi({ 'GET /api/me/payments/PP2611281000001': { data: receipt({ status }) }, 'GET /api/invoices/for-payment': { data: option() } });
+      const view = render(<ReceiptPage />);
+      const el = await see(text);
+      const cls = el.className;
+      view.unmount();
+      return cls;
+    };
+    expect(await statusOf('paid', '已支付')).toContain('receipt-status-paid');
+    expect(await statusOf('refunded', '已退款')).toContain('receipt-status-refunded');
+    expect(await statusOf('paying', '支付中')).toContain('receipt-status-paying');
+  });
 });
 
 describe('the receipt as an image', () => {

@@ -104,7 +104,7 @@ export default function ReceiptPage() {
           {r.title ? ` · ${r.title}` : ''}
         </Text>
         <Text className="receipt-amount">{yuan(r.amountFen)}</Text>
-        <Text className="receipt-status">{PAYMENT_STATUS_TEXT[r.status]}</Text>
+        <Text className={`receipt-status receipt-status-${r.status}`}>{PAYMENT_STATUS_TEXT[r.status]}</Text>
       </View>
       {receiptSections(r).map((sec) => (
         <View key={sec.key} className="card receipt-section">
