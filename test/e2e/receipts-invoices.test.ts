@@ -278,6 +278,10 @@ describe('after paying, in the browser', () => {
     await see('处理记录');
     await see(/已冲红/);
     expect(await outside('.op-invoices')).toEqual([]);
+    // A plate is never broken across two lines of its cell (a wrapped inline box has more than one rect).
+    const broken = await page.$$eval('.op-invoices .op-tr .op-nowrap', (els) => els.filter((e) => e.getClientRects().length > 1).map((e) => e.textContent));
+    expect(broken).toEqual([]);
+    expect(await page.locator('.op-invoices .op-tr .op-nowrap').count()).toBeGreaterThan(0);
     await browser.shot('r8-op-invoices');
   });
 });

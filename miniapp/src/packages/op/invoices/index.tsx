@@ -59,7 +59,15 @@ function InvoiceRow({ parkNumber, inv, onChanged }: { parkNumber: string; inv: O
         <Text className="op-td">{yuan(inv.totalFen)}</Text>
         <Text className="op-td">{inv.title ? `${inv.title.type === 'company' ? '单位' : '个人'} ${inv.title.name}` : '—'}</Text>
         <Text className="op-td">{current?.number ?? '—'}</Text>
-        <Text className="op-td">{inv.items.map((i) => i.plate).join('、')}</Text>
+        {/* A plate is read whole: the cell may wrap between plates, never inside one. */}
+        <View className="op-td">
+          {[...new Set(inv.items.map((i) => i.plate))].map((plate, n) => (
+            <Text key={plate} className="op-nowrap">
+              {n > 0 ? '、' : ''}
+              {plate}
+            </Text>
+          ))}
+        </View>
       </View>
       {open ? (
         <View className="op-invoice-detail">
