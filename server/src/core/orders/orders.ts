@@ -786,12 +786,16 @@ export class OrderService {
         : this.deps.orders.transition(order.orderNo, ['refunding'], set, { 'refund.refundNo': refundNo ?? r.refundNo });
     switch (outcome.state) {
       case 'done': {
-        const refunded = await write({ status: 'refunded', 'refund.state': 'done', 'refund.refundedAt': outcome.at ?? now, 'refund.lastError': null, updatedAt: now });
-        if (refunded?.status === 'refunded') {
-          this.deps.log?.info({ orderNo: order.orderNo, parkNumber: order.parkNumber, outTradeNo: order.outTradeNo, refundNo: r.refundNo, fen: r.fen, reason: r.reason }, 'refund confirmed');
-          this.deps.observer?.refunded(refunded);
-          this.deps.onRefunded?.(order.orderNo);
-        }
+        // The lease holder's answer and the provider's notification can both report one refund: only the write
+        // that moves the order out of refunding tells of it (metrics, messages), so it is told once.
+        const done = { status: 'refunded', 'refund.state': 'done', 'refund.refundedAt': outcome.at ?? now, 'refund.lastError': null, updatedAt: now };
+        const refunded = owner
+          ? await this.deps.orders.transition(order.orderNo, ['refunding'], { ...done, 'refund.leaseUntil': null }, { 'refund.leaseOwner': owner })
+          : await this.deps.orders.transition(order.orderNo, ['refunding'], done, { 'refund.refundNo': refundNo ?? r.refundNo });
+        if (!refunded) return owner ? this.deps.orders.releaseLease(order.orderNo, 'refund', owner, {}) : undefined;
+        this.deps.log?.info({ orderNo: order.orderNo, parkNumber: order.parkNumber, outTradeNo: order.outTradeNo, refundNo: r.refundNo, fen: r.fen, reason: r.reason }, 'refund confirmed');
+        this.deps.observer?.refunded(refunded);
+        this.deps.onRefunded?.(order.orderNo);
         return refunded;
       }
       case 'pending':

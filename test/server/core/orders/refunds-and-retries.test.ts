@@ -7,6 +7,7 @@
 import { DEMO_PARK_NUMBER } from '../../../../server/sandbox/bluecard';
 import { AppError } from '../../../../server/src/core/errors';
 import type { Order } from '../../../../server/src/core/orders/model';
+import { OrderService } from '../../../../server/src/core/orders/orders';
 import { NOTIFY_PATHS } from '../../../../server/src/port/notify/router';
 import { eventually, startPaymentWorld, type PaymentWorld } from '../../../support/payment-world';
 
@@ -89,6 +90,29 @@ describe('refunds the provider is still processing', () => {
     w.wechat.settleRefund(`${no}R2`, 'SUCCESS');
     const done = await until(no, (o) => o.status === 'refunded');
     expect(done.refund).toMatchObject({ refundNo: `${no}R2`, numbers: 2, state: 'done' });
+  });
+
+  it('a refund confirmed twice (its notification, then the answer to the lease holder’s query) is told once', async () => {
+    const no = await refunding('京R10006', 'wechat');
+    await until(no, (o) => !!o.refund?.requestedAt);
+    // A process takes the refund's lease (its clock ahead of the world's worker, which leaves the lease alone)…
+    const told: string[] = [];
+    const later = new OrderService({
+      ...w.orders['deps'],
+      clock: { now: () => Date.now() + 3_600_000 },
+      observer: { paymentRecorded: () => undefined, delivered: () => undefined, refunded: (o) => told.push(`observer ${o.orderNo}`) },
+      onRefunded: (n) => told.push(`onRefunded ${n}`),
+    });
+    const claimed = await w.orderRepo.claimRefund(new Date(Date.now() + 3_600_000), 'late-process', 60_000, no);
+    expect(claimed).toMatchObject({ status: 'refunding' });
+    // …meanwhile WeChat's REFUND.SUCCESS notification marks it refunded…
+    w.wechat.settleRefund(`${no}R1`, 'SUCCESS');
+    await until(no, (o) => o.status === 'refunded');
+    // …then the lease holder's query says SUCCESS too: written down, but no second "refunded".
+    const after = await later.refundClaimed('late-process', claimed!);
+    expect(after).toMatchObject({ status: 'refunded', refund: { state: 'done' } });
+    expect(after!.refund!.leaseUntil ?? null).toBeNull();
+    expect(told).toEqual([]);
   });
 
   it('WeChat: ABNORMAL is kept for a person, not marked refunded', async () => {
