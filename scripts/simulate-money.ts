@@ -38,6 +38,9 @@ import { formatChinaTime } from '../shared/time';
 
 const REPO = path.resolve(__dirname, '..');
 
+/** ParkPay processes of this simulation: a simulation stopped by a signal stops them too (they outlive it otherwise). */
+const running = new Set<ChildProcess>();
+
 export interface SimulationOptions {
   stays: number;
   parks?: number;
@@ -129,6 +132,8 @@ class ParkPayProcess {
         if (/ERR|Error|error/.test(text) && !/ECONNREFUSED/.test(text)) this.log(`[parkpay stderr] ${text.trim().slice(0, 300)}`);
       });
       this.child = child;
+      running.add(child);
+      child.once('exit', () => running.delete(child));
       const deadline = Date.now() + 120_000;
       for (;;) {
         if (child.exitCode !== null) throw new Error(`ParkPay exited with ${child.exitCode} while starting`);
@@ -530,6 +535,12 @@ export function describeResult(r: SimulationResult): string[] {
 }
 
 if (require.main === module) {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      for (const child of running) child.kill('SIGKILL');
+      process.exit(130);
+    });
+  }
   const [stays = '10000', parks = '4', concurrency = '24', seed = '1'] = process.argv.slice(2);
   simulateMoney({ stays: Number(stays), parks: Number(parks), concurrency: Number(concurrency), seed: Number(seed) }).then(
     (r) => {
