@@ -59,11 +59,10 @@ function InvoiceRow({ parkNumber, inv, onChanged }: { parkNumber: string; inv: O
         <Text className="op-td">{yuan(inv.totalFen)}</Text>
         <Text className="op-td">{inv.title ? `${inv.title.type === 'company' ? '单位' : '个人'} ${inv.title.name}` : '—'}</Text>
         <Text className="op-td">{current?.number ?? '—'}</Text>
-        {/* A plate is read whole: the cell may wrap between plates, never inside one. */}
-        <View className="op-td">
-          {[...new Set(inv.items.map((i) => i.plate))].map((plate, n) => (
+        {/* A plate is read whole: one plate a line, never broken inside. */}
+        <View className="op-td op-invoice-plates">
+          {[...new Set(inv.items.map((i) => i.plate))].map((plate) => (
             <Text key={plate} className="op-nowrap">
-              {n > 0 ? '、' : ''}
               {plate}
             </Text>
           ))}
