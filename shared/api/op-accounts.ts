@@ -1,5 +1,5 @@
 /**
- * Operator accounts (issue 7): log in and out, who am I, change my password; admins create, edit and
+ * Operator accounts: log in and out, who am I, change my password; admins create, edit and
  * disable accounts; the audit log of operator actions.
  *
  * Roles: 'admin' (every park), 'operator' (the parks named), 'merchant' (the parks named; coupons only).

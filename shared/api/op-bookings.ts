@@ -1,5 +1,5 @@
 /**
- * Booking offers and bookings for operators (issue 7; Bluecard 4.1, 4.18, 4.19).
+ * Booking offers and bookings for operators (Bluecard 4.1, 4.18, 4.19).
  *
  * An offer: an area (0 = any area of the lot) and a price, the booking's period (4.18 start…end), the let-in
  * window (when the car may come in), how many places, and the cancellation rule. Drivers buy places until the

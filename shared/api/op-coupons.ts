@@ -1,5 +1,5 @@
 /**
- * Coupons for operators and merchants (issue 7; Bluecard 4.23 and 4.24).
+ * Coupons for operators and merchants (Bluecard 4.23 and 4.24).
  *
  * Give a car in the park an hour coupon (minutes) or a money coupon (fen). The coupon goes to the lot at
  * once (4.23) and says what became of it:

@@ -1,5 +1,5 @@
 /**
- * White and black lists for operators (issue 7; Bluecard 4.6–4.11). Admins and park operators only.
+ * White and black lists for operators (Bluecard 4.6–4.11). Admins and park operators only.
  *
  * ParkPay keeps its own list per park and sends each change to the lot; every entry says what the lot made
  * of it (`sync.state`): pending (not acknowledged yet), synced, refused (the lot's reason in `sync.error`),

@@ -1,5 +1,5 @@
 /**
- * Operators and the lot (issue 7): lift a lane's barrier (4.22) in two steps, every guidance space by layer
+ * Operators and the lot: lift a lane's barrier (4.22) in two steps, every guidance space by layer
  * (4.33), find a car (4.34), and a stay's pictures (stored from 4.14, else asked of the lot: 4.20).
  * Admins and park operators; merchants get 403 forbidden_role.
  *

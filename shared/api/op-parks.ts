@@ -1,5 +1,5 @@
 /**
- * Parks and lanes for operators (issue 7).
+ * Parks and lanes for operators.
  *
  * Parks: admins register parks and change everything; park operators change the name and settings of
  * their parks; merchants see their parks only. The Bluecard key is write-only: answers say `hasKey`, never

@@ -1,5 +1,5 @@
 /**
- * Daily reconciliation for operators (issue 7): a park's China day, ParkPay's payments against what the lot
+ * Daily reconciliation for operators: a park's China day, ParkPay's payments against what the lot
  * reports it took (4.3 exit records' chargeList, 4.15 charge uploads), each payment once with what became
  * of it; and the takings by channel per day for the chart.
  *

@@ -17,7 +17,7 @@ export interface Park {
    * there (port/bluecard/call-guard.ts). Set in the configuration; a production park without one is warned of.
    */
   bluecardSources?: string[];
-  /** What ParkPay does for this park (operators edit it, issue 7); absent fields take the defaults named. */
+  /** What ParkPay does for this park (operators edit it); absent fields take the defaults named. */
   settings?: ParkSettings;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Withholding agreements (无感支付, issue 6): what the agreement service needs of a provider, as one small
+ * Withholding agreements (无感支付): what the agreement service needs of a provider, as one small
  * interface. adapter/payments implements it for WeChat Pay's vehicle parking service (v3 车主服务:
  * service state by plate, parking entry, deduction) and for Alipay's agreement signing and agreement payment
  * (alipay.user.agreement.page.sign / query / unsign, alipay.trade.pay with agreement_params).

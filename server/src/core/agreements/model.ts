@@ -1,5 +1,5 @@
 /**
- * Withholding agreements as ParkPay keeps them (issue 6): one record per driver + plate + provider.
+ * Withholding agreements as ParkPay keeps them: one record per driver + plate + provider.
  *
  *   (none) ──startSignup──▶ signing ──provider says signed──▶ active ◀──▶ paused
  *                              ▲                                  │

@@ -1,5 +1,5 @@
 /**
- * Withholding agreements (无感支付, issue 6): a driver signs up one of their bound plates with WeChat Pay's
+ * Withholding agreements (无感支付): a driver signs up one of their bound plates with WeChat Pay's
  * vehicle parking service or an Alipay agreement; lanes then take the parking fee from it (4.16, 4.27:
  * core/lanepay). This service keeps one record per driver + plate + provider (model.ts) and asks the
  * provider (WithholdingGateway) whenever it matters:

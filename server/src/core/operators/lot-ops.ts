@@ -1,5 +1,5 @@
 /**
- * What operators do to and see of a lot (issue 7): lift a lane's barrier (4.22) in two steps, the state of
+ * What operators do to and see of a lot: lift a lane's barrier (4.22) in two steps, the state of
  * every guidance space by layer (4.33), where a car is (4.34), and the pictures of a stay (stored from 4.14,
  * else asked of the lot with 4.20).
  *

@@ -1,5 +1,5 @@
 /**
- * Operators: the people who run lots (issue 7). Roles:
+ * Operators: the people who run lots. Roles:
  *  - 'admin': platform admin, every park;
  *  - 'operator': park operator, only the parks named in `parks`;
  *  - 'merchant': a shop the operator authorised, in its parks; may only give coupons (4.23).

@@ -1,5 +1,5 @@
 /**
- * Operator accounts, sessions and the login lock-out (issue 7).
+ * Operator accounts, sessions and the login lock-out.
  *
  * Accounts: a username (lower-case), a scrypt password hash (passwords.ts), a role and the parks it may
  * touch. Only admins create, edit and disable accounts; everyone may change their own password.

@@ -34,8 +34,9 @@ import {
 export interface BluecardPortDeps extends InboundDeps {
   records: LotRecordsService;
   /**
-   * Handlers for the calls that ask us to take money or decide (4.13, 4.16, 4.17, 4.24–4.28). Until the
-   * lane-side payments are built they answer `fail` with the reason (4.28: `self`, the lot decides).
+   * Handlers for the calls that ask us to take money or decide (4.13, 4.16, 4.17, 4.24–4.28). A call without
+   * a handler (a server wired without lane payments, as some tests are) answers `fail` with the reason
+   * (4.28: `self`, the lot decides).
    */
   lanePay?: Partial<Record<'4.13' | '4.16' | '4.17' | '4.24' | '4.25' | '4.26' | '4.27' | '4.28', UpHandler>>;
 }
@@ -102,7 +103,7 @@ function batchAnswer(section: Section, call: UpCall<{ datas: unknown[] }>, refus
   );
 }
 
-/** Until the lane-side payments issue: a clear refusal that leaves the lot to its own means. */
+/** A lane call this server is not wired for: a clear refusal that leaves the lot to its own means. */
 const notYet =
   (what: string): UpHandler =>
   async () =>
