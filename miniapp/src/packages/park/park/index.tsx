@@ -4,18 +4,15 @@
  * driver has proved at this park, else only whether it is here. Without a park the driver chooses one first.
  */
 import { Button, Text, View } from '@tarojs/components';
-import Taro, { useRouter } from '@tarojs/taro';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { parkEndpoints, type ParkView } from '@shared/api/parks';
-import { WaysOn } from '../../../components/DeadEnd';
 import { ParkService } from '../../../components/ParkService';
 import { PlatePicker } from '../../../components/PlatePicker';
 import { ErrorState, Loading } from '../../../components/ui';
-import { useLoader } from '../../../hooks/useLoader';
+import { useChosenPark } from '../../../hooks/useChosenPark';
 import { call, errorOf } from '../../../services/api';
 import { dateTime } from '../../../services/format';
-import { lastPark, rememberPark } from '../../../services/memory';
-import { go, pageUrl, param } from '../../../services/routes';
+import { go } from '../../../services/routes';
 import { CarFound, type FindCarAnswer } from '../CarSpaces';
 
 function Free({ park }: { park: ParkView }) {
@@ -78,26 +75,8 @@ function FindCar({ parkNumber }: { parkNumber: string }) {
 }
 
 export default function ParkPage() {
-  const { params } = useRouter();
-  const parkNumber = param(params, 'park') ?? lastPark();
-  const park = useLoader(async () => (parkNumber ? call(parkEndpoints.park, { params: { parkNumber } }) : undefined), [parkNumber]);
-  useEffect(() => {
-    if (!parkNumber) void Taro.redirectTo({ url: pageUrl('parks', { next: 'park' }) });
-  }, [parkNumber]);
-  const known = park.state === 'ok' ? park.data?.parkNumber : undefined;
-  useEffect(() => {
-    if (known) rememberPark(known);
-  }, [known]);
-  if (!parkNumber) return <Loading text="请选择停车场…" />;
-  if (park.state === 'loading') return <Loading />;
-  if (park.state === 'error') {
-    return (
-      <View className="page">
-        <ErrorState error={park.error} onRetry={park.reload} actions={<WaysOn />} />
-      </View>
-    );
-  }
-  const p = park.data!;
+  const { park: p, gate } = useChosenPark('park');
+  if (!p) return gate ?? null;
   return (
     <View className="page page-park">
       <View className="row">
