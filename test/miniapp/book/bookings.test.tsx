@@ -1,10 +1,11 @@
-import { act, fireEvent, render, screen, within } from '@testing-library/react';
+import { render, screen, within } from '@testing-library/react';
 import MyBookingsPage from '../../../miniapp/src/packages/book/mine/index';
 import OffersPage from '../../../miniapp/src/packages/book/offers/index';
 import { cancelRuleText, letInText } from '../../../miniapp/src/services/bookingText';
 import { fakeApi, loggedIn } from '../support/http';
 import { order, wechatPay } from '../support/orders';
 import Taro, { resetTaroMock } from '../support/taro-mock';
+import { see, tap } from '../support/ui';
 
 // The WeChat mini-program build: the wallet is Taro.requestPayment (mocked).
 beforeEach(() => {
@@ -17,12 +18,6 @@ afterEach(() => {
   process.env.TARO_ENV = 'h5';
 });
 
-const see = (t: string | RegExp) => screen.findByText(t);
-async function tap(el: Element) {
-  await act(async () => {
-    fireEvent.click(el);
-  });
-}
 const $ = (sel: string) => document.querySelector<HTMLElement>(sel)!;
 
 const rule = { fullRefundMinutesBefore: 60, lateRefundPercent: 50 };

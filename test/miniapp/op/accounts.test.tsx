@@ -1,4 +1,4 @@
-import { act, fireEvent, render, screen, within } from '@testing-library/react';
+import { render, screen, within } from '@testing-library/react';
 import { createBody, editBody, editFormOf, EMPTY_NEW_OPERATOR, passwordProblem } from '../../../miniapp/src/packages/op/accounts/form';
 import OpAccountsPage from '../../../miniapp/src/packages/op/accounts/index';
 import OpLoginPage from '../../../miniapp/src/packages/op/login/index';
@@ -8,6 +8,7 @@ import { opSession } from '../../../miniapp/src/packages/op/services/session';
 import { fakeApi } from '../support/http';
 import Taro, { resetTaroMock } from '../support/taro-mock';
 import { OP_TOKEN, operator, opLoggedIn, park } from './support';
+import { see, tap, type } from '../support/ui';
 
 beforeEach(() => {
   resetTaroMock();
@@ -15,17 +16,6 @@ beforeEach(() => {
   Taro.useRouter.mockImplementation(() => ({ params: {} }));
 });
 
-const see = (t: string | RegExp) => screen.findByText(t);
-async function tap(el: Element) {
-  await act(async () => {
-    fireEvent.click(el);
-  });
-}
-async function type(el: Element, value: string) {
-  await act(async () => {
-    fireEvent(el, new CustomEvent('input', { detail: { value } }));
-  });
-}
 const $ = (sel: string) => document.querySelector<HTMLElement>(sel)!;
 const btn = (sel: string) => $(sel) as HTMLElement & { disabled?: boolean };
 

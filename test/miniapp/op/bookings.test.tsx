@@ -4,6 +4,7 @@ import OpBookingsPage from '../../../miniapp/src/packages/op/bookings/index';
 import { fakeApi } from '../support/http';
 import Taro, { resetTaroMock } from '../support/taro-mock';
 import { opLoggedIn, park } from './support';
+import { see, tap, type } from '../support/ui';
 
 // Taro's date and time pickers take a few seconds to render under jsdom on a busy machine.
 jest.setTimeout(30_000);
@@ -15,17 +16,6 @@ beforeEach(() => {
   opLoggedIn('operator');
 });
 
-const see = (t: string | RegExp) => screen.findByText(t);
-async function tap(el: Element) {
-  await act(async () => {
-    fireEvent.click(el);
-  });
-}
-async function type(el: Element, value: string) {
-  await act(async () => {
-    fireEvent(el, new CustomEvent('input', { detail: { value } }));
-  });
-}
 const $ = (sel: string) => document.querySelector<HTMLElement>(sel)!;
 
 const rule = { fullRefundMinutesBefore: 60, lateRefundPercent: 50 };

@@ -1,9 +1,10 @@
-import { act, fireEvent, render, screen, within } from '@testing-library/react';
+import { render, screen, within } from '@testing-library/react';
 import { amountOf, EMPTY_FORM } from '../../../miniapp/src/packages/op/coupons/form';
 import OpCouponsPage from '../../../miniapp/src/packages/op/coupons/index';
 import { fakeApi } from '../support/http';
 import Taro, { resetTaroMock } from '../support/taro-mock';
 import { OP_TOKEN, opLoggedIn } from './support';
+import { see, tap, type } from '../support/ui';
 
 beforeEach(() => {
   resetTaroMock();
@@ -12,17 +13,6 @@ beforeEach(() => {
   opLoggedIn('merchant');
 });
 
-const see = (t: string | RegExp) => screen.findByText(t);
-async function tap(el: Element) {
-  await act(async () => {
-    fireEvent.click(el);
-  });
-}
-async function type(el: Element, value: string) {
-  await act(async () => {
-    fireEvent(el, new CustomEvent('input', { detail: { value } }));
-  });
-}
 const $ = (sel: string) => document.querySelector<HTMLElement>(sel)!;
 
 function coupon(over: Record<string, unknown> = {}) {

@@ -1,10 +1,11 @@
-import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { act, render, screen, waitFor, within } from '@testing-library/react';
 import { LiftPanel } from '../../../miniapp/src/packages/op/lanes/LiftPanel';
 import OpLanesPage from '../../../miniapp/src/packages/op/lanes/index';
 import { browserFiles } from '../../../miniapp/src/packages/op/services/files';
 import { fakeApi } from '../support/http';
 import Taro, { resetTaroMock } from '../support/taro-mock';
 import { OP_TOKEN, PNG, fileApis, lane, opLoggedIn } from './support';
+import { see, tap, type } from '../support/ui';
 
 const saved: { name: string; mime: string; bytes: number[] }[] = [];
 beforeEach(() => {
@@ -21,19 +22,8 @@ afterEach(() => {
   delete (globalThis as { API_BASE?: string }).API_BASE;
 });
 
-const see = (t: string | RegExp) => screen.findByText(t);
 const card = (id: string) => document.getElementById(`lane-${id}`)!;
-async function tap(el: Element) {
-  await act(async () => {
-    fireEvent.click(el);
-  });
-}
 const disabled = (el: Element) => Boolean((el as Element & { disabled?: unknown }).disabled);
-async function type(el: Element, value: string) {
-  await act(async () => {
-    fireEvent(el, new CustomEvent('input', { detail: { value } }));
-  });
-}
 
 const LANES = { data: { lanes: [lane('1', { name: '东门入口', lotName: '东门入口' }), lane('2', { name: '东门出口', lotName: '东门出口', direction: 'out' })] } };
 

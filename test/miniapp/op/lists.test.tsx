@@ -1,4 +1,4 @@
-import { act, fireEvent, render, screen, within } from '@testing-library/react';
+import { act, render, screen, within } from '@testing-library/react';
 import { ApiError } from '../../../miniapp/src/services/api';
 import { browserPicker, decodeCsv } from '../../../miniapp/src/packages/op/lists/csvFile';
 import { followJob, progressOf } from '../../../miniapp/src/packages/op/lists/importJob';
@@ -6,6 +6,7 @@ import OpListsPage from '../../../miniapp/src/packages/op/lists/index';
 import { fakeApi } from '../support/http';
 import Taro, { resetTaroMock } from '../support/taro-mock';
 import { opLoggedIn } from './support';
+import { see, tap, type } from '../support/ui';
 
 beforeEach(() => {
   resetTaroMock();
@@ -15,17 +16,6 @@ beforeEach(() => {
 });
 afterEach(() => jest.useRealTimers());
 
-const see = (t: string | RegExp) => screen.findByText(t);
-async function tap(el: Element) {
-  await act(async () => {
-    fireEvent.click(el);
-  });
-}
-async function type(el: Element, value: string) {
-  await act(async () => {
-    fireEvent(el, new CustomEvent('input', { detail: { value } }));
-  });
-}
 const $ = (sel: string) => document.querySelector<HTMLElement>(sel)!;
 
 const at = '2026-11-28T02:00:00.000Z';

@@ -1,5 +1,5 @@
 /** Fixed coupon codes (4.24), the lot's own lists (4.32 / 4.31) beside ours, booking capacity (4.1). */
-import { act, fireEvent, render, screen, within } from '@testing-library/react';
+import { render, screen, within } from '@testing-library/react';
 import { ledgerName, sortLedgers } from '../../../miniapp/src/packages/op/bookings/Capacity';
 import OpBookingsPage from '../../../miniapp/src/packages/op/bookings/index';
 import { EMPTY_FIXED, fixedBody } from '../../../miniapp/src/packages/op/coupons/fixed';
@@ -9,6 +9,7 @@ import { compareLists } from '../../../miniapp/src/packages/op/lists/LotLists';
 import { fakeApi } from '../support/http';
 import Taro, { resetTaroMock } from '../support/taro-mock';
 import { opLoggedIn, park } from './support';
+import { see, tap, type } from '../support/ui';
 
 // A whole console page rendered in jsdom takes seconds when the machine is busy.
 jest.setTimeout(20_000);
@@ -20,17 +21,6 @@ beforeEach(() => {
   opLoggedIn('operator');
 });
 
-const see = (t: string | RegExp) => screen.findByText(t);
-async function tap(el: Element) {
-  await act(async () => {
-    fireEvent.click(el);
-  });
-}
-async function type(el: Element, value: string) {
-  await act(async () => {
-    fireEvent(el, new CustomEvent('input', { detail: { value } }));
-  });
-}
 const $ = (sel: string) => document.querySelector<HTMLElement>(sel)!;
 const at = '2026-11-28T02:00:00.000Z';
 

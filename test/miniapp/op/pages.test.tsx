@@ -1,4 +1,4 @@
-import { act, fireEvent, render, screen, within } from '@testing-library/react';
+import { act, render, screen, within } from '@testing-library/react';
 import OpAuditPage from '../../../miniapp/src/packages/op/audit/index';
 import OpCarsPage from '../../../miniapp/src/packages/op/cars/index';
 import OpLoginPage from '../../../miniapp/src/packages/op/login/index';
@@ -10,6 +10,7 @@ import { opSession } from '../../../miniapp/src/packages/op/services/session';
 import { fakeApi } from '../support/http';
 import Taro, { resetTaroMock } from '../support/taro-mock';
 import { OP_TOKEN, opLoggedIn, opSessionAnswer, park } from './support';
+import { see, tap, type } from '../support/ui';
 
 // A whole console page rendered in jsdom takes seconds when the machine is busy.
 jest.setTimeout(20_000);
@@ -20,17 +21,6 @@ beforeEach(() => {
   Taro.useRouter.mockImplementation(() => ({ params: { park: 'p_demo_001' } }));
 });
 
-const see = (t: string | RegExp) => screen.findByText(t);
-async function tap(el: Element) {
-  await act(async () => {
-    fireEvent.click(el);
-  });
-}
-async function type(el: Element, value: string) {
-  await act(async () => {
-    fireEvent(el, new CustomEvent('input', { detail: { value } }));
-  });
-}
 const $ = (sel: string) => document.querySelector<HTMLElement>(sel)!;
 
 describe('login', () => {

@@ -1,10 +1,11 @@
-import { act, fireEvent, render, screen, within } from '@testing-library/react';
+import { render, screen, within } from '@testing-library/react';
 import { addDays, chartRows } from '../../../miniapp/src/packages/op/reconcile/chart';
 import OpReconcilePage from '../../../miniapp/src/packages/op/reconcile/index';
 import { browserFiles } from '../../../miniapp/src/packages/op/services/files';
 import { fakeApi } from '../support/http';
 import Taro, { resetTaroMock } from '../support/taro-mock';
 import { OP_TOKEN, opLoggedIn } from './support';
+import { see, tap } from '../support/ui';
 
 const saved: { name: string; mime: string; text: string }[] = [];
 beforeEach(() => {
@@ -16,12 +17,6 @@ beforeEach(() => {
   jest.spyOn(browserFiles, 'save').mockImplementation((bytes, name, mime) => void saved.push({ name, mime, text: new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes) })) // the BOM kept, as saved;
 });
 
-const see = (t: string | RegExp) => screen.findByText(t);
-async function tap(el: Element) {
-  await act(async () => {
-    fireEvent.click(el);
-  });
-}
 const $ = (sel: string) => document.querySelector<HTMLElement>(sel)!;
 
 const zero = { wechat: 0, alipay: 0, cash: 0, unionpay: 0, transit_card: 0, other: 0 };
