@@ -41,7 +41,8 @@ cleanup() {
   # Interrupted: `timeout` runs the tests in a process group of its own and passes the signal to all of it.
   if [ -n "$run_pid" ] && kill -0 "$run_pid" 2>/dev/null; then kill -TERM "$run_pid" 2>/dev/null; wait "$run_pid" 2>/dev/null; fi
   stop_hogs
-  rm -rf "$run_tmp"
+  [ -n "${tail_pid:-}" ] && kill "$tail_pid" 2>/dev/null
+  rm -rf "$run_tmp" 2>/dev/null || true # a test process still exiting may write into it meanwhile
 }
 trap cleanup EXIT
 trap 'echo "stress-ci: interrupted"; exit 130' INT TERM
@@ -69,9 +70,12 @@ run_pid=$!
   done
 ) &
 watchdog=$!
-tail -n +1 -f --pid="$run_pid" "$log"
+# In the background: a signal's trap runs during `wait`, but not until a foreground tail ended.
+tail -n +1 -f --pid="$run_pid" "$log" &
+tail_pid=$!
 wait "$run_pid"
 rc=$?
+wait "$tail_pid" 2>/dev/null
 run_pid=
 kill "$watchdog" 2>/dev/null
 wait "$watchdog" 2>/dev/null
