@@ -124,18 +124,33 @@ function identityKeys(d: Pick<DriverDoc, 'wechatOpenId' | 'alipayUserId' | 'alip
 export class MongoDriverRepository implements DriverRepository {
   private readonly model: Model<DriverDoc>;
   private readonly keys: KeyIndex;
+  /** plateKey → the drivers who bound it (the audience of a car's entry, found without reading every driver). */
+  private readonly plateKeys: KeyIndex;
   constructor(private readonly conn: Connection) {
     this.model = identityModels(conn).drivers;
     this.keys = new KeyIndex(conn, 'driver_keys');
+    this.plateKeys = new KeyIndex(conn, 'driver_plate_keys');
   }
 
   async init(): Promise<void> {
-    await Promise.all([this.model.init(), this.keys.init()]);
+    await Promise.all([this.model.init(), this.keys.init(), this.plateKeys.init()]);
     await runOnce(this.conn, 'drivers: identity keys', () =>
       forEachDoc(this.model, {}, { wechatOpenId: 1, alipayUserId: 1, alipayOpenId: 1 }, async (docs: DriverDoc[]) => {
         await this.keys.setMany(docs.flatMap((d) => identityKeys(d).map((key) => ({ key, ref: d._id }))));
       }),
     );
+    await runOnce(this.conn, 'drivers: plate keys', () =>
+      forEachDoc(this.model, {}, { plates: 1 }, async (docs: DriverDoc[]) => {
+        await this.plateKeys.addMany(docs.flatMap((d) => (d.plates ?? []).map((p) => ({ key: p.plateKey, ref: d._id }))));
+      }),
+    );
+  }
+
+  /** The drivers who have this plate bound now (each checked against its own record: keys may lag). */
+  async withPlate(plateKey: string): Promise<string[]> {
+    const ids = await this.plateKeys.refs(plateKey);
+    const docs = await Promise.all(ids.map((id) => this.model.findById(id, { plates: 1 }).lean<DriverDoc>()));
+    return docs.filter((d): d is DriverDoc => !!d && (d.plates ?? []).some((p) => p.plateKey === plateKey)).map((d) => d._id);
   }
 
   async findOrCreate(identity: ProviderIdentity, fresh: { id: string; createdAt: Date }): Promise<{ driver: Driver; created: boolean }> {
@@ -172,6 +187,8 @@ export class MongoDriverRepository implements DriverRepository {
   }
 
   async addPlate(driverId: string, plate: BoundPlate, max: number): Promise<AddPlateOutcome> {
+    // The key first (a reader checks the record, so a key whose binding did not happen is harmless).
+    await this.plateKeys.add(plate.plateKey, driverId);
     // One atomic update: not bound yet, and fewer than `max` plates (no element at index max-1).
     const doc = await this.model
       .findOneAndUpdate(
@@ -203,7 +220,10 @@ export class MongoDriverRepository implements DriverRepository {
       );
       const left = after as unknown as DriverDoc | null;
       if (!left) return undefined;
-      if (!(left.plates ?? []).some((p) => p.plateKey === plateKey)) return toDriver(left);
+      if (!(left.plates ?? []).some((p) => p.plateKey === plateKey)) {
+        await this.plateKeys.remove(plateKey, driverId);
+        return toDriver(left);
+      }
     }
     throw new Error(`could not unbind ${plateKey}: the plates kept changing`);
   }

@@ -9,7 +9,7 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { MessageKind } from '../../../shared/api/messages';
 import type { AccessTokenStore, ConsentRecord, ConsentRepository, MessagePreferences, MessageRecord, MessageRepository, Platform } from '../core/messages/model';
-import { identityModels } from './drivers';
+import { MongoDriverRepository } from './drivers';
 import { createUnlessExists } from './util';
 
 type MessageDoc = Omit<MessageRecord, 'id'> & { _id: string };
@@ -176,8 +176,7 @@ export class MongoMessageStores {
   }
 }
 
-/** Which drivers bound a plate (the index on plates.plateKey serves it on MongoDB). */
+/** Which drivers bound a plate: through the drivers' plate keys, never a read of every driver (FerretDB has no secondary index). */
 export async function driversWithPlate(conn: Connection, plateKey: string): Promise<string[]> {
-  const docs = await identityModels(conn).drivers.find({ 'plates.plateKey': plateKey }, { _id: 1 }).lean<{ _id: string }[]>();
-  return docs.map((d) => d._id);
+  return new MongoDriverRepository(conn).withPlate(plateKey);
 }
