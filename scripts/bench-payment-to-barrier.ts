@@ -128,12 +128,13 @@ async function runOn(engine: Engine, dataDir: string, payments: number): Promise
   const wechatAdapter = new WechatPayAdapter({ config: wechat.merchant });
   const owner = newWorkerOwner('bench:');
   const ref: { worker?: OrderWorker } = {};
+  const wechatGateway = new WechatPaymentGateway(wechatAdapter, `${url}${NOTIFY_PATHS.wechat}`);
   const orders = new OrderService({
     orders: orderRepo,
     parks,
     stays,
     lot,
-    gateways: { wechat: new WechatPaymentGateway(wechatAdapter, `${url}${NOTIFY_PATHS.wechat}`) },
+    gateways: { wechat: wechatGateway },
     clock: systemClock,
     policy: { paymentTtlMs: 3 * 3_600_000 },
     deliverNow: { owner, run: (order) => ref.worker?.run(order) },
@@ -146,7 +147,7 @@ async function runOn(engine: Engine, dataDir: string, payments: number): Promise
   handler = createApp({
     logger,
     databaseReady: async () => true,
-    routers: [bluecardRouter({ parks, clock: systemClock, records: new LotRecordsService(stays, systemClock) }), notifyRouter({ orders, wechat: wechatAdapter })],
+    routers: [bluecardRouter({ parks, clock: systemClock, records: new LotRecordsService(stays, systemClock) }), notifyRouter({ orders, wechat: wechatGateway })],
   }).callback();
   await bluecard.setParkPayBaseUrl(url);
   const lotPark = bluecard.park(def.parkNumber);

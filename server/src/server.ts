@@ -283,16 +283,18 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const bookingWiring = await wireBookings({ connection: database.connection, clock, logger, bluecard, parks, stays: lotRecords, orderRepo });
     // Coupons, white/black lists, and the lane answers that read them (4.13, 4.28).
     const couponsLists = await wireCouponsAndLists({ connection: database.connection, clock, logger, bluecard, parks, stays: lotRecords, bookings: { lookup: bookingWiring.lookup } });
+    // The payment gateways: what the order service asks the providers, and what reads their notifications.
+    const payments = {
+      wechat: wechatPay ? new WechatPaymentGateway(wechatPay, wechatPayConfig?.notifyUrl ?? `${publicUrl}${NOTIFY_PATHS.wechat}`, `${publicUrl}${NOTIFY_PATHS.wechatRefund}`) : undefined,
+      alipay: alipay ? new AlipayPaymentGateway(alipay, alipayConfig?.notifyUrl ?? `${publicUrl}${NOTIFY_PATHS.alipay}`, () => clock.now()) : undefined,
+    };
     const orders = new OrderService({
       stayCoupons: couponsLists.coupons,
       orders: orderRepo,
       parks,
       stays: lotRecords,
       lot: new BluecardLotGateway(bluecard),
-      gateways: {
-        wechat: wechatPay ? new WechatPaymentGateway(wechatPay, wechatPayConfig?.notifyUrl ?? `${publicUrl}${NOTIFY_PATHS.wechat}`, `${publicUrl}${NOTIFY_PATHS.wechatRefund}`) : undefined,
-        alipay: alipay ? new AlipayPaymentGateway(alipay, alipayConfig?.notifyUrl ?? `${publicUrl}${NOTIFY_PATHS.alipay}`, () => clock.now()) : undefined,
-      },
+      gateways: payments,
       clock,
       policy: opts.orderPolicy,
       deliveries: { lane_qr: agreementWiring.laneQrDelivery, booking: bookingWiring.delivery },
@@ -441,7 +443,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         ...(config.metrics?.token ? [metricsRouter(metrics, config.metrics.token)] : []),
         openApiRouter({ version: packageVersion(), publicBaseUrl: config.publicBaseUrl }),
         bluecardRouter({ parks, clock, guard: lotCalls, records: new LotRecordsService(lotRecords, clock, undefined, { entered: (stay) => notices.entered(stay) }), lanePay: { ...lanes.lanePay, ...faceToFace.lanePay, ...couponsLists.lanePay } }),
-        notifyRouter({ orders, wechat: wechatPay, alipay }),
+        notifyRouter({ orders, ...payments }),
         lanes.notify,
         ...(notices.notify ? [notices.notify] : []),
         api,

@@ -107,6 +107,10 @@ async function buildPaymentWorld(label: string, opts: PaymentWorldOptions, start
     ...(opts.alipay?.sellerId ? { sellerId: opts.alipay.sellerId } : {}),
   });
   const lot = new BluecardLotGateway(new BluecardClient({ backoffMs: [], timeoutMs: 3_000 }));
+  const payments = {
+    wechat: new WechatPaymentGateway(wechatAdapter, opts.wechatNotifyUrl ?? `${url}${NOTIFY_PATHS.wechat}`, opts.wechatRefundNotifyUrl ?? `${url}${NOTIFY_PATHS.wechatRefund}`),
+    alipay: new AlipayPaymentGateway(alipayAdapter, `${url}${NOTIFY_PATHS.alipay}`),
+  };
   const build = (kick: boolean) => {
     const ref: { worker?: OrderWorker } = {};
     const owner = newWorkerOwner();
@@ -115,10 +119,7 @@ async function buildPaymentWorld(label: string, opts: PaymentWorldOptions, start
       parks,
       stays,
       lot,
-      gateways: {
-        wechat: new WechatPaymentGateway(wechatAdapter, opts.wechatNotifyUrl ?? `${url}${NOTIFY_PATHS.wechat}`, opts.wechatRefundNotifyUrl ?? `${url}${NOTIFY_PATHS.wechatRefund}`),
-        alipay: new AlipayPaymentGateway(alipayAdapter, `${url}${NOTIFY_PATHS.alipay}`),
-      },
+      gateways: payments,
       deliveries: opts.deliveries,
       clock: systemClock,
       policy: { deliveryBackoffMs: [0, 50, 100, 200], refundBackoffMs: [0, 50, 100], ...opts.policy },
@@ -141,7 +142,7 @@ async function buildPaymentWorld(label: string, opts: PaymentWorldOptions, start
     databaseReady: async () => true,
     routers: [
       bluecardRouter({ parks, clock: systemClock, records: new LotRecordsService(stays, systemClock), lanePay: opts.lanePay?.({ stays, parks }) }),
-      notifyRouter({ orders: main.orders, wechat: wechatAdapter, alipay: alipayAdapter }),
+      notifyRouter({ orders: main.orders, ...payments }),
     ],
   });
   handler = app.callback();

@@ -1,11 +1,14 @@
-/** The order service's PaymentGateway over Alipay (alipay.trade.create JSAPI_PAY, for my.tradePay). */
-import type { PaymentGateway, PayParams, ProviderPayment, RefundOutcome } from '../../core/orders/gateways';
-import { AlipayError, type AlipayAdapter } from '../alipay';
+/**
+ * The order service's PaymentGateway over Alipay (alipay.trade.create JSAPI_PAY, for my.tradePay), and the
+ * reading of its trade notifications into PaymentEvents.
+ */
+import type { NotificationVerdict, PaymentGateway, PaymentNotifications, PayParams, ProviderPayment, ReceivedNotification, RefundOutcome } from '../../core/orders/gateways';
+import { AlipayError, checkNotificationMatches, type AlipayAdapter } from '../alipay';
 
 /** Alipay's timeout_express in whole minutes (at least 1). */
 const minutesUntil = (at: Date, now: number) => `${Math.max(1, Math.floor((at.getTime() - now) / 60_000))}m`;
 
-export class AlipayPaymentGateway implements PaymentGateway {
+export class AlipayPaymentGateway implements PaymentGateway, PaymentNotifications {
   readonly provider = 'alipay' as const;
   constructor(
     private readonly alipay: AlipayAdapter,
@@ -60,5 +63,28 @@ export class AlipayPaymentGateway implements PaymentGateway {
   async refundStatus(o: { orderNo: string; refundNo: string }): Promise<RefundOutcome> {
     const q = await this.alipay.queryRefund(o.orderNo, o.refundNo);
     return q.status === 'refunded' ? { state: 'done', ...(q.refundedAt ? { at: q.refundedAt } : {}) } : { state: 'missing' };
+  }
+  /**
+   * trade_status_sync: verified (checkNotifySignV2 over the form, our app), then for our app and seller. A
+   * trade not (yet) paid says nothing the order service needs: WAIT_BUYER_PAY, closes and refunds are
+   * tracked by its jobs.
+   */
+  async paymentNotification(n: ReceivedNotification): Promise<NotificationVerdict> {
+    const verdict = this.alipay.verifyNotification(n.body);
+    if (!verdict.ok) return { ok: false, refusal: 'unverified', reason: verdict.reason };
+    const t = verdict.notification;
+    if (t.status !== 'paid') return { ok: true };
+    // Only the app and seller count here: the amount is the order's business (the order service refunds another).
+    const match = checkNotificationMatches(t, {
+      appId: this.alipay.appId,
+      outTradeNo: t.outTradeNo,
+      totalFen: t.totalFen,
+      ...(this.alipay.sellerId ? { sellerId: this.alipay.sellerId } : {}),
+    });
+    if (!match.ok) return { ok: false, refusal: 'not_ours', reason: 'Alipay notification for another app or seller', detail: { outTradeNo: t.outTradeNo, reason: match.reason } };
+    return {
+      ok: true,
+      event: { kind: 'paid', provider: 'alipay', orderNo: t.outTradeNo, transactionId: t.tradeNo, paidFen: t.totalFen, ...(t.gmtPayment ? { paidAt: t.gmtPayment } : {}) },
+    };
   }
 }

@@ -52,6 +52,43 @@ export interface PaymentGateway {
  */
 export type RefundOutcome = { state: 'done'; at?: Date } | { state: 'pending' | 'missing' | 'closed' | 'abnormal' };
 
+/**
+ * A verified notification of a provider, as the order service reads it whichever provider sent it:
+ *  - paid: the payer paid for `orderNo` (an amount or time the provider left out is absent, not guessed);
+ *  - refund: where a refund we asked for stands.
+ */
+export type PaymentEvent =
+  | { kind: 'paid'; provider: Provider; orderNo: string; transactionId: string; paidFen?: number; paidAt?: Date }
+  | { kind: 'refund'; provider: Provider; orderNo: string; refundNo: string; outcome: RefundOutcome };
+
+/**
+ * A notification as its gateway read it: the event it means (none when it says nothing the order service
+ * needs, such as a payment still waiting), or why it is refused: `unverified` (signature, time, decryption:
+ * possibly forged), `not_ours` (genuine, but for another app, merchant or seller). An amount that differs
+ * from the order's is not a refusal: the order service decides about it.
+ */
+export type NotificationVerdict =
+  | { ok: true; event?: PaymentEvent }
+  | { ok: false; refusal: 'unverified' | 'not_ours'; reason: string; detail?: Record<string, unknown> };
+
+/** What a notification endpoint received: its headers, the body exactly as sent, and the parsed body. */
+export interface ReceivedNotification {
+  headers: Record<string, string>;
+  rawBody: string;
+  body: unknown;
+}
+
+/** A provider's notifications, read into events (the gateways over WeChat Pay and Alipay implement it). */
+export interface PaymentNotifications {
+  /** A payment notification (WeChat TRANSACTION.*, Alipay trade_status_sync). */
+  paymentNotification(n: ReceivedNotification): Promise<NotificationVerdict>;
+}
+
+/** A provider that also tells us where our refunds stand (WeChat REFUND.*). */
+export interface RefundNotifications {
+  refundNotification(n: ReceivedNotification): Promise<NotificationVerdict>;
+}
+
 /** The failure of a gateway call, as the order service sees it. */
 export interface GatewayFailure {
   retryable: boolean;

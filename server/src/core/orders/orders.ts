@@ -12,7 +12,7 @@ import type { LotRecordsRepository } from '../lot/model';
 import type { ParkDirectory } from '../parks';
 import type { OrderDelivery } from './deliveries';
 import { FINAL_REFUSALS, classifyRefusal } from './lot-refusals';
-import { LotCallError, type LotGateway, type Payer, type PayParams, type PaymentGateway, type PricedStay, type RefundOutcome } from './gateways';
+import { LotCallError, type LotGateway, type Payer, type PayParams, type PaymentEvent, type PaymentGateway, type PricedStay, type RefundOutcome } from './gateways';
 import type { WorkItem } from '../work';
 import { orderDue, PENDING_LOOK_MS, type Delivery, type Order, type OrderKind, type OrderRepository, type Payment, type Provider } from './model';
 import { backoff, DEFAULT_ORDER_POLICY, type OrderPolicy } from './policy';
@@ -454,6 +454,16 @@ export class OrderService {
 
   // -------------------------------------------------------------------------------------------------------
   // Payments arrive (notification or query)
+
+  /**
+   * A provider's verified notification (read by its gateway): a payment is recorded, a refund's result
+   * written down. A payment notification without an amount is no amount of the order: the provider is asked
+   * (as for any other amount); without a time, it was paid when we heard of it.
+   */
+  async onPaymentEvent(e: PaymentEvent): Promise<'applied' | 'duplicate' | 'refunding' | 'unknown'> {
+    if (e.kind === 'refund') return this.refundNotified(e.orderNo, e.refundNo, e.outcome);
+    return this.recordPayment(e.orderNo, { provider: e.provider, transactionId: e.transactionId, paidFen: e.paidFen ?? 0, paidAt: e.paidAt ?? this.now(), via: 'notification' });
+  }
 
   /**
    * Record a payment, once. The payment and the pending lot notification are one write, which also takes the
