@@ -4,7 +4,7 @@
  * How it happens: the lot asked 4.16/4.27 and was answered fail while the deduction's outcome was not known
  * (deduction_pending: WeChat's parking service ACCEPTED it and settles SUCCESS later; an Alipay 10003 the
  * user completes; provider_unreachable: a lost answer) — or not answered at all (a crash). The money then
- * arrives; if the lot asks again it is answered success and collects it (channel-pay.ts); if it does not,
+ * arrives; if the lot asks again it is answered success and collects it (lane-deductions.ts); if it does not,
  * the lot never learns the payment and may have charged the driver another way. So once the grace has passed
  * with the money uncollected, it is refunded, with the reason, and the record says so; a repeat of the lot
  * after the refund started is answered fail `refunded`, never success.
@@ -27,7 +27,7 @@ import type { WithholdingGateway } from '../agreements/gateways';
 import type { Clock } from '../clock';
 import type { Provider } from '../orders/model';
 import type { LaneDeduction, LaneDeductionRepository } from './channel-pay-model';
-import type { LaneDeductionService } from './channel-pay';
+import type { LaneDeductionService } from './lane-deductions';
 import { fenToYuan } from '../../../../shared/money';
 import { formatChinaTime } from '../../../../shared/time';
 

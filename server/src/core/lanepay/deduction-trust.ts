@@ -11,7 +11,7 @@
  *  3. the amount is at most what the lot itself prices that stay at now: we ask it (4.4 getChargebf, a
  *     call WE make to the lot's registered address with our sign — a replayed sign cannot answer it).
  * The daily cap per agreement (`withholding.maxPerDayFen`) is kept by the deduction itself
- * (channel-pay.ts: a reservation per agreement and China day, made atomically before the provider call).
+ * (lane-deductions.ts: a reservation per agreement and China day, made atomically before the provider call).
  * An agreement covers only the parks the driver agreed to (AgreementService.liveForPlate).
  *
  * Refusals that look like forgery (no such stay, more than the lot's price) are reported to `alerts`.

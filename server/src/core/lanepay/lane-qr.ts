@@ -2,7 +2,7 @@
  * 4.16 withholding or payment QR, and 4.17 its result.
  *
  * 4.16 (spec 4.16.1 "向第三方云申请代扣或者获取支付二维码"): the lot asks us to charge a plate for an
- * outTradeNo. The plate has a live agreement → we deduct (channel-pay.ts, the same claim as 4.27) and
+ * outTradeNo. The plate has a live agreement → we deduct (lane-deductions.ts, the same claim as 4.27) and
  * answer `agreement` {outTradeNo, payType, totalFee, tradeNo, userId}: the answer itself tells the lot
  * the payment (its table: "代扣成功时有此字段"), so nothing else is sent for it. Otherwise (no agreement,
  * or the deduction failed: nothing was taken) we answer a payment `qrCode` for the lane screen — a WeChat
@@ -32,7 +32,7 @@ import type { LotGateway } from '../orders/gateways';
 import type { Order, OrderRepository, Provider } from '../orders/model';
 import type { OrderService } from '../orders/orders';
 import type { Park } from '../parks';
-import { PAY_TYPE, type LaneDeductionService } from './channel-pay';
+import { PAY_TYPE, type LaneDeductionService } from './lane-deductions';
 import { parseOutTradeNo, settlementTimeOf } from './lane-qr-trade';
 
 /** A payment QR anyone can scan (implemented in adapter/payments/lane-qr.ts over the existing adapters). */

@@ -86,7 +86,7 @@ export interface EffectiveSettings {
 }
 
 /**
- * What applies (core/lanepay reads the same: lane-qr.ts qrProvider, channel-pay.ts, open-gate.ts,
+ * What applies (core/lanepay reads the same: lane-qr.ts qrProvider, lane-deductions.ts, open-gate.ts,
  * deduction-trust.ts): the lane QR of the park's provider when set up here, else the first set up, WeChat
  * first; channel pay 'secured'; both open-gate rules on; the withholding caps' defaults.
  */

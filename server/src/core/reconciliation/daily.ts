@@ -53,7 +53,7 @@ export function channelOfPayKind(payKind: string): Channel {
 /**
  * Our numbers, all read by ourPayments: PP (core/orders newOrderNo), PQ (lane QR orders, core/lanepay/lane-qr),
  * FP (booth payments, core/lanepay/face-to-face newPaymentNo) and PW (withholding deductions,
- * core/lanepay/channel-pay newDeductionNo), each + China yyMMddHHmmss + 8. A lot payNo like this with no
+ * core/lanepay/lane-deductions newDeductionNo), each + China yyMMddHHmmss + 8. A lot payNo like this with no
  * payment of ours is a difference.
  */
 export const OUR_REF = /^(?:P[PQW]|FP)\d{12}[0-9A-Z]{8}$/;

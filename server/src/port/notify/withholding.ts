@@ -15,7 +15,7 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Context, Middleware } from 'koa';
 import type { WithholdingEvent } from '../../core/agreements/gateways';
 import type { AgreementService } from '../../core/agreements/service';
-import type { LaneDeductionService } from '../../core/lanepay/channel-pay';
+import type { LaneDeductionService } from '../../core/lanepay/lane-deductions';
 import type { AppState } from '../http/middleware';
 
 export const WITHHOLDING_NOTIFY_PATHS = { wechat: '/notify/wechatpay/parking', alipay: '/notify/alipay/agreement' } as const;

@@ -9,7 +9,8 @@ import { WechatFaceToFaceGateway } from '../../../../server/src/adapter/payments
 import { WechatMicropayClient } from '../../../../server/src/adapter/wechatpay/micropay';
 import { AgreementService } from '../../../../server/src/core/agreements/service';
 import { systemClock } from '../../../../server/src/core/clock';
-import { ChannelPayService, LaneDeductionService } from '../../../../server/src/core/lanepay/channel-pay';
+import { ChannelPayService } from '../../../../server/src/core/lanepay/channel-pay';
+import { LaneDeductionService } from '../../../../server/src/core/lanepay/lane-deductions';
 import { deductionId } from '../../../../server/src/core/lanepay/channel-pay-model';
 import { faceId, FaceToFaceService } from '../../../../server/src/core/lanepay/face-to-face';
 import { ReconciliationService } from '../../../../server/src/core/reconciliation/daily';
