@@ -1,7 +1,8 @@
 /**
  * Lane deductions on the real engine (repository/agreement-deductions.ts): a driver's deductions (their
  * payment history) come from a key document per driver, checked against each record; deductions stored
- * before the key existed are keyed at start.
+ * before the key existed are keyed at start. A provider order number finds its record through a key
+ * document too — only while it is the record's current attempt (the lane deductions rely on it alone).
  */
 import type { Connection } from 'mongoose';
 import type { LaneDeduction } from '../../../server/src/core/lanepay/channel-pay-model';
@@ -57,5 +58,42 @@ describe('lane deductions by driver', () => {
     expect((await repo.listForDriver('drv_d', 1)).map((d) => d.id)).toEqual([started.id]);
     expect((await repo.listForDriver('drv_other', 10)).map((d) => d.id)).toEqual([other.id]);
     expect(await repo.listForDriver('drv_nobody', 10)).toEqual([]);
+  });
+});
+
+describe('lane deductions by provider order number (the key documents)', () => {
+  it('finds a record by its current attempt’s number only — the first, a later one, and not one it left behind', async () => {
+    const repo = new MongoLaneDeductionRepository(conn);
+    await repo.init();
+    const d = deduction('drv_t', { state: 'deducting' });
+    expect(await repo.insert(d)).toBe(true);
+    const first = d.attempt!.tradeNo;
+    expect((await repo.byTradeNo(first))?.id).toBe(d.id);
+    // A second attempt (another agreement): its number finds the record, the first no longer does.
+    const moved = await repo.update(d.id, { states: ['deducting'] }, { attempt: { tradeNo: `${first}b`, agreementId: 'ag2', provider: 'wechat', driverId: 'drv_t' }, attempts: 2 });
+    expect(moved?.attempt?.tradeNo).toBe(`${first}b`);
+    expect((await repo.byTradeNo(`${first}b`))?.id).toBe(d.id);
+    expect(await repo.byTradeNo(first)).toBeUndefined();
+    expect(await repo.byTradeNo('TN-never-sent')).toBeUndefined();
+  });
+
+  it('a second process (another repository) finds the numbers the first one sent', async () => {
+    const one = new MongoLaneDeductionRepository(conn);
+    const two = new MongoLaneDeductionRepository(conn);
+    await Promise.all([one.init(), two.init()]);
+    const d = deduction('drv_t2', { state: 'accepted' });
+    expect(await one.insert(d)).toBe(true);
+    expect((await two.byTradeNo(d.attempt!.tradeNo))?.id).toBe(d.id);
+  });
+
+  it('an insert that lost the claim leaves its number finding nothing (the key is checked against the record)', async () => {
+    const repo = new MongoLaneDeductionRepository(conn);
+    await repo.init();
+    const d = deduction('drv_t3', { state: 'deducting' });
+    expect(await repo.insert(d)).toBe(true);
+    const loser = { ...d, attempt: { ...d.attempt!, tradeNo: `${d.attempt!.tradeNo}L` } };
+    expect(await repo.insert(loser)).toBe(false);
+    expect(await repo.byTradeNo(loser.attempt.tradeNo)).toBeUndefined();
+    expect((await repo.byTradeNo(d.attempt!.tradeNo))?.id).toBe(d.id);
   });
 });
