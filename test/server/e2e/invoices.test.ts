@@ -227,12 +227,12 @@ describe("several payments titled on WeChat's title page", () => {
       expect(back.status).toBe(200);
       expect(['issuing', 'issued']).toContain(back.body.status);
       // Accepted at WeChat, issued there — but no FAPIAO.ISSUED reaches ParkPay.
-      await eventually(() => Promise.resolve(sb().wechatPay.fapiao.applications().find((x) => x.applyId === asked.body.id)), (x) => x?.fapiao[0]?.status === 'ISSUED', 15_000);
+      await eventually(() => Promise.resolve(sb().wechatPay.fapiao.applications().find((x) => x.applyId === asked.body.id)), (x) => x?.fapiao[0]?.status === 'ISSUED');
       const boss = await operator();
       const resent = await api('POST', path(opInv.resend, { parkNumber: P, invoiceId: asked.body.id }), boss, {});
       expect(resent.status).toBe(200);
       expect(opInv.resend.response.safeParse(resent.body).success).toBe(true);
-      await until(token, asked.body.id, 'issued', 10_000);
+      await until(token, asked.body.id, 'issued');
       const listed = await api('GET', `${path(opInv.list, { parkNumber: P })}?status=issued`, boss);
       expect(listed.body.invoices.map((i: { id: string }) => i.id)).toContain(asked.body.id);
       expect(listed.body.invoices.find((i: { id: string }) => i.id === asked.body.id).events.map((e: { what: string }) => e.what).join(' | ')).toMatch(/重新发送/);
