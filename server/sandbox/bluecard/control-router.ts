@@ -311,6 +311,14 @@ export function controlRouter(sandbox: () => BluecardSandbox): Router {
     const b = parse(z.strictObject({ datas: z.array(z.looseObject({ plate: z.string().min(1) })).min(1) }), await jsonBody(ctx));
     ctx.body = { item: await l.sendRenewals(b.datas as Parameters<SandboxPark['sendRenewals']>[0]) };
   });
+  router.post('/parks/:parkNumber/renew-at-booth', async (ctx) => {
+    const l = lot(ctx);
+    const b = parse(
+      z.strictObject({ plate: z.string().min(1), months: z.number().int().min(1).max(36), payChargeFen: z.number().int().min(0), payType: z.string().optional() }),
+      await jsonBody(ctx),
+    );
+    ctx.body = await l.renewAtBooth(b);
+  });
   router.post('/parks/:parkNumber/send/fixed-list', async (ctx) => {
     const l = lot(ctx);
     const b = parse(z.strictObject({ plates: z.array(z.string()).optional(), operate: z.enum(['1', '2', '3']).optional() }), await jsonBody(ctx));

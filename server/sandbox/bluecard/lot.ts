@@ -440,6 +440,35 @@ export class SandboxPark {
     return item;
   }
 
+  /**
+   * A monthly card renewed AT THE BOOTH, as a lot does it: the plate's whitelist entry is extended by
+   * `months` from its last valid day (from today when it has lapsed) in every area it has, the lot reports
+   * the renewal (4.31, its end the new last day 23:59:59) and the changed entry (4.32 operate 2).
+   */
+  async renewAtBooth(o: { plate: string; months: number; payChargeFen: number; payType?: string }, wait?: boolean): Promise<{ end: string; renewal: OutboxItem }> {
+    const record = this.state.white.get(normalizePlate(o.plate));
+    if (!record) throw new Refusal('not_found', `${o.plate} is not on the lot's whitelist`);
+    const today = formatChinaDate(this.now());
+    const extend = (end: string) => (end !== '' && end >= today ? addMonths(end, o.months) : addMonths(dayBefore(today), o.months));
+    const e = record.entry;
+    const areas = e.areasAndValidity.map((a) => ({ ...a, start: a.end !== '' && a.end >= today ? a.start : today, end: extend(a.end) }));
+    const end = [extend(e.end), ...areas.map((a) => a.end)].sort().at(-1)!;
+    const start = e.end !== '' && e.end >= today ? e.start : today;
+    const updated = this.state.upsertWhite({ ...e, start, end, areasAndValidity: areas }, record.source);
+    const renewal = await this.sendRenewals(
+      [{ plate: e.plate, feeMonth: String(o.months), payCharge: fenToYuan(o.payChargeFen), end: `${end} 23:59:59`, payType: o.payType ?? '现金', carOwnerName: e.name }],
+      wait,
+    );
+    this.deps.outbox.enqueue(this.parkNumber, 'fixedList', e.plate, {
+      parkNumber: this.parkNumber,
+      method: 'fixedListUp',
+      size: 1,
+      datas: [{ ...updated.entry, fixedId: updated.fixedId, timeStamp: String(updated.updatedAt), source: updated.source, operate: '2' }],
+    });
+    await this.settle(wait);
+    return { end, renewal };
+  }
+
   /** 4.32: the whole whitelist (online and offline) or some plates, with one operate code. */
   async sendFixedList(o: { plates?: string[]; operate?: '1' | '2' | '3' } = {}, wait?: boolean): Promise<OutboxItem> {
     const records = [...this.state.white.values()].filter(
@@ -810,4 +839,22 @@ interface DiscountContent {
   end: string;
   id: string;
   position: string;
+}
+
+/** The day before a China date (yyyy-MM-dd). */
+function dayBefore(d: string): string {
+  const [y, m, day] = d.split('-').map(Number) as [number, number, number];
+  const t = new Date(Date.UTC(y, m - 1, day - 1));
+  return t.toISOString().slice(0, 10);
+}
+
+/** `months` later, the last day of a month staying the last day (a monthly card's end as lots compute it). */
+function addMonths(d: string, months: number): string {
+  const [y, m, day] = d.split('-').map(Number) as [number, number, number];
+  const daysIn = (yy: number, mm: number) => new Date(Date.UTC(yy, mm, 0)).getUTCDate();
+  const index = y * 12 + (m - 1) + months;
+  const ny = Math.floor(index / 12);
+  const nm = (index % 12) + 1;
+  const nd = day === daysIn(y, m) ? daysIn(ny, nm) : Math.min(day, daysIn(ny, nm));
+  return `${ny}-${String(nm).padStart(2, '0')}-${String(nd).padStart(2, '0')}`;
 }
