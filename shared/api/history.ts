@@ -12,9 +12,10 @@ const fen = z.number().int().min(0);
 
 /**
  * 'stay': a plated car's stay (pre-pay, or at the exit lane); 'unlicensed': a car without a plate at the
- * exit lane; 'booking': a booked place; 'deduction': taken at the lane under a withholding agreement.
+ * exit lane; 'booking': a booked place; 'deduction': taken at the lane under a withholding agreement;
+ * 'pass': a monthly pass bought or renewed online.
  */
-export const paymentKindSchema = z.enum(['stay', 'unlicensed', 'booking', 'deduction']);
+export const paymentKindSchema = z.enum(['stay', 'unlicensed', 'booking', 'deduction', 'pass']);
 export type PaymentKind = z.infer<typeof paymentKindSchema>;
 
 /** 'paying': started, the money not confirmed yet (or WeChat debits it later); 'paid': taken; then refunds. */

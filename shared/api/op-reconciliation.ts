@@ -50,6 +50,7 @@ export const RECON_KIND_TEXT: Record<string, string> = {
   booking: '预约',
   face_to_face: '岗亭付款码',
   withholding: '无感支付',
+  pass: '月卡续费',
 };
 
 export const reconRowSchema = z.object({
@@ -63,7 +64,7 @@ export const reconRowSchema = z.object({
   lot: z
     .object({
       payNo: z.string(),
-      sources: z.array(z.enum(['4.3', '4.15'])),
+      sources: z.array(z.enum(['4.3', '4.15', '4.31'])),
       at: z.iso.datetime().nullable(),
       amountFen: z.number().int(),
       payKind: z.string(),
@@ -88,6 +89,11 @@ export const dailyReconciliationSchema = z.object({
     ours: totals.extend({ refundedFen: z.number().int() }),
     lot: totals,
     takings: totals,
+    /** Monthly passes of the day: sold online (ours, kind 'pass') and renewed at the booth (the lot's 4.31 rows). */
+    passes: z.object({
+      online: z.object({ count: z.number().int(), fen: z.number().int(), refundedFen: z.number().int() }),
+      booth: z.object({ count: z.number().int(), fen: z.number().int() }),
+    }),
   }),
   rows: z.array(reconRowSchema),
 });

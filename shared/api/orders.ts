@@ -49,8 +49,8 @@ export type OrderStatusView = z.infer<typeof orderStatusSchema>;
 
 export const orderViewSchema = z.object({
   orderNo: z.string(),
-  /** 'booking': a booking bought from a park's offer (shared/api/bookings.ts). */
-  kind: z.enum(['prepay', 'unlicensed_exit', 'booking', 'lane_qr']),
+  /** 'booking': a booking bought from a park's offer (shared/api/bookings.ts); 'pass': a monthly pass (shared/api/passes.ts). */
+  kind: z.enum(['prepay', 'unlicensed_exit', 'booking', 'lane_qr', 'pass']),
   parkNumber: z.string(),
   plate: z.string(),
   /** quoted → pending (paying) → paid (telling the lot) → delivered (the barrier opens); or closed / refunded. */

@@ -7,6 +7,7 @@ export const KIND_TEXT: Record<PaymentEntry['kind'], string> = {
   unlicensed: '无牌车缴费',
   booking: '预约',
   deduction: '无感支付',
+  pass: '月卡续费',
 };
 
 export const PAYMENT_STATUS_TEXT: Record<PaymentEntry['status'], string> = {

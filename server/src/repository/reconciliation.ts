@@ -7,7 +7,7 @@
  * their models; only the fields below are read).
  */
 import type { Connection } from 'mongoose';
-import type { LotCharge, Stay } from '../core/lot/model';
+import type { LotCharge, Renewal, Stay } from '../core/lot/model';
 import type { Order } from '../core/orders/model';
 import { parseOutTradeNo } from '../core/lanepay/lane-qr-trade';
 import type { LotChargeRecord, OurPayment, ReconciliationSources } from '../core/reconciliation/model';
@@ -110,8 +110,8 @@ function orderPayments(docs: OrderDoc[]): OurPayment[] {
       amountFen: o.payment!.paidFen,
       refundedFen: o.refund ? o.refund.fen : 0,
       paidAt: new Date(o.payment!.paidAt),
-      // A booking is not a stay: the lot never reports it in 4.3/4.15.
-      expectAtLot: o.kind !== 'booking',
+      // A booking or a pass is not a stay: the lot never reports it in 4.3/4.15.
+      expectAtLot: o.kind !== 'booking' && o.kind !== 'pass',
     }));
 }
 
@@ -188,6 +188,25 @@ export class MongoReconciliationSources implements ReconciliationSources {
   async lotUploadedCharges(parkNumber: string, from: Date, to: Date): Promise<LotChargeRecord[]> {
     const docs = await this.lot.charges.find({ parkNumber, outTime: { $gte: from, $lt: to } }).lean<LotCharge[]>();
     return docs.map(uploadRecord);
+  }
+
+  async lotRenewals(parkNumber: string, from: Date, to: Date): Promise<LotChargeRecord[]> {
+    const docs = await this.lot.renewals.find({ parkNumber, payTime: { $gte: from, $lt: to } }).lean<Renewal[]>();
+    return docs.map((r) => {
+      const rec = r.record as { placeFeeOrderRecId?: unknown; orderNo?: unknown; payType?: unknown };
+      const str = (v: unknown) => (typeof v === 'string' ? v : '');
+      return {
+        source: '4.31' as const,
+        // The lot's renewal number, else its payment serial (possibly ours), else what deduplicated it.
+        payNo: str(rec.placeFeeOrderRecId) || str(rec.orderNo) || r.dedupeKey,
+        orderId: '',
+        plate: r.plates.join('/'),
+        at: r.payTime ? new Date(r.payTime) : null,
+        amountFen: r.payChargeFen,
+        payKind: str(rec.payType),
+        payChannel: '固定车续费',
+      };
+    });
   }
 
   async stayStatus(parkNumber: string, orderIds: string[]): Promise<Map<string, 'in' | 'out'>> {

@@ -56,7 +56,7 @@ const counts = (c: Record<string, number>) => ({ matched: 0, amount_differs: 0, 
 const totals = (w: number, c = 0) => ({ totalFen: w + c, byChannel: { ...zero, wechat: w, cash: c } });
 const day = {
   parkNumber: 'p_demo_001', date: '2026-11-28', from: '2026-11-27T16:00:00.000Z', to: '2026-11-28T16:00:00.000Z', generatedAt: '2026-11-28T08:00:00.000Z',
-  summary: { counts: counts({ matched: 1, amount_differs: 1, lot_only: 1 }), differences: 1, ours: { ...totals(800), refundedFen: 0 }, lot: totals(1000, 500), takings: totals(800, 500) },
+  summary: { counts: counts({ matched: 1, amount_differs: 1, lot_only: 1 }), differences: 1, ours: { ...totals(800), refundedFen: 0 }, lot: totals(1000, 500), takings: totals(800, 500), passes: { online: { count: 0, fen: 0, refundedFen: 0 }, booth: { count: 0, fen: 0 } } },
   rows: [
     row('matched'),
     row('amount_differs', { plate: '沪B2', orderId: 'o2', lot: { payNo: 'PP2', sources: ['4.15'], at: null, amountFen: 600, payKind: '', payChannel: '' }, differenceFen: 200 }),

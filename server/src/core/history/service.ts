@@ -11,7 +11,7 @@ import type { Stay } from '../lot/model';
 import type { Order } from '../orders/model';
 import type { ParkDirectory } from '../parks';
 
-export type PaymentKind = 'stay' | 'unlicensed' | 'booking' | 'deduction';
+export type PaymentKind = 'stay' | 'unlicensed' | 'booking' | 'deduction' | 'pass';
 export type PaymentStatus = 'paying' | 'paid' | 'refunding' | 'refunded';
 
 export interface PaymentRefund {
@@ -67,7 +67,7 @@ const ORDER_STATUS: Record<Order['status'], PaymentStatus | undefined> = {
   refunded: 'refunded',
 };
 
-const KIND: Record<Order['kind'], PaymentKind> = { prepay: 'stay', lane_qr: 'stay', unlicensed_exit: 'unlicensed', booking: 'booking' };
+const KIND: Record<Order['kind'], PaymentKind> = { prepay: 'stay', lane_qr: 'stay', unlicensed_exit: 'unlicensed', booking: 'booking', pass: 'pass' };
 
 function orderEntry(o: Order, parkName: string): PaymentEntry | undefined {
   const status = ORDER_STATUS[o.status];
@@ -179,24 +179,26 @@ export class HistoryService {
   }
 
   private async orderReceipt(o: Order): Promise<Receipt> {
+    // A booking or a pass pays for no stay: it has no stay times or stay figures.
+    const notAStay = o.kind === 'booking' || o.kind === 'pass';
     const [names, stay, booking] = await Promise.all([
       this.names([o.parkNumber]),
-      o.kind === 'booking' ? Promise.resolve(undefined) : this.deps.stays.findStay(o.parkNumber, o.orderId),
+      notAStay ? Promise.resolve(undefined) : this.deps.stays.findStay(o.parkNumber, o.orderId),
       o.kind === 'booking' ? this.deps.bookings.get(o.orderId) : Promise.resolve(undefined),
     ]);
     const entry = orderEntry(o, names.get(o.parkNumber)!);
     if (!entry) throw new AppError('not_found', 'payment not found', 404);
     if (booking) entry.title = booking.title;
-    const inTime = o.kind === 'booking' ? null : lotTime(stay?.entry?.inTime ?? stay?.exit?.inTime) ?? (o.quote.inTime || null);
+    const inTime = notAStay ? null : lotTime(stay?.entry?.inTime ?? stay?.exit?.inTime) ?? (o.quote.inTime || null);
     const outTime = stay?.status === 'out' ? lotTime(stay.exit?.outTime) : null;
     return {
       ...entry,
       inTime,
       outTime,
-      stopMinutes: o.kind === 'booking' ? null : outTime ? minutesBetween(inTime, outTime) : o.quote.stopMinutes,
-      chargeFen: o.kind === 'booking' ? null : o.quote.chargeFen,
-      discountFen: o.kind === 'booking' ? null : o.quote.profitChargeTotalFen,
-      paidBeforeFen: o.kind === 'booking' ? null : o.quote.paidTotalFen,
+      stopMinutes: notAStay ? null : outTime ? minutesBetween(inTime, outTime) : o.quote.stopMinutes,
+      chargeFen: notAStay ? null : o.quote.chargeFen,
+      discountFen: notAStay ? null : o.quote.profitChargeTotalFen,
+      paidBeforeFen: notAStay ? null : o.quote.paidTotalFen,
       paidAt: o.payment?.paidAt ?? null,
       transactionId: o.payment?.transactionId ?? null,
       refundNo: o.refund?.refundNo ?? null,

@@ -17,8 +17,10 @@ export type Provider = 'wechat' | 'alipay';
  * 'booking': a booking bought from an operator's offer (core/bookings), delivered by 4.18 instead of 4.5.
  * 'lane_qr': a 4.16 payment QR on a lane screen (core/lanepay/lane-qr.ts), paid by whoever scans it; the
  * lot collects it with its 4.17 poll, sendPayRes only as the fallback.
+ * 'pass': a monthly pass bought or renewed online (core/passes), delivered by extending the plate's
+ * whitelist entry at the lot (4.8 then 4.6) instead of 4.5.
  */
-export type OrderKind = 'prepay' | 'unlicensed_exit' | 'booking' | 'lane_qr';
+export type OrderKind = 'prepay' | 'unlicensed_exit' | 'booking' | 'lane_qr' | 'pass';
 export type OrderStatus = 'quoted' | 'pending' | 'paid' | 'delivered' | 'closed' | 'refunding' | 'refunded';
 
 /** The lot's price of the stay, as 4.4 / 4.30 gave it. */

@@ -97,6 +97,9 @@ const PRICED_AFTER_MS = 5_000;
 /** Orders that pay a stay's fee (a booking pays for a place, not for a stay). */
 const STAY_KINDS: readonly OrderKind[] = ['prepay', 'unlicensed_exit', 'lane_qr'];
 
+/** What the payer's wallet says the payment is for. */
+const DESCRIPTIONS: Partial<Record<OrderKind, string>> = { booking: '车位预约', pass: '月卡续费' };
+
 const ORDER_NO_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
 /** PP + China time yyMMddHHmmss + 8 random characters: 22 of [0-9A-Z], fits WeChat (6–32) and Alipay (≤64). */
@@ -325,7 +328,7 @@ export class OrderService {
     }
     if (STAY_KINDS.includes(order.kind)) await this.takePayable(claimed);
     const created = await gateway
-      .create({ orderNo, description: `${order.kind === 'booking' ? '车位预约' : '停车费'} ${order.plate}`.slice(0, 127), amountFen: order.amountFen, payer, expiresAt: claimed.expiresAt })
+      .create({ orderNo, description: `${DESCRIPTIONS[order.kind] ?? '停车费'} ${order.plate}`.slice(0, 127), amountFen: order.amountFen, payer, expiresAt: claimed.expiresAt })
       .catch(async (e: unknown) => {
         const retryable = (e as { retryable?: boolean }).retryable === true;
         // Refused because it is paid already (WeChat ORDERPAID, Alipay ACQ.TRADE_HAS_SUCCESS): the payment is

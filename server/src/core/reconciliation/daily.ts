@@ -224,20 +224,21 @@ export class ReconciliationService {
   private async rows(parkNumber: string, from: Date, to: Date): Promise<ReconRow[]> {
     const a = new Date(from.getTime() - MARGIN_MS);
     const b = new Date(to.getTime() + MARGIN_MS);
-    const [windowOurs, exits, uploads] = await Promise.all([
+    const [windowOurs, exits, uploads, renewals] = await Promise.all([
       this.deps.sources.ourPayments(parkNumber, a, b),
       this.deps.sources.lotExitCharges(parkNumber, a, b),
       this.deps.sources.lotUploadedCharges(parkNumber, a, b),
+      this.deps.sources.lotRenewals(parkNumber, a, b),
     ]);
     const stayIds = [...new Set(windowOurs.filter((p) => p.expectAtLot && p.orderId).map((p) => p.orderId))];
     const known = new Set(windowOurs.map((p) => p.ref));
-    const named = [...new Set([...exits, ...uploads].map((r) => r.payNo).filter((n) => OUR_REF.test(n) && !known.has(n)))];
+    const named = [...new Set([...exits, ...uploads, ...renewals].map((r) => r.payNo).filter((n) => OUR_REF.test(n) && !known.has(n)))];
     const [ofStays, elsewhere] = await Promise.all([
       stayIds.length ? this.deps.sources.lotChargesOfStays(parkNumber, stayIds) : Promise.resolve([]),
       named.length ? this.deps.sources.ourPaymentsByRef(parkNumber, named) : Promise.resolve([]),
     ]);
     const ours = [...windowOurs, ...elsewhere.filter((p) => !known.has(p.ref))];
-    const lot = unionOfRecords([...exits, ...uploads], ofStays);
+    const lot = unionOfRecords([...exits, ...uploads, ...renewals], ofStays);
     const unreported = ours.filter((p) => p.expectAtLot).map((p) => p.orderId);
     const stays = await this.deps.sources.stayStatus(parkNumber, [...new Set(unreported)]);
     return matchPayments(ours, lot, (orderId) => stays.get(orderId) === 'out');
@@ -254,6 +255,8 @@ export class ReconciliationService {
     ) as Record<RowStatus, number>;
     for (const r of rows) counts[r.status]++;
     const ours = rows.filter((r) => r.ours);
+    const online = ours.filter((r) => r.ours!.kind === 'pass');
+    const booth = rows.filter((r) => !r.ours && r.lot?.sources.includes('4.31'));
     return {
       parkNumber,
       date,
@@ -267,6 +270,14 @@ export class ReconciliationService {
         ours: { ...totals(ours.map((r) => ({ channel: r.channel, fen: r.ours!.amountFen }))), refundedFen: ours.reduce((s, r) => s + r.ours!.refundedFen, 0) },
         lot: totals(rows.filter((r) => r.lot).map((r) => ({ channel: channelOfPayKind(r.lot!.payKind), fen: r.lot!.amountFen }))),
         takings: totals(rows.map((r) => ({ channel: r.channel, fen: r.takingsFen }))),
+        passes: {
+          online: {
+            count: online.length,
+            fen: online.reduce((s, r) => s + r.ours!.amountFen, 0),
+            refundedFen: online.reduce((s, r) => s + r.ours!.refundedFen, 0),
+          },
+          booth: { count: booth.length, fen: booth.reduce((s, r) => s + r.lot!.amountFen, 0) },
+        },
       },
     };
   }

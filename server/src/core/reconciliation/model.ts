@@ -12,6 +12,11 @@
  * the lot was never given a number of ours for (4.27 answers a bare success) is the lot's record of the same
  * stay that carries none of our numbers, in our channel or an unnamed one: of the same amount, else the only
  * such record. Money is integer fen.
+ *
+ * Monthly passes: those sold online are our payments (kind 'pass', not reported by the lot in 4.3/4.15);
+ * those renewed at the booth are the lot's takings as it reports them in 4.31, each found by its renewal
+ * number — and a 4.31 record that names one of our numbers (a lot reporting an online renewal too) is
+ * that payment of ours, not money of its own.
  */
 
 /** Where money was taken, as far as reconciliation tells them apart. */
@@ -42,10 +47,12 @@ export interface OurPayment {
   expectAtLot: boolean;
 }
 
+export type LotSource = '4.3' | '4.15' | '4.31';
+
 /** One charge the lot reports. */
 export interface LotChargeRecord {
-  /** 4.3 chargeList line, or 4.15 upload. */
-  source: '4.3' | '4.15';
+  /** 4.3 chargeList line, 4.15 upload, or 4.31 fixed-car renewal at the lot. */
+  source: LotSource;
   /** The lot's payment number ("" when it gave none). */
   payNo: string;
   orderId: string;
@@ -73,6 +80,8 @@ export interface ReconciliationSources {
   lotUploadedCharges(parkNumber: string, from: Date, to: Date): Promise<LotChargeRecord[]>;
   /** The lot's records (4.3 lines and 4.15 uploads) of these stays, whatever their time. */
   lotChargesOfStays(parkNumber: string, orderIds: string[]): Promise<LotChargeRecord[]>;
+  /** 4.31 fixed-car renewals the lot took (payTime in [from, to)), as charges without a stay. */
+  lotRenewals(parkNumber: string, from: Date, to: Date): Promise<LotChargeRecord[]>;
   /** Whether each stay has left (an exit record reached us): 'out', 'in', or missing when unknown. */
   stayStatus(parkNumber: string, orderIds: string[]): Promise<Map<string, 'in' | 'out'>>;
 }
@@ -101,8 +110,8 @@ export const DIFFERENCES: readonly RowStatus[] = ['amount_differs', 'missing_at_
 
 export interface LotSide {
   payNo: string;
-  /** Which reports carried it (4.3 and/or 4.15). */
-  sources: ('4.3' | '4.15')[];
+  /** Which reports carried it (4.3 and/or 4.15; 4.31 for a renewal). */
+  sources: LotSource[];
   at: Date | null;
   amountFen: number;
   payKind: string;
@@ -146,6 +155,11 @@ export interface DailyReconciliation {
     lot: ChannelTotals;
     /** Money kept on the day, each payment once. */
     takings: ChannelTotals;
+    /** Monthly passes of the day: sold online (ours) and renewed at the booth (the lot's 4.31). */
+    passes: {
+      online: { count: number; fen: number; refundedFen: number };
+      booth: { count: number; fen: number };
+    };
   };
 }
 

@@ -79,7 +79,7 @@ export function orderView(o: Order, leftAt?: Date | null): OrderView {
     paidAt: iso(o.payment?.paidAt),
     deliveredAt: iso(delivered),
     // The lot's paid free time runs from the payment it was told of.
-    leaveBy: delivered && o.payment && o.kind !== 'booking' ? new Date(new Date(o.payment.paidAt).getTime() + o.quote.paidFreeMinutes * 60_000).toISOString() : null,
+    leaveBy: delivered && o.payment && o.kind !== 'booking' && o.kind !== 'pass' ? new Date(new Date(o.payment.paidAt).getTime() + o.quote.paidFreeMinutes * 60_000).toISOString() : null,
     refund: o.refund ? { reason: o.refund.reason, fen: o.refund.fen, state: o.refund.state, refundedAt: iso(o.refund.refundedAt) } : null,
     closedReason: o.closedReason ?? null,
     leftAt: leftAt ? leftAt.toISOString() : null,

@@ -57,6 +57,9 @@ class Sources implements ReconciliationSources {
   async lotUploadedCharges(_p: string, from: Date, to: Date) {
     return this.lot.filter((r) => r.source === '4.15' && r.at && r.at >= from && r.at < to);
   }
+  async lotRenewals(_p: string, from: Date, to: Date) {
+    return this.lot.filter((r) => r.source === '4.31' && r.at && r.at >= from && r.at < to);
+  }
   async lotChargesOfStays(_p: string, orderIds: string[]) {
     return this.lot.filter((r) => orderIds.includes(r.orderId));
   }
