@@ -63,6 +63,8 @@ export interface NoticesWiringDeps {
   parks: ParkDirectory;
   /** How often background work is looked for (real ms; default 1 s). */
   pollMs?: number;
+  /** When a monthly pass ends now: a pass reminder whose end moved (a renewal) is not sent. */
+  passes?: { endsAt(passId: string): Promise<Date | undefined> };
 }
 
 export interface NoticesWiring {
@@ -79,6 +81,8 @@ export interface NoticesWiring {
   /** For lane deductions. */
   deductionPaid(d: LaneDeduction): void;
   deductionRefunded(d: LaneDeduction): void;
+  /** For monthly passes: a pass was extended at the lot; its reminders are due 7 days and 1 day before it ends. */
+  passExtended(p: { passId: string; driverId: string; parkNumber: string; plate: string; endsAt: Date }): void;
   mountApi(router: Router): void;
   notify?: Router;
   start(): Promise<void>;
@@ -157,6 +161,7 @@ export async function wireNotices(d: NoticesWiringDeps): Promise<NoticesWiring> 
     drivers: d.drivers,
     stays: d.stays,
     orders: d.orderRepo,
+    ...(d.passes ? { passes: d.passes } : {}),
     work,
     clock: d.clock,
     log: d.logger,
@@ -239,6 +244,7 @@ export async function wireNotices(d: NoticesWiringDeps): Promise<NoticesWiring> 
       if (x.attempt) refunded({ kind: 'deduction', ref: x.attempt.tradeNo });
       tell('refund', () => events.deductionRefunded(x));
     },
+    passExtended: (p) => tell('pass', () => events.passExpiring(p)),
     mountApi: (router) => {
       mountInvoiceRoutes(router, invoicing, links, kick);
       mountMessageRoutes(router, messages);

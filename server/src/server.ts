@@ -42,6 +42,7 @@ import { wireCouponsAndLists } from './coupons-lists-wiring';
 import { wireBookings } from './bookings-wiring';
 import { mountDriverHistory } from './history-wiring';
 import { wireNotices, type NoticesWiring } from './notices-wiring';
+import { wirePasses } from './passes-wiring';
 import { Database, type EngineInfo } from './repository/database';
 import { MongoDriverRepository, MongoSessionRepository } from './repository/drivers';
 import { MongoLotRecordsRepository } from './repository/lot-records';
@@ -264,11 +265,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       },
     });
     const workerRef: { worker?: OrderWorker } = {};
+    // Monthly passes: their orders are delivered by extending the plate's whitelist entry (4.8, 4.6).
+    const passWiring = await wirePasses({ connection: database.connection, clock, logger, bluecard, parks, stays: lotRecords, orderRepo });
     // What a driver gets after paying: e-invoices and messages.
     const notices = await wireNotices({
       config, demo, connection: database.connection, clock, logger, publicUrl, urlSigningKey: config.urlSigningKey ?? randomBytes(32).toString('hex'),
       wechatPay, wechatPayBaseUrl: wechatPayConfig?.baseUrl, wechatAppId: wechatPayConfig?.appId, wechatMiniProgram: wechatLoginConfig, alipayConfig,
       drivers, orderRepo, stays: lotRecords, parks, pollMs: opts.workerPollMs,
+      passes: { endsAt: (passId) => passWiring.endsAt(passId) },
     });
     // Home: this host and port, which no other live process shares; a restart here takes over the leases of
     // the process it replaces at once (OrderWorker.takeOver).
@@ -297,7 +301,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       gateways: payments,
       clock,
       policy: opts.orderPolicy,
-      deliveries: { lane_qr: agreementWiring.laneQrDelivery, booking: bookingWiring.delivery },
+      deliveries: { lane_qr: agreementWiring.laneQrDelivery, booking: bookingWiring.delivery, pass: passWiring.delivery },
       // The payment's write takes the delivery for this process's worker, which delivers it at once.
       deliverNow: {
         owner: workerOwner,
@@ -313,6 +317,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       onRefund: (no) => {
         workerRef.worker?.kickRefund(no);
         bookingWiring.orderRefunding(no);
+        passWiring.orderChanged(no);
       },
       onRefunded: (no) => notices.orderRefunded(no),
       observer: {
@@ -329,6 +334,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     workerRef.worker = worker;
     const lanes = agreementWiring.connect(orders);
     const bookingParts = bookingWiring.connect(orders);
+    const passParts = passWiring.connect(orders, (p) => notices.passExtended(p));
     // Booth face-to-face payment (4.24–4.26).
     const faceToFace = await wireFaceToFace({ connection: database.connection, clock, logger, wechatPayConfig, alipayConfig, coupons: couponsLists.coupons });
 
@@ -407,6 +413,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     mountDriverHistory(api, { connection: database.connection, parks, stays: lotRecords, orders: orderRepo });
     lanes.mountApi(api);
     bookingParts.mountApi(api);
+    passParts.mountApi(api);
     notices.mountApi(api);
     mountDemoRoutes(api, demo);
     // Demo mode builds the app in the background on first start: serve it as soon as it is there.
@@ -442,7 +449,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       routers: (routers = [
         ...(config.metrics?.token ? [metricsRouter(metrics, config.metrics.token)] : []),
         openApiRouter({ version: packageVersion(), publicBaseUrl: config.publicBaseUrl }),
-        bluecardRouter({ parks, clock, guard: lotCalls, records: new LotRecordsService(lotRecords, clock, undefined, { entered: (stay) => notices.entered(stay) }), lanePay: { ...lanes.lanePay, ...faceToFace.lanePay, ...couponsLists.lanePay } }),
+        bluecardRouter({ parks, clock, guard: lotCalls, records: new LotRecordsService(lotRecords, clock, undefined, {
+          entered: (stay) => notices.entered(stay),
+          renewed: (parkNumber, plates) => void passParts.service.boothRenewed(parkNumber, plates).catch((err: unknown) => logger.error({ err, parkNumber }, 'booth renewal not checked against online passes')),
+        }), lanePay: { ...lanes.lanePay, ...faceToFace.lanePay, ...couponsLists.lanePay } }),
         notifyRouter({ orders, ...payments }),
         lanes.notify,
         ...(notices.notify ? [notices.notify] : []),

@@ -17,3 +17,4 @@ export * from './op-bookings';
 export * from './op-reconciliation';
 export * from './op-audit';
 export * from './op-dashboard';
+export * from './passes';

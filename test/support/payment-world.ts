@@ -12,7 +12,7 @@ import { WechatPaymentGateway } from '../../server/src/adapter/payments/wechat-g
 import { WechatPayAdapter } from '../../server/src/adapter/wechatpay';
 import { createApp } from '../../server/src/app';
 import { ManualClock, systemClock } from '../../server/src/core/clock';
-import { LotRecordsService } from '../../server/src/core/lot/lot-records';
+import { LotRecordsService, type LotRecordEvents } from '../../server/src/core/lot/lot-records';
 import { OrderService, type OrderServiceDeps } from '../../server/src/core/orders/orders';
 import type { OrderPolicy } from '../../server/src/core/orders/policy';
 import type { Park } from '../../server/src/core/parks';
@@ -65,6 +65,8 @@ export interface PaymentWorldOptions {
   lanePay?: (w: { stays: MongoLotRecordsRepository; parks: MongoParkDirectory }) => BluecardPortDeps['lanePay'];
   /** false: a car paid at an exit lane waits there until told to leave (the lot's records can be changed first). */
   autoExitOnPayment?: boolean;
+  /** Told of the lot's records as they are first stored (4.2 entries, 4.31 renewals). */
+  lotEvents?: LotRecordEvents;
   /** The Alipay app in 公钥证书模式, and the seller id ParkPay is configured with. */
   alipay?: { certificateMode?: boolean; sellerId?: string };
 }
@@ -141,7 +143,7 @@ async function buildPaymentWorld(label: string, opts: PaymentWorldOptions, start
     logger,
     databaseReady: async () => true,
     routers: [
-      bluecardRouter({ parks, clock: systemClock, records: new LotRecordsService(stays, systemClock), lanePay: opts.lanePay?.({ stays, parks }) }),
+      bluecardRouter({ parks, clock: systemClock, records: new LotRecordsService(stays, systemClock, undefined, opts.lotEvents), lanePay: opts.lanePay?.({ stays, parks }) }),
       notifyRouter({ orders: main.orders, ...payments }),
     ],
   });

@@ -22,6 +22,7 @@ import { MongoMessageStores } from './messages';
 import { MongoAuditLog, MongoLiftConfirmations, MongoLoginThrottle, MongoOperatorAccountRepository, MongoOperatorSessionRepository } from './operators';
 import { MongoOrderRepository } from './orders';
 import { MongoParkDirectory } from './parks';
+import { MongoPassRepositories } from './passes';
 import { MongoPendingWork } from './pending-work';
 import { MongoPlateProofRepository } from './plate-proofs';
 import { MongoVisitRepository } from './visits';
@@ -57,7 +58,7 @@ export function registerModels(conn: Connection): Model<unknown>[] {
     MongoLaneLabelRepository, MongoListsRepository, MongoLotRecordsRepository, MongoAuditLog, MongoLiftConfirmations,
     MongoLoginThrottle, MongoOperatorAccountRepository, MongoOperatorSessionRepository, MongoOrderRepository,
     MongoParkDirectory, MongoPlateProofRepository, MongoVisitRepository, MongoInvoiceRepository, MongoMessageStores,
-    MongoPendingWork, MongoWorkQueue,
+    MongoPendingWork, MongoWorkQueue, MongoPassRepositories,
   ]) {
     new Repo(conn);
   }

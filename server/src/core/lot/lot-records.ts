@@ -140,6 +140,8 @@ export function decodeLotImage(image: string): { data: Buffer; mime: string } {
 /** Told of records as they are first stored (never on a resend); must not throw or wait on the lot's answer. */
 export interface LotRecordEvents {
   entered?(s: { parkNumber: string; orderId: string; plate: string; inTime: Date | null }): void;
+  /** A renewal at the lot's booth (4.31) of these plates (normalized). */
+  renewed?(parkNumber: string, plateKeys: string[]): void;
 }
 
 export class LotRecordsService {
@@ -344,7 +346,10 @@ export class LotRecordsService {
         record: r as Record<string, unknown>,
         receivedAt: this.now(),
       });
-      if (fresh) stored++;
+      if (fresh) {
+        stored++;
+        this.events.renewed?.(req.parkNumber, plates.map(normalizePlate));
+      }
     }
     return { stored, duplicates: req.datas.length - stored - refused.length, refused };
   }

@@ -1,0 +1,79 @@
+/**
+ * Wiring of monthly passes, kept out of server.ts, which calls it in two steps:
+ *  1. wirePasses(): the repositories, the delivery of orders of kind 'pass' (for the order service's
+ *     `deliveries.pass`), the hook that lets a purchase follow its order's refund, and when a pass ends
+ *     (for the reminders' guard);
+ *  2. connect(orders): the pass service and its driver and operator API.
+ */
+import type Router from '@koa/router';
+import type { Connection } from 'mongoose';
+import type { BluecardClient } from './adapter/bluecard';
+import { BluecardPassLot } from './adapter/bluecard/pass-lot';
+import type { Clock } from './core/clock';
+import type { LotRecordsRepository } from './core/lot/model';
+import type { OrderDelivery } from './core/orders/deliveries';
+import type { OrderRepository } from './core/orders/model';
+import type { OrderService } from './core/orders/orders';
+import { PassService } from './core/passes/service';
+import type { ParkDirectory } from './core/parks';
+import type { Logger } from './logger';
+import { mountPassRoutes } from './port/api/passes-routes';
+import { MongoPassRepositories } from './repository/passes';
+
+export interface PassWiringDeps {
+  connection: Connection;
+  clock: Clock;
+  logger: Logger;
+  bluecard: BluecardClient;
+  parks: ParkDirectory;
+  stays: LotRecordsRepository;
+  orderRepo: OrderRepository;
+}
+
+export interface PassWiring {
+  /** For the order service's `deliveries.pass`: the whitelist extended (4.8 then 4.6) instead of 4.5. */
+  delivery: OrderDelivery;
+  /** Call from the order service's onRefund / onRefunded: the purchase shows the refund and its reason. */
+  orderChanged(orderNo: string): void;
+  /** For the reminders' guard (core/messages). */
+  endsAt(passId: string): Promise<Date | undefined>;
+  connect(orders: OrderService, onExtended: (p: { passId: string; driverId: string; parkNumber: string; plate: string; endsAt: Date }) => void): {
+    service: PassService;
+    mountApi(router: Router): void;
+  };
+}
+
+export async function wirePasses(d: PassWiringDeps): Promise<PassWiring> {
+  const repos = new MongoPassRepositories(d.connection);
+  await repos.init();
+  const ref: { service?: PassService } = {};
+  return {
+    delivery: {
+      deliver: (park, order) => {
+        if (!ref.service) throw new Error('passes are not connected yet');
+        return ref.service.deliver(park, order);
+      },
+    },
+    orderChanged(orderNo) {
+      void ref.service?.orderChanged(orderNo).catch((err: unknown) => d.logger.error({ err, orderNo }, 'pass purchase could not follow its order'));
+    },
+    endsAt: async (passId) => ref.service?.endsAt(passId),
+    connect(orders, onExtended) {
+      const service = new PassService({
+        offers: repos.offers,
+        purchases: repos.purchases,
+        orders: d.orderRepo,
+        orderService: orders,
+        parks: d.parks,
+        lotRecords: d.stays,
+        lot: new BluecardPassLot(d.bluecard),
+        boothRenewals: repos.boothRenewals,
+        clock: d.clock,
+        onExtended,
+        log: d.logger,
+      });
+      ref.service = service;
+      return { service, mountApi: (router) => mountPassRoutes(router, service) };
+    },
+  };
+}

@@ -1,0 +1,228 @@
+/**
+ * Monthly passes end to end against the sandboxes (real database, the Bluecard, WeChat Pay and Alipay
+ * sandboxes, the order service and its worker): an operator's offer, a driver renewing a plate and paying,
+ * the lot's whitelist extended (4.8 then 4.6, paced on the lot's clock — no real waits), the car entering
+ * and leaving without paying; a lot that refuses → the money back with the reason; a renewal at the booth
+ * (4.31) and one online at the same time, in every order, neither overwriting the other; the answer of 4.6
+ * lost → one payment, one extension; the daily reconciliation to the fen.
+ */
+import { BluecardClient } from '../../../server/src/adapter/bluecard';
+import { BluecardPassLot } from '../../../server/src/adapter/bluecard/pass-lot';
+import { addDays, extendEnd } from '../../../server/src/core/passes/dates';
+import type { PassLot } from '../../../server/src/core/passes/model';
+import { PassService } from '../../../server/src/core/passes/service';
+import type { Operator } from '../../../server/src/core/operators/model';
+import type { OrderServiceDeps } from '../../../server/src/core/orders/orders';
+import { ReconciliationService } from '../../../server/src/core/reconciliation/daily';
+import { MongoParkDirectory } from '../../../server/src/repository/parks';
+import { MongoPassRepositories } from '../../../server/src/repository/passes';
+import { MongoReconciliationSources } from '../../../server/src/repository/reconciliation';
+import { DEMO_PARK_NUMBER } from '../../../server/sandbox/bluecard';
+import { formatChinaDate } from '../../../shared/time';
+import { clearOfMidnight } from '../../support/china-day';
+import { eventually } from '../../support/eventually';
+import { startPaymentWorld, type PaymentWorld } from '../../support/payment-world';
+
+jest.setTimeout(90_000);
+
+const P = DEMO_PARK_NUMBER;
+const operator: Operator = { id: 'op-1', username: 'lotboss', role: 'operator', parks: [P] };
+const extended: { passId: string; endsAt: Date }[] = [];
+
+let w: PaymentWorld;
+let passes: PassService;
+/** Runs between the read (4.8) and the write (4.6) of the next extension: a renewal at the booth, say. */
+let beforeWrite: (() => Promise<void>) | undefined;
+let plateSeq = 0;
+const plate = () => `沪M${String(10_000 + ++plateSeq).slice(-5)}`;
+
+beforeAll(async () => {
+  // The lot's clock is real time here (its "today" and ours agree); the client's pacing waits move it on.
+  const deliveries: NonNullable<OrderServiceDeps['deliveries']> = {};
+  const ref: { passes?: PassService } = {};
+  w = await startPaymentWorld('passes', {
+    deliveries,
+    onRefund: (no) => void ref.passes?.orderChanged(no),
+    // As production wires it: a renewal at the booth (4.31) is checked against our extensions.
+    lotEvents: { renewed: (parkNumber, plates) => void ref.passes?.boothRenewed(parkNumber, plates) },
+  });
+  w.lotClock.set(Date.now());
+  const repos = new MongoPassRepositories(w.db.connection);
+  await repos.init();
+  const client = new BluecardClient({ backoffMs: [], timeoutMs: 3_000, clock: w.lotClock, sleep: async (ms) => w.lotClock.advance(ms) });
+  const real = new BluecardPassLot(client);
+  const lot: PassLot = {
+    entry: (park, p) => real.entry(park, p),
+    write: async (park, e) => {
+      const hook = beforeWrite;
+      beforeWrite = undefined;
+      await hook?.();
+      await real.write(park, e);
+    },
+  };
+  passes = new PassService({
+    offers: repos.offers,
+    purchases: repos.purchases,
+    orders: w.orderRepo,
+    orderService: w.orders,
+    parks: new MongoParkDirectory(w.db.connection, 0),
+    lotRecords: w.stays,
+    lot,
+    boothRenewals: repos.boothRenewals,
+    clock: w.lotClock,
+    onExtended: (x) => void extended.push({ passId: x.passId, endsAt: x.endsAt }),
+  });
+  ref.passes = passes;
+  deliveries.pass = passes.delivery;
+  const [hb] = await w.bluecard.heartbeatNow(P);
+  if (!hb?.acknowledged) throw new Error('heartbeat not acknowledged');
+  await passes.putOffer(operator, P, {
+    areaIds: [1, 2],
+    prices: [
+      { months: 1, priceFen: 30_000 },
+      { months: 3, priceFen: 85_000 },
+    ],
+    newPlates: true,
+    maxPasses: 50,
+    text: '地面及地下停车场通用',
+  });
+});
+
+afterAll(async () => {
+  await w?.close();
+});
+
+const lotEntry = (p: string) => w.bluecard.park(P).state.white.get(p)?.entry;
+
+async function buyAndPay(driverId: string, p: string, months: number) {
+  const bought = await passes.buy(driverId, P, p, months);
+  const { pay } = await passes.pay(driverId, bought.purchase.purchaseNo, 'wechat', { openId: `oWX-${driverId}` });
+  if (pay.provider !== 'wechat') throw new Error('expected WeChat pay parameters');
+  const r = w.wechat.requestPayment(pay.requestPayment, { outcome: 'pay' });
+  if (r.errMsg !== 'requestPayment:ok') throw new Error(r.errMsg);
+  return bought.purchase.purchaseNo;
+}
+
+const settled = (driverId: string, no: string) =>
+  eventually(
+    () => passes.view(driverId, no),
+    (v) => (v.purchase.state === 'active' && v.order?.status === 'delivered') || (v.purchase.state === 'refunded' && v.order?.refund?.state === 'done'),
+  );
+
+describe('monthly passes', () => {
+  test('an operator offer, a new plate bought for 3 months: the lot accepts, the car comes and goes without paying', async () => {
+    await clearOfMidnight(60_000);
+    const p = plate();
+    const today = formatChinaDate(w.lotClock.now());
+    const before = await passes.plate('d1', P, p);
+    expect(before.offer?.prices.map((x) => x.months)).toEqual([1, 3]);
+    expect(before.validity.source).toBe('none');
+
+    const no = await buyAndPay('d1', p, 3);
+    const done = await settled('d1', no);
+    const end = extendEnd(addDays(today, -1), 3);
+    expect(done.order?.refund?.reason).toBeUndefined();
+    expect(done.purchase).toMatchObject({ state: 'active', validTo: end, priceFen: 85_000 });
+    expect(done.notice).toBe(`已续费至 ${end}`);
+    expect(done.order).toMatchObject({ status: 'delivered', kind: 'pass', amountFen: 85_000 });
+    // The lot's whitelist: both areas valid from today to the new end.
+    expect(lotEntry(p)).toMatchObject({ start: today, end, areasAndValidity: [{ areaId: 1, start: today, end }, { areaId: 2, start: today, end }] });
+    expect((await passes.plate('d1', P, p)).validity).toMatchObject({ source: 'lot', end });
+    // The reminders are recorded against the end of the last valid day.
+    expect(extended).toContainEqual({ passId: `${P}|${p}`, endsAt: new Date(`${end}T23:59:59+08:00`) });
+
+    // In and out after three hours: a monthly car pays nothing.
+    const lot = w.bluecard.park(P);
+    const { orderId, carType } = await lot.arrive({ lane: '东门入口', plate: p, wait: true });
+    expect(carType).toBe('固定车');
+    w.lotClock.advance(3 * 60 * 60_000);
+    const left = await lot.leave({ lane: '东门出口', plate: p, wait: true });
+    expect(left.orderId).toBe(orderId);
+    expect(Number(left.record.chargeStatistics?.charge ?? 'missing')).toBe(0);
+
+    // A renewal of 1 month follows on from the end the lot has (not from today).
+    const again = await settled('d1', await buyAndPay('d1', p, 1));
+    expect(again.purchase.validTo).toBe(extendEnd(end, 1));
+    expect(lotEntry(p)?.end).toBe(extendEnd(end, 1));
+  });
+
+  test('the lot refuses the new dates: the driver gets the money back, with the reason', async () => {
+    const p = plate();
+    w.bluecard.faults.add({ kind: 'fail', name: 'synWhite', count: 10, errorCode: '白名单数量已达上限' });
+    try {
+      const done = await settled('d2', await buyAndPay('d2', p, 1));
+      expect(done.purchase.state).toBe('refunded');
+      expect(done.order).toMatchObject({ status: 'refunded', refund: { fen: 30_000, state: 'done' } });
+      expect(done.order?.refund?.reason).toMatch(/^lot_refused: 白名单数量已达上限/);
+      expect(done.notice).toContain('白名单数量已达上限');
+      expect(lotEntry(p)).toBeUndefined();
+    } finally {
+      w.bluecard.faults.clear();
+    }
+  });
+
+  test('a renewal at the booth between our read and our write is not overwritten', async () => {
+    const p = plate();
+    const first = await settled('d3', await buyAndPay('d3', p, 1));
+    expect(first.notice).toMatch(/^已续费至/);
+    const e0 = first.purchase.validTo!;
+    let boothEnd = '';
+    beforeWrite = async () => {
+      boothEnd = (await w.bluecard.park(P).renewAtBooth({ plate: p, months: 1, payChargeFen: 30_000 }, true)).end;
+    };
+    const done = await settled('d3', await buyAndPay('d3', p, 3));
+    expect(boothEnd).toBe(extendEnd(e0, 1));
+    // The booth's month and our three: neither lost (the booth's put back on top of ours).
+    const end = await eventually(
+      () => lotEntry(p)?.end,
+      (e) => e === extendEnd(extendEnd(e0, 3), 1),
+    );
+    expect(end).toBe(extendEnd(extendEnd(e0, 3), 1));
+    expect((await passes.view('d3', done.purchase.purchaseNo)).purchase.validTo).toBe(end);
+  });
+
+  test('a renewal at the booth before ours and one after it both count', async () => {
+    const p = plate();
+    const first = await settled('d4', await buyAndPay('d4', p, 1));
+    const e0 = first.purchase.validTo!;
+    // Before: the lot has the booth's month when we read.
+    await w.bluecard.park(P).renewAtBooth({ plate: p, months: 1, payChargeFen: 30_000 }, true);
+    const online = await settled('d4', await buyAndPay('d4', p, 3));
+    expect(online.purchase.validTo).toBe(extendEnd(extendEnd(e0, 1), 3));
+    // After: the booth extends from our end.
+    const { end } = await w.bluecard.park(P).renewAtBooth({ plate: p, months: 1, payChargeFen: 30_000 }, true);
+    expect(end).toBe(extendEnd(extendEnd(extendEnd(e0, 1), 3), 1));
+    expect(lotEntry(p)?.end).toBe(end);
+  });
+
+  test('the lot applied 4.6 but its answer was lost: one payment, one extension', async () => {
+    const p = plate();
+    const today = formatChinaDate(w.lotClock.now());
+    w.bluecard.faults.add({ kind: 'http500', name: 'synWhite', count: 1, phase: 'after' });
+    const done = await settled('d5', await buyAndPay('d5', p, 1));
+    const end = extendEnd(addDays(today, -1), 1);
+    expect(done.purchase).toMatchObject({ state: 'active', validTo: end });
+    expect(lotEntry(p)?.end).toBe(end);
+    expect(done.order?.delivery?.attempts).toBeGreaterThanOrEqual(2);
+  });
+
+  test('the daily reconciliation counts online and booth renewals to the fen', async () => {
+    const today = formatChinaDate(w.lotClock.now());
+    const recon = new ReconciliationService({ sources: new MongoReconciliationSources(w.db.connection), parks: new MongoParkDirectory(w.db.connection, 0), clock: w.lotClock });
+    // Wait for the booth renewals (4.31) to have reached us.
+    const day = await eventually(
+      () => recon.daily(P, today),
+      (d) => d.summary.passes.booth.count >= 3,
+    );
+    const online = day.rows.filter((r) => r.ours?.kind === 'pass');
+    // Bought online: d1 ×2 (3 months, 1 month), d2 refunded, d3 ×2, d4 ×2, d5.
+    expect(day.summary.passes.online).toEqual({ count: 8, fen: 85_000 + 30_000 + 30_000 + 30_000 + 85_000 + 30_000 + 85_000 + 30_000, refundedFen: 30_000 });
+    expect(online.filter((r) => r.status === 'not_for_lot')).toHaveLength(7);
+    expect(online.filter((r) => r.status === 'refunded')).toHaveLength(1);
+    // At the booth: d3 once, d4 twice (¥300.00 each) as the lot's own takings, in cash.
+    expect(day.summary.passes.booth).toEqual({ count: 3, fen: 3 * 30_000 });
+    const booth = day.rows.filter((r) => r.lot?.sources.includes('4.31'));
+    expect(booth.every((r) => r.status === 'lot_only' && r.channel === 'cash' && r.takingsFen === 30_000)).toBe(true);
+    expect(day.summary.differences).toBe(0);
+  });
+});
