@@ -204,7 +204,7 @@ export function PayPanel({ orderNo, amountFen, kind, order, deps: overrides, quo
       return (
         <View className="pay pay-done">
           <Text className="pay-done-title">
-            {gone ? '缴费成功，车辆已离场' : kind === 'unlicensed_exit' ? '道闸正在抬起，请驶出' : kind === 'booking' ? '预约成功，车场已收到' : '缴费成功，车场已收到'}
+            {gone ? '缴费成功，车辆已离场' : kind === 'unlicensed_exit' ? '道闸正在抬起，请驶出' : kind === 'booking' ? '预约成功，车场已收到' : kind === 'pass' ? '续费成功，车场已收到' : '缴费成功，车场已收到'}
           </Text>
           {state.order.leaveBy ? <LeaveCountdown leaveBy={state.order.leaveBy} leftAt={gone} freeMinutes={freeMinutes} /> : null}
         </View>

@@ -9,6 +9,7 @@ export const PAGES = {
   park: '/packages/park/park/index',
   parks: '/packages/park/list/index',
   findcar: '/packages/park/findcar/index',
+  pass: '/packages/park/pass/index',
   plates: '/packages/me/plates/index',
   parking: '/packages/me/parking/index',
   history: '/packages/me/history/index',

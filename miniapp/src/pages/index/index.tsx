@@ -23,6 +23,7 @@ const ENTRIES: { page: PageName; title: string; hint: string; park?: 'last' }[] 
   { page: 'plates', title: '我的车牌', hint: '绑定车牌，缴费时一键选择；开通无感支付' },
   { page: 'park', title: '空余车位', hint: '车场空位和收费标准', park: 'last' },
   { page: 'offers', title: '预约车位', hint: '先付款预约，到场直接入场', park: 'last' },
+  { page: 'pass', title: '月卡续费', hint: '查看月卡有效期，在线续费', park: 'last' },
   { page: 'bookings', title: '我的预约', hint: '预约状态、取消和退款' },
   { page: 'invoice', title: '电子发票', hint: '开票进度、发票 PDF' },
   { page: 'messages', title: '消息提醒', hint: '入场、缴费、离场和退款提醒' },

@@ -35,6 +35,7 @@ export const SECTIONS: readonly Section[] = [
   { page: 'coupons', title: '停车券', hint: '给在场车辆发放时长券、金额券', roles: ['admin', 'operator', 'merchant'] },
   { page: 'lists', title: '黑白名单', hint: '白名单、黑名单，CSV 批量导入', roles: STAFF },
   { page: 'bookings', title: '预约', hint: '预约产品、预约记录、与车场对账', roles: STAFF },
+  { page: 'passes', title: '月卡', hint: '线上月卡价格、适用区域、购买记录', roles: STAFF },
   { page: 'reconcile', title: '对账', hint: '每日对账、差异、CSV 导出、收入图表', roles: STAFF },
   { page: 'invoices', title: '电子发票', hint: '开票进度、红冲、重新发送', roles: STAFF },
   { page: 'settings', title: '车场设置', hint: '付款码、放行规则、收费标准与服务电话', roles: STAFF },

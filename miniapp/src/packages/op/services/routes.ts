@@ -13,6 +13,7 @@ export const OP_PAGES = {
   coupons: '/packages/op/coupons/index',
   lists: '/packages/op/lists/index',
   bookings: '/packages/op/bookings/index',
+  passes: '/packages/op/passes/index',
   reconcile: '/packages/op/reconcile/index',
   accounts: '/packages/op/accounts/index',
   invoices: '/packages/op/invoices/index',

@@ -15,7 +15,7 @@ import { rememberPark } from '../../../services/memory';
 import { platform } from '../../../services/platform';
 import { pageUrl, param, type PageName } from '../../../services/routes';
 
-const NEXT: Record<string, PageName> = { prepay: 'prepay', park: 'park', offers: 'offers' };
+const NEXT: Record<string, PageName> = { prepay: 'prepay', park: 'park', offers: 'offers', pass: 'pass' };
 
 function ParkItem({ p, onChoose }: { p: ParkSummary & Partial<Pick<RecentPark, 'lastAt' | 'carInPark'>>; onChoose: () => void }) {
   return (

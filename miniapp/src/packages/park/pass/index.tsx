@@ -1,0 +1,153 @@
+/**
+ * A monthly pass (月卡) online: pick a plate → its validity per area as the lot has it → a duration and
+ * its price → pay like a stay (PayPanel with the purchase's own pay endpoint) → followed until the lot
+ * accepted the new dates ("已续费至 …") or the money went back (the reason said).
+ */
+import { Button, Text, View } from '@tarojs/components';
+import Taro, { useRouter } from '@tarojs/taro';
+import { useEffect, useState } from 'react';
+import { passEndpoints, type PurchaseView } from '@shared/api/passes';
+import type { ResponseOf } from '@shared/api/contract';
+import { PayPanel } from '../../../components/PayPanel';
+import { PlatePicker } from '../../../components/PlatePicker';
+import { ErrorState, Loading, Notice, Row } from '../../../components/ui';
+import { call, errorOf } from '../../../services/api';
+import { yuan } from '../../../services/format';
+import { lastPark } from '../../../services/memory';
+import type { PayDeps } from '../../../services/payFlow';
+import { walletOf } from '../../../services/platform';
+import { pageUrl, param } from '../../../services/routes';
+
+type PlatePass = ResponseOf<typeof passEndpoints.plate>;
+
+function passPayDeps(purchaseNo: string): Partial<PayDeps> {
+  return {
+    startPay: async () => {
+      const r = await call(passEndpoints.pay, { params: { purchaseNo }, body: { wallet: walletOf() } });
+      return { pay: r.pay };
+    },
+  };
+}
+
+const SOURCE_TEXT: Record<PlatePass['validity']['source'], string> = { lot: '车场', lot_list: '车场名单', ours: '本系统记录', none: '' };
+
+function Validity({ v }: { v: PlatePass['validity'] }) {
+  if (v.source === 'none') return <Text className="muted pass-validity">这辆车还没有月卡</Text>;
+  return (
+    <View className="pass-validity">
+      {v.areas.length ? (
+        v.areas.map((a) => (
+          <Row key={a.areaId} label={`区域 ${a.areaId}`}>
+            {a.end ? `有效至 ${a.end}` : '—'}
+          </Row>
+        ))
+      ) : (
+        <Row label="有效期">{v.end ? `至 ${v.end}` : '—'}</Row>
+      )}
+      <Text className="muted">来自{SOURCE_TEXT[v.source]}</Text>
+    </View>
+  );
+}
+
+/** A purchase after paying: polled until the lot accepted it or the money went back. */
+function Outcome({ purchase }: { purchase: PurchaseView }) {
+  const [p, setP] = useState(purchase);
+  useEffect(() => {
+    if (p.state !== 'extending' && p.state !== 'awaiting_payment') return;
+    const t = setTimeout(() => {
+      call(passEndpoints.purchase, { params: { purchaseNo: p.purchaseNo } })
+        .then(setP)
+        .catch(() => setP({ ...p }));
+    }, 1000);
+    return () => clearTimeout(t);
+  }, [p]);
+  return <Notice title={p.notice} tone={p.state === 'active' ? 'ok' : p.state === 'refunded' ? 'warn' : 'info'} />;
+}
+
+export default function PassPage() {
+  const { params } = useRouter();
+  const parkNumber = param(params, 'park') ?? lastPark();
+  const [plate, setPlate] = useState<string | undefined>(param(params, 'plate'));
+  const [pass, setPass] = useState<PlatePass | undefined>();
+  const [purchase, setPurchase] = useState<PurchaseView | undefined>();
+  const [paid, setPaid] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<{ code: string; message: string } | undefined>();
+
+  useEffect(() => {
+    if (!parkNumber) void Taro.redirectTo({ url: pageUrl('parks', { next: 'pass' }) });
+  }, [parkNumber]);
+  useEffect(() => {
+    if (!parkNumber || !plate) return;
+    setPass(undefined);
+    setError(undefined);
+    call(passEndpoints.plate, { params: { parkNumber, plate } })
+      .then(setPass)
+      .catch((e: unknown) => setError(errorOf(e)));
+  }, [parkNumber, plate]);
+
+  const buy = async (months: 1 | 3 | 6 | 12) => {
+    if (!parkNumber || !plate || busy) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      setPurchase(await call(passEndpoints.buy, { params: { parkNumber }, body: { plate, months } }));
+    } catch (e) {
+      setError(errorOf(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (!parkNumber) return <Loading text="请选择停车场…" />;
+  return (
+    <View className="page page-pass">
+      <Text className="page-title">月卡续费</Text>
+      {!plate ? (
+        <View className="card">
+          <PlatePicker actionText="查询月卡" onPick={setPlate} />
+        </View>
+      ) : null}
+      {plate && !pass && !error ? <Loading /> : null}
+      {error ? <ErrorState error={error} /> : null}
+      {plate && pass ? (
+        <View className="card pass-plate">
+          <Text className="section-title">{plate}</Text>
+          <Validity v={pass.validity} />
+          {!pass.offer ? <Notice title="这个车场暂未开通线上月卡" /> : null}
+          {pass.offer && !purchase ? (
+            <>
+              {pass.offer.text ? <Text className="muted pass-text">{pass.offer.text}</Text> : null}
+              {pass.offer.prices.map((x) => (
+                <Button key={x.months} className={`btn btn-primary pass-buy pass-buy-${x.months}`} disabled={busy} onClick={() => void buy(x.months)}>
+                  {x.months} 个月 · {yuan(x.priceFen)}
+                </Button>
+              ))}
+            </>
+          ) : null}
+          {purchase && purchase.order ? (
+            <>
+              <Row label="续费" strong>
+                {purchase.months} 个月 · {yuan(purchase.priceFen)}
+              </Row>
+              {!paid ? (
+                <PayPanel
+                  orderNo={purchase.order.orderNo}
+                  amountFen={purchase.priceFen}
+                  kind="pass"
+                  deps={passPayDeps(purchase.purchaseNo)}
+                  onState={(s) => setPaid(s.step === 'delivered' || s.step === 'ended')}
+                />
+              ) : (
+                <Outcome purchase={purchase} />
+              )}
+            </>
+          ) : null}
+          <Button className="btn btn-secondary" onClick={() => { setPlate(undefined); setPass(undefined); setPurchase(undefined); setPaid(false); }}>
+            换一辆车
+          </Button>
+        </View>
+      ) : null}
+    </View>
+  );
+}
