@@ -31,6 +31,21 @@ const lot = (payNo: string, o: Partial<LotChargeRecord> = {}): LotChargeRecord =
 const REF = (n: number) => `PP261129100000ABCDEF${String(n).padStart(2, '0')}`;
 
 describe('matching', () => {
+  it('monthly passes: ours online are not for the lot; the booth’s (4.31) are its own; a 4.31 naming our number is that payment', () => {
+    const renewal = (payNo: string, o: Partial<LotChargeRecord> = {}) => lot(payNo, { source: '4.31', orderId: '', payKind: '现金', payChannel: '固定车续费', amountFen: 30_000, ...o });
+    const rows = matchPayments(
+      [ours(REF(1), { kind: 'pass', orderId: REF(1), expectAtLot: false, amountFen: 85_000 }), ours(REF(2), { kind: 'pass', orderId: REF(2), expectAtLot: false, amountFen: 30_000 })],
+      [renewal('RN0001'), renewal('RN0002', { plate: '京A1/京A2' }), renewal(REF(2), { payKind: '微信' })],
+      () => false,
+    );
+    const by = (ref: string) => rows.find((r) => r.ours?.ref === ref || r.lot?.payNo === ref)!;
+    expect(by(REF(1))).toMatchObject({ status: 'not_for_lot', takingsFen: 85_000 });
+    expect(by(REF(2))).toMatchObject({ status: 'matched', takingsFen: 30_000, lot: { sources: ['4.31'] } });
+    expect(by('RN0001')).toMatchObject({ status: 'lot_only', channel: 'cash', takingsFen: 30_000 });
+    expect(by('RN0002')).toMatchObject({ status: 'lot_only', plate: '京A1/京A2', takingsFen: 30_000 });
+    expect(rows).toHaveLength(4);
+  });
+
   it('every case lands in its status, with the difference and the money kept', () => {
     const rows = matchPayments(
       [
