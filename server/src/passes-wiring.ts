@@ -25,6 +25,8 @@ export interface PassWiringDeps {
   clock: Clock;
   logger: Logger;
   bluecard: BluecardClient;
+  /** The client for the lot's answers a driver waits on (4.8 within the driver's wait budget). */
+  driverBluecard?: BluecardClient;
   parks: ParkDirectory;
   stays: LotRecordsRepository;
   orderRepo: OrderRepository;
@@ -66,7 +68,7 @@ export async function wirePasses(d: PassWiringDeps): Promise<PassWiring> {
         orderService: orders,
         parks: d.parks,
         lotRecords: d.stays,
-        lot: new BluecardPassLot(d.bluecard),
+        lot: new BluecardPassLot(d.bluecard, d.driverBluecard),
         boothRenewals: repos.boothRenewals,
         clock: d.clock,
         onExtended,

@@ -13,7 +13,8 @@ import path from 'node:path';
 import type Router from '@koa/router';
 import type { AddressInfo } from 'node:net';
 import { AlipayAdapter } from './adapter/alipay';
-import { BluecardClient } from './adapter/bluecard';
+import { BluecardClient, type AttemptReport } from './adapter/bluecard';
+import { DRIVER_WAIT_BUDGET_MS } from './adapter/bluecard/calls';
 import { BluecardLotGateway, lotError } from './adapter/bluecard/lot-gateway';
 import { AlipayPaymentGateway } from './adapter/payments/alipay-gateway';
 import { WechatPaymentGateway } from './adapter/payments/wechat-gateway';
@@ -253,20 +254,25 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       alipay,
       demoLogin: config.mode === 'demo',
     });
-    const bluecard = new BluecardClient({
+    const bluecardOptions = {
       clock,
       logger,
-      onAttempt: (a) => {
+      onAttempt: (a: AttemptReport) => {
         metrics.lotCall.observe({ interface: a.path, outcome: a.outcome }, a.seconds);
         if (a.path === 'sendPayRes') {
           metrics.sendPayResAttempts.inc({ park: a.parkNumber });
           if (a.outcome !== 'ok') metrics.sendPayResFailures.inc({ park: a.parkNumber, kind: a.outcome });
         }
       },
-    });
+    };
+    const bluecard = new BluecardClient(bluecardOptions);
     const workerRef: { worker?: OrderWorker } = {};
-    // Monthly passes: their orders are delivered by extending the plate's whitelist entry (4.8, 4.6).
-    const passWiring = await wirePasses({ connection: database.connection, clock, logger, bluecard, parks, stays: lotRecords, orderRepo });
+    // Monthly passes: their orders are delivered by extending the plate's whitelist entry (4.8, 4.6); a
+    // driver looking at a plate's pass waits on 4.8 no longer than on any lot answer.
+    const passWiring = await wirePasses({
+      connection: database.connection, clock, logger, bluecard, parks, stays: lotRecords, orderRepo,
+      driverBluecard: new BluecardClient({ ...bluecardOptions, budgetMs: { queryWhite: DRIVER_WAIT_BUDGET_MS } }),
+    });
     // What a driver gets after paying: e-invoices and messages.
     const notices = await wireNotices({
       config, demo, connection: database.connection, clock, logger, publicUrl, urlSigningKey: config.urlSigningKey ?? randomBytes(32).toString('hex'),

@@ -65,7 +65,13 @@ export const passEndpoints = {
     path: '/api/parks/:parkNumber/passes/:plate',
     auth: 'driver',
     params: z.object({ parkNumber, plate: z.string().trim().min(1).max(20) }),
-    response: z.object({ offer: passOfferViewSchema.nullable(), validity: plateValiditySchema, purchases: z.array(purchaseViewSchema) }),
+    response: z.object({
+      offer: passOfferViewSchema.nullable(),
+      validity: plateValiditySchema,
+      purchases: z.array(purchaseViewSchema),
+      /** The lot's areas by the names its heartbeat gives them. */
+      areas: z.array(z.object({ areaId: z.number().int(), name: z.string() })),
+    }),
     errors: ['park_unknown', 'invalid_plate'],
   }),
   buy: defineEndpoint({

@@ -23,6 +23,14 @@ async function tap(el: Element) {
   });
 }
 
+const offer = { parkNumber: 'p_demo_001', areaIds: [1, 2], prices: [{ months: 1, priceFen: 30_000 }, { months: 3, priceFen: 85_000 }], newPlates: true, text: '地面及地下通用' };
+const platePass = (end: string) => ({
+  offer,
+  validity: { source: 'lot', start: '2026-11-01', end, areas: [{ areaId: 1, start: '2026-11-01', end }, { areaId: 2, start: '2026-11-01', end }] },
+  purchases: [],
+  areas: [{ areaId: 1, name: '地面停车场' }, { areaId: 2, name: '地下停车场' }],
+});
+
 function purchase(state: string, over: Record<string, unknown> = {}) {
   return {
     purchaseNo: 'PP261128100000ABCDEFGH', parkNumber: 'p_demo_001', plate: '沪A12345', months: 3, priceFen: 85_000, areaIds: [1, 2], state,
@@ -35,13 +43,7 @@ describe('a driver renews a monthly pass', () => {
   it('validity per area → 3 months → paid through the purchase’s pay endpoint → the new date once the lot accepted it', async () => {
     Taro.requestPayment.mockImplementation(async () => ({ errMsg: 'requestPayment:ok' }));
     const api = fakeApi({
-      'GET /api/parks/p_demo_001/passes/沪A12345': {
-        data: {
-          offer: { parkNumber: 'p_demo_001', areaIds: [1, 2], prices: [{ months: 1, priceFen: 30_000 }, { months: 3, priceFen: 85_000 }], newPlates: true, text: '地面及地下通用' },
-          validity: { source: 'lot', start: '2026-11-01', end: '2026-11-30', areas: [{ areaId: 1, start: '2026-11-01', end: '2026-11-30' }, { areaId: 2, start: '2026-11-01', end: '2026-11-30' }] },
-          purchases: [],
-        },
-      },
+      'GET /api/parks/p_demo_001/passes/沪A12345': [{ data: platePass('2026-11-30') }, { data: platePass('2027-02-28') }],
       'POST /api/parks/p_demo_001/passes': { data: purchase('awaiting_payment') },
       'POST /api/passes/PP261128100000ABCDEFGH/pay': { data: { purchase: purchase('awaiting_payment'), pay: wechatPay } },
       'GET /api/orders/PP261128100000ABCDEFGH': { data: order('delivered', { orderNo: 'PP261128100000ABCDEFGH', kind: 'pass', amountFen: 85_000, leaveBy: null }) },
@@ -52,11 +54,14 @@ describe('a driver renews a monthly pass', () => {
     });
     render(<PassPage />);
     expect((await screen.findAllByText('有效至 2026-11-30')).length).toBe(2);
+    expect(screen.getByText('地下停车场')).toBeTruthy();
     await see('地面及地下通用');
     await tap(await see('3 个月 · ¥850.00'));
     expect(api.calls('POST /api/parks/p_demo_001/passes')[0]!.body).toEqual({ plate: '沪A12345', months: 3 });
     await tap(await see('微信支付 ¥850.00'));
     expect(api.calls('POST /api/passes/PP261128100000ABCDEFGH/pay')[0]!.body).toEqual({ wallet: 'wechat' });
     await see('已续费至 2027-02-28');
+    // The lot's new dates, read again once it accepted.
+    expect((await screen.findAllByText('有效至 2027-02-28')).length).toBe(2);
   });
 });

@@ -36,7 +36,11 @@ let beforeWrite: (() => Promise<void>) | undefined;
 let plateSeq = 0;
 const plate = () => `沪M${String(10_000 + ++plateSeq).slice(-5)}`;
 
+/** The whole file pays and renews on one China day (the last test reconciles it): started clear of midnight. */
+const FILE_MS = 3 * 60_000;
+
 beforeAll(async () => {
+  await clearOfMidnight(FILE_MS);
   // The lot's clock is real time here (its "today" and ours agree); the client's pacing waits move it on.
   const deliveries: NonNullable<OrderServiceDeps['deliveries']> = {};
   const ref: { passes?: PassService } = {};
@@ -86,7 +90,7 @@ beforeAll(async () => {
     maxPasses: 50,
     text: '地面及地下停车场通用',
   });
-});
+}, clearOfMidnight.hookMs(FILE_MS) + 60_000);
 
 afterAll(async () => {
   await w?.close();
@@ -111,7 +115,6 @@ const settled = (driverId: string, no: string) =>
 
 describe('monthly passes', () => {
   test('an operator offer, a new plate bought for 3 months: the lot accepts, the car comes and goes without paying', async () => {
-    await clearOfMidnight(60_000);
     const p = plate();
     const today = formatChinaDate(w.lotClock.now());
     const before = await passes.plate('d1', P, p);
@@ -139,6 +142,8 @@ describe('monthly passes', () => {
     const left = await lot.leave({ lane: '东门出口', plate: p, wait: true });
     expect(left.orderId).toBe(orderId);
     expect(Number(left.record.chargeStatistics?.charge ?? 'missing')).toBe(0);
+    // Back to the payments' time: the lot's renewals below fall on the day the last test reconciles.
+    w.lotClock.advance(-3 * 60 * 60_000);
 
     // A renewal of 1 month follows on from the end the lot has (not from today).
     const again = await settled('d1', await buyAndPay('d1', p, 1));
@@ -224,5 +229,60 @@ describe('monthly passes', () => {
     const booth = day.rows.filter((r) => r.lot?.sources.includes('4.31'));
     expect(booth.every((r) => r.status === 'lot_only' && r.channel === 'cash' && r.takingsFen === 30_000)).toBe(true);
     expect(day.summary.differences).toBe(0);
+  });
+
+  test('an offer names areas the lot has and the price of one month', async () => {
+    const base = { prices: [{ months: 1, priceFen: 30_000 }], newPlates: true, maxPasses: 10, text: '' };
+    await expect(passes.putOffer(operator, P, { ...base, areaIds: [9] })).rejects.toMatchObject({ code: 'invalid_offer', message: expect.stringContaining('no area 9') });
+    await expect(passes.putOffer(operator, P, { ...base, areaIds: [1], prices: [{ months: 3, priceFen: 85_000 }] })).rejects.toMatchObject({ code: 'invalid_offer' });
+    await expect(passes.putOffer(operator, P, { ...base, areaIds: [1], prices: [{ months: 1, priceFen: 0 }] })).rejects.toMatchObject({ code: 'invalid_offer' });
+    const merchant: Operator = { ...operator, role: 'merchant' };
+    await expect(passes.putOffer(merchant, P, { ...base, areaIds: [1] })).rejects.toMatchObject({ status: 403 });
+  });
+
+  test('renewals only: a plate the lot does not have may not buy; one the lot entered itself renews from its end, its details and areas kept', async () => {
+    await passes.putOffer(operator, P, { areaIds: [1], prices: [{ months: 1, priceFen: 30_000 }], newPlates: false, maxPasses: 100, text: '' });
+    await expect(passes.buy('d6', P, plate(), 1)).rejects.toMatchObject({ code: 'plate_not_on_whitelist' });
+    // An entry made at the lot (offline, valid in every area): 4.8 does not answer it, the lot's 4.32 does.
+    const p = plate();
+    const today = formatChinaDate(w.lotClock.now());
+    const lastDay = addDays(today, 5);
+    await w.bluecard.park(P).offlineWhite(
+      { plate: p, chargeType: '不收费', name: '张三', certificate: '', address: '', phone: '13800000000', plateColor: '蓝牌', start: addDays(today, -25), end: lastDay, dept: '', carType: '月租车', memo: '', areasAndValidity: [] },
+      '1',
+      true,
+    );
+    expect((await passes.plate('d6', P, p)).validity).toMatchObject({ source: 'lot_list', end: lastDay });
+    const done = await settled('d6', await buyAndPay('d6', p, 1));
+    expect(done.purchase).toMatchObject({ state: 'active', validTo: extendEnd(lastDay, 1) });
+    expect(lotEntry(p)).toMatchObject({ name: '张三', phone: '13800000000', start: addDays(today, -25), end: extendEnd(lastDay, 1), areasAndValidity: [] });
+    // The buyer of one plate asking again while unpaid gets the same purchase.
+    const a = await passes.buy('d6', P, p, 1);
+    const b = await passes.buy('d6', P, p, 1);
+    expect(b.purchase.purchaseNo).toBe(a.purchase.purchaseNo);
+  });
+
+  test('no more plates than the offer allows hold a pass at once; a plate holding one may still renew', async () => {
+    const today = formatChinaDate(w.lotClock.now());
+    const repos = new MongoPassRepositories(w.db.connection);
+    const holding = new Set((await repos.purchases.holding(P, today)).map((x) => x.plate));
+    await passes.putOffer(operator, P, { areaIds: [1, 2], prices: [{ months: 1, priceFen: 30_000 }], newPlates: true, maxPasses: holding.size, text: '' });
+    await expect(passes.buy('d7', P, plate(), 1)).rejects.toMatchObject({ code: 'passes_sold_out' });
+    const holder = [...holding][0]!;
+    await expect(passes.buy('d7', P, holder, 1)).resolves.toMatchObject({ purchase: { state: 'awaiting_payment', plate: holder } });
+  });
+
+  test('a reminder is due when the pass the plate holds ends, wherever it was renewed', async () => {
+    await passes.putOffer(operator, P, { areaIds: [1, 2], prices: [{ months: 1, priceFen: 30_000 }], newPlates: true, maxPasses: 100, text: '' });
+    const p = plate();
+    const first = await settled('d8', await buyAndPay('d8', p, 1));
+    const passId = `${P}|${p}`;
+    expect(await passes.endsAt(passId)).toEqual(new Date(`${first.purchase.validTo}T23:59:59+08:00`));
+    const { end } = await w.bluecard.park(P).renewAtBooth({ plate: p, months: 1, payChargeFen: 30_000 }, true);
+    // The lot's list as it pushed it after the booth's renewal (4.32) moves the end: the old reminders lapse.
+    await eventually(
+      () => passes.endsAt(passId),
+      (d) => d?.getTime() === new Date(`${end}T23:59:59+08:00`).getTime(),
+    );
   });
 });

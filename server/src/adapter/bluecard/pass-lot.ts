@@ -10,10 +10,17 @@ import type { BluecardClient } from './client';
 import { lotError } from './lot-gateway';
 
 export class BluecardPassLot implements PassLot {
-  constructor(private readonly client: BluecardClient) {}
+  /**
+   * `driverReads`: the client for reads a driver's screen waits on (a client whose 4.8 gives up within
+   * DRIVER_WAIT_BUDGET_MS, retries included); the delivery's reads and writes take `client`.
+   */
+  constructor(
+    private readonly client: BluecardClient,
+    private readonly driverReads: BluecardClient = client,
+  ) {}
 
-  async entry(park: Park, plate: string): Promise<LotWhiteEntry | undefined> {
-    const rows = await this.client.queryWhite(park, [plate]).catch(lotError);
+  async entry(park: Park, plate: string, o: { driverWaits?: boolean } = {}): Promise<LotWhiteEntry | undefined> {
+    const rows = await (o.driverWaits ? this.driverReads : this.client).queryWhite(park, [plate]).catch(lotError);
     const key = normalizePlate(plate);
     const r = rows.find((x) => normalizePlate(x.plate) === key);
     if (!r) return undefined;

@@ -52,6 +52,12 @@ export interface Extension {
   /** The entry's whole validity sent (covers the areas and whatever else the entry had). */
   start: string;
   end: string;
+  /**
+   * The lot's entry was valid in every area (no rows per area) and still is: it is extended as it is, with
+   * no rows (the areas above say the new end in each covered area) — a pass the lot gave for the whole lot
+   * is not narrowed to the offer's areas by a renewal.
+   */
+  wholeLot?: boolean;
   plannedAt: Date;
   /** When the lot accepted 4.6 with these dates. */
   acceptedAt?: Date;
@@ -109,8 +115,8 @@ export interface LotWhiteEntry {
 
 /** The lot, as passes need it (adapter/bluecard/pass-lot.ts). Failures are LotCallError (core/orders/gateways). */
 export interface PassLot {
-  /** 4.8: the plate's online whitelist entry; undefined when the lot has none. */
-  entry(park: Park, plate: string): Promise<LotWhiteEntry | undefined>;
+  /** 4.8: the plate's online whitelist entry; undefined when the lot has none. `driverWaits`: within the driver's wait. */
+  entry(park: Park, plate: string, o?: { driverWaits?: boolean }): Promise<LotWhiteEntry | undefined>;
   /** 4.6: upsert the entry (the client paces the calls of a park). */
   write(park: Park, entry: LotWhiteEntry): Promise<void>;
 }

@@ -205,7 +205,7 @@ export class PassService {
   async validity(parkNumber: string, plate: string): Promise<PlateValidity> {
     const key = normalizePlate(plate);
     const park = await this.park(parkNumber);
-    const fromLot = await this.deps.lot.entry(park, key).catch((e: unknown) => {
+    const fromLot = await this.deps.lot.entry(park, key, { driverWaits: true }).catch((e: unknown) => {
       this.deps.log?.warn({ parkNumber, err: (e as Error).message }, 'queryWhite failed; the lot’s pushed whitelist is read');
       return undefined;
     });
@@ -226,13 +226,17 @@ export class PassService {
     return { source: 'none', start: null, end: null, areas: [] };
   }
 
-  /** What a driver sees of a plate: the offer, the validity per area, and their own purchases of it. */
+  /** What a driver sees of a plate: the offer, the validity per area (named as the lot names them), and their own purchases of it. */
   async plate(driverId: string, parkNumber: string, plate: string) {
     const key = this.plateKey(plate);
     const offer = await this.onSale(parkNumber);
-    const [validity, mine] = await Promise.all([this.validity(parkNumber, key), this.deps.purchases.ofPlate(parkNumber, key, 20)]);
+    const [validity, mine, hb] = await Promise.all([
+      this.validity(parkNumber, key),
+      this.deps.purchases.ofPlate(parkNumber, key, 20),
+      this.deps.lotRecords.latestHeartbeat(parkNumber),
+    ]);
     const purchases = await Promise.all(mine.filter((p) => p.driverId === driverId).map((p) => this.caughtUp(p)));
-    return { offer, validity, purchases };
+    return { offer, validity, purchases, areas: lotAreas(hb) };
   }
 
   private plateKey(plate: string): string {
@@ -509,10 +513,11 @@ export class PassService {
     const ends = areas.map((a) => a.end);
     // The entry's own dates bound its area rows (4.6): they must cover every row, ours and the lot's others.
     const others = (current?.areas ?? []).filter((a) => !p.areaIds.includes(a.areaId));
-    const currentStillValid = current?.end && current.end >= today;
+    const currentStillValid = !!current?.end && current.end >= today;
     const start = [...starts, ...others.map((a) => a.start).filter(Boolean), ...(currentStillValid && current?.start ? [current.start] : [])].sort()[0]!;
     const end = [...ends, ...others.map((a) => a.end).filter(Boolean), ...(current?.end ? [current.end] : [])].sort().at(-1)!;
-    return { before, areas, start, end, plannedAt: this.now() };
+    const wholeLot = currentStillValid && current!.areas.length === 0;
+    return { before, areas, start, end, plannedAt: this.now(), ...(wholeLot ? { wholeLot } : {}) };
   }
 
   /** The whole entry 4.6 replaces: the lot's other fields and areas kept, ours extended. */
@@ -531,7 +536,7 @@ export class PassService {
       dept: current?.dept ?? '',
       carType: current?.carType || '月租车',
       memo: current?.memo || '线上月卡',
-      areas: [...others, ...x.areas].sort((a, b) => a.areaId - b.areaId),
+      areas: x.wholeLot ? [] : [...others, ...x.areas].sort((a, b) => a.areaId - b.areaId),
     };
   }
 

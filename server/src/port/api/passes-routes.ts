@@ -36,11 +36,12 @@ function opOfferView(o: PassOffer) {
 
 export function mountPassRoutes(router: Router, passes: PassService): void {
   mount(router, passEndpoints.plate, async ({ driver, params }) => {
-    const { offer, validity, purchases } = await passes.plate(driver.id, params.parkNumber, params.plate);
+    const { offer, validity, purchases, areas } = await passes.plate(driver.id, params.parkNumber, params.plate);
     return {
       offer: offer ? offerView(offer) : null,
       validity: { source: validity.source, start: validity.start, end: validity.end, areas: validity.areas },
       purchases: purchases.map(purchaseView),
+      areas,
     };
   });
   mount(router, passEndpoints.buy, async ({ driver, params, body, ctx }) => {

@@ -31,13 +31,14 @@ function passPayDeps(purchaseNo: string): Partial<PayDeps> {
 
 const SOURCE_TEXT: Record<PlatePass['validity']['source'], string> = { lot: '车场', lot_list: '车场名单', ours: '本系统记录', none: '' };
 
-function Validity({ v }: { v: PlatePass['validity'] }) {
+function Validity({ v, areas }: { v: PlatePass['validity']; areas: PlatePass['areas'] }) {
   if (v.source === 'none') return <Text className="muted pass-validity">这辆车还没有月卡</Text>;
+  const name = (id: number) => areas.find((a) => a.areaId === id)?.name || `区域 ${id}`;
   return (
     <View className="pass-validity">
       {v.areas.length ? (
         v.areas.map((a) => (
-          <Row key={a.areaId} label={`区域 ${a.areaId}`}>
+          <Row key={a.areaId} label={name(a.areaId)}>
             {a.end ? `有效至 ${a.end}` : '—'}
           </Row>
         ))
@@ -49,11 +50,14 @@ function Validity({ v }: { v: PlatePass['validity'] }) {
   );
 }
 
-/** A purchase after paying: polled until the lot accepted it or the money went back. */
-function Outcome({ purchase }: { purchase: PurchaseView }) {
+/** A purchase after paying: polled until the lot accepted it or the money went back (then `onSettled`). */
+function Outcome({ purchase, onSettled }: { purchase: PurchaseView; onSettled: () => void }) {
   const [p, setP] = useState(purchase);
   useEffect(() => {
-    if (p.state !== 'extending' && p.state !== 'awaiting_payment') return;
+    if (p.state !== 'extending' && p.state !== 'awaiting_payment') {
+      onSettled();
+      return;
+    }
     const t = setTimeout(() => {
       call(passEndpoints.purchase, { params: { purchaseNo: p.purchaseNo } })
         .then(setP)
@@ -73,18 +77,20 @@ export default function PassPage() {
   const [paid, setPaid] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<{ code: string; message: string } | undefined>();
+  /** Read the plate's pass again (once a renewal settled: the lot's new dates). */
+  const [reads, setReads] = useState(0);
 
   useEffect(() => {
     if (!parkNumber) void Taro.redirectTo({ url: pageUrl('parks', { next: 'pass' }) });
   }, [parkNumber]);
   useEffect(() => {
     if (!parkNumber || !plate) return;
-    setPass(undefined);
+    if (reads === 0) setPass(undefined);
     setError(undefined);
     call(passEndpoints.plate, { params: { parkNumber, plate } })
       .then(setPass)
       .catch((e: unknown) => setError(errorOf(e)));
-  }, [parkNumber, plate]);
+  }, [parkNumber, plate, reads]);
 
   const buy = async (months: 1 | 3 | 6 | 12) => {
     if (!parkNumber || !plate || busy) return;
@@ -113,7 +119,7 @@ export default function PassPage() {
       {plate && pass ? (
         <View className="card pass-plate">
           <Text className="section-title">{plate}</Text>
-          <Validity v={pass.validity} />
+          <Validity v={pass.validity} areas={pass.areas} />
           {!pass.offer ? <Notice title="这个车场暂未开通线上月卡" /> : null}
           {pass.offer && !purchase ? (
             <>
@@ -139,11 +145,20 @@ export default function PassPage() {
                   onState={(s) => setPaid(s.step === 'delivered' || s.step === 'ended')}
                 />
               ) : (
-                <Outcome purchase={purchase} />
+                <Outcome purchase={purchase} onSettled={() => setReads((n) => n + 1)} />
               )}
             </>
           ) : null}
-          <Button className="btn btn-secondary" onClick={() => { setPlate(undefined); setPass(undefined); setPurchase(undefined); setPaid(false); }}>
+          <Button
+            className="btn btn-secondary"
+            onClick={() => {
+              setPlate(undefined);
+              setPass(undefined);
+              setPurchase(undefined);
+              setPaid(false);
+              setReads(0);
+            }}
+          >
             换一辆车
           </Button>
         </View>
