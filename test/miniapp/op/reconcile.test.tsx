@@ -90,11 +90,24 @@ describe('the reconciliation page', () => {
     expect($('#day-2026-11-27 .op-chart-bar').getAttribute('style')).toMatch(/width: 50%/);
     expect($('#day-2026-11-28 .op-chart-seg-cash').getAttribute('style')).toMatch(/width: 38\.5%/);
 
+    // Monthly passes of the day: none, so no line for them.
+    expect(document.querySelector('.op-recon-passes')).toBeNull();
+
     await tap(screen.getByText('导出 CSV'));
     const csv = api.calls('GET /api/op/parks/p_demo_001/reconciliation/daily.csv')[0]!;
     expect(csv.url).toMatch(/daily\.csv\?date=2026-11-28$/);
     expect(csv.header.authorization).toBe(`Bearer ${OP_TOKEN}`);
     expect(saved).toEqual([{ name: 'p_demo_001-2026-11-28-对账.csv', mime: 'text/csv', text: '\uFEFF日期,车牌\n2026-11-28,京A12345\n' }]);
+  });
+
+  it('monthly passes of the day: online (ours, with refunds) and at the booth (the lot’s 4.31)', async () => {
+    const withPasses = { ...day, summary: { ...day.summary, passes: { online: { count: 2, fen: 115_000, refundedFen: 30_000 }, booth: { count: 1, fen: 30_000 } } } };
+    fakeApi({
+      'GET /api/op/parks/p_demo_001/reconciliation/daily': { data: withPasses },
+      'GET /api/op/parks/p_demo_001/reconciliation/takings': { data: { channels: ['wechat'], days: [] } },
+    });
+    render(<OpReconcilePage />);
+    await see('月卡：线上续费 2 笔 ¥1150.00（退款 ¥300.00），岗亭续费 1 笔 ¥300.00');
   });
 
   it('the day before: both the day and the chart move', async () => {

@@ -31,7 +31,7 @@ export const COLUMNS = [
 ] as const;
 
 /** Which of the lot's reports carried the record. */
-const SOURCE_TEXT: Record<string, string> = { '4.3': '出场记录', '4.15': '收费记录' };
+const SOURCE_TEXT: Record<string, string> = { '4.3': '出场记录', '4.15': '收费记录', '4.31': '固定车续费' };
 
 const signedYuan = (fen: number) => (fen < 0 ? `-${fenToYuan(-fen)}` : fenToYuan(fen));
 

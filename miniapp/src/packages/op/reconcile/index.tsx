@@ -101,6 +101,12 @@ function Totals({ day }: { day: DailyReconciliationView }) {
         {line('车场上报', s.lot)}
         {line('实收', s.takings)}
       </View>
+      {s.passes.online.count || s.passes.booth.count ? (
+        <Text className="muted op-recon-passes">
+          月卡：线上续费 {s.passes.online.count} 笔 {yuan(s.passes.online.fen)}
+          {s.passes.online.refundedFen ? `（退款 ${yuan(s.passes.online.refundedFen)}）` : ''}，岗亭续费 {s.passes.booth.count} 笔 {yuan(s.passes.booth.fen)}
+        </Text>
+      ) : null}
       <Text className="muted">生成于 {dateTime(day.generatedAt)}</Text>
     </View>
   );
