@@ -31,11 +31,13 @@ export function receiptSections(r: ReceiptView): ReceiptSection[] {
   ];
   if (r.booking) {
     stay.push({ label: '预约', value: r.booking.title }, { label: '入场时间段', value: letInText(r.booking) });
+  } else if (r.kind === 'pass') {
+    // A monthly pass pays for no stay: the plate and the park say what it is for.
   } else {
     stay.push({ label: '入场时间', value: r.inTime ? lotTime(r.inTime) : '—' }, { label: '出场时间', value: r.outTime ? lotTime(r.outTime) : '尚未出场' });
   }
   if (r.stopMinutes !== null) stay.push({ label: '停车时长', value: duration(r.stopMinutes) });
-  out.push({ key: 'stay', title: r.kind === 'booking' ? '预约' : '停车', lines: stay });
+  out.push({ key: 'stay', title: r.kind === 'booking' ? '预约' : r.kind === 'pass' ? '月卡' : '停车', lines: stay });
 
   const pay: ReceiptLine[] = [];
   if (r.chargeFen !== null) pay.push({ label: '停车费', value: yuan(r.chargeFen) });

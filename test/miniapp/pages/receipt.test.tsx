@@ -162,6 +162,13 @@ describe('the receipt as an image', () => {
     expect(img.lines).toContainEqual(['退款单号', 'RF2611281000001']);
   });
 
+  it('a monthly pass: the park and plate, no stay times or stay figures', () => {
+    const r = receipt({ kind: 'pass', inTime: null, outTime: null, stopMinutes: null, chargeFen: null, discountFen: null, paidBeforeFen: null, amountFen: 85_000 });
+    const sections = receiptSections(r);
+    expect(sections[0]).toEqual({ key: 'stay', title: '月卡', lines: [{ label: '停车场', value: '示例停车场' }, { label: '车牌', value: r.plate }] });
+    expect(sections.flatMap((x) => x.lines).map((l) => l.label)).not.toContain('停车费');
+  });
+
   it('in the browser the button draws it and downloads a PNG named after the payment', async () => {
     at('PP2611281000001');
     fakeApi({ 'GET /api/me/payments/PP2611281000001': { data: receipt() }, 'GET /api/invoices/for-payment': { data: option() } });
