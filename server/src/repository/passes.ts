@@ -155,6 +155,9 @@ export class MongoPassRepositories {
         const r = await m.purchases.updateOne({ _id: purchaseNo, restored: { $ne: key } }, { $addToSet: { restored: key } });
         return r.modifiedCount === 1;
       },
+      async unclaimRestore(purchaseNo, key) {
+        await m.purchases.updateOne({ _id: purchaseNo }, { $pull: { restored: key } });
+      },
       async holding(parkNumber, today) {
         const list = await read(await keys.refs(keyOf.park(parkNumber)), Number.MAX_SAFE_INTEGER);
         return list.filter(

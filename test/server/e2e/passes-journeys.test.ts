@@ -33,6 +33,8 @@ let w: PaymentWorld;
 let passes: PassService;
 /** Runs between the read (4.8) and the write (4.6) of the next extension: a renewal at the booth, say. */
 let beforeWrite: (() => Promise<void>) | undefined;
+/** Runs after the next write (4.6) the lot accepted. */
+let afterWrite: (() => void) | undefined;
 let plateSeq = 0;
 const plate = () => `沪M${String(10_000 + ++plateSeq).slice(-5)}`;
 
@@ -62,6 +64,9 @@ beforeAll(async () => {
       beforeWrite = undefined;
       await hook?.();
       await real.write(park, e);
+      const after = afterWrite;
+      afterWrite = undefined;
+      after?.();
     },
   };
   passes = new PassService({
@@ -186,6 +191,21 @@ describe('monthly passes', () => {
     expect((await passes.view('d3', done.purchase.purchaseNo)).purchase.validTo).toBe(end);
   });
 
+  test('a booth renewal that could not be put back at once is put back when the plate’s next 4.31 is looked at', async () => {
+    const p = plate();
+    const e0 = (await settled('d9', await buyAndPay('d9', p, 1))).purchase.validTo!;
+    beforeWrite = async () => void (await w.bluecard.park(P).renewAtBooth({ plate: p, months: 1, payChargeFen: 30_000 }, true));
+    // Our 4.6 lands; the lot then refuses the one that would put the booth's month back.
+    afterWrite = () => void w.bluecard.faults.add({ kind: 'fail', name: 'synWhite', count: 1, errorCode: '系统繁忙' });
+    const done = await settled('d9', await buyAndPay('d9', p, 3));
+    expect(done.purchase.validTo).toBe(extendEnd(e0, 3));
+    expect(lotEntry(p)?.end).toBe(extendEnd(e0, 3));
+    // The next look (the lot reporting a renewal of the plate) puts it back.
+    await passes.boothRenewed(P, [p]);
+    expect(lotEntry(p)?.end).toBe(extendEnd(extendEnd(e0, 3), 1));
+    expect((await passes.view('d9', done.purchase.purchaseNo)).purchase.validTo).toBe(extendEnd(extendEnd(e0, 3), 1));
+  });
+
   test('a renewal at the booth before ours and one after it both count', async () => {
     const p = plate();
     const first = await settled('d4', await buyAndPay('d4', p, 1));
@@ -217,15 +237,15 @@ describe('monthly passes', () => {
     // Wait for the booth renewals (4.31) to have reached us.
     const day = await eventually(
       () => recon.daily(P, today),
-      (d) => d.summary.passes.booth.count >= 3,
+      (d) => d.summary.passes.booth.count >= 4,
     );
     const online = day.rows.filter((r) => r.ours?.kind === 'pass');
-    // Bought online: d1 ×2 (3 months, 1 month), d2 refunded, d3 ×2, d4 ×2, d5.
-    expect(day.summary.passes.online).toEqual({ count: 8, fen: 85_000 + 30_000 + 30_000 + 30_000 + 85_000 + 30_000 + 85_000 + 30_000, refundedFen: 30_000 });
-    expect(online.filter((r) => r.status === 'not_for_lot')).toHaveLength(7);
+    // Bought online: d1 ×2 (3 months, 1 month), d2 refunded, d3 ×2, d9 ×2, d4 ×2, d5.
+    expect(day.summary.passes.online).toEqual({ count: 10, fen: 4 * 85_000 + 6 * 30_000, refundedFen: 30_000 });
+    expect(online.filter((r) => r.status === 'not_for_lot')).toHaveLength(9);
     expect(online.filter((r) => r.status === 'refunded')).toHaveLength(1);
-    // At the booth: d3 once, d4 twice (¥300.00 each) as the lot's own takings, in cash.
-    expect(day.summary.passes.booth).toEqual({ count: 3, fen: 3 * 30_000 });
+    // At the booth: d3 once, d9 once, d4 twice (¥300.00 each) as the lot's own takings, in cash.
+    expect(day.summary.passes.booth).toEqual({ count: 4, fen: 4 * 30_000 });
     const booth = day.rows.filter((r) => r.lot?.sources.includes('4.31'));
     expect(booth.every((r) => r.status === 'lot_only' && r.channel === 'cash' && r.takingsFen === 30_000)).toBe(true);
     expect(day.summary.differences).toBe(0);

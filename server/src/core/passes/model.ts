@@ -151,6 +151,8 @@ export interface PassPurchaseRepository {
   listForPark(parkNumber: string, limit: number): Promise<PassPurchase[]>;
   /** Record that booth renewal `key` is being put back on this purchase; false when it already was. */
   claimRestore(purchaseNo: string, key: string): Promise<boolean>;
+  /** Give the claim back (the lot could not be written): the next look tries again. */
+  unclaimRestore(purchaseNo: string, key: string): Promise<void>;
   /** The park's purchases being paid or extended, or valid on `today` or later. */
   holding(parkNumber: string, today: string): Promise<PassPurchase[]>;
 }

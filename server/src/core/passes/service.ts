@@ -476,7 +476,13 @@ export class PassService {
         plannedAt: this.now(),
         acceptedAt: undefined,
       };
-      await this.deps.lot.write(park, this.entryToSend(p.plate, current, back));
+      try {
+        await this.deps.lot.write(park, this.entryToSend(p.plate, current, back));
+      } catch (e) {
+        // Not written: the claim goes back, so the next 4.31 of the plate looks again (while the lot keeps our dates).
+        await this.deps.purchases.unclaimRestore(purchaseNo, r.key);
+        throw e;
+      }
       const validTo = back.areas.map((a) => a.end).sort().at(-1)!;
       await this.deps.purchases.transition(purchaseNo, ['active'], { extension: { ...back, acceptedAt: this.now() }, validTo, updatedAt: this.now() });
       this.deps.log?.warn({ purchaseNo, parkNumber: p.parkNumber, renewal: r.key, validTo }, 'a booth renewal our extension had overwritten was put back');
