@@ -48,6 +48,8 @@ beforeAll(async () => {
   const ref: { passes?: PassService } = {};
   w = await startPaymentWorld('passes', {
     deliveries,
+    // A lot unreachable this long after the payment: the money goes back (a day in production).
+    policy: { giveUpAfterMs: 5_000 },
     onRefund: (no) => void ref.passes?.orderChanged(no),
     // As production wires it: a renewal at the booth (4.31) is checked against our extensions.
     lotEvents: { renewed: (parkNumber, plates) => void ref.passes?.boothRenewed(parkNumber, plates) },
@@ -171,6 +173,21 @@ describe('monthly passes', () => {
     }
   });
 
+  test('the lot unreachable beyond the limit: the driver gets the money back, with the reason', async () => {
+    const p = plate();
+    w.bluecard.faults.conditions.offline = true;
+    try {
+      const done = await settled('d10', await buyAndPay('d10', p, 1));
+      expect(done.purchase.state).toBe('refunded');
+      expect(done.order?.refund?.reason).toMatch(/^lot_unreachable/);
+      expect(done.notice).toBe('续费未成功，已原路退款（停车场长时间无法连接）');
+      expect(done.order?.delivery?.attempts).toBeGreaterThan(1);
+    } finally {
+      w.bluecard.faults.conditions.offline = false;
+    }
+    expect(lotEntry(p)).toBeUndefined();
+  });
+
   test('a renewal at the booth between our read and our write is not overwritten', async () => {
     const p = plate();
     const first = await settled('d3', await buyAndPay('d3', p, 1));
@@ -240,10 +257,10 @@ describe('monthly passes', () => {
       (d) => d.summary.passes.booth.count >= 4,
     );
     const online = day.rows.filter((r) => r.ours?.kind === 'pass');
-    // Bought online: d1 ×2 (3 months, 1 month), d2 refunded, d3 ×2, d9 ×2, d4 ×2, d5.
-    expect(day.summary.passes.online).toEqual({ count: 10, fen: 4 * 85_000 + 6 * 30_000, refundedFen: 30_000 });
+    // Bought online: d1 ×2 (3 months, 1 month), d2 and d10 refunded, d3 ×2, d9 ×2, d4 ×2, d5.
+    expect(day.summary.passes.online).toEqual({ count: 11, fen: 4 * 85_000 + 7 * 30_000, refundedFen: 2 * 30_000 });
     expect(online.filter((r) => r.status === 'not_for_lot')).toHaveLength(9);
-    expect(online.filter((r) => r.status === 'refunded')).toHaveLength(1);
+    expect(online.filter((r) => r.status === 'refunded')).toHaveLength(2);
     // At the booth: d3 once, d9 once, d4 twice (¥300.00 each) as the lot's own takings, in cash.
     expect(day.summary.passes.booth).toEqual({ count: 4, fen: 4 * 30_000 });
     const booth = day.rows.filter((r) => r.lot?.sources.includes('4.31'));
