@@ -100,6 +100,7 @@ export interface AuditFactsByAction {
   'POST /api/op/parks/:parkNumber/bookings/:bookingNo/cancel': { bookingNo: string; plate?: string; reason?: string };
   'POST /api/op/parks/:parkNumber/bookings/reconcile': { differences?: number };
   'POST /api/op/parks/:parkNumber/invoices/:invoiceId/resend': { invoiceId: string };
+  'POST /api/op/parks/:parkNumber/pass-offer': { status: 'on_sale' | 'withdrawn'; prices: { months: number; priceFen: number }[]; areaIds?: number[]; newPlates?: boolean; maxPasses?: number };
 }
 
 export type AuditedAction = keyof AuditFactsByAction;
@@ -133,6 +134,7 @@ export const AUDITED_ACTIONS = [
   'POST /api/op/parks/:parkNumber/bookings/:bookingNo/cancel',
   'POST /api/op/parks/:parkNumber/bookings/reconcile',
   'POST /api/op/parks/:parkNumber/invoices/:invoiceId/resend',
+  'POST /api/op/parks/:parkNumber/pass-offer',
 ] as const satisfies readonly AuditedAction[];
 
 /** The facts of an endpoint's action (never, for an endpoint that is not audited). */

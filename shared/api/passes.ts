@@ -147,7 +147,7 @@ export const opPassEndpoints = {
     params: parkParams,
     body: opPassOfferSchema,
     response: opPassOfferViewSchema,
-    errors: ['park_unknown', 'invalid_offer'],
+    errors: ['park_unknown', 'invalid_pass_offer'],
   }),
   purchases: defineEndpoint({
     summary: "The park's pass purchases, newest first, with what became of each.",

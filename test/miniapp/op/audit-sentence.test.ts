@@ -91,6 +91,10 @@ const CASES: { [A in AuditedAction]: [AuditFactsByAction[A], string][] } = {
   'POST /api/op/parks/:parkNumber/booking-offers': [
     [{ offerId: 'OF1', title: '演示预约', count: 3, priceFen: 800, areaId: 0 }, '张三 上架了预约产品「演示预约」（3 个车位，每个 ¥8.00）'],
   ],
+  'POST /api/op/parks/:parkNumber/pass-offer': [
+    [{ status: 'on_sale', prices: [{ months: 1, priceFen: 30_000 }, { months: 3, priceFen: 85_000 }], areaIds: [1, 2], newPlates: true, maxPasses: 100 }, '张三 设置了线上月卡（1 个月 ¥300.00，3 个月 ¥850.00）'],
+    [{ status: 'withdrawn', prices: [{ months: 1, priceFen: 30_000 }] }, '张三 停售了线上月卡'],
+  ],
   'POST /api/op/parks/:parkNumber/booking-offers/:offerId/withdraw': [[{ offerId: 'OF1', title: '演示预约' }, '张三 下架了预约产品「演示预约」']],
   'POST /api/op/parks/:parkNumber/bookings/:bookingNo/cancel': [
     [{ bookingNo: 'BK123456', plate: '浙A30001', reason: '车主电话要求' }, '张三 取消了 浙A30001 的预约并全额退款（原因：车主电话要求）'],

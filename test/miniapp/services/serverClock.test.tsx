@@ -59,7 +59,7 @@ describe("the operator's reconciliation page without a date: the server's today"
     from: '2026-01-14T16:00:00.000Z',
     to: '2026-01-15T16:00:00.000Z',
     generatedAt: '2026-01-15T08:00:00.000Z',
-    summary: { counts, differences: 0, ours: { ...totals, refundedFen: 0 }, lot: totals, takings: totals },
+    summary: { counts, differences: 0, ours: { ...totals, refundedFen: 0 }, lot: totals, takings: totals, passes: { online: { count: 0, fen: 0, refundedFen: 0 }, booth: { count: 0, fen: 0 } } },
     rows: [],
   });
 

@@ -105,12 +105,16 @@ afterAll(async () => {
 
 const lotEntry = (p: string) => w.bluecard.park(P).state.white.get(p)?.entry;
 
-async function buyAndPay(driverId: string, p: string, months: number) {
-  const bought = await passes.buy(driverId, P, p, months);
-  const { pay } = await passes.pay(driverId, bought.purchase.purchaseNo, 'wechat', { openId: `oWX-${driverId}` });
+async function payWechat(driverId: string, purchaseNo: string) {
+  const { pay } = await passes.pay(driverId, purchaseNo, 'wechat', { openId: `oWX-${driverId}` });
   if (pay.provider !== 'wechat') throw new Error('expected WeChat pay parameters');
   const r = w.wechat.requestPayment(pay.requestPayment, { outcome: 'pay' });
   if (r.errMsg !== 'requestPayment:ok') throw new Error(r.errMsg);
+}
+
+async function buyAndPay(driverId: string, p: string, months: number) {
+  const bought = await passes.buy(driverId, P, p, months);
+  await payWechat(driverId, bought.purchase.purchaseNo);
   return bought.purchase.purchaseNo;
 }
 
@@ -223,6 +227,26 @@ describe('monthly passes', () => {
     expect((await passes.view('d9', done.purchase.purchaseNo)).purchase.validTo).toBe(extendEnd(extendEnd(e0, 3), 1));
   });
 
+  test('two renewals of one plate paid at once: one goes to the lot after the other, both count', async () => {
+    const p = plate();
+    const e0 = (await settled('d11', await buyAndPay('d11', p, 1))).purchase.validTo!;
+    const first = await passes.buy('d11', P, p, 1);
+    const second = await passes.buy('d12', P, p, 3);
+    // The first has read the lot's dates and is about to write them when the second is paid and delivered.
+    beforeWrite = async () => {
+      await payWechat('d12', second.purchase.purchaseNo);
+      await eventually(
+        () => w.orderRepo.get(second.purchase.purchaseNo),
+        (o) => o?.status === 'delivered' || (o?.delivery?.attempts ?? 0) >= 1,
+      );
+    };
+    await payWechat('d11', first.purchase.purchaseNo);
+    const [a, b] = [await settled('d11', first.purchase.purchaseNo), await settled('d12', second.purchase.purchaseNo)];
+    const both = extendEnd(extendEnd(e0, 1), 3);
+    expect(lotEntry(p)?.end).toBe(both);
+    expect([a.purchase.validTo, b.purchase.validTo]).toEqual([extendEnd(e0, 1), both]);
+  });
+
   test('a renewal at the booth before ours and one after it both count', async () => {
     const p = plate();
     const first = await settled('d4', await buyAndPay('d4', p, 1));
@@ -257,9 +281,9 @@ describe('monthly passes', () => {
       (d) => d.summary.passes.booth.count >= 4,
     );
     const online = day.rows.filter((r) => r.ours?.kind === 'pass');
-    // Bought online: d1 ×2 (3 months, 1 month), d2 and d10 refunded, d3 ×2, d9 ×2, d4 ×2, d5.
-    expect(day.summary.passes.online).toEqual({ count: 11, fen: 4 * 85_000 + 7 * 30_000, refundedFen: 2 * 30_000 });
-    expect(online.filter((r) => r.status === 'not_for_lot')).toHaveLength(9);
+    // Bought online: d1 ×2 (3 months, 1 month), d2 and d10 refunded, d3 ×2, d9 ×2, d11 ×2 and d12, d4 ×2, d5.
+    expect(day.summary.passes.online).toEqual({ count: 14, fen: 5 * 85_000 + 9 * 30_000, refundedFen: 2 * 30_000 });
+    expect(online.filter((r) => r.status === 'not_for_lot')).toHaveLength(12);
     expect(online.filter((r) => r.status === 'refunded')).toHaveLength(2);
     // At the booth: d3 once, d9 once, d4 twice (¥300.00 each) as the lot's own takings, in cash.
     expect(day.summary.passes.booth).toEqual({ count: 4, fen: 4 * 30_000 });
@@ -270,9 +294,9 @@ describe('monthly passes', () => {
 
   test('an offer names areas the lot has and the price of one month', async () => {
     const base = { prices: [{ months: 1, priceFen: 30_000 }], newPlates: true, maxPasses: 10, text: '' };
-    await expect(passes.putOffer(operator, P, { ...base, areaIds: [9] })).rejects.toMatchObject({ code: 'invalid_offer', message: expect.stringContaining('no area 9') });
-    await expect(passes.putOffer(operator, P, { ...base, areaIds: [1], prices: [{ months: 3, priceFen: 85_000 }] })).rejects.toMatchObject({ code: 'invalid_offer' });
-    await expect(passes.putOffer(operator, P, { ...base, areaIds: [1], prices: [{ months: 1, priceFen: 0 }] })).rejects.toMatchObject({ code: 'invalid_offer' });
+    await expect(passes.putOffer(operator, P, { ...base, areaIds: [9] })).rejects.toMatchObject({ code: 'invalid_pass_offer', message: expect.stringContaining('no area 9') });
+    await expect(passes.putOffer(operator, P, { ...base, areaIds: [1], prices: [{ months: 3, priceFen: 85_000 }] })).rejects.toMatchObject({ code: 'invalid_pass_offer' });
+    await expect(passes.putOffer(operator, P, { ...base, areaIds: [1], prices: [{ months: 1, priceFen: 0 }] })).rejects.toMatchObject({ code: 'invalid_pass_offer' });
     const merchant: Operator = { ...operator, role: 'merchant' };
     await expect(passes.putOffer(merchant, P, { ...base, areaIds: [1] })).rejects.toMatchObject({ status: 403 });
   });

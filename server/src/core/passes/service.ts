@@ -39,7 +39,7 @@ import {
 export interface PassServiceDeps {
   offers: PassOfferRepository;
   purchases: PassPurchaseRepository;
-  orders: Pick<OrderRepository, 'insert' | 'get'>;
+  orders: Pick<OrderRepository, 'insert' | 'get' | 'claimSlot' | 'swapSlot'>;
   orderService: Pick<OrderService, 'pay' | 'view'>;
   parks: ParkDirectory;
   /** The lot's heartbeat (its areas) and its own whitelist as it last pushed it (4.32). */
@@ -147,20 +147,20 @@ export class PassService {
     const hb = await this.deps.lotRecords.latestHeartbeat(parkNumber);
     const known = new Set(lotAreas(hb).map((a) => a.areaId));
     const areaIds = [...new Set(input.areaIds)].sort((a, b) => a - b);
-    if (areaIds.length === 0) throw new AppError('invalid_offer', 'choose at least one area the pass covers', 400);
+    if (areaIds.length === 0) throw new AppError('invalid_pass_offer', 'choose at least one area the pass covers', 400);
     const unknown = areaIds.filter((a) => !known.has(a));
-    if (unknown.length > 0) throw new AppError('invalid_offer', `the lot has no area ${unknown.join(', ')} (areas from its heartbeat: ${[...known].join(', ') || 'none yet'})`, 400);
+    if (unknown.length > 0) throw new AppError('invalid_pass_offer', `the lot has no area ${unknown.join(', ')} (areas from its heartbeat: ${[...known].join(', ') || 'none yet'})`, 400);
     const prices = [...input.prices].sort((a, b) => a.months - b.months);
     const months = prices.map((p) => p.months);
-    if (new Set(months).size !== months.length) throw new AppError('invalid_offer', 'one price per duration', 400);
-    if (!months.includes(1)) throw new AppError('invalid_offer', 'the price of one month is required', 400);
+    if (new Set(months).size !== months.length) throw new AppError('invalid_pass_offer', 'one price per duration', 400);
+    if (!months.includes(1)) throw new AppError('invalid_pass_offer', 'the price of one month is required', 400);
     for (const p of prices) {
-      if (!(PASS_MONTHS as readonly number[]).includes(p.months)) throw new AppError('invalid_offer', `passes are sold for ${PASS_MONTHS.join(', ')} months`, 400);
-      if (!Number.isInteger(p.priceFen) || p.priceFen <= 0 || p.priceFen > MAX_PRICE_FEN) throw new AppError('invalid_offer', 'a price is a whole number of fen above 0', 400);
+      if (!(PASS_MONTHS as readonly number[]).includes(p.months)) throw new AppError('invalid_pass_offer', `passes are sold for ${PASS_MONTHS.join(', ')} months`, 400);
+      if (!Number.isInteger(p.priceFen) || p.priceFen <= 0 || p.priceFen > MAX_PRICE_FEN) throw new AppError('invalid_pass_offer', 'a price is a whole number of fen above 0', 400);
     }
-    if (!Number.isInteger(input.maxPasses) || input.maxPasses < 1) throw new AppError('invalid_offer', 'at least one pass must be allowed', 400);
+    if (!Number.isInteger(input.maxPasses) || input.maxPasses < 1) throw new AppError('invalid_pass_offer', 'at least one pass must be allowed', 400);
     const text = input.text.trim();
-    if (text.length > MAX_TEXT) throw new AppError('invalid_offer', `the text is at most ${MAX_TEXT} characters`, 400);
+    if (text.length > MAX_TEXT) throw new AppError('invalid_pass_offer', `the text is at most ${MAX_TEXT} characters`, 400);
     const existing = await this.deps.offers.get(parkNumber);
     const now = this.now();
     const offer: PassOffer = {
@@ -406,6 +406,7 @@ export class PassService {
       p = (await this.deps.purchases.transition(p.purchaseNo, ['awaiting_payment'], { state: 'extending', updatedAt: this.now() })) ?? (await this.deps.purchases.get(p.purchaseNo)) ?? p;
     }
     if (p.state !== 'extending') throw new LotCallError(`the purchase is ${p.state}`, false, false);
+    await this.takePlate(p);
 
     const current = await this.lotEntry(park, p.plate);
     const planned = p.extension;
@@ -426,6 +427,24 @@ export class PassService {
     await this.restoreBoothRenewals(park, p.purchaseNo).catch((e: unknown) =>
       this.deps.log?.warn({ purchaseNo: p.purchaseNo, err: (e as Error).message }, 'booth renewals not checked against the extension'),
     );
+  }
+
+  /**
+   * One renewal of a plate at a time goes to the lot: each reads the lot's dates and writes them back
+   * extended, so two at once would both extend from the same end and one would be lost. The plate's slot
+   * (a key document, taken in one conditional write) passes on once its holder is no longer extending
+   * (accepted or refunded); meanwhile this one is tried again later (a retryable failure, no refusal).
+   */
+  private async takePlate(p: PassPurchase): Promise<void> {
+    const key = `pass:${p.parkNumber}:${p.plate}`;
+    for (let i = 0; i < 5; i++) {
+      const holder = await this.deps.orders.claimSlot(key, p.purchaseNo);
+      if (holder === p.purchaseNo) return;
+      const h = await this.deps.purchases.get(holder);
+      if (h?.state === 'extending') throw new LotCallError(`another renewal of ${p.plate} (${holder}) is being passed to the lot first`, true, false);
+      if (await this.deps.orders.swapSlot(key, holder, p.purchaseNo)) return;
+    }
+    throw new LotCallError(`the renewals slot of ${p.plate} is changing hands`, true, false);
   }
 
   /**

@@ -6,7 +6,7 @@ import type Router from '@koa/router';
 import { opPassEndpoints, passEndpoints, type PurchaseView } from '../../../../shared/api/passes';
 import type { PassOffer } from '../../core/passes/model';
 import type { PassService, PurchaseView as CorePurchaseView } from '../../core/passes/service';
-import { mount } from './mount';
+import { auditFacts, mount } from './mount';
 import { walletIdentity } from './orders-routes';
 
 export function purchaseView({ purchase: p, order, notice }: CorePurchaseView): PurchaseView {
@@ -64,7 +64,10 @@ export function mountPassRoutes(router: Router, passes: PassService): void {
     const { offer, areas } = await passes.offerFor(operator, params.parkNumber);
     return { offer: offer ? opOfferView(offer) : null, areas };
   });
-  mount(router, opPassEndpoints.putOffer, async ({ operator, params, body }) => opOfferView(await passes.putOffer(operator, params.parkNumber, body)));
+  mount(router, opPassEndpoints.putOffer, async ({ operator, params, body, ctx }) => {
+    auditFacts(ctx, opPassEndpoints.putOffer, { status: body.status ?? 'on_sale', prices: body.prices, areaIds: body.areaIds, newPlates: body.newPlates, maxPasses: body.maxPasses });
+    return opOfferView(await passes.putOffer(operator, params.parkNumber, body));
+  });
   mount(router, opPassEndpoints.purchases, async ({ operator, params }) => ({
     purchases: (await passes.purchasesOfPark(operator, params.parkNumber)).map((v) => ({ ...purchaseView(v), driverId: v.purchase.driverId })),
   }));

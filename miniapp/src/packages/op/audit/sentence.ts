@@ -136,6 +136,10 @@ const ACTIONS: { [A in AuditedAction]: Builder<A> } = {
   'POST /api/op/parks/:parkNumber/bookings/:bookingNo/cancel': (f) => `取消了${f.plate ? ` ${f.plate} 的` : ''}预约${f.plate ? '' : ` ${f.bookingNo ?? ''}`.replace(/ $/, '')}并全额退款${why(f.reason)}`,
   'POST /api/op/parks/:parkNumber/bookings/reconcile': (f) => `与车场核对了预约${num(f.differences) !== undefined ? `（${f.differences ? `${f.differences} 条差异` : '没有差异'}）` : ''}`,
   'POST /api/op/parks/:parkNumber/invoices/:invoiceId/resend': (f) => `重新发送了电子发票${str(f.invoiceId) ? ` ${f.invoiceId}` : ''}`,
+  'POST /api/op/parks/:parkNumber/pass-offer': (f) =>
+    f.status === 'withdrawn'
+      ? '停售了线上月卡'
+      : `设置了线上月卡${Array.isArray(f.prices) && f.prices.length ? `（${f.prices.map((p) => `${p.months} 个月 ${yuanText(p.priceFen)}`).join('，')}）` : ''}`,
 };
 
 export const AUDIT_SENTENCE_ACTIONS = Object.keys(ACTIONS) as AuditedAction[];

@@ -131,6 +131,13 @@ export const OP_ERROR_TEXTS: Record<string, ErrorText> = {
   cancel_too_late: { title: '入场时间已过，不能取消', hint: '', retry: false },
   booking_issuing: { title: '预约正在发送给车场', hint: '请稍后再取消。', retry: true },
   booking_not_payable: { title: '这个预约已不能支付', hint: '', retry: false },
+  // Monthly passes
+  invalid_pass_offer: { title: '月卡设置有误', hint: '请检查适用区域和价格（1 个月的价格必填）。', retry: false },
+  no_pass_offer: { title: '这个车场暂未开通线上月卡', hint: '', retry: false },
+  duration_not_offered: { title: '车场没有出售这个时长的月卡', hint: '', retry: false },
+  plate_not_on_whitelist: { title: '只有车场月卡名单内的车辆可以续费', hint: '新办月卡请到车场岗亭。', retry: false },
+  passes_sold_out: { title: '月卡名额已满', hint: '', retry: false },
+  pass_extending: { title: '这辆车的续费正在发送给车场', hint: '请稍后再试。', retry: true },
   // Reconciliation
   invalid_date: { title: '日期不对', hint: '格式为 2026-01-31。', retry: false },
   invalid_range: { title: '日期范围不对', hint: '开始不能晚于结束，最多 92 天。', retry: false },
