@@ -30,8 +30,11 @@ export const passOfferViewSchema = z.object({
 export type PassOfferView = z.infer<typeof passOfferViewSchema>;
 
 export const plateValiditySchema = z.object({
-  /** 'lot': asked now (4.8); 'lot_list': the lot's list as it last sent it (4.32); 'ours': our purchases; 'none'. */
-  source: z.enum(['lot', 'lot_list', 'ours', 'none']),
+  /**
+   * 'lot': asked now (4.8); 'lot_list': the lot's list as it last sent it (4.32); 'ours': our purchases;
+   * 'none': no pass; 'hidden': not shown — a plate the driver has neither bound nor bought a pass for here.
+   */
+  source: z.enum(['lot', 'lot_list', 'ours', 'none', 'hidden']),
   start: day.nullable(),
   end: day.nullable(),
   areas: z.array(z.object({ areaId: z.number().int(), start: day.nullable(), end: day.nullable() })),

@@ -106,7 +106,8 @@ describe('a monthly pass online', () => {
     await tap('登录');
     await see('演示模式 · 用户 pass-driver');
     await open(`/packages/park/pass/index?park=${P}&plate=${encodeURIComponent(plate)}`);
-    await see('这辆车还没有月卡');
+    // Not a plate this driver has bound: its pass is not shown, it may still be renewed.
+    await see('绑定这个车牌后可查看月卡有效期，也可以直接续费');
     await see('地面及地下停车场通用');
     await browser.shot('pass-2-driver-plate');
     await tap('3 个月 · ¥850.00');

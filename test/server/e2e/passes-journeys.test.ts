@@ -128,9 +128,11 @@ describe('monthly passes', () => {
   test('an operator offer, a new plate bought for 3 months: the lot accepts, the car comes and goes without paying', async () => {
     const p = plate();
     const today = formatChinaDate(w.lotClock.now());
-    const before = await passes.plate('d1', P, p);
+    const before = await passes.plate('d1', P, p, [p]);
     expect(before.offer?.prices.map((x) => x.months)).toEqual([1, 3]);
     expect(before.validity.source).toBe('none');
+    // Another driver's plate: its pass is not shown (the driver may still pay for it).
+    expect((await passes.plate('d1', P, p)).validity).toEqual({ source: 'hidden', start: null, end: null, areas: [] });
 
     const no = await buyAndPay('d1', p, 3);
     const done = await settled('d1', no);
@@ -313,7 +315,7 @@ describe('monthly passes', () => {
       '1',
       true,
     );
-    expect((await passes.plate('d6', P, p)).validity).toMatchObject({ source: 'lot_list', end: lastDay });
+    expect((await passes.plate('d6', P, p, [p])).validity).toMatchObject({ source: 'lot_list', end: lastDay });
     const done = await settled('d6', await buyAndPay('d6', p, 1));
     expect(done.purchase).toMatchObject({ state: 'active', validTo: extendEnd(lastDay, 1) });
     expect(lotEntry(p)).toMatchObject({ name: '张三', phone: '13800000000', start: addDays(today, -25), end: extendEnd(lastDay, 1), areasAndValidity: [] });

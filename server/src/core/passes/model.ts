@@ -87,8 +87,12 @@ export interface PassPurchase {
 
 /** A plate's validity per area at the lot, as the driver sees it. */
 export interface PlateValidity {
-  /** Where the dates were read: the lot now (4.8), the lot's last push (4.32), or our purchases. */
-  source: 'lot' | 'lot_list' | 'ours' | 'none';
+  /**
+   * Where the dates were read: the lot now (4.8), the lot's last push (4.32), or our purchases; 'hidden': not
+   * shown to this driver (a plate they have neither bound nor bought a pass for: whether a car is a monthly
+   * car of a park says where its driver goes every day).
+   */
+  source: 'lot' | 'lot_list' | 'ours' | 'none' | 'hidden';
   start: string | null;
   end: string | null;
   areas: { areaId: number; start: string | null; end: string | null }[];

@@ -226,16 +226,18 @@ export class PassService {
     return { source: 'none', start: null, end: null, areas: [] };
   }
 
-  /** What a driver sees of a plate: the offer, the validity per area (named as the lot names them), and their own purchases of it. */
-  async plate(driverId: string, parkNumber: string, plate: string) {
+  /**
+   * What a driver sees of a plate: the offer, the validity per area (named as the lot names them) — only of a
+   * plate they have bound (`boundPlateKeys`) or bought a pass for here —, and their own purchases of it.
+   */
+  async plate(driverId: string, parkNumber: string, plate: string, boundPlateKeys: readonly string[] = []) {
     const key = this.plateKey(plate);
     const offer = await this.onSale(parkNumber);
-    const [validity, mine, hb] = await Promise.all([
-      this.validity(parkNumber, key),
-      this.deps.purchases.ofPlate(parkNumber, key, 20),
-      this.deps.lotRecords.latestHeartbeat(parkNumber),
-    ]);
-    const purchases = await Promise.all(mine.filter((p) => p.driverId === driverId).map((p) => this.caughtUp(p)));
+    const [all, hb] = await Promise.all([this.deps.purchases.ofPlate(parkNumber, key, 20), this.deps.lotRecords.latestHeartbeat(parkNumber)]);
+    const mine = all.filter((p) => p.driverId === driverId);
+    const validity: PlateValidity =
+      boundPlateKeys.includes(key) || mine.length > 0 ? await this.validity(parkNumber, key) : { source: 'hidden', start: null, end: null, areas: [] };
+    const purchases = await Promise.all(mine.map((p) => this.caughtUp(p)));
     return { offer, validity, purchases, areas: lotAreas(hb) };
   }
 

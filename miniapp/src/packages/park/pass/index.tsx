@@ -29,10 +29,11 @@ function passPayDeps(purchaseNo: string): Partial<PayDeps> {
   };
 }
 
-const SOURCE_TEXT: Record<PlatePass['validity']['source'], string> = { lot: '车场', lot_list: '车场名单', ours: '本系统记录', none: '' };
+const SOURCE_TEXT: Record<PlatePass['validity']['source'], string> = { lot: '车场', lot_list: '车场名单', ours: '本系统记录', none: '', hidden: '' };
 
 function Validity({ v, areas }: { v: PlatePass['validity']; areas: PlatePass['areas'] }) {
   if (v.source === 'none') return <Text className="muted pass-validity">这辆车还没有月卡</Text>;
+  if (v.source === 'hidden') return <Text className="muted pass-validity">绑定这个车牌后可查看月卡有效期，也可以直接续费</Text>;
   const name = (id: number) => areas.find((a) => a.areaId === id)?.name || `区域 ${id}`;
   return (
     <View className="pass-validity">
