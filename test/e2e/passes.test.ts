@@ -132,6 +132,16 @@ describe('a monthly pass online', () => {
       [2, end],
     ]);
 
+    // The reminders are recorded: 7 days and 1 day before the end of the last valid day.
+    const endsAt = Date.parse(`${end}T23:59:59+08:00`);
+    const reminders = await eventually(
+      () => server.database.connection.collection('messages').find({ kind: 'pass_expiring', 'values.plate': plate }).toArray(),
+      (list) => list.length === 2,
+      10_000,
+    );
+    expect(reminders.map((m) => new Date(m.due as Date).getTime()).sort()).toEqual([endsAt - 7 * 86_400_000, endsAt - 86_400_000]);
+    expect(reminders.every((m) => m.status === 'pending' && (m.guard as { kind?: string } | undefined)?.kind === 'pass_ends')).toBe(true);
+
     // The car comes in and goes out three hours later: a monthly car, nothing to pay.
     const { carType } = await lot().arrive({ lane: '东门入口', plate, wait: true });
     expect(carType).toBe('固定车');
