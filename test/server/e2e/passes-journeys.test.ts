@@ -348,4 +348,19 @@ describe('monthly passes', () => {
       (d) => d?.getTime() === new Date(`${end}T23:59:59+08:00`).getTime(),
     );
   });
+
+  test('paid after its order closed: the money still buys the pass', async () => {
+    const p = plate();
+    const bought = await passes.buy('d13', P, p, 1);
+    const no = bought.purchase.purchaseNo;
+    const { pay } = await passes.pay('d13', no, 'wechat', { openId: 'oWX-d13' });
+    if (pay.provider !== 'wechat') throw new Error('expected WeChat pay parameters');
+    // Closed here (its time ran out) while the payer is still in the wallet.
+    await w.orderRepo.transition(no, ['pending'], { status: 'closed', closedReason: 'payment_expired', updatedAt: new Date() });
+    expect((await passes.view('d13', no)).purchase.state).toBe('closed');
+    expect(w.wechat.requestPayment(pay.requestPayment, { outcome: 'pay' }).errMsg).toBe('requestPayment:ok');
+    const done = await settled('d13', no);
+    expect(done.purchase).toMatchObject({ state: 'active', validTo: extendEnd(addDays(formatChinaDate(w.lotClock.now()), -1), 1) });
+    expect(lotEntry(p)?.end).toBe(done.purchase.validTo);
+  });
 });

@@ -351,7 +351,7 @@ export class PassService {
       purchase = (await this.deps.purchases.transition(p.purchaseNo, from, { ...set, updatedAt: this.now() })) ?? (await this.deps.purchases.get(p.purchaseNo)) ?? p;
     };
     if (order) {
-      if (order.status === 'paid' && p.state === 'awaiting_payment') await move(['awaiting_payment'], { state: 'extending' });
+      if (order.status === 'paid' && (p.state === 'awaiting_payment' || p.state === 'closed')) await move(['awaiting_payment', 'closed'], { state: 'extending' });
       else if (order.status === 'closed' && p.state === 'awaiting_payment') await move(['awaiting_payment'], { state: 'closed' });
       else if ((order.status === 'refunding' || order.status === 'refunded') && p.state !== 'refunded' && p.state !== 'active') {
         await move(['awaiting_payment', 'extending'], { state: 'refunded', refundReason: order.refund?.reason ?? 'refunded' });
@@ -404,8 +404,10 @@ export class PassService {
     if (!p || p.purchaseNo !== order.orderNo) throw new LotCallError(`no pass purchase for order ${order.orderNo}`, false, false);
     if (p.state === 'active') return; // accepted before; the order just had not heard
     // The driver's poll may move it to extending at the same moment: whoever's write lands, it is read again.
-    if (p.state === 'awaiting_payment') {
-      p = (await this.deps.purchases.transition(p.purchaseNo, ['awaiting_payment'], { state: 'extending', updatedAt: this.now() })) ?? (await this.deps.purchases.get(p.purchaseNo)) ?? p;
+    // A purchase closed with its order is paid all the same when the money came after all (the order
+    // service records a payment of a closed order): the money buys the pass.
+    if (p.state === 'awaiting_payment' || p.state === 'closed') {
+      p = (await this.deps.purchases.transition(p.purchaseNo, ['awaiting_payment', 'closed'], { state: 'extending', updatedAt: this.now() })) ?? (await this.deps.purchases.get(p.purchaseNo)) ?? p;
     }
     if (p.state !== 'extending') throw new LotCallError(`the purchase is ${p.state}`, false, false);
     await this.takePlate(p);
