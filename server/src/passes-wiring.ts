@@ -18,6 +18,7 @@ import { PassService } from './core/passes/service';
 import type { ParkDirectory } from './core/parks';
 import type { Logger } from './logger';
 import { mountPassRoutes } from './port/api/passes-routes';
+import { MongoListsRepository } from './repository/lists';
 import { MongoPassRepositories } from './repository/passes';
 
 export interface PassWiringDeps {
@@ -47,7 +48,8 @@ export interface PassWiring {
 
 export async function wirePasses(d: PassWiringDeps): Promise<PassWiring> {
   const repos = new MongoPassRepositories(d.connection);
-  await repos.init();
+  const lists = new MongoListsRepository(d.connection);
+  await Promise.all([repos.init(), lists.init()]);
   const ref: { service?: PassService } = {};
   return {
     delivery: {
@@ -70,6 +72,7 @@ export async function wirePasses(d: PassWiringDeps): Promise<PassWiring> {
         lotRecords: d.stays,
         lot: new BluecardPassLot(d.bluecard, d.driverBluecard),
         boothRenewals: repos.boothRenewals,
+        ourList: lists,
         clock: d.clock,
         onExtended,
         log: d.logger,

@@ -15,6 +15,7 @@ import type { Operator } from '../../../server/src/core/operators/model';
 import type { OrderServiceDeps } from '../../../server/src/core/orders/orders';
 import { ReconciliationService } from '../../../server/src/core/reconciliation/daily';
 import { MongoParkDirectory } from '../../../server/src/repository/parks';
+import { MongoListsRepository } from '../../../server/src/repository/lists';
 import { MongoPassRepositories } from '../../../server/src/repository/passes';
 import { MongoReconciliationSources } from '../../../server/src/repository/reconciliation';
 import { DEMO_PARK_NUMBER } from '../../../server/sandbox/bluecard';
@@ -31,6 +32,7 @@ const extended: { passId: string; endsAt: Date }[] = [];
 
 let w: PaymentWorld;
 let passes: PassService;
+let lists: MongoListsRepository;
 /** Runs between the read (4.8) and the write (4.6) of the next extension: a renewal at the booth, say. */
 let beforeWrite: (() => Promise<void>) | undefined;
 /** Runs after the next write (4.6) the lot accepted. */
@@ -71,6 +73,8 @@ beforeAll(async () => {
       after?.();
     },
   };
+  lists = new MongoListsRepository(w.db.connection);
+  await lists.init();
   passes = new PassService({
     offers: repos.offers,
     purchases: repos.purchases,
@@ -80,6 +84,7 @@ beforeAll(async () => {
     lotRecords: w.stays,
     lot,
     boothRenewals: repos.boothRenewals,
+    ourList: lists,
     clock: w.lotClock,
     onExtended: (x) => void extended.push({ passId: x.passId, endsAt: x.endsAt }),
   });
@@ -362,5 +367,20 @@ describe('monthly passes', () => {
     const done = await settled('d13', no);
     expect(done.purchase).toMatchObject({ state: 'active', validTo: extendEnd(addDays(formatChinaDate(w.lotClock.now()), -1), 1) });
     expect(lotEntry(p)?.end).toBe(done.purchase.validTo);
+  });
+
+  test('a plate the operators keep on their whitelist copy: the copy takes the dates the lot accepted', async () => {
+    const p = plate();
+    const today = formatChinaDate(w.lotClock.now());
+    const t = new Date(w.lotClock.now());
+    const white = { start: addDays(today, -20), end: addDays(today, 10), chargeType: '不收费', name: '李四', certificate: '', address: '', phone: '', plateColor: '蓝牌', dept: '物业', carType: '月租车', areas: [{ areaId: 1, start: addDays(today, -20), end: addDays(today, 10) }, { areaId: 2, start: addDays(today, -20), end: addDays(today, 10) }] };
+    await lists.upsert({ parkNumber: P, list: 'white', plate: p, plateKey: p, memo: '', white, sync: { state: 'synced', at: t }, origin: 'manual', updatedBy: 'lotboss', createdAt: t, updatedAt: t });
+    // The operators' entry reached the lot.
+    await w.bluecard.park(P).offlineWhite({ plate: p, chargeType: '不收费', name: '李四', certificate: '', address: '', phone: '', plateColor: '蓝牌', start: white.start, end: white.end, dept: '物业', carType: '月租车', memo: '', areasAndValidity: white.areas }, '1', true);
+    const done = await settled('d14', await buyAndPay('d14', p, 1));
+    const end = extendEnd(addDays(today, 10), 1);
+    expect(done.purchase.validTo).toBe(end);
+    expect((await lists.get(P, 'white', p))?.white).toMatchObject({ name: '李四', dept: '物业', start: white.start, end, areas: [{ areaId: 1, start: white.start, end }, { areaId: 2, start: white.start, end }] });
+    expect((await lists.get(P, 'white', p))?.sync.state).toBe('synced');
   });
 });

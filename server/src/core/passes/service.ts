@@ -13,6 +13,7 @@ import { isPlausiblePlate, normalizePlate } from '../../../../shared/plate';
 import { formatChinaDate, formatChinaTime } from '../../../../shared/time';
 import type { Clock } from '../clock';
 import { AppError } from '../errors';
+import type { ListsRepository } from '../lists/model';
 import type { Heartbeat, LotWhitelistEntry } from '../lot/model';
 import { assertRole, type Operator } from '../operators/model';
 import type { OrderDelivery } from '../orders/deliveries';
@@ -47,6 +48,11 @@ export interface PassServiceDeps {
   lot: PassLot;
   /** The lot's booth renewals as it reported them (4.31). */
   boothRenewals: BoothRenewalReader;
+  /**
+   * Our copy of the whitelist the operators keep (core/lists): an entry of the plate there takes the dates
+   * the lot accepted, so an operator's next edit of it starts from them rather than from the old ones.
+   */
+  ourList?: Pick<ListsRepository, 'get' | 'upsert'>;
   clock: Clock;
   /** A pass was extended at the lot: its reminders are due 7 days and 1 day before `endsAt` (core/messages). */
   onExtended?: (p: { passId: string; driverId: string; parkNumber: string; plate: string; endsAt: Date }) => void | Promise<void>;
@@ -508,6 +514,7 @@ export class PassService {
       }
       const validTo = back.areas.map((a) => a.end).sort().at(-1)!;
       await this.deps.purchases.transition(purchaseNo, ['active'], { extension: { ...back, acceptedAt: this.now() }, validTo, updatedAt: this.now() });
+      await this.followInOurList(p, back).catch(() => undefined);
       this.deps.log?.warn({ purchaseNo, parkNumber: p.parkNumber, renewal: r.key, validTo }, 'a booth renewal our extension had overwritten was put back');
       await Promise.resolve(
         this.deps.onExtended?.({ passId: PassService.passId(p.parkNumber, p.plate), driverId: p.driverId, parkNumber: p.parkNumber, plate: p.plate, endsAt: endOfDay(validTo) }),
@@ -569,6 +576,21 @@ export class PassService {
     };
   }
 
+  /** Our whitelist copy of the plate, if the operators keep one, takes the dates the lot accepted. */
+  private async followInOurList(p: PassPurchase, x: Extension): Promise<void> {
+    const e = await this.deps.ourList?.get(p.parkNumber, 'white', p.plate);
+    if (!e?.white) return;
+    const others = e.white.areas.filter((a) => !x.areas.some((o) => o.areaId === a.areaId));
+    const now = this.now();
+    await this.deps.ourList!.upsert({
+      ...e,
+      white: { ...e.white, start: x.start, end: x.end, areas: x.wholeLot ? [] : [...others, ...x.areas].sort((a, b) => a.areaId - b.areaId) },
+      sync: { state: 'synced', at: now },
+      updatedBy: `pass ${p.purchaseNo}`,
+      updatedAt: now,
+    });
+  }
+
   private async accepted(p: PassPurchase, x: Extension): Promise<void> {
     const validTo = x.areas.map((a) => a.end).sort().at(-1)!;
     const done = await this.deps.purchases.transition(p.purchaseNo, ['extending'], {
@@ -579,6 +601,9 @@ export class PassService {
     });
     if (!done) return;
     this.deps.log?.info({ purchaseNo: p.purchaseNo, parkNumber: p.parkNumber, validTo }, 'pass extended at the lot');
+    await this.followInOurList(p, x).catch((e: unknown) =>
+      this.deps.log?.warn({ purchaseNo: p.purchaseNo, err: (e as Error).message }, 'the operators’ whitelist copy not brought up to date'),
+    );
     // Reminders before the end of the last valid day (China time).
     const endsAt = endOfDay(validTo);
     await Promise.resolve(this.deps.onExtended?.({ passId: PassService.passId(p.parkNumber, p.plate), driverId: p.driverId, parkNumber: p.parkNumber, plate: p.plate, endsAt })).catch((e: unknown) =>
