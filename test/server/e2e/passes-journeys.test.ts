@@ -383,4 +383,17 @@ describe('monthly passes', () => {
     expect((await lists.get(P, 'white', p))?.white).toMatchObject({ name: '李四', dept: '物业', start: white.start, end, areas: [{ areaId: 1, start: white.start, end }, { areaId: 2, start: white.start, end }] });
     expect((await lists.get(P, 'white', p))?.sync.state).toBe('synced');
   });
+
+  test('paid with Alipay: the same way to the lot', async () => {
+    const p = plate();
+    const bought = await passes.buy('d15', P, p, 1);
+    const user = w.alipay.user('d15');
+    const { pay } = await passes.pay('d15', bought.purchase.purchaseNo, 'alipay', { openId: user.openId });
+    if (pay.provider !== 'alipay') throw new Error('expected Alipay pay parameters');
+    expect(w.alipay.pay(bought.purchase.purchaseNo, user).resultCode).toBe('9000');
+    const done = await settled('d15', bought.purchase.purchaseNo);
+    expect(done.order).toMatchObject({ status: 'delivered', payment: { provider: 'alipay', paidFen: 30_000 } });
+    expect(lotEntry(p)?.end).toBe(done.purchase.validTo);
+    expect(done.notice).toBe(`已续费至 ${done.purchase.validTo}`);
+  });
 });
