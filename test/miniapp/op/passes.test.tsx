@@ -1,8 +1,9 @@
 /** The operator's monthly pass page: the offer form (areas from the lot, prices per duration in yuan → fen) and the purchases. */
-import { act, fireEvent, render, screen } from '@testing-library/react';
+import { render } from '@testing-library/react';
 import { passOfferBody, emptyPassForm } from '../../../miniapp/src/packages/op/passes/form';
 import OpPassesPage from '../../../miniapp/src/packages/op/passes/index';
 import { fakeApi } from '../support/http';
+import { see, tap, type } from '../support/ui';
 import Taro, { resetTaroMock } from '../support/taro-mock';
 import { opLoggedIn } from './support';
 
@@ -13,18 +14,7 @@ beforeEach(() => {
   opLoggedIn('operator');
 });
 
-const see = (t: string | RegExp) => screen.findByText(t);
-async function tap(el: Element) {
-  await act(async () => {
-    fireEvent.click(el);
-  });
-}
 const $ = (sel: string) => document.querySelector<HTMLElement>(sel)!;
-async function type(sel: string, value: string) {
-  await act(async () => {
-    fireEvent.input($(`${sel} input, ${sel} textarea, textarea${sel}, input${sel}`), { target: { value } });
-  });
-}
 
 describe('the pass offer form', () => {
   it('needs an area and the price of one month; other durations only when filled', () => {
@@ -69,9 +59,9 @@ describe('the monthly pass page', () => {
     // Both areas are chosen by default; leave the ground one out, renewals only, one month ¥300.
     await tap(await see('地面停车场'));
     await tap(await see('仅车场白名单内的车续费'));
-    await type('.op-pass-price-1', '300');
-    await type('.op-pass-max', '20');
-    await type('.op-pass-text', '仅地下');
+    await type($('.op-pass-price-1'), '300');
+    await type($('.op-pass-max'), '20');
+    await type($('.op-pass-text'), '仅地下');
     await tap(await see('保存'));
     await see('已保存');
     expect(api.calls('POST /api/op/parks/p_demo_001/pass-offer')[0]!.body).toEqual({

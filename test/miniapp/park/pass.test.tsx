@@ -1,9 +1,10 @@
 /** The driver's monthly pass page: validity per area, a duration paid like a stay, "已续费至 …" only once the lot accepted. */
-import { act, fireEvent, render, screen } from '@testing-library/react';
+import { render, screen } from '@testing-library/react';
 import PassPage from '../../../miniapp/src/packages/park/pass/index';
 import { fakeApi, loggedIn } from '../support/http';
 import { order, wechatPay } from '../support/orders';
 import Taro, { resetTaroMock } from '../support/taro-mock';
+import { see, tap } from '../support/ui';
 
 // The WeChat mini-program build: the wallet is Taro.requestPayment (mocked).
 beforeEach(() => {
@@ -16,12 +17,6 @@ afterEach(() => {
   process.env.TARO_ENV = 'h5';
 });
 
-const see = (t: string | RegExp) => screen.findByText(t);
-async function tap(el: Element) {
-  await act(async () => {
-    fireEvent.click(el);
-  });
-}
 
 const offer = { parkNumber: 'p_demo_001', areaIds: [1, 2], prices: [{ months: 1, priceFen: 30_000 }, { months: 3, priceFen: 85_000 }], newPlates: true, text: '地面及地下通用' };
 const platePass = (end: string) => ({
