@@ -75,6 +75,14 @@ describe('invoice claims', () => {
     }
   });
 
+  it('two invoices racing for the same paid things in the same order: exactly one gets them all', async () => {
+    const refs = [order(), order()];
+    const r = await Promise.all([repo.claim('INV-J', refs), repo.claim('INV-K', refs)]);
+    expect(r.filter((x) => x.ok)).toHaveLength(1);
+    const winner = r[0]!.ok ? 'INV-J' : 'INV-K';
+    expect(await Promise.all(refs.map((x) => repo.holderOf(x)))).toEqual([winner, winner]);
+  });
+
   it('a release frees only what the releasing invoice holds', async () => {
     const a = order();
     await repo.claim('INV-H', [a]);
