@@ -102,4 +102,16 @@ describe('agreements', () => {
     expect(r.filter((x) => x !== undefined)).toHaveLength(1);
     expect((await repo.get(a.id))!.state).toBe(r.find((x) => x !== undefined)!.state);
   });
+  it('two racing new sign-up rounds from one round: exactly one lands, and only its number finds the record', async () => {
+    const a = record();
+    await repo.insert(a);
+    const r = await Promise.all(
+      ['x', 'y'].map((s) => repo.update(a.id, { signNo: a.signNo, states: ['signing'] }, { signNo: `${a.signNo}-${s}`, updatedAt: at(5) })),
+    );
+    expect(r.filter((x) => x !== undefined)).toHaveLength(1);
+    const won = r.find((x) => x !== undefined)!.signNo;
+    const lost = won === `${a.signNo}-x` ? `${a.signNo}-y` : `${a.signNo}-x`;
+    expect((await repo.bySignNo('alipay', won))!.id).toBe(a.id);
+    expect(await repo.bySignNo('alipay', lost)).toBeUndefined();
+  });
 });

@@ -121,6 +121,17 @@ describe('coupon moves', () => {
     expect(await repo.get(a.couponCode)).toBeUndefined();
     expect((await repo.get(b.couponCode))!.status).toBe('at_lot');
   });
+
+  it('a request whose issuing coupon was removed can be issued again, and the request finds the new coupon', async () => {
+    const c = coupon();
+    await repo.insert(c);
+    await repo.removeIssuing(c.couponCode);
+    expect(await repo.byRequest('P1', c.requestId)).toBeUndefined();
+    const again = { ...c, couponCode: `${c.couponCode}-2` };
+    expect(await repo.insert(again)).toBe('ok');
+    expect((await repo.byRequest('P1', c.requestId))!.couponCode).toBe(again.couponCode);
+    expect((await repo.forStay('P1', c.orderId)).map((x) => x.couponCode)).toEqual([again.couponCode]);
+  });
 });
 
 describe('fixed codes', () => {

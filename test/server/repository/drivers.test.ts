@@ -68,6 +68,17 @@ describe('drivers', () => {
     expect(await drivers.removePlate(driver.id, '粤B20001')).toBeUndefined();
     expect((await drivers.findById(driver.id))!.plates.map((p) => p.plateKey)).toEqual(['粤B20002']);
   });
+
+  it('racing unbinds of one plate leave the others bound and the plate gone', async () => {
+    const { driver } = await drivers.findOrCreate({ provider: 'wechat', wechatOpenId: 'o-unbind-race' }, fresh());
+    await drivers.addPlate(driver.id, plate('粤B40001'), 3);
+    await drivers.addPlate(driver.id, plate('粤B40002'), 3);
+    const r = await Promise.all([drivers.removePlate(driver.id, '粤B40001'), drivers.removePlate(driver.id, '粤B40001')]);
+    const answered = r.flatMap((d) => (d ? [d.plates.map((p) => p.plateKey)] : []));
+    expect(answered.length).toBeGreaterThanOrEqual(1);
+    expect(answered).toEqual(answered.map(() => ['粤B40002']));
+    expect((await drivers.findById(driver.id))!.plates.map((p) => p.plateKey)).toEqual(['粤B40002']);
+  });
 });
 
 describe('driver sessions', () => {

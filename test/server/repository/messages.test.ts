@@ -57,6 +57,17 @@ describe('messages', () => {
     await stores.messages.finish(m.id, 'w2', { status: 'sent', leaseOwner: null, leaseUntil: null });
     expect(await stores.messages.claim(m.id, 'w3', at(1000), 30_000)).toBeUndefined();
   });
+
+  it('a send put back for a retry is claimed again only at its new due, once', async () => {
+    const m = message();
+    await stores.messages.insert(m);
+    await stores.messages.claim(m.id, 'w1', at(0), 30_000);
+    await stores.messages.finish(m.id, 'w1', { due: at(60), attempts: 1, lastError: 'busy', leaseOwner: null, leaseUntil: null });
+    expect(await stores.messages.claim(m.id, 'w2', at(59), 30_000)).toBeUndefined();
+    const r = await Promise.all(['w2', 'w3'].map((w) => stores.messages.claim(m.id, w, at(60), 30_000)));
+    expect(r.filter((x) => x !== undefined)).toHaveLength(1);
+    expect(await stores.messages.finish(m.id, 'w1', { status: 'sent' })).toBeUndefined();
+  });
 });
 
 describe('message consents', () => {
