@@ -182,7 +182,9 @@ export class MongoCouponRepository implements CouponRepository {
     const stay = await this.m.stays.findById(stayKey(parkNumber, orderId)).lean<StayDoc>();
     if (!stay || stay.codes.length === 0) return [];
     const docs = await Promise.all(stay.codes.map((code) => this.m.coupons.findById(code).lean<CouponDoc>()));
-    return docs.map(toCoupon).filter((c): c is Coupon => c !== undefined);
+    // The index entry is written before the coupon: a code whose insert lost to another stay's coupon stays
+    // listed here, so each coupon is checked to be this stay's.
+    return docs.map(toCoupon).filter((c): c is Coupon => c !== undefined && c.parkNumber === parkNumber && c.orderId === orderId);
   }
 
   async list(parkNumber: string, f: CouponListFilter): Promise<Coupon[]> {

@@ -65,6 +65,15 @@ describe('coupon inserts', () => {
     expect((await repo.get(c.couponCode))!.requestId).toBe(c.requestId);
   });
 
+  it('a coupon code that lost its insert to the coupon of another stay is not listed for its own stay', async () => {
+    const c = coupon();
+    await repo.insert(c);
+    const other = coupon({ couponCode: c.couponCode });
+    expect(await repo.insert(other)).toBe('duplicate_code');
+    expect(await repo.forStay('P1', other.orderId)).toEqual([]);
+    expect((await repo.forStay('P1', c.orderId)).map((x) => x.couponCode)).toEqual([c.couponCode]);
+  });
+
   it('two racing inserts of one request: exactly one ok, and the request finds it', async () => {
     const c = coupon();
     const d = { ...c, couponCode: `${c.couponCode}-b` };
