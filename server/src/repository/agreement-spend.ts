@@ -53,7 +53,11 @@ export class MongoAgreementSpendRepository implements AgreementSpendRepository {
       const r = await this.m.updateOne({ _id, total: { $lte: capFen - fen }, [key]: { $exists: false } }, { $inc: { total: fen }, $set: { [key]: fen } });
       if (r.modifiedCount === 1) return true;
       const doc = await this.m.findById(_id).lean<SpendDoc>();
-      if (doc) return doc.items?.[tradeNo] !== undefined; // reserved before (a retry), or no room
+      if (doc) {
+        if (doc.items?.[tradeNo] !== undefined) return true; // reserved before (a retry)
+        if (doc.total > capFen - fen) return false; // no room
+        continue; // the day's first reservation (another one's) landed after the update looked: again
+      }
       try {
         // The day's first reservation inserts the document.
         await this.m.create({ _id, agreementId, day, total: fen, items: { [tradeNo]: fen } });
