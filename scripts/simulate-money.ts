@@ -367,6 +367,10 @@ export async function simulateMoney(opts: SimulationOptions): Promise<Simulation
       if (driver.wallet === 'wechat' && chance(0.05)) {
         count(faults, 'notification refused once (late)');
         wechat.inject({ kind: 'tamperNotification', tamper: 'signature', times: 1 });
+      } else if (driver.wallet === 'wechat' && chance(0.03)) {
+        // Never sent at all: only the app's poll (ParkPay asking WeChat) can find the payment.
+        count(faults, 'notification lost for good');
+        wechat.inject({ kind: 'loseNotification', times: 1 });
       }
       const leavesFirst = !second && chance(0.03);
       if (leavesFirst) {
