@@ -66,6 +66,7 @@ export async function wirePasses(d: PassWiringDeps): Promise<PassWiring> {
       const service = new PassService({
         offers: repos.offers,
         purchases: repos.purchases,
+        places: repos.places,
         orders: d.orderRepo,
         orderService: orders,
         parks: d.parks,

@@ -2,19 +2,21 @@
  * mongoose implementation of core/passes' repositories: one offer per park (`_id` the park number) and one
  * document per purchase (`_id` its number, which is also its order's). A purchase is found by driver, by
  * park and by plate through key documents (pass_keys), written before the purchase itself (core/work's
- * rule: a key whose purchase never got written is skipped by the readers).
+ * rule: a key whose purchase never got written is skipped by the readers). The plates holding a pass in a
+ * park are one document per park (pass_places, `_id` the park number), taken in one conditional write.
  */
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Renewal } from '../core/lot/model';
-import type { BoothRenewalReader, PassOffer, PassOfferRepository, PassPurchase, PassPurchaseRepository, PurchaseState } from '../core/passes/model';
+import type { BoothRenewalReader, PassOffer, PassPlaces, PassOfferRepository, PassPurchase, PassPurchaseRepository, PurchaseState } from '../core/passes/model';
 import { formatChinaDate } from '../../../shared/time';
 import { lotModels } from './lot-records';
 import { KeyIndex } from './keys';
 
 type OfferDoc = Omit<PassOffer, 'parkNumber'> & { _id: string };
 type PurchaseDoc = Omit<PassPurchase, 'purchaseNo'> & { _id: string };
+type PlacesDoc = { _id: string; n: number; plates: string[] };
 
-function models(conn: Connection): { offers: Model<OfferDoc>; purchases: Model<PurchaseDoc> } {
+function models(conn: Connection): { offers: Model<OfferDoc>; purchases: Model<PurchaseDoc>; places: Model<PlacesDoc> } {
   const offers =
     (conn.models.PassOffer as Model<OfferDoc> | undefined) ??
     conn.model<OfferDoc>(
@@ -59,7 +61,13 @@ function models(conn: Connection): { offers: Model<OfferDoc>; purchases: Model<P
         { versionKey: false, collection: 'pass_purchases' },
       ),
     );
-  return { offers, purchases };
+  const places =
+    (conn.models.PassPlaces as Model<PlacesDoc> | undefined) ??
+    conn.model<PlacesDoc>(
+      'PassPlaces',
+      new Schema<PlacesDoc>({ _id: { type: String, required: true }, n: Number, plates: [String] }, { versionKey: false, collection: 'pass_places' }),
+    );
+  return { offers, purchases, places };
 }
 
 function toOffer(d: OfferDoc): PassOffer {
@@ -88,6 +96,7 @@ export class MongoPassRepositories {
   readonly offers: PassOfferRepository;
   readonly purchases: PassPurchaseRepository;
   readonly boothRenewals: BoothRenewalReader;
+  readonly places: PassPlaces;
   private readonly m: ReturnType<typeof models>;
   private readonly keys: KeyIndex;
 
@@ -111,6 +120,28 @@ export class MongoPassRepositories {
         return docs
           .filter((r) => r.plateKeys.includes(plateKey) && r.end)
           .map((r) => ({ key: r.dedupeKey, end: formatChinaDate(new Date(r.end!)), months: r.feeMonths, receivedAt: new Date(r.receivedAt) }));
+      },
+    };
+    this.places = {
+      async take(parkNumber, plate, max, seed) {
+        if (!(await m.places.exists({ _id: parkNumber }))) {
+          const plates = [...new Set(await seed())];
+          // Two first buyers may both seed: the first insert wins, the other finds the document.
+          await m.places.create({ _id: parkNumber, n: plates.length, plates }).catch((e: { code?: number }) => {
+            if (e.code !== 11000) throw e;
+          });
+        }
+        // `n` mirrors the array's length: a count compared in the filter, on FerretDB and MongoDB alike.
+        const r = await m.places.updateOne({ _id: parkNumber, n: { $lt: max }, plates: { $ne: plate } }, { $inc: { n: 1 }, $push: { plates: plate } });
+        if (r.modifiedCount === 1) return 'taken';
+        const d = await m.places.findById(parkNumber).lean<PlacesDoc>();
+        return d?.plates.includes(plate) ? 'held' : 'full';
+      },
+      async plates(parkNumber) {
+        return (await m.places.findById(parkNumber).lean<PlacesDoc>())?.plates ?? [];
+      },
+      async free(parkNumber, plate) {
+        await m.places.updateOne({ _id: parkNumber, plates: plate }, { $inc: { n: -1 }, $pull: { plates: plate } });
       },
     };
     this.offers = {
@@ -168,6 +199,6 @@ export class MongoPassRepositories {
   }
 
   async init(): Promise<void> {
-    await Promise.all([this.m.offers.init(), this.m.purchases.init(), this.keys.init()]);
+    await Promise.all([this.m.offers.init(), this.m.purchases.init(), this.m.places.init(), this.keys.init()]);
   }
 }

@@ -78,6 +78,7 @@ beforeAll(async () => {
   passes = new PassService({
     offers: repos.offers,
     purchases: repos.purchases,
+    places: repos.places,
     orders: w.orderRepo,
     orderService: w.orders,
     parks: new MongoParkDirectory(w.db.connection, 0),
@@ -338,6 +339,27 @@ describe('monthly passes', () => {
     await expect(passes.buy('d7', P, plate(), 1)).rejects.toMatchObject({ code: 'passes_sold_out' });
     const holder = [...holding][0]!;
     await expect(passes.buy('d7', P, holder, 1)).resolves.toMatchObject({ purchase: { state: 'awaiting_payment', plate: holder } });
+  });
+
+  test('buyers of different plates racing for the last places: exactly as many get one; a closed purchase frees its place', async () => {
+    const today = formatChinaDate(w.lotClock.now());
+    const repos = new MongoPassRepositories(w.db.connection);
+    const holding = new Set((await repos.purchases.holding(P, today)).map((x) => x.plate));
+    const free = 2;
+    await passes.putOffer(operator, P, { areaIds: [1, 2], prices: [{ months: 1, priceFen: 30_000 }], newPlates: true, maxPasses: holding.size + free, text: '' });
+    const racers = Array.from({ length: 8 }, (_, i) => ({ driverId: `race${i}`, plate: plate() }));
+    const results = await Promise.allSettled(racers.map((r) => passes.buy(r.driverId, P, r.plate, 1)));
+    const won = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    expect(won).toHaveLength(free);
+    for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'passes_sold_out' });
+    // A plate holding a place renews without taking a second one.
+    await expect(passes.buy('race-again', P, won[0]!.purchase.plate, 1)).resolves.toMatchObject({ purchase: { plate: won[0]!.purchase.plate } });
+    await expect(passes.buy('late', P, plate(), 1)).rejects.toMatchObject({ code: 'passes_sold_out' });
+    // The driver gives up paying: the order closes and its place goes to the next buyer, once.
+    await w.orders.cancel(won[1]!.purchase.driverId, won[1]!.purchase.purchaseNo);
+    const next = [plate(), plate()];
+    const after = await Promise.allSettled(next.map((p, i) => passes.buy(`next${i}`, P, p, 1)));
+    expect(after.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
   });
 
   test('a reminder is due when the pass the plate holds ends, wherever it was renewed', async () => {

@@ -139,6 +139,23 @@ export interface BoothRenewalReader {
   ofPlate(parkNumber: string, plateKey: string, since: Date): Promise<BoothRenewal[]>;
 }
 
+/**
+ * The park's places: the plates holding a pass at once, at most the offer's maxPasses. One document per
+ * park; a plate takes a place in one conditional write (count below the limit, plate not in it), so buyers
+ * racing for the last place never both get it.
+ */
+export interface PassPlaces {
+  /**
+   * The plate's place: 'held' when it has one already, 'taken' when it got one now, 'full' when none is
+   * free. `seed` gives the plates holding one when the park has no places document yet.
+   */
+  take(parkNumber: string, plate: string, max: number, seed: () => Promise<string[]>): Promise<'held' | 'taken' | 'full'>;
+  /** The plates holding a place. */
+  plates(parkNumber: string): Promise<string[]>;
+  /** Give the plate's place back (no-op when it has none). */
+  free(parkNumber: string, plate: string): Promise<void>;
+}
+
 export interface PassOfferRepository {
   get(parkNumber: string): Promise<PassOffer | undefined>;
   put(offer: PassOffer): Promise<void>;

@@ -31,6 +31,7 @@ import {
   type PassMonths,
   type PassOffer,
   type PassOfferRepository,
+  type PassPlaces,
   type PassPurchase,
   type PassPurchaseRepository,
   type PlateValidity,
@@ -40,6 +41,8 @@ import {
 export interface PassServiceDeps {
   offers: PassOfferRepository;
   purchases: PassPurchaseRepository;
+  /** The plates holding a pass in each park (the offer's maxPasses, exact under concurrent buyers). */
+  places: PassPlaces;
   orders: Pick<OrderRepository, 'insert' | 'get' | 'claimSlot' | 'swapSlot'>;
   orderService: Pick<OrderService, 'pay' | 'view'>;
   parks: ParkDirectory;
@@ -273,11 +276,7 @@ export class PassService {
       const v = await this.validity(parkNumber, key);
       if (v.source === 'none' || v.source === 'ours') throw new AppError('plate_not_on_whitelist', 'only plates already on the lot’s monthly list may renew here', 409);
     }
-    // Plates holding a pass of ours: valid today or later, or being bought (an unpaid purchase whose order
-    // closed no longer counts).
-    const held = await Promise.all((await this.deps.purchases.holding(parkNumber, this.today())).map((p) => (p.state === 'awaiting_payment' ? this.caughtUp(p) : { purchase: p })));
-    const holding = [...new Set(held.filter((v) => v.purchase.state !== 'closed' && v.purchase.state !== 'refunded').map((v) => v.purchase.plate))];
-    if (!holding.includes(key) && holding.length >= offer.maxPasses) throw new AppError('passes_sold_out', 'no more monthly passes are sold in this park now', 409);
+    await this.takePlace(parkNumber, key, offer.maxPasses);
 
     const now = this.now();
     const purchaseNo = newOrderNo(now.getTime());
@@ -323,6 +322,35 @@ export class PassService {
     await this.deps.orders.insert(order);
     this.deps.log?.info({ purchaseNo, parkNumber, months: price.months, priceFen: price.priceFen }, 'pass purchase started');
     return { purchase, order, notice: notice(purchase) };
+  }
+
+  /**
+   * The plate's place among those holding a pass (valid today or later, or being bought). When none is
+   * free, places whose plate no longer holds one (its purchase closed unpaid or refunded, or its validity
+   * ended) are given back first, and the place is asked for once more.
+   */
+  private async takePlace(parkNumber: string, plate: string, max: number): Promise<void> {
+    const seed = () => this.holdingPlates(parkNumber);
+    if ((await this.deps.places.take(parkNumber, plate, max, seed)) !== 'full') return;
+    for (const other of await this.deps.places.plates(parkNumber)) {
+      if (!(await this.holds(parkNumber, other))) await this.deps.places.free(parkNumber, other);
+    }
+    if ((await this.deps.places.take(parkNumber, plate, max, seed)) === 'full') throw new AppError('passes_sold_out', 'no more monthly passes are sold in this park now', 409);
+  }
+
+  /** Whether a plate holds a pass of ours: valid today or later, or being paid or extended. */
+  private async holds(parkNumber: string, plate: string): Promise<boolean> {
+    const today = this.today();
+    for (const p of await this.deps.purchases.ofPlate(parkNumber, plate, 20)) {
+      const q = p.state === 'awaiting_payment' ? (await this.caughtUp(p)).purchase : p;
+      if (q.state === 'awaiting_payment' || q.state === 'extending' || (q.state === 'active' && (q.validTo ?? '') >= today)) return true;
+    }
+    return false;
+  }
+
+  private async holdingPlates(parkNumber: string): Promise<string[]> {
+    const held = await Promise.all((await this.deps.purchases.holding(parkNumber, this.today())).map((p) => (p.state === 'awaiting_payment' ? this.caughtUp(p) : { purchase: p })));
+    return [...new Set(held.filter((v) => v.purchase.state !== 'closed' && v.purchase.state !== 'refunded').map((v) => v.purchase.plate))];
   }
 
   private async own(driverId: string, purchaseNo: string): Promise<PassPurchase> {
