@@ -16,10 +16,12 @@ import type { OrderRepository } from './core/orders/model';
 import type { OrderService } from './core/orders/orders';
 import { PassService } from './core/passes/service';
 import type { ParkDirectory } from './core/parks';
+import type { WorkHandler } from './core/work';
 import type { Logger } from './logger';
 import { mountPassRoutes } from './port/api/passes-routes';
 import { MongoListsRepository } from './repository/lists';
 import { MongoPassRepositories } from './repository/passes';
+import { MongoWorkQueue } from './repository/work';
 
 export interface PassWiringDeps {
   connection: Connection;
@@ -40,6 +42,8 @@ export interface PassWiring {
   orderChanged(orderNo: string): void;
   /** For the reminders' guard (core/messages). */
   endsAt(passId: string): Promise<Date | undefined>;
+  /** For the job registry: booth renewals our extension overwrote, put back when the first try failed. */
+  restoreJob: WorkHandler;
   connect(orders: OrderService, onExtended: (p: { passId: string; driverId: string; parkNumber: string; plate: string; endsAt: Date }) => void): {
     service: PassService;
     mountApi(router: Router): void;
@@ -62,6 +66,11 @@ export async function wirePasses(d: PassWiringDeps): Promise<PassWiring> {
       void ref.service?.orderChanged(orderNo).catch((err: unknown) => d.logger.error({ err, orderNo }, 'pass purchase could not follow its order'));
     },
     endsAt: async (passId) => ref.service?.endsAt(passId),
+    restoreJob: {
+      kind: 'pass_restore',
+      // Before connect() there is no service: looked at again in a minute.
+      process: async (purchaseNo, owner) => (ref.service ? ref.service.restoreJob.process(purchaseNo, owner) : new Date(d.clock.now() + 60_000)),
+    },
     connect(orders, onExtended) {
       const service = new PassService({
         offers: repos.offers,
@@ -77,6 +86,7 @@ export async function wirePasses(d: PassWiringDeps): Promise<PassWiring> {
         clock: d.clock,
         onExtended,
         log: d.logger,
+        work: new MongoWorkQueue(d.connection),
       });
       ref.service = service;
       return { service, mountApi: (router) => mountPassRoutes(router, service) };

@@ -499,6 +499,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       .handle(bookingParts.worker)
       .handle(agreementWiring.refundJob)
       .handle(couponsLists.redelivery)
+      .handle(passWiring.restoreJob)
       .every('bookings: 4.19 reconciliation', 10 * 60_000, () => bookingParts.worker.reconcileAll());
     registry.start();
     void worker.takeOver();

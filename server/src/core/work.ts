@@ -20,7 +20,7 @@
  */
 
 /** What the item points at (its `ref` is the record's id). */
-export type WorkKind = 'order' | 'booking' | 'coupon' | 'deduction' | 'face';
+export type WorkKind = 'order' | 'booking' | 'coupon' | 'deduction' | 'face' | 'pass_restore';
 
 /** A due item as a poller sees it. */
 export interface WorkItem {

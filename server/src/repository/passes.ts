@@ -55,6 +55,7 @@ function models(conn: Connection): { offers: Model<OfferDoc>; purchases: Model<P
           validTo: String,
           refundReason: String,
           restored: [String],
+          restoreTries: Number,
           createdAt: Date,
           updatedAt: Date,
         },

@@ -18,6 +18,7 @@ import { MongoParkDirectory } from '../../../server/src/repository/parks';
 import { MongoListsRepository } from '../../../server/src/repository/lists';
 import { MongoPassRepositories } from '../../../server/src/repository/passes';
 import { MongoReconciliationSources } from '../../../server/src/repository/reconciliation';
+import { MongoWorkQueue } from '../../../server/src/repository/work';
 import { DEMO_PARK_NUMBER } from '../../../server/sandbox/bluecard';
 import { formatChinaDate } from '../../../shared/time';
 import { clearOfMidnight } from '../../support/china-day';
@@ -33,6 +34,7 @@ const extended: { passId: string; endsAt: Date }[] = [];
 let w: PaymentWorld;
 let passes: PassService;
 let lists: MongoListsRepository;
+let work: MongoWorkQueue;
 /** Runs between the read (4.8) and the write (4.6) of the next extension: a renewal at the booth, say. */
 let beforeWrite: (() => Promise<void>) | undefined;
 /** Runs after the next write (4.6) the lot accepted. */
@@ -41,7 +43,7 @@ let plateSeq = 0;
 const plate = () => `沪M${String(10_000 + ++plateSeq).slice(-5)}`;
 
 /** The whole file pays and renews on one China day (the last test reconciles it): started clear of midnight. */
-const FILE_MS = 3 * 60_000;
+const FILE_MS = 10 * 60_000;
 
 beforeAll(async () => {
   await clearOfMidnight(FILE_MS);
@@ -75,6 +77,8 @@ beforeAll(async () => {
   };
   lists = new MongoListsRepository(w.db.connection);
   await lists.init();
+  work = new MongoWorkQueue(w.db.connection);
+  await work.init();
   passes = new PassService({
     offers: repos.offers,
     purchases: repos.purchases,
@@ -88,6 +92,7 @@ beforeAll(async () => {
     ourList: lists,
     clock: w.lotClock,
     onExtended: (x) => void extended.push({ passId: x.passId, endsAt: x.endsAt }),
+    work,
   });
   ref.passes = passes;
   deliveries.pass = passes.delivery;
@@ -298,6 +303,34 @@ describe('monthly passes', () => {
     const booth = day.rows.filter((r) => r.lot?.sources.includes('4.31'));
     expect(booth.every((r) => r.status === 'lot_only' && r.channel === 'cash' && r.takingsFen === 30_000)).toBe(true);
     expect(day.summary.differences).toBe(0);
+  });
+
+  test('a booth renewal that could not be put back at once is put back by the timed retry with backoff, without a new 4.31', async () => {
+    const p = plate();
+    const e0 = (await settled('d19', await buyAndPay('d19', p, 1))).purchase.validTo!;
+    beforeWrite = async () => void (await w.bluecard.park(P).renewAtBooth({ plate: p, months: 1, payChargeFen: 30_000 }, true));
+    // Our 4.6 lands; the lot then refuses the one that would put the booth's month back.
+    afterWrite = () => void w.bluecard.faults.add({ kind: 'fail', name: 'synWhite', count: 1, errorCode: '系统繁忙' });
+    const done = await settled('d19', await buyAndPay('d19', p, 3));
+    expect(lotEntry(p)?.end).toBe(extendEnd(e0, 3));
+    // What the job registry does with due items of the work collection, on the lot's clock.
+    const poll = async () => {
+      for (const item of await work.due(['pass_restore'], new Date(w.lotClock.now()), 50)) await work.settle(item, await passes.restoreJob.process(item.ref, 'test'));
+    };
+    await poll();
+    expect(lotEntry(p)?.end).toBe(extendEnd(e0, 3)); // not due yet
+    // The first retry (a minute on) finds the lot refusing again: the next waits longer (five minutes).
+    w.bluecard.faults.add({ kind: 'fail', name: 'synWhite', count: 1, errorCode: '系统繁忙' });
+    w.lotClock.advance(61_000);
+    await poll();
+    expect(lotEntry(p)?.end).toBe(extendEnd(e0, 3));
+    w.lotClock.advance(61_000);
+    await poll();
+    expect(lotEntry(p)?.end).toBe(extendEnd(e0, 3)); // backing off
+    w.lotClock.advance(4 * 60_000);
+    await poll();
+    expect(lotEntry(p)?.end).toBe(extendEnd(extendEnd(e0, 3), 1));
+    expect((await passes.view('d19', done.purchase.purchaseNo)).purchase.validTo).toBe(extendEnd(extendEnd(e0, 3), 1));
   });
 
   test('an offer names areas the lot has and the price of one month', async () => {

@@ -81,6 +81,8 @@ export interface PassPurchase {
   refundReason?: string;
   /** Booth renewals (4.31, by their key) our 4.6 had overwritten and that were put back on top of ours. */
   restored?: string[];
+  /** Failed tries of putting booth renewals back, counted for the timed retry's backoff. */
+  restoreTries?: number;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -21,6 +21,7 @@ import { LotCallError, type Payer, type PayParams } from '../orders/gateways';
 import type { Order, OrderRepository, Provider } from '../orders/model';
 import { newOrderNo, type OrderService } from '../orders/orders';
 import type { Park, ParkDirectory } from '../parks';
+import type { WorkHandler } from '../work';
 import { extendEnd, renewal } from './dates';
 import {
   PASS_MONTHS,
@@ -62,7 +63,13 @@ export interface PassServiceDeps {
   log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void };
   /** How long an unpaid purchase's price holds. */
   quoteTtlMs?: number;
+  /** The work collection: a booth renewal that could not be put back is tried again at a due time. */
+  work?: { schedule(kind: 'pass_restore', ref: string, due: Date): Promise<void> };
+  /** Waits between the tries of putting booth renewals back; after the last, the plate's next 4.31 looks. */
+  restoreRetryMs?: number[];
 }
+
+const RESTORE_RETRY_MS = [60_000, 5 * 60_000, 30 * 60_000, 2 * 60 * 60_000, 6 * 60 * 60_000];
 
 export interface OfferInput {
   areaIds: number[];
@@ -462,9 +469,48 @@ export class PassService {
     }
     await this.deps.lot.write(park, this.entryToSend(p.plate, current, extension));
     await this.accepted(p, extension);
-    await this.restoreBoothRenewals(park, p.purchaseNo).catch((e: unknown) =>
-      this.deps.log?.warn({ purchaseNo: p.purchaseNo, err: (e as Error).message }, 'booth renewals not checked against the extension'),
+    await this.restoreBoothRenewals(park, p.purchaseNo).catch((e: unknown) => this.restoreFailed(p.purchaseNo, e));
+  }
+
+  /** Putting booth renewals back failed: it is tried again after the first wait of the backoff. */
+  private async restoreFailed(purchaseNo: string, e: unknown): Promise<void> {
+    this.deps.log?.warn({ purchaseNo, err: (e as Error).message }, 'booth renewals not checked against the extension; tried again later');
+    const wait = (this.deps.restoreRetryMs ?? RESTORE_RETRY_MS)[0];
+    if (wait === undefined || !this.deps.work) return;
+    await this.deps.purchases.transition(purchaseNo, ['active'], { restoreTries: 1 }).catch(() => undefined);
+    await this.deps.work.schedule('pass_restore', purchaseNo, new Date(this.deps.clock.now() + wait)).catch((err: unknown) =>
+      this.deps.log?.warn({ purchaseNo, err: (err as Error).message }, 'retry of the booth renewals not scheduled'),
     );
+  }
+
+  /**
+   * The work handler of 'pass_restore' items: the purchase's booth renewals put back, tried again with
+   * backoff while the lot fails; after the last wait it is left to the plate's next 4.31.
+   */
+  get restoreJob(): WorkHandler {
+    return {
+      kind: 'pass_restore',
+      process: async (purchaseNo) => {
+        const p = await this.deps.purchases.get(purchaseNo);
+        if (!p || p.state !== 'active') return undefined;
+        const park = await this.deps.parks.get(p.parkNumber);
+        if (!park) return undefined;
+        try {
+          await this.restoreBoothRenewals(park, purchaseNo);
+          await this.deps.purchases.transition(purchaseNo, ['active'], { restoreTries: 0 });
+          return undefined;
+        } catch (e) {
+          const tries = (p.restoreTries ?? 1) + 1;
+          const wait = (this.deps.restoreRetryMs ?? RESTORE_RETRY_MS)[tries - 1];
+          if (wait === undefined) {
+            this.deps.log?.warn({ purchaseNo, tries, err: (e as Error).message }, 'booth renewals still not put back; the plate’s next 4.31 looks again');
+            return undefined;
+          }
+          await this.deps.purchases.transition(purchaseNo, ['active'], { restoreTries: tries });
+          return new Date(this.deps.clock.now() + wait);
+        }
+      },
+    };
   }
 
   /**
@@ -495,9 +541,7 @@ export class PassService {
     for (const plate of plateKeys) {
       const latest = (await this.deps.purchases.ofPlate(parkNumber, plate, 5)).find((p) => p.state === 'active' && p.extension?.acceptedAt);
       if (!latest) continue;
-      await this.restoreBoothRenewals(park, latest.purchaseNo).catch((e: unknown) =>
-        this.deps.log?.warn({ purchaseNo: latest.purchaseNo, err: (e as Error).message }, 'booth renewal not checked against the extension'),
-      );
+      await this.restoreBoothRenewals(park, latest.purchaseNo).catch((e: unknown) => this.restoreFailed(latest.purchaseNo, e));
     }
   }
 
