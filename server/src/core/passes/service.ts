@@ -300,6 +300,13 @@ export class PassService {
       updatedAt: now,
     };
     await this.deps.purchases.insert(purchase);
+    // Another buyer finding the park full may have read the plate's purchases before this one was written
+    // and given its place back: asked again now that it is written, the plate keeps it or gets a free one;
+    // none free, the purchase closes before it has an order to pay.
+    if ((await this.deps.places.take(parkNumber, key, offer.maxPasses, () => this.holdingPlates(parkNumber))) === 'full') {
+      await this.deps.purchases.transition(purchaseNo, ['awaiting_payment'], { state: 'closed', updatedAt: this.now() });
+      throw new AppError('passes_sold_out', 'no more monthly passes are sold in this park now', 409);
+    }
     const order: Order = {
       orderNo: purchaseNo,
       driverId,
