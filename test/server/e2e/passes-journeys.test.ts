@@ -374,7 +374,7 @@ describe('monthly passes', () => {
     await expect(passes.buy('d7', P, holder, 1)).resolves.toMatchObject({ purchase: { state: 'awaiting_payment', plate: holder } });
   });
 
-  test('buyers of different plates racing for the last places: exactly as many get one; a closed purchase frees its place', async () => {
+  test('buyers of different plates racing for the last places: exactly as many get one; a closed or refunded purchase frees its place', async () => {
     const today = formatChinaDate(w.lotClock.now());
     const repos = new MongoPassRepositories(w.db.connection);
     const holding = new Set((await repos.purchases.holding(P, today)).map((x) => x.plate));
@@ -392,7 +392,18 @@ describe('monthly passes', () => {
     await w.orders.cancel(won[1]!.purchase.driverId, won[1]!.purchase.purchaseNo);
     const next = [plate(), plate()];
     const after = await Promise.allSettled(next.map((p, i) => passes.buy(`next${i}`, P, p, 1)));
-    expect(after.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const nextWon = after.flatMap((r) => (r.status === 'fulfilled' ? [r.value.purchase] : []));
+    expect(nextWon).toHaveLength(1);
+    await expect(passes.buy('late', P, plate(), 1)).rejects.toMatchObject({ code: 'passes_sold_out' });
+    // The lot refuses the paid one: the driver's money goes back, and so does the place.
+    w.bluecard.faults.add({ kind: 'fail', name: 'synWhite', count: 10, errorCode: '白名单数量已达上限' });
+    try {
+      await payWechat(nextWon[0]!.driverId, nextWon[0]!.purchaseNo);
+      expect((await settled(nextWon[0]!.driverId, nextWon[0]!.purchaseNo)).purchase.state).toBe('refunded');
+    } finally {
+      w.bluecard.faults.clear();
+    }
+    await expect(passes.buy('after-refund', P, plate(), 1)).resolves.toMatchObject({ purchase: { state: 'awaiting_payment' } });
   });
 
   test('a reminder is due when the pass the plate holds ends, wherever it was renewed', async () => {
