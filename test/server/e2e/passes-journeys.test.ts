@@ -406,6 +406,20 @@ describe('monthly passes', () => {
     await expect(passes.buy('after-refund', P, plate(), 1)).resolves.toMatchObject({ purchase: { state: 'awaiting_payment' } });
   });
 
+  test('a pass whose validity has ended gives its place back to the next buyer', async () => {
+    const today = formatChinaDate(w.lotClock.now());
+    const repos = new MongoPassRepositories(w.db.connection);
+    const holding = new Set((await repos.purchases.holding(P, today)).map((x) => x.plate));
+    await passes.putOffer(operator, P, { areaIds: [1, 2], prices: [{ months: 1, priceFen: 30_000 }], newPlates: true, maxPasses: holding.size + 1, text: '' });
+    const bought = await settled('exp1', await buyAndPay('exp1', plate(), 1));
+    expect(bought.purchase.state).toBe('active');
+    await expect(passes.buy('exp2', P, plate(), 1)).rejects.toMatchObject({ code: 'passes_sold_out' });
+    // Its month is over (as when the days have passed): the place is the next plate's.
+    await repos.purchases.transition(bought.purchase.purchaseNo, ['active'], { validTo: addDays(today, -1), updatedAt: new Date() });
+    await expect(passes.buy('exp3', P, plate(), 1)).resolves.toMatchObject({ purchase: { state: 'awaiting_payment' } });
+    await expect(passes.buy('exp4', P, plate(), 1)).rejects.toMatchObject({ code: 'passes_sold_out' });
+  });
+
   test('a reminder is due when the pass the plate holds ends, wherever it was renewed', async () => {
     await passes.putOffer(operator, P, { areaIds: [1, 2], prices: [{ months: 1, priceFen: 30_000 }], newPlates: true, maxPasses: 100, text: '' });
     const p = plate();
