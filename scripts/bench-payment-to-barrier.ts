@@ -25,23 +25,23 @@ import os from 'node:os';
 import mongoose from 'mongoose';
 import { BluecardClient } from '../server/src/adapter/bluecard';
 import { BluecardLotGateway } from '../server/src/adapter/bluecard/lot-gateway';
-import { WechatPaymentGateway } from '../server/src/adapter/payments/wechat-gateway';
 import { WechatPayAdapter } from '../server/src/adapter/wechatpay';
 import { createApp } from '../server/src/app';
 import { ManualClock, systemClock } from '../server/src/core/clock';
 import { LotRecordsService } from '../server/src/core/lot/lot-records';
 import type { SendPayRes } from '../server/src/core/orders/gateways';
-import { newOrderNo, OrderService } from '../server/src/core/orders/orders';
+import { newOrderNo } from '../server/src/core/orders/orders';
 import type { Park } from '../server/src/core/parks';
 import { createLogger } from '../server/src/logger';
 import { bluecardRouter } from '../server/src/port/bluecard/router';
-import { newWorkerOwner, OrderWorker } from '../server/src/port/jobs/order-worker';
+import { newWorkerOwner } from '../server/src/port/jobs/order-worker';
 import { JobRegistry } from '../server/src/port/jobs/registry';
-import { NOTIFY_PATHS, notifyRouter } from '../server/src/port/notify/router';
+import { NOTIFY_PATHS } from '../server/src/port/notify/router';
 import { MongoLotRecordsRepository } from '../server/src/repository/lot-records';
 import { MongoOrderRepository } from '../server/src/repository/orders';
 import { MongoParkDirectory } from '../server/src/repository/parks';
 import { MongoWorkQueue } from '../server/src/repository/work';
+import { createOrdersModule } from '../server/src/orders-wiring';
 import { demoParks, startBluecardSandbox } from '../server/sandbox/bluecard';
 import { startWechatPaySandbox } from '../server/sandbox/wechatpay';
 import { arg, copyDataDir, enginesToCompare, figures, fmt, openWith, removeDir, seededDataDir, sideBySide, type Engine, type Figures } from './bench-seed';
@@ -125,29 +125,24 @@ async function runOn(engine: Engine, dataDir: string, payments: number): Promise
       acked.get(pay.transactionID)?.(performance.now());
     },
   });
-  const wechatAdapter = new WechatPayAdapter({ config: wechat.merchant });
-  const owner = newWorkerOwner('bench:');
-  const ref: { worker?: OrderWorker } = {};
-  const wechatGateway = new WechatPaymentGateway(wechatAdapter, `${url}${NOTIFY_PATHS.wechat}`);
-  const orders = new OrderService({
-    orders: orderRepo,
+  const { service: orders, worker, routers: notifyRouters } = createOrdersModule({
+    orderRepo,
     parks,
     stays,
     lot,
-    gateways: { wechat: wechatGateway },
     clock: systemClock,
+    logger,
+    payments: { publicUrl: url, wechat: new WechatPayAdapter({ config: wechat.merchant }) },
     policy: { paymentTtlMs: 3 * 3_600_000 },
-    deliverNow: { owner, run: (order) => ref.worker?.run(order) },
+    owner: newWorkerOwner('bench:'),
   });
-  const worker = new OrderWorker(orders, { logger, owner });
-  ref.worker = worker;
   // The safety net as in production: the job registry polls the work collection every second.
   const jobs = new JobRegistry({ work, clock: systemClock, logger }).handle(worker);
   jobs.start();
   handler = createApp({
     logger,
     databaseReady: async () => true,
-    routers: [bluecardRouter({ parks, clock: systemClock, records: new LotRecordsService(stays, systemClock) }), notifyRouter({ orders, wechat: wechatGateway })],
+    routers: [bluecardRouter({ parks, clock: systemClock, records: new LotRecordsService(stays, systemClock) }), ...notifyRouters],
   }).callback();
   await bluecard.setParkPayBaseUrl(url);
   const lotPark = bluecard.park(def.parkNumber);

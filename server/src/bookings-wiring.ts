@@ -46,7 +46,7 @@ export interface BookingWiring {
   lookup: BookingWindows;
   /** For the order service's `deliveries.booking`: 4.18 flag 1 instead of 4.5. */
   delivery: OrderDelivery;
-  /** Call from the order service's onRefund: a booking whose payment is refunded gives its place back. */
+  /** On the order service's refundStarted: a booking whose payment is refunded gives its place back. */
   orderRefunding(orderNo: string): void;
   connect(orders: OrderService): {
     service: BookingService;

@@ -38,7 +38,7 @@ export interface PassWiringDeps {
 export interface PassWiring {
   /** For the order service's `deliveries.pass`: the whitelist extended (4.8 then 4.6) instead of 4.5. */
   delivery: OrderDelivery;
-  /** Call from the order service's onRefund / onRefunded: the purchase shows the refund and its reason. */
+  /** On the order service's refundStarted: the purchase shows the refund and its reason. */
   orderChanged(orderNo: string): void;
   /** For the reminders' guard (core/messages). */
   endsAt(passId: string): Promise<Date | undefined>;

@@ -16,8 +16,6 @@ import { AlipayAdapter } from './adapter/alipay';
 import { BluecardClient, type AttemptReport } from './adapter/bluecard';
 import { DRIVER_WAIT_BUDGET_MS } from './adapter/bluecard/calls';
 import { BluecardLotGateway, lotError } from './adapter/bluecard/lot-gateway';
-import { AlipayPaymentGateway } from './adapter/payments/alipay-gateway';
-import { WechatPaymentGateway } from './adapter/payments/wechat-gateway';
 import { WechatLoginClient } from './adapter/wechat-login';
 import { WechatPayAdapter } from './adapter/wechatpay';
 import { createApp } from './app';
@@ -25,7 +23,7 @@ import { redactedConfig, type Config } from './config';
 import { systemClock, type Clock } from './core/clock';
 import { IdentityService } from './core/identity';
 import { LotRecordsService } from './core/lot/lot-records';
-import { OrderService } from './core/orders/orders';
+import type { OrderService } from './core/orders/orders';
 import type { OrderPolicy } from './core/orders/policy';
 import type { Demo } from '../sandbox/demo';
 import { createLogger, type Logger } from './logger';
@@ -33,14 +31,14 @@ import { apiRouter } from './port/api';
 import { mountOrderRoutes } from './port/api/orders-routes';
 import { bluecardRouter } from './port/bluecard/router';
 import { LotCallGuard } from './port/bluecard/call-guard';
-import { newWorkerOwner, OrderWorker } from './port/jobs/order-worker';
+import { newWorkerOwner, type OrderWorker } from './port/jobs/order-worker';
 import { JobRegistry } from './port/jobs/registry';
 import { MongoWorkQueue } from './repository/work';
-import { NOTIFY_PATHS, notifyRouter } from './port/notify/router';
 import { wireAgreements } from './agreements-wiring';
 import { wireFaceToFace } from './face-to-face-wiring';
 import { wireCouponsAndLists } from './coupons-lists-wiring';
 import { wireBookings } from './bookings-wiring';
+import { createOrdersModule } from './orders-wiring';
 import { mountDriverHistory } from './history-wiring';
 import { wireNotices, type NoticesWiring } from './notices-wiring';
 import { wirePasses } from './passes-wiring';
@@ -266,7 +264,6 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       },
     };
     const bluecard = new BluecardClient(bluecardOptions);
-    const workerRef: { worker?: OrderWorker } = {};
     // Monthly passes: their orders are delivered by extending the plate's whitelist entry (4.8, 4.6); a
     // driver looking at a plate's pass waits on 4.8 no longer than on any lot answer.
     const passWiring = await wirePasses({
@@ -280,9 +277,6 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       drivers, orderRepo, stays: lotRecords, parks, pollMs: opts.workerPollMs,
       passes: { endsAt: (passId) => passWiring.endsAt(passId) },
     });
-    // Home: this host and port, which no other live process shares; a restart here takes over the leases of
-    // the process it replaces at once (OrderWorker.takeOver).
-    const workerOwner = newWorkerOwner('', `${os.hostname()}:${port}`);
     // Withholding agreements and the lane payments that use them (4.16, 4.17, 4.27).
     const agreementWiring = await wireAgreements({
       config, demo, connection: database.connection, clock, logger, publicUrl, wechatPay, wechatPayConfig, alipay, alipayConfig,
@@ -293,51 +287,47 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const bookingWiring = await wireBookings({ connection: database.connection, clock, logger, bluecard, parks, stays: lotRecords, orderRepo });
     // Coupons, white/black lists, and the lane answers that read them (4.13, 4.28).
     const couponsLists = await wireCouponsAndLists({ connection: database.connection, clock, logger, bluecard, parks, stays: lotRecords, bookings: { lookup: bookingWiring.lookup } });
-    // The payment gateways: what the order service asks the providers, and what reads their notifications.
-    const payments = {
-      wechat: wechatPay ? new WechatPaymentGateway(wechatPay, wechatPayConfig?.notifyUrl ?? `${publicUrl}${NOTIFY_PATHS.wechat}`, `${publicUrl}${NOTIFY_PATHS.wechatRefund}`) : undefined,
-      alipay: alipay ? new AlipayPaymentGateway(alipay, alipayConfig?.notifyUrl ?? `${publicUrl}${NOTIFY_PATHS.alipay}`, () => clock.now()) : undefined,
-    };
-    const orders = new OrderService({
-      stayCoupons: couponsLists.coupons,
-      orders: orderRepo,
+    // Orders: the payment gateways, the order service, its delivery worker and the notification routes.
+    const ordersModule = createOrdersModule({
+      orderRepo,
       parks,
       stays: lotRecords,
       lot: new BluecardLotGateway(bluecard),
-      gateways: payments,
       clock,
+      logger,
+      payments: {
+        publicUrl,
+        wechat: wechatPay,
+        wechatNotifyUrl: wechatPayConfig?.notifyUrl,
+        alipay,
+        alipayNotifyUrl: alipayConfig?.notifyUrl,
+      },
       policy: opts.orderPolicy,
       deliveries: { lane_qr: agreementWiring.laneQrDelivery, booking: bookingWiring.delivery, pass: passWiring.delivery },
-      // The payment's write takes the delivery for this process's worker, which delivers it at once.
-      deliverNow: {
-        owner: workerOwner,
-        run: (order) => {
-          workerRef.worker?.run(order);
-          notices.orderPaid(order.orderNo);
-        },
-      },
-      onPaid: (no) => {
-        workerRef.worker?.kick(no);
-        notices.orderPaid(no);
-      },
-      onRefund: (no) => {
-        workerRef.worker?.kickRefund(no);
-        bookingWiring.orderRefunding(no);
-        passWiring.orderChanged(no);
-      },
-      onRefunded: (no) => notices.orderRefunded(no),
-      observer: {
-        paymentRecorded: (o, outcome) => metrics.payments.inc({ provider: o.payment?.provider ?? 'unknown', outcome }),
-        delivered: (o, seconds) => {
-          metrics.payments.inc({ provider: o.payment?.provider ?? 'unknown', outcome: 'delivered' });
-          metrics.paymentToLot.observe({ provider: o.payment?.provider ?? 'unknown' }, seconds);
-        },
-        refunded: (o) => metrics.payments.inc({ provider: o.payment?.provider ?? 'unknown', outcome: 'refunded' }),
-      },
-      log: logger,
+      stayCoupons: couponsLists.coupons,
+      // Home: this host and port, which no other live process shares; a restart here takes over the leases
+      // of the process it replaces at once (OrderWorker.takeOver).
+      owner: newWorkerOwner('', `${os.hostname()}:${port}`),
+      pollMs: opts.workerPollMs,
     });
-    const worker = new OrderWorker(orders, { logger, pollMs: opts.workerPollMs, owner: workerOwner });
-    workerRef.worker = worker;
+    const { service: orders, worker, events: orderEvents } = ordersModule;
+    const provider = (o: { payment?: { provider?: string } }) => o.payment?.provider ?? 'unknown';
+    orderEvents.on('paymentRecorded', ({ order, outcome }) => {
+      metrics.payments.inc({ provider: provider(order), outcome });
+      if (outcome === 'paid') notices.orderPaid(order.orderNo);
+    });
+    orderEvents.on('delivered', ({ order, seconds }) => {
+      metrics.payments.inc({ provider: provider(order), outcome: 'delivered' });
+      metrics.paymentToLot.observe({ provider: provider(order) }, seconds);
+    });
+    orderEvents.on('refundStarted', ({ orderNo }) => {
+      bookingWiring.orderRefunding(orderNo);
+      passWiring.orderChanged(orderNo);
+    });
+    orderEvents.on('refunded', ({ order }) => {
+      metrics.payments.inc({ provider: provider(order), outcome: 'refunded' });
+      notices.orderRefunded(order.orderNo);
+    });
     const lanes = agreementWiring.connect(orders);
     const bookingParts = bookingWiring.connect(orders);
     const passParts = passWiring.connect(orders, (p) => notices.passExtended(p));
@@ -459,7 +449,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
           entered: (stay) => notices.entered(stay),
           renewed: (parkNumber, plates) => void passParts.service.boothRenewed(parkNumber, plates).catch((err: unknown) => logger.error({ err, parkNumber }, 'booth renewal not checked against online passes')),
         }), lanePay: { ...lanes.lanePay, ...faceToFace.lanePay, ...couponsLists.lanePay } }),
-        notifyRouter({ orders, ...payments }),
+        ...ordersModule.routers,
         lanes.notify,
         ...(notices.notify ? [notices.notify] : []),
         api,

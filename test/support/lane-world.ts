@@ -20,7 +20,7 @@ import { PreExitPricing, type StayCreditSource } from '../../server/src/core/lan
 import { ListsService } from '../../server/src/core/lists/service';
 import { LotRecordsService } from '../../server/src/core/lot/lot-records';
 import type { Operator } from '../../server/src/core/operators/model';
-import { OrderService } from '../../server/src/core/orders/orders';
+import type { OrderService } from '../../server/src/core/orders/orders';
 import type { Park } from '../../server/src/core/parks';
 import { createLogger } from '../../server/src/logger';
 import { bluecardRouter } from '../../server/src/port/bluecard/router';
@@ -30,6 +30,7 @@ import { MongoListsRepository } from '../../server/src/repository/lists';
 import { MongoLotRecordsRepository } from '../../server/src/repository/lot-records';
 import { MongoOrderRepository } from '../../server/src/repository/orders';
 import { MongoParkDirectory } from '../../server/src/repository/parks';
+import { createOrdersModule } from '../../server/src/orders-wiring';
 import { DEMO_PARK_KEY, DEMO_PARK_NUMBER, demoParks, startBluecardSandbox, type BluecardSandbox } from '../../server/sandbox/bluecard';
 import { openTestDatabase, type TestDatabase } from './db';
 import { startedOrStopped, type Stop } from './started';
@@ -135,15 +136,7 @@ async function buildLaneWorld(label: string, opts: LaneWorldOptions, started: St
   const lists = new ListsService({ lists: listsRepo, lot: new BluecardListsGateway(client), lotRecords: listsRepo, parks, clock, owner: `test-${label}` });
   const openGate = new OpenGateRules({ blacklist: lists, bookings: opts.bookings, clock });
   const pricing = new PreExitPricing({ sources: [coupons, ...(opts.extraCredits ?? [])], clock });
-  const orders = new OrderService({
-    orders: orderRepo,
-    parks,
-    stays,
-    lot: new BluecardLotGateway(client),
-    gateways: {},
-    clock,
-    stayCoupons: coupons,
-  });
+  const { service: orders } = createOrdersModule({ orderRepo, parks, stays, lot: new BluecardLotGateway(client), clock, logger, stayCoupons: coupons });
 
   let handler: http.RequestListener = (_req, res) => res.writeHead(503).end();
   const server = http.createServer((req, res) => handler(req, res));

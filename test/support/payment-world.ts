@@ -7,22 +7,20 @@ import type { AddressInfo } from 'node:net';
 import { AlipayAdapter } from '../../server/src/adapter/alipay';
 import { BluecardClient } from '../../server/src/adapter/bluecard';
 import { BluecardLotGateway } from '../../server/src/adapter/bluecard/lot-gateway';
-import { AlipayPaymentGateway } from '../../server/src/adapter/payments/alipay-gateway';
-import { WechatPaymentGateway } from '../../server/src/adapter/payments/wechat-gateway';
 import { WechatPayAdapter } from '../../server/src/adapter/wechatpay';
 import { createApp } from '../../server/src/app';
 import { ManualClock, systemClock } from '../../server/src/core/clock';
 import { LotRecordsService, type LotRecordEvents } from '../../server/src/core/lot/lot-records';
-import { OrderService, type OrderServiceDeps } from '../../server/src/core/orders/orders';
+import type { OrderService, OrderServiceDeps } from '../../server/src/core/orders/orders';
 import type { OrderPolicy } from '../../server/src/core/orders/policy';
 import type { Park } from '../../server/src/core/parks';
 import { createLogger } from '../../server/src/logger';
 import { bluecardRouter, type BluecardPortDeps } from '../../server/src/port/bluecard/router';
-import { newWorkerOwner, OrderWorker } from '../../server/src/port/jobs/order-worker';
-import { NOTIFY_PATHS, notifyRouter } from '../../server/src/port/notify/router';
+import type { OrderWorker } from '../../server/src/port/jobs/order-worker';
 import { MongoLotRecordsRepository } from '../../server/src/repository/lot-records';
 import { MongoOrderRepository } from '../../server/src/repository/orders';
 import { MongoParkDirectory } from '../../server/src/repository/parks';
+import { createOrdersModule } from '../../server/src/orders-wiring';
 import { startAlipaySandbox, type AlipaySandbox } from '../../server/sandbox/alipay';
 import { DEMO_PARK_KEY, DEMO_PARK_NUMBER, demoParks, startBluecardSandbox, type BluecardSandbox } from '../../server/sandbox/bluecard';
 import { startWechatPaySandbox, type WechatPaySandbox } from '../../server/sandbox/wechatpay';
@@ -109,33 +107,30 @@ async function buildPaymentWorld(label: string, opts: PaymentWorldOptions, start
     ...(opts.alipay?.sellerId ? { sellerId: opts.alipay.sellerId } : {}),
   });
   const lot = new BluecardLotGateway(new BluecardClient({ backoffMs: [], timeoutMs: 3_000 }));
-  const payments = {
-    wechat: new WechatPaymentGateway(wechatAdapter, opts.wechatNotifyUrl ?? `${url}${NOTIFY_PATHS.wechat}`, opts.wechatRefundNotifyUrl ?? `${url}${NOTIFY_PATHS.wechatRefund}`),
-    alipay: new AlipayPaymentGateway(alipayAdapter, `${url}${NOTIFY_PATHS.alipay}`),
-  };
   const build = (kick: boolean) => {
-    const ref: { worker?: OrderWorker } = {};
-    const owner = newWorkerOwner();
-    const orders = new OrderService({
-      orders: orderRepo,
+    const m = createOrdersModule({
+      orderRepo,
       parks,
       stays,
       lot,
-      gateways: payments,
-      deliveries: opts.deliveries,
       clock: systemClock,
+      logger,
+      payments: {
+        publicUrl: url,
+        wechat: wechatAdapter,
+        wechatNotifyUrl: opts.wechatNotifyUrl,
+        wechatRefundNotifyUrl: opts.wechatRefundNotifyUrl,
+        alipay: alipayAdapter,
+      },
+      deliveries: opts.deliveries,
       policy: { deliveryBackoffMs: [0, 50, 100, 200], refundBackoffMs: [0, 50, 100], ...opts.policy },
+      pollMs: 50,
       // As in production: the payment's write takes the delivery for this worker, which delivers at once.
       // Without kick, payments wait for a poll (a process that dies before delivering).
-      deliverNow: kick ? { owner, run: (order) => ref.worker?.run(order) } : undefined,
-      onRefund: (no) => {
-        if (kick) ref.worker?.kickRefund(no);
-        opts.onRefund?.(no);
-      },
+      deliverAtOnce: kick,
     });
-    const worker = new OrderWorker(orders, { logger, pollMs: 50, owner });
-    ref.worker = worker;
-    return { orders, worker };
+    if (opts.onRefund) m.events.on('refundStarted', ({ orderNo }) => opts.onRefund!(orderNo));
+    return { orders: m.service, worker: m.worker, routers: m.routers };
   };
   const main = build(opts.kick ?? true);
   const others: OrderWorker[] = [];
@@ -144,7 +139,7 @@ async function buildPaymentWorld(label: string, opts: PaymentWorldOptions, start
     databaseReady: async () => true,
     routers: [
       bluecardRouter({ parks, clock: systemClock, records: new LotRecordsService(stays, systemClock, undefined, opts.lotEvents), lanePay: opts.lanePay?.({ stays, parks }) }),
-      notifyRouter({ orders: main.orders, ...payments }),
+      ...main.routers,
     ],
   });
   handler = app.callback();

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { normalizePlate } from '../../../../shared/plate';
 import { formatChinaTime } from '../../../../shared/time';
 import type { Clock } from '../clock';
+import type { EventBus } from '../events';
 import { AppError } from '../errors';
 import { lotAppError } from '../lot/lot-errors';
 import type { LotRecordsRepository } from '../lot/model';
@@ -28,32 +29,32 @@ export interface OrderServiceDeps {
   clock: Clock;
   policy?: Partial<OrderPolicy>;
   /**
-   * Delivers a payment at once (the worker): the payment's write takes the delivery's lease for `owner`,
-   * and `run` gets the order to deliver — a driver waits at the barrier. Without it, payments are delivered
-   * by the job (and onPaid is told).
+   * The worker of this process that delivers a payment at once: the payment's write takes the delivery's
+   * lease for this owner (a driver waits at the barrier), and paymentRecorded tells the worker. Without it,
+   * payments wait for the job's poll.
    */
-  deliverNow?: { readonly owner: string; run(order: Order): void };
-  /** Called when a payment is recorded and no deliverNow takes it. */
-  onPaid?: (orderNo: string) => void;
-  /** Called when a refund starts. */
-  onRefund?: (orderNo: string) => void;
-  /** Called when a refund is done (the money is back with the driver). */
-  onRefunded?: (orderNo: string) => void;
-  /** Told what became of payments (metrics): recorded and counting, recorded but refunded, delivered, given back. */
-  observer?: OrderObserver;
+  deliveryOwner?: string;
+  /** Where the service tells what became of orders (payments recorded, delivered, refunds started and done). */
+  events?: EventBus<OrderEvents>;
   log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
   newOrderNo?: () => string;
   /** Our coupons of a stay, shown on its fee (core/coupons). */
   stayCoupons?: StayCoupons;
 }
 
-export interface OrderObserver {
-  /** A payment was recorded: it counts for the stay ('paid') or it goes back ('cannot_count'). */
-  paymentRecorded(order: Order, outcome: 'paid' | 'cannot_count'): void;
-  /** The lot acknowledged it; `seconds` since the payment was recorded. */
-  delivered(order: Order, seconds: number): void;
-  /** The provider confirmed a refund. */
-  refunded(order: Order): void;
+/** What the order service tells the rest of the process (metrics, the delivery worker, messages, bookings, passes). */
+export interface OrderEvents {
+  /**
+   * A payment was recorded: it counts for the stay ('paid'; its delivery may be leased to the deliveryOwner
+   * already) or it goes back ('cannot_count').
+   */
+  paymentRecorded: { order: Order; outcome: 'paid' | 'cannot_count' };
+  /** A refund started: the payment cannot count, or a delivered payment is given back. */
+  refundStarted: { orderNo: string };
+  /** The lot acknowledged a payment, `seconds` after it was recorded. */
+  delivered: { order: Order; seconds: number };
+  /** The provider confirmed a refund: the money is back with the driver. */
+  refunded: { order: Order };
 }
 
 /** A coupon of ours on a stay, as the fee shows it (the lot's figures already count the 'applied' ones). */
@@ -470,15 +471,15 @@ export class OrderService {
 
   /**
    * Record a payment, once. The payment and the pending lot notification are one write, which also takes the
-   * delivery for deliverNow (the one write before the lot is told). A repeat (same transaction) changes
+   * delivery for the deliveryOwner (the one write before the lot is told). A repeat (same transaction) changes
    * nothing. A payment of another amount than the order's is refunded.
    */
   async recordPayment(orderNo: string, payment: Payment, via: 'notified' | 'confirmed' = 'notified'): Promise<'applied' | 'duplicate' | 'refunding' | 'unknown'> {
     const now = this.now();
     const paidSet = () => {
       const delivery: Delivery = { transactionID: orderNo, state: 'pending', attempts: 0, refusals: 0, nextAttemptAt: now };
-      const taker = this.deps.deliverNow;
-      if (taker) Object.assign(delivery, { attempts: 1, leaseOwner: taker.owner, leaseUntil: new Date(now.getTime() + this.policy.leaseMs) });
+      const taker = this.deps.deliveryOwner;
+      if (taker) Object.assign(delivery, { attempts: 1, leaseOwner: taker, leaseUntil: new Date(now.getTime() + this.policy.leaseMs) });
       return { status: 'paid', payment: { ...payment, recordedAt: now }, delivery, updatedAt: now };
     };
     // The usual case in one write (the driver waits at the barrier): unpaid, and the amount is the order's.
@@ -516,8 +517,8 @@ export class OrderService {
       { orderNo, parkNumber: started.parkNumber, outTradeNo: started.outTradeNo, provider: payment.provider, transactionId: payment.transactionId, fen: payment.paidFen },
       'payment of another amount: refunding',
     );
-    this.deps.observer?.paymentRecorded(started, 'cannot_count');
-    this.deps.onRefund?.(orderNo);
+    this.deps.events?.emit('paymentRecorded', { order: started, outcome: 'cannot_count' });
+    this.deps.events?.emit('refundStarted', { orderNo });
     return 'refunding';
   }
 
@@ -545,9 +546,7 @@ export class OrderService {
       { orderNo: order.orderNo, parkNumber: order.parkNumber, outTradeNo: order.outTradeNo, provider: payment.provider, transactionId: payment.transactionId, via: payment.via, fen: payment.paidFen },
       'payment recorded',
     );
-    this.deps.observer?.paymentRecorded(order, 'paid');
-    if (this.deps.deliverNow && order.delivery?.leaseOwner === this.deps.deliverNow.owner) this.deps.deliverNow.run(order);
-    else this.deps.onPaid?.(order.orderNo);
+    this.deps.events?.emit('paymentRecorded', { order, outcome: 'paid' });
     return 'applied';
   }
 
@@ -567,8 +566,8 @@ export class OrderService {
       { orderNo: order.orderNo, parkNumber: order.parkNumber, outTradeNo: order.outTradeNo, transactionId: order.payment?.transactionId, reason },
       'payment cannot count: refunding',
     );
-    this.deps.observer?.paymentRecorded(order, 'cannot_count');
-    this.deps.onRefund?.(order.orderNo);
+    this.deps.events?.emit('paymentRecorded', { order, outcome: 'cannot_count' });
+    this.deps.events?.emit('refundStarted', { orderNo: order.orderNo });
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -654,7 +653,7 @@ export class OrderService {
         { orderNo: order.orderNo, parkNumber: order.parkNumber, outTradeNo: order.outTradeNo, transactionId: p.transactionId, attempts: d.attempts, seconds },
         'payment delivered to the lot',
       );
-      this.deps.observer?.delivered(delivered, seconds);
+      this.deps.events?.emit('delivered', { order: delivered, seconds });
     }
     return delivered;
   }
@@ -748,7 +747,7 @@ export class OrderService {
     });
     if (!started) return this.deps.orders.get(orderNo);
     this.deps.log?.info({ orderNo, fen, reason }, 'refunding a delivered payment');
-    this.deps.onRefund?.(orderNo);
+    this.deps.events?.emit('refundStarted', { orderNo });
     return started;
   }
 
@@ -807,8 +806,7 @@ export class OrderService {
           : await this.deps.orders.transition(order.orderNo, ['refunding'], done, { 'refund.refundNo': refundNo ?? r.refundNo });
         if (!refunded) return owner ? this.deps.orders.releaseLease(order.orderNo, 'refund', owner, {}) : undefined;
         this.deps.log?.info({ orderNo: order.orderNo, parkNumber: order.parkNumber, outTradeNo: order.outTradeNo, refundNo: r.refundNo, fen: r.fen, reason: r.reason }, 'refund confirmed');
-        this.deps.observer?.refunded(refunded);
-        this.deps.onRefunded?.(order.orderNo);
+        this.deps.events?.emit('refunded', { order: refunded });
         return refunded;
       }
       case 'pending':

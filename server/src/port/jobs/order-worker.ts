@@ -8,8 +8,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
+import type { EventBus } from '../../core/events';
 import type { Order } from '../../core/orders/model';
-import type { OrderService } from '../../core/orders/orders';
+import type { OrderEvents, OrderService } from '../../core/orders/orders';
 import type { WorkHandler } from '../../core/work';
 import type { Logger } from '../../logger';
 
@@ -75,7 +76,22 @@ export class OrderWorker implements WorkHandler {
     return this.track(this.orders.takeOver(workerHome(this.owner), this.owner)).catch((e) => this.fail('take-over', e) ?? 0);
   }
 
-  /** Deliver a payment whose write took the delivery for this worker (OrderService deliverNow). */
+  /**
+   * React to the order service's events: a payment whose write took the delivery for this worker is
+   * delivered at once (a driver waits at the barrier), any other payment is looked at now, and a refund is
+   * started now. The poll is the safety net of each.
+   */
+  listen(events: EventBus<OrderEvents>): this {
+    events.on('paymentRecorded', ({ order, outcome }) => {
+      if (outcome !== 'paid') return;
+      if (order.delivery?.leaseOwner === this.owner) this.run(order);
+      else this.kick(order.orderNo);
+    });
+    events.on('refundStarted', ({ orderNo }) => this.kickRefund(orderNo));
+    return this;
+  }
+
+  /** Deliver a payment whose write took the delivery for this worker (OrderService deliveryOwner). */
   run(order: Order): void {
     if (!this.stopped) void this.track(this.orders.deliverClaimed(this.owner, order).catch((e) => this.fail('delivery', e)));
   }

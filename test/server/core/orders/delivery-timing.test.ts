@@ -125,7 +125,7 @@ describe('a process that dies mid-delivery', () => {
     const clock = new ManualClock(Date.now() + 60_000); // ahead of the world's own worker (real time): it leaves these leases alone
     const home = 'host-a:8080';
     // The notification's write took the delivery for the process at host-a:8080, which died before the call.
-    const dead = new OrderService({ ...service(clock)['deps'], deliverNow: { owner: newWorkerOwner('', home), run: () => undefined } });
+    const dead = new OrderService({ ...service(clock)['deps'], deliveryOwner: newWorkerOwner('', home) });
     expect(await dead.recordPayment(no, { provider: 'wechat', transactionId: 'tx-t4', paidFen: (await order(no)).amountFen, paidAt: new Date(clock.now()), via: 'notification' })).toBe('applied');
     // Another home does not touch it; the restarted process at host-a:8080 does, without waiting for the lease.
     const elsewhere = new OrderWorker(service(clock), { logger: createLogger('silent'), owner: newWorkerOwner('', 'host-b:8080') });
@@ -145,7 +145,7 @@ describe('a process that dies mid-delivery', () => {
     const leaseMs = 300;
     const a = service(clock, leaseMs);
     const b = service(clock, leaseMs);
-    const dead = new OrderService({ ...a['deps'], deliverNow: { owner: 'slow-process', run: () => undefined } });
+    const dead = new OrderService({ ...a['deps'], deliveryOwner: 'slow-process' });
     await dead.recordPayment(no, { provider: 'wechat', transactionId: 'tx-t5', paidFen: (await order(no)).amountFen, paidAt: new Date(clock.now()), via: 'notification' });
     // The lot takes 1.2 s to answer; meanwhile the clock moves past several lease lengths.
     w.bluecard.faults.add({ kind: 'timeout', count: 1, name: 'sendPayRes', hangMs: 1_200, phase: 'after' });

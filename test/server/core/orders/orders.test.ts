@@ -9,7 +9,7 @@ import { NOTIFY_PATHS } from '../../../../server/src/port/notify/router';
 import { BluecardClient } from '../../../../server/src/adapter/bluecard';
 import { BluecardLotGateway } from '../../../../server/src/adapter/bluecard/lot-gateway';
 import { ManualClock } from '../../../../server/src/core/clock';
-import { OrderService, type OrderServiceDeps } from '../../../../server/src/core/orders/orders';
+import { OrderService } from '../../../../server/src/core/orders/orders';
 import { createLogger } from '../../../../server/src/logger';
 import { OrderWorker } from '../../../../server/src/port/jobs/order-worker';
 import { MongoParkDirectory } from '../../../../server/src/repository/parks';
@@ -203,10 +203,9 @@ describe('sendPayRes is durable', () => {
       const clock = new ManualClock(Date.now());
       const lot = new BluecardLotGateway(new BluecardClient({ backoffMs: [], timeoutMs: 1_000 }));
       const parks = new MongoParkDirectory(dying.db.connection, 0);
-      const service = (deliverNow?: OrderServiceDeps['deliverNow']) =>
-        new OrderService({ orders: dying.orderRepo, parks, stays: dying.stays, lot, gateways: {}, clock, deliverNow });
+      const service = (deliveryOwner?: string) => new OrderService({ orders: dying.orderRepo, parks, stays: dying.stays, lot, gateways: {}, clock, deliveryOwner });
       // The notification's one write takes the delivery for a worker that never runs: the process died.
-      const dead = service({ owner: 'dead-process', run: () => undefined });
+      const dead = service('dead-process');
       const paidAt = new Date(clock.now());
       expect(await dead.recordPayment(no, { provider: 'wechat', transactionId: 'tx-dead', paidFen: fee.payFen, paidAt, via: 'notification' })).toBe('applied');
       expect(await dying.orderRepo.get(no)).toMatchObject({ status: 'paid', delivery: { leaseOwner: 'dead-process', attempts: 1 } });

@@ -7,7 +7,8 @@
 import { DEMO_PARK_NUMBER } from '../../../../server/sandbox/bluecard';
 import { AppError } from '../../../../server/src/core/errors';
 import type { Order } from '../../../../server/src/core/orders/model';
-import { OrderService } from '../../../../server/src/core/orders/orders';
+import { EventBus } from '../../../../server/src/core/events';
+import { OrderService, type OrderEvents } from '../../../../server/src/core/orders/orders';
 import { NOTIFY_PATHS } from '../../../../server/src/port/notify/router';
 import { eventually, startPaymentWorld, type PaymentWorld } from '../../../support/payment-world';
 
@@ -97,12 +98,9 @@ describe('refunds the provider is still processing', () => {
     await until(no, (o) => !!o.refund?.requestedAt);
     // A process takes the refund's lease (its clock ahead of the world's worker, which leaves the lease alone)…
     const told: string[] = [];
-    const later = new OrderService({
-      ...w.orders['deps'],
-      clock: { now: () => Date.now() + 3_600_000 },
-      observer: { paymentRecorded: () => undefined, delivered: () => undefined, refunded: (o) => told.push(`observer ${o.orderNo}`) },
-      onRefunded: (n) => told.push(`onRefunded ${n}`),
-    });
+    const events = new EventBus<OrderEvents>();
+    events.on('refunded', ({ order }) => told.push(`refunded ${order.orderNo}`));
+    const later = new OrderService({ ...w.orders['deps'], clock: { now: () => Date.now() + 3_600_000 }, events });
     const claimed = await w.orderRepo.claimRefund(new Date(Date.now() + 3_600_000), 'late-process', 60_000, no);
     expect(claimed).toMatchObject({ status: 'refunding' });
     // …meanwhile WeChat's REFUND.SUCCESS notification marks it refunded…
