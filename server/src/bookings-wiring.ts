@@ -3,9 +3,10 @@
  * steps:
  *  1. wireBookings(): the repositories and the let-in windows 4.28 reads (`lookup`, for the open-gate rules
  *     made before the order service), the delivery of booking orders (`delivery`, for the order service's
- *     `deliveries.booking`) and the hook that lets a booking follow its order's refund (`orderRefunding`);
- *  2. connect(orders): the booking service, the 4.19 reconciler and the booking worker, and the driver and
- *     operator API of bookings and of the daily reconciliation (mount on the app API router).
+ *     `deliveries.booking`);
+ *  2. connect(orders, events): the booking service (which follows its order's refund), the 4.19 reconciler
+ *     and the booking worker, and the driver and operator API of bookings and of the daily reconciliation
+ *     (mount on the app API router).
  */
 import type Router from '@koa/router';
 import type { Connection } from 'mongoose';
@@ -18,7 +19,8 @@ import type { Clock } from './core/clock';
 import type { LotRecordsRepository } from './core/lot/model';
 import type { OrderDelivery } from './core/orders/deliveries';
 import type { OrderRepository } from './core/orders/model';
-import type { OrderService } from './core/orders/orders';
+import type { OrderEvents, OrderService } from './core/orders/orders';
+import type { EventBus } from './core/events';
 import type { ParkDirectory } from './core/parks';
 import type { Logger } from './logger';
 import { mountBookingRoutes } from './port/api/bookings-routes';
@@ -46,9 +48,8 @@ export interface BookingWiring {
   lookup: BookingWindows;
   /** For the order service's `deliveries.booking`: 4.18 flag 1 instead of 4.5. */
   delivery: OrderDelivery;
-  /** On the order service's refundStarted: a booking whose payment is refunded gives its place back. */
-  orderRefunding(orderNo: string): void;
-  connect(orders: OrderService): {
+  /** The booking service, on the order service and its events: a booking whose payment is refunded gives its place back. */
+  connect(orders: OrderService, events: EventBus<OrderEvents>): {
     service: BookingService;
     reconciler: BookingReconciler;
     /** The daily reconciliation of payments (4.3/4.15). */
@@ -73,10 +74,7 @@ export async function wireBookings(d: BookingWiringDeps): Promise<BookingWiring>
         return ref.service.deliver(park, order);
       },
     },
-    orderRefunding(orderNo) {
-      void ref.service?.orderChanged(orderNo).catch((err: unknown) => d.logger.error({ err, orderNo }, 'booking could not follow its order'));
-    },
-    connect(orders) {
+    connect(orders, events) {
       const service = new BookingService({
         offers: repos.offers,
         bookings: repos.bookings,
@@ -107,6 +105,9 @@ export async function wireBookings(d: BookingWiringDeps): Promise<BookingWiring>
       });
       ref.service = service;
       ref.worker = worker;
+      events.on('refundStarted', ({ orderNo }) => {
+        void service.orderChanged(orderNo).catch((err: unknown) => d.logger.error({ err, orderNo }, 'booking could not follow its order'));
+      });
       // 4.28 records the admissions it makes (after answering) on the booking.
       lookup.recordAdmissionsWith((no, at) => service.markAdmitted(no, at));
       const daily = new ReconciliationService({ sources: new MongoReconciliationSources(d.connection), parks: d.parks, clock: d.clock });

@@ -1,9 +1,9 @@
 /**
  * Wiring of monthly passes, kept out of server.ts, which calls it in two steps:
  *  1. wirePasses(): the repositories, the delivery of orders of kind 'pass' (for the order service's
- *     `deliveries.pass`), the hook that lets a purchase follow its order's refund, and when a pass ends
- *     (for the reminders' guard);
- *  2. connect(orders): the pass service and its driver and operator API.
+ *     `deliveries.pass`) and when a pass ends (for the reminders' guard);
+ *  2. connect(orders, events): the pass service, its driver and operator API, and a purchase that follows
+ *     its order's refund.
  */
 import type Router from '@koa/router';
 import type { Connection } from 'mongoose';
@@ -13,7 +13,8 @@ import type { Clock } from './core/clock';
 import type { LotRecordsRepository } from './core/lot/model';
 import type { OrderDelivery } from './core/orders/deliveries';
 import type { OrderRepository } from './core/orders/model';
-import type { OrderService } from './core/orders/orders';
+import type { OrderEvents, OrderService } from './core/orders/orders';
+import type { EventBus } from './core/events';
 import { PassService } from './core/passes/service';
 import type { ParkDirectory } from './core/parks';
 import type { WorkHandler } from './core/work';
@@ -38,13 +39,12 @@ export interface PassWiringDeps {
 export interface PassWiring {
   /** For the order service's `deliveries.pass`: the whitelist extended (4.8 then 4.6) instead of 4.5. */
   delivery: OrderDelivery;
-  /** On the order service's refundStarted: the purchase shows the refund and its reason. */
-  orderChanged(orderNo: string): void;
   /** For the reminders' guard (core/messages). */
   endsAt(passId: string): Promise<Date | undefined>;
   /** For the job registry: booth renewals our extension overwrote, put back when the first try failed. */
   restoreJob: WorkHandler;
-  connect(orders: OrderService, onExtended: (p: { passId: string; driverId: string; parkNumber: string; plate: string; endsAt: Date }) => void): {
+  /** The pass service, on the order service and its events: a purchase whose payment is refunded shows the refund and its reason. */
+  connect(orders: OrderService, events: EventBus<OrderEvents>, onExtended: (p: { passId: string; driverId: string; parkNumber: string; plate: string; endsAt: Date }) => void): {
     service: PassService;
     mountApi(router: Router): void;
   };
@@ -62,16 +62,13 @@ export async function wirePasses(d: PassWiringDeps): Promise<PassWiring> {
         return ref.service.deliver(park, order);
       },
     },
-    orderChanged(orderNo) {
-      void ref.service?.orderChanged(orderNo).catch((err: unknown) => d.logger.error({ err, orderNo }, 'pass purchase could not follow its order'));
-    },
     endsAt: async (passId) => ref.service?.endsAt(passId),
     restoreJob: {
       kind: 'pass_restore',
       // Before connect() there is no service: looked at again in a minute.
       process: async (purchaseNo, owner) => (ref.service ? ref.service.restoreJob.process(purchaseNo, owner) : new Date(d.clock.now() + 60_000)),
     },
-    connect(orders, onExtended) {
+    connect(orders, events, onExtended) {
       const service = new PassService({
         offers: repos.offers,
         purchases: repos.purchases,
@@ -89,6 +86,9 @@ export async function wirePasses(d: PassWiringDeps): Promise<PassWiring> {
         work: new MongoWorkQueue(d.connection),
       });
       ref.service = service;
+      events.on('refundStarted', ({ orderNo }) => {
+        void service.orderChanged(orderNo).catch((err: unknown) => d.logger.error({ err, orderNo }, 'pass purchase could not follow its order'));
+      });
       return { service, mountApi: (router) => mountPassRoutes(router, service) };
     },
   };

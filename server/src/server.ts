@@ -320,17 +320,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       metrics.payments.inc({ provider: provider(order), outcome: 'delivered' });
       metrics.paymentToLot.observe({ provider: provider(order) }, seconds);
     });
-    orderEvents.on('refundStarted', ({ orderNo }) => {
-      bookingWiring.orderRefunding(orderNo);
-      passWiring.orderChanged(orderNo);
-    });
     orderEvents.on('refunded', ({ order }) => {
       metrics.payments.inc({ provider: provider(order), outcome: 'refunded' });
       notices.orderRefunded(order.orderNo);
     });
     const lanes = agreementWiring.connect(orders);
-    const bookingParts = bookingWiring.connect(orders);
-    const passParts = passWiring.connect(orders, (p) => notices.passExtended(p));
+    const bookingParts = bookingWiring.connect(orders, orderEvents);
+    const passParts = passWiring.connect(orders, orderEvents, (p) => notices.passExtended(p));
     // Booth face-to-face payment (4.24–4.26).
     const faceToFace = await wireFaceToFace({ connection: database.connection, clock, logger, wechatPayConfig, alipayConfig, coupons: couponsLists.coupons });
 

@@ -10,6 +10,7 @@ import type { BookingReconciler } from '../../core/bookings/reconcile';
 import type { BookingService } from '../../core/bookings/service';
 import type { WorkHandler } from '../../core/work';
 import type { Logger } from '../../logger';
+import { PollLoop } from './poll-loop';
 
 export interface BookingWorkerOptions {
   logger: Logger;
@@ -27,7 +28,7 @@ export interface BookingWorkerOptions {
 export class BookingWorker implements WorkHandler {
   readonly kind = 'booking' as const;
   readonly owner: string;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly loop: PollLoop;
   private readonly running = new Set<Promise<unknown>>();
   private stopped = false;
   private polling = false;
@@ -39,18 +40,12 @@ export class BookingWorker implements WorkHandler {
     private readonly opts: BookingWorkerOptions,
   ) {
     this.owner = opts.owner ?? `${os.hostname()}:${process.pid}:bk:${randomBytes(3).toString('hex')}`;
+    this.loop = new PollLoop(() => this.track(this.poll()), opts.pollMs ?? 1_000);
   }
 
   start(): void {
     this.stopped = false;
-    const tick = () => {
-      this.timer = setTimeout(async () => {
-        await this.track(this.poll());
-        if (!this.stopped) tick();
-      }, this.opts.pollMs ?? 1_000);
-      this.timer.unref();
-    };
-    tick();
+    this.loop.start();
   }
 
   /** Try this cancellation now. */
@@ -99,7 +94,7 @@ export class BookingWorker implements WorkHandler {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
+    await this.loop.stop();
     while (this.running.size) await Promise.allSettled([...this.running]);
   }
 

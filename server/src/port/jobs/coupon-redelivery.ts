@@ -7,6 +7,7 @@
 import type { CouponService } from '../../core/coupons/service';
 import type { WorkHandler } from '../../core/work';
 import type { Logger } from '../../logger';
+import { PollLoop } from './poll-loop';
 
 export interface CouponRedeliveryOptions {
   /** How often due coupons are looked for (default 15 s: the first redelivery waits 30 s). */
@@ -16,26 +17,17 @@ export interface CouponRedeliveryOptions {
 
 export class CouponRedeliveryJob implements WorkHandler {
   readonly kind = 'coupon' as const;
-  private timer: NodeJS.Timeout | undefined;
-  private current: Promise<unknown> | undefined;
-  private stopped = true;
+  private readonly loop: PollLoop;
 
   constructor(
     private readonly coupons: CouponService,
     private readonly opts: CouponRedeliveryOptions,
-  ) {}
+  ) {
+    this.loop = new PollLoop(() => this.sweep(), opts.pollMs ?? 15_000);
+  }
 
   start(): void {
-    this.stopped = false;
-    const tick = () => {
-      this.timer = setTimeout(async () => {
-        this.current = this.sweep();
-        await this.current;
-        if (!this.stopped) tick();
-      }, this.opts.pollMs ?? 15_000);
-      this.timer.unref();
-    };
-    tick();
+    this.loop.start();
   }
 
   /** One pass: how many coupons were sent again. */
@@ -53,9 +45,7 @@ export class CouponRedeliveryJob implements WorkHandler {
     return (await this.coupons.process(couponCode)).next;
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.current;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 }

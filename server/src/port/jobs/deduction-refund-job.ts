@@ -10,6 +10,7 @@ import os from 'node:os';
 import type { DeductionRefunds } from '../../core/lanepay/deduction-refunds';
 import type { WorkHandler } from '../../core/work';
 import type { Logger } from '../../logger';
+import { PollLoop } from './poll-loop';
 
 export interface DeductionRefundJobOptions {
   /** How often due records are looked for (real ms; default 30 s: the grace is minutes). */
@@ -21,28 +22,18 @@ export interface DeductionRefundJobOptions {
 export class DeductionRefundJob implements WorkHandler {
   readonly kind = 'deduction' as const;
   readonly owner: string;
-  private timer: NodeJS.Timeout | undefined;
-  private current: Promise<unknown> | undefined;
-  private stopped = true;
+  private readonly loop: PollLoop;
 
   constructor(
     private readonly refunds: DeductionRefunds,
     private readonly opts: DeductionRefundJobOptions,
   ) {
     this.owner = opts.owner ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.loop = new PollLoop(() => this.sweep(), opts.pollMs ?? 30_000);
   }
 
   start(): void {
-    this.stopped = false;
-    const tick = () => {
-      this.timer = setTimeout(async () => {
-        this.current = this.sweep();
-        await this.current;
-        if (!this.stopped) tick();
-      }, this.opts.pollMs ?? 30_000);
-      this.timer.unref();
-    };
-    tick();
+    this.loop.start();
   }
 
   /** One pass (also what tests call to run the job step by step): how many records were acted on. */
@@ -62,9 +53,7 @@ export class DeductionRefundJob implements WorkHandler {
   }
 
   /** Stop taking work and wait for the pass under way. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.current;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 }

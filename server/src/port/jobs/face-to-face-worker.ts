@@ -9,6 +9,7 @@
 import type { FaceToFaceService } from '../../core/lanepay/face-to-face';
 import type { WorkHandler } from '../../core/work';
 import type { Logger } from '../../logger';
+import { PollLoop } from './poll-loop';
 
 export interface FaceToFaceWorkerOptions {
   /** How often due work is looked for (default 1 s). */
@@ -18,7 +19,7 @@ export interface FaceToFaceWorkerOptions {
 
 export class FaceToFaceWorker implements WorkHandler {
   readonly kind = 'face' as const;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly loop: PollLoop;
   private readonly running = new Set<Promise<unknown>>();
   private stopped = true;
   private sweeping = false;
@@ -26,18 +27,13 @@ export class FaceToFaceWorker implements WorkHandler {
   constructor(
     private readonly face: FaceToFaceService,
     private readonly opts: FaceToFaceWorkerOptions,
-  ) {}
+  ) {
+    this.loop = new PollLoop(() => this.track(this.sweep()), opts.pollMs ?? 1_000);
+  }
 
   start(): void {
     this.stopped = false;
-    const tick = () => {
-      this.timer = setTimeout(async () => {
-        await this.track(this.sweep());
-        if (!this.stopped) tick();
-      }, this.opts.pollMs ?? 1_000);
-      this.timer.unref();
-    };
-    tick();
+    this.loop.start();
   }
 
   /** A cancel is pending: try it now (it runs only when due). */
@@ -66,7 +62,7 @@ export class FaceToFaceWorker implements WorkHandler {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
+    await this.loop.stop();
     while (this.running.size) await Promise.allSettled([...this.running]);
   }
 

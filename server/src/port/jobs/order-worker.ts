@@ -13,6 +13,7 @@ import type { Order } from '../../core/orders/model';
 import type { OrderEvents, OrderService } from '../../core/orders/orders';
 import type { WorkHandler } from '../../core/work';
 import type { Logger } from '../../logger';
+import { PollLoop } from './poll-loop';
 
 /**
  * A name for this process's worker (leases in the database carry it): `<home>#<pid>-<random>`. The home
@@ -39,7 +40,7 @@ export interface OrderWorkerOptions {
 export class OrderWorker implements WorkHandler {
   readonly kind = 'order' as const;
   readonly owner: string;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly loop: PollLoop;
   private running = new Set<Promise<unknown>>();
   private stopped = false;
   private polling = false;
@@ -51,6 +52,7 @@ export class OrderWorker implements WorkHandler {
     private readonly opts: OrderWorkerOptions,
   ) {
     this.owner = opts.owner ?? newWorkerOwner();
+    this.loop = new PollLoop(() => this.track(this.poll()), opts.pollMs ?? 1_000);
   }
 
   /** Poll on its own timer (without a job registry: tests, scripts). */
@@ -58,14 +60,7 @@ export class OrderWorker implements WorkHandler {
     this.stopped = false;
     this.started = true;
     this.lastPollAt = Date.now();
-    const tick = () => {
-      this.timer = setTimeout(async () => {
-        await this.track(this.poll());
-        if (!this.stopped) tick();
-      }, this.opts.pollMs ?? 1_000);
-      this.timer.unref();
-    };
-    tick();
+    this.loop.start();
   }
 
   /**
@@ -135,7 +130,7 @@ export class OrderWorker implements WorkHandler {
   /** Stop taking work and wait for what is under way. */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
+    await this.loop.stop();
     while (this.running.size) await Promise.allSettled([...this.running]);
   }
 

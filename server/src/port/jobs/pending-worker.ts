@@ -12,6 +12,7 @@ import os from 'node:os';
 import type { Clock } from '../../core/clock';
 import type { PendingHandler, PendingItem, PendingKind, PendingWork } from '../../core/pending';
 import type { Logger } from '../../logger';
+import { PollLoop } from './poll-loop';
 
 export interface PendingWorkerOptions {
   work: PendingWork;
@@ -28,13 +29,11 @@ export class PendingWorker {
   readonly owner: string;
   private readonly handlers = new Map<PendingKind, PendingHandler>();
   private readonly busy = new Map<PendingKind, Promise<void>>();
-  private timer: NodeJS.Timeout | undefined;
-  private tick: Promise<void> | undefined;
-  private stopped = true;
-  private lastPollAt: number | undefined;
+  private readonly loop: PollLoop;
 
   constructor(private readonly opts: PendingWorkerOptions) {
     this.owner = opts.owner ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.loop = new PollLoop(() => this.pollOnce(), opts.pollMs ?? 1_000);
   }
 
   handle(handler: PendingHandler): this {
@@ -43,27 +42,17 @@ export class PendingWorker {
   }
 
   start(): void {
-    this.stopped = false;
-    const arm = () => {
-      this.timer = setTimeout(() => {
-        this.lastPollAt = Date.now();
-        this.tick = this.pollOnce().finally(() => {
-          if (!this.stopped) arm();
-        });
-      }, this.opts.pollMs ?? 1_000);
-      this.timer.unref();
-    };
-    arm();
+    this.loop.start();
   }
 
   /** For /readyz: whether it runs, its kinds, and how long ago its last timed poll began (real ms). */
   health(): { running: boolean; kinds: PendingKind[]; lastPollAgoMs: number | null } {
-    return { running: !this.stopped, kinds: [...this.handlers.keys()], lastPollAgoMs: this.lastPollAt === undefined ? null : Date.now() - this.lastPollAt };
+    return { running: this.loop.running, kinds: [...this.handlers.keys()], lastPollAgoMs: this.loop.sinceLastStartMs() };
   }
 
   /** Look now (a request or a notification made something due). */
   kick(): void {
-    if (this.stopped) return;
+    if (!this.loop.running) return;
     void this.pollOnce();
   }
 
@@ -106,13 +95,12 @@ export class PendingWorker {
 
   /** Everything under way (tests). */
   async idle(): Promise<void> {
-    await this.tick;
+    await this.loop.idle();
     await Promise.allSettled([...this.busy.values()]);
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
+    await this.loop.stop();
     await this.idle();
   }
 }

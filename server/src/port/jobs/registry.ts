@@ -11,6 +11,7 @@ import type { Clock } from '../../core/clock';
 import type { WorkHandler, WorkItem, WorkKind, WorkQueue } from '../../core/work';
 import type { Logger } from '../../logger';
 import { newWorkerOwner } from './order-worker';
+import { PollLoop } from './poll-loop';
 
 export interface RegisteredHandler extends WorkHandler {
   /** Stop taking work and wait for what it has under way (its kicks). */
@@ -42,15 +43,13 @@ export class JobRegistry {
   private readonly periodic: Periodic[] = [];
   /** Kinds whose items are being worked through (the next poll leaves them alone). */
   private readonly busy = new Map<WorkKind, Promise<void>>();
-  private timer: NodeJS.Timeout | undefined;
-  private tick: Promise<void> | undefined;
+  private readonly loop: PollLoop;
   /** Set by stop(): no more work is taken (pollOnce works without start(): tests, scripts). */
   private stopped = false;
-  private started = false;
-  private lastPollAt = 0;
 
   constructor(private readonly opts: JobRegistryOptions) {
     this.owner = opts.owner ?? newWorkerOwner('jobs:');
+    this.loop = new PollLoop(() => this.pollOnce(), opts.pollMs ?? 1_000);
   }
 
   /** The handler of one kind of work item. */
@@ -68,18 +67,7 @@ export class JobRegistry {
 
   start(): void {
     this.stopped = false;
-    this.started = true;
-    this.lastPollAt = Date.now();
-    const arm = () => {
-      this.timer = setTimeout(() => {
-        this.tick = this.pollOnce().finally(() => {
-          this.lastPollAt = Date.now();
-          if (!this.stopped) arm();
-        });
-      }, this.opts.pollMs ?? 1_000);
-      this.timer.unref();
-    };
-    arm();
+    this.loop.start();
   }
 
   /** One poll: due items of every idle kind handed to their handlers, and the periodic jobs that are due. */
@@ -131,20 +119,20 @@ export class JobRegistry {
    * lately (stalled: none for 30 s, or ten polls' time when polls are slower).
    */
   health(): { running: boolean; lastPollAgoMs: number | null; stalled: boolean } {
-    const running = this.started && !this.stopped;
-    const ago = this.started ? Date.now() - this.lastPollAt : null;
+    const running = this.loop.running && !this.stopped;
+    const ago = this.loop.sinceLastStepMs();
     return { running, lastPollAgoMs: ago, stalled: running && ago !== null && ago > Math.max(30_000, 10 * (this.opts.pollMs ?? 1_000)) };
   }
 
   /** Everything under way (tests). */
   async idle(): Promise<void> {
-    await this.tick;
+    await this.loop.idle();
     await Promise.allSettled([...this.busy.values(), ...this.periodic.map((p) => p.running)]);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
+    await this.loop.stop();
     await this.idle();
     for (const h of this.handlers.values()) await h.stop?.();
   }

@@ -4,28 +4,20 @@
  */
 import type { Retention } from '../../core/retention';
 import type { Logger } from '../../logger';
+import { PollLoop } from './poll-loop';
 
 export class RetentionJob {
-  private timer: NodeJS.Timeout | undefined;
-  private current: Promise<unknown> | undefined;
-  private stopped = true;
+  private readonly loop: PollLoop;
 
   constructor(
     private readonly retention: Retention,
     private readonly opts: { logger: Logger; everyMs?: number },
-  ) {}
+  ) {
+    this.loop = new PollLoop(() => this.pass(), opts.everyMs ?? 3_600_000, 5_000);
+  }
 
   start(): void {
-    this.stopped = false;
-    const tick = (ms: number) => {
-      this.timer = setTimeout(async () => {
-        this.current = this.pass();
-        await this.current;
-        if (!this.stopped) tick(this.opts.everyMs ?? 3_600_000);
-      }, ms);
-      this.timer.unref();
-    };
-    tick(5_000);
+    this.loop.start();
   }
 
   /** One pass (what tests call): what was removed, by kind. */
@@ -40,9 +32,7 @@ export class RetentionJob {
     }
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.current;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 }
