@@ -417,7 +417,9 @@ export async function simulateMoney(opts: SimulationOptions): Promise<Simulation
         const park = pick(parks);
         const seq = ++plateSeq;
         const plate = `京${String.fromCharCode(65 + (seq % 26))}${String(seq).padStart(5, '0').slice(-5)}`;
-        const car = await bluecard.park(park.parkNumber).arrive({ lane: '东门入口', plate, force: true });
+        // Entry records go out as the lot sends them, up to 10 a call; a driver who asks before their car's
+        // record arrived is answered stay_unknown and asks again.
+        const car = await bluecard.park(park.parkNumber).arrive({ lane: '东门入口', plate, force: true, wait: false });
         cars.push({ parkNumber: park.parkNumber, plate, orderId: car.orderId });
       }
       lotClock.set(lotClock.now() + (20 + Math.floor(random() * 180)) * 60_000);

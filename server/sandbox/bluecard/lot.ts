@@ -126,8 +126,12 @@ export class SandboxPark {
     if (wait !== false) await p;
   }
 
+  private viewOf(item: OutboxItem | undefined) {
+    return item ? this.deps.outbox.viewOf(item) : undefined;
+  }
+
   private delivery(kind: 'entry' | 'exit', orderId: string): OutboxItem | undefined {
-    return this.deps.outbox.list(this.parkNumber).find((i) => i.kind === kind && i.key === orderId);
+    return this.deps.outbox.find(this.parkNumber, kind, orderId);
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -166,7 +170,7 @@ export class SandboxPark {
       inTime: formatChinaTime(car.inTime),
       inImage: car.inImage,
       spaceId: car.spaceId,
-      entryDelivery: this.deps.outbox.view(this.parkNumber).find((i) => i.id === this.delivery('entry', car.orderId)?.id),
+      entryDelivery: this.viewOf(this.delivery('entry', car.orderId)),
       openGate,
     };
   }
@@ -231,7 +235,7 @@ export class SandboxPark {
     return {
       orderId: car.orderId,
       record,
-      exitDelivery: this.deps.outbox.view(this.parkNumber).find((i) => i.id === exitItem?.id),
+      exitDelivery: this.viewOf(exitItem),
       openGate,
       ...(lanePayment ? { lanePayment: laneFlowSummary(lanePayment) } : {}),
     };

@@ -74,8 +74,18 @@ export interface OutboxPark {
   key: string;
 }
 
+const keyOf = (parkNumber: string, kind: OutboxKind, key: string) => `${parkNumber}\u0000${kind}\u0000${key}`;
+
 export class Outbox {
   private items: OutboxItem[] = [];
+  /**
+   * Indexes of the items: a lot of a long run (the money simulation) holds tens of thousands, and every
+   * car's arrival and departure looks its record up and sends what is pending.
+   */
+  private readonly byId = new Map<number, OutboxItem>();
+  private readonly byKey = new Map<string, OutboxItem[]>();
+  /** The pending items, oldest first. */
+  private readonly waiting = new Set<OutboxItem>();
   private seq = 0;
   private chain: Promise<void> = Promise.resolve();
   private wake: { at: number; cancel: () => void } | undefined;
@@ -109,15 +119,31 @@ export class Outbox {
       log: [],
     };
     this.items.push(item);
+    this.index(item);
     return item;
+  }
+
+  private index(item: OutboxItem): void {
+    this.byId.set(item.id, item);
+    const k = keyOf(item.parkNumber, item.kind, item.key);
+    const same = this.byKey.get(k);
+    if (same) same.push(item);
+    else this.byKey.set(k, [item]);
+    if (item.status === 'pending') this.waiting.add(item);
+  }
+
+  /** The first item of this park, kind and key (an entry or exit record by its orderId). */
+  find(parkNumber: string, kind: OutboxKind, key: string): OutboxItem | undefined {
+    return this.byKey.get(keyOf(parkNumber, kind, key))?.[0];
   }
 
   /** Stop resending pending items of this park/kind/key (an entry record whose car has left). */
   drop(parkNumber: string, kind: OutboxKind, key: string, reason: string): void {
-    for (const i of this.items) {
-      if (i.status === 'pending' && i.parkNumber === parkNumber && i.kind === kind && i.key === key) {
+    for (const i of this.byKey.get(keyOf(parkNumber, kind, key)) ?? []) {
+      if (i.status === 'pending') {
         i.status = 'dropped';
         i.droppedReason = reason;
+        this.waiting.delete(i);
       }
     }
   }
@@ -127,16 +153,20 @@ export class Outbox {
   }
 
   get(id: number): OutboxItem | undefined {
-    return this.items.find((i) => i.id === id);
+    return this.byId.get(id);
   }
 
   pending(parkNumber?: string): OutboxItem[] {
-    return this.list(parkNumber).filter((i) => i.status === 'pending');
+    return [...this.waiting].filter((i) => parkNumber === undefined || i.parkNumber === parkNumber);
   }
 
   /** Forget everything (reset). */
   clear(parkNumber?: string): void {
     this.items = parkNumber === undefined ? [] : this.items.filter((i) => i.parkNumber !== parkNumber);
+    this.byId.clear();
+    this.byKey.clear();
+    this.waiting.clear();
+    for (const i of this.items) this.index(i);
     this.reschedule();
   }
 
@@ -217,6 +247,7 @@ export class Outbox {
       i.log.push({ at: result.at, acknowledged: result.acknowledged, httpStatus: result.httpStatus, error: result.error, batch: batch.length });
       if (result.acknowledged) {
         i.status = 'delivered';
+        this.waiting.delete(i);
         i.deliveredAt = after;
         i.lastError = undefined;
       } else {
@@ -246,8 +277,13 @@ export class Outbox {
 
   /** A readable view for the control API. */
   view(parkNumber?: string) {
+    return this.list(parkNumber).map((i) => this.viewOf(i));
+  }
+
+  /** The readable view of one item. */
+  viewOf(i: OutboxItem) {
     const t = (ms: number | undefined) => (ms === undefined ? undefined : formatChinaTime(ms));
-    return this.list(parkNumber).map((i) => ({
+    return {
       id: i.id,
       parkNumber: i.parkNumber,
       kind: i.kind,
@@ -262,6 +298,6 @@ export class Outbox {
       deliveredAt: t(i.deliveredAt),
       droppedReason: i.droppedReason,
       log: i.log.map((l) => ({ ...l, at: t(l.at) })),
-    }));
+    };
   }
 }
