@@ -328,7 +328,7 @@ function journeyAt(width: (typeof WIDTHS)[number]) {
       await see('待支付');
       // Five minutes pass before the driver taps pay: the server's price has run out.
       const quoted = await server.database.connection.collection('orders').findOne({ plate: p, status: 'quoted' });
-      await orderRepo.transition(String(quoted!._id), ['quoted'], { expiresAt: new Date(Date.now() - 1000) });
+      await orderRepo.apply(String(quoted!._id), { from: ['quoted'], set: { expiresAt: new Date(Date.now() - 1000) } });
       await tap('沙箱支付 ¥4.00');
       // The server refuses it (quote_expired), or its expiry job closed it first: either way said, with the way on.
       await see(/支付失败：费用已过期|订单已关闭：报价已过期/);

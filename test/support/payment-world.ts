@@ -18,7 +18,7 @@ import { createLogger } from '../../server/src/logger';
 import { bluecardRouter, type BluecardPortDeps } from '../../server/src/port/bluecard/router';
 import type { OrderWorker } from '../../server/src/port/jobs/order-worker';
 import { MongoLotRecordsRepository } from '../../server/src/repository/lot-records';
-import { MongoOrderRepository } from '../../server/src/repository/orders';
+import { MongoOrderRepository, orderModel } from '../../server/src/repository/orders';
 import { MongoParkDirectory } from '../../server/src/repository/parks';
 import { createOrdersModule } from '../../server/src/orders-wiring';
 import { startAlipaySandbox, type AlipaySandbox } from '../../server/sandbox/alipay';
@@ -45,6 +45,8 @@ export interface PaymentWorld {
   secondProcess(opts?: { kick?: boolean }): { orders: OrderService; worker: OrderWorker };
   /** The car arrives at the sandbox lot; its 4.2 record reaches ParkPay. */
   arrive(plate: string, minutesAgo: number): Promise<string>;
+  /** Write fields of an order behind the order service's back (a bug, a tampered row, a lost write). */
+  tamper(orderNo: string, fields: Record<string, unknown>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -161,6 +163,9 @@ async function buildPaymentWorld(label: string, opts: PaymentWorldOptions, start
       const { orderId } = await bluecard.park(DEMO_PARK_NUMBER).arrive({ lane: '东门入口', plate, wait: true });
       lotClock.advance(minutesAgo * 60_000);
       return orderId;
+    },
+    async tamper(orderNo, fields) {
+      await orderModel(db.connection).updateOne({ _id: orderNo }, { $set: fields });
     },
     async close() {
       await main.worker.stop();

@@ -12,6 +12,7 @@
  *    exactly the orders not yet delivered, closed or refunded.
  */
 import { Schema, type Connection, type Model } from 'mongoose';
+import type { LeaseRelease, OrderChange, OrderPatch } from '../core/orders/changes';
 import { FINISHED_ORDER, orderDue, PENDING_LOOK_MS, type Order, type OrderRepository, type OrderStatus } from '../core/orders/model';
 import { earliest, type WorkItem } from '../core/work';
 import { awaitKey, forEachDoc, KeyIndex, runOnce } from './keys';
@@ -73,6 +74,34 @@ const isFinished = (s: unknown) => FINISHED_ORDER.includes(s as OrderStatus);
 /** Lane QR orders belong to the lane ("lane:<park>"), not to a driver: no history list for them. */
 const hasHistory = (o: Pick<Order, 'kind'>) => o.kind !== 'lane_qr';
 const workExtra = (o: Pick<Order, 'parkNumber' | 'orderId' | 'driverId'>) => ({ stay: stayKey(o.parkNumber, o.orderId), driverId: o.driverId });
+
+/** A lease nobody holds at `now`: never taken, let go, or run out. */
+const leaseFree = (which: 'delivery' | 'refund', now: Date) => [
+  { [`${which}.leaseUntil`]: { $exists: false } },
+  { [`${which}.leaseUntil`]: null },
+  { [`${which}.leaseUntil`]: { $lte: now } },
+];
+
+/** The condition of a change: the order's state, and what its `when` asks. */
+function filterOf(orderNo: string, { from, when: w }: OrderChange): Record<string, unknown> {
+  const f: Record<string, unknown> = { _id: orderNo, status: { $in: from } };
+  if (w?.amountFen !== undefined) f.amountFen = w.amountFen;
+  if (w?.gatewayAbsent) f.gateway = { $exists: false };
+  if (w?.refundNo !== undefined) f['refund.refundNo'] = w.refundNo;
+  if (w?.lease) f[`${w.lease.which}.leaseOwner`] = w.lease.owner;
+  if (w?.deliveryFreeAt) Object.assign(f, { 'delivery.state': 'pending', $or: leaseFree('delivery', w.deliveryFreeAt) });
+  return f;
+}
+
+/** The $set of a change: the new state, whole fields, and the delivery and the refund field by field. */
+function setOf(to: OrderStatus | undefined, set: OrderPatch): Record<string, unknown> {
+  const out: Record<string, unknown> = to === undefined ? {} : { status: to };
+  for (const [k, v] of Object.entries(set)) {
+    if ((k === 'delivery' || k === 'refund') && v) for (const [field, fv] of Object.entries(v as object)) out[`${k}.${field}`] = fv;
+    else out[k] = v;
+  }
+  return out;
+}
 
 export class MongoOrderRepository implements OrderRepository {
   private readonly m: Model<Doc>;
@@ -179,36 +208,34 @@ export class MongoOrderRepository implements OrderRepository {
     return found.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime()).slice(0, limit);
   }
 
-  async transition(orderNo: string, from: OrderStatus[], set: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<Order | undefined> {
-    const to = set.status as OrderStatus | undefined;
+  async apply(orderNo: string, change: OrderChange): Promise<Order | undefined> {
+    const { from, to, set } = change;
     // Work for a finished order: hold its item first, so no poller can drop it before this write lands.
     const holder = to !== undefined && !isFinished(to) && from.some(isFinished) ? await this.work.hold('order', orderNo) : undefined;
     // Payable from now on (a provider order follows): the item must exist before any money can move.
     const payable = to === 'pending' && from.includes('quoted');
     if (payable) {
-      const at = set.updatedAt instanceof Date ? set.updatedAt : new Date();
-      await this.work.schedule('order', orderNo, earliest(set.expiresAt as Date | undefined, new Date(at.getTime() + PENDING_LOOK_MS))!);
+      // Looked at when it expires, and every minute from the change's own time (core's clock) meanwhile.
+      const look = set.updatedAt && new Date(set.updatedAt.getTime() + PENDING_LOOK_MS);
+      const due = earliest(set.expiresAt, look);
+      if (due) await this.work.schedule('order', orderNo, due);
     }
-    const doc = await this.m
-      .findOneAndUpdate({ _id: orderNo, status: { $in: from }, ...extra }, { $set: set }, { returnDocument: 'after' })
-      .lean<Doc>();
+    const doc = await this.m.findOneAndUpdate(filterOf(orderNo, change), { $set: setOf(to, set) }, { returnDocument: 'after' }).lean<Doc>();
     const order = toOrder(doc);
     if (holder) await this.work.unhold('order', orderNo, holder, order ? orderDue(order, order.updatedAt) : undefined);
     // A new state, or a due moved (an expiry): the item follows.
-    else if ((to !== undefined || 'expiresAt' in set) && !payable) await this.afterChange(orderNo, order);
+    else if ((to !== undefined || set.expiresAt !== undefined) && !payable) await this.afterChange(orderNo, order);
     return order;
   }
 
-  async markPaid(orderNo: string, set: Record<string, unknown>, amountFen: number): Promise<Order | undefined> {
+  async applyPayment(orderNo: string, change: OrderChange): Promise<Order | undefined> {
     // Leased: whoever took it delivers it now, and the item (due within a minute) is the safety net; this
     // one write is all. Not leased: the job delivers it, now — due before the write (a poll right after it
     // finds it) and after it (a poll that settled the item in between, seeing it unpaid, moved it on).
-    const delivery = set.delivery as { leaseUntil?: Date; nextAttemptAt?: Date } | undefined;
-    const dueNow = delivery && !delivery.leaseUntil ? (delivery.nextAttemptAt ?? new Date()) : undefined;
+    const delivery = change.set.delivery;
+    const dueNow = delivery && !delivery.leaseUntil ? (delivery.nextAttemptAt ?? change.set.updatedAt) : undefined;
     if (dueNow) await this.work.schedule('order', orderNo, dueNow);
-    const doc = await this.m
-      .findOneAndUpdate({ _id: orderNo, status: { $in: ['quoted', 'pending'] }, amountFen }, { $set: set }, { returnDocument: 'after' })
-      .lean<Doc>();
+    const doc = await this.m.findOneAndUpdate(filterOf(orderNo, change), { $set: setOf(change.to, change.set) }, { returnDocument: 'after' }).lean<Doc>();
     const order = toOrder(doc);
     if (order && dueNow) await this.work.schedule('order', orderNo, dueNow);
     return order;
@@ -227,7 +254,7 @@ export class MongoOrderRepository implements OrderRepository {
       status,
       [`${which}.state`]: 'pending',
       [`${which}.nextAttemptAt`]: { $lte: now },
-      $or: [{ [`${which}.leaseUntil`]: { $exists: false } }, { [`${which}.leaseUntil`]: null }, { [`${which}.leaseUntil`]: { $lte: now } }],
+      $or: leaseFree(which, now),
     };
   }
 
@@ -290,11 +317,11 @@ export class MongoOrderRepository implements OrderRepository {
     return toOrder(doc);
   }
 
-  async releaseLease(orderNo: string, which: 'delivery' | 'refund', owner: string, set: Record<string, unknown>): Promise<Order | undefined> {
+  async release(orderNo: string, r: LeaseRelease): Promise<Order | undefined> {
     const doc = await this.m
       .findOneAndUpdate(
-        { _id: orderNo, [`${which}.leaseOwner`]: owner },
-        { $set: { ...set, [`${which}.leaseUntil`]: null } },
+        { _id: orderNo, [`${r.which}.leaseOwner`]: r.owner },
+        { $set: { ...setOf(r.to, r.set), [`${r.which}.leaseUntil`]: null } },
         { returnDocument: 'after' },
       )
       .lean<Doc>();

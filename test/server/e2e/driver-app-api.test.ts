@@ -108,7 +108,7 @@ describe('history: every payment, and nothing only looked at', () => {
     expect(second.body.order!.orderNo).not.toBe(first.body.order!.orderNo);
     expect((await orderRepo.get(first.body.order!.orderNo))!.status).toBe('closed');
     // The second runs out (as five minutes later): the expiry job closes it 'quote_expired'.
-    await orderRepo.transition(second.body.order!.orderNo, ['quoted'], { expiresAt: new Date(clock.now() - 1) });
+    await orderRepo.apply(second.body.order!.orderNo, { from: ['quoted'], set: { expiresAt: new Date(clock.now() - 1) } });
     await server.orders.expire();
     expect((await orderRepo.get(second.body.order!.orderNo))!).toMatchObject({ status: 'closed', closedReason: 'quote_expired' });
 

@@ -21,6 +21,7 @@ import { MongoReconciliationSources } from '../../../server/src/repository/recon
 import { MongoWorkQueue } from '../../../server/src/repository/work';
 import { DEMO_PARK_NUMBER } from '../../../server/sandbox/bluecard';
 import { formatChinaDate } from '../../../shared/time';
+import { closeOrder } from '../../../server/src/core/orders/changes';
 import { clearOfMidnight } from '../../support/china-day';
 import { eventually } from '../../support/eventually';
 import { startPaymentWorld, type PaymentWorld } from '../../support/payment-world';
@@ -441,7 +442,7 @@ describe('monthly passes', () => {
     const { pay } = await passes.pay('d13', no, 'wechat', { openId: 'oWX-d13' });
     if (pay.provider !== 'wechat') throw new Error('expected WeChat pay parameters');
     // Closed here (its time ran out) while the payer is still in the wallet.
-    await w.orderRepo.transition(no, ['pending'], { status: 'closed', closedReason: 'payment_expired', updatedAt: new Date() });
+    await w.orderRepo.apply(no, closeOrder(['pending'], 'payment_expired', new Date()));
     expect((await passes.view('d13', no)).purchase.state).toBe('closed');
     expect(w.wechat.requestPayment(pay.requestPayment, { outcome: 'pay' }).errMsg).toBe('requestPayment:ok');
     const done = await settled('d13', no);

@@ -5,7 +5,8 @@
  * order gets new work), and the start-up migration of orders written before the keys existed.
  */
 import type { Connection } from 'mongoose';
-import type { Order } from '../../../server/src/core/orders/model';
+import * as changes from '../../../server/src/core/orders/changes';
+import type { Delivery, Order } from '../../../server/src/core/orders/model';
 import { MongoOrderRepository, orderModel } from '../../../server/src/repository/orders';
 import { MongoWorkQueue } from '../../../server/src/repository/work';
 import { openTestDatabase, type TestDatabase } from '../../support/db';
@@ -49,12 +50,19 @@ function order(o: Partial<Order> = {}): Order {
 }
 const itemOf = async (orderNo: string) => (await work.all('order')).find((i) => i.ref === orderNo);
 const payment = (fen = 400) => ({ provider: 'wechat' as const, transactionId: `tx-${++n}`, paidFen: fen, paidAt: new Date(T + 60_000), via: 'notification' as const });
-const paidSet = (orderNo: string, lease?: { owner: string }) => ({
-  status: 'paid',
-  payment: payment(),
-  delivery: { transactionID: orderNo, state: 'pending', attempts: lease ? 1 : 0, refusals: 0, nextAttemptAt: new Date(T + 60_000), ...(lease ? { leaseOwner: lease.owner, leaseUntil: new Date(T + 90_000) } : {}) },
-  updatedAt: new Date(T + 60_000),
-});
+/** The payment's change for an order of 400 fen (or `fen`), its delivery leased to `lease` or due now. */
+const paid = (orderNo: string, o: { lease?: { owner: string }; fen?: number; from?: ('quoted' | 'pending' | 'closed')[] } = {}) => {
+  const delivery: Delivery = {
+    transactionID: orderNo,
+    state: 'pending',
+    attempts: o.lease ? 1 : 0,
+    refusals: 0,
+    nextAttemptAt: new Date(T + 60_000),
+    ...(o.lease ? { leaseOwner: o.lease.owner, leaseUntil: new Date(T + 90_000) } : {}),
+  };
+  return changes.recordPayment(o.from ?? ['quoted', 'pending'], payment(o.fen), delivery, new Date(T + 60_000));
+};
+const startPaying = (at: number) => changes.startPayment('wechat', new Date(T + 600_000), new Date(T + at));
 
 describe('orders by _id only', () => {
   it('an outTradeNo names one order: concurrent inserts, one wins, and the key finds it', async () => {
@@ -82,16 +90,16 @@ describe('orders by _id only', () => {
     const b = order({ driverId: 'drv_hist', orderId: a.orderId, createdAt: new Date(T + 500) });
     const other = order({ driverId: 'drv_other', orderId: a.orderId });
     for (const o of [a, b, other]) await repo.insert(o);
-    await repo.transition(b.orderNo, ['quoted'], { status: 'pending', provider: 'wechat', expiresAt: new Date(T + 600_000), updatedAt: new Date(T + 1000) });
+    await repo.apply(b.orderNo, startPaying(1000));
     // Every driver's: one payable order per stay is decided across drivers.
     const open = await repo.unfinishedOfStay('p_repo', a.orderId);
     expect(open.map((o) => o.orderNo).sort()).toEqual([a.orderNo, b.orderNo, other.orderNo].sort());
-    await repo.transition(a.orderNo, ['quoted'], { status: 'closed', closedReason: 'cancelled', updatedAt: new Date(T + 2000) });
+    await repo.apply(a.orderNo, changes.closeOrder(['quoted'], 'cancelled', new Date(T + 2000)));
     expect((await repo.unfinishedOfStay('p_repo', a.orderId)).map((o) => o.orderNo).sort()).toEqual([b.orderNo, other.orderNo].sort());
     // History: payments started or made, newest first; never a price only looked at (quoted, or closed).
     const c = order({ driverId: 'drv_hist', createdAt: new Date(T + 900) });
     await repo.insert(c);
-    await repo.transition(c.orderNo, ['quoted'], { status: 'pending', provider: 'wechat', expiresAt: new Date(T + 600_000), updatedAt: new Date(T + 1000) });
+    await repo.apply(c.orderNo, startPaying(1000));
     expect((await repo.listForDriver('drv_hist', 10)).map((o) => o.orderNo)).toEqual([c.orderNo, b.orderNo]);
     expect((await repo.listForDriver('drv_hist', 1)).map((o) => o.orderNo)).toEqual([c.orderNo]);
     expect(await repo.listForDriver('drv_nobody', 10)).toEqual([]);
@@ -102,8 +110,8 @@ describe('the payment write and what excludes it', () => {
   it('of concurrent payments for one order exactly one is recorded, and only for the order’s amount', async () => {
     const o = order({ status: 'pending', provider: 'wechat' });
     await repo.insert(o);
-    expect(await repo.markPaid(o.orderNo, paidSet(o.orderNo), 399)).toBeUndefined();
-    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => repo.markPaid(o.orderNo, paidSet(o.orderNo, { owner: `w${i}` }), 400)));
+    expect(await repo.applyPayment(o.orderNo, paid(o.orderNo, { fen: 399 }))).toBeUndefined();
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => repo.applyPayment(o.orderNo, paid(o.orderNo, { lease: { owner: `w${i}` } }))));
     const winners = results.filter((r) => r !== undefined);
     expect(winners).toHaveLength(1);
     const stored = await repo.get(o.orderNo);
@@ -114,20 +122,20 @@ describe('the payment write and what excludes it', () => {
     for (let round = 0; round < 4; round++) {
       const o = order({ status: 'pending', provider: 'wechat' });
       await repo.insert(o);
-      const [paid, closed] = await Promise.all([
-        repo.markPaid(o.orderNo, paidSet(o.orderNo), 400),
-        repo.transition(o.orderNo, ['pending'], { status: 'closed', closedReason: 'payment_expired', updatedAt: new Date(T + 1000) }),
+      const [won, closed] = await Promise.all([
+        repo.applyPayment(o.orderNo, paid(o.orderNo)),
+        repo.apply(o.orderNo, changes.closeOrder(['pending'], 'payment_expired', new Date(T + 1000))),
       ]);
-      expect([paid, closed].filter((x) => x !== undefined)).toHaveLength(1);
+      expect([won, closed].filter((x) => x !== undefined)).toHaveLength(1);
       const stored = (await repo.get(o.orderNo))!;
-      expect(stored.status).toBe(paid ? 'paid' : 'closed');
+      expect(stored.status).toBe(won ? 'paid' : 'closed');
     }
   });
 
   it('a delivery is claimed by one worker at a time (read the due items, then claim by _id)', async () => {
     const o = order({ status: 'pending', provider: 'wechat' });
     await repo.insert(o);
-    await repo.markPaid(o.orderNo, paidSet(o.orderNo), 400); // unleased: due now
+    await repo.applyPayment(o.orderNo, paid(o.orderNo)); // unleased: due now
     const now = new Date(T + 61_000);
     const claims = await Promise.all(Array.from({ length: 12 }, (_, i) => repo.claimDelivery(now, `w${i}`, 30_000)));
     expect(claims.filter((c) => c?.orderNo === o.orderNo)).toHaveLength(1);
@@ -140,24 +148,24 @@ describe('the work item follows the order', () => {
     const o = order();
     await repo.insert(o);
     expect((await itemOf(o.orderNo))!.due).toEqual(o.expiresAt);
-    await repo.transition(o.orderNo, ['quoted'], { status: 'pending', provider: 'wechat', expiresAt: new Date(T + 600_000), updatedAt: new Date(T + 1000) });
+    await repo.apply(o.orderNo, startPaying(1000));
     expect((await itemOf(o.orderNo))!.due).toEqual(new Date(T + 1000 + 60_000));
     const before = (await itemOf(o.orderNo))!;
-    const paid = await repo.markPaid(o.orderNo, paidSet(o.orderNo, { owner: 'me' }), 400);
-    expect(paid!.status).toBe('paid');
+    const recorded = await repo.applyPayment(o.orderNo, paid(o.orderNo, { lease: { owner: 'me' } }));
+    expect(recorded!.status).toBe('paid');
     expect(await itemOf(o.orderNo)).toEqual(before); // the payment's one write touched only the order
-    await repo.releaseLease(o.orderNo, 'delivery', 'me', { status: 'delivered', 'delivery.state': 'done', updatedAt: new Date(T + 62_000) });
+    await repo.release(o.orderNo, changes.delivered('me', new Date(T + 62_000)));
     expect(await itemOf(o.orderNo)).toBeUndefined();
   });
 
   it('an unleased payment is due at once; a failed attempt is due at its next attempt', async () => {
     const o = order({ status: 'pending', provider: 'wechat' });
     await repo.insert(o);
-    await repo.markPaid(o.orderNo, paidSet(o.orderNo), 400);
+    await repo.applyPayment(o.orderNo, paid(o.orderNo));
     expect((await itemOf(o.orderNo))!.due).toEqual(new Date(T + 60_000));
     const claimed = await repo.claimDelivery(new Date(T + 60_000), 'w', 30_000, o.orderNo);
     expect(claimed).toBeDefined();
-    await repo.releaseLease(o.orderNo, 'delivery', 'w', { 'delivery.nextAttemptAt': new Date(T + 70_000), 'delivery.lastError': 'timeout' });
+    await repo.release(o.orderNo, changes.retryDelivery('w', new Date(T + 70_000), 'timeout'));
     const item = (await itemOf(o.orderNo))!;
     expect(item.due.getTime()).toBeLessThanOrEqual(T + 70_000);
   });
@@ -165,9 +173,9 @@ describe('the work item follows the order', () => {
   it('a late payment on a closed order brings its item back before the order changes (held, then due)', async () => {
     const o = order({ status: 'pending', provider: 'wechat' });
     await repo.insert(o);
-    await repo.transition(o.orderNo, ['pending'], { status: 'closed', closedReason: 'payment_expired', updatedAt: new Date(T + 1000) });
+    await repo.apply(o.orderNo, changes.closeOrder(['pending'], 'payment_expired', new Date(T + 1000)));
     expect(await itemOf(o.orderNo)).toBeUndefined();
-    const late = await repo.transition(o.orderNo, ['closed'], paidSet(o.orderNo), { amountFen: 400 });
+    const late = await repo.apply(o.orderNo, paid(o.orderNo, { from: ['closed'] }));
     expect(late!.status).toBe('paid');
     const item = (await itemOf(o.orderNo))!;
     expect(item.holdUntil ?? null).toBeNull();

@@ -47,9 +47,10 @@ export const laneDriverId = (parkNumber: string) => `lane:${parkNumber}`;
 
 export interface LaneQrDeps {
   deductions: LaneDeductionService;
-  orders: Pick<OrderRepository, 'insert' | 'byOutTradeNo' | 'get' | 'transition'>;
-  /** The late-payment query of a pending order (OrderService.view, throttled). */
-  orderService: Pick<OrderService, 'view'>;
+  /** What lane QR reads of orders; it writes them through the order service. */
+  orders: Pick<OrderRepository, 'byOutTradeNo' | 'get'>;
+  /** The order service: the late-payment query of a pending order (view, throttled), and every write. */
+  orderService: Pick<OrderService, 'view' | 'openLaneQr' | 'laneQrMade' | 'collectedByLot'>;
   qr: Partial<Record<Provider, LaneQrGateway>>;
   stays: Pick<LotRecordsRepository, 'findStay' | 'staysInPark'>;
   clock: Clock;
@@ -150,7 +151,7 @@ export class LaneQrService {
       (parts ? await this.deps.stays.findStay(park.parkNumber, parts.orderId) : undefined) ??
       (await this.deps.stays.staysInPark(park.parkNumber, normalizePlate(req.plate)))[0];
     const inTime = stay?.entry?.inTime ?? null;
-    const order: Order = {
+    const order: Order & { kind: 'lane_qr'; status: 'pending' } = {
       orderNo: this.newOrderNo(),
       driverId: laneDriverId(park.parkNumber),
       kind: 'lane_qr',
@@ -178,7 +179,7 @@ export class LaneQrService {
       createdAt: now,
       updatedAt: now,
     };
-    if (!(await this.deps.orders.insert(order))) {
+    if (!(await this.deps.orderService.openLaneQr(order))) {
       const other = await this.deps.orders.byOutTradeNo(park.parkNumber, req.outTradeNo);
       if (!other) return { kind: 'fail', errorCode: 'in_progress: ask again' };
       return this.qrOf(other, amountFen);
@@ -192,7 +193,7 @@ export class LaneQrService {
     if (!gateway) return { kind: 'fail', errorCode: 'not_offered: the payment QR provider of this outTradeNo is not set up any more' };
     try {
       const { qrCode } = await gateway.createQr({ orderNo: order.orderNo, description: `停车费 ${order.plate}`.slice(0, 127), amountFen: order.amountFen, expiresAt: order.expiresAt });
-      await this.deps.orders.transition(order.orderNo, ['pending'], { gateway: { ...order.gateway, qrCode }, updatedAt: this.now() });
+      await this.deps.orderService.laneQrMade(order, qrCode);
       return { kind: 'qr', qrCode };
     } catch (e) {
       // The order stays pending without a code: a resend asks the provider again; the expiry job closes it.
@@ -237,13 +238,7 @@ export class LaneQrService {
     // delivery (its attempt is short: held for the grace, or a sendPayRes under way — then the lot gets
     // both, with the same number): wait for it a moment, then mark it.
     for (let i = 0; order.status === 'paid' && i < 20; i++) {
-      const now = this.now();
-      const marked = await this.deps.orders.transition(
-        order.orderNo,
-        ['paid'],
-        { status: 'delivered', 'delivery.state': 'done', 'delivery.deliveredAt': now, 'delivery.via': '4.17', updatedAt: now },
-        { 'delivery.state': 'pending', $or: [{ 'delivery.leaseUntil': { $exists: false } }, { 'delivery.leaseUntil': null }, { 'delivery.leaseUntil': { $lte: now } }] },
-      );
+      const marked = await this.deps.orderService.collectedByLot(order.orderNo);
       if (marked) {
         order = marked;
         break;

@@ -1,9 +1,7 @@
 /**
  * A driver's payment for a stay: one order per Bluecard outTradeNo (the priced stay, 4.4 / 4.30).
  *
- *   quoted ──pay──▶ pending ──paid──▶ paid ──sendPayRes acknowledged──▶ delivered   (barrier opens)
- *     │               │                 │
- *     └─expired───────┴──▶ closed       └──the payment cannot count──▶ refunding ──▶ refunded
+ * Its states, its allowed moves and every change core makes to it: changes.ts.
  *
  * Every change is one conditional single-document update (no transactions): the payment and the pending lot
  * notification are written together, so a crash between them cannot lose a paid barrier opening.
@@ -11,6 +9,7 @@
  */
 
 import { earliest, latest, type WorkItem } from '../work';
+import type { LeaseRelease, OrderChange } from './changes';
 
 export type Provider = 'wechat' | 'alipay';
 /**
@@ -173,14 +172,14 @@ export interface OrderRepository {
   swapSlot(key: string, from: string, to: string): Promise<boolean>;
   /** The driver's history, newest first: orders with a payment started or made (never a price only looked at). */
   listForDriver(driverId: string, limit: number): Promise<Order[]>;
-  /** Apply `set` (dotted paths allowed) when the order is in one of `from`; the updated order or undefined. */
-  transition(orderNo: string, from: OrderStatus[], set: Record<string, unknown>, extra?: Record<string, unknown>): Promise<Order | undefined>;
+  /** Apply a change (core/orders/changes.ts) when its condition holds; the updated order or undefined. */
+  apply(orderNo: string, change: OrderChange): Promise<Order | undefined>;
   /**
-   * The payment of an unpaid (quoted or pending) order of exactly `amountFen`, in one write: `set` records it
-   * and its pending delivery — leased to whoever delivers it now, or unleased (then the job is told it is
+   * Apply the change that records a payment of an unpaid order with its pending delivery (changes.ts
+   * recordPayment) — the delivery leased to whoever delivers it now, or unleased (then the job is told it is
    * due now). The paid order, or undefined when the condition did not hold.
    */
-  markPaid(orderNo: string, set: Record<string, unknown>, amountFen: number): Promise<Order | undefined>;
+  applyPayment(orderNo: string, change: OrderChange): Promise<Order | undefined>;
   /** Claim one paid order whose delivery is due and not leased by a live worker. */
   claimDelivery(now: Date, owner: string, leaseMs: number, orderNo?: string): Promise<Order | undefined>;
   /** Claim one refunding order whose refund is due. */
@@ -195,6 +194,6 @@ export interface OrderRepository {
   renewLease(orderNo: string, which: 'delivery' | 'refund', owner: string, until: Date): Promise<boolean>;
   /** Take over a lease from `from` (a dead process of the same home); the order when it was still theirs. */
   takeLease(orderNo: string, which: 'delivery' | 'refund', from: string, owner: string, until: Date): Promise<Order | undefined>;
-  /** Set `set` only while the caller still holds the lease of delivery or refund. */
-  releaseLease(orderNo: string, which: 'delivery' | 'refund', owner: string, set: Record<string, unknown>): Promise<Order | undefined>;
+  /** Apply a lease holder's write, only while it still holds the lease, and let the lease go. */
+  release(orderNo: string, release: LeaseRelease): Promise<Order | undefined>;
 }

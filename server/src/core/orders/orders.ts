@@ -15,7 +15,9 @@ import type { OrderDelivery } from './deliveries';
 import { FINAL_REFUSALS, classifyRefusal } from './lot-refusals';
 import { LotCallError, type LotGateway, type Payer, type PayParams, type PaymentEvent, type PaymentGateway, type PricedStay, type RefundOutcome } from './gateways';
 import type { WorkItem } from '../work';
-import { orderDue, PENDING_LOOK_MS, type Delivery, type Order, type OrderKind, type OrderRepository, type Payment, type Provider } from './model';
+import * as changes from './changes';
+import type { SubPatch } from './changes';
+import { orderDue, PENDING_LOOK_MS, type Delivery, type Order, type OrderKind, type OrderRepository, type Payment, type Provider, type Refund } from './model';
 import { backoff, DEFAULT_ORDER_POLICY, type OrderPolicy } from './policy';
 
 export interface OrderServiceDeps {
@@ -278,7 +280,7 @@ export class OrderService {
    */
   private async supersede(o: Order): Promise<'closed' | 'paid'> {
     if (o.status === 'quoted') {
-      const closed = await this.deps.orders.transition(o.orderNo, ['quoted'], { status: 'closed', closedReason: 'superseded', updatedAt: this.now() });
+      const closed = await this.deps.orders.apply(o.orderNo, changes.closeOrder(['quoted'], 'superseded', this.now()));
       if (closed) return 'closed';
       const now = await this.deps.orders.get(o.orderNo);
       if (now?.status === 'pending') return this.supersede(now); // a pay() came first
@@ -314,7 +316,7 @@ export class OrderService {
     }
     const now = this.now();
     if (order.status === 'quoted' && order.expiresAt <= now) {
-      await this.deps.orders.transition(orderNo, ['quoted'], { status: 'closed', closedReason: 'quote_expired', updatedAt: now });
+      await this.deps.orders.apply(orderNo, changes.closeOrder(['quoted'], 'quote_expired', now));
       throw new AppError('quote_expired', 'the price is out of date; check the fee again', 409);
     }
     const gateway = this.gateway(provider);
@@ -322,7 +324,7 @@ export class OrderService {
     // Claim the order for this provider first: a concurrent pay() then reuses the same provider order
     // (the provider's order is idempotent by our orderNo and amount).
     const claimed =
-      (await this.deps.orders.transition(orderNo, ['quoted'], { status: 'pending', provider, expiresAt, updatedAt: now })) ??
+      (await this.deps.orders.apply(orderNo, changes.startPayment(provider, expiresAt, now))) ??
       (await this.deps.orders.get(orderNo));
     if (!claimed || claimed.status !== 'pending' || claimed.provider !== provider) {
       throw new AppError('order_not_payable', `the order is ${claimed?.status ?? 'gone'}`, 409);
@@ -340,7 +342,7 @@ export class OrderService {
         }
         throw new AppError(retryable ? 'provider_unreachable' : 'provider_refused', `could not start the payment: ${(e as Error).message}`, retryable ? 503 : 502);
       });
-    const updated = await this.deps.orders.transition(orderNo, ['pending'], { gateway: created.ref, updatedAt: this.now() });
+    const updated = await this.deps.orders.apply(orderNo, changes.providerOrder(created.ref, this.now()));
     return { order: updated ?? claimed, pay: created.pay };
   }
 
@@ -363,7 +365,7 @@ export class OrderService {
       }
       const live = h && (h.status === 'quoted' || h.status === 'pending' || h.status === 'paid');
       if (live) {
-        await this.deps.orders.transition(order.orderNo, ['pending'], { status: 'closed', closedReason: `being_paid: order ${holder}`, updatedAt: this.now() }, { gateway: { $exists: false } });
+        await this.deps.orders.apply(order.orderNo, changes.closeOrder(['pending'], `being_paid: order ${holder}`, this.now(), { gatewayAbsent: true }));
         throw new AppError('quote_taken', 'this stay is being paid by someone else right now', 409);
       }
       if (await this.deps.orders.swapSlot(key, holder, order.orderNo)) return;
@@ -408,7 +410,7 @@ export class OrderService {
   /** Ask the provider whether a pending order is paid, and record the payment if so; the order after. */
   private async askProvider(order: Order): Promise<Order> {
     const now = this.now();
-    const marked = await this.deps.orders.transition(order.orderNo, ['pending'], { lastQueriedAt: now });
+    const marked = await this.deps.orders.apply(order.orderNo, changes.asked(now));
     if (!marked || !order.provider) return (await this.deps.orders.get(order.orderNo)) ?? order;
     try {
       const p = await this.gateway(order.provider).query(order.orderNo);
@@ -429,7 +431,7 @@ export class OrderService {
   async cancel(driverId: string, orderNo: string): Promise<Order> {
     const order = await this.own(driverId, orderNo);
     if (order.status === 'quoted') {
-      await this.deps.orders.transition(orderNo, ['quoted'], { status: 'closed', closedReason: 'cancelled', updatedAt: this.now() });
+      await this.deps.orders.apply(orderNo, changes.closeOrder(['quoted'], 'cancelled', this.now()));
     } else if (order.status === 'pending') {
       await this.closeAtProvider(order, 'cancelled');
     }
@@ -439,7 +441,7 @@ export class OrderService {
   /** Close an order at its provider, then here; 'paid' when the provider says it was paid (recorded then). */
   private async closeAtProvider(order: Order, reason: string): Promise<'closed' | 'paid'> {
     if (!order.provider) {
-      await this.deps.orders.transition(order.orderNo, ['pending', 'quoted'], { status: 'closed', closedReason: reason, updatedAt: this.now() });
+      await this.deps.orders.apply(order.orderNo, changes.closeOrder(['pending', 'quoted'], reason, this.now()));
       return 'closed';
     }
     const outcome = await this.gateway(order.provider).close(order.orderNo);
@@ -450,10 +452,31 @@ export class OrderService {
       }
       return 'paid';
     }
-    const closed = await this.deps.orders.transition(order.orderNo, ['pending'], { status: 'closed', closedReason: reason, updatedAt: this.now() });
+    const closed = await this.deps.orders.apply(order.orderNo, changes.closeOrder(['pending'], reason, this.now()));
     if (closed) return 'closed';
     const now = await this.deps.orders.get(order.orderNo);
     return now?.status === 'closed' ? 'closed' : 'paid';
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Lane QR orders (core/lanepay/lane-qr.ts): made for a lane screen, collected by the lot's own poll
+
+  /** A lane QR's order (kind 'lane_qr', pending with its provider); false when its outTradeNo has one already. */
+  openLaneQr(order: Order & { kind: 'lane_qr'; status: 'pending' }): Promise<boolean> {
+    return this.deps.orders.insert(order);
+  }
+
+  /** The provider's code of a lane QR order, kept to be answered again on a resend. */
+  laneQrMade(order: Order, qrCode: string): Promise<Order | undefined> {
+    return this.deps.orders.apply(order.orderNo, changes.providerOrder({ ...order.gateway, qrCode }, this.now()));
+  }
+
+  /**
+   * The lot collected a paid lane QR with its 4.17 poll: delivered, without sendPayRes — unless the order
+   * worker holds the delivery at this moment (undefined then: ask again shortly).
+   */
+  collectedByLot(orderNo: string): Promise<Order | undefined> {
+    return this.deps.orders.apply(orderNo, changes.collectedByLot(this.now()));
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -476,14 +499,14 @@ export class OrderService {
    */
   async recordPayment(orderNo: string, payment: Payment, via: 'notified' | 'confirmed' = 'notified'): Promise<'applied' | 'duplicate' | 'refunding' | 'unknown'> {
     const now = this.now();
-    const paidSet = () => {
+    const paidFrom = (from: readonly ('quoted' | 'pending' | 'closed')[]) => {
       const delivery: Delivery = { transactionID: orderNo, state: 'pending', attempts: 0, refusals: 0, nextAttemptAt: now };
       const taker = this.deps.deliveryOwner;
       if (taker) Object.assign(delivery, { attempts: 1, leaseOwner: taker, leaseUntil: new Date(now.getTime() + this.policy.leaseMs) });
-      return { status: 'paid', payment: { ...payment, recordedAt: now }, delivery, updatedAt: now };
+      return changes.recordPayment(from, { ...payment, recordedAt: now }, delivery, now);
     };
     // The usual case in one write (the driver waits at the barrier): unpaid, and the amount is the order's.
-    const paid = await this.deps.orders.markPaid(orderNo, paidSet(), payment.paidFen);
+    const paid = await this.deps.orders.applyPayment(orderNo, paidFrom(['quoted', 'pending']));
     if (paid) return this.paid(paid, payment);
     const order = await this.deps.orders.get(orderNo);
     if (!order) return 'unknown';
@@ -491,7 +514,7 @@ export class OrderService {
     if (order.amountFen === payment.paidFen && !order.payment) {
       // Paid after it closed (expired, cancelled, superseded): the money still opens the barrier (or, when
       // the stay was paid meanwhile, it is refunded at delivery).
-      const late = await this.deps.orders.transition(orderNo, ['closed'], paidSet(), { amountFen: payment.paidFen });
+      const late = await this.deps.orders.apply(orderNo, paidFrom(['closed']));
       if (late) return this.paid(late, payment);
       const again = await this.deps.orders.get(orderNo);
       if (again?.payment?.transactionId === payment.transactionId) return 'duplicate';
@@ -506,12 +529,10 @@ export class OrderService {
       return 'duplicate';
     }
     // Verified money of another amount than the order's: it cannot count; it goes back.
-    const started = await this.deps.orders.transition(orderNo, ['quoted', 'pending', 'closed'], {
-      status: 'refunding',
-      payment,
-      refund: this.newRefund(orderNo, payment.paidFen, `amount_mismatch: paid ${payment.paidFen} fen for an order of ${order.amountFen}`),
-      updatedAt: now,
-    });
+    const started = await this.deps.orders.apply(
+      orderNo,
+      changes.refundUnmatched(payment, this.newRefund(orderNo, payment.paidFen, `amount_mismatch: paid ${payment.paidFen} fen for an order of ${order.amountFen}`), now),
+    );
     if (!started) return 'duplicate';
     this.deps.log?.warn(
       { orderNo, parkNumber: started.parkNumber, outTradeNo: started.outTradeNo, provider: payment.provider, transactionId: payment.transactionId, fen: payment.paidFen },
@@ -550,18 +571,12 @@ export class OrderService {
     return 'applied';
   }
 
-  private newRefund(orderNo: string, fen: number, reason: string) {
-    return { refundNo: `${orderNo}R1`, reason, fen, state: 'pending' as const, attempts: 0, nextAttemptAt: this.now() };
+  private newRefund(orderNo: string, fen: number, reason: string): Refund {
+    return { refundNo: `${orderNo}R1`, reason, fen, state: 'pending', attempts: 0, nextAttemptAt: this.now() };
   }
 
-  private async startRefund(order: Order, owner: string, reason: string, extra: Record<string, unknown> = {}): Promise<void> {
-    await this.deps.orders.releaseLease(order.orderNo, 'delivery', owner, {
-      ...extra,
-      status: 'refunding',
-      'delivery.state': 'abandoned',
-      refund: this.newRefund(order.orderNo, order.payment!.paidFen, reason),
-      updatedAt: this.now(),
-    });
+  private async startRefund(order: Order, owner: string, reason: string, delivery: SubPatch<Delivery> = {}): Promise<void> {
+    await this.deps.orders.release(order.orderNo, changes.abandonDelivery(owner, this.newRefund(order.orderNo, order.payment!.paidFen, reason), this.now(), delivery));
     this.deps.log?.warn(
       { orderNo: order.orderNo, parkNumber: order.parkNumber, outTradeNo: order.outTradeNo, transactionId: order.payment?.transactionId, reason },
       'payment cannot count: refunding',
@@ -589,10 +604,7 @@ export class OrderService {
     const p = order.payment!;
     const park = await this.deps.parks.get(order.parkNumber);
     const retry = (error: string) =>
-      this.deps.orders.releaseLease(order.orderNo, 'delivery', owner, {
-        'delivery.nextAttemptAt': new Date(this.deps.clock.now() + backoff(this.policy.deliveryBackoffMs, d.attempts)),
-        'delivery.lastError': error,
-      });
+      this.deps.orders.release(order.orderNo, changes.retryDelivery(owner, new Date(this.deps.clock.now() + backoff(this.policy.deliveryBackoffMs, d.attempts)), error));
     if (!park) return retry(`park ${order.parkNumber} is not registered`);
 
     const special = this.deps.deliveries?.[order.kind];
@@ -600,11 +612,7 @@ export class OrderService {
     // delivery is due again exactly then, and no step of the backoff is used up.
     const notBefore = special?.notBefore?.(order);
     if (notBefore && notBefore.getTime() > this.deps.clock.now()) {
-      return this.deps.orders.releaseLease(order.orderNo, 'delivery', owner, {
-        'delivery.nextAttemptAt': notBefore,
-        'delivery.attempts': Math.max(0, d.attempts - 1),
-        'delivery.lastError': `held until ${formatChinaTime(notBefore)}`,
-      });
+      return this.deps.orders.release(order.orderNo, changes.retryDelivery(owner, notBefore, `held until ${formatChinaTime(notBefore)}`, { attempts: Math.max(0, d.attempts - 1) }));
     }
     if (STAY_KINDS.includes(order.kind) && order.orderId) {
       const owed = await this.stillOwed(order);
@@ -640,13 +648,7 @@ export class OrderService {
       }
       return retry(err.message);
     }
-    const delivered = await this.deps.orders.releaseLease(order.orderNo, 'delivery', owner, {
-      status: 'delivered',
-      'delivery.state': 'done',
-      'delivery.deliveredAt': this.now(),
-      'delivery.lastError': null,
-      updatedAt: this.now(),
-    });
+    const delivered = await this.deps.orders.release(order.orderNo, changes.delivered(owner, this.now()));
     if (delivered) {
       const seconds = Math.max(0, this.deps.clock.now() - (p.recordedAt ?? p.paidAt).getTime()) / 1000;
       this.deps.log?.info(
@@ -704,14 +706,13 @@ export class OrderService {
       if (this.deps.clock.now() - p.paidAt.getTime() > this.policy.giveUpAfterMs) reason = `lot_refused: busy for a day: ${said}`;
     } else if (refusals >= this.policy.maxRefusals) reason = `lot_refused: ${said}`;
     if (reason) {
-      await this.startRefund(order, owner, reason, { 'delivery.refusals': refusals });
+      await this.startRefund(order, owner, reason, { refusals });
       return this.deps.orders.get(order.orderNo);
     }
-    return this.deps.orders.releaseLease(order.orderNo, 'delivery', owner, {
-      'delivery.refusals': refusals,
-      'delivery.nextAttemptAt': new Date(this.deps.clock.now() + backoff(this.policy.deliveryBackoffMs, d.attempts)),
-      'delivery.lastError': `refused (${kind}): ${said}`,
-    });
+    return this.deps.orders.release(
+      order.orderNo,
+      changes.retryDelivery(owner, new Date(this.deps.clock.now() + backoff(this.policy.deliveryBackoffMs, d.attempts)), `refused (${kind}): ${said}`, { refusals }),
+    );
   }
 
   /**
@@ -740,11 +741,7 @@ export class OrderService {
   async refundDelivered(orderNo: string, fen: number, reason: string): Promise<Order | undefined> {
     const order = await this.deps.orders.get(orderNo);
     if (!order?.payment || fen <= 0) return order;
-    const started = await this.deps.orders.transition(orderNo, ['delivered'], {
-      status: 'refunding',
-      refund: this.newRefund(orderNo, Math.min(fen, order.payment.paidFen), reason),
-      updatedAt: this.now(),
-    });
+    const started = await this.deps.orders.apply(orderNo, changes.refundDelivered(this.newRefund(orderNo, Math.min(fen, order.payment.paidFen), reason), this.now()));
     if (!started) return this.deps.orders.get(orderNo);
     this.deps.log?.info({ orderNo, fen, reason }, 'refunding a delivered payment');
     this.deps.events?.emit('refundStarted', { orderNo });
@@ -775,10 +772,10 @@ export class OrderService {
         return ask();
       });
     } catch (e) {
-      return this.deps.orders.releaseLease(order.orderNo, 'refund', owner, {
-        'refund.nextAttemptAt': new Date(this.deps.clock.now() + backoff(this.policy.refundBackoffMs, r.attempts)),
-        'refund.lastError': (e as Error).message,
-      });
+      return this.deps.orders.release(
+        order.orderNo,
+        changes.refundLearned(owner, { nextAttemptAt: new Date(this.deps.clock.now() + backoff(this.policy.refundBackoffMs, r.attempts)), lastError: (e as Error).message }),
+      );
     }
     return this.settleRefund(order, outcome, owner);
   }
@@ -792,19 +789,16 @@ export class OrderService {
   private async settleRefund(order: Order, outcome: RefundOutcome, owner?: string, refundNo?: string): Promise<Order | undefined> {
     const r = order.refund!;
     const now = this.now();
-    const write = (set: Record<string, unknown>) =>
+    const write = (refund: SubPatch<Refund>) =>
       owner
-        ? this.deps.orders.releaseLease(order.orderNo, 'refund', owner, set)
-        : this.deps.orders.transition(order.orderNo, ['refunding'], set, { 'refund.refundNo': refundNo ?? r.refundNo });
+        ? this.deps.orders.release(order.orderNo, changes.refundLearned(owner, refund))
+        : this.deps.orders.apply(order.orderNo, changes.refundNotified(refundNo ?? r.refundNo, refund));
     switch (outcome.state) {
       case 'done': {
         // The lease holder's answer and the provider's notification can both report one refund: only the write
         // that moves the order out of refunding tells of it (metrics, messages), so it is told once.
-        const done = { status: 'refunded', 'refund.state': 'done', 'refund.refundedAt': outcome.at ?? now, 'refund.lastError': null, updatedAt: now };
-        const refunded = owner
-          ? await this.deps.orders.transition(order.orderNo, ['refunding'], { ...done, 'refund.leaseUntil': null }, { 'refund.leaseOwner': owner })
-          : await this.deps.orders.transition(order.orderNo, ['refunding'], done, { 'refund.refundNo': refundNo ?? r.refundNo });
-        if (!refunded) return owner ? this.deps.orders.releaseLease(order.orderNo, 'refund', owner, {}) : undefined;
+        const refunded = await this.deps.orders.apply(order.orderNo, changes.refundDone(owner ? { owner } : { refundNo: refundNo ?? r.refundNo }, outcome.at ?? now, now));
+        if (!refunded) return owner ? this.deps.orders.release(order.orderNo, changes.refundLearned(owner, {})) : undefined;
         this.deps.log?.info({ orderNo: order.orderNo, parkNumber: order.parkNumber, outTradeNo: order.outTradeNo, refundNo: r.refundNo, fen: r.fen, reason: r.reason }, 'refund confirmed');
         this.deps.events?.emit('refunded', { order: refunded });
         return refunded;
@@ -812,29 +806,29 @@ export class OrderService {
       case 'pending':
       case 'missing':
         return write({
-          'refund.requestedAt': r.requestedAt ?? now,
-          'refund.nextAttemptAt': new Date(now.getTime() + backoff(this.policy.refundBackoffMs, Math.max(1, r.attempts))),
-          'refund.lastError': outcome.state === 'pending' ? 'processing at the provider' : 'not at the provider yet: asked again',
+          requestedAt: r.requestedAt ?? now,
+          nextAttemptAt: new Date(now.getTime() + backoff(this.policy.refundBackoffMs, Math.max(1, r.attempts))),
+          lastError: outcome.state === 'pending' ? 'processing at the provider' : 'not at the provider yet: asked again',
         });
       case 'closed': {
         const next = (r.numbers ?? 1) + 1;
         this.deps.log?.warn({ orderNo: order.orderNo, refundNo: r.refundNo }, 'the provider closed the refund: a new refund number');
         return write({
-          'refund.refundNo': `${order.orderNo}R${next}`,
-          'refund.numbers': next,
-          'refund.requestedAt': null,
-          'refund.attempts': 0,
-          'refund.nextAttemptAt': now,
-          'refund.lastError': `refund ${r.refundNo} closed by the provider`,
+          refundNo: `${order.orderNo}R${next}`,
+          numbers: next,
+          requestedAt: null,
+          attempts: 0,
+          nextAttemptAt: now,
+          lastError: `refund ${r.refundNo} closed by the provider`,
         });
       }
       case 'abnormal':
         this.deps.log?.error({ orderNo: order.orderNo, refundNo: r.refundNo, fen: r.fen }, 'refund ABNORMAL at the provider (the buyer’s account cannot take it): needs a person');
         return write({
-          'refund.requestedAt': r.requestedAt ?? now,
-          'refund.abnormal': true,
-          'refund.nextAttemptAt': new Date(now.getTime() + this.policy.refundBackoffMs[this.policy.refundBackoffMs.length - 1]!),
-          'refund.lastError': 'ABNORMAL: the provider could not pay it back; a person must act (WeChat 异常退款)',
+          requestedAt: r.requestedAt ?? now,
+          abnormal: true,
+          nextAttemptAt: new Date(now.getTime() + this.policy.refundBackoffMs[this.policy.refundBackoffMs.length - 1]!),
+          lastError: 'ABNORMAL: the provider could not pay it back; a person must act (WeChat 异常退款)',
         });
     }
   }
@@ -888,7 +882,7 @@ export class OrderService {
   private async expireOne(o: Order): Promise<void> {
     try {
       if (o.status === 'quoted') {
-        await this.deps.orders.transition(o.orderNo, ['quoted'], { status: 'closed', closedReason: 'quote_expired', updatedAt: this.now() });
+        await this.deps.orders.apply(o.orderNo, changes.closeOrder(['quoted'], 'quote_expired', this.now()));
       } else {
         await this.closeAtProvider(o, 'payment_expired');
       }

@@ -263,7 +263,7 @@ describe('capacity', () => {
     const offerId = await w.offer({ areaId: 1, count: 2 });
     const b = await w.bookings.book('exp-1', offerId, '京H80001');
     // The order's quote runs out; the order worker's expiry closes it; the sweep gives the place back.
-    await w.orderRepo.transition(b.order!.orderNo, ['quoted'], { expiresAt: new Date(Date.now() - 1000) });
+    await w.orderRepo.apply(b.order!.orderNo, { from: ['quoted'], set: { expiresAt: new Date(Date.now() - 1000) } });
     await w.orders.expire();
     const released = await eventually(() => booking(b.booking.bookingNo), (x) => x.state === 'released');
     expect(released.releasedReason).toBe('unpaid: quote_expired');

@@ -43,6 +43,9 @@ import { openTestDatabase, type TestDatabase } from '../../../support/db';
 import { eventually, waitUntil } from '../../../support/eventually';
 
 const MIN = 60_000;
+/** No lane QR orders in these tests: an order service that refuses every call. */
+const noQr = () => Promise.reject(new Error('no QR orders here'));
+const noQrOrders = { view: noQr, openLaneQr: noQr, laneQrMade: noQr, collectedByLot: noQr };
 const GRACE = 10 * MIN;
 const clock = new ManualClock(Date.UTC(2026, 10, 28, 2, 0, 0));
 const logger = createLogger('silent');
@@ -101,7 +104,7 @@ beforeAll(async () => {
   lanesSpend = spend;
   lanes = new LaneDeductionService({ deductions: repo, agreements, stays, trust, spend, clock, refundGraceMs: GRACE, settleWaitMs: 150, settlePollMs: 30, waitMs: 1_000, pollMs: 20 });
   channel = new ChannelPayService({ deductions: lanes, orders, orderService: { cancel: () => Promise.reject(new Error('no QR orders here')) } });
-  laneQr = new LaneQrService({ deductions: lanes, orders, orderService: { view: () => Promise.reject(new Error('no QR orders here')) }, qr: {}, stays, clock });
+  laneQr = new LaneQrService({ deductions: lanes, orders, orderService: noQrOrders, qr: {}, stays, clock });
   refunds = new DeductionRefunds({ deductions: repo, lanes, gateways: agreements, clock, retryMs: [MIN, 2 * MIN] });
 
   handler = createApp({

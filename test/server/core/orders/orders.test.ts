@@ -162,7 +162,7 @@ describe('when the payment goes wrong', () => {
     await w.orders.pay(DRIVER, orderNo, 'wechat', { openId: OPENID });
     // Our record of the amount disagrees with what the wallet charged (a bug, a tampered row): the
     // verified money is not counted as this order's payment; it goes back.
-    await w.orderRepo.transition(orderNo, ['pending'], { amountFen: 399 });
+    await w.tamper(orderNo, { amountFen: 399 });
     w.wechat.pay(orderNo, { openid: OPENID });
     const refunded = await until(orderNo, 'refunded');
     expect(refunded.refund).toMatchObject({ fen: 400, state: 'done' });

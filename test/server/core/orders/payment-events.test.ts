@@ -6,18 +6,19 @@
  * orders.test.ts).
  */
 import { ManualClock } from '../../../../server/src/core/clock';
+import type { OrderChange } from '../../../../server/src/core/orders/changes';
 import type { PaymentGateway } from '../../../../server/src/core/orders/gateways';
 import type { Order, OrderRepository } from '../../../../server/src/core/orders/model';
 import { OrderService } from '../../../../server/src/core/orders/orders';
 
 function service(order: Partial<Order> | undefined) {
   const clock = new ManualClock(Date.UTC(2026, 10, 28, 2, 0, 0));
-  const writes: { orderNo: string; set: Record<string, unknown>; amountFen: number }[] = [];
+  const writes: { orderNo: string; change: OrderChange }[] = [];
   const queries: string[] = [];
   const orders = {
-    markPaid: async (orderNo: string, set: Record<string, unknown>, amountFen: number) => {
-      writes.push({ orderNo, set, amountFen });
-      return order && order.amountFen === amountFen ? ({ ...order, ...set } as Order) : undefined;
+    applyPayment: async (orderNo: string, change: OrderChange) => {
+      writes.push({ orderNo, change });
+      return order && order.amountFen === change.when?.amountFen ? ({ ...order, ...change.set, status: change.to } as Order) : undefined;
     },
     get: async () => (order ? ({ ...order } as Order) : undefined),
   } as unknown as OrderRepository;
@@ -39,20 +40,20 @@ it('a payment the provider did not date is dated by the service’s clock', asyn
   clock.advance(90_000);
   expect(await s.onPaymentEvent({ kind: 'paid', provider: 'wechat', orderNo: 'PP1', transactionId: 'T1', paidFen: 400 })).toBe('applied');
   expect(writes).toHaveLength(1);
-  expect(writes[0]!.set.payment).toEqual({ provider: 'wechat', transactionId: 'T1', paidFen: 400, paidAt: new Date(clock.now()), via: 'notification', recordedAt: new Date(clock.now()) });
+  expect(writes[0]!.change.set.payment).toEqual({ provider: 'wechat', transactionId: 'T1', paidFen: 400, paidAt: new Date(clock.now()), via: 'notification', recordedAt: new Date(clock.now()) });
 });
 
 it('a dated payment keeps the provider’s time', async () => {
   const { s, writes } = service(ORDER);
   const paidAt = new Date(Date.UTC(2026, 10, 28, 1, 59, 0));
   expect(await s.onPaymentEvent({ kind: 'paid', provider: 'wechat', orderNo: 'PP1', transactionId: 'T1', paidFen: 400, paidAt })).toBe('applied');
-  expect((writes[0]!.set.payment as { paidAt: Date }).paidAt).toEqual(paidAt);
+  expect(writes[0]!.change.set.payment!.paidAt).toEqual(paidAt);
 });
 
 it('a payment without an amount is not the order’s amount: the provider is asked, nothing is recorded from the notification', async () => {
   const { s, writes, queries } = service(ORDER);
   expect(await s.onPaymentEvent({ kind: 'paid', provider: 'wechat', orderNo: 'PP1', transactionId: 'T1' })).toBe('duplicate');
-  expect(writes.map((w) => w.amountFen)).toEqual([0]);
+  expect(writes.map((w) => w.change.when?.amountFen)).toEqual([0]);
   expect(queries).toEqual(['PP1']);
 });
 

@@ -41,7 +41,7 @@ async function pending(plate: string, wallet: 'wechat' | 'alipay' = 'wechat') {
 /** A refund started the usual way: our record of the amount disagrees with what the wallet charged. */
 async function refunding(plate: string, wallet: 'wechat' | 'alipay') {
   const { no } = await pending(plate, wallet);
-  await w.orderRepo.transition(no, ['pending'], { amountFen: 399 });
+  await w.tamper(no, { amountFen: 399 });
   if (wallet === 'wechat') w.wechat.pay(no, { openid: OPENID });
   else w.alipay.pay(no, 'r-driver');
   return no;
@@ -68,7 +68,7 @@ describe('refunds the provider is still processing', () => {
       await lost.arrive('京R10002', 70);
       const no = (await lost.orders.quotePrepay(DRIVER, DEMO_PARK_NUMBER, '京R10002')).order!.orderNo;
       await lost.orders.pay(DRIVER, no, 'wechat', { openId: OPENID });
-      await lost.orderRepo.transition(no, ['pending'], { amountFen: 1 });
+      await lost.tamper(no, { amountFen: 1 });
       lost.wechat.pay(no, { openid: OPENID });
       await eventually(() => lost.orderRepo.get(no), (o) => !!o?.refund?.requestedAt, 15_000);
       const queries = () => lost.wechat.hits(`/v3/refund/domestic/refunds/${no}R1`).length;
@@ -202,7 +202,7 @@ describe('paying again while the payment is being recorded', () => {
       late.wechat.pay(no, { openid: OPENID });
       // A second tap whose order request reaches WeChat after the payment (its first answer not stored yet),
       // and the app's poll asked a moment ago.
-      await late.orderRepo.transition(no, ['pending'], { gateway: null, lastQueriedAt: new Date() });
+      await late.tamper(no, { gateway: null, lastQueriedAt: new Date() });
       const again = await late.orders.pay(DRIVER, no, 'wechat', { openId: OPENID }).catch((e: unknown) => e);
       expect(again).toMatchObject({ code: 'order_not_payable', status: 409, details: { paid: true } });
       expect(late.wechat.hits('/v3/pay/transactions/jsapi').length).toBe(2);
