@@ -44,8 +44,6 @@ export class OrderWorker implements WorkHandler {
   private running = new Set<Promise<unknown>>();
   private stopped = false;
   private polling = false;
-  private started = false;
-  private lastPollAt = 0;
 
   constructor(
     private readonly orders: OrderService,
@@ -58,8 +56,6 @@ export class OrderWorker implements WorkHandler {
   /** Poll on its own timer (without a job registry: tests, scripts). */
   start(): void {
     this.stopped = false;
-    this.started = true;
-    this.lastPollAt = Date.now();
     this.loop.start();
   }
 
@@ -113,18 +109,7 @@ export class OrderWorker implements WorkHandler {
       await this.orders.processDue(this.owner).catch((e) => this.fail('poll', e));
     } finally {
       this.polling = false;
-      this.lastPollAt = Date.now();
     }
-  }
-
-  /**
-   * Whether this process's background work is alive: started and not stopped, and a poll finished lately
-   * (stalled: none for 30 s, or ten polls' time when polls are slower).
-   */
-  health(): { running: boolean; lastPollAgoMs: number | null; stalled: boolean } {
-    const running = this.started && !this.stopped;
-    const ago = this.started ? Date.now() - this.lastPollAt : null;
-    return { running, lastPollAgoMs: ago, stalled: running && ago !== null && ago > Math.max(30_000, 10 * (this.opts.pollMs ?? 1_000)) };
   }
 
   /** Stop taking work and wait for what is under way. */
