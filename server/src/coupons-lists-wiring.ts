@@ -1,7 +1,7 @@
 /**
  * Wiring of coupons (4.23, fixed codes for 4.24), white/black lists (4.6–4.11) and the lane answers that
  * read them (4.13 pre-exit pricing, 4.28 open gate) for server.ts: repositories, services on the Bluecard
- * client (one per process: it paces 4.6/4.9 per park), the Bluecard handlers for bluecardRouter's `lanePay`,
+ * client (its pace slots keep 4.6/4.9 per park across processes), the Bluecard handlers for bluecardRouter's `lanePay`,
  * the operator routes, the coupon redelivery job (for the job registry) and the list jobs (resumed at start).
  *
  * Bookings (H-book) plug in through `bookings`: its BookingLookup opens the gate for a booked car inside its

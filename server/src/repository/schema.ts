@@ -17,6 +17,7 @@ import { MongoFacePaymentRepository } from './face-payments';
 import { MongoInvoiceRepository } from './invoices';
 import { MongoLaneLabelRepository } from './lane-labels';
 import { MongoListsRepository } from './lists';
+import { MongoLotCallSlots } from './lot-call-slots';
 import { MongoLotRecordsRepository } from './lot-records';
 import { MongoMessageStores } from './messages';
 import { MongoAuditLog, MongoLiftConfirmations, MongoLoginThrottle, MongoOperatorAccountRepository, MongoOperatorSessionRepository } from './operators';
@@ -58,7 +59,7 @@ export function registerModels(conn: Connection): Model<unknown>[] {
     MongoLaneLabelRepository, MongoListsRepository, MongoLotRecordsRepository, MongoAuditLog, MongoLiftConfirmations,
     MongoLoginThrottle, MongoOperatorAccountRepository, MongoOperatorSessionRepository, MongoOrderRepository,
     MongoParkDirectory, MongoPlateProofRepository, MongoVisitRepository, MongoInvoiceRepository, MongoMessageStores,
-    MongoPendingWork, MongoWorkQueue, MongoPassRepositories,
+    MongoPendingWork, MongoWorkQueue, MongoPassRepositories, MongoLotCallSlots,
   ]) {
     new Repo(conn);
   }

@@ -37,10 +37,13 @@
  * each attempt's timeout is cut to what is left, and no retry starts with less than 1 s left. The app waits
  * 15 s (APP_GIVE_UP_MS), so the driver hears "the lot is slow" from us rather than "your network failed".
  *
- * Pacing (4.6, and 4.9 to be safe): per client and park, calls of the interface are serialized and each
- * waits until ≥5 s after the previous answer (any outcome, retries included), measured with the injectable
- * clock and waited with the injectable sleep. Several processes do not coordinate: run list syncs of a park
- * from one place (the jobs runner).
+ * Pacing (4.6, and 4.9 to be safe): each request waits until ≥5 s after the lot's previous answer of the
+ * interface for the park (any outcome, retries included), whichever ParkPay process made it. A request takes
+ * the park's slot of the interface (`slots`, core/lot/call-slots.ts: the database's in production, so every
+ * process keeps one pace) once it is free, holds it while on the wire and frees it at its answer + 5 s.
+ * Free times are on the injectable clock and waited with the injectable sleep; a slot held by a request of
+ * another process is looked at again every SLOT_POLL_MS of real time (its answer is a real-time event). In
+ * one client the calls of a park's interface also queue in order, so they do not race each other for it.
  */
 import {
   type BluecardAnswer,
@@ -64,7 +67,9 @@ import {
   downUrl,
 } from '../../../../shared/bluecard';
 import { yuanToFen } from '../../../../shared/money';
+import { randomUUID } from 'node:crypto';
 import { type Clock, systemClock } from '../../core/clock';
+import { type CallSlots, MemoryCallSlots } from '../../core/lot/call-slots';
 import { type Park, bluecardSign } from '../../core/parks';
 import { DEFAULT_BACKOFF_MS, DOWN_CALLS, type DownCall, type DownCallName, LIST_CHUNK_MAX, MIN_ATTEMPT_MS } from './calls';
 import { BluecardError, type BluecardErrorKind, type SyncProgress } from './errors';
@@ -108,6 +113,11 @@ export interface BluecardClientOptions {
   transport?: Transport;
   /** Used for pacing (4.6/4.9) and durations. Default: the system clock. */
   clock?: Clock;
+  /**
+   * Where the pace of 4.6/4.9 is kept per park: shared by every process that calls the lot (the database's
+   * slots in production). Default: this client's own.
+   */
+  slots?: CallSlots;
   /**
    * Per-call timeout: a number for every interface, or overrides by interface (the rest keep the table's
    * 5 s / 10 s).
@@ -169,10 +179,16 @@ const noopLogger: BluecardLogger = { info: () => undefined, warn: () => undefine
 /** The pacing wait was aborted before the request went on the wire. */
 class AbortedBeforeSend extends Error {}
 
+/** One client's queue of a park's paced interface. */
 interface Lane {
+  key: string;
   tail: Promise<void>;
-  lastAnswerAt: number | undefined;
 }
+
+/** How often a slot another process holds (its request on the wire) is looked at again, in real time. */
+const SLOT_POLL_MS = 100;
+/** A slot is held past the request's timeout and the pace by this much (a process that dies holding it). */
+const SLOT_HOLD_MARGIN_MS = 5_000;
 
 /** One attempt failed (internal: attempts() decides whether to try again, then throws `error`). */
 class AttemptFailed extends Error {
@@ -196,6 +212,7 @@ export class BluecardClient {
   private readonly onAttempt: ((a: AttemptReport) => void) | undefined;
   /** Pacing lanes by `<parkNumber> <path>`. */
   private readonly lanes = new Map<string, Lane>();
+  private readonly slots: CallSlots;
 
   constructor(options: BluecardClientOptions = {}) {
     this.transport = options.transport ?? fetchTransport;
@@ -206,6 +223,7 @@ export class BluecardClient {
     this.log = options.logger ?? noopLogger;
     this.sleep = options.sleep ?? realSleep;
     this.onAttempt = options.onAttempt;
+    this.slots = options.slots ?? new MemoryCallSlots();
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -435,7 +453,7 @@ export class BluecardClient {
     const key = `${park.parkNumber} ${spec.path}`;
     let lane = this.lanes.get(key);
     if (!lane) {
-      lane = { tail: Promise.resolve(), lastAnswerAt: undefined };
+      lane = { key, tail: Promise.resolve() };
       this.lanes.set(key, lane);
     }
     const previous = lane.tail;
@@ -463,11 +481,12 @@ export class BluecardClient {
     const roomFor = (wait: number) => deadline === undefined || deadline - this.clock.now() - wait >= MIN_ATTEMPT_MS;
     for (let attempt = 1; ; attempt++) {
       if (attempt > 1) await this.sleep(this.backoffMs[attempt - 2], options.signal);
-      if (lane?.lastAnswerAt !== undefined && spec.paceMs !== undefined) {
-        const wait = lane.lastAnswerAt + spec.paceMs - this.clock.now();
-        if (wait > 0) await this.sleep(wait, options.signal);
+      const holder = lane && spec.paceMs !== undefined ? await this.takeSlot(lane.key, spec.paceMs + this.timeoutFor(spec) + SLOT_HOLD_MARGIN_MS, options.signal) : undefined;
+      if (options.signal?.aborted) {
+        // Nothing sent: the slot is free again at once (it was free when taken).
+        if (holder) await this.freeSlot(lane!.key, holder, this.clock.now());
+        throw new AbortedBeforeSend('aborted before sending');
       }
-      if (options.signal?.aborted) throw new AbortedBeforeSend('aborted before sending');
       const t0 = process.hrtime.bigint();
       const report = (outcome: AttemptReport['outcome']) =>
         this.onAttempt?.({ parkNumber: park.parkNumber, path: spec.path, outcome, seconds: Number(process.hrtime.bigint() - t0) / 1e9 });
@@ -497,9 +516,28 @@ export class BluecardClient {
         this.log[error.kind === 'rejected' ? 'warn' : 'error'](fields, 'bluecard call failed');
         throw error;
       } finally {
-        if (lane) lane.lastAnswerAt = this.clock.now();
+        if (holder) await this.freeSlot(lane!.key, holder, this.clock.now() + spec.paceMs!);
       }
     }
+  }
+
+  /** Take the park's slot of a paced interface once it is free: the holder's name (undefined: aborted first). */
+  private async takeSlot(key: string, holdMs: number, signal: AbortSignal | undefined): Promise<string | undefined> {
+    const holder = randomUUID();
+    while (!signal?.aborted) {
+      const now = this.clock.now();
+      const t = await this.slots.take(key, holder, now, now + holdMs);
+      if (t.taken) return holder;
+      // Free at a known time: waited on the clock. Held by a request on the wire: looked at again soon.
+      if (t.held) await realSleep(SLOT_POLL_MS, signal);
+      else await this.sleep(Math.max(1, t.freeAt - now), signal);
+    }
+    return undefined;
+  }
+
+  /** The slot is free at `freeAt`. A failed write leaves it held until its hold ends: logged, not thrown. */
+  private async freeSlot(key: string, holder: string, freeAt: number): Promise<void> {
+    await this.slots.release(key, holder, freeAt).catch((e: unknown) => this.log.warn({ slot: key, err: messageOf(e) }, 'bluecard pace slot not freed; it frees itself when its hold ends'));
   }
 
   /** One request on the wire. Throws an AttemptFailed on failure. */
