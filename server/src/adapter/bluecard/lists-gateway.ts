@@ -1,13 +1,14 @@
 /**
- * The lists service's ListsLot over the Bluecard client: 4.6 synWhite, 4.7 delWhite, 4.8 queryWhite,
- * 4.9 synBlack, 4.10 delBlack, 4.11 queryBlack. The client paces 4.6 and 4.9 (≥5 s after the lot's previous
- * answer, per park: one client per process) and retries the harmless calls itself; what is left of a
- * failure becomes a LotListError.
+ * The lists service's ListsLot over the Bluecard client: 4.6 synWhite and 4.8 queryWhite (the whitelist
+ * writer monthly passes share, whitelist.ts), 4.7 delWhite, 4.9 synBlack, 4.10 delBlack, 4.11 queryBlack.
+ * The client paces 4.6 and 4.9 (≥5 s after the lot's previous answer for the park, across processes: its
+ * pace slots) and retries the harmless calls itself; what is left of a failure becomes a LotListError.
  */
 import { LotListError, type BlackSend, type ListKind, type ListsLot, type WhiteDetails, type WhiteSend } from '../../core/lists/model';
 import type { Park } from '../../core/parks';
 import type { BluecardClient } from './client';
 import { BluecardError } from './errors';
+import { BluecardWhitelist } from './whitelist';
 
 function listError(e: unknown): never {
   if (e instanceof BluecardError) {
@@ -19,29 +20,13 @@ function listError(e: unknown): never {
 }
 
 export class BluecardListsGateway implements ListsLot {
-  constructor(private readonly client: BluecardClient) {}
+  private readonly whitelist: BluecardWhitelist;
+  constructor(private readonly client: BluecardClient) {
+    this.whitelist = new BluecardWhitelist(client);
+  }
 
   async upsertWhite(park: Park, entries: WhiteSend[]): Promise<void> {
-    await this.client
-      .synWhite(
-        park,
-        entries.map((e) => ({
-          plate: e.plate,
-          start: e.start,
-          end: e.end,
-          chargeType: e.chargeType,
-          name: e.name,
-          certificate: e.certificate,
-          address: e.address,
-          phone: e.phone,
-          plateColor: e.plateColor,
-          dept: e.dept,
-          carType: e.carType,
-          memo: e.memo,
-          areasAndValidity: e.areas,
-        })),
-      )
-      .catch(listError);
+    await this.whitelist.write(park, entries).catch(listError);
   }
 
   async upsertBlack(park: Park, entries: BlackSend[]): Promise<void> {
@@ -63,23 +48,7 @@ export class BluecardListsGateway implements ListsLot {
       const rows = await this.client.queryBlack(park, plates).catch(listError);
       return rows.map((r) => ({ plate: r.plate, memo: r.memo }));
     }
-    const rows = await this.client.queryWhite(park, plates).catch(listError);
-    return rows.map((r) => ({
-      plate: r.plate,
-      memo: r.memo,
-      white: {
-        start: r.start,
-        end: r.end,
-        chargeType: r.chargeType,
-        name: r.name,
-        certificate: r.certificate,
-        address: r.address,
-        phone: r.phone,
-        plateColor: r.plateColor,
-        dept: r.dept,
-        carType: r.carType,
-        areas: r.areasAndValidity.map((a) => ({ areaId: a.areaId ?? 0, start: a.start, end: a.end })),
-      },
-    }));
+    const rows = await this.whitelist.read(park, plates).catch(listError);
+    return rows.map(({ plate, memo, ...white }) => ({ plate, memo, white }));
   }
 }
