@@ -15,7 +15,7 @@ import type { OrderDelivery } from './core/orders/deliveries';
 import type { OrderRepository } from './core/orders/model';
 import type { OrderEvents, OrderService } from './core/orders/orders';
 import type { EventBus } from './core/events';
-import { PassService } from './core/passes/service';
+import { PassService, type PassServiceDeps } from './core/passes/service';
 import type { ParkDirectory } from './core/parks';
 import type { WorkHandler } from './core/work';
 import type { Logger } from './logger';
@@ -34,6 +34,8 @@ export interface PassWiringDeps {
   parks: ParkDirectory;
   stays: LotRecordsRepository;
   orderRepo: OrderRepository;
+  /** Which plates a driver has proved theirs at a park (core/parking/proofs.ts). */
+  proofs: PassServiceDeps['proofs'];
 }
 
 export interface PassWiring {
@@ -78,6 +80,7 @@ export async function wirePasses(d: PassWiringDeps): Promise<PassWiring> {
         parks: d.parks,
         lotRecords: d.stays,
         lot: new BluecardPassLot(d.bluecard, d.driverBluecard),
+        proofs: d.proofs,
         boothRenewals: repos.boothRenewals,
         ourList: lists,
         clock: d.clock,

@@ -271,8 +271,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const bluecard = new BluecardClient(bluecardOptions);
     // Monthly passes: their orders are delivered by extending the plate's whitelist entry (4.8, 4.6); a
     // driver looking at a plate's pass waits on 4.8 no longer than on any lot answer.
+    // Which plates a driver has proved theirs where: their stays' details, and whether a plate is a lot's monthly car.
+    const plateProofRepo = new MongoPlateProofRepository(database.connection);
+    await plateProofRepo.init();
+    const plateProofs = new PlateProofs({ proofs: plateProofRepo, orders: orderRepo, visits, records: lotRecords, clock });
     const passWiring = await wirePasses({
-      connection: database.connection, clock, logger, bluecard, parks, stays: lotRecords, orderRepo,
+      connection: database.connection, clock, logger, bluecard, parks, stays: lotRecords, orderRepo, proofs: plateProofs,
       driverBluecard: new BluecardClient({ ...bluecardOptions, budgetMs: { queryWhite: DRIVER_WAIT_BUDGET_MS } }),
     });
     // What a driver gets after paying: e-invoices and messages.
@@ -337,12 +341,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 
     const laneLabels = new MongoLaneLabelRepository(database.connection);
     await laneLabels.init();
-    const plateProofs = new MongoPlateProofRepository(database.connection);
-    await plateProofs.init();
     const parking = new ParkingService({
       laneLabels,
       parks,
-      proofs: new PlateProofs({ proofs: plateProofs, orders: orderRepo, visits, records: lotRecords, clock }),
+      proofs: plateProofs,
       records: lotRecords,
       visits,
       orders: orderRepo,

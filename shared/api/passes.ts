@@ -23,7 +23,7 @@ export const passOfferViewSchema = z.object({
   /** The lot's areas (heartbeat areaId) the pass covers. */
   areaIds: z.array(z.number().int()),
   prices: z.array(z.object({ months: passMonthsSchema, priceFen: fen })),
-  /** false: only plates already on the lot's monthly list may renew. */
+  /** false: only plates already on the lot's monthly list may renew (a plate the driver has proved theirs here). */
   newPlates: z.boolean(),
   text: z.string(),
 });
@@ -32,7 +32,9 @@ export type PassOfferView = z.infer<typeof passOfferViewSchema>;
 export const plateValiditySchema = z.object({
   /**
    * 'lot': asked now (4.8); 'lot_list': the lot's list as it last sent it (4.32); 'ours': our purchases;
-   * 'none': no pass; 'hidden': not shown — a plate the driver has neither bound nor bought a pass for here.
+   * 'none': no pass; 'hidden': not shown — a plate the driver has not proved theirs here (paid a stay here,
+   * entered without a plate, or confirmed a stay's entry: POST /api/parks/:parkNumber/plate-proofs) and holds
+   * no pass of from here. Whether a plate is on the lot's monthly list says where its driver goes every day.
    */
   source: z.enum(['lot', 'lot_list', 'ours', 'none', 'hidden']),
   start: day.nullable(),
@@ -78,14 +80,15 @@ export const passEndpoints = {
     errors: ['park_unknown', 'invalid_plate'],
   }),
   buy: defineEndpoint({
-    summary: 'Buy or renew a plate’s pass for a duration (priced from the offer; pay it next). The same plate and duration again while unpaid answers the same purchase.',
+    summary:
+      'Buy or renew a plate’s pass for a duration (priced from the offer; pay it next). The same plate and duration again while unpaid answers the same purchase. A renewals-only offer answers plate_not_proved (403) for a plate the driver has not proved theirs here, whether or not it is on the lot’s list.',
     method: 'POST',
     path: '/api/parks/:parkNumber/passes',
     auth: 'driver',
     params: parkParams,
     body: z.object({ plate: z.string().trim().min(1).max(20), months: passMonthsSchema }),
     response: purchaseViewSchema,
-    errors: ['park_unknown', 'invalid_plate', 'no_pass_offer', 'duration_not_offered', 'plate_not_on_whitelist', 'passes_sold_out', 'pass_extending'],
+    errors: ['park_unknown', 'invalid_plate', 'no_pass_offer', 'duration_not_offered', 'plate_not_proved', 'plate_not_on_whitelist', 'passes_sold_out', 'pass_extending'],
   }),
   pay: defineEndpoint({
     summary: 'Start (or continue) paying a pass purchase; answers what the wallet needs.',

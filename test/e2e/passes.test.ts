@@ -106,8 +106,8 @@ describe('a monthly pass online', () => {
     await tap('登录');
     await see('演示模式 · 用户 pass-driver');
     await open(`/packages/park/pass/index?park=${P}&plate=${encodeURIComponent(plate)}`);
-    // Not a plate this driver has bound: its pass is not shown, it may still be renewed.
-    await see('绑定这个车牌后可查看月卡有效期，也可以直接续费');
+    // Not a plate this driver has proved theirs here: its pass is not shown, it may still be renewed.
+    await see('在此车场缴过费、或车在场内时在“我的停车”中确认入场信息后，可查看月卡有效期');
     await see('地面及地下停车场通用');
     await browser.shot('pass-2-driver-plate');
     await tap('3 个月 · ¥850.00');

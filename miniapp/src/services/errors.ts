@@ -25,6 +25,7 @@ const TEXTS: Record<string, ErrorText> = {
   invalid_plate: { title: '车牌号格式不对', hint: '请检查车牌号。', retry: false },
   no_pass_offer: { title: '这个车场暂未开通线上月卡', hint: '请到车场岗亭办理。', retry: false },
   duration_not_offered: { title: '车场没有出售这个时长的月卡', hint: '请选择其他时长。', retry: false },
+  plate_not_proved: { title: '请先确认这是你的车', hint: '在此车场缴过费、或车在场内时在“我的停车”中确认入场信息后，即可在线续费。', retry: false },
   plate_not_on_whitelist: { title: '只有车场月卡名单内的车辆可以在线续费', hint: '新办月卡请到车场岗亭。', retry: false },
   passes_sold_out: { title: '月卡名额已满', hint: '请联系车场。', retry: false },
   pass_extending: { title: '这辆车的续费正在发送给车场', hint: '请稍后再试。', retry: true },

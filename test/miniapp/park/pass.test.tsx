@@ -59,4 +59,27 @@ describe('a driver renews a monthly pass', () => {
     // The lot's new dates, read again once it accepted.
     expect((await screen.findAllByText('有效至 2027-02-28')).length).toBe(2);
   });
+
+  it('renewals only, a plate not proved here: no pass dates, no prices — how to prove it, and the way to my parking', async () => {
+    const hidden = { ...platePass('2026-11-30'), offer: { ...offer, newPlates: false }, validity: { source: 'hidden', start: null, end: null, areas: [] } };
+    const api = fakeApi({ 'GET /api/parks/p_demo_001/passes/沪A12345': { data: hidden } });
+    render(<PassPage />);
+    await see('本车场仅限月卡名单内的车辆在线续费');
+    await see(/可查看月卡有效期/);
+    expect(screen.queryByText(/有效至/)).toBeNull();
+    expect(screen.queryByText(/个月 · ¥/)).toBeNull();
+    await tap(await see('去确认入场信息'));
+    expect(Taro.navigateTo).toHaveBeenCalledWith({ url: '/packages/me/parking/index' });
+    expect(api.calls('POST /api/parks/p_demo_001/passes')).toEqual([]);
+  });
+
+  it('a purchase refused until the plate is proved: the driver is told how to prove it', async () => {
+    fakeApi({
+      'GET /api/parks/p_demo_001/passes/沪A12345': { data: { ...platePass('2026-11-30'), validity: { source: 'hidden', start: null, end: null, areas: [] } } },
+      'POST /api/parks/p_demo_001/passes': { status: 403, data: { error: { code: 'plate_not_proved', message: 'prove this plate first' } } },
+    });
+    render(<PassPage />);
+    await tap(await see('1 个月 · ¥300.00'));
+    await see('请先确认这是你的车');
+  });
 });

@@ -40,6 +40,8 @@ let work: MongoWorkQueue;
 let beforeWrite: (() => Promise<void>) | undefined;
 /** Runs after the next write (4.6) the lot accepted. */
 let afterWrite: (() => void) | undefined;
+/** `driverId|plateKey` of the plates drivers have proved theirs at the park (core/parking/proofs.ts decides in production). */
+const proved = new Set<string>();
 let plateSeq = 0;
 const plate = () => `沪M${String(10_000 + ++plateSeq).slice(-5)}`;
 
@@ -89,6 +91,7 @@ beforeAll(async () => {
     parks: new MongoParkDirectory(w.db.connection, 0),
     lotRecords: w.stays,
     lot,
+    proofs: { isProved: async (driverId, _park, plateKey) => proved.has(`${driverId}|${plateKey}`) },
     boothRenewals: repos.boothRenewals,
     ourList: lists,
     clock: w.lotClock,
@@ -140,11 +143,12 @@ describe('monthly passes', () => {
   test('an operator offer, a new plate bought for 3 months: the lot accepts, the car comes and goes without paying', async () => {
     const p = plate();
     const today = formatChinaDate(w.lotClock.now());
-    const before = await passes.plate('d1', P, p, [p]);
+    // A plate the driver has not proved theirs: its pass is not shown (the driver may still pay for it).
+    const before = await passes.plate('d1', P, p);
     expect(before.offer?.prices.map((x) => x.months)).toEqual([1, 3]);
-    expect(before.validity.source).toBe('none');
-    // Another driver's plate: its pass is not shown (the driver may still pay for it).
-    expect((await passes.plate('d1', P, p)).validity).toEqual({ source: 'hidden', start: null, end: null, areas: [] });
+    expect(before.validity).toEqual({ source: 'hidden', start: null, end: null, areas: [] });
+    proved.add(`d0|${p}`);
+    expect((await passes.plate('d0', P, p)).validity.source).toBe('none');
 
     const no = await buyAndPay('d1', p, 3);
     const done = await settled('d1', no);
@@ -345,7 +349,10 @@ describe('monthly passes', () => {
 
   test('renewals only: a plate the lot does not have may not buy; one the lot entered itself renews from its end, its details and areas kept', async () => {
     await passes.putOffer(operator, P, { areaIds: [1], prices: [{ months: 1, priceFen: 30_000 }], newPlates: false, maxPasses: 100, text: '' });
-    await expect(passes.buy('d6', P, plate(), 1)).rejects.toMatchObject({ code: 'plate_not_on_whitelist' });
+    const stranger = plate();
+    await expect(passes.buy('d6', P, stranger, 1)).rejects.toMatchObject({ code: 'plate_not_proved', status: 403 });
+    proved.add(`d6|${stranger}`);
+    await expect(passes.buy('d6', P, stranger, 1)).rejects.toMatchObject({ code: 'plate_not_on_whitelist' });
     // An entry made at the lot (offline, valid in every area): 4.8 does not answer it, the lot's 4.32 does.
     const p = plate();
     const today = formatChinaDate(w.lotClock.now());
@@ -355,7 +362,8 @@ describe('monthly passes', () => {
       '1',
       true,
     );
-    expect((await passes.plate('d6', P, p, [p])).validity).toMatchObject({ source: 'lot_list', end: lastDay });
+    proved.add(`d6|${p}`);
+    expect((await passes.plate('d6', P, p)).validity).toMatchObject({ source: 'lot_list', end: lastDay });
     const done = await settled('d6', await buyAndPay('d6', p, 1));
     expect(done.purchase).toMatchObject({ state: 'active', validTo: extendEnd(lastDay, 1) });
     expect(lotEntry(p)).toMatchObject({ name: '张三', phone: '13800000000', start: addDays(today, -25), end: extendEnd(lastDay, 1), areasAndValidity: [] });

@@ -55,6 +55,7 @@ async function instance(): Promise<Instance> {
     parks: new MongoParkDirectory(conn, 0),
     lotRecords: w.stays,
     lot: new BluecardPassLot(client),
+    proofs: { isProved: async () => false },
     boothRenewals: repos.boothRenewals,
     ourList: lists,
     clock: w.lotClock,

@@ -2,8 +2,9 @@
  * Whose car is it? Anyone can bind any plate, so a bound plate proves nothing. A driver sees a stay's entry
  * time, entry picture and where the car stands only for a plate they have proved at that lot — their own
  * payment there, their own unlicensed entry there, or a confirmation the lot's record can check (the entry
- * lane and time) — and otherwise only that a car with this plate is here. Look-ups are rate-limited per
- * driver and per address. Through ParkPay's real server in demo mode (the Bluecard and WeChat sandboxes).
+ * lane and time) — and otherwise only that a car with this plate is here. Whether a plate is a lot's monthly
+ * car, and until when, is told only for a proved plate too. Look-ups are rate-limited per driver and per
+ * address. Through ParkPay's real server in demo mode (the Bluecard and WeChat sandboxes).
  */
 import { buildPath, type EndpointDef } from '../../../shared/api/contract';
 import { orderEndpoints, type OrderView } from '../../../shared/api/orders';
@@ -11,6 +12,7 @@ import { formatChinaTime } from '../../../shared/time';
 import { loadConfig } from '../../../server/src/config';
 import { createLogger } from '../../../server/src/logger';
 import { DEMO_PARK_NUMBER } from '../../../server/sandbox/bluecard';
+import { DEMO_OPERATOR } from '../../../server/sandbox/demo';
 import { startServer, type RunningServer } from '../../../server/src/server';
 import { testDatabaseUri } from '../../support/db';
 import { eventually } from '../../support/payment-world';
@@ -169,5 +171,51 @@ describe('find my car (4.34)', () => {
     }
     expect(byAddress).toContain(429);
     expect(byAddress.filter((s) => s === 200).length).toBeLessThan(40);
+  });
+});
+
+describe('monthly passes', () => {
+  const today = () => formatChinaTime(Date.now()).slice(0, 10);
+  const pass = (token: string, plate: string) =>
+    api<{ validity: { source: string; end: string | null }; error?: { code: string } }>('GET', `/api/parks/${P}/passes/${encodeURIComponent(plate)}`, token);
+  const buy = (token: string, plate: string) => api<{ state?: string; error?: { code: string; message: string } }>('POST', `/api/parks/${P}/passes`, token, { plate, months: 1 });
+
+  it("renewals only: an unproved plate's answers are the same whether or not it is on the lot's list; a proved one learns which", async () => {
+    await sb().bluecard.heartbeatNow(P);
+    const login = await api<{ token: string }>('POST', '/api/op/auth/login', undefined, { username: DEMO_OPERATOR.username, password: DEMO_OPERATOR.password });
+    const offer = { areaIds: [1], prices: [{ months: 1, priceFen: 30_000 }], newPlates: false, maxPasses: 100, text: '' };
+    expect((await api('POST', `/api/op/parks/${P}/pass-offer`, login.body.token, offer)).status).toBe(200);
+    // 苏K50001 is a monthly car of the lot (entered at its booth, pushed to ParkPay); 苏K50002 is not.
+    await lot().offlineWhite(
+      { plate: '苏K50001', chargeType: '', name: '', certificate: '', address: '', phone: '', plateColor: '', start: today(), end: '2027-06-30', dept: '', carType: '月租车', memo: '', areasAndValidity: [] },
+      '1',
+      true,
+    );
+    const onList = '苏K50001';
+    const offList = '苏K50002';
+
+    // Binding a plate proves nothing: the pass page and buying tell a stranger the same of both.
+    const stranger = await driver('priv-pass-stranger', [onList, offList]);
+    const [seenOn, seenOff] = [await pass(stranger, onList), await pass(stranger, offList)];
+    expect(seenOn).toMatchObject({ status: 200, body: { validity: { source: 'hidden', end: null } } });
+    expect(seenOff.body).toEqual(seenOn.body);
+    const [buyOn, buyOff] = [await buy(stranger, onList), await buy(stranger, offList)];
+    expect(buyOn).toMatchObject({ status: 403, body: { error: { code: 'plate_not_proved' } } });
+    expect(buyOff.status).toBe(buyOn.status);
+    expect(buyOff.body).toEqual(buyOn.body);
+
+    // Their owners prove them (the entry lane and time of the car's stay): now each learns where it stands.
+    for (const [plate, name] of [[onList, 'priv-pass-owner'], [offList, 'priv-pass-other']] as const) {
+      const { at } = await carIn(plate, 20);
+      const owner = await driver(name, [plate]);
+      expect((await confirm(owner, { plate, enteredAt: formatChinaTime(at).slice(0, 16), passagewayId: '1' })).status).toBe(200);
+      if (plate === onList) {
+        expect((await pass(owner, plate)).body.validity).toMatchObject({ source: 'lot_list', end: '2027-06-30' });
+        expect(await buy(owner, plate)).toMatchObject({ status: 200, body: { state: 'awaiting_payment' } });
+      } else {
+        expect((await pass(owner, plate)).body.validity).toMatchObject({ source: 'none' });
+        expect(await buy(owner, plate)).toMatchObject({ status: 409, body: { error: { code: 'plate_not_on_whitelist' } } });
+      }
+    }
   });
 });

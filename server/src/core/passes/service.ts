@@ -50,6 +50,12 @@ export interface PassServiceDeps {
   /** The lot's heartbeat (its areas) and its own whitelist as it last pushed it (4.32). */
   lotRecords: { latestHeartbeat(parkNumber: string): Promise<Heartbeat | undefined>; lotWhitelist(parkNumber: string): Promise<LotWhitelistEntry[]> };
   lot: PassLot;
+  /**
+   * Which plates a driver has proved theirs at a park (core/parking/proofs.ts: paid a stay there, entered
+   * there without a plate, or confirmed a stay's entry). Whether a plate is on a lot's monthly list, and until
+   * when, says where its driver goes every day: it is told only to a driver who proved the plate.
+   */
+  proofs: { isProved(driverId: string, parkNumber: string, plateKey: string): Promise<boolean> };
   /** The lot's booth renewals as it reported them (4.31). */
   boothRenewals: BoothRenewalReader;
   /**
@@ -244,16 +250,17 @@ export class PassService {
 
   /**
    * What a driver sees of a plate: the offer, the validity per area (named as the lot names them) — only of a
-   * plate they have bound (`boundPlateKeys`) or bought a pass for here —, and their own purchases of it.
+   * plate they have proved here or hold a pass of from here ('hidden' otherwise, whether or not the lot has
+   * it: binding a plate proves nothing) —, and their own purchases of it.
    */
-  async plate(driverId: string, parkNumber: string, plate: string, boundPlateKeys: readonly string[] = []) {
+  async plate(driverId: string, parkNumber: string, plate: string) {
     const key = this.plateKey(plate);
     const offer = await this.onSale(parkNumber);
     const [all, hb] = await Promise.all([this.deps.purchases.ofPlate(parkNumber, key, 20), this.deps.lotRecords.latestHeartbeat(parkNumber)]);
     const mine = all.filter((p) => p.driverId === driverId);
-    const validity: PlateValidity =
-      boundPlateKeys.includes(key) || mine.length > 0 ? await this.validity(parkNumber, key) : { source: 'hidden', start: null, end: null, areas: [] };
     const purchases = await Promise.all(mine.map((p) => this.caughtUp(p)));
+    const shown = purchases.some((v) => v.purchase.state === 'active') || (await this.deps.proofs.isProved(driverId, parkNumber, key));
+    const validity: PlateValidity = shown ? await this.validity(parkNumber, key) : { source: 'hidden', start: null, end: null, areas: [] };
     return { offer, validity, purchases, areas: lotAreas(hb) };
   }
 
@@ -272,6 +279,10 @@ export class PassService {
     if (!offer) throw new AppError('no_pass_offer', 'this park sells no monthly pass online', 409);
     const price = offer.prices.find((p) => p.months === months);
     if (!price) throw new AppError('duration_not_offered', `the park does not sell ${months} months`, 409);
+    // Renewals only: whether the plate may renew is whether the lot has it, told only to whoever proved it.
+    if (!offer.newPlates && !(await this.deps.proofs.isProved(driverId, parkNumber, key))) {
+      throw new AppError('plate_not_proved', 'only plates on the lot’s monthly list may renew here: prove this plate is yours first (pay a stay here, or confirm its entry in my parking)', 403);
+    }
 
     const open = (await this.deps.purchases.ofPlate(parkNumber, key, 20)).filter((p) => p.state === 'awaiting_payment' || p.state === 'extending');
     for (const p of open) {

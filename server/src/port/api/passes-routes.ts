@@ -36,7 +36,7 @@ function opOfferView(o: PassOffer) {
 
 export function mountPassRoutes(router: Router, passes: PassService): void {
   mount(router, passEndpoints.plate, async ({ driver, params }) => {
-    const { offer, validity, purchases, areas } = await passes.plate(driver.id, params.parkNumber, params.plate, driver.plates.map((p) => p.plateKey));
+    const { offer, validity, purchases, areas } = await passes.plate(driver.id, params.parkNumber, params.plate);
     return {
       offer: offer ? offerView(offer) : null,
       validity: { source: validity.source, start: validity.start, end: validity.end, areas: validity.areas },

@@ -135,6 +135,7 @@ export const OP_ERROR_TEXTS: Record<string, ErrorText> = {
   invalid_pass_offer: { title: '月卡设置有误', hint: '请检查适用区域和价格（1 个月的价格必填）。', retry: false },
   no_pass_offer: { title: '这个车场暂未开通线上月卡', hint: '', retry: false },
   duration_not_offered: { title: '车场没有出售这个时长的月卡', hint: '', retry: false },
+  plate_not_proved: { title: '车主还没有确认这是自己的车', hint: '仅限名单内车辆续费时，车主需先在此车场缴过费或确认入场信息。', retry: false },
   plate_not_on_whitelist: { title: '只有车场月卡名单内的车辆可以续费', hint: '新办月卡请到车场岗亭。', retry: false },
   passes_sold_out: { title: '月卡名额已满', hint: '', retry: false },
   pass_extending: { title: '这辆车的续费正在发送给车场', hint: '请稍后再试。', retry: true },

@@ -16,7 +16,7 @@ import { yuan } from '../../../services/format';
 import { lastPark } from '../../../services/memory';
 import type { PayDeps } from '../../../services/payFlow';
 import { walletOf } from '../../../services/platform';
-import { pageUrl, param } from '../../../services/routes';
+import { go, pageUrl, param } from '../../../services/routes';
 
 type PlatePass = ResponseOf<typeof passEndpoints.plate>;
 
@@ -33,7 +33,7 @@ const SOURCE_TEXT: Record<PlatePass['validity']['source'], string> = { lot: '车
 
 function Validity({ v, areas }: { v: PlatePass['validity']; areas: PlatePass['areas'] }) {
   if (v.source === 'none') return <Text className="muted pass-validity">这辆车还没有月卡</Text>;
-  if (v.source === 'hidden') return <Text className="muted pass-validity">绑定这个车牌后可查看月卡有效期，也可以直接续费</Text>;
+  if (v.source === 'hidden') return <Text className="muted pass-validity">在此车场缴过费、或车在场内时在“我的停车”中确认入场信息后，可查看月卡有效期</Text>;
   const name = (id: number) => areas.find((a) => a.areaId === id)?.name || `区域 ${id}`;
   return (
     <View className="pass-validity">
@@ -122,7 +122,18 @@ export default function PassPage() {
           <Text className="section-title">{plate}</Text>
           <Validity v={pass.validity} areas={pass.areas} />
           {!pass.offer ? <Notice title="这个车场暂未开通线上月卡" /> : null}
-          {pass.offer && !purchase ? (
+          {pass.offer && !pass.offer.newPlates && pass.validity.source === 'hidden' && !purchase ? (
+            // Renewals only: whether this plate may renew is told once the driver proved it is theirs.
+            <>
+              <Notice title="本车场仅限月卡名单内的车辆在线续费">
+                <Text className="muted">请先确认这是你的车：在此车场缴过费，或车在场内时在“我的停车”中确认入场信息。</Text>
+              </Notice>
+              <Button className="btn btn-primary pass-prove" onClick={() => go('parking')}>
+                去确认入场信息
+              </Button>
+            </>
+          ) : null}
+          {pass.offer && !purchase && (pass.offer.newPlates || pass.validity.source !== 'hidden') ? (
             <>
               {pass.offer.text ? <Text className="muted pass-text">{pass.offer.text}</Text> : null}
               {pass.offer.prices.map((x) => (
