@@ -95,6 +95,11 @@ describe('a monthly pass online', () => {
     await fill('.op-pass-price-1', '300');
     await fill('.op-pass-price-3', '850');
     await fill('.op-pass-text', '地面及地下停车场通用');
+    // The drivers' text is as wide as the price inputs beside it.
+    const [textBox, priceBox] = [await visible('.op-pass-text').boundingBox(), await visible('.op-pass-price-1').boundingBox()];
+    expect(textBox?.width).toBeGreaterThan(0);
+    expect(Math.abs(textBox!.width - priceBox!.width)).toBeLessThanOrEqual(1);
+    expect(textBox!.x).toBeCloseTo(priceBox!.x, 0);
     await browser.shot('pass-1-offer-form');
     await visible('.op-pass-save').click();
     await see('已保存');
