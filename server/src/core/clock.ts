@@ -51,3 +51,8 @@ export class ScaledClock implements Clock {
     return this.factor;
   }
 }
+
+/** The clock's time as a Date (what records are stamped with). */
+export function dateNow(clock: Clock): Date {
+  return new Date(clock.now());
+}

@@ -19,14 +19,15 @@ import {
   type BookingOffer,
   type BookingReconciliation,
   type BookingReconciliationRepository,
+  type BookingChange,
   type BookingRepository,
-  type BookingState,
   type CapacityLedger,
   type CapacityRepository,
   type OfferRepository,
   type OfferStatus,
 } from '../core/bookings/model';
 import { awaitKey, forEachDoc, KeyIndex, runOnce } from './keys';
+import { toUpdate } from './patch';
 import { isDuplicateKey } from './util';
 import { MongoWorkQueue } from './work';
 
@@ -135,16 +136,6 @@ const toBooking = (d: BookingDoc | null | undefined): Booking | undefined => {
 function fromBooking(b: Booking): BookingDoc {
   const { bookingNo, holds, ...rest } = b;
   return { ...rest, _id: bookingNo, holdsOffer: holds.offer, holdsCap: Object.fromEntries(holds.capacity.map((k) => [capField(k), true])) };
-}
-
-/** Domain `set` paths → stored paths (holds live in holdsOffer / holdsCap). */
-function storedSet(set: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(set)) {
-    if (k === 'holds.offer') out.holdsOffer = v;
-    else out[k] = v;
-  }
-  return out;
 }
 
 /** 'area:1' ⇄ 'area_1' as a stored field name (no ':' in paths, to be safe on every engine). */
@@ -270,8 +261,12 @@ export class MongoBookingRepositories {
         const docs = await m.bookings.find(q).sort({ createdAt: -1 }).limit(limit).lean<BookingDoc[]>();
         return docs.map((d) => toBooking(d)!);
       },
-      async transition(bookingNo, from: BookingState[], set) {
-        return writeBooking(bookingNo, { state: { $in: from } }, { $set: storedSet(set) }, set.state === 'cancelling');
+      async apply(bookingNo, c: BookingChange) {
+        const filter: Record<string, unknown> = { state: { $in: c.from } };
+        if (c.when?.cancelLeaseOwner !== undefined) filter['cancel.leaseOwner'] = c.when.cancelLeaseOwner;
+        // The cancellation is written field by field; the offer hold lives in holdsOffer.
+        const update = toUpdate({ ...c.set, ...(c.to ? { state: c.to } : {}) }, ['cancel', 'holds'], { 'holds.offer': 'holdsOffer' });
+        return writeBooking(bookingNo, filter, update, c.to === 'cancelling');
       },
       async dropHold(bookingNo, hold) {
         const path = hold === 'offer' ? 'holdsOffer' : `holdsCap.${capField(hold)}`;
@@ -307,9 +302,6 @@ export class MongoBookingRepositories {
           )
           .lean<BookingDoc>();
         return toBooking(doc);
-      },
-      async releaseCancelLease(bookingNo, owner, set) {
-        return writeBooking(bookingNo, { 'cancel.leaseOwner': owner }, { $set: { ...storedSet(set), 'cancel.leaseUntil': null } }, false);
       },
       async forReconciliation(parkNumber, endsAfter, bookingNos) {
         const listed = await ofPark(parkNumber, new Date());

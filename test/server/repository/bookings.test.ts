@@ -146,20 +146,28 @@ describe('bookings', () => {
   it('a move happens only from the listed states: a retry, or a move out of cancelled, changes nothing', async () => {
     const a = booking();
     await repos.bookings.insert(a);
-    expect((await repos.bookings.transition(a.bookingNo, ['reserving'], { state: 'issued', issuedAt: at(1), updatedAt: at(1) }))!.state).toBe('issued');
-    expect(await repos.bookings.transition(a.bookingNo, ['reserving'], { state: 'issued', issuedAt: at(2) })).toBeUndefined();
+    expect((await repos.bookings.apply(a.bookingNo, { from: ['reserving'], to: 'issued', set: { issuedAt: at(1), updatedAt: at(1) } }))!.state).toBe('issued');
+    expect(await repos.bookings.apply(a.bookingNo, { from: ['reserving'], to: 'issued', set: { issuedAt: at(2) } })).toBeUndefined();
     expect((await repos.bookings.get(a.bookingNo))!.issuedAt).toEqual(at(1));
-    await repos.bookings.transition(a.bookingNo, ['issued'], { state: 'cancelled', updatedAt: at(3) });
-    expect(await repos.bookings.transition(a.bookingNo, ['reserving', 'held', 'issued'], { state: 'issued' })).toBeUndefined();
+    await repos.bookings.apply(a.bookingNo, { from: ['issued'], to: 'cancelled', set: { updatedAt: at(3) } });
+    expect(await repos.bookings.apply(a.bookingNo, { from: ['reserving', 'held', 'issued'], to: 'issued', set: {} })).toBeUndefined();
     expect((await repos.bookings.get(a.bookingNo))!.state).toBe('cancelled');
+  });
+
+  it('a change that keeps the state writes its fields only: the offer hold taken', async () => {
+    const a = booking({ holds: { offer: false, capacity: ['area:1'] } });
+    await repos.bookings.insert(a);
+    const held = await repos.bookings.apply(a.bookingNo, { from: ['reserving'], set: { holds: { offer: true } } });
+    expect(held).toMatchObject({ state: 'reserving', holds: { offer: true, capacity: ['area:1'] } });
+    expect(await repos.bookings.apply(a.bookingNo, { from: ['held'], set: { holds: { offer: true } } })).toBeUndefined();
   });
 
   it('two racing moves out of held (issued vs releasing): exactly one wins', async () => {
     const a = booking({ state: 'held' });
     await repos.bookings.insert(a);
     const r = await Promise.all([
-      repos.bookings.transition(a.bookingNo, ['held'], { state: 'issued', issuedAt: at(1) }),
-      repos.bookings.transition(a.bookingNo, ['held'], { state: 'releasing', releasedReason: 'timeout' }),
+      repos.bookings.apply(a.bookingNo, { from: ['held'], to: 'issued', set: { issuedAt: at(1) } }),
+      repos.bookings.apply(a.bookingNo, { from: ['held'], to: 'releasing', set: { releasedReason: 'timeout' } }),
     ]);
     expect(r.filter((x) => x !== undefined)).toHaveLength(1);
     expect((await repos.bookings.get(a.bookingNo))!.state).toBe(r.find((x) => x !== undefined)!.state);
@@ -202,10 +210,10 @@ describe('bookings', () => {
     const loser = owner === 'w1' ? 'w2' : 'w1';
     expect((await repos.bookings.get(a.bookingNo))!.cancel!.attempts).toBe(1);
     expect(await repos.bookings.claimCancel(at(39), loser, 30_000, a.bookingNo)).toBeUndefined();
-    expect(await repos.bookings.releaseCancelLease(a.bookingNo, loser, { 'cancel.state': 'done' })).toBeUndefined();
+    expect(await repos.bookings.apply(a.bookingNo, { from: ['cancelling'], set: { cancel: { state: 'done', leaseUntil: null } }, when: { cancelLeaseOwner: loser } })).toBeUndefined();
     expect((await repos.bookings.get(a.bookingNo))!.cancel!.state).toBe('pending');
-    const done = await repos.bookings.releaseCancelLease(a.bookingNo, owner, { 'cancel.state': 'done', state: 'cancelled' });
-    expect(done!.cancel!.state).toBe('done');
+    const done = await repos.bookings.apply(a.bookingNo, { from: ['cancelling'], to: 'cancelled', set: { cancel: { state: 'done', leaseUntil: null } }, when: { cancelLeaseOwner: owner } });
+    expect(done!.cancel).toMatchObject({ state: 'done', leaseUntil: null, attempts: 1, reason: 'r' });
     expect(await repos.bookings.claimCancel(at(1000), 'w3', 30_000, a.bookingNo)).toBeUndefined();
   });
 });

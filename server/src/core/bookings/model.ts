@@ -3,9 +3,7 @@
  * like a stay (an order of kind 'booking'), the lot is told with 4.18 flag 1 instead of 4.5, a cancellation
  * sends flag 0 and refunds under the offer's rule, and 4.19 lets us reconcile our bookings with the lot's.
  *
- *   reserving ──holds taken──▶ held ──paid, 4.18 flag 1 acknowledged──▶ issued ──cancel──▶ cancelling ──flag 0──▶ cancelled
- *       │                       │                                          (refund per rule)
- *       └──sold out─────────────┴──unpaid / the lot refused (refunded)──▶ released
+ * A booking's states and moves are BOOKING_MOVES below; core/bookings/changes.ts builds its changes.
  *
  * Capacity is two single-document atomic counters, so concurrent buyers can never oversell:
  *  - the offer's `held` (at most `count`), and
@@ -15,10 +13,11 @@
  * FerretDB has no transactions: every change is one conditional single-document update. Money is integer fen.
  */
 import type { Park } from '../parks';
-
-/** 'all' for an offer of any area (4.18 areaId "0"), else one area of the lot. */
+import type { Patch } from '../patch';
+import type { Change, Moves } from '../state';
 import type { WorkItem } from '../work';
 
+/** 'all' for an offer of any area (4.18 areaId "0"), else one area of the lot. */
 export type AreaKey = 'all' | `area:${number}`;
 
 /** What a cancellation gives back. */
@@ -55,7 +54,24 @@ export interface BookingOffer {
   updatedAt: Date;
 }
 
-export type BookingState = 'reserving' | 'held' | 'releasing' | 'released' | 'issued' | 'cancelling' | 'cancelled';
+export const BOOKING_STATES = ['reserving', 'held', 'releasing', 'released', 'issued', 'cancelling', 'cancelled'] as const;
+export type BookingState = (typeof BOOKING_STATES)[number];
+
+/**
+ * A booking's way: reserving (holds being taken) → held → issued once paid and the lot acknowledged 4.18 flag
+ * 1 (the lot may acknowledge before the reservation finished); a cancellation of an issued booking sends
+ * flag 0 (cancelling) and refunds under the offer's rule (cancelled); a booking never issued — sold out,
+ * unpaid, refused by the lot (and refunded) — gives its holds back (releasing) and ends released.
+ */
+export const BOOKING_MOVES: Moves<BookingState> = {
+  reserving: ['held', 'issued', 'releasing'],
+  held: ['issued', 'releasing'],
+  releasing: ['released'],
+  released: [],
+  issued: ['cancelling'],
+  cancelling: ['cancelled'],
+  cancelled: [],
+};
 
 /** A cancellation after the booking was issued: 4.18 flag 0 (retried with a lease), then the refund. */
 export interface BookingCancel {
@@ -68,12 +84,13 @@ export interface BookingCancel {
   attempts: number;
   nextAttemptAt: Date;
   leaseOwner?: string;
-  leaseUntil?: Date;
-  lastError?: string;
-  /** The lot acknowledged flag 0. */
-  lotAcknowledgedAt?: Date;
+  /** null once the attempt holding it ended. */
+  leaseUntil?: Date | null;
+  lastError?: string | null;
+  /** The lot acknowledged flag 0 (null: it did not). */
+  lotAcknowledgedAt?: Date | null;
   /** The lot refused flag 0 (it did not know the booking, say) or could not be told: why. Reconciliation checks it. */
-  lotProblem?: string;
+  lotProblem?: string | null;
 }
 
 export interface Booking {
@@ -192,6 +209,20 @@ export function bookingDue(b: Booking, now: Date): Date | undefined {
   return HOLDING_BOOKING.includes(b.state) ? now : undefined;
 }
 
+/** The fields a change of a booking sets; the cancellation is written field by field. */
+export type BookingPatch = Patch<Pick<Booking, 'activeKey' | 'issuedAt' | 'releasedReason' | 'updatedAt'>> & {
+  /** The offer hold taken (it is dropped with dropHold, which says who dropped it). */
+  readonly holds?: { readonly offer: true };
+  readonly cancel?: Patch<BookingCancel>;
+};
+
+/** A further condition: the cancellation lease is still this owner's. */
+export interface BookingWhen {
+  cancelLeaseOwner?: string;
+}
+
+export type BookingChange = Change<BookingState, BookingPatch, BookingWhen>;
+
 export interface BookingRepository {
   /** False when an active booking has the same activeKey (nothing inserted). */
   insert(b: Booking): Promise<boolean>;
@@ -199,8 +230,8 @@ export interface BookingRepository {
   byActiveKey(activeKey: string): Promise<Booking | undefined>;
   listForDriver(driverId: string, limit: number): Promise<Booking[]>;
   listForPark(parkNumber: string, filter: { offerId?: string; states?: BookingState[]; plateKey?: string }, limit: number): Promise<Booking[]>;
-  /** Apply `set` (dotted paths allowed) when the booking is in one of `from`; the booking after it or undefined. */
-  transition(bookingNo: string, from: BookingState[], set: Record<string, unknown>): Promise<Booking | undefined>;
+  /** Apply the change when the booking is in one of its `from` states and its condition holds; the booking after it, or undefined. */
+  apply(bookingNo: string, change: BookingChange): Promise<Booking | undefined>;
   /** Drop one hold if the booking still has it: true only for the caller that dropped it. */
   dropHold(bookingNo: string, hold: 'offer' | AreaKey): Promise<boolean>;
   /** Record one more capacity hold. */
@@ -216,8 +247,6 @@ export interface BookingRepository {
   settleWork(item: WorkItem, next: Date | undefined): Promise<void>;
   /** Claim this cancelling booking when its flag 0 is due and not leased by a live worker. */
   claimCancel(now: Date, owner: string, leaseMs: number, bookingNo: string): Promise<Booking | undefined>;
-  /** Set `set` only while the caller still holds the cancel lease. */
-  releaseCancelLease(bookingNo: string, owner: string, set: Record<string, unknown>): Promise<Booking | undefined>;
   /** Issued/cancelling/cancelled bookings of the park ending after `endsAfter`, or with one of these bookOrderIds. */
   forReconciliation(parkNumber: string, endsAfter: Date, bookingNos: string[]): Promise<Booking[]>;
   /** Note the last reconciliation (and the lot's admission time when it gave one and we had none). */

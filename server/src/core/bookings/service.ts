@@ -19,7 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import { isPlausiblePlate, normalizePlate } from '../../../../shared/plate';
 import { formatChinaTime } from '../../../../shared/time';
-import type { Clock } from '../clock';
+import { dateNow, type Clock } from '../clock';
 import { AppError } from '../errors';
 import type { LotRecordsRepository } from '../lot/model';
 import { assertRole, type Operator } from '../operators/model';
@@ -29,6 +29,7 @@ import type { Order, OrderRepository, Provider } from '../orders/model';
 import { newOrderNo, type OrderService } from '../orders/orders';
 import { backoff } from '../orders/policy';
 import type { Park, ParkDirectory } from '../parks';
+import * as changes from './changes';
 import {
   bookingDue,
   HOLDING_BOOKING,
@@ -119,10 +120,6 @@ export class BookingService implements OrderDelivery {
     this.owner = deps.owner ?? `bookings:${rand(6)}`;
   }
 
-  private now(): Date {
-    return new Date(this.deps.clock.now());
-  }
-
   private async park(parkNumber: string): Promise<Park> {
     const park = await this.deps.parks.get(parkNumber);
     if (!park) throw new AppError('park_unknown', `park ${parkNumber} is not served by ParkPay`, 404);
@@ -135,7 +132,7 @@ export class BookingService implements OrderDelivery {
   async createOffer(op: Operator, parkNumber: string, input: OfferInput): Promise<BookingOffer> {
     assertRole(op, 'admin', 'operator');
     await this.park(parkNumber);
-    const now = this.now();
+    const now = dateNow(this.deps.clock);
     assertOffer(input, now);
     if (input.areaId !== 0) {
       const hb = await this.deps.heartbeats.latestHeartbeat(parkNumber);
@@ -180,7 +177,7 @@ export class BookingService implements OrderDelivery {
   async withdrawOffer(op: Operator, parkNumber: string, offerId: string): Promise<BookingOffer> {
     assertRole(op, 'admin', 'operator');
     await this.offerOfPark(parkNumber, offerId);
-    return (await this.deps.offers.setStatus(offerId, 'withdrawn', this.now()))!;
+    return (await this.deps.offers.setStatus(offerId, 'withdrawn', dateNow(this.deps.clock)))!;
   }
 
   async bookingsOfPark(parkNumber: string, filter: { offerId?: string; states?: BookingState[] } = {}, limit = 200): Promise<BookingWithOrder[]> {
@@ -232,7 +229,7 @@ export class BookingService implements OrderDelivery {
   /** Offers a driver can buy now, with how many are left of each. */
   async offersOnSale(parkNumber: string): Promise<BookingOffer[]> {
     await this.park(parkNumber);
-    return this.deps.offers.listForPark(parkNumber, { onSaleAt: this.now() });
+    return this.deps.offers.listForPark(parkNumber, { onSaleAt: dateNow(this.deps.clock) });
   }
 
   /**
@@ -245,7 +242,7 @@ export class BookingService implements OrderDelivery {
     if (!isPlausiblePlate(plateKey)) throw new AppError('invalid_plate', `${plateInput} is not a plate`);
     const offer = await this.deps.offers.get(offerId);
     if (!offer) throw new AppError('not_found', 'offer not found', 404);
-    const now = this.now();
+    const now = dateNow(this.deps.clock);
     if (offer.status !== 'on_sale' || offer.letInEnd <= now) throw new AppError('offer_closed', 'this offer is no longer on sale', 409);
     await this.park(offer.parkNumber);
 
@@ -282,7 +279,7 @@ export class BookingService implements OrderDelivery {
       await this.release(booking, 'sold_out: the offer is sold out');
       throw new AppError('sold_out', 'this offer is sold out', 409);
     }
-    await this.deps.bookings.transition(bookingNo, ['reserving'], { 'holds.offer': true });
+    await this.deps.bookings.apply(bookingNo, changes.offerHeld());
     for (const key of areaKeys(offer.areaId)) {
       await this.rebase(offer.parkNumber, key);
       // Recorded first, so a concurrent rebase counts it (see the ordering rules above).
@@ -322,7 +319,7 @@ export class BookingService implements OrderDelivery {
       updatedAt: now,
     };
     await this.deps.orders.insert(order);
-    const held = await this.deps.bookings.transition(bookingNo, ['reserving'], { state: 'held', updatedAt: this.now() });
+    const held = await this.deps.bookings.apply(bookingNo, changes.held(dateNow(this.deps.clock)));
     this.deps.log?.info({ bookingNo, offerId, parkNumber: offer.parkNumber }, 'booking reserved');
     return { booking: held ?? (await this.deps.bookings.get(bookingNo))!, order };
   }
@@ -373,7 +370,7 @@ export class BookingService implements OrderDelivery {
   }
 
   private async cancelBooking(b: Booking, by: 'driver' | 'operator', reason: string): Promise<BookingWithOrder> {
-    const now = this.now();
+    const now = dateNow(this.deps.clock);
     if (b.state === 'reserving' || b.state === 'held') {
       const order = await this.deps.orders.get(b.orderNo);
       if (order && (order.status === 'quoted' || order.status === 'pending')) {
@@ -389,11 +386,13 @@ export class BookingService implements OrderDelivery {
     const refundFen = by === 'operator' ? b.priceFen : refundFor(b.cancelRule, b.priceFen, b.letInStart, now);
     // Marked cancelling with this process's lease on the first attempt: a worker polling meanwhile leaves it
     // to the driver's request, and takes over when the attempt fails (or the lease runs out).
-    const cancelling = await this.deps.bookings.transition(b.bookingNo, ['issued'], {
-      state: 'cancelling',
-      cancel: { requestedAt: now, by, refundFen, reason, state: 'pending', attempts: 1, nextAttemptAt: now, leaseOwner: this.owner, leaseUntil: new Date(now.getTime() + this.policy.leaseMs) },
-      updatedAt: now,
-    });
+    const cancelling = await this.deps.bookings.apply(
+      b.bookingNo,
+      changes.cancelling(
+        { requestedAt: now, by, refundFen, reason, state: 'pending', attempts: 1, nextAttemptAt: now, leaseOwner: this.owner, leaseUntil: new Date(now.getTime() + this.policy.leaseMs) },
+        now,
+      ),
+    );
     if (cancelling) {
       this.deps.log?.info({ bookingNo: b.bookingNo, refundFen, by }, 'booking cancelling');
       // From now on 4.28 no longer opens for it, whether or not the lot has heard yet.
@@ -415,9 +414,9 @@ export class BookingService implements OrderDelivery {
     if (!b) throw new LotCallError(`no booking for order ${order.orderNo}`, false, false);
     if (b.state === 'issued') return; // told before; the order just had not heard
     if (b.state !== 'held' && b.state !== 'reserving') throw new LotCallError(`the booking is ${b.state}`, false, false);
-    if (this.now() >= b.letInEnd) throw new LotCallError('booking_window_passed: the let-in window closed before the lot could be told', false, false);
+    if (dateNow(this.deps.clock) >= b.letInEnd) throw new LotCallError('booking_window_passed: the let-in window closed before the lot could be told', false, false);
     await this.deps.lot.issue(park, this.lotBooking(b, order.amountFen));
-    await this.deps.bookings.transition(b.bookingNo, ['held', 'reserving'], { state: 'issued', issuedAt: this.now(), updatedAt: this.now() });
+    await this.deps.bookings.apply(b.bookingNo, changes.issued(dateNow(this.deps.clock), dateNow(this.deps.clock)));
     this.deps.log?.info({ bookingNo: b.bookingNo }, 'booking issued to the lot');
     await this.changed(b.parkNumber);
   }
@@ -460,12 +459,12 @@ export class BookingService implements OrderDelivery {
       const underWay = this.releases.get(b.bookingNo);
       if (underWay) return underWay;
       // Someone is releasing it; only one left half-way (a crash) is finished here.
-      return this.now().getTime() - b.updatedAt.getTime() >= this.policy.staleReservingMs ? this.finishRelease(b, false) : b;
+      return dateNow(this.deps.clock).getTime() - b.updatedAt.getTime() >= this.policy.staleReservingMs ? this.finishRelease(b, false) : b;
     }
     const order = await this.deps.orders.get(b.orderNo);
     if (!order) {
       // Interrupted before its order was made.
-      if (b.state === 'reserving' && this.now().getTime() - b.createdAt.getTime() >= this.policy.staleReservingMs) {
+      if (b.state === 'reserving' && dateNow(this.deps.clock).getTime() - b.createdAt.getTime() >= this.policy.staleReservingMs) {
         return this.release(b, 'failed: the reservation was interrupted');
       }
       return b;
@@ -481,17 +480,13 @@ export class BookingService implements OrderDelivery {
         return released;
       }
       case 'delivered': {
-        const issued = await this.deps.bookings.transition(b.bookingNo, ['held', 'reserving'], {
-          state: 'issued',
-          issuedAt: order.delivery?.deliveredAt ?? this.now(),
-          updatedAt: this.now(),
-        });
+        const issued = await this.deps.bookings.apply(b.bookingNo, changes.issued(order.delivery?.deliveredAt ?? dateNow(this.deps.clock), dateNow(this.deps.clock)));
         if (issued) await this.changed(b.parkNumber);
         return issued;
       }
       default:
         return b.state === 'reserving'
-          ? ((await this.deps.bookings.transition(b.bookingNo, ['reserving'], { state: 'held', updatedAt: this.now() })) ?? b)
+          ? ((await this.deps.bookings.apply(b.bookingNo, changes.held(dateNow(this.deps.clock)))) ?? b)
           : b;
     }
   }
@@ -509,7 +504,7 @@ export class BookingService implements OrderDelivery {
     const underWay = this.releases.get(b.bookingNo);
     if (underWay) return underWay;
     const releasing = (async () => {
-      const claimed = await this.deps.bookings.transition(b.bookingNo, ['reserving', 'held'], { state: 'releasing', releasedReason: reason, updatedAt: this.now() });
+      const claimed = await this.deps.bookings.apply(b.bookingNo, changes.releasing(reason, dateNow(this.deps.clock)));
       // Another caller moved it first: it gives the holds back.
       if (!claimed) return this.deps.bookings.get(b.bookingNo);
       return this.finishRelease(claimed, true);
@@ -533,11 +528,7 @@ export class BookingService implements OrderDelivery {
       await this.deps.bookings.dropHold(b.bookingNo, key);
     }
     if (b.holds.offer && (await this.deps.bookings.dropHold(b.bookingNo, 'offer'))) await this.deps.offers.give(b.offerId);
-    const done = await this.deps.bookings.transition(b.bookingNo, ['releasing'], {
-      state: 'released',
-      activeKey: `${b.activeKey}|${b.bookingNo}`,
-      updatedAt: this.now(),
-    });
+    const done = await this.deps.bookings.apply(b.bookingNo, changes.released(b, dateNow(this.deps.clock)));
     this.deps.log?.info({ bookingNo: b.bookingNo, reason: b.releasedReason }, 'booking released');
     return done ?? (await this.deps.bookings.get(b.bookingNo));
   }
@@ -549,7 +540,7 @@ export class BookingService implements OrderDelivery {
    */
   async sweep(limit = 200, lookAgainMs = 5_000, owner: string = this.owner): Promise<number> {
     let n = 0;
-    for (const item of await this.deps.bookings.dueWork(this.now(), limit)) {
+    for (const item of await this.deps.bookings.dueWork(dateNow(this.deps.clock), limit)) {
       let next: Date | undefined;
       try {
         const r = await this.process(item.ref, owner, lookAgainMs);
@@ -557,7 +548,7 @@ export class BookingService implements OrderDelivery {
         if (r.changed) n++;
       } catch (e) {
         this.deps.log?.warn({ bookingNo: item.ref, err: (e as Error).message }, 'booking sweep step failed');
-        next = new Date(this.now().getTime() + this.policy.leaseMs);
+        next = new Date(dateNow(this.deps.clock).getTime() + this.policy.leaseMs);
       }
       await this.deps.bookings.settleWork(item, next);
     }
@@ -571,14 +562,14 @@ export class BookingService implements OrderDelivery {
       // Its insert may still be under way (its item comes first), or it lost to a double tap.
       return { changed: false, next: undefined };
     }
-    const now = this.now();
+    const now = dateNow(this.deps.clock);
     if (b.state === 'cancelling') await this.processCancel(owner, bookingNo);
     else if (HOLDING.includes(b.state) && !(b.state === 'reserving' && now.getTime() - b.updatedAt.getTime() < this.policy.staleReservingMs)) {
       await this.settle(b);
     }
     const after = await this.deps.bookings.get(bookingNo);
     if (!after) return { changed: true, next: undefined };
-    const at = this.now();
+    const at = dateNow(this.deps.clock);
     // Still holding a place: look again a little later.
     const next = HOLDING.includes(after.state) ? new Date(at.getTime() + lookAgainMs) : bookingDue(after, at);
     return { changed: after.state !== b.state, next };
@@ -589,13 +580,13 @@ export class BookingService implements OrderDelivery {
 
   /** The worker's step: claim this cancellation when due and make one attempt. */
   async processCancel(owner: string, bookingNo: string): Promise<Booking | undefined> {
-    const b = await this.deps.bookings.claimCancel(this.now(), owner, this.policy.leaseMs, bookingNo);
+    const b = await this.deps.bookings.claimCancel(dateNow(this.deps.clock), owner, this.policy.leaseMs, bookingNo);
     return b ? this.attemptCancel(owner, b) : undefined;
   }
 
   /** One cancellation attempt for a booking whose lease `owner` holds. */
   private async attemptCancel(owner: string, b: Booking): Promise<Booking | undefined> {
-    const now = this.now();
+    const now = dateNow(this.deps.clock);
     const c = b.cancel!;
     const park = await this.deps.parks.get(b.parkNumber);
     let lotProblem: string | undefined;
@@ -605,17 +596,14 @@ export class BookingService implements OrderDelivery {
     } else {
       try {
         await this.deps.lot.cancel(park, this.lotBooking(b));
-        acknowledged = this.now();
+        acknowledged = dateNow(this.deps.clock);
       } catch (e) {
         const err = e instanceof LotCallError ? e : new LotCallError((e as Error).message, true, false);
         if (err.refused) {
           // The lot does not have it (or will not cancel it): nothing of ours is open there; reconciliation checks.
           lotProblem = `车场拒绝取消：${err.errorCode ?? err.message}`;
         } else if (err.retryable && now.getTime() - c.requestedAt.getTime() < this.policy.cancelGiveUpMs) {
-          return this.deps.bookings.releaseCancelLease(b.bookingNo, owner, {
-            'cancel.nextAttemptAt': new Date(this.deps.clock.now() + backoff(this.policy.cancelBackoffMs, c.attempts)),
-            'cancel.lastError': err.message,
-          });
+          return this.deps.bookings.apply(b.bookingNo, changes.cancelRetry(owner, new Date(this.deps.clock.now() + backoff(this.policy.cancelBackoffMs, c.attempts)), err.message));
         } else {
           this.deps.log?.warn({ bookingNo: b.bookingNo, reason: err.message }, 'booking cancel: the lot never answered; cancelled here only');
           lotProblem = '车场一直没有应答，没有通知到车场';
@@ -624,15 +612,10 @@ export class BookingService implements OrderDelivery {
     }
     if (b.holds.offer && (await this.deps.bookings.dropHold(b.bookingNo, 'offer'))) await this.deps.offers.give(b.offerId);
     if (c.refundFen > 0) await this.deps.orderService.refundDelivered(b.orderNo, c.refundFen, `booking_cancelled: ${c.reason}`);
-    const done = await this.deps.bookings.releaseCancelLease(b.bookingNo, owner, {
-      state: 'cancelled',
-      activeKey: `${b.activeKey}|${b.bookingNo}`,
-      'cancel.state': 'done',
-      'cancel.lotAcknowledgedAt': acknowledged ?? null,
-      'cancel.lotProblem': lotProblem ?? null,
-      'cancel.lastError': null,
-      updatedAt: this.now(),
-    });
+    const done = await this.deps.bookings.apply(
+      b.bookingNo,
+      changes.cancelled(b, owner, { ...(acknowledged ? { acknowledgedAt: acknowledged } : {}), ...(lotProblem ? { problem: lotProblem } : {}) }, dateNow(this.deps.clock)),
+    );
     if (lotProblem) this.deps.log?.warn({ bookingNo: b.bookingNo, lotProblem }, 'booking cancelled without the lot acknowledging it');
     return done;
   }
