@@ -7,9 +7,10 @@
  * found in the work collection (repository/work.ts). Every write is one atomic single-document operation.
  */
 import { Schema, type Connection, type Model } from 'mongoose';
-import { couponDue, type Coupon, type CouponListFilter, type CouponRepository, type CouponStatus, type FixedCode, type InsertResult } from '../core/coupons/model';
+import { couponDue, type Coupon, type CouponChange, type CouponListFilter, type CouponRepository, type FixedCode, type InsertResult } from '../core/coupons/model';
 import type { WorkItem } from '../core/work';
 import { awaitKey, forEachDoc, KeyIndex, runOnce } from './keys';
+import { toUpdate } from './patch';
 import { isDuplicateKey } from './util';
 import { MongoWorkQueue } from './work';
 
@@ -105,16 +106,6 @@ function toFixed(doc: FixedDoc | null | undefined): FixedCode | undefined {
 }
 
 /** `set` as $set for values and $unset for keys set to undefined (clearing a field). */
-function setAndUnset(set: Record<string, unknown>): { $set?: Record<string, unknown>; $unset?: Record<string, ''> } {
-  const $set: Record<string, unknown> = {};
-  const $unset: Record<string, ''> = {};
-  for (const [k, v] of Object.entries(set)) {
-    if (v === undefined) $unset[k] = '';
-    else $set[k] = v;
-  }
-  return { ...(Object.keys($set).length ? { $set } : {}), ...(Object.keys($unset).length ? { $unset } : {}) };
-}
-
 export class MongoCouponRepository implements CouponRepository {
   private readonly m: ReturnType<typeof couponModels>;
   private readonly work: MongoWorkQueue;
@@ -196,16 +187,12 @@ export class MongoCouponRepository implements CouponRepository {
     return docs.map((d) => toCoupon(d)!);
   }
 
-  async transition(
-    couponCode: string,
-    from: CouponStatus[],
-    set: Partial<Coupon>,
-    opts: { dueBy?: Date; inc?: { attempts?: number } } = {},
-  ): Promise<Coupon | undefined> {
-    const filter: Record<string, unknown> = { _id: couponCode, status: { $in: from } };
-    if (opts.dueBy) filter.nextAttemptAt = { $lte: opts.dueBy };
-    const update: Record<string, unknown> = setAndUnset(set as Record<string, unknown>);
-    if (opts.inc) update.$inc = opts.inc;
+  async apply(couponCode: string, c: CouponChange): Promise<Coupon | undefined> {
+    const filter: Record<string, unknown> = { _id: couponCode, status: { $in: c.from } };
+    if (c.when?.dueBy) filter.nextAttemptAt = { $lte: c.when.dueBy };
+    const { countAttempt, ...set } = c.set;
+    const update: Record<string, unknown> = toUpdate({ ...set, ...(c.to ? { status: c.to } : {}) });
+    if (countAttempt) update.$inc = { attempts: 1 };
     const write = async () => toCoupon(await this.m.coupons.findOneAndUpdate(filter, update, { returnDocument: 'after' }).lean<CouponDoc>());
     // A next attempt set: the coupon has work (again) — its item is held around the write.
     return set.nextAttemptAt instanceof Date ? this.work.around('coupon', couponCode, write, couponDue) : write();

@@ -89,20 +89,19 @@ describe('coupon moves', () => {
   it('a move happens only from the listed statuses: a retry, or a move out of a final status, changes nothing', async () => {
     const c = coupon();
     await repo.insert(c);
-    expect((await repo.transition(c.couponCode, ['issuing'], { status: 'at_lot', updatedAt: at(1) }))!.status).toBe('at_lot');
-    expect(await repo.transition(c.couponCode, ['issuing'], { status: 'at_lot', updatedAt: at(2) })).toBeUndefined();
+    expect((await repo.apply(c.couponCode, { from: ['issuing'], to: 'at_lot', set: { updatedAt: at(1) } }))!.status).toBe('at_lot');
+    expect(await repo.apply(c.couponCode, { from: ['issuing'], to: 'at_lot', set: { updatedAt: at(2) } })).toBeUndefined();
     expect((await repo.get(c.couponCode))!.updatedAt).toEqual(at(1));
-    await repo.transition(c.couponCode, ['at_lot'], { status: 'revoked', revoked: { at: at(3), by: 'op1' } });
-    expect(await repo.transition(c.couponCode, ['issuing', 'at_lot', 'unconfirmed'], { status: 'used_at_exit' })).toBeUndefined();
-    expect((await repo.get(c.couponCode))!.status).toBe('revoked');
+    expect(await repo.apply(c.couponCode, { from: ['issuing', 'unconfirmed'], to: 'used_at_exit', set: {} })).toBeUndefined();
+    expect((await repo.get(c.couponCode))!.status).toBe('at_lot');
   });
 
-  it('two racing moves out of at_lot (used at exit vs revoked): exactly one wins', async () => {
-    const c = coupon({ status: 'at_lot' });
+  it('two racing moves out of unconfirmed (used at exit vs revoked): exactly one wins', async () => {
+    const c = coupon({ status: 'unconfirmed' });
     await repo.insert(c);
     const r = await Promise.all([
-      repo.transition(c.couponCode, ['at_lot'], { status: 'used_at_exit', usedAtExit: { outTradeNo: 'OT1', fen: 500, at: at(5) } }),
-      repo.transition(c.couponCode, ['at_lot'], { status: 'revoked', revoked: { at: at(5), by: 'op1' } }),
+      repo.apply(c.couponCode, { from: ['unconfirmed'], to: 'used_at_exit', set: { usedAtExit: { outTradeNo: 'OT1', fen: 500, at: at(5) } } }),
+      repo.apply(c.couponCode, { from: ['unconfirmed'], to: 'revoked', set: { revoked: { at: at(5), by: 'op1' } } }),
     ]);
     expect(r.filter((x) => x !== undefined)).toHaveLength(1);
     expect((await repo.get(c.couponCode))!.status).toBe(r.find((x) => x !== undefined)!.status);
@@ -111,13 +110,20 @@ describe('coupon moves', () => {
   it('a retry attempt is taken only when due, by one of two racing workers, and counted once', async () => {
     const c = coupon({ status: 'unconfirmed', nextAttemptAt: at(10) });
     await repo.insert(c);
-    expect(await repo.transition(c.couponCode, ['unconfirmed'], { nextAttemptAt: at(70) }, { dueBy: at(9), inc: { attempts: 1 } })).toBeUndefined();
-    const r = await Promise.all([
-      repo.transition(c.couponCode, ['unconfirmed'], { nextAttemptAt: at(70) }, { dueBy: at(10), inc: { attempts: 1 } }),
-      repo.transition(c.couponCode, ['unconfirmed'], { nextAttemptAt: at(70) }, { dueBy: at(10), inc: { attempts: 1 } }),
-    ]);
+    const claim = (dueBy: Date) => repo.apply(c.couponCode, { from: ['unconfirmed'], to: 'issuing', set: { nextAttemptAt: at(70), countAttempt: true }, when: { dueBy } });
+    expect(await claim(at(9))).toBeUndefined();
+    const r = await Promise.all([claim(at(10)), claim(at(10))]);
     expect(r.filter((x) => x !== undefined)).toHaveLength(1);
-    expect((await repo.get(c.couponCode))!.attempts).toBe(1);
+    expect(await repo.get(c.couponCode)).toMatchObject({ status: 'issuing', attempts: 1, nextAttemptAt: at(70) });
+  });
+
+  it('a change clears the fields it names and leaves the rest', async () => {
+    const c = coupon({ status: 'issuing', nextAttemptAt: at(10), lastError: 'timeout' });
+    await repo.insert(c);
+    const done = await repo.apply(c.couponCode, { from: ['issuing'], to: 'at_lot', set: { clear: ['nextAttemptAt', 'lastError'], updatedAt: at(11) } });
+    expect(done).toMatchObject({ status: 'at_lot', memo: c.memo, updatedAt: at(11) });
+    expect(done!.nextAttemptAt).toBeUndefined();
+    expect(done!.lastError).toBeUndefined();
   });
 
   it('removeIssuing removes only a coupon still issuing', async () => {

@@ -3,13 +3,7 @@
  * (`position` = minutes, couponModeId "0") or a money coupon (`position` = fen, couponModeId "1"). Each has a
  * couponCode of ours, unique ("第三方定义,每笔优惠不可重复"), and reaches the lot by the 4.23 down call.
  *
- * A coupon's way:
- *
- *   issuing ──lot says success──▶ at_lot          (the lot applies it in its own pricing: 4.4, 4.13, 4.30)
- *      │  ──lot says fail──────▶ refused         (its reason kept; nothing reached the lot)
- *      └──no clear answer──────▶ unconfirmed ──redelivered (same couponCode)──▶ issuing …
- *                                    │  ──the car is at the exit, lot asks 4.13──▶ used_at_exit (money coupons)
- *                                    └──operator revokes──▶ revoked
+ * A coupon's states and moves are COUPON_MOVES below; core/coupons/changes.ts builds its changes.
  *
  * The spec has no call to take a coupon back from the lot: only a coupon the lot never confirmed can be
  * revoked. A redelivery sends the same couponCode, so a lot that did get it the first time answers "duplicate"
@@ -19,11 +13,29 @@
  * answer discountContent. Each scan for a stay makes (once) a coupon of the stay with via '4.24'.
  */
 import type { OperatorRole } from '../operators/model';
-
+import type { Patch } from '../patch';
+import type { Change, Moves } from '../state';
 import type { WorkItem } from '../work';
 
 export type CouponKind = 'hours' | 'money';
-export type CouponStatus = 'issuing' | 'at_lot' | 'unconfirmed' | 'refused' | 'used_at_exit' | 'revoked';
+export const COUPON_STATES = ['issuing', 'at_lot', 'unconfirmed', 'refused', 'used_at_exit', 'revoked'] as const;
+export type CouponStatus = (typeof COUPON_STATES)[number];
+
+/**
+ * A coupon's way: issuing (a 4.23 call under way) → at_lot when the lot says success (it applies the coupon in
+ * its own pricing: 4.4, 4.13, 4.30), refused when it says fail (nothing reached the lot), unconfirmed without
+ * a clear answer. An unconfirmed coupon is sent again (issuing, same couponCode), used at the exit when the
+ * lot asks 4.13 (money coupons), or revoked by an operator. A coupon stuck issuing (its sender gone) is taken
+ * again in place.
+ */
+export const COUPON_MOVES: Moves<CouponStatus> = {
+  issuing: ['at_lot', 'refused', 'unconfirmed'],
+  unconfirmed: ['issuing', 'used_at_exit', 'revoked'],
+  at_lot: [],
+  refused: [],
+  used_at_exit: [],
+  revoked: [],
+};
 
 /** Who gave the coupon (shown to operators; the driver sees displayName only). */
 export interface CouponIssuer {
@@ -105,6 +117,18 @@ export function couponDue(c: Pick<Coupon, 'status' | 'nextAttemptAt'>): Date | u
   return (c.status === 'unconfirmed' || c.status === 'issuing') && c.nextAttemptAt ? c.nextAttemptAt : undefined;
 }
 
+/** The fields a change of a coupon sets; `countAttempt` adds one to `attempts` (a 4.23 call about to be made). */
+export type CouponPatch = Patch<Pick<Coupon, 'nextAttemptAt' | 'lastError' | 'refusal' | 'usedAtExit' | 'revoked' | 'updatedAt'>> & {
+  readonly countAttempt?: true;
+};
+
+/** A further condition: the coupon's next attempt is due by then. */
+export interface CouponWhen {
+  dueBy?: Date;
+}
+
+export type CouponChange = Change<CouponStatus, CouponPatch, CouponWhen>;
+
 /** Persistence (repository/coupons.ts). Every method is one atomic operation (or says what it is made of). */
 export interface CouponRepository {
   /**
@@ -118,8 +142,8 @@ export interface CouponRepository {
   forStay(parkNumber: string, orderId: string): Promise<Coupon[]>;
   /** Newest first. */
   list(parkNumber: string, filter: CouponListFilter): Promise<Coupon[]>;
-  /** Apply `set` when the coupon is in one of `from` (and, when given, `nextAttemptAt` ≤ dueBy): the updated coupon. */
-  transition(couponCode: string, from: CouponStatus[], set: Partial<Coupon>, opts?: { dueBy?: Date; inc?: { attempts?: number } }): Promise<Coupon | undefined>;
+  /** Apply the change when the coupon is in one of its `from` states and its condition holds: the updated coupon, or undefined. */
+  apply(couponCode: string, change: CouponChange): Promise<Coupon | undefined>;
   /** Coupons whose work (a redelivery) is due — the job's poll — earliest first. */
   dueWork(now: Date, limit: number): Promise<WorkItem[]>;
   /** After the job looked at a coupon: when to look next (undefined: nothing left). */

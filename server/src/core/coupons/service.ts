@@ -7,13 +7,14 @@
 import { randomBytes } from 'node:crypto';
 import { normalizePlate } from '../../../../shared/plate';
 import { formatChinaTime } from '../../../../shared/time';
-import type { Clock } from '../clock';
+import { dateNow, type Clock } from '../clock';
 import { AppError } from '../errors';
 import type { FixedCoupon, FixedCouponCodes } from '../lanepay/fixed-coupons';
 import type { ExitPricingContext, StayCredit, StayCreditSource } from '../lanepay/pre-exit-pricing';
 import type { LotRecordsRepository, Stay } from '../lot/model';
 import { assertParkAccess, assertRole, type Operator } from '../operators/model';
 import type { ParkDirectory } from '../parks';
+import * as changes from './changes';
 import {
   couponDue,
   FIXED_CODE_PATTERN,
@@ -136,10 +137,6 @@ export class CouponService implements FixedCouponCodes, StayCreditSource {
     this.newCode = deps.newCode ?? (() => newCouponCode(deps.clock.now()));
   }
 
-  private now(): Date {
-    return new Date(this.deps.clock.now());
-  }
-
   private async park(parkNumber: string) {
     const park = await this.deps.parks.get(parkNumber);
     if (!park) throw new AppError('park_unknown', `park ${parkNumber} is not served by ParkPay`, 404);
@@ -192,7 +189,7 @@ export class CouponService implements FixedCouponCodes, StayCreditSource {
   async issue(op: Operator, parkNumber: string, input: IssueCouponInput): Promise<Coupon> {
     assertParkAccess(op, parkNumber);
     assertRole(op, 'admin', 'operator', 'merchant');
-    const now = this.now();
+    const now = dateNow(this.deps.clock);
     this.checkAmount(input.kind, input.amount);
     const end = input.end ?? new Date(now.getTime() + this.policy.defaultValidityMs);
     const seen = await this.deps.coupons.byRequest(parkNumber, input.requestId);
@@ -255,31 +252,24 @@ export class CouponService implements FixedCouponCodes, StayCreditSource {
     } catch (err) {
       result = { outcome: 'unconfirmed', reason: messageOf(err) };
     }
-    const now = this.now();
-    let set: Partial<Coupon>;
-    if (result.outcome === 'at_lot') {
-      set = { status: 'at_lot', nextAttemptAt: undefined, lastError: undefined, updatedAt: now };
-    } else if (result.outcome === 'refused') {
-      set = { status: 'refused', refusal: result.reason, nextAttemptAt: undefined, updatedAt: now };
-    } else {
-      const wait = this.policy.redeliveryBackoffMs[c.attempts - 1];
-      set = { status: 'unconfirmed', lastError: result.reason, nextAttemptAt: wait === undefined ? undefined : new Date(now.getTime() + wait), updatedAt: now };
-    }
+    const now = dateNow(this.deps.clock);
+    const wait = this.policy.redeliveryBackoffMs[c.attempts - 1];
+    const change = changes.delivered(result, wait === undefined ? undefined : new Date(now.getTime() + wait), now);
     const log = this.deps.log;
     if (result.outcome === 'at_lot') log?.info({ parkNumber: c.parkNumber, couponCode: c.couponCode, attempts: c.attempts }, 'coupon at the lot');
     else log?.warn({ parkNumber: c.parkNumber, couponCode: c.couponCode, attempts: c.attempts, outcome: result.outcome, reason: result.reason }, 'coupon not confirmed by the lot');
-    const updated = await this.deps.coupons.transition(c.couponCode, ['issuing'], set);
+    const updated = await this.deps.coupons.apply(c.couponCode, change);
     return updated ?? (await this.deps.coupons.get(c.couponCode)) ?? c;
   }
 
   /** Take an unconfirmed coupon (or one whose delivery lease ran out) and send it again, same couponCode. */
   private async redeliverOne(c: Coupon, onlyWhenDue: boolean): Promise<Coupon> {
-    const now = this.now();
-    const lease = { status: 'issuing' as const, nextAttemptAt: new Date(now.getTime() + this.policy.deliveryLeaseMs), updatedAt: now };
-    const claimed =
-      c.status === 'issuing' || onlyWhenDue
-        ? await this.deps.coupons.transition(c.couponCode, [c.status], lease, { dueBy: now, inc: { attempts: 1 } })
-        : await this.deps.coupons.transition(c.couponCode, ['unconfirmed'], lease, { inc: { attempts: 1 } });
+    const now = dateNow(this.deps.clock);
+    const leaseUntil = new Date(now.getTime() + this.policy.deliveryLeaseMs);
+    const claimed = await this.deps.coupons.apply(
+      c.couponCode,
+      c.status === 'issuing' || onlyWhenDue ? changes.claimDelivery(c.status, leaseUntil, now, now) : changes.claimDelivery('unconfirmed', leaseUntil, now),
+    );
     if (!claimed) return (await this.deps.coupons.get(c.couponCode)) ?? c;
     const park = await this.park(c.parkNumber);
     return this.deliver(park, claimed);
@@ -296,7 +286,7 @@ export class CouponService implements FixedCouponCodes, StayCreditSource {
   /** The job: redeliver the unconfirmed coupons that are due (the work collection). Returns how many were tried. */
   async redeliverDue(limit = 20): Promise<number> {
     let tried = 0;
-    for (const item of await this.deps.coupons.dueWork(this.now(), limit)) {
+    for (const item of await this.deps.coupons.dueWork(dateNow(this.deps.clock), limit)) {
       let next: Date | undefined;
       try {
         const r = await this.process(item.ref);
@@ -304,7 +294,7 @@ export class CouponService implements FixedCouponCodes, StayCreditSource {
         if (r.sent) tried++;
       } catch (err) {
         this.deps.log?.error({ err, couponCode: item.ref }, 'coupon redelivery failed');
-        next = new Date(this.now().getTime() + this.policy.deliveryLeaseMs);
+        next = new Date(dateNow(this.deps.clock).getTime() + this.policy.deliveryLeaseMs);
       }
       await this.deps.coupons.settleWork(item, next);
     }
@@ -321,16 +311,16 @@ export class CouponService implements FixedCouponCodes, StayCreditSource {
 
   /** Send a due coupon again (or stop: expired, or the car left); whether it was sent. */
   private async redeliverIfDue(c: Coupon): Promise<boolean> {
-    const now = this.now();
+    const now = dateNow(this.deps.clock);
     const due = couponDue(c);
     if (!due || due.getTime() > now.getTime()) return false;
     if (c.end.getTime() < now.getTime()) {
-      await this.deps.coupons.transition(c.couponCode, [c.status], { nextAttemptAt: undefined, lastError: 'expired before the lot confirmed it', updatedAt: now }, { dueBy: now });
+      await this.deps.coupons.apply(c.couponCode, changes.stopRedelivery(c.status, 'expired before the lot confirmed it', now));
       return false;
     }
     const stay = await this.deps.stays.findStay(c.parkNumber, c.orderId);
     if (stay && stay.status === 'out') {
-      await this.deps.coupons.transition(c.couponCode, [c.status], { nextAttemptAt: undefined, lastError: 'the car left before the lot confirmed it', updatedAt: now }, { dueBy: now });
+      await this.deps.coupons.apply(c.couponCode, changes.stopRedelivery(c.status, 'the car left before the lot confirmed it', now));
       return false;
     }
     await this.redeliverOne(c, true);
@@ -373,12 +363,8 @@ export class CouponService implements FixedCouponCodes, StayCreditSource {
     const c = await this.visibleCoupon(op, parkNumber, couponCode);
     if (!mayManage(op, c)) throw new AppError('forbidden_role', 'a merchant may only revoke its own coupons', 403);
     if (c.status === 'revoked' || c.status === 'refused') return c;
-    const now = this.now();
-    const revoked = await this.deps.coupons.transition(
-      couponCode,
-      ['unconfirmed'],
-      { status: 'revoked', revoked: { at: now, by: op.username }, nextAttemptAt: undefined, updatedAt: now },
-    );
+    const now = dateNow(this.deps.clock);
+    const revoked = await this.deps.coupons.apply(couponCode, changes.revoked(op.username, now));
     if (revoked) return revoked;
     const latest = (await this.deps.coupons.get(couponCode)) ?? c;
     if (latest.status === 'revoked' || latest.status === 'refused') return latest;
@@ -426,18 +412,13 @@ export class CouponService implements FixedCouponCodes, StayCreditSource {
         remaining -= c.usedAtExit.fen;
       }
     }
-    const now = this.now();
+    const now = dateNow(this.deps.clock);
     for (const c of coupons) {
       if (remaining <= 0) break;
       if (c.status !== 'unconfirmed' || c.kind !== 'money') continue;
       if (c.end.getTime() < ctx.outTime.getTime()) continue;
       const fen = Math.min(c.amount, remaining);
-      const used = await this.deps.coupons.transition(c.couponCode, ['unconfirmed'], {
-        status: 'used_at_exit',
-        usedAtExit: { outTradeNo: ctx.outTradeNo, fen, at: now },
-        nextAttemptAt: undefined,
-        updatedAt: now,
-      });
+      const used = await this.deps.coupons.apply(c.couponCode, changes.usedAtExit({ outTradeNo: ctx.outTradeNo, fen, at: now }, now));
       if (!used) continue; // redelivered or revoked meanwhile
       this.deps.log?.info({ parkNumber: ctx.parkNumber, couponCode: c.couponCode, fen, outTradeNo: ctx.outTradeNo }, '4.13: unconfirmed coupon used at the exit');
       credits.push(credit(c, fen));
@@ -454,7 +435,7 @@ export class CouponService implements FixedCouponCodes, StayCreditSource {
     assertRole(op, 'admin', 'operator', 'merchant');
     await this.park(parkNumber);
     this.checkAmount(input.kind, input.amount);
-    const now = this.now();
+    const now = dateNow(this.deps.clock);
     this.checkEnd(input.end, now);
     if (input.maxUses !== undefined && (!Number.isSafeInteger(input.maxUses) || input.maxUses < 1)) {
       throw new AppError('invalid_max_uses', 'maxUses must be a whole number of at least 1');
@@ -489,7 +470,7 @@ export class CouponService implements FixedCouponCodes, StayCreditSource {
     assertParkAccess(op, parkNumber);
     const f = await this.deps.coupons.getFixed(code.toUpperCase());
     if (!f || f.parkNumber !== parkNumber || !mayManage(op, f)) throw new AppError('not_found', `no fixed code ${code} in park ${parkNumber}`, 404);
-    return (await this.deps.coupons.setFixedDisabled(f.code, disabled, this.now())) ?? f;
+    return (await this.deps.coupons.setFixedDisabled(f.code, disabled, dateNow(this.deps.clock))) ?? f;
   }
 
   /**
@@ -511,7 +492,7 @@ export class CouponService implements FixedCouponCodes, StayCreditSource {
       const given = await this.settledFixed(couponCode);
       if (given) return this.fixedCouponOf(given);
 
-      const now = this.now();
+      const now = dateNow(this.deps.clock);
       const why = (x: FixedCode): AppError =>
         x.disabled
           ? new AppError('coupon_disabled', `coupon code ${code} is no longer valid`, 409)
@@ -549,7 +530,7 @@ export class CouponService implements FixedCouponCodes, StayCreditSource {
         throw why((await this.deps.coupons.getFixed(code)) ?? latest);
       }
       // Answered to the lot in 4.24's discountContent: the lot applies it from that answer.
-      const done = await this.deps.coupons.transition(couponCode, ['issuing'], { status: 'at_lot', updatedAt: this.now() });
+      const done = await this.deps.coupons.apply(couponCode, changes.fixedAnswered(dateNow(this.deps.clock)));
       this.deps.log?.info({ parkNumber: o.parkNumber, fixedCode: code, couponCode, orderId: o.orderId }, 'fixed coupon code redeemed');
       return this.fixedCouponOf(done ?? coupon);
     }
