@@ -7,10 +7,11 @@
  */
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Renewal } from '../core/lot/model';
-import type { BoothRenewalReader, PassOffer, PassPlaces, PassOfferRepository, PassPurchase, PassPurchaseRepository, PurchaseState } from '../core/passes/model';
+import type { BoothRenewalReader, PassOffer, PassPlaces, PassOfferRepository, PassPurchase, PassPurchaseRepository, PurchaseChange } from '../core/passes/model';
 import { formatChinaDate } from '../../../shared/time';
 import { lotModels } from './lot-records';
 import { KeyIndex } from './keys';
+import { toUpdate } from './patch';
 
 type OfferDoc = Omit<PassOffer, 'parkNumber'> & { _id: string };
 type PurchaseDoc = Omit<PassPurchase, 'purchaseNo'> & { _id: string };
@@ -169,8 +170,9 @@ export class MongoPassRepositories {
         const d = await m.purchases.findById(purchaseNo).lean<PurchaseDoc>();
         return d ? toPurchase(d) : undefined;
       },
-      async transition(purchaseNo, from: PurchaseState[], set) {
-        const d = await m.purchases.findOneAndUpdate({ _id: purchaseNo, state: { $in: from } }, { $set: set }, { returnDocument: 'after' }).lean<PurchaseDoc>();
+      async apply(purchaseNo, c: PurchaseChange) {
+        const update = toUpdate({ ...c.set, ...(c.to ? { state: c.to } : {}) });
+        const d = await m.purchases.findOneAndUpdate({ _id: purchaseNo, state: { $in: c.from } }, update, { returnDocument: 'after' }).lean<PurchaseDoc>();
         return d ? toPurchase(d) : undefined;
       },
       async ofPlate(parkNumber, plate, limit) {

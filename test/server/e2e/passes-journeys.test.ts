@@ -424,7 +424,7 @@ describe('monthly passes', () => {
     expect(bought.purchase.state).toBe('active');
     await expect(passes.buy('exp2', P, plate(), 1)).rejects.toMatchObject({ code: 'passes_sold_out' });
     // Its month is over (as when the days have passed): the place is the next plate's.
-    await repos.purchases.transition(bought.purchase.purchaseNo, ['active'], { validTo: addDays(today, -1), updatedAt: new Date() });
+    await repos.purchases.apply(bought.purchase.purchaseNo, { from: ['active'], set: { validTo: addDays(today, -1), updatedAt: new Date() } });
     await expect(passes.buy('exp3', P, plate(), 1)).resolves.toMatchObject({ purchase: { state: 'awaiting_payment' } });
     await expect(passes.buy('exp4', P, plate(), 1)).rejects.toMatchObject({ code: 'passes_sold_out' });
   });

@@ -5,14 +5,13 @@
  * renewal at the booth (4.31) and one online never overwrite each other. Money is integer fen; validity
  * is in China days (yyyy-MM-dd, both ends included), as the lot keeps it.
  *
- *   awaiting_payment ──paid──▶ extending ──the lot accepted 4.6──▶ active
- *          │                       │
- *          └──order closed──▶ closed   └──the lot refused / unreachable beyond the limit──▶ refunded
- *
- * A purchase's state follows its order's: the order says paid, delivered, refunded or closed.
+ * A purchase's states and moves are PURCHASE_MOVES below; core/passes/changes.ts builds its changes. Its
+ * state follows its order's: the order says paid, delivered, refunded or closed.
  */
 
 import type { Park } from '../parks';
+import type { Patch } from '../patch';
+import type { Change, Moves } from '../state';
 
 /** Durations a pass is sold for, in months. */
 export const PASS_MONTHS = [1, 3, 6, 12] as const;
@@ -41,7 +40,22 @@ export interface PassOffer {
   updatedAt: Date;
 }
 
-export type PurchaseState = 'awaiting_payment' | 'extending' | 'active' | 'refunded' | 'closed';
+export const PURCHASE_STATES = ['awaiting_payment', 'extending', 'active', 'refunded', 'closed'] as const;
+export type PurchaseState = (typeof PURCHASE_STATES)[number];
+
+/**
+ * A purchase's way: awaiting_payment → extending once paid (its 4.6 being written) → active when the lot
+ * accepted. Unpaid, it closes with its order (or at once when the park has no place left); money that came
+ * for a closed order all the same buys the pass (closed → extending). A refund before the lot accepted ends
+ * it refunded. An active purchase stays so (booth renewals put back on top of it).
+ */
+export const PURCHASE_MOVES: Moves<PurchaseState> = {
+  awaiting_payment: ['extending', 'closed', 'refunded'],
+  closed: ['extending'],
+  extending: ['active', 'refunded'],
+  active: [],
+  refunded: [],
+};
 
 /** What the lot had for the plate when the extension was planned, and what we asked for. */
 export interface Extension {
@@ -163,11 +177,16 @@ export interface PassOfferRepository {
   put(offer: PassOffer): Promise<void>;
 }
 
+/** The fields a change of a purchase sets (the extension whole). */
+export type PurchasePatch = Patch<Pick<PassPurchase, 'extension' | 'validTo' | 'refundReason' | 'restoreTries' | 'updatedAt'>>;
+
+export type PurchaseChange = Change<PurchaseState, PurchasePatch>;
+
 export interface PassPurchaseRepository {
   insert(p: PassPurchase): Promise<void>;
   get(purchaseNo: string): Promise<PassPurchase | undefined>;
-  /** Set fields when the purchase is in one of `from`; the updated purchase or undefined. */
-  transition(purchaseNo: string, from: PurchaseState[], set: Record<string, unknown>): Promise<PassPurchase | undefined>;
+  /** Apply the change when the purchase is in one of its `from` states; the updated purchase or undefined. */
+  apply(purchaseNo: string, change: PurchaseChange): Promise<PassPurchase | undefined>;
   /** The plate's purchases in the park, newest first. */
   ofPlate(parkNumber: string, plate: string, limit: number): Promise<PassPurchase[]>;
   listForDriver(driverId: string, limit: number): Promise<PassPurchase[]>;

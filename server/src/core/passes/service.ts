@@ -22,6 +22,7 @@ import type { Order, OrderRepository, Provider } from '../orders/model';
 import { newOrderNo, type OrderService } from '../orders/orders';
 import type { Park, ParkDirectory } from '../parks';
 import type { WorkHandler } from '../work';
+import * as changes from './changes';
 import { extendEnd, renewal } from './dates';
 import {
   PASS_MONTHS,
@@ -36,7 +37,7 @@ import {
   type PassPurchase,
   type PassPurchaseRepository,
   type PlateValidity,
-  type PurchaseState,
+  type PurchaseChange,
 } from './model';
 
 export interface PassServiceDeps {
@@ -315,7 +316,7 @@ export class PassService {
     // and given its place back: asked again now that it is written, the plate keeps it or gets a free one;
     // none free, the purchase closes before it has an order to pay.
     if ((await this.deps.places.take(parkNumber, key, offer.maxPasses, () => this.holdingPlates(parkNumber))) === 'full') {
-      await this.deps.purchases.transition(purchaseNo, ['awaiting_payment'], { state: 'closed', updatedAt: this.now() });
+      await this.deps.purchases.apply(purchaseNo, changes.closed(this.now()));
       throw new AppError('passes_sold_out', 'no more monthly passes are sold in this park now', 409);
     }
     const order: Order = {
@@ -406,14 +407,14 @@ export class PassService {
   private async caughtUp(p: PassPurchase): Promise<PurchaseView> {
     const order = await this.deps.orders.get(p.purchaseNo);
     let purchase = p;
-    const move = async (from: PurchaseState[], set: Record<string, unknown>) => {
-      purchase = (await this.deps.purchases.transition(p.purchaseNo, from, { ...set, updatedAt: this.now() })) ?? (await this.deps.purchases.get(p.purchaseNo)) ?? p;
+    const move = async (c: PurchaseChange) => {
+      purchase = (await this.deps.purchases.apply(p.purchaseNo, c)) ?? (await this.deps.purchases.get(p.purchaseNo)) ?? p;
     };
     if (order) {
-      if (order.status === 'paid' && (p.state === 'awaiting_payment' || p.state === 'closed')) await move(['awaiting_payment', 'closed'], { state: 'extending' });
-      else if (order.status === 'closed' && p.state === 'awaiting_payment') await move(['awaiting_payment'], { state: 'closed' });
+      if (order.status === 'paid' && (p.state === 'awaiting_payment' || p.state === 'closed')) await move(changes.paid(this.now()));
+      else if (order.status === 'closed' && p.state === 'awaiting_payment') await move(changes.closed(this.now()));
       else if ((order.status === 'refunding' || order.status === 'refunded') && p.state !== 'refunded' && p.state !== 'active') {
-        await move(['awaiting_payment', 'extending'], { state: 'refunded', refundReason: order.refund?.reason ?? 'refunded' });
+        await move(changes.refunded(order.refund?.reason ?? 'refunded', this.now()));
       }
     }
     return { purchase, order, notice: notice(purchase) };
@@ -466,7 +467,7 @@ export class PassService {
     // A purchase closed with its order is paid all the same when the money came after all (the order
     // service records a payment of a closed order): the money buys the pass.
     if (p.state === 'awaiting_payment' || p.state === 'closed') {
-      p = (await this.deps.purchases.transition(p.purchaseNo, ['awaiting_payment', 'closed'], { state: 'extending', updatedAt: this.now() })) ?? (await this.deps.purchases.get(p.purchaseNo)) ?? p;
+      p = (await this.deps.purchases.apply(p.purchaseNo, changes.paid(this.now()))) ?? (await this.deps.purchases.get(p.purchaseNo)) ?? p;
     }
     if (p.state !== 'extending') throw new LotCallError(`the purchase is ${p.state}`, false, false);
     await this.takePlate(p);
@@ -483,7 +484,7 @@ export class PassService {
     const unchanged = planned && planned.before.every((b) => endIn(current, b.areaId) === b.end);
     const extension = unchanged ? planned : this.plan(p, current);
     if (!unchanged) {
-      p = (await this.deps.purchases.transition(p.purchaseNo, ['extending'], { extension, updatedAt: this.now() })) ?? p;
+      p = (await this.deps.purchases.apply(p.purchaseNo, changes.planned(extension, this.now()))) ?? p;
     }
     await this.deps.lot.write(park, this.entryToSend(p.plate, current, extension));
     await this.accepted(p, extension);
@@ -495,7 +496,7 @@ export class PassService {
     this.deps.log?.warn({ purchaseNo, err: (e as Error).message }, 'booth renewals not checked against the extension; tried again later');
     const wait = (this.deps.restoreRetryMs ?? RESTORE_RETRY_MS)[0];
     if (wait === undefined || !this.deps.work) return;
-    await this.deps.purchases.transition(purchaseNo, ['active'], { restoreTries: 1 }).catch(() => undefined);
+    await this.deps.purchases.apply(purchaseNo, changes.restoreTries(1)).catch(() => undefined);
     await this.deps.work.schedule('pass_restore', purchaseNo, new Date(this.deps.clock.now() + wait)).catch((err: unknown) =>
       this.deps.log?.warn({ purchaseNo, err: (err as Error).message }, 'retry of the booth renewals not scheduled'),
     );
@@ -515,7 +516,7 @@ export class PassService {
         if (!park) return undefined;
         try {
           await this.restoreBoothRenewals(park, purchaseNo);
-          await this.deps.purchases.transition(purchaseNo, ['active'], { restoreTries: 0 });
+          await this.deps.purchases.apply(purchaseNo, changes.restoreTries(0));
           return undefined;
         } catch (e) {
           const tries = (p.restoreTries ?? 1) + 1;
@@ -524,7 +525,7 @@ export class PassService {
             this.deps.log?.warn({ purchaseNo, tries, err: (e as Error).message }, 'booth renewals still not put back; the plate’s next 4.31 looks again');
             return undefined;
           }
-          await this.deps.purchases.transition(purchaseNo, ['active'], { restoreTries: tries });
+          await this.deps.purchases.apply(purchaseNo, changes.restoreTries(tries));
           return new Date(this.deps.clock.now() + wait);
         }
       },
@@ -603,7 +604,7 @@ export class PassService {
         throw e;
       }
       const validTo = back.areas.map((a) => a.end).sort().at(-1)!;
-      await this.deps.purchases.transition(purchaseNo, ['active'], { extension: { ...back, acceptedAt: this.now() }, validTo, updatedAt: this.now() });
+      await this.deps.purchases.apply(purchaseNo, changes.renewalRestored({ ...back, acceptedAt: this.now() }, validTo, this.now()));
       await this.followInOurList(p, back).catch(() => undefined);
       this.deps.log?.warn({ purchaseNo, parkNumber: p.parkNumber, renewal: r.key, validTo }, 'a booth renewal our extension had overwritten was put back');
       await Promise.resolve(
@@ -683,12 +684,7 @@ export class PassService {
 
   private async accepted(p: PassPurchase, x: Extension): Promise<void> {
     const validTo = x.areas.map((a) => a.end).sort().at(-1)!;
-    const done = await this.deps.purchases.transition(p.purchaseNo, ['extending'], {
-      state: 'active',
-      extension: { ...x, acceptedAt: x.acceptedAt ?? this.now() },
-      validTo,
-      updatedAt: this.now(),
-    });
+    const done = await this.deps.purchases.apply(p.purchaseNo, changes.accepted({ ...x, acceptedAt: x.acceptedAt ?? this.now() }, validTo, this.now()));
     if (!done) return;
     this.deps.log?.info({ purchaseNo: p.purchaseNo, parkNumber: p.parkNumber, validTo }, 'pass extended at the lot');
     await this.followInOurList(p, x).catch((e: unknown) =>
