@@ -10,10 +10,10 @@
  * agreement_keys, written before the record or its new round; readers check each record).
  */
 import { Schema, type Connection, type Model } from 'mongoose';
-import type { AgreementState } from '../core/agreements/gateways';
-import type { AgreementRecord, AgreementRepository } from '../core/agreements/model';
+import type { AgreementChange, AgreementRecord, AgreementRepository } from '../core/agreements/model';
 import type { Provider } from '../core/orders/model';
 import { forEachDoc, KeyIndex, runOnce } from './keys';
+import { toUpdate } from './patch';
 import { createUnlessExists } from './util';
 
 type Doc = Omit<AgreementRecord, 'id'> & { _id: string };
@@ -112,23 +112,14 @@ export class MongoAgreementRepository implements AgreementRepository {
       .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
   }
 
-  async update(
-    id: string,
-    when: { signNo?: string; states?: AgreementState[] },
-    set: Partial<Omit<AgreementRecord, 'id' | 'driverId' | 'plateKey' | 'provider' | 'createdAt'>>,
-    unset: ('agreementNo' | 'signedAt' | 'endedAt' | 'reason')[] = [],
-  ): Promise<AgreementRecord | undefined> {
-    const filter: Record<string, unknown> = { _id: id };
-    if (when.signNo !== undefined) filter.signNo = when.signNo;
-    if (when.states) filter.state = { $in: when.states };
-    const clean = Object.fromEntries(Object.entries(set).filter(([, v]) => v !== undefined));
-    const update: Record<string, unknown> = { $set: clean };
-    const toUnset = unset.filter((k) => !(k in clean));
-    if (toUnset.length) update.$unset = Object.fromEntries(toUnset.map((k) => [k, '']));
+  async apply(id: string, c: AgreementChange): Promise<AgreementRecord | undefined> {
+    const filter: Record<string, unknown> = { _id: id, state: { $in: c.from } };
+    if (c.when?.signNo !== undefined) filter.signNo = c.when.signNo;
+    const update = toUpdate({ ...c.set, ...(c.to ? { state: c.to } : {}) });
     // A new sign-up round: its key first (the record says which round is current).
-    if (set.signNo) {
+    if (c.set.signNo) {
       const current = await this.get(id);
-      if (current) await this.keys.set(signKeyOf(current.provider, set.signNo), id);
+      if (current) await this.keys.set(signKeyOf(current.provider, c.set.signNo), id);
     }
     const doc = await this.m.findOneAndUpdate(filter, update, { returnDocument: 'after' }).lean<Doc>();
     return toRecord(doc);

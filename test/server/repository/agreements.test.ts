@@ -71,9 +71,9 @@ describe('agreements', () => {
   it('an answer about an old sign-up round changes nothing once a new round began', async () => {
     const a = record();
     await repo.insert(a);
-    const round2 = await repo.update(a.id, { signNo: a.signNo, states: ['signing'] }, { signNo: `${a.signNo}-2`, updatedAt: at(5) });
+    const round2 = await repo.apply(a.id, { from: ['signing'], set: { signNo: `${a.signNo}-2`, updatedAt: at(5) }, when: { signNo: a.signNo } });
     expect(round2!.signNo).toBe(`${a.signNo}-2`);
-    expect(await repo.update(a.id, { signNo: a.signNo }, { state: 'active', agreementNo: 'AN-old', signedAt: at(6) })).toBeUndefined();
+    expect(await repo.apply(a.id, { from: ['signing', 'active', 'paused', 'ended'], to: 'active', set: { agreementNo: 'AN-old', signedAt: at(6) }, when: { signNo: a.signNo } })).toBeUndefined();
     const now = (await repo.get(a.id))!;
     expect(now.state).toBe('signing');
     expect(now.agreementNo).toBeUndefined();
@@ -84,11 +84,11 @@ describe('agreements', () => {
   it('a move only from the allowed states: an ended agreement is not made active again, a retry of the move is refused', async () => {
     const a = record();
     await repo.insert(a);
-    expect((await repo.update(a.id, { signNo: a.signNo, states: ['signing'] }, { state: 'active', agreementNo: 'AN1', signedAt: at(1) }))!.state).toBe('active');
-    expect(await repo.update(a.id, { signNo: a.signNo, states: ['signing'] }, { state: 'active', signedAt: at(2) })).toBeUndefined();
+    expect((await repo.apply(a.id, { from: ['signing'], to: 'active', set: { agreementNo: 'AN1', signedAt: at(1) }, when: { signNo: a.signNo } }))!.state).toBe('active');
+    expect(await repo.apply(a.id, { from: ['signing'], to: 'active', set: { signedAt: at(2) }, when: { signNo: a.signNo } })).toBeUndefined();
     expect((await repo.get(a.id))!.signedAt).toEqual(at(1));
-    expect((await repo.update(a.id, { states: ['active', 'paused'] }, { state: 'ended', endedAt: at(3), reason: 'driver' }))!.state).toBe('ended');
-    expect(await repo.update(a.id, { states: ['signing', 'active', 'paused'] }, { state: 'active' })).toBeUndefined();
+    expect((await repo.apply(a.id, { from: ['active', 'paused'], to: 'ended', set: { endedAt: at(3), reason: 'driver' } }))!.state).toBe('ended');
+    expect(await repo.apply(a.id, { from: ['signing', 'active', 'paused'], to: 'active', set: {} })).toBeUndefined();
     expect((await repo.get(a.id))!.state).toBe('ended');
   });
 
@@ -96,8 +96,8 @@ describe('agreements', () => {
     const a = record();
     await repo.insert(a);
     const r = await Promise.all([
-      repo.update(a.id, { signNo: a.signNo, states: ['signing'] }, { state: 'active', agreementNo: 'AN', signedAt: at(1) }),
-      repo.update(a.id, { signNo: a.signNo, states: ['signing'] }, { state: 'ended', endedAt: at(1), reason: 'timeout' }),
+      repo.apply(a.id, { from: ['signing'], to: 'active', set: { agreementNo: 'AN', signedAt: at(1) }, when: { signNo: a.signNo } }),
+      repo.apply(a.id, { from: ['signing'], to: 'ended', set: { endedAt: at(1), reason: 'timeout' }, when: { signNo: a.signNo } }),
     ]);
     expect(r.filter((x) => x !== undefined)).toHaveLength(1);
     expect((await repo.get(a.id))!.state).toBe(r.find((x) => x !== undefined)!.state);
@@ -106,7 +106,7 @@ describe('agreements', () => {
     const a = record();
     await repo.insert(a);
     const r = await Promise.all(
-      ['x', 'y'].map((s) => repo.update(a.id, { signNo: a.signNo, states: ['signing'] }, { signNo: `${a.signNo}-${s}`, updatedAt: at(5) })),
+      ['x', 'y'].map((s) => repo.apply(a.id, { from: ['signing'], set: { signNo: `${a.signNo}-${s}`, updatedAt: at(5) }, when: { signNo: a.signNo } })),
     );
     expect(r.filter((x) => x !== undefined)).toHaveLength(1);
     const won = r.find((x) => x !== undefined)!.signNo;

@@ -1,10 +1,7 @@
 /**
  * Withholding agreements as ParkPay keeps them: one record per driver + plate + provider.
  *
- *   (none) ──startSignup──▶ signing ──provider says signed──▶ active ◀──▶ paused
- *                              ▲                                  │
- *                              └──────── startSignup again ◀── ended ◀── end (Alipay unsign) / the provider ends it
- *
+ * Its states and moves are AGREEMENT_MOVES below; core/agreements/changes.ts builds its changes.
  * `signNo` is ours and new for every sign-up round after an agreement ended, so a late notification about
  * an old agreement never touches the new one. The provider is the truth: states are refreshed from it
  * (check) when a driver looks and the record is stale, after the app returns from signing, and on every
@@ -12,7 +9,25 @@
  */
 import type { Payer } from '../orders/gateways';
 import type { Provider } from '../orders/model';
+import type { Patch } from '../patch';
+import type { Change, Moves } from '../state';
 import type { AgreementRef, AgreementState } from './gateways';
+
+export const AGREEMENT_STATES = ['signing', 'active', 'paused', 'ended'] as const satisfies readonly AgreementState[];
+
+/**
+ * An agreement's way: a sign-up round starts signing; the provider says active (signed), paused or ended; the
+ * driver ends it (Alipay unsign) or the provider does; an ended record starts a new round (signing again,
+ * under a new signNo). The provider is the truth: what it says is kept whatever the record said, so every
+ * state may enter every state the provider may report — an ended record only after the provider was asked.
+ * No state is final: a plate may be signed up again.
+ */
+export const AGREEMENT_MOVES: Moves<AgreementState> = {
+  signing: ['active', 'paused', 'ended'],
+  active: ['paused', 'ended', 'signing'],
+  paused: ['active', 'ended', 'signing'],
+  ended: ['signing', 'active', 'paused'],
+};
 
 /**
  * Which parks lanes may take this agreement's money at: the park where the driver signed it up, or every park
@@ -58,6 +73,16 @@ export function agreementRef(r: AgreementRecord): AgreementRef {
   return { signNo: r.signNo, plate: r.plate, payer: r.payer, ...(r.agreementNo ? { agreementNo: r.agreementNo } : {}) };
 }
 
+/** The fields a change of an agreement sets. */
+export type AgreementPatch = Patch<Omit<AgreementRecord, 'id' | 'driverId' | 'plateKey' | 'provider' | 'state' | 'createdAt'>>;
+
+/** A further condition: the record is still in this sign-up round (a late word about an old round changes nothing). */
+export interface AgreementWhen {
+  signNo?: string;
+}
+
+export type AgreementChange = Change<AgreementState, AgreementPatch, AgreementWhen>;
+
 /** Persistence (repository/agreements.ts). Every method is one atomic operation. */
 export interface AgreementRepository {
   /** Insert; false when the driver has a record for this plate and provider already. */
@@ -68,14 +93,6 @@ export interface AgreementRepository {
   /** Every record of a plate (any driver, any provider). */
   byPlate(plateKey: string): Promise<AgreementRecord[]>;
   listForDriver(driverId: string): Promise<AgreementRecord[]>;
-  /**
-   * Apply `set` when the record still has `when` (its signNo, and a state among `states` when given); the
-   * updated record, or undefined when the condition did not hold.
-   */
-  update(
-    id: string,
-    when: { signNo?: string; states?: AgreementState[] },
-    set: Partial<Omit<AgreementRecord, 'id' | 'driverId' | 'plateKey' | 'provider' | 'createdAt'>>,
-    unset?: ('agreementNo' | 'signedAt' | 'endedAt' | 'reason')[],
-  ): Promise<AgreementRecord | undefined>;
+  /** Apply the change when the record is in one of its `from` states and its condition holds; the updated record, or undefined. */
+  apply(id: string, change: AgreementChange): Promise<AgreementRecord | undefined>;
 }

@@ -16,13 +16,14 @@
 import { randomBytes } from 'node:crypto';
 import { normalizePlate } from '../../../../shared/plate';
 import { formatChinaTime } from '../../../../shared/time';
-import type { Clock } from '../clock';
+import { dateNow, type Clock } from '../clock';
 import { AppError } from '../errors';
 import type { Driver, DriverRepository } from '../identity/model';
 import type { Payer } from '../orders/gateways';
 import type { Provider } from '../orders/model';
 import type { AgreementState, ProviderAgreement, SignupStart, WithholdingEvent, WithholdingGateway } from './gateways';
 import type { ParkDirectory } from '../parks';
+import * as changes from './changes';
 import { agreementRef, covers, type AgreementRecord, type AgreementRepository, type AgreementScope } from './model';
 
 export interface AgreementServiceDeps {
@@ -69,10 +70,6 @@ export class AgreementService {
 
   constructor(private readonly deps: AgreementServiceDeps) {
     this.staleMs = deps.staleMs ?? 10 * 60_000;
-  }
-
-  private now(): Date {
-    return new Date(this.deps.clock.now());
   }
 
   /** Providers drivers can sign up with here. */
@@ -174,7 +171,7 @@ export class AgreementService {
 
     let r = await repo.find(driverId, plateKey, provider);
     if (!r) {
-      const now = this.now();
+      const now = dateNow(this.deps.clock);
       const fresh: AgreementRecord = {
         id: newAgreementId(),
         driverId,
@@ -194,20 +191,15 @@ export class AgreementService {
     }
     if (r.state === 'active') throw new AppError('agreement_active', `${bound.plate} is signed up with ${PROVIDER_NAME[provider]} already`, 409);
     if (r.state === 'ended') {
-      const now = this.now();
-      const next = await repo.update(
-        r.id,
-        { signNo: r.signNo, states: ['ended'] },
-        { state: 'signing', signNo: newSignNo(now.getTime()), payer, plate: bound.plate, scope, updatedAt: now },
-        ['agreementNo', 'signedAt', 'endedAt', 'reason'],
-      );
+      const now = dateNow(this.deps.clock);
+      const next = await repo.apply(r.id, changes.newRound(r, { signNo: newSignNo(now.getTime()), payer, plate: bound.plate, scope }, now));
       r = next ?? (await repo.get(r.id));
       if (!r) throw new Error('agreement record vanished');
       if (r.state === 'active') throw new AppError('agreement_active', `${bound.plate} is signed up with ${PROVIDER_NAME[provider]} already`, 409);
     }
     if ((r.state === 'signing' || r.state === 'paused') && JSON.stringify(r.scope ?? null) !== JSON.stringify(scope)) {
       // Continued with the parks chosen now (what the driver last saw and agreed to).
-      r = (await repo.update(r.id, { signNo: r.signNo }, { scope, updatedAt: this.now() })) ?? r;
+      r = (await repo.apply(r.id, changes.scopeChosen(r, scope, dateNow(this.deps.clock)))) ?? r;
     }
     let signup: SignupStart;
     try {
@@ -249,8 +241,8 @@ export class AgreementService {
       }
     }
     // A sign-up never finished has nothing to end at the provider: it just stops here.
-    const now = this.now();
-    const ended = await this.deps.agreements.update(r.id, { signNo: r.signNo }, { state: 'ended', endedAt: now, reason: 'ended_by_driver', checkedAt: now, updatedAt: now });
+    const now = dateNow(this.deps.clock);
+    const ended = await this.deps.agreements.apply(r.id, changes.endedByDriver(r, now));
     return ended ?? (await this.own(driverId, id));
   }
 
@@ -265,27 +257,7 @@ export class AgreementService {
   }
 
   private async apply(r: AgreementRecord, v: ProviderAgreement, payer?: Payer): Promise<AgreementRecord> {
-    const now = this.now();
-    const set: Parameters<AgreementRepository['update']>[2] = { checkedAt: now, updatedAt: now };
-    const unset: ('agreementNo' | 'signedAt' | 'endedAt' | 'reason')[] = [];
-    if (v.state === 'none') {
-      // Not signed (yet): a round still signing stays so; a live agreement the provider no longer has ended.
-      if (r.state === 'active' || r.state === 'paused') {
-        Object.assign(set, { state: 'ended', endedAt: v.endedAt ?? now, reason: v.reason ?? 'the provider has no agreement for this plate any more' });
-      }
-    } else {
-      set.state = v.state;
-      if (v.agreementNo) set.agreementNo = v.agreementNo;
-      if (v.state === 'active' || v.state === 'paused') {
-        set.signedAt = v.signedAt ?? r.signedAt ?? now;
-        unset.push('endedAt');
-      }
-      if (v.state === 'ended') set.endedAt = v.endedAt ?? r.endedAt ?? now;
-      if (v.reason) set.reason = v.reason;
-      else if (v.state === 'active') unset.push('reason');
-    }
-    if (payer && (payer.openId || payer.userId)) set.payer = { ...r.payer, ...payer };
-    const updated = await this.deps.agreements.update(r.id, { signNo: r.signNo }, set, unset);
+    const updated = await this.deps.agreements.apply(r.id, changes.providerSaid(r, v, payer, dateNow(this.deps.clock)));
     if (updated && updated.state !== r.state) {
       this.deps.log?.info({ agreement: r.id, provider: r.provider, from: r.state, to: updated.state }, 'agreement state changed');
     }
