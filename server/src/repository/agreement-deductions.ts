@@ -7,9 +7,10 @@
  * item's due), never by searching the deductions.
  */
 import { Schema, type Connection, type Model } from 'mongoose';
-import type { DeductionCondition, LaneDeduction, LaneDeductionRepository } from '../core/lanepay/channel-pay-model';
+import type { DeductionChange, LaneDeduction, LaneDeductionRepository } from '../core/lanepay/channel-pay-model';
 import type { WorkItem } from '../core/work';
 import { forEachDoc, KeyIndex, runOnce } from './keys';
+import { toUpdate } from './patch';
 import { createUnlessExists } from './util';
 import { MongoWorkQueue } from './work';
 
@@ -110,9 +111,9 @@ export class MongoLaneDeductionRepository implements LaneDeductionRepository {
     return d?.attempt?.tradeNo === tradeNo ? d : undefined;
   }
 
-  async update(id: string, when: DeductionCondition, set: Record<string, unknown>, unset: string[] = []): Promise<LaneDeduction | undefined> {
-    const filter: Record<string, unknown> = { _id: id };
-    if (when.states) filter.state = { $in: when.states };
+  async apply(id: string, c: DeductionChange): Promise<LaneDeduction | undefined> {
+    const when = c.when ?? {};
+    const filter: Record<string, unknown> = { _id: id, state: { $in: c.from } };
     if (when.owner !== undefined) filter.owner = when.owner;
     if (when.tradeNo !== undefined) filter['attempt.tradeNo'] = when.tradeNo;
     const and: Record<string, unknown>[] = [];
@@ -128,14 +129,14 @@ export class MongoLaneDeductionRepository implements LaneDeductionRepository {
       and.push({ $or: [{ 'refund.leaseUntil': { $exists: false } }, { 'refund.leaseUntil': null }, { 'refund.leaseUntil': { $lte: when.refundLeaseFreeAt } }] });
     }
     if (and.length) filter.$and = and;
-    const update: Record<string, unknown> = { $set: set };
-    if (unset.length) update.$unset = Object.fromEntries(unset.map((k) => [k, '']));
+    // The refund is written field by field.
+    const update = toUpdate({ ...c.set, ...(c.to ? { state: c.to } : {}) }, ['refund']);
     // A new attempt: its provider order number's key and its driver's key first.
-    const attempt = set.attempt as { tradeNo?: string; driverId?: string } | undefined;
+    const attempt = c.set.attempt;
     await Promise.all([attempt?.tradeNo ? this.trades.set(attempt.tradeNo, id) : undefined, attempt?.driverId ? this.byDriver.add(attempt.driverId, id) : undefined]);
     const write = async () => toDeduction(await this.m.findOneAndUpdate(filter, update, { returnDocument: 'after' }).lean<Doc>());
     // A refund check set: the record has work (again) — its item is held around the write.
-    return set.refundCheckAt instanceof Date ? this.work.around('deduction', id, write, checkDue) : write();
+    return c.set.refundCheckAt instanceof Date ? this.work.around('deduction', id, write, checkDue) : write();
   }
 
   /**

@@ -53,7 +53,7 @@ describe('lane deductions by driver', () => {
     const started = deduction('drv_d', { state: 'deducting', attempt: undefined });
     for (const d of [failed, paid, other, started]) expect(await repo.insert(d)).toBe(true);
     // The attempt, written later, keys the record for its driver.
-    await repo.update(started.id, { states: ['deducting'] }, { attempt: { tradeNo: 'TNlate', agreementId: 'ag1', provider: 'alipay', driverId: 'drv_d' }, state: 'accepted' });
+    await repo.apply(started.id, { from: ['deducting'], to: 'accepted', set: { attempt: { tradeNo: 'TNlate', agreementId: 'ag1', provider: 'alipay', driverId: 'drv_d' } } });
     expect((await repo.listForDriver('drv_d', 10)).map((d) => d.id)).toEqual([started.id, paid.id, before.id]);
     expect((await repo.listForDriver('drv_d', 1)).map((d) => d.id)).toEqual([started.id]);
     expect((await repo.listForDriver('drv_other', 10)).map((d) => d.id)).toEqual([other.id]);
@@ -70,7 +70,7 @@ describe('lane deductions by provider order number (the key documents)', () => {
     const first = d.attempt!.tradeNo;
     expect((await repo.byTradeNo(first))?.id).toBe(d.id);
     // A second attempt (another agreement): its number finds the record, the first no longer does.
-    const moved = await repo.update(d.id, { states: ['deducting'] }, { attempt: { tradeNo: `${first}b`, agreementId: 'ag2', provider: 'wechat', driverId: 'drv_t' }, attempts: 2 });
+    const moved = await repo.apply(d.id, { from: ['deducting'], set: { attempt: { tradeNo: `${first}b`, agreementId: 'ag2', provider: 'wechat', driverId: 'drv_t' }, attempts: 2 } });
     expect(moved?.attempt?.tradeNo).toBe(`${first}b`);
     expect((await repo.byTradeNo(`${first}b`))?.id).toBe(d.id);
     expect(await repo.byTradeNo(first)).toBeUndefined();
@@ -95,5 +95,51 @@ describe('lane deductions by provider order number (the key documents)', () => {
     expect(await repo.insert(loser)).toBe(false);
     expect(await repo.byTradeNo(loser.attempt.tradeNo)).toBeUndefined();
     expect((await repo.byTradeNo(d.attempt!.tradeNo))?.id).toBe(d.id);
+  });
+});
+
+describe('lane deduction changes', () => {
+  const at = (s: number) => new Date(T + s * 1000);
+
+  it('a collection and a refund exclude each other: of the two racing, exactly one applies', async () => {
+    const repo = new MongoLaneDeductionRepository(conn);
+    await repo.init();
+    const d = deduction('drv_c1', { refundCheckAt: at(100) });
+    await repo.insert(d);
+    const refund = { refundNo: 'RF1', state: 'refunding' as const, amountFen: 400, reason: 'not collected', startedAt: at(200), owner: 'w1', leaseUntil: at(230), attempts: 0 };
+    const r = await Promise.all([
+      repo.apply(d.id, { from: ['paid'], set: { collectedAt: at(200), collectedVia: '4.16', clear: ['refundCheckAt'] }, when: { notCollected: true, noRefund: true } }),
+      repo.apply(d.id, { from: ['paid'], set: { refund }, when: { tradeNo: d.attempt!.tradeNo, notCollected: true, noRefund: true, checkDueBy: at(200) } }),
+    ]);
+    expect(r.filter((x) => x !== undefined)).toHaveLength(1);
+    const after = (await repo.get(d.id))!;
+    expect(after.collectedAt !== undefined).toBe(after.refund === undefined);
+  });
+
+  it('writes the refund field by field: what it names changes, what it clears goes, the rest stays', async () => {
+    const repo = new MongoLaneDeductionRepository(conn);
+    await repo.init();
+    const d = deduction('drv_c2', {
+      refundCheckAt: at(300),
+      refund: { refundNo: 'RF2', state: 'refunding', amountFen: 400, reason: 'r', startedAt: at(0), owner: 'w1', leaseUntil: at(30), attempts: 1, lastError: 'timeout' },
+    });
+    await repo.insert(d);
+    const mine = { refundOwner: 'w1', refundStates: ['refunding' as const] };
+    expect(await repo.apply(d.id, { from: ['paid'], set: { refund: { state: 'refunded' } }, when: { ...mine, refundOwner: 'w2' } })).toBeUndefined();
+    const done = await repo.apply(d.id, { from: ['paid'], set: { refund: { state: 'refunded', refundedAt: at(40), leaseUntil: null, attempts: 2, clear: ['lastError'] }, clear: ['refundCheckAt'] }, when: mine });
+    expect(done!.refund).toEqual({ refundNo: 'RF2', state: 'refunded', amountFen: 400, reason: 'r', startedAt: at(0), owner: 'w1', leaseUntil: null, attempts: 2, refundedAt: at(40) });
+    expect(done!.refundCheckAt).toBeUndefined();
+  });
+
+  it('a claim is taken over only when its lease has run out, by one of two racing requests', async () => {
+    const repo = new MongoLaneDeductionRepository(conn);
+    await repo.init();
+    const d = deduction('drv_c3', { state: 'deducting', owner: 'w1', leaseUntil: at(30) });
+    await repo.insert(d);
+    const take = (owner: string, now: Date) => repo.apply(d.id, { from: ['deducting'], set: { owner, leaseUntil: new Date(now.getTime() + 30_000) }, when: { leaseFreeAt: now } });
+    expect(await take('w2', at(29))).toBeUndefined();
+    const r = await Promise.all([take('w2', at(30)), take('w3', at(30))]);
+    expect(r.filter((x) => x !== undefined)).toHaveLength(1);
+    expect(await repo.apply(d.id, { from: ['deducting'], to: 'failed', set: { failure: { code: 'refused', reason: 'x' } }, when: { owner: 'w1' } })).toBeUndefined();
   });
 });

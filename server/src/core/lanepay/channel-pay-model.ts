@@ -5,9 +5,8 @@
  * one process or several — never deducts twice. FerretDB has no transactions; every change is one
  * conditional single-document update.
  *
- *   deducting ──paid──▶ paid
- *       │    ──accepted (WeChat parking service: debited later)──▶ accepted ──settled──▶ paid | failed
- *       └────failed (no agreement, insufficient funds, refused)──▶ failed ──a repeat tries again──▶ deducting
+ * Its states and moves are DEDUCTION_MOVES below (the refund's, REFUND_MOVES); lanepay/deduction-changes.ts
+ * builds its changes.
  *
  * While `deducting`, the process that claimed it holds a lease; a process that crashed leaves the lease to
  * run out and the next repeat asks the provider again with the SAME provider order number (the
@@ -22,10 +21,26 @@
  * document that exclude each other, so the lot is never told "paid" for money that is being given back.
  */
 import type { Provider } from '../orders/model';
-
+import type { Patch } from '../patch';
+import type { Change, Moves } from '../state';
 import type { WorkItem } from '../work';
 
-export type DeductionState = 'deducting' | 'paid' | 'accepted' | 'failed';
+export const DEDUCTION_STATES = ['deducting', 'paid', 'accepted', 'failed'] as const;
+export type DeductionState = (typeof DEDUCTION_STATES)[number];
+
+/**
+ * A deduction's way: deducting (the provider being asked) → paid; → accepted (WeChat's parking service debits
+ * later) → paid or failed once settled; → failed (no agreement, insufficient funds, refused: nothing taken),
+ * which a repeat of the lot's request tries again (deducting). The provider is the truth about money: a
+ * deduction recorded failed that it reports paid after all is paid. Paid is final (a refund of money the lot
+ * never collected is the refund's own way, REFUND_MOVES).
+ */
+export const DEDUCTION_MOVES: Moves<DeductionState> = {
+  deducting: ['paid', 'accepted', 'failed'],
+  accepted: ['paid', 'failed'],
+  failed: ['deducting', 'paid'],
+  paid: [],
+};
 
 /** One provider deduction of the record (a new one per agreement tried, and per retry after a failure). */
 export interface DeductionAttempt {
@@ -41,7 +56,11 @@ export type DeductionFailureCode = 'no_agreement' | 'insufficient_funds' | 'refu
 
 export type LotCall = '4.16' | '4.17' | '4.27';
 
-export type DeductionRefundState = 'refunding' | 'refunded' | 'failed';
+export const REFUND_STATES = ['refunding', 'refunded', 'failed'] as const;
+export type DeductionRefundState = (typeof REFUND_STATES)[number];
+
+/** A refund is asked of the provider until it says refunded, or refuses it (failed: a person gives the money back). */
+export const REFUND_MOVES: Moves<DeductionRefundState> = { refunding: ['refunded', 'failed'], refunded: [], failed: [] };
 
 /** The refund of a deduction the lot never collected. */
 export interface DeductionRefund {
@@ -106,8 +125,15 @@ export interface LaneDeduction {
   updatedAt: Date;
 }
 
+/** The fields a change of a deduction sets; the refund is written field by field. */
+export type DeductionPatch = Patch<Omit<LaneDeduction, 'id' | 'parkNumber' | 'outTradeNo' | 'plate' | 'plateKey' | 'amountFen' | 'via' | 'state' | 'refund' | 'createdAt'>> & {
+  readonly refund?: Patch<DeductionRefund>;
+};
+
+export type DeductionChange = Change<DeductionState, DeductionPatch, DeductionCondition>;
+
+/** Further conditions of a change (its from-states aside). */
 export interface DeductionCondition {
-  states?: DeductionState[];
   /** Only while this process holds the lease. */
   owner?: string;
   /** Only when no live lease is held at this instant. */
@@ -134,8 +160,8 @@ export interface LaneDeductionRepository {
   insert(d: LaneDeduction): Promise<boolean>;
   get(id: string): Promise<LaneDeduction | undefined>;
   byTradeNo(tradeNo: string): Promise<LaneDeduction | undefined>;
-  /** Apply `set` (dotted paths allowed) when `when` holds; the updated record or undefined. */
-  update(id: string, when: DeductionCondition, set: Record<string, unknown>, unset?: string[]): Promise<LaneDeduction | undefined>;
+  /** Apply the change when the record is in one of its `from` states and its condition holds; the updated record or undefined. */
+  apply(id: string, change: DeductionChange): Promise<LaneDeduction | undefined>;
   /** Records whose refund check is due (the work collection: each one's refundCheckAt), earliest first. */
   dueWork(now: Date, limit: number): Promise<WorkItem[]>;
   /** After the job looked at a record: when to look next (undefined: nothing left). */

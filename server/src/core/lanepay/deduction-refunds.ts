@@ -24,9 +24,10 @@
  * `maxWatchMs` after they were created.
  */
 import type { WithholdingGateway } from '../agreements/gateways';
-import type { Clock } from '../clock';
+import { dateNow, type Clock } from '../clock';
 import type { Provider } from '../orders/model';
 import type { LaneDeduction, LaneDeductionRepository } from './channel-pay-model';
+import * as changes from './deduction-changes';
 import type { LaneDeductionService } from './lane-deductions';
 import { fenToYuan } from '../../../../shared/money';
 import { formatChinaTime } from '../../../../shared/time';
@@ -67,10 +68,6 @@ export class DeductionRefunds {
     this.leaseMs = deps.leaseMs ?? 60_000;
   }
 
-  private now(): Date {
-    return new Date(this.deps.clock.now());
-  }
-
   private after(now: Date, ms: number): Date {
     return new Date(now.getTime() + ms);
   }
@@ -82,7 +79,7 @@ export class DeductionRefunds {
   /** One pass over due records (the work collection) as `owner`: how many were acted on. */
   async sweep(owner: string, limit = 50): Promise<number> {
     let acted = 0;
-    for (const item of await this.deps.deductions.dueWork(this.now(), limit)) {
+    for (const item of await this.deps.deductions.dueWork(dateNow(this.deps.clock), limit)) {
       let next: Date | undefined;
       try {
         const r = await this.process(owner, item.ref);
@@ -90,7 +87,7 @@ export class DeductionRefunds {
         if (r.check !== 'skipped') acted++;
       } catch (e) {
         this.deps.log?.error({ id: item.ref, err: (e as Error).message }, 'deduction refund check failed');
-        next = this.after(this.now(), this.leaseMs);
+        next = this.after(dateNow(this.deps.clock), this.leaseMs);
       }
       await this.deps.deductions.settleWork(item, next);
     }
@@ -106,7 +103,7 @@ export class DeductionRefunds {
   /** Look at one record whose check is due. */
   async check(owner: string, id: string): Promise<RefundCheck> {
     const repo = this.deps.deductions;
-    const now = this.now();
+    const now = dateNow(this.deps.clock);
     const d = await repo.get(id);
     if (!d?.refundCheckAt || d.refundCheckAt.getTime() > now.getTime()) return 'skipped';
     if (d.refund) return d.refund.state === 'refunding' ? this.continueRefund(owner, d, now) : this.clear(d, now);
@@ -124,12 +121,12 @@ export class DeductionRefunds {
 
   /** Nothing (more) to look at — unless someone set a later look meanwhile. */
   private async clear(d: LaneDeduction, now: Date): Promise<RefundCheck> {
-    const u = await this.deps.deductions.update(d.id, { checkDueBy: now }, { updatedAt: now }, ['refundCheckAt']);
+    const u = await this.deps.deductions.apply(d.id, changes.checkCleared(now));
     return u ? 'cleared' : 'skipped';
   }
 
   private async later(d: LaneDeduction, now: Date, at: Date): Promise<void> {
-    await this.deps.deductions.update(d.id, { checkDueBy: now }, { refundCheckAt: at, updatedAt: now });
+    await this.deps.deductions.apply(d.id, changes.checkAgain(at, now));
   }
 
   /** accepted / deducting: did the money move after all? The provider says (its notification may be lost). */
@@ -169,13 +166,13 @@ export class DeductionRefunds {
     const amountFen = d.paidFen ?? d.amountFen;
     const told = d.failAnswer ? `the lot was answered fail (${d.failAnswer.code.split(':')[0]}) via ${d.failAnswer.via} at ${formatChinaTime(d.failAnswer.at)}` : 'the lot never got an answer';
     const reason = `${fenToYuan(amountFen)} yuan for outTradeNo ${d.outTradeNo} was confirmed paid${d.paidAt ? ` at ${formatChinaTime(d.paidAt)}` : ''} after ${told}, and no repeat of the lot collected it within ${Math.round(this.deps.lanes.refundGraceMs / 60_000)} minutes`;
-    const claimed = await this.deps.deductions.update(
+    const claimed = await this.deps.deductions.apply(
       d.id,
-      { states: ['paid'], tradeNo: d.attempt.tradeNo, notCollected: true, noRefund: true, checkDueBy: now },
-      {
-        refund: { refundNo: refundNoOf(d.attempt.tradeNo), state: 'refunding', amountFen, reason, startedAt: now, owner, leaseUntil: this.after(now, this.leaseMs), attempts: 0 },
-        updatedAt: now,
-      },
+      changes.refundStarted(
+        d.attempt.tradeNo,
+        { refundNo: refundNoOf(d.attempt.tradeNo), state: 'refunding', amountFen, reason, startedAt: now, owner, leaseUntil: this.after(now, this.leaseMs), attempts: 0 },
+        now,
+      ),
     );
     if (!claimed) return 'skipped'; // collected meanwhile, or another process claimed it
     this.deps.log?.warn({ outTradeNo: d.outTradeNo, tradeNo: d.attempt.tradeNo, refundNo: claimed.refund!.refundNo, reason }, 'refunding a deduction the lot never collected');
@@ -184,11 +181,7 @@ export class DeductionRefunds {
 
   /** A refund under way whose look is due (still processing at the provider, a failed call, a crashed caller). */
   private async continueRefund(owner: string, d: LaneDeduction, now: Date): Promise<RefundCheck> {
-    const claimed = await this.deps.deductions.update(
-      d.id,
-      { refundStates: ['refunding'], refundLeaseFreeAt: now, checkDueBy: now },
-      { 'refund.owner': owner, 'refund.leaseUntil': this.after(now, this.leaseMs), updatedAt: now },
-    );
+    const claimed = await this.deps.deductions.apply(d.id, changes.refundClaimed(owner, this.after(now, this.leaseMs), now));
     return claimed ? this.callProvider(owner, claimed) : 'skipped';
   }
 
@@ -197,37 +190,31 @@ export class DeductionRefunds {
     const r = d.refund!;
     const attempt = d.attempt!;
     const attempts = r.attempts + 1;
-    const mine = { refundOwner: owner, refundStates: ['refunding' as const] };
     const gateway = this.deps.gateways.gatewayFor(attempt.provider);
     let res: Awaited<ReturnType<WithholdingGateway['refund']>>;
     try {
       if (!gateway) throw new Error(`${attempt.provider} is not set up here any more`);
       res = await gateway.refund({ outTradeNo: attempt.tradeNo, refundNo: r.refundNo, refundFen: r.amountFen, totalFen: d.paidFen ?? d.amountFen, reason: DRIVER_REFUND_REASON });
     } catch (e) {
-      const now = this.now();
+      const now = dateNow(this.deps.clock);
       const message = (e as Error).message;
       this.deps.log?.warn({ outTradeNo: d.outTradeNo, refundNo: r.refundNo, err: message }, 'deduction refund: the provider did not answer; asking again later');
-      await repo.update(d.id, mine, { 'refund.leaseUntil': null, 'refund.attempts': attempts, 'refund.lastError': message, refundCheckAt: this.after(now, this.backoff(attempts)), updatedAt: now });
+      await repo.apply(d.id, changes.refundAnswered(owner, attempts, { kind: 'unanswered', error: message, checkAt: this.after(now, this.backoff(attempts)) }, now));
       return 'refunding';
     }
-    const now = this.now();
-    const id = res.status !== 'failed' && res.refundId ? { 'refund.refundId': res.refundId } : {};
+    const now = dateNow(this.deps.clock);
+    const id = res.status !== 'failed' && res.refundId ? { refundId: res.refundId } : {};
     if (res.status === 'refunded') {
-      await repo.update(
-        d.id,
-        mine,
-        { 'refund.state': 'refunded', 'refund.refundedAt': res.refundedAt, 'refund.leaseUntil': null, 'refund.attempts': attempts, ...id, updatedAt: now },
-        ['refundCheckAt', 'refund.lastError'],
-      );
+      await repo.apply(d.id, changes.refundAnswered(owner, attempts, { kind: 'refunded', ...(res.refundedAt ? { refundedAt: res.refundedAt } : {}), ...id }, now));
       this.deps.log?.info({ outTradeNo: d.outTradeNo, refundNo: r.refundNo, fen: r.amountFen }, 'deduction refunded');
       this.deps.onRefunded?.(d);
       return 'refunded';
     }
     if (res.status === 'pending') {
-      await repo.update(d.id, mine, { 'refund.leaseUntil': null, 'refund.attempts': attempts, ...id, refundCheckAt: this.after(now, this.backoff(attempts)), updatedAt: now }, ['refund.lastError']);
+      await repo.apply(d.id, changes.refundAnswered(owner, attempts, { kind: 'pending', ...id, checkAt: this.after(now, this.backoff(attempts)) }, now));
       return 'refunding';
     }
-    await repo.update(d.id, mine, { 'refund.state': 'failed', 'refund.failure': res.reason, 'refund.leaseUntil': null, 'refund.attempts': attempts, updatedAt: now }, ['refundCheckAt']);
+    await repo.apply(d.id, changes.refundAnswered(owner, attempts, { kind: 'refused', failure: res.reason }, now));
     this.deps.log?.error({ outTradeNo: d.outTradeNo, refundNo: r.refundNo, fen: r.amountFen, reason: res.reason }, 'deduction refund refused by the provider: give the money back by hand');
     return 'refund_failed';
   }

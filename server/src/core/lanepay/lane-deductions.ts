@@ -24,19 +24,21 @@ import { formatChinaDate, formatChinaTime } from '../../../../shared/time';
 import type { DeductResult } from '../agreements/gateways';
 import { agreementRef, type AgreementRecord } from '../agreements/model';
 import type { AgreementService } from '../agreements/service';
-import type { Clock } from '../clock';
+import { dateNow, type Clock } from '../clock';
 import { AppError } from '../errors';
 import type { LotRecordsRepository, Stay } from '../lot/model';
 import type { Provider } from '../orders/model';
 import type { Park } from '../parks';
 import {
+  DEDUCTION_STATES,
   deductionId,
   type AgreementSpendRepository,
-  type DeductionCondition,
+  type DeductionChange,
   type LaneDeduction,
   type LaneDeductionRepository,
   type LotCall,
 } from './channel-pay-model';
+import * as changes from './deduction-changes';
 import { collectStep, decide, noAgreement, refundedOutcome, settleStep, stateOutcome, STILL_DEDUCTING, trustFailed, type DeductOutcome, type DeductPolicy } from './deduction-decide';
 import { deductionLimits, type DeductionTrust } from './deduction-trust';
 import { parseOutTradeNo } from './lane-qr-trade';
@@ -121,10 +123,6 @@ export class LaneDeductionService {
     this.elapsed = deps.elapsed ?? (() => performance.now());
   }
 
-  private now(): Date {
-    return new Date(this.deps.clock.now());
-  }
-
   private lease(now: Date): Date {
     return new Date(now.getTime() + this.leaseMs);
   }
@@ -184,8 +182,8 @@ export class LaneDeductionService {
       const next = collectStep(d, out.kind);
       if (next.step === 'answer') return next.outcome;
       if (next.step === 'stale') break;
-      const now = this.now();
-      const u = await repo.update(d.id, { states: [d.state], notCollected: true, noRefund: true }, { collectedAt: now, collectedVia: via, updatedAt: now }, ['refundCheckAt']);
+      const now = dateNow(this.deps.clock);
+      const u = await repo.apply(d.id, changes.collected(d.state, via, now));
       if (u) return { kind: u.state === 'paid' ? 'secured' : 'accepted', deduction: u };
       d = await repo.get(d.id);
     }
@@ -197,13 +195,9 @@ export class LaneDeductionService {
 
   /** The lot is told fail: note it, and have the refund job look at the record after the grace (money may still arrive). */
   private async noteFail(id: string, via: LotCall, code: string): Promise<void> {
-    const now = this.now();
+    const now = dateNow(this.deps.clock);
     const failAnswer = { at: now, via, code };
-    if (code === 'refunded') {
-      await this.deps.deductions.update(id, {}, { failAnswer, updatedAt: now });
-      return;
-    }
-    await this.deps.deductions.update(id, { notCollected: true, noRefund: true }, { failAnswer, refundCheckAt: this.checkLater(now), updatedAt: now });
+    await this.deps.deductions.apply(id, code === 'refunded' ? changes.failAnswered(failAnswer, now) : changes.failAnswered(failAnswer, now, this.checkLater(now)));
   }
 
   /** Run the steps decide() names until one answers. */
@@ -213,7 +207,7 @@ export class LaneDeductionService {
     const deadline = this.elapsed() + this.waitMs;
     for (;;) {
       const d = await this.deps.deductions.get(id);
-      const now = this.now();
+      const now = dateNow(this.deps.clock);
       const next = decide(d, { amountFen: req.amountFen, waitedOut: this.elapsed() >= deadline }, now);
       switch (next.step) {
         case 'answer':
@@ -240,7 +234,7 @@ export class LaneDeductionService {
           await this.sleep(this.pollMs);
           continue;
         case 'take_over': {
-          const taken = await this.deps.deductions.update(id, { states: ['deducting'], leaseFreeAt: now }, { owner: this.owner, leaseUntil: this.lease(now), updatedAt: now });
+          const taken = await this.deps.deductions.apply(id, changes.takenOver(this.owner, this.lease(now), now));
           // Finishing what a lost holder started (it passed the checks): its agreement, the same provider number.
           if (taken) return this.run(taken, req, await this.deps.agreements.liveForPlate(plateKey, req.park.parkNumber), true);
           if (this.elapsed() >= deadline) return STILL_DEDUCTING;
@@ -278,12 +272,7 @@ export class LaneDeductionService {
 
   /** A failed record (nothing taken) claimed back for another try. */
   private async claimFailed(id: string, req: DeductRequest, live: AgreementRecord[], now: Date): Promise<DeductOutcome | undefined> {
-    const claimed = await this.deps.deductions.update(
-      id,
-      { states: ['failed'] },
-      { state: 'deducting', owner: this.owner, leaseUntil: this.lease(now), refundCheckAt: this.checkLater(now), updatedAt: now },
-      ['failure'],
-    );
+    const claimed = await this.deps.deductions.apply(id, changes.retried(this.owner, this.lease(now), this.checkLater(now), now));
     return claimed ? this.run(claimed, req, live, false) : undefined;
   }
 
@@ -317,13 +306,9 @@ export class LaneDeductionService {
         else if (out !== 'next') return out;
         continue;
       }
-      const now = this.now();
+      const now = dateNow(this.deps.clock);
       const tradeNo = newDeductionNo(now.getTime());
-      const next = await repo.update(
-        d.id,
-        { owner: this.owner },
-        { attempt: { tradeNo, agreementId: r.id, provider: r.provider, driverId: r.driverId }, attempts: current.attempts + 1, updatedAt: now },
-      );
+      const next = await repo.apply(d.id, changes.nextAttempt(this.owner, { tradeNo, agreementId: r.id, provider: r.provider, driverId: r.driverId }, current.attempts + 1, now));
       if (!next) return { kind: 'pending', code: 'in_progress', reason: 'in_progress: another request took over this outTradeNo; ask again' };
       current = next;
       const out = await this.attempt(current, r, tradeNo, req);
@@ -332,12 +317,12 @@ export class LaneDeductionService {
     }
     if (capped) {
       const reason = `over_limit: ${req.plate}'s agreement has reached what this park allows it to be charged today (${fenToYuan(deductionLimits(req.park).maxPerDayFen)} yuan)`;
-      await repo.update(d.id, { owner: this.owner }, { state: 'failed', failure: { code: 'over_limit', reason }, leaseUntil: null, updatedAt: this.now() });
+      await repo.apply(d.id, changes.gaveUp(this.owner, { code: 'over_limit', reason }, dateNow(this.deps.clock)));
       return { kind: 'failed', code: 'over_limit', reason };
     }
     const { reason } = noAgreement(req.plate);
-    const now = this.now();
-    await repo.update(d.id, { owner: this.owner }, { state: 'failed', failure: { code: 'no_agreement', reason }, leaseUntil: null, updatedAt: now });
+    const now = dateNow(this.deps.clock);
+    await repo.apply(d.id, changes.gaveUp(this.owner, { code: 'no_agreement', reason }, now));
     return { kind: 'no_agreement', reason };
   }
 
@@ -356,7 +341,7 @@ export class LaneDeductionService {
 
   /** The stay times of an entry time from the lot's 4.2 record (none, or not before now: a minute before the exit). */
   private stayTimesOf(inTime: Date | null): { enteredAt: Date; leftAt: Date; entryFrom: '4.2' | 'assumed' } {
-    const leftAt = this.now();
+    const leftAt = dateNow(this.deps.clock);
     const t = inTime?.getTime();
     if (t !== undefined && t <= leftAt.getTime() - 1_000) return { enteredAt: new Date(t), leftAt, entryFrom: '4.2' };
     return { enteredAt: new Date(leftAt.getTime() - 60_000), leftAt, entryFrom: 'assumed' };
@@ -398,7 +383,7 @@ export class LaneDeductionService {
       // same number (never another order meanwhile).
       const message = (e as Error).message;
       this.deps.log?.warn({ outTradeNo: d.outTradeNo, tradeNo, provider: r.provider, err: message }, 'lane deduction: no answer from the provider');
-      await this.deps.deductions.update(d.id, { owner: this.owner }, { leaseUntil: this.now(), lastError: message, updatedAt: this.now() });
+      await this.deps.deductions.apply(d.id, changes.unanswered(this.owner, message, dateNow(this.deps.clock)));
       return { kind: 'pending', code: 'provider_unreachable', reason: `provider_unreachable: ${PROVIDER_NAME[r.provider]} did not answer; ask again` };
     }
     if (res.status === 'failed' && res.code === 'no_agreement') {
@@ -413,33 +398,27 @@ export class LaneDeductionService {
   private async keep(d: LaneDeduction, tradeNo: string, res: DeductResult, req: Pick<DeductRequest, 'policy' | 'via'>): Promise<DeductOutcome> {
     const repo = this.deps.deductions;
     const { policy } = req;
-    const now = this.now();
+    const now = dateNow(this.deps.clock);
     if (res.status === 'paid') {
       if (res.paidFen !== d.amountFen) {
         this.deps.log?.error({ outTradeNo: d.outTradeNo, tradeNo, asked: d.amountFen, paid: res.paidFen }, 'a provider took another amount than asked');
       }
-      const paid = { state: 'paid', transactionId: res.transactionId, paidFen: res.paidFen, paidAt: res.paidAt, leaseUntil: null, updatedAt: now };
+      const payment = { transactionId: res.transactionId, paidFen: res.paidFen, paidAt: res.paidAt };
       // The lot is told paid right after this (deduct → answered → collect): record it collected in the same
       // write — the same condition collect() puts on it (not collected, no refund started), so collect() then
       // finds it done. Anything else (collected before, a refund started): recorded paid here, collect() decides.
       const u =
-        (await repo.update(d.id, { tradeNo, notCollected: true, noRefund: true }, { ...paid, collectedAt: now, collectedVia: req.via }, ['failure', 'lastError', 'refundCheckAt'])) ??
-        (await this.markPaid(d.id, { tradeNo }, paid, ['failure', 'lastError']));
+        (await repo.apply(d.id, changes.paidAndCollected(tradeNo, payment, req.via, now))) ??
+        (await this.markPaid(d.id, (checkAt) => changes.paid(DEDUCTION_STATES, tradeNo, payment, now, { endsClaim: true, ...(checkAt ? { checkAt } : {}) })));
       if (u) this.deps.onPaid?.(u);
       return { kind: 'secured', deduction: u ?? (await repo.get(d.id))! };
     }
     if (res.status === 'accepted') {
-      const u = await repo.update(
-        d.id,
-        { tradeNo, states: ['deducting'] },
-        { state: 'accepted', ...(res.transactionId ? { transactionId: res.transactionId } : {}), leaseUntil: null, updatedAt: now },
-        ['lastError'],
-      );
+      const u = await repo.apply(d.id, changes.accepted(tradeNo, res.transactionId, now));
       const cur = u ?? (await repo.get(d.id))!;
       return this.settle(cur, policy);
     }
-    const failure = { code: res.code, reason: res.reason };
-    await repo.update(d.id, { tradeNo, states: ['deducting'] }, { state: 'failed', failure, leaseUntil: null, updatedAt: now }, ['lastError']);
+    await repo.apply(d.id, changes.refused(tradeNo, { code: res.code, reason: res.reason }, now));
     // Nothing was taken: the day's cap gets it back.
     if (d.attempt?.tradeNo === tradeNo) await this.deps.spend.release(d.attempt.agreementId, this.spendDay(d), tradeNo);
     return { kind: 'failed', code: res.code, reason: `${res.code}: ${res.reason}` };
@@ -449,13 +428,9 @@ export class LaneDeductionService {
    * The money is taken: record it. While the lot has not collected it, the refund job looks at it after the
    * grace (one update when not collected, else one without the look: each conditional, no read in between).
    */
-  private async markPaid(id: string, when: DeductionCondition, set: Record<string, unknown>, unset: string[]): Promise<LaneDeduction | undefined> {
+  private async markPaid(id: string, paid: (checkAt?: Date) => DeductionChange): Promise<LaneDeduction | undefined> {
     const repo = this.deps.deductions;
-    const now = this.now();
-    return (
-      (await repo.update(id, { ...when, notCollected: true }, { ...set, refundCheckAt: this.checkLater(now) }, unset)) ??
-      (await repo.update(id, when, set, unset))
-    );
+    return (await repo.apply(id, paid(this.checkLater(dateNow(this.deps.clock))))) ?? (await repo.apply(id, paid()));
   }
 
   /** An accepted deduction: taken as is under the 'accepted' policy; otherwise wait (a while) for the provider to confirm it. */
@@ -489,18 +464,14 @@ export class LaneDeductionService {
     const repo = this.deps.deductions;
     const d = await this.deps.deductions.byTradeNo(tradeNo);
     if (!d) return 'unknown';
-    const now = this.now();
+    const now = dateNow(this.deps.clock);
     if (result.status === 'paid') {
       // Already recorded paid for this attempt (the lane's own answer came first): nothing to change, and the
       // conditional updates below could not match (their states exclude paid) — spare the writes.
       if (d.state === 'paid' && d.transactionId === result.transactionId) return 'unchanged';
       if (d.state === 'failed') this.deps.log?.error({ outTradeNo: d.outTradeNo, tradeNo }, 'a deduction recorded as failed was paid after all');
-      const u = await this.markPaid(
-        d.id,
-        { tradeNo, states: ['deducting', 'accepted', 'failed'] },
-        { state: 'paid', transactionId: result.transactionId, paidFen: result.paidFen, paidAt: result.paidAt, updatedAt: now },
-        ['failure'],
-      );
+      const payment = { transactionId: result.transactionId, paidFen: result.paidFen, paidAt: result.paidAt };
+      const u = await this.markPaid(d.id, (checkAt) => changes.paid(['deducting', 'accepted', 'failed'], tradeNo, payment, now, { endsClaim: false, ...(checkAt ? { checkAt } : {}) }));
       if (u) this.deps.onPaid?.(u);
       if (u && !u.collectedAt && u.failAnswer) {
         this.deps.log?.warn({ outTradeNo: d.outTradeNo, tradeNo, failAnswer: u.failAnswer }, 'a deduction the lot was answered fail for is paid: refunded after the grace unless the lot asks again');
@@ -508,7 +479,7 @@ export class LaneDeductionService {
       return u ? 'applied' : 'unchanged';
     }
     if (result.status === 'failed') {
-      const u = await repo.update(d.id, { tradeNo, states: ['accepted'] }, { state: 'failed', failure: { code: result.code, reason: result.reason }, updatedAt: now });
+      const u = await repo.apply(d.id, changes.settledFailed(tradeNo, { code: result.code, reason: result.reason }, now));
       if (u && d.attempt) await this.deps.spend.release(d.attempt.agreementId, this.spendDay(d), tradeNo);
       return u ? 'applied' : 'unchanged';
     }
