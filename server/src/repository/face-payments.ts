@@ -6,9 +6,10 @@
  * deadline, a cancel) is found in the work collection (repository/work.ts), never by searching payments.
  */
 import { Schema, type Connection, type Model } from 'mongoose';
-import { faceDue, type FacePayment, type FacePaymentRepository, type FaceStatus } from '../core/lanepay/face-to-face-model';
+import { faceDue, type FaceChange, type FacePayment, type FacePaymentRepository } from '../core/lanepay/face-to-face-model';
 import type { WorkItem } from '../core/work';
 import { forEachDoc, runOnce } from './keys';
+import { toUpdate } from './patch';
 import { createUnlessExists } from './util';
 import { MongoWorkQueue } from './work';
 
@@ -56,21 +57,11 @@ function toPayment(doc: Doc | null | undefined): FacePayment | undefined {
 }
 
 /** `set` as $set and $unset: an undefined value removes the field. */
-function splitSet(set: Record<string, unknown>): Record<string, Record<string, unknown>> {
-  const $set: Record<string, unknown> = {};
-  const $unset: Record<string, ''> = {};
-  for (const [k, v] of Object.entries(set)) {
-    if (v === undefined) $unset[k] = '';
-    else $set[k] = v;
-  }
-  return { ...(Object.keys($set).length ? { $set } : {}), ...(Object.keys($unset).length ? { $unset } : {}) };
-}
-
 const leaseFree = (path: string, now: Date) => ({ $or: [{ [path]: { $exists: false } }, { [path]: null }, { [path]: { $lte: now } }] });
 
-/** A write that may give a payment work: into an open, paid or cancelling state, or a cancel attempt moved. */
-const givesWork = (set: Record<string, unknown>) =>
-  ['charging', 'waiting', 'paid', 'cancelling'].includes(set.status as string) || set['cancel.nextAttemptAt'] instanceof Date || set.deadline instanceof Date;
+/** A change that may give a payment work: into an open, paid or cancelling state, or a cancel attempt moved. */
+const givesWork = (c: FaceChange) =>
+  (c.to !== undefined && ['charging', 'waiting', 'paid', 'cancelling'].includes(c.to)) || c.set.cancel?.nextAttemptAt instanceof Date || c.set.deadline instanceof Date;
 
 export class MongoFacePaymentRepository implements FacePaymentRepository {
   private readonly m: Model<Doc>;
@@ -106,12 +97,13 @@ export class MongoFacePaymentRepository implements FacePaymentRepository {
     return toPayment(await this.m.findById(id).lean<Doc>());
   }
 
-  async update(id: string, where: { status?: FaceStatus[]; attempt?: number }, set: Record<string, unknown>): Promise<FacePayment | undefined> {
-    const filter: Record<string, unknown> = { _id: id };
-    if (where.status) filter.status = { $in: where.status };
-    if (where.attempt !== undefined) filter.attempt = where.attempt;
-    const write = async () => toPayment(await this.m.findOneAndUpdate(filter, splitSet(set), { returnDocument: 'after' }).lean<Doc>());
-    return givesWork(set) ? this.work.around('face', id, write, faceDue) : write();
+  async apply(id: string, c: FaceChange): Promise<FacePayment | undefined> {
+    const filter: Record<string, unknown> = { _id: id, status: { $in: c.from } };
+    if (c.when?.attempt !== undefined) filter.attempt = c.when.attempt;
+    // The cancel is written field by field.
+    const update = toUpdate({ ...c.set, ...(c.to ? { status: c.to } : {}) }, ['cancel']);
+    const write = async () => toPayment(await this.m.findOneAndUpdate(filter, update, { returnDocument: 'after' }).lean<Doc>());
+    return givesWork(c) ? this.work.around('face', id, write, faceDue) : write();
   }
 
   async claimQuery(id: string, now: Date, leaseUntil: Date, nextQueryAt: Date): Promise<FacePayment | undefined> {

@@ -65,27 +65,34 @@ describe('face payments', () => {
     expect(await repo.get(other.id)).toBeUndefined();
   });
 
-  it('update moves only from the allowed states and attempt: from another state it changes nothing', async () => {
+  it('a change moves only from the allowed states and attempt: from another state it changes nothing', async () => {
     const p = payment();
     await repo.insert(p);
-    expect(await repo.update(p.id, { status: ['paid'] }, { status: 'cancelling' })).toBeUndefined();
-    expect(await repo.update(p.id, { status: ['waiting'], attempt: 2 }, { status: 'failed' })).toBeUndefined();
+    expect(await repo.apply(p.id, { from: ['paid'], to: 'cancelling', set: {} })).toBeUndefined();
+    expect(await repo.apply(p.id, { from: ['waiting'], to: 'failed', set: {}, when: { attempt: 2 } })).toBeUndefined();
     expect((await repo.get(p.id))!.status).toBe('waiting');
-    const paid = await repo.update(p.id, { status: ['waiting', 'charging'], attempt: 1 }, { status: 'paid', payment: { transactionId: 'tx', paidFen: 500, paidAt: at(10) } });
+    const paid = await repo.apply(p.id, { from: ['waiting', 'charging'], to: 'paid', set: { payment: { transactionId: 'tx', paidFen: 500, paidAt: at(10), userId: '' } }, when: { attempt: 1 } });
     expect(paid!.status).toBe('paid');
     // A retry of the same move finds the payment no longer in the state it leaves.
-    expect(await repo.update(p.id, { status: ['waiting', 'charging'], attempt: 1 }, { status: 'paid' })).toBeUndefined();
+    expect(await repo.apply(p.id, { from: ['waiting', 'charging'], to: 'paid', set: {}, when: { attempt: 1 } })).toBeUndefined();
   });
 
   it('two racing moves out of waiting (paid vs cancelling): exactly one wins', async () => {
     const p = payment();
     await repo.insert(p);
     const r = await Promise.all([
-      repo.update(p.id, { status: ['waiting'] }, { status: 'paid', payment: { transactionId: 'tx', paidFen: 500, paidAt: at(10) } }),
-      repo.update(p.id, { status: ['waiting'] }, { status: 'cancelling', cancel: { reason: '4.26', requestedAt: at(10), attempts: 0, nextAttemptAt: at(10) } }),
+      repo.apply(p.id, { from: ['waiting'], to: 'paid', set: { payment: { transactionId: 'tx', paidFen: 500, paidAt: at(10), userId: '' } } }),
+      repo.apply(p.id, { from: ['waiting'], to: 'cancelling', set: { cancel: { reason: '4.26', requestedAt: at(10), attempts: 0, nextAttemptAt: at(10) } } }),
     ]);
     expect(r.filter((x) => x !== undefined)).toHaveLength(1);
     expect((await repo.get(p.id))!.status).toBe(r.find((x) => x !== undefined)!.status);
+  });
+
+  it('writes the cancel field by field: what it names changes, what it clears goes, the rest stays', async () => {
+    const p = payment({ status: 'cancelling', cancel: { reason: '4.26', requestedAt: at(10), attempts: 1, nextAttemptAt: at(10), leaseUntil: at(40), lastError: 'timeout' } });
+    await repo.insert(p);
+    const done = await repo.apply(p.id, { from: ['cancelling'], to: 'cancelled', set: { cancel: { doneAt: at(20), leaseUntil: null, refunded: true, clear: ['lastError'] } } });
+    expect(done!.cancel).toEqual({ reason: '4.26', requestedAt: at(10), attempts: 1, nextAttemptAt: at(10), leaseUntil: null, doneAt: at(20), refunded: true });
   });
 
   it('a query claim is a lease: one of two racing pollers gets it, nobody again until the lease and the pacing pass', async () => {

@@ -2,20 +2,35 @@
  * Booth face-to-face payment (Bluecard 4.24 → 4.25 polls → 4.26 cancel): one record per parkNumber +
  * outTradeNo, changed only by single-document conditional updates (FerretDB has no transactions).
  *
- *                 ┌─ paid (the answer gives payContent) ──────────────┐
- *   charging ─────┼─ waiting (USERPAYING / unknown) ── query ─▶ paid   │── 4.26 / deadline / never reported
- *   (the claim)   │        └── query says closed / refused ─▶ failed   │     ▼
- *                 └─ failed (refused: nothing taken; a NEW code may    cancelling ── reverse / cancel ─▶ cancelled
- *                    try again on the same outTradeNo)                  (retried by the job until done; a paid
- *                                                                        payment's money goes back)
+ * Its states and moves are FACE_MOVES below; lanepay/face-changes.ts builds its changes.
  *
  * The payment code itself is never stored (a live 付款码 can be charged); only its sha256, to tell a repeat
  * of the same scan from a new scan.
  */
+import type { Patch } from '../patch';
+import type { Change, Moves } from '../state';
 import type { WorkItem } from '../work';
 
 export type FaceProvider = 'wechat' | 'alipay';
-export type FaceStatus = 'charging' | 'waiting' | 'paid' | 'failed' | 'cancelling' | 'cancelled';
+export const FACE_STATES = ['charging', 'waiting', 'paid', 'failed', 'cancelling', 'cancelled'] as const;
+export type FaceStatus = (typeof FACE_STATES)[number];
+
+/**
+ * A payment's way: charging (the claim: the provider is being charged) → paid (the answer gives
+ * payContent), waiting (the payer is confirming, or the outcome is unknown: queried until it is paid or
+ * failed), or failed (refused: nothing taken; a NEW code may try again on the same outTradeNo, charging
+ * again). 4.26, the deadline, a payment Bluecard never got the answer of, or one of another amount, moves
+ * an open or paid payment to cancelling: reversed / cancelled at the provider, retried by the job until done
+ * (a paid payment's money goes back), then cancelled.
+ */
+export const FACE_MOVES: Moves<FaceStatus> = {
+  charging: ['waiting', 'paid', 'failed', 'cancelling'],
+  waiting: ['paid', 'failed', 'cancelling'],
+  paid: ['cancelling'],
+  failed: ['charging'],
+  cancelling: ['cancelled'],
+  cancelled: [],
+};
 
 export interface FacePaid {
   /** The provider's transaction (WeChat transaction_id, Alipay trade_no). */
@@ -92,13 +107,25 @@ export function faceDue(p: FacePayment): Date | undefined {
   }
 }
 
+/** The fields a change of a payment sets; the cancel is written field by field. */
+export type FacePatch = Patch<Omit<FacePayment, 'id' | 'parkNumber' | 'outTradeNo' | 'orderId' | 'plate' | 'amountFen' | 'status' | 'queries' | 'cancel' | 'createdAt'>> & {
+  readonly cancel?: Patch<FaceCancel>;
+};
+
+/** A further condition: the payment's attempt is still this one. */
+export interface FaceWhen {
+  attempt?: number;
+}
+
+export type FaceChange = Change<FaceStatus, FacePatch, FaceWhen>;
+
 /** Persistence (repository/face-payments.ts). Every method is one atomic operation; the repository keeps each payment's work item. */
 export interface FacePaymentRepository {
   /** Insert; false when the id exists already. */
   insert(p: FacePayment): Promise<boolean>;
   get(id: string): Promise<FacePayment | undefined>;
-  /** Apply `set` (dotted paths allowed; undefined values unset) when the record matches `where`. */
-  update(id: string, where: { status?: FaceStatus[]; attempt?: number }, set: Record<string, unknown>): Promise<FacePayment | undefined>;
+  /** Apply the change when the payment is in one of its `from` states and its condition holds; the updated payment or undefined. */
+  apply(id: string, change: FaceChange): Promise<FacePayment | undefined>;
   /**
    * Claim the right to ask the provider now: status waiting (or charging whose lease ran out), due
    * (nextQueryAt ≤ now) and no live query lease → lease until leaseUntil, next query not before nextQueryAt,

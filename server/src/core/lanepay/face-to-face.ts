@@ -17,8 +17,9 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { formatChinaTime } from '../../../../shared/time';
-import type { Clock } from '../clock';
+import { dateNow, type Clock } from '../clock';
 import { AppError } from '../errors';
+import * as changes from './face-changes';
 import type { FixedCoupon, FixedCouponCodes } from './fixed-coupons';
 import {
   DEFAULT_FACE_POLICY,
@@ -85,10 +86,6 @@ export class FaceToFaceService {
     this.newPaymentNo = deps.newPaymentNo ?? (() => newPaymentNo(deps.clock.now()));
   }
 
-  private now(): Date {
-    return new Date(this.deps.clock.now());
-  }
-
   // -------------------------------------------------------------------------------------------------------
   // 4.24
 
@@ -103,7 +100,7 @@ export class FaceToFaceService {
     if (!(req.payChargeFen > 0)) return { kind: 'fail', errorCode: 'invalid_field: payCharge: nothing to pay' };
 
     const id = faceId(req.parkNumber, req.outTradeNo);
-    const now = this.now();
+    const now = dateNow(this.deps.clock);
     const fresh: FacePayment = {
       id,
       parkNumber: req.parkNumber,
@@ -133,21 +130,13 @@ export class FaceToFaceService {
       }
       if (existing.status !== 'failed' || existing.codeHash === fresh.codeHash) return this.answer(existing);
       // A new code after a refusal (nothing was taken): a new attempt, claimed from exactly that refusal.
-      claimed = await this.deps.payments.update(
+      claimed = await this.deps.payments.apply(
         id,
-        { status: ['failed'], attempt: existing.attempt },
-        {
-          status: 'charging',
-          provider,
-          codeHash: fresh.codeHash,
-          attempt: existing.attempt + 1,
-          paymentNo: fresh.paymentNo,
-          chargeLeaseUntil: fresh.chargeLeaseUntil,
-          deadline: fresh.deadline,
-          failure: undefined,
-          nextQueryAt: undefined,
-          updatedAt: now,
-        },
+        changes.newAttempt(
+          existing,
+          { provider, codeHash: fresh.codeHash, paymentNo: fresh.paymentNo, chargeLeaseUntil: fresh.chargeLeaseUntil, deadline: fresh.deadline },
+          now,
+        ),
       );
       if (!claimed) return this.answer((await this.deps.payments.get(id)) ?? existing);
     }
@@ -205,7 +194,7 @@ export class FaceToFaceService {
   private async queryProvider(p: FacePayment): Promise<FacePayment | undefined> {
     const gateway = this.deps.gateways[p.provider];
     if (!gateway) return undefined;
-    const now = this.now();
+    const now = dateNow(this.deps.clock);
     const claimed = await this.deps.payments.claimQuery(
       p.id,
       now,
@@ -228,36 +217,32 @@ export class FaceToFaceService {
    * still being open for this attempt; a 4.26 that came meanwhile wins and reverses whatever happened).
    */
   private async settle(p: FacePayment, result: ChargeResult, from: 'charging' | 'query'): Promise<FacePayment> {
-    const now = this.now();
-    const base = { updatedAt: now, chargeLeaseUntil: null, ...(from === 'query' ? { queryLeaseUntil: null } : {}) };
-    let set: Record<string, unknown>;
+    const now = dateNow(this.deps.clock);
+    let outcome: changes.Settled;
     switch (result.status) {
       case 'paid': {
         const payment: FacePaid = { transactionId: result.transactionId, paidFen: result.paidFen, paidAt: result.paidAt, userId: result.userId };
-        set =
-          result.paidFen === p.amountFen
-            ? { ...base, status: 'paid', payment }
-            : { ...base, status: 'cancelling', payment, cancel: this.newCancel('amount', now) };
+        outcome = result.paidFen === p.amountFen ? { status: 'paid', payment } : { status: 'cancelling', payment, cancel: this.newCancel('amount', now) };
         if (result.paidFen !== p.amountFen) {
           this.deps.log?.error({ payment: p.paymentNo, paidFen: result.paidFen, amountFen: p.amountFen }, 'face-to-face paid another amount: giving it back');
         }
         break;
       }
       case 'waiting':
-        set = { ...base, status: 'waiting', ...(from === 'charging' ? { nextQueryAt: new Date(now.getTime() + this.policy.queryEveryMs) } : {}) };
+        outcome = { status: 'waiting', ...(from === 'charging' ? { nextQueryAt: new Date(now.getTime() + this.policy.queryEveryMs) } : {}) };
         break;
       case 'failed':
-        set = { ...base, status: 'failed', failure: { code: result.code, message: result.message } };
+        outcome = { status: 'failed', failure: { code: result.code, message: result.message } };
         break;
     }
-    const updated = await this.deps.payments.update(p.id, { status: ['charging', 'waiting'], attempt: p.attempt }, set);
+    const updated = await this.deps.payments.apply(p.id, changes.settled(p, outcome, from === 'query', now));
     if (updated) {
       if (updated.status === 'cancelling') this.deps.onCancelPending?.(updated.id);
       return updated;
     }
     // The record moved on meanwhile (4.26 → cancelling): answer from what it is now.
     const now2 = (await this.deps.payments.get(p.id)) ?? p;
-    if (from === 'query' && now2.queryLeaseUntil) await this.deps.payments.update(p.id, {}, { queryLeaseUntil: null });
+    if (from === 'query' && now2.queryLeaseUntil) await this.deps.payments.apply(p.id, changes.queryReleased());
     return now2;
   }
 
@@ -287,15 +272,15 @@ export class FaceToFaceService {
 
   /** → cancelling, from any open or paid state; undefined when the record changed meanwhile. */
   private requestCancel(p: FacePayment, reason: FaceCancel['reason']): Promise<FacePayment | undefined> {
-    const now = this.now();
+    const now = dateNow(this.deps.clock);
     // A charge still under way: reverse only after its lease (WeChat: not right after micropay).
     const notBefore = p.status === 'charging' ? p.chargeLeaseUntil : undefined;
-    return this.deps.payments.update(p.id, { status: [p.status], attempt: p.attempt }, { status: 'cancelling', cancel: this.newCancel(reason, now, notBefore), updatedAt: now });
+    return this.deps.payments.apply(p.id, changes.cancelRequested(p, p.status, this.newCancel(reason, now, notBefore), now));
   }
 
   /** One cancel step for this payment: 'none' when it was not due (or someone else holds it). */
   async runCancel(id: string): Promise<'none' | 'done' | 'later'> {
-    const now = this.now();
+    const now = dateNow(this.deps.clock);
     const p = await this.deps.payments.claimCancel(now, new Date(now.getTime() + this.policy.cancelLeaseMs), id);
     if (!p || !p.cancel) return 'none';
     const gateway = this.deps.gateways[p.provider];
@@ -315,24 +300,16 @@ export class FaceToFaceService {
         error = result.message;
       }
     }
-    const later = this.now();
+    const later = dateNow(this.deps.clock);
     if (result?.status === 'done') {
       const refunded = result.refunded ?? (p.payment !== undefined ? true : undefined);
-      await this.deps.payments.update(
-        p.id,
-        { status: ['cancelling'] },
-        { status: 'cancelled', 'cancel.doneAt': later, 'cancel.leaseUntil': null, 'cancel.lastError': undefined, ...(refunded !== undefined ? { 'cancel.refunded': refunded } : {}), updatedAt: later },
-      );
+      await this.deps.payments.apply(p.id, changes.cancelled(refunded, later));
       this.deps.log?.info({ payment: p.paymentNo, reason: p.cancel.reason, refunded }, 'face-to-face payment cancelled');
       return 'done';
     }
     const backoff = this.policy.cancelBackoffMs;
     const wait = backoff[Math.min(p.cancel.attempts, backoff.length - 1)] ?? 60_000;
-    await this.deps.payments.update(
-      p.id,
-      { status: ['cancelling'] },
-      { 'cancel.leaseUntil': null, 'cancel.lastError': error ?? 'unknown', 'cancel.nextAttemptAt': new Date(later.getTime() + Math.max(wait, 1_000)), updatedAt: later },
-    );
+    await this.deps.payments.apply(p.id, changes.cancelLater(error ?? 'unknown', new Date(later.getTime() + Math.max(wait, 1_000)), later));
     this.deps.log?.warn({ payment: p.paymentNo, attempt: p.cancel.attempts, err: error }, 'face-to-face cancel not done yet: retrying later');
     return 'later';
   }
@@ -344,7 +321,7 @@ export class FaceToFaceService {
    */
   async sweep(limit = 50): Promise<number> {
     let ran = 0;
-    for (const item of await this.deps.payments.dueWork(this.now(), limit)) {
+    for (const item of await this.deps.payments.dueWork(dateNow(this.deps.clock), limit)) {
       let next: Date | undefined;
       try {
         const r = await this.process(item.ref);
@@ -352,7 +329,7 @@ export class FaceToFaceService {
         if (r.ran) ran++;
       } catch (e) {
         this.deps.log?.error({ id: item.ref, err: errorText(e) }, 'face-to-face job step failed; looking again later');
-        next = new Date(this.now().getTime() + this.policy.cancelLeaseMs);
+        next = new Date(dateNow(this.deps.clock).getTime() + this.policy.cancelLeaseMs);
       }
       await this.deps.payments.settleWork(item, next);
     }
@@ -363,7 +340,7 @@ export class FaceToFaceService {
   async process(id: string): Promise<{ ran: boolean; next: Date | undefined }> {
     let p = await this.deps.payments.get(id);
     if (!p) return { ran: false, next: undefined };
-    const now = this.now();
+    const now = dateNow(this.deps.clock);
     if (p.deadline <= now && (p.status === 'charging' || p.status === 'waiting' || (p.status === 'paid' && !p.reportedAt))) {
       p = (await this.requestCancel(p, p.status === 'paid' ? 'unreported' : 'deadline')) ?? (await this.deps.payments.get(id));
     }
@@ -374,7 +351,7 @@ export class FaceToFaceService {
 
   /** Bluecard got the payment (4.24 / 4.25 success answer). */
   async markReported(p: FacePayment): Promise<void> {
-    if (!p.reportedAt) await this.deps.payments.update(p.id, { status: ['paid'] }, { reportedAt: this.now() });
+    if (!p.reportedAt) await this.deps.payments.apply(p.id, changes.reported(dateNow(this.deps.clock)));
   }
 
   // -------------------------------------------------------------------------------------------------------
