@@ -7,6 +7,7 @@ import { Schema, type Connection, type Model } from 'mongoose';
 import type {
   ClearConfirmation,
   ImportJob,
+  ImportJobChange,
   ListEntry,
   ListKind,
   ListPageFilter,
@@ -15,6 +16,7 @@ import type {
 } from '../core/lists/model';
 import type { LotWhitelistEntry, Renewal } from '../core/lot/model';
 import { lotModels } from './lot-records';
+import { toUpdate } from './patch';
 
 /**
  * One document per park and list holding every entry under entries.<plateKey>: FerretDB v1 answers an _id
@@ -212,8 +214,15 @@ export class MongoListsRepository implements ListsRepository, LotListsReader {
     return docs.map((d) => toJob(d)!);
   }
 
-  async updateJob(id: string, owner: string, set: Record<string, unknown>): Promise<boolean> {
-    const r = await this.m.jobs.updateOne({ _id: id, leaseOwner: owner }, { $set: set });
+  async applyJob(id: string, c: ImportJobChange): Promise<boolean> {
+    if (!c.when) throw new Error('an import job is changed by the holder of its lease only');
+    const { rows, ...fields } = c.set;
+    const update = toUpdate({ ...fields, ...(c.to ? { status: c.to } : {}) });
+    // Each row's outcome by its index.
+    for (const r of rows ?? []) {
+      update.$set = { ...update.$set, [`rows.${r.row}.status`]: r.status, ...(r.error !== undefined ? { [`rows.${r.row}.error`]: r.error } : {}) };
+    }
+    const r = await this.m.jobs.updateOne({ _id: id, status: { $in: c.from }, leaseOwner: c.when.leaseOwner }, update);
     return r.matchedCount === 1;
   }
 

@@ -76,11 +76,29 @@ describe('import jobs', () => {
     expect(r.filter((x) => x !== undefined)).toHaveLength(1);
     const owner = r.find((x) => x !== undefined)!.leaseOwner!;
     const loser = owner === 'w1' ? 'w2' : 'w1';
-    expect(await repo.updateJob(j.id, loser, { status: 'failed' })).toBe(false);
+    expect(await repo.applyJob(j.id, { from: ['queued'], to: 'failed', set: {}, when: { leaseOwner: loser } })).toBe(false);
     expect((await repo.getJob(j.id))!.status).toBe('queued');
     expect(await repo.claimJob(j.id, loser, at(30), at(60))).toBeUndefined(); // the lease runs to at(30)
     expect((await repo.claimJob(j.id, owner, at(10), at(40)))!.leaseUntil).toEqual(at(40)); // the holder renews
-    expect(await repo.updateJob(j.id, owner, { status: 'running', startedAt: at(10) })).toBe(true);
+    expect(await repo.applyJob(j.id, { from: ['queued'], to: 'running', set: { startedAt: at(10) }, when: { leaseOwner: owner } })).toBe(true);
+  });
+
+  it('a chunk records its rows by index and the progress, only from the state the change leaves', async () => {
+    const rows = [0, 1, 2].map((i) => ({ line: i + 2, plate: `京A1000${i}`, status: 'queued' as const }));
+    const j = job({ rows, queue: [0, 1, 2], chunks: 2 });
+    await repo.insertJob(j);
+    await repo.claimJob(j.id, 'w1', at(0), at(30));
+    const chunk = { rows: [{ row: 0, status: 'synced' as const }, { row: 1, status: 'refused' as const, error: 'no' }], next: 2, chunksDone: 1 };
+    expect(await repo.applyJob(j.id, { from: ['running'], set: chunk, when: { leaseOwner: 'w1' } })).toBe(false);
+    expect(await repo.applyJob(j.id, { from: ['queued'], to: 'running', set: {}, when: { leaseOwner: 'w1' } })).toBe(true);
+    expect(await repo.applyJob(j.id, { from: ['running'], set: chunk, when: { leaseOwner: 'w1' } })).toBe(true);
+    const after = (await repo.getJob(j.id))!;
+    expect(after.rows).toEqual([
+      { ...rows[0], status: 'synced' },
+      { ...rows[1], status: 'refused', error: 'no' },
+      rows[2],
+    ]);
+    expect(after).toMatchObject({ status: 'running', next: 2, chunksDone: 1 });
   });
 
   it('a lease that ran out passes to another worker; a finished job is never claimed', async () => {
@@ -88,8 +106,8 @@ describe('import jobs', () => {
     await repo.insertJob(j);
     await repo.claimJob(j.id, 'w1', at(0), at(30));
     expect((await repo.claimJob(j.id, 'w2', at(31), at(61)))!.leaseOwner).toBe('w2');
-    expect(await repo.updateJob(j.id, 'w1', { status: 'done' })).toBe(false);
-    expect(await repo.updateJob(j.id, 'w2', { status: 'done', finishedAt: at(40) })).toBe(true);
+    expect(await repo.applyJob(j.id, { from: ['queued', 'running'], to: 'done', set: {}, when: { leaseOwner: 'w1' } })).toBe(false);
+    expect(await repo.applyJob(j.id, { from: ['queued', 'running'], to: 'done', set: { finishedAt: at(40) }, when: { leaseOwner: 'w2' } })).toBe(true);
     expect(await repo.claimJob(j.id, 'w2', at(41), at(71))).toBeUndefined();
     expect(await repo.claimJob(j.id, 'w3', at(1000), at(1030))).toBeUndefined();
   });

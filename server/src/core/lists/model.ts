@@ -10,6 +10,8 @@
  * they are shown beside ours, read-only.
  */
 import type { LotWhitelistEntry, Renewal } from '../lot/model';
+import type { Patch } from '../patch';
+import type { Change, Moves } from '../state';
 
 export type ListKind = 'white' | 'black';
 export type SyncState = 'pending' | 'synced' | 'refused' | 'failed';
@@ -58,13 +60,19 @@ export interface ImportRow {
   error?: string;
 }
 
+export const IMPORT_JOB_STATES = ['queued', 'running', 'done', 'failed'] as const;
+export type ImportJobStatus = (typeof IMPORT_JOB_STATES)[number];
+
+/** A job is queued, runs chunk by chunk, and ends done, or failed (the park gone, the lot not answering). */
+export const IMPORT_JOB_MOVES: Moves<ImportJobStatus> = { queued: ['running', 'failed'], running: ['done', 'failed'], done: [], failed: [] };
+
 /** A paced background job: a CSV import, or a resend of the entries the lot has not acknowledged. */
 export interface ImportJob {
   id: string;
   parkNumber: string;
   list: ListKind;
   kind: 'import' | 'resync';
-  status: 'queued' | 'running' | 'done' | 'failed';
+  status: ImportJobStatus;
   /** Why a failed job stopped. */
   error?: string;
   rows: ImportRow[];
@@ -83,6 +91,25 @@ export interface ImportJob {
   leaseOwner?: string;
   leaseUntil?: Date;
 }
+
+/** What became of one row the job sent (its index into rows). */
+export interface RowResult {
+  row: number;
+  status: ImportRowStatus;
+  error?: string;
+}
+
+/** The fields a change of a job sets, and the rows whose outcome it records. */
+export type ImportJobPatch = Patch<Pick<ImportJob, 'error' | 'next' | 'chunksDone' | 'startedAt' | 'finishedAt' | 'updatedAt' | 'leaseUntil'>> & {
+  readonly rows?: readonly RowResult[];
+};
+
+/** Every change of a job is made by the holder of its lease. */
+export interface ImportJobWhen {
+  leaseOwner: string;
+}
+
+export type ImportJobChange = Change<ImportJobStatus, ImportJobPatch, ImportJobWhen>;
 
 /** A pending "delete all" waiting for its confirmation. */
 export interface ClearConfirmation {
@@ -119,8 +146,8 @@ export interface ListsRepository {
   insertJob(j: ImportJob): Promise<void>;
   getJob(id: string): Promise<ImportJob | undefined>;
   listJobs(parkNumber: string, limit: number): Promise<ImportJob[]>;
-  /** Apply `set` (dotted paths allowed) while `owner` holds the job's lease. */
-  updateJob(id: string, owner: string, set: Record<string, unknown>): Promise<boolean>;
+  /** Apply the change when the job is in one of its `from` states and its lease holder is the change's; whether it applied. */
+  applyJob(id: string, change: ImportJobChange): Promise<boolean>;
   /** Take the job's lease when it is queued or running with an expired lease. */
   claimJob(id: string, owner: string, now: Date, leaseUntil: Date): Promise<ImportJob | undefined>;
   /** Jobs not finished (at boot: to resume). */

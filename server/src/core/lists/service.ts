@@ -17,18 +17,21 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { normalizePlate } from '../../../../shared/plate';
 import { formatChinaDate } from '../../../../shared/time';
-import type { Clock } from '../clock';
+import { dateNow, type Clock } from '../clock';
 import { AppError } from '../errors';
 import type { BlacklistLookup } from '../lanepay/open-gate';
 import { assertParkAccess, assertRole, type Operator } from '../operators/model';
 import type { ParkDirectory } from '../parks';
+import * as changes from './changes';
 import { checkEntry, DUPLICATE, readListCsv, type CheckedRow } from './csv';
 import {
   LIST_CHUNK,
   LIST_PACE_MS,
   LotListError,
   type ImportJob,
+  type ImportJobChange,
   type ImportRow,
+  type RowResult,
   type ListEntry,
   type ListKind,
   type ListsLot,
@@ -139,10 +142,6 @@ export class ListsService implements BlacklistLookup {
     this.owner = deps.owner ?? `lists-${randomBytes(4).toString('hex')}`;
   }
 
-  private now(): Date {
-    return new Date(this.deps.clock.now());
-  }
-
   private today(): string {
     return formatChinaDate(this.deps.clock.now());
   }
@@ -190,7 +189,7 @@ export class ListsService implements BlacklistLookup {
   }
 
   private syncOf(e: unknown): ListEntry['sync'] {
-    const at = this.now();
+    const at = dateNow(this.deps.clock);
     if (e instanceof LotListError) {
       return { state: e.kind === 'unreachable' ? 'failed' : 'refused', error: operatorReason(e), at };
     }
@@ -203,7 +202,7 @@ export class ListsService implements BlacklistLookup {
     const park = await this.park(parkNumber);
     const checked = checkEntry(list, input, this.today());
     if ('error' in checked) throw new AppError('invalid_entry', checked.error);
-    const now = this.now();
+    const now = dateNow(this.deps.clock);
     const before = await this.deps.lists.get(parkNumber, list, checked.entry.plateKey);
     if (!before && (await this.deps.lists.page(parkNumber, list, { limit: 0, offset: 0 })).total >= this.policy.maxEntries) {
       throw new AppError('list_full', `a list holds at most ${this.policy.maxEntries} entries`, 409);
@@ -226,7 +225,7 @@ export class ListsService implements BlacklistLookup {
     try {
       if (list === 'white') await this.deps.lot.upsertWhite(park, [{ plate: entry.plate, memo: entry.memo, ...entry.white! }]);
       else await this.deps.lot.upsertBlack(park, [{ plate: entry.plate, memo: entry.memo }]);
-      entry.sync = { state: 'synced', at: this.now() };
+      entry.sync = { state: 'synced', at: dateNow(this.deps.clock) };
     } catch (e) {
       entry.sync = this.syncOf(e);
     }
@@ -347,7 +346,7 @@ export class ListsService implements BlacklistLookup {
     if (listed.size + added > this.policy.maxEntries) {
       throw new AppError('list_full', `the list would hold ${listed.size + added} entries; at most ${this.policy.maxEntries}`, 409);
     }
-    const now = this.now();
+    const now = dateNow(this.deps.clock);
     const id = `imp_${randomBytes(8).toString('hex')}`;
     const entries: ListEntry[] = [];
     const jobRows: ImportRow[] = rows.map((r) => {
@@ -389,7 +388,7 @@ export class ListsService implements BlacklistLookup {
     await this.park(parkNumber);
     const todo = (await this.deps.lists.all(parkNumber, list)).filter((e) => e.sync.state === 'pending' || e.sync.state === 'failed');
     if (todo.length === 0) throw new AppError('nothing_to_send', 'every entry is acknowledged by the lot or refused by it');
-    const now = this.now();
+    const now = dateNow(this.deps.clock);
     const rows: ImportRow[] = todo.map((e, i) => ({ line: i + 1, plate: e.plate, status: 'queued' }));
     const job: ImportJob = {
       id: `rsy_${randomBytes(8).toString('hex')}`, parkNumber, list, kind: 'resync', status: 'queued', rows,
@@ -443,58 +442,53 @@ export class ListsService implements BlacklistLookup {
 
   private async run(id: string): Promise<void> {
     const lease = () => new Date(this.deps.clock.now() + this.policy.jobLeaseMs);
-    const job = await this.deps.lists.claimJob(id, this.owner, this.now(), lease());
+    const job = await this.deps.lists.claimJob(id, this.owner, dateNow(this.deps.clock), lease());
     if (!job) return;
     const park = await this.deps.parks.get(job.parkNumber);
-    const update = async (set: Record<string, unknown>) => {
-      const ok = await this.deps.lists.updateJob(id, this.owner, { ...set, updatedAt: this.now(), leaseUntil: lease() });
-      if (!ok) throw new Error(`lost the lease of job ${id}`);
+    const held = () => ({ owner: this.owner, until: lease() });
+    const update = async (c: ImportJobChange) => {
+      if (!(await this.deps.lists.applyJob(id, c))) throw new Error(`lost the lease of job ${id}`);
     };
     if (!park) {
-      await update({ status: 'failed', error: `车场 ${job.parkNumber} 已不再接入，导入中止`, finishedAt: this.now() });
+      await update(changes.failed(held(), job.status, `车场 ${job.parkNumber} 已不再接入，导入中止`, dateNow(this.deps.clock)));
       return;
     }
-    if (job.status === 'queued') await update({ status: 'running', startedAt: this.now() });
+    if (job.status === 'queued') await update(changes.started(held(), dateNow(this.deps.clock)));
     let unanswered = 0;
     while (job.next < job.queue.length) {
       if (this.stopped) return; // the lease runs out; another start resumes it
       const slice = job.queue.slice(job.next, job.next + job.chunkSize);
-      const set: Record<string, unknown> = {};
+      const rows: RowResult[] = [];
       const results = await this.sendChunk(job, park, slice);
       let anyAnswer = false;
       for (const [rowIndex, r] of results) {
-        set[`rows.${rowIndex}.status`] = r.status;
-        if (r.error !== undefined) set[`rows.${rowIndex}.error`] = r.error;
+        rows.push({ row: rowIndex, status: r.status, ...(r.error !== undefined ? { error: r.error } : {}) });
         job.rows[rowIndex] = { ...job.rows[rowIndex]!, status: r.status, ...(r.error !== undefined ? { error: r.error } : {}) };
         if (r.status !== 'failed') anyAnswer = true;
       }
       unanswered = anyAnswer ? 0 : unanswered + 1;
       job.next += slice.length;
       job.chunksDone += 1;
-      set.next = job.next;
-      set.chunksDone = job.chunksDone;
       if (unanswered >= this.policy.maxUnansweredChunks && job.next < job.queue.length) {
         // The lot is down: the rest is not sent now (a resend job takes it later).
         const reason = '未发送：车场前几批都没有应答';
-        for (const rowIndex of job.queue.slice(job.next)) {
-          set[`rows.${rowIndex}.status`] = 'failed';
-          set[`rows.${rowIndex}.error`] = reason;
-        }
+        for (const rowIndex of job.queue.slice(job.next)) rows.push({ row: rowIndex, status: 'failed', error: reason });
         await this.markFailed(job, job.queue.slice(job.next), reason);
-        await update({ ...set, next: job.queue.length, status: 'failed', error: `车场连续 ${unanswered} 批没有应答，已中止；车场恢复后可“重发未确认的”`, finishedAt: this.now() });
+        const error = `车场连续 ${unanswered} 批没有应答，已中止；车场恢复后可“重发未确认的”`;
+        await update(changes.failed(held(), 'running', error, dateNow(this.deps.clock), { rows, next: job.queue.length, chunksDone: job.chunksDone }));
         this.deps.log?.warn({ jobId: id, parkNumber: job.parkNumber }, 'list job stopped: the lot does not answer');
         return;
       }
-      await update(set);
+      await update(changes.progressed(held(), { rows, next: job.next, chunksDone: job.chunksDone }, dateNow(this.deps.clock)));
     }
-    await update({ status: 'done', finishedAt: this.now() });
+    await update(changes.done(held(), dateNow(this.deps.clock)));
     const p = progressOf((await this.deps.lists.getJob(id)) ?? job);
     this.deps.log?.info({ jobId: id, parkNumber: job.parkNumber, list: job.list, ...p }, 'list job done');
   }
 
   private async markFailed(job: ImportJob, rowIndexes: number[], reason: string): Promise<void> {
     const keys = rowIndexes.map((i) => normalizePlate(job.rows[i]!.plate));
-    await this.deps.lists.setSync(job.parkNumber, job.list, keys, { state: 'failed', error: reason, at: this.now() });
+    await this.deps.lists.setSync(job.parkNumber, job.list, keys, { state: 'failed', error: reason, at: dateNow(this.deps.clock) });
   }
 
   /**
@@ -520,13 +514,13 @@ export class ListsService implements BlacklistLookup {
       try {
         if (job.list === 'white') await this.deps.lot.upsertWhite(park, pending.map(({ entry }) => ({ plate: entry.plate, memo: entry.memo, ...entry.white! })));
         else await this.deps.lot.upsertBlack(park, pending.map(({ entry }) => ({ plate: entry.plate, memo: entry.memo })));
-        const at = this.now();
+        const at = dateNow(this.deps.clock);
         await this.deps.lists.setSync(job.parkNumber, job.list, pending.map((p) => p.entry.plateKey), { state: 'synced', at });
         for (const p of pending) out.set(p.row, { status: 'synced' });
         return out;
       } catch (e) {
         if (!(e instanceof LotListError)) throw e;
-        const at = this.now();
+        const at = dateNow(this.deps.clock);
         if (e.kind === 'refused' || e.kind === 'invalid') {
           const named = platesNamed(e.reason, pending.map((p) => p.entry));
           const culprits = named.size && named.size < pending.length ? pending.filter((p) => named.has(p.entry.plateKey)) : pending;
@@ -545,7 +539,7 @@ export class ListsService implements BlacklistLookup {
       out.set(p.row, { status: 'refused', error: '车场多次拒绝这一批' });
     }
     if (pending.length) {
-      await this.deps.lists.setSync(job.parkNumber, job.list, pending.map((p) => p.entry.plateKey), { state: 'refused', error: '车场多次拒绝这一批', at: this.now() });
+      await this.deps.lists.setSync(job.parkNumber, job.list, pending.map((p) => p.entry.plateKey), { state: 'refused', error: '车场多次拒绝这一批', at: dateNow(this.deps.clock) });
     }
     return out;
   }
