@@ -318,9 +318,13 @@ export class MongoOrderRepository implements OrderRepository {
   }
 
   async release(orderNo: string, r: LeaseRelease): Promise<Order | undefined> {
+    // A write only while the order is still in the leased state: a holder whose lease lapsed may find the order
+    // moved on without it (the lot collected the payment itself, 4.17; a notification settled the refund), and
+    // its late write must not undo that. Letting the lease go, writing nothing else, is always allowed.
+    const onlyLetsGo = r.to === undefined && Object.keys(r.set).length === 0;
     const doc = await this.m
       .findOneAndUpdate(
-        { _id: orderNo, [`${r.which}.leaseOwner`]: r.owner },
+        { _id: orderNo, ...(onlyLetsGo ? {} : { status: r.which === 'delivery' ? 'paid' : 'refunding' }), [`${r.which}.leaseOwner`]: r.owner },
         { $set: { ...setOf(r.to, r.set), [`${r.which}.leaseUntil`]: null } },
         { returnDocument: 'after' },
       )

@@ -143,6 +143,30 @@ describe('the payment write and what excludes it', () => {
   });
 });
 
+describe('what a lease holder may still write', () => {
+  it('a holder whose lease lapsed cannot send back a payment the lot collected meanwhile (4.17)', async () => {
+    const o = order({ status: 'pending', provider: 'wechat' });
+    await repo.insert(o);
+    await repo.applyPayment(o.orderNo, paid(o.orderNo, { lease: { owner: 'stalled' } })); // leased until T+90 s
+    // The lease lapses; the lot says it collected the payment itself (4.17).
+    expect(await repo.apply(o.orderNo, changes.collectedByLot(new Date(T + 120_000)))).toMatchObject({ status: 'delivered' });
+    // The stalled holder wakes and gives the delivery up: nothing changes, the lot has the money.
+    const now = new Date(T + 121_000);
+    const refund = { refundNo: `${o.orderNo}R1`, reason: 'lot_refused', fen: 400, state: 'pending' as const, attempts: 0, nextAttemptAt: now };
+    expect(await repo.release(o.orderNo, changes.abandonDelivery('stalled', refund, now))).toBeUndefined();
+    expect(await repo.release(o.orderNo, changes.retryDelivery('stalled', now, 'busy'))).toBeUndefined();
+    expect(await repo.get(o.orderNo)).toMatchObject({ status: 'delivered', delivery: { state: 'done' } });
+    expect((await repo.get(o.orderNo))!.refund).toBeUndefined();
+  });
+
+  it('a holder still writes while the order is in the leased state', async () => {
+    const o = order({ status: 'pending', provider: 'wechat' });
+    await repo.insert(o);
+    await repo.applyPayment(o.orderNo, paid(o.orderNo, { lease: { owner: 'holder' } }));
+    expect(await repo.release(o.orderNo, changes.delivered('holder', new Date(T + 70_000)))).toMatchObject({ status: 'delivered' });
+  });
+});
+
 describe('the work item follows the order', () => {
   it('quoted: due at its expiry; payable: within a minute; paid with a lease: untouched; delivered: gone', async () => {
     const o = order();

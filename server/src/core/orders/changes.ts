@@ -168,6 +168,11 @@ export function refundLearned(owner: string, refund: SubPatch<Refund>): LeaseRel
   return release('refund', owner, { refund });
 }
 
+/** Let a lease go, writing nothing else (what the holder learned was written by someone else already). */
+export function letGo(which: LeaseRelease['which'], owner: string): LeaseRelease {
+  return { which, owner, set: {} };
+}
+
 /** What a refund notification said, for the refund number it names. */
 export function refundNotified(refundNo: string, refund: SubPatch<Refund>): OrderChange {
   return orderChange({ from: ['refunding'], set: { refund }, when: { refundNo } });

@@ -194,6 +194,10 @@ export interface OrderRepository {
   renewLease(orderNo: string, which: 'delivery' | 'refund', owner: string, until: Date): Promise<boolean>;
   /** Take over a lease from `from` (a dead process of the same home); the order when it was still theirs. */
   takeLease(orderNo: string, which: 'delivery' | 'refund', from: string, owner: string, until: Date): Promise<Order | undefined>;
-  /** Apply a lease holder's write, only while it still holds the lease, and let the lease go. */
+  /**
+   * Apply a lease holder's write, only while it still holds the lease and the order is still in the leased state
+   * (paid for a delivery, refunding for a refund), and let the lease go. A release that writes nothing else
+   * lets the lease go in any state.
+   */
   release(orderNo: string, release: LeaseRelease): Promise<Order | undefined>;
 }

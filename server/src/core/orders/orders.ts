@@ -798,7 +798,7 @@ export class OrderService {
         // The lease holder's answer and the provider's notification can both report one refund: only the write
         // that moves the order out of refunding tells of it (metrics, messages), so it is told once.
         const refunded = await this.deps.orders.apply(order.orderNo, changes.refundDone(owner ? { owner } : { refundNo: refundNo ?? r.refundNo }, outcome.at ?? now, now));
-        if (!refunded) return owner ? this.deps.orders.release(order.orderNo, changes.refundLearned(owner, {})) : undefined;
+        if (!refunded) return owner ? this.deps.orders.release(order.orderNo, changes.letGo('refund', owner)) : undefined;
         this.deps.log?.info({ orderNo: order.orderNo, parkNumber: order.parkNumber, outTradeNo: order.outTradeNo, refundNo: r.refundNo, fen: r.fen, reason: r.reason }, 'refund confirmed');
         this.deps.events?.emit('refunded', { order: refunded });
         return refunded;
