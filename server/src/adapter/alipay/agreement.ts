@@ -27,7 +27,7 @@
 import { z } from 'zod';
 import { formatChinaTime, parseChinaTime } from '../../../../shared/time';
 import { AlipayAdapter } from './client';
-import { AlipayError } from './errors';
+import { AlipayError, badResponse, invalidRequest } from './errors';
 import { alipayYuanToFen, fenToAlipayYuan } from './money';
 import { toFormFields, type AlipayNotification, type NotificationRejection } from './notification';
 
@@ -160,8 +160,6 @@ const waitingAnswer = z.looseObject({ out_trade_no: z.string().min(1), trade_no:
 
 type Inner = Record<string, unknown>;
 
-const invalid = (method: string, detail: string) => new AlipayError({ method, kind: 'invalid_request', retryable: false, detail });
-const badResponse = (method: string, detail: string) => new AlipayError({ method, kind: 'bad_response', retryable: false, detail });
 
 function parse<T extends z.ZodType>(method: string, schema: T, inner: Inner): z.infer<T> {
   const r = schema.safeParse(inner);
@@ -183,12 +181,12 @@ function chinaTime(v: string | undefined): Date | undefined {
 
 function checkLookup(method: string, l: AgreementLookup): Inner {
   if ('agreementNo' in l) {
-    if (!l.agreementNo || l.agreementNo.length > 64) throw invalid(method, 'agreementNo is empty or too long');
+    if (!l.agreementNo || l.agreementNo.length > 64) throw invalidRequest(method, 'agreementNo is empty or too long');
     return { agreement_no: l.agreementNo };
   }
-  if (!EXTERNAL_NO.test(l.externalAgreementNo)) throw invalid(method, 'externalAgreementNo must be 1–32 letters and digits');
-  if (!SCENE.test(l.signScene) || l.signScene === 'DEFAULT|DEFAULT') throw invalid(method, 'signScene must be INDUSTRY|XXX (not DEFAULT|DEFAULT)');
-  if (!l.personalProductCode) throw invalid(method, 'personalProductCode is empty');
+  if (!EXTERNAL_NO.test(l.externalAgreementNo)) throw invalidRequest(method, 'externalAgreementNo must be 1–32 letters and digits');
+  if (!SCENE.test(l.signScene) || l.signScene === 'DEFAULT|DEFAULT') throw invalidRequest(method, 'signScene must be INDUSTRY|XXX (not DEFAULT|DEFAULT)');
+  if (!l.personalProductCode) throw invalidRequest(method, 'personalProductCode is empty');
   return { personal_product_code: l.personalProductCode, sign_scene: l.signScene, external_agreement_no: l.externalAgreementNo };
 }
 
@@ -207,7 +205,7 @@ export class AlipayAgreementAdapter extends AlipayAdapter {
     const method = PAGE_SIGN;
     checkLookup(method, { externalAgreementNo: input.externalAgreementNo, signScene: input.signScene, personalProductCode: input.personalProductCode });
     if (input.signValidityPeriod !== undefined && !/^[1-9]\d{0,3}[dm]$/.test(input.signValidityPeriod)) {
-      throw invalid(method, 'signValidityPeriod must look like 30d or 12m');
+      throw invalidRequest(method, 'signValidityPeriod must look like 30d or 12m');
     }
     const biz: Inner = {
       personal_product_code: input.personalProductCode,
@@ -282,12 +280,12 @@ export class AlipayAgreementAdapter extends AlipayAdapter {
    */
   async agreementPay(input: AgreementPayInput): Promise<AgreementPayResult> {
     const method = TRADE_PAY;
-    if (!MERCHANT_NO.test(input.outTradeNo)) throw invalid(method, "outTradeNo must be 1–64 letters, digits, '_' or '-'");
-    if (!input.agreementNo || input.agreementNo.length > 64) throw invalid(method, 'agreementNo is empty or too long');
+    if (!MERCHANT_NO.test(input.outTradeNo)) throw invalidRequest(method, "outTradeNo must be 1–64 letters, digits, '_' or '-'");
+    if (!input.agreementNo || input.agreementNo.length > 64) throw invalidRequest(method, 'agreementNo is empty or too long');
     if (!Number.isSafeInteger(input.totalFen) || input.totalFen < 1 || input.totalFen > MAX_FEN) {
-      throw invalid(method, `totalFen must be an integer 1–${MAX_FEN} fen`);
+      throw invalidRequest(method, `totalFen must be an integer 1–${MAX_FEN} fen`);
     }
-    if (typeof input.subject !== 'string' || input.subject.trim() === '' || input.subject.length > 256) throw invalid(method, 'subject must be 1–256 characters');
+    if (typeof input.subject !== 'string' || input.subject.trim() === '' || input.subject.length > 256) throw invalidRequest(method, 'subject must be 1–256 characters');
     const biz: Inner = {
       out_trade_no: input.outTradeNo,
       total_amount: fenToAlipayYuan(input.totalFen),

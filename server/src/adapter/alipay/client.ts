@@ -23,7 +23,7 @@ import { AlipayRequestError, AlipaySdk } from 'alipay-sdk';
 import { z } from 'zod';
 import { formatChinaTime, parseChinaTime } from '../../../../shared/time';
 import { systemClock, type Clock } from '../../core/clock';
-import { AlipayError, type AlipayErrorKind } from './errors';
+import { AlipayError, badResponse, invalidRequest, type AlipayErrorKind } from './errors';
 import { alipayYuanToFen, fenToAlipayYuan } from './money';
 import { verifyNotificationFields, type NotificationVerdict } from './notification';
 import { businessSignal, mapAlipaySignal, type AlipayTradeStatus, type PaymentStatus } from './status';
@@ -278,7 +278,7 @@ export class AlipayAdapter {
     checkAmount(method, 'totalFen', input.totalFen);
     checkSubject(method, input.subject);
     if (!input.buyerOpenId === !input.buyerId) {
-      throw invalid(method, 'exactly one of buyerOpenId / buyerId is required for JSAPI_PAY');
+      throw invalidRequest(method, 'exactly one of buyerOpenId / buyerId is required for JSAPI_PAY');
     }
     if (input.timeoutExpress !== undefined) checkTimeoutExpress(method, input.timeoutExpress);
     const biz: Inner = {
@@ -431,7 +431,7 @@ export class AlipayAdapter {
   /** alipay.system.oauth.token: a mini-program auth code (my.getAuthCode) → the Alipay user. */
   async oauthToken(authCode: string): Promise<OAuthToken> {
     const method = 'alipay.system.oauth.token';
-    if (!authCode || authCode.length > 128) throw invalid(method, 'authCode is empty or too long');
+    if (!authCode || authCode.length > 128) throw invalidRequest(method, 'authCode is empty or too long');
     // grant_type and code are request parameters of their own, not biz_content.
     const inner = await this.callRaw(method, { grantType: 'authorization_code', code: authCode });
     // A success answer has no `code` at all; an error has one.
@@ -509,7 +509,11 @@ export class AlipayAdapter {
     });
   }
 
-  /** Whatever the SDK threw → AlipayError. Our own words only: the SDK's messages quote URLs and bodies. */
+  /**
+   * Whatever the SDK threw → AlipayError. Our own words only: the SDK's messages quote URLs and bodies.
+   * An answer we cannot read or trust leaves unknown what Alipay did: retryable, as WeChat Pay's adapter
+   * treats an answer whose signature fails.
+   */
   private classify(method: string, e: unknown): AlipayError {
     const fail = (kind: AlipayErrorKind, retryable: boolean, detail: string, extra: { httpStatus?: number } = {}) =>
       new AlipayError({ method, kind, retryable, detail, ...extra });
@@ -531,17 +535,17 @@ export class AlipayAdapter {
         const sn = this.answeredCertSn(e.responseDataRaw);
         if (sn) {
           // Alipay rotated its certificate: the operator downloads the new one (alipay_cert_sn names it).
-          return fail('bad_signature', false, `the answer is signed with Alipay certificate ${sn}, not the configured ${this.alipayCertSn}: download the current Alipay public key certificate`);
+          return fail('bad_signature', true, `the answer is signed with Alipay certificate ${sn}, not the configured ${this.alipayCertSn}: download the current Alipay public key certificate`);
         }
-        return fail('bad_signature', false, 'the answer’s sign does not verify with the Alipay public key');
+        return fail('bad_signature', true, 'the answer’s sign does not verify with the Alipay public key');
       }
-      return fail('bad_response', false, 'the answer is not a usable Open API response');
+      return fail('bad_response', true, 'the answer is not a usable Open API response');
     }
     const err = e as { code?: string; message?: string } | undefined;
     if (err?.code === 'ERR_INVALID_ARG_TYPE' && /"signature"/.test(err.message ?? '')) {
-      return fail('bad_signature', false, 'the answer has no sign');
+      return fail('bad_signature', true, 'the answer has no sign');
     }
-    return fail('bad_response', false, 'the answer could not be processed');
+    return fail('bad_response', true, 'the answer could not be processed');
   }
 
   /**
@@ -662,14 +666,6 @@ function configError(detail: string): AlipayError {
   return new AlipayError({ method: 'config', kind: 'config', retryable: false, detail });
 }
 
-function invalid(method: string, detail: string): AlipayError {
-  // Our caller's mistake, caught before anything went on the wire.
-  return new AlipayError({ method, kind: 'invalid_request', retryable: false, detail });
-}
-
-function badResponse(method: string, detail: string): AlipayError {
-  return new AlipayError({ method, kind: 'bad_response', retryable: false, detail });
-}
 
 function parse<T extends z.ZodType>(method: string, schema: T, inner: Inner): z.infer<T> {
   const r = schema.safeParse(inner);
@@ -685,19 +681,19 @@ function sameTrade(method: string, asked: string, answered: string): void {
 }
 
 function checkMerchantNo(method: string, name: string, v: string): void {
-  if (typeof v !== 'string' || !MERCHANT_NO.test(v)) throw invalid(method, `${name} must be 1–64 letters, digits, '_' or '-'`);
+  if (typeof v !== 'string' || !MERCHANT_NO.test(v)) throw invalidRequest(method, `${name} must be 1–64 letters, digits, '_' or '-'`);
 }
 
 function checkAmount(method: string, name: string, fen: number): void {
-  if (!Number.isSafeInteger(fen) || fen < 1 || fen > MAX_FEN) throw invalid(method, `${name} must be an integer 1–${MAX_FEN} fen`);
+  if (!Number.isSafeInteger(fen) || fen < 1 || fen > MAX_FEN) throw invalidRequest(method, `${name} must be an integer 1–${MAX_FEN} fen`);
 }
 
 function checkSubject(method: string, subject: string): void {
-  if (typeof subject !== 'string' || subject.trim() === '' || subject.length > 256) throw invalid(method, 'subject must be 1–256 characters');
+  if (typeof subject !== 'string' || subject.trim() === '' || subject.length > 256) throw invalidRequest(method, 'subject must be 1–256 characters');
 }
 
 function checkTimeoutExpress(method: string, v: string): void {
-  if (!TIMEOUT_EXPRESS.test(v)) throw invalid(method, 'timeoutExpress must look like 15m, 2h, 1d or 1c');
+  if (!TIMEOUT_EXPRESS.test(v)) throw invalidRequest(method, 'timeoutExpress must look like 15m, 2h, 1d or 1c');
 }
 
 function safeChinaTime(v: string): Date | undefined {

@@ -2,7 +2,7 @@
  * The one error the Alipay adapter throws. It names the Open API method, says what went wrong (`kind`) and
  * whether asking again later is both possibly useful and harmless (`retryable`). Every call we make is
  * idempotent on Alipay's side (out_trade_no for create/precreate/close/query, out_request_no for refunds),
- * so `retryable` only has to say whether the failure is transient.
+ * so `retryable` only has to say whether the failure is transient or its outcome unknown.
  *
  * Messages are written by us: never the SDK's text (it quotes the request URL with `sign=`, and the raw
  * response), never a key. The raw response is kept out of the error object too.
@@ -92,6 +92,20 @@ export class AlipayError extends Error {
       status: this.status,
     };
   }
+}
+
+/**
+ * An answer we cannot use: unreadable, not the shape the method answers, or (genuinely signed) about another
+ * trade than the one we asked about. Whether Alipay applied the request is unknown, and every call is
+ * idempotent on Alipay's side, so asking again is how to learn it: retryable.
+ */
+export function badResponse(method: string, detail: string): AlipayError {
+  return new AlipayError({ method, kind: 'bad_response', retryable: true, detail });
+}
+
+/** Our caller's arguments, refused before anything went on the wire: never retryable. */
+export function invalidRequest(method: string, detail: string): AlipayError {
+  return new AlipayError({ method, kind: 'invalid_request', retryable: false, detail });
 }
 
 export function isAlipayError(e: unknown): e is AlipayError {

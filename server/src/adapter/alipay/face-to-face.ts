@@ -15,7 +15,7 @@
 import { z } from 'zod';
 import { parseChinaTime } from '../../../../shared/time';
 import { AlipayAdapter, type AlipayTrade } from './client';
-import { AlipayError } from './errors';
+import { AlipayError, badResponse, invalidRequest } from './errors';
 import { alipayYuanToFen, fenToAlipayYuan } from './money';
 
 export interface BarcodePayInput {
@@ -83,9 +83,9 @@ export class AlipayFaceToFace extends AlipayAdapter {
   /** alipay.trade.pay, scene bar_code. */
   async payWithCode(input: BarcodePayInput): Promise<BarcodeOutcome> {
     const method = 'alipay.trade.pay';
-    if (!MERCHANT_NO.test(input.outTradeNo)) throw invalid(method, "outTradeNo must be 1–64 letters, digits, '_' or '-'");
-    if (!ALIPAY_AUTH_CODE.test(input.authCode)) throw invalid(method, 'authCode is not an Alipay payment code (16–24 digits starting 25–30)');
-    if (!Number.isSafeInteger(input.totalFen) || input.totalFen < 1) throw invalid(method, 'totalFen must be a positive integer');
+    if (!MERCHANT_NO.test(input.outTradeNo)) throw invalidRequest(method, "outTradeNo must be 1–64 letters, digits, '_' or '-'");
+    if (!ALIPAY_AUTH_CODE.test(input.authCode)) throw invalidRequest(method, 'authCode is not an Alipay payment code (16–24 digits starting 25–30)');
+    if (!Number.isSafeInteger(input.totalFen) || input.totalFen < 1) throw invalidRequest(method, 'totalFen must be a positive integer');
     const subject = [...input.subject].slice(0, 256).join('') || '停车费';
     const inner = await this.callRaw(method, {
       bizContent: {
@@ -123,7 +123,7 @@ export class AlipayFaceToFace extends AlipayAdapter {
   /** alipay.trade.cancel: closes an unpaid trade, refunds a paid one. */
   async cancelTrade(outTradeNo: string): Promise<CancelOutcome> {
     const method = 'alipay.trade.cancel';
-    if (!MERCHANT_NO.test(outTradeNo)) throw invalid(method, "outTradeNo must be 1–64 letters, digits, '_' or '-'");
+    if (!MERCHANT_NO.test(outTradeNo)) throw invalidRequest(method, "outTradeNo must be 1–64 letters, digits, '_' or '-'");
     const inner: Inner = await this.callRaw(method, { bizContent: { out_trade_no: outTradeNo } });
     const retry = inner.retry_flag === 'Y';
     if (inner.code === '10000') {
@@ -138,13 +138,6 @@ export class AlipayFaceToFace extends AlipayAdapter {
   }
 }
 
-function invalid(method: string, detail: string): AlipayError {
-  return new AlipayError({ method, kind: 'invalid_request', retryable: false, detail });
-}
-
-function badResponse(method: string, detail: string): AlipayError {
-  return new AlipayError({ method, kind: 'bad_response', retryable: true, detail });
-}
 
 function parseAnswer<T extends z.ZodType>(method: string, schema: T, inner: Inner): z.infer<T> {
   const r = schema.safeParse(inner);

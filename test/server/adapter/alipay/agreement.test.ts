@@ -225,7 +225,7 @@ describe('answers that cannot be believed', () => {
       const { agreementNo } = await signed('zhang');
       sandbox.inject({ type, method });
       const e = await rejection(run(agreementNo));
-      expect(e).toMatchObject({ kind: 'bad_signature', method, retryable: false });
+      expect(e).toMatchObject({ kind: 'bad_signature', method, retryable: true });
       expect(e.message).not.toContain('sign=');
     },
   );

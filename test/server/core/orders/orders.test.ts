@@ -169,6 +169,24 @@ describe('when the payment goes wrong', () => {
     expect(refunded.refund!.reason).toMatch(/^amount_mismatch: paid 400 fen for an order of 399/);
     expect(lotPayments().filter((p) => p.transactionID === orderNo)).toHaveLength(0);
   });
+
+  it('an answer to "start the payment" that cannot be trusted: 503 provider_unreachable with either wallet, and paying again goes on', async () => {
+    // The provider may have made the order: the driver is asked to try again, which asks with the same number.
+    const wechat = await payable('京B20006', 65);
+    w.wechat.inject({ kind: 'badSignature', times: 1, path: '/v3/pay/transactions/jsapi' });
+    const fromWechat = await w.orders.pay(DRIVER, wechat.orderNo, 'wechat', { openId: OPENID }).catch((e: unknown) => e);
+    expect(fromWechat).toMatchObject({ code: 'provider_unreachable', status: 503 });
+    expect((await w.orders.pay(DRIVER, wechat.orderNo, 'wechat', { openId: OPENID })).pay.provider).toBe('wechat');
+
+    const user = w.alipay.user('driver-a');
+    for (const [i, type] of (['bad_signature', 'unsigned_response'] as const).entries()) {
+      const alipay = await payable(`京B2000${7 + i}`, 65);
+      w.alipay.inject({ type, method: 'alipay.trade.create' });
+      const fromAlipay = await w.orders.pay(DRIVER, alipay.orderNo, 'alipay', { openId: user.openId }).catch((e: unknown) => e);
+      expect(fromAlipay).toMatchObject({ code: 'provider_unreachable', status: 503 });
+      expect((await w.orders.pay(DRIVER, alipay.orderNo, 'alipay', { openId: user.openId })).pay.provider).toBe('alipay');
+    }
+  });
 });
 
 describe('sendPayRes is durable', () => {
