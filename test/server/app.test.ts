@@ -2,7 +2,8 @@ import Router from '@koa/router';
 import { Writable } from 'node:stream';
 import request from 'supertest';
 import { createApp, type AppDeps } from '../../server/src/app';
-import { AppError } from '../../server/src/core/errors';
+import { IdentityError } from '../../server/src/core/identity/errors';
+import { HttpError } from '../../server/src/port/http/errors';
 import { createLogger } from '../../server/src/logger';
 import { Database } from '../../server/src/repository/database';
 import { testDatabaseUri } from '../support/db';
@@ -89,7 +90,7 @@ describe('app skeleton', () => {
   it('maps AppError to its status and hides internals of unexpected errors', async () => {
     const r = new Router();
     r.get('/coded', () => {
-      throw new AppError('plate_limit', 'at most 5 plates', 409);
+      throw new IdentityError('plate_limit', 'at most 5 plates');
     });
     r.get('/boom', () => {
       throw new Error('db password is hunter2');
@@ -112,7 +113,7 @@ describe('app skeleton', () => {
       await next();
     });
     r.post('/bc', () => {
-      throw new AppError('bad_sign', 'sign does not match', 401);
+      throw new HttpError('bad_sign', 'sign does not match', 401);
     });
     const res = await request(setup({ routers: [r] }).app.callback()).post('/bc').send({});
     expect(res.status).toBe(200);

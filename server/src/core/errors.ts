@@ -1,19 +1,20 @@
 /**
- * An expected failure with a code a client can act on. Ports map it to their answer: the app API to an
- * HTTP status and `{error:{code,message}}`, the Bluecard port to `{"status":"fail","errorCode":…}`.
+ * An expected failure with a code a client can act on. Core says what went wrong: `code` is one of its
+ * module's closed union (core/<module>/errors.ts). Ports decide how to answer it: the app API with the
+ * HTTP status of its table (port/http/error-status.ts) and `{error:{code,message}}`, the Bluecard port with
+ * `{"status":"fail","errorCode":…}`.
  */
-export class AppError extends Error {
+export abstract class AppError<C extends string = string> extends Error {
+  /** The module whose codes `code` is one of: the ports' answers are kept per module. */
+  abstract readonly module: string;
+
   constructor(
-    /** Stable machine-readable code, e.g. 'park_unknown', 'bad_sign', 'validation_failed'. */
-    readonly code: string,
+    /** Stable machine-readable code, e.g. 'park_unknown', 'quote_expired', 'validation_failed'. */
+    readonly code: C,
     message: string,
-    /** HTTP status for the app API. */
-    readonly status = 400,
     readonly details?: unknown,
   ) {
     super(message);
     this.name = 'AppError';
   }
 }
-
-export const notFound = (what: string) => new AppError('not_found', `${what} not found`, 404);

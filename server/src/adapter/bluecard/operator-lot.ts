@@ -2,11 +2,11 @@
  * core/operators/lot-ops.ts's OperatorLotGateway over the Bluecard client: 4.22 RemoteLiftRod, 4.33
  * getAllSpaceStatus, 4.34 getSpaceStatusByPlate, 4.20 queryImgByName. Bluecard's failures become answers an
  * operator can act on:
- *  - lot_refused (502): the lot answered fail (its reason in the message and, as it said it, in details.lotSays);
- *  - lot_unreachable (504): no answer — for a lift, the barrier MAY have opened (the message says so; details.outcomeUnknown);
- *  - lot_bad_answer (502): an answer we cannot read.
+ *  - lot_refused: the lot answered fail (its reason in the message and, as it said it, in details.lotSays);
+ *  - lot_unreachable: no answer — for a lift, the barrier MAY have opened (the message says so; details.outcomeUnknown);
+ *  - lot_bad_answer: an answer we cannot read.
  */
-import { AppError } from '../../core/errors';
+import { OperatorError } from '../../core/operators/errors';
 import type { OperatorLotGateway } from '../../core/operators/lot-ops';
 import type { Park } from '../../core/parks';
 import type { BluecardClient } from './client';
@@ -21,15 +21,15 @@ export function operatorLotError(e: unknown, what: string, unknownOutcome?: stri
   if (!(e instanceof BluecardError)) throw e;
   switch (e.kind) {
     case 'rejected':
-      throw new AppError('lot_refused', `the lot refused ${what}: ${e.errorCode || e.detail}`, 502, { lotSays: e.errorCode || e.detail });
+      throw new OperatorError('lot_refused', `the lot refused ${what}: ${e.errorCode || e.detail}`, { lotSays: e.errorCode || e.detail });
     case 'timeout':
     case 'network':
     case 'http':
-      throw new AppError('lot_unreachable', `the lot did not answer ${what} (${e.kind})${unknownOutcome ? `: ${unknownOutcome}` : ''}`, 504, unknownOutcome ? { outcomeUnknown: true } : undefined);
+      throw new OperatorError('lot_unreachable', `the lot did not answer ${what} (${e.kind})${unknownOutcome ? `: ${unknownOutcome}` : ''}`, unknownOutcome ? { outcomeUnknown: true } : undefined);
     case 'bad_answer':
-      throw new AppError('lot_bad_answer', `the lot's answer to ${what} could not be read${unknownOutcome ? `: ${unknownOutcome}` : ''}`, 502, unknownOutcome ? { outcomeUnknown: true } : undefined);
+      throw new OperatorError('lot_bad_answer', `the lot's answer to ${what} could not be read${unknownOutcome ? `: ${unknownOutcome}` : ''}`, unknownOutcome ? { outcomeUnknown: true } : undefined);
     case 'invalid_request':
-      throw new AppError('validation_failed', `cannot ask the lot ${what}: ${e.detail}`, 400);
+      throw new OperatorError('validation_failed', `cannot ask the lot ${what}: ${e.detail}`);
   }
 }
 

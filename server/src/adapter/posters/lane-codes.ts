@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import PDFDocument from 'pdfkit';
 import QRCode from 'qrcode';
-import { AppError } from '../../core/errors';
+import { OperatorError } from '../../core/operators/errors';
 import type { LaneCodeRenderer, LanePoster } from '../../core/operators/parks';
 
 export interface PosterFont {
@@ -76,10 +76,9 @@ export class LaneCodeDrawer implements LaneCodeRenderer {
 
   private fontBuffer(): Buffer {
     if (!this.font || !existsSync(this.font.path)) {
-      throw new AppError(
+      throw new OperatorError(
         'poster_font_missing',
         'no CJK font is installed for the poster: install fonts-wqy-zenhei (/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc) or set PARKPAY_POSTER_FONT',
-        503,
       );
     }
     return (this.fontData ??= readFileSync(this.font.path));

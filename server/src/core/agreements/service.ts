@@ -18,6 +18,7 @@ import { normalizePlate } from '../../../../shared/plate';
 import { formatChinaTime } from '../../../../shared/time';
 import { dateNow, type Clock } from '../clock';
 import { AppError } from '../errors';
+import { AgreementError } from './errors';
 import type { Driver, DriverRepository } from '../identity/model';
 import type { Payer } from '../orders/gateways';
 import type { Provider } from '../orders/model';
@@ -79,7 +80,7 @@ export class AgreementService {
 
   private gateway(provider: Provider): WithholdingGateway {
     const g = this.deps.gateways[provider];
-    if (!g) throw new AppError('provider_unavailable', `${PROVIDER_NAME[provider]} agreements are not offered here`, 503);
+    if (!g) throw new AgreementError('provider_unavailable', `${PROVIDER_NAME[provider]} agreements are not offered here`);
     return g;
   }
 
@@ -87,30 +88,29 @@ export class AgreementService {
   private providerError(provider: Provider, e: unknown): never {
     if (e instanceof AppError) throw e;
     const retryable = (e as { retryable?: boolean }).retryable !== false;
-    throw new AppError(
+    throw new AgreementError(
       retryable ? 'provider_unreachable' : 'provider_refused',
       `${PROVIDER_NAME[provider]} ${retryable ? 'cannot be reached right now; try again' : `refused: ${(e as Error).message}`}`,
-      retryable ? 503 : 502,
     );
   }
 
   private async driver(driverId: string): Promise<Driver> {
     const d = await this.deps.drivers.findById(driverId);
-    if (!d) throw new AppError('unauthenticated', 'log in again', 401);
+    if (!d) throw new AgreementError('unauthenticated', 'log in again');
     return d;
   }
 
   /** The driver's own record (anyone else's reads as not found). */
   async own(driverId: string, id: string): Promise<AgreementRecord> {
     const r = await this.deps.agreements.get(id);
-    if (!r || r.driverId !== driverId) throw new AppError('not_found', 'agreement not found', 404);
+    if (!r || r.driverId !== driverId) throw new AgreementError('not_found', 'agreement not found');
     return r;
   }
 
   /** Who pays in this provider's agreement. WeChat's parking service is per openid: the driver must be a WeChat user. */
   private payerOf(driver: Driver, provider: Provider): Payer {
     if (provider === 'wechat') {
-      if (!driver.wechatOpenId) throw new AppError('wallet_not_linked', 'log in with WeChat to sign up for WeChat Pay', 409);
+      if (!driver.wechatOpenId) throw new AgreementError('wallet_not_linked', 'log in with WeChat to sign up for WeChat Pay');
       return { openId: driver.wechatOpenId };
     }
     // Alipay: whoever signs on Alipay's page is the payer; Alipay tells us who afterwards.
@@ -159,12 +159,12 @@ export class AgreementService {
   ): Promise<{ agreement: AgreementRecord; signup: SignupStart }> {
     const scope: AgreementScope = opts.scope ?? { kind: 'all' };
     if (scope.kind === 'park' && this.deps.parks && !(await this.deps.parks.get(scope.parkNumber))) {
-      throw new AppError('park_unknown', `park ${scope.parkNumber} is not served by ParkPay`, 404);
+      throw new AgreementError('park_unknown', `park ${scope.parkNumber} is not served by ParkPay`);
     }
     const driver = await this.driver(driverId);
     const plateKey = normalizePlate(plate);
     const bound = driver.plates.find((p) => p.plateKey === plateKey);
-    if (!bound) throw new AppError('plate_not_bound', 'bind the plate first (my plates), then sign it up', 409);
+    if (!bound) throw new AgreementError('plate_not_bound', 'bind the plate first (my plates), then sign it up');
     const gateway = this.gateway(provider);
     const payer = this.payerOf(driver, provider);
     const repo = this.deps.agreements;
@@ -189,13 +189,13 @@ export class AgreementService {
       r = (await repo.insert(fresh)) ? fresh : await repo.find(driverId, plateKey, provider);
       if (!r) throw new Error('agreement record vanished');
     }
-    if (r.state === 'active') throw new AppError('agreement_active', `${bound.plate} is signed up with ${PROVIDER_NAME[provider]} already`, 409);
+    if (r.state === 'active') throw new AgreementError('agreement_active', `${bound.plate} is signed up with ${PROVIDER_NAME[provider]} already`);
     if (r.state === 'ended') {
       const now = dateNow(this.deps.clock);
       const next = await repo.apply(r.id, changes.newRound(r, { signNo: newSignNo(now.getTime()), payer, plate: bound.plate, scope }, now));
       r = next ?? (await repo.get(r.id));
       if (!r) throw new Error('agreement record vanished');
-      if (r.state === 'active') throw new AppError('agreement_active', `${bound.plate} is signed up with ${PROVIDER_NAME[provider]} already`, 409);
+      if (r.state === 'active') throw new AgreementError('agreement_active', `${bound.plate} is signed up with ${PROVIDER_NAME[provider]} already`);
     }
     if ((r.state === 'signing' || r.state === 'paused') && JSON.stringify(r.scope ?? null) !== JSON.stringify(scope)) {
       // Continued with the parks chosen now (what the driver last saw and agreed to).
@@ -235,7 +235,7 @@ export class AgreementService {
         await gateway.end(agreementRef(r));
       } catch (e) {
         if (e instanceof AppError && e.code === 'end_with_provider') {
-          throw new AppError('end_with_provider', `${PROVIDER_NAME[r.provider]} lets only you end this service. ${WECHAT_END_HINT}`, 409);
+          throw new AgreementError('end_with_provider', `${PROVIDER_NAME[r.provider]} lets only you end this service. ${WECHAT_END_HINT}`);
         }
         this.providerError(r.provider, e);
       }

@@ -6,7 +6,7 @@
 import { normalizePlate } from '../../../../shared/plate';
 import { formatChinaTime, parseChinaTime } from '../../../../shared/time';
 import type { Clock } from '../clock';
-import { AppError } from '../errors';
+import { BookingError } from './errors';
 import type { ParkDirectory } from '../parks';
 import type { Booking, BookingDifference, BookingLot, BookingReconciliation, BookingReconciliationRepository, BookingRepository, LotOpenBooking } from './model';
 
@@ -68,7 +68,7 @@ export class BookingReconciler {
 
   async reconcile(parkNumber: string): Promise<BookingReconciliation> {
     const park = await this.deps.parks.get(parkNumber);
-    if (!park) throw new AppError('park_unknown', `park ${parkNumber} is not served by ParkPay`, 404);
+    if (!park) throw new BookingError('park_unknown', `park ${parkNumber} is not served by ParkPay`);
     const now = new Date(this.deps.clock.now());
     const lotList = await this.deps.lot.openBookings(park);
     const lotById = new Map(lotList.map((b) => [b.bookOrderId, b]));

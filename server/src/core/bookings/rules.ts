@@ -1,5 +1,5 @@
 /** The rules of bookings that need no I/O: what an offer must be, what a cancellation gives back, what a booking shows. */
-import { AppError } from '../errors';
+import { BookingError } from './errors';
 import type { Order } from '../orders/model';
 import type { AreaKey, Booking, CancelRule } from './model';
 
@@ -41,7 +41,7 @@ export function offerProblems(o: OfferInput, now: Date): string[] {
 
 export function assertOffer(o: OfferInput, now: Date): void {
   const p = offerProblems(o, now);
-  if (p.length) throw new AppError('invalid_offer', p.join('; '), 400, p);
+  if (p.length) throw new BookingError('invalid_offer', p.join('; '), p);
 }
 
 /** The capacity ledgers a booking of this area reserves from: its area and the whole lot, or the whole lot. */
@@ -59,7 +59,7 @@ export function refundFor(rule: CancelRule, priceFen: number, letInStart: Date, 
 }
 
 /** Why a driver may not cancel now, or undefined when they may. */
-export function cancelRefusal(b: Pick<Booking, 'admittedAt' | 'letInEnd'>, at: Date): { code: string; message: string } | undefined {
+export function cancelRefusal(b: Pick<Booking, 'admittedAt' | 'letInEnd'>, at: Date): { code: 'already_admitted' | 'cancel_too_late'; message: string } | undefined {
   if (b.admittedAt) return { code: 'already_admitted', message: 'the car came in on this booking' };
   if (at >= b.letInEnd) return { code: 'cancel_too_late', message: 'the let-in window has closed' };
   return undefined;

@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { isPlausiblePlate, normalizePlate } from '../../../../shared/plate';
 import { formatChinaTime } from '../../../../shared/time';
 import { dateNow, type Clock } from '../clock';
-import { AppError } from '../errors';
+import { BookingError } from './errors';
 import type { LotRecordsRepository } from '../lot/model';
 import { assertRole, type Operator } from '../operators/model';
 import type { OrderDelivery } from '../orders/deliveries';
@@ -122,7 +122,7 @@ export class BookingService implements OrderDelivery {
 
   private async park(parkNumber: string): Promise<Park> {
     const park = await this.deps.parks.get(parkNumber);
-    if (!park) throw new AppError('park_unknown', `park ${parkNumber} is not served by ParkPay`, 404);
+    if (!park) throw new BookingError('park_unknown', `park ${parkNumber} is not served by ParkPay`);
     return park;
   }
 
@@ -137,7 +137,7 @@ export class BookingService implements OrderDelivery {
     if (input.areaId !== 0) {
       const hb = await this.deps.heartbeats.latestHeartbeat(parkNumber);
       if (hb && hb.areas.length > 0 && !hb.areas.some((a) => a.areaId === input.areaId)) {
-        throw new AppError('invalid_offer', `the lot reports no area ${input.areaId} (areas: ${hb.areas.map((a) => `${a.areaId} ${a.areaName}`).join(', ')})`);
+        throw new BookingError('invalid_offer', `the lot reports no area ${input.areaId} (areas: ${hb.areas.map((a) => `${a.areaId} ${a.areaName}`).join(', ')})`);
       }
     }
     const offer: BookingOffer = {
@@ -169,7 +169,7 @@ export class BookingService implements OrderDelivery {
 
   private async offerOfPark(parkNumber: string, offerId: string): Promise<BookingOffer> {
     const offer = await this.deps.offers.get(offerId);
-    if (!offer || offer.parkNumber !== parkNumber) throw new AppError('not_found', 'offer not found', 404);
+    if (!offer || offer.parkNumber !== parkNumber) throw new BookingError('not_found', 'offer not found');
     return offer;
   }
 
@@ -239,11 +239,11 @@ export class BookingService implements OrderDelivery {
    */
   async book(driverId: string, offerId: string, plateInput: string): Promise<BookingWithOrder> {
     const plateKey = normalizePlate(plateInput);
-    if (!isPlausiblePlate(plateKey)) throw new AppError('invalid_plate', `${plateInput} is not a plate`);
+    if (!isPlausiblePlate(plateKey)) throw new BookingError('invalid_plate', `${plateInput} is not a plate`);
     const offer = await this.deps.offers.get(offerId);
-    if (!offer) throw new AppError('not_found', 'offer not found', 404);
+    if (!offer) throw new BookingError('not_found', 'offer not found');
     const now = dateNow(this.deps.clock);
-    if (offer.status !== 'on_sale' || offer.letInEnd <= now) throw new AppError('offer_closed', 'this offer is no longer on sale', 409);
+    if (offer.status !== 'on_sale' || offer.letInEnd <= now) throw new BookingError('offer_closed', 'this offer is no longer on sale');
     await this.park(offer.parkNumber);
 
     const bookingNo = newBookingNo(now.getTime());
@@ -272,12 +272,12 @@ export class BookingService implements OrderDelivery {
     if (!(await this.deps.bookings.insert(booking))) {
       const existing = await this.deps.bookings.byActiveKey(booking.activeKey);
       if (existing && existing.driverId === driverId) return this.withOrder(existing);
-      throw new AppError('plate_already_booked', `${plateKey} already has a booking of this offer`, 409);
+      throw new BookingError('plate_already_booked', `${plateKey} already has a booking of this offer`);
     }
 
     if (!(await this.deps.offers.take(offerId))) {
       await this.release(booking, 'sold_out: the offer is sold out');
-      throw new AppError('sold_out', 'this offer is sold out', 409);
+      throw new BookingError('sold_out', 'this offer is sold out');
     }
     await this.deps.bookings.apply(bookingNo, changes.offerHeld());
     for (const key of areaKeys(offer.areaId)) {
@@ -288,7 +288,7 @@ export class BookingService implements OrderDelivery {
         await this.deps.bookings.dropHold(bookingNo, key); // not taken: nothing to give back
         const current = (await this.deps.bookings.get(bookingNo)) ?? booking;
         await this.release(current, `sold_out: the lot has no bookable space (${key})`);
-        throw new AppError('no_bookable_spaces', 'the parking lot has no bookable space left for this', 409);
+        throw new BookingError('no_bookable_spaces', 'the parking lot has no bookable space left for this');
       }
     }
 
@@ -327,14 +327,14 @@ export class BookingService implements OrderDelivery {
   /** The driver's own booking (anyone else's reads as not found). */
   private async own(driverId: string, bookingNo: string): Promise<Booking> {
     const b = await this.deps.bookings.get(bookingNo);
-    if (!b || b.driverId !== driverId) throw new AppError('not_found', 'booking not found', 404);
+    if (!b || b.driverId !== driverId) throw new BookingError('not_found', 'booking not found');
     return b;
   }
 
   /** Start (or continue) paying a held booking. */
   async pay(driverId: string, bookingNo: string, provider: Provider, payer: Payer): Promise<{ booking: Booking; order: Order; pay: PayParams }> {
     const b = await this.own(driverId, bookingNo);
-    if (b.state !== 'held') throw new AppError('booking_not_payable', `the booking is ${b.state}`, 409);
+    if (b.state !== 'held') throw new BookingError('booking_not_payable', `the booking is ${b.state}`);
     const { order, pay } = await this.deps.orderService.pay(driverId, b.orderNo, provider, payer);
     return { booking: b, order, pay };
   }
@@ -365,7 +365,7 @@ export class BookingService implements OrderDelivery {
   async cancelByOperator(op: Operator, parkNumber: string, bookingNo: string, reason: string): Promise<BookingWithOrder> {
     assertRole(op, 'admin', 'operator');
     const b = await this.deps.bookings.get(bookingNo);
-    if (!b || b.parkNumber !== parkNumber) throw new AppError('not_found', 'booking not found', 404);
+    if (!b || b.parkNumber !== parkNumber) throw new BookingError('not_found', 'booking not found');
     return this.cancelBooking(b, 'operator', `cancelled by operator ${op.username}${reason ? `: ${reason}` : ''}`);
   }
 
@@ -376,13 +376,13 @@ export class BookingService implements OrderDelivery {
       if (order && (order.status === 'quoted' || order.status === 'pending')) {
         await this.deps.orderService.cancel(b.driverId, b.orderNo);
       } else if (order && order.status === 'paid') {
-        throw new AppError('booking_issuing', 'the payment is being passed to the lot; try again in a moment', 409);
+        throw new BookingError('booking_issuing', 'the payment is being passed to the lot; try again in a moment');
       }
       return this.withOrder((await this.settle((await this.deps.bookings.get(b.bookingNo))!)) ?? b);
     }
     if (b.state !== 'issued') return this.withOrder((await this.releaseUnderWay(b)) ?? b);
     const refusal = cancelRefusal(b, now);
-    if (refusal) throw new AppError(refusal.code, refusal.message, 409);
+    if (refusal) throw new BookingError(refusal.code, refusal.message);
     const refundFen = by === 'operator' ? b.priceFen : refundFor(b.cancelRule, b.priceFen, b.letInStart, now);
     // Marked cancelling with this process's lease on the first attempt: a worker polling meanwhile leaves it
     // to the driver's request, and takes over when the attempt fails (or the lease runs out).

@@ -9,6 +9,7 @@ import { normalizePlate } from '../../../../shared/plate';
 import { formatChinaTime } from '../../../../shared/time';
 import { dateNow, type Clock } from '../clock';
 import { AppError } from '../errors';
+import { CouponError } from './errors';
 import type { FixedCoupon, FixedCouponCodes } from '../lanepay/fixed-coupons';
 import type { ExitPricingContext, StayCredit, StayCreditSource } from '../lanepay/pre-exit-pricing';
 import type { LotRecordsRepository, Stay } from '../lot/model';
@@ -139,26 +140,26 @@ export class CouponService implements FixedCouponCodes, StayCreditSource {
 
   private async park(parkNumber: string) {
     const park = await this.deps.parks.get(parkNumber);
-    if (!park) throw new AppError('park_unknown', `park ${parkNumber} is not served by ParkPay`, 404);
+    if (!park) throw new CouponError('park_unknown', `park ${parkNumber} is not served by ParkPay`);
     return park;
   }
 
   private checkAmount(kind: CouponKind, amount: number): void {
     if (!Number.isSafeInteger(amount) || amount <= 0) {
-      throw new AppError('invalid_amount', `${kind === 'hours' ? 'minutes' : 'fen'} must be a whole number above 0`);
+      throw new CouponError('invalid_amount', `${kind === 'hours' ? 'minutes' : 'fen'} must be a whole number above 0`);
     }
     if (kind === 'hours' && amount > this.policy.maxMinutes) {
-      throw new AppError('invalid_amount', `an hour coupon is at most ${this.policy.maxMinutes} minutes`);
+      throw new CouponError('invalid_amount', `an hour coupon is at most ${this.policy.maxMinutes} minutes`);
     }
     if (kind === 'money' && amount > this.policy.maxFen) {
-      throw new AppError('invalid_amount', `a money coupon is at most ${this.policy.maxFen} fen`);
+      throw new CouponError('invalid_amount', `a money coupon is at most ${this.policy.maxFen} fen`);
     }
   }
 
   private checkEnd(end: Date, now: Date): void {
-    if (!(end.getTime() > now.getTime())) throw new AppError('invalid_end', 'the end must be in the future');
+    if (!(end.getTime() > now.getTime())) throw new CouponError('invalid_end', 'the end must be in the future');
     if (end.getTime() - now.getTime() > this.policy.maxValidityMs) {
-      throw new AppError('invalid_end', `the end may be at most ${Math.round(this.policy.maxValidityMs / 86_400_000)} days ahead`);
+      throw new CouponError('invalid_end', `the end may be at most ${Math.round(this.policy.maxValidityMs / 86_400_000)} days ahead`);
     }
   }
 
@@ -166,16 +167,16 @@ export class CouponService implements FixedCouponCodes, StayCreditSource {
   private async stayFor(parkNumber: string, input: { plate?: string; orderId?: string }): Promise<Stay> {
     if (input.orderId) {
       const stay = await this.deps.stays.findStay(parkNumber, input.orderId);
-      if (!stay) throw new AppError('stay_unknown', `no stay ${input.orderId} in park ${parkNumber}`, 404);
-      if (stay.status !== 'in') throw new AppError('stay_ended', `the car of stay ${input.orderId} has left the park`, 409);
+      if (!stay) throw new CouponError('stay_unknown', `no stay ${input.orderId} in park ${parkNumber}`);
+      if (stay.status !== 'in') throw new CouponError('stay_ended', `the car of stay ${input.orderId} has left the park`);
       if (input.plate && normalizePlate(input.plate) !== stay.plateKey) {
-        throw new AppError('plate_mismatch', `stay ${input.orderId} is not plate ${input.plate}`, 409);
+        throw new CouponError('plate_mismatch', `stay ${input.orderId} is not plate ${input.plate}`);
       }
       return stay;
     }
-    if (!input.plate) throw new AppError('car_required', 'name the car: its plate or the orderId of its stay');
+    if (!input.plate) throw new CouponError('car_required', 'name the car: its plate or the orderId of its stay');
     const [stay] = await this.deps.stays.staysInPark(parkNumber, normalizePlate(input.plate));
-    if (!stay) throw new AppError('stay_unknown', `no car with plate ${input.plate} is in this park (no entry record)`, 404);
+    if (!stay) throw new CouponError('stay_unknown', `no car with plate ${input.plate} is in this park (no entry record)`);
     return stay;
   }
 
@@ -239,7 +240,7 @@ export class CouponService implements FixedCouponCodes, StayCreditSource {
       (!input.orderId || input.orderId === seen.orderId) &&
       (!input.plate || normalizePlate(input.plate) === seen.plateKey) &&
       seen.issuer.operatorId === op.id;
-    if (!same) throw new AppError('request_id_reused', `requestId ${input.requestId} was used for another coupon`, 409);
+    if (!same) throw new CouponError('request_id_reused', `requestId ${input.requestId} was used for another coupon`);
     if (seen.status === 'unconfirmed') return this.redeliverOne(seen, false);
     return seen;
   }
@@ -278,7 +279,7 @@ export class CouponService implements FixedCouponCodes, StayCreditSource {
   /** Operator: send an unconfirmed coupon again now. */
   async redeliver(op: Operator, parkNumber: string, couponCode: string): Promise<Coupon> {
     const c = await this.visibleCoupon(op, parkNumber, couponCode);
-    if (!mayManage(op, c)) throw new AppError('forbidden_role', 'a merchant may only act on its own coupons', 403);
+    if (!mayManage(op, c)) throw new CouponError('forbidden_role', 'a merchant may only act on its own coupons');
     if (c.status === 'unconfirmed' || c.status === 'issuing') return this.redeliverOne(c, c.status === 'issuing');
     return c;
   }
@@ -334,7 +335,7 @@ export class CouponService implements FixedCouponCodes, StayCreditSource {
     assertParkAccess(op, parkNumber);
     const c = await this.deps.coupons.get(couponCode);
     if (!c || c.parkNumber !== parkNumber || (op.role === 'merchant' && c.issuer.operatorId !== op.id)) {
-      throw new AppError('not_found', `no coupon ${couponCode} in park ${parkNumber}`, 404);
+      throw new CouponError('not_found', `no coupon ${couponCode} in park ${parkNumber}`);
     }
     return c;
   }
@@ -361,16 +362,16 @@ export class CouponService implements FixedCouponCodes, StayCreditSource {
    */
   async revoke(op: Operator, parkNumber: string, couponCode: string): Promise<Coupon> {
     const c = await this.visibleCoupon(op, parkNumber, couponCode);
-    if (!mayManage(op, c)) throw new AppError('forbidden_role', 'a merchant may only revoke its own coupons', 403);
+    if (!mayManage(op, c)) throw new CouponError('forbidden_role', 'a merchant may only revoke its own coupons');
     if (c.status === 'revoked' || c.status === 'refused') return c;
     const now = dateNow(this.deps.clock);
     const revoked = await this.deps.coupons.apply(couponCode, changes.revoked(op.username, now));
     if (revoked) return revoked;
     const latest = (await this.deps.coupons.get(couponCode)) ?? c;
     if (latest.status === 'revoked' || latest.status === 'refused') return latest;
-    if (latest.status === 'used_at_exit') throw new AppError('coupon_used', 'the coupon was taken off the fee at the exit already', 409);
-    if (latest.status === 'issuing') throw new AppError('coupon_in_flight', 'the coupon is being sent to the lot right now; try again in a minute', 409);
-    throw new AppError('coupon_at_lot', 'the lot has this coupon: the protocol (4.23) has no call to take a coupon back', 409);
+    if (latest.status === 'used_at_exit') throw new CouponError('coupon_used', 'the coupon was taken off the fee at the exit already');
+    if (latest.status === 'issuing') throw new CouponError('coupon_in_flight', 'the coupon is being sent to the lot right now; try again in a minute');
+    throw new CouponError('coupon_at_lot', 'the lot has this coupon: the protocol (4.23) has no call to take a coupon back');
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -438,7 +439,7 @@ export class CouponService implements FixedCouponCodes, StayCreditSource {
     const now = dateNow(this.deps.clock);
     this.checkEnd(input.end, now);
     if (input.maxUses !== undefined && (!Number.isSafeInteger(input.maxUses) || input.maxUses < 1)) {
-      throw new AppError('invalid_max_uses', 'maxUses must be a whole number of at least 1');
+      throw new CouponError('invalid_max_uses', 'maxUses must be a whole number of at least 1');
     }
     for (let tries = 0; tries < 5; tries++) {
       const f: FixedCode = {
@@ -469,7 +470,7 @@ export class CouponService implements FixedCouponCodes, StayCreditSource {
   async setFixedDisabled(op: Operator, parkNumber: string, code: string, disabled: boolean): Promise<FixedCode> {
     assertParkAccess(op, parkNumber);
     const f = await this.deps.coupons.getFixed(code.toUpperCase());
-    if (!f || f.parkNumber !== parkNumber || !mayManage(op, f)) throw new AppError('not_found', `no fixed code ${code} in park ${parkNumber}`, 404);
+    if (!f || f.parkNumber !== parkNumber || !mayManage(op, f)) throw new CouponError('not_found', `no fixed code ${code} in park ${parkNumber}`);
     return (await this.deps.coupons.setFixedDisabled(f.code, disabled, dateNow(this.deps.clock))) ?? f;
   }
 
@@ -484,9 +485,9 @@ export class CouponService implements FixedCouponCodes, StayCreditSource {
     const code = o.code.trim().toUpperCase();
     if (!FIXED_CODE_PATTERN.test(code)) return undefined;
     const f = await this.deps.coupons.getFixed(code);
-    if (!f) throw new AppError('coupon_unknown', `no such coupon code ${code}`, 404);
-    if (f.parkNumber !== o.parkNumber) throw new AppError('coupon_other_park', `coupon code ${code} is for another park`, 409);
-    if (!o.orderId) throw new AppError('stay_unknown', 'a fixed coupon needs the stay (orderId)', 409);
+    if (!f) throw new CouponError('coupon_unknown', `no such coupon code ${code}`);
+    if (f.parkNumber !== o.parkNumber) throw new CouponError('coupon_other_park', `coupon code ${code} is for another park`);
+    if (!o.orderId) throw new CouponError('stay_unknown', 'a fixed coupon needs the stay (orderId)');
     const couponCode = `${code}_${o.orderId}`;
     for (let round = 0; round < 3; round++) {
       const given = await this.settledFixed(couponCode);
@@ -495,10 +496,10 @@ export class CouponService implements FixedCouponCodes, StayCreditSource {
       const now = dateNow(this.deps.clock);
       const why = (x: FixedCode): AppError =>
         x.disabled
-          ? new AppError('coupon_disabled', `coupon code ${code} is no longer valid`, 409)
+          ? new CouponError('coupon_disabled', `coupon code ${code} is no longer valid`)
           : x.end.getTime() < now.getTime()
-            ? new AppError('coupon_expired', `coupon code ${code} expired`, 409)
-            : new AppError('coupon_used_up', `coupon code ${code} is used up`, 409);
+            ? new CouponError('coupon_expired', `coupon code ${code} expired`)
+            : new CouponError('coupon_used_up', `coupon code ${code} is used up`);
       const latest = (await this.deps.coupons.getFixed(code)) ?? f;
       if (latest.disabled || latest.end.getTime() < now.getTime()) throw why(latest);
 
@@ -534,7 +535,7 @@ export class CouponService implements FixedCouponCodes, StayCreditSource {
       this.deps.log?.info({ parkNumber: o.parkNumber, fixedCode: code, couponCode, orderId: o.orderId }, 'fixed coupon code redeemed');
       return this.fixedCouponOf(done ?? coupon);
     }
-    throw new AppError('coupon_busy', `coupon code ${code} is being redeemed for this stay right now; scan again`, 409);
+    throw new CouponError('coupon_busy', `coupon code ${code} is being redeemed for this stay right now; scan again`);
   }
 
   /** The stay's coupon of a fixed code once its redemption is settled (waits briefly while another scan settles it). */

@@ -5,7 +5,7 @@
  * is not in the orders' history (OrderRepository.listForDriver).
  */
 import { formatChinaTime, parseChinaTime } from '../../../../shared/time';
-import { AppError } from '../errors';
+import { HistoryError } from './errors';
 import type { LaneDeduction } from '../lanepay/channel-pay-model';
 import type { Stay } from '../lot/model';
 import type { Order } from '../orders/model';
@@ -151,7 +151,7 @@ export class HistoryService {
   async receipt(driverId: string, ref: string): Promise<Receipt> {
     const order = await this.deps.orders.get(ref);
     if (order) {
-      if (order.driverId !== driverId) throw new AppError('not_found', 'payment not found', 404);
+      if (order.driverId !== driverId) throw new HistoryError('not_found', 'payment not found');
       return this.orderReceipt(order);
     }
     const d = await this.deps.deductions.byTradeNo(ref);
@@ -175,7 +175,7 @@ export class HistoryService {
         };
       }
     }
-    throw new AppError('not_found', 'payment not found', 404);
+    throw new HistoryError('not_found', 'payment not found');
   }
 
   private async orderReceipt(o: Order): Promise<Receipt> {
@@ -187,7 +187,7 @@ export class HistoryService {
       o.kind === 'booking' ? this.deps.bookings.get(o.orderId) : Promise.resolve(undefined),
     ]);
     const entry = orderEntry(o, names.get(o.parkNumber)!);
-    if (!entry) throw new AppError('not_found', 'payment not found', 404);
+    if (!entry) throw new HistoryError('not_found', 'payment not found');
     if (booking) entry.title = booking.title;
     const inTime = notAStay ? null : lotTime(stay?.entry?.inTime ?? stay?.exit?.inTime) ?? (o.quote.inTime || null);
     const outTime = stay?.status === 'out' ? lotTime(stay.exit?.outTime) : null;

@@ -11,6 +11,7 @@
 import { isPlausiblePlate, normalizePlate } from '../../../../shared/plate';
 import type { Clock } from '../clock';
 import { AppError } from '../errors';
+import { IdentityError } from './errors';
 import { DEMO_NAME, demoWechatOpenId } from './demo';
 import type {
   AlipayLoginProvider,
@@ -99,9 +100,9 @@ export class IdentityService implements DriverAuthenticator {
   /** Demo mode only: the named demo driver (a stable fake WeChat identity per name). */
   async loginDemo(name: string): Promise<LoginResult> {
     // Outside demo mode this must look like a route that does not exist.
-    if (!this.demoLoginEnabled) throw new AppError('not_found', 'not found', 404);
+    if (!this.demoLoginEnabled) throw new IdentityError('not_found', 'not found');
     const n = name.trim();
-    if (!DEMO_NAME.test(n)) throw new AppError('validation_failed', 'a demo name is 1–32 letters, digits, _ . - or Chinese characters');
+    if (!DEMO_NAME.test(n)) throw new IdentityError('validation_failed', 'a demo name is 1–32 letters, digits, _ . - or Chinese characters');
     return this.open({ provider: 'wechat', wechatOpenId: demoWechatOpenId(n) }, 'demo');
   }
 
@@ -162,7 +163,7 @@ export class IdentityService implements DriverAuthenticator {
    */
   async bindPlate(driverId: string, raw: string): Promise<BoundPlate[]> {
     const plate = displayPlate(raw);
-    if (!isPlausiblePlate(plate)) throw new AppError('invalid_plate', `${JSON.stringify(plate.slice(0, 20))} is not a Chinese plate`);
+    if (!isPlausiblePlate(plate)) throw new IdentityError('invalid_plate', `${JSON.stringify(plate.slice(0, 20))} is not a Chinese plate`);
     const bound: BoundPlate = { plate, plateKey: normalizePlate(plate), boundAt: new Date(this.deps.clock.now()) };
     const r = await this.deps.drivers.addPlate(driverId, bound, this.maxPlates);
     switch (r.outcome) {
@@ -170,7 +171,7 @@ export class IdentityService implements DriverAuthenticator {
       case 'already':
         return r.driver.plates;
       case 'full':
-        throw new AppError('plate_limit', `at most ${this.maxPlates} plates; unbind one first`, 409);
+        throw new IdentityError('plate_limit', `at most ${this.maxPlates} plates; unbind one first`);
       case 'no_driver':
         throw driverGone();
     }
@@ -179,16 +180,16 @@ export class IdentityService implements DriverAuthenticator {
   /** Unbind by plateKey (a plate as typed works too: it is normalized); answers the remaining plates. */
   async unbindPlate(driverId: string, plateKeyOrPlate: string): Promise<BoundPlate[]> {
     const d = await this.deps.drivers.removePlate(driverId, normalizePlate(plateKeyOrPlate));
-    if (!d) throw new AppError('not_found', 'no such plate among yours', 404);
+    if (!d) throw new IdentityError('not_found', 'no such plate among yours');
     return d.plates;
   }
 }
 
 function notOffered(provider: string): AppError {
-  return new AppError('not_offered', `${provider} login is not offered here`, 404);
+  return new IdentityError('not_offered', `${provider} login is not offered here`);
 }
 
 /** The session was valid a moment ago but its driver is gone: treat it as logged out. */
 function driverGone(): AppError {
-  return new AppError('unauthenticated', 'log in again', 401);
+  return new IdentityError('unauthenticated', 'log in again');
 }

@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../errors';
+import { InvoiceError } from './errors';
 import type { Clock } from '../clock';
 import type { PendingHandler, PendingWork } from '../pending';
 import type {
@@ -79,16 +80,16 @@ export function netOf(item: PaidItem): number {
 /** A clean title, or an AppError saying what is wrong with it. */
 export function checkTitle(t: InvoiceTitle): InvoiceTitle {
   const name = t.name.trim();
-  if (!name || name.length > 100) throw new AppError('title_invalid', 'the title needs a name of 1–100 characters');
+  if (!name || name.length > 100) throw new InvoiceError('title_invalid', 'the title needs a name of 1–100 characters');
   const out: InvoiceTitle = { type: t.type, name };
   const tax = t.taxNumber?.trim().toUpperCase();
-  if (t.type === 'company' && !tax) throw new AppError('title_invalid', 'a company title needs its tax number (纳税人识别号)');
+  if (t.type === 'company' && !tax) throw new InvoiceError('title_invalid', 'a company title needs its tax number (纳税人识别号)');
   if (tax) {
-    if (!TAX_NUMBER.test(tax)) throw new AppError('title_invalid', 'the tax number is 15, 18 or 20 letters and digits');
+    if (!TAX_NUMBER.test(tax)) throw new InvoiceError('title_invalid', 'the tax number is 15, 18 or 20 letters and digits');
     out.taxNumber = tax;
   }
   if (t.email?.trim()) {
-    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(t.email.trim())) throw new AppError('title_invalid', 'the email address is not valid');
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(t.email.trim())) throw new InvoiceError('title_invalid', 'the email address is not valid');
     out.email = t.email.trim();
   }
   if (t.phone?.trim()) out.phone = t.phone.trim();
@@ -113,7 +114,7 @@ export class InvoicingService implements PendingHandler {
 
   private provider(name: string): Invoicing {
     const p = this.deps.providers.find((x) => x.name === name);
-    if (!p) throw new AppError('provider_unavailable', `invoicing provider ${name} is not configured`, 503);
+    if (!p) throw new InvoiceError('provider_unavailable', `invoicing provider ${name} is not configured`);
     return p;
   }
 
@@ -124,7 +125,7 @@ export class InvoicingService implements PendingHandler {
   /** Whether the driver can invoice this paid thing now, and its invoice if it has one. */
   async option(driverId: string, ref: PaidItemRef): Promise<InvoiceOption> {
     const item = await this.deps.items.get(ref);
-    if (!item || item.driverId !== driverId) throw new AppError('not_found', 'payment not found', 404);
+    if (!item || item.driverId !== driverId) throw new InvoiceError('not_found', 'payment not found');
     const holder = await this.deps.repo.holderOf(ref);
     const invoice = holder ? await this.deps.repo.get(holder) : undefined;
     const netFen = netOf(item);
@@ -145,19 +146,19 @@ export class InvoicingService implements PendingHandler {
   /** The driver asks for one invoice of these paid things. */
   async request(driverId: string, refs: PaidItemRef[], titleInput: TitleInput): Promise<Invoice> {
     const unique = [...new Map(refs.map((r) => [refKey(r), r])).values()];
-    if (!unique.length || unique.length > MAX_ITEMS) throw new AppError('validation_failed', `one invoice covers 1–${MAX_ITEMS} payments`);
+    if (!unique.length || unique.length > MAX_ITEMS) throw new InvoiceError('validation_failed', `one invoice covers 1–${MAX_ITEMS} payments`);
     const items: PaidItem[] = [];
     for (const r of unique) {
       const item = await this.deps.items.get(r);
-      if (!item || item.driverId !== driverId) throw new AppError('not_found', `payment ${r.ref} not found`, 404);
+      if (!item || item.driverId !== driverId) throw new InvoiceError('not_found', `payment ${r.ref} not found`);
       const why = this.problem(item);
-      if (why) throw new AppError(why === 'no_provider' ? 'invoice_unavailable' : why, messageOf(why, item), why === 'no_provider' ? 422 : 409, { ref: item.ref });
+      if (why) throw new InvoiceError(why === 'no_provider' ? 'invoice_unavailable' : why, messageOf(why, item), { ref: item.ref });
       items.push(item);
     }
     const provider = this.deps.providers.find((p) => items.every((i) => p.accepts(i)));
-    if (!provider) throw new AppError('invoice_unavailable', 'these payments cannot go on one invoice (different merchants or channels)', 422);
+    if (!provider) throw new InvoiceError('invoice_unavailable', 'these payments cannot go on one invoice (different merchants or channels)');
     const title = 'source' in titleInput ? undefined : checkTitle(titleInput);
-    if (!title && !provider.titlePages) throw new AppError('title_required', 'type the title: this provider has no title page', 400);
+    if (!title && !provider.titlePages) throw new InvoiceError('title_required', 'type the title: this provider has no title page');
 
     const id = newInvoiceId(this.now());
     const titleSource = title ? 'typed' : 'provider';
@@ -165,11 +166,12 @@ export class InvoicingService implements PendingHandler {
     try {
       app = provider.application(id, items, titleSource);
     } catch (e) {
-      if (e instanceof InvoicingRefused) throw new AppError(e.code ?? 'invoice_refused', e.message, 400);
+      // The one refusal a provider makes of the application itself; anything else it refuses is invoice_refused.
+      if (e instanceof InvoicingRefused) throw new InvoiceError(e.code === 'title_page_required' ? e.code : 'invoice_refused', e.message);
       throw e;
     }
     const claimed = await this.deps.repo.claim(id, unique);
-    if (!claimed.ok) throw new AppError('already_invoiced', `payment ${claimed.ref.ref} is already on invoice ${claimed.takenBy}`, 409, { invoiceId: claimed.takenBy });
+    if (!claimed.ok) throw new InvoiceError('already_invoiced', `payment ${claimed.ref.ref} is already on invoice ${claimed.takenBy}`, { invoiceId: claimed.takenBy });
     const now = this.now();
     const totalFen = items.reduce((s, i) => s + netOf(i), 0);
     const invoice: Invoice = {
@@ -199,9 +201,9 @@ export class InvoicingService implements PendingHandler {
       await this.deps.repo.insert(invoice);
     } catch (e) {
       await this.deps.repo.release(id, unique);
-      if (e instanceof InvoicingRefused) throw new AppError(e.code === 'no_openid' ? 'title_page_unavailable' : 'invoice_refused', e.message, 422);
+      if (e instanceof InvoicingRefused) throw new InvoiceError(e.code === 'no_openid' ? 'title_page_unavailable' : 'invoice_refused', e.message);
       if (e instanceof AppError) throw e;
-      throw new AppError('provider_unavailable', 'the invoicing provider did not answer; try again', 503);
+      throw new InvoiceError('provider_unavailable', 'the invoicing provider did not answer; try again');
     }
     await this.deps.work.schedule('invoice', id, title ? now : new Date(now.getTime() + 2 * 60_000));
     this.deps.log?.info({ invoiceId: id, items: unique.length, totalFen, titleSource }, 'invoice requested');
@@ -210,7 +212,7 @@ export class InvoicingService implements PendingHandler {
 
   async get(driverId: string, id: string): Promise<Invoice> {
     const inv = await this.deps.repo.get(id);
-    if (!inv || inv.driverId !== driverId) throw new AppError('not_found', 'invoice not found', 404);
+    if (!inv || inv.driverId !== driverId) throw new InvoiceError('not_found', 'invoice not found');
     return inv;
   }
 
@@ -243,9 +245,9 @@ export class InvoicingService implements PendingHandler {
    */
   async cancel(driverId: string, id: string): Promise<Invoice> {
     const inv = await this.get(driverId, id);
-    if (inv.status !== 'awaiting_title' && inv.status !== 'failed') throw new AppError('not_cancellable', `an invoice that is ${inv.status} cannot be cancelled`, 409);
+    if (inv.status !== 'awaiting_title' && inv.status !== 'failed') throw new InvoiceError('not_cancellable', `an invoice that is ${inv.status} cannot be cancelled`);
     const done = await this.deps.repo.update(id, { from: ['awaiting_title', 'failed'], leaseFreeAt: this.now() }, { status: 'cancelled', reason: 'cancelled_by_driver', titleLink: null, updatedAt: this.now() }, this.event('司机取消了开票'));
-    if (!done) throw new AppError('not_cancellable', 'the invoice is being worked on; try again', 409);
+    if (!done) throw new InvoiceError('not_cancellable', 'the invoice is being worked on; try again');
     await this.deps.repo.release(id, inv.items);
     return done;
   }
@@ -253,14 +255,14 @@ export class InvoicingService implements PendingHandler {
   /** The PDF of the invoice's current fapiao (issued). */
   async file(driverId: string | undefined, id: string): Promise<{ pdf: Buffer; fapiao: FapiaoRecord }> {
     const inv = driverId ? await this.get(driverId, id) : await this.deps.repo.get(id);
-    if (!inv) throw new AppError('not_found', 'invoice not found', 404);
+    if (!inv) throw new InvoiceError('not_found', 'invoice not found');
     const f = [...inv.fapiao].reverse().find((x) => x.state === 'issued');
-    if (!f) throw new AppError('not_issued', 'the invoice has no issued fapiao', 409);
+    if (!f) throw new InvoiceError('not_issued', 'the invoice has no issued fapiao');
     try {
       return { pdf: await this.provider(inv.provider).file(this.app(inv), f.fapiaoId), fapiao: f };
     } catch (e) {
       this.deps.log?.warn({ invoiceId: id, err: (e as Error).message }, 'fapiao file not fetched');
-      throw new AppError('provider_unavailable', 'the fapiao file could not be fetched; try again', 503);
+      throw new InvoiceError('provider_unavailable', 'the fapiao file could not be fetched; try again');
     }
   }
 
@@ -291,7 +293,7 @@ export class InvoicingService implements PendingHandler {
    */
   async resend(parkNumber: string, id: string, who: string): Promise<Invoice> {
     const inv = await this.deps.repo.get(id);
-    if (!inv || !inv.parkNumbers.includes(parkNumber)) throw new AppError('not_found', 'invoice not found', 404);
+    if (!inv || !inv.parkNumbers.includes(parkNumber)) throw new InvoiceError('not_found', 'invoice not found');
     let out = inv;
     if (inv.status === 'failed') {
       // Refused while issuing: the same fapiao again; refused while reversing: the reversal again.

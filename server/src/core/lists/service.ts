@@ -18,7 +18,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { normalizePlate } from '../../../../shared/plate';
 import { formatChinaDate } from '../../../../shared/time';
 import { dateNow, type Clock } from '../clock';
-import { AppError } from '../errors';
+import { ListError } from './errors';
 import type { BlacklistLookup } from '../lanepay/open-gate';
 import { assertParkAccess, assertRole, type Operator } from '../operators/model';
 import type { ParkDirectory } from '../parks';
@@ -153,7 +153,7 @@ export class ListsService implements BlacklistLookup {
 
   private async park(parkNumber: string) {
     const park = await this.deps.parks.get(parkNumber);
-    if (!park) throw new AppError('park_unknown', `park ${parkNumber} is not served by ParkPay`, 404);
+    if (!park) throw new ListError('park_unknown', `park ${parkNumber} is not served by ParkPay`);
     return park;
   }
 
@@ -181,9 +181,9 @@ export class ListsService implements BlacklistLookup {
 
   private lotErrorToApp(e: unknown): never {
     if (e instanceof LotListError) {
-      if (e.kind === 'refused') throw new AppError('lot_refused', `the parking lot says: ${e.reason}`, 409, { lotSays: e.reason });
-      if (e.kind === 'invalid') throw new AppError('invalid_entry', e.reason);
-      throw new AppError('lot_unreachable', `the parking lot cannot be reached right now: ${e.reason}`, 503);
+      if (e.kind === 'refused') throw new ListError('lot_refused', `the parking lot says: ${e.reason}`, { lotSays: e.reason });
+      if (e.kind === 'invalid') throw new ListError('invalid_entry', e.reason);
+      throw new ListError('lot_unreachable', `the parking lot cannot be reached right now: ${e.reason}`);
     }
     throw e;
   }
@@ -201,11 +201,11 @@ export class ListsService implements BlacklistLookup {
     this.allowed(op, parkNumber);
     const park = await this.park(parkNumber);
     const checked = checkEntry(list, input, this.today());
-    if ('error' in checked) throw new AppError('invalid_entry', checked.error);
+    if ('error' in checked) throw new ListError('invalid_entry', checked.error);
     const now = dateNow(this.deps.clock);
     const before = await this.deps.lists.get(parkNumber, list, checked.entry.plateKey);
     if (!before && (await this.deps.lists.page(parkNumber, list, { limit: 0, offset: 0 })).total >= this.policy.maxEntries) {
-      throw new AppError('list_full', `a list holds at most ${this.policy.maxEntries} entries`, 409);
+      throw new ListError('list_full', `a list holds at most ${this.policy.maxEntries} entries`);
     }
     const entry: ListEntry = {
       parkNumber,
@@ -239,7 +239,7 @@ export class ListsService implements BlacklistLookup {
     const park = await this.park(parkNumber);
     const plateKey = normalizePlate(plate);
     const entry = await this.deps.lists.get(parkNumber, list, plateKey);
-    if (!entry) throw new AppError('not_found', `plate ${plate} is not on ParkPay's ${list}list of park ${parkNumber}`, 404);
+    if (!entry) throw new ListError('not_found', `plate ${plate} is not on ParkPay's ${list}list of park ${parkNumber}`);
     try {
       await this.deps.lot.remove(park, list, entry.plate);
     } catch (e) {
@@ -276,9 +276,9 @@ export class ListsService implements BlacklistLookup {
     // Only the operator who asked, for this park and list, can use (and so spend) the token.
     const c = await this.deps.lists.takeConfirmation(hash(confirmation), { parkNumber, list, operatorId: op.id });
     if (!c) {
-      throw new AppError('confirmation_invalid', 'this confirmation is unknown, used, or for another list: ask again', 409);
+      throw new ListError('confirmation_invalid', 'this confirmation is unknown, used, or for another list: ask again');
     }
-    if (c.expiresAt.getTime() < this.deps.clock.now()) throw new AppError('confirmation_expired', 'the confirmation expired: ask again', 409);
+    if (c.expiresAt.getTime() < this.deps.clock.now()) throw new ListError('confirmation_expired', 'the confirmation expired: ask again');
     try {
       await this.deps.lot.clear(park, list);
     } catch (e) {
@@ -318,7 +318,7 @@ export class ListsService implements BlacklistLookup {
     this.allowed(op, parkNumber);
     const park = await this.park(parkNumber);
     const wanted = [...new Set(plates.map((p) => p.trim()).filter(Boolean))];
-    if (wanted.length === 0 || wanted.length > LIST_CHUNK) throw new AppError('invalid_plates', `ask for 1 to ${LIST_CHUNK} plates`);
+    if (wanted.length === 0 || wanted.length > LIST_CHUNK) throw new ListError('invalid_plates', `ask for 1 to ${LIST_CHUNK} plates`);
     try {
       return await this.deps.lot.query(park, list, wanted);
     } catch (e) {
@@ -337,14 +337,14 @@ export class ListsService implements BlacklistLookup {
     try {
       rows = readListCsv(list, csv, this.today()).rows;
     } catch (e) {
-      throw new AppError('bad_csv', (e as Error).message);
+      throw new ListError('bad_csv', (e as Error).message);
     }
-    if (rows.length === 0) throw new AppError('bad_csv', '文件里没有数据行');
-    if (rows.length > this.policy.maxImportRows) throw new AppError('bad_csv', `一次最多导入 ${this.policy.maxImportRows} 行，这个文件有 ${rows.length} 行`);
+    if (rows.length === 0) throw new ListError('bad_csv', '文件里没有数据行');
+    if (rows.length > this.policy.maxImportRows) throw new ListError('bad_csv', `一次最多导入 ${this.policy.maxImportRows} 行，这个文件有 ${rows.length} 行`);
     const listed = new Set((await this.deps.lists.all(parkNumber, list)).map((e) => e.plateKey));
     const added = rows.filter((r) => r.entry && !listed.has(r.entry.plateKey)).length;
     if (listed.size + added > this.policy.maxEntries) {
-      throw new AppError('list_full', `the list would hold ${listed.size + added} entries; at most ${this.policy.maxEntries}`, 409);
+      throw new ListError('list_full', `the list would hold ${listed.size + added} entries; at most ${this.policy.maxEntries}`);
     }
     const now = dateNow(this.deps.clock);
     const id = `imp_${randomBytes(8).toString('hex')}`;
@@ -387,7 +387,7 @@ export class ListsService implements BlacklistLookup {
     this.allowed(op, parkNumber);
     await this.park(parkNumber);
     const todo = (await this.deps.lists.all(parkNumber, list)).filter((e) => e.sync.state === 'pending' || e.sync.state === 'failed');
-    if (todo.length === 0) throw new AppError('nothing_to_send', 'every entry is acknowledged by the lot or refused by it');
+    if (todo.length === 0) throw new ListError('nothing_to_send', 'every entry is acknowledged by the lot or refused by it');
     const now = dateNow(this.deps.clock);
     const rows: ImportRow[] = todo.map((e, i) => ({ line: i + 1, plate: e.plate, status: 'queued' }));
     const job: ImportJob = {
@@ -403,7 +403,7 @@ export class ListsService implements BlacklistLookup {
   async job(op: Operator, parkNumber: string, id: string): Promise<ImportJob> {
     this.allowed(op, parkNumber);
     const job = await this.deps.lists.getJob(id);
-    if (!job || job.parkNumber !== parkNumber) throw new AppError('not_found', `no import ${id} in park ${parkNumber}`, 404);
+    if (!job || job.parkNumber !== parkNumber) throw new ListError('not_found', `no import ${id} in park ${parkNumber}`);
     return job;
   }
 

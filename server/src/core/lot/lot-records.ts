@@ -16,7 +16,7 @@ import { repairBase64 } from '../../../../shared/bluecard';
 import { yuanToFen } from '../../../../shared/money';
 import { normalizePlate } from '../../../../shared/plate';
 import { parseChinaTime } from '../../../../shared/time';
-import { AppError } from '../errors';
+import { LotError } from './errors';
 import type { Clock } from '../clock';
 import type { LotRecordsRepository, StayExit } from './model';
 
@@ -128,12 +128,12 @@ export function pictureType(data: Uint8Array): 'image/jpeg' | 'image/png' | unde
 export function decodeLotImage(image: string): { data: Buffer; mime: string } {
   const b64 = repairBase64(image.trim()).replace(/^data:[\w/+.-]+;base64,/, '');
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 === 1) {
-    throw new AppError('bad_image', 'image is not base64');
+    throw new LotError('bad_image', 'image is not base64');
   }
   const data = Buffer.from(b64, 'base64');
-  if (data.length === 0) throw new AppError('bad_image', 'image is empty');
+  if (data.length === 0) throw new LotError('bad_image', 'image is empty');
   const mime = pictureType(data);
-  if (!mime) throw new AppError('bad_image', 'image is not a JPEG or PNG picture (by its first bytes)');
+  if (!mime) throw new LotError('bad_image', 'image is not a JPEG or PNG picture (by its first bytes)');
   return { data, mime };
 }
 
@@ -263,7 +263,7 @@ export class LotRecordsService {
   async image(parkNumber: string, imageName: string, image: string): Promise<{ bytes: number }> {
     const { data, mime } = decodeLotImage(image);
     if (data.length > this.images.maxBytes) {
-      throw new AppError('image_too_large', `image is ${data.length} bytes; at most ${this.images.maxBytes} are kept`);
+      throw new LotError('image_too_large', `image is ${data.length} bytes; at most ${this.images.maxBytes} are kept`);
     }
     await this.repo.saveImage({
       parkNumber,

@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CONSENT_MOMENTS, MESSAGE_KIND_LABELS, MESSAGE_KINDS, type ConsentMoment, type ConsentResult, type MessageKind } from '../../../../shared/api/messages';
-import { AppError } from '../errors';
+import { MessageError } from './errors';
 import type { Clock } from '../clock';
 import type { Driver } from '../identity/model';
 import type { PendingHandler, PendingWork } from '../pending';
@@ -94,7 +94,7 @@ export class MessagesService implements PendingHandler {
 
   private async driver(driverId: string): Promise<Driver> {
     const d = await this.deps.drivers.findById(driverId);
-    if (!d) throw new AppError('not_found', 'driver not found', 404);
+    if (!d) throw new MessageError('not_found', 'driver not found');
     return d;
   }
 
@@ -127,13 +127,13 @@ export class MessagesService implements PendingHandler {
   async consent(driverId: string, moment: ConsentMoment, results: Record<string, ConsentResult>): Promise<MessageSettings> {
     const driver = await this.driver(driverId);
     const to = this.recipientOf(driver);
-    if (!to) throw new AppError('unknown_template', 'this app sends no messages to this driver', 400);
+    if (!to) throw new MessageError('unknown_template', 'this app sends no messages to this driver');
     const channel = this.channel(to.platform)!;
     const known = new Map(MESSAGE_KINDS.map((k) => [channel.template(k)?.templateId, channel.template(k)] as const).filter(([id]) => id !== undefined));
     const now = this.now();
     for (const [templateId, answer] of Object.entries(results)) {
       const t = known.get(templateId);
-      if (!t) throw new AppError('unknown_template', `template ${templateId} is not one of this app's`, 400);
+      if (!t) throw new MessageError('unknown_template', `template ${templateId} is not one of this app's`);
       if (answer === 'accept') await this.deps.consents.grant(driverId, to.platform, templateId, 1, t.longTerm ?? false, answer, now);
       else if (answer === 'ban') await this.deps.consents.clear(driverId, to.platform, templateId, now);
       else await this.deps.consents.grant(driverId, to.platform, templateId, 0, false, answer, now);

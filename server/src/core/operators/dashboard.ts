@@ -9,7 +9,7 @@
 import { HEARTBEAT_SILENT_SECONDS } from '../../../../shared/api/op-dashboard';
 import { formatChinaDate } from '../../../../shared/time';
 import type { Clock } from '../clock';
-import { AppError } from '../errors';
+import { OperatorError } from './errors';
 import type { Heartbeat } from '../lot/model';
 import type { ParkDirectory } from '../parks';
 import { chinaDay } from '../reconciliation/daily';
@@ -66,7 +66,7 @@ export class DashboardService {
 
   async dashboard(op: Operator, parkNumber: string): Promise<Dashboard> {
     assertRole(op, 'admin', 'operator');
-    if (!(await this.deps.parks.get(parkNumber))) throw new AppError('park_unknown', `park ${parkNumber} is not served by ParkPay`, 404);
+    if (!(await this.deps.parks.get(parkNumber))) throw new OperatorError('park_unknown', `park ${parkNumber} is not served by ParkPay`);
     const now = this.deps.clock.now();
     const date = formatChinaDate(now);
     const { from, to } = chinaDay(date);

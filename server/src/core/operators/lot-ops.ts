@@ -12,12 +12,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { normalizePlate } from '../../../../shared/plate';
 import type { Clock } from '../clock';
 import { AppError } from '../errors';
+import { OperatorError } from './errors';
 import type { Stay } from '../lot/model';
 import type { Park, ParkDirectory } from '../parks';
 import { assertParkAccess, assertRole, type Operator } from './model';
 import { directionOfAreas, type LaneDirection, type LaneLabelRepository, type LaneSource } from './parks';
 
-/** The lot's down calls operators use; failures are AppErrors (lot_refused 502, lot_unreachable 504, lot_bad_answer 502). */
+/** The lot's down calls operators use; failures are OperatorErrors (lot_refused, lot_unreachable, lot_bad_answer). */
 export interface OperatorLotGateway {
   liftBarrier(park: Park, passagewayId: string): Promise<void>;
   allSpaces(park: Park): Promise<{ layerId: string; layerName: string; spaceId: string; occupied: boolean; plate: string; carType: string }[]>;
@@ -103,13 +104,13 @@ export class LotOpsService {
     assertRole(op, 'admin', 'operator');
     assertParkAccess(op, parkNumber);
     const park = await this.deps.parks.get(parkNumber);
-    if (!park) throw new AppError('park_unknown', `no park ${parkNumber} is registered`, 404);
+    if (!park) throw new OperatorError('park_unknown', `no park ${parkNumber} is registered`);
     return park;
   }
 
   private async lane(parkNumber: string, passagewayId: string): Promise<LiftLane> {
     const lane = (await this.deps.lanes.lanes(parkNumber)).find((l) => l.passagewayId === passagewayId);
-    if (!lane) throw new AppError('lane_unknown', `the lot has not told us of a lane ${passagewayId} (4.21)`, 404);
+    if (!lane) throw new OperatorError('lane_unknown', `the lot has not told us of a lane ${passagewayId} (4.21)`);
     const label = await this.deps.labels.get(parkNumber, passagewayId);
     return { passagewayId, name: label?.name || lane.name || passagewayId, direction: label?.direction ?? directionOfAreas(lane) };
   }
@@ -141,9 +142,9 @@ export class LotOpsService {
     const lane = await this.lane(parkNumber, passagewayId);
     const now = new Date(this.deps.clock.now());
     const r = await this.deps.confirmations.consume(hashId(confirmationId), { operatorId: op.id, parkNumber, passagewayId }, now);
-    if (r.outcome === 'unknown') throw new AppError('confirmation_unknown', 'no such confirmation for you and this lane: request the lift again', 404);
-    if (r.outcome === 'expired') throw new AppError('confirmation_expired', 'the confirmation has expired: request the lift again', 410);
-    if (r.outcome === 'used') throw new AppError('confirmation_used', 'this confirmation was used already: request the lift again', 409);
+    if (r.outcome === 'unknown') throw new OperatorError('confirmation_unknown', 'no such confirmation for you and this lane: request the lift again');
+    if (r.outcome === 'expired') throw new OperatorError('confirmation_expired', 'the confirmation has expired: request the lift again');
+    if (r.outcome === 'used') throw new OperatorError('confirmation_used', 'this confirmation was used already: request the lift again');
     await this.deps.lot.liftBarrier(park, passagewayId);
     return { liftedAt: now, lane, reason: r.confirmation.reason };
   }
@@ -183,7 +184,7 @@ export class LotOpsService {
   async findCar(op: Operator, parkNumber: string, plate: string) {
     const park = await this.park(op, parkNumber);
     const p = plate.replace(/\s+/g, '');
-    if (p !== '' && [...p].length < 4) throw new AppError('plate_too_short', 'give at least 4 characters of the plate, or none for every unlicensed car');
+    if (p !== '' && [...p].length < 4) throw new OperatorError('plate_too_short', 'give at least 4 characters of the plate, or none for every unlicensed car');
     return this.deps.lot.findCars(park, p);
   }
 
@@ -193,7 +194,7 @@ export class LotOpsService {
   async stays(op: Operator, parkNumber: string, plate: string): Promise<Stay[]> {
     await this.park(op, parkNumber);
     const key = normalizePlate(plate);
-    if (!key) throw new AppError('validation_failed', 'give a plate');
+    if (!key) throw new OperatorError('validation_failed', 'give a plate');
     return this.deps.records.staysOfPlate(parkNumber, key, 20);
   }
 
@@ -205,7 +206,7 @@ export class LotOpsService {
   async stayPictures(op: Operator, parkNumber: string, orderId: string) {
     const park = await this.park(op, parkNumber);
     const stay = await this.deps.records.findStay(parkNumber, orderId);
-    if (!stay) throw new AppError('stay_unknown', `no stay ${orderId} in park ${parkNumber}`, 404);
+    if (!stay) throw new OperatorError('stay_unknown', `no stay ${orderId} in park ${parkNumber}`);
     const wanted: { kind: 'entry' | 'exit'; imageName: string }[] = [];
     if (stay.entry?.inImage) wanted.push({ kind: 'entry', imageName: stay.entry.inImage });
     if (stay.exit?.outImage) wanted.push({ kind: 'exit', imageName: stay.exit.outImage });

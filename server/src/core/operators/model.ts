@@ -6,7 +6,7 @@
  * Every operator endpoint that names a park checks it with `assertParkAccess` (403 `forbidden_park`), and
  * lists are filtered with `visibleParks`. Drivers never reach these endpoints (auth 'operator').
  */
-import { AppError } from '../errors';
+import { OperatorError } from './errors';
 
 export type OperatorRole = 'admin' | 'operator' | 'merchant';
 
@@ -54,14 +54,14 @@ export function canAccessPark(op: Operator, parkNumber: string): boolean {
 /** 403 `forbidden_park` unless the operator may touch this park. */
 export function assertParkAccess(op: Operator, parkNumber: string): void {
   if (!canAccessPark(op, parkNumber)) {
-    throw new AppError('forbidden_park', `operator ${op.username} may not touch park ${parkNumber}`, 403);
+    throw new OperatorError('forbidden_park', `operator ${op.username} may not touch park ${parkNumber}`);
   }
 }
 
 /** 403 `forbidden_role` unless the operator has one of the roles. */
 export function assertRole(op: Operator, ...roles: OperatorRole[]): void {
   if (!roles.includes(op.role)) {
-    throw new AppError('forbidden_role', `this needs role ${roles.join(' or ')}`, 403);
+    throw new OperatorError('forbidden_role', `this needs role ${roles.join(' or ')}`);
   }
 }
 

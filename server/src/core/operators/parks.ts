@@ -11,7 +11,7 @@
  * (miniapp/src/services/laneLink.ts), as PNG, SVG and an A4 poster (LaneCodeRenderer, adapter/posters).
  */
 import type { Clock } from '../clock';
-import { AppError } from '../errors';
+import { OperatorError } from './errors';
 import type { Lane } from '../lot/model';
 import { DEFAULT_DEDUCTION_LIMITS, type DeductionLimits } from '../lanepay/deduction-trust';
 import { parkServiceInfo, type Park, type ParkSettings } from '../parks';
@@ -58,7 +58,7 @@ export interface LaneSource {
 export interface LaneCodeRenderer {
   png(link: string, opts?: { size?: number }): Promise<Buffer>;
   svg(link: string): Promise<string>;
-  /** An A4 PDF poster for the lane. Throws AppError `poster_font_missing` (503) when no CJK font is installed. */
+  /** An A4 PDF poster for the lane. Throws OperatorError `poster_font_missing` when no CJK font is installed. */
   poster(p: LanePoster): Promise<Buffer>;
 }
 
@@ -173,10 +173,10 @@ function checkBaseUrl(u: string): string {
   try {
     url = new URL(u);
   } catch {
-    throw new AppError('invalid_url', 'the Bluecard base URL is not a URL');
+    throw new OperatorError('invalid_url', 'the Bluecard base URL is not a URL');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new AppError('invalid_url', 'the Bluecard base URL must be http(s)');
-  if (url.username || url.password) throw new AppError('invalid_url', 'the Bluecard base URL may not carry credentials');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OperatorError('invalid_url', 'the Bluecard base URL must be http(s)');
+  if (url.username || url.password) throw new OperatorError('invalid_url', 'the Bluecard base URL may not carry credentials');
   return u.replace(/\/+$/, '');
 }
 
@@ -192,7 +192,7 @@ export class ParkAdminService {
   async park(op: Operator, parkNumber: string): Promise<Park> {
     assertParkAccess(op, parkNumber);
     const p = await this.deps.parks.get(parkNumber);
-    if (!p) throw new AppError('park_unknown', `no park ${parkNumber} is registered`, 404);
+    if (!p) throw new OperatorError('park_unknown', `no park ${parkNumber} is registered`);
     return p;
   }
 
@@ -200,11 +200,11 @@ export class ParkAdminService {
   async registerPark(op: Operator, input: { parkNumber: string; key: string; bluecardBaseUrl: string; name?: string; settings?: ParkSettings }): Promise<Park> {
     assertRole(op, 'admin');
     const parkNumber = input.parkNumber.trim();
-    if (!PARK_NUMBER.test(parkNumber)) throw new AppError('invalid_park_number', 'a park number is 1–64 letters, digits, _ . -');
+    if (!PARK_NUMBER.test(parkNumber)) throw new OperatorError('invalid_park_number', 'a park number is 1–64 letters, digits, _ . -');
     const park: Park = { parkNumber, key: input.key, bluecardBaseUrl: checkBaseUrl(input.bluecardBaseUrl) };
     if (input.name?.trim()) park.name = input.name.trim();
     if (input.settings) park.settings = input.settings;
-    if (!(await this.deps.parks.insert(park))) throw new AppError('park_exists', `park ${parkNumber} is registered already`, 409);
+    if (!(await this.deps.parks.insert(park))) throw new OperatorError('park_exists', `park ${parkNumber} is registered already`);
     return park;
   }
 
@@ -213,7 +213,7 @@ export class ParkAdminService {
     assertRole(op, 'admin', 'operator');
     assertParkAccess(op, parkNumber);
     if ((edit.key !== undefined || edit.bluecardBaseUrl !== undefined) && op.role !== 'admin') {
-      throw new AppError('forbidden_role', "only an admin may change a park's Bluecard key or URL", 403);
+      throw new OperatorError('forbidden_role', "only an admin may change a park's Bluecard key or URL");
     }
     const patch: Partial<Omit<Park, 'parkNumber'>> = {};
     if (edit.name !== undefined) patch.name = edit.name.trim();
@@ -224,7 +224,7 @@ export class ParkAdminService {
       patch.settings = mergeSettings(current.settings, edit.settings);
     }
     const after = await this.deps.parks.update(parkNumber, patch);
-    if (!after) throw new AppError('park_unknown', `no park ${parkNumber} is registered`, 404);
+    if (!after) throw new OperatorError('park_unknown', `no park ${parkNumber} is registered`);
     return after;
   }
 
@@ -248,7 +248,7 @@ export class ParkAdminService {
     assertRole(op, 'admin', 'operator');
     await this.park(op, parkNumber);
     const lane = (await this.deps.lanes.lanes(parkNumber)).find((l) => l.passagewayId === passagewayId);
-    if (!lane) throw new AppError('lane_unknown', `the lot has not told us of a lane ${passagewayId} (4.21)`, 404);
+    if (!lane) throw new OperatorError('lane_unknown', `the lot has not told us of a lane ${passagewayId} (4.21)`);
     return this.view(lane, await this.deps.labels.get(parkNumber, passagewayId));
   }
 
@@ -292,7 +292,7 @@ export class ParkAdminService {
   // ── QR codes and posters ───────────────────────────────────────────────────────────────────
 
   private renderer(): LaneCodeRenderer {
-    if (!this.deps.renderer) throw new AppError('not_offered', 'lane codes are not drawn here', 503);
+    if (!this.deps.renderer) throw new OperatorError('not_offered', 'lane codes are not drawn here');
     return this.deps.renderer;
   }
 

@@ -16,6 +16,7 @@
  */
 import type { Clock } from '../clock';
 import { AppError } from '../errors';
+import { OperatorError } from './errors';
 import { hashSessionToken, looksLikeSessionToken, newSessionToken } from '../identity/tokens';
 import { randomBytes } from 'node:crypto';
 import { assertRole, type AuditEntry, type AuditLog, type Operator, type OperatorAuthenticator, type OperatorRole } from './model';
@@ -164,7 +165,7 @@ export function operatorOf(a: OperatorAccount): Operator {
   return op;
 }
 
-const invalidCredentials = () => new AppError('invalid_credentials', 'wrong username or password', 401);
+const invalidCredentials = () => new OperatorError('invalid_credentials', 'wrong username or password');
 
 export class OperatorService implements OperatorAuthenticator {
   private readonly ttlMs: number;
@@ -218,7 +219,7 @@ export class OperatorService implements OperatorAuthenticator {
     }
     if (account.disabled) {
       await this.auditLogin(account, 'error', 'account_disabled');
-      throw new AppError('account_disabled', 'this operator account is disabled: ask an admin', 403);
+      throw new OperatorError('account_disabled', 'this operator account is disabled: ask an admin');
     }
     await this.deps.throttle.clear(key);
     const token = newSessionToken();
@@ -232,10 +233,9 @@ export class OperatorService implements OperatorAuthenticator {
   private lockedError(until: Date, now: Date): AppError {
     const seconds = Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
     const minutes = Math.ceil(seconds / 60);
-    return new AppError(
+    return new OperatorError(
       'login_locked',
       `too many failed logins: this username is locked for ${minutes} more minute${minutes === 1 ? '' : 's'}; try again after that`,
-      429,
       { retryAfterSeconds: seconds, lockedUntil: until.toISOString() },
     );
   }
@@ -282,7 +282,7 @@ export class OperatorService implements OperatorAuthenticator {
     if (by !== 'system') assertRole(by, 'admin');
     const username = normalizeUsername(input.username);
     if (!OPERATOR_USERNAME.test(username)) {
-      throw new AppError('invalid_username', 'a username is 3–64 characters: a–z, 0–9, _ . @ -, starting with a letter or digit');
+      throw new OperatorError('invalid_username', 'a username is 3–64 characters: a–z, 0–9, _ . @ -, starting with a letter or digit');
     }
     this.checkPassword(input.password, username);
     const parks = await this.checkParks(input.role, input.parks ?? []);
@@ -300,7 +300,7 @@ export class OperatorService implements OperatorAuthenticator {
     };
     const displayName = input.displayName?.trim();
     if (displayName) account.displayName = displayName;
-    if (!(await this.deps.accounts.insert(account))) throw new AppError('username_taken', `the username ${username} is taken`, 409);
+    if (!(await this.deps.accounts.insert(account))) throw new OperatorError('username_taken', `the username ${username} is taken`);
     return account;
   }
 
@@ -308,9 +308,9 @@ export class OperatorService implements OperatorAuthenticator {
   async updateOperator(by: Operator, id: string, edit: OperatorEdit): Promise<OperatorAccount> {
     assertRole(by, 'admin');
     const current = await this.deps.accounts.findById(id);
-    if (!current) throw new AppError('not_found', 'no such operator', 404);
+    if (!current) throw new OperatorError('not_found', 'no such operator');
     if (id === by.id && (edit.disabled === true || (edit.role !== undefined && edit.role !== 'admin'))) {
-      throw new AppError('own_account', 'you may not disable or demote your own account', 409);
+      throw new OperatorError('own_account', 'you may not disable or demote your own account');
     }
     const now = this.now();
     const patch: AccountPatch = { updatedAt: now };
@@ -325,7 +325,7 @@ export class OperatorService implements OperatorAuthenticator {
       patch.passwordChangedAt = now;
     }
     const after = await this.deps.accounts.update(id, patch);
-    if (!after) throw new AppError('not_found', 'no such operator', 404);
+    if (!after) throw new OperatorError('not_found', 'no such operator');
     // A disabled account, a reset password or changed parks/role: its sessions end (the next login sees the new rights).
     if (edit.disabled === true || edit.password !== undefined || edit.role !== undefined || edit.parks !== undefined) {
       await this.deps.sessions.revokeAll(id, now);
@@ -340,13 +340,13 @@ export class OperatorService implements OperatorAuthenticator {
   async resetAsAdmin(usernameRaw: string, password: string, displayName?: string): Promise<OperatorAccount> {
     const username = normalizeUsername(usernameRaw);
     const current = await this.deps.accounts.findByUsername(username);
-    if (!current) throw new AppError('not_found', `no operator ${username}`, 404);
+    if (!current) throw new OperatorError('not_found', `no operator ${username}`);
     this.checkPassword(password, username);
     const now = this.now();
     const patch: AccountPatch = { role: 'admin', parks: [], disabled: false, passwordHash: await hashPassword(password, this.cost), passwordChangedAt: now, updatedAt: now };
     if (displayName?.trim()) patch.displayName = displayName.trim();
     const after = await this.deps.accounts.update(current.id, patch);
-    if (!after) throw new AppError('not_found', `no operator ${username}`, 404);
+    if (!after) throw new OperatorError('not_found', `no operator ${username}`);
     await this.deps.sessions.revokeAll(current.id, now);
     await this.deps.throttle.clear(username.slice(0, 64));
     return after;
@@ -360,12 +360,12 @@ export class OperatorService implements OperatorAuthenticator {
   /** Change one's own password (the current one is asked for); every other session of the account ends. */
   async changeOwnPassword(op: Operator, currentPassword: string, newPassword: string, currentToken?: string): Promise<void> {
     const a = await this.deps.accounts.findById(op.id);
-    if (!a || a.disabled) throw new AppError('unauthenticated', 'log in again', 401);
+    if (!a || a.disabled) throw new OperatorError('unauthenticated', 'log in again');
     if (!(await verifyPassword(currentPassword, a.passwordHash))) {
-      throw new AppError('invalid_credentials', 'the current password is wrong', 400);
+      throw new OperatorError('invalid_credentials', 'the current password is wrong');
     }
     this.checkPassword(newPassword, a.username);
-    if (await verifyPassword(newPassword, a.passwordHash)) throw new AppError('weak_password', 'the new password is the current one');
+    if (await verifyPassword(newPassword, a.passwordHash)) throw new OperatorError('weak_password', 'the new password is the current one');
     const now = this.now();
     await this.deps.accounts.update(a.id, { passwordHash: await hashPassword(newPassword, this.cost), passwordChangedAt: now, updatedAt: now });
     await this.deps.sessions.revokeAll(a.id, now, currentToken && looksLikeSessionToken(currentToken) ? hashSessionToken(currentToken) : undefined);
@@ -373,15 +373,15 @@ export class OperatorService implements OperatorAuthenticator {
 
   private checkPassword(password: string, username: string): void {
     const problem = passwordProblem(password, username);
-    if (problem) throw new AppError('weak_password', problem);
+    if (problem) throw new OperatorError('weak_password', problem);
   }
 
   private async checkParks(role: OperatorRole, parks: string[]): Promise<string[]> {
     if (role === 'admin') return [];
     const unique = [...new Set(parks.map((p) => p.trim()).filter(Boolean))];
-    if (!unique.length) throw new AppError('parks_required', `a${role === 'operator' ? 'n operator' : ' merchant'} needs at least one park`);
+    if (!unique.length) throw new OperatorError('parks_required', `a${role === 'operator' ? 'n operator' : ' merchant'} needs at least one park`);
     if (this.deps.parkExists) {
-      for (const p of unique) if (!(await this.deps.parkExists(p))) throw new AppError('park_unknown', `no park ${p} is registered`, 404);
+      for (const p of unique) if (!(await this.deps.parkExists(p))) throw new OperatorError('park_unknown', `no park ${p} is registered`);
     }
     return unique;
   }

@@ -8,6 +8,7 @@ import { formatChinaTime } from '../../../../shared/time';
 import type { Clock } from '../clock';
 import type { EventBus } from '../events';
 import { AppError } from '../errors';
+import { OrderError } from './errors';
 import { lotAppError } from '../lot/lot-errors';
 import type { LotRecordsRepository } from '../lot/model';
 import type { ParkDirectory } from '../parks';
@@ -127,7 +128,7 @@ export class OrderService {
 
   private async park(parkNumber: string) {
     const park = await this.deps.parks.get(parkNumber);
-    if (!park) throw new AppError('park_unknown', `park ${parkNumber} is not served by ParkPay`, 404);
+    if (!park) throw new OrderError('park_unknown', `park ${parkNumber} is not served by ParkPay`);
     return park;
   }
 
@@ -144,7 +145,7 @@ export class OrderService {
     const park = await this.park(parkNumber);
     const [stay] = await this.deps.stays.staysInPark(parkNumber, normalizePlate(plate));
     if (!stay) {
-      throw new AppError('stay_unknown', `no car with plate ${plate} is in this park (no entry record)`, 404);
+      throw new OrderError('stay_unknown', `no car with plate ${plate} is in this park (no entry record)`);
     }
     let priced: PricedStay;
     try {
@@ -210,7 +211,7 @@ export class OrderService {
     const now = this.now();
     const byOthers = unfinished.filter((o) => o.driverId !== driverId && o.kind !== 'lane_qr');
     if (byOthers.some((o) => o.status === 'paid' || (o.status === 'pending' && o.expiresAt > now))) {
-      throw new AppError('quote_taken', 'this stay is being paid by someone else right now', 409);
+      throw new OrderError('quote_taken', 'this stay is being paid by someone else right now');
     }
     const open = unfinished.filter((o) => o.driverId === driverId && (o.status === 'quoted' || o.status === 'pending'));
     // A payment already under way for the same amount is the one to continue (a double tap, a re-open).
@@ -250,7 +251,7 @@ export class OrderService {
       // The lot gave the same outTradeNo again (priced twice within a second).
       const existing = await this.deps.orders.byOutTradeNo(parkNumber, priced.outTradeNo);
       if (!existing || existing.driverId !== driverId) {
-        throw new AppError('quote_taken', 'this stay is being paid by someone else right now', 409);
+        throw new OrderError('quote_taken', 'this stay is being paid by someone else right now');
       }
       return { ...fee, order: { orderNo: existing.orderNo, status: existing.status, expiresAt: existing.expiresAt } };
     }
@@ -294,7 +295,7 @@ export class OrderService {
 
   private gateway(provider: Provider): PaymentGateway {
     const g = this.deps.gateways[provider];
-    if (!g) throw new AppError('provider_unavailable', `${provider === 'wechat' ? 'WeChat Pay' : 'Alipay'} is not set up`, 503);
+    if (!g) throw new OrderError('provider_unavailable', `${provider === 'wechat' ? 'WeChat Pay' : 'Alipay'} is not set up`);
     return g;
   }
 
@@ -305,19 +306,19 @@ export class OrderService {
     let order = await this.own(driverId, orderNo);
     if (order.status === 'pending') order = await this.view(driverId, orderNo);
     if (order.provider && order.provider !== provider) {
-      throw new AppError('provider_mismatch', `this order is being paid with ${order.provider}`, 409);
+      throw new OrderError('provider_mismatch', `this order is being paid with ${order.provider}`);
     }
     if (order.status === 'paid' || order.status === 'delivered') throw this.paidConfirming(order);
     if (order.status === 'pending' && order.gateway) {
       return { order, pay: this.gateway(provider).payParams(order.gateway) };
     }
     if (order.status !== 'quoted' && order.status !== 'pending') {
-      throw new AppError('order_not_payable', `the order is ${order.status}`, 409);
+      throw new OrderError('order_not_payable', `the order is ${order.status}`);
     }
     const now = this.now();
     if (order.status === 'quoted' && order.expiresAt <= now) {
       await this.deps.orders.apply(orderNo, changes.closeOrder(['quoted'], 'quote_expired', now));
-      throw new AppError('quote_expired', 'the price is out of date; check the fee again', 409);
+      throw new OrderError('quote_expired', 'the price is out of date; check the fee again');
     }
     const gateway = this.gateway(provider);
     const expiresAt = new Date(now.getTime() + this.policy.paymentTtlMs);
@@ -327,7 +328,7 @@ export class OrderService {
       (await this.deps.orders.apply(orderNo, changes.startPayment(provider, expiresAt, now))) ??
       (await this.deps.orders.get(orderNo));
     if (!claimed || claimed.status !== 'pending' || claimed.provider !== provider) {
-      throw new AppError('order_not_payable', `the order is ${claimed?.status ?? 'gone'}`, 409);
+      throw new OrderError('order_not_payable', `the order is ${claimed?.status ?? 'gone'}`);
     }
     if (STAY_KINDS.includes(order.kind)) await this.takePayable(claimed);
     const created = await gateway
@@ -340,7 +341,7 @@ export class OrderService {
           const after = await this.askProvider(claimed).catch(() => undefined);
           if (after && after.status !== 'pending' && after.status !== 'quoted') throw this.paidConfirming(after);
         }
-        throw new AppError(retryable ? 'provider_unreachable' : 'provider_refused', `could not start the payment: ${(e as Error).message}`, retryable ? 503 : 502);
+        throw new OrderError(retryable ? 'provider_unreachable' : 'provider_refused', `could not start the payment: ${(e as Error).message}`);
       });
     const updated = await this.deps.orders.apply(orderNo, changes.providerOrder(created.ref, this.now()));
     return { order: updated ?? claimed, pay: created.pay };
@@ -366,11 +367,11 @@ export class OrderService {
       const live = h && (h.status === 'quoted' || h.status === 'pending' || h.status === 'paid');
       if (live) {
         await this.deps.orders.apply(order.orderNo, changes.closeOrder(['pending'], `being_paid: order ${holder}`, this.now(), { gatewayAbsent: true }));
-        throw new AppError('quote_taken', 'this stay is being paid by someone else right now', 409);
+        throw new OrderError('quote_taken', 'this stay is being paid by someone else right now');
       }
       if (await this.deps.orders.swapSlot(key, holder, order.orderNo)) return;
     }
-    throw new AppError('quote_taken', 'this stay is being paid by someone else right now', 409);
+    throw new OrderError('quote_taken', 'this stay is being paid by someone else right now');
   }
 
   /**
@@ -379,10 +380,9 @@ export class OrderService {
    */
   private paidConfirming(order: Order): AppError {
     const confirming = order.status === 'paid';
-    return new AppError(
+    return new OrderError(
       'order_not_payable',
       confirming ? 'the order is paid; the lot is being told (paid, confirming)' : `the order is ${order.status}`,
-      409,
       { status: order.status, paid: true, confirming },
     );
   }
@@ -390,7 +390,7 @@ export class OrderService {
   /** The driver's own order (anyone else's reads as not found). */
   async own(driverId: string, orderNo: string): Promise<Order> {
     const order = await this.deps.orders.get(orderNo);
-    if (!order || order.driverId !== driverId) throw new AppError('not_found', 'order not found', 404);
+    if (!order || order.driverId !== driverId) throw new OrderError('not_found', 'order not found');
     return order;
   }
 

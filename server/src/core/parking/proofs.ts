@@ -13,7 +13,7 @@
 import { isPlausiblePlate, normalizePlate } from '../../../../shared/plate';
 import { formatChinaTime, parseChinaTime } from '../../../../shared/time';
 import type { Clock } from '../clock';
-import { AppError } from '../errors';
+import { ParkingError } from './errors';
 import type { LotRecordsRepository } from '../lot/model';
 import type { Order } from '../orders/model';
 
@@ -52,7 +52,7 @@ const key = (parkNumber: string, plateKey: string) => `${parkNumber}|${plateKey}
 
 /** A plate as drivers type it: a whole plate, or nothing is looked up. */
 export function wholePlate(plate: string): string {
-  if (!isPlausiblePlate(plate)) throw new AppError('plate_invalid', 'give the whole plate, as it is on the car (e.g. 京A12345)', 400);
+  if (!isPlausiblePlate(plate)) throw new ParkingError('plate_invalid', 'give the whole plate, as it is on the car (e.g. 京A12345)');
   return normalizePlate(plate);
 }
 
@@ -92,11 +92,11 @@ export class PlateProofs {
     try {
       entered = parseChinaTime(stated.enteredAt).getTime();
     } catch {
-      throw new AppError('validation_failed', 'enteredAt: yyyy-MM-dd HH:mm, China time', 400);
+      throw new ParkingError('validation_failed', 'enteredAt: yyyy-MM-dd HH:mm, China time');
     }
     const [stays, lanes] = await Promise.all([this.deps.records.staysInPark(parkNumber, plateKey), this.deps.records.lanes(parkNumber)]);
     // That a car with this plate is here (or not) is no secret: nothing counted.
-    if (!stays.length) throw new AppError('car_not_here', 'the lot has no car with this plate in the park now', 404);
+    if (!stays.length) throw new ParkingError('car_not_here', 'the lot has no car with this plate in the park now');
     const now = new Date(this.deps.clock.now());
     const slot = await this.deps.proofs.attempt(driverId, parkNumber, plateKey, now, {
       windowStart: new Date(now.getTime() - CONFIRM_ATTEMPT_WINDOW_MS),
@@ -105,7 +105,7 @@ export class PlateProofs {
     });
     if ('lockedUntil' in slot) {
       const seconds = Math.max(1, Math.ceil((slot.lockedUntil.getTime() - now.getTime()) / 1000));
-      throw new AppError('confirm_locked', `too many tries for this plate: try again after ${formatChinaTime(slot.lockedUntil)}`, 429, { retryAfterSeconds: seconds });
+      throw new ParkingError('confirm_locked', `too many tries for this plate: try again after ${formatChinaTime(slot.lockedUntil)}`, { retryAfterSeconds: seconds });
     }
     const lane = lanes.find((l) => l.passagewayId === stated.passagewayId);
     const match = stays.find((s) => {
@@ -119,7 +119,7 @@ export class PlateProofs {
     });
     if (!match) {
       const attemptsLeft = Math.max(0, CONFIRM_MAX_ATTEMPTS - slot.attempt);
-      throw new AppError('not_confirmed', "that is not the lot's record of this car's entry", 409, { attemptsLeft });
+      throw new ParkingError('not_confirmed', "that is not the lot's record of this car's entry", { attemptsLeft });
     }
     await this.deps.proofs.prove(driverId, parkNumber, plateKey, now, match.orderId);
     return { proved: true };

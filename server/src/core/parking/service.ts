@@ -9,6 +9,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { normalizePlate } from '../../../../shared/plate';
 import type { Clock } from '../clock';
 import { AppError } from '../errors';
+import { ParkingError } from './errors';
 import { pictureType } from '../lot/lot-records';
 import { wholePlate, type PlateProofs } from './proofs';
 import type { Lane, LotImage, LotRecordsRepository, Stay } from '../lot/model';
@@ -85,7 +86,7 @@ export class ParkingService {
 
   private async park(parkNumber: string): Promise<Park> {
     const park = await this.deps.parks.get(parkNumber);
-    if (!park) throw new AppError('park_unknown', `park ${parkNumber} is not served by ParkPay`, 404);
+    if (!park) throw new ParkingError('park_unknown', `park ${parkNumber} is not served by ParkPay`);
     return park;
   }
 
@@ -302,15 +303,15 @@ export class ParkingService {
     const [payload, sig] = token.split('.');
     const expected = payload ? this.sign(payload) : '';
     if (!payload || !sig || sig.length !== expected.length || !timingSafeEqual(Buffer.from(sig), Buffer.from(expected))) {
-      throw new AppError('not_found', 'no such picture', 404);
+      throw new ParkingError('not_found', 'no such picture');
     }
     const [parkNumber, imageName, exp] = Buffer.from(payload, 'base64url').toString('utf8').split('\n');
-    if (!parkNumber || !imageName || !(Number(exp) > this.deps.clock.now())) throw new AppError('link_expired', 'the picture link has expired', 410);
+    if (!parkNumber || !imageName || !(Number(exp) > this.deps.clock.now())) throw new ParkingError('link_expired', 'the picture link has expired');
     const img = await this.deps.records.findImage(parkNumber, imageName);
-    if (!img) throw new AppError('not_found', 'the lot has not sent this picture', 404);
+    if (!img) throw new ParkingError('not_found', 'the lot has not sent this picture');
     // Served as what its bytes are, whatever was recorded (older versions kept other kinds): JPEG or PNG only.
     const mime = pictureType(img.data);
-    if (!mime) throw new AppError('not_found', 'no such picture', 404);
+    if (!mime) throw new ParkingError('not_found', 'no such picture');
     return { ...img, mime };
   }
 }

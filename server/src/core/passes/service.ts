@@ -12,7 +12,7 @@
 import { isPlausiblePlate, normalizePlate } from '../../../../shared/plate';
 import { formatChinaDate, formatChinaTime } from '../../../../shared/time';
 import type { Clock } from '../clock';
-import { AppError } from '../errors';
+import { PassError } from './errors';
 import type { ListsRepository } from '../lists/model';
 import type { Heartbeat, LotWhitelistEntry } from '../lot/model';
 import { assertRole, type Operator } from '../operators/model';
@@ -149,7 +149,7 @@ export class PassService {
 
   private async park(parkNumber: string): Promise<Park> {
     const park = await this.deps.parks.get(parkNumber);
-    if (!park) throw new AppError('park_unknown', `park ${parkNumber} is not served by ParkPay`, 404);
+    if (!park) throw new PassError('park_unknown', `park ${parkNumber} is not served by ParkPay`);
     return park;
   }
 
@@ -170,20 +170,20 @@ export class PassService {
     const hb = await this.deps.lotRecords.latestHeartbeat(parkNumber);
     const known = new Set(lotAreas(hb).map((a) => a.areaId));
     const areaIds = [...new Set(input.areaIds)].sort((a, b) => a - b);
-    if (areaIds.length === 0) throw new AppError('invalid_pass_offer', 'choose at least one area the pass covers', 400);
+    if (areaIds.length === 0) throw new PassError('invalid_pass_offer', 'choose at least one area the pass covers');
     const unknown = areaIds.filter((a) => !known.has(a));
-    if (unknown.length > 0) throw new AppError('invalid_pass_offer', `the lot has no area ${unknown.join(', ')} (areas from its heartbeat: ${[...known].join(', ') || 'none yet'})`, 400);
+    if (unknown.length > 0) throw new PassError('invalid_pass_offer', `the lot has no area ${unknown.join(', ')} (areas from its heartbeat: ${[...known].join(', ') || 'none yet'})`);
     const prices = [...input.prices].sort((a, b) => a.months - b.months);
     const months = prices.map((p) => p.months);
-    if (new Set(months).size !== months.length) throw new AppError('invalid_pass_offer', 'one price per duration', 400);
-    if (!months.includes(1)) throw new AppError('invalid_pass_offer', 'the price of one month is required', 400);
+    if (new Set(months).size !== months.length) throw new PassError('invalid_pass_offer', 'one price per duration');
+    if (!months.includes(1)) throw new PassError('invalid_pass_offer', 'the price of one month is required');
     for (const p of prices) {
-      if (!(PASS_MONTHS as readonly number[]).includes(p.months)) throw new AppError('invalid_pass_offer', `passes are sold for ${PASS_MONTHS.join(', ')} months`, 400);
-      if (!Number.isInteger(p.priceFen) || p.priceFen <= 0 || p.priceFen > MAX_PRICE_FEN) throw new AppError('invalid_pass_offer', 'a price is a whole number of fen above 0', 400);
+      if (!(PASS_MONTHS as readonly number[]).includes(p.months)) throw new PassError('invalid_pass_offer', `passes are sold for ${PASS_MONTHS.join(', ')} months`);
+      if (!Number.isInteger(p.priceFen) || p.priceFen <= 0 || p.priceFen > MAX_PRICE_FEN) throw new PassError('invalid_pass_offer', 'a price is a whole number of fen above 0');
     }
-    if (!Number.isInteger(input.maxPasses) || input.maxPasses < 1) throw new AppError('invalid_pass_offer', 'at least one pass must be allowed', 400);
+    if (!Number.isInteger(input.maxPasses) || input.maxPasses < 1) throw new PassError('invalid_pass_offer', 'at least one pass must be allowed');
     const text = input.text.trim();
-    if (text.length > MAX_TEXT) throw new AppError('invalid_pass_offer', `the text is at most ${MAX_TEXT} characters`, 400);
+    if (text.length > MAX_TEXT) throw new PassError('invalid_pass_offer', `the text is at most ${MAX_TEXT} characters`);
     const existing = await this.deps.offers.get(parkNumber);
     const now = this.now();
     const offer: PassOffer = {
@@ -266,7 +266,7 @@ export class PassService {
   }
 
   private plateKey(plate: string): string {
-    if (!isPlausiblePlate(plate)) throw new AppError('invalid_plate', `${plate} is not a plate`, 400);
+    if (!isPlausiblePlate(plate)) throw new PassError('invalid_plate', `${plate} is not a plate`);
     return normalizePlate(plate);
   }
 
@@ -277,23 +277,23 @@ export class PassService {
   async buy(driverId: string, parkNumber: string, plate: string, months: number): Promise<PurchaseView> {
     const key = this.plateKey(plate);
     const offer = await this.onSale(parkNumber);
-    if (!offer) throw new AppError('no_pass_offer', 'this park sells no monthly pass online', 409);
+    if (!offer) throw new PassError('no_pass_offer', 'this park sells no monthly pass online');
     const price = offer.prices.find((p) => p.months === months);
-    if (!price) throw new AppError('duration_not_offered', `the park does not sell ${months} months`, 409);
+    if (!price) throw new PassError('duration_not_offered', `the park does not sell ${months} months`);
     // Renewals only: whether the plate may renew is whether the lot has it, told only to whoever proved it.
     if (!offer.newPlates && !(await this.deps.proofs.isProved(driverId, parkNumber, key))) {
-      throw new AppError('plate_not_proved', 'only plates on the lot’s monthly list may renew here: prove this plate is yours first (pay a stay here, or confirm its entry in my parking)', 403);
+      throw new PassError('plate_not_proved', 'only plates on the lot’s monthly list may renew here: prove this plate is yours first (pay a stay here, or confirm its entry in my parking)');
     }
 
     const open = (await this.deps.purchases.ofPlate(parkNumber, key, 20)).filter((p) => p.state === 'awaiting_payment' || p.state === 'extending');
     for (const p of open) {
       const v = await this.caughtUp(p);
-      if (v.purchase.state === 'extending') throw new AppError('pass_extending', 'a renewal of this plate is being passed to the lot; try again in a moment', 409);
+      if (v.purchase.state === 'extending') throw new PassError('pass_extending', 'a renewal of this plate is being passed to the lot; try again in a moment');
       if (v.purchase.state === 'awaiting_payment' && p.driverId === driverId && p.months === months && p.priceFen === price.priceFen) return v;
     }
     if (!offer.newPlates) {
       const v = await this.validity(parkNumber, key);
-      if (v.source === 'none' || v.source === 'ours') throw new AppError('plate_not_on_whitelist', 'only plates already on the lot’s monthly list may renew here', 409);
+      if (v.source === 'none' || v.source === 'ours') throw new PassError('plate_not_on_whitelist', 'only plates already on the lot’s monthly list may renew here');
     }
     await this.takePlace(parkNumber, key, offer.maxPasses);
 
@@ -317,7 +317,7 @@ export class PassService {
     // none free, the purchase closes before it has an order to pay.
     if ((await this.deps.places.take(parkNumber, key, offer.maxPasses, () => this.holdingPlates(parkNumber))) === 'full') {
       await this.deps.purchases.apply(purchaseNo, changes.closed(this.now()));
-      throw new AppError('passes_sold_out', 'no more monthly passes are sold in this park now', 409);
+      throw new PassError('passes_sold_out', 'no more monthly passes are sold in this park now');
     }
     const order: Order = {
       orderNo: purchaseNo,
@@ -361,7 +361,7 @@ export class PassService {
     for (const other of await this.deps.places.plates(parkNumber)) {
       if (!(await this.holds(parkNumber, other))) await this.deps.places.free(parkNumber, other);
     }
-    if ((await this.deps.places.take(parkNumber, plate, max, seed)) === 'full') throw new AppError('passes_sold_out', 'no more monthly passes are sold in this park now', 409);
+    if ((await this.deps.places.take(parkNumber, plate, max, seed)) === 'full') throw new PassError('passes_sold_out', 'no more monthly passes are sold in this park now');
   }
 
   /** Whether a plate holds a pass of ours: valid today or later, or being paid or extended. */
@@ -381,13 +381,13 @@ export class PassService {
 
   private async own(driverId: string, purchaseNo: string): Promise<PassPurchase> {
     const p = await this.deps.purchases.get(purchaseNo);
-    if (!p || p.driverId !== driverId) throw new AppError('not_found', 'purchase not found', 404);
+    if (!p || p.driverId !== driverId) throw new PassError('not_found', 'purchase not found');
     return p;
   }
 
   async pay(driverId: string, purchaseNo: string, provider: Provider, payer: Payer): Promise<{ view: PurchaseView; pay: PayParams }> {
     const p = await this.own(driverId, purchaseNo);
-    if (p.state !== 'awaiting_payment') throw new AppError('order_not_payable', `the purchase is ${p.state}`, 409);
+    if (p.state !== 'awaiting_payment') throw new PassError('order_not_payable', `the purchase is ${p.state}`);
     const { order, pay } = await this.deps.orderService.pay(driverId, p.purchaseNo, provider, payer);
     return { view: { purchase: p, order, notice: notice(p) }, pay };
   }

@@ -16,7 +16,7 @@
  */
 import { formatChinaDate, parseChinaTime } from '../../../../shared/time';
 import type { Clock } from '../clock';
-import { AppError } from '../errors';
+import { ReconciliationError } from './errors';
 import type { ParkDirectory } from '../parks';
 import {
   CHANNELS,
@@ -60,12 +60,12 @@ export const OUR_REF = /^(?:P[PQW]|FP)\d{12}[0-9A-Z]{8}$/;
 
 /** A China date's [start, end). */
 export function chinaDay(date: string): { from: Date; to: Date } {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new AppError('invalid_date', `${date} is not a date (yyyy-MM-dd)`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new ReconciliationError('invalid_date', `${date} is not a date (yyyy-MM-dd)`);
   let from: Date;
   try {
     from = parseChinaTime(`${date} 00:00:00`);
   } catch {
-    throw new AppError('invalid_date', `${date} is not a date`);
+    throw new ReconciliationError('invalid_date', `${date} is not a date`);
   }
   return { from, to: new Date(from.getTime() + DAY) };
 }
@@ -214,7 +214,7 @@ export class ReconciliationService {
   constructor(private readonly deps: ReconciliationServiceDeps) {}
 
   private async park(parkNumber: string): Promise<void> {
-    if (!(await this.deps.parks.get(parkNumber))) throw new AppError('park_unknown', `park ${parkNumber} is not served by ParkPay`, 404);
+    if (!(await this.deps.parks.get(parkNumber))) throw new ReconciliationError('park_unknown', `park ${parkNumber} is not served by ParkPay`);
   }
 
   /**
@@ -288,8 +288,8 @@ export class ReconciliationService {
     const { from } = chinaDay(fromDate);
     const { to } = chinaDay(toDate);
     const days = Math.round((to.getTime() - from.getTime()) / DAY);
-    if (days < 1) throw new AppError('invalid_range', 'from must not be after to');
-    if (days > MAX_CHART_DAYS) throw new AppError('invalid_range', `at most ${MAX_CHART_DAYS} days at a time`);
+    if (days < 1) throw new ReconciliationError('invalid_range', 'from must not be after to');
+    if (days > MAX_CHART_DAYS) throw new ReconciliationError('invalid_range', `at most ${MAX_CHART_DAYS} days at a time`);
     const out = new Map<string, TakingsDay>();
     for (let i = 0; i < days; i++) {
       const date = formatChinaDate(from.getTime() + i * DAY);

@@ -14,6 +14,7 @@ import type { AuditLog, Operator, OperatorAuthenticator } from '../../core/opera
 import type { Clock } from '../../core/clock';
 import type { DriverAuthenticator } from '../../core/identity/service';
 import { AppError } from '../../core/errors';
+import { HttpError } from '../http/errors';
 import type { AppState } from '../http/middleware';
 
 export type { DriverAuthenticator };
@@ -37,7 +38,7 @@ export function bearerToken(ctx: Context): string | undefined {
 function unauthenticated(ctx: Context, message: string): AppError {
   // RFC 6750 §3: a 401 to a bearer-token API says which scheme it wants.
   ctx.set('www-authenticate', 'Bearer realm="parkpay"');
-  return new AppError('unauthenticated', message, 401);
+  return new HttpError('unauthenticated', message, 401);
 }
 
 /** The request's driver, or a 401 `unauthenticated` AppError. Sets ctx.state.driver. */

@@ -10,13 +10,14 @@
  */
 import type { Context } from 'koa';
 import { AppError } from '../../core/errors';
+import { HttpError } from '../http/errors';
 import { isAlipayError } from '../../adapter/alipay/errors';
 import { isWechatLoginError } from '../../adapter/wechat-login/errors';
 import type { ApiState } from './driver-auth';
 
-const invalidCode = () => new AppError('invalid_code', 'the login code is invalid, used or expired: log in again', 400);
+const invalidCode = () => new HttpError('invalid_code', 'the login code is invalid, used or expired: log in again', 400);
 const unavailable = (provider: string) =>
-  new AppError('provider_unavailable', `${provider} login is unavailable right now: try again`, 503);
+  new HttpError('provider_unavailable', `${provider} login is unavailable right now: try again`, 503);
 
 /** The AppError to answer for a provider's error, or undefined when `err` is not a provider's. */
 export function loginFailure(err: unknown, ctx: Context): AppError | undefined {
@@ -31,10 +32,10 @@ export function loginFailure(err: unknown, ctx: Context): AppError | undefined {
       case 'rate_limited':
         log?.warn(fields, 'login rate-limited by WeChat');
         ctx.set('retry-after', '60');
-        return new AppError('rate_limited', 'too many logins: try again in a minute', 429);
+        return new HttpError('rate_limited', 'too many logins: try again in a minute', 429);
       case 'risky_user':
         log?.warn(fields, 'login refused by WeChat: high-risk user');
-        return new AppError('login_refused', 'WeChat refuses this login', 403);
+        return new HttpError('login_refused', 'WeChat refuses this login', 403);
       case 'config':
       case 'unexpected_errcode':
         log?.error(fields, 'WeChat login fails: check wechatMiniProgram appId / appSecret');

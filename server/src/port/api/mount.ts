@@ -29,6 +29,7 @@ import {
 import type { AuditFacts, AuditFactsOf } from '../../../../shared/api/op-audit';
 import type { Driver } from '../../core/identity/model';
 import { AppError } from '../../core/errors';
+import { HttpError } from '../http/errors';
 import { assertParkAccess, type Operator } from '../../core/operators/model';
 import { authenticateOperator, authenticateRequest, authenticatorOf, operatorAuthOf, type ApiState } from './driver-auth';
 
@@ -62,9 +63,9 @@ export function apiJsonBody(limit: string | number = API_BODY_LIMIT): Middleware
     encoding: 'utf-8',
     onError(err) {
       const e = err as { status?: number; type?: string };
-      if (e.status === 413 || e.type === 'entity.too.large') throw new AppError('body_too_large', `the body is larger than ${limit}`, 413);
-      if (e.status === 415 || e.type === 'encoding.unsupported') throw new AppError('unsupported_media_type', 'send UTF-8 JSON', 415);
-      throw new AppError('bad_json', 'the body is not JSON');
+      if (e.status === 413 || e.type === 'entity.too.large') throw new HttpError('body_too_large', `the body is larger than ${limit}`, 413);
+      if (e.status === 415 || e.type === 'encoding.unsupported') throw new HttpError('unsupported_media_type', 'send UTF-8 JSON', 415);
+      throw new HttpError('bad_json', 'the body is not JSON');
     },
   }) as unknown as Middleware;
   return async (ctx: Context, next: Next) => {
@@ -72,7 +73,7 @@ export function apiJsonBody(limit: string | number = API_BODY_LIMIT): Middleware
     // with no content type at all is let through: it is validated like {}.
     const typed = Boolean(ctx.get('content-type')) || (ctx.request.length ?? 0) > 0;
     if (typed && ctx.is('application/json', '+json') === false) {
-      throw new AppError('unsupported_media_type', 'the body must be application/json', 415);
+      throw new HttpError('unsupported_media_type', 'the body must be application/json', 415);
     }
     await parse(ctx, next);
   };
@@ -182,7 +183,7 @@ export function mount<E extends EndpointDef>(router: Router, endpoint: E, handle
     if (issues.length) {
       const first = issues[0]!;
       const at = [first.in, ...first.path].join('.');
-      throw new AppError('validation_failed', `${at}: ${first.message}`, 400, issues.slice(0, 20));
+      throw new HttpError('validation_failed', `${at}: ${first.message}`, 400, issues.slice(0, 20));
     }
 
     let answer: unknown;

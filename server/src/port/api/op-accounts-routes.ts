@@ -2,6 +2,8 @@
 import type Router from '@koa/router';
 import { opAccountEndpoints as ep } from '../../../../shared/api/op-accounts';
 import { AppError } from '../../core/errors';
+import { HttpError } from '../http/errors';
+import { OperatorError } from '../../core/operators/errors';
 import { assertParkAccess, assertRole } from '../../core/operators/model';
 import type { AuditStore, OperatorAccount, OperatorService } from '../../core/operators/service';
 import { bearerToken, type ApiState } from './driver-auth';
@@ -42,12 +44,18 @@ export function mountOpAccountRoutes(router: Router, operators: OperatorService,
 
   mount(router, ep.me, async ({ operator }) => {
     const a = await operators.account(operator.id);
-    if (!a) throw new AppError('unauthenticated', 'log in again', 401);
+    if (!a) throw new HttpError('unauthenticated', 'log in again', 401);
     return operatorView(a);
   });
 
   mount(router, ep.changePassword, async ({ body, operator, ctx }) => {
-    await operators.changeOwnPassword(operator, body.currentPassword, body.newPassword, bearerToken(ctx));
+    try {
+      await operators.changeOwnPassword(operator, body.currentPassword, body.newPassword, bearerToken(ctx));
+    } catch (e) {
+      // A wrong current password is a mistake in the form (400), not a session gone (401: the app logs out).
+      if (e instanceof OperatorError && e.code === 'invalid_credentials') throw new HttpError(e.code, e.message, 400, e.details);
+      throw e;
+    }
     return { ok: true as const };
   });
 

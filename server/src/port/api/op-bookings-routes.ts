@@ -9,7 +9,7 @@ import type { BookingOffer, BookingReconciliation } from '../../core/bookings/mo
 import type { BookingReconciler } from '../../core/bookings/reconcile';
 import type { BookingService, BookingWithOrder } from '../../core/bookings/service';
 import type { Clock } from '../../core/clock';
-import { AppError } from '../../core/errors';
+import { HttpError } from '../http/errors';
 import { assertRole } from '../../core/operators/model';
 import { LotCallError } from '../../core/orders/gateways';
 import { bookingView } from './bookings-routes';
@@ -107,8 +107,8 @@ export function mountOpBookingRoutes(router: Router, bookings: BookingService, r
       return reportView(report);
     } catch (e) {
       if (e instanceof LotCallError) {
-        if (e.refused) throw new AppError('lot_refused', `the parking lot says: ${e.errorCode ?? e.message}`, 409, { lotSays: e.errorCode ?? e.message });
-        throw new AppError('lot_unreachable', 'the parking lot cannot be reached right now; try again later', 503);
+        if (e.refused) throw new HttpError('lot_refused', `the parking lot says: ${e.errorCode ?? e.message}`, 409, { lotSays: e.errorCode ?? e.message });
+        throw new HttpError('lot_unreachable', 'the parking lot cannot be reached right now; try again later', 503);
       }
       throw e;
     }

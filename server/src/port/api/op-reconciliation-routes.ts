@@ -6,7 +6,7 @@
 import type Router from '@koa/router';
 import { z } from 'zod';
 import { opReconciliationEndpoints, RECONCILIATION_CSV_PATH, type DailyReconciliationView } from '../../../../shared/api/op-reconciliation';
-import { AppError } from '../../core/errors';
+import { HttpError } from '../http/errors';
 import { assertParkAccess, assertRole } from '../../core/operators/model';
 import { reconciliationCsv } from '../../core/reconciliation/csv';
 import type { ReconciliationService } from '../../core/reconciliation/daily';
@@ -60,7 +60,7 @@ export function mountOpReconciliationRoutes(router: Router, recon: Reconciliatio
     assertParkAccess(op, parkNumber);
     assertRole(op, 'admin', 'operator');
     const q = csvQuery.safeParse({ ...ctx.query });
-    if (!q.success) throw new AppError('validation_failed', `query.date: ${q.error.issues[0]!.message}`, 400);
+    if (!q.success) throw new HttpError('validation_failed', `query.date: ${q.error.issues[0]!.message}`, 400);
     const report = await recon.daily(parkNumber, q.data.date);
     ctx.status = 200;
     ctx.type = 'text/csv; charset=utf-8';

@@ -4,7 +4,7 @@
  */
 import type Router from '@koa/router';
 import { orderEndpoints, type OrderView, type Wallet } from '../../../../shared/api/orders';
-import { AppError } from '../../core/errors';
+import { HttpError } from '../http/errors';
 import type { Driver } from '../../core/identity/model';
 import type { Payer } from '../../core/orders/gateways';
 import type { Order } from '../../core/orders/model';
@@ -14,11 +14,11 @@ import { mount } from './mount';
 /** The driver's identity in one wallet: who pays, and (for unlicensed cars) who scanned (4.29/4.30 codeKind + authId). */
 export function walletIdentity(driver: Driver, wallet: Wallet): { payer: Payer; codeKind: '1' | '2'; authId: string } {
   if (wallet === 'wechat') {
-    if (!driver.wechatOpenId) throw new AppError('wallet_not_linked', 'log in with WeChat to pay with WeChat Pay', 409);
+    if (!driver.wechatOpenId) throw new HttpError('wallet_not_linked', 'log in with WeChat to pay with WeChat Pay', 409);
     return { payer: { openId: driver.wechatOpenId }, codeKind: '1', authId: driver.wechatOpenId };
   }
   const authId = driver.alipayUserId ?? driver.alipayOpenId;
-  if (!authId) throw new AppError('wallet_not_linked', 'log in with Alipay to pay with Alipay', 409);
+  if (!authId) throw new HttpError('wallet_not_linked', 'log in with Alipay to pay with Alipay', 409);
   return { payer: { openId: driver.alipayOpenId, userId: driver.alipayUserId }, codeKind: '2', authId };
 }
 

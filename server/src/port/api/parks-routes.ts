@@ -8,6 +8,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { parkEndpoints } from '../../../../shared/api/parks';
 import { AppError } from '../../core/errors';
+import { HttpError } from '../http/errors';
 import type { ParkingService } from '../../core/parking/service';
 import { RateLimiter, type BucketRule } from '../../core/rate-limit';
 import { mount } from './mount';
@@ -37,7 +38,7 @@ export function mountParkRoutes(router: Router, parking: ParkingService, opts: P
     ]);
     if (!r.ok) {
       ctx.set('retry-after', String(r.retryAfterSeconds));
-      throw new AppError('too_many_requests', `too many look-ups; try again in ${r.retryAfterSeconds} s`, 429, { retryAfterSeconds: r.retryAfterSeconds });
+      throw new HttpError('too_many_requests', `too many look-ups; try again in ${r.retryAfterSeconds} s`, 429, { retryAfterSeconds: r.retryAfterSeconds });
     }
   };
   mount(router, parkEndpoints.park, async ({ params }) => parking.view(params.parkNumber));

@@ -17,7 +17,7 @@
 import { BlockList, isIP } from 'node:net';
 import type { TrustAlerts } from '../../core/lanepay/deduction-trust';
 import type { Park } from '../../core/parks';
-import { AppError } from '../../core/errors';
+import { HttpError } from '../http/errors';
 import type { Section } from './inbound';
 
 /** Calls per minute (sustained) and the burst a park may send at once. */
@@ -105,7 +105,7 @@ export class LotCallGuard implements TrustAlerts {
     const a = plainIp(ip);
     if (a && cached.list.check(a.ip, a.type)) return;
     this.event(park.parkNumber, 'source_not_allowed', { ip });
-    throw new AppError('source_not_allowed', `calls for park ${park.parkNumber} are taken only from its Bluecard cloud`, 403);
+    throw new HttpError('source_not_allowed', `calls for park ${park.parkNumber} are taken only from its Bluecard cloud`, 403);
   }
 
   /** A call for a known park with a wrong sign (someone guessing or replaying another park's). */
@@ -122,7 +122,7 @@ export class LotCallGuard implements TrustAlerts {
     const m = money ? this.peek(`${park.parkNumber}|money`, l.moneyPerMinute, l.moneyBurst) : undefined;
     if (all.tokens < 1 || (m && m.tokens < 1)) {
       this.event(park.parkNumber, 'rate_limited', { section });
-      throw new AppError('rate_limited', `too many calls for park ${park.parkNumber}${m && m.tokens < 1 ? ' that take money' : ''}; ask again shortly`, 429);
+      throw new HttpError('rate_limited', `too many calls for park ${park.parkNumber}${m && m.tokens < 1 ? ' that take money' : ''}; ask again shortly`, 429);
     }
     all.tokens -= 1;
     if (m) m.tokens -= 1;

@@ -9,7 +9,7 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Context, Middleware, Next } from 'koa';
 import type { z } from 'zod';
 import { bluecardInterfaces, timeStampNow } from '../../../../shared/bluecard';
-import { AppError } from '../../core/errors';
+import { HttpError } from '../http/errors';
 import { signMatches, type Park, type ParkDirectory } from '../../core/parks';
 import type { Clock } from '../../core/clock';
 import type { AppState } from '../http/middleware';
@@ -61,9 +61,9 @@ export function bluecardBody(limit: string): Middleware {
     onError(err) {
       const e = err as { status?: number; type?: string };
       if (e.status === 413 || e.type === 'entity.too.large') {
-        throw new AppError('body_too_large', `the body is larger than ${limit}`, 413);
+        throw new HttpError('body_too_large', `the body is larger than ${limit}`, 413);
       }
-      throw new AppError('bad_json', `the body is not JSON: ${err.message}`);
+      throw new HttpError('bad_json', `the body is not JSON: ${err.message}`);
     },
   }) as unknown as Middleware;
 }
@@ -93,20 +93,20 @@ function parkNumberOf(body: unknown): string | undefined {
 
 /**
  * Look up the park, take the call only from the park's sources (when it has an allow-list), check the sign,
- * and (with a guard) take a token of the park's rate limit; throws AppError with the reason.
+ * and (with a guard) take a token of the park's rate limit; throws HttpError with the reason.
  */
 export async function authenticate(ctx: Context, body: unknown, parks: ParkDirectory, guard?: LotCallGuard, section?: Section): Promise<Park> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new AppError('bad_json', 'the body must be a JSON object');
+    throw new HttpError('bad_json', 'the body must be a JSON object');
   }
   const parkNumber = parkNumberOf(body);
-  if (!parkNumber) throw new AppError('invalid_field', 'parkNumber: required');
+  if (!parkNumber) throw new HttpError('invalid_field', 'parkNumber: required');
   const park = await parks.get(parkNumber);
-  if (!park) throw new AppError('park_unknown', `park ${parkNumber} is not registered with ParkPay`);
+  if (!park) throw new HttpError('park_unknown', `park ${parkNumber} is not registered with ParkPay`);
   guard?.checkSource(park, ctx.ip);
   if (!signMatches(ctx.get('sign') || undefined, park.key, park.parkNumber)) {
     guard?.badSign(park, ctx.ip);
-    throw new AppError('bad_sign', ctx.get('sign') ? 'sign does not match md5(key+parkNumber)' : 'sign header missing');
+    throw new HttpError('bad_sign', ctx.get('sign') ? 'sign does not match md5(key+parkNumber)' : 'sign header missing');
   }
   if (guard && section) guard.admit(park, section);
   return park;
@@ -162,11 +162,11 @@ export function upCall<Req>(section: Section, deps: InboundDeps, handler: UpHand
     let kept: number[] = [];
     if (opts.records) {
       const parsed = parseBatch(iface.request, body as Record<string, unknown>);
-      if (!parsed.ok) throw new AppError('invalid_field', describeIssues(parsed.error));
+      if (!parsed.ok) throw new HttpError('invalid_field', describeIssues(parsed.error));
       ({ data: request, refused, kept } = parsed);
     } else {
       const parsed = iface.request.safeParse(body);
-      if (!parsed.success) throw new AppError('invalid_field', describeIssues(parsed.error));
+      if (!parsed.success) throw new HttpError('invalid_field', describeIssues(parsed.error));
       request = parsed.data;
     }
     const answer = await handler({

@@ -16,7 +16,7 @@ import {
   type ImageUploadRequest,
   type RenewalsRequest,
 } from '../../../../shared/bluecard';
-import { AppError } from '../../core/errors';
+import { HttpError } from '../http/errors';
 import type { LotRecordsService } from '../../core/lot/lot-records';
 import type { AppState } from '../http/middleware';
 import {
@@ -154,7 +154,7 @@ export function bluecardRouter(deps: BluecardPortDeps): Router {
   router.post('/', bluecardBody(BODY_LIMITS.default), async (ctx, next) => {
     const method = commonUpMethod(ctx.request.body);
     if (!method) {
-      throw new AppError('unknown_method', 'method must be one of opengate, parkingspacefee, fixedListUp');
+      throw new HttpError('unknown_method', 'method must be one of opengate, parkingspacefee, fixedListUp');
     }
     await mw.get(METHOD_SECTIONS[method])!(ctx, next);
   });

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Logger } from '../../logger';
 import { AppError } from '../../core/errors';
+import { statusOf } from './error-status';
+import { HttpError } from './errors';
 
 export interface AppState {
   requestId: string;
@@ -75,7 +77,7 @@ export function isDatabaseUnreachable(err: unknown): boolean {
   return false;
 }
 
-export const databaseUnavailable = () => new AppError('database_unavailable', 'database unavailable', 503);
+export const databaseUnavailable = () => new HttpError('database_unavailable', 'database unavailable', 503);
 
 /** Paths whose handlers need the database; the health checks and the H5 app's files do not. */
 const NEEDS_DATABASE = /^\/(api|bluecard|notify)(\/|$)/;
@@ -103,7 +105,7 @@ export function errorHandler() {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) {
-        throw new AppError('not_found', `no route for ${ctx.method} ${ctx.path}`, 404);
+        throw new HttpError('not_found', `no route for ${ctx.method} ${ctx.path}`, 404);
       }
     } catch (err) {
       const state = ctx.state as AppState;
@@ -112,7 +114,8 @@ export function errorHandler() {
       let message: string;
       let details: unknown;
       if (err instanceof AppError) {
-        ({ status, code, message, details } = err);
+        ({ code, message, details } = err);
+        status = statusOf(err);
       } else if (isDatabaseUnreachable(err)) {
         ({ status, code, message } = databaseUnavailable());
         state.log?.warn({ err: { name: (err as Error).name, message: (err as Error).message } }, 'database unavailable');

@@ -6,6 +6,7 @@
  */
 import { ManualClock } from '../../../../server/src/core/clock';
 import { AppError } from '../../../../server/src/core/errors';
+import { answerOf } from '../../../support/answers';
 import type { AgreementRef, DeductResult } from '../../../../server/src/core/agreements/gateways';
 import { WechatParkingAdapter, WechatPayAdapter, WechatPayError, type WechatParkingTransaction } from '../../../../server/src/adapter/wechatpay';
 import {
@@ -112,7 +113,7 @@ describe('WeChat withholding gateway against the sandbox', () => {
   it('end → AppError end_with_provider (WeChat has no merchant-side unsign)', async () => {
     const e = await caught(gateway.end(ref('京A12345')));
     expect(e).toBeInstanceOf(AppError);
-    expect(e).toMatchObject({ code: 'end_with_provider', status: 409 });
+    expect(answerOf(e)).toMatchObject({ code: 'end_with_provider', status: 409 });
   });
 
   it('deduct → accepted (ACCEPTED); the entry and the deduction carry the stay; queryDeduction and the notification later say paid', async () => {

@@ -8,6 +8,7 @@ import { MongoAgreementRepository } from '../../../../server/src/repository/agre
 import { MongoDriverRepository } from '../../../../server/src/repository/drivers';
 import { openTestDatabase, type TestDatabase } from '../../../support/db';
 import { FakeWithholding } from './fake-withholding';
+import { answerTo } from '../../../support/answers';
 
 let db: TestDatabase;
 let repo: MongoAgreementRepository;
@@ -43,7 +44,7 @@ async function driverWith(plates: string[], ids: { wechat?: boolean } = { wechat
 describe('signing up', () => {
   it('only a bound plate; the record starts signing; confirm after the provider signed makes it active', async () => {
     const d = await driverWith(['京A11111']);
-    await expect(service.startSignup(d, '京B99999', 'alipay')).rejects.toMatchObject({ code: 'plate_not_bound', status: 409 });
+    expect(await answerTo(service.startSignup(d, '京B99999', 'alipay'))).toMatchObject({ code: 'plate_not_bound', status: 409 });
 
     const { agreement, signup } = await service.startSignup(d, '京 a11111', 'alipay', { returnUrl: 'https://app.example/back' });
     expect(agreement).toMatchObject({ driverId: d, plate: '京A11111', plateKey: '京A11111', provider: 'alipay', state: 'signing' });
@@ -73,7 +74,7 @@ describe('signing up', () => {
     const d = await driverWith(['粤B33333'], { wechat: false });
     await expect(service.startSignup(d, '粤B33333', 'wechat')).rejects.toMatchObject({ code: 'wallet_not_linked' });
     const none = new AgreementService({ agreements: repo, drivers, gateways: { alipay }, clock });
-    await expect(none.startSignup(d, '粤B33333', 'wechat')).rejects.toMatchObject({ code: 'provider_unavailable', status: 503 });
+    expect(await answerTo(none.startSignup(d, '粤B33333', 'wechat'))).toMatchObject({ code: 'provider_unavailable', status: 503 });
     expect(none.offered()).toEqual(['alipay']);
   });
 
@@ -81,7 +82,7 @@ describe('signing up', () => {
     const d1 = await driverWith(['苏E44444']);
     const d2 = await driverWith(['苏E44444']);
     const { agreement } = await service.startSignup(d1, '苏E44444', 'alipay');
-    await expect(service.confirm(d2, agreement.id)).rejects.toMatchObject({ code: 'not_found', status: 404 });
+    expect(await answerTo(service.confirm(d2, agreement.id))).toMatchObject({ code: 'not_found', status: 404 });
     await expect(service.end(d2, agreement.id)).rejects.toMatchObject({ code: 'not_found' });
   });
 });
@@ -113,7 +114,7 @@ describe('ending', () => {
     const { agreement } = await service.startSignup(d, '京A66666', 'wechat');
     wechat.sign(agreement.signNo);
     await service.confirm(d, agreement.id);
-    await expect(service.end(d, agreement.id)).rejects.toMatchObject({ code: 'end_with_provider', status: 409, message: expect.stringContaining('微信车主服务') });
+    expect(await answerTo(service.end(d, agreement.id))).toMatchObject({ code: 'end_with_provider', status: 409, message: expect.stringContaining('微信车主服务') });
     expect((await repo.get(agreement.id))!.state).toBe('active');
   });
 

@@ -7,6 +7,7 @@
 import { DEMO_PARK_NUMBER } from '../../../../server/sandbox/bluecard';
 import { eventually } from '../../../support/payment-world';
 import { startBookingWorld, type BookingWorld } from '../../../support/booking-world';
+import { answerTo } from '../../../support/answers';
 
 let w: BookingWorld;
 beforeAll(async () => {
@@ -112,7 +113,7 @@ describe('a booking sold, issued, cancelled and refunded', () => {
     await w.reconciler.reconcile(DEMO_PARK_NUMBER);
     expect((await view('d-3', used.booking.bookingNo)).booking.admittedAt).toBeInstanceOf(Date);
     expect(await w.bookings.markAdmitted(used.booking.bookingNo, new Date())).toBe(false);
-    await expect(w.bookings.cancel('d-3', used.booking.bookingNo)).rejects.toMatchObject({ code: 'already_admitted', status: 409 });
+    expect(await answerTo(w.bookings.cancel('d-3', used.booking.bookingNo))).toMatchObject({ code: 'already_admitted', status: 409 });
     expect(await w.bookings.admissible(DEMO_PARK_NUMBER, '京C33333', new Date())).toBeUndefined();
     expect(w.openGate.sizeOf(DEMO_PARK_NUMBER)?.windows).toBe(0);
   });
@@ -123,10 +124,10 @@ describe('a booking sold, issued, cancelled and refunded', () => {
     const again = await w.bookings.book('d-4', offerId, '京D 44444');
     expect(again.booking.bookingNo).toBe(first.booking.bookingNo);
     expect((await w.repos.offers.get(offerId))!.held).toBe(1);
-    await expect(w.bookings.book('d-5', offerId, '京D44444')).rejects.toMatchObject({ code: 'plate_already_booked', status: 409 });
-    await expect(view('d-5', first.booking.bookingNo)).rejects.toMatchObject({ code: 'not_found', status: 404 });
+    expect(await answerTo(w.bookings.book('d-5', offerId, '京D44444'))).toMatchObject({ code: 'plate_already_booked', status: 409 });
+    expect(await answerTo(view('d-5', first.booking.bookingNo))).toMatchObject({ code: 'not_found', status: 404 });
     await expect(w.bookings.cancel('d-5', first.booking.bookingNo)).rejects.toMatchObject({ code: 'not_found' });
-    await expect(w.bookings.book('d-4', offerId, 'hello')).rejects.toMatchObject({ code: 'invalid_plate', status: 400 });
+    expect(await answerTo(w.bookings.book('d-4', offerId, 'hello'))).toMatchObject({ code: 'invalid_plate', status: 400 });
     await expect(w.bookings.book('d-4', 'OF-nope', '京D44445')).rejects.toMatchObject({ code: 'not_found' });
     expect((await w.bookings.mine('d-5')).map((x) => x.booking.bookingNo)).not.toContain(first.booking.bookingNo);
     await expect(w.offer({ inMinutes: -120, windowMinutes: 60 })).rejects.toMatchObject({ code: 'invalid_offer' });

@@ -17,6 +17,7 @@ import {
 import { MongoDriverRepository, MongoSessionRepository } from '../../../../server/src/repository/drivers';
 import { startAlipaySandbox, type AlipaySandbox } from '../../../../server/sandbox/alipay';
 import { startWechatLoginSandbox, type WechatLoginSandbox } from '../../../../server/sandbox/wechat-login';
+import { answerOf, answerTo } from '../../../support/answers';
 import { openTestDatabase, type TestDatabase } from '../../../support/db';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -38,16 +39,6 @@ function service(over: Partial<IdentityDeps> = {}): IdentityService {
     alipay: new AlipayAdapter(ali.app),
     ...over,
   });
-}
-
-async function appError(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof AppError) return e;
-    throw e;
-  }
-  throw new Error('expected an AppError');
 }
 
 beforeAll(async () => {
@@ -123,12 +114,12 @@ describe('login', () => {
 
   it('a provider that is not configured is not_offered', async () => {
     const bare = service({ wechat: undefined, alipay: undefined });
-    expect(await appError(bare.loginWithWechat('x'))).toMatchObject({ code: 'not_offered', status: 404 });
-    expect(await appError(bare.loginWithAlipay('x'))).toMatchObject({ code: 'not_offered', status: 404 });
+    expect(await answerTo(bare.loginWithWechat('x'))).toMatchObject({ code: 'not_offered', status: 404 });
+    expect(await answerTo(bare.loginWithAlipay('x'))).toMatchObject({ code: 'not_offered', status: 404 });
   });
 
   it('demo: refused unless enabled; a stable WeChat-like identity per name', async () => {
-    expect(await appError(identity.loginDemo('zhang'))).toMatchObject({ code: 'not_found', status: 404 });
+    expect(await answerTo(identity.loginDemo('zhang'))).toMatchObject({ code: 'not_found', status: 404 });
     const demo = service({ demoLogin: true });
     const a = await demo.loginDemo('zhang');
     const b = await demo.loginDemo(' zhang ');
@@ -137,7 +128,7 @@ describe('login', () => {
     expect(c.driver.id).not.toBe(a.driver.id);
     expect(a.driver.wechatOpenId).toBe(demoWechatOpenId('zhang'));
     expect(a.driver.wechatOpenId).toMatch(/^oDEMO[A-Za-z0-9_-]{23}$/);
-    expect(await appError(demo.loginDemo('a b'))).toMatchObject({ code: 'validation_failed' });
+    expect(await answerTo(demo.loginDemo('a b'))).toMatchObject({ code: 'validation_failed' });
   });
 
   it('concurrent first logins of one user create exactly one driver', async () => {
@@ -244,7 +235,7 @@ describe('plates', () => {
 
   it('refuses what is not a plate', async () => {
     for (const bad of ['hello', '京A1234', '12345678', '京A1234567']) {
-      expect(await appError(identity.bindPlate(driverId, bad))).toMatchObject({ code: 'invalid_plate', status: 400 });
+      expect(await answerTo(identity.bindPlate(driverId, bad))).toMatchObject({ code: 'invalid_plate', status: 400 });
     }
     expect(await identity.listPlates(driverId)).toEqual([]);
   });
@@ -255,7 +246,7 @@ describe('plates', () => {
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(5);
     const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(refused.map((r) => (r.reason as AppError).code)).toEqual(['plate_limit', 'plate_limit', 'plate_limit']);
-    expect(refused[0]!.reason).toMatchObject({ status: 409 });
+    expect(answerOf(refused[0]!.reason)).toMatchObject({ status: 409 });
     expect(await identity.listPlates(driverId)).toHaveLength(5);
     // Re-binding one already there is still fine at the cap.
     const bound = (await identity.listPlates(driverId))[0]!.plate;
@@ -267,7 +258,7 @@ describe('plates', () => {
     await identity.bindPlate(driverId, '沪B54321');
     expect((await identity.unbindPlate(driverId, '京A12345')).map((p) => p.plateKey)).toEqual(['沪B54321']);
     expect(await identity.unbindPlate(driverId, '沪b 54321')).toEqual([]);
-    expect(await appError(identity.unbindPlate(driverId, '沪B54321'))).toMatchObject({ code: 'not_found', status: 404 });
+    expect(await answerTo(identity.unbindPlate(driverId, '沪B54321'))).toMatchObject({ code: 'not_found', status: 404 });
   });
 
   it('a plate bound by another driver may be bound too (family cars), and stays theirs when unbound here', async () => {
@@ -279,7 +270,7 @@ describe('plates', () => {
   });
 
   it('an unknown driver cannot bind or list', async () => {
-    expect(await appError(identity.bindPlate('drv_nobody', '京A12345'))).toMatchObject({ code: 'unauthenticated' });
-    expect(await appError(identity.listPlates('drv_nobody'))).toMatchObject({ code: 'unauthenticated' });
+    expect(await answerTo(identity.bindPlate('drv_nobody', '京A12345'))).toMatchObject({ code: 'unauthenticated' });
+    expect(await answerTo(identity.listPlates('drv_nobody'))).toMatchObject({ code: 'unauthenticated' });
   });
 });

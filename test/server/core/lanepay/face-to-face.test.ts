@@ -8,7 +8,7 @@ import { AlipayFaceToFace } from '../../../../server/src/adapter/alipay/face-to-
 import { AlipayFaceToFaceGateway, WechatFaceToFaceGateway } from '../../../../server/src/adapter/payments/face-to-face';
 import { WechatMicropayClient } from '../../../../server/src/adapter/wechatpay/micropay';
 import { ManualClock } from '../../../../server/src/core/clock';
-import { AppError } from '../../../../server/src/core/errors';
+import { CouponError } from '../../../../server/src/core/coupons/errors';
 import { faceId, FaceToFaceService, type FacePayRequest } from '../../../../server/src/core/lanepay/face-to-face';
 import type { FixedCoupon, FixedCouponCodes } from '../../../../server/src/core/lanepay/fixed-coupons';
 import { MongoFacePaymentRepository } from '../../../../server/src/repository/face-payments';
@@ -29,7 +29,7 @@ class TestCoupons implements FixedCouponCodes {
   readonly redeemed = new Map<string, FixedCoupon>();
   async redeem(o: { parkNumber: string; code: string; orderId: string; plate: string }): Promise<FixedCoupon | undefined> {
     if (!o.code.startsWith('PPQ')) return undefined;
-    if (o.code === 'PPQEXPIRED01') throw new AppError('coupon_expired', 'this coupon code expired on 2026-10-01');
+    if (o.code === 'PPQEXPIRED01') throw new CouponError('coupon_expired', 'this coupon code expired on 2026-10-01');
     const key = `${o.parkNumber}|${o.code}|${o.orderId}`;
     const c = this.redeemed.get(key) ?? { couponCode: o.code, mode: 'hours' as const, amount: 60, end: new Date(clock.now() + 86_400_000), id: '7' };
     this.redeemed.set(key, c);

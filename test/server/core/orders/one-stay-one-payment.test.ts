@@ -6,6 +6,7 @@
 import { DEMO_PARK_NUMBER } from '../../../../server/sandbox/bluecard';
 import type { Order } from '../../../../server/src/core/orders/model';
 import { eventually, startPaymentWorld, type PaymentWorld } from '../../../support/payment-world';
+import { answerTo } from '../../../support/answers';
 
 // A busy machine: the sandboxes' retries and our backoffs take real time.
 jest.setTimeout(30_000);
@@ -31,7 +32,7 @@ describe('two drivers on one stay', () => {
     const fa = await w.orders.quotePrepay(A.id, DEMO_PARK_NUMBER, '京S10001');
     await w.orders.pay(A.id, fa.order!.orderNo, 'wechat', { openId: A.openId });
     w.lotClock.advance(1_000);
-    await expect(w.orders.quotePrepay(B.id, DEMO_PARK_NUMBER, '京S10001')).rejects.toMatchObject({ code: 'quote_taken', status: 409 });
+    expect(await answerTo(w.orders.quotePrepay(B.id, DEMO_PARK_NUMBER, '京S10001'))).toMatchObject({ code: 'quote_taken', status: 409 });
     w.wechat.pay(fa.order!.orderNo, { openid: A.openId });
     await until(fa.order!.orderNo, (o) => o.status === 'delivered');
     expect(paidAtLot((await stayOf('京S10001')).orderId)).toBe(fa.payFen);

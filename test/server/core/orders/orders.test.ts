@@ -14,6 +14,7 @@ import { createLogger } from '../../../../server/src/logger';
 import { OrderWorker } from '../../../../server/src/port/jobs/order-worker';
 import { MongoParkDirectory } from '../../../../server/src/repository/parks';
 import { eventually, startPaymentWorld, type PaymentWorld } from '../../../support/payment-world';
+import { answerOf, answerTo } from '../../../support/answers';
 
 const DRIVER = 'driver-1';
 const OPENID = 'oWX-driver-1';
@@ -76,12 +77,12 @@ describe('paying before the exit', () => {
   });
 
   it('an unknown plate, an unreachable lot and a lot too slow to answer are clear errors, each its own', async () => {
-    await expect(w.orders.quotePrepay(DRIVER, DEMO_PARK_NUMBER, '京Z99999')).rejects.toMatchObject({ code: 'stay_unknown', status: 404 });
+    expect(await answerTo(w.orders.quotePrepay(DRIVER, DEMO_PARK_NUMBER, '京Z99999'))).toMatchObject({ code: 'stay_unknown', status: 404 });
     await w.arrive('京A10004', 90);
     w.bluecard.faults.add({ kind: 'http500', count: 1, name: 'getChargebf' });
-    await expect(w.orders.quotePrepay(DRIVER, DEMO_PARK_NUMBER, '京A10004')).rejects.toMatchObject({ code: 'lot_unreachable', status: 503 });
+    expect(await answerTo(w.orders.quotePrepay(DRIVER, DEMO_PARK_NUMBER, '京A10004'))).toMatchObject({ code: 'lot_unreachable', status: 503 });
     w.bluecard.faults.add({ kind: 'timeout', count: 1, name: 'getChargebf' });
-    await expect(w.orders.quotePrepay(DRIVER, DEMO_PARK_NUMBER, '京A10004')).rejects.toMatchObject({ code: 'lot_slow', status: 504 });
+    expect(await answerTo(w.orders.quotePrepay(DRIVER, DEMO_PARK_NUMBER, '京A10004'))).toMatchObject({ code: 'lot_slow', status: 504 });
   });
 
   it('a double tap (fee asked twice) continues the same payment', async () => {
@@ -175,7 +176,7 @@ describe('when the payment goes wrong', () => {
     const wechat = await payable('京B20006', 65);
     w.wechat.inject({ kind: 'badSignature', times: 1, path: '/v3/pay/transactions/jsapi' });
     const fromWechat = await w.orders.pay(DRIVER, wechat.orderNo, 'wechat', { openId: OPENID }).catch((e: unknown) => e);
-    expect(fromWechat).toMatchObject({ code: 'provider_unreachable', status: 503 });
+    expect(answerOf(fromWechat)).toMatchObject({ code: 'provider_unreachable', status: 503 });
     expect((await w.orders.pay(DRIVER, wechat.orderNo, 'wechat', { openId: OPENID })).pay.provider).toBe('wechat');
 
     const user = w.alipay.user('driver-a');
@@ -183,7 +184,7 @@ describe('when the payment goes wrong', () => {
       const alipay = await payable(`京B2000${7 + i}`, 65);
       w.alipay.inject({ type, method: 'alipay.trade.create' });
       const fromAlipay = await w.orders.pay(DRIVER, alipay.orderNo, 'alipay', { openId: user.openId }).catch((e: unknown) => e);
-      expect(fromAlipay).toMatchObject({ code: 'provider_unreachable', status: 503 });
+      expect(answerOf(fromAlipay)).toMatchObject({ code: 'provider_unreachable', status: 503 });
       expect((await w.orders.pay(DRIVER, alipay.orderNo, 'alipay', { openId: user.openId })).pay.provider).toBe('alipay');
     }
   });

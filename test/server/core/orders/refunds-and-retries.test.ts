@@ -11,6 +11,7 @@ import { EventBus } from '../../../../server/src/core/events';
 import { OrderService, type OrderEvents } from '../../../../server/src/core/orders/orders';
 import { NOTIFY_PATHS } from '../../../../server/src/port/notify/router';
 import { eventually, startPaymentWorld, type PaymentWorld } from '../../../support/payment-world';
+import { answerOf } from '../../../support/answers';
 
 const DRIVER = 'driver-r';
 const OPENID = 'oWX-driver-r';
@@ -186,7 +187,7 @@ describe('paying again while the payment is being recorded', () => {
       late.wechat.pay(no, { openid: OPENID });
       const again = await late.orders.pay(DRIVER, no, 'wechat', { openId: OPENID }).catch((e: unknown) => e);
       expect(again).toBeInstanceOf(AppError);
-      expect(again).toMatchObject({ code: 'order_not_payable', status: 409, details: { paid: true } });
+      expect(answerOf(again)).toMatchObject({ code: 'order_not_payable', status: 409, details: { paid: true } });
       await eventually(() => late.orderRepo.get(no), (o) => o?.status === 'delivered');
     } finally {
       await late.close();
@@ -204,7 +205,7 @@ describe('paying again while the payment is being recorded', () => {
       // and the app's poll asked a moment ago.
       await late.tamper(no, { gateway: null, lastQueriedAt: new Date() });
       const again = await late.orders.pay(DRIVER, no, 'wechat', { openId: OPENID }).catch((e: unknown) => e);
-      expect(again).toMatchObject({ code: 'order_not_payable', status: 409, details: { paid: true } });
+      expect(answerOf(again)).toMatchObject({ code: 'order_not_payable', status: 409, details: { paid: true } });
       expect(late.wechat.hits('/v3/pay/transactions/jsapi').length).toBe(2);
       await eventually(() => late.orderRepo.get(no), (o) => o?.status === 'delivered');
     } finally {

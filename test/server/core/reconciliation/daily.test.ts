@@ -14,6 +14,7 @@ import { formatChinaDate } from '../../../../shared/time';
 import { eventually } from '../../../support/payment-world';
 import { clearOfMidnight } from '../../../support/china-day';
 import { startBookingWorld, type BookingWorld } from '../../../support/booking-world';
+import { answerTo } from '../../../support/answers';
 
 /** How long a test may take. */
 const TEST_MS = 60_000;
@@ -147,6 +148,6 @@ describe('daily reconciliation', () => {
     await expect(recon.daily(P, '2026-02-30')).rejects.toMatchObject({ code: 'invalid_date' });
     await expect(recon.takings(P, '2026-11-29', '2026-11-28')).rejects.toMatchObject({ code: 'invalid_range' });
     await expect(recon.takings(P, '2026-01-01', '2026-12-31')).rejects.toMatchObject({ code: 'invalid_range' });
-    await expect(recon.daily('p_nowhere', '2026-11-29')).rejects.toMatchObject({ code: 'park_unknown', status: 404 });
+    expect(await answerTo(recon.daily('p_nowhere', '2026-11-29'))).toMatchObject({ code: 'park_unknown', status: 404 });
   });
 });

@@ -8,7 +8,7 @@ import request from 'supertest';
 import { z } from 'zod';
 import { defineEndpoint } from '../../../../shared/api/contract';
 import { createApp } from '../../../../server/src/app';
-import { AppError } from '../../../../server/src/core/errors';
+import { HttpError } from '../../../../server/src/port/http/errors';
 import type { Driver } from '../../../../server/src/core/identity';
 import { createLogger } from '../../../../server/src/logger';
 import { createApiRouter, driverAuth, mount, type ApiState, type DriverAuthenticator } from '../../../../server/src/port/api';
@@ -44,14 +44,14 @@ function setup() {
   const logger = createLogger('trace', new Writable({ write: (c, _e, cb) => (lines.push(c.toString()), cb()) }));
   const router = createApiRouter(auth);
   mount(router, echo, async ({ params, query, body, driver }) => {
-    if (body.name === 'taken') throw new AppError('thing_taken', 'taken', 409);
+    if (body.name === 'taken') throw new HttpError('thing_taken', 'taken', 409);
     return { kind: params.kind, n: query.n ?? null, name: body.name, driverId: driver.id };
   });
   mount(router, open, async ({ driver }) => ({ ok: driver === undefined }));
   mount(router, misfit, async () => ({ amountFen: '12.50' }) as never);
   mount(router, leaky, async () => ({ id: 'x', wechatOpenId: 'oSECRETopenid', sessionKey: 'k' }) as never);
   mount(router, coded, async ({ params }) => {
-    throw new AppError(params.which, 'no', 409);
+    throw new HttpError(params.which, 'no', 409);
   });
   // A hand-written route with the middleware.
   const manual = new Router();
