@@ -7,6 +7,7 @@
  * Messages are written by us: never the SDK's text (it quotes the request URL with `sign=`, and the raw
  * response), never a key. The raw response is kept out of the error object too.
  */
+import { GatewayFailure, type GatewayFailureKind } from '../../core/gateway-failure';
 import type { PaymentStatus } from './status';
 
 export type AlipayErrorKind =
@@ -45,10 +46,20 @@ export interface AlipayErrorInit {
   status?: PaymentStatus;
 }
 
-export class AlipayError extends Error {
+const FAILURE: Record<AlipayErrorKind, GatewayFailureKind> = {
+  network: 'unreachable',
+  timeout: 'unreachable',
+  http: 'unreachable',
+  bad_signature: 'bad_answer',
+  bad_response: 'bad_answer',
+  business: 'refused',
+  config: 'config',
+  invalid_request: 'invalid_request',
+};
+
+export class AlipayError extends GatewayFailure {
   readonly method: string;
   readonly kind: AlipayErrorKind;
-  readonly retryable: boolean;
   /** Alipay's gateway code on 'business' ("40004", "40002", "20000", …). */
   readonly code?: string;
   /** Alipay's sub_code on 'business' ("ACQ.TRADE_NOT_EXIST", "isv.invalid-signature", …). */
@@ -65,11 +76,16 @@ export class AlipayError extends Error {
 
   constructor(init: AlipayErrorInit) {
     const codes = init.kind === 'business' ? ` [${init.code ?? '?'}${init.subCode ? ` ${init.subCode}` : ''}]` : '';
-    super(`Alipay ${init.method}: ${init.kind}${codes}: ${init.detail}`);
+    super(`Alipay ${init.method}: ${init.kind}${codes}: ${init.detail}`, {
+      failure: FAILURE[init.kind],
+      retryable: init.retryable,
+      sent: init.kind !== 'invalid_request' && init.kind !== 'config',
+      ...(init.subCode !== undefined || init.code !== undefined ? { providerCode: init.subCode ?? init.code } : {}),
+      ...(init.subMsg !== undefined ? { providerMessage: init.subMsg } : {}),
+    });
     this.name = 'AlipayError';
     this.method = init.method;
     this.kind = init.kind;
-    this.retryable = init.retryable;
     this.detail = init.detail;
     if (init.code !== undefined) this.code = init.code;
     if (init.subCode !== undefined) this.subCode = init.subCode;

@@ -4,6 +4,8 @@
  * (`retryable`). Messages never carry the park's key or the `sign` header.
  */
 
+import { GatewayFailure, type GatewayFailureKind } from '../../core/gateway-failure';
+
 export type BluecardErrorKind =
   /** No answer within timeoutMs: the request may or may not have been applied by the lot. */
   | 'timeout'
@@ -58,7 +60,16 @@ export interface BluecardErrorInit {
   cause?: unknown;
 }
 
-export class BluecardError extends Error {
+const FAILURE: Record<BluecardErrorKind, GatewayFailureKind> = {
+  timeout: 'unreachable',
+  network: 'unreachable',
+  http: 'unreachable',
+  bad_answer: 'bad_answer',
+  rejected: 'refused',
+  invalid_request: 'invalid_request',
+};
+
+export class BluecardError extends GatewayFailure {
   readonly parkNumber: string;
   readonly iface: string;
   readonly kind: BluecardErrorKind;
@@ -66,13 +77,10 @@ export class BluecardError extends Error {
   readonly errorCode?: string;
   /** The HTTP status on 'http' (and on 'rejected' / 'bad_answer', the 2xx it came with). */
   readonly httpStatus?: number;
-  /**
-   * True when the failure is transient (timeout, network, HTTP 5xx/429) AND repeating this request is
-   * harmless for this interface (see the policy table in client.ts). The client has already made its own
-   * automatic retries where the table allows them; this flag is for whoever owns a later repeat (the
-   * sendPayRes delivery job, say). False for a barrier lift, an unlicensed entry and a coupon.
-   */
-  readonly retryable: boolean;
+  // retryable (GatewayFailure): true when the failure is transient (timeout, network, HTTP 5xx/429) AND
+  // repeating this request is harmless for this interface (see the policy table in client.ts). The client has
+  // already made its own automatic retries where the table allows them; this flag is for whoever owns a later
+  // repeat (the sendPayRes delivery job, say). False for a barrier lift, an unlicensed entry and a coupon.
   /** How many times the request went on the wire (0 for 'invalid_request'). */
   readonly attempts: number;
   /** syncWhitelist / syncBlacklist only: how far the sync got. */
@@ -81,12 +89,17 @@ export class BluecardError extends Error {
   readonly detail: string;
 
   constructor(init: BluecardErrorInit) {
-    super(`Bluecard ${init.iface} for park ${init.parkNumber}: ${init.detail}`, init.cause === undefined ? undefined : { cause: init.cause });
+    super(`Bluecard ${init.iface} for park ${init.parkNumber}: ${init.detail}`, {
+      failure: FAILURE[init.kind],
+      retryable: init.retryable,
+      sent: init.kind !== 'invalid_request',
+      ...(init.errorCode !== undefined ? { providerCode: init.errorCode } : {}),
+      cause: init.cause,
+    });
     this.name = 'BluecardError';
     this.parkNumber = init.parkNumber;
     this.iface = init.iface;
     this.kind = init.kind;
-    this.retryable = init.retryable;
     this.attempts = init.attempts ?? 0;
     this.detail = init.detail;
     if (init.errorCode !== undefined) this.errorCode = init.errorCode;

@@ -16,7 +16,7 @@
  * The trade state → DeductResult mapping is one switch (deductResultOf).
  *
  * WeChat's service is per openid + plate; there is no agreement number and no merchant-side unsign: end()
- * throws AgreementError 'end_with_provider' (the driver ends it in WeChat's 车主服务).
+ * throws GatewayFailure 'unsupported' (the driver ends it in WeChat's 车主服务).
  *
  * Plate colour: WeChat keys the service by plate AND colour. The agreement ref has no colour, so it is taken
  * from the plate (plateColorOf: 8-character new-energy plates GREEN, 学/挂 YELLOW, 警 and WJ WHITE, 港/澳/使/领
@@ -34,7 +34,7 @@ import type {
   WithholdingRefundResult,
 } from '../../core/agreements/gateways';
 import { type Clock, systemClock } from '../../core/clock';
-import { AgreementError } from '../../core/agreements/errors';
+import { GatewayFailure } from '../../core/gateway-failure';
 import { normalizePlate } from '../../../../shared/plate';
 import {
   type IncomingNotification,
@@ -131,17 +131,17 @@ export class WechatWithholdingGateway implements WithholdingGateway {
   }
 
   async end(_o: AgreementRef): Promise<void> {
-    throw new AgreementError('end_with_provider', 'WeChat’s parking service is ended by the driver in WeChat (微信支付分停车服务), not by the merchant');
+    throw new GatewayFailure('WeChat’s parking service is ended by the driver in WeChat (微信支付分停车服务), not by the merchant', { failure: 'unsupported', retryable: false, sent: false, reason: 'end_with_provider' });
   }
 
   async deduct(o: Deduction): Promise<DeductResult> {
     const openid = o.agreement.payer.openId;
     if (!openid) return { status: 'failed', code: 'no_agreement', reason: 'no WeChat openid for this payer' };
-    if (!Number.isSafeInteger(o.amountFen) || o.amountFen < 1) throw new AgreementError('invalid_amount', 'amountFen must be a positive integer');
+    if (!Number.isSafeInteger(o.amountFen) || o.amountFen < 1) throw refused('invalid_amount', 'amountFen must be a positive integer');
     const enteredAt = o.enteredAt.getTime();
     const leftAt = o.leftAt.getTime();
     if (!(Math.floor(leftAt / 1000) > Math.floor(enteredAt / 1000))) {
-      throw new AgreementError('invalid_stay', 'leftAt must be at least a second after enteredAt (WeChat refuses equal times)');
+      throw refused('invalid_stay', 'leftAt must be at least a second after enteredAt (WeChat refuses equal times)');
     }
 
     const plateNumber = plateOf(o.agreement);
@@ -246,7 +246,7 @@ export class WechatWithholdingGateway implements WithholdingGateway {
     }
     v ??= await this.parking.refund({ outTradeNo: o.outTradeNo, outRefundNo: o.refundNo, refundFen: o.refundFen, totalFen: o.totalFen, reason: utf8Prefix(o.reason, 80) });
     if (v.outTradeNo !== undefined && v.outTradeNo !== o.outTradeNo) {
-      throw new AgreementError('refund_conflict', `WeChat has out_refund_no ${o.refundNo} for ${v.outTradeNo}, not ${o.outTradeNo}`);
+      throw conflict('refund_conflict', `WeChat has out_refund_no ${o.refundNo} for ${v.outTradeNo}, not ${o.outTradeNo}`, true);
     }
     switch (mapWechatStatus('refund', v.refundStatus)) {
       case 'refunded': {
@@ -287,7 +287,7 @@ export class WechatWithholdingGateway implements WithholdingGateway {
       throw e;
     }
     if (v.totalFen !== amountFen) {
-      throw new AgreementError('deduction_conflict', `WeChat has out_trade_no ${outTradeNo} for ${v.totalFen} fen, not ${amountFen}`);
+      throw conflict('deduction_conflict', `WeChat has out_trade_no ${outTradeNo} for ${v.totalFen} fen, not ${amountFen}`, false);
     }
     return deductResultOf(v.transaction, this.clock.now());
   }
@@ -365,13 +365,13 @@ function utf8Prefix(text: string, bytes: number): string {
 /** The plate as WeChat wants it: province + plate, no separators, upper case. */
 function plateOf(ref: AgreementRef): string {
   const plate = normalizePlate(ref.plate);
-  if (!plate || plate.length > 32) throw new AgreementError('invalid_plate', `not a plate WeChat can take: ${ref.plate}`);
+  if (!plate || plate.length > 32) throw refused('invalid_plate', `not a plate WeChat can take: ${ref.plate}`);
   return plate;
 }
 
 function colorOf(ref: WechatAgreementRef): PlateColor {
   if (ref.plateColor !== undefined) {
-    if (!(PLATE_COLORS as readonly string[]).includes(ref.plateColor)) throw new AgreementError('invalid_plate_color', `plateColor must be one of ${PLATE_COLORS.join(', ')}`);
+    if (!(PLATE_COLORS as readonly string[]).includes(ref.plateColor)) throw refused('invalid_plate_color', `plateColor must be one of ${PLATE_COLORS.join(', ')}`);
     return ref.plateColor;
   }
   return plateColorOf(ref.plate);
@@ -389,7 +389,7 @@ export function plateColorOf(raw: string): PlateColor {
 
 function requireOpenId(o: AgreementRef): string {
   const openid = o.payer.openId;
-  if (!openid) throw new AgreementError('payer_required', 'WeChat’s parking service needs the driver’s openid');
+  if (!openid) throw refused('payer_required', 'WeChat’s parking service needs the driver’s openid');
   return openid;
 }
 
@@ -421,4 +421,14 @@ export function createWechatWithholdingGateway(o: {
     ...(o.deviceId ? { deviceId: o.deviceId } : {}),
     ...(c.signupH5Url !== undefined ? { signupH5Url: c.signupH5Url } : {}),
   });
+}
+
+/** Arguments WeChat cannot take, refused before anything went on the wire. */
+function refused(reason: string, message: string): GatewayFailure {
+  return new GatewayFailure(message, { failure: 'invalid_request', retryable: false, sent: false, reason });
+}
+
+/** WeChat holds this number for something else. `sent`: whether our request itself went out (a refund did). */
+function conflict(reason: string, message: string, sent: boolean): GatewayFailure {
+  return new GatewayFailure(message, { failure: 'conflict', retryable: false, sent, reason });
 }

@@ -4,6 +4,8 @@
  * `code`/`message` and its Request-ID: never a key, a signature, an Authorization header or a body.
  */
 
+import { GatewayFailure, type GatewayFailureKind } from '../../core/gateway-failure';
+
 export type WechatPayErrorKind =
   /** No answer within the call's timeout: WeChat may or may not have applied the request. */
   | 'timeout'
@@ -47,16 +49,22 @@ export interface WechatPayErrorInit {
   cause?: unknown;
 }
 
-export class WechatPayError extends Error {
+const FAILURE: Record<WechatPayErrorKind, GatewayFailureKind> = {
+  timeout: 'unreachable',
+  network: 'unreachable',
+  http: 'unreachable',
+  bad_signature: 'bad_answer',
+  business: 'refused',
+  invalid_request: 'invalid_request',
+};
+
+export class WechatPayError extends GatewayFailure {
   readonly operation: string;
   readonly kind: WechatPayErrorKind;
-  /**
-   * True for timeout, network, 5xx, 429, SYSTEM_ERROR / FREQUENCY_LIMITED and an answer whose signature
-   * failed: the outcome is unknown or transient, and every operation of this adapter is idempotent by
-   * out_trade_no / out_refund_no, so asking again (with backoff) is harmless. False for business refusals,
-   * invalid requests and notifications (WeChat repeats those by itself).
-   */
-  readonly retryable: boolean;
+  // retryable (GatewayFailure): true for timeout, network, 5xx, 429, SYSTEM_ERROR / FREQUENCY_LIMITED and an
+  // answer whose signature failed: the outcome is unknown or transient, and every operation of this adapter
+  // is idempotent by out_trade_no / out_refund_no, so asking again (with backoff) is harmless. False for
+  // business refusals, invalid requests and notifications (WeChat repeats those by itself).
   readonly httpStatus?: number;
   /** WeChat's error `code` (business, and http when the body carried one). */
   readonly code?: string;
@@ -76,11 +84,17 @@ export class WechatPayError extends Error {
   readonly detail: string;
 
   constructor(init: WechatPayErrorInit) {
-    super(`WeChat Pay ${init.operation}: ${init.detail}`, init.cause === undefined ? undefined : { cause: init.cause });
+    super(`WeChat Pay ${init.operation}: ${init.detail}`, {
+      failure: FAILURE[init.kind],
+      retryable: init.retryable,
+      sent: init.kind !== 'invalid_request',
+      ...(init.code !== undefined ? { providerCode: init.code } : {}),
+      ...(init.wechatMessage !== undefined ? { providerMessage: init.wechatMessage } : {}),
+      cause: init.cause,
+    });
     this.name = 'WechatPayError';
     this.operation = init.operation;
     this.kind = init.kind;
-    this.retryable = init.retryable;
     this.detail = init.detail;
     if (init.httpStatus !== undefined) this.httpStatus = init.httpStatus;
     if (init.code !== undefined) this.code = init.code;

@@ -18,7 +18,8 @@ import { normalizePlate } from '../../../../shared/plate';
 import { formatChinaTime } from '../../../../shared/time';
 import { dateNow, type Clock } from '../clock';
 import { AppError } from '../errors';
-import { AgreementError } from './errors';
+import { GatewayFailure } from '../gateway-failure';
+import { AgreementError, type AgreementErrorCode } from './errors';
 import type { Driver, DriverRepository } from '../identity/model';
 import type { Payer } from '../orders/gateways';
 import type { Provider } from '../orders/model';
@@ -63,6 +64,10 @@ export function newSignNo(now: number): string {
 const LIVE: AgreementState[] = ['signing', 'active', 'paused'];
 const PROVIDER_NAME: Record<Provider, string> = { wechat: 'WeChat Pay', alipay: 'Alipay' };
 
+/** The refusals a withholding gateway makes with a code of ours, which the app is told as they are. */
+const PASSED_ON = new Set<string>(['invalid_plate', 'invalid_plate_color', 'payer_required', 'invalid_amount', 'invalid_stay', 'deduction_conflict', 'refund_conflict'] satisfies AgreementErrorCode[]);
+const isPassedOn = (reason: string | undefined): reason is AgreementErrorCode => reason !== undefined && PASSED_ON.has(reason);
+
 /** Where a WeChat user ends the parking service themselves (a merchant cannot). */
 export const WECHAT_END_HINT = '请在微信中解约：我 → 服务 → 钱包 → 支付设置 → 免密支付/自动续费 → 微信车主服务 → 关闭服务';
 
@@ -87,7 +92,10 @@ export class AgreementService {
   /** A gateway failure as the app sees it (AppErrors pass through). */
   private providerError(provider: Provider, e: unknown): never {
     if (e instanceof AppError) throw e;
-    const retryable = (e as { retryable?: boolean }).retryable !== false;
+    // What the gateway refused with a code of ours (a plate or payer the provider cannot take): said as it is.
+    if (e instanceof GatewayFailure && isPassedOn(e.reason)) throw new AgreementError(e.reason, e.message);
+    // A failure that is not the provider's (no answer to classify) is taken as transient.
+    const retryable = !(e instanceof GatewayFailure) || e.retryable;
     throw new AgreementError(
       retryable ? 'provider_unreachable' : 'provider_refused',
       `${PROVIDER_NAME[provider]} ${retryable ? 'cannot be reached right now; try again' : `refused: ${(e as Error).message}`}`,
@@ -234,7 +242,7 @@ export class AgreementService {
       try {
         await gateway.end(agreementRef(r));
       } catch (e) {
-        if (e instanceof AppError && e.code === 'end_with_provider') {
+        if (e instanceof GatewayFailure && e.failure === 'unsupported') {
           throw new AgreementError('end_with_provider', `${PROVIDER_NAME[r.provider]} lets only you end this service. ${WECHAT_END_HINT}`);
         }
         this.providerError(r.provider, e);

@@ -25,7 +25,7 @@ import type { DeductResult } from '../agreements/gateways';
 import { agreementRef, type AgreementRecord } from '../agreements/model';
 import type { AgreementService } from '../agreements/service';
 import { dateNow, type Clock } from '../clock';
-import { AppError } from '../errors';
+import { refusedBeforeSending } from '../gateway-failure';
 import type { LotRecordsRepository, Stay } from '../lot/model';
 import type { Provider } from '../orders/model';
 import type { Park } from '../parks';
@@ -378,7 +378,7 @@ export class LaneDeductionService {
       });
     } catch (e) {
       // A refusal of ours before anything was sent (a plate or amount the provider cannot take): nothing moved.
-      if (e instanceof AppError) return this.keep(d, tradeNo, { status: 'failed', code: 'refused', reason: `${e.code}: ${e.message}` }, req);
+      if (refusedBeforeSending(e)) return this.keep(d, tradeNo, { status: 'failed', code: 'refused', reason: `${e.reason}: ${e.message}` }, req);
       // Whether the money moved is unknown: keep the attempt, free the claim; a repeat asks again with the
       // same number (never another order meanwhile).
       const message = (e as Error).message;

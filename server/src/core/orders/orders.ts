@@ -10,6 +10,7 @@ import type { EventBus } from '../events';
 import { AppError } from '../errors';
 import { OrderError } from './errors';
 import { lotAppError } from '../lot/lot-errors';
+import { GatewayFailure } from '../gateway-failure';
 import type { LotRecordsRepository } from '../lot/model';
 import type { ParkDirectory } from '../parks';
 import type { OrderDelivery } from './deliveries';
@@ -334,7 +335,7 @@ export class OrderService {
     const created = await gateway
       .create({ orderNo, description: `${DESCRIPTIONS[order.kind] ?? '停车费'} ${order.plate}`.slice(0, 127), amountFen: order.amountFen, payer, expiresAt: claimed.expiresAt })
       .catch(async (e: unknown) => {
-        const retryable = (e as { retryable?: boolean }).retryable === true;
+        const retryable = e instanceof GatewayFailure && e.retryable;
         // Refused because it is paid already (WeChat ORDERPAID, Alipay ACQ.TRADE_HAS_SUCCESS): the payment is
         // recorded from the provider's query, and the driver is told it is paid, not that paying failed.
         if (!retryable) {

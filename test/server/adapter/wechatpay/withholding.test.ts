@@ -5,8 +5,7 @@
  * out_trade_no never deducting twice, and notifications turned into WithholdingEvents.
  */
 import { ManualClock } from '../../../../server/src/core/clock';
-import { AppError } from '../../../../server/src/core/errors';
-import { answerOf } from '../../../support/answers';
+import { GatewayFailure } from '../../../../server/src/core/gateway-failure';
 import type { AgreementRef, DeductResult } from '../../../../server/src/core/agreements/gateways';
 import { WechatParkingAdapter, WechatPayAdapter, WechatPayError, type WechatParkingTransaction } from '../../../../server/src/adapter/wechatpay';
 import {
@@ -91,7 +90,7 @@ describe('WeChat withholding gateway against the sandbox', () => {
     // Plates are normalized as WeChat wants them; the new-energy plate is GREEN.
     const green = await gateway.startSignup(ref('京 ad·12345', 'oSign2'));
     expect(green.provider === 'wechat' && green.navigate.extraData).toMatchObject({ plate_number: '京AD12345', plate_color: 'GREEN' });
-    await expect(gateway.startSignup(ref(plate, null))).rejects.toMatchObject({ code: 'payer_required' });
+    await expect(gateway.startSignup(ref(plate, null))).rejects.toMatchObject({ reason: 'payer_required', sent: false });
   });
 
   it('check by plate: none → active → paused → none after the driver removes it; another driver’s openid sees none', async () => {
@@ -110,10 +109,10 @@ describe('WeChat withholding gateway against the sandbox', () => {
     expect((await gateway.check({ ...ref('沪A20002', 'oY2'), plateColor: 'YELLOW' } as AgreementRef)).state).toBe('none');
   });
 
-  it('end → AppError end_with_provider (WeChat has no merchant-side unsign)', async () => {
+  it('end → GatewayFailure unsupported, nothing sent (WeChat has no merchant-side unsign)', async () => {
     const e = await caught(gateway.end(ref('京A12345')));
-    expect(e).toBeInstanceOf(AppError);
-    expect(answerOf(e)).toMatchObject({ code: 'end_with_provider', status: 409 });
+    expect(e).toBeInstanceOf(GatewayFailure);
+    expect(e).toMatchObject({ failure: 'unsupported', sent: false, retryable: false, reason: 'end_with_provider' });
   });
 
   it('deduct → accepted (ACCEPTED); the entry and the deduction carry the stay; queryDeduction and the notification later say paid', async () => {
@@ -196,7 +195,7 @@ describe('WeChat withholding gateway against the sandbox', () => {
     expect([a, b]).toEqual([first, first]);
     expect(sandbox.hits('/v3/vehicle/transactions/parking').length).toBe(posts);
     expect(sandbox.parking.transactions().filter((t) => t.outTradeNo === s.outTradeNo)).toHaveLength(1);
-    await expect(gateway.deduct({ ...s, amountFen: 801 })).rejects.toMatchObject({ code: 'deduction_conflict' });
+    await expect(gateway.deduct({ ...s, amountFen: 801 })).rejects.toMatchObject({ failure: 'conflict', reason: 'deduction_conflict', sent: false });
   });
 
   it('a retry after the driver paused the service still answers the deduction already made (query first), not no_agreement', async () => {
@@ -288,12 +287,12 @@ describe('WeChat withholding gateway against the sandbox', () => {
 
   it('bad stays are refused before WeChat is asked', async () => {
     const s = stay('京A12345');
-    await expect(gateway.deduct({ ...s, amountFen: 0 })).rejects.toMatchObject({ code: 'invalid_amount' });
+    await expect(gateway.deduct({ ...s, amountFen: 0 })).rejects.toMatchObject({ reason: 'invalid_amount', sent: false });
     const second = Math.floor((Date.now() - 60_000) / 1000) * 1000;
     // Within one second: WeChat's whole-second times would be equal, which it refuses.
-    await expect(gateway.deduct({ ...s, enteredAt: new Date(second + 100), leftAt: new Date(second + 600) })).rejects.toMatchObject({ code: 'invalid_stay' });
-    await expect(gateway.deduct({ ...s, leftAt: new Date(s.enteredAt.getTime() - 60_000) })).rejects.toMatchObject({ code: 'invalid_stay' });
-    await expect(gateway.deduct({ ...s, agreement: ref('') })).rejects.toMatchObject({ code: 'invalid_plate' });
+    await expect(gateway.deduct({ ...s, enteredAt: new Date(second + 100), leftAt: new Date(second + 600) })).rejects.toMatchObject({ reason: 'invalid_stay', sent: false });
+    await expect(gateway.deduct({ ...s, leftAt: new Date(s.enteredAt.getTime() - 60_000) })).rejects.toMatchObject({ reason: 'invalid_stay', sent: false });
+    await expect(gateway.deduct({ ...s, agreement: ref('') })).rejects.toMatchObject({ reason: 'invalid_plate', sent: false });
   });
 
   it('queryDeduction of a number WeChat never saw → unknown', async () => {

@@ -4,7 +4,7 @@
  * signNo, deductions by their out_trade_no (idempotent: the same number never takes money twice), and
  * counts every time money moved, so tests can assert "deducted once".
  */
-import { AgreementError } from '../../../../server/src/core/agreements/errors';
+import { GatewayFailure } from '../../../../server/src/core/gateway-failure';
 import type {
   AgreementRef,
   DeductResult,
@@ -72,7 +72,7 @@ export class FakeWithholding implements WithholdingGateway {
 
   async end(o: AgreementRef): Promise<void> {
     this.calls.push({ op: 'end', arg: o.signNo });
-    if (this.provider === 'wechat') throw new AgreementError('end_with_provider', 'end it in WeChat');
+    if (this.provider === 'wechat') throw new GatewayFailure('end it in WeChat', { failure: 'unsupported', retryable: false, sent: false, reason: 'end_with_provider' });
     this.setState(o.signNo, 'ended');
   }
 
