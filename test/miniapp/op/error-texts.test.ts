@@ -1,7 +1,7 @@
 /**
  * Every error code an operator can meet has Chinese text in the console: the codes the shared/api
  * contracts declare (each endpoint's `errors`, the common ones, the auth ones) and every code the server
- * throws as an AppError (read from its source). A new code without text fails here.
+ * can answer (read from its source: the core modules' code unions and the ports' HttpErrors). A new code without text fails here.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,15 +34,21 @@ function sourceFiles(dir: string): string[] {
 }
 
 /**
- * The codes server/src throws: `new AppError('code', …)`, also spread over lines and as a ternary of
- * codes (`new AppError(retryable ? 'a' : 'b', …)`), and the `{ code: '…' }` refusals core rules hand to it.
+ * The codes server/src throws: every code of a core module's closed union (`server/src/core/<module>/errors.ts`),
+ * the ports' own `new HttpError('code', …)` (also spread over lines and as a ternary of codes), and the
+ * `{ code: '…' }` refusals core rules hand to them.
  */
 export function appErrorCodes(): Map<string, string> {
   const found = new Map<string, string>();
   for (const file of sourceFiles(join(ROOT, 'server/src'))) {
     const text = readFileSync(file, 'utf8');
     const rel = file.slice(ROOT.length + 1);
-    for (const m of text.matchAll(/new AppError\(\s*([^,]+),/g)) {
+    if (/^server\/src\/core\/[a-z]+\/errors\.ts$/.test(rel)) {
+      for (const union of text.matchAll(/export type \w+ErrorCode =([^;]+);/g)) {
+        for (const c of union[1]!.matchAll(/'([a-z][a-z0-9_]*)'/g)) found.set(c[1]!, rel);
+      }
+    }
+    for (const m of text.matchAll(/new HttpError\(\s*([^,]+),/g)) {
       for (const c of m[1]!.matchAll(/'([a-z][a-z0-9_]*)'/g)) found.set(c[1]!, rel);
     }
     for (const m of text.matchAll(/\{ code: '([a-z][a-z0-9_]*)', message:/g)) found.set(m[1]!, rel);
@@ -55,7 +61,7 @@ describe('error codes', () => {
     expect(contracts().length).toBeGreaterThan(60);
     const codes = appErrorCodes();
     // One of each kind of throw the scan must see.
-    for (const c of ['park_unknown', 'poster_font_missing', 'provider_refused', 'provider_unreachable', 'already_admitted', 'cancel_too_late']) expect(codes.has(c)).toBe(true);
+    for (const c of ['park_unknown', 'poster_font_missing', 'provider_refused', 'provider_unreachable', 'already_admitted', 'cancel_too_late', 'unauthenticated', 'body_too_large']) expect(codes.has(c)).toBe(true);
   });
 
   it('every code of the contracts and of the server has Chinese text in the console', () => {
