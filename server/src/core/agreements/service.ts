@@ -13,9 +13,8 @@
  *    one that would revive an ended agreement is checked with the provider first (providers resend old
  *    notifications).
  */
-import { randomBytes } from 'node:crypto';
+import { randomChars, timedNo } from '../ids';
 import { normalizePlate } from '../../../../shared/plate';
-import { formatChinaTime } from '../../../../shared/time';
 import { dateNow, type Clock } from '../clock';
 import { AppError } from '../errors';
 import { GatewayFailure } from '../gateway-failure';
@@ -48,17 +47,14 @@ export interface PlateAgreements {
   agreements: AgreementRecord[];
 }
 
-const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-const random = (n: number) => [...randomBytes(n)].map((b) => ALPHABET[b % 32]).join('');
-
 /** Ours, e.g. "agr_7K2M…". */
 export function newAgreementId(): string {
-  return `agr_${random(16)}`;
+  return `agr_${randomChars(16)}`;
 }
 
 /** "PPA" + China time yyMMddHHmmss + 8 random: 23 of [0-9A-Z] (Alipay external_agreement_no ≤ 32). */
 export function newSignNo(now: number): string {
-  return `PPA${formatChinaTime(now).replace(/\D/g, '').slice(2, 14)}${random(8)}`;
+  return timedNo('PPA', now, 8);
 }
 
 const LIVE: AgreementState[] = ['signing', 'active', 'paused'];

@@ -16,7 +16,7 @@
  * next heartbeat; every one of them undersells, none oversells. The offer counter has no heartbeat: a crash
  * between dropping and giving its hold leaks one place (undersells).
  */
-import { randomBytes } from 'node:crypto';
+import { randomChars, timedNo } from '../ids';
 import { isPlausiblePlate, normalizePlate } from '../../../../shared/plate';
 import { formatChinaTime } from '../../../../shared/time';
 import { dateNow, type Clock } from '../clock';
@@ -99,12 +99,9 @@ export interface BookingWithOrder {
   order?: Order;
 }
 
-const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-const rand = (n: number) => [...randomBytes(n)].map((b) => ALPHABET[b % 32]).join('');
-
 /** BK + China time yyMMddHHmmss + 6 random: 20 of [0-9A-Z] (4.18 bookOrderId). */
 export function newBookingNo(now: number): string {
-  return `BK${formatChinaTime(now).replace(/\D/g, '').slice(2, 14)}${rand(6)}`;
+  return timedNo('BK', now, 6);
 }
 
 const HOLDING: readonly BookingState[] = HOLDING_BOOKING;
@@ -117,7 +114,7 @@ export class BookingService implements OrderDelivery {
 
   constructor(private readonly deps: BookingServiceDeps) {
     this.policy = { ...DEFAULT_BOOKING_POLICY, ...deps.policy };
-    this.owner = deps.owner ?? `bookings:${rand(6)}`;
+    this.owner = deps.owner ?? `bookings:${randomChars(6)}`;
   }
 
   private async park(parkNumber: string): Promise<Park> {
@@ -141,7 +138,7 @@ export class BookingService implements OrderDelivery {
       }
     }
     const offer: BookingOffer = {
-      offerId: `OF${formatChinaTime(now).replace(/\D/g, '').slice(2, 14)}${rand(6)}`,
+      offerId: timedNo('OF', now, 6),
       parkNumber,
       title: input.title.trim(),
       areaId: input.areaId,

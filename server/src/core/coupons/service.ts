@@ -4,9 +4,8 @@
  * asks it for the credits of a stay at the exit (4.13) and for the coupons to show on the driver's fee.
  * See model.ts for a coupon's way. No I/O libraries here.
  */
-import { randomBytes } from 'node:crypto';
+import { chinaStamp, randomChars } from '../ids';
 import { normalizePlate } from '../../../../shared/plate';
-import { formatChinaTime } from '../../../../shared/time';
 import { dateNow, type Clock } from '../clock';
 import { AppError } from '../errors';
 import { CouponError } from './errors';
@@ -101,13 +100,9 @@ export interface StayCouponView {
 
 const CODE_ALPHABET = '0123456789ABCDEFGHJKLMNPQRSTUVWXYZ'.replace(/[IO]/g, '');
 
-function randomChars(n: number): string {
-  return [...randomBytes(n)].map((b) => CODE_ALPHABET[b % CODE_ALPHABET.length]).join('');
-}
-
 /** PPC + China yyMMddHHmmss + 6 random characters (21, unique in practice; the insert's unique index decides). */
 export function newCouponCode(now: number = Date.now()): string {
-  return `PPC${formatChinaTime(now).replace(/\D/g, '').slice(2, 14)}${randomChars(6)}`;
+  return `PPC${chinaStamp(now)}${randomChars(6, CODE_ALPHABET)}`;
 }
 
 /** PPQ + 10 random characters of an unambiguous alphabet (what a shop prints as a QR or bar code). */

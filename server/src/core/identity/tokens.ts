@@ -3,6 +3,7 @@
  * sha256(token): a copy of the database does not let anyone act as a driver.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { randomHex } from '../ids';
 
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
@@ -22,5 +23,5 @@ export function looksLikeSessionToken(token: string): boolean {
 
 /** "drv_" + 20 hex digits. */
 export function newDriverId(): string {
-  return `drv_${randomBytes(10).toString('hex')}`;
+  return `drv_${randomHex(10)}`;
 }

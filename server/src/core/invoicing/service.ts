@@ -5,7 +5,7 @@
  * background work (process) moves each invoice on, looked at when its item is due: at once after a request,
  * a notification or a refund, and as a fallback later (a notification can be lost).
  */
-import { randomBytes } from 'node:crypto';
+import { chinaStamp, randomChars, randomHex } from '../ids';
 import { AppError } from '../errors';
 import { InvoiceError } from './errors';
 import type { Clock } from '../clock';
@@ -234,7 +234,7 @@ export class InvoicingService implements PendingHandler {
     const inv = await this.get(driverId, id);
     if (inv.status === 'awaiting_title') {
       await this.deps.work.schedule('invoice', id, this.now());
-      await this.process(id, `app:${randomBytes(4).toString('hex')}`).catch((e: unknown) => this.deps.log?.warn({ invoiceId: id, err: (e as Error).message }, 'title not read yet'));
+      await this.process(id, `app:${randomHex(4)}`).catch((e: unknown) => this.deps.log?.warn({ invoiceId: id, err: (e as Error).message }, 'title not read yet'));
     }
     return this.get(driverId, id);
   }
@@ -303,7 +303,7 @@ export class InvoicingService implements PendingHandler {
       out = (await this.deps.repo.update(id, {}, { updatedAt: this.now() }, this.event(`${who} 重新发送`))) ?? inv;
     }
     await this.deps.work.schedule('invoice', id, this.now());
-    await this.process(id, `op:${randomBytes(4).toString('hex')}`).catch((e: unknown) => this.deps.log?.warn({ invoiceId: id, err: (e as Error).message }, 'resend: the provider did not answer'));
+    await this.process(id, `op:${randomHex(4)}`).catch((e: unknown) => this.deps.log?.warn({ invoiceId: id, err: (e as Error).message }, 'resend: the provider did not answer'));
     return (await this.deps.repo.get(id)) ?? out;
   }
 
@@ -520,13 +520,7 @@ function messageOf(why: NotInvoicable, item: PaidItem): string {
   }
 }
 
-/** IV + yyMMdd + 8 random base-32 characters (15 in all: room for the fapiao's "F<n>" within WeChat's 20). */
+/** IV + yyMMdd + 8 random base-32 characters (16 in all: room for the fapiao's "F<n>" within WeChat's 20). */
 export function newInvoiceId(now: Date): string {
-  const d = new Date(now.getTime() + 8 * 3_600_000).toISOString();
-  const day = d.slice(2, 4) + d.slice(5, 7) + d.slice(8, 10);
-  const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-  const bytes = randomBytes(8);
-  let tail = '';
-  for (const b of bytes) tail += alphabet[b % 32];
-  return `IV${day}${tail}`;
+  return `IV${chinaStamp(now).slice(0, 6)}${randomChars(8)}`;
 }

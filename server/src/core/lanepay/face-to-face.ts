@@ -15,8 +15,8 @@
  *
  * No I/O libraries: repository and gateways are the interfaces in face-to-face-model.ts.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { formatChinaTime } from '../../../../shared/time';
+import { createHash } from 'node:crypto';
+import { timedNo } from '../ids';
 import { dateNow, type Clock } from '../clock';
 import { AppError } from '../errors';
 import * as changes from './face-changes';
@@ -65,12 +65,9 @@ export type FaceAnswer =
   | { kind: 'cancelled' }
   | { kind: 'fail'; errorCode: string };
 
-const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-
 /** FP + China time yyMMddHHmmss + 8 random: 22 of [0-9A-Z], fits WeChat (≤32) and Alipay (≤64). */
 export function newPaymentNo(now: number): string {
-  const t = formatChinaTime(now).replace(/\D/g, '').slice(2, 14);
-  return `FP${t}${[...randomBytes(8)].map((b) => ALPHABET[b % 32]).join('')}`;
+  return timedNo('FP', now, 8);
 }
 
 export const faceId = (parkNumber: string, outTradeNo: string) => `${parkNumber}|${outTradeNo}`;

@@ -16,11 +16,11 @@
  * when, and asks the refund job (deduction-refunds.ts) to look at it after the grace: money confirmed
  * after a fail answer that no repeat collects meanwhile is given back to the driver.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex, timedNo } from '../ids';
 import { performance } from 'node:perf_hooks';
 import { fenToYuan } from '../../../../shared/money';
 import { normalizePlate } from '../../../../shared/plate';
-import { formatChinaDate, formatChinaTime } from '../../../../shared/time';
+import { formatChinaDate } from '../../../../shared/time';
 import type { DeductResult } from '../agreements/gateways';
 import { agreementRef, type AgreementRecord } from '../agreements/model';
 import type { AgreementService } from '../agreements/service';
@@ -91,11 +91,9 @@ export interface LaneDeductionDeps {
   onPaid?: (d: LaneDeduction) => void;
 }
 
-const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-
 /** "PW" + China time yyMMddHHmmss + 8 random: 22 of [0-9A-Z] (WeChat out_trade_no 6–32, Alipay ≤ 64). */
 export function newDeductionNo(now: number): string {
-  return `PW${formatChinaTime(now).replace(/\D/g, '').slice(2, 14)}${[...randomBytes(8)].map((b) => ALPHABET[b % 32]).join('')}`;
+  return timedNo('PW', now, 8);
 }
 
 export const PAY_TYPE: Record<Provider, string> = { wechat: '微信', alipay: '支付宝' };
@@ -113,7 +111,7 @@ export class LaneDeductionService {
   readonly refundGraceMs: number;
   constructor(private readonly deps: LaneDeductionDeps) {
     this.refundGraceMs = deps.refundGraceMs ?? 10 * 60_000;
-    this.owner = deps.owner ?? `lane-${randomBytes(6).toString('hex')}`;
+    this.owner = deps.owner ?? `lane-${randomHex(6)}`;
     this.leaseMs = deps.leaseMs ?? 30_000;
     this.waitMs = deps.waitMs ?? 8_000;
     this.settleWaitMs = deps.settleWaitMs ?? 5_000;

@@ -21,7 +21,7 @@
  * outTradeNo (lane-qr-trade.ts). Both carry the same number (our order number as tradeNo and as
  * transactionID), so a lot that sees both counts one payment.
  */
-import { randomBytes } from 'node:crypto';
+import { timedNo } from '../ids';
 import { fenToYuan, yuanToFen } from '../../../../shared/money';
 import { normalizePlate } from '../../../../shared/plate';
 import { formatChinaTime } from '../../../../shared/time';
@@ -72,11 +72,9 @@ export type QrPayResultOutcome =
   | { kind: 'paid'; result: { outTradeNo: string; payType: string; totalFee: string; tradeNo: string; userId: string; plate: string } }
   | { kind: 'fail'; errorCode: string };
 
-const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-
 /** "PQ" + China time yyMMddHHmmss + 8 random: like an app order number, recognisable as a lane QR. */
 export function newLaneQrOrderNo(now: number): string {
-  return `PQ${formatChinaTime(now).replace(/\D/g, '').slice(2, 14)}${[...randomBytes(8)].map((b) => ALPHABET[b % 32]).join('')}`;
+  return timedNo('PQ', now, 8);
 }
 
 export class LaneQrService {

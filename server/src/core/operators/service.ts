@@ -18,7 +18,7 @@ import type { Clock } from '../clock';
 import { AppError } from '../errors';
 import { OperatorError } from './errors';
 import { hashSessionToken, looksLikeSessionToken, newSessionToken } from '../identity/tokens';
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../ids';
 import { assertRole, type AuditEntry, type AuditLog, type Operator, type OperatorAuthenticator, type OperatorRole } from './model';
 import { DEFAULT_SCRYPT_COST, decoyHash, hashPassword, passwordProblem, verifyPassword } from './passwords';
 
@@ -288,7 +288,7 @@ export class OperatorService implements OperatorAuthenticator {
     const parks = await this.checkParks(input.role, input.parks ?? []);
     const now = this.now();
     const account: OperatorAccount = {
-      id: `op_${randomBytes(8).toString('hex')}`,
+      id: `op_${randomHex(8)}`,
       username,
       role: input.role,
       parks,

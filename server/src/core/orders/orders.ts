@@ -2,9 +2,9 @@
  * The order service: fees, payments, and the way from a payment to the barrier (sendPayRes), with refunds
  * for payments that cannot count. No I/O libraries here: repositories and gateways are interfaces.
  */
-import { randomBytes } from 'node:crypto';
 import { normalizePlate } from '../../../../shared/plate';
 import { formatChinaTime } from '../../../../shared/time';
+import { timedNo } from '../ids';
 import type { Clock } from '../clock';
 import type { EventBus } from '../events';
 import { AppError } from '../errors';
@@ -105,13 +105,9 @@ const STAY_KINDS: readonly OrderKind[] = ['prepay', 'unlicensed_exit', 'lane_qr'
 /** What the payer's wallet says the payment is for. */
 const DESCRIPTIONS: Partial<Record<OrderKind, string>> = { booking: '车位预约', pass: '月卡续费' };
 
-const ORDER_NO_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-
 /** PP + China time yyMMddHHmmss + 8 random characters: 22 of [0-9A-Z], fits WeChat (6–32) and Alipay (≤64). */
 export function newOrderNo(now: number = Date.now()): string {
-  const t = formatChinaTime(now).replace(/\D/g, '').slice(2, 14);
-  const r = [...randomBytes(8)].map((b) => ORDER_NO_ALPHABET[b % 32]).join('');
-  return `PP${t}${r}`;
+  return timedNo('PP', now, 8);
 }
 
 export class OrderService {
