@@ -100,13 +100,10 @@ import {
   unlicensedCarOutBody,
 } from './requests';
 import { type Sleep, type Transport, fetchTransport, realSleep } from './transport';
+import type { Log } from '../../core/log';
 
-/** The part of a pino logger the client uses. It never logs the key, the sign or request bodies. */
-export interface BluecardLogger {
-  info(obj: Record<string, unknown>, msg: string): void;
-  warn(obj: Record<string, unknown>, msg: string): void;
-  error(obj: Record<string, unknown>, msg: string): void;
-}
+/** The client's logger. It never logs the key, the sign or request bodies. */
+export type BluecardLogger = Log;
 
 export interface BluecardClientOptions {
   /** HTTP seam; default: the global fetch. */

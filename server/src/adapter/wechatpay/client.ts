@@ -47,13 +47,11 @@ import {
 import { type PaymentStatus, type RefundStatus, mapWechatStatus } from './status';
 import { type WechatRefund, type WechatTransaction, nativeAnswer, prepayAnswer, wechatRefund, wechatTransaction } from './wire';
 import type { Output } from 'wechatpay-node-v3/dist/lib/interface-v2';
+import type { Log } from '../../core/log';
 
 export type WechatPayConfig = NonNullable<Config['wechatPay']>;
 
-export interface WechatPayLogger {
-  debug(obj: Record<string, unknown>, msg: string): void;
-  warn(obj: Record<string, unknown>, msg: string): void;
-}
+export type WechatPayLogger = Pick<Log, 'warn'> & { debug(o: object, m?: string): void };
 
 export interface WechatPayAdapterOptions {
   config: WechatPayConfig;

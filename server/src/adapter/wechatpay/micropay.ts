@@ -18,7 +18,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { type Clock, systemClock } from '../../core/clock';
 import { parseChinaTime } from '../../../../shared/time';
-import type { WechatPayConfig } from './client';
+import type { WechatPayConfig, WechatPayLogger } from './client';
 import { WechatPayError } from './errors';
 import { parseV2Answer, signedV2Body, v2SignMatches, type V2SignType } from './micropay-wire';
 
@@ -27,7 +27,7 @@ export interface WechatMicropayOptions {
   /** Per call, the body read included. Default 10 s (WeChat: micropay may take a few seconds). */
   timeoutMs?: number;
   clock?: Clock;
-  logger?: { debug(obj: Record<string, unknown>, msg: string): void };
+  logger?: Pick<WechatPayLogger, 'debug'>;
 }
 
 export interface MicropayInput {

@@ -26,6 +26,7 @@ import type { AgreementState, ProviderAgreement, SignupStart, WithholdingEvent, 
 import type { ParkDirectory } from '../parks';
 import * as changes from './changes';
 import { agreementRef, covers, type AgreementRecord, type AgreementRepository, type AgreementScope } from './model';
+import type { Log } from '../log';
 
 export interface AgreementServiceDeps {
   agreements: AgreementRepository;
@@ -36,7 +37,7 @@ export interface AgreementServiceDeps {
   clock: Clock;
   /** A record older than this is refreshed from the provider when the driver looks (default 10 minutes). */
   staleMs?: number;
-  log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
+  log?: Log;
 }
 
 /** One plate of the driver with its agreements (a plate unbound since still shows its live agreements). */

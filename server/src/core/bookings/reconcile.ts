@@ -9,6 +9,7 @@ import type { Clock } from '../clock';
 import { BookingError } from './errors';
 import type { ParkDirectory } from '../parks';
 import type { Booking, BookingDifference, BookingLot, BookingReconciliation, BookingReconciliationRepository, BookingRepository, LotOpenBooking } from './model';
+import type { Log } from '../log';
 
 export interface BookingReconcilerDeps {
   bookings: Pick<BookingRepository, 'forReconciliation' | 'markReconciled'>;
@@ -18,7 +19,7 @@ export interface BookingReconcilerDeps {
   clock: Clock;
   /** Admissions were taken over from the lot: the 4.28 index of the park reloads. */
   onChange?: (parkNumber: string) => Promise<void>;
-  log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void };
+  log?: Pick<Log, 'info' | 'warn'>;
 }
 
 /** A lot time as an instant, or undefined when empty or unreadable. */

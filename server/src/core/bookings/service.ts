@@ -45,6 +45,7 @@ import {
   type OfferRepository,
 } from './model';
 import { areaKeys, assertOffer, cancelRefusal, refundFor, type OfferInput } from './rules';
+import type { Log } from '../log';
 
 export interface BookingPolicy {
   /** An unpaid booking holds its place this long (its order's quote; paying extends it to the payment's). */
@@ -88,7 +89,7 @@ export interface BookingServiceDeps {
    * (BookingWindows.changed). Awaited, so the index has the change when the call that made it returns.
    */
   onChange?: (parkNumber: string) => Promise<void>;
-  log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
+  log?: Log;
   /** Who takes cancellation leases when the service works inline. */
   owner?: string;
 }

@@ -28,6 +28,7 @@ import {
   type CouponStatus,
   type FixedCode,
 } from './model';
+import type { Log } from '../log';
 
 export interface CouponPolicy {
   /** Largest hour coupon, in minutes. */
@@ -60,7 +61,7 @@ export interface CouponServiceDeps {
   lot: CouponLot;
   clock: Clock;
   policy?: Partial<CouponPolicy>;
-  log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
+  log?: Log;
   /** Coupon codes (tests may fix them). */
   newCode?: () => string;
 }

@@ -23,18 +23,13 @@ import type {
   PaidItems,
 } from './model';
 import { type Application, type Invoicing, type InvoicingEvent, InvoicingRefused } from './provider';
+import type { Log } from '../log';
 
 export interface LineItemRule {
   goodsName: string;
   taxCode: string;
   taxRate: number;
   unit?: string;
-}
-
-export interface InvoicingLog {
-  info(o: object, m?: string): void;
-  warn(o: object, m?: string): void;
-  error(o: object, m?: string): void;
 }
 
 export interface InvoicingDeps {
@@ -47,7 +42,7 @@ export interface InvoicingDeps {
   remark?: string;
   work: PendingWork;
   clock: Clock;
-  log?: InvoicingLog;
+  log?: Log;
   /** How long one process may work on an invoice before another may (ms). Default 60 s. */
   leaseMs?: number;
   /** How long a title page may stay unfilled before the invoice is cancelled (ms). Default one day. */

@@ -31,6 +31,7 @@ import * as changes from './deduction-changes';
 import type { LaneDeductionService } from './lane-deductions';
 import { fenToYuan } from '../../../../shared/money';
 import { formatChinaTime } from '../../../../shared/time';
+import type { Log } from '../log';
 
 export interface DeductionRefundsDeps {
   deductions: LaneDeductionRepository;
@@ -43,7 +44,7 @@ export interface DeductionRefundsDeps {
   maxWatchMs?: number;
   /** A refund call's lease (clock ms, longer than a provider call). Default 60 s. */
   leaseMs?: number;
-  log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
+  log?: Log;
   /** Told when a deduction's refund is done (the money is back with the driver). */
   onRefunded?: (d: LaneDeduction) => void;
 }

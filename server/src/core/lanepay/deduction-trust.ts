@@ -22,6 +22,7 @@ import type { LotRecordsRepository, Stay } from '../lot/model';
 import { LotCallError, type LotGateway } from '../orders/gateways';
 import type { Park } from '../parks';
 import { parseOutTradeNo } from './lane-qr-trade';
+import type { Log } from '../log';
 
 /** Caps on what one agreement may be charged, per park (park settings `withholding`; these are the defaults). */
 export interface DeductionLimits {
@@ -72,7 +73,7 @@ export interface DeductionGuardDeps {
   /** The lot's own pricing (4.4). */
   lot: Pick<LotGateway, 'priceStay'>;
   alerts?: TrustAlerts;
-  log?: { warn(o: object, m?: string): void };
+  log?: Pick<Log, 'warn'>;
 }
 
 export class DeductionGuard implements DeductionTrust {

@@ -34,6 +34,7 @@ import {
   type FaceToFaceGateway,
   type FaceToFacePolicy,
 } from './face-to-face-model';
+import type { Log } from '../log';
 
 export interface FaceToFaceDeps {
   payments: FacePaymentRepository;
@@ -44,7 +45,7 @@ export interface FaceToFaceDeps {
   policy?: Partial<FaceToFacePolicy>;
   /** A cancel was requested and could not finish at once: the job may take it now. */
   onCancelPending?: (id: string) => void;
-  log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
+  log?: Log;
   newPaymentNo?: () => string;
 }
 

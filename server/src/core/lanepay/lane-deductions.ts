@@ -42,6 +42,7 @@ import * as changes from './deduction-changes';
 import { collectStep, decide, noAgreement, refundedOutcome, settleStep, stateOutcome, STILL_DEDUCTING, trustFailed, type DeductOutcome, type DeductPolicy } from './deduction-decide';
 import { deductionLimits, type DeductionTrust } from './deduction-trust';
 import { parseOutTradeNo } from './lane-qr-trade';
+import type { Log } from '../log';
 
 export type { DeductOutcome, DeductPolicy } from './deduction-decide';
 
@@ -86,7 +87,7 @@ export interface LaneDeductionDeps {
    * a repeat of the lot to collect it before the refund job gives it back (clock ms). Default 10 minutes.
    */
   refundGraceMs?: number;
-  log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
+  log?: Log;
   /** Told when a deduction is recorded paid (possibly more than once for one deduction: listeners dedupe). */
   onPaid?: (d: LaneDeduction) => void;
 }

@@ -34,6 +34,7 @@ import type { OrderService } from '../orders/orders';
 import type { Park } from '../parks';
 import { PAY_TYPE, type LaneDeductionService } from './lane-deductions';
 import { parseOutTradeNo, settlementTimeOf } from './lane-qr-trade';
+import type { Log } from '../log';
 
 /** A payment QR anyone can scan (implemented in adapter/payments/lane-qr.ts over the existing adapters). */
 export interface LaneQrGateway {
@@ -58,7 +59,7 @@ export interface LaneQrDeps {
   qrTtlMs?: number;
   newOrderNo?: () => string;
   sleep?: (ms: number) => Promise<void>;
-  log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
+  log?: Log;
 }
 
 /** What 4.16 answers (datas besides timeStamp), or a refusal with its reason. */

@@ -28,6 +28,7 @@
 import { normalizePlate } from '../../../../shared/plate';
 import type { Clock } from '../clock';
 import type { Park } from '../parks';
+import type { Log } from '../log';
 
 /** One booking's let-in window (4.18 letInStartTime … letInEndTime). */
 export interface LetInWindow {
@@ -90,11 +91,6 @@ interface ParkSlot {
   version: number;
 }
 
-export interface OpenGateLog {
-  warn(o: object, m?: string): void;
-  error(o: object, m?: string): void;
-}
-
 /** Real ms between attempts to record an admission that failed (then it is left to the 4.19 reconciliation). */
 export const ADMISSION_RETRY_MS: readonly number[] = [1_000, 5_000, 30_000];
 
@@ -103,7 +99,7 @@ export interface OpenGateDeps {
   bookings?: BookingLookup;
   clock: Clock;
   refreshMs?: number;
-  log?: OpenGateLog;
+  log?: Pick<Log, 'warn' | 'error'>;
   /** Waits between attempts to record an admission (default ADMISSION_RETRY_MS). */
   admissionRetryMs?: readonly number[];
 }

@@ -21,6 +21,7 @@ import { fenToYuan, yuanToFen } from '../../../../shared/money';
 import { normalizePlate } from '../../../../shared/plate';
 import { formatChinaTime, parseChinaTime } from '../../../../shared/time';
 import type { Clock } from '../clock';
+import type { Log } from '../log';
 
 /** The exit being priced, as the credit sources see it. */
 export interface ExitPricingContext {
@@ -81,11 +82,6 @@ export interface PreExitAnswer {
   chargeList: { payNo: string; getTime: string; payCharge: string; payKind: string; payChannel: string; memo: string }[];
 }
 
-export interface PreExitPricingLog {
-  warn(o: object, m?: string): void;
-  error(o: object, m?: string): void;
-}
-
 /** payKind when ParkPay covers nothing (the spec's example names the third party's own brand there). */
 export const NO_CREDIT_PAY_KIND = 'ParkPay';
 /** payKind when several kinds of credit are combined. */
@@ -102,7 +98,7 @@ function readTime(text: string): Date | null {
 
 export class PreExitPricing {
   constructor(
-    private readonly deps: { sources: StayCreditSource[]; clock: Clock; log?: PreExitPricingLog },
+    private readonly deps: { sources: StayCreditSource[]; clock: Clock; log?: Pick<Log, 'warn' | 'error'> },
   ) {}
 
   /** Price one exit: the lot's figures plus our credits (see the file comment). */

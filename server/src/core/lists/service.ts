@@ -40,6 +40,7 @@ import {
   type SyncState,
   type WhiteDetails,
 } from './model';
+import type { Log } from '../log';
 
 export interface ListsPolicy {
   /** Rows an import may have. */
@@ -63,7 +64,7 @@ export interface ListsServiceDeps {
   parks: ParkDirectory;
   clock: Clock;
   policy?: Partial<ListsPolicy>;
-  log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
+  log?: Log;
   /** This process's name in job leases. */
   owner?: string;
 }

@@ -19,6 +19,7 @@ import type { Order } from '../orders/model';
 import type { Clock } from '../clock';
 import type { ParkDirectory } from '../parks';
 import type { MessagesService } from './service';
+import type { Log } from '../log';
 
 export interface EntryAudienceDeps {
   /** Drivers who bound this plate. */
@@ -36,7 +37,7 @@ export interface NoticeEventsDeps {
   freeExitLeadMinutes: number;
   /** The time a message states when its record carries none (a refund or deduction not yet timed). */
   clock: Clock;
-  log?: { warn(o: object, m?: string): void };
+  log?: Pick<Log, 'warn'>;
 }
 
 /** The pages messages open (the mini-program's routes). */

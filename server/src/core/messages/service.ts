@@ -19,12 +19,7 @@ import type { Driver } from '../identity/model';
 import type { PendingHandler, PendingWork } from '../pending';
 import type { ConsentRepository, MessageChannel, MessageGuard, MessagePreferences, MessageRecord, MessageRepository, MessageValues, Platform } from './model';
 import { renderData } from './render';
-
-export interface MessagesLog {
-  info(o: object, m?: string): void;
-  warn(o: object, m?: string): void;
-  error(o: object, m?: string): void;
-}
+import type { Log } from '../log';
 
 export interface MessagesDeps {
   messages: MessageRepository;
@@ -39,7 +34,7 @@ export interface MessagesDeps {
   passes?: { endsAt(passId: string): Promise<Date | undefined> };
   work: PendingWork;
   clock: Clock;
-  log?: MessagesLog;
+  log?: Log;
   /** Sends of one message before it is dropped. Default 5. */
   maxAttempts?: number;
   leaseMs?: number;

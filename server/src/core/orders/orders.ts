@@ -21,6 +21,7 @@ import * as changes from './changes';
 import type { SubPatch } from './changes';
 import { orderDue, PENDING_LOOK_MS, type Delivery, type Order, type OrderKind, type OrderRepository, type Payment, type Provider, type Refund } from './model';
 import { backoff, DEFAULT_ORDER_POLICY, type OrderPolicy } from './policy';
+import type { Log } from '../log';
 
 export interface OrderServiceDeps {
   orders: OrderRepository;
@@ -40,7 +41,7 @@ export interface OrderServiceDeps {
   deliveryOwner?: string;
   /** Where the service tells what became of orders (payments recorded, delivered, refunds started and done). */
   events?: EventBus<OrderEvents>;
-  log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
+  log?: Log;
   newOrderNo?: () => string;
   /** Our coupons of a stay, shown on its fee (core/coupons). */
   stayCoupons?: StayCoupons;

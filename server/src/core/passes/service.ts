@@ -39,6 +39,7 @@ import {
   type PlateValidity,
   type PurchaseChange,
 } from './model';
+import type { Log } from '../log';
 
 export interface PassServiceDeps {
   offers: PassOfferRepository;
@@ -67,7 +68,7 @@ export interface PassServiceDeps {
   clock: Clock;
   /** A pass was extended at the lot: its reminders are due 7 days and 1 day before `endsAt` (core/messages). */
   onExtended?: (p: { passId: string; driverId: string; parkNumber: string; plate: string; endsAt: Date }) => void | Promise<void>;
-  log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void };
+  log?: Pick<Log, 'info' | 'warn'>;
   /** How long an unpaid purchase's price holds. */
   quoteTtlMs?: number;
   /** The work collection: a booth renewal that could not be put back is tried again at a due time. */

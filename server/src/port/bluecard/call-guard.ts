@@ -19,6 +19,7 @@ import type { TrustAlerts } from '../../core/lanepay/deduction-trust';
 import type { Park } from '../../core/parks';
 import { HttpError } from '../http/errors';
 import type { Section } from './inbound';
+import type { Log } from '../../core/log';
 
 /** Calls per minute (sustained) and the burst a park may send at once. */
 export interface BluecardRateLimits {
@@ -47,7 +48,7 @@ export interface LotCallGuardOptions {
   /** Defaults for every park; a park's own (config `parks[].rateLimits`) win field by field. */
   limits?: Partial<BluecardRateLimits>;
   perPark?: Record<string, Partial<BluecardRateLimits>>;
-  log: { warn(o: object, m?: string): void };
+  log: Pick<Log, 'warn'>;
   /** Real time in ms (buckets and windows are about real time). */
   now?: () => number;
 }
