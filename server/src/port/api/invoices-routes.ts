@@ -6,8 +6,8 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
-import { bodyParser } from '@koa/bodyparser';
-import type { Context, Middleware } from 'koa';
+import { rawJson } from '../notify/bodies';
+import type { Context } from 'koa';
 import { invoiceEndpoints, opInvoiceEndpoints, type InvoiceView, type OpInvoiceView } from '../../../../shared/api/invoices';
 import type { Clock } from '../../core/clock';
 import { HttpError } from '../http/errors';
@@ -133,8 +133,6 @@ export function mountInvoiceRoutes(router: Router, invoicing: InvoicingService, 
     ctx.body = pdf;
   });
 }
-
-const rawJson = bodyParser({ enableTypes: ['json'], detectJSON: () => true, jsonLimit: '64kb', encoding: 'utf-8' }) as unknown as Middleware;
 
 /** POST /notify/wechatpay/fapiao: verified (the provider's verifier), then the invoice is looked at now. */
 export function invoiceNotifyRouter(deps: {

@@ -8,8 +8,8 @@
  * we do not know is refused (and logged).
  */
 import Router from '@koa/router';
-import { bodyParser } from '@koa/bodyparser';
-import type { Context, Middleware } from 'koa';
+import { form, rawJson } from './bodies';
+import type { Context } from 'koa';
 import type { NotificationVerdict, PaymentEvent, PaymentNotifications, ReceivedNotification, RefundNotifications } from '../../core/orders/gateways';
 import type { OrderService } from '../../core/orders/orders';
 import type { AppState } from '../http/middleware';
@@ -21,9 +21,6 @@ export interface NotifyDeps {
   wechat?: PaymentNotifications & RefundNotifications;
   alipay?: PaymentNotifications;
 }
-
-const rawJson = bodyParser({ enableTypes: ['json'], detectJSON: () => true, jsonLimit: '64kb', encoding: 'utf-8' }) as unknown as Middleware;
-const form = bodyParser({ enableTypes: ['form'], formLimit: '64kb', encoding: 'utf-8' }) as unknown as Middleware;
 
 const received = (ctx: Context): ReceivedNotification => ({ headers: ctx.headers as Record<string, string>, rawBody: ctx.request.rawBody ?? '', body: ctx.request.body });
 

@@ -11,8 +11,8 @@
  * failure, so the provider sends it again.
  */
 import Router from '@koa/router';
-import { bodyParser } from '@koa/bodyparser';
-import type { Context, Middleware } from 'koa';
+import { form, rawJson } from './bodies';
+import type { Context } from 'koa';
 import type { WithholdingEvent } from '../../core/agreements/gateways';
 import type { AgreementService } from '../../core/agreements/service';
 import type { LaneDeductionService } from '../../core/lanepay/lane-deductions';
@@ -31,9 +31,6 @@ export interface WithholdingNotifyDeps {
   /** Verify an Alipay agreement / agreement-payment notification (the parsed form). */
   alipay?: (form: unknown) => WithholdingVerdict | Promise<WithholdingVerdict>;
 }
-
-const rawJson = bodyParser({ enableTypes: ['json'], detectJSON: () => true, jsonLimit: '64kb', encoding: 'utf-8' }) as unknown as Middleware;
-const form = bodyParser({ enableTypes: ['form'], formLimit: '64kb', encoding: 'utf-8' }) as unknown as Middleware;
 
 export function withholdingNotifyRouter(deps: WithholdingNotifyDeps): Router {
   const router = new Router();
