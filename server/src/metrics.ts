@@ -15,101 +15,33 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly collectors: (() => Promise<void>)[] = [];
 
-  readonly payments = new Counter({
-    name: 'parkpay_payments_total',
-    help: 'Parking-fee payments of the driver app (orders) by provider and outcome: paid (recorded, counts for the stay), cannot_count (recorded but refunded: car gone, lot refused, amount differs), refunded (money back), delivered (the lot acknowledged it), notification_refused (a notification that did not verify or match)',
-    labelNames: ['provider', 'outcome'] as const,
-    registers: [this.registry],
-  });
+  readonly payments = this.counter('parkpay_payments_total', 'Parking-fee payments of the driver app (orders) by provider and outcome: paid (recorded, counts for the stay), cannot_count (recorded but refunded: car gone, lot refused, amount differs), refunded (money back), delivered (the lot acknowledged it), notification_refused (a notification that did not verify or match)', ['provider', 'outcome']);
 
-  readonly paymentToLot = new Histogram({
-    name: 'parkpay_payment_to_lot_seconds',
-    help: "From a parking-fee payment recorded (notification or query) to the lot acknowledging sendPayRes",
-    labelNames: ['provider'] as const,
-    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900],
-    registers: [this.registry],
-  });
+  readonly paymentToLot = this.histogram('parkpay_payment_to_lot_seconds', "From a parking-fee payment recorded (notification or query) to the lot acknowledging sendPayRes", [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900], ['provider']);
 
-  readonly sendPayResAttempts = new Counter({
-    name: 'parkpay_sendpayres_attempts_total',
-    help: 'sendPayRes (4.5) requests sent, per park',
-    labelNames: ['park'] as const,
-    registers: [this.registry],
-  });
+  readonly sendPayResAttempts = this.counter('parkpay_sendpayres_attempts_total', 'sendPayRes (4.5) requests sent, per park', ['park']);
 
-  readonly sendPayResFailures = new Counter({
-    name: 'parkpay_sendpayres_failures_total',
-    help: 'sendPayRes (4.5) requests that failed, per park and kind (timeout, network, http, rejected, bad_answer)',
-    labelNames: ['park', 'kind'] as const,
-    registers: [this.registry],
-  });
+  readonly sendPayResFailures = this.counter('parkpay_sendpayres_failures_total', 'sendPayRes (4.5) requests that failed, per park and kind (timeout, network, http, rejected, bad_answer)', ['park', 'kind']);
 
-  readonly lotCall = new Histogram({
-    name: 'parkpay_lot_call_duration_seconds',
-    help: "Calls to the lots' Bluecard clouds, per interface and outcome (ok or the failure kind)",
-    labelNames: ['interface', 'outcome'] as const,
-    buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
-    registers: [this.registry],
-  });
+  readonly lotCall = this.histogram('parkpay_lot_call_duration_seconds', "Calls to the lots' Bluecard clouds, per interface and outcome (ok or the failure kind)", [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10], ['interface', 'outcome']);
 
-  readonly rateLimited = new Counter({
-    name: 'parkpay_rate_limit_hits_total',
-    help: 'Requests refused by a rate limit or lock-out, per scope (api, bluecard) and code (too_many_requests, login_locked, rate_limited)',
-    labelNames: ['scope', 'code'] as const,
-    registers: [this.registry],
-  });
+  readonly rateLimited = this.counter('parkpay_rate_limit_hits_total', 'Requests refused by a rate limit or lock-out, per scope (api, bluecard) and code (too_many_requests, login_locked, rate_limited)', ['scope', 'code']);
 
-  readonly httpRequests = new Histogram({
-    name: 'parkpay_http_request_duration_seconds',
-    help: 'Requests answered, per method, route pattern and status class',
-    labelNames: ['method', 'route', 'status'] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [this.registry],
-  });
+  readonly httpRequests = this.histogram('parkpay_http_request_duration_seconds', 'Requests answered, per method, route pattern and status class', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], ['method', 'route', 'status']);
 
-  readonly undeliveredPaid = new Gauge({
-    name: 'parkpay_undelivered_paid_orders',
-    help: 'Paid orders the lot has not acknowledged yet (being delivered or waiting for a retry)',
-    registers: [this.registry],
-  });
+  readonly undeliveredPaid = this.gauge('parkpay_undelivered_paid_orders', 'Paid orders the lot has not acknowledged yet (being delivered or waiting for a retry)');
 
-  readonly undeliveredOldestAge = new Gauge({
-    name: 'parkpay_undelivered_oldest_age_seconds',
-    help: 'How long the oldest undelivered paid order has waited since it was paid (0 when none)',
-    registers: [this.registry],
-  });
+  readonly undeliveredOldestAge = this.gauge('parkpay_undelivered_oldest_age_seconds', 'How long the oldest undelivered paid order has waited since it was paid (0 when none)');
 
-  readonly refundsPending = new Gauge({
-    name: 'parkpay_refunds_pending',
-    help: 'Refunds started and not confirmed by the provider yet, per kind (order, deduction, booth)',
-    labelNames: ['kind'] as const,
-    registers: [this.registry],
-  });
+  readonly refundsPending = this.gauge('parkpay_refunds_pending', 'Refunds started and not confirmed by the provider yet, per kind (order, deduction, booth)', ['kind']);
 
-  readonly refundsOldestAge = new Gauge({
-    name: 'parkpay_refunds_pending_oldest_age_seconds',
-    help: 'How long the oldest pending refund has waited since it started (0 when none)',
-    registers: [this.registry],
-  });
+  readonly refundsOldestAge = this.gauge('parkpay_refunds_pending_oldest_age_seconds', 'How long the oldest pending refund has waited since it started (0 when none)');
 
-  readonly heartbeatAge = new Gauge({
-    name: 'parkpay_park_heartbeat_age_seconds',
-    help: "Seconds since each park's last heartbeat (4.1); parks that never sent one are absent",
-    labelNames: ['park'] as const,
-    registers: [this.registry],
-  });
+  readonly heartbeatAge = this.gauge('parkpay_park_heartbeat_age_seconds', "Seconds since each park's last heartbeat (4.1); parks that never sent one are absent", ['park']);
 
-  readonly databaseUp = new Gauge({
-    name: 'parkpay_database_up',
-    help: '1 while the database is reachable, 0 while it is down',
-    registers: [this.registry],
-  });
+  readonly databaseUp = this.gauge('parkpay_database_up', '1 while the database is reachable, 0 while it is down');
 
-  readonly collectErrors = new Counter({
-    name: 'parkpay_metrics_collect_errors_total',
-    help: 'Scrapes whose database-derived gauges could not be read (they keep their last values)',
-    registers: [this.registry],
-  });
+  readonly collectErrors = this.counter('parkpay_metrics_collect_errors_total', 'Scrapes whose database-derived gauges could not be read (they keep their last values)');
 
   constructor(opts: { processMetrics?: boolean } = {}) {
     this.registry.setDefaultLabels({ service: 'parkpay' });
@@ -135,5 +67,18 @@ export class Metrics {
 
   get contentType(): string {
     return this.registry.contentType;
+  }
+
+  // Every metric registers in this server's registry only; the names are written out whole so they can be found.
+  private counter<L extends string = never>(name: string, help: string, labelNames?: readonly L[]): Counter<L> {
+    return new Counter<L>({ name, help, registers: [this.registry], ...(labelNames ? { labelNames } : {}) });
+  }
+
+  private gauge<L extends string = never>(name: string, help: string, labelNames?: readonly L[]): Gauge<L> {
+    return new Gauge<L>({ name, help, registers: [this.registry], ...(labelNames ? { labelNames } : {}) });
+  }
+
+  private histogram<L extends string = never>(name: string, help: string, buckets: number[], labelNames?: readonly L[]): Histogram<L> {
+    return new Histogram<L>({ name, help, buckets, registers: [this.registry], ...(labelNames ? { labelNames } : {}) });
   }
 }
