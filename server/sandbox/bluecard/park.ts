@@ -4,241 +4,45 @@
  * entry, guidance spaces are occupied. Synchronous and clock-driven; HTTP lives elsewhere (down.ts takes
  * Bluecard's side of the down calls, the sandbox factory wires events to the outbox).
  *
+ * The parts: park-model.ts (the records), park-lists.ts (white/black lists, bookings, pass cover),
+ * pricing.ts (the price of a stay), park-records.ts (4.2/4.3 records and the dump). This class holds the
+ * stays and the money and applies the rules that change them.
+ *
  * Money is integer fen inside; yuan strings only at the wire (fenToYuan).
  */
 import type { Clock } from '../../src/core/clock';
-import type { EntryRecord, ExitRecord, WhiteEntry, Booking } from '../../../shared/bluecard';
+import type { EntryRecord, ExitRecord, WhiteEntry } from '../../../shared/bluecard';
 import { fenToYuan } from '../../../shared/money';
 import { normalizePlate } from '../../../shared/plate';
-import { formatChinaDate, formatChinaHhmmss, formatChinaTime, parseChinaTime } from '../../../shared/time';
+import { formatChinaHhmmss, formatChinaTime } from '../../../shared/time';
 import type { AreaDefinition, LaneDefinition, ParkDefinition, SpaceDefinition } from './definitions';
 import { ImageStore, compactChinaTime } from './images';
-import { type TariffDefinition, chargeFen, tariffOf, timeDiscountFen } from './tariff';
+import { ParkLists } from './park-lists';
+import type {
+  ArriveOptions,
+  BlackRecord,
+  BookingRecord,
+  BookingRefusal,
+  Car,
+  CarType,
+  CouponRecord,
+  DownCallLog,
+  LeaveOptions,
+  Lift,
+  ParkEvents,
+  Payment,
+  Priced,
+  Quote,
+  WhiteRecord,
+} from './park-model';
+import { BluecardFail, Refusal } from './park-model';
+import { dumpPark, entryRecord, exitRecord, placeInfo } from './park-records';
+import { priceStay, stayPriceDatas } from './pricing';
+import { type TariffDefinition, tariffOf } from './tariff';
+
+export * from './park-model';
 
 const MINUTE = 60_000;
-const DAY = 24 * 60 * MINUTE;
-
-export type CarType = '临时车' | '固定车' | '预约车';
-
-/** An expected refusal of a control action (the barrier stays down): code is machine-readable. */
-export class Refusal extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
-    this.name = 'Refusal';
-  }
-}
-
-/** A Bluecard fail answer: `{"status":"fail","errorCode": message}`. */
-export class BluecardFail extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BluecardFail';
-  }
-}
-
-export interface Payment {
-  /** 4.3 chargeList payNo: our transactionID for 4.5, the lot's own number for cash. */
-  payNo: string;
-  orderId: string;
-  outTradeNo: string;
-  /** What was received (4.5 realCharge). */
-  fen: number;
-  /** What was due (4.5 payCharge). */
-  quotedFen: number;
-  payTime: string;
-  /** Settlement time of the priced stay the payment is for. */
-  getTime: string;
-  payKind: string;
-  payChannel: string;
-  online: boolean;
-  receivedAt: number;
-  /** Which door it came through: "4.5", "cash", "4.16", "4.17", "4.24", "4.25", "4.27". */
-  via: string;
-  /** The lane where the lot took it (cash at an exit lane booth). */
-  laneId?: string;
-}
-
-export interface CouponRecord {
-  couponCode: string;
-  /** "0" hour coupon (position minutes), "1" money coupon (position fen). */
-  modeId: '0' | '1';
-  position: number;
-  end: number;
-  endText: string;
-  orderId: string;
-  plate: string;
-  id: string;
-  receivedAt: number;
-  /** 4.23 coupon, or the couponTime of a paid 4.4 quote, or a 4.24 discountContent. */
-  via: '4.23' | '4.4' | '4.24';
-}
-
-export interface Quote {
-  outTradeNo: string;
-  orderId: string;
-  channelId: string;
-  getTime: number;
-  getTimeText: string;
-  payChargeFen: number;
-  /** 4.4 couponTime in minutes, made permanent when this quote is paid. */
-  couponMinutes: number;
-  via: '4.4' | '4.30' | 'lane';
-}
-
-export interface Car {
-  orderId: string;
-  /** As spelled ("京 A12345"); "" for a ticket car; the temporary plate for a 4.29 car. */
-  plate: string;
-  plateColor: string;
-  ticketCode: string;
-  unlicensed: boolean;
-  codeKind?: string;
-  authId?: string;
-  carType: CarType;
-  confidence: number;
-  inTime: number;
-  inLaneId: string;
-  inChannel: string;
-  inImage: string;
-  areaId: number;
-  spaceId?: string;
-  bookOrderId?: string;
-  openGateMode: string;
-  matchMode: string;
-  payments: Payment[];
-  couponCodes: string[];
-  /** Settlement time of the latest payment: during the paid free time the stay is priced up to here. */
-  paidUntil?: number;
-  /** End of the free time after the latest payment. */
-  paidFreeUntil?: number;
-  /** The exit lane the car waits at (refused exit or 4.30 scan): a payment that settles it opens the barrier. */
-  waitingAt?: string;
-  outTime?: number;
-  outLaneId?: string;
-  outChannel?: string;
-  outImage?: string;
-  exitOpenGateMode?: string;
-  exitRecord?: ExitRecord;
-}
-
-export interface Priced {
-  at: number;
-  /** The instant the stay is priced up to (the latest payment's settlement during the paid free time). */
-  end: number;
-  chargeFen: number;
-  paidFen: number;
-  onlineFen: number;
-  offlineFen: number;
-  profitFen: number;
-  timeProfitFen: number;
-  moneyProfitFen: number;
-  moneyFaceFen: number;
-  profitMinutes: number;
-  payChargeFen: number;
-  stopMinutes: number;
-  /** 4.4 paidfreeTime: minutes left of the paid free time, else the tariff's paid free minutes. */
-  paidFreeMinutes: number;
-  inPaidFreeTime: boolean;
-  /** What each coupon took off, in order (4.3 profitList). */
-  couponValues: { coupon: CouponRecord; valueFen: number }[];
-}
-
-export interface WhiteRecord {
-  entry: WhiteEntry;
-  /** "1" online (4.6), "2" offline (entered at the lot). */
-  source: '1' | '2';
-  fixedId: number;
-  /** When the lot first had this plate on its whitelist: a pass covers a stay from then on, not before. */
-  addedAt: number;
-  updatedAt: number;
-}
-
-export interface BlackRecord {
-  plate: string;
-  memo: string;
-  source: string;
-  updatedAt: number;
-}
-
-export interface BookingRecord {
-  booking: Booking;
-  downTime: number;
-  cancelled: boolean;
-  cancelledAt?: number;
-  /** orderId of the stay that used it. */
-  orderId?: string;
-  inTime?: number;
-  completed: boolean;
-}
-
-export interface BookingRefusal {
-  /** normalizePlate of the plate to refuse; any plate when missing. */
-  plateKey?: string;
-  errorCode: string;
-  remaining: number;
-}
-
-export interface Lift {
-  passagewayId: string;
-  laneName: string;
-  at: number;
-  via: string;
-  /** orderId of a waiting car the lift let through. */
-  released?: string;
-}
-
-export interface DownCallLog {
-  at: number;
-  name: string;
-  status: 'success' | 'fail' | 'fault';
-  errorCode?: string;
-}
-
-export interface ParkEvents {
-  entered(park: ParkState, car: Car): void;
-  left(park: ParkState, car: Car, record: ExitRecord): void;
-  /** A payment taken at the lot (cash at the booth): a 4.15 charge record. */
-  offlinePayment(park: ParkState, car: Car, payment: Payment): void;
-  /** A barrier lifted with no car let through by it (4.22 with nobody waiting). */
-  lifted?(park: ParkState, lift: Lift): void;
-}
-
-export interface ArriveOptions {
-  /** passagewayId or lane name. */
-  lane: string;
-  plate?: string;
-  plateColor?: string;
-  /** A car without a plate that takes a ticket at the entry (plate "", ticketCode set). */
-  unlicensed?: boolean;
-  /** A car without a plate whose driver scanned the entry QR (4.29): codeKind 1/2/3 + authId. */
-  codeKind?: string;
-  authId?: string;
-  /** The temporary plate to use for a scanned unlicensed car ("" or missing: the lot makes one). */
-  ephemeralPlate?: string;
-  spaceId?: string;
-  confidence?: number;
-  /** Let it in even when blacklisted or the area is full. */
-  force?: boolean;
-}
-
-export interface LeaveOptions {
-  /** passagewayId or lane name. */
-  lane: string;
-  orderId?: string;
-  plate?: string;
-  codeKind?: string;
-  authId?: string;
-  ticketCode?: string;
-  /** Open even though money is owed. */
-  force?: boolean;
-  /** When forced with money owed: the booth takes it in cash (default) or waives it. */
-  settle?: 'cash' | 'waive';
-  openGateMode?: string;
-}
 
 export interface ParkOptions {
   clock: Clock;
@@ -269,18 +73,19 @@ export class ParkState {
   /** Payments by transactionID (payNo) — 4.5 is idempotent on it. */
   readonly payments = new Map<string, Payment>();
   readonly coupons = new Map<string, CouponRecord>();
-  readonly white = new Map<string, WhiteRecord>();
-  readonly black = new Map<string, BlackRecord>();
-  readonly bookings = new Map<string, BookingRecord>();
+  /** White and black lists and bookings; the three maps and the refusals below are its own, named here for callers. */
+  readonly lists: ParkLists;
+  readonly white: Map<string, WhiteRecord>;
+  readonly black: Map<string, BlackRecord>;
+  readonly bookings: Map<string, BookingRecord>;
   /** Control: the next 4.18 flag-1 calls (of one plate, or any) are refused with this errorCode. */
-  readonly bookingRefusals: BookingRefusal[] = [];
+  readonly bookingRefusals: BookingRefusal[];
   readonly lifts: Lift[] = [];
   readonly downCalls: DownCallLog[] = [];
 
   private nextOrderId: number;
   private tempPlateSeq = 0;
   private cashSeq = 0;
-  private fixedIdSeq = 0;
 
   constructor(
     def: ParkDefinition,
@@ -294,6 +99,11 @@ export class ParkState {
     this.spaces = (def.spaces ?? []).map((s) => ({ ...s }));
     this.tariff = tariffOf(def.tariff);
     this.nextOrderId = options.orderIdStart;
+    this.lists = new ParkLists(options.clock);
+    this.white = this.lists.white;
+    this.black = this.lists.black;
+    this.bookings = this.lists.bookings;
+    this.bookingRefusals = this.lists.bookingRefusals;
   }
 
   now(): number {
@@ -340,91 +150,20 @@ export class ParkState {
   }
 
   // -------------------------------------------------------------------------------------------------------
-  // Car types: whitelist and bookings
-
-  /** The online or offline whitelist entry valid for this plate today (and in this area when it says). */
-  validWhite(plate: string, areaId: number, at = this.now()): WhiteRecord | undefined {
-    const w = this.white.get(normalizePlate(plate));
-    if (!w) return undefined;
-    const today = formatChinaDate(at);
-    const within = (start: string, end: string) => (start === '' || start <= today) && (end === '' || today <= end);
-    if (!within(w.entry.start, w.entry.end)) return undefined;
-    const perArea = w.entry.areasAndValidity;
-    if (perArea.length > 0 && !perArea.some((a) => a.areaId === areaId && within(a.start, a.end))) return undefined;
-    return w;
-  }
-
-  /** An open booking of this plate whose let-in window holds `at`. */
-  bookingToLetIn(plate: string, areaId: number, at = this.now()): BookingRecord | undefined {
-    const key = normalizePlate(plate);
-    const t = formatChinaTime(at);
-    return [...this.bookings.values()].find(
-      (b) =>
-        !b.cancelled &&
-        !b.completed &&
-        b.orderId === undefined &&
-        normalizePlate(b.booking.plate) === key &&
-        (b.booking.areaId === '0' || b.booking.areaId === String(areaId)) &&
-        b.booking.letInStartTime <= t &&
-        t <= b.booking.letInEndTime,
-    );
-  }
+  // Car types: whitelist and bookings (park-lists.ts)
 
   /** The car type a plate would get entering this area now. */
   carTypeFor(plate: string, areaId: number): CarType {
-    if (plate === '') return '临时车';
-    if (this.validWhite(plate, areaId)) return '固定车';
-    if (this.bookingToLetIn(plate, areaId)) return '预约车';
-    return '临时车';
+    return this.lists.carTypeFor(plate, areaId);
   }
 
-  /**
-   * The stretches of [from, to] a monthly pass (whitelist entry) covers for a car in `areaId`: from the
-   * first day of its validity 00:00 (and not before the lot had the entry) to the last day's end; with
-   * per-area validity, only that area's rows count (and the entry's own dates still bound them).
-   */
+  /** The stretches of [from, to] a monthly pass covers for this plate in this area. */
   passCover(plate: string, areaId: number, from: number, to: number): [number, number][] {
-    if (plate === '' || to <= from) return [];
-    const w = this.white.get(normalizePlate(plate));
-    if (!w) return [];
-    const dayStart = (d: string) => (d === '' ? -Infinity : parseChinaTime(`${d} 00:00:00`).getTime());
-    const dayEnd = (d: string) => (d === '' ? Infinity : parseChinaTime(`${d} 00:00:00`).getTime() + DAY);
-    const safe = (f: () => number, fallback: number) => {
-      try {
-        return f();
-      } catch {
-        return fallback;
-      }
-    };
-    const entryFrom = Math.max(w.addedAt, safe(() => dayStart(w.entry.start), Infinity));
-    const entryTo = safe(() => dayEnd(w.entry.end), -Infinity);
-    const rows = w.entry.areasAndValidity.length === 0 ? [{ start: '', end: '' }] : w.entry.areasAndValidity.filter((a) => a.areaId === areaId);
-    const cover: [number, number][] = [];
-    for (const r of rows) {
-      const a = Math.max(from, entryFrom, safe(() => dayStart(r.start), Infinity));
-      const b = Math.min(to, entryTo, safe(() => dayEnd(r.end), -Infinity));
-      if (a < b) cover.push([a, b]);
-    }
-    return cover;
+    return this.lists.passCover(plate, areaId, from, to);
   }
 
-  /** How much of [from, to] no pass covers (ms). */
-  private uncoveredMs(car: Car, from: number, to: number): number {
-    const cover = this.passCover(car.plate, car.areaId, from, to).sort((x, y) => x[0] - y[0]);
-    let covered = 0;
-    let reach = from;
-    for (const [a, b] of cover) {
-      const start = Math.max(a, reach);
-      if (b > start) {
-        covered += b - start;
-        reach = b;
-      }
-    }
-    return Math.max(0, to - from - covered);
-  }
-
-  isBlack(plate: string): boolean {
-    return plate !== '' && this.black.has(normalizePlate(plate));
+  upsertWhite(entry: WhiteEntry, source: '1' | '2'): WhiteRecord {
+    return this.lists.upsertWhite(entry, source);
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -470,11 +209,11 @@ export class ParkState {
     }
     if (plate !== '') {
       if (this.carByPlate(plate)) throw new Refusal('already_in_park', `${plate} is already in the park`);
-      if (this.isBlack(plate) && !o.force) throw new Refusal('blacklisted', `${plate} is blacklisted`);
+      if (this.lists.isBlack(plate) && !o.force) throw new Refusal('blacklisted', `${plate} is blacklisted`);
     }
     const area = this.area(areaId)!;
-    const white = plate !== '' && !scanned ? this.validWhite(plate, areaId) : undefined;
-    const booking = plate !== '' && !scanned && !white ? this.bookingToLetIn(plate, areaId) : undefined;
+    const white = plate !== '' && !scanned ? this.lists.validWhite(plate, areaId) : undefined;
+    const booking = plate !== '' && !scanned && !white ? this.lists.bookingToLetIn(plate, areaId) : undefined;
     if (!white && !booking && !o.force && this.occupied(areaId) >= area.spaces) {
       throw new Refusal('full', `area ${area.name} is full`);
     }
@@ -604,73 +343,11 @@ export class ParkState {
   }
 
   // -------------------------------------------------------------------------------------------------------
-  // Pricing
+  // Pricing (pricing.ts)
 
   /** Price a stay at `at` (default now); `extraCouponMinutes` is a 4.4 couponTime not yet paid. */
   price(car: Car, at = this.now(), extraCouponMinutes = 0): Priced {
-    const inPaidFreeTime = car.paidFreeUntil !== undefined && car.paidUntil !== undefined && at <= car.paidFreeUntil;
-    const end = inPaidFreeTime ? Math.max(car.inTime, car.paidUntil!) : Math.max(car.inTime, at);
-    // A monthly pass makes the time it covers free; the rest is priced as one stay (a pass that ran out
-    // during the stay, or one that began after entry: the car owes for the time outside it).
-    const duration = car.plate === '' ? end - car.inTime : this.uncoveredMs(car, car.inTime, end);
-    const fixed = duration === 0;
-    const charge = fixed ? 0 : chargeFen(this.tariff, duration);
-    const paidOnline = car.payments.filter((p) => p.online).reduce((s, p) => s + p.fen, 0);
-    const paidOffline = car.payments.filter((p) => !p.online).reduce((s, p) => s + p.fen, 0);
-    const paid = paidOnline + paidOffline;
-
-    const coupons = car.couponCodes.map((c) => this.coupons.get(c)!).filter((c) => c.end >= at || c.via === '4.4');
-    // Time first (each coupon's value is what it adds to the discount of those before it), then money.
-    const budget = Math.max(0, charge - paid);
-    let left = budget;
-    let minutes = 0;
-    let timeValue = 0;
-    const couponValues: Priced['couponValues'] = [];
-    const extraValue = fixed ? 0 : timeDiscountFen(this.tariff, duration, extraCouponMinutes);
-    for (const c of coupons.filter((x) => x.modeId === '0')) {
-      const before = fixed ? 0 : timeDiscountFen(this.tariff, duration, minutes + extraCouponMinutes);
-      minutes += c.position;
-      const after = fixed ? 0 : timeDiscountFen(this.tariff, duration, minutes + extraCouponMinutes);
-      const v = Math.min(left, after - before);
-      left -= v;
-      timeValue += v;
-      couponValues.push({ coupon: c, valueFen: v });
-    }
-    const extra = Math.min(left, extraValue);
-    left -= extra;
-    timeValue += extra;
-    let moneyValue = 0;
-    let moneyFace = 0;
-    for (const c of coupons.filter((x) => x.modeId === '1')) {
-      moneyFace += c.position;
-      const v = Math.min(left, c.position);
-      left -= v;
-      moneyValue += v;
-      couponValues.push({ coupon: c, valueFen: v });
-    }
-    const profit = timeValue + moneyValue;
-    const payCharge = Math.max(0, charge - paid - profit);
-    const paidFreeMinutes = inPaidFreeTime
-      ? Math.ceil((car.paidFreeUntil! - at) / MINUTE)
-      : this.tariff.paidFreeMinutes;
-    return {
-      at,
-      end,
-      chargeFen: charge,
-      paidFen: paid,
-      onlineFen: paidOnline,
-      offlineFen: paidOffline,
-      profitFen: profit,
-      timeProfitFen: timeValue,
-      moneyProfitFen: moneyValue,
-      moneyFaceFen: moneyFace,
-      profitMinutes: minutes + extraCouponMinutes,
-      payChargeFen: payCharge,
-      stopMinutes: Math.max(0, Math.floor((at - car.inTime) / MINUTE)),
-      paidFreeMinutes,
-      inPaidFreeTime,
-      couponValues,
-    };
+    return priceStay(this, car, at, extraCouponMinutes);
   }
 
   /** parkNumber_channelId_orderId_HHmmss (4.4 channel "0"; 4.30 the exit lane). */
@@ -698,23 +375,7 @@ export class ParkState {
 
   /** 4.4 / 4.30 answer datas of a quote. */
   stayPrice(car: Car, quote: Quote, priced: Priced) {
-    return {
-      orderId: car.orderId,
-      plate: car.plate,
-      inTime: formatChinaTime(car.inTime),
-      getTime: quote.getTimeText,
-      charge: yuan(priced.chargeFen),
-      payCharge: yuan(priced.payChargeFen),
-      paidTotal: yuan(priced.paidFen),
-      profitChargeTotal: yuan(priced.profitFen),
-      profitTimeTotal: String(priced.profitMinutes),
-      stopTimeTotal: String(priced.stopMinutes),
-      paidfreeTime: String(priced.paidFreeMinutes),
-      memo: '',
-      imgName: car.inImage,
-      outTradeNo: quote.outTradeNo,
-      timeStamp: String(this.now()),
-    };
+    return stayPriceDatas(car, quote, priced, this.now());
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -869,116 +530,19 @@ export class ParkState {
   // -------------------------------------------------------------------------------------------------------
   // Lists
 
-  upsertWhite(entry: WhiteEntry, source: '1' | '2'): WhiteRecord {
-    const k = normalizePlate(entry.plate);
-    const existing = this.white.get(k);
-    const record: WhiteRecord = {
-      entry: { ...entry, areasAndValidity: entry.areasAndValidity.map((a) => ({ ...a })) },
-      source,
-      fixedId: existing?.fixedId ?? ++this.fixedIdSeq,
-      addedAt: existing?.addedAt ?? this.now(),
-      updatedAt: this.now(),
-    };
-    this.white.set(k, record);
-    return record;
-  }
-
   // -------------------------------------------------------------------------------------------------------
-  // Records (4.2, 4.3) and counts (4.1)
+  // Records (4.2, 4.3: park-records.ts) and counts (4.1)
 
   placeInfo(car: Car): { areaName: string; placeNumber: string; memo: string }[] {
-    return [{ areaName: this.area(car.areaId)?.name ?? '', placeNumber: car.spaceId ?? '', memo: 'currentArea' }];
+    return placeInfo(this, car);
   }
 
   entryRecord(car: Car): EntryRecord {
-    return {
-      plate: car.plate,
-      ticketCode: car.ticketCode,
-      plateColor: car.plateColor,
-      inTime: formatChinaTime(car.inTime),
-      inChannel: car.inChannel,
-      inImage: car.inImage,
-      orderId: car.orderId,
-      visitReason: '',
-      openGateMode: car.openGateMode,
-      matchMode: car.matchMode,
-      idCard: '',
-      confidence: car.confidence,
-      carType: car.carType,
-      userInfo: { idCard: '', userName: '', phone: '', address: '' },
-      placeInfo: this.placeInfo(car),
-    };
+    return entryRecord(this, car);
   }
 
   exitRecord(car: Car, priced: Priced): ExitRecord {
-    const hourCoupons = priced.couponValues.filter((v) => v.coupon.modeId === '0');
-    const moneyCoupons = priced.couponValues.filter((v) => v.coupon.modeId === '1');
-    const sumMinutes = hourCoupons.reduce((s, v) => s + v.coupon.position, 0);
-    return {
-      orderId: car.orderId,
-      operatorId: '',
-      operatorName: '',
-      invoiceNo: '',
-      carInfo: {
-        plate: car.plate,
-        plateColor: car.plateColor,
-        ticketCode: car.ticketCode,
-        carType: car.carType,
-        confidence: car.confidence,
-      },
-      userInfo: { idCard: '' },
-      passInfo: {
-        inTime: formatChinaTime(car.inTime),
-        outTime: formatChinaTime(car.outTime ?? this.now()),
-        inImage: car.inImage,
-        outImage: car.outImage ?? '',
-        inChannel: car.inChannel,
-        outChannel: car.outChannel ?? '',
-        openGateMode: car.exitOpenGateMode ?? '自动抬杆',
-        matchMode: car.matchMode,
-      },
-      // charge = onLineCharge + offLineCharge + profitChargeTotal (when nothing was waived); all coupons
-      // are online ones (they came from the cloud).
-      chargeStatistics: {
-        charge: yuan(priced.chargeFen),
-        onLineCharge: yuan(priced.onlineFen),
-        offLineCharge: yuan(priced.offlineFen),
-        profitChargeTotal: yuan(priced.profitFen),
-        onLineProfitChargeNum: yuan(priced.moneyFaceFen),
-        onLineProfitChargeValue: yuan(priced.moneyProfitFen),
-        offLineProfitChargeNum: '0.00',
-        offLineProfitChargeValue: '0.00',
-        onLineProfitTimeNum: String(sumMinutes),
-        onLineProfitTimeValue: yuan(priced.timeProfitFen),
-        offLineProfitTimeNum: '0',
-        offLineProfitTimeValue: '0.00',
-      },
-      chargeList: car.payments.map((p) => ({
-        payNo: p.payNo,
-        getTime: p.getTime,
-        payCharge: yuan(p.fen),
-        payKind: p.payKind,
-        payChannel: p.payChannel,
-        memo: '',
-      })),
-      profitList: [...hourCoupons, ...moneyCoupons].map((v) => ({
-        profitCode: v.coupon.couponCode,
-        getTime: formatChinaTime(v.coupon.receivedAt),
-        profitTime: v.coupon.modeId === '0' ? String(v.coupon.position) : '0',
-        profitCharge: v.coupon.modeId === '1' ? yuan(v.coupon.position) : '0.00',
-        profitChargeValue: yuan(v.valueFen),
-        memo: v.coupon.via === '4.4' ? 'couponTime' : '',
-      })),
-      placeInfo: this.placeInfo(car),
-    };
-  }
-
-  /** Bookings still holding a space: not cancelled, not used, not over. */
-  openBookingsIn(areaId: string, at = this.now()): BookingRecord[] {
-    const nowText = formatChinaTime(at);
-    return [...this.bookings.values()].filter(
-      (b) => !b.cancelled && !b.completed && b.orderId === undefined && b.booking.areaId === areaId && b.booking.end >= nowText,
-    );
+    return exitRecord(this, car, priced);
   }
 
   /** Bookable spaces left: of one area, or (areaId "0") of the whole lot, where any-area bookings count too. */
@@ -992,7 +556,7 @@ export class ParkState {
   counts() {
     const areaList = this.areas.map((a) => {
       const cars = this.inPark().filter((c) => c.areaId === a.id);
-      const openBookings = this.openBookingsIn(String(a.id)).length;
+      const openBookings = this.lists.openBookingsIn(String(a.id)).length;
       return {
         areaName: a.name,
         spaceCount: a.spaces,
@@ -1009,7 +573,7 @@ export class ParkState {
       spaceCount: sum((x) => x.spaceCount),
       freeSpaceCount: sum((x) => x.lastSpaceCount),
       // Any-area bookings (areaId "0") take from the lot's total.
-      bookSpaceCount: Math.max(0, sum((x) => x.bookSpaceCount) - this.openBookingsIn('0').length),
+      bookSpaceCount: Math.max(0, sum((x) => x.bookSpaceCount) - this.lists.openBookingsIn('0').length),
       bookInParkCount: sum((x) => x.bookInParkCount),
       areaList,
     };
@@ -1026,71 +590,10 @@ export class ParkState {
   }
 
   // -------------------------------------------------------------------------------------------------------
-  // Dump
+  // Dump (park-records.ts)
 
   /** Everything, readable (times in China time, money in yuan). */
   dump() {
-    const t = (ms: number | undefined) => (ms === undefined ? undefined : formatChinaTime(ms));
-    const carView = (c: Car) => {
-      const priced = c.outTime === undefined ? this.price(c) : undefined;
-      return {
-        orderId: c.orderId,
-        plate: c.plate,
-        plateColor: c.plateColor,
-        ticketCode: c.ticketCode,
-        unlicensed: c.unlicensed,
-        codeKind: c.codeKind,
-        authId: c.authId,
-        carType: c.carType,
-        inTime: t(c.inTime),
-        inChannel: c.inChannel,
-        inImage: c.inImage,
-        areaId: c.areaId,
-        spaceId: c.spaceId,
-        bookOrderId: c.bookOrderId,
-        paid: yuan(c.payments.reduce((s, p) => s + p.fen, 0)),
-        payments: c.payments.map((p) => p.payNo),
-        coupons: c.couponCodes,
-        paidUntil: t(c.paidUntil),
-        paidFreeUntil: t(c.paidFreeUntil),
-        waitingAt: c.waitingAt,
-        owedNow: priced ? yuan(priced.payChargeFen) : undefined,
-        chargeNow: priced ? yuan(priced.chargeFen) : undefined,
-        outTime: t(c.outTime),
-        outChannel: c.outChannel,
-        outImage: c.outImage,
-      };
-    };
-    return {
-      parkNumber: this.parkNumber,
-      name: this.name,
-      now: t(this.now()),
-      tariff: this.tariff,
-      lanes: this.lanes,
-      areas: this.areas,
-      counts: this.counts(),
-      spaces: this.spaces.map((s) => {
-        const car = this.inPark().find((c) => c.spaceId === s.spaceId);
-        return { ...s, occupiedBy: car?.orderId, plate: car?.plate };
-      }),
-      cars: this.inPark().map(carView),
-      departed: [...this.cars.values()].filter((c) => c.outTime !== undefined).map(carView),
-      payments: [...this.payments.values()].map((p) => ({ ...p, amount: yuan(p.fen), quoted: yuan(p.quotedFen), receivedAt: t(p.receivedAt) })),
-      quotes: [...this.quotes.values()].map((q) => ({ ...q, payCharge: yuan(q.payChargeFen), getTime: q.getTimeText })),
-      coupons: [...this.coupons.values()].map((c) => ({ ...c, end: c.endText, receivedAt: t(c.receivedAt) })),
-      white: [...this.white.values()].map((w) => ({ ...w.entry, source: w.source, fixedId: w.fixedId, updatedAt: t(w.updatedAt) })),
-      black: [...this.black.values()].map((b) => ({ ...b, updatedAt: t(b.updatedAt) })),
-      bookings: [...this.bookings.values()].map((b) => ({
-        ...b.booking,
-        downTime: t(b.downTime),
-        cancelled: b.cancelled,
-        orderId: b.orderId,
-        inTime: t(b.inTime),
-        completed: b.completed,
-      })),
-      lifts: this.lifts.map((l) => ({ ...l, at: t(l.at) })),
-      images: this.images.names(),
-      downCalls: this.downCalls.slice(-100).map((d) => ({ ...d, at: t(d.at) })),
-    };
+    return dumpPark(this);
   }
 }
