@@ -90,19 +90,49 @@ function urlParams(url: string): Record<string, string> {
   return out;
 }
 
-export function createAgreementDesk(o: AgreementDeskOptions): AgreementDesk {
+interface ControlBody {
+  url?: string;
+  user?: string;
+  agreementNo?: string;
+  balanceFen?: number | null;
+  times?: number;
+}
+
+/** POST /__sandbox/agreements/<action>: the status and the answer. */
+function controlAction(api: AgreementSandbox, rest: string, b: ControlBody): [number, unknown] {
+  const no = String(b.agreementNo ?? '');
+  switch (rest) {
+    case 'sign':
+      return [200, api.sign(String(b.url ?? ''), b.user)];
+    case 'unsign':
+      return [200, api.userUnsign(no)];
+    case 'stop':
+      return [200, api.stop(no)];
+    case 'resume':
+      return [200, api.resume(no)];
+    case 'balance':
+      if (typeof b.user !== 'string' || (b.balanceFen !== null && typeof b.balanceFen !== 'number')) {
+        return [400, { error: 'user and balanceFen (a number or null) are required' }];
+      }
+      api.setBalance(b.user, b.balanceFen);
+      return [200, { user: b.user, balanceFen: api.balance(b.user) }];
+    case 'hold':
+      api.holdNext(b.times ?? 1);
+      return [200, { ok: true }];
+    default:
+      return [404, { error: 'not found' }];
+  }
+}
+
+/** The sandbox user a page proposes: the merchant's login id when it names a sandbox user. */
+const defaultUser = (r: SignRequest): string => (r.externalLogonId && /^[A-Za-z0-9_.-]{1,32}$/.test(r.externalLogonId) ? r.externalLogonId : 'driver');
+
+type OpenPage = (params: Record<string, string>, refused: GatewayAnswer | undefined) => SignRequest | PageRefusal;
+
+/** What tests and the demo do in process (AgreementSandbox). */
+function agreementApi(o: AgreementDeskOptions, open: OpenPage): AgreementSandbox {
   const { book } = o;
-
-  const open = (params: Record<string, string>, refused: GatewayAnswer | undefined): SignRequest | PageRefusal => {
-    if (params.method !== PAGE_SIGN_METHOD) return { code: 'isv.invalid-method', message: `not a ${PAGE_SIGN_METHOD} URL` };
-    if (refused) return { code: String(refused.inner.sub_code ?? refused.inner.code), message: String(refused.inner.sub_msg ?? refused.inner.msg) };
-    return book.openSignRequest(params);
-  };
-
-  /** The sandbox user a page proposes: the merchant's login id when it names a sandbox user. */
-  const defaultUser = (r: SignRequest): string => (r.externalLogonId && /^[A-Za-z0-9_.-]{1,32}$/.test(r.externalLogonId) ? r.externalLogonId : 'driver');
-
-  const api: AgreementSandbox = {
+  return {
     sign: (url, user) => {
       const params = urlParams(url);
       const r = open(params, o.verify(params));
@@ -126,6 +156,17 @@ export function createAgreementDesk(o: AgreementDeskOptions): AgreementDesk {
     },
     byExternalNo: (no) => snapshot(book.byExternalNo(no)),
   };
+}
+
+export function createAgreementDesk(o: AgreementDeskOptions): AgreementDesk {
+  const { book } = o;
+
+  const open: OpenPage = (params, refused) => {
+    if (params.method !== PAGE_SIGN_METHOD) return { code: 'isv.invalid-method', message: `not a ${PAGE_SIGN_METHOD} URL` };
+    if (refused) return { code: String(refused.inner.sub_code ?? refused.inner.code), message: String(refused.inner.sub_msg ?? refused.inner.msg) };
+    return book.openSignRequest(params);
+  };
+  const api = agreementApi(o, open);
 
   const html = (res: http.ServerResponse, status: number, body: string) => {
     res.writeHead(status, { 'content-type': 'text/html;charset=utf-8', 'content-length': Buffer.byteLength(body) });
@@ -182,29 +223,9 @@ export function createAgreementDesk(o: AgreementDeskOptions): AgreementDesk {
       if (req.method !== 'POST') return json(404, { error: 'not found' });
       if (rest.startsWith('page/')) return await pageAction(req, res, rest.slice('page/'.length));
       const text = await o.readBody(req);
-      const b = (text ? JSON.parse(text) : {}) as { url?: string; user?: string; agreementNo?: string; balanceFen?: number | null; times?: number };
-      const no = String(b.agreementNo ?? '');
-      switch (rest) {
-        case 'sign':
-          return json(200, api.sign(String(b.url ?? ''), b.user));
-        case 'unsign':
-          return json(200, api.userUnsign(no));
-        case 'stop':
-          return json(200, api.stop(no));
-        case 'resume':
-          return json(200, api.resume(no));
-        case 'balance':
-          if (typeof b.user !== 'string' || (b.balanceFen !== null && typeof b.balanceFen !== 'number')) {
-            return json(400, { error: 'user and balanceFen (a number or null) are required' });
-          }
-          api.setBalance(b.user, b.balanceFen);
-          return json(200, { user: b.user, balanceFen: api.balance(b.user) });
-        case 'hold':
-          api.holdNext(b.times ?? 1);
-          return json(200, { ok: true });
-        default:
-          return json(404, { error: 'not found' });
-      }
+      const b = (text ? JSON.parse(text) : {}) as ControlBody;
+      const [status, body] = controlAction(api, rest, b);
+      return json(status, body);
     } catch (e) {
       return json(e instanceof AgreementControlError ? 409 : 400, { error: (e as Error).message });
     }

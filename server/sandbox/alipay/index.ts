@@ -25,7 +25,7 @@ import { createPublicKey } from 'node:crypto';
 import { formatChinaTime } from '../../../shared/time';
 import { ScaledClock, systemClock, type Clock } from '../../src/core/clock';
 import { AgreementBook } from './agreement-book';
-import { createAgreementDesk, type AgreementSandbox } from './agreements';
+import { createAgreementDesk, type AgreementDesk, type AgreementSandbox } from './agreements';
 import { TradeBook, type IdMode, type SandboxRefund, type SandboxTrade } from './book';
 import { commonChecks } from './checks';
 import { createControl } from './control';
@@ -160,14 +160,7 @@ export interface AlipaySandbox {
 export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Promise<AlipaySandbox> {
   const appId = options.appId ?? '2021000149600001';
   const host = options.host ?? '127.0.0.1';
-  const timeScale = options.timeScale ?? 1;
-  if (!(timeScale > 0)) throw new Error('timeScale must be > 0');
-  const clock: Clock = options.clock ?? (timeScale === 1 ? systemClock : new ScaledClock(Date.now(), timeScale));
-  const mode: SchedulerMode = !options.clock
-    ? { mode: 'timers', timeScale }
-    : options.pollMs
-      ? { mode: 'poll', pollMs: options.pollMs }
-      : { mode: 'manual' };
+  const { clock, mode } = sandboxTime(options);
 
   const keys = sandboxKeys(options.keys);
   const sellerId = pid(`seller:${appId}`);
@@ -220,18 +213,41 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
       if (!res.headersSent) send(res, 400, (e as Error).message, 'text/plain; charset=utf-8');
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const base = await listen(server, options.port ?? 0, host);
 
-  const snapshot = <T>(v: T): T => structuredClone(v);
   const sandbox: AlipaySandbox = {
     ...sandboxApps({ appId, base, keys, certs, notifyUrl: options.notifyUrl }),
+    ...inProcessApi({ book, notifier, scheduler, faceToFace, agreementDesk, messages, faults, hits, userOf }),
     sellerId,
     clock,
+    stop: async () => {
+      scheduler.stop();
+      notifier.stop();
+      for (const r of held) r.destroy();
+      held.clear();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await notifier.idle();
+    },
+  };
+  return sandbox;
+}
+
+/** What tests and the demo do in process: play the buyer and time, inject faults, read what happened. */
+function inProcessApi(o: {
+  book: TradeBook;
+  notifier: Notifier;
+  scheduler: SandboxScheduler;
+  faceToFace: FaceToFaceCounter;
+  agreementDesk: AgreementDesk;
+  messages: TemplateMessageDesk;
+  faults: AlipayFault[];
+  hits: GatewayHit[];
+  userOf: (u: string | SandboxUser | undefined) => SandboxUser | undefined;
+}): Omit<AlipaySandbox, 'url' | 'gateway' | 'app' | 'appPublicKey' | 'certApp' | 'sellerId' | 'clock' | 'stop'> {
+  const { book, notifier, scheduler, faceToFace, agreementDesk, messages, faults, hits, userOf } = o;
+  const snapshot = <T>(v: T): T => structuredClone(v);
+  return {
     user: (name) => userOf(name) as SandboxUser,
     pay: (no, u) => book.pay(no, userOf(u)),
     cancel: (no, u) => book.cancel(no, userOf(u)),
@@ -276,17 +292,30 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
         await new Promise((r) => setTimeout(r, 5));
       }
     },
-    stop: async () => {
-      scheduler.stop();
-      notifier.stop();
-      for (const r of held) r.destroy();
-      held.clear();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await notifier.idle();
-    },
   };
-  return sandbox;
+}
+
+/** Sandbox time: the given clock (manual, or polled every pollMs), else real time sped up timeScale times. */
+function sandboxTime(options: AlipaySandboxOptions): { clock: Clock; mode: SchedulerMode } {
+  const timeScale = options.timeScale ?? 1;
+  if (!(timeScale > 0)) throw new Error('timeScale must be > 0');
+  const clock: Clock = options.clock ?? (timeScale === 1 ? systemClock : new ScaledClock(Date.now(), timeScale));
+  const mode: SchedulerMode = !options.clock
+    ? { mode: 'timers', timeScale }
+    : options.pollMs
+      ? { mode: 'poll', pollMs: options.pollMs }
+      : { mode: 'manual' };
+  return { clock, mode };
+}
+
+/** Listen and return the base URL. */
+async function listen(server: http.Server, port: number, host: string): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
 }
 
 interface KeyPair {
