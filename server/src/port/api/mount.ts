@@ -31,7 +31,7 @@ import type { Driver } from '../../core/identity/model';
 import { AppError } from '../../core/errors';
 import { HttpError } from '../http/errors';
 import { assertParkAccess, type Operator } from '../../core/operators/model';
-import { authenticateOperator, authenticateRequest, authenticatorOf, operatorAuthOf, type ApiState } from './driver-auth';
+import { authenticateOperator, authenticateRequest, authenticatorOf, operatorAuthOf, type ApiState, type OperatorAuthDeps } from './driver-auth';
 
 export const API_BODY_LIMIT = '64kb';
 
@@ -114,6 +114,42 @@ function paramFacts(ctx: Context): AuditFacts {
   return out;
 }
 
+/**
+ * An operator's call: authenticated, kept to the parks the operator may act on, and — when `audited` (every
+ * action that changes something) — recorded with who, what, when and the result, refusals included.
+ */
+async function operatorCall(ctx: Context, next: Next, name: string, audited: boolean, opAuth: OperatorAuthDeps): Promise<void> {
+  const op = await authenticateOperator(ctx, opAuth.authenticator);
+  const parkNumber = typeof ctx.params?.parkNumber === 'string' ? ctx.params.parkNumber : undefined;
+  let code: string | undefined;
+  try {
+    if (parkNumber !== undefined) assertParkAccess(op, parkNumber);
+    await next();
+  } catch (e) {
+    code = e instanceof AppError ? e.code : 'internal';
+    throw e;
+  } finally {
+    if (audited) {
+      const st = ctx.state as AuditState;
+      const facts = { ...paramFacts(ctx), ...st.auditFacts };
+      await opAuth.audit
+        .record({
+          at: new Date(opAuth.clock?.now() ?? Date.now()),
+          operatorId: op.id,
+          username: op.username,
+          ...(op.displayName ? { displayName: op.displayName } : {}),
+          action: name,
+          parkNumber,
+          ...(Object.keys(facts).length ? { facts } : {}),
+          target: st.auditTarget,
+          result: code ? 'error' : 'ok',
+          code,
+        })
+        .catch((err: unknown) => st.log?.error({ err, endpoint: name }, 'audit entry not written'));
+    }
+  }
+}
+
 export function mount<E extends EndpointDef>(router: Router, endpoint: E, handler: Handler<E>, options: MountOptions = {}): void {
   const name = `${endpoint.method} ${endpoint.path}`;
   const auth = authenticatorOf(router);
@@ -137,40 +173,7 @@ export function mount<E extends EndpointDef>(router: Router, endpoint: E, handle
   chain.push(async (ctx, next) => {
     ctx.set('cache-control', 'no-store');
     if (endpoint.auth === 'driver') await authenticateRequest(ctx, auth!);
-    if (endpoint.auth === 'operator') {
-      const op = await authenticateOperator(ctx, opAuth!.authenticator);
-      const parkNumber = typeof ctx.params?.parkNumber === 'string' ? ctx.params.parkNumber : undefined;
-      // Every action that changes something is audited (who, what, when, result), refusals included.
-      const audited = endpoint.method !== 'GET';
-      let code: string | undefined;
-      try {
-        if (parkNumber !== undefined) assertParkAccess(op, parkNumber);
-        await next();
-      } catch (e) {
-        code = e instanceof AppError ? e.code : 'internal';
-        throw e;
-      } finally {
-        if (audited) {
-          const st = ctx.state as AuditState;
-          const facts = { ...paramFacts(ctx), ...st.auditFacts };
-          await opAuth!.audit
-            .record({
-              at: new Date(opAuth!.clock?.now() ?? Date.now()),
-              operatorId: op.id,
-              username: op.username,
-              ...(op.displayName ? { displayName: op.displayName } : {}),
-              action: name,
-              parkNumber,
-              ...(Object.keys(facts).length ? { facts } : {}),
-              target: st.auditTarget,
-              result: code ? 'error' : 'ok',
-              code,
-            })
-            .catch((err: unknown) => st.log?.error({ err, endpoint: name }, 'audit entry not written'));
-        }
-      }
-      return;
-    }
+    if (endpoint.auth === 'operator') return operatorCall(ctx, next, name, endpoint.method !== 'GET', opAuth!);
     await next();
   });
   if (endpoint.body) chain.push(apiJsonBody(options.bodyLimit));
