@@ -120,14 +120,10 @@ function bluecardOperation(path: string, section: keyof typeof bluecardInterface
 
 const text = (description: string) => ({ description, content: { 'text/plain': { schema: { type: 'string' } } } });
 
-export function buildOpenApi(opts: { version: string; publicBaseUrl?: string } = { version: '0' }): Json {
-  const paths: Record<string, Record<string, Json>> = {};
-  const add = (method: string, path: string, op: Json) => {
-    (paths[openApiPath(path)] ??= {})[method.toLowerCase()] = op;
-  };
+type AddOperation = (method: string, path: string, op: Json) => void;
 
-  for (const { tag, name, endpoint } of apiContracts()) add(endpoint.method, endpoint.path, apiOperation(tag, name, endpoint));
-  // Routes of the app API that answer files outside a contract.
+/** Routes of the app API that answer files outside a contract. */
+function fileRoutes(add: AddOperation): void {
   add('GET', RECONCILIATION_CSV_PATH, {
     operationId: 'opReconciliation.dailyCsv',
     tags: ['op reconciliation'],
@@ -160,7 +156,10 @@ export function buildOpenApi(opts: { version: string; publicBaseUrl?: string } =
     ],
     responses: { '200': { description: 'The fapiao (PDF)', content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } } },
   });
+}
 
+/** The URLs the lots' Bluecard clouds call: one a section, and the v2.5.0 common URL. */
+function bluecardRoutes(add: AddOperation): void {
   for (const [path, section] of Object.entries(UP_ROUTES)) add('POST', `${BLUECARD_PREFIX}${path}`, bluecardOperation(`${BLUECARD_PREFIX}${path}`, section as keyof typeof bluecardInterfaces));
   add('POST', BLUECARD_PREFIX, {
     ...bluecardOperation(BLUECARD_PREFIX, '4.28'),
@@ -175,7 +174,10 @@ export function buildOpenApi(opts: { version: string; publicBaseUrl?: string } =
       '200': { description: 'The answer envelope of the section named by `method`', content: { 'application/json': { schema: { oneOf: (['4.28', '4.31', '4.32'] as const).map((s) => schemaOf(bluecardInterfaces[s].answer, 'output')) } } } },
     },
   });
+}
 
+/** The payment providers' notify URLs. */
+function notifyRoutes(add: AddOperation): void {
   const notify = (path: string, who: string, how: string, answer: string) =>
     add('POST', path, {
       operationId: `notify.${path.split('/').slice(2).join('.')}`,
@@ -191,7 +193,10 @@ export function buildOpenApi(opts: { version: string; publicBaseUrl?: string } =
   notify(WITHHOLDING_NOTIFY_PATHS.wechat, "WeChat Pay's vehicle parking service", 'entry states and deduction results', 'answered 204 when taken.');
   notify(INVOICE_NOTIFY_PATHS.wechat, 'WeChat Pay e-invoicing', 'FAPIAO.* events (a title applied for, issued, card inserted, reversed), AEAD-encrypted, signed', 'answered 204 when taken.');
   notify(WITHHOLDING_NOTIFY_PATHS.alipay, 'Alipay agreements', 'dut_user_sign / dut_user_unsign and agreement payments', 'answered `success` when taken.');
+}
 
+/** Health and this document. */
+function operationsRoutes(add: AddOperation): void {
   add('GET', '/healthz', {
     operationId: 'health.live',
     tags: ['operations'],
@@ -208,6 +213,19 @@ export function buildOpenApi(opts: { version: string; publicBaseUrl?: string } =
   });
   add('GET', OPENAPI_PATH, { operationId: 'docs.openapi', tags: ['operations'], summary: 'This document (OpenAPI 3.1).', security: [], responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } });
   add('GET', DOCS_PATH, { operationId: 'docs.reference', tags: ['operations'], summary: 'This document as a reference page (HTML).', security: [], responses: { '200': { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } } } });
+}
+
+export function buildOpenApi(opts: { version: string; publicBaseUrl?: string } = { version: '0' }): Json {
+  const paths: Record<string, Record<string, Json>> = {};
+  const add: AddOperation = (method, path, op) => {
+    (paths[openApiPath(path)] ??= {})[method.toLowerCase()] = op;
+  };
+
+  for (const { tag, name, endpoint } of apiContracts()) add(endpoint.method, endpoint.path, apiOperation(tag, name, endpoint));
+  fileRoutes(add);
+  bluecardRoutes(add);
+  notifyRoutes(add);
+  operationsRoutes(add);
 
   const tags = [...new Set(Object.values(paths).flatMap((ops) => Object.values(ops).flatMap((o) => (o.tags as string[]) ?? [])))];
   return {
