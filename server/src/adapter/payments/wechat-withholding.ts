@@ -197,6 +197,14 @@ export class WechatWithholdingGateway implements WithholdingGateway {
         deviceId: (this.options.deviceId?.(o.parkNumber) ?? o.parkNumber).slice(0, 32),
       },
     };
+    return this.submitDeduction(input, o.amountFen);
+  }
+
+  /**
+   * The deduction itself, tried at most twice. Refused or lost: WeChat keeps one deduction per out_trade_no,
+   * so what it has under it is the answer.
+   */
+  private async submitDeduction(input: Parameters<WechatParkingAdapter['deduct']>[0], amountFen: number): Promise<DeductResult> {
     let firstError: unknown;
     for (let attempt = 1; attempt <= 2; attempt++) {
       try {
@@ -205,10 +213,9 @@ export class WechatWithholdingGateway implements WithholdingGateway {
       } catch (e) {
         if (!isWechatPayError(e) || e.kind === 'invalid_request') throw e;
         firstError ??= e;
-        // Refused or lost: WeChat keeps one deduction per out_trade_no, so what it has under it is the answer.
         let after: DeductResult | undefined;
         try {
-          after = await this.existing(o.outTradeNo, o.amountFen);
+          after = await this.existing(input.outTradeNo, amountFen);
         } catch {
           throw firstError; // cannot tell: the caller retries the whole deduct, which queries first
         }
