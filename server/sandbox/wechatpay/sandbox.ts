@@ -728,16 +728,11 @@ class Sandbox implements WechatPaySandbox {
       res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', ...cors });
       res.end(JSON.stringify(body));
     };
-    if (url.pathname.startsWith('/__sandbox/fapiao/')) {
-      // The title page's form posts and HTML, and JSON control routes.
-      const out = this.fapiao.control(method, url, rawBody);
-      res.writeHead(out.status, { 'Content-Type': out.contentType, ...cors });
-      res.end(out.body);
-      return;
-    }
-    if (url.pathname.startsWith('/__sandbox/parking/')) {
-      // Its own bodies (JSON, and the sign-up page's form posts) and answers (JSON or HTML).
-      const out = this.parking.control(method, url, rawBody);
+    // Fapiao: the title page's form posts and HTML, and JSON control routes. Parking: its own bodies (JSON,
+    // and the sign-up page's form posts) and answers (JSON or HTML).
+    const desk = url.pathname.startsWith('/__sandbox/fapiao/') ? this.fapiao : url.pathname.startsWith('/__sandbox/parking/') ? this.parking : undefined;
+    if (desk) {
+      const out = desk.control(method, url, rawBody);
       res.writeHead(out.status, { 'Content-Type': out.contentType, ...cors });
       res.end(out.body);
       return;
@@ -750,61 +745,67 @@ class Sandbox implements WechatPaySandbox {
         return json(400, { error: 'body is not JSON' });
       }
     }
-    const p = url.pathname.slice('/__sandbox'.length);
-    const m = /^\/(orders|refunds)\/([^/]+)\/([a-z-]+)$/.exec(p);
     try {
-      if (method === 'GET' && p === '/state') {
-        return json(200, {
-          mode: this.mode,
-          appId: this.appId,
-          mchId: this.mchId,
-          platformSerial: this.signer().serial,
-          orders: this.orders(),
-          refunds: this.refunds(),
-          notifications: this.notifications().map(({ body: _b, plaintext: _p, ...rest }) => rest),
-          hits: this.hitLog,
-          faults: this.faults,
-        });
-      }
-      if (method === 'POST' && p === '/micropay/codes') {
-        const behaviour = typeof body.behaviour === 'string' ? (body.behaviour as never) : undefined;
-        return json(200, this.micropay.issueCode({ behaviour, ...(typeof body.openid === 'string' ? { openid: body.openid } : {}) }));
-      }
-      if (method === 'GET' && p === '/micropay/orders') return json(200, [...this.micropay.orders.values()]);
-      const mp = /^\/micropay\/orders\/([^/]+)\/(pay|give-up)$/.exec(p);
-      if (method === 'POST' && mp) {
-        const no = decodeURIComponent(mp[1]);
-        return json(200, mp[2] === 'pay' ? this.micropay.userPays(no) : this.micropay.userGivesUp(no));
-      }
-      if (method === 'POST' && p === '/request-payment') {
-        return json(200, this.requestPayment((body.params ?? {}) as Record<string, unknown>, { outcome: body.outcome === 'cancel' ? 'cancel' : 'pay' }));
-      }
-      if (method === 'POST' && p === '/faults') {
-        this.inject(body as unknown as SandboxFault);
-        return json(200, { faults: this.faults.length });
-      }
-      if (method === 'DELETE' && p === '/faults') {
-        this.clearFaults();
-        return json(200, { faults: 0 });
-      }
-      if (method === 'POST' && m) {
-        const no = decodeURIComponent(m[2]);
-        if (m[1] === 'orders' && m[3] === 'pay') return json(200, this.pay(no, typeof body.openid === 'string' ? { openid: body.openid } : {}));
-        if (m[1] === 'orders' && m[3] === 'cancel') return json(200, this.cancel(no));
-        if (m[1] === 'orders' && m[3] === 'expire') {
-          this.expire(no);
-          return json(200, this.state.transactionJson(this.state.order(no)));
-        }
-        if (m[1] === 'refunds' && m[3] === 'settle') {
-          this.settleRefund(no, (body.status as Exclude<RefundState, 'PROCESSING'> | undefined) ?? 'SUCCESS');
-          return json(200, this.state.refundJson(this.refundOf(no)));
-        }
-      }
+      const answered = this.controlRoute(method, url.pathname.slice('/__sandbox'.length), body);
+      if (answered) return json(answered[0], answered[1]);
     } catch (e) {
       if (e instanceof SandboxControlError) return json(409, { error: e.message });
       throw e;
     }
     return json(404, { error: `no control route ${method} ${url.pathname}` });
+  }
+
+  /** The JSON control routes: the status and the answer, or undefined for no such route. */
+  private controlRoute(method: string, p: string, body: Record<string, unknown>): [number, unknown] | undefined {
+    const m = /^\/(orders|refunds)\/([^/]+)\/([a-z-]+)$/.exec(p);
+    if (method === 'GET' && p === '/state') {
+      return [200, {
+        mode: this.mode,
+        appId: this.appId,
+        mchId: this.mchId,
+        platformSerial: this.signer().serial,
+        orders: this.orders(),
+        refunds: this.refunds(),
+        notifications: this.notifications().map(({ body: _b, plaintext: _p, ...rest }) => rest),
+        hits: this.hitLog,
+        faults: this.faults,
+      }];
+    }
+    if (method === 'POST' && p === '/micropay/codes') {
+      const behaviour = typeof body.behaviour === 'string' ? (body.behaviour as never) : undefined;
+      return [200, this.micropay.issueCode({ behaviour, ...(typeof body.openid === 'string' ? { openid: body.openid } : {}) })];
+    }
+    if (method === 'GET' && p === '/micropay/orders') return [200, [...this.micropay.orders.values()]];
+    const mp = /^\/micropay\/orders\/([^/]+)\/(pay|give-up)$/.exec(p);
+    if (method === 'POST' && mp) {
+      const no = decodeURIComponent(mp[1]);
+      return [200, mp[2] === 'pay' ? this.micropay.userPays(no) : this.micropay.userGivesUp(no)];
+    }
+    if (method === 'POST' && p === '/request-payment') {
+      return [200, this.requestPayment((body.params ?? {}) as Record<string, unknown>, { outcome: body.outcome === 'cancel' ? 'cancel' : 'pay' })];
+    }
+    if (method === 'POST' && p === '/faults') {
+      this.inject(body as unknown as SandboxFault);
+      return [200, { faults: this.faults.length }];
+    }
+    if (method === 'DELETE' && p === '/faults') {
+      this.clearFaults();
+      return [200, { faults: 0 }];
+    }
+    if (method === 'POST' && m) {
+      const no = decodeURIComponent(m[2]);
+      if (m[1] === 'orders' && m[3] === 'pay') return [200, this.pay(no, typeof body.openid === 'string' ? { openid: body.openid } : {})];
+      if (m[1] === 'orders' && m[3] === 'cancel') return [200, this.cancel(no)];
+      if (m[1] === 'orders' && m[3] === 'expire') {
+        this.expire(no);
+        return [200, this.state.transactionJson(this.state.order(no))];
+      }
+      if (m[1] === 'refunds' && m[3] === 'settle') {
+        this.settleRefund(no, (body.status as Exclude<RefundState, 'PROCESSING'> | undefined) ?? 'SUCCESS');
+        return [200, this.state.refundJson(this.refundOf(no))];
+      }
+    }
+    return undefined;
   }
 }
 
