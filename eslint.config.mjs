@@ -54,7 +54,6 @@ export default tseslint.config(
       'server/src/adapter/bluecard/client.ts',
       'server/sandbox/demo.ts',
       'server/sandbox/bluecard/control-router.ts',
-      'server/sandbox/bluecard/down-router.ts',
       'server/sandbox/bluecard/sandbox.ts',
       'server/sandbox/playground/router.ts',
       'server/sandbox/wechat-login/index.ts',

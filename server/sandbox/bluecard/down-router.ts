@@ -71,6 +71,57 @@ function faultText(f: Fault): string {
   return f.kind === 'fail' ? f.errorCode : f.kind;
 }
 
+/** The request body as JSON (undefined when it is not) and the parkNumber it names. */
+function parseCall(raw: Buffer): { body: unknown; parkNumber: string | undefined } {
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch {
+    body = undefined;
+  }
+  const parkNumber =
+    typeof body === 'object' && body !== null && typeof (body as { parkNumber?: unknown }).parkNumber === 'string'
+      ? (body as { parkNumber: string }).parkNumber
+      : undefined;
+  return { body, parkNumber };
+}
+
+type DownEntry = (typeof DOWN_HANDLERS)[string];
+type Envelope = ReturnType<typeof failEnvelope> | ReturnType<typeof successEnvelope>;
+
+/** The lot's answer to a down call: the checks in the lot's order (content type, charset, JSON, park, sign, schema), then the handler. */
+function answerCall(ctx: Context, deps: DownRouterDeps, entry: DownEntry, body: unknown, parkNumber: string | undefined): Envelope {
+  if (!ctx.is('application/json')) return failEnvelope('参数错误: Content-Type 必须为 application/json');
+  const charset = ctx.request.charset;
+  if (charset && charset.toLowerCase().replace('-', '') !== 'utf8') return failEnvelope('参数错误: 编码必须为 UTF-8');
+  if (body === undefined) return failEnvelope('参数错误: 请求体不是合法的 JSON');
+  if (parkNumber === undefined || parkNumber === '') return failEnvelope('参数错误: 缺少 parkNumber');
+  const park = deps.park(parkNumber);
+  if (!park) return failEnvelope('场库不存在');
+  // Exactly as issued: 32 lowercase hex digits (spec §2: "密文采用 32 位小写格式").
+  if (ctx.get('sign') !== bluecardSign(park.key, park.parkNumber)) return failEnvelope('签名错误');
+  const iface = bluecardInterfaces[entry.section as keyof typeof bluecardInterfaces];
+  const parsed = iface.request.safeParse(body);
+  if (!parsed.success) return failEnvelope(`参数错误: ${issuesText(parsed.error.issues)}`);
+  try {
+    return successEnvelope(entry.handle(park, parsed.data as never));
+  } catch (e) {
+    if (e instanceof BluecardFail) return failEnvelope(e.message);
+    throw e;
+  }
+}
+
+/** The park's log of down calls (the last 500). */
+function recordDownCall(park: ParkState, name: string, answer: Envelope): void {
+  park.downCalls.push({
+    at: park.now(),
+    name,
+    status: answer.status,
+    errorCode: answer.status === 'fail' ? answer.errorCode : undefined,
+  });
+  if (park.downCalls.length > 500) park.downCalls.splice(0, park.downCalls.length - 500);
+}
+
 export function downRouter(deps: DownRouterDeps): Router {
   const router = new Router();
   router.post('/bcopenapi/out/:name', async (ctx) => {
@@ -91,17 +142,7 @@ export function downRouter(deps: DownRouterDeps): Router {
       ctx.body = failEnvelope(name === 'alterCarType' ? '接口已废弃' : `接口不存在: ${name}`);
       return;
     }
-    const raw = await readRawBody(ctx);
-    let body: unknown;
-    try {
-      body = JSON.parse(raw.toString('utf8'));
-    } catch {
-      body = undefined;
-    }
-    const parkNumber =
-      typeof body === 'object' && body !== null && typeof (body as { parkNumber?: unknown }).parkNumber === 'string'
-        ? (body as { parkNumber: string }).parkNumber
-        : undefined;
+    const { body, parkNumber } = parseCall(await readRawBody(ctx));
 
     const before = deps.faults.take(name, parkNumber, 'before');
     if (before) {
@@ -112,35 +153,10 @@ export function downRouter(deps: DownRouterDeps): Router {
       return;
     }
 
-    const answer = (() => {
-      if (!ctx.is('application/json')) return failEnvelope('参数错误: Content-Type 必须为 application/json');
-      const charset = ctx.request.charset;
-      if (charset && charset.toLowerCase().replace('-', '') !== 'utf8') return failEnvelope('参数错误: 编码必须为 UTF-8');
-      if (body === undefined) return failEnvelope('参数错误: 请求体不是合法的 JSON');
-      if (parkNumber === undefined || parkNumber === '') return failEnvelope('参数错误: 缺少 parkNumber');
-      const park = deps.park(parkNumber);
-      if (!park) return failEnvelope('场库不存在');
-      // Exactly as issued: 32 lowercase hex digits (spec §2: "密文采用 32 位小写格式").
-      if (ctx.get('sign') !== bluecardSign(park.key, park.parkNumber)) return failEnvelope('签名错误');
-      const iface = bluecardInterfaces[entry.section as keyof typeof bluecardInterfaces];
-      const parsed = iface.request.safeParse(body);
-      if (!parsed.success) return failEnvelope(`参数错误: ${issuesText(parsed.error.issues)}`);
-      try {
-        return successEnvelope(entry.handle(park, parsed.data as never));
-      } catch (e) {
-        if (e instanceof BluecardFail) return failEnvelope(e.message);
-        throw e;
-      }
-    })();
+    const answer = answerCall(ctx, deps, entry, body, parkNumber);
 
     const park = deps.park(parkNumber ?? '');
-    park?.downCalls.push({
-      at: park.now(),
-      name,
-      status: answer.status,
-      errorCode: answer.status === 'fail' ? answer.errorCode : undefined,
-    });
-    if (park && park.downCalls.length > 500) park.downCalls.splice(0, park.downCalls.length - 500);
+    if (park) recordDownCall(park, name, answer);
     deps.afterCall();
 
     const iface = bluecardInterfaces[entry.section as keyof typeof bluecardInterfaces];
