@@ -29,7 +29,7 @@
 import { randomBytes } from 'node:crypto';
 import { formatChinaTime, parseChinaTime } from '../../../shared/time';
 import type { Clock } from '../../src/core/clock';
-import { parsePrice, yuan, type GatewayAnswer, type IdMode, type SandboxTrade, type TradeBook } from './book';
+import { parseBizContent, parsePrice, yuan, type GatewayAnswer, type IdMode, type SandboxTrade, type TradeBook } from './book';
 import type { SandboxUser } from './users';
 
 export type AgreementStatus = 'TEMP' | 'NORMAL' | 'STOP' | 'UNSIGN';
@@ -166,14 +166,8 @@ export class AgreementBook {
 
   /** Check a page.sign request's biz_content (signature and common params already checked). */
   openSignRequest(params: Record<string, string>): SignRequest | PageRefusal {
-    let biz: Record<string, unknown>;
-    try {
-      const parsed: unknown = JSON.parse(params.biz_content ?? '');
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
-      biz = parsed as Record<string, unknown>;
-    } catch {
-      return { code: 'INVALID_PARAMETER', message: '参数有误: biz_content' };
-    }
+    const biz = parseBizContent(params);
+    if (!biz) return { code: 'INVALID_PARAMETER', message: '参数有误: biz_content' };
     const product = str(biz.personal_product_code);
     if (!product) return { code: 'INVALID_PARAMETER', message: '参数有误: personal_product_code 不能为空' };
     if (!(product in PRODUCTS)) return { code: 'PRODUCT_CODE_NOT_SUPPORTED_ERROR', message: '无效的个人产品码' };

@@ -95,6 +95,16 @@ const DEFAULT_TIMEOUT_MS = 15 * 24 * 60 * 60 * 1000;
 
 export const yuan = (fen: number): string => `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
 
+/** A request's biz_content as a JSON object; undefined when it is missing, not JSON or not an object. */
+export function parseBizContent(params: Record<string, string>): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(params.biz_content ?? '');
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Alipay's Price: up to 2 decimals. Undefined when it is not one. */
 export function parsePrice(v: unknown): number | undefined {
   if (typeof v !== 'string' && typeof v !== 'number') return undefined;

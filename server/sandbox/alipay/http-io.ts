@@ -1,23 +1,7 @@
-/** The sandbox's HTTP plumbing: bounded body reads, form parsing as Alipay reads forms, plain answers. */
+/** The sandbox's HTTP plumbing: bounded body reads (1 MiB), form parsing as Alipay reads forms, plain answers. */
 import type http from 'node:http';
 
-const MAX_BODY = 1024 * 1024;
-
-export function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(new Error('body too large'));
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
+export { readBody } from '../http-body';
 
 /** First value of each key. */
 export function formToRecord(text: string): Record<string, string> {

@@ -5,7 +5,7 @@
  */
 import type { AgreementBook } from './agreement-book';
 import { AGREEMENT_METHODS, WITHHOLDING_PRODUCT } from './agreements';
-import type { GatewayAnswer, TradeBook } from './book';
+import { parseBizContent, type GatewayAnswer, type TradeBook } from './book';
 import type { FaceToFaceCounter } from './face-to-face';
 import { TEMPLATE_MESSAGE_METHOD, type TemplateMessageDesk } from './messages';
 
@@ -73,13 +73,7 @@ export function dispatch(handlers: Record<string, MethodHandler>, params: Record
   const handler = handlers[method];
   if (!handler) throw new Error(`sandbox: no handler for ${method}`);
   if (method === OAUTH_METHOD) return handler({ biz: {}, notifyUrl: undefined, params });
-  let biz: Record<string, unknown>;
-  try {
-    const parsed: unknown = JSON.parse(params.biz_content ?? '');
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
-    biz = parsed as Record<string, unknown>;
-  } catch {
-    return { inner: { code: '40004', msg: 'Business Failed', sub_code: 'ACQ.INVALID_PARAMETER', sub_msg: '参数无效: biz_content' } };
-  }
+  const biz = parseBizContent(params);
+  if (!biz) return { inner: { code: '40004', msg: 'Business Failed', sub_code: 'ACQ.INVALID_PARAMETER', sub_msg: '参数无效: biz_content' } };
   return handler({ biz, notifyUrl: params.notify_url || undefined, params });
 }

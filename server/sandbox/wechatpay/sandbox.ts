@@ -42,6 +42,7 @@ import {
   wechatError,
   wechatTime,
 } from './state';
+import { readBody } from '../http-body';
 import { encryptResource, parseAuthorization, requestSignMessage, rsaSign, rsaVerify, signBody, tamperCiphertext } from './wire-crypto';
 
 export type WechatPayMerchantConfig = NonNullable<Config['wechatPay']>;
@@ -174,7 +175,6 @@ export interface WechatPaySandbox {
 }
 
 const SKEW_LIMIT_MS = 5 * 60 * 1000;
-const BODY_LIMIT = 1024 * 1024;
 
 interface ActiveFault {
   fault: SandboxFault;
@@ -811,22 +811,6 @@ class Sandbox implements WechatPaySandbox {
 
 function requestId(): string {
   return randomString(32, '0123456789ABCDEF');
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > BODY_LIMIT) {
-        reject(new Error('body too large'));
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 /** Start a sandbox; certificate mode needs the `openssl` CLI (SandboxSetupError says so when missing). */
