@@ -6,24 +6,11 @@
  */
 import type { QueriedWhiteEntry } from '../../../../shared/bluecard';
 import type { Park } from '../../core/parks';
+import type { LotWhiteEntry } from '../../core/passes/model';
 import type { BluecardClient } from './client';
 
 /** A whitelist entry: dates are China days (yyyy-MM-dd); `areas` the validity per area ([] for the whole lot). */
-export interface WhiteRow {
-  plate: string;
-  start: string;
-  end: string;
-  chargeType: string;
-  name: string;
-  certificate: string;
-  address: string;
-  phone: string;
-  plateColor: string;
-  dept: string;
-  carType: string;
-  memo: string;
-  areas: { areaId: number; start: string; end: string }[];
-}
+export type WhiteRow = LotWhiteEntry;
 
 export class BluecardWhitelist {
   constructor(private readonly client: BluecardClient) {}
