@@ -48,11 +48,6 @@ export class PollLoop {
     return this.started && !this.stopped;
   }
 
-  /** Whether start() was ever called. */
-  get everStarted(): boolean {
-    return this.started;
-  }
-
   /** Milliseconds since the last step ended (or since start), null when never started. */
   sinceLastStepMs(): number | null {
     return this.started ? Date.now() - this.lastEndAt : null;
