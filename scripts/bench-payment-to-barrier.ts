@@ -14,7 +14,10 @@
  *    every lookup there reads the whole collection, and 1,000 payments would take hours);
  *  - the floor, in the same run and engine: a bare loopback POST answered after one insert;
  *  - the database commands of each payment (mongoose's command log): before the lot is called, and after
- *    its acknowledgement until the delivery is recorded.
+ *    its acknowledgement until the delivery is recorded;
+ *  - --walk: no timing; the files and layer boundaries each payment's way runs through, from the payment in
+ *    the sandbox to sendPayRes acknowledged (scripts/code-walk.ts), on the patched build with no stored data:
+ *    `npx tsx scripts/bench-payment-to-barrier.ts 5 --walk`.
  * Payments are prepared 50 at a time (car in the lot, priced, WeChat order created), then paid one at a time:
  * the payer pays in the sandbox (which sends the notification at once) and the clock stops when sendPayRes
  * is acknowledged. Prints median, p90, p99, max.
@@ -44,6 +47,7 @@ import { MongoWorkQueue } from '../server/src/repository/work';
 import { createOrdersModule } from '../server/src/orders-wiring';
 import { demoParks, startBluecardSandbox } from '../server/sandbox/bluecard';
 import { startWechatPaySandbox } from '../server/sandbox/wechatpay';
+import { CodeWalk } from './code-walk';
 import { arg, copyDataDir, enginesToCompare, figures, fmt, openWith, removeDir, seededDataDir, sideBySide, type Engine, type Figures } from './bench-seed';
 
 const N = Number(process.argv[2] && !process.argv[2].startsWith('--') ? process.argv[2] : 1000);
@@ -53,6 +57,7 @@ const OPENID = 'oBench-driver';
 const PARK = 'p_bench';
 const DB = 'bench';
 const CHUNK = 50;
+const WALK = process.argv.includes('--walk') ? new CodeWalk() : undefined;
 
 /** Database commands as mongoose logs them ("collection.method"), counted by phase of the payment under way. */
 const commands = { phase: 'idle' as 'idle' | 'before' | 'after', before: [] as string[], after: [] as string[] };
@@ -181,9 +186,11 @@ async function runOn(engine: Engine, dataDir: string, payments: number): Promise
       commands.before = [];
       commands.after = [];
       const done = new Promise<number>((resolve) => acked.set(no, resolve));
+      await WALK?.start();
       const t0 = performance.now();
       wechat.pay(no, { openid: OPENID });
       const t1 = await done;
+      await WALK?.stop();
       acked.delete(no);
       ms.push(t1 - t0);
       // The delivery's outcome written (the worker's step finishes after the acknowledgement).
@@ -226,7 +233,21 @@ async function runOn(engine: Engine, dataDir: string, payments: number): Promise
   };
 }
 
+async function walk() {
+  await WALK!.open();
+  const engine = enginesToCompare().find((e) => e.name === 'patched') ?? enginesToCompare()[0]!;
+  const seeded = await seededDataDir(engine, PARK, 0, DB);
+  try {
+    await runOn(engine, seeded.dir, N);
+  } finally {
+    removeDir(seeded.dir);
+  }
+  await WALK!.close();
+  console.log(`\n${WALK!.report()}`);
+}
+
 async function main() {
+  if (WALK) return walk();
   const engines = enginesToCompare();
   const seedWith = engines.find((e) => e.name === 'patched') ?? engines[0]!;
   console.log(`Seeding ${STORED} orders and ${STORED} stays (with the ${seedWith.name} build) …`);
