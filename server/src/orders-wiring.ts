@@ -91,5 +91,5 @@ export function createOrdersModule(d: OrdersModuleDeps): OrdersModule {
   });
   const worker = new OrderWorker(service, { logger: d.logger, pollMs: d.pollMs, owner });
   if (atOnce) worker.listen(events);
-  return { service, worker, events, gateways, routers: [notifyRouter({ orders: service, wechat, alipay })] };
+  return { service, worker, events, gateways, routers: [notifyRouter({ orders: service, wechat: p.wechat?.notifications, alipay })] };
 }

@@ -1,23 +1,11 @@
 /**
- * The order service's PaymentGateway over WeChat Pay v3 (JSAPI, for the mini-program), and the reading of
- * its payment and refund notifications into PaymentEvents.
+ * The order service's PaymentGateway over WeChat Pay v3 (JSAPI, for the mini-program). Its notifications are
+ * read by the adapter's WechatNotificationReader (adapter/wechatpay/notifications.ts).
  */
-import type {
-  NotificationVerdict,
-  PaymentGateway,
-  PaymentNotifications,
-  PayParams,
-  ProviderPayment,
-  ReceivedNotification,
-  RefundNotifications,
-  RefundOutcome,
-} from '../../core/orders/gateways';
-import { checkTransactionMatches, isWechatPayError, type WechatPayAdapter, type WechatRefundView } from '../wechatpay';
+import type { PaymentGateway, PayParams, ProviderPayment, RefundOutcome } from '../../core/orders/gateways';
+import { isWechatPayError, type WechatPayAdapter, type WechatRefundView } from '../wechatpay';
 
-/** WeChat's refund events (退款结果通知) and what they mean for the refund. */
-const REFUND_EVENTS: Record<string, RefundOutcome['state']> = { 'REFUND.SUCCESS': 'done', 'REFUND.ABNORMAL': 'abnormal', 'REFUND.CLOSED': 'closed' };
-
-/** WeChat's refund states as the order service reads them (status.ts maps SUCCESS/PROCESSING/CLOSED/ABNORMAL). */
+/** WeChat's refund states as the order service reads them (wire.ts maps SUCCESS/PROCESSING/CLOSED/ABNORMAL). */
 function outcome(r: WechatRefundView): RefundOutcome {
   if (r.status === 'refunded') return { state: 'done', ...(r.successTime ? { at: new Date(r.successTime) } : {}) };
   if (r.status === 'pending') return { state: 'pending' };
@@ -25,7 +13,7 @@ function outcome(r: WechatRefundView): RefundOutcome {
   return { state: 'abnormal' };
 }
 
-export class WechatPaymentGateway implements PaymentGateway, PaymentNotifications, RefundNotifications {
+export class WechatPaymentGateway implements PaymentGateway {
   readonly provider = 'wechat' as const;
   constructor(
     private readonly wechat: WechatPayAdapter,
@@ -93,55 +81,5 @@ export class WechatPaymentGateway implements PaymentGateway, PaymentNotification
       if (isWechatPayError(e) && e.kind === 'business' && (e.code === 'RESOURCE_NOT_EXISTS' || e.code === 'NOT_FOUND')) return { state: 'missing' };
       throw e;
     }
-  }
-  /**
-   * 支付成功回调: verified (signature over the raw body, timestamp, GCM tag), then for our app and merchant.
-   * Anything but a successful payment says nothing the order service needs (its jobs track the rest).
-   */
-  async paymentNotification(n: ReceivedNotification): Promise<NotificationVerdict> {
-    let verified;
-    try {
-      verified = await this.wechat.verifyNotification({ headers: n.headers, rawBody: n.rawBody });
-    } catch (e) {
-      return { ok: false, refusal: 'unverified', reason: (e as Error).message };
-    }
-    const tx = verified.transaction;
-    if (verified.eventType !== 'TRANSACTION.SUCCESS' || verified.status !== 'paid') return { ok: true };
-    // Only the app and merchant count here: the amount is the order's business (the order service refunds another).
-    const check = checkTransactionMatches(tx, { appid: this.wechat.appId, mchid: this.wechat.mchId, outTradeNo: tx.out_trade_no, totalFen: tx.amount?.total ?? 0 });
-    const wrongAccount = check.ok ? [] : check.mismatches.filter((m) => m.field !== 'amount.total');
-    if (wrongAccount.length) {
-      return { ok: false, refusal: 'not_ours', reason: 'WeChat notification for another merchant or app', detail: { outTradeNo: tx.out_trade_no, mismatches: wrongAccount } };
-    }
-    return {
-      ok: true,
-      event: {
-        kind: 'paid',
-        provider: 'wechat',
-        orderNo: tx.out_trade_no,
-        // transaction_id is there on every successful payment; the notification's id stands in for it otherwise.
-        transactionId: tx.transaction_id ?? verified.id,
-        ...(tx.amount?.total !== undefined ? { paidFen: tx.amount.total } : {}),
-        ...(tx.success_time ? { paidAt: new Date(tx.success_time) } : {}),
-      },
-    };
-  }
-
-  /** 退款结果通知 (REFUND.SUCCESS / ABNORMAL / CLOSED): verified like payments, then for our merchant. */
-  async refundNotification(n: ReceivedNotification): Promise<NotificationVerdict> {
-    let verified;
-    try {
-      verified = await this.wechat.verifyRefundNotification({ headers: n.headers, rawBody: n.rawBody });
-    } catch (e) {
-      return { ok: false, refusal: 'unverified', reason: (e as Error).message };
-    }
-    const r = verified.refund;
-    if (r.mchid !== this.wechat.mchId) {
-      return { ok: false, refusal: 'not_ours', reason: 'WeChat refund notification for another merchant', detail: { outRefundNo: r.out_refund_no, mchid: r.mchid } };
-    }
-    const state = REFUND_EVENTS[verified.eventType];
-    if (!state) return { ok: true };
-    const outcome: RefundOutcome = state === 'done' ? { state, ...(r.success_time ? { at: new Date(r.success_time) } : {}) } : { state };
-    return { ok: true, event: { kind: 'refund', provider: 'wechat', orderNo: r.out_trade_no, refundNo: r.out_refund_no, outcome } };
   }
 }

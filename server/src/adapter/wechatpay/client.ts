@@ -28,6 +28,8 @@ import {
   type IncomingNotification,
   type RefundNotification,
   type TransactionNotification,
+  WechatNotificationReader,
+  notificationVerifier,
   verifyRefundNotification,
   verifyTransactionNotification,
 } from './notifications';
@@ -44,7 +46,7 @@ import {
   timestampProblem,
   verifyRsaSha256,
 } from './signature';
-import { type PaymentStatus, type RefundStatus, mapWechatStatus } from './status';
+import { type PaymentStatus, type RefundStatus, mapWechatStatus } from './wire';
 import { type WechatRefund, type WechatTransaction, nativeAnswer, prepayAnswer, wechatRefund, wechatTransaction } from './wire';
 import type { Output } from 'wechatpay-node-v3/dist/lib/interface-v2';
 import type { Log } from '../../core/log';
@@ -160,6 +162,8 @@ export class WechatPayAdapter {
   readonly mchId: string;
   private readonly sdk: WechatPaySdk;
   private readonly keys: PlatformKeyStore;
+  /** Reads this merchant's payment and refund notifications for the order service. */
+  readonly notifications: WechatNotificationReader;
   private readonly clock: Clock;
   private readonly apiV3Key: string;
   private readonly notifyUrl: string | undefined;
@@ -198,6 +202,7 @@ export class WechatPayAdapter {
         onFetch: logger ? (info) => logger.debug({ wechatpay: { certificates: info } }, 'wechatpay platform certificates') : undefined,
       });
     }
+    this.notifications = new WechatNotificationReader(this, notificationVerifier(this.notificationDeps()), (e) => this.logFailure(e));
   }
 
   /** Which keys verify answers and notifications (certificate mode: its fetch count and serials). */
@@ -349,10 +354,14 @@ export class WechatPayAdapter {
   }
 
   private warned(e: unknown): never {
+    this.logFailure(e);
+    throw e;
+  }
+
+  private logFailure(e: unknown): void {
     if (isWechatPayError(e)) {
       this.logger?.warn({ wechatpay: { operation: e.operation, kind: e.kind, verification: e.verification, code: e.code, httpStatus: e.httpStatus, requestId: e.requestId } }, e.message);
     }
-    throw e;
   }
 
   private orderParams(op: string, input: NativeOrderInput) {

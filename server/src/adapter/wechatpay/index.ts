@@ -15,9 +15,12 @@ export {
 } from './client';
 export { WechatPayError, isWechatPayError, type VerificationFailure, type WechatPayErrorKind } from './errors';
 export {
+  WechatNotificationReader,
   checkTransactionMatches,
+  notificationVerifier,
   type ExpectedTransaction,
   type IncomingNotification,
+  type NotificationVerifier,
   type RefundNotification,
   type TransactionCheck,
   type TransactionMismatch,
@@ -36,7 +39,7 @@ export {
   type HeaderBag,
   type RequestPaymentParams,
 } from './signature';
-export { mapWechatStatus, REFUND_STATES, TRADE_STATES, type PaymentStatus, type RefundStatus } from './status';
+export { mapWechatStatus, REFUND_STATES, TRADE_STATES, type PaymentStatus, type RefundStatus } from './wire';
 export type { WechatRefund, WechatRefundResource, WechatTransaction } from './wire';
 export {
   WechatParkingAdapter,

@@ -11,12 +11,14 @@
  *  7. the plaintext parses as the resource type.
  *
  * Deciding on the content (is this OUR order, for THIS amount, appid and mchid) is checkTransactionMatches,
- * the caller's next step before it marks anything paid.
+ * the caller's next step before it marks anything paid. WechatNotificationReader takes both steps for the
+ * order service and reads what is left into a provider-neutral PaymentEvent.
  */
 import type { Clock } from '../../core/clock';
+import type { NotificationVerdict, PaymentNotifications, ReceivedNotification, RefundNotifications, RefundOutcome } from '../../core/orders/gateways';
 import { verificationError, type WechatPayError } from './errors';
 import type { PlatformKeyStore } from './platform-keys';
-import { mapWechatStatus, type PaymentStatus, type RefundStatus } from './status';
+import { mapWechatStatus, type PaymentStatus, type RefundStatus } from './wire';
 import {
   DecryptError,
   SIGNATURE_TYPE,
@@ -184,4 +186,87 @@ export function checkTransactionMatches(tx: WechatTransaction, expected: Expecte
   if (tx.out_trade_no !== expected.outTradeNo) mismatches.push({ field: 'out_trade_no', expected: expected.outTradeNo, actual: tx.out_trade_no });
   if (tx.amount?.total !== expected.totalFen) mismatches.push({ field: 'amount.total', expected: expected.totalFen, actual: tx.amount?.total });
   return mismatches.length ? { ok: false, mismatches } : { ok: true };
+}
+
+/** How a reader verifies notifications (the steps above with a merchant's keys; tests stand in for it). */
+export interface NotificationVerifier {
+  transaction(input: IncomingNotification): Promise<TransactionNotification>;
+  refund(input: IncomingNotification): Promise<RefundNotification>;
+}
+
+export function notificationVerifier(deps: NotificationVerifierDeps): NotificationVerifier {
+  return {
+    transaction: (input) => verifyTransactionNotification(deps, input),
+    refund: (input) => verifyRefundNotification(deps, input),
+  };
+}
+
+/** WeChat's refund events (退款结果通知) and what they mean for the refund. */
+const REFUND_EVENTS: Record<string, RefundOutcome['state']> = { 'REFUND.SUCCESS': 'done', 'REFUND.ABNORMAL': 'abnormal', 'REFUND.CLOSED': 'closed' };
+
+/**
+ * The order service's reading of WeChat's payment and refund notifications: verified, for our app and
+ * merchant, then a PaymentEvent. Anything but a successful payment or a refund's end says nothing the order
+ * service needs (its jobs track the rest). The amount is the order's business: the order service refunds
+ * a payment of another amount, so only the app and merchant are checked here.
+ */
+export class WechatNotificationReader implements PaymentNotifications, RefundNotifications {
+  constructor(
+    private readonly account: { appId: string; mchId: string },
+    private readonly verify: NotificationVerifier,
+    /** Told of each notification that fails verification (the adapter logs it). */
+    private readonly onRefused?: (e: unknown) => void,
+  ) {}
+
+  /** 支付成功回调. */
+  async paymentNotification(n: ReceivedNotification): Promise<NotificationVerdict> {
+    let verified;
+    try {
+      verified = await this.verify.transaction({ headers: n.headers, rawBody: n.rawBody });
+    } catch (e) {
+      return this.refused(e);
+    }
+    const tx = verified.transaction;
+    if (verified.eventType !== 'TRANSACTION.SUCCESS' || verified.status !== 'paid') return { ok: true };
+    const check = checkTransactionMatches(tx, { appid: this.account.appId, mchid: this.account.mchId, outTradeNo: tx.out_trade_no, totalFen: tx.amount?.total ?? 0 });
+    const wrongAccount = check.ok ? [] : check.mismatches.filter((m) => m.field !== 'amount.total');
+    if (wrongAccount.length) {
+      return { ok: false, refusal: 'not_ours', reason: 'WeChat notification for another merchant or app', detail: { outTradeNo: tx.out_trade_no, mismatches: wrongAccount } };
+    }
+    return {
+      ok: true,
+      event: {
+        kind: 'paid',
+        provider: 'wechat',
+        orderNo: tx.out_trade_no,
+        // transaction_id is there on every successful payment; the notification's id stands in for it otherwise.
+        transactionId: tx.transaction_id ?? verified.id,
+        ...(tx.amount?.total !== undefined ? { paidFen: tx.amount.total } : {}),
+        ...(tx.success_time ? { paidAt: new Date(tx.success_time) } : {}),
+      },
+    };
+  }
+
+  /** 退款结果回调: REFUND.SUCCESS / ABNORMAL / CLOSED for one of our refunds. */
+  async refundNotification(n: ReceivedNotification): Promise<NotificationVerdict> {
+    let verified;
+    try {
+      verified = await this.verify.refund({ headers: n.headers, rawBody: n.rawBody });
+    } catch (e) {
+      return this.refused(e);
+    }
+    const r = verified.refund;
+    if (r.mchid !== this.account.mchId) {
+      return { ok: false, refusal: 'not_ours', reason: 'WeChat refund notification for another merchant', detail: { outRefundNo: r.out_refund_no, mchid: r.mchid } };
+    }
+    const state = REFUND_EVENTS[verified.eventType];
+    if (!state) return { ok: true };
+    const outcome: RefundOutcome = state === 'done' ? { state, ...(r.success_time ? { at: new Date(r.success_time) } : {}) } : { state };
+    return { ok: true, event: { kind: 'refund', provider: 'wechat', orderNo: r.out_trade_no, refundNo: r.out_refund_no, outcome } };
+  }
+
+  private refused(e: unknown): NotificationVerdict {
+    this.onRefused?.(e);
+    return { ok: false, refusal: 'unverified', reason: (e as Error).message };
+  }
 }

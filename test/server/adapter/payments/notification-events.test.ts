@@ -6,19 +6,15 @@
  */
 import type { AlipayAdapter, AlipayNotification } from '../../../../server/src/adapter/alipay';
 import { AlipayPaymentGateway } from '../../../../server/src/adapter/payments/alipay-gateway';
-import { WechatPaymentGateway } from '../../../../server/src/adapter/payments/wechat-gateway';
-import type { RefundNotification, TransactionNotification, WechatPayAdapter } from '../../../../server/src/adapter/wechatpay';
+import { type RefundNotification, type TransactionNotification, WechatNotificationReader } from '../../../../server/src/adapter/wechatpay';
 
 const received = { headers: { 'wechatpay-serial': 'S' }, rawBody: '{}', body: {} };
 
 function wechatWith(payment: () => Partial<TransactionNotification>, refund: () => Partial<RefundNotification> = () => ({})) {
-  const adapter = {
-    appId: 'wxapp',
-    mchId: '1900000001',
-    verifyNotification: async () => payment(),
-    verifyRefundNotification: async () => refund(),
-  } as unknown as WechatPayAdapter;
-  return new WechatPaymentGateway(adapter, 'https://example.test/notify/wechatpay');
+  return new WechatNotificationReader(
+    { appId: 'wxapp', mchId: '1900000001' },
+    { transaction: async () => payment() as TransactionNotification, refund: async () => refund() as RefundNotification },
+  );
 }
 
 const tx = (over: Record<string, unknown> = {}) => ({
