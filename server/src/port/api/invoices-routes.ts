@@ -6,7 +6,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
-import { rawJson } from '../notify/bodies';
+import { rawJson } from '../notify/router';
 import type { Context } from 'koa';
 import { invoiceEndpoints, opInvoiceEndpoints, type InvoiceView, type OpInvoiceView } from '../../../../shared/api/invoices';
 import type { Clock } from '../../core/clock';

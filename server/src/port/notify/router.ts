@@ -8,11 +8,19 @@
  * we do not know is refused (and logged).
  */
 import Router from '@koa/router';
-import { form, rawJson } from './bodies';
-import type { Context } from 'koa';
+import { bodyParser } from '@koa/bodyparser';
+import type { Context, Middleware } from 'koa';
 import type { NotificationVerdict, PaymentEvent, PaymentNotifications, ReceivedNotification, RefundNotifications } from '../../core/orders/gateways';
 import type { OrderService } from '../../core/orders/orders';
 import type { AppState } from '../http/middleware';
+
+/**
+ * The body parsers of every provider notification (payments here; withholding and invoices use them too).
+ * WeChat signs the raw JSON body, so it is kept (`rawBody`) and parsed whatever the content type says;
+ * Alipay posts a form. 64 kB is far above any real notification and bounds what a stranger can make us read.
+ */
+export const rawJson = bodyParser({ enableTypes: ['json'], detectJSON: () => true, jsonLimit: '64kb', encoding: 'utf-8' }) as unknown as Middleware;
+export const form = bodyParser({ enableTypes: ['form'], formLimit: '64kb', encoding: 'utf-8' }) as unknown as Middleware;
 
 export const NOTIFY_PATHS = { wechat: '/notify/wechatpay', wechatRefund: '/notify/wechatpay/refund', alipay: '/notify/alipay' } as const;
 

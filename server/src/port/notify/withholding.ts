@@ -11,7 +11,7 @@
  * failure, so the provider sends it again.
  */
 import Router from '@koa/router';
-import { form, rawJson } from './bodies';
+import { form, rawJson } from './router';
 import type { Context } from 'koa';
 import type { WithholdingEvent } from '../../core/agreements/gateways';
 import type { AgreementService } from '../../core/agreements/service';
