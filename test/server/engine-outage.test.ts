@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { bluecardSign } from '../../server/src/core/parks';
+import { bluecardSign } from '../../server/src/adapter/bluecard/requests';
 import { loadConfig } from '../../server/src/config';
 import { createLogger } from '../../server/src/logger';
 import type { SupervisedFerretDb } from '../../server/src/repository/engine/ferretdb';

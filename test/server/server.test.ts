@@ -3,7 +3,7 @@
  */
 import http from 'node:http';
 import net from 'node:net';
-import { bluecardSign } from '../../server/src/core/parks';
+import { bluecardSign } from '../../server/src/adapter/bluecard/requests';
 import { loadConfig } from '../../server/src/config';
 import { createLogger } from '../../server/src/logger';
 import { startServer } from '../../server/src/server';

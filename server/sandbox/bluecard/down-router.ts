@@ -8,7 +8,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { bluecardInterfaces, failEnvelope, successEnvelope } from '../../../shared/bluecard';
-import { bluecardSign } from '../../src/core/parks';
+import { bluecardSign } from '../../src/adapter/bluecard/requests';
 import { DOWN_HANDLERS } from './down';
 import type { Fault, FaultInjector } from './faults';
 import { BluecardFail, type ParkState } from './park';

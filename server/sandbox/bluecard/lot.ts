@@ -5,7 +5,7 @@
  * the way the lot would (a withheld or face-to-face payment is recorded and opens the barrier).
  */
 import type { Clock } from '../../src/core/clock';
-import { bluecardSign } from '../../src/core/parks';
+import { bluecardSign } from '../../src/adapter/bluecard/requests';
 import { USERPAYING, type ExitRecord, type Renewal, type WhiteEntry } from '../../../shared/bluecard';
 import { fenToYuan, yuanToFen } from '../../../shared/money';
 import { normalizePlate } from '../../../shared/plate';

@@ -5,7 +5,7 @@
  * acknowledges only as HTTP 200 with status success.
  */
 import type { Clock } from '../../src/core/clock';
-import { bluecardSign } from '../../src/core/parks';
+import { bluecardSign } from '../../src/adapter/bluecard/requests';
 import { bluecardInterfaces } from '../../../shared/bluecard';
 
 /** ParkPay's inbound paths (appended to the ParkPay base URL). */

@@ -1,9 +1,7 @@
 /**
- * Parks and Bluecard's request signature. Spec §2 / §4 preamble: every request carries a header
- * `sign` = md5(key + parkNumber) as 32 lowercase hex digits; the key is per park, issued by Bluecard.
- * We send it on every down call and check it on every up call.
+ * Parks: the lots ParkPay serves, each with the key Bluecard issued for it (the request signature made from
+ * it is the Bluecard adapter's, adapter/bluecard/requests.ts).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 
 export interface Park {
   parkNumber: string;
@@ -55,22 +53,6 @@ export function parkServiceInfo(park: Park): { tariffText: string | null; freeMi
 /** Where the port looks parks up. */
 export interface ParkDirectory {
   get(parkNumber: string): Promise<Park | undefined>;
-}
-
-/** md5(key + parkNumber), 32 lowercase hex digits. */
-export function bluecardSign(key: string, parkNumber: string): string {
-  return createHash('md5').update(key + parkNumber, 'utf8').digest('hex');
-}
-
-/**
- * Does a received `sign` header match? Constant time over the 32 hex digits; upper-case hex is accepted
- * (liberal in what we accept), anything that is not 32 hex digits is not.
- */
-export function signMatches(given: string | undefined, key: string, parkNumber: string): boolean {
-  if (typeof given !== 'string') return false;
-  const g = given.trim().toLowerCase();
-  if (!/^[0-9a-f]{32}$/.test(g)) return false;
-  return timingSafeEqual(Buffer.from(g, 'ascii'), Buffer.from(bluecardSign(key, parkNumber), 'ascii'));
 }
 
 /** A fixed directory (configuration parks; tests). */

@@ -6,7 +6,8 @@
 import { ManualClock } from '../../../server/src/core/clock';
 import { faceId, FaceToFaceService } from '../../../server/src/core/lanepay/face-to-face';
 import type { FixedCoupon, FixedCouponCodes } from '../../../server/src/core/lanepay/fixed-coupons';
-import { bluecardSign, StaticParkDirectory, type Park } from '../../../server/src/core/parks';
+import { StaticParkDirectory, type Park } from '../../../server/src/core/parks';
+import { bluecardSign } from '../../../server/src/adapter/bluecard/requests';
 import { LotRecordsService } from '../../../server/src/core/lot/lot-records';
 import { createApp } from '../../../server/src/app';
 import { loadConfig } from '../../../server/src/config';

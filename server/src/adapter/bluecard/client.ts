@@ -70,7 +70,8 @@ import { yuanToFen } from '../../../../shared/money';
 import { randomUUID } from 'node:crypto';
 import { type Clock, systemClock } from '../../core/clock';
 import { type CallSlots, MemoryCallSlots } from '../../core/lot/call-slots';
-import { type Park, bluecardSign } from '../../core/parks';
+import type { Park } from '../../core/parks';
+import { bluecardSign } from './requests';
 import { DEFAULT_BACKOFF_MS, DOWN_CALLS, type DownCall, type DownCallName, LIST_CHUNK_MAX, MIN_ATTEMPT_MS } from './calls';
 import { BluecardError, type BluecardErrorKind, type SyncProgress } from './errors';
 import {

@@ -2,7 +2,12 @@
  * Business arguments → the exact request bodies of the down interfaces. Pure functions: integer fen become
  * yuan strings (fenToYuan), instants become China time (formatChinaTime), plates and Bluecard's ids are
  * passed on exactly as given. The client validates every body with its exact schema before sending.
+ *
+ * And the signature every request carries, both ways. Spec §2 / §4 preamble: a header `sign` =
+ * md5(key + parkNumber) as 32 lowercase hex digits; the key is per park, issued by Bluecard. ParkPay sends it
+ * on every down call (client.ts) and checks it on every up call (port/bluecard/inbound.ts).
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import {
   type BlackEntry,
   type Booking,
@@ -28,6 +33,22 @@ import {
 } from '../../../../shared/bluecard';
 import { fenToYuan } from '../../../../shared/money';
 import { formatChinaDate, formatChinaTime, parseChinaTime } from '../../../../shared/time';
+
+/** md5(key + parkNumber), 32 lowercase hex digits. */
+export function bluecardSign(key: string, parkNumber: string): string {
+  return createHash('md5').update(key + parkNumber, 'utf8').digest('hex');
+}
+
+/**
+ * Does a received `sign` header match? Constant time over the 32 hex digits; upper-case hex is accepted
+ * (liberal in what we accept), anything that is not 32 hex digits is not.
+ */
+export function signMatches(given: string | undefined, key: string, parkNumber: string): boolean {
+  if (typeof given !== 'string') return false;
+  const g = given.trim().toLowerCase();
+  if (!/^[0-9a-f]{32}$/.test(g)) return false;
+  return timingSafeEqual(Buffer.from(g, 'ascii'), Buffer.from(bluecardSign(key, parkNumber), 'ascii'));
+}
 
 /** An instant (Date or epoch ms), or a China time string as Bluecard gave it (e.g. 4.4's getTime). */
 export type TimeArg = Date | number | string;

@@ -10,7 +10,7 @@ import { LotRecordsService } from '../../../../server/src/core/lot/lot-records';
 import { PlateProofs } from '../../../../server/src/core/parking/proofs';
 import { MongoPlateProofRepository } from '../../../../server/src/repository/plate-proofs';
 import { ParkingService } from '../../../../server/src/core/parking/service';
-import { bluecardSign } from '../../../../server/src/core/parks';
+import { bluecardSign } from '../../../../server/src/adapter/bluecard/requests';
 import { createLogger } from '../../../../server/src/logger';
 import { createApiRouter } from '../../../../server/src/port/api/router';
 import { mountParkRoutes } from '../../../../server/src/port/api/parks-routes';

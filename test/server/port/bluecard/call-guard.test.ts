@@ -10,7 +10,7 @@ import { createApp } from '../../../../server/src/app';
 import { loadConfig } from '../../../../server/src/config';
 import { ManualClock } from '../../../../server/src/core/clock';
 import { LotRecordsService } from '../../../../server/src/core/lot/lot-records';
-import { bluecardSign } from '../../../../server/src/core/parks';
+import { bluecardSign } from '../../../../server/src/adapter/bluecard/requests';
 import { createLogger } from '../../../../server/src/logger';
 import { LotCallGuard } from '../../../../server/src/port/bluecard/call-guard';
 import { BLUECARD_PREFIX, bluecardRouter } from '../../../../server/src/port/bluecard/router';

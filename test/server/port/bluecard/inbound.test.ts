@@ -9,7 +9,7 @@ import { bluecardInterfaces } from '../../../../shared/bluecard';
 import { createApp } from '../../../../server/src/app';
 import { ManualClock } from '../../../../server/src/core/clock';
 import { LotRecordsService } from '../../../../server/src/core/lot/lot-records';
-import { bluecardSign } from '../../../../server/src/core/parks';
+import { bluecardSign } from '../../../../server/src/adapter/bluecard/requests';
 import { createLogger } from '../../../../server/src/logger';
 import { BLUECARD_PREFIX, UP_ROUTES, bluecardRouter } from '../../../../server/src/port/bluecard/router';
 import { MongoLotRecordsRepository } from '../../../../server/src/repository/lot-records';

@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ManualClock } from '../../../../server/src/core/clock';
-import { bluecardSign } from '../../../../server/src/core/parks';
+import { bluecardSign } from '../../../../server/src/adapter/bluecard/requests';
 import {
   ClockScheduler,
   startBluecardSandbox,
