@@ -33,9 +33,11 @@ import {
   verifyRefundNotification,
   verifyTransactionNotification,
 } from './notifications';
-import { CertificateStore, type PlatformKeyStore, PublicKeyStore } from './platform-keys';
 import { WechatPaySdk } from './sdk';
 import {
+  CertificateStore,
+  type PlatformKeyStore,
+  PublicKeyStore,
   type RequestPaymentParams,
   SIGNATURE_TYPE,
   hasSignatureHeaders,

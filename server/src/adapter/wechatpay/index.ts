@@ -26,7 +26,7 @@ export {
   type TransactionMismatch,
   type TransactionNotification,
 } from './notifications';
-export { CertificateStore, PublicKeyStore, type PlatformKeyStore } from './platform-keys';
+export { CertificateStore, PublicKeyStore, type PlatformKeyStore } from './signature';
 export { WECHAT_ORIGIN, type FetchLike } from './http';
 export {
   SIGNATURE_TYPE,

@@ -17,12 +17,12 @@
 import type { Clock } from '../../core/clock';
 import type { NotificationVerdict, PaymentNotifications, ReceivedNotification, RefundNotifications, RefundOutcome } from '../../core/orders/gateways';
 import { verificationError, type WechatPayError } from './errors';
-import type { PlatformKeyStore } from './platform-keys';
 import { mapWechatStatus, type PaymentStatus, type RefundStatus } from './wire';
 import {
   DecryptError,
   SIGNATURE_TYPE,
   type HeaderBag,
+  type PlatformKeyStore,
   decryptAes256Gcm,
   readSignatureHeaders,
   signedMessage,
