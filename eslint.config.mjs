@@ -59,7 +59,6 @@ export default tseslint.config(
       'server/sandbox/wechat-login/index.ts',
       'server/sandbox/wechatpay/fapiao.ts',
       'miniapp/src/packages/me/invoice/index.tsx',
-      'miniapp/src/packages/op/accounts/index.tsx',
       'miniapp/src/packages/op/bookings/index.tsx',
       'miniapp/src/packages/op/lanes/LiftPanel.tsx',
       'miniapp/src/packages/op/lists/index.tsx',
