@@ -63,7 +63,6 @@ export default tseslint.config(
       'miniapp/src/packages/op/lanes/LiftPanel.tsx',
       'miniapp/src/packages/op/lists/index.tsx',
       'miniapp/src/packages/op/reconcile/index.tsx',
-      'miniapp/src/packages/park/pass/index.tsx',
     ],
     rules: {
       'max-lines-per-function': 'off',
