@@ -61,7 +61,6 @@ export default tseslint.config(
       'miniapp/src/packages/me/invoice/index.tsx',
       'miniapp/src/packages/op/bookings/index.tsx',
       'miniapp/src/packages/op/lanes/LiftPanel.tsx',
-      'miniapp/src/packages/op/lists/index.tsx',
       'miniapp/src/packages/op/reconcile/index.tsx',
     ],
     rules: {
