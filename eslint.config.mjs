@@ -60,7 +60,6 @@ export default tseslint.config(
       'server/sandbox/wechatpay/fapiao.ts',
       'miniapp/src/packages/me/invoice/index.tsx',
       'miniapp/src/packages/op/bookings/index.tsx',
-      'miniapp/src/packages/op/lanes/LiftPanel.tsx',
       'miniapp/src/packages/op/reconcile/index.tsx',
     ],
     rules: {
