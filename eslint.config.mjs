@@ -58,7 +58,6 @@ export default tseslint.config(
       'server/sandbox/playground/router.ts',
       'server/sandbox/wechat-login/index.ts',
       'server/sandbox/wechatpay/fapiao.ts',
-      'miniapp/src/packages/op/bookings/index.tsx',
       'miniapp/src/packages/op/reconcile/index.tsx',
     ],
     rules: {
