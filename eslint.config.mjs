@@ -43,7 +43,6 @@ export default tseslint.config(
     // - bookings' book(), the bookings and passes repositories' constructors and the Bluecard client's
     //   attempt() are being reshaped with their aggregates' typed changes and the lot-call pacing;
     // - the stand-ins' HTTP routers and start functions are one route table each, read route by route;
-    // - the mini-program pages are split into sub-components page by page, each with its browser journey.
     files: [
       'server/src/server.ts',
       'server/src/agreements-wiring.ts',
@@ -58,17 +57,6 @@ export default tseslint.config(
       'server/sandbox/playground/router.ts',
       'server/sandbox/wechat-login/index.ts',
       'server/sandbox/wechatpay/fapiao.ts',
-      'miniapp/src/components/PayPanel.tsx',
-      'miniapp/src/packages/me/agreements/index.tsx',
-      'miniapp/src/packages/me/invoice/index.tsx',
-      'miniapp/src/packages/op/accounts/index.tsx',
-      'miniapp/src/packages/op/bookings/index.tsx',
-      'miniapp/src/packages/op/lanes/LiftPanel.tsx',
-      'miniapp/src/packages/op/lists/index.tsx',
-      'miniapp/src/packages/op/passes/index.tsx',
-      'miniapp/src/packages/op/reconcile/index.tsx',
-      'miniapp/src/packages/op/settings/index.tsx',
-      'miniapp/src/packages/park/pass/index.tsx',
     ],
     rules: {
       'max-lines-per-function': 'off',

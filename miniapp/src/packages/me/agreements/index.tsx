@@ -51,16 +51,22 @@ function withAgreement(data: Data, a: AgreementView): Data {
   };
 }
 
-export default function AgreementsPage() {
-  const { params } = useRouter();
-  // The park the driver is at (the link names it, else the last one used): they may limit a sign-up to it.
-  const parkNumber = param(params, 'park') ?? lastPark();
-  const here = useLoader(async () => (parkNumber ? call(parkEndpoints.park, { params: { parkNumber } }).catch(() => undefined) : undefined), [parkNumber]);
-  const hereName = here.state === 'ok' && here.data ? here.data.name : undefined;
+type Tone = 'info' | 'ok' | 'warn';
+
+interface AgreementActions {
+  /** The key of the action under way (one at a time): its button spins, the others wait. */
+  busy: string | undefined;
+  confirm: (id: string) => Promise<void>;
+  signup: (plateKey: string, provider: AgreementProvider, scope: AgreementScopeInput) => Promise<void>;
+  end: (id: string) => Promise<void>;
+}
+
+/** The driver's agreements and what they can do with them: one action at a time, each ending in a notice. */
+function useAgreements() {
   const list = useLoader(() => call(agreementEndpoints.list, {}), []);
   useEffect(() => void prepareConsent(), []);
   const [busy, setBusy] = useState<string | undefined>();
-  const [notice, setNotice] = useState<{ title: string; text: string; tone: 'info' | 'ok' | 'warn' } | undefined>();
+  const [notice, setNotice] = useState<{ title: string; text: string; tone: Tone } | undefined>();
   /** Sign-ups opened from here: confirmed when the page shows again (the driver comes back). */
   const opened = useRef(new Set<string>());
   const dataRef = useRef<Data | undefined>(undefined);
@@ -118,6 +124,103 @@ export default function AgreementsPage() {
     for (const id of opened.current) void confirm(id);
   });
 
+  const actions: AgreementActions = { busy, confirm, signup, end };
+  return { list, notice, actions };
+}
+
+/** Where the driver is: a sign-up may be limited to this park. */
+interface Here {
+  parkNumber?: string;
+  hereName?: string;
+}
+
+/** The buttons one agreement offers in its state: sign up (here only, or everywhere), confirm, continue, refresh, end. */
+function AgreementButtons({ plateKey, provider, a, canSign, here, actions }: { plateKey: string; provider: AgreementProvider; a?: AgreementView; canSign: boolean; here: Here; actions: AgreementActions }) {
+  const { busy, confirm, signup, end } = actions;
+  const { parkNumber, hereName } = here;
+  const state = a?.state ?? 'none';
+  const signable = (state === 'none' || state === 'ended') && canSign;
+  return (
+    <View className="agreement-actions">
+      {signable && parkNumber && hereName ? (
+        <Button className="btn btn-small btn-primary" disabled={busy !== undefined} loading={busy === `signup:${plateKey}:${provider}`} onClick={() => signup(plateKey, provider, { kind: 'park', parkNumber })}>
+          仅在{hereName}开通
+        </Button>
+      ) : null}
+      {signable ? (
+        <Button className="btn btn-small btn-primary" disabled={busy !== undefined} loading={busy === `signup:${plateKey}:${provider}`} onClick={() => signup(plateKey, provider, { kind: 'all' })}>
+          {parkNumber && hereName ? '所有停车场开通' : '开通（所有停车场）'}
+        </Button>
+      ) : null}
+      {state === 'signing' && a ? (
+        <>
+          <Button className="btn btn-small btn-primary" disabled={busy !== undefined} loading={busy === `confirm:${a.id}`} onClick={() => confirm(a.id)}>
+            我已完成签约
+          </Button>
+          {canSign ? (
+            <Button
+              className="btn btn-small btn-secondary"
+              disabled={busy !== undefined}
+              onClick={() => signup(plateKey, provider, a.scope.kind === 'park' ? { kind: 'park', parkNumber: a.scope.parkNumber } : { kind: 'all' })}
+            >
+              继续签约
+            </Button>
+          ) : null}
+        </>
+      ) : null}
+      {state === 'paused' && a ? (
+        <Button className="btn btn-small btn-secondary" disabled={busy !== undefined} loading={busy === `confirm:${a.id}`} onClick={() => confirm(a.id)}>
+          刷新
+        </Button>
+      ) : null}
+      {(state === 'active' || state === 'paused') && a ? (
+        <Button className="btn btn-small btn-secondary" disabled={busy !== undefined} loading={busy === `end:${a.id}`} onClick={() => end(a.id)}>
+          解约
+        </Button>
+      ) : null}
+    </View>
+  );
+}
+
+/** One plate's agreements, a row per provider offered or already agreed with. */
+function PlateAgreements({ p, offered, here, actions }: { p: PlateAgreementsView; offered: AgreementProvider[]; here: Here; actions: AgreementActions }) {
+  const providers = [...new Set<AgreementProvider>([...offered, ...p.agreements.map((a) => a.provider)])];
+  return (
+    <View className="card agreement-plate">
+      <View>
+        <Text className="plate-text">{p.plate}</Text>
+        {!p.bound ? <Text className="muted"> 已解绑</Text> : null}
+      </View>
+      {providers.map((provider) => {
+        const a = p.agreements.find((x) => x.provider === provider);
+        const state = a?.state ?? 'none';
+        const key = `${p.plateKey}:${provider}`;
+        return (
+          <View key={provider} className={`agreement agreement-${state}`} id={`agreement-${key}`}>
+            {/* Name and state on one line; what follows below it (a row squeezed them one character a line). */}
+            <View className="agreement-head">
+              <Text className="agreement-name">{PROVIDER[provider]}</Text>
+              <Text className={`chip chip-${state}`}>{STATE[state]}</Text>
+            </View>
+            {a?.state === 'active' && a.signedAt ? <Text className="muted">开通于 {dateTime(a.signedAt)}</Text> : null}
+            {a && a.state !== 'ended' ? <Text className="muted agreement-scope">适用：{scopeText(a)}</Text> : null}
+            {a?.reason && (state === 'paused' || state === 'ended') ? <Text className="muted">{a.reason}</Text> : null}
+            <AgreementButtons plateKey={p.plateKey} provider={provider} a={a} canSign={offered.includes(provider) && p.bound} here={here} actions={actions} />
+          </View>
+        );
+      })}
+    </View>
+  );
+}
+
+export default function AgreementsPage() {
+  const { params } = useRouter();
+  // The park the driver is at (the link names it, else the last one used): they may limit a sign-up to it.
+  const parkNumber = param(params, 'park') ?? lastPark();
+  const here = useLoader(async () => (parkNumber ? call(parkEndpoints.park, { params: { parkNumber } }).catch(() => undefined) : undefined), [parkNumber]);
+  const hereName = here.state === 'ok' && here.data ? here.data.name : undefined;
+  const { list, notice, actions } = useAgreements();
+
   if (list.state === 'loading') return <Loading />;
   if (list.state === 'error') return <ErrorState error={list.error} onRetry={list.reload} />;
   const { plates, offered } = list.data;
@@ -140,73 +243,9 @@ export default function AgreementsPage() {
           </Button>
         </View>
       ) : null}
-      {plates.map((p) => {
-        const providers = [...new Set<AgreementProvider>([...offered, ...p.agreements.map((a) => a.provider)])];
-        return (
-          <View key={p.plateKey} className="card agreement-plate">
-            <View>
-              <Text className="plate-text">{p.plate}</Text>
-              {!p.bound ? <Text className="muted"> 已解绑</Text> : null}
-            </View>
-            {providers.map((provider) => {
-              const a = p.agreements.find((x) => x.provider === provider);
-              const state = a?.state ?? 'none';
-              const key = `${p.plateKey}:${provider}`;
-              const canSign = offered.includes(provider) && p.bound;
-              return (
-                <View key={provider} className={`agreement agreement-${state}`} id={`agreement-${key}`}>
-                  {/* Name and state on one line; what follows below it (a row squeezed them one character a line). */}
-                  <View className="agreement-head">
-                    <Text className="agreement-name">{PROVIDER[provider]}</Text>
-                    <Text className={`chip chip-${state}`}>{STATE[state]}</Text>
-                  </View>
-                  {a?.state === 'active' && a.signedAt ? <Text className="muted">开通于 {dateTime(a.signedAt)}</Text> : null}
-                  {a && a.state !== 'ended' ? <Text className="muted agreement-scope">适用：{scopeText(a)}</Text> : null}
-                  {a?.reason && (state === 'paused' || state === 'ended') ? <Text className="muted">{a.reason}</Text> : null}
-                  <View className="agreement-actions">
-                    {(state === 'none' || state === 'ended') && canSign && parkNumber && hereName ? (
-                      <Button className="btn btn-small btn-primary" disabled={busy !== undefined} loading={busy === `signup:${p.plateKey}:${provider}`} onClick={() => signup(p.plateKey, provider, { kind: 'park', parkNumber })}>
-                        仅在{hereName}开通
-                      </Button>
-                    ) : null}
-                    {(state === 'none' || state === 'ended') && canSign ? (
-                      <Button className="btn btn-small btn-primary" disabled={busy !== undefined} loading={busy === `signup:${p.plateKey}:${provider}`} onClick={() => signup(p.plateKey, provider, { kind: 'all' })}>
-                        {parkNumber && hereName ? '所有停车场开通' : '开通（所有停车场）'}
-                      </Button>
-                    ) : null}
-                    {state === 'signing' && a ? (
-                      <>
-                        <Button className="btn btn-small btn-primary" disabled={busy !== undefined} loading={busy === `confirm:${a.id}`} onClick={() => confirm(a.id)}>
-                          我已完成签约
-                        </Button>
-                        {canSign ? (
-                          <Button
-                            className="btn btn-small btn-secondary"
-                            disabled={busy !== undefined}
-                            onClick={() => signup(p.plateKey, provider, a.scope.kind === 'park' ? { kind: 'park', parkNumber: a.scope.parkNumber } : { kind: 'all' })}
-                          >
-                            继续签约
-                          </Button>
-                        ) : null}
-                      </>
-                    ) : null}
-                    {state === 'paused' && a ? (
-                      <Button className="btn btn-small btn-secondary" disabled={busy !== undefined} loading={busy === `confirm:${a.id}`} onClick={() => confirm(a.id)}>
-                        刷新
-                      </Button>
-                    ) : null}
-                    {(state === 'active' || state === 'paused') && a ? (
-                      <Button className="btn btn-small btn-secondary" disabled={busy !== undefined} loading={busy === `end:${a.id}`} onClick={() => end(a.id)}>
-                        解约
-                      </Button>
-                    ) : null}
-                  </View>
-                </View>
-              );
-            })}
-          </View>
-        );
-      })}
+      {plates.map((p) => (
+        <PlateAgreements key={p.plateKey} p={p} offered={offered} here={{ parkNumber, hereName }} actions={actions} />
+      ))}
     </View>
   );
 }

@@ -79,7 +79,8 @@ function Fapiao({ inv }: { inv: InvoiceView }) {
   );
 }
 
-function InvoiceDetail({ initial, onChange }: { initial: InvoiceView; onChange?: (v: InvoiceView) => void }) {
+/** One invoice, looked at again while under way and when the driver comes back from WeChat's title page; its actions one at a time. */
+function useInvoice(initial: InvoiceView, onChange?: (v: InvoiceView) => void) {
   const [inv, setInv] = useState(initial);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<Err | undefined>();
@@ -117,30 +118,59 @@ function InvoiceDetail({ initial, onChange }: { initial: InvoiceView; onChange?:
       openTitlePage(fresh);
       return fresh;
     });
+  const titleDone = () => act(() => call(invoiceEndpoints.titleDone, { params: { invoiceId: inv.id }, body: {} }));
+  const cancel = () => act(() => call(invoiceEndpoints.cancel, { params: { invoiceId: inv.id }, body: {} }));
+  return { inv, busy, error, setError, toTitlePage, titleDone, cancel };
+}
+
+/** Where the invoice stands, its title, amount, the payments on it and why it failed or was cancelled. */
+function InvoiceSummary({ inv }: { inv: InvoiceView }) {
+  return (
+    <View className="card">
+      <Row label="状态" strong>
+        <Text className="invoice-status">{INVOICE_STATUS_LABELS[inv.status]}</Text>
+      </Row>
+      {inv.title ? (
+        <>
+          <Row label="抬头">{inv.title.name}</Row>
+          {inv.title.taxNumber ? <Row label="税号">{inv.title.taxNumber}</Row> : null}
+          <Row label="类型">{inv.title.type === 'company' ? '单位' : '个人'}</Row>
+        </>
+      ) : null}
+      <Row label="开票金额">{yuan(inv.totalFen)}</Row>
+      <Row label="支付">{inv.items.map((i) => `${i.plate} ${i.ref}`).join('，')}</Row>
+      {inv.reason ? <Row label="原因">{INVOICE_REASON_TEXT[inv.reason] ?? inv.reason}</Row> : null}
+      <Text className="muted">申请号 {inv.id} · {dateTime(inv.createdAt)}</Text>
+    </View>
+  );
+}
+
+/** The PDF: opened, and its link shown (it holds for 10 minutes). */
+function PdfCard({ url, onError }: { url: string; onError: (e: Err) => void }) {
+  return (
+    <View className="card invoice-pdf">
+      <Button className="btn btn-primary invoice-pdf-open" onClick={() => void openPdf(url).catch((e: unknown) => onError(errorOf(e)))}>
+        查看发票 PDF
+      </Button>
+      <Text className="muted">PDF 链接（10 分钟内有效）</Text>
+      <Text className="invoice-pdf-url" selectable>
+        {url}
+      </Text>
+    </View>
+  );
+}
+
+function InvoiceDetail({ initial, onChange }: { initial: InvoiceView; onChange?: (v: InvoiceView) => void }) {
+  const { inv, busy, error, setError, toTitlePage, titleDone, cancel } = useInvoice(initial, onChange);
   return (
     <View className={`invoice invoice-${inv.status}`}>
-      <View className="card">
-        <Row label="状态" strong>
-          <Text className="invoice-status">{INVOICE_STATUS_LABELS[inv.status]}</Text>
-        </Row>
-        {inv.title ? (
-          <>
-            <Row label="抬头">{inv.title.name}</Row>
-            {inv.title.taxNumber ? <Row label="税号">{inv.title.taxNumber}</Row> : null}
-            <Row label="类型">{inv.title.type === 'company' ? '单位' : '个人'}</Row>
-          </>
-        ) : null}
-        <Row label="开票金额">{yuan(inv.totalFen)}</Row>
-        <Row label="支付">{inv.items.map((i) => `${i.plate} ${i.ref}`).join('，')}</Row>
-        {inv.reason ? <Row label="原因">{INVOICE_REASON_TEXT[inv.reason] ?? inv.reason}</Row> : null}
-        <Text className="muted">申请号 {inv.id} · {dateTime(inv.createdAt)}</Text>
-      </View>
+      <InvoiceSummary inv={inv} />
       {inv.status === 'awaiting_title' ? (
         <Notice title="请在微信发票助手中填写抬头" tone="info">
           <Button className="btn btn-primary invoice-title-page" disabled={busy} onClick={() => void toTitlePage()}>
             去填写抬头
           </Button>
-          <Button className="btn btn-secondary" disabled={busy} onClick={() => void act(() => call(invoiceEndpoints.titleDone, { params: { invoiceId: inv.id }, body: {} }))}>
+          <Button className="btn btn-secondary" disabled={busy} onClick={() => void titleDone()}>
             我已填写
           </Button>
         </Notice>
@@ -148,19 +178,9 @@ function InvoiceDetail({ initial, onChange }: { initial: InvoiceView; onChange?:
       {inv.status === 'issuing' ? <Notice title="正在开具发票…" tone="info" /> : null}
       {inv.status === 'reversing' ? <Notice title="支付已退款，发票正在冲红…" tone="warn" /> : null}
       <Fapiao inv={inv} />
-      {inv.pdfUrl ? (
-        <View className="card invoice-pdf">
-          <Button className="btn btn-primary invoice-pdf-open" onClick={() => void openPdf(inv.pdfUrl!).catch((e: unknown) => setError(errorOf(e)))}>
-            查看发票 PDF
-          </Button>
-          <Text className="muted">PDF 链接（10 分钟内有效）</Text>
-          <Text className="invoice-pdf-url" selectable>
-            {inv.pdfUrl}
-          </Text>
-        </View>
-      ) : null}
+      {inv.pdfUrl ? <PdfCard url={inv.pdfUrl} onError={setError} /> : null}
       {inv.status === 'failed' || inv.status === 'awaiting_title' ? (
-        <Button className="btn btn-secondary invoice-cancel" disabled={busy} onClick={() => void act(() => call(invoiceEndpoints.cancel, { params: { invoiceId: inv.id }, body: {} }))}>
+        <Button className="btn btn-secondary invoice-cancel" disabled={busy} onClick={() => void cancel()}>
           取消这次开票
         </Button>
       ) : null}

@@ -5,7 +5,7 @@
  * not do is not shown; a refusal from the server (403) is still said plainly.
  */
 import { Button, Input, Text, View } from '@tarojs/components';
-import { useState } from 'react';
+import { useState, type Dispatch, type SetStateAction } from 'react';
 import { opAccountEndpoints, type OperatorRoleName, type OperatorView } from '@shared/api/op-accounts';
 import { opParkEndpoints } from '@shared/api/op-parks';
 import { Loading } from '../../../components/ui';
@@ -159,7 +159,10 @@ function NewOperator({ parks, onCreated }: { parks: readonly ParkOption[]; onCre
 
 type Mode = 'view' | 'edit' | 'password' | 'disable';
 
-function OperatorRow({ o, self, parks, onChanged }: { o: OperatorView; self: boolean; parks: readonly ParkOption[]; onChanged: (o: OperatorView) => void }) {
+type Send = (body: EditBody & { disabled?: boolean; password?: string }, done: string) => Promise<void>;
+
+/** One account's row: which form is open (each opens fresh), and sending its change. */
+function useOperatorRow(o: OperatorView, onChanged: (o: OperatorView) => void) {
   const [mode, setMode] = useState<Mode>('view');
   const [form, setForm] = useState<EditForm>(editFormOf(o));
   const [password, setPassword] = useState('');
@@ -173,7 +176,7 @@ function OperatorRow({ o, self, parks, onChanged }: { o: OperatorView; self: boo
     setForm(editFormOf(o));
     setPassword('');
   };
-  const send = async (body: EditBody & { disabled?: boolean; password?: string }, done: string) => {
+  const send: Send = async (body, done) => {
     setBusy(true);
     setError(undefined);
     try {
@@ -187,90 +190,113 @@ function OperatorRow({ o, self, parks, onChanged }: { o: OperatorView; self: boo
       setBusy(false);
     }
   };
-  const edit = editBody(o, form);
-  const pwProblem = password ? passwordProblem(password, o.username) : undefined;
+  return { mode, open, form, setForm, password, setPassword, busy, error, flash, send };
+}
+
+/** The account as listed, with what can be done to it (nobody disables themselves). */
+function OperatorLine({ o, self, mode, busy, open, send }: { o: OperatorView; self: boolean; mode: Mode; busy: boolean; open: (m: Mode) => void; send: Send }) {
   const parkNames = o.role === 'admin' ? '全部车场' : o.parks.join('、');
   return (
-    <View className={`op-operator${o.disabled ? ' op-operator-disabled' : ''}`} id={`operator-${o.username}`}>
-      <View className="op-tr">
-        <Text className="op-td op-operator-name">
-          {o.username}
-          {o.displayName ? `（${o.displayName}）` : ''}
-          {self ? <Text className="op-badge">我</Text> : null}
-          {o.disabled ? <Text className="op-badge op-badge-warn">已停用</Text> : null}
-        </Text>
-        <Text className="op-td op-operator-role">{ROLE_NAMES[o.role]}</Text>
-        <Text className="op-td op-operator-parks">{parkNames}</Text>
-        <Text className="op-td op-nowrap">{o.lastLoginAt ? dateTime(o.lastLoginAt) : '从未登录'}</Text>
-        <View className="op-td op-td-wide op-actions">
-          {mode === 'view' ? (
-            <>
-              <Button className="btn btn-secondary btn-small op-operator-edit" onClick={() => open('edit')}>
-                修改
+    <View className="op-tr">
+      <Text className="op-td op-operator-name">
+        {o.username}
+        {o.displayName ? `（${o.displayName}）` : ''}
+        {self ? <Text className="op-badge">我</Text> : null}
+        {o.disabled ? <Text className="op-badge op-badge-warn">已停用</Text> : null}
+      </Text>
+      <Text className="op-td op-operator-role">{ROLE_NAMES[o.role]}</Text>
+      <Text className="op-td op-operator-parks">{parkNames}</Text>
+      <Text className="op-td op-nowrap">{o.lastLoginAt ? dateTime(o.lastLoginAt) : '从未登录'}</Text>
+      <View className="op-td op-td-wide op-actions">
+        {mode === 'view' ? (
+          <>
+            <Button className="btn btn-secondary btn-small op-operator-edit" onClick={() => open('edit')}>
+              修改
+            </Button>
+            <Button className="btn btn-secondary btn-small op-operator-reset" onClick={() => open('password')}>
+              重置密码
+            </Button>
+            {self ? null : o.disabled ? (
+              <Button className="btn btn-secondary btn-small op-operator-enable" disabled={busy} onClick={() => send({ disabled: false }, `${o.username} 已启用`)}>
+                启用
               </Button>
-              <Button className="btn btn-secondary btn-small op-operator-reset" onClick={() => open('password')}>
-                重置密码
+            ) : (
+              <Button className="btn btn-secondary btn-small op-operator-disable" onClick={() => open('disable')}>
+                停用
               </Button>
-              {self ? null : o.disabled ? (
-                <Button className="btn btn-secondary btn-small op-operator-enable" disabled={busy} onClick={() => send({ disabled: false }, `${o.username} 已启用`)}>
-                  启用
-                </Button>
-              ) : (
-                <Button className="btn btn-secondary btn-small op-operator-disable" onClick={() => open('disable')}>
-                  停用
-                </Button>
-              )}
-            </>
-          ) : null}
-        </View>
+            )}
+          </>
+        ) : null}
       </View>
-      {mode === 'edit' ? (
-        <View className="op-edit-operator">
-          <Field label="姓名">
-            <Input className="op-input op-edit-display-name" value={form.displayName} maxlength={64} onInput={(e) => setForm((f) => ({ ...f, displayName: e.detail.value }))} />
-          </Field>
-          <Field label="角色">
-            {/* Someone must stay admin: one's own role is not offered for change. */}
-            {self ? <Text>{ROLE_NAMES[o.role]}</Text> : <Choice className="op-edit-role" value={form.role} options={ROLES} onChange={(r) => setForm((f) => ({ ...f, role: r }))} />}
-          </Field>
-          {form.role !== 'admin' ? (
-            <Field label="可管理的车场">
-              <ParkPicker parks={parks} value={form.parks} onChange={(p) => setForm((f) => ({ ...f, parks: p }))} />
-            </Field>
-          ) : null}
-          {'error' in edit ? <Text className="muted op-error-text">{edit.error}</Text> : null}
-          {'body' in edit && edit.body && (edit.body.role || edit.body.parks) ? <Text className="muted">保存后，这个账号需要重新登录。</Text> : null}
-          <View className="op-actions">
-            <Button className="btn btn-primary op-operator-save" disabled={busy || !('body' in edit) || !edit.body} onClick={() => 'body' in edit && edit.body && send(edit.body, `${o.username} 已保存`)}>
-              {busy ? '正在保存…' : '保存'}
-            </Button>
-            <Button className="btn btn-secondary" disabled={busy} onClick={() => open('view')}>
-              取消
-            </Button>
-          </View>
-        </View>
+    </View>
+  );
+}
+
+/** Changing the account's name, role and parks (a change of role or parks ends its logins). */
+function EditOperator({ o, self, parks, form, setForm, busy, open, send }: { o: OperatorView; self: boolean; parks: readonly ParkOption[]; form: EditForm; setForm: Dispatch<SetStateAction<EditForm>>; busy: boolean; open: (m: Mode) => void; send: Send }) {
+  const edit = editBody(o, form);
+  return (
+    <View className="op-edit-operator">
+      <Field label="姓名">
+        <Input className="op-input op-edit-display-name" value={form.displayName} maxlength={64} onInput={(e) => setForm((f) => ({ ...f, displayName: e.detail.value }))} />
+      </Field>
+      <Field label="角色">
+        {/* Someone must stay admin: one's own role is not offered for change. */}
+        {self ? <Text>{ROLE_NAMES[o.role]}</Text> : <Choice className="op-edit-role" value={form.role} options={ROLES} onChange={(r) => setForm((f) => ({ ...f, role: r }))} />}
+      </Field>
+      {form.role !== 'admin' ? (
+        <Field label="可管理的车场">
+          <ParkPicker parks={parks} value={form.parks} onChange={(p) => setForm((f) => ({ ...f, parks: p }))} />
+        </Field>
       ) : null}
-      {mode === 'password' ? (
-        <View className="op-reset-password">
-          <Field label={`${o.username} 的新密码（其登录将全部退出）`}>
-            <Input className="op-input op-reset-password-input" password value={password} onInput={(e) => setPassword(e.detail.value)} />
-          </Field>
-          {pwProblem ? <Text className="muted op-error-text">{pwProblem}</Text> : null}
-          <View className="op-actions">
-            <Button className="btn btn-primary op-reset-password-save" disabled={busy || !password || Boolean(pwProblem)} onClick={() => send({ password }, `${o.username} 的密码已重置`)}>
-              {busy ? '正在重置…' : '重置密码'}
-            </Button>
-            <Button className="btn btn-secondary" disabled={busy} onClick={() => open('view')}>
-              取消
-            </Button>
-          </View>
-        </View>
-      ) : null}
+      {'error' in edit ? <Text className="muted op-error-text">{edit.error}</Text> : null}
+      {'body' in edit && edit.body && (edit.body.role || edit.body.parks) ? <Text className="muted">保存后，这个账号需要重新登录。</Text> : null}
+      <View className="op-actions">
+        <Button className="btn btn-primary op-operator-save" disabled={busy || !('body' in edit) || !edit.body} onClick={() => 'body' in edit && edit.body && send(edit.body, `${o.username} 已保存`)}>
+          {busy ? '正在保存…' : '保存'}
+        </Button>
+        <Button className="btn btn-secondary" disabled={busy} onClick={() => open('view')}>
+          取消
+        </Button>
+      </View>
+    </View>
+  );
+}
+
+/** Setting a new password for the account (its logins end). */
+function ResetPassword({ o, password, setPassword, busy, open, send }: { o: OperatorView; password: string; setPassword: (p: string) => void; busy: boolean; open: (m: Mode) => void; send: Send }) {
+  const pwProblem = password ? passwordProblem(password, o.username) : undefined;
+  return (
+    <View className="op-reset-password">
+      <Field label={`${o.username} 的新密码（其登录将全部退出）`}>
+        <Input className="op-input op-reset-password-input" password value={password} onInput={(e) => setPassword(e.detail.value)} />
+      </Field>
+      {pwProblem ? <Text className="muted op-error-text">{pwProblem}</Text> : null}
+      <View className="op-actions">
+        <Button className="btn btn-primary op-reset-password-save" disabled={busy || !password || Boolean(pwProblem)} onClick={() => send({ password }, `${o.username} 的密码已重置`)}>
+          {busy ? '正在重置…' : '重置密码'}
+        </Button>
+        <Button className="btn btn-secondary" disabled={busy} onClick={() => open('view')}>
+          取消
+        </Button>
+      </View>
+    </View>
+  );
+}
+
+function OperatorRow({ o, self, parks, onChanged }: { o: OperatorView; self: boolean; parks: readonly ParkOption[]; onChanged: (o: OperatorView) => void }) {
+  const row = useOperatorRow(o, onChanged);
+  const { mode, open, busy, send } = row;
+  return (
+    <View className={`op-operator${o.disabled ? ' op-operator-disabled' : ''}`} id={`operator-${o.username}`}>
+      <OperatorLine o={o} self={self} mode={mode} busy={busy} open={open} send={send} />
+      {mode === 'edit' ? <EditOperator o={o} self={self} parks={parks} form={row.form} setForm={row.setForm} busy={busy} open={open} send={send} /> : null}
+      {mode === 'password' ? <ResetPassword o={o} password={row.password} setPassword={row.setPassword} busy={busy} open={open} send={send} /> : null}
       {mode === 'disable' ? (
         <ConfirmBox prompt={`停用 ${o.username}？停用后不能再登录，正在使用的登录立即失效。`} confirmText="确认停用" busy={busy} onConfirm={() => send({ disabled: true }, `${o.username} 已停用`)} onCancel={() => open('view')} />
       ) : null}
-      {flash ? <Flash text={flash} /> : null}
-      {error ? <OpError error={error} /> : null}
+      {row.flash ? <Flash text={row.flash} /> : null}
+      {row.error ? <OpError error={row.error} /> : null}
     </View>
   );
 }

@@ -74,7 +74,8 @@ export function periodText(b: { start: string; end: string }): string {
   return s.slice(0, 10) === e.slice(0, 10) ? `${s.slice(5)} – ${e.slice(11)}` : `${s.slice(5)} – ${e.slice(5)}`;
 }
 
-function NewOffer({ parkNumber, cap, tariffText, onCreated }: { parkNumber: string; cap: Capacity | undefined; tariffText: string | null; onCreated: (o: OpOfferView) => void }) {
+/** The new offer's form, the body it makes (or what is wrong with it), and putting it on sale. */
+function useNewOffer(parkNumber: string, onCreated: (o: OpOfferView) => void) {
   const [f, setF] = useState<OfferForm>(() => defaultOfferForm());
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<Err | undefined>();
@@ -84,20 +85,6 @@ function NewOffer({ parkNumber, cap, tariffText, onCreated }: { parkNumber: stri
     setCreated(undefined);
     setF((x) => ({ ...x, [k]: v }));
   };
-  const input = (k: keyof OfferForm, label: string, hint?: string, type: 'text' | 'number' | 'digit' = 'text') => (
-    <Field label={label} hint={hint}>
-      <Input className={`op-input op-offer-${k}`} type={type} value={f[k]} onInput={(e) => set(k, e.detail.value)} />
-    </Field>
-  );
-  const when = (k: 'letInStart' | 'letInEnd' | 'start' | 'end', label: string) => (
-    <Field label={label}>
-      <DateTimeField className={`op-offer-${k}`} value={f[k]} start={formatChinaDate(Date.now())} onChange={(v) => set(k, v)} />
-    </Field>
-  );
-  const areaId = Number(f.areaId);
-  const areas = cap?.areas ?? [];
-  const bookable = bookableFor(areaId, cap);
-  const count = Number(f.count);
   const create = async () => {
     if ('error' in body) return;
     setBusy(true);
@@ -113,6 +100,39 @@ function NewOffer({ parkNumber, cap, tariffText, onCreated }: { parkNumber: stri
       setBusy(false);
     }
   };
+  return { f, set, body, busy, error, created, create };
+}
+
+/** How many to sell, said against how many the lot can take now in the chosen area. */
+function CountField({ f, set, cap }: { f: OfferForm; set: (k: keyof OfferForm, v: string) => void; cap: Capacity | undefined }) {
+  const areaId = Number(f.areaId);
+  const bookable = bookableFor(areaId, cap);
+  const count = Number(f.count);
+  return (
+    <Field label="数量（个）">
+      <Input className="op-input op-offer-count" type="number" value={f.count} onInput={(e) => set('count', e.detail.value)} />
+      <Text className={`op-capacity-note${bookable !== undefined && count > bookable ? ' op-error-text' : ''}`}>
+        {bookable === undefined
+          ? '车场还没有上报可预约车位，暂时售不出去'
+          : `${areaName(areaId, cap?.areas ?? [])}现在可预约 ${bookable} 个${count > bookable ? `，多出的 ${count - bookable} 个要等车场有空位才能售出` : ''}`}
+      </Text>
+    </Field>
+  );
+}
+
+function NewOffer({ parkNumber, cap, tariffText, onCreated }: { parkNumber: string; cap: Capacity | undefined; tariffText: string | null; onCreated: (o: OpOfferView) => void }) {
+  const { f, set, body, busy, error, created, create } = useNewOffer(parkNumber, onCreated);
+  const input = (k: keyof OfferForm, label: string, hint?: string, type: 'text' | 'number' | 'digit' = 'text') => (
+    <Field label={label} hint={hint}>
+      <Input className={`op-input op-offer-${k}`} type={type} value={f[k]} onInput={(e) => set(k, e.detail.value)} />
+    </Field>
+  );
+  const when = (k: 'letInStart' | 'letInEnd' | 'start' | 'end', label: string) => (
+    <Field label={label}>
+      <DateTimeField className={`op-offer-${k}`} value={f[k]} start={formatChinaDate(Date.now())} onChange={(v) => set(k, v)} />
+    </Field>
+  );
+  const areas = cap?.areas ?? [];
   return (
     <View className="card op-new-offer">
       <Text className="section-title">新的预约产品</Text>
@@ -128,14 +148,7 @@ function NewOffer({ parkNumber, cap, tariffText, onCreated }: { parkNumber: stri
               onChange={(v) => set('areaId', v)}
             />
           </Field>
-          <Field label="数量（个）">
-            <Input className="op-input op-offer-count" type="number" value={f.count} onInput={(e) => set('count', e.detail.value)} />
-            <Text className={`op-capacity-note${bookable !== undefined && count > bookable ? ' op-error-text' : ''}`}>
-              {bookable === undefined
-                ? '车场还没有上报可预约车位，暂时售不出去'
-                : `${areaName(areaId, areas)}现在可预约 ${bookable} 个${count > bookable ? `，多出的 ${count - bookable} 个要等车场有空位才能售出` : ''}`}
-            </Text>
-          </Field>
+          <CountField f={f} set={set} cap={cap} />
         </View>
         <View className="op-tile">
           {when('letInStart', '入场时间 开始')}

@@ -31,7 +31,8 @@ export interface LiftPanelProps {
   now?: () => number;
 }
 
-export function LiftPanel({ parkNumber, passagewayId, now = serverNow }: LiftPanelProps) {
+/** The lift's steps: ask with a reason, confirm before the confirmation runs out, lift; nothing shown after unmount. */
+function useLift(parkNumber: string, passagewayId: string, now: () => number) {
   const [s, setS] = useState<Step>({ step: 'idle' });
   const [reason, setReason] = useState('');
   const [, tick] = useState(0);
@@ -78,6 +79,30 @@ export function LiftPanel({ parkNumber, passagewayId, now = serverNow }: LiftPan
     }
   };
 
+  return { s, show, reason, setReason, ask, lift };
+}
+
+/** Why the barrier is lifted (written to the audit log), before the server is asked. */
+function ReasonStep({ reason, setReason, asking, ask, cancel }: { reason: string; setReason: (r: string) => void; asking: boolean; ask: () => void; cancel: () => void }) {
+  return (
+    <View className="op-lift op-confirm">
+      <Text className="op-confirm-prompt">远程抬杆：请写明原因（记入操作日志）</Text>
+      <Input className="op-input op-lift-reason" value={reason} maxlength={200} placeholder="例如：设备故障，现场已收现金" onInput={(e) => setReason(e.detail.value)} />
+      <View className="op-actions">
+        <Button className="btn btn-primary op-lift-next" disabled={asking || reason.trim().length < 2} onClick={ask}>
+          下一步
+        </Button>
+        <Button className="btn btn-secondary" onClick={cancel}>
+          取消
+        </Button>
+      </View>
+    </View>
+  );
+}
+
+export function LiftPanel({ parkNumber, passagewayId, now = serverNow }: LiftPanelProps) {
+  const { s, show, reason, setReason, ask, lift } = useLift(parkNumber, passagewayId, now);
+
   switch (s.step) {
     case 'idle':
     case 'lifted':
@@ -91,20 +116,7 @@ export function LiftPanel({ parkNumber, passagewayId, now = serverNow }: LiftPan
       );
     case 'reason':
     case 'asking':
-      return (
-        <View className="op-lift op-confirm">
-          <Text className="op-confirm-prompt">远程抬杆：请写明原因（记入操作日志）</Text>
-          <Input className="op-input op-lift-reason" value={reason} maxlength={200} placeholder="例如：设备故障，现场已收现金" onInput={(e) => setReason(e.detail.value)} />
-          <View className="op-actions">
-            <Button className="btn btn-primary op-lift-next" disabled={s.step === 'asking' || reason.trim().length < 2} onClick={ask}>
-              下一步
-            </Button>
-            <Button className="btn btn-secondary" onClick={() => show({ step: 'idle' })}>
-              取消
-            </Button>
-          </View>
-        </View>
-      );
+      return <ReasonStep reason={reason} setReason={setReason} asking={s.step === 'asking'} ask={ask} cancel={() => show({ step: 'idle' })} />;
     case 'confirm': {
       const left = Math.max(0, Math.ceil((s.expiresAt - now()) / 1000));
       return (

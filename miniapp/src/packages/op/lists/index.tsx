@@ -246,12 +246,9 @@ export function JobView({ job }: { job: ListJobView }) {
 
 const SAMPLE = { white: '车牌,生效日期,失效日期,姓名,电话\n京A12345,2026-01-01,2026-12-31,张三,13800000000', black: '车牌,备注\n京B66666,欠费未缴' } as const;
 
-function Import({ parkNumber, list, onFinished }: { parkNumber: string; list: ListKind; onFinished: () => void }) {
-  const [csv, setCsv] = useState('');
-  const [fileName, setFileName] = useState<string | undefined>();
+/** A background job of this list: followed to its end (also one still running when the page opens), then `onFinished`. */
+function useListJob(parkNumber: string, list: ListKind, onFinished: () => void, onError: (e: Err) => void) {
   const [job, setJob] = useState<ListJobView | undefined>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<Err | undefined>();
   const alive = useRef(true);
   useEffect(
     () => () => {
@@ -273,7 +270,7 @@ function Import({ parkNumber, list, onFinished }: { parkNumber: string; list: Li
       );
       if (alive.current) onFinished();
     } catch (e) {
-      if (alive.current) setError(opErrorOf(e));
+      if (alive.current) onError(opErrorOf(e));
     }
   };
 
@@ -292,6 +289,17 @@ function Import({ parkNumber, list, onFinished }: { parkNumber: string; list: Li
       stop = true;
     };
   }, [parkNumber, list]);
+
+  return { job, follow };
+}
+
+/** The CSV to import (picked from a file or pasted), and starting an import or a resend, each followed as a job. */
+function useImport(parkNumber: string, list: ListKind, onFinished: () => void) {
+  const [csv, setCsv] = useState('');
+  const [fileName, setFileName] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<Err | undefined>();
+  const { job, follow } = useListJob(parkNumber, list, onFinished, setError);
 
   const choose = async () => {
     setError(undefined);
@@ -320,6 +328,11 @@ function Import({ parkNumber, list, onFinished }: { parkNumber: string; list: Li
       setBusy(false);
     }
   };
+  return { csv, setCsv, fileName, job, busy, error, choose, start };
+}
+
+function Import({ parkNumber, list, onFinished }: { parkNumber: string; list: ListKind; onFinished: () => void }) {
+  const { csv, setCsv, fileName, job, busy, error, choose, start } = useImport(parkNumber, list, onFinished);
   const running = Boolean(job && !finished(job));
   const rows = csv.trim() ? csv.trim().split(/\r?\n/).length : 0;
   return (

@@ -126,27 +126,29 @@ function RowView({ r }: { r: Row }) {
   );
 }
 
-export default function OpReconcilePage() {
-  const { params } = useRouter();
-  const parkNumber = param(params, 'park') ?? '';
-  const today = formatChinaDate(serverNow());
-  const [date, setDate] = useState(param(params, 'date') ?? today);
-  const [filter, setFilter] = useState<'differences' | 'all'>('differences');
-  const [csvError, setCsvError] = useState<Err | undefined>();
-  const [csvBusy, setCsvBusy] = useState(false);
+/** The day looked at, and its reconciliation; without a date in the link, "today" is the server's. */
+function useReconciledDay(parkNumber: string, linkDate: string | undefined, today: string) {
+  const [date, setDate] = useState(linkDate ?? today);
   const day = useLoader(() => opCall(opReconciliationEndpoints.daily, { params: { parkNumber }, query: { date } }), [parkNumber, date]);
   const go = (d: string) => {
     if (/^\d{4}-\d{2}-\d{2}$/.test(d)) setDate(d);
   };
   // Without a date in the link, "today" is the server's: the first answer tells its clock (the phone's may
   // be off; demo mode's runs ahead), and the page follows it once, unless another day was chosen meanwhile.
-  const firstDefault = useRef(param(params, 'date') === undefined ? date : undefined);
+  const firstDefault = useRef(linkDate === undefined ? date : undefined);
   useEffect(() => {
     if (day.state !== 'ok' || firstDefault.current === undefined) return;
     const serverToday = formatChinaDate(serverNow());
     if (date === firstDefault.current && serverToday !== date) go(serverToday);
     firstDefault.current = undefined;
   }, [day.state]);
+  return { date, go, day };
+}
+
+/** The day before, a day picked, the day after (not past today), and the day's CSV. */
+function DayPicker({ parkNumber, date, today, go }: { parkNumber: string; date: string; today: string; go: (d: string) => void }) {
+  const [csvError, setCsvError] = useState<Err | undefined>();
+  const [csvBusy, setCsvBusy] = useState(false);
   const exportCsv = async () => {
     setCsvBusy(true);
     setCsvError(undefined);
@@ -159,50 +161,71 @@ export default function OpReconcilePage() {
       setCsvBusy(false);
     }
   };
-  const rows = day.state === 'ok' ? day.data.rows.filter((r) => filter === 'all' || DIFFERENCES.includes(r.status)) : [];
+  return (
+    <View className="card op-day-picker">
+      <View className="op-actions">
+        <Button className="btn btn-secondary btn-small op-day-prev" onClick={() => go(addDays(date, -1))}>
+          前一天
+        </Button>
+        <Picker mode="date" value={date} end={today} onChange={(e) => go(String(e.detail.value))}>
+          <Text className="op-input op-day">{date}</Text>
+        </Picker>
+        <Button className="btn btn-secondary btn-small op-day-next" disabled={date >= today} onClick={() => go(addDays(date, 1))}>
+          后一天
+        </Button>
+        <Button className="btn btn-primary btn-small op-csv" disabled={csvBusy} onClick={exportCsv}>
+          {csvBusy ? '正在导出…' : '导出 CSV'}
+        </Button>
+      </View>
+      {csvError ? <OpError error={csvError} /> : null}
+    </View>
+  );
+}
+
+type Filter = 'differences' | 'all';
+
+/** The day's payments, only the differences or all of them. */
+function DayRows({ all, filter, setFilter }: { all: Row[]; filter: Filter; setFilter: (f: Filter) => void }) {
+  const rows = all.filter((r) => filter === 'all' || DIFFERENCES.includes(r.status));
+  return (
+    <View className="card">
+      <Choice
+        className="op-recon-filter"
+        value={filter}
+        options={[
+          { value: 'differences', label: '只看差异' },
+          { value: 'all', label: `全部 ${all.length} 笔` },
+        ]}
+        onChange={setFilter}
+      />
+      {rows.length === 0 ? <Text className="muted">{filter === 'differences' ? '这一天没有差异' : '这一天没有收款'}</Text> : null}
+      {rows.length ? (
+        <OpTable head={['结果', '渠道', '车牌', '时间', '本系统', '车场', '差额']} minWidth={1300} className="op-recon-rows">
+          {rows.map((r, i) => (
+            <RowView key={`${r.orderId}-${r.ours?.ref ?? r.lot?.payNo ?? i}`} r={r} />
+          ))}
+        </OpTable>
+      ) : null}
+    </View>
+  );
+}
+
+export default function OpReconcilePage() {
+  const { params } = useRouter();
+  const parkNumber = param(params, 'park') ?? '';
+  const today = formatChinaDate(serverNow());
+  // The filter is the page's: it holds while another day loads.
+  const [filter, setFilter] = useState<Filter>('differences');
+  const { date, go, day } = useReconciledDay(parkNumber, param(params, 'date'), today);
   return (
     <OpPage title="对账" parkNumber={parkNumber} className="op-reconcile">
-      <View className="card op-day-picker">
-        <View className="op-actions">
-          <Button className="btn btn-secondary btn-small op-day-prev" onClick={() => go(addDays(date, -1))}>
-            前一天
-          </Button>
-          <Picker mode="date" value={date} end={today} onChange={(e) => go(String(e.detail.value))}>
-            <Text className="op-input op-day">{date}</Text>
-          </Picker>
-          <Button className="btn btn-secondary btn-small op-day-next" disabled={date >= today} onClick={() => go(addDays(date, 1))}>
-            后一天
-          </Button>
-          <Button className="btn btn-primary btn-small op-csv" disabled={csvBusy} onClick={exportCsv}>
-            {csvBusy ? '正在导出…' : '导出 CSV'}
-          </Button>
-        </View>
-        {csvError ? <OpError error={csvError} /> : null}
-      </View>
+      <DayPicker parkNumber={parkNumber} date={date} today={today} go={go} />
       {day.state === 'loading' ? <Loading text="正在对账…" /> : null}
       {day.state === 'error' ? <OpError error={day.error} onRetry={day.reload} /> : null}
       {day.state === 'ok' ? (
         <>
           <Totals day={day.data} />
-          <View className="card">
-            <Choice
-              className="op-recon-filter"
-              value={filter}
-              options={[
-                { value: 'differences', label: '只看差异' },
-                { value: 'all', label: `全部 ${day.data.rows.length} 笔` },
-              ]}
-              onChange={setFilter}
-            />
-            {rows.length === 0 ? <Text className="muted">{filter === 'differences' ? '这一天没有差异' : '这一天没有收款'}</Text> : null}
-            {rows.length ? (
-              <OpTable head={['结果', '渠道', '车牌', '时间', '本系统', '车场', '差额']} minWidth={1300} className="op-recon-rows">
-                {rows.map((r, i) => (
-                  <RowView key={`${r.orderId}-${r.ours?.ref ?? r.lot?.payNo ?? i}`} r={r} />
-                ))}
-              </OpTable>
-            ) : null}
-          </View>
+          <DayRows all={day.data.rows} filter={filter} setFilter={setFilter} />
         </>
       ) : null}
       <TakingsChart parkNumber={parkNumber} date={date} />

@@ -69,10 +69,9 @@ function Outcome({ purchase, onSettled }: { purchase: PurchaseView; onSettled: (
   return <Notice title={p.notice} tone={p.state === 'active' ? 'ok' : p.state === 'refunded' ? 'warn' : 'info'} />;
 }
 
-export default function PassPage() {
-  const { params } = useRouter();
-  const parkNumber = param(params, 'park') ?? lastPark();
-  const [plate, setPlate] = useState<string | undefined>(param(params, 'plate'));
+/** The plate chosen, its pass as the lot has it (read again once a renewal settled), and buying a duration. */
+function usePlatePass(parkNumber: string | undefined, firstPlate: string | undefined) {
+  const [plate, setPlate] = useState<string | undefined>(firstPlate);
   const [pass, setPass] = useState<PlatePass | undefined>();
   const [purchase, setPurchase] = useState<PurchaseView | undefined>();
   const [paid, setPaid] = useState(false);
@@ -105,6 +104,65 @@ export default function PassPage() {
       setBusy(false);
     }
   };
+  const settled = () => setReads((n) => n + 1);
+  const reset = () => {
+    setPlate(undefined);
+    setPass(undefined);
+    setPurchase(undefined);
+    setPaid(false);
+    setReads(0);
+  };
+  return { plate, setPlate, pass, purchase, paid, setPaid, busy, error, buy, settled, reset };
+}
+
+/** A lot that only renews the plates on its list, to a driver who has not yet proved the plate is theirs. */
+function RenewalsOnly() {
+  return (
+    <>
+      <Notice title="本车场仅限月卡名单内的车辆在线续费">
+        <Text className="muted">请先确认这是你的车：在此车场缴过费，或车在场内时在“我的停车”中确认入场信息。</Text>
+      </Notice>
+      <Button className="btn btn-primary pass-prove" onClick={() => go('parking')}>
+        去确认入场信息
+      </Button>
+    </>
+  );
+}
+
+/** The offer's text and a button per duration with its price. */
+function Prices({ offer, busy, buy }: { offer: NonNullable<PlatePass['offer']>; busy: boolean; buy: (months: 1 | 3 | 6 | 12) => Promise<void> }) {
+  return (
+    <>
+      {offer.text ? <Text className="muted pass-text">{offer.text}</Text> : null}
+      {offer.prices.map((x) => (
+        <Button key={x.months} className={`btn btn-primary pass-buy pass-buy-${x.months}`} disabled={busy} onClick={() => void buy(x.months)}>
+          {x.months} 个月 · {yuan(x.priceFen)}
+        </Button>
+      ))}
+    </>
+  );
+}
+
+/** The purchase: paid like a stay, then followed until it settled. */
+function Purchase({ purchase, orderNo, paid, setPaid, settled }: { purchase: PurchaseView; orderNo: string; paid: boolean; setPaid: (paid: boolean) => void; settled: () => void }) {
+  return (
+    <>
+      <Row label="续费" strong>
+        {purchase.months} 个月 · {yuan(purchase.priceFen)}
+      </Row>
+      {!paid ? (
+        <PayPanel orderNo={orderNo} amountFen={purchase.priceFen} kind="pass" deps={passPayDeps(purchase.purchaseNo)} onState={(s) => setPaid(s.step === 'delivered' || s.step === 'ended')} />
+      ) : (
+        <Outcome purchase={purchase} onSettled={settled} />
+      )}
+    </>
+  );
+}
+
+export default function PassPage() {
+  const { params } = useRouter();
+  const parkNumber = param(params, 'park') ?? lastPark();
+  const { plate, setPlate, pass, purchase, paid, setPaid, busy, error, buy, settled, reset } = usePlatePass(parkNumber, param(params, 'plate'));
 
   if (!parkNumber) return <Loading text="请选择停车场…" />;
   return (
@@ -122,55 +180,11 @@ export default function PassPage() {
           <Text className="section-title">{plate}</Text>
           <Validity v={pass.validity} areas={pass.areas} />
           {!pass.offer ? <Notice title="这个车场暂未开通线上月卡" /> : null}
-          {pass.offer && !pass.offer.newPlates && pass.validity.source === 'hidden' && !purchase ? (
-            // Renewals only: whether this plate may renew is told once the driver proved it is theirs.
-            <>
-              <Notice title="本车场仅限月卡名单内的车辆在线续费">
-                <Text className="muted">请先确认这是你的车：在此车场缴过费，或车在场内时在“我的停车”中确认入场信息。</Text>
-              </Notice>
-              <Button className="btn btn-primary pass-prove" onClick={() => go('parking')}>
-                去确认入场信息
-              </Button>
-            </>
-          ) : null}
-          {pass.offer && !purchase && (pass.offer.newPlates || pass.validity.source !== 'hidden') ? (
-            <>
-              {pass.offer.text ? <Text className="muted pass-text">{pass.offer.text}</Text> : null}
-              {pass.offer.prices.map((x) => (
-                <Button key={x.months} className={`btn btn-primary pass-buy pass-buy-${x.months}`} disabled={busy} onClick={() => void buy(x.months)}>
-                  {x.months} 个月 · {yuan(x.priceFen)}
-                </Button>
-              ))}
-            </>
-          ) : null}
-          {purchase && purchase.order ? (
-            <>
-              <Row label="续费" strong>
-                {purchase.months} 个月 · {yuan(purchase.priceFen)}
-              </Row>
-              {!paid ? (
-                <PayPanel
-                  orderNo={purchase.order.orderNo}
-                  amountFen={purchase.priceFen}
-                  kind="pass"
-                  deps={passPayDeps(purchase.purchaseNo)}
-                  onState={(s) => setPaid(s.step === 'delivered' || s.step === 'ended')}
-                />
-              ) : (
-                <Outcome purchase={purchase} onSettled={() => setReads((n) => n + 1)} />
-              )}
-            </>
-          ) : null}
-          <Button
-            className="btn btn-secondary"
-            onClick={() => {
-              setPlate(undefined);
-              setPass(undefined);
-              setPurchase(undefined);
-              setPaid(false);
-              setReads(0);
-            }}
-          >
+          {/* Renewals only: whether this plate may renew is told once the driver proved it is theirs. */}
+          {pass.offer && !pass.offer.newPlates && pass.validity.source === 'hidden' && !purchase ? <RenewalsOnly /> : null}
+          {pass.offer && !purchase && (pass.offer.newPlates || pass.validity.source !== 'hidden') ? <Prices offer={pass.offer} busy={busy} buy={buy} /> : null}
+          {purchase && purchase.order ? <Purchase purchase={purchase} orderNo={purchase.order.orderNo} paid={paid} setPaid={setPaid} settled={settled} /> : null}
+          <Button className="btn btn-secondary" onClick={reset}>
             换一辆车
           </Button>
         </View>
