@@ -5,7 +5,8 @@
  * so a paid thing is on one invoice at most, whatever runs at once.
  */
 import { Schema, type Connection, type Model } from 'mongoose';
-import type { Invoice, InvoiceEvent, InvoiceListQuery, InvoiceRepository, InvoiceStatus, PaidItemRef } from '../core/invoicing/model';
+import type { Invoice, InvoiceChange, InvoiceListQuery, InvoiceRepository, PaidItemRef } from '../core/invoicing/model';
+import { toUpdate } from './patch';
 import { createUnlessExists } from './util';
 
 type Doc = Omit<Invoice, 'id'> & { _id: string };
@@ -63,7 +64,9 @@ function claimModel(conn: Connection): Model<ClaimDoc> {
 function toInvoice(doc: Doc | null | undefined): Invoice | undefined {
   if (!doc) return undefined;
   const { _id, ...rest } = doc;
-  const inv = { ...rest, id: _id } as Invoice;
+  const inv = { ...rest, id: _id } as Invoice & Record<string, unknown>;
+  // Cleared fields were once written as null: they read as absent.
+  for (const k of ['titleLink', 'reason', 'lastError', 'leaseOwner', 'leaseUntil']) if (inv[k] === null) delete inv[k];
   if (inv.titleLink?.expiresAt && !(inv.titleLink.expiresAt instanceof Date)) inv.titleLink.expiresAt = new Date(inv.titleLink.expiresAt);
   return inv;
 }
@@ -120,18 +123,13 @@ export class MongoInvoiceRepository implements InvoiceRepository {
     return (await this.claims.findById(`apply:${applyId}`).lean<ClaimDoc>())?.invoiceId;
   }
 
-  async update(
-    id: string,
-    when: { from?: InvoiceStatus[]; owner?: string; leaseFreeAt?: Date },
-    set: Record<string, unknown>,
-    push?: InvoiceEvent,
-  ): Promise<Invoice | undefined> {
-    const filter: Record<string, unknown> = { _id: id };
-    if (when.from) filter.status = { $in: when.from };
-    if (when.owner) filter.leaseOwner = when.owner;
-    if (when.leaseFreeAt) filter.$or = [{ leaseUntil: { $exists: false } }, { leaseUntil: null }, { leaseUntil: { $lte: when.leaseFreeAt } }];
-    const update: Record<string, unknown> = { $set: set };
-    if (push) update.$push = { events: push };
+  async apply(id: string, c: InvoiceChange): Promise<Invoice | undefined> {
+    const filter: Record<string, unknown> = { _id: id, status: { $in: c.from } };
+    if (c.when?.leaseOwner !== undefined) filter.leaseOwner = c.when.leaseOwner;
+    if (c.when?.leaseFreeAt) filter.$or = [{ leaseUntil: { $exists: false } }, { leaseUntil: null }, { leaseUntil: { $lte: c.when.leaseFreeAt } }];
+    const { event, ...set } = c.set;
+    const update: Record<string, unknown> = toUpdate({ ...set, ...(c.to ? { status: c.to } : {}) });
+    if (event) update.$push = { events: event };
     return toInvoice(await this.m.findOneAndUpdate(filter, update, { returnDocument: 'after' }).lean<Doc>());
   }
 

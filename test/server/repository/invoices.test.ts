@@ -1,7 +1,9 @@
 /**
  * Invoices on the real engine (repository/invoices.ts): a paid thing is on one invoice at most (the claim is
- * the insert of its claim document), and every change of an invoice is conditional on its state and lease.
+ * the insert of its claim document), and every change of an invoice (core/invoicing/changes.ts) is conditional
+ * on its state and lease.
  */
+import * as changes from '../../../server/src/core/invoicing/changes';
 import type { Invoice, PaidItemRef } from '../../../server/src/core/invoicing/model';
 import { MongoInvoiceRepository } from '../../../server/src/repository/invoices';
 import { openTestDatabase, type TestDatabase } from '../../support/db';
@@ -93,7 +95,7 @@ describe('invoice claims', () => {
   });
 });
 
-describe('invoice updates', () => {
+describe('invoice changes', () => {
   it('an invoice id is inserted once: a second insert is refused and keeps the first', async () => {
     const inv = invoice();
     await repo.insert(inv);
@@ -101,32 +103,51 @@ describe('invoice updates', () => {
     expect((await repo.get(inv.id))!.totalFen).toBe(500);
   });
 
-  it('a move from a state the invoice is not in changes nothing; a retry of a done move is refused', async () => {
-    const inv = invoice();
+  it('a change from a state the invoice is not in changes nothing; a retry of a done move is refused', async () => {
+    const inv = invoice({ leaseOwner: 'w1', leaseUntil: at(40) });
     await repo.insert(inv);
-    expect(await repo.update(inv.id, { from: ['reversing'] }, { status: 'reversed' })).toBeUndefined();
-    expect((await repo.get(inv.id))!.status).toBe('issuing');
-    const done = await repo.update(inv.id, { from: ['issuing'] }, { status: 'issued' }, { at: at(1), what: '已开票' });
-    expect(done!.status).toBe('issued');
-    expect(await repo.update(inv.id, { from: ['issuing'] }, { status: 'issued' }, { at: at(2), what: '已开票' })).toBeUndefined();
+    expect(await repo.apply(inv.id, changes.resent('issuing', 'op', at(1)))).toBeUndefined();
+    expect(await repo.apply(inv.id, changes.reversed('w1', [], 0, at(1)))).toBeUndefined();
+    expect(await repo.get(inv.id)).toEqual(inv);
+    const done = await repo.apply(inv.id, changes.issued('w1', [], 'N1', at(1)));
+    expect(done).toMatchObject({ status: 'issued', attempts: 0, updatedAt: at(1), events: [{ at: at(1), what: '已开票，发票号码 N1' }] });
+    expect(done).not.toHaveProperty('leaseOwner');
+    expect(done).not.toHaveProperty('leaseUntil');
+    expect(await repo.apply(inv.id, changes.issued('w1', [], 'N1', at(2)))).toBeUndefined();
     expect((await repo.get(inv.id))!.events).toHaveLength(1);
   });
 
   it('two workers taking a free lease at once: exactly one holds it; the other cannot write as owner', async () => {
     const inv = invoice();
     await repo.insert(inv);
-    const r = await Promise.all(
-      ['w1', 'w2'].map((w) => repo.update(inv.id, { from: ['issuing'], leaseFreeAt: at(10) }, { leaseOwner: w, leaseUntil: at(40) })),
-    );
+    const r = await Promise.all(['w1', 'w2'].map((w) => repo.apply(inv.id, changes.leased(w, at(40), at(10)))));
     expect(r.filter((x) => x !== undefined)).toHaveLength(1);
     const owner = r.find((x) => x !== undefined)!.leaseOwner!;
     const loser = owner === 'w1' ? 'w2' : 'w1';
-    expect(await repo.update(inv.id, { owner: loser }, { status: 'failed' })).toBeUndefined();
-    expect(await repo.update(inv.id, { from: ['issuing'], leaseFreeAt: at(39) }, { leaseOwner: loser, leaseUntil: at(70) })).toBeUndefined();
-    expect((await repo.update(inv.id, { owner }, { status: 'issued', leaseUntil: null }))!.status).toBe('issued');
+    expect(await repo.apply(inv.id, changes.stepFailed(loser, 'timeout', 1, at(11)))).toBeUndefined();
+    expect(await repo.apply(inv.id, changes.leased(loser, at(70), at(39)))).toBeUndefined();
+    expect((await repo.apply(inv.id, changes.issued(owner, [], 'N1', at(12))))!.status).toBe('issued');
     // After its lease ran out, another worker may take it.
     const inv2 = invoice();
     await repo.insert({ ...inv2, leaseOwner: 'w1', leaseUntil: at(40) });
-    expect((await repo.update(inv2.id, { from: ['issuing'], leaseFreeAt: at(40) }, { leaseOwner: 'w2', leaseUntil: at(80) }))!.leaseOwner).toBe('w2');
+    expect((await repo.apply(inv2.id, changes.leased('w2', at(80), at(40))))!.leaseOwner).toBe('w2');
+  });
+
+  it('a driver cancels only while nobody holds the lease; the title page goes with it', async () => {
+    const titleLink = { url: 'https://t', miniprogram: { appId: 'wx1', path: 'p' }, expiresAt: at(600) };
+    const inv = invoice({ status: 'awaiting_title', titleSource: 'provider', titleLink, leaseOwner: 'w1', leaseUntil: at(40) });
+    await repo.insert(inv);
+    expect(await repo.apply(inv.id, changes.cancelledByDriver(at(20)))).toBeUndefined();
+    const done = await repo.apply(inv.id, changes.cancelledByDriver(at(40)));
+    expect(done).toMatchObject({ status: 'cancelled', reason: 'cancelled_by_driver', events: [{ at: at(40), what: '司机取消了开票' }] });
+    expect(done).not.toHaveProperty('titleLink');
+  });
+
+  it('a holder’s write that keeps the state applies in any state; fields once written as null read as absent', async () => {
+    const inv = invoice({ status: 'reversed', leaseOwner: 'w1', leaseUntil: at(40), lastError: 'x' });
+    await repo.insert({ ...inv, reason: null, titleLink: null } as unknown as Invoice);
+    const done = await repo.apply(inv.id, changes.looked('w1', at(5), { attempts: 3 }));
+    expect(done).toMatchObject({ status: 'reversed', attempts: 3, lastError: 'x' });
+    for (const k of ['reason', 'titleLink', 'leaseOwner', 'leaseUntil']) expect(done).not.toHaveProperty(k);
   });
 });

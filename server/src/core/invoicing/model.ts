@@ -8,8 +8,11 @@
  *        │                      │                                                              │
  *        └──lapsed/refunded──▶ cancelled   └──refused──▶ failed (an operator re-sends)          └──something left──▶ issuing
  *
- * Every change is one conditional single-document update (no transactions).
+ * An invoice's states and moves are INVOICE_MOVES below; core/invoicing/changes.ts builds its changes, and
+ * every change is one conditional single-document update (no transactions).
  */
+import type { Patch } from '../patch';
+import type { Change, Moves } from '../state';
 import type { PaymentProvider } from './provider';
 
 /** What can be invoiced: a paid order (stay, unlicensed exit, booking, lane QR), a withholding deduction, a monthly pass. */
@@ -52,7 +55,23 @@ export interface InvoiceTitle {
   phone?: string;
 }
 
-export type InvoiceStatus = 'awaiting_title' | 'issuing' | 'issued' | 'reversing' | 'reversed' | 'cancelled' | 'failed';
+export const INVOICE_STATES = ['awaiting_title', 'issuing', 'issued', 'reversing', 'reversed', 'cancelled', 'failed'] as const;
+export type InvoiceStatus = (typeof INVOICE_STATES)[number];
+
+/**
+ * An invoice's way (the drawing above): its title arrives (or it is cancelled), it is issued (or refused:
+ * failed, which an operator sends again or the driver cancels), and a refund reverses it; what is left after
+ * a reversal is issued again, and an invoice refunded in full before its fapiao is issued ends there.
+ */
+export const INVOICE_MOVES: Moves<InvoiceStatus> = {
+  awaiting_title: ['issuing', 'cancelled'],
+  issuing: ['issued', 'failed', 'cancelled', 'reversed'],
+  issued: ['reversing'],
+  reversing: ['reversed', 'issuing', 'failed'],
+  failed: ['issuing', 'reversing', 'cancelled'],
+  reversed: [],
+  cancelled: [],
+};
 
 /** One line of a fapiao: one paid thing, at its net amount then. */
 export interface FapiaoLine extends PaidItemRef {
@@ -122,7 +141,7 @@ export interface Invoice {
   lastError?: string;
   attempts: number;
   leaseOwner?: string;
-  leaseUntil?: Date | null;
+  leaseUntil?: Date;
   events: InvoiceEvent[];
   createdAt: Date;
   updatedAt: Date;
@@ -134,6 +153,19 @@ export interface InvoiceListQuery {
   limit: number;
   before?: Date;
 }
+
+/** The fields a change of an invoice sets; `event` is added to its events. */
+export type InvoicePatch = Patch<Pick<Invoice, 'title' | 'titleLink' | 'totalFen' | 'fapiao' | 'reason' | 'lastError' | 'attempts' | 'leaseOwner' | 'leaseUntil' | 'updatedAt'>> & {
+  readonly event?: InvoiceEvent;
+};
+
+/** Further conditions: the lease is this worker's, or nobody's at that time (free, or run out by then). */
+export interface InvoiceWhen {
+  leaseOwner?: string;
+  leaseFreeAt?: Date;
+}
+
+export type InvoiceChange = Change<InvoiceStatus, InvoicePatch, InvoiceWhen>;
 
 /** Persistence (repository/invoices.ts). Every method is one atomic operation. */
 export interface InvoiceRepository {
@@ -151,8 +183,8 @@ export interface InvoiceRepository {
   /** Remember which invoice a provider application id belongs to (WeChat Pay scene: a transaction id). */
   aliasApplication(applyId: string, invoiceId: string): Promise<void>;
   byApplication(applyId: string): Promise<string | undefined>;
-  /** Apply `set` when the invoice is in one of `from` (and, with `lease`, not leased by another live owner). */
-  update(id: string, when: { from?: InvoiceStatus[]; owner?: string; leaseFreeAt?: Date }, set: Record<string, unknown>, push?: InvoiceEvent): Promise<Invoice | undefined>;
+  /** Apply the change when the invoice is in one of its `from` states and its condition holds: the updated invoice, or undefined. */
+  apply(id: string, change: InvoiceChange): Promise<Invoice | undefined>;
   listForDriver(driverId: string, limit: number): Promise<Invoice[]>;
   listForPark(q: InvoiceListQuery): Promise<Invoice[]>;
 }

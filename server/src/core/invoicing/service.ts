@@ -7,6 +7,7 @@
  */
 import { chinaStamp, randomChars, randomHex } from '../ids';
 import { AppError } from '../errors';
+import * as changes from './changes';
 import { InvoiceError } from './errors';
 import type { Clock } from '../clock';
 import type { PendingHandler, PendingWork } from '../pending';
@@ -14,7 +15,6 @@ import type {
   FapiaoLine,
   FapiaoRecord,
   Invoice,
-  InvoiceEvent,
   InvoiceRepository,
   InvoiceStatus,
   InvoiceTitle,
@@ -101,10 +101,6 @@ export class InvoicingService implements PendingHandler {
 
   private now(): Date {
     return new Date(this.deps.clock.now());
-  }
-
-  private event(what: string): InvoiceEvent {
-    return { at: this.now(), what };
   }
 
   private provider(name: string): Invoicing {
@@ -221,7 +217,8 @@ export class InvoicingService implements PendingHandler {
     if (inv.status !== 'awaiting_title') return inv;
     if (inv.titleLink && inv.titleLink.expiresAt.getTime() - 60_000 > this.deps.clock.now()) return inv;
     const page = await this.provider(inv.provider).titlePage(this.app(inv), driverId, inv.totalFen);
-    return (await this.deps.repo.update(id, { from: ['awaiting_title'] }, { titleLink: { url: page.url, miniprogram: page.miniprogram, expiresAt: page.expiresAt }, updatedAt: this.now() })) ?? (await this.get(driverId, id));
+    const titleLink = { url: page.url, miniprogram: page.miniprogram, expiresAt: page.expiresAt };
+    return (await this.deps.repo.apply(id, changes.titlePageRenewed(titleLink, this.now()))) ?? (await this.get(driverId, id));
   }
 
   /** The driver came back from the title page: look for the title now. */
@@ -241,7 +238,7 @@ export class InvoicingService implements PendingHandler {
   async cancel(driverId: string, id: string): Promise<Invoice> {
     const inv = await this.get(driverId, id);
     if (inv.status !== 'awaiting_title' && inv.status !== 'failed') throw new InvoiceError('not_cancellable', `an invoice that is ${inv.status} cannot be cancelled`);
-    const done = await this.deps.repo.update(id, { from: ['awaiting_title', 'failed'], leaseFreeAt: this.now() }, { status: 'cancelled', reason: 'cancelled_by_driver', titleLink: null, updatedAt: this.now() }, this.event('司机取消了开票'));
+    const done = await this.deps.repo.apply(id, changes.cancelledByDriver(this.now()));
     if (!done) throw new InvoiceError('not_cancellable', 'the invoice is being worked on; try again');
     await this.deps.repo.release(id, inv.items);
     return done;
@@ -293,9 +290,9 @@ export class InvoicingService implements PendingHandler {
     if (inv.status === 'failed') {
       // Refused while issuing: the same fapiao again; refused while reversing: the reversal again.
       const next = inv.fapiao.at(-1)?.state === 'issued' ? 'reversing' : 'issuing';
-      out = (await this.deps.repo.update(id, { from: ['failed'] }, { status: next, reason: null, attempts: 0, updatedAt: this.now() }, this.event(`${who} 重新发送`))) ?? inv;
+      out = (await this.deps.repo.apply(id, changes.resent(next, who, this.now()))) ?? inv;
     } else {
-      out = (await this.deps.repo.update(id, {}, { updatedAt: this.now() }, this.event(`${who} 重新发送`))) ?? inv;
+      out = (await this.deps.repo.apply(id, changes.resendNoted(who, this.now()))) ?? inv;
     }
     await this.deps.work.schedule('invoice', id, this.now());
     await this.process(id, `op:${randomHex(4)}`).catch((e: unknown) => this.deps.log?.warn({ invoiceId: id, err: (e as Error).message }, 'resend: the provider did not answer'));
@@ -307,7 +304,7 @@ export class InvoicingService implements PendingHandler {
   /** One look at an invoice: what is due is done; when to look next (undefined: nothing left to do). */
   async process(id: string, owner: string): Promise<Date | undefined> {
     const now = this.now();
-    const inv = await this.deps.repo.update(id, { leaseFreeAt: now }, { leaseOwner: owner, leaseUntil: new Date(now.getTime() + this.leaseMs) });
+    const inv = await this.deps.repo.apply(id, changes.leased(owner, new Date(now.getTime() + this.leaseMs), now));
     if (!inv) {
       const other = await this.deps.repo.get(id);
       if (!other) return undefined;
@@ -318,14 +315,10 @@ export class InvoicingService implements PendingHandler {
     } catch (e) {
       const attempts = inv.attempts + 1;
       const next = new Date(this.deps.clock.now() + backoff(attempts));
-      await this.deps.repo.update(id, { owner }, { lastError: (e as Error).message.slice(0, 300), attempts, leaseOwner: null, leaseUntil: null, updatedAt: this.now() });
+      await this.deps.repo.apply(id, changes.stepFailed(owner, (e as Error).message.slice(0, 300), attempts, this.now()));
       this.deps.log?.warn({ invoiceId: id, status: inv.status, attempts, err: (e as Error).message }, 'invoice step failed; trying again later');
       return next;
     }
-  }
-
-  private async done(inv: Invoice, owner: string, set: Record<string, unknown>, what?: string): Promise<Invoice | undefined> {
-    return this.deps.repo.update(inv.id, { owner }, { ...set, leaseOwner: null, leaseUntil: null, updatedAt: this.now() }, what ? this.event(what) : undefined);
   }
 
   private async step(inv: Invoice, owner: string): Promise<Date | undefined> {
@@ -336,15 +329,15 @@ export class InvoicingService implements PendingHandler {
       case 'awaiting_title': {
         const title = await provider.filledTitle(app);
         if (title) {
-          await this.done(inv, owner, { status: 'issuing', title: checkTitle(title), titleLink: null, attempts: 0 }, `司机在微信填写抬头 ${title.name}`);
+          await this.deps.repo.apply(inv.id, changes.titleFilled(owner, checkTitle(title), this.now()));
           return this.now();
         }
         if (this.deps.clock.now() - inv.createdAt.getTime() > (this.deps.titleWaitMs ?? 86_400_000)) {
-          await this.done(inv, owner, { status: 'cancelled', reason: 'title_not_filled' }, '抬头一直未填写，已取消');
+          await this.deps.repo.apply(inv.id, changes.titleLapsed(owner, this.now()));
           await this.deps.repo.release(inv.id, inv.items);
           return undefined;
         }
-        await this.done(inv, owner, {});
+        await this.deps.repo.apply(inv.id, changes.looked(owner, this.now()));
         return soon(5 * 60_000);
       }
       case 'issuing':
@@ -356,20 +349,20 @@ export class InvoicingService implements PendingHandler {
         if (s?.cardStatus && s.cardStatus !== f.cardStatus) fapiao[fapiao.length - 1] = { ...f, cardStatus: s.cardStatus };
         const nets = await this.nets(inv);
         if (nets.pending) {
-          await this.done(inv, owner, { fapiao });
+          await this.deps.repo.apply(inv.id, changes.looked(owner, this.now(), { fapiao }));
           return soon(5 * 60_000);
         }
         if (nets.total !== f.totalFen) {
-          await this.done(inv, owner, { fapiao, status: 'reversing', attempts: 0 }, `支付已退款，冲红发票 ${f.blue?.number ?? f.fapiaoId}`);
+          await this.deps.repo.apply(inv.id, changes.reversalDue(owner, fapiao, f.blue?.number ?? f.fapiaoId, this.now()));
           return this.now();
         }
-        await this.done(inv, owner, { fapiao });
+        await this.deps.repo.apply(inv.id, changes.looked(owner, this.now(), { fapiao }));
         return undefined;
       }
       case 'reversing':
         return this.reversing(inv, owner, provider);
       default:
-        await this.done(inv, owner, {});
+        await this.deps.repo.apply(inv.id, changes.looked(owner, this.now()));
         return undefined;
     }
   }
@@ -394,11 +387,11 @@ export class InvoicingService implements PendingHandler {
     if (!current || current.state === 'reversed') {
       const nets = await this.nets(inv);
       if (nets.pending) {
-        await this.done(inv, owner, {});
+        await this.deps.repo.apply(inv.id, changes.looked(owner, this.now()));
         return soon(5 * 60_000);
       }
       if (nets.total <= 0) {
-        await this.done(inv, owner, { status: current ? 'reversed' : 'cancelled', reason: 'refunded', totalFen: 0 }, current ? '退款后无需再开票' : '支付已全额退款，取消开票');
+        await this.deps.repo.apply(inv.id, changes.refundedInFull(owner, current !== undefined, this.now()));
         return undefined;
       }
       const lines: FapiaoLine[] = nets.lines
@@ -410,7 +403,7 @@ export class InvoicingService implements PendingHandler {
       current = { fapiaoId: `${inv.id}F${fapiao.length + 1}`, totalFen: nets.total, lines, state: 'requested', requestedAt: this.now() };
       fapiao = [...fapiao, current];
       // Kept before the provider is asked (the lease still ours): a retry asks for the same fapiao number.
-      const saved = await this.deps.repo.update(inv.id, { owner }, { fapiao, totalFen: nets.total, updatedAt: this.now() });
+      const saved = await this.deps.repo.apply(inv.id, changes.fapiaoPrepared(owner, fapiao, nets.total, this.now()));
       if (!saved) return this.now();
       inv = saved;
     }
@@ -428,32 +421,32 @@ export class InvoicingService implements PendingHandler {
         });
       } catch (e) {
         if (e instanceof InvoicingRefused) {
-          await this.done(inv, owner, { status: 'failed', reason: e.message.slice(0, 300) }, `开票被拒绝：${e.message}`);
+          await this.deps.repo.apply(inv.id, changes.refused(owner, 'issuing', e.message, `开票被拒绝：${e.message}`, this.now()));
           this.deps.log?.warn({ invoiceId: inv.id, err: e.message }, 'invoice refused by the provider');
           return undefined;
         }
         throw e;
       }
       fapiao = fapiao.map((f) => (f.fapiaoId === current!.fapiaoId ? { ...f, state: 'accepted' as const } : f));
-      await this.done(inv, owner, { fapiao, attempts: 0, lastError: null }, `开票申请已受理，${(current.totalFen / 100).toFixed(2)} 元`);
+      await this.deps.repo.apply(inv.id, changes.requestAccepted(owner, fapiao, `开票申请已受理，${(current.totalFen / 100).toFixed(2)} 元`, this.now()));
       return soon(60_000);
     }
     // accepted: has it been issued?
     const s = await provider.status(app, current.fapiaoId);
     if (!s) {
       fapiao = fapiao.map((f) => (f.fapiaoId === current!.fapiaoId ? { ...f, state: 'requested' as const } : f));
-      await this.done(inv, owner, { fapiao }, '开票方查无此票，重新申请');
+      await this.deps.repo.apply(inv.id, changes.requestLost(owner, fapiao, this.now()));
       return this.now();
     }
     if (s.state === 'issued' || s.state === 'reversing' || s.state === 'reversed') {
       const issued: FapiaoRecord = { ...current, state: 'issued', issuedAt: this.now(), ...(s.blue ? { blue: s.blue } : {}), ...(s.taxFen !== undefined ? { taxFen: s.taxFen } : {}), ...(s.cardStatus ? { cardStatus: s.cardStatus } : {}) };
       fapiao = fapiao.map((f) => (f.fapiaoId === current!.fapiaoId ? issued : f));
-      await this.done(inv, owner, { fapiao, status: 'issued', attempts: 0, lastError: null }, `已开票，发票号码 ${s.blue?.number ?? current.fapiaoId}`);
+      await this.deps.repo.apply(inv.id, changes.issued(owner, fapiao, s.blue?.number ?? current.fapiaoId, this.now()));
       this.deps.log?.info({ invoiceId: inv.id, fapiaoId: current.fapiaoId, totalFen: current.totalFen }, 'invoice issued');
       // A refund that came meanwhile is seen by the issued step.
       return this.now();
     }
-    await this.done(inv, owner, { attempts: inv.attempts + 1 });
+    await this.deps.repo.apply(inv.id, changes.looked(owner, this.now(), { attempts: inv.attempts + 1 }));
     return soon(backoff(inv.attempts + 1));
   }
 
@@ -468,14 +461,14 @@ export class InvoicingService implements PendingHandler {
         await provider.reverse(app, current.fapiaoId, current.blue!, 'SALES_RETURN');
       } catch (e) {
         if (e instanceof InvoicingRefused) {
-          await this.done(inv, owner, { status: 'failed', reason: e.message.slice(0, 300) }, `冲红被拒绝：${e.message}`);
+          await this.deps.repo.apply(inv.id, changes.refused(owner, 'reversing', e.message, `冲红被拒绝：${e.message}`, this.now()));
           this.deps.log?.error({ invoiceId: inv.id, err: e.message }, 'fapiao reversal refused: an operator must look at it');
           return undefined;
         }
         throw e;
       }
       fapiao = fapiao.map((f) => (f.fapiaoId === current.fapiaoId ? { ...f, state: 'reversing' as const, reverseReason: 'SALES_RETURN' } : f));
-      await this.done(inv, owner, { fapiao, attempts: 0, lastError: null }, `冲红申请已受理（发票 ${current.blue?.number ?? current.fapiaoId}）`);
+      await this.deps.repo.apply(inv.id, changes.requestAccepted(owner, fapiao, `冲红申请已受理（发票 ${current.blue?.number ?? current.fapiaoId}）`, this.now()));
       return soon(60_000);
     }
     const s = await provider.status(app, current.fapiaoId);
@@ -485,11 +478,11 @@ export class InvoicingService implements PendingHandler {
       );
       const nets = await this.nets(inv);
       const left = nets.total > 0;
-      await this.done(inv, owner, { fapiao, status: left ? 'issuing' : 'reversed', totalFen: nets.total, attempts: 0 }, left ? `已冲红，剩余 ${(nets.total / 100).toFixed(2)} 元重新开票` : '已冲红（全额退款）');
+      await this.deps.repo.apply(inv.id, changes.reversed(owner, fapiao, nets.total, this.now()));
       this.deps.log?.info({ invoiceId: inv.id, fapiaoId: current.fapiaoId, left: nets.total }, 'fapiao reversed');
       return left ? this.now() : undefined;
     }
-    await this.done(inv, owner, { attempts: inv.attempts + 1 });
+    await this.deps.repo.apply(inv.id, changes.looked(owner, this.now(), { attempts: inv.attempts + 1 }));
     return soon(backoff(inv.attempts + 1));
   }
 }
