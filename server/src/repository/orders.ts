@@ -16,6 +16,7 @@ import type { LeaseRelease, OrderChange, OrderPatch } from '../core/orders/chang
 import { FINISHED_ORDER, orderDue, PENDING_LOOK_MS, type Order, type OrderRepository, type OrderStatus } from '../core/orders/model';
 import { earliest, type WorkItem } from '../core/work';
 import { awaitKey, forEachDoc, KeyIndex, runOnce } from './keys';
+import { toUpdate, type MongoUpdate } from './patch';
 import { isDuplicateKey } from './util';
 import { MongoWorkQueue } from './work';
 
@@ -61,10 +62,16 @@ export function orderModel(conn: Connection): Model<Doc> {
  */
 const HISTORY_STATUSES: OrderStatus[] = ['pending', 'paid', 'delivered', 'refunding', 'refunded'];
 
+/** The delivery's and the refund's fields a change may clear (once written as null: they read as absent). */
+const CLEARABLE = ['leaseOwner', 'leaseUntil', 'lastError', 'deliveredAt', 'refundedAt', 'requestedAt'];
+
 /** Mixed sub-documents come back with their dates as Date (BSON); nothing to convert. */
 function toOrder(doc: Doc | null | undefined): Order | undefined {
   if (!doc) return undefined;
   const { _id, ...rest } = doc;
+  for (const sub of [rest.delivery, rest.refund] as (Record<string, unknown> | undefined)[]) {
+    if (sub) for (const k of CLEARABLE) if (sub[k] === null) delete sub[k];
+  }
   return { ...rest, orderNo: _id } as Order;
 }
 
@@ -93,14 +100,9 @@ function filterOf(orderNo: string, { from, when: w }: OrderChange): Record<strin
   return f;
 }
 
-/** The $set of a change: the new state, whole fields, and the delivery and the refund field by field. */
-function setOf(to: OrderStatus | undefined, set: OrderPatch): Record<string, unknown> {
-  const out: Record<string, unknown> = to === undefined ? {} : { status: to };
-  for (const [k, v] of Object.entries(set)) {
-    if ((k === 'delivery' || k === 'refund') && v) for (const [field, fv] of Object.entries(v as object)) out[`${k}.${field}`] = fv;
-    else out[k] = v;
-  }
-  return out;
+/** The update of a change: the new state, whole fields, and the delivery and the refund field by field. */
+function updateOf(to: OrderStatus | undefined, set: OrderPatch): MongoUpdate {
+  return toUpdate({ ...set, ...(to === undefined ? {} : { status: to }) }, ['delivery', 'refund']);
 }
 
 export class MongoOrderRepository implements OrderRepository {
@@ -220,7 +222,7 @@ export class MongoOrderRepository implements OrderRepository {
       const due = earliest(set.expiresAt, look);
       if (due) await this.work.schedule('order', orderNo, due);
     }
-    const doc = await this.m.findOneAndUpdate(filterOf(orderNo, change), { $set: setOf(to, set) }, { returnDocument: 'after' }).lean<Doc>();
+    const doc = await this.m.findOneAndUpdate(filterOf(orderNo, change), updateOf(to, set), { returnDocument: 'after' }).lean<Doc>();
     const order = toOrder(doc);
     if (holder) await this.work.unhold('order', orderNo, holder, order ? orderDue(order, order.updatedAt) : undefined);
     // A new state, or a due moved (an expiry): the item follows.
@@ -235,7 +237,7 @@ export class MongoOrderRepository implements OrderRepository {
     const delivery = change.set.delivery;
     const dueNow = delivery && !delivery.leaseUntil ? (delivery.nextAttemptAt ?? change.set.updatedAt) : undefined;
     if (dueNow) await this.work.schedule('order', orderNo, dueNow);
-    const doc = await this.m.findOneAndUpdate(filterOf(orderNo, change), { $set: setOf(change.to, change.set) }, { returnDocument: 'after' }).lean<Doc>();
+    const doc = await this.m.findOneAndUpdate(filterOf(orderNo, change), updateOf(change.to, change.set), { returnDocument: 'after' }).lean<Doc>();
     const order = toOrder(doc);
     if (order && dueNow) await this.work.schedule('order', orderNo, dueNow);
     return order;
@@ -322,10 +324,12 @@ export class MongoOrderRepository implements OrderRepository {
     // moved on without it (the lot collected the payment itself, 4.17; a notification settled the refund), and
     // its late write must not undo that. Letting the lease go, writing nothing else, is always allowed.
     const onlyLetsGo = r.to === undefined && Object.keys(r.set).length === 0;
+    const leased = r.set[r.which];
+    const update = updateOf(r.to, { ...r.set, [r.which]: { ...leased, clear: [...(leased?.clear ?? []), 'leaseUntil'] } });
     const doc = await this.m
       .findOneAndUpdate(
         { _id: orderNo, ...(onlyLetsGo ? {} : { status: r.which === 'delivery' ? 'paid' : 'refunding' }), [`${r.which}.leaseOwner`]: r.owner },
-        { $set: { ...setOf(r.to, r.set), [`${r.which}.leaseUntil`]: null } },
+        update,
         { returnDocument: 'after' },
       )
       .lean<Doc>();

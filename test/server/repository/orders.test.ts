@@ -165,6 +165,34 @@ describe('what a lease holder may still write', () => {
     await repo.applyPayment(o.orderNo, paid(o.orderNo, { lease: { owner: 'holder' } }));
     expect(await repo.release(o.orderNo, changes.delivered('holder', new Date(T + 70_000)))).toMatchObject({ status: 'delivered' });
   });
+
+  it('letting a lease go removes it, and a change clears the fields it names (the rest of the delivery stays)', async () => {
+    const o = order({ status: 'pending', provider: 'wechat' });
+    await repo.insert(o);
+    await repo.applyPayment(o.orderNo, paid(o.orderNo, { lease: { owner: 'holder' } }));
+    const retried = await repo.release(o.orderNo, changes.retryDelivery('holder', new Date(T + 80_000), 'busy', { refusals: 1 }));
+    expect(retried!.delivery).toMatchObject({ leaseOwner: 'holder', lastError: 'busy', refusals: 1, attempts: 1, nextAttemptAt: new Date(T + 80_000) });
+    expect(retried!.delivery).not.toHaveProperty('leaseUntil');
+    const raw = await orderModel(conn).collection.findOne({ _id: o.orderNo as never });
+    expect(raw!.delivery).not.toHaveProperty('leaseUntil');
+    const taken = await repo.claimDelivery(new Date(T + 80_000), 'next', 30_000, o.orderNo);
+    expect(taken!.delivery).toMatchObject({ leaseOwner: 'next', attempts: 2 });
+    const done = await repo.release(o.orderNo, changes.delivered('next', new Date(T + 85_000)));
+    expect(done!.delivery).toMatchObject({ state: 'done', deliveredAt: new Date(T + 85_000), refusals: 1 });
+    for (const k of ['lastError', 'leaseUntil']) expect(done!.delivery).not.toHaveProperty(k);
+  });
+
+  it('a delivery’s and a refund’s fields written as null (by earlier versions) read as absent', async () => {
+    const o = order({ status: 'refunding' });
+    await repo.insert(o);
+    const now = new Date(T);
+    await orderModel(conn).collection.updateOne(
+      { _id: o.orderNo as never },
+      { $set: { refund: { refundNo: 'R1', reason: 'r', fen: 400, state: 'pending', attempts: 0, nextAttemptAt: now, leaseUntil: null, lastError: null, requestedAt: null } } },
+    );
+    const read = await repo.get(o.orderNo);
+    expect(read!.refund).toEqual({ refundNo: 'R1', reason: 'r', fen: 400, state: 'pending', attempts: 0, nextAttemptAt: now });
+  });
 });
 
 describe('the work item follows the order', () => {

@@ -3,8 +3,9 @@
  * states a change may leave, the state it enters, the fields it sets, and any further condition that must
  * hold at the moment of the write. repository/orders.ts alone turns them into one conditional update.
  */
+import type { Patch } from '../patch';
 import { change, type Change, type Moves } from '../state';
-import type { Delivery, GatewayRef, OrderStatus, Payment, Provider, Refund } from './model';
+import type { Delivery, GatewayRef, Order, OrderStatus, Payment, Provider, Refund } from './model';
 
 /**
  *   quoted ──pay──▶ pending ──paid──▶ paid ──sendPayRes acknowledged──▶ delivered   (barrier opens)
@@ -24,24 +25,14 @@ export const ORDER_MOVES: Moves<OrderStatus> = {
   refunded: [],
 };
 
-/** Fields of a sub-document to set; null clears one (written as null). */
-export type SubPatch<T> = { [K in keyof T]?: T[K] | null };
-
 /**
- * The fields a change sets. `payment` and `gateway` are written whole; `delivery` and `refund` field by
- * field (a new one is all of its fields).
+ * The fields a change sets (core/patch.ts). `payment` and `gateway` are written whole; `delivery` and
+ * `refund` field by field (a new one is all of its fields), each with the fields it clears.
  */
-export interface OrderPatch {
-  provider?: Provider;
-  gateway?: GatewayRef;
-  expiresAt?: Date;
-  lastQueriedAt?: Date;
-  payment?: Payment;
-  delivery?: SubPatch<Delivery>;
-  refund?: SubPatch<Refund>;
-  closedReason?: string;
-  updatedAt?: Date;
-}
+export type OrderPatch = Patch<Pick<Order, 'provider' | 'gateway' | 'expiresAt' | 'lastQueriedAt' | 'payment' | 'closedReason' | 'updatedAt'>> & {
+  readonly delivery?: Patch<Delivery>;
+  readonly refund?: Patch<Refund>;
+};
 
 /** Further conditions of a change, besides the order's state. */
 export interface OrderWhen {
@@ -133,16 +124,16 @@ export function collectedByLot(now: Date): OrderChange {
 
 /** The lot acknowledged the payment: the barrier opens. */
 export function delivered(owner: string, now: Date): LeaseRelease {
-  return release('delivery', owner, { delivery: { state: 'done', deliveredAt: now, lastError: null }, updatedAt: now }, 'delivered');
+  return release('delivery', owner, { delivery: { state: 'done', deliveredAt: now, clear: ['lastError'] }, updatedAt: now }, 'delivered');
 }
 
 /** The delivery is tried again at `next` (`delivery` adds what the attempt learned: refusals, attempts). */
-export function retryDelivery(owner: string, next: Date, error: string, delivery: SubPatch<Delivery> = {}): LeaseRelease {
+export function retryDelivery(owner: string, next: Date, error: string, delivery: Patch<Delivery> = {}): LeaseRelease {
   return release('delivery', owner, { delivery: { ...delivery, nextAttemptAt: next, lastError: error } });
 }
 
 /** The payment cannot count: the delivery is abandoned and the money goes back. */
-export function abandonDelivery(owner: string, refund: Refund, now: Date, delivery: SubPatch<Delivery> = {}): LeaseRelease {
+export function abandonDelivery(owner: string, refund: Refund, now: Date, delivery: Patch<Delivery> = {}): LeaseRelease {
   return release('delivery', owner, { delivery: { ...delivery, state: 'abandoned' }, refund, updatedAt: now }, 'refunding');
 }
 
@@ -158,13 +149,13 @@ export function refundDone(by: RefundWriter, refundedAt: Date, now: Date): Order
   return orderChange({
     from: ['refunding'],
     to: 'refunded',
-    set: { refund: { state: 'done', refundedAt, lastError: null, ...(lease ? { leaseUntil: null } : {}) }, updatedAt: now },
+    set: { refund: { state: 'done', refundedAt, clear: lease ? ['lastError', 'leaseUntil'] : ['lastError'] }, updatedAt: now },
     when: lease ? { lease: { which: 'refund', owner: by.owner } } : { refundNo: by.refundNo },
   });
 }
 
 /** What a refund attempt learned, written by the lease holder (which lets the lease go). */
-export function refundLearned(owner: string, refund: SubPatch<Refund>): LeaseRelease {
+export function refundLearned(owner: string, refund: Patch<Refund>): LeaseRelease {
   return release('refund', owner, { refund });
 }
 
@@ -174,6 +165,6 @@ export function letGo(which: LeaseRelease['which'], owner: string): LeaseRelease
 }
 
 /** What a refund notification said, for the refund number it names. */
-export function refundNotified(refundNo: string, refund: SubPatch<Refund>): OrderChange {
+export function refundNotified(refundNo: string, refund: Patch<Refund>): OrderChange {
   return orderChange({ from: ['refunding'], set: { refund }, when: { refundNo } });
 }

@@ -80,7 +80,7 @@ export interface Refund {
   lastError?: string;
   refundedAt?: Date;
   /** When the provider first accepted it: from then on it is asked about (query), not asked for again. */
-  requestedAt?: Date | null;
+  requestedAt?: Date;
   /** How many refund numbers it took (the provider closed the earlier ones); absent: 1. */
   numbers?: number;
   /** The provider could not pay it back (WeChat ABNORMAL): a person must act. */

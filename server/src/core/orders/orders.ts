@@ -17,8 +17,8 @@ import type { OrderDelivery } from './deliveries';
 import { FINAL_REFUSALS, classifyRefusal } from './lot-refusals';
 import { LotCallError, type LotGateway, type Payer, type PayParams, type PaymentEvent, type PaymentGateway, type PricedStay, type RefundOutcome } from './gateways';
 import type { WorkItem } from '../work';
+import type { Patch } from '../patch';
 import * as changes from './changes';
-import type { SubPatch } from './changes';
 import { orderDue, PENDING_LOOK_MS, type Delivery, type Order, type OrderKind, type OrderRepository, type Payment, type Provider, type Refund } from './model';
 import { backoff, DEFAULT_ORDER_POLICY, type OrderPolicy } from './policy';
 import type { Log } from '../log';
@@ -573,7 +573,7 @@ export class OrderService {
     return { refundNo: `${orderNo}R1`, reason, fen, state: 'pending', attempts: 0, nextAttemptAt: this.now() };
   }
 
-  private async startRefund(order: Order, owner: string, reason: string, delivery: SubPatch<Delivery> = {}): Promise<void> {
+  private async startRefund(order: Order, owner: string, reason: string, delivery: Patch<Delivery> = {}): Promise<void> {
     await this.deps.orders.release(order.orderNo, changes.abandonDelivery(owner, this.newRefund(order.orderNo, order.payment!.paidFen, reason), this.now(), delivery));
     this.deps.log?.warn(
       { orderNo: order.orderNo, parkNumber: order.parkNumber, outTradeNo: order.outTradeNo, transactionId: order.payment?.transactionId, reason },
@@ -787,7 +787,7 @@ export class OrderService {
   private async settleRefund(order: Order, outcome: RefundOutcome, owner?: string, refundNo?: string): Promise<Order | undefined> {
     const r = order.refund!;
     const now = this.now();
-    const write = (refund: SubPatch<Refund>) =>
+    const write = (refund: Patch<Refund>) =>
       owner
         ? this.deps.orders.release(order.orderNo, changes.refundLearned(owner, refund))
         : this.deps.orders.apply(order.orderNo, changes.refundNotified(refundNo ?? r.refundNo, refund));
@@ -814,7 +814,7 @@ export class OrderService {
         return write({
           refundNo: `${order.orderNo}R${next}`,
           numbers: next,
-          requestedAt: null,
+          clear: ['requestedAt'],
           attempts: 0,
           nextAttemptAt: now,
           lastError: `refund ${r.refundNo} closed by the provider`,
