@@ -7,18 +7,25 @@
  * operator and this lane only); the lift spends it (once: a second lift needs a new request, so a double
  * click or a retried request can never open a barrier twice). A lift whose outcome is unknown (the lot did
  * not answer) is said to be unknown: the barrier may have opened. Both steps are audited by mount().
+ *
+ * The lot's failures (GatewayFailures, core/gateway-failure.ts) become answers an operator can act on here:
+ *  - lot_refused: the lot answered fail (what it said in the message and in details.lotSays);
+ *  - lot_unreachable: no answer — for a lift, the barrier MAY have opened (the message says so; details.outcomeUnknown);
+ *  - lot_bad_answer: an answer we cannot read;
+ *  - validation_failed: we could not put the request to the lot (nothing was sent).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { normalizePlate } from '../../../../shared/plate';
 import type { Clock } from '../clock';
 import { AppError } from '../errors';
+import { GatewayFailure } from '../gateway-failure';
 import { OperatorError } from './errors';
 import type { Stay } from '../lot/model';
 import type { Park, ParkDirectory } from '../parks';
 import { assertParkAccess, assertRole, type Operator } from './model';
 import { directionOfAreas, type LaneDirection, type LaneLabelRepository, type LaneSource } from './parks';
 
-/** The lot's down calls operators use; failures are OperatorErrors (lot_refused, lot_unreachable, lot_bad_answer). */
+/** The lot's down calls operators use; they fail with GatewayFailures, which lotFailure says to operators. */
 export interface OperatorLotGateway {
   liftBarrier(park: Park, passagewayId: string): Promise<void>;
   allSpaces(park: Park): Promise<{ layerId: string; layerName: string; spaceId: string; occupied: boolean; plate: string; carType: string }[]>;
@@ -79,6 +86,31 @@ export interface LotOpsDeps {
 export const LIFT_CONFIRM_TTL_MS = 30_000;
 
 const hashId = (id: string) => createHash('sha256').update(id, 'utf8').digest('hex');
+
+/**
+ * A failed call to the lot `what` (e.g. "for the space status"), as the operator is told it; `unknownOutcome`:
+ * what the operator must know when the lot may have done it without answering. Anything but a failure of the
+ * lot's call (a bug, a failure of ours) is thrown as it is.
+ */
+export function lotFailure(e: unknown, what: string, unknownOutcome?: string): never {
+  if (!(e instanceof GatewayFailure)) throw e;
+  const unknown = unknownOutcome ? `: ${unknownOutcome}` : '';
+  const outcome = unknownOutcome ? { outcomeUnknown: true } : undefined;
+  switch (e.failure) {
+    case 'refused': {
+      const says = e.providerCode || e.providerMessage || '(no reason given)';
+      throw new OperatorError('lot_refused', `the lot refused ${what}: ${says}`, { lotSays: says });
+    }
+    case 'unreachable':
+      throw new OperatorError('lot_unreachable', `the lot did not answer ${what}${unknown}`, outcome);
+    case 'bad_answer':
+      throw new OperatorError('lot_bad_answer', `the lot's answer to ${what} could not be read${unknown}`, outcome);
+    case 'invalid_request':
+      throw new OperatorError('validation_failed', `cannot ask the lot ${what}: ${e.message}`);
+    default:
+      throw e;
+  }
+}
 
 export interface LiftLane {
   passagewayId: string;
@@ -145,7 +177,9 @@ export class LotOpsService {
     if (r.outcome === 'unknown') throw new OperatorError('confirmation_unknown', 'no such confirmation for you and this lane: request the lift again');
     if (r.outcome === 'expired') throw new OperatorError('confirmation_expired', 'the confirmation has expired: request the lift again');
     if (r.outcome === 'used') throw new OperatorError('confirmation_used', 'this confirmation was used already: request the lift again');
-    await this.deps.lot.liftBarrier(park, passagewayId);
+    await this.deps.lot
+      .liftBarrier(park, passagewayId)
+      .catch((e: unknown) => lotFailure(e, `to lift the barrier of lane ${passagewayId}`, 'the barrier may or may not have opened — look before lifting again'));
     return { liftedAt: now, lane, reason: r.confirmation.reason };
   }
 
@@ -153,7 +187,7 @@ export class LotOpsService {
 
   async spaces(op: Operator, parkNumber: string) {
     const park = await this.park(op, parkNumber);
-    const all = await this.deps.lot.allSpaces(park);
+    const all = await this.deps.lot.allSpaces(park).catch((e: unknown) => lotFailure(e, 'for the space status'));
     const layers = new Map<string, { layerId: string; layerName: string; spaces: typeof all }>();
     for (const s of all) {
       const key = s.layerId || s.layerName;
@@ -185,7 +219,7 @@ export class LotOpsService {
     const park = await this.park(op, parkNumber);
     const p = plate.replace(/\s+/g, '');
     if (p !== '' && [...p].length < 4) throw new OperatorError('plate_too_short', 'give at least 4 characters of the plate, or none for every unlicensed car');
-    return this.deps.lot.findCars(park, p);
+    return this.deps.lot.findCars(park, p).catch((e: unknown) => lotFailure(e, 'where the car is'));
   }
 
   // ── stays and their pictures ───────────────────────────────────────────────────────────────
@@ -223,7 +257,7 @@ export class LotOpsService {
     let lotError: string | null = null;
     if (missing.length) {
       try {
-        const urls = await this.deps.lot.imageUrls(park, missing);
+        const urls = await this.deps.lot.imageUrls(park, missing).catch((e: unknown) => lotFailure(e, 'for the pictures'));
         for (const p of pictures) {
           const u = p.source === 'none' ? urls.get(p.imageName) : undefined;
           if (u) Object.assign(p, { url: u, source: 'lot' as const });
