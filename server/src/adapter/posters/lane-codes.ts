@@ -3,14 +3,13 @@
  * name, direction, the QR code drawn as vector squares (sharp at any print size), what drivers do, and the
  * park's tariff and service information when its operators gave it (收费标准, free minutes, the time to
  * leave after paying, the service phone), in Chinese. The poster needs a CJK font: WenQuanYi Zen Hei (Debian fonts-wqy-zenhei) or Noto Sans CJK, or
- * the file PARKPAY_POSTER_FONT names; without one the poster is refused with `poster_font_missing` (503)
+ * the file PARKPAY_POSTER_FONT names; without one it throws PosterFontMissing (the operator is told poster_font_missing)
  * rather than printed with empty boxes.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import PDFDocument from 'pdfkit';
 import QRCode from 'qrcode';
-import { OperatorError } from '../../core/operators/errors';
-import type { LaneCodeRenderer, LanePoster } from '../../core/operators/parks';
+import { PosterFontMissing, type LaneCodeRenderer, type LanePoster } from '../../core/operators/parks';
 
 export interface PosterFont {
   path: string;
@@ -76,8 +75,7 @@ export class LaneCodeDrawer implements LaneCodeRenderer {
 
   private fontBuffer(): Buffer {
     if (!this.font || !existsSync(this.font.path)) {
-      throw new OperatorError(
-        'poster_font_missing',
+      throw new PosterFontMissing(
         'no CJK font is installed for the poster: install fonts-wqy-zenhei (/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc) or set PARKPAY_POSTER_FONT',
       );
     }

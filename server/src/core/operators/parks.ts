@@ -58,8 +58,16 @@ export interface LaneSource {
 export interface LaneCodeRenderer {
   png(link: string, opts?: { size?: number }): Promise<Buffer>;
   svg(link: string): Promise<string>;
-  /** An A4 PDF poster for the lane. Throws OperatorError `poster_font_missing` when no CJK font is installed. */
+  /** An A4 PDF poster for the lane. Throws PosterFontMissing when no CJK font is installed. */
   poster(p: LanePoster): Promise<Buffer>;
+}
+
+/** The renderer has no CJK font for a poster's text (nothing is drawn); the message says how to install one. */
+export class PosterFontMissing extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PosterFontMissing';
+  }
 }
 
 export interface LanePoster {
@@ -309,15 +317,20 @@ export class ParkAdminService {
   async poster(op: Operator, parkNumber: string, passagewayId: string): Promise<{ lane: OperatorLane; pdf: Buffer }> {
     const park = await this.park(op, parkNumber);
     const lane = await this.lane(op, parkNumber, passagewayId);
-    const pdf = await this.renderer().poster({
-      link: lane.link,
-      parkName: park.name || parkNumber,
-      parkNumber,
-      laneName: lane.name,
-      passagewayId: lane.passagewayId,
-      direction: lane.direction,
-      service: parkServiceInfo(park),
-    });
+    const pdf = await this.renderer()
+      .poster({
+        link: lane.link,
+        parkName: park.name || parkNumber,
+        parkNumber,
+        laneName: lane.name,
+        passagewayId: lane.passagewayId,
+        direction: lane.direction,
+        service: parkServiceInfo(park),
+      })
+      .catch((e: unknown) => {
+        if (e instanceof PosterFontMissing) throw new OperatorError('poster_font_missing', e.message);
+        throw e;
+      });
     return { lane, pdf };
   }
 
