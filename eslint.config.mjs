@@ -39,14 +39,10 @@ export default tseslint.config(
   },
   {
     // The functions still longer, each with why it is not split yet:
-    // - the server's assembly (server.ts and the *-wiring.ts) is being rebuilt as one module factory;
     // - bookings' book(), the bookings and passes repositories' constructors and the Bluecard client's
     //   attempt() are being reshaped with their aggregates' typed changes and the lot-call pacing;
     // - the stand-ins' HTTP routers and start functions are one route table each, read route by route;
     files: [
-      'server/src/server.ts',
-      'server/src/agreements-wiring.ts',
-      'server/src/notices-wiring.ts',
       'server/src/core/bookings/service.ts',
       'server/src/repository/bookings.ts',
       'server/src/repository/passes.ts',

@@ -44,7 +44,7 @@ import { MongoLotRecordsRepository } from '../server/src/repository/lot-records'
 import { MongoOrderRepository } from '../server/src/repository/orders';
 import { MongoParkDirectory } from '../server/src/repository/parks';
 import { MongoWorkQueue } from '../server/src/repository/work';
-import { createOrdersModule } from '../server/src/orders-wiring';
+import { createOrdersModule } from '../server/src/modules/orders';
 import { demoParks, startBluecardSandbox } from '../server/sandbox/bluecard';
 import { startWechatPaySandbox } from '../server/sandbox/wechatpay';
 import { CodeWalk } from './code-walk';

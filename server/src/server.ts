@@ -1,11 +1,13 @@
 /**
- * Boot and shutdown of one ParkPay process:
- *   config → database (embedded engine if needed) → demo stand-ins (demo mode) → listen → adapters, core
- *   services, ports → the job registry (every background job).
+ * Boot and shutdown of one ParkPay process, in this order:
+ *   config → database (embedded engine if needed) → demo stand-ins (demo mode) → listen → adapters →
+ *   feature modules (modules/*.ts, one contract: module.ts) → the app with every module's routers, API
+ *   routes and lot handlers → the job registry with every module's jobs → the modules' start.
  * The server listens before the app is built (answering 503 for that instant) because payment notify URLs
- * need our address. stop(): no new connections, in-flight requests finish, the jobs finish their step,
- * the stand-ins stop, the database closes, the embedded engine stops.
+ * need our address. stop(): no new connections, in-flight requests finish, the jobs finish their step, the
+ * modules close, the stand-ins stop, the database closes, the embedded engine stops.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -15,69 +17,57 @@ import type { AddressInfo } from 'node:net';
 import { AlipayAdapter } from './adapter/alipay';
 import { BluecardClient, type AttemptReport } from './adapter/bluecard';
 import { DRIVER_WAIT_BUDGET_MS } from './adapter/bluecard/calls';
-import { BluecardLotGateway, lotError } from './adapter/bluecard/lot-gateway';
+import { BluecardLotGateway } from './adapter/bluecard/lot-gateway';
 import { WechatLoginClient } from './adapter/wechat-login';
 import { WechatPayAdapter } from './adapter/wechatpay';
 import { createApp } from './app';
 import { redactedConfig, type Config } from './config';
 import { systemClock, type Clock } from './core/clock';
+import type { EventBus } from './core/events';
 import { IdentityService } from './core/identity';
+import type { OperatorService } from './core/operators/service';
 import { LotRecordsService } from './core/lot/lot-records';
-import type { OrderService } from './core/orders/orders';
+import type { OrderEvents, OrderService } from './core/orders/orders';
 import type { OrderPolicy } from './core/orders/policy';
+import { PlateProofs } from './core/parking/proofs';
+import { Retention } from './core/retention';
 import type { Demo } from '../sandbox/demo';
 import { createLogger, type Logger } from './logger';
+import { Metrics } from './metrics';
+import { createAgreementsModule } from './modules/agreements';
+import { createBookingsModule } from './modules/bookings';
+import { createCouponsListsModule } from './modules/coupons-lists';
+import { createFaceToFaceModule } from './modules/face-to-face';
+import { createHistoryModule } from './modules/history';
+import { lotEventBus, lotRecordEvents } from './modules/lot-events';
+import type { FeatureModule } from './modules/module';
+import { createNoticesModule, type NoticesModule } from './modules/notices';
+import { createOperatorsModule } from './modules/operators';
+import { createOrdersModule } from './modules/orders';
+import { createParkingModule } from './modules/parking';
+import { createPassesModule } from './modules/passes';
 import { apiRouter } from './port/api';
-import { mountOrderRoutes } from './port/api/orders-routes';
-import { bluecardRouter } from './port/bluecard/router';
+import { mountDemoRoutes } from './port/api/demo-routes';
 import { LotCallGuard } from './port/bluecard/call-guard';
+import { bluecardRouter } from './port/bluecard/router';
+import { METRICS_PATH, metricsRouter, startMetricsServer, type MetricsServer } from './port/http/metrics-route';
+import { openApiRouter } from './port/http/openapi';
+import { staticAppRouter } from './port/http/static-app';
 import { newWorkerOwner, type OrderWorker } from './port/jobs/order-worker';
 import { JobRegistry } from './port/jobs/registry';
-import { MongoWorkQueue } from './repository/work';
-import { wireAgreements } from './agreements-wiring';
-import { wireFaceToFace } from './face-to-face-wiring';
-import { wireCouponsAndLists } from './coupons-lists-wiring';
-import { wireBookings } from './bookings-wiring';
-import { createOrdersModule } from './orders-wiring';
-import { mountDriverHistory } from './history-wiring';
-import { wireNotices, type NoticesWiring } from './notices-wiring';
-import { wirePasses } from './passes-wiring';
+import { RetentionJob } from './port/jobs/retention-job';
 import { Database, type EngineInfo } from './repository/database';
 import { MongoDriverRepository, MongoSessionRepository } from './repository/drivers';
 import { MongoLotCallSlots } from './repository/lot-call-slots';
 import { MongoLotRecordsRepository } from './repository/lot-records';
+import { MongoOperationsReadModel } from './repository/operations';
 import { MongoOrderRepository } from './repository/orders';
 import { MongoParkDirectory } from './repository/parks';
-import { MongoVisitRepository } from './repository/visits';
-import { OperatorService } from './core/operators/service';
-import { MongoAuditLog, MongoLoginThrottle, MongoOperatorAccountRepository, MongoOperatorSessionRepository } from './repository/operators';
-import { mountOpAccountRoutes } from './port/api/op-accounts-routes';
-import { ParkAdminService } from './core/operators/parks';
-import { MongoLaneLabelRepository } from './repository/lane-labels';
-import { LaneCodeDrawer, findCjkFont } from './adapter/posters/lane-codes';
-import { mountOpParkRoutes } from './port/api/op-parks-routes';
-import { LotOpsService } from './core/operators/lot-ops';
-import { BluecardOperatorLot } from './adapter/bluecard/operator-lot';
-import { mountOpLotRoutes } from './port/api/op-lot-routes';
-import { mountOpDashboardRoutes } from './port/api/op-dashboard-routes';
-import { DashboardService } from './core/operators/dashboard';
-import { MongoDashboardQueries } from './repository/dashboard';
-import { MongoLiftConfirmations } from './repository/operators';
-import { ParkingService } from './core/parking/service';
-import { PlateProofs } from './core/parking/proofs';
 import { MongoPlateProofRepository } from './repository/plate-proofs';
-import { mountParkRoutes } from './port/api/parks-routes';
-import { mountDemoRoutes } from './port/api/demo-routes';
-import { staticAppRouter } from './port/http/static-app';
-import { openApiRouter } from './port/http/openapi';
-import { Metrics } from './metrics';
-import { MongoOperationsReadModel } from './repository/operations';
-import { ensureSchema } from './repository/schema';
 import { MongoRetentionStore } from './repository/retention';
-import { Retention } from './core/retention';
-import { RetentionJob } from './port/jobs/retention-job';
-import { METRICS_PATH, metricsRouter, startMetricsServer, type MetricsServer } from './port/http/metrics-route';
-import { randomBytes } from 'node:crypto';
+import { ensureSchema } from './repository/schema';
+import { MongoVisitRepository } from './repository/visits';
+import { MongoWorkQueue } from './repository/work';
 
 export interface RunningServer {
   url: string;
@@ -92,7 +82,7 @@ export interface RunningServer {
   operators: OperatorService;
   worker: OrderWorker;
   /** E-invoices and messages to drivers (tests tell it events and wait for its work). */
-  notices: NoticesWiring;
+  notices: NoticesModule;
   /** The retention pass (tests run it step by step). */
   retention: RetentionJob;
   metrics: Metrics;
@@ -142,11 +132,9 @@ export interface StartOptions {
   workerPollMs?: number;
 }
 
-export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
-  const logger = opts.logger ?? createLogger(config.logLevel);
-  const metrics = new Metrics();
-  logger.info({ config: redactedConfig(config) }, 'starting');
-  const database = await Database.open({
+/** The database open: the embedded engine when no URI is configured. */
+function openDatabase(config: Config, logger: Logger): Promise<Database> {
+  return Database.open({
     uri: config.mongodbUri,
     dataDir: config.dataDir,
     cacheDir: config.cacheDir,
@@ -154,381 +142,392 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     warn: (m) => logger.warn(m),
     autoIndex: config.mode !== 'production',
   });
-  let demo: Demo | undefined;
-  let server: http.Server | undefined;
-  let metricsServer: MetricsServer | undefined;
-  try {
-    const engine = await database.describe();
-    logger.info({ engine }, `database: ${engine.engine} ${engine.version}${database.embedded ? ' (embedded)' : ''}`);
-    // Production builds no index itself: the database must have been migrated to this version (db:migrate).
-    await ensureSchema(database.connection, {
-      production: config.mode === 'production',
-      engine: engine.engine,
-      heartbeatDays: config.retention.heartbeatDays,
-      by: `parkpay ${packageVersion()} (start)`,
-      log: (fields, msg) => logger.info(fields, msg),
-    });
+}
 
-    // Lane calls are answered from the cached park while it refreshes (a failed refresh keeps it, up to 60 s).
-    const parks = new MongoParkDirectory(database.connection, undefined, {
-      onRefreshError: (err, parkNumber) => logger.warn({ err, parkNumber }, 'park lookup: background refresh failed; the cached park is served meanwhile'),
-    });
-    const lotRecords = new MongoLotRecordsRepository(database.connection);
-    const drivers = new MongoDriverRepository(database.connection);
-    const sessions = new MongoSessionRepository(database.connection);
-    const orderRepo = new MongoOrderRepository(database.connection);
-    const visits = new MongoVisitRepository(database.connection);
-    await Promise.all([parks.init(), lotRecords.init(), drivers.init(), sessions.init(), orderRepo.init(), visits.init()]);
-    const auditLog = new MongoAuditLog(database.connection);
-    const operatorRepos = {
-      accounts: new MongoOperatorAccountRepository(database.connection),
-      sessions: new MongoOperatorSessionRepository(database.connection),
-      throttle: new MongoLoginThrottle(database.connection),
-    };
-    await Promise.all([auditLog.init(), ...Object.values(operatorRepos).map((r) => r.init())]);
-    // The configuration's parks are the registered ones (operators edit them in the database later).
-    for (const { rateLimits: _limits, ...park } of config.parks) await parks.upsert(park);
-    if (opts.demo ?? config.mode === 'demo') {
-      // The stand-ins are loaded only here: a production process never loads sandbox code.
-      const { startDemo } = await import('../sandbox/demo.js');
-      demo = await startDemo({
-        logger,
-        host: config.host,
-        ports: config.demo,
-        // One clock for ParkPay and the stand-ins, unless a test drives ParkPay's own.
-        shared: opts.clock === undefined,
-        h5Dir: config.h5Dir,
-        // The clock's lead is kept with the embedded database's data, so their times stay in step.
-        clockFile: database.embedded ? path.join(config.dataDir, 'demo-clock.json') : undefined,
-      });
-      for (const park of demo.parks) await parks.upsert(park);
+/** The engine described, and the schema this version needs checked (production) or built (demo, tests). */
+async function prepareDatabase(config: Config, database: Database, logger: Logger): Promise<EngineInfo> {
+  const engine = await database.describe();
+  logger.info({ engine }, `database: ${engine.engine} ${engine.version}${database.embedded ? ' (embedded)' : ''}`);
+  // Production builds no index itself: the database must have been migrated to this version (db:migrate).
+  await ensureSchema(database.connection, {
+    production: config.mode === 'production',
+    engine: engine.engine,
+    heartbeatDays: config.retention.heartbeatDays,
+    by: `parkpay ${packageVersion()} (start)`,
+    log: (fields, msg) => logger.info(fields, msg),
+  });
+  return engine;
+}
+
+/** The repositories several modules share, ready, with the configuration's parks registered. */
+async function openSharedStores(database: Database, config: Config, logger: Logger) {
+  const c = database.connection;
+  // Lane calls are answered from the cached park while it refreshes (a failed refresh keeps it, up to 60 s).
+  const parks = new MongoParkDirectory(c, undefined, {
+    onRefreshError: (err, parkNumber) => logger.warn({ err, parkNumber }, 'park lookup: background refresh failed; the cached park is served meanwhile'),
+  });
+  const stores = {
+    parks,
+    lotRecords: new MongoLotRecordsRepository(c),
+    drivers: new MongoDriverRepository(c),
+    sessions: new MongoSessionRepository(c),
+    orderRepo: new MongoOrderRepository(c),
+    visits: new MongoVisitRepository(c),
+    // The lot's pace of 4.6/4.9 per park is kept in the database: every ParkPay process keeps it together.
+    callSlots: new MongoLotCallSlots(c),
+    plateProofs: new MongoPlateProofRepository(c),
+  };
+  await Promise.all(Object.values(stores).map((r) => r.init()));
+  // The configuration's parks are the registered ones (operators edit them in the database later).
+  for (const { rateLimits: _limits, ...park } of config.parks) await parks.upsert(park);
+  return stores;
+}
+type SharedStores = Awaited<ReturnType<typeof openSharedStores>>;
+
+/** Demo mode's stand-ins, loaded only here: a production process never loads sandbox code. */
+async function startDemoIfAsked(config: Config, opts: StartOptions, database: Database, parks: MongoParkDirectory, logger: Logger): Promise<Demo | undefined> {
+  if (!(opts.demo ?? config.mode === 'demo')) return undefined;
+  const { startDemo } = await import('../sandbox/demo.js');
+  const demo = await startDemo({
+    logger,
+    host: config.host,
+    ports: config.demo,
+    // One clock for ParkPay and the stand-ins, unless a test drives ParkPay's own.
+    shared: opts.clock === undefined,
+    h5Dir: config.h5Dir,
+    // The clock's lead is kept with the embedded database's data, so their times stay in step.
+    clockFile: database.embedded ? path.join(config.dataDir, 'demo-clock.json') : undefined,
+  });
+  for (const park of demo.parks) await parks.upsert(park);
+  return demo;
+}
+
+/** The sign alone is replayable (it never changes): a park answered from anywhere is open to whoever saw one call. */
+async function warnOpenParks(parks: MongoParkDirectory, logger: Logger): Promise<void> {
+  for (const p of await parks.list()) {
+    if (!p.bluecardSources?.length) {
+      logger.warn({ parkNumber: p.parkNumber }, `park ${p.parkNumber} has no bluecardSources: its lot calls are taken from any address, so a replayed sign works from anywhere; set the CIDRs of its Bluecard cloud in the configuration`);
     }
+  }
+}
+
+interface Listener {
+  server: http.Server;
+  url: string;
+  port: number;
+  /** Where requests go once the app is built (503 until then). */
+  serve(handler: http.RequestListener): void;
+}
+
+/** Listen first: the notify URLs we give WeChat Pay and Alipay carry our address. */
+async function listen(config: Config, held: Held): Promise<Listener> {
+  let handler: http.RequestListener = (_req, res) => res.writeHead(503, { 'retry-after': '1' }).end();
+  // Requests must arrive in seconds (a slow body would hold the connection for minutes on Node's defaults);
+  // timeouts are checked every second instead of every 30.
+  const srv = http.createServer({ requestTimeout: config.http.requestTimeoutMs, headersTimeout: config.http.headersTimeoutMs, connectionsCheckingInterval: 1_000 }, (req, res) =>
+    handler(req, res),
+  );
+  srv.keepAliveTimeout = config.http.keepAliveTimeoutMs;
+  held.server = srv;
+  await new Promise<void>((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = srv.address() as AddressInfo;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  return { server: srv, url, port, serve: (h) => void (handler = h) };
+}
+
+/** The providers' adapters: configured services, else demo mode's sandboxes; the Bluecard client reports its attempts to the metrics. */
+function createAdapters(config: Config, demo: Demo | undefined, clock: Clock, logger: Logger, metrics: Metrics, stores: SharedStores) {
+  const wechatPayConfig = config.wechatPay ?? demo?.wechatPay;
+  const alipayConfig = config.alipay ?? demo?.alipay;
+  const wechatLoginConfig = config.wechatMiniProgram ?? demo?.wechatLogin;
+  const bluecardOptions = {
+    clock,
+    logger,
+    slots: stores.callSlots,
+    onAttempt: (a: AttemptReport) => {
+      metrics.lotCall.observe({ interface: a.path, outcome: a.outcome }, a.seconds);
+      if (a.path === 'sendPayRes') {
+        metrics.sendPayResAttempts.inc({ park: a.parkNumber });
+        if (a.outcome !== 'ok') metrics.sendPayResFailures.inc({ park: a.parkNumber, kind: a.outcome });
+      }
+    },
+  };
+  return {
+    wechatPayConfig,
+    alipayConfig,
+    wechatLoginConfig,
+    wechatPay: wechatPayConfig ? new WechatPayAdapter({ config: wechatPayConfig, clock, logger }) : undefined,
+    alipay: alipayConfig ? new AlipayAdapter(alipayConfig, { clock }) : undefined,
+    wechatLogin: wechatLoginConfig ? new WechatLoginClient(wechatLoginConfig) : undefined,
+    bluecard: new BluecardClient(bluecardOptions),
+    // A driver looking at a plate's pass waits on 4.8 no longer than on any lot answer.
+    driverBluecard: new BluecardClient({ ...bluecardOptions, budgetMs: { queryWhite: DRIVER_WAIT_BUDGET_MS } }),
+  };
+}
+type Adapters = ReturnType<typeof createAdapters>;
+
+/** What the modules are built from. */
+interface Assembly {
+  config: Config;
+  opts: StartOptions;
+  demo?: Demo;
+  database: Database;
+  clock: Clock;
+  logger: Logger;
+  stores: SharedStores;
+  adapters: Adapters;
+  publicUrl: string;
+  port: number;
+  lotCalls: LotCallGuard;
+}
+
+/** Orders, and the features whose orders it takes (they plug their deliveries into it as they are made). */
+async function createMoneyModules(a: Assembly) {
+  const { config, demo, clock, logger, stores: s, adapters: x, publicUrl } = a;
+  const base = { connection: a.database.connection, clock, logger, bluecard: x.bluecard, parks: s.parks, stays: s.lotRecords, orderRepo: s.orderRepo };
+  const orders = createOrdersModule({
+    orderRepo: s.orderRepo,
+    parks: s.parks,
+    stays: s.lotRecords,
+    lot: new BluecardLotGateway(x.bluecard),
+    clock,
+    logger,
+    payments: { publicUrl, wechat: x.wechatPay, wechatNotifyUrl: x.wechatPayConfig?.notifyUrl, alipay: x.alipay, alipayNotifyUrl: x.alipayConfig?.notifyUrl },
+    policy: a.opts.orderPolicy,
+    // Home: this host and port, which no other live process shares; a restart here takes over the leases
+    // of the process it replaces at once (OrderWorker.takeOver).
+    owner: newWorkerOwner('', `${os.hostname()}:${a.port}`),
+    pollMs: a.opts.workerPollMs,
+  });
+  // Which plates a driver has proved theirs where: their stays' details, and whether a plate is a lot's monthly car.
+  const proofs = new PlateProofs({ proofs: s.plateProofs, orders: s.orderRepo, visits: s.visits, records: s.lotRecords, clock });
+  const lot = lotEventBus(logger);
+  // Bookings (4.18/4.19): their let-in windows feed 4.28, their orders are delivered by 4.18.
+  const bookings = await createBookingsModule({ ...base, orders });
+  // Coupons, white/black lists, and the lane answers that read them (4.13, 4.28).
+  const couponsLists = await createCouponsListsModule({ ...base, bookings: { lookup: bookings.lookup }, orders });
+  // Monthly passes: their orders are delivered by extending the plate's whitelist entry (4.8, 4.6).
+  const passes = await createPassesModule({ ...base, driverBluecard: x.driverBluecard, proofs, orders, lot });
+  // Withholding agreements and the lane payments that use them (4.16, 4.17, 4.27).
+  const agreements = await createAgreementsModule({
+    ...base, config, demo, publicUrl, wechatPay: x.wechatPay, wechatPayConfig: x.wechatPayConfig, alipay: x.alipay, alipayConfig: x.alipayConfig,
+    drivers: s.drivers, alerts: a.lotCalls, orders,
+  });
+  // Booth face-to-face payment (4.24–4.26).
+  const faceToFace = await createFaceToFaceModule({ ...base, wechatPayConfig: x.wechatPayConfig, alipayConfig: x.alipayConfig, coupons: couponsLists.coupons });
+  return { orders, proofs, lot, bookings, couponsLists, passes, agreements, faceToFace };
+}
+
+/** Every module of the process, in the order their API routes are mounted. */
+async function createModules(a: Assembly) {
+  const { config, clock, logger, stores: s, adapters: x, publicUrl } = a;
+  const connection = a.database.connection;
+  const money = await createMoneyModules(a);
+  // What a driver gets after paying: e-invoices and messages.
+  const notices = await createNoticesModule({
+    config, demo: a.demo, connection, clock, logger, publicUrl, urlSigningKey: config.urlSigningKey ?? randomBytes(32).toString('hex'),
+    wechatPay: x.wechatPay, wechatPayBaseUrl: x.wechatPayConfig?.baseUrl, wechatAppId: x.wechatPayConfig?.appId, wechatMiniProgram: x.wechatLoginConfig, alipayConfig: x.alipayConfig,
+    drivers: s.drivers, orderRepo: s.orderRepo, stays: s.lotRecords, parks: s.parks, pollMs: a.opts.workerPollMs,
+    orders: money.orders, deductions: money.agreements.events, passes: money.passes, lot: money.lot,
+  });
+  const parking = await createParkingModule({
+    connection, clock, bluecard: x.bluecard, parks: s.parks, stays: s.lotRecords, visits: s.visits, orderRepo: s.orderRepo, proofs: money.proofs,
+    orders: money.orders, urlSigningKey: config.urlSigningKey ?? randomBytes(32).toString('hex'),
+  });
+  const operators = await createOperatorsModule({
+    connection, clock, logger, bluecard: x.bluecard, parks: s.parks, stays: s.lotRecords, laneLabels: parking.laneLabels, publicUrl,
+    laneQrProviders: [...(x.wechatPay ? (['wechat'] as const) : []), ...(x.alipay ? (['alipay'] as const) : [])],
+    imageLink: (parkNumber, imageName) => parking.service.imageLink(parkNumber, imageName),
+  });
+  if (a.demo) await (await import('../sandbox/demo.js')).ensureDemoOperator(operators.operators, logger);
+  const history = createHistoryModule({ connection, parks: s.parks, stays: s.lotRecords, orders: s.orderRepo });
+  const { orders, couponsLists, agreements, bookings, passes, faceToFace } = money;
+  const list: FeatureModule[] = [operators, couponsLists, parking, history, agreements, bookings, passes, notices, orders, faceToFace];
+  return { orders, notices, operators, lot: money.lot, list };
+}
+type Modules = Awaited<ReturnType<typeof createModules>>;
+
+/** The payments' counters and the delivery's timing, from the order service's events. */
+function countPayments(metrics: Metrics, events: EventBus<OrderEvents>): void {
+  const provider = (o: { payment?: { provider?: string } }) => o.payment?.provider ?? 'unknown';
+  events.on('paymentRecorded', ({ order, outcome }) => metrics.payments.inc({ provider: provider(order), outcome }));
+  events.on('delivered', ({ order, seconds }) => {
+    metrics.payments.inc({ provider: provider(order), outcome: 'delivered' });
+    metrics.paymentToLot.observe({ provider: provider(order) }, seconds);
+  });
+  events.on('refunded', ({ order }) => metrics.payments.inc({ provider: provider(order), outcome: 'refunded' }));
+}
+
+/** Every router of the app, in the order they are tried: the modules' own after the lot's, the API after those. */
+function appRouters(a: Assembly, m: Modules, metrics: Metrics): Router[] {
+  const { config, demo, clock } = a;
+  const api = apiRouter({
+    identity: new IdentityService({ drivers: a.stores.drivers, sessions: a.stores.sessions, clock, wechat: a.adapters.wechatLogin, alipay: a.adapters.alipay, demoLogin: config.mode === 'demo' }),
+    operators: { authenticator: m.operators.operators, audit: m.operators.audit, clock },
+  });
+  for (const mod of m.list) mod.mountApi?.(api);
+  mountDemoRoutes(api, demo);
+  const records = new LotRecordsService(a.stores.lotRecords, clock, undefined, lotRecordEvents(m.lot));
+  const lanePay = Object.assign({}, ...m.list.map((mod) => mod.lanePay ?? {})) as FeatureModule['lanePay'];
+  // Demo mode builds the app in the background on first start: serve it as soon as it is there.
+  const h5 = staticAppRouter(config.h5Dir, { appearsLater: demo !== undefined });
+  return [
+    ...(config.metrics?.token ? [metricsRouter(metrics, config.metrics.token)] : []),
+    openApiRouter({ version: packageVersion(), publicBaseUrl: config.publicBaseUrl }),
+    bluecardRouter({ parks: a.stores.parks, clock, guard: a.lotCalls, records, lanePay }),
+    ...m.list.flatMap((mod) => mod.routers ?? []),
+    api,
+    ...(demo ? [demo.router] : []),
+    ...(h5 ? [h5] : []),
+  ];
+}
+
+/** /readyz: the jobs alive, and the payments' delivery not behind. */
+function readiness(a: Assembly, engine: EngineInfo, worker: OrderWorker, notices: NoticesModule, registry: JobRegistry, operations: MongoOperationsReadModel) {
+  const { database, clock } = a;
+  return async (databaseUp: boolean) => {
+    // The delivery worker runs as a handler of the job registry: the registry's poll is what runs it.
+    const jobs = registry.health();
+    const body: Record<string, unknown> = {
+      engine: { name: engine.engine, version: engine.version, embedded: database.embedded !== undefined, up: database.available() },
+      // E-invoices and messages (their kinds of pending work) are listed; readiness is the payments' delivery:
+      // a provider that does not answer slows its own kind, and must not take the instance out of service.
+      jobs: { owner: registry.owner, running: jobs.running, lastPollAgoMs: jobs.lastPollAgoMs, stalled: jobs.stalled, notices: notices.worker.health() },
+    };
+    if (databaseUp) {
+      const now = clock.now();
+      const d = await operations.deliveryBacklog(new Date(now), [worker.owner, registry.owner]);
+      const oldestAgeSeconds = d.oldestPaidAt ? Math.round(Math.max(0, now - d.oldestPaidAt.getTime()) / 1000) : 0;
+      body.leases = { heldByUs: d.leasedByUs, heldByOthers: d.leasedByOthers, lapsed: d.lapsed };
+      // Behind: a paid order has waited over a minute for the lot, or one is due and nobody works on it.
+      body.deliveryQueue = { undelivered: d.undelivered, oldestAgeSeconds, overdue: d.overdue, behind: oldestAgeSeconds > 60 || d.overdue > 0 };
+    }
+    return { ready: jobs.running && !jobs.stalled, body };
+  };
+}
+
+/** Facts of the database, read at each scrape (the same on every instance). */
+function collectDatabaseFacts(metrics: Metrics, a: Assembly, operations: MongoOperationsReadModel, owners: () => string[]): void {
+  const { database, clock } = a;
+  metrics.onCollect(async () => {
+    const up = database.available();
+    metrics.databaseUp.set(up ? 1 : 0);
+    if (!up) return;
+    const now = clock.now();
+    const [delivery, refunds, heartbeats] = await Promise.all([operations.deliveryBacklog(new Date(now), owners()), operations.refundBacklog(), operations.heartbeats()]);
+    metrics.undeliveredPaid.set(delivery.undelivered);
+    metrics.undeliveredOldestAge.set(delivery.oldestPaidAt ? Math.max(0, now - delivery.oldestPaidAt.getTime()) / 1000 : 0);
+    for (const [kind, n] of Object.entries(refunds.pending)) metrics.refundsPending.set({ kind }, n);
+    metrics.refundsOldestAge.set(refunds.oldestStartedAt ? Math.max(0, now - refunds.oldestStartedAt.getTime()) / 1000 : 0);
+    metrics.heartbeatAge.reset();
+    for (const h of heartbeats) metrics.heartbeatAge.set({ park: h.parkNumber }, Math.max(0, now - h.receivedAt.getTime()) / 1000);
+  });
+}
+
+/** The metrics listener, when configured (else /metrics on the app with a token, or a warning in production). */
+async function serveMetrics(config: Config, metrics: Metrics, logger: Logger, held: Held): Promise<void> {
+  if (config.metrics?.port !== undefined) {
+    held.metricsServer = await startMetricsServer(metrics, config.metrics.host ?? config.host, config.metrics.port, config.metrics.token);
+    logger.info({ url: `${held.metricsServer.url}${METRICS_PATH}` }, 'metrics listening');
+  } else if (!config.metrics?.token && config.mode === 'production') {
+    logger.warn('no metrics: set metrics.port (PARKPAY_METRICS_PORT) or metrics.token (PARKPAY_METRICS_TOKEN) to serve /metrics');
+  }
+}
+
+/** Every background job: one poll of the work collection for the modules' handlers, their periodic jobs and loops, and the retention pass. */
+function createJobs(a: Assembly, modules: FeatureModule[]): { registry: JobRegistry; retention: RetentionJob } {
+  const { database, clock, logger, config } = a;
+  const registry = new JobRegistry({ work: new MongoWorkQueue(database.connection), clock, logger, pollMs: a.opts.workerPollMs });
+  for (const m of modules) registry.add(m.jobs);
+  const retention = new RetentionJob(new Retention(new MongoRetentionStore(database.connection), config.retention, clock), { logger });
+  registry.run(retention);
+  return { registry, retention };
+}
+
+/** What the process holds that a failed start must let go of. */
+interface Held {
+  server?: http.Server;
+  demo?: Demo;
+  metricsServer?: MetricsServer;
+}
+
+/** stop(): no new connections, in-flight requests finish (cut after drainMs), then the jobs, the modules, the stand-ins, the database. */
+function stopper(srv: http.Server, drainMs: number, registry: JobRegistry, modules: FeatureModule[], held: Held, database: Database, logger: Logger): () => Promise<void> {
+  let stopping: Promise<void> | undefined;
+  return () =>
+    (stopping ??= (async () => {
+      logger.info('stopping: no new connections, finishing in-flight requests');
+      const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
+      // Keep-alive connections go as soon as their request is answered.
+      srv.closeIdleConnections();
+      const idle = setInterval(() => srv.closeIdleConnections(), 50);
+      const cut = setTimeout(() => srv.closeAllConnections(), drainMs);
+      await closed;
+      clearInterval(idle);
+      clearTimeout(cut);
+      await registry.stop();
+      for (const m of modules) await m.close?.();
+      await held.demo?.stop();
+      await held.metricsServer?.stop();
+      await database.close();
+      logger.info('stopped');
+    })());
+}
+
+export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const metrics = new Metrics();
+  logger.info({ config: redactedConfig(config) }, 'starting');
+  const database = await openDatabase(config, logger);
+  const held: Held = {};
+  try {
+    const engine = await prepareDatabase(config, database, logger);
+    const stores = await openSharedStores(database, config, logger);
+    const demo = (held.demo = await startDemoIfAsked(config, opts, database, stores.parks, logger));
     // Demo mode: ParkPay runs on the stand-ins' clock, so moving the lot's time moves ours (times agree).
     const clock = opts.clock ?? demo?.clock ?? systemClock;
-
-    if (config.mode === 'production') {
-      // The sign alone is replayable (it never changes): a park answered from anywhere is open to whoever saw one call.
-      for (const p of await parks.list()) {
-        if (!p.bluecardSources?.length) {
-          logger.warn({ parkNumber: p.parkNumber }, `park ${p.parkNumber} has no bluecardSources: its lot calls are taken from any address, so a replayed sign works from anywhere; set the CIDRs of its Bluecard cloud in the configuration`);
-        }
-      }
-    }
+    if (config.mode === 'production') await warnOpenParks(stores.parks, logger);
     // Per park: source allow-lists, rate limits on the lot's URLs, and alerts when a park's calls look abnormal.
     const lotCalls = new LotCallGuard({
       limits: config.bluecardRateLimits,
       perPark: Object.fromEntries(config.parks.filter((p) => p.rateLimits).map((p) => [p.parkNumber, p.rateLimits!])),
       log: logger,
     });
-
-    // Listen first: the notify URLs we give WeChat Pay and Alipay carry our address.
-    let handler: http.RequestListener = (_req, res) => res.writeHead(503, { 'retry-after': '1' }).end();
-    // Requests must arrive in seconds (a slow body would hold the connection for minutes on Node's defaults);
-    // timeouts are checked every second instead of every 30.
-    const srv = http.createServer({ requestTimeout: config.http.requestTimeoutMs, headersTimeout: config.http.headersTimeoutMs, connectionsCheckingInterval: 1_000 }, (req, res) =>
-      handler(req, res),
-    );
-    srv.keepAliveTimeout = config.http.keepAliveTimeoutMs;
-    server = srv;
-    await new Promise<void>((resolve, reject) => {
-      srv.once('error', reject);
-      srv.listen(config.port, config.host, () => resolve());
-    });
-    const { port } = srv.address() as AddressInfo;
-    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-    const publicUrl = (config.publicBaseUrl ?? url).replace(/\/$/, '');
-
-    // Adapters: configured services, else demo mode's sandboxes.
-    const wechatPayConfig = config.wechatPay ?? demo?.wechatPay;
-    const alipayConfig = config.alipay ?? demo?.alipay;
-    const wechatLoginConfig = config.wechatMiniProgram ?? demo?.wechatLogin;
-    const wechatPay = wechatPayConfig ? new WechatPayAdapter({ config: wechatPayConfig, clock, logger }) : undefined;
-    const alipay = alipayConfig ? new AlipayAdapter(alipayConfig, { clock }) : undefined;
-
-    const identity = new IdentityService({
-      drivers,
-      sessions,
-      clock,
-      wechat: wechatLoginConfig ? new WechatLoginClient(wechatLoginConfig) : undefined,
-      alipay,
-      demoLogin: config.mode === 'demo',
-    });
-    // The lot's pace of 4.6/4.9 per park is kept in the database: every ParkPay process keeps it together.
-    const callSlots = new MongoLotCallSlots(database.connection);
-    await callSlots.init();
-    const bluecardOptions = {
-      clock,
-      logger,
-      slots: callSlots,
-      onAttempt: (a: AttemptReport) => {
-        metrics.lotCall.observe({ interface: a.path, outcome: a.outcome }, a.seconds);
-        if (a.path === 'sendPayRes') {
-          metrics.sendPayResAttempts.inc({ park: a.parkNumber });
-          if (a.outcome !== 'ok') metrics.sendPayResFailures.inc({ park: a.parkNumber, kind: a.outcome });
-        }
-      },
-    };
-    const bluecard = new BluecardClient(bluecardOptions);
-    // Monthly passes: their orders are delivered by extending the plate's whitelist entry (4.8, 4.6); a
-    // driver looking at a plate's pass waits on 4.8 no longer than on any lot answer.
-    // Which plates a driver has proved theirs where: their stays' details, and whether a plate is a lot's monthly car.
-    const plateProofRepo = new MongoPlateProofRepository(database.connection);
-    await plateProofRepo.init();
-    const plateProofs = new PlateProofs({ proofs: plateProofRepo, orders: orderRepo, visits, records: lotRecords, clock });
-    const passWiring = await wirePasses({
-      connection: database.connection, clock, logger, bluecard, parks, stays: lotRecords, orderRepo, proofs: plateProofs,
-      driverBluecard: new BluecardClient({ ...bluecardOptions, budgetMs: { queryWhite: DRIVER_WAIT_BUDGET_MS } }),
-    });
-    // What a driver gets after paying: e-invoices and messages.
-    const notices = await wireNotices({
-      config, demo, connection: database.connection, clock, logger, publicUrl, urlSigningKey: config.urlSigningKey ?? randomBytes(32).toString('hex'),
-      wechatPay, wechatPayBaseUrl: wechatPayConfig?.baseUrl, wechatAppId: wechatPayConfig?.appId, wechatMiniProgram: wechatLoginConfig, alipayConfig,
-      drivers, orderRepo, stays: lotRecords, parks, pollMs: opts.workerPollMs,
-      passes: { endsAt: (passId) => passWiring.endsAt(passId) },
-    });
-    // Withholding agreements and the lane payments that use them (4.16, 4.17, 4.27).
-    const agreementWiring = await wireAgreements({
-      config, demo, connection: database.connection, clock, logger, publicUrl, wechatPay, wechatPayConfig, alipay, alipayConfig,
-      bluecard, drivers, stays: lotRecords, orderRepo, parks, alerts: lotCalls,
-      events: { deductionPaid: (x) => notices.deductionPaid(x), deductionRefunded: (x) => notices.deductionRefunded(x) },
-    });
-    // Bookings (4.18/4.19): their let-in windows feed 4.28, their orders are delivered by 4.18.
-    const bookingWiring = await wireBookings({ connection: database.connection, clock, logger, bluecard, parks, stays: lotRecords, orderRepo });
-    // Coupons, white/black lists, and the lane answers that read them (4.13, 4.28).
-    const couponsLists = await wireCouponsAndLists({ connection: database.connection, clock, logger, bluecard, parks, stays: lotRecords, bookings: { lookup: bookingWiring.lookup } });
-    // Orders: the payment gateways, the order service, its delivery worker and the notification routes.
-    const ordersModule = createOrdersModule({
-      orderRepo,
-      parks,
-      stays: lotRecords,
-      lot: new BluecardLotGateway(bluecard),
-      clock,
-      logger,
-      payments: {
-        publicUrl,
-        wechat: wechatPay,
-        wechatNotifyUrl: wechatPayConfig?.notifyUrl,
-        alipay,
-        alipayNotifyUrl: alipayConfig?.notifyUrl,
-      },
-      policy: opts.orderPolicy,
-      deliveries: { lane_qr: agreementWiring.laneQrDelivery, booking: bookingWiring.delivery, pass: passWiring.delivery },
-      stayCoupons: couponsLists.coupons,
-      // Home: this host and port, which no other live process shares; a restart here takes over the leases
-      // of the process it replaces at once (OrderWorker.takeOver).
-      owner: newWorkerOwner('', `${os.hostname()}:${port}`),
-      pollMs: opts.workerPollMs,
-    });
-    const { service: orders, worker, events: orderEvents } = ordersModule;
-    const provider = (o: { payment?: { provider?: string } }) => o.payment?.provider ?? 'unknown';
-    orderEvents.on('paymentRecorded', ({ order, outcome }) => {
-      metrics.payments.inc({ provider: provider(order), outcome });
-      if (outcome === 'paid') notices.orderPaid(order.orderNo);
-    });
-    orderEvents.on('delivered', ({ order, seconds }) => {
-      metrics.payments.inc({ provider: provider(order), outcome: 'delivered' });
-      metrics.paymentToLot.observe({ provider: provider(order) }, seconds);
-    });
-    orderEvents.on('refunded', ({ order }) => {
-      metrics.payments.inc({ provider: provider(order), outcome: 'refunded' });
-      notices.orderRefunded(order.orderNo);
-    });
-    const lanes = agreementWiring.connect(orders);
-    const bookingParts = bookingWiring.connect(orders, orderEvents);
-    const passParts = passWiring.connect(orders, orderEvents, (p) => notices.passExtended(p));
-    // Booth face-to-face payment (4.24–4.26).
-    const faceToFace = await wireFaceToFace({ connection: database.connection, clock, logger, wechatPayConfig, alipayConfig, coupons: couponsLists.coupons });
-
-    const laneLabels = new MongoLaneLabelRepository(database.connection);
-    await laneLabels.init();
-    const parking = new ParkingService({
-      laneLabels,
-      parks,
-      proofs: plateProofs,
-      records: lotRecords,
-      visits,
-      orders: orderRepo,
-      findCar: async (park, plate) =>
-        (await bluecard.getSpaceStatusByPlate(park, plate).catch(lotError)).map((s) => ({
-          layerName: s.layerName,
-          spaceId: s.spaceId,
-          plate: s.plate,
-          x: Number.isFinite(Number.parseFloat(s.space_x)) ? Number.parseFloat(s.space_x) : null,
-          y: Number.isFinite(Number.parseFloat(s.space_y)) ? Number.parseFloat(s.space_y) : null,
-          imageUrl: s.imgPath || null,
-        })),
-      clock,
-      urlSigningKey: config.urlSigningKey ?? randomBytes(32).toString('hex'),
-    });
-
-    const operators = new OperatorService({
-      ...operatorRepos,
-      clock,
-      audit: auditLog,
-      parkExists: async (parkNumber) => (await parks.get(parkNumber)) !== undefined,
-    });
-    if (demo) await (await import('../sandbox/demo.js')).ensureDemoOperator(operators, logger);
-    const api = apiRouter({ identity, operators: { authenticator: operators, audit: auditLog, clock } });
-    mountOpAccountRoutes(api, operators, auditLog);
-    const posterFont = findCjkFont();
-    if (!posterFont) logger.warn('no CJK font for lane posters (install fonts-wqy-zenhei): GET …/poster.pdf answers 503 poster_font_missing');
-    mountOpParkRoutes(
-      api,
-      new ParkAdminService({
-        parks,
-        lanes: lotRecords,
-        labels: laneLabels,
-        renderer: new LaneCodeDrawer(posterFont),
-        publicBaseUrl: publicUrl,
-        clock,
-        laneQrProviders: [...(wechatPay ? (['wechat'] as const) : []), ...(alipay ? (['alipay'] as const) : [])],
-      }),
-    );
-    const liftConfirmations = new MongoLiftConfirmations(database.connection);
-    await liftConfirmations.init();
-    mountOpLotRoutes(
-      api,
-      new LotOpsService({
-        parks,
-        lanes: lotRecords,
-        labels: laneLabels,
-        lot: new BluecardOperatorLot(bluecard),
-        confirmations: liftConfirmations,
-        records: lotRecords,
-        imageLink: (parkNumber, imageName) => parking.imageLink(parkNumber, imageName),
-        clock,
-      }),
-    );
-    mountOpDashboardRoutes(api, new DashboardService({ queries: new MongoDashboardQueries(database.connection), heartbeats: lotRecords, parks, clock }));
-    couponsLists.mountApi(api);
-    mountOrderRoutes(api, orders, {
-      onUnlicensedEntry: (driverId, parkNumber, entered) => parking.rememberUnlicensed(driverId, parkNumber, entered),
-      leftAt: async (parkNumber, orderId) => {
-        const stay = await lotRecords.findStay(parkNumber, orderId);
-        return stay?.status === 'out' ? (stay.exit?.outTime ?? undefined) : undefined;
-      },
-    });
-    mountParkRoutes(api, parking);
-    mountDriverHistory(api, { connection: database.connection, parks, stays: lotRecords, orders: orderRepo });
-    lanes.mountApi(api);
-    bookingParts.mountApi(api);
-    passParts.mountApi(api);
-    notices.mountApi(api);
-    mountDemoRoutes(api, demo);
-    // Demo mode builds the app in the background on first start: serve it as soon as it is there.
-    const h5 = staticAppRouter(config.h5Dir, { appearsLater: demo !== undefined });
+    const listener = await listen(config, held);
+    const publicUrl = (config.publicBaseUrl ?? listener.url).replace(/\/$/, '');
+    const adapters = createAdapters(config, demo, clock, logger, metrics, stores);
+    const assembly: Assembly = { config, opts, demo, database, clock, logger, stores, adapters, publicUrl, port: listener.port, lotCalls };
+    const modules = await createModules(assembly);
+    countPayments(metrics, modules.orders.events);
+    const { registry, retention } = createJobs(assembly, modules.list);
+    const worker = modules.orders.worker;
     const operations = new MongoOperationsReadModel(database.connection);
-    let routers: Router[] = [];
-    const app = createApp({
-      logger,
-      trustProxyHops: config.trustProxyHops,
-      clock,
-      databaseReady: () => database.ping(),
-      databaseAvailable: () => database.available(),
-      metrics,
-      readiness: async (databaseUp) => {
-        // The delivery worker runs as a handler of the job registry: the registry's poll is what runs it.
-        const jobs = registry.health();
-        const body: Record<string, unknown> = {
-          engine: { name: engine.engine, version: engine.version, embedded: database.embedded !== undefined, up: database.available() },
-          // E-invoices and messages (their kinds of pending work) are listed; readiness is the payments' delivery:
-          // a provider that does not answer slows its own kind, and must not take the instance out of service.
-          jobs: { owner: registry.owner, running: jobs.running, lastPollAgoMs: jobs.lastPollAgoMs, stalled: jobs.stalled, notices: notices.worker.health() },
-        };
-        if (databaseUp) {
-          const now = clock.now();
-          const d = await operations.deliveryBacklog(new Date(now), [worker.owner, registry.owner]);
-          const oldestAgeSeconds = d.oldestPaidAt ? Math.round(Math.max(0, now - d.oldestPaidAt.getTime()) / 1000) : 0;
-          body.leases = { heldByUs: d.leasedByUs, heldByOthers: d.leasedByOthers, lapsed: d.lapsed };
-          // Behind: a paid order has waited over a minute for the lot, or one is due and nobody works on it.
-          body.deliveryQueue = { undelivered: d.undelivered, oldestAgeSeconds, overdue: d.overdue, behind: oldestAgeSeconds > 60 || d.overdue > 0 };
-        }
-        return { ready: jobs.running && !jobs.stalled, body };
-      },
-      routers: (routers = [
-        ...(config.metrics?.token ? [metricsRouter(metrics, config.metrics.token)] : []),
-        openApiRouter({ version: packageVersion(), publicBaseUrl: config.publicBaseUrl }),
-        bluecardRouter({ parks, clock, guard: lotCalls, records: new LotRecordsService(lotRecords, clock, undefined, {
-          entered: (stay) => notices.entered(stay),
-          renewed: (parkNumber, plates) => void passParts.service.boothRenewed(parkNumber, plates).catch((err: unknown) => logger.error({ err, parkNumber }, 'booth renewal not checked against online passes')),
-        }), lanePay: { ...lanes.lanePay, ...faceToFace.lanePay, ...couponsLists.lanePay } }),
-        ...ordersModule.routers,
-        lanes.notify,
-        ...(notices.notify ? [notices.notify] : []),
-        api,
-        ...(demo ? [demo.router] : []),
-        ...(h5 ? [h5] : []),
-      ]),
-    });
-    handler = app.callback();
-    // Facts of the database, read at each scrape (the same on every instance).
-    metrics.onCollect(async () => {
-      const up = database.available();
-      metrics.databaseUp.set(up ? 1 : 0);
-      if (!up) return;
-      const now = clock.now();
-      const [delivery, refunds, heartbeats] = await Promise.all([
-        operations.deliveryBacklog(new Date(now), [worker.owner, registry.owner]),
-        operations.refundBacklog(),
-        operations.heartbeats(),
-      ]);
-      metrics.undeliveredPaid.set(delivery.undelivered);
-      metrics.undeliveredOldestAge.set(delivery.oldestPaidAt ? Math.max(0, now - delivery.oldestPaidAt.getTime()) / 1000 : 0);
-      for (const [kind, n] of Object.entries(refunds.pending)) metrics.refundsPending.set({ kind }, n);
-      metrics.refundsOldestAge.set(refunds.oldestStartedAt ? Math.max(0, now - refunds.oldestStartedAt.getTime()) / 1000 : 0);
-      metrics.heartbeatAge.reset();
-      for (const h of heartbeats) metrics.heartbeatAge.set({ park: h.parkNumber }, Math.max(0, now - h.receivedAt.getTime()) / 1000);
-    });
-    if (config.metrics?.port !== undefined) {
-      metricsServer = await startMetricsServer(metrics, config.metrics.host ?? config.host, config.metrics.port, config.metrics.token);
-      logger.info({ url: `${metricsServer.url}${METRICS_PATH}` }, 'metrics listening');
-    } else if (!config.metrics?.token && config.mode === 'production') {
-      logger.warn('no metrics: set metrics.port (PARKPAY_METRICS_PORT) or metrics.token (PARKPAY_METRICS_TOKEN) to serve /metrics');
-    }
-    // Every background job: one poll of the work collection for all of them, and the periodic ones.
-    const registry = new JobRegistry({ work: new MongoWorkQueue(database.connection), clock, logger, pollMs: opts.workerPollMs })
-      .handle(worker)
-      .handle(faceToFace.worker)
-      .handle(bookingParts.worker)
-      .handle(agreementWiring.refundJob)
-      .handle(couponsLists.redelivery)
-      .handle(passWiring.restoreJob)
-      .every('bookings: 4.19 reconciliation', 10 * 60_000, () => bookingParts.worker.reconcileAll());
+    const routers = appRouters(assembly, modules, metrics);
+    listener.serve(
+      createApp({
+        logger, trustProxyHops: config.trustProxyHops, clock, metrics, routers,
+        databaseReady: () => database.ping(),
+        databaseAvailable: () => database.available(),
+        readiness: readiness(assembly, engine, worker, modules.notices, registry, operations),
+      }).callback(),
+    );
+    collectDatabaseFacts(metrics, assembly, operations, () => [worker.owner, registry.owner]);
+    await serveMetrics(config, metrics, logger, held);
     registry.start();
-    void worker.takeOver();
-    const retention = new RetentionJob(new Retention(new MongoRetentionStore(database.connection), config.retention, clock), { logger });
-    retention.start();
-    await couponsLists.start();
-    await notices.start();
-    await demo?.connect(url);
-
-    let stopping: Promise<void> | undefined;
-    const stop = () =>
-      (stopping ??= (async () => {
-        logger.info('stopping: no new connections, finishing in-flight requests');
-        const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
-        // Keep-alive connections go as soon as their request is answered.
-        srv.closeIdleConnections();
-        const idle = setInterval(() => srv.closeIdleConnections(), 50);
-        const cut = setTimeout(() => srv.closeAllConnections(), opts.drainMs ?? 10_000);
-        await closed;
-        clearInterval(idle);
-        clearTimeout(cut);
-        await registry.stop();
-        await retention.stop();
-        await couponsLists.stop();
-        await notices.stop();
-        await demo?.stop();
-        await metricsServer?.stop();
-        await database.close();
-        logger.info('stopped');
-      })());
-
-    return { url, demo, config, logger, database, engine, orders, operators, worker, notices, retention, routes: mountedRoutes(routers.filter((r) => r !== demo?.router)), metrics, metricsUrl: metricsServer?.url, stop };
+    for (const m of modules.list) await m.start?.();
+    await demo?.connect(listener.url);
+    const stop = stopper(listener.server, opts.drainMs ?? 10_000, registry, modules.list, held, database, logger);
+    return {
+      url: listener.url, demo, config, logger, database, engine, orders: modules.orders.service, operators: modules.operators.operators, worker, notices: modules.notices, retention,
+      routes: mountedRoutes(routers.filter((r) => r !== demo?.router)), metrics, metricsUrl: held.metricsServer?.url, stop,
+    };
   } catch (e) {
-    if (server?.listening) await new Promise<void>((r) => server!.close(() => r()));
-    await metricsServer?.stop().catch(() => undefined);
-    await demo?.stop().catch(() => undefined);
+    if (held.server?.listening) await new Promise<void>((r) => held.server!.close(() => r()));
+    await held.metricsServer?.stop().catch(() => undefined);
+    await held.demo?.stop().catch(() => undefined);
     await database.close();
     throw e;
   }

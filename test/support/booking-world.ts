@@ -5,20 +5,18 @@
  * The lot's clock is set to real time so the lot's let-in windows and ours agree.
  */
 import { BluecardClient } from '../../server/src/adapter/bluecard';
-import { BluecardBookingLot } from '../../server/src/adapter/bluecard/booking-lot';
 import { systemClock } from '../../server/src/core/clock';
-import { BookingWindows } from '../../server/src/core/bookings/lookup';
-import { BookingReconciler } from '../../server/src/core/bookings/reconcile';
+import type { BookingReconciler } from '../../server/src/core/bookings/reconcile';
 import { OpenGateRules, type BlacklistLookup } from '../../server/src/core/lanepay/open-gate';
 import { PreExitPricing } from '../../server/src/core/lanepay/pre-exit-pricing';
 import { lanePricingHandlers } from '../../server/src/port/bluecard/lanepay-pricing';
-import { BookingService, type BookingPolicy } from '../../server/src/core/bookings/service';
+import type { BookingPolicy, BookingService } from '../../server/src/core/bookings/service';
 import type { OfferInput } from '../../server/src/core/bookings/rules';
 import type { Operator } from '../../server/src/core/operators/model';
-import type { OrderServiceDeps } from '../../server/src/core/orders/orders';
 import { createLogger } from '../../server/src/logger';
-import { BookingWorker } from '../../server/src/port/jobs/booking-worker';
-import { MongoBookingRepositories } from '../../server/src/repository/bookings';
+import { createBookingsModule, type BookingsModule } from '../../server/src/modules/bookings';
+import type { BookingWorker } from '../../server/src/port/jobs/booking-worker';
+import type { MongoBookingRepositories } from '../../server/src/repository/bookings';
 import { MongoParkDirectory } from '../../server/src/repository/parks';
 import { DEMO_PARK_NUMBER } from '../../server/sandbox/bluecard';
 import { startPaymentWorld, type PaymentWorld, type PaymentWorldOptions } from './payment-world';
@@ -48,53 +46,36 @@ export function startBookingWorld(label: string, opts: PaymentWorldOptions & { b
 }
 
 async function buildBookingWorld(label: string, opts: PaymentWorldOptions & { bookingPolicy?: Partial<BookingPolicy> }, started: Stop[]): Promise<BookingWorld> {
-  const deliveries: NonNullable<OrderServiceDeps['deliveries']> = {};
-  const ref: { bookings?: BookingService; repos?: MongoBookingRepositories } = {};
-  // 4.28 as production answers it: H-coupons' open-gate rules with our bookings' let-in windows (and an
-  // empty blacklist: lists are not what these tests are about).
-  const windows = new BookingWindows({ letInWindows: (p, now) => ref.repos!.bookings.letInWindows(p, now) });
-  const noBlacklist: BlacklistLookup = { blacklisted: async () => [], onChange: () => undefined };
-  const openGate = new OpenGateRules({ blacklist: noBlacklist, bookings: windows, clock: systemClock });
+  const ref: { module?: BookingsModule; openGate?: OpenGateRules } = {};
   const w = await startPaymentWorld(label, {
     ...opts,
-    deliveries,
-    onRefund: (no) => void ref.bookings?.orderChanged(no).catch(() => undefined),
-    lanePay: () => lanePricingHandlers({ openGate, pricing: new PreExitPricing({ sources: [], clock: systemClock }) }),
+    // The bookings module as the server builds it, on the world's orders: booking orders delivered by 4.18,
+    // refunds followed; and 4.28 as production answers it, H-coupons' open-gate rules with our bookings'
+    // let-in windows (and an empty blacklist: lists are not what these tests are about).
+    modules: async (x) => {
+      const module = await createBookingsModule({
+        connection: x.connection,
+        clock: systemClock,
+        logger: createLogger('silent'),
+        bluecard: new BluecardClient({ backoffMs: [], timeoutMs: 3_000 }),
+        parks: new MongoParkDirectory(x.connection, 0),
+        stays: x.stays,
+        orderRepo: x.orderRepo,
+        orders: x.orders,
+        policy: { cancelBackoffMs: [0, 50, 100], ...opts.bookingPolicy },
+        worker: { pollMs: 50, sweepEveryMs: 100, reconcileEveryMs: 0 },
+      });
+      const noBlacklist: BlacklistLookup = { blacklisted: async () => [], onChange: () => undefined };
+      const openGate = new OpenGateRules({ blacklist: noBlacklist, bookings: module.lookup, clock: systemClock });
+      Object.assign(ref, { module, openGate });
+      return [module, { lanePay: lanePricingHandlers({ openGate, pricing: new PreExitPricing({ sources: [], clock: systemClock }) }) }];
+    },
   });
   started.push(() => w.close());
   w.lotClock.set(Date.now());
-  const repos = new MongoBookingRepositories(w.db.connection);
-  ref.repos = repos;
-  await repos.init();
-  const lot = new BluecardBookingLot(new BluecardClient({ backoffMs: [], timeoutMs: 3_000 }));
-  const parks = new MongoParkDirectory(w.db.connection, 0);
-  const workerRef: { worker?: BookingWorker } = {};
-  const bookings = new BookingService({
-    offers: repos.offers,
-    bookings: repos.bookings,
-    capacity: repos.capacity,
-    heartbeats: w.stays,
-    orders: w.orderRepo,
-    orderService: w.orders,
-    parks,
-    lot,
-    clock: systemClock,
-    policy: { cancelBackoffMs: [0, 50, 100], ...opts.bookingPolicy },
-    onCancelling: (no) => workerRef.worker?.kick(no),
-    onChange: (p) => windows.changed(p),
-  });
-  ref.bookings = bookings;
-  deliveries.booking = bookings;
-  windows.recordAdmissionsWith((no, at) => bookings.markAdmitted(no, at));
-  const reconciler = new BookingReconciler({ bookings: repos.bookings, reports: repos.reconciliations, lot, parks, clock: systemClock, onChange: (p) => windows.changed(p) });
-  const bookingWorker = new BookingWorker(bookings, reconciler, {
-    logger: createLogger('silent'),
-    pollMs: 50,
-    sweepEveryMs: 100,
-    reconcileEveryMs: 0,
-    parks: () => repos.offers.parksWithOffers(),
-  });
-  workerRef.worker = bookingWorker;
+  const { service: bookings, repos, reconciler, worker: bookingWorker } = ref.module!;
+  const openGate = ref.openGate!;
+  // The worker polls on its own here (every 50 ms), not through a job registry.
   bookingWorker.start();
   started.push(() => bookingWorker.stop());
   const operator: Operator = { id: 'op-1', username: 'lotboss', role: 'operator', parks: [DEMO_PARK_NUMBER] };

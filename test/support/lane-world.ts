@@ -9,28 +9,26 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BluecardClient, fetchTransport } from '../../server/src/adapter/bluecard';
-import { BluecardCouponGateway } from '../../server/src/adapter/bluecard/coupon-gateway';
-import { BluecardListsGateway } from '../../server/src/adapter/bluecard/lists-gateway';
 import { BluecardLotGateway } from '../../server/src/adapter/bluecard/lot-gateway';
 import { createApp } from '../../server/src/app';
 import { ManualClock } from '../../server/src/core/clock';
-import { CouponService, type CouponPolicy } from '../../server/src/core/coupons/service';
-import { OpenGateRules, type BookingLookup } from '../../server/src/core/lanepay/open-gate';
-import { PreExitPricing, type StayCreditSource } from '../../server/src/core/lanepay/pre-exit-pricing';
-import { ListsService } from '../../server/src/core/lists/service';
+import type { CouponPolicy, CouponService } from '../../server/src/core/coupons/service';
+import type { BookingLookup, OpenGateRules } from '../../server/src/core/lanepay/open-gate';
+import type { PreExitPricing, StayCreditSource } from '../../server/src/core/lanepay/pre-exit-pricing';
+import type { ListsService } from '../../server/src/core/lists/service';
 import { LotRecordsService } from '../../server/src/core/lot/lot-records';
 import type { Operator } from '../../server/src/core/operators/model';
 import type { OrderService } from '../../server/src/core/orders/orders';
 import type { Park } from '../../server/src/core/parks';
 import { createLogger } from '../../server/src/logger';
 import { bluecardRouter } from '../../server/src/port/bluecard/router';
-import { lanePricingHandlers } from '../../server/src/port/bluecard/lanepay-pricing';
 import { MongoCouponRepository } from '../../server/src/repository/coupons';
 import { MongoListsRepository } from '../../server/src/repository/lists';
 import { MongoLotRecordsRepository } from '../../server/src/repository/lot-records';
 import { MongoOrderRepository } from '../../server/src/repository/orders';
 import { MongoParkDirectory } from '../../server/src/repository/parks';
-import { createOrdersModule } from '../../server/src/orders-wiring';
+import { createCouponsListsModule } from '../../server/src/modules/coupons-lists';
+import { createOrdersModule } from '../../server/src/modules/orders';
 import { DEMO_PARK_KEY, DEMO_PARK_NUMBER, demoParks, startBluecardSandbox, type BluecardSandbox } from '../../server/sandbox/bluecard';
 import { openTestDatabase, type TestDatabase } from './db';
 import { startedOrStopped, type Stop } from './started';
@@ -125,18 +123,22 @@ async function buildLaneWorld(label: string, opts: LaneWorldOptions, started: St
     },
   });
 
-  const coupons = new CouponService({
-    coupons: couponRepo,
+  // The orders module, and the coupons and lists module as the server builds them (its stay coupons shown on the order service's fees).
+  const ordersModule = createOrdersModule({ orderRepo, parks, stays, lot: new BluecardLotGateway(client), clock, logger });
+  const module = await createCouponsListsModule({
+    connection: db.connection,
+    clock,
+    logger,
+    bluecard: client,
     parks,
     stays,
-    lot: new BluecardCouponGateway(client),
-    clock,
-    policy: opts.couponPolicy,
+    bookings: { lookup: opts.bookings, credits: opts.extraCredits },
+    orders: ordersModule,
+    couponPolicy: opts.couponPolicy,
+    listsOwner: `test-${label}`,
   });
-  const lists = new ListsService({ lists: listsRepo, lot: new BluecardListsGateway(client), lotRecords: listsRepo, parks, clock, owner: `test-${label}` });
-  const openGate = new OpenGateRules({ blacklist: lists, bookings: opts.bookings, clock });
-  const pricing = new PreExitPricing({ sources: [coupons, ...(opts.extraCredits ?? [])], clock });
-  const { service: orders } = createOrdersModule({ orderRepo, parks, stays, lot: new BluecardLotGateway(client), clock, logger, stayCoupons: coupons });
+  const { coupons, lists, openGate, pricing } = module;
+  const orders = ordersModule.service;
 
   let handler: http.RequestListener = (_req, res) => res.writeHead(503).end();
   const server = http.createServer((req, res) => handler(req, res));
@@ -146,7 +148,7 @@ async function buildLaneWorld(label: string, opts: LaneWorldOptions, started: St
   handler = createApp({
     logger,
     databaseReady: async () => true,
-    routers: [bluecardRouter({ parks, clock, records: new LotRecordsService(stays, clock), lanePay: lanePricingHandlers({ pricing, openGate }) })],
+    routers: [bluecardRouter({ parks, clock, records: new LotRecordsService(stays, clock), lanePay: module.lanePay })],
   }).callback();
   await bluecard.setParkPayBaseUrl(url);
 

@@ -20,7 +20,8 @@ import type { OrderWorker } from '../../server/src/port/jobs/order-worker';
 import { MongoLotRecordsRepository } from '../../server/src/repository/lot-records';
 import { MongoOrderRepository, orderModel } from '../../server/src/repository/orders';
 import { MongoParkDirectory } from '../../server/src/repository/parks';
-import { createOrdersModule } from '../../server/src/orders-wiring';
+import type { FeatureModule } from '../../server/src/modules/module';
+import { createOrdersModule, type OrdersModule } from '../../server/src/modules/orders';
 import { startAlipaySandbox, type AlipaySandbox } from '../../server/sandbox/alipay';
 import { DEMO_PARK_KEY, DEMO_PARK_NUMBER, demoParks, startBluecardSandbox, type BluecardSandbox } from '../../server/sandbox/bluecard';
 import { startWechatPaySandbox, type WechatPaySandbox } from '../../server/sandbox/wechatpay';
@@ -38,6 +39,8 @@ export interface PaymentWorld {
   wechatAdapter: WechatPayAdapter;
   alipayAdapter: AlipayAdapter;
   orders: OrderService;
+  /** The orders module the world's order service is part of (its events, its extension points). */
+  ordersModule: OrdersModule;
   orderRepo: MongoOrderRepository;
   stays: MongoLotRecordsRepository;
   worker: OrderWorker;
@@ -57,8 +60,13 @@ export interface PaymentWorldOptions {
   wechatRefundNotifyUrl?: string;
   /** Simulated ms until a WeChat refund leaves PROCESSING (null: only settleRefund()); default 0. */
   wechatRefundSettleMs?: number | null;
-  /** Order kinds delivered another way than sendPayRes (bookings); filled in after the world starts. */
+  /** Order kinds delivered another way than sendPayRes (passes); filled in after the world starts. */
   deliveries?: OrderServiceDeps['deliveries'];
+  /**
+   * Feature modules built on the world's orders module as the server builds them, before the app: their lot
+   * handlers and routes are mounted, and they are closed with the world (their jobs are the caller's).
+   */
+  modules?: (w: { connection: TestDatabase['connection']; stays: MongoLotRecordsRepository; parks: MongoParkDirectory; orderRepo: MongoOrderRepository; orders: OrdersModule }) => Promise<FeatureModule[]>;
   /** Also told when a refund starts (besides the worker's kick). */
   onRefund?: (orderNo: string) => void;
   /** Lane handlers (4.13, 4.28, …) of the Bluecard port; made once the world's repositories exist. */
@@ -109,6 +117,8 @@ async function buildPaymentWorld(label: string, opts: PaymentWorldOptions, start
     ...(opts.alipay?.sellerId ? { sellerId: opts.alipay.sellerId } : {}),
   });
   const lot = new BluecardLotGateway(new BluecardClient({ backoffMs: [], timeoutMs: 3_000 }));
+  // One record of special deliveries for every process of the world (what the modules plug in counts for all).
+  const deliveries: NonNullable<OrderServiceDeps['deliveries']> = opts.deliveries ?? {};
   const build = (kick: boolean) => {
     const m = createOrdersModule({
       orderRepo,
@@ -124,7 +134,7 @@ async function buildPaymentWorld(label: string, opts: PaymentWorldOptions, start
         wechatRefundNotifyUrl: opts.wechatRefundNotifyUrl,
         alipay: alipayAdapter,
       },
-      deliveries: opts.deliveries,
+      deliveries,
       policy: { deliveryBackoffMs: [0, 50, 100, 200], refundBackoffMs: [0, 50, 100], ...opts.policy },
       pollMs: 50,
       // As in production: the payment's write takes the delivery for this worker, which delivers at once.
@@ -132,16 +142,22 @@ async function buildPaymentWorld(label: string, opts: PaymentWorldOptions, start
       deliverAtOnce: kick,
     });
     if (opts.onRefund) m.events.on('refundStarted', ({ orderNo }) => opts.onRefund!(orderNo));
-    return { orders: m.service, worker: m.worker, routers: m.routers };
+    return { orders: m.service, worker: m.worker, routers: m.routers, module: m };
   };
   const main = build(opts.kick ?? true);
+  const modules = (await opts.modules?.({ connection: db.connection, stays, parks, orderRepo, orders: main.module })) ?? [];
+  started.push(async () => {
+    for (const m of modules) await m.close?.();
+  });
+  const lanePay = Object.assign({}, opts.lanePay?.({ stays, parks }), ...modules.map((m) => m.lanePay ?? {})) as BluecardPortDeps['lanePay'];
   const others: OrderWorker[] = [];
   const app = createApp({
     logger,
     databaseReady: async () => true,
     routers: [
-      bluecardRouter({ parks, clock: systemClock, records: new LotRecordsService(stays, systemClock, undefined, opts.lotEvents), lanePay: opts.lanePay?.({ stays, parks }) }),
+      bluecardRouter({ parks, clock: systemClock, records: new LotRecordsService(stays, systemClock, undefined, opts.lotEvents), lanePay }),
       ...main.routers,
+      ...modules.flatMap((m) => m.routers ?? []),
     ],
   });
   handler = app.callback();
@@ -153,6 +169,7 @@ async function buildPaymentWorld(label: string, opts: PaymentWorldOptions, start
   return {
     db, url, park, lotClock, bluecard, wechat, alipay, wechatAdapter, alipayAdapter, orderRepo, stays,
     orders: main.orders,
+    ordersModule: main.module,
     worker: main.worker,
     secondProcess(o = {}) {
       const p = build(o.kick ?? false);
@@ -168,6 +185,7 @@ async function buildPaymentWorld(label: string, opts: PaymentWorldOptions, start
       await orderModel(db.connection).updateOne({ _id: orderNo }, { $set: fields });
     },
     async close() {
+      for (const m of modules) await m.close?.();
       await main.worker.stop();
       for (const w of others) await w.stop();
       await Promise.all([bluecard.stop(), wechat.stop(), alipay.stop()]);

@@ -1,7 +1,7 @@
 /**
  * A small typed event bus: how one feature reacts to another's facts (a payment recorded, a refund started)
  * without the two holding each other. The publisher names its events and their payloads in one interface;
- * the assembly (server/src/*-wiring.ts) subscribes the reactions.
+ * the feature modules (server/src/modules/) subscribe the reactions.
  *
  * Listeners run synchronously, in the order they subscribed, and must not block: one that has slow work
  * to do starts it and returns. A listener that throws is reported and the others still run: a reaction

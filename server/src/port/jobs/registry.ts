@@ -4,8 +4,9 @@
  * issuance and cancellations, coupon redeliveries, deduction refunds, booth reversals) — never by searching
  * the records — and handed to the handler of its kind; each kind works through its items in order, apart
  * from the others (a lot that does not answer slows its deliveries, not the booth's reversals). Periodic
- * jobs (the 4.19 reconciliation) run on their own interval. stop(): no new work, what is under way
- * finishes, then every handler stops (its kicks finish too).
+ * jobs (the 4.19 reconciliation) run on their own interval. Jobs with a loop of their own (a PollLoop: the
+ * retention pass, the invoices' and messages' worker) start and stop with the registry. stop(): no new work,
+ * what is under way finishes, then every handler stops (its kicks finish too), then the loops.
  */
 import type { Clock } from '../../core/clock';
 import type { WorkHandler, WorkItem, WorkKind, WorkQueue } from '../../core/work';
@@ -16,6 +17,21 @@ import { PollLoop } from './poll-loop';
 export interface RegisteredHandler extends WorkHandler {
   /** Stop taking work and wait for what it has under way (its kicks). */
   stop?(): Promise<void>;
+}
+
+/** A job that polls on its own PollLoop. */
+export interface LoopJob {
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/** A feature's background work, as the registry takes it (modules/module.ts). */
+export interface ModuleJobs {
+  /** Handlers of kinds of work items (the registry's one poll of the work collection). */
+  handlers?: RegisteredHandler[];
+  /** Jobs run every `everyMs`. */
+  every?: { name: string; everyMs: number; run(): Promise<unknown> }[];
+  loops?: LoopJob[];
 }
 
 export interface JobRegistryOptions {
@@ -41,6 +57,7 @@ export class JobRegistry {
   readonly owner: string;
   private readonly handlers = new Map<WorkKind, RegisteredHandler>();
   private readonly periodic: Periodic[] = [];
+  private readonly loops: LoopJob[] = [];
   /** Kinds whose items are being worked through (the next poll leaves them alone). */
   private readonly busy = new Map<WorkKind, Promise<void>>();
   private readonly loop: PollLoop;
@@ -65,9 +82,24 @@ export class JobRegistry {
     return this;
   }
 
+  /** A job with a loop of its own, started and stopped with the registry. */
+  run(loop: LoopJob): this {
+    this.loops.push(loop);
+    return this;
+  }
+
+  /** A feature's jobs, each kind where it belongs. */
+  add(jobs: ModuleJobs | undefined): this {
+    for (const h of jobs?.handlers ?? []) this.handle(h);
+    for (const p of jobs?.every ?? []) this.every(p.name, p.everyMs, () => p.run());
+    for (const l of jobs?.loops ?? []) this.run(l);
+    return this;
+  }
+
   start(): void {
     this.stopped = false;
     this.loop.start();
+    for (const l of this.loops) l.start();
   }
 
   /** One poll: due items of every idle kind handed to their handlers, and the periodic jobs that are due. */
@@ -135,5 +167,6 @@ export class JobRegistry {
     await this.loop.stop();
     await this.idle();
     for (const h of this.handlers.values()) await h.stop?.();
+    for (const l of this.loops) await l.stop();
   }
 }
