@@ -321,7 +321,7 @@ async function createMoneyModules(a: Assembly) {
   return { orders, proofs, lot, bookings, couponsLists, passes, agreements, faceToFace };
 }
 
-/** Every module of the process, in the order their API routes are mounted. */
+/** Every module of the process, in the order they start and their routes are mounted. */
 async function createModules(a: Assembly) {
   const { config, clock, logger, stores: s, adapters: x, publicUrl } = a;
   const connection = a.database.connection;
@@ -345,7 +345,9 @@ async function createModules(a: Assembly) {
   if (a.demo) await (await import('../sandbox/demo.js')).ensureDemoOperator(operators.operators, logger);
   const history = createHistoryModule({ connection, parks: s.parks, stays: s.lotRecords, orders: s.orderRepo });
   const { orders, couponsLists, agreements, bookings, passes, faceToFace } = money;
-  const list: FeatureModule[] = [operators, couponsLists, parking, history, agreements, bookings, passes, notices, orders, faceToFace];
+  // Orders first: its start takes over at once the deliveries of the process this one replaces (a driver
+  // may be waiting at the barrier), before the slower starts of the others.
+  const list: FeatureModule[] = [orders, operators, couponsLists, parking, history, agreements, bookings, passes, notices, faceToFace];
   return { orders, notices, operators, lot: money.lot, list };
 }
 type Modules = Awaited<ReturnType<typeof createModules>>;
