@@ -113,4 +113,35 @@ describe('the job registry', () => {
     await new Promise((r) => setTimeout(r, 150));
     expect(runs).toBe(after);
   });
+
+  it("takes a module's jobs: its handlers, its periodic jobs, and its own-loop jobs, started with the registry and stopped after the handlers", async () => {
+    const clock = new ManualClock(T);
+    await q.schedule('booking', 'b1', new Date(T - 1000));
+    const booking = handler('booking', async () => undefined);
+    const order: string[] = [];
+    let ticks = 0;
+    const loop = {
+      started: false,
+      start() {
+        this.started = true;
+        order.push('loop started');
+      },
+      async stop() {
+        order.push(`loop stopped (handler stopped: ${booking.stopped()})`);
+      },
+    };
+    const jobs = new JobRegistry({ work: q, clock, logger: createLogger('silent'), pollMs: 20 }).add({
+      handlers: [booking],
+      every: [{ name: 'tick', everyMs: 30, run: async () => void ticks++ }],
+      loops: [loop],
+    });
+    expect(loop.started).toBe(false);
+    jobs.start();
+    expect(order).toEqual(['loop started']);
+    await waitUntil(() => booking.seen.includes('b1') && ticks >= 1, 'the handler and the periodic job ran');
+    await jobs.stop();
+    expect(order).toEqual(['loop started', 'loop stopped (handler stopped: true)']);
+    // A kind has one handler, whether it came alone or with a module.
+    expect(() => jobs.add({ handlers: [handler('booking', async () => undefined)] })).toThrow(/registered already/);
+  });
 });
