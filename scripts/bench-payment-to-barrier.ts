@@ -130,7 +130,7 @@ async function runOn(engine: Engine, dataDir: string, payments: number): Promise
       acked.get(pay.transactionID)?.(performance.now());
     },
   });
-  const { service: orders, worker, routers: notifyRouters } = createOrdersModule({
+  const ordersModule = createOrdersModule({
     orderRepo,
     parks,
     stays,
@@ -142,7 +142,8 @@ async function runOn(engine: Engine, dataDir: string, payments: number): Promise
     owner: newWorkerOwner('bench:'),
   });
   // The safety net as in production: the job registry polls the work collection every second.
-  const jobs = new JobRegistry({ work, clock: systemClock, logger }).handle(worker);
+  const { service: orders, routers: notifyRouters } = ordersModule;
+  const jobs = new JobRegistry({ work, clock: systemClock, logger }).add(ordersModule.jobs);
   jobs.start();
   handler = createApp({
     logger,
