@@ -1,5 +1,5 @@
 /**
- * Wiring of the withholding agreements and the lane payments that use them (issue 6), kept out of
+ * Wiring of the withholding agreements and the lane payments that use them, kept out of
  * server.ts, which calls it in two steps:
  *  1. wireAgreements(): the withholding gateways (WeChat Pay's vehicle parking service, Alipay agreements)
  *     when configured (demo mode: always, on the sandboxes), the agreement service, lane deductions, and the
