@@ -85,6 +85,16 @@ describe('purchase inserts and reads', () => {
     expect(await repos.purchases.ofPlate('P-other', '京Z99999', 10)).toEqual([]);
   });
 
+  it('two racing inserts of one purchase number: exactly one is stored', async () => {
+    for (let i = 0; i < 5; i++) {
+      const p = purchase();
+      const r = await Promise.allSettled([repos.purchases.insert(p), repos.purchases.insert({ ...p, driverId: 'drv-racer' })]);
+      expect(r.filter((x) => x.status === 'fulfilled')).toHaveLength(1);
+      const winner = r[0]!.status === 'fulfilled' ? p.driverId : 'drv-racer';
+      expect((await repos.purchases.get(p.purchaseNo))!.driverId).toBe(winner);
+    }
+  });
+
   it('a key whose purchase was never written is skipped by the readers', async () => {
     const P = park();
     const p = await stored('awaiting_payment', { parkNumber: P });
@@ -320,6 +330,18 @@ describe('the park’s places', () => {
     expect(await repos.places.take(P, 'C', 1, none)).toBe('full');
   });
 
+  it('one place freed twice at once is given back once (the count stays the plates’)', async () => {
+    for (let i = 0; i < 5; i++) {
+      const P = park();
+      await repos.places.take(P, 'A', 2, none);
+      await repos.places.take(P, 'B', 2, none);
+      await Promise.all([repos.places.free(P, 'A'), repos.places.free(P, 'A')]);
+      expect(await repos.places.take(P, 'C', 2, none)).toBe('taken');
+      expect(await repos.places.take(P, 'D', 2, none)).toBe('full');
+      expect((await repos.places.plates(P)).sort()).toEqual(['B', 'C']);
+    }
+  });
+
   it('two plates racing for the last place: exactly one gets it', async () => {
     for (let i = 0; i < 5; i++) {
       const P = park();
@@ -376,5 +398,14 @@ describe('offers', () => {
     const next = offer({ prices: [{ months: 1, priceFen: 32000 }], status: 'withdrawn', updatedAt: at(60) });
     await repos.offers.put(next);
     expect(await repos.offers.get('PO')).toEqual(next);
+  });
+
+  it('two operators saving a new park’s offer at once: both saves succeed and one of the two offers is kept whole', async () => {
+    for (let i = 0; i < 5; i++) {
+      const a = offer({ parkNumber: `PO-race${i}`, text: 'a', maxPasses: 1 });
+      const b = offer({ parkNumber: `PO-race${i}`, text: 'b', maxPasses: 2, prices: [{ months: 1, priceFen: 1 }] });
+      await Promise.all([repos.offers.put(a), repos.offers.put(b)]);
+      expect([a, b]).toContainEqual(await repos.offers.get(a.parkNumber));
+    }
   });
 });
