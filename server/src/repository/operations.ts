@@ -1,9 +1,9 @@
 /**
  * The operations read model (core/operations.ts) on the collections the repositories keep: counts and the
- * oldest of each backlog, served by their indexes on MongoDB ({status, delivery.nextAttemptAt} of orders,
- * {refundCheckAt} of deductions, {status, cancel.nextAttemptAt} of booth payments, {parkNumber} of the
- * latest heartbeats). Read-only; it owns no collection. A collection whose repository is not wired in this
- * process (a feature not configured) counts as empty.
+ * oldest of each backlog. Read-only; it owns no collection. Orders, lane deductions and booth payments have no
+ * index on their status (they are found by _id and through work items), so each count reads its collection
+ * whole, on MongoDB as on FerretDB, at every /readyz and every metrics scrape. A collection whose repository
+ * is not wired in this process (a feature not configured) counts as empty.
  */
 import type { Connection, Model } from 'mongoose';
 import type { DeliveryBacklog, OperationsReadModel, ParkHeartbeat, RefundBacklog } from '../core/operations';
