@@ -8,7 +8,9 @@ import { MongoLaneDeductionRepository } from '../../../server/src/repository/agr
 import { MongoFacePaymentRepository } from '../../../server/src/repository/face-payments';
 import { lotModels } from '../../../server/src/repository/lot-records';
 import { MongoOperationsReadModel } from '../../../server/src/repository/operations';
-import { orderModel } from '../../../server/src/repository/orders';
+import * as changes from '../../../server/src/core/orders/changes';
+import type { Order } from '../../../server/src/core/orders/model';
+import { MongoOrderRepository } from '../../../server/src/repository/orders';
 import { openTestDatabase, type TestDatabase } from '../../support/db';
 
 const T = Date.UTC(2026, 11, 5, 2, 0, 0);
@@ -36,11 +38,12 @@ describe('with every feature', () => {
   let db: TestDatabase;
   let conn: Connection;
   let ops: MongoOperationsReadModel;
+  let orders: MongoOrderRepository;
   const raw = (name: string) => (conn.models[name] as Model<unknown>).collection;
   beforeEach(async () => {
     db = await openTestDatabase('ops');
     conn = db.connection;
-    orderModel(conn);
+    orders = new MongoOrderRepository(conn);
     new MongoLaneDeductionRepository(conn);
     new MongoFacePaymentRepository(conn);
     lotModels(conn);
@@ -51,22 +54,61 @@ describe('with every feature', () => {
   });
 
   let n = 0;
-  const order = (status: string, delivery?: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
-    raw('Order').insertOne({ _id: `O${++n}` as never, status, parkNumber: 'P1', ...(delivery ? { delivery } : {}), ...extra });
+  /** An order stored as the order repository stores it (with its work item while it has work). */
+  const order = (status: Order['status'], delivery?: Record<string, unknown>, extra: Partial<Order> = {}) => {
+    const i = ++n;
+    return orders.insert({
+      orderNo: `O${i}`,
+      driverId: 'drv',
+      kind: 'prepay',
+      parkNumber: 'P1',
+      orderId: `stay-${i}`,
+      plate: '京A12345',
+      outTradeNo: `P1_1_stay-${i}_100000`,
+      quote: { chargeFen: 400, paidTotalFen: 0, profitChargeTotalFen: 0, payFen: 400, inTime: '', getTime: '', stopMinutes: 60, paidFreeMinutes: 0, profitMinutes: 0, imgName: '' },
+      amountFen: 400,
+      status,
+      expiresAt: at(300),
+      createdAt: at(-1000),
+      updatedAt: at(-1000),
+      ...(delivery ? { delivery: { transactionID: `O${i}`, attempts: 0, refusals: 0, ...delivery } as never } : {}),
+      ...extra,
+    });
+  };
 
   it('the delivery backlog at `now`: due, overdue past a minute, leased by us or others, lapsed at its last millisecond', async () => {
-    const paid = (s: number) => ({ payment: { paidAt: at(s) } });
+    const paid = (s: number) => ({ payment: { provider: 'wechat' as const, transactionId: `tx${s}`, paidFen: 400, paidAt: at(s), via: 'notification' as const } });
     await order('paid', { state: 'pending', nextAttemptAt: at(-60) }, paid(-300)); // due a minute ago exactly: not overdue yet
     await order('paid', { state: 'pending', nextAttemptAt: at(-60.001) }, paid(-200)); // overdue
     await order('paid', { state: 'pending', nextAttemptAt: at(10), leaseOwner: 'w1', leaseUntil: at(0.001) }, paid(-100)); // ours
     await order('paid', { state: 'pending', nextAttemptAt: at(10), leaseOwner: 'w2', leaseUntil: at(30) }, paid(-100)); // another's
     await order('paid', { state: 'pending', nextAttemptAt: at(10), leaseOwner: 'w1', leaseUntil: at(0) }, paid(-400)); // lapsed now
     await order('paid', { state: 'pending', nextAttemptAt: at(10), leaseUntil: null }, paid(-50)); // never leased
-    await order('paid', { state: 'delivered', nextAttemptAt: at(-999) }, paid(-999));
+    await order('paid', { state: 'done', nextAttemptAt: at(-999) }, paid(-999));
     await order('delivered', { state: 'pending', nextAttemptAt: at(-999) }, paid(-999));
     expect(await ops.deliveryBacklog(NOW, ['w1'])).toEqual({ undelivered: 6, oldestPaidAt: at(-400), overdue: 1, leasedByUs: 1, leasedByOthers: 1, lapsed: 1 });
     expect(await ops.deliveryBacklog(NOW, ['w1', 'w2'])).toMatchObject({ leasedByUs: 2, leasedByOthers: 0 });
     expect(await ops.deliveryBacklog(at(60), [])).toMatchObject({ leasedByUs: 0, leasedByOthers: 0, lapsed: 3 });
+  });
+
+  it('an order is counted while the order repository keeps it open: paid, paid late after closing, not once the lot has it', async () => {
+    const pay = (orderNo: string, from: ('quoted' | 'pending' | 'closed')[]) =>
+      changes.recordPayment(
+        from,
+        { provider: 'wechat', transactionId: `tx-${orderNo}`, paidFen: 400, paidAt: at(-30), via: 'notification' },
+        { transactionID: orderNo, state: 'pending', attempts: 0, refusals: 0, nextAttemptAt: at(-30) },
+        at(-30),
+      );
+    await order('quoted');
+    await order('quoted');
+    expect((await ops.deliveryBacklog(NOW, [])).undelivered).toBe(0);
+    expect(await orders.applyPayment('O' + (n - 1), pay('O' + (n - 1), ['quoted', 'pending']))).toBeDefined();
+    expect(await orders.apply('O' + n, changes.closeOrder(['quoted'], 'expired', at(-60)))).toBeDefined();
+    expect((await ops.deliveryBacklog(NOW, [])).undelivered).toBe(1);
+    expect(await orders.apply('O' + n, pay('O' + n, ['closed']))).toBeDefined();
+    expect(await ops.deliveryBacklog(NOW, [])).toMatchObject({ undelivered: 2, oldestPaidAt: at(-30) });
+    expect(await orders.apply('O' + (n - 1), changes.collectedByLot(at(-10)))).toBeDefined();
+    expect((await ops.deliveryBacklog(NOW, [])).undelivered).toBe(1);
   });
 
   it('the refund backlog: what is being refunded of each kind, the oldest start among them, and the failed', async () => {
