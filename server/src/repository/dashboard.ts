@@ -2,7 +2,9 @@
  * The dashboard's reads (core/operators/dashboard.ts DashboardQueries), kept apart from the repositories
  * whose collections they read: orders, booth payments (face_payments) and lane deductions
  * (agreement_deductions) — as stored; only the fields below are read. Each is a count or a read by park and
- * time or status on indexed fields; when they must be cheaper, this file is the one to change.
+ * time or status. On MongoDB orders are narrowed to the park by the prefix of their {parkNumber, outTradeNo}
+ * index; booth payments and deductions have no index on park, and on FerretDB every read here goes through
+ * its whole collection. When they must be cheaper, this file is the one to change.
  */
 import type { Connection } from 'mongoose';
 import type { DashboardPayment, DashboardQueries } from '../core/operators/dashboard';

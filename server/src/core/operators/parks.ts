@@ -1,5 +1,5 @@
 /**
- * Parks and lanes for operators (issue 7).
+ * Parks and lanes for operators.
  *
  * Parks: admins register a park (parkNumber, Bluecard key, Bluecard base URL, name, ParkSettings) and may
  * change everything; park operators may change the name and the settings of their parks; merchants neither.
