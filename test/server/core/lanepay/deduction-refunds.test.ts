@@ -37,6 +37,7 @@ import { MongoAgreementSpendRepository } from '../../../../server/src/repository
 import { MongoDriverRepository } from '../../../../server/src/repository/drivers';
 import { MongoLotRecordsRepository } from '../../../../server/src/repository/lot-records';
 import { MongoOrderRepository } from '../../../../server/src/repository/orders';
+import { MongoWorkQueue } from '../../../../server/src/repository/work';
 import { startAlipaySandbox, type AlipaySandbox } from '../../../../server/sandbox/alipay';
 import { startWechatPaySandbox, type WechatPaySandbox } from '../../../../server/sandbox/wechatpay';
 import { openTestDatabase, type TestDatabase } from '../../../support/db';
@@ -159,13 +160,25 @@ const pay427 = async (plate: string, outTradeNo: string, payCharge = '5.00') => 
   return channel.pay(park, { plateID: encodeURIComponent(plate), payCharge, outTradeNo });
 };
 const record = async (outTradeNo: string) => (await repo.get(deductionId(park.parkNumber, outTradeNo)))!;
+
+/**
+ * The record once `done` says so and its write has finished. A write that gives the record new work holds
+ * its work item until the write returns, and a sweep passes over a held item; on a busy machine a test
+ * that saw the record could sweep inside that gap.
+ */
+async function settled(outTradeNo: string, done: (d: LaneDeduction) => boolean): Promise<LaneDeduction> {
+  const d = await eventually(() => record(outTradeNo), done);
+  const work = new MongoWorkQueue(db.connection);
+  await waitUntil(async () => !(await work.all('deduction')).some((w) => w.ref === d.id && w.holdUntil), 'the write to let go of its work item');
+  return d;
+}
 const wechatTx = (tradeNo: string) => wechat.parking.transactions().find((t) => t.outTradeNo === tradeNo)!;
 const refundCalls = () => wechat.hits().filter((h) => h.method === 'POST' && h.path === '/v3/refund/domestic/refunds').length;
 
 /** WeChat settles the accepted deduction and notifies ParkPay; the record follows. */
 async function wechatSettles(d: LaneDeduction) {
   wechat.parking.settleDeduction(d.attempt!.tradeNo, 'SUCCESS');
-  return eventually(() => record(d.outTradeNo), (x) => x.state === 'paid');
+  return settled(d.outTradeNo, (x) => x.state === 'paid');
 }
 
 describe('a deduction confirmed after the lot was answered fail', () => {
@@ -256,7 +269,7 @@ describe('a deduction confirmed after the lot was answered fail', () => {
       alipay.pay(tradeNo);
       await alipay.runDue(); // the sandbox's manual clock: its notification goes out now
       await alipay.idle();
-      await eventually(() => record(outTradeNo), (x) => x.state === 'paid');
+      await settled(outTradeNo, (x) => x.state === 'paid');
       expect(alipay.agreements.balance('li')).toBe(1800);
 
       clock.advance(GRACE + 1);
@@ -303,7 +316,7 @@ describe('a deduction confirmed after the lot was answered fail', () => {
     await pay427(plate, outTradeNo);
     const d = await record(outTradeNo);
     wechat.parking.settleDeduction(d.attempt!.tradeNo, 'PAY_FAIL');
-    await eventually(() => record(outTradeNo), (x) => x.state === 'failed');
+    await settled(outTradeNo, (x) => x.state === 'failed');
     clock.advance(GRACE);
     expect(await job('f1').sweep()).toBe(1);
     const after = await record(outTradeNo);
