@@ -107,6 +107,62 @@ export function newBookingNo(now: number): string {
 
 const HOLDING: readonly BookingState[] = HOLDING_BOOKING;
 
+/** A booking of the offer for the plate, reserving and holding nothing yet. */
+function newBooking(offer: BookingOffer, driverId: string, plateKey: string, now: Date): Booking {
+  return {
+    bookingNo: newBookingNo(now.getTime()),
+    offerId: offer.offerId,
+    parkNumber: offer.parkNumber,
+    driverId,
+    plate: plateKey,
+    plateKey,
+    title: offer.title,
+    areaId: offer.areaId,
+    priceFen: offer.priceFen,
+    start: offer.start,
+    end: offer.end,
+    letInStart: offer.letInStart,
+    letInEnd: offer.letInEnd,
+    cancelRule: offer.cancelRule,
+    state: 'reserving',
+    activeKey: `${offer.offerId}|${plateKey}`,
+    holds: { offer: false, capacity: [] },
+    orderNo: newOrderNo(now.getTime()),
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** The order that pays for a booking: the offer's price, quoted until the hold runs out. */
+function bookingOrder(booking: Booking, offer: BookingOffer, now: Date, holdTtlMs: number): Order {
+  return {
+    orderNo: booking.orderNo,
+    driverId: booking.driverId,
+    kind: 'booking',
+    parkNumber: offer.parkNumber,
+    orderId: booking.bookingNo,
+    plate: booking.plateKey,
+    outTradeNo: `booking_${booking.bookingNo}`,
+    quote: {
+      chargeFen: offer.priceFen,
+      paidTotalFen: 0,
+      profitChargeTotalFen: 0,
+      payFen: offer.priceFen,
+      inTime: formatChinaTime(offer.letInStart),
+      getTime: formatChinaTime(now),
+      stopMinutes: 0,
+      paidFreeMinutes: 0,
+      profitMinutes: 0,
+      imgName: '',
+    },
+    amountFen: offer.priceFen,
+    status: 'quoted',
+    expiresAt: new Date(now.getTime() + holdTtlMs),
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
 export class BookingService implements OrderDelivery {
   readonly policy: BookingPolicy;
   private readonly owner: string;
@@ -244,36 +300,28 @@ export class BookingService implements OrderDelivery {
     if (offer.status !== 'on_sale' || offer.letInEnd <= now) throw new BookingError('offer_closed', 'this offer is no longer on sale');
     await this.park(offer.parkNumber);
 
-    const bookingNo = newBookingNo(now.getTime());
-    const booking: Booking = {
-      bookingNo,
-      offerId,
-      parkNumber: offer.parkNumber,
-      driverId,
-      plate: plateKey,
-      plateKey,
-      title: offer.title,
-      areaId: offer.areaId,
-      priceFen: offer.priceFen,
-      start: offer.start,
-      end: offer.end,
-      letInStart: offer.letInStart,
-      letInEnd: offer.letInEnd,
-      cancelRule: offer.cancelRule,
-      state: 'reserving',
-      activeKey: `${offerId}|${plateKey}`,
-      holds: { offer: false, capacity: [] },
-      orderNo: newOrderNo(now.getTime()),
-      createdAt: now,
-      updatedAt: now,
-    };
+    const booking = newBooking(offer, driverId, plateKey, now);
     if (!(await this.deps.bookings.insert(booking))) {
       const existing = await this.deps.bookings.byActiveKey(booking.activeKey);
       if (existing && existing.driverId === driverId) return this.withOrder(existing);
       throw new BookingError('plate_already_booked', `${plateKey} already has a booking of this offer`);
     }
+    await this.reserve(booking, offer);
 
-    if (!(await this.deps.offers.take(offerId))) {
+    const order = bookingOrder(booking, offer, now, this.policy.holdTtlMs);
+    await this.deps.orders.insert(order);
+    const held = await this.deps.bookings.apply(booking.bookingNo, changes.held(dateNow(this.deps.clock)));
+    this.deps.log?.info({ bookingNo: booking.bookingNo, offerId, parkNumber: offer.parkNumber }, 'booking reserved');
+    return { booking: held ?? (await this.deps.bookings.get(booking.bookingNo))!, order };
+  }
+
+  /**
+   * Take a place of the offer's count, then of each of the lot's ledgers the booking draws on, each hold
+   * recorded on the booking (see the ordering rules above). What cannot be taken releases what was, and throws.
+   */
+  private async reserve(booking: Booking, offer: BookingOffer): Promise<void> {
+    const { bookingNo } = booking;
+    if (!(await this.deps.offers.take(offer.offerId))) {
       await this.release(booking, 'sold_out: the offer is sold out');
       throw new BookingError('sold_out', 'this offer is sold out');
     }
@@ -289,37 +337,6 @@ export class BookingService implements OrderDelivery {
         throw new BookingError('no_bookable_spaces', 'the parking lot has no bookable space left for this');
       }
     }
-
-    const order: Order = {
-      orderNo: booking.orderNo,
-      driverId,
-      kind: 'booking',
-      parkNumber: offer.parkNumber,
-      orderId: bookingNo,
-      plate: plateKey,
-      outTradeNo: `booking_${bookingNo}`,
-      quote: {
-        chargeFen: offer.priceFen,
-        paidTotalFen: 0,
-        profitChargeTotalFen: 0,
-        payFen: offer.priceFen,
-        inTime: formatChinaTime(offer.letInStart),
-        getTime: formatChinaTime(now),
-        stopMinutes: 0,
-        paidFreeMinutes: 0,
-        profitMinutes: 0,
-        imgName: '',
-      },
-      amountFen: offer.priceFen,
-      status: 'quoted',
-      expiresAt: new Date(now.getTime() + this.policy.holdTtlMs),
-      createdAt: now,
-      updatedAt: now,
-    };
-    await this.deps.orders.insert(order);
-    const held = await this.deps.bookings.apply(bookingNo, changes.held(dateNow(this.deps.clock)));
-    this.deps.log?.info({ bookingNo, offerId, parkNumber: offer.parkNumber }, 'booking reserved');
-    return { booking: held ?? (await this.deps.bookings.get(bookingNo))!, order };
   }
 
   /** The driver's own booking (anyone else's reads as not found). */
