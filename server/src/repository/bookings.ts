@@ -21,11 +21,13 @@ import {
   type BookingReconciliationRepository,
   type BookingChange,
   type BookingRepository,
+  type BookingState,
   type CapacityLedger,
   type CapacityRepository,
   type OfferRepository,
   type OfferStatus,
 } from '../core/bookings/model';
+import type { WorkItem } from '../core/work';
 import { awaitKey, forEachDoc, KeyIndex, runOnce } from './keys';
 import { toUpdate } from './patch';
 import { isDuplicateKey } from './util';
@@ -146,229 +148,291 @@ const ledgerId = (parkNumber: string, key: AreaKey) => JSON.stringify([parkNumbe
 /** A park's booking that ended this long ago is no longer kept in park_bookings. */
 const ENDED_KEEP_MS = 24 * 60 * 60_000;
 
+type Models = ReturnType<typeof models>;
+interface BookingKeys {
+  active: KeyIndex;
+  byDriver: KeyIndex;
+  byPark: KeyIndex;
+}
+
+class MongoOffers implements OfferRepository {
+  constructor(private readonly m: Models) {}
+
+  async insert(offer: BookingOffer): Promise<void> {
+    const { offerId, ...rest } = offer;
+    await this.m.offers.create({ _id: offerId, ...rest });
+  }
+
+  async get(offerId: string): Promise<BookingOffer | undefined> {
+    return toOffer(await this.m.offers.findById(offerId).lean<OfferDoc>());
+  }
+
+  async listForPark(parkNumber: string, o: { onSaleAt?: Date } = {}): Promise<BookingOffer[]> {
+    const q: Record<string, unknown> = { parkNumber };
+    if (o.onSaleAt) Object.assign(q, { status: 'on_sale', letInEnd: { $gt: o.onSaleAt } });
+    const docs = await this.m.offers.find(q).sort({ letInStart: 1 }).lean<OfferDoc[]>();
+    return docs.map((d) => toOffer(d)!);
+  }
+
+  async parksWithOffers(): Promise<string[]> {
+    return (await this.m.offers.distinct('parkNumber')) as string[];
+  }
+
+  async take(offerId: string): Promise<boolean> {
+    // held < count without $expr (FerretDB v1): read count (set at creation, never changed), then one
+    // conditional $inc: of concurrent buyers only `count` ever get through.
+    const offer = await this.m.offers.findById(offerId, { count: 1 }).lean<{ count: number }>();
+    if (!offer) return false;
+    const r = await this.m.offers.updateOne({ _id: offerId, status: 'on_sale', held: { $lt: offer.count } }, { $inc: { held: 1 } });
+    return r.modifiedCount === 1;
+  }
+
+  async give(offerId: string): Promise<void> {
+    await this.m.offers.updateOne({ _id: offerId, held: { $gt: 0 } }, { $inc: { held: -1 } });
+  }
+
+  async setStatus(offerId: string, status: OfferStatus, at: Date): Promise<BookingOffer | undefined> {
+    return toOffer(await this.m.offers.findOneAndUpdate({ _id: offerId }, { $set: { status, updatedAt: at } }, { returnDocument: 'after' }).lean<OfferDoc>());
+  }
+}
+
+/**
+ * The public methods are the repository; its own reads go through the private ones, so a caller that wraps
+ * one of the public methods (a test holding a step half-way) sees only the calls made from outside.
+ */
+class MongoBookings implements BookingRepository {
+  constructor(
+    private readonly m: Models,
+    private readonly work: MongoWorkQueue,
+    private readonly keys: BookingKeys,
+  ) {}
+
+  private async read(bookingNo: string): Promise<Booking | undefined> {
+    return toBooking(await this.m.bookings.findById(bookingNo).lean<BookingDoc>());
+  }
+
+  private async readAll(nos: string[]): Promise<Booking[]> {
+    return (await Promise.all(nos.map((no) => this.read(no)))).filter((b): b is Booking => b !== undefined);
+  }
+
+  /** The park's bookings that have not ended long ago; lets go of those that did (and of released ones). */
+  private async ofPark(parkNumber: string, now: Date): Promise<Booking[]> {
+    const nos = await this.keys.byPark.refs(parkNumber);
+    const found = await Promise.all(nos.map((no) => this.read(no)));
+    const keep: Booking[] = [];
+    const drop: string[] = [];
+    found.forEach((b, i) => {
+      if (!b) return; // its insert may be under way, or lost: a later look decides
+      if (b.parkNumber !== parkNumber) return;
+      if (b.state === 'released' || b.end.getTime() < now.getTime() - ENDED_KEEP_MS) drop.push(nos[i]!);
+      else keep.push(b);
+    });
+    for (const no of drop) await this.keys.byPark.remove(parkNumber, no);
+    return keep;
+  }
+
+  private async write(bookingNo: string, filter: Record<string, unknown>, update: Record<string, unknown>, givesWork: boolean): Promise<Booking | undefined> {
+    const write = async () =>
+      toBooking(await this.m.bookings.findOneAndUpdate({ _id: bookingNo, ...filter }, update, { returnDocument: 'after' }).lean<BookingDoc>());
+    return givesWork ? this.work.around('booking', bookingNo, write, (b) => bookingDue(b, new Date(b.updatedAt))) : write();
+  }
+
+  async insert(b: Booking): Promise<boolean> {
+    const { active, byDriver, byPark } = this.keys;
+    // Its keys and its work item first (a reader checks each booking; an item whose booking never came is let go).
+    await Promise.all([byDriver.add(b.driverId, b.bookingNo), byPark.add(b.parkNumber, b.bookingNo), this.work.schedule('booking', b.bookingNo, b.createdAt)]);
+    try {
+      await this.m.bookings.create(fromBooking(b));
+    } catch (e) {
+      if (!isDuplicateKey(e)) throw e;
+      // The winner's key is written right after it.
+      await awaitKey(
+        async () => (await active.ref(b.activeKey).then((no) => (no ? this.read(no) : undefined)))?.activeKey === b.activeKey,
+        async () => (await this.m.bookings.findOne({ activeKey: b.activeKey }, { _id: 1 }).lean<{ _id: string }>())?._id,
+        (ref) => active.set(b.activeKey, ref),
+      );
+      return false;
+    }
+    await active.set(b.activeKey, b.bookingNo);
+    return true;
+  }
+
+  get(bookingNo: string): Promise<Booking | undefined> {
+    return this.read(bookingNo);
+  }
+
+  async byActiveKey(activeKey: string): Promise<Booking | undefined> {
+    const no = await this.keys.active.ref(activeKey);
+    const b = no ? await this.read(no) : undefined;
+    return b?.activeKey === activeKey ? b : undefined;
+  }
+
+  async listForDriver(driverId: string, limit: number): Promise<Booking[]> {
+    const nos = (await this.keys.byDriver.refs(driverId)).slice(-Math.max(limit * 2, limit + 20));
+    return (await this.readAll(nos))
+      .filter((b) => b.driverId === driverId)
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+      .slice(0, limit);
+  }
+
+  async listForPark(parkNumber: string, filter: { offerId?: string; states?: BookingState[]; plateKey?: string }, limit: number): Promise<Booking[]> {
+    // Operators' lists: every booking of the park, newest first.
+    const q: Record<string, unknown> = { parkNumber };
+    if (filter.offerId) q.offerId = filter.offerId;
+    if (filter.states) q.state = { $in: filter.states };
+    if (filter.plateKey) q.plateKey = filter.plateKey;
+    const docs = await this.m.bookings.find(q).sort({ createdAt: -1 }).limit(limit).lean<BookingDoc[]>();
+    return docs.map((d) => toBooking(d)!);
+  }
+
+  async apply(bookingNo: string, c: BookingChange): Promise<Booking | undefined> {
+    const filter: Record<string, unknown> = { state: { $in: c.from } };
+    if (c.when?.cancelLeaseOwner !== undefined) filter['cancel.leaseOwner'] = c.when.cancelLeaseOwner;
+    // The cancellation is written field by field; the offer hold lives in holdsOffer.
+    const update = toUpdate({ ...c.set, ...(c.to ? { state: c.to } : {}) }, ['cancel', 'holds'], { 'holds.offer': 'holdsOffer' });
+    return this.write(bookingNo, filter, update, c.to === 'cancelling');
+  }
+
+  async dropHold(bookingNo: string, hold: 'offer' | AreaKey): Promise<boolean> {
+    const path = hold === 'offer' ? 'holdsOffer' : `holdsCap.${capField(hold)}`;
+    const r = await this.m.bookings.updateOne({ _id: bookingNo, [path]: true }, { $set: { [path]: false } });
+    return r.modifiedCount === 1;
+  }
+
+  async addCapacityHold(bookingNo: string, key: AreaKey): Promise<void> {
+    await this.m.bookings.updateOne({ _id: bookingNo }, { $set: { [`holdsCap.${capField(key)}`]: true } });
+  }
+
+  async holdingCapacity(parkNumber: string, key: AreaKey, reflectedBefore: Date): Promise<Booking[]> {
+    return (await this.ofPark(parkNumber, new Date())).filter(
+      (b) => b.holds.capacity.includes(key) && (!b.issuedAt || b.issuedAt.getTime() > reflectedBefore.getTime()),
+    );
+  }
+
+  dueWork(now: Date, limit: number): Promise<WorkItem[]> {
+    return this.work.due(['booking'], now, limit);
+  }
+
+  settleWork(item: WorkItem, next: Date | undefined): Promise<void> {
+    return this.work.settle(item, next);
+  }
+
+  async claimCancel(now: Date, owner: string, leaseMs: number, bookingNo: string): Promise<Booking | undefined> {
+    const doc = await this.m.bookings
+      .findOneAndUpdate(
+        {
+          _id: bookingNo,
+          state: 'cancelling',
+          'cancel.state': 'pending',
+          'cancel.nextAttemptAt': { $lte: now },
+          $or: [{ 'cancel.leaseUntil': { $exists: false } }, { 'cancel.leaseUntil': null }, { 'cancel.leaseUntil': { $lte: now } }],
+        },
+        { $set: { 'cancel.leaseOwner': owner, 'cancel.leaseUntil': new Date(now.getTime() + leaseMs) }, $inc: { 'cancel.attempts': 1 } },
+        { returnDocument: 'after' },
+      )
+      .lean<BookingDoc>();
+    return toBooking(doc);
+  }
+
+  async forReconciliation(parkNumber: string, endsAfter: Date, bookingNos: string[]): Promise<Booking[]> {
+    const listed = await this.ofPark(parkNumber, new Date());
+    const seen = new Set(listed.map((b) => b.bookingNo));
+    const named = await this.readAll(bookingNos.filter((no) => !seen.has(no)));
+    return [
+      ...listed.filter((b) => ['issued', 'cancelling', 'cancelled'].includes(b.state) && b.end.getTime() > endsAfter.getTime()),
+      ...named.filter((b) => b.parkNumber === parkNumber),
+    ];
+  }
+
+  async markReconciled(bookingNo: string, at: Date, issue: string | undefined, admittedAt?: Date): Promise<void> {
+    await this.m.bookings.updateOne({ _id: bookingNo }, { $set: { reconciled: issue ? { at, issue } : { at } } });
+    if (admittedAt) {
+      await this.m.bookings.updateOne({ _id: bookingNo, state: 'issued', $or: [{ admittedAt: { $exists: false } }, { admittedAt: null }] }, { $set: { admittedAt } });
+    }
+  }
+
+  async letInWindows(parkNumber: string, now: Date): Promise<Booking[]> {
+    return (await this.ofPark(parkNumber, now)).filter((b) => b.state === 'issued' && b.letInEnd.getTime() >= now.getTime());
+  }
+
+  async markAdmitted(bookingNo: string, at: Date): Promise<boolean> {
+    const r = await this.m.bookings.updateOne(
+      { _id: bookingNo, state: 'issued', $or: [{ admittedAt: { $exists: false } }, { admittedAt: null }] },
+      { $set: { admittedAt: at, updatedAt: at } },
+    );
+    return r.modifiedCount === 1;
+  }
+}
+
+class MongoCapacity implements CapacityRepository {
+  constructor(private readonly m: Models) {}
+
+  async get(parkNumber: string, key: AreaKey): Promise<CapacityLedger | undefined> {
+    const d = await this.m.ledgers.findById(ledgerId(parkNumber, key)).lean<LedgerDoc>();
+    return d ? { parkNumber: d.parkNumber, key: d.key as AreaKey, heartbeatAt: d.heartbeatAt, free: d.free, v: d.v } : undefined;
+  }
+
+  async rebase(parkNumber: string, key: AreaKey, heartbeatAt: Date, free: number, expectedV: number | undefined): Promise<boolean> {
+    const _id = ledgerId(parkNumber, key);
+    if (expectedV === undefined) {
+      try {
+        await this.m.ledgers.create({ _id, parkNumber, key, heartbeatAt, free, v: 0 });
+        return true;
+      } catch (e) {
+        if (isDuplicateKey(e)) return false;
+        throw e;
+      }
+    }
+    const r = await this.m.ledgers.updateOne({ _id, v: expectedV }, { $set: { heartbeatAt, free }, $inc: { v: 1 } });
+    return r.modifiedCount === 1;
+  }
+
+  async take(parkNumber: string, key: AreaKey): Promise<boolean> {
+    const r = await this.m.ledgers.updateOne({ _id: ledgerId(parkNumber, key), free: { $gt: 0 } }, { $inc: { free: -1, v: 1 } });
+    return r.modifiedCount === 1;
+  }
+
+  async give(parkNumber: string, key: AreaKey): Promise<void> {
+    await this.m.ledgers.updateOne({ _id: ledgerId(parkNumber, key) }, { $inc: { free: 1, v: 1 } });
+  }
+}
+
+class MongoBookingReconciliations implements BookingReconciliationRepository {
+  constructor(private readonly m: Models) {}
+
+  async save(r: BookingReconciliation): Promise<void> {
+    await this.m.recon.create(r);
+  }
+
+  async latest(parkNumber: string): Promise<BookingReconciliation | undefined> {
+    const d = await this.m.recon.findOne({ parkNumber }).sort({ ranAt: -1 }).lean<ReconDoc>();
+    if (!d) return undefined;
+    const { _id: _ignored, ...rest } = d;
+    return rest as BookingReconciliation;
+  }
+}
+
 export class MongoBookingRepositories {
   readonly offers: OfferRepository;
   readonly bookings: BookingRepository;
   readonly capacity: CapacityRepository;
   readonly reconciliations: BookingReconciliationRepository;
-  private readonly m: ReturnType<typeof models>;
+  private readonly m: Models;
   private readonly work: MongoWorkQueue;
-  private readonly keys: { active: KeyIndex; byDriver: KeyIndex; byPark: KeyIndex };
+  private readonly keys: BookingKeys;
 
   constructor(private readonly conn: Connection) {
-    const m = models(conn);
-    this.m = m;
-    const work = new MongoWorkQueue(conn);
-    this.work = work;
-    const active = new KeyIndex(conn, 'booking_active');
-    const byDriver = new KeyIndex(conn, 'driver_bookings');
-    const byPark = new KeyIndex(conn, 'park_bookings');
-    this.keys = { active, byDriver, byPark };
-
-    this.offers = {
-      async insert(offer) {
-        const { offerId, ...rest } = offer;
-        await m.offers.create({ _id: offerId, ...rest });
-      },
-      async get(offerId) {
-        return toOffer(await m.offers.findById(offerId).lean<OfferDoc>());
-      },
-      async listForPark(parkNumber, o = {}) {
-        const q: Record<string, unknown> = { parkNumber };
-        if (o.onSaleAt) Object.assign(q, { status: 'on_sale', letInEnd: { $gt: o.onSaleAt } });
-        const docs = await m.offers.find(q).sort({ letInStart: 1 }).lean<OfferDoc[]>();
-        return docs.map((d) => toOffer(d)!);
-      },
-      async parksWithOffers() {
-        return (await m.offers.distinct('parkNumber')) as string[];
-      },
-      async take(offerId) {
-        // held < count without $expr (FerretDB v1): read count (set at creation, never changed), then one
-        // conditional $inc: of concurrent buyers only `count` ever get through.
-        const offer = await m.offers.findById(offerId, { count: 1 }).lean<{ count: number }>();
-        if (!offer) return false;
-        const r = await m.offers.updateOne({ _id: offerId, status: 'on_sale', held: { $lt: offer.count } }, { $inc: { held: 1 } });
-        return r.modifiedCount === 1;
-      },
-      async give(offerId) {
-        await m.offers.updateOne({ _id: offerId, held: { $gt: 0 } }, { $inc: { held: -1 } });
-      },
-      async setStatus(offerId, status: OfferStatus, at) {
-        return toOffer(await m.offers.findOneAndUpdate({ _id: offerId }, { $set: { status, updatedAt: at } }, { returnDocument: 'after' }).lean<OfferDoc>());
-      },
+    this.m = models(conn);
+    this.work = new MongoWorkQueue(conn);
+    this.keys = {
+      active: new KeyIndex(conn, 'booking_active'),
+      byDriver: new KeyIndex(conn, 'driver_bookings'),
+      byPark: new KeyIndex(conn, 'park_bookings'),
     };
-
-    const get = async (bookingNo: string) => toBooking(await m.bookings.findById(bookingNo).lean<BookingDoc>());
-    const getAll = async (nos: string[]) => (await Promise.all(nos.map(get))).filter((b): b is Booking => b !== undefined);
-    /** The park's bookings that have not ended long ago; lets go of those that did (and of released ones). */
-    const ofPark = async (parkNumber: string, now: Date) => {
-      const nos = await byPark.refs(parkNumber);
-      const found = await Promise.all(nos.map(get));
-      const keep: Booking[] = [];
-      const drop: string[] = [];
-      found.forEach((b, i) => {
-        if (!b) return; // its insert may be under way, or lost: a later look decides
-        if (b.parkNumber !== parkNumber) return;
-        if (b.state === 'released' || b.end.getTime() < now.getTime() - ENDED_KEEP_MS) drop.push(nos[i]!);
-        else keep.push(b);
-      });
-      for (const no of drop) await byPark.remove(parkNumber, no);
-      return keep;
-    };
-    const writeBooking = async (bookingNo: string, filter: Record<string, unknown>, update: Record<string, unknown>, givesWork: boolean) => {
-      const write = async () => toBooking(await m.bookings.findOneAndUpdate({ _id: bookingNo, ...filter }, update, { returnDocument: 'after' }).lean<BookingDoc>());
-      return givesWork ? work.around('booking', bookingNo, write, (b) => bookingDue(b, new Date(b.updatedAt))) : write();
-    };
-
-    this.bookings = {
-      async insert(b) {
-        // Its keys and its work item first (a reader checks each booking; an item whose booking never came is let go).
-        await Promise.all([byDriver.add(b.driverId, b.bookingNo), byPark.add(b.parkNumber, b.bookingNo), work.schedule('booking', b.bookingNo, b.createdAt)]);
-        try {
-          await m.bookings.create(fromBooking(b));
-        } catch (e) {
-          if (!isDuplicateKey(e)) throw e;
-          // The winner's key is written right after it.
-          await awaitKey(
-            async () => (await active.ref(b.activeKey).then((no) => (no ? get(no) : undefined)))?.activeKey === b.activeKey,
-            async () => (await m.bookings.findOne({ activeKey: b.activeKey }, { _id: 1 }).lean<{ _id: string }>())?._id,
-            (ref) => active.set(b.activeKey, ref),
-          );
-          return false;
-        }
-        await active.set(b.activeKey, b.bookingNo);
-        return true;
-      },
-      get,
-      async byActiveKey(activeKey) {
-        const no = await active.ref(activeKey);
-        const b = no ? await get(no) : undefined;
-        return b?.activeKey === activeKey ? b : undefined;
-      },
-      async listForDriver(driverId, limit) {
-        const nos = (await byDriver.refs(driverId)).slice(-Math.max(limit * 2, limit + 20));
-        return (await getAll(nos))
-          .filter((b) => b.driverId === driverId)
-          .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
-          .slice(0, limit);
-      },
-      async listForPark(parkNumber, filter, limit) {
-        // Operators' lists: every booking of the park, newest first.
-        const q: Record<string, unknown> = { parkNumber };
-        if (filter.offerId) q.offerId = filter.offerId;
-        if (filter.states) q.state = { $in: filter.states };
-        if (filter.plateKey) q.plateKey = filter.plateKey;
-        const docs = await m.bookings.find(q).sort({ createdAt: -1 }).limit(limit).lean<BookingDoc[]>();
-        return docs.map((d) => toBooking(d)!);
-      },
-      async apply(bookingNo, c: BookingChange) {
-        const filter: Record<string, unknown> = { state: { $in: c.from } };
-        if (c.when?.cancelLeaseOwner !== undefined) filter['cancel.leaseOwner'] = c.when.cancelLeaseOwner;
-        // The cancellation is written field by field; the offer hold lives in holdsOffer.
-        const update = toUpdate({ ...c.set, ...(c.to ? { state: c.to } : {}) }, ['cancel', 'holds'], { 'holds.offer': 'holdsOffer' });
-        return writeBooking(bookingNo, filter, update, c.to === 'cancelling');
-      },
-      async dropHold(bookingNo, hold) {
-        const path = hold === 'offer' ? 'holdsOffer' : `holdsCap.${capField(hold)}`;
-        const r = await m.bookings.updateOne({ _id: bookingNo, [path]: true }, { $set: { [path]: false } });
-        return r.modifiedCount === 1;
-      },
-      async addCapacityHold(bookingNo, key) {
-        await m.bookings.updateOne({ _id: bookingNo }, { $set: { [`holdsCap.${capField(key)}`]: true } });
-      },
-      async holdingCapacity(parkNumber, key, reflectedBefore) {
-        return (await ofPark(parkNumber, new Date())).filter(
-          (b) => b.holds.capacity.includes(key) && (!b.issuedAt || b.issuedAt.getTime() > reflectedBefore.getTime()),
-        );
-      },
-      dueWork(now, limit) {
-        return work.due(['booking'], now, limit);
-      },
-      settleWork(item, next) {
-        return work.settle(item, next);
-      },
-      async claimCancel(now, owner, leaseMs, bookingNo) {
-        const doc = await m.bookings
-          .findOneAndUpdate(
-            {
-              _id: bookingNo,
-              state: 'cancelling',
-              'cancel.state': 'pending',
-              'cancel.nextAttemptAt': { $lte: now },
-              $or: [{ 'cancel.leaseUntil': { $exists: false } }, { 'cancel.leaseUntil': null }, { 'cancel.leaseUntil': { $lte: now } }],
-            },
-            { $set: { 'cancel.leaseOwner': owner, 'cancel.leaseUntil': new Date(now.getTime() + leaseMs) }, $inc: { 'cancel.attempts': 1 } },
-            { returnDocument: 'after' },
-          )
-          .lean<BookingDoc>();
-        return toBooking(doc);
-      },
-      async forReconciliation(parkNumber, endsAfter, bookingNos) {
-        const listed = await ofPark(parkNumber, new Date());
-        const seen = new Set(listed.map((b) => b.bookingNo));
-        const named = await getAll(bookingNos.filter((no) => !seen.has(no)));
-        return [
-          ...listed.filter((b) => ['issued', 'cancelling', 'cancelled'].includes(b.state) && b.end.getTime() > endsAfter.getTime()),
-          ...named.filter((b) => b.parkNumber === parkNumber),
-        ];
-      },
-      async markReconciled(bookingNo, at, issue, admittedAt) {
-        await m.bookings.updateOne({ _id: bookingNo }, { $set: { reconciled: issue ? { at, issue } : { at } } });
-        if (admittedAt) {
-          await m.bookings.updateOne({ _id: bookingNo, state: 'issued', $or: [{ admittedAt: { $exists: false } }, { admittedAt: null }] }, { $set: { admittedAt } });
-        }
-      },
-      async letInWindows(parkNumber, now) {
-        return (await ofPark(parkNumber, now)).filter((b) => b.state === 'issued' && b.letInEnd.getTime() >= now.getTime());
-      },
-      async markAdmitted(bookingNo, at) {
-        const r = await m.bookings.updateOne(
-          { _id: bookingNo, state: 'issued', $or: [{ admittedAt: { $exists: false } }, { admittedAt: null }] },
-          { $set: { admittedAt: at, updatedAt: at } },
-        );
-        return r.modifiedCount === 1;
-      },
-    };
-
-    this.capacity = {
-      async get(parkNumber, key) {
-        const d = await m.ledgers.findById(ledgerId(parkNumber, key)).lean<LedgerDoc>();
-        return d ? { parkNumber: d.parkNumber, key: d.key as AreaKey, heartbeatAt: d.heartbeatAt, free: d.free, v: d.v } : undefined;
-      },
-      async rebase(parkNumber, key, heartbeatAt, free, expectedV) {
-        const _id = ledgerId(parkNumber, key);
-        if (expectedV === undefined) {
-          try {
-            await m.ledgers.create({ _id, parkNumber, key, heartbeatAt, free, v: 0 });
-            return true;
-          } catch (e) {
-            if (isDuplicateKey(e)) return false;
-            throw e;
-          }
-        }
-        const r = await m.ledgers.updateOne({ _id, v: expectedV }, { $set: { heartbeatAt, free }, $inc: { v: 1 } });
-        return r.modifiedCount === 1;
-      },
-      async take(parkNumber, key) {
-        const r = await m.ledgers.updateOne({ _id: ledgerId(parkNumber, key), free: { $gt: 0 } }, { $inc: { free: -1, v: 1 } });
-        return r.modifiedCount === 1;
-      },
-      async give(parkNumber, key) {
-        await m.ledgers.updateOne({ _id: ledgerId(parkNumber, key) }, { $inc: { free: 1, v: 1 } });
-      },
-    };
-
-    this.reconciliations = {
-      async save(r) {
-        await m.recon.create(r);
-      },
-      async latest(parkNumber) {
-        const d = await m.recon.findOne({ parkNumber }).sort({ ranAt: -1 }).lean<ReconDoc>();
-        if (!d) return undefined;
-        const { _id: _ignored, ...rest } = d;
-        return rest as BookingReconciliation;
-      },
-    };
+    this.offers = new MongoOffers(this.m);
+    this.bookings = new MongoBookings(this.m, this.work, this.keys);
+    this.capacity = new MongoCapacity(this.m);
+    this.reconciliations = new MongoBookingReconciliations(this.m);
   }
 
   async init(): Promise<void> {
