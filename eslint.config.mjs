@@ -43,7 +43,6 @@ export default tseslint.config(
     //   attempt() are being reshaped with their aggregates' typed changes and the lot-call pacing;
     // - the stand-ins' HTTP routers and start functions are one route table each, read route by route;
     files: [
-      'server/src/repository/passes.ts',
       'server/src/adapter/bluecard/client.ts',
       'server/sandbox/demo.ts',
       'server/sandbox/bluecard/control-router.ts',

@@ -7,7 +7,7 @@
  */
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Renewal } from '../core/lot/model';
-import type { BoothRenewalReader, PassOffer, PassPlaces, PassOfferRepository, PassPurchase, PassPurchaseRepository, PurchaseChange } from '../core/passes/model';
+import type { BoothRenewal, BoothRenewalReader, PassOffer, PassPlaces, PassOfferRepository, PassPurchase, PassPurchaseRepository, PurchaseChange } from '../core/passes/model';
 import { formatChinaDate } from '../../../shared/time';
 import { lotModels } from './lot-records';
 import { KeyIndex } from './keys';
@@ -94,111 +94,139 @@ const keyOf = {
   plate: (parkNumber: string, plate: string) => `plate:${parkNumber}:${plate}`,
 };
 
+type Models = ReturnType<typeof models>;
+
+class MongoBoothRenewals implements BoothRenewalReader {
+  constructor(private readonly renewals: ReturnType<typeof lotModels>['renewals']) {}
+
+  async ofPlate(parkNumber: string, plateKey: string, since: Date): Promise<BoothRenewal[]> {
+    // The lot's renewals are few a day per park: read the recent ones and pick the plate's.
+    const docs = await this.renewals.find({ parkNumber, receivedAt: { $gte: since } }).lean<Renewal[]>();
+    return docs
+      .filter((r) => r.plateKeys.includes(plateKey) && r.end)
+      .map((r) => ({ key: r.dedupeKey, end: formatChinaDate(new Date(r.end!)), months: r.feeMonths, receivedAt: new Date(r.receivedAt) }));
+  }
+}
+
+class MongoPassPlaces implements PassPlaces {
+  constructor(private readonly m: Models) {}
+
+  async take(parkNumber: string, plate: string, max: number, seed: () => Promise<string[]>): Promise<'held' | 'taken' | 'full'> {
+    if (!(await this.m.places.exists({ _id: parkNumber }))) {
+      const plates = [...new Set(await seed())];
+      // Two first buyers may both seed: the first insert wins, the other finds the document.
+      await this.m.places.create({ _id: parkNumber, n: plates.length, plates }).catch((e: { code?: number }) => {
+        if (e.code !== 11000) throw e;
+      });
+    }
+    // `n` mirrors the array's length: a count compared in the filter, on FerretDB and MongoDB alike.
+    const r = await this.m.places.updateOne({ _id: parkNumber, n: { $lt: max }, plates: { $ne: plate } }, { $inc: { n: 1 }, $push: { plates: plate } });
+    if (r.modifiedCount === 1) return 'taken';
+    const d = await this.m.places.findById(parkNumber).lean<PlacesDoc>();
+    return d?.plates.includes(plate) ? 'held' : 'full';
+  }
+
+  async plates(parkNumber: string): Promise<string[]> {
+    return (await this.m.places.findById(parkNumber).lean<PlacesDoc>())?.plates ?? [];
+  }
+
+  async free(parkNumber: string, plate: string): Promise<void> {
+    await this.m.places.updateOne({ _id: parkNumber, plates: plate }, { $inc: { n: -1 }, $pull: { plates: plate } });
+  }
+}
+
+class MongoPassOffers implements PassOfferRepository {
+  constructor(private readonly m: Models) {}
+
+  async get(parkNumber: string): Promise<PassOffer | undefined> {
+    const d = await this.m.offers.findById(parkNumber).lean<OfferDoc>();
+    return d ? toOffer(d) : undefined;
+  }
+
+  async put(offer: PassOffer): Promise<void> {
+    const { parkNumber, ...rest } = offer;
+    await this.m.offers.replaceOne({ _id: parkNumber }, rest, { upsert: true });
+  }
+}
+
+class MongoPassPurchases implements PassPurchaseRepository {
+  constructor(
+    private readonly m: Models,
+    private readonly keys: KeyIndex,
+  ) {}
+
+  /** The purchases a key names, newest first (a reader checks each one still matches the key). */
+  private async named(key: string): Promise<PassPurchase[]> {
+    const docs = await this.m.purchases.find({ _id: { $in: await this.keys.refs(key) } }).lean<PurchaseDoc[]>();
+    return docs.map(toPurchase).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+  }
+
+  async insert(p: PassPurchase): Promise<void> {
+    const { purchaseNo, ...rest } = p;
+    await this.keys.addMany([
+      { key: keyOf.driver(p.driverId), ref: purchaseNo },
+      { key: keyOf.park(p.parkNumber), ref: purchaseNo },
+      { key: keyOf.plate(p.parkNumber, p.plate), ref: purchaseNo },
+    ]);
+    await this.m.purchases.create({ _id: purchaseNo, ...rest });
+  }
+
+  async get(purchaseNo: string): Promise<PassPurchase | undefined> {
+    const d = await this.m.purchases.findById(purchaseNo).lean<PurchaseDoc>();
+    return d ? toPurchase(d) : undefined;
+  }
+
+  async apply(purchaseNo: string, c: PurchaseChange): Promise<PassPurchase | undefined> {
+    const update = toUpdate({ ...c.set, ...(c.to ? { state: c.to } : {}) });
+    const d = await this.m.purchases.findOneAndUpdate({ _id: purchaseNo, state: { $in: c.from } }, update, { returnDocument: 'after' }).lean<PurchaseDoc>();
+    return d ? toPurchase(d) : undefined;
+  }
+
+  async ofPlate(parkNumber: string, plate: string, limit: number): Promise<PassPurchase[]> {
+    const list = await this.named(keyOf.plate(parkNumber, plate));
+    return list.filter((p) => p.parkNumber === parkNumber && p.plate === plate).slice(0, limit);
+  }
+
+  async listForDriver(driverId: string, limit: number): Promise<PassPurchase[]> {
+    return (await this.named(keyOf.driver(driverId))).filter((p) => p.driverId === driverId).slice(0, limit);
+  }
+
+  async listForPark(parkNumber: string, limit: number): Promise<PassPurchase[]> {
+    return (await this.named(keyOf.park(parkNumber))).filter((p) => p.parkNumber === parkNumber).slice(0, limit);
+  }
+
+  async claimRestore(purchaseNo: string, key: string): Promise<boolean> {
+    const r = await this.m.purchases.updateOne({ _id: purchaseNo, restored: { $ne: key } }, { $addToSet: { restored: key } });
+    return r.modifiedCount === 1;
+  }
+
+  async unclaimRestore(purchaseNo: string, key: string): Promise<void> {
+    await this.m.purchases.updateOne({ _id: purchaseNo }, { $pull: { restored: key } });
+  }
+
+  async holding(parkNumber: string, today: string): Promise<PassPurchase[]> {
+    const list = await this.named(keyOf.park(parkNumber));
+    return list.filter(
+      (p) => p.parkNumber === parkNumber && (p.state === 'awaiting_payment' || p.state === 'extending' || (p.state === 'active' && (p.validTo ?? '') >= today)),
+    );
+  }
+}
+
 export class MongoPassRepositories {
   readonly offers: PassOfferRepository;
   readonly purchases: PassPurchaseRepository;
   readonly boothRenewals: BoothRenewalReader;
   readonly places: PassPlaces;
-  private readonly m: ReturnType<typeof models>;
+  private readonly m: Models;
   private readonly keys: KeyIndex;
 
   constructor(conn: Connection) {
     this.m = models(conn);
     this.keys = new KeyIndex(conn, 'pass_keys');
-    const m = this.m;
-    const keys = this.keys;
-    const read = async (ids: string[], limit: number) => {
-      const docs = await m.purchases.find({ _id: { $in: ids } }).lean<PurchaseDoc[]>();
-      return docs
-        .map(toPurchase)
-        .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
-        .slice(0, limit);
-    };
-    const renewals = lotModels(conn).renewals;
-    this.boothRenewals = {
-      async ofPlate(parkNumber, plateKey, since) {
-        // The lot's renewals are few a day per park: read the recent ones and pick the plate's.
-        const docs = await renewals.find({ parkNumber, receivedAt: { $gte: since } }).lean<Renewal[]>();
-        return docs
-          .filter((r) => r.plateKeys.includes(plateKey) && r.end)
-          .map((r) => ({ key: r.dedupeKey, end: formatChinaDate(new Date(r.end!)), months: r.feeMonths, receivedAt: new Date(r.receivedAt) }));
-      },
-    };
-    this.places = {
-      async take(parkNumber, plate, max, seed) {
-        if (!(await m.places.exists({ _id: parkNumber }))) {
-          const plates = [...new Set(await seed())];
-          // Two first buyers may both seed: the first insert wins, the other finds the document.
-          await m.places.create({ _id: parkNumber, n: plates.length, plates }).catch((e: { code?: number }) => {
-            if (e.code !== 11000) throw e;
-          });
-        }
-        // `n` mirrors the array's length: a count compared in the filter, on FerretDB and MongoDB alike.
-        const r = await m.places.updateOne({ _id: parkNumber, n: { $lt: max }, plates: { $ne: plate } }, { $inc: { n: 1 }, $push: { plates: plate } });
-        if (r.modifiedCount === 1) return 'taken';
-        const d = await m.places.findById(parkNumber).lean<PlacesDoc>();
-        return d?.plates.includes(plate) ? 'held' : 'full';
-      },
-      async plates(parkNumber) {
-        return (await m.places.findById(parkNumber).lean<PlacesDoc>())?.plates ?? [];
-      },
-      async free(parkNumber, plate) {
-        await m.places.updateOne({ _id: parkNumber, plates: plate }, { $inc: { n: -1 }, $pull: { plates: plate } });
-      },
-    };
-    this.offers = {
-      async get(parkNumber) {
-        const d = await m.offers.findById(parkNumber).lean<OfferDoc>();
-        return d ? toOffer(d) : undefined;
-      },
-      async put(offer) {
-        const { parkNumber, ...rest } = offer;
-        await m.offers.replaceOne({ _id: parkNumber }, rest, { upsert: true });
-      },
-    };
-    this.purchases = {
-      async insert(p) {
-        const { purchaseNo, ...rest } = p;
-        await keys.addMany([
-          { key: keyOf.driver(p.driverId), ref: purchaseNo },
-          { key: keyOf.park(p.parkNumber), ref: purchaseNo },
-          { key: keyOf.plate(p.parkNumber, p.plate), ref: purchaseNo },
-        ]);
-        await m.purchases.create({ _id: purchaseNo, ...rest });
-      },
-      async get(purchaseNo) {
-        const d = await m.purchases.findById(purchaseNo).lean<PurchaseDoc>();
-        return d ? toPurchase(d) : undefined;
-      },
-      async apply(purchaseNo, c: PurchaseChange) {
-        const update = toUpdate({ ...c.set, ...(c.to ? { state: c.to } : {}) });
-        const d = await m.purchases.findOneAndUpdate({ _id: purchaseNo, state: { $in: c.from } }, update, { returnDocument: 'after' }).lean<PurchaseDoc>();
-        return d ? toPurchase(d) : undefined;
-      },
-      async ofPlate(parkNumber, plate, limit) {
-        const list = await read(await keys.refs(keyOf.plate(parkNumber, plate)), Number.MAX_SAFE_INTEGER);
-        return list.filter((p) => p.parkNumber === parkNumber && p.plate === plate).slice(0, limit);
-      },
-      async listForDriver(driverId, limit) {
-        return (await read(await keys.refs(keyOf.driver(driverId)), Number.MAX_SAFE_INTEGER)).filter((p) => p.driverId === driverId).slice(0, limit);
-      },
-      async listForPark(parkNumber, limit) {
-        return (await read(await keys.refs(keyOf.park(parkNumber)), Number.MAX_SAFE_INTEGER)).filter((p) => p.parkNumber === parkNumber).slice(0, limit);
-      },
-      async claimRestore(purchaseNo, key) {
-        const r = await m.purchases.updateOne({ _id: purchaseNo, restored: { $ne: key } }, { $addToSet: { restored: key } });
-        return r.modifiedCount === 1;
-      },
-      async unclaimRestore(purchaseNo, key) {
-        await m.purchases.updateOne({ _id: purchaseNo }, { $pull: { restored: key } });
-      },
-      async holding(parkNumber, today) {
-        const list = await read(await keys.refs(keyOf.park(parkNumber)), Number.MAX_SAFE_INTEGER);
-        return list.filter(
-          (p) => p.parkNumber === parkNumber && (p.state === 'awaiting_payment' || p.state === 'extending' || (p.state === 'active' && (p.validTo ?? '') >= today)),
-        );
-      },
-    };
+    this.boothRenewals = new MongoBoothRenewals(lotModels(conn).renewals);
+    this.places = new MongoPassPlaces(this.m);
+    this.offers = new MongoPassOffers(this.m);
+    this.purchases = new MongoPassPurchases(this.m, this.keys);
   }
 
   async init(): Promise<void> {
