@@ -39,11 +39,8 @@ export default tseslint.config(
   },
   {
     // The functions still longer, each with why it is not split yet:
-    // - bookings' book(), the bookings and passes repositories' constructors and the Bluecard client's
-    //   attempt() are being reshaped with their aggregates' typed changes and the lot-call pacing;
     // - the stand-ins' HTTP routers and start functions are one route table each, read route by route;
     files: [
-      'server/src/adapter/bluecard/client.ts',
       'server/sandbox/demo.ts',
       'server/sandbox/bluecard/control-router.ts',
       'server/sandbox/bluecard/sandbox.ts',

@@ -549,29 +549,17 @@ export class BluecardClient {
     left?: number,
   ): Promise<R> {
     const timeoutMs = left === undefined ? this.timeoutFor(spec) : Math.min(this.timeoutFor(spec), left);
-    const fail = (
-      kind: BluecardErrorKind,
-      detail: string,
-      extra: { transient?: boolean; errorCode?: string; httpStatus?: number; cause?: unknown } = {},
-    ): AttemptFailed => {
-      const transient = extra.transient ?? false;
-      return new AttemptFailed(
-        new BluecardError({
-          parkNumber: park.parkNumber,
-          iface: spec.label,
-          kind,
-          detail: scrub(detail, park),
-          retryable: transient && spec.repeat !== 'never',
-          errorCode: extra.errorCode === undefined ? undefined : scrub(extra.errorCode, park),
-          httpStatus: extra.httpStatus,
-          attempts: attempt,
-          cause: extra.cause,
-        }),
-        transient,
-      );
-    };
+    const fail = attemptFailure(park, spec, attempt);
+    const started = this.clock.now();
+    const { status, text } = await this.post(park, spec.path, body, timeoutMs, fail);
+    const result = readAnswer(spec, status, text, map, fail);
+    this.log.info({ parkNumber: park.parkNumber, iface: spec.label, attempt, ms: this.clock.now() - started }, 'bluecard call succeeded');
+    return result;
+  }
 
-    const url = downUrl(park.bluecardBaseUrl, spec.path);
+  /** POST the signed body to the park's interface; no answer within `timeoutMs` is a timeout. */
+  private async post(park: Park, path: string, body: string, timeoutMs: number, fail: Fail): Promise<{ status: number; text: string }> {
+    const url = downUrl(park.bluecardBaseUrl, path);
     const headers = {
       sign: bluecardSign(park.key, park.parkNumber),
       'content-type': 'application/json;charset=utf-8',
@@ -580,9 +568,6 @@ export class BluecardClient {
     const controller = new AbortController();
     let timedOut = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const started = this.clock.now();
-    let status: number;
-    let text: string;
     try {
       const request = Promise.resolve().then(() => this.transport(url, { method: 'POST', headers, body, signal: controller.signal }));
       request.catch(() => undefined); // it may reject after the timeout won the race
@@ -593,48 +578,13 @@ export class BluecardClient {
           reject(new Error('timeout'));
         }, timeoutMs);
       });
-      ({ status, text } = await Promise.race([request, timeout]));
+      return await Promise.race([request, timeout]);
     } catch (e) {
       if (timedOut) throw fail('timeout', `no answer within ${timeoutMs} ms`, { transient: true });
       throw fail('network', `network error: ${describeNetworkError(e)}`, { transient: true, cause: e });
     } finally {
       clearTimeout(timer);
     }
-
-    if (status < 200 || status > 299) {
-      throw fail('http', `HTTP ${status}${snippet(text)}`, {
-        transient: status >= 500 || status === 429,
-        httpStatus: status,
-        errorCode: errorCodeIn(text),
-      });
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text.replace(/^\uFEFF/, ''));
-    } catch (e) {
-      throw fail('bad_answer', `answer is not JSON${snippet(text)}`, { httpStatus: status, cause: e });
-    }
-    const parsed = spec.answer.safeParse(json);
-    if (!parsed.success) {
-      const issues = parsed.error.issues
-        .slice(0, 5)
-        .map((i) => `${i.path.length ? i.path.join('.') : '(answer)'}: ${i.message}`)
-        .join('; ');
-      throw fail('bad_answer', `answer does not match the schema: ${issues}`, { httpStatus: status, cause: parsed.error });
-    }
-    const answer: BluecardAnswer<D> = parsed.data;
-    if (answer.status !== 'success') {
-      const reason = answer.errorCode;
-      throw fail('rejected', `rejected: ${reason === '' ? '(no reason given)' : reason}`, { errorCode: reason, httpStatus: status });
-    }
-    let result: R;
-    try {
-      result = map ? map(answer.datas) : (answer.datas as unknown as R);
-    } catch (e) {
-      throw fail('bad_answer', `answer unusable: ${messageOf(e)}`, { httpStatus: status, cause: e });
-    }
-    this.log.info({ parkNumber: park.parkNumber, iface: spec.label, attempt, ms: this.clock.now() - started }, 'bluecard call succeeded');
-    return result;
   }
 
   private timeoutFor(spec: DownCall<unknown, unknown>): number {
@@ -645,6 +595,71 @@ export class BluecardClient {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+
+/** Makes the failure of one attempt: its BluecardError, scrubbed of the park's key and sign. */
+type Fail = (
+  kind: BluecardErrorKind,
+  detail: string,
+  extra?: { transient?: boolean; errorCode?: string; httpStatus?: number; cause?: unknown },
+) => AttemptFailed;
+
+function attemptFailure(park: Park, spec: DownCall<unknown, unknown>, attempt: number): Fail {
+  return (kind, detail, extra = {}) => {
+    const transient = extra.transient ?? false;
+    return new AttemptFailed(
+      new BluecardError({
+        parkNumber: park.parkNumber,
+        iface: spec.label,
+        kind,
+        detail: scrub(detail, park),
+        retryable: transient && spec.repeat !== 'never',
+        errorCode: extra.errorCode === undefined ? undefined : scrub(extra.errorCode, park),
+        httpStatus: extra.httpStatus,
+        attempts: attempt,
+        cause: extra.cause,
+      }),
+      transient,
+    );
+  };
+}
+
+/**
+ * The result of a lot's answer: HTTP 2xx, JSON, the interface's schema, status success, then `map`. Each step
+ * that fails throws its own kind of failure (only HTTP 5xx and 429 are transient).
+ */
+function readAnswer<Q, D, R>(spec: DownCall<Q, D>, status: number, text: string, map: ((datas: D) => R) | undefined, fail: Fail): R {
+  if (status < 200 || status > 299) {
+    throw fail('http', `HTTP ${status}${snippet(text)}`, {
+      transient: status >= 500 || status === 429,
+      httpStatus: status,
+      errorCode: errorCodeIn(text),
+    });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (e) {
+    throw fail('bad_answer', `answer is not JSON${snippet(text)}`, { httpStatus: status, cause: e });
+  }
+  const parsed = spec.answer.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues
+      .slice(0, 5)
+      .map((i) => `${i.path.length ? i.path.join('.') : '(answer)'}: ${i.message}`)
+      .join('; ');
+    throw fail('bad_answer', `answer does not match the schema: ${issues}`, { httpStatus: status, cause: parsed.error });
+  }
+  const answer: BluecardAnswer<D> = parsed.data;
+  if (answer.status !== 'success') {
+    const reason = answer.errorCode;
+    throw fail('rejected', `rejected: ${reason === '' ? '(no reason given)' : reason}`, { errorCode: reason, httpStatus: status });
+  }
+  try {
+    return map ? map(answer.datas) : (answer.datas as unknown as R);
+  } catch (e) {
+    throw fail('bad_answer', `answer unusable: ${messageOf(e)}`, { httpStatus: status, cause: e });
+  }
+}
 
 function withFen<T extends { charge: string; payCharge: string; paidTotal: string; profitChargeTotal: string }>(d: T): T & { fen: StayFen } {
   return {
