@@ -97,103 +97,36 @@ function demoService(t: Partial<TariffDefinition> | undefined) {
 /** Paths ParkPay's other ports own: never answered with the "being built" page. */
 const NOT_APP = /^\/(api|bluecard|notify|healthz|readyz|demo)(\/|$)/;
 
+type Sandboxes = Demo['sandboxes'];
+
 export async function startDemo(opts: DemoOptions): Promise<Demo> {
   const shared = opts.shared ?? true;
   const clockFile = shared ? opts.clockFile : undefined;
   const clock = opts.clock ?? new ScaledClock(Date.now() + savedLead(clockFile), 1);
   const started: { stop(): Promise<void> }[] = [];
   if (!opts.clock && clockFile) started.push(keepLead(clock, clockFile, opts.logger));
-  const track = <T extends { stop(): Promise<void> }>(s: T) => (started.push(s), s);
   try {
-    const bluecard = track(
-      await startBluecardSandbox({
-        parks: demoParks(),
-        host: opts.host,
-        port: opts.ports.bluecardSandboxPort,
-        clock,
-        clockForwardOnly: shared,
-        exitWithholding: true,
-        onError: (e) => opts.logger.warn({ err: e }, 'Bluecard sandbox problem'),
-      }),
-    );
-    const wechatLogin = track(await startWechatLoginSandbox({ host: opts.host, port: opts.ports.wechatLoginSandboxPort }));
-    // The payment sandboxes check request timestamps against their clock: ParkPay's when shared (Alipay's
-    // trade timeouts and notification retries then run on it, checked every 200 ms), else real time.
-    const wechatPay = track(
-      await startWechatPaySandbox({
-        mode: 'publicKey',
-        appId: wechatLogin.app.appId,
-        host: opts.host,
-        port: opts.ports.wechatPaySandboxPort,
-        ...(shared ? { clock } : {}),
-      }),
-    );
-    const alipay = track(await startAlipaySandbox({ host: opts.host, port: opts.ports.alipaySandboxPort, ...(shared ? { clock, pollMs: 200 } : {}) }));
+    const sandboxes = await startSandboxes(opts, clock, shared, (s) => started.push(s));
+    const { bluecard, wechatLogin, wechatPay, alipay } = sandboxes;
     const def = demoParks()[0]!;
     let parkPayUrl: string | undefined;
     const h5Dir = path.resolve(opts.h5Dir ?? 'miniapp/dist/h5');
     const driverApp = new DriverApp(h5Dir);
-
-    const router = playgroundRouter({
-      parkNumber: DEMO_PARK_NUMBER,
-      bluecard,
-      wechatPay,
-      alipay,
-      clock,
-      parkPayUrl: () => parkPayUrl,
-      operator: { username: DEMO_OPERATOR.username, password: DEMO_OPERATOR.password },
-      driverApp: () => driverApp.status(),
-    });
-    // While the driver app is being built (or has no build), its pages say so instead of a bare 404.
-    router.get(/^\/.*/, async (ctx, next) => {
-      const status = driverApp.status();
-      if (status.state === 'ready' || NOT_APP.test(ctx.path)) return next();
-      ctx.status = status.state === 'missing' ? 404 : 503;
-      ctx.set('retry-after', '3');
-      ctx.set('cache-control', 'no-store');
-      ctx.type = 'text/html; charset=utf-8';
-      ctx.body = buildingPage(status);
-    });
-
     return {
       parks: [{ parkNumber: DEMO_PARK_NUMBER, key: DEMO_PARK_KEY, bluecardBaseUrl: bluecard.url, name: def.name, settings: { service: demoService(def.tariff) } }],
       wechatLogin: wechatLogin.app,
       wechatPay: { ...wechatPay.merchant, baseUrl: wechatPay.url } as NonNullable<Config['wechatPay']>,
       alipay: { ...alipay.app, keyType: 'PKCS8' as const, gateway: alipay.gateway },
-      invoicing: {
-        wechat: {
-          showFapiaoCell: false,
-          sellerName: '示例停车管理有限公司',
-          // Issued fapiao go into the payer's card package (the sandbox keeps the card).
-          cardTemplate: { cardAppid: wechatLogin.app.appId, logoUrl: `${wechatPay.url}/__sandbox/fapiao/logo.png`, payeeName: '示例停车场' },
-        },
-        lineItem: { goodsName: '停车服务费', taxCode: '3040502020200000000', taxRate: 900, unit: '次' },
-        parks: { [DEMO_PARK_NUMBER]: { goodsName: '停车服务费', taxCode: '3040502020200000000', taxRate: 900 } },
-      },
+      invoicing: demoInvoicing(sandboxes),
       messages: demoMessages(),
-      sandboxes: { bluecard, wechatLogin, wechatPay, alipay },
+      sandboxes,
       clock,
-      router,
+      router: demoRouter(sandboxes, clock, driverApp, () => parkPayUrl),
       connect: (url) => {
         parkPayUrl = url;
         return bluecard.setParkPayBaseUrl(url);
       },
-      describe: () => {
-        const u = parkPayUrl ?? '';
-        return [
-          `  ▶ lot playground (start here): ${u}/demo`,
-          `  driver app, as a scan of lane 1 ${def.lanes[0]!.name} opens it: ${u}/q/${DEMO_PARK_NUMBER}/1`,
-          `  operator console: ${u}/#/packages/op/login/index  (demo admin: ${DEMO_OPERATOR.username} / ${DEMO_OPERATOR.password})`,
-          // Each sandbox by a page that opens in a browser (their roots answer like the real services: 404).
-          `  Bluecard sandbox: ${bluecard.url}/sandbox/  (control API; the lot: ${bluecard.url}/sandbox/parks/${DEMO_PARK_NUMBER})`,
-          `  WeChat login sandbox: ${wechatLogin.url}/__sandbox/calls  (a wx.login code: POST ${wechatLogin.url}/__sandbox/code {"user":"zhang"}; H5: POST /api/auth/demo {"name":"zhang"})`,
-          `  WeChat Pay sandbox: ${wechatPay.url}/__sandbox/state  (e-invoicing: ${wechatPay.url}/__sandbox/fapiao/state)`,
-          `  Alipay sandbox: ${alipay.url}/__sandbox/trades`,
-          `  booth payment codes (4.24): WeChat POST ${wechatPay.url}/__sandbox/micropay/codes {"behaviour":"pay"|"password"}, Alipay POST ${alipay.url}/__sandbox/payment-code {"user":"zhang"}`,
-          `  demo clock: one for ParkPay and every sandbox, now ${formatChinaTime(clock.now())}; move it forward in the playground or with POST ${bluecard.url}/sandbox/clock {"advanceMinutes":75}`,
-          `  demo park ${DEMO_PARK_NUMBER} "${def.name}", key ${DEMO_PARK_KEY}, lanes: ${def.lanes.map((l) => `${l.passagewayId} ${l.name}`).join(', ')}`,
-        ];
-      },
+      describe: () => banner(parkPayUrl ?? '', sandboxes, clock),
       prepareDriverApp: async (o) => {
         if (await driverApp.prepare({ ...o, need: buildNeeded(h5Dir) })) o.say(`  ▶ the driver app is ready: ${parkPayUrl ?? ''}/demo`);
       },
@@ -206,6 +139,94 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
     await Promise.all(started.map((s) => s.stop().catch(() => undefined)));
     throw e;
   }
+}
+
+/** Start the four stand-ins, each handed to `started` as soon as it runs (so a later failure stops it). */
+async function startSandboxes(opts: DemoOptions, clock: Clock, shared: boolean, started: (s: { stop(): Promise<void> }) => void): Promise<Sandboxes> {
+  const track = <T extends { stop(): Promise<void> }>(s: T) => (started(s), s);
+  const bluecard = track(
+    await startBluecardSandbox({
+      parks: demoParks(),
+      host: opts.host,
+      port: opts.ports.bluecardSandboxPort,
+      clock,
+      clockForwardOnly: shared,
+      exitWithholding: true,
+      onError: (e) => opts.logger.warn({ err: e }, 'Bluecard sandbox problem'),
+    }),
+  );
+  const wechatLogin = track(await startWechatLoginSandbox({ host: opts.host, port: opts.ports.wechatLoginSandboxPort }));
+  // The payment sandboxes check request timestamps against their clock: ParkPay's when shared (Alipay's
+  // trade timeouts and notification retries then run on it, checked every 200 ms), else real time.
+  const wechatPay = track(
+    await startWechatPaySandbox({
+      mode: 'publicKey',
+      appId: wechatLogin.app.appId,
+      host: opts.host,
+      port: opts.ports.wechatPaySandboxPort,
+      ...(shared ? { clock } : {}),
+    }),
+  );
+  const alipay = track(await startAlipaySandbox({ host: opts.host, port: opts.ports.alipaySandboxPort, ...(shared ? { clock, pollMs: 200 } : {}) }));
+  return { bluecard, wechatLogin, wechatPay, alipay };
+}
+
+/** /demo (the lot playground), and the driver app's "being built" page while its build runs. */
+function demoRouter(s: Sandboxes, clock: Clock, driverApp: DriverApp, parkPayUrl: () => string | undefined): Router {
+  const router = playgroundRouter({
+    parkNumber: DEMO_PARK_NUMBER,
+    bluecard: s.bluecard,
+    wechatPay: s.wechatPay,
+    alipay: s.alipay,
+    clock,
+    parkPayUrl,
+    operator: { username: DEMO_OPERATOR.username, password: DEMO_OPERATOR.password },
+    driverApp: () => driverApp.status(),
+  });
+  // While the driver app is being built (or has no build), its pages say so instead of a bare 404.
+  router.get(/^\/.*/, async (ctx, next) => {
+    const status = driverApp.status();
+    if (status.state === 'ready' || NOT_APP.test(ctx.path)) return next();
+    ctx.status = status.state === 'missing' ? 404 : 503;
+    ctx.set('retry-after', '3');
+    ctx.set('cache-control', 'no-store');
+    ctx.type = 'text/html; charset=utf-8';
+    ctx.body = buildingPage(status);
+  });
+  return router;
+}
+
+/** E-invoicing on the WeChat Pay sandbox, for the demo park. */
+function demoInvoicing(s: Sandboxes): InvoicingConfig {
+  return {
+    wechat: {
+      showFapiaoCell: false,
+      sellerName: '示例停车管理有限公司',
+      // Issued fapiao go into the payer's card package (the sandbox keeps the card).
+      cardTemplate: { cardAppid: s.wechatLogin.app.appId, logoUrl: `${s.wechatPay.url}/__sandbox/fapiao/logo.png`, payeeName: '示例停车场' },
+    },
+    lineItem: { goodsName: '停车服务费', taxCode: '3040502020200000000', taxRate: 900, unit: '次' },
+    parks: { [DEMO_PARK_NUMBER]: { goodsName: '停车服务费', taxCode: '3040502020200000000', taxRate: 900 } },
+  };
+}
+
+/** The start banner's lines: where to begin, and each sandbox by a page that opens in a browser. */
+function banner(u: string, s: Sandboxes, clock: Clock): string[] {
+  const { bluecard, wechatLogin, wechatPay, alipay } = s;
+  const def = demoParks()[0]!;
+  return [
+    `  ▶ lot playground (start here): ${u}/demo`,
+    `  driver app, as a scan of lane 1 ${def.lanes[0]!.name} opens it: ${u}/q/${DEMO_PARK_NUMBER}/1`,
+    `  operator console: ${u}/#/packages/op/login/index  (demo admin: ${DEMO_OPERATOR.username} / ${DEMO_OPERATOR.password})`,
+    // The sandboxes' roots answer like the real services: 404.
+    `  Bluecard sandbox: ${bluecard.url}/sandbox/  (control API; the lot: ${bluecard.url}/sandbox/parks/${DEMO_PARK_NUMBER})`,
+    `  WeChat login sandbox: ${wechatLogin.url}/__sandbox/calls  (a wx.login code: POST ${wechatLogin.url}/__sandbox/code {"user":"zhang"}; H5: POST /api/auth/demo {"name":"zhang"})`,
+    `  WeChat Pay sandbox: ${wechatPay.url}/__sandbox/state  (e-invoicing: ${wechatPay.url}/__sandbox/fapiao/state)`,
+    `  Alipay sandbox: ${alipay.url}/__sandbox/trades`,
+    `  booth payment codes (4.24): WeChat POST ${wechatPay.url}/__sandbox/micropay/codes {"behaviour":"pay"|"password"}, Alipay POST ${alipay.url}/__sandbox/payment-code {"user":"zhang"}`,
+    `  demo clock: one for ParkPay and every sandbox, now ${formatChinaTime(clock.now())}; move it forward in the playground or with POST ${bluecard.url}/sandbox/clock {"advanceMinutes":75}`,
+    `  demo park ${DEMO_PARK_NUMBER} "${def.name}", key ${DEMO_PARK_KEY}, lanes: ${def.lanes.map((l) => `${l.passagewayId} ${l.name}`).join(', ')}`,
+  ];
 }
 
 /** The demo clock's lead over real time saved in `file` (0 when none). */
