@@ -104,53 +104,109 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   return r.data;
 }
 
-export function controlRouter(sandbox: () => BluecardSandbox): Router {
+type Sandbox = () => BluecardSandbox;
+
+export function controlRouter(sandbox: Sandbox): Router {
   const router = new Router({ prefix: '/sandbox' });
+  router.use(answerErrors);
+  sandboxRoutes(router, sandbox);
+  parkRoutes(router, sandbox);
+  bookingRoutes(router, sandbox);
+  sendRoutes(router, sandbox);
+  laneRoutes(router, sandbox);
+  return router;
+}
 
-  router.use(async (ctx, next) => {
-    try {
-      await next();
-    } catch (e) {
-      if (e instanceof ControlError) {
-        ctx.status = e.status;
-        ctx.body = { error: { code: e.code, message: e.message, ...e.details } };
-      } else if (e instanceof Refusal) {
-        ctx.status = e.code === 'not_found' ? 404 : 409;
-        ctx.body = { error: { code: e.code, message: e.message, ...e.details } };
-      } else {
-        ctx.status = 500;
-        ctx.body = { error: { code: 'sandbox_error', message: (e as Error).message } };
-      }
+/** Errors as `{error:{code,message,…}}`: the control API's own with their status, the lot's refusals 404 or 409. */
+async function answerErrors(ctx: Context, next: () => Promise<unknown>): Promise<void> {
+  try {
+    await next();
+  } catch (e) {
+    if (e instanceof ControlError) {
+      ctx.status = e.status;
+      ctx.body = { error: { code: e.code, message: e.message, ...e.details } };
+    } else if (e instanceof Refusal) {
+      ctx.status = e.code === 'not_found' ? 404 : 409;
+      ctx.body = { error: { code: e.code, message: e.message, ...e.details } };
+    } else {
+      ctx.status = 500;
+      ctx.body = { error: { code: 'sandbox_error', message: (e as Error).message } };
     }
-  });
+  }
+}
 
-  const lot = (ctx: Context): SandboxPark => {
-    const l = sandbox()
-      .parks()
-      .find((p) => p.parkNumber === ctx.params.parkNumber);
-    if (!l) throw new ControlError(404, 'unknown_park', `no park ${String(ctx.params.parkNumber)}`);
-    return l;
+/** The park the path names. */
+function lotOf(sandbox: Sandbox, ctx: Context): SandboxPark {
+  const l = sandbox()
+    .parks()
+    .find((p) => p.parkNumber === ctx.params.parkNumber);
+  if (!l) throw new ControlError(404, 'unknown_park', `no park ${String(ctx.params.parkNumber)}`);
+  return l;
+}
+
+function clockView(s: BluecardSandbox) {
+  const now = s.clock.now();
+  return {
+    now,
+    nowChina: formatChinaTime(now),
+    speed: s.clockSpeed(),
+    settable: s.clockSettable(),
+    forwardOnly: s.clockForwardOnly(),
+    pendingTimers: s.scheduler.pending(),
   };
+}
 
-  const clockView = () => {
-    const s = sandbox();
-    const now = s.clock.now();
-    return {
-      now,
-      nowChina: formatChinaTime(now),
-      speed: s.clockSpeed(),
-      settable: s.clockSettable(),
-      forwardOnly: s.clockForwardOnly(),
-      pendingTimers: s.scheduler.pending(),
-    };
+/** Set, advance or speed up the clock, as far as this sandbox's clock allows. */
+async function moveClock(s: BluecardSandbox, b: z.infer<typeof clockBody>): Promise<void> {
+  if ((b.set !== undefined || b.advanceMs !== undefined || b.advanceMinutes !== undefined) && !s.clockSettable()) {
+    throw new ControlError(409, 'clock_not_settable', 'the sandbox runs on a clock that cannot be set');
+  }
+  if (b.speed !== undefined && s.clockSpeed() === undefined) {
+    throw new ControlError(409, 'clock_has_no_speed', 'only a ScaledClock has a speed');
+  }
+  if (b.set !== undefined) {
+    const ms = typeof b.set === 'number' ? b.set : parseChinaTime(b.set).getTime();
+    if (s.clockForwardOnly() && ms < s.clock.now()) {
+      throw new ControlError(409, 'clock_backwards', `the clock is shared with ParkPay and only moves forward (now ${formatChinaTime(s.clock.now())})`);
+    }
+    await s.setClock(ms);
+  }
+  const advance = (b.advanceMs ?? 0) + (b.advanceMinutes ?? 0) * 60_000;
+  if (advance > 0) await s.advanceClock(advance);
+  if (b.speed !== undefined) s.setClockSpeed(b.speed);
+}
+
+/** A whitelist entry as the booth makes it: what the body leaves out takes the booth's defaults (a year from now). */
+function whiteEntry(entry: z.infer<typeof whiteBody>['entry'], now: number) {
+  const e = entry as Record<string, unknown>;
+  const s = (k: string, d: string) => (typeof e[k] === 'string' ? (e[k] as string) : d);
+  return {
+    plate: entry.plate,
+    chargeType: s('chargeType', '不收费'),
+    name: s('name', ''),
+    certificate: s('certificate', ''),
+    address: s('address', ''),
+    phone: s('phone', ''),
+    plateColor: s('plateColor', '蓝牌'),
+    start: s('start', formatChinaDate(now)),
+    end: s('end', formatChinaDate(now + 365 * 86_400_000)),
+    dept: s('dept', ''),
+    carType: s('carType', '月租车'),
+    memo: s('memo', ''),
+    areasAndValidity: Array.isArray(e.areasAndValidity)
+      ? (e.areasAndValidity as { areaId: number; start: string; end: string }[])
+      : [],
   };
+}
 
+/** The whole sandbox: its state, the clock, reset, faults, where ParkPay is, the outbox, heartbeats. */
+function sandboxRoutes(router: Router, sandbox: Sandbox): void {
   router.get('/', (ctx) => {
     const s = sandbox();
     ctx.body = {
       url: s.url,
       parkPayBaseUrl: s.parkPayBaseUrl() ?? null,
-      clock: clockView(),
+      clock: clockView(s),
       parks: s.parks().map((p) => ({ parkNumber: p.parkNumber, name: p.definition.name, lanes: p.state.lanes, areas: p.state.areas })),
       faults: s.faults.list(),
     };
@@ -158,34 +214,18 @@ export function controlRouter(sandbox: () => BluecardSandbox): Router {
 
   // Clock -------------------------------------------------------------------------------------------------
   router.get('/clock', (ctx) => {
-    ctx.body = clockView();
+    ctx.body = clockView(sandbox());
   });
   router.post('/clock', async (ctx) => {
     const b = parse(clockBody, await jsonBody(ctx));
-    const s = sandbox();
-    if ((b.set !== undefined || b.advanceMs !== undefined || b.advanceMinutes !== undefined) && !s.clockSettable()) {
-      throw new ControlError(409, 'clock_not_settable', 'the sandbox runs on a clock that cannot be set');
-    }
-    if (b.speed !== undefined && s.clockSpeed() === undefined) {
-      throw new ControlError(409, 'clock_has_no_speed', 'only a ScaledClock has a speed');
-    }
-    if (b.set !== undefined) {
-      const ms = typeof b.set === 'number' ? b.set : parseChinaTime(b.set).getTime();
-      if (s.clockForwardOnly() && ms < s.clock.now()) {
-        throw new ControlError(409, 'clock_backwards', `the clock is shared with ParkPay and only moves forward (now ${formatChinaTime(s.clock.now())})`);
-      }
-      await s.setClock(ms);
-    }
-    const advance = (b.advanceMs ?? 0) + (b.advanceMinutes ?? 0) * 60_000;
-    if (advance > 0) await s.advanceClock(advance);
-    if (b.speed !== undefined) s.setClockSpeed(b.speed);
-    ctx.body = clockView();
+    await moveClock(sandbox(), b);
+    ctx.body = clockView(sandbox());
   });
 
   // Sandbox-wide ------------------------------------------------------------------------------------------
   router.post('/reset', async (ctx) => {
     await sandbox().reset();
-    ctx.body = { reset: true, clock: clockView() };
+    ctx.body = { reset: true, clock: clockView(sandbox()) };
   });
   router.get('/faults', (ctx) => {
     ctx.body = { faults: sandbox().faults.list() };
@@ -215,8 +255,11 @@ export function controlRouter(sandbox: () => BluecardSandbox): Router {
   router.post('/heartbeat', async (ctx) => {
     ctx.body = { results: await sandbox().heartbeatNow() };
   });
+}
 
-  // One park ----------------------------------------------------------------------------------------------
+/** One park: its state, cars arriving and leaving, prices, heartbeats, its outbox, a whitelist entry made at the booth. */
+function parkRoutes(router: Router, sandbox: Sandbox): void {
+  const lot = (ctx: Context) => lotOf(sandbox, ctx);
   router.get('/parks/:parkNumber', (ctx) => {
     ctx.body = lot(ctx).dump();
   });
@@ -248,31 +291,15 @@ export function controlRouter(sandbox: () => BluecardSandbox): Router {
   router.post('/parks/:parkNumber/white', async (ctx) => {
     const l = lot(ctx);
     const b = parse(whiteBody, await jsonBody(ctx));
-    const now = l.state.now();
-    const e = b.entry as Record<string, unknown>;
-    const s = (k: string, d: string) => (typeof e[k] === 'string' ? (e[k] as string) : d);
-    const entry = {
-      plate: b.entry.plate,
-      chargeType: s('chargeType', '不收费'),
-      name: s('name', ''),
-      certificate: s('certificate', ''),
-      address: s('address', ''),
-      phone: s('phone', ''),
-      plateColor: s('plateColor', '蓝牌'),
-      start: s('start', formatChinaDate(now)),
-      end: s('end', formatChinaDate(now + 365 * 86_400_000)),
-      dept: s('dept', ''),
-      carType: s('carType', '月租车'),
-      memo: s('memo', ''),
-      areasAndValidity: Array.isArray(e.areasAndValidity)
-        ? (e.areasAndValidity as { areaId: number; start: string; end: string }[])
-        : [],
-    };
+    const entry = whiteEntry(b.entry, l.state.now());
     ctx.status = 201;
     ctx.body = { item: await l.offlineWhite(entry, b.operate ?? '1') };
   });
+}
 
-  // Bookings (4.18 / 4.19) -----------------------------------------------------------------------------
+/** Bookings (4.18 / 4.19): the lot's list, refusals to come, a booking the lot loses. */
+function bookingRoutes(router: Router, sandbox: Sandbox): void {
+  const lot = (ctx: Context) => lotOf(sandbox, ctx);
   router.get('/parks/:parkNumber/bookings', (ctx) => {
     ctx.body = { bookings: lot(ctx).dump().bookings, refusals: lot(ctx).state.bookingRefusals };
   });
@@ -291,8 +318,11 @@ export function controlRouter(sandbox: () => BluecardSandbox): Router {
     if (!l.state.bookings.delete(ctx.params.bookOrderId)) throw new Refusal('not_found', `no booking ${ctx.params.bookOrderId}`);
     ctx.body = { deleted: ctx.params.bookOrderId };
   });
+}
 
-  // What the lot sends by itself (through the outbox) ------------------------------------------------------
+/** What the lot sends by itself (through the outbox). */
+function sendRoutes(router: Router, sandbox: Sandbox): void {
+  const lot = (ctx: Context) => lotOf(sandbox, ctx);
   router.post('/parks/:parkNumber/send/channels', async (ctx) => {
     ctx.body = { item: await lot(ctx).sendChannels() };
   });
@@ -324,8 +354,11 @@ export function controlRouter(sandbox: () => BluecardSandbox): Router {
     const b = parse(z.strictObject({ plates: z.array(z.string()).optional(), operate: z.enum(['1', '2', '3']).optional() }), await jsonBody(ctx));
     ctx.body = { item: await l.sendFixedList(b) };
   });
+}
 
-  // Lane interactions: ParkPay's answer comes back to the caller -------------------------------------------
+/** Lane interactions: ParkPay's answer comes back to the caller. */
+function laneRoutes(router: Router, sandbox: Sandbox): void {
+  const lot = (ctx: Context) => lotOf(sandbox, ctx);
   router.post('/parks/:parkNumber/send/opengate', async (ctx) => {
     const l = lot(ctx);
     const b = parse(
@@ -379,6 +412,4 @@ export function controlRouter(sandbox: () => BluecardSandbox): Router {
     const l = lot(ctx);
     ctx.body = await l.channelPay(parse(atLane, await jsonBody(ctx)));
   });
-
-  return router;
 }
