@@ -102,172 +102,10 @@ function sameText(a: string, b: string): boolean {
 }
 
 export async function startWechatLoginSandbox(options: WechatLoginSandboxOptions = {}): Promise<WechatLoginSandbox> {
-  const appId = options.appId ?? SANDBOX_WECHAT_APP_ID;
-  const appSecret = options.appSecret ?? randomBytes(16).toString('hex');
   const host = options.host ?? '127.0.0.1';
-  const clock = options.clock ?? systemClock;
-  const ttl = options.codeTtlMs ?? WECHAT_CODE_TTL_MS;
-
-  const codes = new Map<string, { user: string; expiresAt: number; usedAt?: number }>();
-  const faults: WechatLoginFault[] = [];
-  const calls: Code2SessionCall[] = [];
-  const held = new Set<http.ServerResponse>();
-
-  const openIdOf = (user: string) => idLike(`openid:${appId}:${checkUser(user)}`);
-  const unionIdOf = (user: string) => idLike(`unionid:${checkUser(user)}`);
-  const issueCode = (user: string): string => {
-    checkUser(user);
-    // Forget codes long gone, so a long demo does not grow without end.
-    const now = clock.now();
-    for (const [c, e] of codes) if (e.expiresAt + ttl < now) codes.delete(c);
-    const code = randomBytes(24).toString('base64url').slice(0, 32);
-    codes.set(code, { user, expiresAt: now + ttl });
-    return code;
-  };
-
-  const desk = new SubscribeDesk({ appId, appSecret: () => appSecret }, clock);
-  const rid = () => randomBytes(12).toString('hex').slice(0, 24);
-  // WeChat's own framing: HTTP 200, JSON, labelled text/plain.
-  const wechatAnswer = (res: http.ServerResponse, body: Record<string, unknown>) => {
-    res.writeHead(200, { 'content-type': 'text/plain' });
-    res.end(JSON.stringify(body));
-  };
-  const errAnswer = (res: http.ServerResponse, call: Code2SessionCall, errcode: number, errmsg: string) => {
-    call.outcome = `errcode:${errcode}`;
-    wechatAnswer(res, { errcode, errmsg: `${errmsg}, rid: ${rid()}` });
-  };
-
-  const jscode2session = (res: http.ServerResponse, url: URL) => {
-    const q = url.searchParams;
-    const call: Code2SessionCall = { at: clock.now(), appId: q.get('appid') ?? '', outcome: '' };
-    calls.push(call);
-    const fault = faults.shift();
-    if (fault) {
-      call.outcome = fault.type === 'errcode' ? `errcode:${fault.errcode}` : `fault:${fault.type}`;
-      switch (fault.type) {
-        case 'errcode':
-          return wechatAnswer(res, { errcode: fault.errcode, errmsg: `${fault.errmsg ?? defaultErrmsg(fault.errcode)}, rid: ${rid()}` });
-        case 'timeout':
-          held.add(res);
-          res.on('close', () => held.delete(res));
-          return;
-        case 'http':
-          res.writeHead(fault.status ?? 502, { 'content-type': 'text/html' });
-          return res.end('<html><body>Bad Gateway</body></html>');
-        case 'garbage':
-          res.writeHead(200, { 'content-type': 'text/plain' });
-          return res.end('<html>not json');
-      }
-    }
-    if (!q.get('appid')) return errAnswer(res, call, 41002, 'appid missing');
-    if (q.get('appid') !== appId) return errAnswer(res, call, 40013, 'invalid appid');
-    if (!q.get('secret')) return errAnswer(res, call, 41004, 'appsecret missing');
-    if (!sameText(q.get('secret') ?? '', appSecret)) return errAnswer(res, call, 40125, 'invalid appsecret');
-    if (q.get('grant_type') !== 'authorization_code') return errAnswer(res, call, 40002, 'invalid grant_type');
-    const code = q.get('js_code');
-    if (!code) return errAnswer(res, call, 41008, 'missing code');
-    const entry = codes.get(code);
-    if (!entry || entry.expiresAt <= clock.now()) return errAnswer(res, call, 40029, 'invalid code');
-    if (entry.usedAt !== undefined) return errAnswer(res, call, 40163, 'code been used');
-    entry.usedAt = clock.now();
-    const sessionKey = randomBytes(16).toString('base64');
-    Object.assign(call, { outcome: 'ok', user: entry.user, openId: openIdOf(entry.user), sessionKey });
-    wechatAnswer(res, {
-      session_key: sessionKey,
-      openid: openIdOf(entry.user),
-      ...(options.withUnionId ? { unionid: unionIdOf(entry.user) } : {}),
-    });
-  };
-
-  const control = async (req: http.IncomingMessage, res: http.ServerResponse, path: string) => {
-    const json = (status: number, v: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'access-control-allow-origin': '*' });
-      res.end(JSON.stringify(v));
-    };
-    if (req.method === 'OPTIONS') {
-      res.writeHead(204, {
-        'access-control-allow-origin': '*',
-        'access-control-allow-methods': 'GET, POST',
-        'access-control-allow-headers': 'content-type',
-      });
-      return res.end();
-    }
-    if (req.method === 'GET' && path === 'app') return json(200, { appId });
-    if (req.method === 'GET' && path === 'calls') return json(200, calls);
-    if (req.method === 'GET') {
-      const got = desk.control('GET', path, {});
-      return got ? json(got.status, got.body) : json(404, { error: 'not found' });
-    }
-    if (req.method !== 'POST') return json(404, { error: 'not found' });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const c of req) {
-      size += (c as Buffer).length;
-      if (size > 64 * 1024) return json(413, { error: 'body too large' });
-      chunks.push(c as Buffer);
-    }
-    let b: { user?: unknown; fault?: WechatLoginFault; times?: unknown };
-    try {
-      const text = Buffer.concat(chunks).toString('utf8');
-      b = text ? JSON.parse(text) : {};
-    } catch {
-      return json(400, { error: 'the body is not JSON' });
-    }
-    try {
-      switch (path) {
-        case 'code': {
-          const user = String(b.user ?? 'driver');
-          return json(200, { code: issueCode(user), openId: openIdOf(user) });
-        }
-        case 'fault':
-          if (!b.fault || typeof b.fault.type !== 'string') return json(400, { error: 'fault.type is required' });
-          sandbox.inject(b.fault, typeof b.times === 'number' ? b.times : 1);
-          return json(200, { ok: true });
-        default: {
-          const got = desk.control('POST', path, b as Record<string, unknown>);
-          return got ? json(got.status, got.body) : json(404, { error: 'not found' });
-        }
-      }
-    } catch (e) {
-      return json(400, { error: (e as Error).message });
-    }
-  };
-
-  const answerDesk = (res: http.ServerResponse, a: { status: number; body: Record<string, unknown> }) => {
-    res.writeHead(a.status, { 'content-type': 'text/plain' });
-    res.end(JSON.stringify(a.body));
-  };
-  const readText = async (req: http.IncomingMessage): Promise<string> => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const c of req) {
-      size += (c as Buffer).length;
-      if (size > 64 * 1024) throw new Error('body too large');
-      chunks.push(c as Buffer);
-    }
-    return Buffer.concat(chunks).toString('utf8');
-  };
-
+  const login = new LoginDesk(options);
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://sandbox');
-    const run = async () => {
-      if (url.pathname === '/sns/jscode2session' && req.method === 'GET') return jscode2session(res, url);
-      if (url.pathname === '/cgi-bin/token' && req.method === 'GET') return answerDesk(res, desk.token(url.searchParams));
-      if (url.pathname === '/cgi-bin/stable_token' && req.method === 'POST') return answerDesk(res, desk.stableToken(await readText(req)));
-      if (url.pathname === '/cgi-bin/message/subscribe/send' && req.method === 'POST') {
-        const a = desk.send(url.searchParams, await readText(req));
-        if ('hold' in a) {
-          held.add(res);
-          res.on('close', () => held.delete(res));
-          return;
-        }
-        return answerDesk(res, a);
-      }
-      if (url.pathname.startsWith('/__sandbox/')) return control(req, res, url.pathname.slice('/__sandbox/'.length));
-      res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end('Not Found');
-    };
-    run().catch((e: unknown) => {
+    login.handle(req, res).catch((e: unknown) => {
       if (!res.headersSent) {
         res.writeHead(500, { 'content-type': 'text/plain' });
         res.end((e as Error).message);
@@ -281,26 +119,231 @@ export async function startWechatLoginSandbox(options: WechatLoginSandboxOptions
   const { port } = server.address() as AddressInfo;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
-  const sandbox: WechatLoginSandbox = {
+  return {
     url,
-    app: { appId, appSecret, apiBaseUrl: url },
-    clock,
-    issueCode,
-    openIdOf,
-    unionIdOf,
-    inject: (fault, times = 1) => {
-      for (let i = 0; i < times; i++) faults.push(fault);
-    },
-    messages: desk,
-    calls: () => calls.map((c) => ({ ...c })),
+    app: { appId: login.appId, appSecret: login.appSecret, apiBaseUrl: url },
+    clock: login.clock,
+    issueCode: (user) => login.issueCode(user),
+    openIdOf: (user) => login.openIdOf(user),
+    unionIdOf: (user) => login.unionIdOf(user),
+    inject: (fault, times = 1) => login.inject(fault, times),
+    messages: login.desk,
+    calls: () => login.calls.map((c) => ({ ...c })),
     stop: async () => {
-      for (const res of held) res.destroy();
+      for (const res of login.held) res.destroy();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
     },
   };
-  return sandbox;
+}
+
+const rid = () => randomBytes(12).toString('hex').slice(0, 24);
+
+/** WeChat's own framing: HTTP 200, JSON, labelled text/plain. */
+function wechatAnswer(res: http.ServerResponse, body: Record<string, unknown>): void {
+  res.writeHead(200, { 'content-type': 'text/plain' });
+  res.end(JSON.stringify(body));
+}
+
+function answerDesk(res: http.ServerResponse, a: { status: number; body: Record<string, unknown> }): void {
+  res.writeHead(a.status, { 'content-type': 'text/plain' });
+  res.end(JSON.stringify(a.body));
+}
+
+async function readText(req: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > 64 * 1024) throw new Error('body too large');
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The control API's answers: JSON any page may read. */
+function controlAnswer(res: http.ServerResponse, status: number, v: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'access-control-allow-origin': '*' });
+  res.end(JSON.stringify(v));
+}
+
+type ControlBody = { user?: unknown; fault?: WechatLoginFault; times?: unknown };
+
+/** The app's codes, users, faults and calls, and the HTTP routes that answer from them. */
+class LoginDesk {
+  readonly appId: string;
+  readonly appSecret: string;
+  readonly clock: Clock;
+  readonly desk: SubscribeDesk;
+  readonly calls: Code2SessionCall[] = [];
+  /** Answers never given (a timeout fault, a held message): let go at stop. */
+  readonly held = new Set<http.ServerResponse>();
+  private readonly ttl: number;
+  private readonly withUnionId: boolean;
+  private readonly codes = new Map<string, { user: string; expiresAt: number; usedAt?: number }>();
+  private readonly faults: WechatLoginFault[] = [];
+
+  constructor(options: WechatLoginSandboxOptions) {
+    this.appId = options.appId ?? SANDBOX_WECHAT_APP_ID;
+    this.appSecret = options.appSecret ?? randomBytes(16).toString('hex');
+    this.clock = options.clock ?? systemClock;
+    this.ttl = options.codeTtlMs ?? WECHAT_CODE_TTL_MS;
+    this.withUnionId = options.withUnionId === true;
+    this.desk = new SubscribeDesk({ appId: this.appId, appSecret: () => this.appSecret }, this.clock);
+  }
+
+  openIdOf(user: string): string {
+    return idLike(`openid:${this.appId}:${checkUser(user)}`);
+  }
+
+  unionIdOf(user: string): string {
+    return idLike(`unionid:${checkUser(user)}`);
+  }
+
+  issueCode(user: string): string {
+    checkUser(user);
+    // Forget codes long gone, so a long demo does not grow without end.
+    const now = this.clock.now();
+    for (const [c, e] of this.codes) if (e.expiresAt + this.ttl < now) this.codes.delete(c);
+    const code = randomBytes(24).toString('base64url').slice(0, 32);
+    this.codes.set(code, { user, expiresAt: now + this.ttl });
+    return code;
+  }
+
+  inject(fault: WechatLoginFault, times: number): void {
+    for (let i = 0; i < times; i++) this.faults.push(fault);
+  }
+
+  async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const desk = this.desk;
+    if (url.pathname === '/sns/jscode2session' && req.method === 'GET') return this.jscode2session(res, url);
+    if (url.pathname === '/cgi-bin/token' && req.method === 'GET') return answerDesk(res, desk.token(url.searchParams));
+    if (url.pathname === '/cgi-bin/stable_token' && req.method === 'POST') return answerDesk(res, desk.stableToken(await readText(req)));
+    if (url.pathname === '/cgi-bin/message/subscribe/send' && req.method === 'POST') {
+      const a = desk.send(url.searchParams, await readText(req));
+      if ('hold' in a) return this.hold(res);
+      return answerDesk(res, a);
+    }
+    if (url.pathname.startsWith('/__sandbox/')) return this.control(req, res, url.pathname.slice('/__sandbox/'.length));
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('Not Found');
+  }
+
+  private hold(res: http.ServerResponse): void {
+    this.held.add(res);
+    res.on('close', () => this.held.delete(res));
+  }
+
+  private jscode2session(res: http.ServerResponse, url: URL): void {
+    const q = url.searchParams;
+    const call: Code2SessionCall = { at: this.clock.now(), appId: q.get('appid') ?? '', outcome: '' };
+    this.calls.push(call);
+    const fault = this.faults.shift();
+    if (fault) return this.answerFault(res, call, fault);
+    const checked = this.redeem(q);
+    if ('errcode' in checked) {
+      call.outcome = `errcode:${checked.errcode}`;
+      return wechatAnswer(res, { errcode: checked.errcode, errmsg: `${checked.errmsg}, rid: ${rid()}` });
+    }
+    const { user } = checked;
+    const sessionKey = randomBytes(16).toString('base64');
+    Object.assign(call, { outcome: 'ok', user, openId: this.openIdOf(user), sessionKey });
+    wechatAnswer(res, {
+      session_key: sessionKey,
+      openid: this.openIdOf(user),
+      ...(this.withUnionId ? { unionid: this.unionIdOf(user) } : {}),
+    });
+  }
+
+  private answerFault(res: http.ServerResponse, call: Code2SessionCall, fault: WechatLoginFault): void {
+    call.outcome = fault.type === 'errcode' ? `errcode:${fault.errcode}` : `fault:${fault.type}`;
+    switch (fault.type) {
+      case 'errcode':
+        return wechatAnswer(res, { errcode: fault.errcode, errmsg: `${fault.errmsg ?? defaultErrmsg(fault.errcode)}, rid: ${rid()}` });
+      case 'timeout':
+        return this.hold(res);
+      case 'http':
+        res.writeHead(fault.status ?? 502, { 'content-type': 'text/html' });
+        return void res.end('<html><body>Bad Gateway</body></html>');
+      case 'garbage':
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        return void res.end('<html>not json');
+    }
+  }
+
+  /** Check the request as WeChat does, in its order; a good code is used up: its user. */
+  private redeem(q: URLSearchParams): { user: string } | { errcode: number; errmsg: string } {
+    const err = (errcode: number, errmsg: string) => ({ errcode, errmsg });
+    if (!q.get('appid')) return err(41002, 'appid missing');
+    if (q.get('appid') !== this.appId) return err(40013, 'invalid appid');
+    if (!q.get('secret')) return err(41004, 'appsecret missing');
+    if (!sameText(q.get('secret') ?? '', this.appSecret)) return err(40125, 'invalid appsecret');
+    if (q.get('grant_type') !== 'authorization_code') return err(40002, 'invalid grant_type');
+    const code = q.get('js_code');
+    if (!code) return err(41008, 'missing code');
+    const entry = this.codes.get(code);
+    if (!entry || entry.expiresAt <= this.clock.now()) return err(40029, 'invalid code');
+    if (entry.usedAt !== undefined) return err(40163, 'code been used');
+    entry.usedAt = this.clock.now();
+    return { user: entry.user };
+  }
+
+  /** /__sandbox/…: the app, the calls, codes for users, faults, and the subscribe desk's own controls. */
+  private async control(req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> {
+    const json = (status: number, v: unknown) => controlAnswer(res, status, v);
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, {
+        'access-control-allow-origin': '*',
+        'access-control-allow-methods': 'GET, POST',
+        'access-control-allow-headers': 'content-type',
+      });
+      return void res.end();
+    }
+    if (req.method === 'GET' && path === 'app') return json(200, { appId: this.appId });
+    if (req.method === 'GET' && path === 'calls') return json(200, this.calls);
+    if (req.method === 'GET') {
+      const got = this.desk.control('GET', path, {});
+      return got ? json(got.status, got.body) : json(404, { error: 'not found' });
+    }
+    if (req.method !== 'POST') return json(404, { error: 'not found' });
+    let text: string;
+    try {
+      text = await readText(req);
+    } catch {
+      return json(413, { error: 'body too large' });
+    }
+    let b: ControlBody;
+    try {
+      b = text ? JSON.parse(text) : {};
+    } catch {
+      return json(400, { error: 'the body is not JSON' });
+    }
+    try {
+      this.controlPost(res, path, b);
+    } catch (e) {
+      json(400, { error: (e as Error).message });
+    }
+  }
+
+  private controlPost(res: http.ServerResponse, path: string, b: ControlBody): void {
+    const json = (status: number, v: unknown) => controlAnswer(res, status, v);
+    switch (path) {
+      case 'code': {
+        const user = String(b.user ?? 'driver');
+        return json(200, { code: this.issueCode(user), openId: this.openIdOf(user) });
+      }
+      case 'fault':
+        if (!b.fault || typeof b.fault.type !== 'string') return json(400, { error: 'fault.type is required' });
+        this.inject(b.fault, typeof b.times === 'number' ? b.times : 1);
+        return json(200, { ok: true });
+      default: {
+        const got = this.desk.control('POST', path, b as Record<string, unknown>);
+        return got ? json(got.status, got.body) : json(404, { error: 'not found' });
+      }
+    }
+  }
 }
 
 function defaultErrmsg(errcode: number): string {
