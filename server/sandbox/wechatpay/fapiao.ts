@@ -424,61 +424,31 @@ export class FapiaoService implements WechatFapiaoSandbox {
     if (!Array.isArray(list) || list.length < 1 || list.length > 5) return paramError('fapiao_information', '应为1-5张发票');
     const made: SandboxFapiao[] = [];
     for (const [i, f] of list.entries()) {
-      const at = `fapiao_information[${i}]`;
-      if (!isObj(f)) return paramError(at, '应为对象');
-      if (typeof f.fapiao_id !== 'string' || !FAPIAO_ID.test(f.fapiao_id)) return paramError(`${at}.fapiao_id`, '必填，1-20位数字、字母、_-');
-      if (!isPositiveInt(f.total_amount)) return paramError(`${at}.total_amount`, '应为正整数(分)');
-      if (typeof f.need_list !== 'boolean') return paramError(`${at}.need_list`, '必填');
-      if (f.remark !== undefined && !str(f.remark, 0, 200)) return paramError(`${at}.remark`, '不超过200个字符');
-      if (!Array.isArray(f.items) || f.items.length < 1 || f.items.length > 100) return paramError(`${at}.items`, '应为1-100行');
-      const items: SandboxFapiaoItem[] = [];
-      let sum = 0;
-      for (const [j, it] of f.items.entries()) {
-        const ia = `${at}.items[${j}]`;
-        if (!isObj(it)) return paramError(ia, '应为对象');
-        if (typeof it.tax_code !== 'string' || !/^\d{19}$/.test(it.tax_code)) return paramError(`${ia}.tax_code`, '应为19位数字');
-        const known = SANDBOX_TAX_CODES.find((c) => c.tax_code === it.tax_code);
-        if (!known) return wechatError(400, 'INVALID_REQUEST', `税收分类编码不存在: ${it.tax_code}`);
-        if (!isPositiveInt(it.quantity)) return paramError(`${ia}.quantity`, '应为正整数(10^-8)');
-        if (!isPositiveInt(it.total_amount)) return paramError(`${ia}.total_amount`, '应为正整数(分)');
-        if (typeof it.discount !== 'boolean') return paramError(`${ia}.discount`, '必填');
-        const rate = it.tax_rate === undefined ? 600 : it.tax_rate;
-        if (typeof rate !== 'number' || !RATES.has(rate)) return paramError(`${ia}.tax_rate`, '不是有效的税率');
-        if (it.goods_name !== undefined && !str(it.goods_name, 1, 60)) return paramError(`${ia}.goods_name`, '不超过60个字符');
-        const amount = Math.round((it.total_amount * 10_000) / (10_000 + rate));
-        items.push({
-          tax_code: it.tax_code,
-          goods_name: typeof it.goods_name === 'string' ? it.goods_name : known.goods_name,
-          goods_category: typeof it.goods_category === 'string' ? it.goods_category : known.goods_category,
-          ...(typeof it.specification === 'string' ? { specification: it.specification } : {}),
-          ...(typeof it.unit === 'string' ? { unit: it.unit } : {}),
-          quantity: it.quantity,
-          unit_price: Math.round((amount * 1e6 * 1e8) / it.quantity),
-          amount,
-          tax_amount: it.total_amount - amount,
-          total_amount: it.total_amount,
-          tax_rate: rate,
-          tax_prefer_mark: typeof it.tax_prefer_mark === 'string' ? it.tax_prefer_mark : 'NO_FAVORABLE',
-          discount: it.discount,
-        });
-        sum += it.total_amount;
-      }
-      if (sum !== f.total_amount) return wechatError(400, 'INVALID_REQUEST', `${at}: 发票行金额合计(${sum})与总价税合计(${f.total_amount})不一致`);
-      const amountFen = items.reduce((s, it) => s + it.amount, 0);
-      made.push({
-        applyId,
-        fapiaoId: f.fapiao_id,
-        status: 'ISSUE_ACCEPTED',
-        totalFen: f.total_amount,
-        amountFen,
-        taxFen: f.total_amount - amountFen,
-        items,
-        needList: f.need_list,
-        ...(typeof f.remark === 'string' ? { remark: f.remark } : {}),
-        fingerprint: JSON.stringify([scene, buyer, f]),
-        createdAt: this.hooks.clock.now(),
-      });
+      const read = readFapiao(f, `fapiao_information[${i}]`, { applyId, scene, buyer, now: this.hooks.clock.now() });
+      if ('answer' in read) return read.answer;
+      made.push(read.fapiao);
     }
+    const clash = this.idClash(applyId, made);
+    if (clash) return clash;
+    const payer = this.payerOf(scene, applyId);
+    if ('answer' in payer) return payer.answer;
+    const app = this.apps.get(applyId);
+    if (app) {
+      const repeat = repeatAnswer(app, made, scene);
+      if (repeat) return repeat;
+    }
+    const total = made.reduce((s, f) => s + f.totalFen, 0);
+    if (total > payer.limitFen) return wechatError(400, 'INVALID_REQUEST', `开票金额(${total}分)超过可开票金额(${payer.limitFen}分)`);
+    const target: SandboxApplication = app ?? { applyId, scene, buyer, ...(payer.openid ? { openid: payer.openid } : {}), fapiao: [] };
+    target.buyer = buyer;
+    target.fapiao.push(...made);
+    this.apps.set(applyId, target);
+    this.later(() => this.settle(applyId));
+    return { status: 202 };
+  }
+
+  /** A fapiao id twice in the request, or already used by another application. */
+  private idClash(applyId: string, made: SandboxFapiao[]): Answer | undefined {
     const ids = new Set(made.map((f) => f.fapiaoId));
     if (ids.size !== made.length) return wechatError(400, 'INVALID_REQUEST', '同一申请单中商户发票单号重复');
     for (const app of this.apps.values()) {
@@ -486,41 +456,19 @@ export class FapiaoService implements WechatFapiaoSandbox {
         if (ids.has(f.fapiaoId) && app.applyId !== applyId) return wechatError(400, 'INVALID_REQUEST', `商户发票单号${f.fapiaoId}已被其他申请单使用`);
       }
     }
+    return undefined;
+  }
 
-    let openid: string | undefined;
-    let limitFen: number | undefined;
+  /** Who the fapiao is for and how much may be invoiced: the paid transaction (less refunds), or the title request's total. */
+  private payerOf(scene: 'WITH_WECHATPAY' | 'WITHOUT_WECHATPAY', applyId: string): { openid?: string; limitFen: number } | { answer: Answer } {
     if (scene === 'WITH_WECHATPAY') {
       const tx = this.hooks.transaction(applyId);
-      if (!tx || !tx.paid) return wechatError(400, 'INVALID_REQUEST', '微信支付订单不存在或未支付，无法开票');
-      openid = tx.openid;
-      limitFen = tx.totalFen - tx.refundedFen;
-    } else {
-      const t = this.titles.get(applyId);
-      if (!t?.title) return wechatError(400, 'INVALID_REQUEST', '用户尚未完成抬头填写，无法开票');
-      openid = t.openid;
-      limitFen = t.totalFen;
+      if (!tx || !tx.paid) return { answer: wechatError(400, 'INVALID_REQUEST', '微信支付订单不存在或未支付，无法开票') };
+      return { openid: tx.openid, limitFen: tx.totalFen - tx.refundedFen };
     }
-
-    const app = this.apps.get(applyId);
-    if (app) {
-      // A repeat: the same fapiao again answers 202; a new fapiao only when every earlier one was reversed.
-      const known = made.filter((f) => app.fapiao.some((e) => e.fapiaoId === f.fapiaoId));
-      if (known.length === made.length) {
-        const same = made.every((f) => app.fapiao.find((e) => e.fapiaoId === f.fapiaoId)!.fingerprint === f.fingerprint);
-        return same ? { status: 202 } : wechatError(400, 'INVALID_REQUEST', '商户发票单号已存在，且与本次请求的发票信息不一致');
-      }
-      if (known.length) return wechatError(400, 'INVALID_REQUEST', '商户发票单号已存在');
-      if (app.fapiao.some((f) => f.status !== 'REVERSED')) return wechatError(400, 'INVALID_REQUEST', '该申请单已有未冲红的发票');
-      if (app.scene !== scene) return wechatError(400, 'INVALID_REQUEST', '开票场景与原申请单不一致');
-    }
-    const total = made.reduce((s, f) => s + f.totalFen, 0);
-    if (limitFen !== undefined && total > limitFen) return wechatError(400, 'INVALID_REQUEST', `开票金额(${total}分)超过可开票金额(${limitFen}分)`);
-    const target: SandboxApplication = app ?? { applyId, scene, buyer, ...(openid ? { openid } : {}), fapiao: [] };
-    target.buyer = buyer;
-    target.fapiao.push(...made);
-    this.apps.set(applyId, target);
-    this.later(() => this.settle(applyId));
-    return { status: 202 };
+    const t = this.titles.get(applyId);
+    if (!t?.title) return { answer: wechatError(400, 'INVALID_REQUEST', '用户尚未完成抬头填写，无法开票') };
+    return { openid: t.openid, limitFen: t.totalFen };
   }
 
   private fapiaoJson(f: SandboxFapiao, app: SandboxApplication): Obj {
@@ -845,6 +793,96 @@ ${t.showPhone ? `<p><label>手机号<br><input id="phone" name="phone" value="${
     return html(200, titleLayout('提交成功', `<h1 id="outcome" data-outcome="applied">抬头已提交</h1><p>${escapeHtml(title.name)}</p>${backLink}`));
   }
 }
+
+/**
+ * An application asked again: the same fapiao again answers 202; a new fapiao only when every earlier one was
+ * reversed, in the same scene. Undefined: go on and issue.
+ */
+function repeatAnswer(app: SandboxApplication, made: SandboxFapiao[], scene: string): Answer | undefined {
+  const known = made.filter((f) => app.fapiao.some((e) => e.fapiaoId === f.fapiaoId));
+  if (known.length === made.length) {
+    const same = made.every((f) => app.fapiao.find((e) => e.fapiaoId === f.fapiaoId)!.fingerprint === f.fingerprint);
+    return same ? { status: 202 } : wechatError(400, 'INVALID_REQUEST', '商户发票单号已存在，且与本次请求的发票信息不一致');
+  }
+  if (known.length) return wechatError(400, 'INVALID_REQUEST', '商户发票单号已存在');
+  if (app.fapiao.some((f) => f.status !== 'REVERSED')) return wechatError(400, 'INVALID_REQUEST', '该申请单已有未冲红的发票');
+  if (app.scene !== scene) return wechatError(400, 'INVALID_REQUEST', '开票场景与原申请单不一致');
+  return undefined;
+}
+
+/** One fapiao of an issue request (at `at` in the body), checked like WeChat Pay: the fapiao, or the error answer. */
+function readFapiao(
+  f: unknown,
+  at: string,
+  o: { applyId: string; scene: string; buyer: SandboxBuyer; now: number },
+): { fapiao: SandboxFapiao } | { answer: Answer } {
+  const fail = (answer: Answer) => ({ answer });
+  if (!isObj(f)) return fail(paramError(at, '应为对象'));
+  if (typeof f.fapiao_id !== 'string' || !FAPIAO_ID.test(f.fapiao_id)) return fail(paramError(`${at}.fapiao_id`, '必填，1-20位数字、字母、_-'));
+  if (!isPositiveInt(f.total_amount)) return fail(paramError(`${at}.total_amount`, '应为正整数(分)'));
+  if (typeof f.need_list !== 'boolean') return fail(paramError(`${at}.need_list`, '必填'));
+  if (f.remark !== undefined && !str(f.remark, 0, 200)) return fail(paramError(`${at}.remark`, '不超过200个字符'));
+  if (!Array.isArray(f.items) || f.items.length < 1 || f.items.length > 100) return fail(paramError(`${at}.items`, '应为1-100行'));
+  const items: SandboxFapiaoItem[] = [];
+  let sum = 0;
+  for (const [j, it] of f.items.entries()) {
+    const item = readItem(it, `${at}.items[${j}]`);
+    if ('answer' in item) return item;
+    items.push(item.item);
+    sum += item.item.total_amount;
+  }
+  if (sum !== f.total_amount) return fail(wechatError(400, 'INVALID_REQUEST', `${at}: 发票行金额合计(${sum})与总价税合计(${f.total_amount})不一致`));
+  const amountFen = items.reduce((s, it) => s + it.amount, 0);
+  return {
+    fapiao: {
+      applyId: o.applyId,
+      fapiaoId: f.fapiao_id,
+      status: 'ISSUE_ACCEPTED',
+      totalFen: f.total_amount,
+      amountFen,
+      taxFen: f.total_amount - amountFen,
+      items,
+      needList: f.need_list,
+      ...(typeof f.remark === 'string' ? { remark: f.remark } : {}),
+      fingerprint: JSON.stringify([o.scene, o.buyer, f]),
+      createdAt: o.now,
+    },
+  };
+}
+
+/** One line of a fapiao (at `ia` in the body): a known tax code, the amount before tax worked out from the rate. */
+function readItem(it: unknown, ia: string): { item: SandboxFapiaoItem } | { answer: Answer } {
+  const fail = (answer: Answer) => ({ answer });
+  if (!isObj(it)) return fail(paramError(ia, '应为对象'));
+  if (typeof it.tax_code !== 'string' || !/^\d{19}$/.test(it.tax_code)) return fail(paramError(`${ia}.tax_code`, '应为19位数字'));
+  const known = SANDBOX_TAX_CODES.find((c) => c.tax_code === it.tax_code);
+  if (!known) return fail(wechatError(400, 'INVALID_REQUEST', `税收分类编码不存在: ${it.tax_code}`));
+  if (!isPositiveInt(it.quantity)) return fail(paramError(`${ia}.quantity`, '应为正整数(10^-8)'));
+  if (!isPositiveInt(it.total_amount)) return fail(paramError(`${ia}.total_amount`, '应为正整数(分)'));
+  if (typeof it.discount !== 'boolean') return fail(paramError(`${ia}.discount`, '必填'));
+  const rate = it.tax_rate === undefined ? 600 : it.tax_rate;
+  if (typeof rate !== 'number' || !RATES.has(rate)) return fail(paramError(`${ia}.tax_rate`, '不是有效的税率'));
+  if (it.goods_name !== undefined && !str(it.goods_name, 1, 60)) return fail(paramError(`${ia}.goods_name`, '不超过60个字符'));
+  const amount = Math.round((it.total_amount * 10_000) / (10_000 + rate));
+  return {
+    item: {
+      tax_code: it.tax_code,
+      goods_name: typeof it.goods_name === 'string' ? it.goods_name : known.goods_name,
+      goods_category: typeof it.goods_category === 'string' ? it.goods_category : known.goods_category,
+      ...(typeof it.specification === 'string' ? { specification: it.specification } : {}),
+      ...(typeof it.unit === 'string' ? { unit: it.unit } : {}),
+      quantity: it.quantity,
+      unit_price: Math.round((amount * 1e6 * 1e8) / it.quantity),
+      amount,
+      tax_amount: it.total_amount - amount,
+      total_amount: it.total_amount,
+      tax_rate: rate,
+      tax_prefer_mark: typeof it.tax_prefer_mark === 'string' ? it.tax_prefer_mark : 'NO_FAVORABLE',
+      discount: it.discount,
+    },
+  };
+}
+
 
 function titleLayout(title: string, body: string): string {
   return `<!doctype html>
