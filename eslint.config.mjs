@@ -38,16 +38,6 @@ export default tseslint.config(
     },
   },
   {
-    // The functions still longer, each with why it is not split yet:
-    // - the stand-ins' HTTP routers and start functions are one route table each, read route by route;
-    files: [
-      'server/sandbox/playground/router.ts',
-    ],
-    rules: {
-      'max-lines-per-function': 'off',
-    },
-  },
-  {
     // Production code (server/src/) never loads the stand-ins: only demo mode imports server/sandbox/, with a
     // dynamic import (server.ts). Type imports are erased, so they are allowed.
     files: ['server/src/**/*.ts'],

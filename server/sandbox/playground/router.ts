@@ -102,76 +102,286 @@ const settingsBody = z.strictObject({ laneQrProvider: z.enum(['wechat', 'alipay'
 const scanBody = z.object({ code: z.string().min(1).max(512), action: z.enum(['pay', 'cancel']).default('pay') });
 
 const HOUR = 3_600_000;
+const A = '/demo/api';
 
 export function playgroundRouter(d: PlaygroundDeps): Router {
   const router = new Router();
-  const P = d.parkNumber;
-  const lot = () => d.bluecard.park(P);
-  /** Entry lanes where a car without a plate waits for its driver to scan (since, sandbox ms). */
-  const unlicensedWaiting = new Map<string, number>();
-  /** Lost-notification switch: how many lost notifications there were when it was armed. */
-  let lostArmedAt: number | undefined;
-  const qrSvgs = new Map<string, Promise<string>>();
-  const qrSvg = (text: string) => {
-    let svg = qrSvgs.get(text);
-    if (!svg) {
-      svg = QRCode.toString(text, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
-      if (qrSvgs.size > 200) qrSvgs.clear();
-      qrSvgs.set(text, svg);
-    }
-    return svg;
-  };
-  const base = () => d.parkPayUrl() ?? '';
-  const laneLink = (id: string) => `${base()}/q/${encodeURIComponent(P)}/${encodeURIComponent(id)}`;
+  const pg = new Playground(d);
+  apiRoutes(router, pg);
+  scanRoutes(router, pg);
+  staticRoutes(router);
+  return router;
+}
 
-  // ---- ParkPay's operator API, as the demo admin ---------------------------------------------------
-  let opToken: string | undefined;
-  let laneQrProvider: 'wechat' | 'alipay' | undefined;
-  let settingsRead = false;
-  const opCall = async (method: string, p: string, body?: unknown, retry = true): Promise<unknown> => {
-    if (!opToken) {
-      const r = await fetch(`${base()}/api/op/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(d.operator),
-      });
-      const j = (await r.json()) as { token?: string; error?: { message?: string } };
-      if (!r.ok || !j.token) throw new PlaygroundError(502, 'operator_login_failed', `the demo admin could not log in: ${j.error?.message ?? r.status}`);
-      opToken = j.token;
+/** Errors as `{error:{code,message,…}}`: the playground's own with their status, the lot's refusals 404 or 409, bad bodies 400. */
+async function guard(ctx: Context, next: Next): Promise<void> {
+  try {
+    await next();
+  } catch (e) {
+    if (e instanceof PlaygroundError) {
+      ctx.status = e.status;
+      ctx.body = { error: { code: e.code, message: e.message, ...e.details } };
+    } else if (e instanceof Refusal) {
+      ctx.status = e.code === 'not_found' ? 404 : 409;
+      ctx.body = { error: { code: e.code, message: e.message, ...e.details } };
+    } else if ((e as { status?: number }).status === 400 || (e as { status?: number }).status === 415) {
+      ctx.status = 400;
+      ctx.body = { error: { code: 'bad_request', message: (e as Error).message } };
+    } else {
+      ctx.status = 500;
+      ctx.body = { error: { code: 'playground_error', message: (e as Error).message } };
     }
-    const r = await fetch(`${base()}${p}`, {
+  }
+}
+
+/** /demo/api: the lot's state (polled), and what the page's buttons do. */
+function apiRoutes(router: Router, pg: Playground): void {
+  const json = bodyParser({ enableTypes: ['json'], jsonLimit: '16kb' });
+  router.get(`${A}/state`, guard, async (ctx) => {
+    const n = (k: string) => {
+      const v = Number(ctx.query[k]);
+      return Number.isFinite(v) && v >= 0 ? v : 0;
+    };
+    await pg.op.readSettingsOnce();
+    ctx.set('cache-control', 'no-store');
+    // Polled every 700 ms by each open playground: no line per poll at info.
+    (ctx.state as { quietLog?: boolean }).quietLog = true;
+    ctx.body = await pg.state({ calls: n('calls'), gates: n('gates') });
+  });
+  router.post(`${A}/arrivals`, guard, json, async (ctx) => {
+    ctx.status = 201;
+    ctx.body = await pg.arrive(parse(arrivalBody, ctx.request.body));
+  });
+  router.post(`${A}/unlicensed`, guard, json, async (ctx) => {
+    ctx.body = pg.unlicensed(parse(unlicensedBody, ctx.request.body));
+  });
+  router.post(`${A}/departures`, guard, json, async (ctx) => {
+    ctx.body = await pg.depart(parse(departureBody, ctx.request.body));
+  });
+  router.post(`${A}/clock`, guard, json, async (ctx) => {
+    const b = parse(clockBody, ctx.request.body);
+    // The lot's timers (resends, polls) run at their instants on the way; ParkPay reads the same clock.
+    await pg.d.bluecard.advanceClock(Math.round(b.advanceMinutes * 60_000));
+    ctx.body = { now: pg.d.clock.now(), text: formatChinaTime(pg.d.clock.now()) };
+  });
+  router.post(`${A}/faults`, guard, json, async (ctx) => {
+    pg.setFaults(parse(faultsBody, ctx.request.body));
+    ctx.body = (await pg.state({ calls: Number.MAX_SAFE_INTEGER, gates: Number.MAX_SAFE_INTEGER })).faults;
+  });
+  router.post(`${A}/monthly`, guard, json, async (ctx) => {
+    ctx.status = 201;
+    ctx.body = await pg.monthly(parse(monthlyBody, ctx.request.body));
+  });
+  router.post(`${A}/settings`, guard, json, async (ctx) => {
+    const b = parse(settingsBody, ctx.request.body);
+    await pg.op.call('POST', `/api/op/parks/${encodeURIComponent(pg.P)}`, { settings: { laneQrProvider: b.laneQrProvider } });
+    await pg.op.readSettings();
+    ctx.body = { laneQrProvider: pg.op.laneQrProvider };
+  });
+}
+
+/** The phone's scan of a lane screen's QR: the wallet's page, then pay or give up. */
+function scanRoutes(router: Router, pg: Playground): void {
+  const { d } = pg;
+  router.get('/demo/scan', (ctx) => {
+    const code = typeof ctx.query.code === 'string' ? ctx.query.code : '';
+    ctx.type = 'text/html; charset=utf-8';
+    ctx.set('cache-control', 'no-store');
+    ctx.body = scanPage(code, pg.scanTarget(code), pg.lot().state.name);
+  });
+  router.post('/demo/scan', bodyParser({ enableTypes: ['form', 'json'], formLimit: '8kb' }), (ctx) => {
+    const b = parse(scanBody, ctx.request.body);
+    const t = pg.scanTarget(b.code);
+    ctx.type = 'text/html; charset=utf-8';
+    if (!t || t.state !== 'open') {
+      ctx.status = t ? 409 : 404;
+      ctx.body = scanResultPage(t, t ? '这个二维码已失效' : '无法识别的二维码');
+      return;
+    }
+    try {
+      if (b.action === 'cancel') {
+        if (t.wallet === 'wechat') d.wechatPay.cancel(t.outTradeNo);
+        else d.alipay.cancel(t.outTradeNo, 'demo-driver');
+        ctx.body = scanResultPage(t, '已取消支付');
+        return;
+      }
+      if (t.wallet === 'wechat') d.wechatPay.pay(t.outTradeNo);
+      else d.alipay.pay(t.outTradeNo, 'demo-driver');
+      ctx.body = scanResultPage({ ...t, state: 'paid' }, '支付成功');
+    } catch (e) {
+      ctx.status = 409;
+      ctx.body = scanResultPage(t, `支付失败: ${(e as Error).message}`);
+    }
+  });
+}
+
+/** The page and its assets. */
+function staticRoutes(router: Router): void {
+  router.get('/demo/', (ctx) => {
+    ctx.type = 'text/html; charset=utf-8';
+    ctx.set('cache-control', 'no-cache');
+    ctx.body = readFileSync(path.join(STATIC_DIR, 'index.html'));
+  });
+  router.get('/demo/assets/:file', (ctx) => {
+    const type = STATIC_FILES[ctx.params.file];
+    if (!type) {
+      ctx.status = 404;
+      ctx.body = { error: { code: 'not_found', message: 'no such file' } };
+      return;
+    }
+    ctx.type = type;
+    ctx.set('cache-control', 'no-cache');
+    ctx.body = readFileSync(path.join(STATIC_DIR, ctx.params.file));
+  });
+  router.get('/demo', (ctx) => ctx.redirect('/demo/'));
+}
+
+/** ParkPay's operator API, as the demo admin (logged in on first use, again when the session ends). */
+class OperatorApi {
+  /** The lane screens' wallet as ParkPay's park settings say (undefined: not read yet). */
+  laneQrProvider: 'wechat' | 'alipay' | undefined;
+  private token: string | undefined;
+  private settingsRead = false;
+
+  constructor(
+    private readonly d: PlaygroundDeps,
+    private readonly base: () => string,
+  ) {}
+
+  async call(method: string, p: string, body?: unknown, retry = true): Promise<unknown> {
+    if (!this.token) this.token = await this.login();
+    const r = await fetch(`${this.base()}${p}`, {
       method,
-      headers: { authorization: `Bearer ${opToken}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      headers: { authorization: `Bearer ${this.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
     if (r.status === 401 && retry) {
-      opToken = undefined;
-      return opCall(method, p, body, false);
+      this.token = undefined;
+      return this.call(method, p, body, false);
     }
     const j = (await r.json()) as { error?: { message?: string } };
     if (!r.ok) throw new PlaygroundError(502, 'parkpay_refused', `ParkPay: ${j.error?.message ?? r.status}`);
     return j;
-  };
-  const readSettings = async () => {
-    const park = (await opCall('GET', `/api/op/parks/${encodeURIComponent(P)}`)) as { settings?: { laneQrProvider?: 'wechat' | 'alipay' } };
-    laneQrProvider = park.settings?.laneQrProvider ?? 'wechat';
-  };
+  }
 
-  // ---- the lot as the page shows it --------------------------------------------------------------------
-  const lostCount = () =>
-    d.wechatPay.notifications().filter((n) => n.state === 'lost').length + d.alipay.notifications().filter((n) => n.state === 'lost').length;
+  private async login(): Promise<string> {
+    const r = await fetch(`${this.base()}/api/op/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(this.d.operator),
+    });
+    const j = (await r.json()) as { token?: string; error?: { message?: string } };
+    if (!r.ok || !j.token) throw new PlaygroundError(502, 'operator_login_failed', `the demo admin could not log in: ${j.error?.message ?? r.status}`);
+    return j.token;
+  }
 
-  const state = async (cursor: { calls: number; gates: number }) => {
-    const l = lot();
-    const st = l.state;
-    const now = d.clock.now();
-    const inPark = st.inPark();
-    for (const [lane, since] of unlicensedWaiting) {
-      // The driver scanned and the lot let the car in (4.29), or nobody came.
-      if (inPark.some((c) => c.inLaneId === lane && c.unlicensed && c.inTime >= since) || now - since > HOUR) unlicensedWaiting.delete(lane);
+  async readSettings(): Promise<void> {
+    const park = (await this.call('GET', `/api/op/parks/${encodeURIComponent(this.d.parkNumber)}`)) as { settings?: { laneQrProvider?: 'wechat' | 'alipay' } };
+    this.laneQrProvider = park.settings?.laneQrProvider ?? 'wechat';
+  }
+
+  /** Read once (a wrong demo-admin password must not be tried again on every poll: it locks the account). */
+  async readSettingsOnce(): Promise<void> {
+    if (this.settingsRead) return;
+    this.settingsRead = true;
+    await this.readSettings().catch(() => undefined);
+  }
+}
+
+/** The playground's own state (cars waiting without a plate, the lost-notification switch) and what the page does to the lot. */
+class Playground {
+  readonly P: string;
+  readonly op: OperatorApi;
+  /** Entry lanes where a car without a plate waits for its driver to scan (since, sandbox ms). */
+  private readonly unlicensedWaiting = new Map<string, number>();
+  /** Lost-notification switch: how many lost notifications there were when it was armed. */
+  private lostArmedAt: number | undefined;
+  private readonly qrSvgs = new Map<string, Promise<string>>();
+
+  constructor(readonly d: PlaygroundDeps) {
+    this.P = d.parkNumber;
+    this.op = new OperatorApi(d, () => this.base());
+  }
+
+  lot() {
+    return this.d.bluecard.park(this.P);
+  }
+
+  private base(): string {
+    return this.d.parkPayUrl() ?? '';
+  }
+
+  private laneLink(id: string): string {
+    return `${this.base()}/q/${encodeURIComponent(this.P)}/${encodeURIComponent(id)}`;
+  }
+
+  private qrSvg(text: string): Promise<string> {
+    let svg = this.qrSvgs.get(text);
+    if (!svg) {
+      svg = QRCode.toString(text, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
+      if (this.qrSvgs.size > 200) this.qrSvgs.clear();
+      this.qrSvgs.set(text, svg);
     }
+    return svg;
+  }
+
+  private lostCount(): number {
+    return this.d.wechatPay.notifications().filter((n) => n.state === 'lost').length + this.d.alipay.notifications().filter((n) => n.state === 'lost').length;
+  }
+
+  /** The lot as the page shows it, with the calls and barrier openings after the cursors. */
+  async state(cursor: { calls: number; gates: number }) {
+    const { d, P } = this;
+    const st = this.lot().state;
+    const now = d.clock.now();
+    this.forgetUnlicensed(now);
+    const lanes = await this.lanesView();
+    const counts = st.counts();
+    this.spendLostSwitch();
+    return {
+      park: { parkNumber: P, name: st.name, tariff: st.tariff },
+      clock: { now, text: formatChinaTime(now), offsetMs: now - Date.now() },
+      lanes,
+      areas: counts.areaList.map((a) => ({ id: a.areaId, name: a.areaName, spaces: a.spaceCount, free: a.lastSpaceCount })),
+      free: counts.freeSpaceCount,
+      spaces: counts.spaceCount,
+      cars: this.carsView(now),
+      departed: this.departedView(),
+      calls: d.bluecard.calls.since(cursor.calls).slice(-200),
+      gates: d.bluecard.gates.since(cursor.gates).slice(-50),
+      cursor: { calls: d.bluecard.calls.last(), gates: d.bluecard.gates.last() },
+      faults: this.faultsView(),
+      settings: { laneQrProvider: this.op.laneQrProvider ?? null },
+      driverApp: d.driverApp(),
+      sandboxes: { bluecard: d.bluecard.url, wechatPay: d.wechatPay.url, alipay: d.alipay.url },
+    };
+  }
+
+  /** A car without a plate stops waiting when the driver scanned and the lot let it in (4.29), or nobody came. */
+  private forgetUnlicensed(now: number): void {
+    const inPark = this.lot().state.inPark();
+    for (const [lane, since] of this.unlicensedWaiting) {
+      if (inPark.some((c) => c.inLaneId === lane && c.unlicensed && c.inTime >= since) || now - since > HOUR) this.unlicensedWaiting.delete(lane);
+    }
+  }
+
+  /** One notification was lost (of either wallet): the switch is spent for both. */
+  private spendLostSwitch(): void {
+    if (this.lostArmedAt !== undefined && this.lostCount() > this.lostArmedAt) this.disarmLost();
+  }
+
+  private disarmLost(): void {
+    this.lostArmedAt = undefined;
+    this.d.wechatPay.clearFaults('loseNotification');
+    this.d.alipay.clearFaults('lost_notification');
+  }
+
+  private async lanesView() {
+    const l = this.lot();
+    const st = l.state;
+    const inPark = st.inPark();
     const screens = l.screens();
-    const lanes = await Promise.all(
+    return Promise.all(
       st.lanes.map(async (lane) => {
         const areaId = Number(lane.direction === 'in' ? lane.targetAreaId : lane.sourceAreaId);
         const waiting = lane.direction === 'out' ? inPark.find((c) => c.waitingAt === lane.passagewayId) : undefined;
@@ -182,23 +392,28 @@ export function playgroundRouter(d: PlaygroundDeps): Router {
           direction: lane.direction,
           areaId,
           areaName: st.area(areaId)?.name ?? '',
-          link: laneLink(lane.passagewayId),
-          linkQr: await qrSvg(laneLink(lane.passagewayId)),
-          unlicensedWaiting: unlicensedWaiting.has(lane.passagewayId),
+          link: this.laneLink(lane.passagewayId),
+          linkQr: await this.qrSvg(this.laneLink(lane.passagewayId)),
+          unlicensedWaiting: this.unlicensedWaiting.has(lane.passagewayId),
           waiting: waiting ? { orderId: waiting.orderId, plate: waiting.plate, owed: fenToYuan(st.price(waiting).payChargeFen) } : null,
           screen: screen
             ? {
                 message: screen.message,
                 plate: screen.plate,
                 qrCode: screen.qrCode ?? null,
-                qrSvg: screen.qrCode ? await qrSvg(screen.qrCode) : null,
+                qrSvg: screen.qrCode ? await this.qrSvg(screen.qrCode) : null,
                 wallet: screen.qrCode ? (screen.qrCode.startsWith('weixin://') ? 'wechat' : 'alipay') : null,
               }
             : null,
         };
       }),
     );
-    const cars = inPark
+  }
+
+  private carsView(now: number) {
+    const st = this.lot().state;
+    return st
+      .inPark()
       .sort((a, b) => b.inTime - a.inTime)
       .map((c) => {
         const p = st.price(c);
@@ -223,7 +438,10 @@ export function playgroundRouter(d: PlaygroundDeps): Router {
           exitLane: st.lanes.find((x) => x.direction === 'out' && Number(x.sourceAreaId) === c.areaId)?.passagewayId ?? st.lanes.find((x) => x.direction === 'out')?.passagewayId,
         };
       });
-    const departed = [...st.cars.values()]
+  }
+
+  private departedView() {
+    return [...this.lot().state.cars.values()]
       .filter((c) => c.outTime !== undefined)
       .sort((a, b) => b.outTime! - a.outTime!)
       .slice(0, 6)
@@ -234,103 +452,46 @@ export function playgroundRouter(d: PlaygroundDeps): Router {
         how: c.exitOpenGateMode ?? '',
         paid: fenToYuan(c.payments.reduce((s, p) => s + p.fen, 0)),
       }));
-    const counts = st.counts();
-    const busyLeft = d.bluecard.faults
+  }
+
+  private faultsView() {
+    const f = this.d.bluecard.faults;
+    const busyLeft = f
       .list()
-      .filter((f) => f.kind === 'http500' && f.errorCode === BUSY_MARK)
-      .reduce((s, f) => s + f.remaining, 0);
-    if (lostArmedAt !== undefined && lostCount() > lostArmedAt) {
-      // One notification was lost (of either wallet): the switch is spent for both.
-      lostArmedAt = undefined;
-      d.wechatPay.clearFaults('loseNotification');
-      d.alipay.clearFaults('lost_notification');
-    }
+      .filter((x) => x.kind === 'http500' && x.errorCode === BUSY_MARK)
+      .reduce((s, x) => s + x.remaining, 0);
     return {
-      park: { parkNumber: P, name: st.name, tariff: st.tariff },
-      clock: { now, text: formatChinaTime(now), offsetMs: now - Date.now() },
-      lanes,
-      areas: counts.areaList.map((a) => ({ id: a.areaId, name: a.areaName, spaces: a.spaceCount, free: a.lastSpaceCount })),
-      free: counts.freeSpaceCount,
-      spaces: counts.spaceCount,
-      cars,
-      departed,
-      calls: d.bluecard.calls.since(cursor.calls).slice(-200),
-      gates: d.bluecard.gates.since(cursor.gates).slice(-50),
-      cursor: { calls: d.bluecard.calls.last(), gates: d.bluecard.gates.last() },
-      faults: {
-        offline: d.bluecard.faults.conditions.offline,
-        slow: d.bluecard.faults.conditions.slowMs > 0,
-        slowMs: d.bluecard.faults.conditions.slowMs,
-        busy: busyLeft > 0,
-        busyLeft,
-        loseNotification: lostArmedAt !== undefined,
-      },
-      settings: { laneQrProvider: laneQrProvider ?? null },
-      driverApp: d.driverApp(),
-      sandboxes: { bluecard: d.bluecard.url, wechatPay: d.wechatPay.url, alipay: d.alipay.url },
+      offline: f.conditions.offline,
+      slow: f.conditions.slowMs > 0,
+      slowMs: f.conditions.slowMs,
+      busy: busyLeft > 0,
+      busyLeft,
+      loseNotification: this.lostArmedAt !== undefined,
     };
-  };
+  }
 
-  // ---- handlers ----------------------------------------------------------------------------------
-  const json = bodyParser({ enableTypes: ['json'], jsonLimit: '16kb' });
-  const guard = async (ctx: Context, next: Next) => {
-    try {
-      await next();
-    } catch (e) {
-      if (e instanceof PlaygroundError) {
-        ctx.status = e.status;
-        ctx.body = { error: { code: e.code, message: e.message, ...e.details } };
-      } else if (e instanceof Refusal) {
-        ctx.status = e.code === 'not_found' ? 404 : 409;
-        ctx.body = { error: { code: e.code, message: e.message, ...e.details } };
-      } else if ((e as { status?: number }).status === 400 || (e as { status?: number }).status === 415) {
-        ctx.status = 400;
-        ctx.body = { error: { code: 'bad_request', message: (e as Error).message } };
-      } else {
-        ctx.status = 500;
-        ctx.body = { error: { code: 'playground_error', message: (e as Error).message } };
-      }
-    }
-  };
-  const A = '/demo/api';
+  private entryLane(id: string) {
+    const lane = this.lot().state.lane(id);
+    if (!lane || lane.direction !== 'in') throw new PlaygroundError(400, 'not_an_entry_lane', `lane ${id} is not an entry lane`);
+    return lane;
+  }
 
-  router.get(`${A}/state`, guard, async (ctx) => {
-    const n = (k: string) => {
-      const v = Number(ctx.query[k]);
-      return Number.isFinite(v) && v >= 0 ? v : 0;
-    };
-    // Read once (a wrong demo-admin password must not be tried again on every poll: it locks the account).
-    if (!settingsRead) {
-      settingsRead = true;
-      await readSettings().catch(() => undefined);
-    }
-    ctx.set('cache-control', 'no-store');
-    // Polled every 700 ms by each open playground: no line per poll at info.
-    (ctx.state as { quietLog?: boolean }).quietLog = true;
-    ctx.body = await state({ calls: n('calls'), gates: n('gates') });
-  });
-
-  router.post(`${A}/arrivals`, guard, json, async (ctx) => {
-    const b = parse(arrivalBody, ctx.request.body);
-    const lane = lot().state.lane(b.lane);
-    if (!lane || lane.direction !== 'in') throw new PlaygroundError(400, 'not_an_entry_lane', `lane ${b.lane} is not an entry lane`);
+  async arrive(b: z.infer<typeof arrivalBody>) {
+    const lane = this.entryLane(b.lane);
     // Like a lot that asks ParkPay at every barrier (4.28 opengate): ParkPay refuses a blacklisted car.
-    const r = await lot().arrive({ lane: lane.passagewayId, plate: b.plate, askParkPay: true, wait: false });
-    ctx.status = 201;
-    ctx.body = { orderId: r.orderId, plate: r.plate, carType: r.carType, inTime: r.inTime };
-  });
+    const r = await this.lot().arrive({ lane: lane.passagewayId, plate: b.plate, askParkPay: true, wait: false });
+    return { orderId: r.orderId, plate: r.plate, carType: r.carType, inTime: r.inTime };
+  }
 
-  router.post(`${A}/unlicensed`, guard, json, async (ctx) => {
-    const b = parse(unlicensedBody, ctx.request.body);
-    const lane = lot().state.lane(b.lane);
-    if (!lane || lane.direction !== 'in') throw new PlaygroundError(400, 'not_an_entry_lane', `lane ${b.lane} is not an entry lane`);
-    unlicensedWaiting.set(lane.passagewayId, d.clock.now());
-    ctx.body = { lane: lane.passagewayId, link: laneLink(lane.passagewayId) };
-  });
+  unlicensed(b: z.infer<typeof unlicensedBody>) {
+    const lane = this.entryLane(b.lane);
+    this.unlicensedWaiting.set(lane.passagewayId, this.d.clock.now());
+    return { lane: lane.passagewayId, link: this.laneLink(lane.passagewayId) };
+  }
 
-  router.post(`${A}/departures`, guard, json, async (ctx) => {
-    const b = parse(departureBody, ctx.request.body);
-    const l = lot();
+  async depart(b: z.infer<typeof departureBody>) {
+    const { d } = this;
+    const l = this.lot();
     const car = l.state.cars.get(b.orderId);
     if (!car || car.outTime !== undefined) throw new PlaygroundError(404, 'not_in_park', `no car ${b.orderId} in the park`);
     const laneId = b.lane ?? l.state.lanes.find((x) => x.direction === 'out' && Number(x.sourceAreaId) === car.areaId)?.passagewayId ?? '';
@@ -347,18 +508,12 @@ export function playgroundRouter(d: PlaygroundDeps): Router {
       wait: false,
       ...(b.booth === 'cash' ? { force: true, settle: 'cash' as const } : {}),
     });
-    ctx.body = { left: true, orderId: r.orderId, lane: lane.passagewayId, how: r.record.passInfo.openGateMode, lanePayment: r.lanePayment ?? null };
-  });
+    return { left: true, orderId: r.orderId, lane: lane.passagewayId, how: r.record.passInfo.openGateMode, lanePayment: r.lanePayment ?? null };
+  }
 
-  router.post(`${A}/clock`, guard, json, async (ctx) => {
-    const b = parse(clockBody, ctx.request.body);
-    // The lot's timers (resends, polls) run at their instants on the way; ParkPay reads the same clock.
-    await d.bluecard.advanceClock(Math.round(b.advanceMinutes * 60_000));
-    ctx.body = { now: d.clock.now(), text: formatChinaTime(d.clock.now()) };
-  });
-
-  router.post(`${A}/faults`, guard, json, async (ctx) => {
-    const b = parse(faultsBody, ctx.request.body);
+  /** The fault switches: the lot offline, slow or busy; the next payment notification lost. */
+  setFaults(b: z.infer<typeof faultsBody>): void {
+    const { d } = this;
     const f = d.bluecard.faults;
     if (b.offline !== undefined) {
       const wasOffline = f.conditions.offline;
@@ -366,7 +521,7 @@ export function playgroundRouter(d: PlaygroundDeps): Router {
       // Back online: the lot sends what waited (its records) at once, and its heartbeat.
       if (wasOffline && !b.offline) {
         void d.bluecard.flushOutbox();
-        void d.bluecard.heartbeatNow(P);
+        void d.bluecard.heartbeatNow(this.P);
       }
     }
     if (b.slow !== undefined) f.conditions.slowMs = b.slow ? SLOW_MS : 0;
@@ -374,25 +529,20 @@ export function playgroundRouter(d: PlaygroundDeps): Router {
     if (b.busy === true) f.add({ kind: 'http500', count: BUSY_CALLS, errorCode: BUSY_MARK });
     // Only the busy answers go; other faults (a test's) stay.
     if (b.busy === false) f.remove((x) => x.kind === 'http500' && x.errorCode === BUSY_MARK);
-    if (b.loseNotification === false && lostArmedAt !== undefined) {
-      lostArmedAt = undefined;
-      d.wechatPay.clearFaults('loseNotification');
-      d.alipay.clearFaults('lost_notification');
-    }
-    if (b.loseNotification === true && lostArmedAt === undefined) {
-      lostArmedAt = lostCount();
+    if (b.loseNotification === false && this.lostArmedAt !== undefined) this.disarmLost();
+    if (b.loseNotification === true && this.lostArmedAt === undefined) {
+      this.lostArmedAt = this.lostCount();
       // The next payment notification of either wallet vanishes (whichever the driver pays with).
       d.wechatPay.inject({ kind: 'loseNotification', times: 1 });
       d.alipay.inject({ type: 'lost_notification' });
     }
-    ctx.body = (await state({ calls: Number.MAX_SAFE_INTEGER, gates: Number.MAX_SAFE_INTEGER })).faults;
-  });
+  }
 
-  router.post(`${A}/monthly`, guard, json, async (ctx) => {
-    const b = parse(monthlyBody, ctx.request.body);
-    const now = d.clock.now();
-    // A monthly pass entered at the lot's booth (offline whitelist); the lot tells ParkPay (4.32).
-    const item = await lot().offlineWhite(
+  /** A monthly pass entered at the lot's booth (offline whitelist); the lot tells ParkPay (4.32). */
+  async monthly(b: z.infer<typeof monthlyBody>) {
+    const now = this.d.clock.now();
+    const until = formatChinaDate(now + (b.days - 1) * 24 * HOUR);
+    const item = await this.lot().offlineWhite(
       {
         plate: b.plate,
         chargeType: '不收费',
@@ -402,83 +552,27 @@ export function playgroundRouter(d: PlaygroundDeps): Router {
         phone: '',
         plateColor: '蓝牌',
         start: formatChinaDate(now),
-        end: formatChinaDate(now + (b.days - 1) * 24 * HOUR),
+        end: until,
         dept: '',
         carType: '月租车',
         memo: '演示月租',
-        areasAndValidity: b.areaId !== undefined ? [{ areaId: b.areaId, start: formatChinaDate(now), end: formatChinaDate(now + (b.days - 1) * 24 * HOUR) }] : [],
+        areasAndValidity: b.areaId !== undefined ? [{ areaId: b.areaId, start: formatChinaDate(now), end: until }] : [],
       },
       '1',
       false,
     );
-    ctx.status = 201;
-    ctx.body = { plate: b.plate, until: formatChinaDate(now + (b.days - 1) * 24 * HOUR), sync: item.status };
-  });
+    return { plate: b.plate, until, sync: item.status };
+  }
 
-  router.post(`${A}/settings`, guard, json, async (ctx) => {
-    const b = parse(settingsBody, ctx.request.body);
-    await opCall('POST', `/api/op/parks/${encodeURIComponent(P)}`, { settings: { laneQrProvider: b.laneQrProvider } });
-    await readSettings();
-    ctx.body = { laneQrProvider };
-  });
-
-  // ---- the phone's scan of a lane screen's QR --------------------------------------------------------
-  const scanTarget = (code: string): ScanTarget | undefined => {
-    const w = d.wechatPay.orders().find((o) => o.codeUrl === code);
+  /** The wallet's trade a lane screen's QR stands for. */
+  scanTarget(code: string): ScanTarget | undefined {
+    const w = this.d.wechatPay.orders().find((o) => o.codeUrl === code);
     if (w) return { wallet: 'wechat', outTradeNo: w.outTradeNo, description: w.description, amount: fenToYuan(w.totalFen), state: w.tradeState === 'SUCCESS' ? 'paid' : w.tradeState === 'NOTPAY' ? 'open' : 'closed' };
-    const a = d.alipay.trades().find((t) => t.qrCode === code);
+    const a = this.d.alipay.trades().find((t) => t.qrCode === code);
     if (a) {
       const state = a.tradeStatus === 'TRADE_SUCCESS' || a.tradeStatus === 'TRADE_FINISHED' ? 'paid' : a.tradeStatus === 'TRADE_CLOSED' ? 'closed' : 'open';
       return { wallet: 'alipay', outTradeNo: a.outTradeNo, description: a.subject, amount: fenToYuan(a.totalFen), state };
     }
     return undefined;
-  };
-  router.get('/demo/scan', (ctx) => {
-    const code = typeof ctx.query.code === 'string' ? ctx.query.code : '';
-    ctx.type = 'text/html; charset=utf-8';
-    ctx.set('cache-control', 'no-store');
-    ctx.body = scanPage(code, scanTarget(code), lot().state.name);
-  });
-  router.post('/demo/scan', bodyParser({ enableTypes: ['form', 'json'], formLimit: '8kb' }), (ctx) => {
-    const b = parse(scanBody, ctx.request.body);
-    const t = scanTarget(b.code);
-    ctx.type = 'text/html; charset=utf-8';
-    if (!t || t.state !== 'open') {
-      ctx.status = t ? 409 : 404;
-      ctx.body = scanResultPage(t, t ? '这个二维码已失效' : '无法识别的二维码');
-      return;
-    }
-    try {
-      if (b.action === 'cancel') {
-        if (t.wallet === 'wechat') d.wechatPay.cancel(t.outTradeNo);
-        else d.alipay.cancel(t.outTradeNo, 'demo-driver');
-        ctx.body = scanResultPage(t, '已取消支付');
-        return;
-      }
-      if (t.wallet === 'wechat') d.wechatPay.pay(t.outTradeNo);
-      else d.alipay.pay(t.outTradeNo, 'demo-driver');
-      ctx.body = scanResultPage({ ...t, state: 'paid' }, '支付成功');
-    } catch (e) {
-      ctx.status = 409;
-      ctx.body = scanResultPage(t, `支付失败: ${(e as Error).message}`);
-    }
-  });
-  router.get('/demo/', (ctx) => {
-    ctx.type = 'text/html; charset=utf-8';
-    ctx.set('cache-control', 'no-cache');
-    ctx.body = readFileSync(path.join(STATIC_DIR, 'index.html'));
-  });
-  router.get('/demo/assets/:file', (ctx) => {
-    const type = STATIC_FILES[ctx.params.file];
-    if (!type) {
-      ctx.status = 404;
-      ctx.body = { error: { code: 'not_found', message: 'no such file' } };
-      return;
-    }
-    ctx.type = type;
-    ctx.set('cache-control', 'no-cache');
-    ctx.body = readFileSync(path.join(STATIC_DIR, ctx.params.file));
-  });
-  router.get('/demo', (ctx) => ctx.redirect('/demo/'));
-  return router;
+  }
 }
