@@ -5,7 +5,6 @@
 export * from './client';
 export * from './errors';
 export * from './requests';
-export { type Transport, type TransportRequest, type TransportResponse, type Sleep, fetchTransport, realSleep } from './transport';
 export {
   DOWN_CALLS,
   DOWN_CALL_NAMES,
