@@ -238,7 +238,6 @@ export class BookingService implements OrderDelivery {
     return this.withOrders(await this.deps.bookings.listForPark(parkNumber, filter, limit));
   }
 
-  /** The lot's bookable counts as we hold them: per ledger, and the heartbeat they come from. */
   /** The bookable places ParkPay holds per ledger, and the lot's areas (number and name) as its latest heartbeat named them. */
   async capacityOf(parkNumber: string): Promise<{ heartbeatAt?: Date; ledgers: CapacityLedger[]; areas: { areaId: number; name: string }[] }> {
     const hb = await this.deps.heartbeats.latestHeartbeat(parkNumber);
