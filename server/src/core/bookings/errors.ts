@@ -8,6 +8,8 @@ export type BookingErrorCode =
   | 'cancel_too_late'
   | 'invalid_offer'
   | 'invalid_plate'
+  | 'lot_refused'
+  | 'lot_unreachable'
   | 'no_bookable_spaces'
   | 'not_found'
   | 'offer_closed'

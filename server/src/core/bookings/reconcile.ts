@@ -7,7 +7,8 @@ import { normalizePlate } from '../../../../shared/plate';
 import { formatChinaTime, parseChinaTime } from '../../../../shared/time';
 import type { Clock } from '../clock';
 import { BookingError } from './errors';
-import type { ParkDirectory } from '../parks';
+import { LotCallError } from '../orders/gateways';
+import type { Park, ParkDirectory } from '../parks';
 import type { Booking, BookingDifference, BookingLot, BookingReconciliation, BookingReconciliationRepository, BookingRepository, LotOpenBooking } from './model';
 import type { Log } from '../log';
 
@@ -67,11 +68,23 @@ export function bookingMismatches(ours: Booking, lot: LotOpenBooking): string[] 
 export class BookingReconciler {
   constructor(private readonly deps: BookingReconcilerDeps) {}
 
+  /** The lot's open bookings (4.19); a lot that refuses or cannot be reached is the operator's clear error. */
+  private async openAtLot(park: Park): Promise<LotOpenBooking[]> {
+    try {
+      return await this.deps.lot.openBookings(park);
+    } catch (e) {
+      if (!(e instanceof LotCallError)) throw e;
+      const says = e.errorCode ?? e.message;
+      if (e.refused) throw new BookingError('lot_refused', `the parking lot says: ${says}`, { lotSays: says });
+      throw new BookingError('lot_unreachable', 'the parking lot cannot be reached right now; try again later');
+    }
+  }
+
   async reconcile(parkNumber: string): Promise<BookingReconciliation> {
     const park = await this.deps.parks.get(parkNumber);
     if (!park) throw new BookingError('park_unknown', `park ${parkNumber} is not served by ParkPay`);
     const now = new Date(this.deps.clock.now());
-    const lotList = await this.deps.lot.openBookings(park);
+    const lotList = await this.openAtLot(park);
     const lotById = new Map(lotList.map((b) => [b.bookOrderId, b]));
     const ours = await this.deps.bookings.forReconciliation(parkNumber, now, [...lotById.keys()]);
     const oursById = new Map(ours.map((b) => [b.bookingNo, b]));

@@ -9,9 +9,7 @@ import type { BookingOffer, BookingReconciliation } from '../../core/bookings/mo
 import type { BookingReconciler } from '../../core/bookings/reconcile';
 import type { BookingService, BookingWithOrder } from '../../core/bookings/service';
 import type { Clock } from '../../core/clock';
-import { HttpError } from '../http/errors';
 import { assertRole } from '../../core/operators/model';
-import { LotCallError } from '../../core/orders/gateways';
 import { bookingView } from './bookings-routes';
 import { auditFacts, mount } from './mount';
 
@@ -101,17 +99,9 @@ export function mountOpBookingRoutes(router: Router, bookings: BookingService, r
 
   mount(router, opBookingEndpoints.reconcile, async ({ operator, params, ctx }) => {
     assertRole(operator, 'admin', 'operator');
-    try {
-      const report = await reconciler.reconcile(params.parkNumber);
-      auditFacts(ctx, opBookingEndpoints.reconcile, { differences: report.differences.length });
-      return reportView(report);
-    } catch (e) {
-      if (e instanceof LotCallError) {
-        if (e.refused) throw new HttpError('lot_refused', `the parking lot says: ${e.errorCode ?? e.message}`, 409, { lotSays: e.errorCode ?? e.message });
-        throw new HttpError('lot_unreachable', 'the parking lot cannot be reached right now; try again later', 503);
-      }
-      throw e;
-    }
+    const report = await reconciler.reconcile(params.parkNumber);
+    auditFacts(ctx, opBookingEndpoints.reconcile, { differences: report.differences.length });
+    return reportView(report);
   });
 
   mount(router, opBookingEndpoints.reconciliation, async ({ operator, params }) => {

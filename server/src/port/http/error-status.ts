@@ -65,6 +65,8 @@ export const ERROR_STATUS: StatusTables = {
     cancel_too_late: 409,
     invalid_offer: 400,
     invalid_plate: 400,
+    lot_refused: 409,
+    lot_unreachable: 503,
     no_bookable_spaces: 409,
     not_found: 404,
     offer_closed: 409,

@@ -81,10 +81,13 @@ describe('booking reconciliation (4.19)', () => {
     expect((await w.reconciler.latest(DEMO_PARK_NUMBER))!.differences).toHaveLength(4);
   });
 
-  it('an unreachable lot is a clear error and leaves the last report as it was', async () => {
+  it('an unreachable or refusing lot is a clear error and leaves the last report as it was', async () => {
     const before = await w.reconciler.latest(DEMO_PARK_NUMBER);
     w.bluecard.faults.add({ kind: 'http500', count: 3, name: 'queryBookingCar' });
-    await expect(w.reconciler.reconcile(DEMO_PARK_NUMBER)).rejects.toMatchObject({ name: 'LotCallError' });
+    await expect(w.reconciler.reconcile(DEMO_PARK_NUMBER)).rejects.toMatchObject({ module: 'bookings', code: 'lot_unreachable' });
+    w.bluecard.faults.clear(); // the 500s the client did not get to
+    w.bluecard.faults.add({ kind: 'fail', count: 1, name: 'queryBookingCar', errorCode: '车场维护中' });
+    await expect(w.reconciler.reconcile(DEMO_PARK_NUMBER)).rejects.toMatchObject({ module: 'bookings', code: 'lot_refused', details: { lotSays: '车场维护中' } });
     expect((await w.reconciler.latest(DEMO_PARK_NUMBER))!.ranAt).toEqual(before!.ranAt);
   });
 });
