@@ -1,6 +1,8 @@
 /**
  * Unlicensed entries drivers made (4.29), for "my parking". A driver's visits are found through a key
- * document (driver_visits: driverId → visit ids, added before the visit), each read by its _id.
+ * document (driver_visits: driverId → visit ids, added after the visit), each read by its _id. One entry
+ * is one visit: a key per entry (driver, park, plate, entry time) makes a repeated 4.29 answer, which the
+ * lot gives for a car already in, add nothing.
  */
 import { Types, Schema, type Connection, type Model } from 'mongoose';
 import type { UnlicensedVisit, VisitRepository } from '../core/parking/service';
@@ -9,6 +11,7 @@ import { forEachDoc, KeyIndex, runOnce } from './keys';
 export class MongoVisitRepository implements VisitRepository {
   private readonly m: Model<UnlicensedVisit>;
   private readonly byDriver: KeyIndex;
+  private readonly byEntry: KeyIndex;
   constructor(private readonly conn: Connection) {
     this.m =
       (conn.models.UnlicensedVisit as Model<UnlicensedVisit> | undefined) ??
@@ -20,9 +23,10 @@ export class MongoVisitRepository implements VisitRepository {
         ),
       );
     this.byDriver = new KeyIndex(conn, 'driver_visits');
+    this.byEntry = new KeyIndex(conn, 'visit_entries');
   }
   async init(): Promise<void> {
-    await Promise.all([this.m.init(), this.byDriver.init()]);
+    await Promise.all([this.m.init(), this.byDriver.init(), this.byEntry.init()]);
     await runOnce(this.conn, 'unlicensed visits: driver keys', () =>
       forEachDoc(this.m as unknown as Model<{ _id: unknown; driverId: string }>, {}, { driverId: 1 }, (docs) =>
         this.byDriver.addMany(docs.map((d) => ({ key: d.driverId, ref: String(d._id) }))),
@@ -31,8 +35,12 @@ export class MongoVisitRepository implements VisitRepository {
   }
   async add(v: UnlicensedVisit): Promise<void> {
     const _id = new Types.ObjectId();
-    await this.byDriver.add(v.driverId, _id.toHexString());
     await this.m.create({ _id, ...v });
+    // The visit is written first and is found only once the driver's key names it, so the entry's key can
+    // decide which visit counts: a repeat (or an add racing this one) removes its own and names the first.
+    const holder = await this.byEntry.claim([v.driverId, v.parkNumber, v.plateKey, v.inTime].join('\n'), _id.toHexString());
+    if (holder !== _id.toHexString()) await this.m.deleteOne({ _id });
+    await this.byDriver.add(v.driverId, holder);
   }
   async recent(driverId: string, since: Date): Promise<UnlicensedVisit[]> {
     // The newest last; a day's worth is a handful.

@@ -54,6 +54,18 @@ describe('visits', () => {
     expect(await repo.recent(d, at(0))).toEqual([v]);
   });
 
+  it('one entry is one visit: the same entry added again, or twice at once, is kept once', async () => {
+    const d = driver();
+    const v = visit(d, 40);
+    await repo.add(v);
+    await repo.add({ ...v, createdAt: at(41) });
+    await Promise.all([repo.add(visit(d, 42)), repo.add(visit(d, 42))]);
+    expect((await repo.recent(d, at(0))).map((x) => x.createdAt)).toEqual([at(42), at(40)]);
+    // Another entry of the same car (another entry time) is another visit.
+    await repo.add({ ...v, inTime: '2026-12-05 18:00:00', createdAt: at(43) });
+    expect(await repo.recent(d, at(0))).toHaveLength(3);
+  });
+
   it('at most twenty, the newest', async () => {
     const d = driver();
     for (let i = 1; i <= 23; i++) await repo.add(visit(d, i));
