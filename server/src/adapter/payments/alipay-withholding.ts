@@ -391,8 +391,8 @@ export class AlipayWithholdingGateway implements WithholdingGateway {
 }
 
 /**
- * For the wiring (server.ts): the Alipay withholding gateway from the same `alipay` config block the
- * payment gateway uses, plus where notifications go. Reuse `adapter` when one is made already.
+ * For the agreements module (modules/agreements.ts): the Alipay withholding gateway from the same `alipay`
+ * config block the payment gateway uses, plus where notifications go. Reuse `adapter` when one is made already.
  */
 export function createAlipayWithholdingGateway(
   config: AlipayAdapterConfig,

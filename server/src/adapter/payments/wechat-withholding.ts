@@ -55,7 +55,7 @@ export const WECHAT_PARKING_MINIPROGRAM = { appId: 'wxbcad394b3d99dac9', path: '
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
-/** What the wiring adds to config (e.g. `wechatParking: wechatParkingConfigSchema.optional()`); needs `wechatPay`. */
+/** What the gateway reads of the `wechatParking` configuration (config.ts checks the block; it needs `wechatPay`). */
 export const wechatParkingConfigSchema = z.strictObject({
   /** Where WeChat sends VEHICLE.ENTRANCE_STATE_CHANGE and TRANSACTION.* for parking deductions (no query string). */
   notifyUrl: httpUrl,
