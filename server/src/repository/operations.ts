@@ -30,7 +30,13 @@ function before(a: unknown, b: unknown): boolean {
 }
 
 export class MongoOperationsReadModel implements OperationsReadModel {
-  constructor(private readonly conn: Connection) {}
+  private readonly work: MongoWorkQueue;
+  /** The read under way: a metrics scrape asks for both backlogs at once, and they share one read. */
+  private openRead: Promise<OpenOrder[]> | undefined;
+
+  constructor(private readonly conn: Connection) {
+    this.work = new MongoWorkQueue(conn);
+  }
 
   private model(name: string): AnyModel | undefined {
     return this.conn.models[name] as AnyModel | undefined;
@@ -55,10 +61,17 @@ export class MongoOperationsReadModel implements OperationsReadModel {
   }
 
   /** The orders with a work item (the only ones that can be paid and undelivered, or refunding), read by _id. */
-  private async openOrders(): Promise<OpenOrder[]> {
+  private openOrders(): Promise<OpenOrder[]> {
+    this.openRead ??= this.readOpenOrders().finally(() => {
+      this.openRead = undefined;
+    });
+    return this.openRead;
+  }
+
+  private async readOpenOrders(): Promise<OpenOrder[]> {
     const orders = this.model('Order');
     if (!orders) return [];
-    const ids = [...new Set(await new MongoWorkQueue(this.conn).refsWhere('order', {}))];
+    const ids = [...new Set(await this.work.refsWhere('order', {}))];
     // One read by _id each (FerretDB answers `_id: {$in}` by reading the whole collection), 50 at a time.
     const out: OpenOrder[] = [];
     for (let i = 0; i < ids.length; i += 50) {
