@@ -363,6 +363,16 @@ function countPayments(metrics: Metrics, events: EventBus<OrderEvents>): void {
   events.on('refunded', ({ order }) => metrics.payments.inc({ provider: provider(order), outcome: 'refunded' }));
 }
 
+/** The lot's money calls each module answers, together; one interface answered by two modules is a wiring error. */
+function lanePayOf(modules: FeatureModule[]): FeatureModule['lanePay'] {
+  const all: Record<string, unknown> = {};
+  for (const [name, handler] of modules.flatMap((mod) => Object.entries(mod.lanePay ?? {}))) {
+    if (name in all) throw new Error(`two modules answer the lot's ${name}`);
+    all[name] = handler;
+  }
+  return all as FeatureModule['lanePay'];
+}
+
 /** Every router of the app, in the order they are tried: the modules' own after the lot's, the API after those. */
 function appRouters(a: Assembly, m: Modules, metrics: Metrics): Router[] {
   const { config, demo, clock } = a;
@@ -373,7 +383,7 @@ function appRouters(a: Assembly, m: Modules, metrics: Metrics): Router[] {
   for (const mod of m.list) mod.mountApi?.(api);
   mountDemoRoutes(api, demo);
   const records = new LotRecordsService(a.stores.lotRecords, clock, undefined, lotRecordEvents(m.lot));
-  const lanePay = Object.assign({}, ...m.list.map((mod) => mod.lanePay ?? {})) as FeatureModule['lanePay'];
+  const lanePay = lanePayOf(m.list);
   // Demo mode builds the app in the background on first start: serve it as soon as it is there.
   const h5 = staticAppRouter(config.h5Dir, { appearsLater: demo !== undefined });
   return [
